@@ -1,0 +1,1251 @@
+//! Building the [`Model`] from checked declarations: defaults filled in,
+//! references turned into typed ids, environment overrides applied. Rules that
+//! only need one declaration (names, canary steps, security relaxations) are
+//! checked here, where the spans are at hand.
+
+use super::value::{AttrTarget, Fields, Step, Template, Val, V};
+use super::Checked;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::source::Span;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Spans the whole-program rules need, kept beside the model.
+#[derive(Default, Debug)]
+pub struct Extra {
+    /// Per environment: the span of its strategy value and of its promotion.
+    pub env_strategy: BTreeMap<String, Span>,
+    pub env_promote: BTreeMap<String, Span>,
+    /// The span of each `from = x` in a manual promotion.
+    pub env_from: BTreeMap<String, Span>,
+    /// Analyses: the span, the provider named (if any).
+    pub analyses: Vec<(Span, Option<String>)>,
+    /// Gate name to the span of its tool.
+    pub gate_tool: BTreeMap<String, Span>,
+    /// Literal values of secret-looking variables: span, variable, environment (None = base).
+    pub secret_literals: Vec<(Span, String, Option<String>)>,
+    /// Service name to the span of each dependency it declares or references.
+    pub dep_spans: BTreeMap<(String, String), Span>,
+    /// The span of the `latest` tag policy entry.
+    pub latest_tag: Option<Span>,
+    /// Services whose probes were written (even if wrongly): no E0403 for them.
+    pub probe_given: BTreeSet<String>,
+    /// Environments whose promotion had an error: treated as entry points.
+    pub bad_promote: BTreeSet<String>,
+}
+
+fn get<'a>(f: &'a Fields, k: &str) -> Option<&'a Val> {
+    f.get(k).map(|(_, v)| v).filter(|v| v.v != V::Error)
+}
+fn tpl(f: &Fields, k: &str) -> Option<Template> {
+    match &get(f, k)?.v {
+        V::Str(t) => Some(t.clone()),
+        _ => None,
+    }
+}
+fn lit(f: &Fields, k: &str) -> Option<String> {
+    tpl(f, k).map(|t| render_static(&t))
+}
+fn boolean(f: &Fields, k: &str, default: bool) -> bool {
+    match get(f, k).map(|v| &v.v) {
+        Some(V::Bool(b)) => *b,
+        _ => default,
+    }
+}
+fn int(f: &Fields, k: &str, default: i64) -> i64 {
+    match get(f, k).map(|v| &v.v) {
+        Some(V::Int(n)) => *n,
+        _ => default,
+    }
+}
+fn port(f: &Fields, k: &str) -> Option<u16> {
+    match get(f, k)?.v {
+        V::Port(p) => Some(p),
+        _ => None,
+    }
+}
+fn dur(f: &Fields, k: &str) -> Option<u64> {
+    match get(f, k)?.v {
+        V::Duration(d) => Some(d),
+        _ => None,
+    }
+}
+fn pct(f: &Fields, k: &str) -> Option<f64> {
+    match get(f, k)?.v {
+        V::Percent(p) => Some(p),
+        _ => None,
+    }
+}
+fn mem(f: &Fields, k: &str) -> Option<u64> {
+    match get(f, k)?.v {
+        V::Memory(m) => Some(m),
+        _ => None,
+    }
+}
+fn enm(f: &Fields, k: &str) -> Option<String> {
+    match &get(f, k)?.v {
+        V::Enum(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+fn list<'a>(f: &'a Fields, k: &str) -> &'a [Val] {
+    match get(f, k).map(|v| &v.v) {
+        Some(V::List(items)) => items,
+        _ => &[],
+    }
+}
+fn list_str(f: &Fields, k: &str) -> Vec<String> {
+    list(f, k)
+        .iter()
+        .filter_map(|v| match &v.v {
+            V::Str(t) => Some(render_static(t)),
+            V::Enum(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+fn list_refs(f: &Fields, k: &str) -> Vec<(String, Span)> {
+    list(f, k)
+        .iter()
+        .filter_map(|v| match &v.v {
+            V::Ref(_, n) => Some((n.clone(), v.span)),
+            _ => None,
+        })
+        .collect()
+}
+fn tagged<'a>(f: &'a Fields, k: &str) -> Option<(&'a str, &'a Fields)> {
+    match &get(f, k)?.v {
+        V::Tagged(t, fs) => Some((t.as_str(), fs)),
+        _ => None,
+    }
+}
+fn strukt<'a>(f: &'a Fields, k: &str) -> Option<&'a Fields> {
+    match &get(f, k)?.v {
+        V::Struct(fs) => Some(fs),
+        _ => None,
+    }
+}
+fn secret_name(f: &Fields, k: &str) -> String {
+    match get(f, k).map(|v| &v.v) {
+        Some(V::Secret { name, .. }) => name.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Renders a template whose references are not known here as `${...}` text.
+/// Only used for fields that the schema documents as plain strings.
+fn render_static(t: &Template) -> String {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            TPart::Lit(s) => s.clone(),
+            TPart::Ref(r) => format!("${{{}}}", attr_text(r)),
+        })
+        .collect()
+}
+
+pub fn attr_text(r: &AttrRef) -> String {
+    let head = match &r.target {
+        AttrTarget::Service(n) | AttrTarget::Resource(n) => n.as_str(),
+        AttrTarget::Project => "project",
+        AttrTarget::Env => "env",
+    };
+    format!("{head}.{}", r.attr)
+}
+
+/// Renders a template where only `project.*` and `env.*` may appear.
+pub fn render_env(
+    t: &Template,
+    project: &Project,
+    env_name: &str,
+    namespace: &str,
+    domain: &str,
+) -> String {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            TPart::Lit(s) => s.clone(),
+            TPart::Ref(r) => match (&r.target, r.attr.as_str()) {
+                (AttrTarget::Project, "name") => project.name.clone(),
+                (AttrTarget::Project, "domain") => project.domain.clone().unwrap_or_default(),
+                (AttrTarget::Project, _) => project.repository.clone(),
+                (AttrTarget::Env, "name") => env_name.to_string(),
+                (AttrTarget::Env, "namespace") => namespace.to_string(),
+                (AttrTarget::Env, _) => domain.to_string(),
+                _ => format!("${{{}}}", attr_text(r)),
+            },
+        })
+        .collect()
+}
+
+fn range_q(v: Option<&Val>, default: (u64, u64)) -> Quantity {
+    let one = |v: &Val| match v.v {
+        V::Cpu(n) | V::Memory(n) => Some(n),
+        _ => None,
+    };
+    match v.map(|v| &v.v) {
+        Some(V::Range(lo, hi)) => Quantity {
+            request: one(lo).unwrap_or(default.0),
+            limit: one(hi).unwrap_or(default.1),
+        },
+        // A single value is both request and limit: the guaranteed QoS class.
+        Some(V::Cpu(n)) | Some(V::Memory(n)) => Quantity {
+            request: *n,
+            limit: *n,
+        },
+        _ => Quantity {
+            request: default.0,
+            limit: default.1,
+        },
+    }
+}
+
+fn replicas(v: Option<&Val>, default: Replicas) -> Replicas {
+    match v.map(|v| &v.v) {
+        Some(V::Int(n)) => Replicas::Fixed(*n as u32),
+        Some(V::Range(lo, hi)) => match (&lo.v, &hi.v) {
+            (V::Int(a), V::Int(b)) if a == b => Replicas::Fixed(*a as u32),
+            (V::Int(a), V::Int(b)) => Replicas::Auto {
+                min: *a as u32,
+                max: *b as u32,
+            },
+            _ => default,
+        },
+        _ => default,
+    }
+}
+
+fn probe(f: &Fields, k: &str, default_port: u16) -> Option<Probe> {
+    let (tag, fs) = tagged(f, k)?;
+    let p = port(fs, "port").unwrap_or(default_port);
+    Some(match tag {
+        "http" => Probe::Http {
+            path: lit(fs, "path").unwrap_or_else(|| "/".into()),
+            port: p,
+        },
+        "grpc" => Probe::Grpc { port: p },
+        "tcp" => Probe::Tcp { port: p },
+        _ => Probe::Exec {
+            command: list_str(fs, "command"),
+        },
+    })
+}
+
+/// Variables whose names say they hold a secret.
+pub fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "TOKEN",
+        "API_KEY",
+        "PRIVATE_KEY",
+        "_KEY",
+        "DSN",
+        "CREDENTIALS",
+    ]
+    .iter()
+    .any(|m| n.ends_with(m) || n.contains(&format!("{m}_")))
+}
+
+fn env_map(
+    f: &Fields,
+    k: &str,
+    extra: &mut Extra,
+    env: Option<&str>,
+) -> BTreeMap<String, EnvValue> {
+    let mut out = BTreeMap::new();
+    let Some(Val { v: V::Map(m), .. }) = get(f, k) else {
+        return out;
+    };
+    for (name, (_, val)) in m {
+        let ev = match &val.v {
+            V::Str(t) => {
+                if looks_secret(name) && t.as_literal().is_some() {
+                    extra
+                        .secret_literals
+                        .push((val.span, name.clone(), env.map(str::to_string)));
+                }
+                EnvValue::Literal(t.clone())
+            }
+            V::Attr(r) => EnvValue::Ref(r.clone()),
+            V::Secret { name, key } => EnvValue::Secret {
+                name: name.clone(),
+                key: key.clone(),
+            },
+            _ => continue,
+        };
+        out.insert(name.clone(), ev);
+    }
+    out
+}
+
+fn analysis(fs: &Fields, extra: &mut Extra) -> Option<Analysis> {
+    let a = strukt(fs, "analysis")?;
+    let span = get(fs, "analysis").map(|v| v.span)?;
+    let provider = enm(a, "provider");
+    extra.analyses.push((span, provider.clone()));
+    Some(Analysis {
+        provider,
+        success_rate: pct(a, "success_rate").unwrap_or(99.0),
+        max_latency_ms: dur(a, "max_latency"),
+        interval_ms: dur(a, "interval").unwrap_or(60_000),
+        count: int(a, "count", 5) as u32,
+        failure_limit: int(a, "failure_limit", 1) as u32,
+    })
+}
+
+/// Builds a strategy and checks canary steps (E0401, E0402, E0405).
+fn strategy(
+    tag: &str,
+    fs: &Fields,
+    name: Option<String>,
+    anchor: Span,
+    extra: &mut Extra,
+    diags: &mut Diagnostics,
+) -> Strategy {
+    let surge = |k: &str, d: Surge| match get(fs, k).map(|v| &v.v) {
+        Some(V::Percent(p)) => Surge::Percent(*p),
+        Some(V::Int(n)) => Surge::Count(*n as u32),
+        _ => d,
+    };
+    let kind = match tag {
+        "canary" => {
+            let mut steps = Vec::new();
+            let mut last: Option<(f64, Span)> = None;
+            let pause = match get(fs, "pause").map(|v| &v.v) {
+                Some(V::Pause(p)) => Some(*p),
+                _ => None,
+            };
+            let items = list(fs, "steps");
+            let weights = items
+                .iter()
+                .filter(|v| matches!(v.v, V::Step(Step::Weight(_))))
+                .count();
+            let mut seen = 0;
+            for item in items {
+                let V::Step(step) = &item.v else { continue };
+                if let Step::Weight(w) = step {
+                    seen += 1;
+                    if *w < 1.0 || *w > 100.0 {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::E0402,
+                                format!("canary weight {w}% is outside 1%–100%"),
+                            )
+                            .label(item.span, "weights must be between 1% and 100%"),
+                        );
+                    }
+                    if let Some((prev, prev_span)) = last {
+                        if *w <= prev {
+                            diags.push(
+                                Diagnostic::new(
+                                    Code::E0401,
+                                    format!("canary weight {w}% does not increase on {prev}%"),
+                                )
+                                .label(item.span, "not larger than the step before")
+                                .label(prev_span, "previous weight"),
+                            );
+                        }
+                    }
+                    last = Some((*w, item.span));
+                    steps.push(step.clone());
+                    // The shared pause goes between weights, not after the last one.
+                    if let Some(p) = pause {
+                        if seen < weights {
+                            steps.push(Step::Pause(p));
+                        }
+                    }
+                } else {
+                    steps.push(step.clone());
+                }
+            }
+            if weights == 0 && get(fs, "steps").is_some() {
+                diags.push(
+                    Diagnostic::new(Code::E0405, "canary has no weight steps").label(
+                        get(fs, "steps").map(|v| v.span).unwrap_or(anchor),
+                        "no weights here",
+                    ),
+                );
+            }
+            let abort = strukt(fs, "abort");
+            StrategyKind::Canary {
+                steps,
+                analysis: analysis(fs, extra),
+                abort_error_rate: abort.and_then(|a| pct(a, "error_rate")),
+                abort_latency_ms: abort.and_then(|a| dur(a, "latency")),
+            }
+        }
+        "blue_green" => StrategyKind::BlueGreen {
+            auto_promote: boolean(fs, "auto_promote", false),
+            auto_promote_after_ms: dur(fs, "auto_promote_after"),
+            scale_down_delay_ms: dur(fs, "scale_down_delay").unwrap_or(30_000),
+            analysis: analysis(fs, extra),
+        },
+        _ => StrategyKind::Rolling {
+            max_surge: surge("max_surge", Surge::Percent(25.0)),
+            max_unavailable: surge("max_unavailable", Surge::Count(0)),
+        },
+    };
+    Strategy { name, kind }
+}
+
+fn check_k8s_name(c: &Checked, diags: &mut Diagnostics) {
+    if let Some(n) = &c.name {
+        if !super::rules::is_dns_label(&n.name) {
+            let fixed = super::rules::to_dns_label(&n.name);
+            let mut d = Diagnostic::new(
+                Code::E0206,
+                format!("`{}` is not a valid Kubernetes name", n.name),
+            )
+            .label(
+                n.span,
+                format!("{} names become Kubernetes object names", c.keyword),
+            );
+            if super::rules::is_dns_label(&fixed) {
+                d = d.help(format!("Did you mean `{fixed}`? Names use lowercase letters, digits and `-`, start with a letter and have at most 63 characters.")).suggest(n.span, fixed);
+            }
+            diags.push(d);
+        }
+    }
+}
+
+/// Builds the model. Returns `None` only when there is no project to build on.
+pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra)> {
+    let mut extra = Extra::default();
+    let by_kw = |kw: &str| -> Vec<&Checked> {
+        let mut v: Vec<&Checked> = decls.iter().filter(|d| d.keyword == kw).collect();
+        v.sort_by(|a, b| a.name().cmp(b.name()));
+        v
+    };
+    for kw in ["project", "service", "resource", "environment"] {
+        for c in by_kw(kw) {
+            check_k8s_name(c, diags);
+        }
+    }
+
+    // ---- toolchains, ids first so services can point at them
+    let toolchains: Vec<Toolchain> = by_kw("toolchain")
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Toolchain {
+            id: ToolchainId(i as u32),
+            name: c.name().to_string(),
+            family: enm(&c.fields, "family").unwrap_or_default(),
+            version: lit(&c.fields, "version"),
+            install: lit(&c.fields, "install"),
+            lint: list_str(&c.fields, "lint"),
+            typecheck: list_str(&c.fields, "typecheck"),
+            test: list_str(&c.fields, "test"),
+            coverage: lit(&c.fields, "coverage"),
+            build: lit(&c.fields, "build"),
+            cache: lit(&c.fields, "cache"),
+        })
+        .collect();
+    let service_decls = by_kw("service");
+    let resource_decls = by_kw("resource");
+    let service_id = |n: &str| {
+        service_decls
+            .iter()
+            .position(|c| c.name() == n)
+            .map(|i| ServiceId(i as u32))
+    };
+    let resource_id = |n: &str| {
+        resource_decls
+            .iter()
+            .position(|c| c.name() == n)
+            .map(|i| ResourceId(i as u32))
+    };
+
+    // ---- project
+    let project_decl = by_kw("project").into_iter().next()?;
+    let pf = &project_decl.fields;
+    let project_name = project_decl.name().to_string();
+    let registry = match tagged(pf, "registry") {
+        Some(("ecr", f)) => Registry::Ecr {
+            region: lit(f, "region").unwrap_or_default(),
+            account: lit(f, "account"),
+        },
+        Some(("dockerhub", f)) => Registry::DockerHub {
+            namespace: lit(f, "namespace").unwrap_or_default(),
+        },
+        Some((_, f)) => Registry::Ghcr {
+            owner: lit(f, "owner").unwrap_or_default(),
+        },
+        None => Registry::Ghcr {
+            owner: String::new(),
+        },
+    };
+    let cloud = match tagged(pf, "cloud") {
+        Some(("gcp", f)) => Cloud::Gcp {
+            project: lit(f, "project").unwrap_or_default(),
+            region: lit(f, "region").unwrap_or_default(),
+        },
+        Some(("azure", f)) => Cloud::Azure {
+            location: lit(f, "location").unwrap_or_default(),
+        },
+        Some((_, f)) => {
+            let region = lit(f, "region").unwrap_or_else(|| "us-east-1".into());
+            let mut zones = list_str(f, "zones");
+            if zones.is_empty() {
+                zones = ["a", "b", "c"]
+                    .iter()
+                    .map(|z| format!("{region}{z}"))
+                    .collect();
+            }
+            Cloud::Aws { region, zones }
+        }
+        None => Cloud::Aws {
+            region: "us-east-1".into(),
+            zones: vec![
+                "us-east-1a".into(),
+                "us-east-1b".into(),
+                "us-east-1c".into(),
+            ],
+        },
+    };
+    let gitops = match tagged(pf, "gitops") {
+        Some((_, f)) => GitOps {
+            namespace: lit(f, "namespace").unwrap_or_else(|| "argocd".into()),
+            mode: if enm(f, "mode").as_deref() == Some("applicationset") {
+                GitOpsMode::ApplicationSet
+            } else {
+                GitOpsMode::Application
+            },
+            revision: lit(f, "revision").unwrap_or_else(|| "HEAD".into()),
+            path: lit(f, "path").unwrap_or_else(|| "out".into()),
+        },
+        None => GitOps {
+            namespace: "argocd".into(),
+            mode: GitOpsMode::Application,
+            revision: "HEAD".into(),
+            path: "out".into(),
+        },
+    };
+    let secret_store = match tagged(pf, "secret_store") {
+        Some(("sealed_secrets", f)) => SecretStore::SealedSecrets {
+            controller_namespace: lit(f, "controller_namespace")
+                .unwrap_or_else(|| "kube-system".into()),
+        },
+        Some(("aws_secrets_manager", f)) => SecretStore::AwsSecretsManager {
+            region: lit(f, "region").unwrap_or_default(),
+            prefix: lit(f, "prefix").unwrap_or_else(|| project_name.clone()),
+        },
+        Some(("vault", f)) => SecretStore::Vault {
+            address: lit(f, "address").unwrap_or_default(),
+            path: lit(f, "path").unwrap_or_else(|| "secret".into()),
+            role: lit(f, "role").unwrap_or_else(|| project_name.clone()),
+        },
+        _ => SecretStore::Kubernetes,
+    };
+    let domain = lit(pf, "domain");
+    let project = Project {
+        name: project_name.clone(),
+        repository: lit(pf, "repository").unwrap_or_default(),
+        branch: lit(pf, "branch").unwrap_or_else(|| "main".into()),
+        registry,
+        cloud,
+        gitops,
+        dns: tagged(pf, "dns").map(|(_, f)| Dns {
+            zone: lit(f, "zone")
+                .or_else(|| domain.clone())
+                .unwrap_or_default(),
+        }),
+        domain,
+        secret_store,
+        compliance: list_str(pf, "compliance"),
+        team: lit(pf, "team"),
+    };
+
+    // ---- services
+    let mut services = Vec::new();
+    for (i, c) in service_decls.iter().enumerate() {
+        let f = &c.fields;
+        let port_ = port(f, "port").unwrap_or(8080);
+        let language = match get(f, "language").map(|v| &v.v) {
+            Some(V::Ref(_, n)) => toolchains.iter().position(|t| &t.name == n),
+            _ => None,
+        };
+        let mut deps = BTreeSet::new();
+        let mut uses = BTreeSet::new();
+        let env = env_map(f, "env", &mut extra, None);
+        let mut note_ref = |r: &AttrRef, span: Span, extra: &mut Extra| match &r.target {
+            AttrTarget::Service(n) => {
+                if let Some(id) = service_id(n) {
+                    deps.insert(id);
+                    extra
+                        .dep_spans
+                        .entry((c.name().to_string(), n.clone()))
+                        .or_insert(span);
+                }
+            }
+            AttrTarget::Resource(n) => {
+                if let Some(id) = resource_id(n) {
+                    uses.insert(id);
+                }
+            }
+            _ => {}
+        };
+        if let Some(Val { v: V::Map(m), .. }) = get(f, "env") {
+            for (_, val) in m.values() {
+                match &val.v {
+                    V::Attr(r) => note_ref(r, val.span, &mut extra),
+                    V::Str(t) => t.parts.iter().for_each(|p| {
+                        if let TPart::Ref(r) = p {
+                            note_ref(r, val.span, &mut extra)
+                        }
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        for (n, span) in list_refs(f, "depends_on") {
+            if let Some(id) = service_id(&n) {
+                deps.insert(id);
+                extra
+                    .dep_spans
+                    .entry((c.name().to_string(), n))
+                    .or_insert(span);
+            }
+        }
+        for (n, _) in list_refs(f, "uses") {
+            if let Some(id) = resource_id(&n) {
+                uses.insert(id);
+            }
+        }
+        let sec = strukt(f, "security");
+        let security = Security {
+            run_as_user: sec.map(|s| int(s, "run_as_user", 10001)).unwrap_or(10001) as u32,
+            read_only_root_filesystem: sec
+                .map(|s| boolean(s, "read_only_root_filesystem", true))
+                .unwrap_or(true),
+            allow_privilege_escalation: sec
+                .map(|s| boolean(s, "allow_privilege_escalation", false))
+                .unwrap_or(false),
+            writable_paths: sec
+                .map(|s| list_str(s, "writable_paths"))
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| vec!["/tmp".into()]),
+        };
+        if let Some(s) = sec {
+            for (key, bad) in [
+                ("read_only_root_filesystem", false),
+                ("allow_privilege_escalation", true),
+            ] {
+                if let Some((kspan, Val { v: V::Bool(b), .. })) = s.get(key) {
+                    if *b == bad {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::W0003,
+                                format!("service `{}` relaxes `{key}`", c.name()),
+                            )
+                            .label(*kspan, "secure default relaxed here"),
+                        );
+                    }
+                }
+            }
+            if let Some((kspan, Val { v: V::Int(0), .. })) = s.get("run_as_user") {
+                diags.push(
+                    Diagnostic::new(Code::E0303, "run_as_user 0 would run the container as root")
+                        .label(*kspan, "root is refused")
+                        .help("Use a non-zero user id such as 10001; deployc always sets runAsNonRoot."),
+                );
+            }
+        }
+        let build = strukt(f, "build");
+        let build_context = build
+            .and_then(|b| lit(b, "context"))
+            .unwrap_or_else(|| ".".into());
+        let dockerfile = build.and_then(|b| lit(b, "dockerfile")).unwrap_or_else(|| {
+            if build_context == "." {
+                "Dockerfile".into()
+            } else {
+                format!("{build_context}/Dockerfile")
+            }
+        });
+        let expose = match tagged(f, "expose") {
+            Some(("ingress", e)) => Exposure::Ingress {
+                host: tpl(e, "host").unwrap_or_else(|| Template::literal("")),
+                path: lit(e, "path").unwrap_or_else(|| "/".into()),
+                tls: boolean(e, "tls", true),
+                class: lit(e, "class").unwrap_or_else(|| "nginx".into()),
+            },
+            Some(("load_balancer", _)) => Exposure::LoadBalancer,
+            _ => Exposure::Internal,
+        };
+        let health = probe(f, "health", port_);
+        if f.contains_key("health") || f.contains_key("readiness") {
+            extra.probe_given.insert(c.name().to_string());
+        }
+        services.push(Service {
+            id: ServiceId(i as u32),
+            name: c.name().to_string(),
+            span: c.name.as_ref().map(|n| n.span),
+            image: lit(f, "image").unwrap_or_else(|| c.name().to_string()),
+            build_context,
+            dockerfile,
+            build_target: build.and_then(|b| lit(b, "target")),
+            language: ToolchainId(language.unwrap_or(0) as u32),
+            framework: lit(f, "framework"),
+            port: port_,
+            service_port: port(f, "service_port").unwrap_or(port_),
+            expose,
+            readiness: probe(f, "readiness", port_).or_else(|| health.clone()),
+            health,
+            cpu: range_q(get(f, "cpu"), (100, 500)),
+            memory: range_q(get(f, "memory"), (128 << 20, 256 << 20)),
+            replicas: replicas(get(f, "replicas"), Replicas::Fixed(1)),
+            target_cpu: pct(f, "target_cpu").unwrap_or(70.0) as u32,
+            env,
+            migrations: strukt(f, "migrations").map(|m| Migrations {
+                command: list_str(m, "command"),
+                tool: enm(m, "tool").unwrap_or_else(|| "custom".into()),
+            }),
+            depends_on: deps.into_iter().collect(),
+            uses: uses.into_iter().collect(),
+            security,
+            metrics: boolean(f, "metrics", true),
+        });
+        if language.is_none() && toolchains.is_empty() {
+            return None;
+        }
+    }
+
+    // ---- resources
+    let mut resources = Vec::new();
+    for (i, c) in resource_decls.iter().enumerate() {
+        let f = &c.fields;
+        let tag = c.tag.as_ref().map(|t| t.0.as_str()).unwrap_or("");
+        let engine = match tag {
+            "postgres" => Engine::Postgres,
+            "redis" => Engine::Redis,
+            "mongodb" => Engine::MongoDb,
+            "queue" => Engine::Queue,
+            _ => Engine::Bucket,
+        };
+        let default_placement = if engine == Engine::MongoDb {
+            "in_cluster"
+        } else {
+            "managed"
+        };
+        let placement =
+            if enm(f, "placement").as_deref().unwrap_or(default_placement) == "in_cluster" {
+                Placement::InCluster
+            } else {
+                Placement::Managed
+            };
+        let default_version = match engine {
+            Engine::Postgres => "16",
+            Engine::Redis | Engine::MongoDb => "7",
+            _ => "",
+        };
+        let default_instance = match engine {
+            Engine::Postgres => "db.t4g.medium",
+            Engine::Redis => "cache.t4g.small",
+            _ => "",
+        };
+        resources.push(Resource {
+            id: ResourceId(i as u32),
+            name: c.name().to_string(),
+            span: c.name.as_ref().map(|n| n.span),
+            version: lit(f, "version").unwrap_or_else(|| default_version.into()),
+            placement,
+            aurora: boolean(f, "aurora", false),
+            instance: lit(f, "instance").unwrap_or_else(|| default_instance.into()),
+            storage: mem(f, "storage").unwrap_or(if engine == Engine::Redis {
+                1 << 30
+            } else {
+                20 << 30
+            }),
+            read_replicas: int(f, "read_replicas", 0) as u32,
+            multi_az: boolean(f, "multi_az", false),
+            cluster: boolean(f, "cluster", false),
+            replicas: int(f, "replicas", 0) as u32,
+            backup: strukt(f, "backup").map(|b| Backup {
+                schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
+                retain_days: dur(b, "retain")
+                    .map(|d| d.div_ceil(86_400_000))
+                    .unwrap_or(7),
+            }),
+            database: lit(f, "database").unwrap_or_else(|| c.name().replace('-', "_")),
+            fifo: boolean(f, "fifo", false),
+            retention_ms: dur(f, "retention").unwrap_or(4 * 86_400_000),
+            dead_letter: boolean(f, "dead_letter", true),
+            visibility_timeout_ms: dur(f, "visibility_timeout").unwrap_or(30_000),
+            versioning: boolean(f, "versioning", true),
+            expire_after_ms: dur(f, "expire_after"),
+            engine,
+        });
+    }
+
+    // ---- gates and integrations
+    let gate_decls = by_kw("gate");
+    let gates: Vec<Gate> = gate_decls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let f = &c.fields;
+            let tool = c.tag.as_ref().map(|t| t.0.clone()).unwrap_or_default();
+            if let Some((_, span)) = &c.tag {
+                extra.gate_tool.insert(c.name().to_string(), *span);
+            }
+            let kind = enm(f, "kind").unwrap_or_else(|| {
+                super::schema::GATE_TOOLS
+                    .iter()
+                    .find(|t| t.0 == tool)
+                    .map(|t| t.1.to_string())
+                    .unwrap_or_default()
+            });
+            let when: Vec<Trigger> = list(f, "when")
+                .iter()
+                .filter_map(|v| match &v.v {
+                    V::Trigger(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect();
+            Gate {
+                id: GateId(i as u32),
+                name: c.name().to_string(),
+                min: pct(f, "min").or(if kind == "coverage" { Some(70.0) } else { None }),
+                kind,
+                fail_on: enm(f, "fail_on").unwrap_or_else(|| "high".into()),
+                blocking: boolean(f, "blocking", true),
+                when: if when.is_empty() {
+                    vec![Trigger::PullRequest, Trigger::Push(None)]
+                } else {
+                    when
+                },
+                services: list_refs(f, "services")
+                    .iter()
+                    .filter_map(|(n, _)| service_id(n))
+                    .collect(),
+                sarif: boolean(f, "sarif", true),
+                config: lit(f, "config"),
+                tool,
+            }
+        })
+        .collect();
+    let integration_decls = by_kw("integration");
+    let integration_id = |n: &str| {
+        integration_decls
+            .iter()
+            .position(|c| c.name() == n)
+            .map(|i| IntegrationId(i as u32))
+    };
+    let integrations: Vec<Integration> = integration_decls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let f = &c.fields;
+            let kind = match c.tag.as_ref().map(|t| t.0.as_str()).unwrap_or("") {
+                "slack" => IntegrationKind::Slack {
+                    channel: lit(f, "channel").unwrap_or_default(),
+                    webhook: secret_name(f, "webhook"),
+                    events: {
+                        let e = list_str(f, "events");
+                        if e.is_empty() {
+                            vec!["deploy".into(), "failure".into()]
+                        } else {
+                            e
+                        }
+                    },
+                },
+                "jira" => IntegrationKind::Jira {
+                    url: lit(f, "url").unwrap_or_default(),
+                    project: lit(f, "project").unwrap_or_default(),
+                    token: secret_name(f, "token"),
+                },
+                "pagerduty" => IntegrationKind::PagerDuty {
+                    routing_key: secret_name(f, "routing_key"),
+                    severity: enm(f, "severity").unwrap_or_else(|| "critical".into()),
+                },
+                "newrelic" => IntegrationKind::NewRelic {
+                    account_id: lit(f, "account_id").unwrap_or_default(),
+                    api_key: secret_name(f, "api_key"),
+                    region: enm(f, "region").unwrap_or_else(|| "us".into()),
+                },
+                "datadog" => IntegrationKind::Datadog {
+                    site: lit(f, "site").unwrap_or_else(|| "datadoghq.com".into()),
+                    api_key: secret_name(f, "api_key"),
+                    app_key: secret_name(f, "app_key"),
+                },
+                "sentry" => IntegrationKind::Sentry {
+                    dsn: secret_name(f, "dsn"),
+                    org: lit(f, "org"),
+                    project: lit(f, "project"),
+                },
+                _ => IntegrationKind::Codecov {
+                    token: secret_name(f, "token"),
+                },
+            };
+            Integration {
+                id: IntegrationId(i as u32),
+                name: c.name().to_string(),
+                kind,
+            }
+        })
+        .collect();
+
+    // ---- named strategies
+    let mut named = BTreeMap::new();
+    for c in by_kw("strategy") {
+        let tag = c.tag.as_ref().map(|t| t.0.as_str()).unwrap_or("rolling");
+        // Analyses of named strategies are recorded once, here.
+        named.insert(
+            c.name().to_string(),
+            strategy(
+                tag,
+                &c.fields,
+                Some(c.name().to_string()),
+                c.anchor(),
+                &mut extra,
+                diags,
+            ),
+        );
+    }
+
+    // ---- environments, in promotion order
+    let env_decls = by_kw("environment");
+    let order = promotion_order(&env_decls);
+    let gate_id = |n: &str| {
+        gate_decls
+            .iter()
+            .position(|c| c.name() == n)
+            .map(|i| GateId(i as u32))
+    };
+    let mut environments = Vec::new();
+    for (pos, &di) in order.iter().enumerate() {
+        let c = env_decls[di];
+        let f = &c.fields;
+        let name = c.name().to_string();
+        if let Some(v) = get(f, "strategy") {
+            extra.env_strategy.insert(name.clone(), v.span);
+        }
+        match f.get("promote") {
+            Some((_, v)) if v.v == V::Error => {
+                extra.bad_promote.insert(name.clone());
+            }
+            Some((_, v)) => {
+                extra.env_promote.insert(name.clone(), v.span);
+            }
+            None => {
+                extra.bad_promote.insert(name.clone());
+            }
+        }
+        let strategy = match get(f, "strategy").map(|v| &v.v) {
+            Some(V::Ref(_, n)) => named.get(n).cloned().unwrap_or(Strategy {
+                name: None,
+                kind: default_rolling(),
+            }),
+            Some(V::Tagged(tag, fs)) => strategy(tag, fs, None, c.anchor(), &mut extra, diags),
+            _ => Strategy {
+                name: None,
+                kind: default_rolling(),
+            },
+        };
+        let promote = match get(f, "promote").map(|v| &v.v) {
+            Some(V::Promotion(p)) => match p {
+                Promotion::OnPush(b) if b.is_empty() => Promotion::OnPush(project.branch.clone()),
+                p => p.clone(),
+            },
+            _ => Promotion::Manual { from: None },
+        };
+        let namespace_t = tpl(f, "namespace");
+        let domain_t = tpl(f, "domain");
+        let default_ns = format!("{}-{}", project.name, name);
+        let namespace = namespace_t
+            .map(|t| render_env(&t, &project, &name, &default_ns, ""))
+            .unwrap_or(default_ns);
+        let default_domain = match &project.domain {
+            Some(d) => format!("{}-{}.{}", project.name, name, d),
+            None => format!("{}-{}.local", project.name, name),
+        };
+        let domain = domain_t
+            .map(|t| render_env(&t, &project, &name, &namespace, &default_domain))
+            .unwrap_or(default_domain);
+        if let Some(ns) = get(f, "namespace") {
+            if !super::rules::is_dns_label(&namespace) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0206,
+                        format!("namespace `{namespace}` is not a valid Kubernetes name"),
+                    )
+                    .label(ns.span, "namespaces are DNS labels"),
+                );
+            }
+        }
+        // Overrides.
+        let overrides = match get(f, "services").map(|v| &v.v) {
+            Some(V::Map(m)) => m.clone(),
+            _ => Fields::new(),
+        };
+        let mut deployments = Vec::new();
+        for s in &services {
+            let o = match overrides.get(&s.name).map(|(_, v)| &v.v) {
+                Some(V::Struct(o)) => Some(o.clone()),
+                _ => None,
+            };
+            if let Some(o) = &o {
+                if !boolean(o, "enabled", true) {
+                    continue;
+                }
+            }
+            let mut env = s.env.clone();
+            if let Some(o) = &o {
+                env.extend(env_map(o, "env", &mut extra, Some(&name)));
+            }
+            deployments.push(Deployment {
+                service: s.id,
+                replicas: o
+                    .as_ref()
+                    .map(|o| replicas(get(o, "replicas"), s.replicas))
+                    .unwrap_or(s.replicas),
+                cpu: o
+                    .as_ref()
+                    .and_then(|o| get(o, "cpu"))
+                    .map(|v| range_q(Some(v), (s.cpu.request, s.cpu.limit)))
+                    .unwrap_or(s.cpu),
+                memory: o
+                    .as_ref()
+                    .and_then(|o| get(o, "memory"))
+                    .map(|v| range_q(Some(v), (s.memory.request, s.memory.limit)))
+                    .unwrap_or(s.memory),
+                env,
+            });
+        }
+        let roverrides = match get(f, "resources").map(|v| &v.v) {
+            Some(V::Map(m)) => m.clone(),
+            _ => Fields::new(),
+        };
+        let env_multi_az = boolean(f, "multi_az", false);
+        let res_uses = resources
+            .iter()
+            .map(|r| {
+                let o = match roverrides.get(&r.name).map(|(_, v)| &v.v) {
+                    Some(V::Struct(o)) => Some(o.clone()),
+                    _ => None,
+                };
+                let placement = match o.as_ref().and_then(|o| enm(o, "placement")) {
+                    Some(p) if p == "in_cluster" && r.engine.can_run_in_cluster() => {
+                        Placement::InCluster
+                    }
+                    Some(p) if p == "managed" => Placement::Managed,
+                    _ => r.placement,
+                };
+                ResourceUse {
+                    resource: r.id,
+                    placement,
+                    instance: o
+                        .as_ref()
+                        .and_then(|o| lit(o, "instance"))
+                        .unwrap_or_else(|| r.instance.clone()),
+                    read_replicas: o
+                        .as_ref()
+                        .map(|o| int(o, "read_replicas", r.read_replicas as i64) as u32)
+                        .unwrap_or(r.read_replicas),
+                    multi_az: o
+                        .as_ref()
+                        .map(|o| boolean(o, "multi_az", r.multi_az || env_multi_az))
+                        .unwrap_or(r.multi_az || env_multi_az),
+                    storage: o
+                        .as_ref()
+                        .and_then(|o| mem(o, "storage"))
+                        .unwrap_or(r.storage),
+                }
+            })
+            .collect();
+        // Placing a queue or bucket in the cluster is not possible: say so.
+        for (rname, (kspan, v)) in &roverrides {
+            if let V::Struct(o) = &v.v {
+                if enm(o, "placement").as_deref() == Some("in_cluster") {
+                    if let Some(r) = resources.iter().find(|r| &r.name == rname) {
+                        if !r.engine.can_run_in_cluster() {
+                            diags.push(
+                                Diagnostic::new(Code::E0208, format!("a {} cannot run in the cluster", r.engine.word()))
+                                    .label(*kspan, "only postgres, redis and mongodb can be in_cluster")
+                                    .help("Remove the placement; queues and buckets are always managed cloud resources."),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let mut before = list_str(f, "before");
+        if get(f, "before").is_none() {
+            before = vec!["migrations".into()];
+        }
+        let mut after = list_str(f, "after");
+        if get(f, "after").is_none() {
+            after = vec!["health_check".into()];
+        }
+        environments.push(Environment {
+            id: EnvId(pos as u32),
+            span: c.name.as_ref().map(|n| n.span),
+            namespace,
+            cluster: lit(f, "cluster").unwrap_or_else(|| "https://kubernetes.default.svc".into()),
+            domain,
+            strategy,
+            promote,
+            production: boolean(f, "production", false),
+            requires: list_refs(f, "requires")
+                .iter()
+                .filter_map(|(n, _)| gate_id(n))
+                .collect(),
+            approvers: list_str(f, "approvers"),
+            deployments,
+            resources: res_uses,
+            notify: list_refs(f, "notify")
+                .iter()
+                .filter_map(|(n, _)| integration_id(n))
+                .collect(),
+            before,
+            after,
+            multi_az: env_multi_az,
+            name,
+        });
+        if let Some(Val {
+            v: V::Promotion(Promotion::Manual { from: Some(_) }),
+            span,
+        }) = get(f, "promote")
+        {
+            extra.env_from.insert(c.name().to_string(), *span);
+        }
+    }
+
+    // ---- pipeline and observability
+    let pipeline_decl = by_kw("pipeline").into_iter().next();
+    let empty = Fields::new();
+    let pl = pipeline_decl.map(|c| &c.fields).unwrap_or(&empty);
+    let triggers: Vec<Trigger> = list(pl, "triggers")
+        .iter()
+        .filter_map(|v| match &v.v {
+            V::Trigger(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    for v in list(pl, "tags") {
+        if v.v == V::Enum("latest".into()) {
+            extra.latest_tag = Some(v.span);
+        }
+    }
+    let prc = strukt(pl, "pr_checks");
+    let pipeline = Pipeline {
+        provider: enm(pl, "provider").unwrap_or_else(|| "github_actions".into()),
+        triggers: if triggers.is_empty() {
+            vec![
+                Trigger::Push(Some(project.branch.clone())),
+                Trigger::PullRequest,
+            ]
+        } else {
+            triggers
+        },
+        platforms: {
+            let p = list_str(pl, "platforms");
+            if p.is_empty() {
+                vec!["amd64".into()]
+            } else {
+                p
+            }
+        },
+        sbom: boolean(pl, "sbom", false),
+        tags: {
+            let t = list_str(pl, "tags");
+            if t.is_empty() {
+                vec!["branch_sha".into()]
+            } else {
+                t
+            }
+        },
+        cache: boolean(pl, "cache", true),
+        pr_checks: prc
+            .map(|p| PrChecks {
+                title: boolean(p, "title", false),
+                size_labels: boolean(p, "size_labels", false),
+                coverage: pct(p, "coverage"),
+                conflicts: boolean(p, "conflicts", false),
+                auto_label: boolean(p, "auto_label", false),
+            })
+            .unwrap_or_default(),
+        pre_commit: boolean(pl, "pre_commit", false),
+        workflows_dir: lit(pl, "workflows_dir").unwrap_or_else(|| ".github/workflows".into()),
+    };
+    let obs_decl = by_kw("observability").into_iter().next();
+    let ob = obs_decl.map(|c| &c.fields).unwrap_or(&empty);
+    let sink = |k: &str| {
+        tagged(ob, k).map(|(t, f)| Sink {
+            kind: t.to_string(),
+            endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")),
+        })
+    };
+    let observability = Observability {
+        metrics: tagged(ob, "metrics").map(|(t, f)| Metrics {
+            provider: t.to_string(),
+            scrape_interval_ms: dur(f, "scrape_interval").unwrap_or(30_000),
+            path: lit(f, "path").unwrap_or_else(|| "/metrics".into()),
+        }),
+        dashboards: enm(ob, "dashboards"),
+        alerts: strukt(ob, "alerts").map(|a| Alerts {
+            crash_loop: boolean(a, "crash_loop", false),
+            error_rate: pct(a, "error_rate"),
+            latency_ms: dur(a, "latency"),
+            cert_expiry_ms: dur(a, "cert_expiry"),
+            resource_exhaustion: pct(a, "resource_exhaustion"),
+            database_down: boolean(a, "database_down", false),
+            route_to: list_refs(a, "route_to")
+                .iter()
+                .filter_map(|(n, _)| integration_id(n))
+                .collect(),
+        }),
+        tracing: sink("tracing"),
+        logs: sink("logs"),
+    };
+    let model = Model {
+        project,
+        toolchains,
+        services,
+        resources,
+        environments,
+        gates,
+        integrations,
+        pipeline,
+        observability,
+    };
+    Some((model, extra))
+}
+
+fn default_rolling() -> StrategyKind {
+    StrategyKind::Rolling {
+        max_surge: Surge::Percent(25.0),
+        max_unavailable: Surge::Count(0),
+    }
+}
+
+/// Environment declarations ordered along the promotion graph: entry points
+/// (by name) first, then each environment after the one it is promoted from.
+fn promotion_order(envs: &[&Checked]) -> Vec<usize> {
+    let from = |c: &Checked| match get(&c.fields, "promote").map(|v| &v.v) {
+        Some(V::Promotion(Promotion::Manual { from: Some(f) })) => Some(f.clone()),
+        _ => None,
+    };
+    let mut order = Vec::new();
+    let mut placed = vec![false; envs.len()];
+    let mut queue: Vec<usize> = (0..envs.len())
+        .filter(|&i| from(envs[i]).is_none())
+        .collect();
+    while let Some(i) = (!queue.is_empty()).then(|| queue.remove(0)) {
+        if placed[i] {
+            continue;
+        }
+        placed[i] = true;
+        order.push(i);
+        let name = envs[i].name();
+        let children =
+            (0..envs.len()).filter(|&j| !placed[j] && from(envs[j]).as_deref() == Some(name));
+        queue.extend(children);
+    }
+    // Environments in a promotion cycle come last; the rules report them.
+    order.extend((0..envs.len()).filter(|&i| !placed[i]));
+    order
+}

@@ -1,0 +1,268 @@
+//! The checker: names, types, units and the rules of the brief, turning the
+//! syntax trees of a [`Program`] into a [`Model`] and its [`Graph`].
+//!
+//! It runs in passes that each report everything they find: declarations are
+//! collected into a symbol table ([`symbols`]), every body is checked against
+//! its schema ([`schema`], [`value`]), the model is built ([`lower`]) and the
+//! whole-program rules run over it ([`rules`]).
+//!
+//! **Invariant:** the checker never panics and never stops at the first
+//! error; a model is returned only when there are no errors.
+
+pub mod lower;
+pub mod rules;
+pub mod schema;
+pub mod symbols;
+pub mod value;
+
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::graph::Graph;
+use crate::load::Program;
+use crate::model::Model;
+use crate::source::Span;
+use crate::syntax::ast::{self, DeclBody, Ident, Item};
+use schema::{DeclShape, RefKind};
+use symbols::{Sym, Symbols};
+use value::{Cx, Fields, V};
+
+/// One declaration after its body was checked.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub keyword: String,
+    pub name: Option<Ident>,
+    /// The tag of a tagged declaration, with its span.
+    pub tag: Option<(String, Span)>,
+    pub fields: Fields,
+    pub span: Span,
+    pub is_std: bool,
+}
+
+impl Checked {
+    /// Where to point for the declaration as a whole: its name, else its keyword.
+    pub fn anchor(&self) -> Span {
+        self.name.as_ref().map(|n| n.span).unwrap_or(Span {
+            end: self.span.start + self.keyword.len() as u32,
+            ..self.span
+        })
+    }
+    pub fn name(&self) -> &str {
+        self.name.as_ref().map(|n| n.name.as_str()).unwrap_or("")
+    }
+}
+
+/// Checks a loaded program. Returns the model and graph when there are no errors.
+pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph)> {
+    let mut syms = Symbols::default();
+    let decls = collect(program, &mut syms, diags);
+    let mut checked = Vec::with_capacity(decls.len());
+    {
+        let mut cx = Cx {
+            syms: &mut syms,
+            diags,
+        };
+        for (d, is_std) in &decls {
+            if let Some(c) = check_decl(&mut cx, d, *is_std) {
+                checked.push(c);
+            }
+        }
+    }
+    let (model, extra) = lower::lower(&checked, diags)?;
+    // The whole-program rules run even after earlier errors, on a model built
+    // with defaults, so one run reports everything; they skip what an earlier
+    // error already explains.
+    let graph = Graph::build(&model);
+    rules::whole_program(&model, &graph, &extra, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    // Unused names are only worth a warning once every reference resolved.
+    rules::unused(&syms, diags);
+    Some((model, graph))
+}
+
+/// Pass 1: every declaration into the symbol table; duplicates and unknown keywords reported.
+fn collect<'p>(
+    program: &'p Program,
+    syms: &mut Symbols,
+    diags: &mut Diagnostics,
+) -> Vec<(&'p ast::Decl, bool)> {
+    let mut out = Vec::new();
+    let mut project: Option<Span> = None;
+    let mut singletons: Vec<(String, Span)> = Vec::new();
+    for module in &program.modules {
+        for item in &module.ast.items {
+            let Item::Decl(d) = item else { continue };
+            let kw = d.keyword.name.as_str();
+            let Some(shape) = schema::decl_shape(kw) else {
+                diags.push(
+                    Diagnostic::new(Code::E0007, format!("unknown declaration `{kw}`"))
+                        .label(d.keyword.span, "not a declaration keyword")
+                        .did_you_mean(
+                            d.keyword.span,
+                            kw,
+                            crate::syntax::parser::KEYWORDS.iter().copied(),
+                            Code::E0007.info().help,
+                        ),
+                );
+                continue;
+            };
+            match shape {
+                DeclShape::Singleton(_) => {
+                    if let Some(n) = &d.name {
+                        diags.push(
+                            Diagnostic::new(Code::E0003, format!("`{kw}` takes no name"))
+                                .label(n.span, "remove this name")
+                                .help(format!("Write `{kw} {{ ... }}`; there is one per program.")),
+                        );
+                    }
+                    if let Some((_, first)) = singletons.iter().find(|(k, _)| k == kw) {
+                        diags.push(
+                            Diagnostic::new(Code::E0202, format!("`{kw}` is declared twice"))
+                                .label(d.keyword.span, "declared again here")
+                                .label(*first, "first declared here")
+                                .help(format!("Merge the two `{kw}` blocks into one.")),
+                        );
+                        continue;
+                    }
+                    singletons.push((kw.to_string(), d.keyword.span));
+                }
+                DeclShape::Named(_) | DeclShape::NamedTagged(_) => {
+                    let Some(name) = &d.name else {
+                        diags.push(
+                            Diagnostic::new(Code::E0003, format!("`{kw}` needs a name"))
+                                .label(d.keyword.span, "name missing after this")
+                                .help(format!("Write `{kw} NAME ...`.")),
+                        );
+                        continue;
+                    };
+                    if kw == "project" {
+                        if let Some(first) = project {
+                            diags.push(
+                                Diagnostic::new(Code::E0209, "more than one project")
+                                    .label(name.span, "second project here")
+                                    .label(first, "first project here"),
+                            );
+                            continue;
+                        }
+                        project = Some(name.span);
+                    } else if let Some(kind) = RefKind::from_keyword(kw) {
+                        let tag = match &d.body {
+                            DeclBody::Value(v) => match &v.kind {
+                                ast::ValueKind::Path { segments, .. } => segments[0].name.clone(),
+                                _ => String::new(),
+                            },
+                            DeclBody::Block(_) => String::new(),
+                        };
+                        let sym = Sym {
+                            span: name.span,
+                            from_std: module.is_std,
+                            tag,
+                            used: false,
+                            decl: out.len(),
+                        };
+                        if let Err(first) = syms.insert(kind, &name.name, sym) {
+                            let first = first.span;
+                            diags.push(
+                                Diagnostic::new(
+                                    Code::E0202,
+                                    format!("{kw} `{}` is defined twice", name.name),
+                                )
+                                .label(name.span, "defined again here")
+                                .label(first, "first defined here"),
+                            );
+                            continue;
+                        }
+                    }
+                }
+            }
+            out.push((d, module.is_std));
+        }
+    }
+    if project.is_none() {
+        let root = program
+            .modules
+            .iter()
+            .rfind(|m| !m.is_std)
+            .map(|m| m.source)
+            .unwrap_or_default();
+        diags.push(
+            Diagnostic::new(Code::E0209, "the program declares no project").label(
+                Span::new(root, 0, 0),
+                "expected `project NAME { ... }` in this program",
+            ),
+        );
+    }
+    out
+}
+
+/// Pass 2: one declaration's body against its schema.
+fn check_decl(cx: &mut Cx, d: &ast::Decl, is_std: bool) -> Option<Checked> {
+    let shape = schema::decl_shape(&d.keyword.name)?;
+    let anchor = d.name.as_ref().map(|n| n.span).unwrap_or(d.keyword.span);
+    let (tag, fields) = match (shape, &d.body) {
+        (DeclShape::Named(specs) | DeclShape::Singleton(specs), DeclBody::Block(b)) => {
+            (None, cx.fields(b, specs, anchor))
+        }
+        (DeclShape::NamedTagged(variants), DeclBody::Value(v)) => match cx.tagged(v, variants) {
+            V::Tagged(tag, fields) => {
+                let tag_span = match &v.kind {
+                    ast::ValueKind::Path { segments, .. } => segments[0].span,
+                    _ => v.span,
+                };
+                (Some((tag, tag_span)), fields)
+            }
+            _ => return None,
+        },
+        (DeclShape::NamedTagged(variants), DeclBody::Block(b)) => {
+            let tags: Vec<&str> = variants.iter().map(|v| v.tag).collect();
+            cx.diags.push(
+                Diagnostic::new(
+                    Code::E0003,
+                    format!(
+                        "`{}` needs a kind: `= {} {{ ... }}`",
+                        d.keyword.name, tags[0]
+                    ),
+                )
+                .label(
+                    b.span.to(Span {
+                        end: b.span.start + 1,
+                        ..b.span
+                    }),
+                    "expected `=` and a kind before the block",
+                )
+                .help(format!(
+                    "Write `{} {} = {} {{ ... }}`; kinds: {}.",
+                    d.keyword.name,
+                    d.name.as_ref().map(|n| n.name.as_str()).unwrap_or("NAME"),
+                    tags[0],
+                    tags.join(", ")
+                )),
+            );
+            return None;
+        }
+        (_, DeclBody::Value(v)) => {
+            cx.diags.push(
+                Diagnostic::new(
+                    Code::E0003,
+                    format!("`{}` takes a block, not `= value`", d.keyword.name),
+                )
+                .label(v.span, "expected `{ ... }`")
+                .help(format!(
+                    "Write `{} {} {{ ... }}`.",
+                    d.keyword.name,
+                    d.name.as_ref().map(|n| n.name.as_str()).unwrap_or("")
+                )),
+            );
+            return None;
+        }
+    };
+    Some(Checked {
+        keyword: d.keyword.name.clone(),
+        name: d.name.clone(),
+        tag,
+        fields,
+        span: d.span,
+        is_std,
+    })
+}

@@ -1,0 +1,308 @@
+//! Whole-program rules: the promotion graph, dependency cycles, strategies
+//! against services, gates against languages, secrets in production, and the
+//! warnings. Each rule reports every violation it finds.
+
+use super::lower::Extra;
+use super::schema::{RefKind, GATE_TOOLS};
+use super::symbols::Symbols;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::graph::{Edge, Graph, Node};
+use crate::model::{Model, Promotion, StrategyKind};
+use std::collections::BTreeSet;
+
+/// An RFC 1035 label, as Kubernetes requires for names of Services and Namespaces.
+pub fn is_dns_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1] != b'-'
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// The nearest valid label: lowercase, `_` and `.` to `-`.
+pub fn to_dns_label(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c == '_' || c == '.' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    out.truncate(63);
+    out.trim_matches('-').to_string()
+}
+
+pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
+    dependency_cycles(model, graph, extra, diags);
+    promotion(model, graph, extra, diags);
+    blue_green_readiness(model, extra, diags);
+    analysis_providers(model, extra, diags);
+    gate_languages(model, extra, diags);
+    secrets_in_production(model, extra, diags);
+    production_warnings(model, extra, diags);
+}
+
+fn dependency_cycles(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
+    for cycle in graph.cycles(Edge::DependsOn) {
+        let names: Vec<String> = cycle.iter().map(|n| graph.name(model, *n)).collect();
+        let mut d = Diagnostic::new(
+            Code::E0801,
+            format!("dependency cycle: {}", names.join(" → ")),
+        );
+        for pair in names.windows(2) {
+            if let Some(span) = extra.dep_spans.get(&(pair[0].clone(), pair[1].clone())) {
+                d = d.label(*span, format!("`{}` depends on `{}`", pair[0], pair[1]));
+            }
+        }
+        diags.push(d);
+    }
+}
+
+fn promotion(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
+    let mut in_cycle = BTreeSet::new();
+    for cycle in graph.cycles(Edge::Promotes) {
+        let names: Vec<String> = cycle.iter().map(|n| graph.name(model, *n)).collect();
+        in_cycle.extend(names.iter().cloned());
+        let mut d = Diagnostic::new(
+            Code::E0501,
+            format!("promotion cycle: {}", names.join(" → ")),
+        );
+        for pair in names.windows(2) {
+            if let Some(span) = extra.env_from.get(&pair[1]) {
+                d = d.label(
+                    *span,
+                    format!("`{}` is promoted from `{}`", pair[1], pair[0]),
+                );
+            }
+        }
+        diags.push(d);
+    }
+    // Reachability from the entry points (and from anything whose rule was
+    // already reported broken, so one mistake is not reported twice).
+    let mut reached = BTreeSet::new();
+    let mut stack: Vec<Node> = model
+        .environments
+        .iter()
+        .filter(|e| {
+            matches!(e.promote, Promotion::OnPush(_) | Promotion::OnTag(_))
+                || extra.bad_promote.contains(&e.name)
+        })
+        .map(|e| Node::Env(e.id))
+        .collect();
+    while let Some(n) = stack.pop() {
+        if reached.insert(n) {
+            stack.extend(graph.targets(n, Edge::Promotes));
+        }
+    }
+    for e in &model.environments {
+        if reached.contains(&Node::Env(e.id)) || in_cycle.contains(&e.name) {
+            continue;
+        }
+        let why = match &e.promote {
+            Promotion::Manual { from: None } => {
+                "promoted manually, but from no environment".to_string()
+            }
+            Promotion::Manual { from: Some(f) } => {
+                format!("promoted from `{f}`, which is never reached itself")
+            }
+            _ => "never reached".to_string(),
+        };
+        let span = extra.env_promote.get(&e.name).copied().or(e.span);
+        diags.push(
+            Diagnostic::new(
+                Code::E0502,
+                format!("environment `{}` is unreachable", e.name),
+            )
+            .label_opt(span, why),
+        );
+    }
+}
+
+fn blue_green_readiness(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    for e in &model.environments {
+        if !matches!(e.strategy.kind, StrategyKind::BlueGreen { .. }) {
+            continue;
+        }
+        for d in &e.deployments {
+            let s = model.service(d.service);
+            if s.readiness.is_some() || extra.probe_given.contains(&s.name) {
+                continue;
+            }
+            let diag = Diagnostic::new(
+                Code::E0403,
+                format!(
+                    "blue-green in `{}` needs a readiness probe on service `{}`",
+                    e.name, s.name
+                ),
+            )
+            .label_opt(s.span, "this service has no `health` or `readiness` probe")
+            .label_opt(
+                extra.env_strategy.get(&e.name).copied(),
+                "blue-green chosen here",
+            )
+            .help(format!(
+                "Add e.g. `health = http {{ path = \"/healthz\" }}` to service `{}`.",
+                s.name
+            ));
+            diags.push(diag);
+        }
+    }
+}
+
+fn analysis_providers(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    let providers = model.metrics_providers();
+    for (span, named) in &extra.analyses {
+        match named {
+            Some(p) if !providers.contains(&p.as_str()) => {
+                let how = if p == "prometheus" {
+                    "Add `observability { metrics = prometheus }`.".to_string()
+                } else {
+                    format!("Add `integration {p} = {p} {{ ... }}` with its credentials.")
+                };
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0404,
+                        format!("analysis uses `{p}`, which the program does not declare"),
+                    )
+                    .label(*span, format!("no {p} metrics provider is declared"))
+                    .help(how),
+                );
+            }
+            None if providers.is_empty() => diags.push(
+                Diagnostic::new(Code::E0404, "analysis without a metrics provider")
+                    .label(*span, "nothing to query"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    for g in &model.gates {
+        let Some((_, _, families)) = GATE_TOOLS.iter().find(|t| t.0 == g.tool) else {
+            continue;
+        };
+        if families.is_empty() {
+            continue;
+        }
+        let fits = |sid: &crate::model::ServiceId| {
+            let s = model.service(*sid);
+            families.contains(&model.toolchain(s.language).family.as_str())
+        };
+        let span = extra.gate_tool.get(&g.name).copied();
+        let want = families.join("/");
+        if g.services.is_empty() {
+            if !model.services.iter().any(|s| fits(&s.id)) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0601,
+                        format!(
+                            "gate `{}` uses {}, but no service is written in {want}",
+                            g.name, g.tool
+                        ),
+                    )
+                    .label_opt(span, format!("{} only checks {want} code", g.tool)),
+                );
+            }
+        } else {
+            for sid in g.services.iter().filter(|s| !fits(s)) {
+                let s = model.service(*sid);
+                let lang = &model.toolchain(s.language).name;
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0601,
+                        format!(
+                            "gate `{}` uses {} on `{}`, which is written in {lang}",
+                            g.name, g.tool, s.name
+                        ),
+                    )
+                    .label_opt(span, format!("{} only checks {want} code", g.tool))
+                    .label_opt(s.span, format!("`{}` is {lang}", s.name)),
+                );
+            }
+        }
+    }
+}
+
+fn secrets_in_production(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    let prod: Vec<&str> = model
+        .environments
+        .iter()
+        .filter(|e| e.production)
+        .map(|e| e.name.as_str())
+        .collect();
+    for (span, var, env) in &extra.secret_literals {
+        let offending = match env {
+            Some(e) => prod.contains(&e.as_str()).then(|| e.clone()),
+            None => prod.first().map(|e| e.to_string()),
+        };
+        if let Some(e) = offending {
+            diags.push(
+                Diagnostic::new(Code::E0701, format!("`{var}` is a secret given as a literal value in production environment `{e}`"))
+                    .label(*span, "this value would be committed in plain text")
+                    .help(format!("Use `{var} = secret(\"{}\")` and keep the value in the secret store.", super::rules::to_dns_label(var))),
+            );
+        }
+    }
+}
+
+fn production_warnings(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    for e in model.environments.iter().filter(|e| e.production) {
+        if let Promotion::OnPush(branch) = &e.promote {
+            diags.push(
+                Diagnostic::new(
+                    Code::W0002,
+                    format!(
+                        "production environment `{}` is deployed on every push to `{branch}`",
+                        e.name
+                    ),
+                )
+                .label_opt(
+                    extra.env_promote.get(&e.name).copied(),
+                    "automatic promotion",
+                ),
+            );
+        }
+    }
+    let tags = &model.pipeline.tags;
+    let immutable = tags.iter().any(|t| t != "latest");
+    if !immutable && model.environments.iter().any(|e| e.production) {
+        diags.push(
+            Diagnostic::new(Code::W0004, "production deploys the mutable `latest` tag")
+                .label_opt(extra.latest_tag, "the only tag policy is `latest`"),
+        );
+    }
+}
+
+/// W0001: declared in the program, never used. Standard-library names are exempt.
+pub fn unused(syms: &Symbols, diags: &mut Diagnostics) {
+    for ((kind, name), sym) in syms.iter() {
+        // Codecov, Sentry, New Relic and Datadog configure the whole pipeline
+        // or every service; only notification targets need a reference.
+        let global = *kind == RefKind::Integration
+            && matches!(
+                sym.tag.as_str(),
+                "codecov" | "sentry" | "newrelic" | "datadog"
+            );
+        let counts = matches!(
+            kind,
+            RefKind::Strategy | RefKind::Resource | RefKind::Integration | RefKind::Toolchain
+        ) && !global;
+        if counts && !sym.used && !sym.from_std {
+            diags.push(
+                Diagnostic::new(
+                    Code::W0001,
+                    format!("{} `{name}` is never used", kind.word()),
+                )
+                .label(sym.span, "declared here"),
+            );
+        }
+    }
+}

@@ -1,0 +1,949 @@
+//! Checking one syntax value against a [`Ty`], producing a typed [`Val`].
+//!
+//! Every mismatch becomes a diagnostic and an [`V::Error`] placeholder, so the
+//! checker keeps going and reports everything in one run.
+
+use super::schema::{FieldSpec, RefKind, Ty, Variant};
+use super::symbols::Symbols;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::Span;
+use crate::syntax::ast::{self, Block, StrPart, Unit, ValueKind};
+use indexmap::IndexMap;
+
+/// A checked value with the span it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Val {
+    pub v: V,
+    pub span: Span,
+}
+
+pub type Fields = IndexMap<String, (Span, Val)>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum V {
+    Str(Template),
+    Int(i64),
+    Bool(bool),
+    Port(u16),
+    /// Millicores.
+    Cpu(u64),
+    /// Bytes.
+    Memory(u64),
+    /// Milliseconds.
+    Duration(u64),
+    Percent(f64),
+    Range(Box<Val>, Box<Val>),
+    List(Vec<Val>),
+    Map(Fields),
+    Ref(RefKind, String),
+    Enum(String),
+    Tagged(String, Fields),
+    Struct(Fields),
+    Secret {
+        name: String,
+        key: Option<String>,
+    },
+    /// `db.url`: a reference to an attribute of another declaration.
+    Attr(AttrRef),
+    Promotion(Promotion),
+    Trigger(Trigger),
+    Step(Step),
+    Pause(Option<u64>),
+    Error,
+}
+
+/// A string, possibly with interpolated references.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Template {
+    pub parts: Vec<TPart>,
+}
+
+impl Template {
+    pub fn literal(s: impl Into<String>) -> Self {
+        Template {
+            parts: vec![TPart::Lit(s.into())],
+        }
+    }
+    pub fn as_literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                TPart::Lit(s) => out.push_str(s),
+                TPart::Ref(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum TPart {
+    Lit(String),
+    Ref(AttrRef),
+}
+
+/// What an attribute reference points at.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum AttrTarget {
+    Service(String),
+    Resource(String),
+    Project,
+    Env,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct AttrRef {
+    pub target: AttrTarget,
+    pub attr: String,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub enum Promotion {
+    OnPush(String),
+    OnTag(String),
+    Manual { from: Option<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Trigger {
+    PullRequest,
+    Push(Option<String>),
+    Tag(String),
+    Schedule(String),
+    Manual,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub enum Step {
+    Weight(f64),
+    /// `None` waits for a manual promotion.
+    Pause(Option<u64>),
+    Analysis,
+}
+
+/// State shared while checking values: the symbol table and the diagnostics.
+pub struct Cx<'a> {
+    pub syms: &'a mut Symbols,
+    pub diags: &'a mut Diagnostics,
+}
+
+fn mismatch(expected: &str, value: &ast::Value) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0301,
+        format!("expected {expected}, found {}", value.describe()),
+    )
+    .label(value.span, format!("expected {expected}"))
+}
+
+pub fn describe_ty(ty: &Ty) -> String {
+    match ty {
+        Ty::Str => "a string".into(),
+        Ty::Int => "a whole number".into(),
+        Ty::Bool => "`true` or `false`".into(),
+        Ty::Port => "a port number".into(),
+        Ty::Cpu => "a cpu quantity (250m, 1)".into(),
+        Ty::Memory => "a memory quantity (512Mi, 1Gi)".into(),
+        Ty::Duration => "a duration (30s, 5m, 6h)".into(),
+        Ty::Percent => "a percentage (10%)".into(),
+        Ty::Range(t) => format!("{} or a range of them", describe_ty(t)),
+        Ty::List(t) => format!("a list of {}", describe_ty(t).trim_start_matches("a ")),
+        Ty::Map(_) | Ty::Struct(_) | Ty::Keyed(..) => "a block `{ ... }`".into(),
+        Ty::Ref(k) => format!("the name of a {}", k.word()),
+        Ty::Enum(vs) => format!("one of {}", vs.join(", ")),
+        Ty::Tagged(vs) => format!(
+            "one of {}",
+            vs.iter().map(|v| v.tag).collect::<Vec<_>>().join(", ")
+        ),
+        Ty::Strategy => "a strategy".into(),
+        Ty::Analysis => "a metrics provider or an analysis block".into(),
+        Ty::EnvValue => "a string, number, reference or secret(...)".into(),
+        Ty::Secret => "secret(\"name\")".into(),
+        Ty::Promotion => "on_push(...), on_tag(...) or manual(from = ...)".into(),
+        Ty::Trigger => "a trigger (pull_request, push, tag(...), schedule(...))".into(),
+        Ty::Step => "a weight (10%), pause(...) or analysis".into(),
+        Ty::Pause => "a duration or `manual`".into(),
+        Ty::Surge => "a percentage or a pod count".into(),
+    }
+}
+
+impl Cx<'_> {
+    fn err(&mut self, d: Diagnostic) -> V {
+        self.diags.push(d);
+        V::Error
+    }
+
+    /// Checks `value` against `ty`.
+    pub fn value(&mut self, value: &ast::Value, ty: &Ty) -> Val {
+        let v = if matches!(value.kind, ValueKind::Error) {
+            V::Error
+        } else {
+            self.value_kind(value, ty)
+        };
+        Val {
+            v,
+            span: value.span,
+        }
+    }
+
+    fn value_kind(&mut self, value: &ast::Value, ty: &Ty) -> V {
+        // A range is only welcome where the type says so.
+        if let ValueKind::Range(lo, hi) = &value.kind {
+            return match ty {
+                Ty::Range(inner) => self.range(lo, hi, inner),
+                _ => self.err(mismatch(&describe_ty(ty), value)),
+            };
+        }
+        match ty {
+            Ty::Str => match &value.kind {
+                ValueKind::Str(parts) => V::Str(self.template(parts)),
+                _ => self.err(mismatch("a string", value)),
+            },
+            Ty::Int => self
+                .int(value, 0, 1_000_000, "a whole number")
+                .map(V::Int)
+                .unwrap_or(V::Error),
+            Ty::Port => self
+                .int(value, 1, 65535, "a port number")
+                .map(|p| V::Port(p as u16))
+                .unwrap_or(V::Error),
+            Ty::Bool => match &value.kind {
+                ValueKind::Bool(b) => V::Bool(*b),
+                _ => self.err(mismatch("`true` or `false`", value)),
+            },
+            Ty::Cpu | Ty::Memory | Ty::Duration | Ty::Percent => self.quantity(value, ty),
+            Ty::Range(inner) => self.value(value, inner).v,
+            Ty::List(inner) => match &value.kind {
+                ValueKind::List(items) => {
+                    V::List(items.iter().map(|i| self.value(i, inner)).collect())
+                }
+                _ => self.err(mismatch(&describe_ty(ty), value)),
+            },
+            Ty::Map(inner) => match &value.kind {
+                ValueKind::Block(b) => V::Map(self.map(b, inner)),
+                _ => self.err(mismatch("a block `{ ... }`", value)),
+            },
+            Ty::Keyed(kind, inner) => match &value.kind {
+                ValueKind::Block(b) => {
+                    for f in &b.fields {
+                        self.resolve(&f.key, *kind);
+                    }
+                    V::Map(self.map(b, inner))
+                }
+                _ => self.err(mismatch("a block `{ ... }`", value)),
+            },
+            Ty::Ref(kind) => match value.as_name() {
+                Some(id) => match self.resolve(id, *kind) {
+                    true => V::Ref(*kind, id.name.clone()),
+                    false => V::Error,
+                },
+                None => self.err(mismatch(&format!("the name of a {}", kind.word()), value)),
+            },
+            Ty::Enum(options) => match value.as_name() {
+                Some(id) if options.contains(&id.name.as_str()) => V::Enum(id.name.clone()),
+                Some(id) => self.err(
+                    Diagnostic::new(Code::E0208, format!("unknown variant `{}`", id.name))
+                        .label(id.span, format!("expected one of {}", options.join(", ")))
+                        .did_you_mean(
+                            id.span,
+                            &id.name,
+                            options.iter().copied(),
+                            format!("Use one of: {}.", options.join(", ")),
+                        ),
+                ),
+                None => self.err(mismatch(&describe_ty(ty), value)),
+            },
+            Ty::Struct(specs) => match &value.kind {
+                ValueKind::Block(b) => V::Struct(self.fields(b, specs, b.span)),
+                _ => self.err(mismatch("a block `{ ... }`", value)),
+            },
+            Ty::Tagged(variants) => self.tagged(value, variants),
+            Ty::Strategy => self.strategy(value),
+            Ty::Analysis => match &value.kind {
+                ValueKind::Block(b) => V::Struct(self.fields(b, super::schema::ANALYSIS, b.span)),
+                _ => {
+                    let providers = &["prometheus", "newrelic", "datadog"];
+                    match self.value(value, &Ty::Enum(providers)).v {
+                        V::Enum(p) => {
+                            let mut m = Fields::new();
+                            m.insert(
+                                "provider".into(),
+                                (
+                                    value.span,
+                                    Val {
+                                        v: V::Enum(p),
+                                        span: value.span,
+                                    },
+                                ),
+                            );
+                            V::Struct(m)
+                        }
+                        other => other,
+                    }
+                }
+            },
+            Ty::EnvValue => self.env_value(value),
+            Ty::Secret => self.secret(value),
+            Ty::Promotion => self.promotion(value),
+            Ty::Trigger => self.trigger(value),
+            Ty::Step => match &value.kind {
+                ValueKind::Num(_) => match self.quantity(value, &Ty::Percent) {
+                    V::Percent(p) => V::Step(Step::Weight(p)),
+                    other => other,
+                },
+                _ => match self.call(value, &["pause", "analysis"]) {
+                    Some(("pause", args)) => match args.first() {
+                        Some(a) => match self.pause(&a.value) {
+                            V::Pause(p) => V::Step(Step::Pause(p)),
+                            other => other,
+                        },
+                        None => V::Step(Step::Pause(None)),
+                    },
+                    Some(_) => V::Step(Step::Analysis),
+                    None => V::Error,
+                },
+            },
+            Ty::Pause => self.pause(value),
+            Ty::Surge => match &value.kind {
+                ValueKind::Num(q) if q.unit == Some(Unit::Percent) => {
+                    self.quantity(value, &Ty::Percent)
+                }
+                _ => self
+                    .int(value, 0, 1000, "a percentage or a pod count")
+                    .map(V::Int)
+                    .unwrap_or(V::Error),
+            },
+        }
+    }
+
+    fn pause(&mut self, value: &ast::Value) -> V {
+        if value.as_name().is_some_and(|n| n.name == "manual") {
+            return V::Pause(None);
+        }
+        match self.quantity(value, &Ty::Duration) {
+            V::Duration(d) => V::Pause(Some(d)),
+            other => other,
+        }
+    }
+
+    fn range(&mut self, lo: &ast::Value, hi: &ast::Value, inner: &Ty) -> V {
+        let l = self.value(lo, inner);
+        let h = self.value(hi, inner);
+        if let (Some(a), Some(b)) = (magnitude(&l.v), magnitude(&h.v)) {
+            if a > b {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E0304,
+                        "range has its lower bound above its upper bound",
+                    )
+                    .label(lo.span, "this is larger")
+                    .label(hi.span, "than this"),
+                );
+                return V::Error;
+            }
+        }
+        V::Range(Box::new(l), Box::new(h))
+    }
+
+    fn int(&mut self, value: &ast::Value, min: i64, max: i64, what: &str) -> Option<i64> {
+        match &value.kind {
+            ValueKind::Num(q) if q.unit.is_none() => {
+                if q.value.fract() != 0.0 {
+                    self.diags
+                        .push(mismatch(what, value).help("Use a whole number."));
+                    return None;
+                }
+                let n = q.value as i64;
+                if n < min || n > max {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0303, format!("{n} is out of range"))
+                            .label(value.span, format!("expected {min}–{max}")),
+                    );
+                    return None;
+                }
+                Some(n)
+            }
+            ValueKind::Num(q) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E0302,
+                        format!("expected {what} without a unit, found `{}`", q.text),
+                    )
+                    .label(value.span, "remove the unit"),
+                );
+                None
+            }
+            _ => {
+                self.diags.push(mismatch(what, value));
+                None
+            }
+        }
+    }
+
+    fn quantity(&mut self, value: &ast::Value, ty: &Ty) -> V {
+        let q = match &value.kind {
+            ValueKind::Num(q) => q,
+            _ => return self.err(mismatch(&describe_ty(ty), value)),
+        };
+        let n = q.value;
+        let converted = match (ty, q.unit) {
+            (Ty::Cpu, None) => Some(V::Cpu((n * 1000.0).round() as u64)),
+            (Ty::Cpu, Some(Unit::M)) => Some(V::Cpu(n.round() as u64)),
+            (Ty::Memory, Some(u)) => {
+                memory_factor(u).map(|f| V::Memory((n * f as f64).round() as u64))
+            }
+            (Ty::Duration, Some(u)) => {
+                duration_factor(u).map(|f| V::Duration((n * f as f64).round() as u64))
+            }
+            (Ty::Duration, None) if n == 0.0 => Some(V::Duration(0)),
+            (Ty::Percent, Some(Unit::Percent)) => {
+                if n > 100.0 {
+                    return self.err(
+                        Diagnostic::new(Code::E0303, format!("{} is more than 100%", q.text))
+                            .label(value.span, "expected 0%–100%"),
+                    );
+                }
+                Some(V::Percent(n))
+            }
+            _ => None,
+        };
+        match converted {
+            Some(v) => v,
+            None => {
+                let want = describe_ty(ty);
+                let hint = match (ty, q.unit) {
+                    (Ty::Memory, Some(Unit::M)) => {
+                        " (`m` means millicores; memory uses Mi or Gi)".to_string()
+                    }
+                    (Ty::Memory, None) => " (a bare number is ambiguous; add Mi or Gi)".to_string(),
+                    (Ty::Duration, None) => " (add s, m, h or d)".to_string(),
+                    _ => String::new(),
+                };
+                let mut d =
+                    Diagnostic::new(Code::E0302, format!("expected {want}, found `{}`", q.text))
+                        .label(
+                            value.span,
+                            format!("wrong unit for {}{hint}", want.trim_start_matches("a ")),
+                        );
+                if matches!((ty, q.unit), (Ty::Memory, None)) {
+                    d = d
+                        .suggest(value.span, format!("{}Mi", q.text))
+                        .help(format!("Did you mean `{}Mi`?", q.text));
+                } else if matches!((ty, q.unit), (Ty::Duration, None)) {
+                    d = d
+                        .suggest(value.span, format!("{}s", q.text))
+                        .help(format!("Did you mean `{}s`?", q.text));
+                }
+                self.err(d)
+            }
+        }
+    }
+
+    pub fn template(&mut self, parts: &[StrPart]) -> Template {
+        let mut out = Vec::new();
+        for p in parts {
+            match p {
+                StrPart::Lit(s) => out.push(TPart::Lit(s.clone())),
+                StrPart::Interp(segs) => {
+                    if let Some(r) = self.attr_ref(segs) {
+                        out.push(TPart::Ref(r));
+                    }
+                }
+            }
+        }
+        Template { parts: out }
+    }
+
+    /// Resolves `target.attr` (also `project.domain`, `env.name`).
+    fn attr_ref(&mut self, segs: &[ast::Ident]) -> Option<AttrRef> {
+        let head = segs.first()?;
+        let span = segs[0].span.to(segs[segs.len() - 1].span);
+        let (target, attrs): (AttrTarget, &[&str]) = match head.name.as_str() {
+            "project" => (AttrTarget::Project, super::schema::PROJECT_ATTRS),
+            "env" => (AttrTarget::Env, super::schema::ENV_ATTRS),
+            name => {
+                if let Some(sym) = self.syms.get(RefKind::Service, name) {
+                    let _ = sym;
+                    self.syms.mark_used(RefKind::Service, name);
+                    (
+                        AttrTarget::Service(name.to_string()),
+                        super::schema::SERVICE_ATTRS,
+                    )
+                } else if let Some(engine) = self
+                    .syms
+                    .get(RefKind::Resource, name)
+                    .map(|s| s.tag.clone())
+                {
+                    self.syms.mark_used(RefKind::Resource, name);
+                    (
+                        AttrTarget::Resource(name.to_string()),
+                        super::schema::resource_attrs(&engine),
+                    )
+                } else {
+                    let mut cands: Vec<&str> = self
+                        .syms
+                        .names(RefKind::Service)
+                        .chain(self.syms.names(RefKind::Resource))
+                        .collect();
+                    cands.extend(["project", "env"]);
+                    self.diags.push(
+                        Diagnostic::new(Code::E0201, format!("unknown name `{name}`"))
+                            .label(head.span, "no service or resource has this name")
+                            .did_you_mean(
+                                head.span,
+                                name,
+                                cands,
+                                "References name a service, a resource, `project` or `env`.",
+                            ),
+                    );
+                    return None;
+                }
+            }
+        };
+        let Some(attr) = segs.get(1) else {
+            self.diags.push(
+                Diagnostic::new(Code::E0205, format!("`{}` needs an attribute", head.name))
+                    .label(span, format!("add one of: {}", attrs.join(", ")))
+                    .help(format!(
+                        "Write e.g. `{}.{}`.",
+                        head.name,
+                        attrs.first().unwrap_or(&"url")
+                    )),
+            );
+            return None;
+        };
+        if segs.len() > 2 || !attrs.contains(&attr.name.as_str()) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::E0205,
+                    format!("`{}` has no attribute `{}`", head.name, attr.name),
+                )
+                .label(attr.span, format!("expected one of {}", attrs.join(", ")))
+                .did_you_mean(
+                    attr.span,
+                    &attr.name,
+                    attrs.iter().copied(),
+                    format!("Use one of: {}.", attrs.join(", ")),
+                ),
+            );
+            return None;
+        }
+        Some(AttrRef {
+            target,
+            attr: attr.name.clone(),
+        })
+    }
+
+    fn env_value(&mut self, value: &ast::Value) -> V {
+        match &value.kind {
+            ValueKind::Str(parts) => V::Str(self.template(parts)),
+            ValueKind::Num(q) => V::Str(Template::literal(q.text.clone())),
+            ValueKind::Bool(b) => V::Str(Template::literal(b.to_string())),
+            ValueKind::Path {
+                segments,
+                args: None,
+                block: None,
+            } => match self.attr_ref(segments) {
+                Some(r) => V::Attr(r),
+                None => V::Error,
+            },
+            ValueKind::Path { args: Some(_), .. } => self.secret(value),
+            _ => self.err(mismatch(
+                "a string, number, reference or secret(...)",
+                value,
+            )),
+        }
+    }
+
+    fn secret(&mut self, value: &ast::Value) -> V {
+        if let ValueKind::Str(_) = value.kind {
+            return self.err(
+                Diagnostic::new(Code::E0701, "secret given as a literal value")
+                    .label(value.span, "this value would be written into generated files")
+                    .help("Reference the secret instead: `secret(\"name\")`, resolved from the project's secret store."),
+            );
+        }
+        let Some((_, args)) = self.call(value, &["secret"]) else {
+            return V::Error;
+        };
+        let mut name = None;
+        let mut key = None;
+        for a in &args {
+            let slot = match a.name.as_ref().map(|n| n.name.as_str()) {
+                None | Some("name") => &mut name,
+                Some("key") => &mut key,
+                Some(other) => {
+                    let span = a.name.as_ref().map(|n| n.span).unwrap_or(value.span);
+                    self.diags.push(
+                        Diagnostic::new(Code::E0203, format!("unknown argument `{other}`"))
+                            .label(span, "secret(...) takes a name and an optional key")
+                            .did_you_mean(
+                                span,
+                                other,
+                                ["name", "key"],
+                                "Write `secret(\"name\")` or `secret(\"name\", key = \"k\")`.",
+                            ),
+                    );
+                    continue;
+                }
+            };
+            match a.value.as_plain_str() {
+                Some(s) => *slot = Some((s, a.value.span)),
+                None => self.diags.push(mismatch("a plain string", &a.value)),
+            }
+        }
+        match name {
+            Some((n, span)) => {
+                if !super::rules::is_dns_label(&n) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0206,
+                            format!("`{n}` is not a valid Kubernetes name"),
+                        )
+                        .label(span, "secret names become Kubernetes Secret names"),
+                    );
+                    return V::Error;
+                }
+                V::Secret {
+                    name: n,
+                    key: key.map(|k| k.0),
+                }
+            }
+            None => self.err(
+                Diagnostic::new(Code::E0204, "secret(...) needs a name")
+                    .label(value.span, "name missing")
+                    .help("Write `secret(\"name\")`."),
+            ),
+        }
+    }
+
+    /// Matches `name(args)` or a bare `name` against the allowed call names.
+    fn call<'v>(
+        &mut self,
+        value: &'v ast::Value,
+        allowed: &[&'static str],
+    ) -> Option<(&'static str, Vec<ast::Arg>)> {
+        let ValueKind::Path {
+            segments,
+            args,
+            block: None,
+        } = &value.kind
+        else {
+            self.diags
+                .push(mismatch(&format!("one of {}", allowed.join(", ")), value));
+            return None;
+        };
+        let head = &segments[0];
+        match allowed.iter().find(|a| **a == head.name) {
+            Some(name) if segments.len() == 1 => Some((
+                name,
+                args.as_ref().map(|a| a.items.clone()).unwrap_or_default(),
+            )),
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(Code::E0208, format!("unknown variant `{}`", head.name))
+                        .label(head.span, format!("expected one of {}", allowed.join(", ")))
+                        .did_you_mean(
+                            head.span,
+                            &head.name,
+                            allowed.iter().copied(),
+                            format!("Use one of: {}.", allowed.join(", ")),
+                        ),
+                );
+                None
+            }
+        }
+    }
+
+    fn string_arg(&mut self, args: &[ast::Arg], value: &ast::Value, what: &str) -> Option<String> {
+        match args.first() {
+            Some(a) => match a.value.as_plain_str() {
+                Some(s) => Some(s),
+                None => {
+                    self.diags.push(mismatch(what, &a.value));
+                    None
+                }
+            },
+            None => {
+                self.diags.push(
+                    Diagnostic::new(Code::E0204, format!("missing {what}"))
+                        .label(value.span, format!("add {what} in parentheses")),
+                );
+                None
+            }
+        }
+    }
+
+    fn promotion(&mut self, value: &ast::Value) -> V {
+        let Some((name, args)) = self.call(value, &["on_push", "on_tag", "manual"]) else {
+            return V::Error;
+        };
+        match name {
+            "on_push" => match args.first() {
+                None => V::Promotion(Promotion::OnPush(String::new())),
+                Some(_) => self
+                    .string_arg(&args, value, "a branch name")
+                    .map(|b| V::Promotion(Promotion::OnPush(b)))
+                    .unwrap_or(V::Error),
+            },
+            "on_tag" => self
+                .string_arg(&args, value, "a tag pattern")
+                .map(|t| V::Promotion(Promotion::OnTag(t)))
+                .unwrap_or(V::Error),
+            _ => {
+                let mut from = None;
+                for a in &args {
+                    match a.name.as_ref().map(|n| n.name.as_str()) {
+                        None | Some("from") => match a.value.as_name() {
+                            Some(id) => {
+                                if self.resolve(id, RefKind::Environment) {
+                                    from = Some(id.name.clone());
+                                }
+                            }
+                            None => self
+                                .diags
+                                .push(mismatch("the name of an environment", &a.value)),
+                        },
+                        Some(other) => {
+                            let span = a.name.as_ref().map(|n| n.span).unwrap_or(value.span);
+                            self.diags.push(
+                                Diagnostic::new(Code::E0203, format!("unknown argument `{other}`"))
+                                    .label(span, "manual(...) takes `from`")
+                                    .did_you_mean(
+                                        span,
+                                        other,
+                                        ["from"],
+                                        "Write `manual(from = qa)`.",
+                                    ),
+                            )
+                        }
+                    }
+                }
+                V::Promotion(Promotion::Manual { from })
+            }
+        }
+    }
+
+    fn trigger(&mut self, value: &ast::Value) -> V {
+        let Some((name, args)) = self.call(
+            value,
+            &["pull_request", "push", "tag", "schedule", "manual"],
+        ) else {
+            return V::Error;
+        };
+        let t = match name {
+            "pull_request" => Trigger::PullRequest,
+            "manual" => Trigger::Manual,
+            "push" if args.is_empty() => Trigger::Push(None),
+            "push" => match self.string_arg(&args, value, "a branch name") {
+                Some(b) => Trigger::Push(Some(b)),
+                None => return V::Error,
+            },
+            "tag" => match self.string_arg(&args, value, "a tag pattern") {
+                Some(t) => Trigger::Tag(t),
+                None => return V::Error,
+            },
+            _ => match self.string_arg(&args, value, "a cron expression") {
+                Some(c) if c.split_whitespace().count() == 5 => Trigger::Schedule(c),
+                Some(_) => {
+                    return self.err(
+                        Diagnostic::new(Code::E0303, "a cron expression has five fields")
+                            .label(value.span, "expected \"minute hour day month weekday\"")
+                            .help("Write e.g. `schedule(\"0 3 * * *\")` for daily at 03:00 UTC."),
+                    )
+                }
+                None => return V::Error,
+            },
+        };
+        V::Trigger(t)
+    }
+
+    fn strategy(&mut self, value: &ast::Value) -> V {
+        if let Some(id) = value.as_name() {
+            if self.syms.get(RefKind::Strategy, &id.name).is_some() {
+                self.syms.mark_used(RefKind::Strategy, &id.name);
+                return V::Ref(RefKind::Strategy, id.name.clone());
+            }
+            if !super::schema::STRATEGIES.iter().any(|v| v.tag == id.name) {
+                let mut cands: Vec<&str> = self.syms.names(RefKind::Strategy).collect();
+                cands.extend(super::schema::STRATEGIES.iter().map(|v| v.tag));
+                return self.err(
+                    Diagnostic::new(Code::E0201, format!("unknown strategy `{}`", id.name))
+                        .label(id.span, "no strategy has this name")
+                        .did_you_mean(id.span, &id.name, cands, "Name a `strategy` declaration, or write rolling, canary { ... } or blue_green { ... }."),
+                );
+            }
+        }
+        self.tagged(value, super::schema::STRATEGIES)
+    }
+
+    /// `tag` or `tag { fields }`.
+    pub fn tagged(&mut self, value: &ast::Value, variants: &'static [Variant]) -> V {
+        let (head, block) = match &value.kind {
+            ValueKind::Path {
+                segments,
+                args: None,
+                block,
+            } if segments.len() == 1 => (&segments[0], block.as_ref()),
+            _ => {
+                return self.err(mismatch(&describe_ty(&Ty::Tagged(variants)), value));
+            }
+        };
+        let Some(variant) = variants.iter().find(|v| v.tag == head.name) else {
+            let tags: Vec<&str> = variants.iter().map(|v| v.tag).collect();
+            return self.err(
+                Diagnostic::new(Code::E0208, format!("unknown variant `{}`", head.name))
+                    .label(head.span, format!("expected one of {}", tags.join(", ")))
+                    .did_you_mean(
+                        head.span,
+                        &head.name,
+                        tags.iter().copied(),
+                        format!("Use one of: {}.", tags.join(", ")),
+                    ),
+            );
+        };
+        let fields = match block {
+            Some(b) => self.fields(b, variant.fields, head.span),
+            None => self.fields(
+                &Block {
+                    fields: Vec::new(),
+                    span: head.span,
+                },
+                variant.fields,
+                head.span,
+            ),
+        };
+        V::Tagged(variant.tag.to_string(), fields)
+    }
+
+    /// Checks a block against a field table: unknown, duplicate and missing fields.
+    pub fn fields(&mut self, block: &Block, specs: &'static [FieldSpec], anchor: Span) -> Fields {
+        let mut out = Fields::new();
+        for field in &block.fields {
+            let key = &field.key;
+            let Some(spec) = specs.iter().find(|s| s.name == key.name) else {
+                let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+                let fallback = if names.is_empty() {
+                    "This block takes no fields.".to_string()
+                } else {
+                    format!("Known fields: {}.", names.join(", "))
+                };
+                self.diags.push(
+                    Diagnostic::new(Code::E0203, format!("unknown field `{}`", key.name))
+                        .label(key.span, "not a field here")
+                        .did_you_mean(key.span, &key.name, names, fallback),
+                );
+                continue;
+            };
+            if let Some((first, _)) = out.get(&key.name) {
+                self.diags.push(
+                    Diagnostic::new(Code::E0207, format!("field `{}` is given twice", key.name))
+                        .label(key.span, "given again here")
+                        .label(*first, "first given here"),
+                );
+                continue;
+            }
+            let val = self.value(&field.value, &spec.ty);
+            out.insert(key.name.clone(), (key.span, val));
+        }
+        for spec in specs.iter().filter(|s| s.required) {
+            if !out.contains_key(spec.name) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E0204,
+                        format!("missing required field `{}`", spec.name),
+                    )
+                    .label(anchor, format!("needs `{}`: {}", spec.name, spec.doc))
+                    .help(format!(
+                        "Add `{} = ...` ({}).",
+                        spec.name,
+                        describe_ty(&spec.ty)
+                    )),
+                );
+            }
+        }
+        out
+    }
+
+    fn map(&mut self, block: &Block, ty: &Ty) -> Fields {
+        let mut out = Fields::new();
+        for field in &block.fields {
+            if let Some((first, _)) = out.get(&field.key.name) {
+                self.diags.push(
+                    Diagnostic::new(Code::E0207, format!("`{}` is given twice", field.key.name))
+                        .label(field.key.span, "given again here")
+                        .label(*first, "first given here"),
+                );
+                continue;
+            }
+            let val = self.value(&field.value, ty);
+            out.insert(field.key.name.clone(), (field.key.span, val));
+        }
+        out
+    }
+
+    /// Resolves a name of the given kind, reporting it when unknown. Marks it used.
+    pub fn resolve(&mut self, id: &ast::Ident, kind: RefKind) -> bool {
+        if self.syms.get(kind, &id.name).is_some() {
+            self.syms.mark_used(kind, &id.name);
+            return true;
+        }
+        let other = self.syms.kind_of(&id.name);
+        let mut d = Diagnostic::new(
+            Code::E0201,
+            format!("unknown {} `{}`", kind.word(), id.name),
+        );
+        d = match other {
+            Some(k) => d.label(
+                id.span,
+                format!("this is a {}, not a {}", k.word(), kind.word()),
+            ),
+            None => d.label(id.span, format!("no {} has this name", kind.word())),
+        };
+        let names: Vec<&str> = self.syms.names(kind).collect();
+        let fallback = if names.is_empty() {
+            format!("Declare a {} named `{}`.", kind.word(), id.name)
+        } else {
+            format!("Known {}s: {}.", kind.word(), names.join(", "))
+        };
+        self.diags
+            .push(d.did_you_mean(id.span, &id.name, names, fallback));
+        false
+    }
+}
+
+/// A comparable size of a scalar, for range checks.
+fn magnitude(v: &V) -> Option<f64> {
+    Some(match v {
+        V::Int(n) => *n as f64,
+        V::Cpu(n) | V::Memory(n) | V::Duration(n) => *n as f64,
+        V::Percent(p) => *p,
+        V::Port(p) => *p as f64,
+        _ => return None,
+    })
+}
+
+fn memory_factor(u: Unit) -> Option<u64> {
+    Some(match u {
+        Unit::Ki => 1 << 10,
+        Unit::Mi => 1 << 20,
+        Unit::Gi => 1 << 30,
+        Unit::Ti => 1 << 40,
+        Unit::K => 1_000,
+        Unit::Mega => 1_000_000,
+        Unit::G => 1_000_000_000,
+        _ => return None,
+    })
+}
+
+fn duration_factor(u: Unit) -> Option<u64> {
+    Some(match u {
+        Unit::Ms => 1,
+        Unit::S => 1_000,
+        Unit::M => 60_000,
+        Unit::H => 3_600_000,
+        Unit::D => 86_400_000,
+        Unit::W => 7 * 86_400_000,
+        _ => return None,
+    })
+}

@@ -1,0 +1,171 @@
+//! The registry of diagnostic codes: the one place where each code gets its
+//! severity, its default help line and its long explanation. `deployc explain`,
+//! the checker and the docs all read this table.
+
+use crate::diagnostic::Severity;
+
+/// What the registry knows about one code.
+pub struct CodeInfo {
+    pub code: Code,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub help: &'static str,
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $text:literal, $sev:ident, $title:literal, $help:literal, $expl:literal; )*) => {
+        /// A stable diagnostic code (`E0xxx` errors, `W0xxx` warnings).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $( $variant, )* }
+
+        /// Every code, in registry order.
+        pub static REGISTRY: &[CodeInfo] = &[
+            $( CodeInfo { code: Code::$variant, severity: Severity::$sev, title: $title, help: $help, explanation: $expl }, )*
+        ];
+
+        impl Code {
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $text, )* }
+            }
+        }
+    };
+}
+
+impl Code {
+    pub fn info(self) -> &'static CodeInfo {
+        // The registry is generated in enum order, so the discriminant is the index.
+        &REGISTRY[self as usize]
+    }
+    pub fn severity(self) -> Severity {
+        self.info().severity
+    }
+    pub fn parse(text: &str) -> Option<Code> {
+        let t = text.trim().to_ascii_uppercase();
+        REGISTRY
+            .iter()
+            .find(|i| i.code.as_str() == t)
+            .map(|i| i.code)
+    }
+}
+
+codes! {
+    // ---------------------------------------------------------------- syntax
+    E0001 = "E0001", Error, "unexpected character",
+        "Remove the character; identifiers, numbers, strings and `{ } [ ] ( ) = , . ..` are the only tokens.",
+        "The lexer met a character that cannot start any token of the language, such as `@` or `!`.\n\nExample:\n\n    service api { port = @8080 }\n\nFix: remove the stray character.";
+    E0002 = "E0002", Error, "unterminated string",
+        "Close the string with a `\"` on the same line.",
+        "A string literal was opened with `\"` but the line (or file) ended before the closing quote.\nStrings cannot span lines; use `\\n` for a newline inside one.";
+    E0003 = "E0003", Error, "unexpected token",
+        "Check the syntax around this point against grammar/deployc.ebnf.",
+        "The parser expected a different token here: for example a `=` after a field name, or a value after `=`.\nThe parser skips to the next field or declaration and keeps going, so every syntax error of the file is reported in one run.";
+    E0004 = "E0004", Error, "unclosed delimiter",
+        "Add the matching closing delimiter.",
+        "A `{`, `[` or `(` was opened and the file ended before it was closed.";
+    E0005 = "E0005", Error, "invalid number or unit",
+        "Use a plain number or one of the units m, Ki, Mi, Gi, Ti, K, M, G, ms, s, h, d, w, %.",
+        "A number carried a suffix that is not a unit deployc knows, e.g. `512MB` (write `512Mi`) or `5min` (write `5m`).";
+    E0006 = "E0006", Error, "invalid interpolation",
+        "Write an interpolation as `${name}` or `${name.attribute}`.",
+        "Inside a string, `${` starts an interpolation that must hold a dotted name and end with `}`.\nTo write a literal `${`, escape the dollar: `\\${`.";
+    E0007 = "E0007", Error, "unknown declaration keyword",
+        "Top-level items start with project, service, resource, environment, strategy, gate, integration, pipeline, observability, toolchain or import.",
+        "Every top-level item begins with a keyword naming what it declares. An unknown keyword is usually a typo.";
+    // --------------------------------------------------------------- modules
+    E0101 = "E0101", Error, "import not found",
+        "Import a file relative to this one (\"./common.dpl\") or a standard module (\"std/strategies\").",
+        "An `import` names a file that does not exist or a standard-library module that deployc does not ship.\nRun `deployc explain E0101` to see the list of standard modules in grammar/README.md.";
+    E0102 = "E0102", Error, "import cycle",
+        "Move the shared declarations into a third file that both import.",
+        "Files import each other in a cycle. deployc reports the whole cycle, file by file.";
+    // ----------------------------------------------------------------- names
+    E0201 = "E0201", Error, "unknown name",
+        "Declare it, import the module that declares it, or fix the spelling.",
+        "A reference names nothing declared in this program or its imports, or names a declaration of the wrong kind (a gate where an environment is expected).";
+    E0202 = "E0202", Error, "duplicate definition",
+        "Rename one of the two, or remove the duplicate.",
+        "Two declarations of the same kind share a name (also across imported files). Names are global per kind.";
+    E0203 = "E0203", Error, "unknown field",
+        "See grammar/README.md for the fields this block accepts.",
+        "A block contains a field that its declaration does not define. Unknown fields are rejected rather than ignored so that typos cannot silently drop configuration.";
+    E0204 = "E0204", Error, "missing required field",
+        "Add the field; grammar/README.md lists which fields are required.",
+        "A declaration lacks a field that has no sensible default, such as a service's `port`.";
+    E0205 = "E0205", Error, "unknown attribute",
+        "Use one of the attributes the referenced declaration exposes.",
+        "A reference such as `db.url` names an attribute the target does not have. Databases and caches expose url, host, port; queues and buckets name, arn, url; services url, address, host, port.";
+    E0206 = "E0206", Error, "invalid Kubernetes name",
+        "Use lowercase letters, digits and `-`, start with a letter, end with a letter or digit, at most 63 characters.",
+        "Names of projects, services, resources and environments become Kubernetes object names and DNS labels (RFC 1035), so they must be valid ones.";
+    E0207 = "E0207", Error, "duplicate field",
+        "Remove one of the two assignments.",
+        "A field is given twice in the same block; deployc does not let the second silently win.";
+    E0208 = "E0208", Error, "unknown variant",
+        "Use one of the variants the field accepts.",
+        "A field that takes one of a fixed set of names (an engine, a tool, a strategy kind, a registry) was given a name outside the set.";
+    E0209 = "E0209", Error, "missing or repeated project",
+        "Declare exactly one `project NAME { ... }` block.",
+        "A program has exactly one project declaration, which names the repository, registry and GitOps engine.";
+    // ----------------------------------------------------------------- types
+    E0301 = "E0301", Error, "type mismatch",
+        "Give the field a value of the expected type.",
+        "A field received a value of the wrong type, e.g. a string where a number is expected, or a list where a single value is expected.";
+    E0302 = "E0302", Error, "wrong unit",
+        "Use a unit that fits the field: cpu 250m/1, memory 512Mi/1Gi, duration 30s/5m/6h/30d, percentage 10%.",
+        "A quantity's unit does not fit the field: `memory = 500m` (millicores), `pause = 10%`. A unit-less number is accepted for cpu (cores) and replica counts only.";
+    E0303 = "E0303", Error, "value out of range",
+        "Use a value inside the allowed range.",
+        "A value is outside what its field allows: ports 1–65535, percentages 0–100%, replica counts 0–1000, positive durations.";
+    E0304 = "E0304", Error, "invalid range",
+        "Write the smaller bound first: `min..max`.",
+        "A range has its lower bound above its upper bound (e.g. `replicas = 10..2`, `cpu = 1..250m`).";
+    // -------------------------------------------------------------- strategy
+    E0401 = "E0401", Error, "canary weights not increasing",
+        "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",
+        "Canary steps shift traffic step by step; each weight must be strictly greater than the one before it.";
+    E0402 = "E0402", Error, "canary weight out of range",
+        "Use weights between 1% and 100%.",
+        "A canary weight must be between 1% and 100%. As in Argo Rollouts, a rollout goes to 100% after its last step, so 0% steps are meaningless.";
+    E0403 = "E0403", Error, "blue-green without readiness probe",
+        "Give the service a `health` or `readiness` probe.",
+        "Blue-green switches traffic when the preview is ready; without a readiness probe the switch happens before the new version can serve.";
+    E0404 = "E0404", Error, "analysis without metrics provider",
+        "Declare the provider: `observability { metrics = prometheus }` or an integration of kind newrelic or datadog.",
+        "A canary or blue-green analysis needs a metrics provider to query. Either the analysis names one that is not declared, or it names none and the program has none.";
+    E0405 = "E0405", Error, "empty canary",
+        "Give the canary at least one weight step.",
+        "A canary strategy with no weight steps would go straight to 100%; use rolling instead, or list the steps.";
+    // ------------------------------------------------------------- promotion
+    E0501 = "E0501", Error, "promotion cycle",
+        "Break the cycle: one environment must be the entry point, promoted on push or tag.",
+        "Environments are promoted from one another; following `from` links must never come back to where it started. deployc prints the whole cycle.";
+    E0502 = "E0502", Error, "unreachable environment",
+        "Promote it from a reachable environment, or give it an automatic trigger (on_push or on_tag).",
+        "An environment that is neither triggered automatically nor promoted (directly or indirectly) from one that is can never receive a release.";
+    // ------------------------------------------------------------------ gates
+    E0601 = "E0601", Error, "gate tool does not fit the language",
+        "Use a tool made for the service's language, or restrict the gate with `services = [...]`.",
+        "Some gate tools only understand one ecosystem (bandit, safety and pip-audit are Python; npm-audit and eslint are Node). A gate whose tool fits none of the services it covers can never check anything.";
+    // ---------------------------------------------------------------- secrets
+    E0701 = "E0701", Error, "secret as literal value",
+        "Reference it instead: `secret(\"name\")`, resolved from the project's secret store.",
+        "An environment variable whose name marks it as a secret (…_SECRET, …_PASSWORD, …_TOKEN, …_KEY, …_DSN) is given a literal string in a production environment. The value would end up in Git and in every generated manifest.";
+    // ----------------------------------------------------------------- graph
+    E0801 = "E0801", Error, "dependency cycle",
+        "Remove one of the dependencies, or split the shared part into its own service.",
+        "Services depend on each other in a cycle (through references or `depends_on`). The order in which they start and migrate would be undefined; deployc prints the whole cycle.";
+    // --------------------------------------------------------------- warnings
+    W0001 = "W0001", Warning, "unused definition",
+        "Remove it, or reference it from an environment or service.",
+        "A strategy, resource, integration or secret store is declared in this program but nothing uses it. Declarations from imported standard modules are exempt.";
+    W0002 = "W0002", Warning, "automatic promotion to production",
+        "Use `promote = manual(from = ...)` or `on_tag(...)` for production environments.",
+        "A production environment is deployed automatically on every push. Most teams want a human approval or a release tag in front of production.";
+    W0003 = "W0003", Warning, "security default relaxed",
+        "Keep the default unless the workload really needs it; the relaxation is applied in every environment.",
+        "deployc's generated pods run as non-root with a read-only root filesystem and no privilege escalation. A `security { ... }` block may relax one of these; deployc accepts it and warns, so the choice shows up in review.";
+    W0004 = "W0004", Warning, "mutable image tag in production",
+        "Use a tag policy that yields immutable tags (branch_sha, sha or semver) for production.",
+        "The tag policy deploys `latest` to a production environment; a mutable tag makes a rollback or an audit impossible.";
+}

@@ -1,0 +1,44 @@
+//! deployc: a compiler from `.dpl` programs to deployment artifacts.
+//!
+//! The library is pure: it never touches the filesystem or the terminal.
+//! `main.rs` reads files, renders diagnostics and writes output.
+//! See ARCHITECTURE.md for the pipeline and the code map.
+#![deny(clippy::unwrap_used)]
+
+pub mod check;
+pub mod codes;
+pub mod diagnostic;
+pub mod graph;
+pub mod load;
+pub mod model;
+pub mod source;
+pub mod suggest;
+pub mod syntax;
+
+use diagnostic::Diagnostics;
+use load::{FileProvider, Program};
+
+/// The result of compiling a program up to its model.
+pub struct Compilation {
+    pub program: Program,
+    pub diagnostics: Diagnostics,
+    pub output: Option<(model::Model, graph::Graph)>,
+}
+
+/// Loads, parses and checks a program. Never panics; diagnostics are sorted.
+pub fn compile(root_name: &str, root_text: &str, files: &dyn FileProvider) -> Compilation {
+    let mut diagnostics = Diagnostics::default();
+    let program = load::load(root_name, root_text, files, &mut diagnostics);
+    let output = check::check(&program, &mut diagnostics);
+    diagnostics.sort();
+    let output = if diagnostics.has_errors() {
+        None
+    } else {
+        output
+    };
+    Compilation {
+        program,
+        diagnostics,
+        output,
+    }
+}

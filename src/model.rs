@@ -1,0 +1,538 @@
+//! The resolved model: what the program means, with names resolved, defaults
+//! filled in and environment overrides applied. Emitters read only this.
+//!
+//! **Invariant:** a `Model` exists only for a program without errors; every id
+//! in it indexes its vector; vectors are sorted by name (environments in
+//! promotion order), so iterating them gives stable output.
+
+pub use crate::check::value::{AttrRef, AttrTarget, Promotion, Step, TPart, Template, Trigger};
+use crate::source::Span;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+macro_rules! id {
+    ($($name:ident),*) => {$(
+        /// A typed index into the model.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub struct $name(pub u32);
+        impl $name { pub fn index(self) -> usize { self.0 as usize } }
+    )*};
+}
+id!(
+    ServiceId,
+    ResourceId,
+    EnvId,
+    GateId,
+    IntegrationId,
+    ToolchainId
+);
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Model {
+    pub project: Project,
+    pub toolchains: Vec<Toolchain>,
+    pub services: Vec<Service>,
+    pub resources: Vec<Resource>,
+    pub environments: Vec<Environment>,
+    pub gates: Vec<Gate>,
+    pub integrations: Vec<Integration>,
+    pub pipeline: Pipeline,
+    pub observability: Observability,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Project {
+    pub name: String,
+    pub repository: String,
+    pub branch: String,
+    pub registry: Registry,
+    pub cloud: Cloud,
+    pub gitops: GitOps,
+    pub domain: Option<String>,
+    pub dns: Option<Dns>,
+    pub secret_store: SecretStore,
+    pub compliance: Vec<String>,
+    pub team: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum Registry {
+    Ecr {
+        region: String,
+        account: Option<String>,
+    },
+    Ghcr {
+        owner: String,
+    },
+    DockerHub {
+        namespace: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum Cloud {
+    Aws { region: String, zones: Vec<String> },
+    Gcp { project: String, region: String },
+    Azure { location: String },
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub enum GitOpsMode {
+    Application,
+    ApplicationSet,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GitOps {
+    pub namespace: String,
+    pub mode: GitOpsMode,
+    pub revision: String,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Dns {
+    pub zone: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum SecretStore {
+    Kubernetes,
+    SealedSecrets {
+        controller_namespace: String,
+    },
+    AwsSecretsManager {
+        region: String,
+        prefix: String,
+    },
+    Vault {
+        address: String,
+        path: String,
+        role: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Toolchain {
+    pub id: ToolchainId,
+    pub name: String,
+    pub family: String,
+    pub version: Option<String>,
+    pub install: Option<String>,
+    pub lint: Vec<String>,
+    pub typecheck: Vec<String>,
+    pub test: Vec<String>,
+    pub coverage: Option<String>,
+    pub build: Option<String>,
+    pub cache: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct Quantity {
+    pub request: u64,
+    pub limit: u64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub enum Replicas {
+    Fixed(u32),
+    Auto { min: u32, max: u32 },
+}
+
+impl Replicas {
+    pub fn max(self) -> u32 {
+        match self {
+            Replicas::Fixed(n) => n,
+            Replicas::Auto { max, .. } => max,
+        }
+    }
+    pub fn min(self) -> u32 {
+        match self {
+            Replicas::Fixed(n) => n,
+            Replicas::Auto { min, .. } => min,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum Probe {
+    Http { path: String, port: u16 },
+    Grpc { port: u16 },
+    Tcp { port: u16 },
+    Exec { command: Vec<String> },
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum Exposure {
+    Internal,
+    LoadBalancer,
+    Ingress {
+        host: Template,
+        path: String,
+        tls: bool,
+        class: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum EnvValue {
+    Literal(Template),
+    Ref(AttrRef),
+    Secret { name: String, key: Option<String> },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Migrations {
+    pub command: Vec<String>,
+    pub tool: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Security {
+    pub run_as_user: u32,
+    pub read_only_root_filesystem: bool,
+    pub allow_privilege_escalation: bool,
+    pub writable_paths: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+    #[serde(skip)]
+    pub span: Option<Span>,
+    pub image: String,
+    pub build_context: String,
+    pub dockerfile: String,
+    pub build_target: Option<String>,
+    pub language: ToolchainId,
+    pub framework: Option<String>,
+    pub port: u16,
+    pub service_port: u16,
+    pub expose: Exposure,
+    pub health: Option<Probe>,
+    pub readiness: Option<Probe>,
+    pub cpu: Quantity,
+    pub memory: Quantity,
+    pub replicas: Replicas,
+    pub target_cpu: u32,
+    pub env: BTreeMap<String, EnvValue>,
+    pub migrations: Option<Migrations>,
+    /// Services this one depends on: declared and derived from references, sorted.
+    pub depends_on: Vec<ServiceId>,
+    /// Resources this one uses: declared and derived from references, sorted.
+    pub uses: Vec<ResourceId>,
+    pub security: Security,
+    pub metrics: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Redis,
+    MongoDb,
+    Queue,
+    Bucket,
+}
+
+impl Engine {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::Redis => "redis",
+            Engine::MongoDb => "mongodb",
+            Engine::Queue => "queue",
+            Engine::Bucket => "bucket",
+        }
+    }
+    /// Queues and buckets only exist as managed cloud resources.
+    pub fn can_run_in_cluster(&self) -> bool {
+        matches!(self, Engine::Postgres | Engine::Redis | Engine::MongoDb)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub enum Placement {
+    Managed,
+    InCluster,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Backup {
+    pub schedule: String,
+    pub retain_days: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Resource {
+    pub id: ResourceId,
+    pub name: String,
+    #[serde(skip)]
+    pub span: Option<Span>,
+    pub engine: Engine,
+    pub version: String,
+    pub placement: Placement,
+    pub aurora: bool,
+    pub instance: String,
+    pub storage: u64,
+    pub read_replicas: u32,
+    pub multi_az: bool,
+    pub cluster: bool,
+    pub replicas: u32,
+    pub backup: Option<Backup>,
+    pub database: String,
+    pub fifo: bool,
+    pub retention_ms: u64,
+    pub dead_letter: bool,
+    pub visibility_timeout_ms: u64,
+    pub versioning: bool,
+    pub expire_after_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum Surge {
+    Percent(f64),
+    Count(u32),
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Analysis {
+    pub provider: Option<String>,
+    pub success_rate: f64,
+    pub max_latency_ms: Option<u64>,
+    pub interval_ms: u64,
+    pub count: u32,
+    pub failure_limit: u32,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum StrategyKind {
+    Rolling {
+        max_surge: Surge,
+        max_unavailable: Surge,
+    },
+    Canary {
+        steps: Vec<Step>,
+        analysis: Option<Analysis>,
+        abort_error_rate: Option<f64>,
+        abort_latency_ms: Option<u64>,
+    },
+    BlueGreen {
+        auto_promote: bool,
+        auto_promote_after_ms: Option<u64>,
+        scale_down_delay_ms: u64,
+        analysis: Option<Analysis>,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Strategy {
+    /// The `strategy` declaration it came from, if named.
+    pub name: Option<String>,
+    pub kind: StrategyKind,
+}
+
+/// A service as deployed in one environment, overrides applied.
+#[derive(Clone, Debug, Serialize)]
+pub struct Deployment {
+    pub service: ServiceId,
+    pub replicas: Replicas,
+    pub cpu: Quantity,
+    pub memory: Quantity,
+    pub env: BTreeMap<String, EnvValue>,
+}
+
+/// A resource as provided in one environment, overrides applied.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResourceUse {
+    pub resource: ResourceId,
+    pub placement: Placement,
+    pub instance: String,
+    pub read_replicas: u32,
+    pub multi_az: bool,
+    pub storage: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Environment {
+    pub id: EnvId,
+    pub name: String,
+    #[serde(skip)]
+    pub span: Option<Span>,
+    pub namespace: String,
+    pub cluster: String,
+    pub domain: String,
+    pub strategy: Strategy,
+    pub promote: Promotion,
+    pub production: bool,
+    pub requires: Vec<GateId>,
+    pub approvers: Vec<String>,
+    pub deployments: Vec<Deployment>,
+    pub resources: Vec<ResourceUse>,
+    pub notify: Vec<IntegrationId>,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    pub multi_az: bool,
+}
+
+impl Environment {
+    /// The environment this one is promoted from, if any.
+    pub fn promoted_from<'m>(&self, model: &'m Model) -> Option<&'m Environment> {
+        match &self.promote {
+            Promotion::Manual { from: Some(f) } => model.environments.iter().find(|e| &e.name == f),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Gate {
+    pub id: GateId,
+    pub name: String,
+    pub tool: String,
+    pub kind: String,
+    pub fail_on: String,
+    pub min: Option<f64>,
+    pub blocking: bool,
+    pub when: Vec<Trigger>,
+    /// Empty means every service.
+    pub services: Vec<ServiceId>,
+    pub sarif: bool,
+    pub config: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum IntegrationKind {
+    Slack {
+        channel: String,
+        webhook: String,
+        events: Vec<String>,
+    },
+    Jira {
+        url: String,
+        project: String,
+        token: String,
+    },
+    PagerDuty {
+        routing_key: String,
+        severity: String,
+    },
+    NewRelic {
+        account_id: String,
+        api_key: String,
+        region: String,
+    },
+    Datadog {
+        site: String,
+        api_key: String,
+        app_key: String,
+    },
+    Sentry {
+        dsn: String,
+        org: Option<String>,
+        project: Option<String>,
+    },
+    Codecov {
+        token: String,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Integration {
+    pub id: IntegrationId,
+    pub name: String,
+    pub kind: IntegrationKind,
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct PrChecks {
+    pub title: bool,
+    pub size_labels: bool,
+    pub coverage: Option<f64>,
+    pub conflicts: bool,
+    pub auto_label: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Pipeline {
+    pub provider: String,
+    pub triggers: Vec<Trigger>,
+    pub platforms: Vec<String>,
+    pub sbom: bool,
+    pub tags: Vec<String>,
+    pub cache: bool,
+    pub pr_checks: PrChecks,
+    pub pre_commit: bool,
+    pub workflows_dir: String,
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Alerts {
+    pub crash_loop: bool,
+    pub error_rate: Option<f64>,
+    pub latency_ms: Option<u64>,
+    pub cert_expiry_ms: Option<u64>,
+    pub resource_exhaustion: Option<f64>,
+    pub database_down: bool,
+    pub route_to: Vec<IntegrationId>,
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Observability {
+    pub metrics: Option<Metrics>,
+    pub dashboards: Option<String>,
+    pub alerts: Option<Alerts>,
+    pub tracing: Option<Sink>,
+    pub logs: Option<Sink>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Metrics {
+    pub provider: String,
+    pub scrape_interval_ms: u64,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Sink {
+    pub kind: String,
+    pub endpoint: Option<String>,
+}
+
+impl Model {
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.index()]
+    }
+    pub fn resource(&self, id: ResourceId) -> &Resource {
+        &self.resources[id.index()]
+    }
+    pub fn env(&self, id: EnvId) -> &Environment {
+        &self.environments[id.index()]
+    }
+    pub fn toolchain(&self, id: ToolchainId) -> &Toolchain {
+        &self.toolchains[id.index()]
+    }
+    pub fn service_by_name(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+    pub fn resource_by_name(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+    /// The metrics providers the program declares (observability and integrations).
+    pub fn metrics_providers(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.observability.metrics.is_some() {
+            out.push("prometheus");
+        }
+        for i in &self.integrations {
+            match i.kind {
+                IntegrationKind::NewRelic { .. } => out.push("newrelic"),
+                IntegrationKind::Datadog { .. } => out.push("datadog"),
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}

@@ -1,0 +1,525 @@
+//! Tokens to tree: hand-written recursive descent with error recovery.
+//!
+//! Recovery works at two levels. Inside a block, a broken field is skipped up
+//! to the next `name =`, `name {` or the closing `}`. At the top level, a
+//! broken declaration is skipped up to the next declaration keyword. A block
+//! left open when the next declaration starts is reported as unclosed and
+//! closed there, so one missing `}` costs one diagnostic, not a cascade.
+
+use super::ast::*;
+use super::lexer::{lex, Tok, Token};
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::{SourceId, Span};
+
+/// The words that start a top-level declaration.
+pub const KEYWORDS: &[&str] = &[
+    "project",
+    "service",
+    "resource",
+    "environment",
+    "strategy",
+    "gate",
+    "integration",
+    "pipeline",
+    "observability",
+    "toolchain",
+];
+
+/// Parses one file. Never fails: errors go to `diags`, the tree keeps what parsed.
+pub fn parse(file: SourceId, text: &str, diags: &mut Diagnostics) -> File {
+    let tokens = lex(file, text, diags);
+    let mut p = Parser {
+        toks: tokens,
+        pos: 0,
+        diags,
+        depth: 0,
+    };
+    p.file()
+}
+
+/// Deep nesting is refused rather than overflowing the stack on hostile input.
+const MAX_DEPTH: usize = 64;
+
+struct Parser<'d> {
+    toks: Vec<Token>,
+    pos: usize,
+    diags: &'d mut Diagnostics,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].tok
+    }
+    fn peek_at(&self, n: usize) -> &Tok {
+        let i = (self.pos + n).min(self.toks.len() - 1);
+        &self.toks[i].tok
+    }
+    fn span(&self) -> Span {
+        self.toks[self.pos].span
+    }
+    fn prev_span(&self) -> Span {
+        self.toks[self.pos.saturating_sub(1)].span
+    }
+    fn bump(&mut self) -> Token {
+        let t = self.toks[self.pos].clone();
+        if self.pos + 1 < self.toks.len() {
+            self.pos += 1;
+        }
+        t
+    }
+    fn at(&self, t: &Tok) -> bool {
+        self.peek() == t
+    }
+    fn error_expected(&mut self, what: &str) {
+        let found = self.peek().describe();
+        let span = self.span();
+        self.diags.push(
+            Diagnostic::new(Code::E0003, format!("expected {what}, found {found}"))
+                .label(span, format!("expected {what}")),
+        );
+    }
+    /// `KW NAME {` or `KW NAME =` or `KW {`: the start of a declaration, which
+    /// can never be a field, so seeing it inside a block means a `}` is missing.
+    fn at_decl_start(&self) -> bool {
+        match self.peek() {
+            Tok::Ident(k) if KEYWORDS.contains(&k.as_str()) => {
+                matches!(self.peek_at(1), Tok::Ident(_))
+                    && matches!(self.peek_at(2), Tok::LBrace | Tok::Eq)
+                    || matches!(self.peek_at(1), Tok::LBrace)
+                        && matches!(k.as_str(), "pipeline" | "observability")
+            }
+            Tok::Ident(k) if k == "import" => matches!(self.peek_at(1), Tok::Str(_)),
+            _ => false,
+        }
+    }
+
+    fn file(&mut self) -> File {
+        let mut items = Vec::new();
+        while !self.at(&Tok::Eof) {
+            let before = self.pos;
+            match self.item() {
+                Some(it) => items.push(it),
+                None => self.recover_top(),
+            }
+            if self.pos == before {
+                self.bump();
+            }
+        }
+        File { items }
+    }
+
+    /// Skips to the next token that can start a declaration.
+    fn recover_top(&mut self) {
+        let mut depth = 0i32;
+        while !self.at(&Tok::Eof) {
+            match self.peek() {
+                Tok::LBrace | Tok::LBracket | Tok::LParen => depth += 1,
+                Tok::RBrace | Tok::RBracket | Tok::RParen => depth -= 1,
+                Tok::Ident(k)
+                    if depth <= 0 && (KEYWORDS.contains(&k.as_str()) || k == "import") =>
+                {
+                    return
+                }
+                _ => {}
+            }
+            if self.at_decl_start() {
+                return;
+            }
+            self.bump();
+        }
+    }
+
+    fn ident(&mut self, what: &str) -> Option<Ident> {
+        match self.peek().clone() {
+            Tok::Ident(name) => {
+                let t = self.bump();
+                Some(Ident { name, span: t.span })
+            }
+            _ => {
+                self.error_expected(what);
+                None
+            }
+        }
+    }
+
+    fn item(&mut self) -> Option<Item> {
+        let start = self.span();
+        let keyword = self.ident("a declaration such as `service NAME { ... }`")?;
+        if keyword.name == "import" {
+            return match self.peek().clone() {
+                Tok::Str(parts) => {
+                    let t = self.bump();
+                    let path = parts
+                        .iter()
+                        .map(|p| match p {
+                            StrPart::Lit(s) => s.clone(),
+                            StrPart::Interp(_) => String::new(),
+                        })
+                        .collect();
+                    Some(Item::Import(Import {
+                        path,
+                        path_span: t.span,
+                        span: start.to(t.span),
+                    }))
+                }
+                _ => {
+                    self.error_expected("a quoted path after `import`");
+                    None
+                }
+            };
+        }
+        let name = match self.peek() {
+            Tok::Ident(_) => self.ident("a name"),
+            _ => None,
+        };
+        let body = match self.peek() {
+            Tok::Eq => {
+                self.bump();
+                DeclBody::Value(self.value()?)
+            }
+            Tok::LBrace => DeclBody::Block(self.block()),
+            _ => {
+                self.error_expected(if name.is_some() {
+                    "`=` or `{`"
+                } else {
+                    "a name, `=` or `{`"
+                });
+                return None;
+            }
+        };
+        let end = self.prev_span();
+        Some(Item::Decl(Decl {
+            keyword,
+            name,
+            body,
+            span: start.to(end),
+        }))
+    }
+
+    /// Parses `{ fields }`, the current token being `{`.
+    fn block(&mut self) -> Block {
+        let open = self.bump().span;
+        let mut fields = Vec::new();
+        if self.depth >= MAX_DEPTH {
+            self.diags.push(
+                Diagnostic::new(Code::E0003, "blocks nested too deeply")
+                    .label(open, format!("more than {MAX_DEPTH} levels deep"))
+                    .help("Flatten the structure; no deployc field needs this much nesting."),
+            );
+            self.skip_balanced(open);
+            return Block {
+                fields,
+                span: open.to(self.prev_span()),
+            };
+        }
+        self.depth += 1;
+        loop {
+            match self.peek() {
+                Tok::RBrace => {
+                    self.bump();
+                    break;
+                }
+                Tok::Eof => {
+                    self.unclosed(open, "`}`");
+                    break;
+                }
+                Tok::Comma | Tok::Semi => {
+                    self.bump();
+                }
+                _ if self.at_decl_start() => {
+                    self.unclosed(open, "`}`");
+                    break;
+                }
+                _ => {
+                    let before = self.pos;
+                    match self.field() {
+                        Some(f) => fields.push(f),
+                        None => self.recover_field(),
+                    }
+                    if self.pos == before {
+                        self.bump();
+                    }
+                }
+            }
+        }
+        self.depth -= 1;
+        Block {
+            fields,
+            span: open.to(self.prev_span()),
+        }
+    }
+
+    fn unclosed(&mut self, open: Span, closer: &str) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::E0004,
+                format!("unclosed delimiter, expected {closer}"),
+            )
+            .label(open, "opened here and never closed")
+            .help(format!("Add {closer} to close it.")),
+        );
+    }
+
+    /// Skips tokens until the `{` at `open` is balanced (used past the depth limit).
+    fn skip_balanced(&mut self, _open: Span) {
+        let mut depth = 1;
+        while depth > 0 && !self.at(&Tok::Eof) {
+            match self.bump().tok {
+                Tok::LBrace => depth += 1,
+                Tok::RBrace => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// Skips to the next `name =`, `name {` or `}` at this nesting level.
+    fn recover_field(&mut self) {
+        let mut depth = 0i32;
+        while !self.at(&Tok::Eof) {
+            if depth == 0 {
+                match self.peek() {
+                    Tok::RBrace => return,
+                    Tok::Ident(_) if matches!(self.peek_at(1), Tok::Eq | Tok::LBrace) => return,
+                    _ if self.at_decl_start() => return,
+                    _ => {}
+                }
+            }
+            match self.peek() {
+                Tok::LBrace | Tok::LBracket | Tok::LParen => depth += 1,
+                Tok::RBrace | Tok::RBracket | Tok::RParen => depth -= 1,
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    fn field(&mut self) -> Option<Field> {
+        let key = self.ident("a field name")?;
+        match self.peek() {
+            Tok::Eq => {
+                self.bump();
+                let value = self.value()?;
+                let span = key.span.to(value.span);
+                Some(Field { key, value, span })
+            }
+            Tok::LBrace => {
+                let b = self.block();
+                let value = Value {
+                    span: b.span,
+                    kind: ValueKind::Block(b),
+                };
+                let span = key.span.to(value.span);
+                Some(Field { key, value, span })
+            }
+            _ => {
+                self.error_expected("`=` or `{` after the field name");
+                None
+            }
+        }
+    }
+
+    fn value(&mut self) -> Option<Value> {
+        let lo = self.atom()?;
+        if self.at(&Tok::DotDot) {
+            self.bump();
+            let hi = self.atom()?;
+            let span = lo.span.to(hi.span);
+            return Some(Value {
+                kind: ValueKind::Range(Box::new(lo), Box::new(hi)),
+                span,
+            });
+        }
+        Some(lo)
+    }
+
+    fn atom(&mut self) -> Option<Value> {
+        let start = self.span();
+        match self.peek().clone() {
+            Tok::Str(parts) => {
+                self.bump();
+                Some(Value {
+                    kind: ValueKind::Str(parts),
+                    span: start,
+                })
+            }
+            Tok::Num(q) => {
+                self.bump();
+                Some(Value {
+                    kind: ValueKind::Num(q),
+                    span: start,
+                })
+            }
+            Tok::LBracket => Some(self.list()),
+            Tok::LBrace => {
+                let b = self.block();
+                Some(Value {
+                    span: b.span,
+                    kind: ValueKind::Block(b),
+                })
+            }
+            Tok::Ident(name) if name == "true" || name == "false" => {
+                self.bump();
+                Some(Value {
+                    kind: ValueKind::Bool(name == "true"),
+                    span: start,
+                })
+            }
+            Tok::Ident(_) => {
+                let mut segments = vec![self.ident("a name")?];
+                while self.at(&Tok::Dot) {
+                    self.bump();
+                    segments.push(self.ident("a name after `.`")?);
+                }
+                let args = if self.at(&Tok::LParen) {
+                    Some(self.args())
+                } else {
+                    None
+                };
+                let block = if self.at(&Tok::LBrace) {
+                    Some(self.block())
+                } else {
+                    None
+                };
+                let span = start.to(self.prev_span());
+                Some(Value {
+                    kind: ValueKind::Path {
+                        segments,
+                        args,
+                        block,
+                    },
+                    span,
+                })
+            }
+            _ => {
+                self.error_expected("a value");
+                None
+            }
+        }
+    }
+
+    fn list(&mut self) -> Value {
+        let open = self.bump().span;
+        let mut items = Vec::new();
+        loop {
+            match self.peek() {
+                Tok::RBracket => {
+                    self.bump();
+                    break;
+                }
+                Tok::Eof => {
+                    self.unclosed(open, "`]`");
+                    break;
+                }
+                Tok::Comma => {
+                    self.bump();
+                }
+                Tok::RBrace => {
+                    // The enclosing block ends here: the `]` is missing.
+                    self.unclosed(open, "`]`");
+                    break;
+                }
+                _ => {
+                    let before = self.pos;
+                    match self.value() {
+                        Some(v) => items.push(v),
+                        None => {
+                            // Skip the bad token and carry on with the next item.
+                            if self.pos == before {
+                                self.bump();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Value {
+            kind: ValueKind::List(items),
+            span: open.to(self.prev_span()),
+        }
+    }
+
+    fn args(&mut self) -> Args {
+        let open = self.bump().span;
+        let mut items = Vec::new();
+        loop {
+            match self.peek() {
+                Tok::RParen => {
+                    self.bump();
+                    break;
+                }
+                Tok::Eof | Tok::RBrace => {
+                    self.unclosed(open, "`)`");
+                    break;
+                }
+                Tok::Comma => {
+                    self.bump();
+                }
+                _ => {
+                    let before = self.pos;
+                    let name = if matches!(self.peek(), Tok::Ident(_))
+                        && matches!(self.peek_at(1), Tok::Eq)
+                    {
+                        let n = self.ident("an argument name");
+                        self.bump();
+                        n
+                    } else {
+                        None
+                    };
+                    match self.value() {
+                        Some(value) => items.push(Arg { name, value }),
+                        None if self.pos == before => {
+                            self.bump();
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        Args {
+            items,
+            span: open.to(self.prev_span()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceId;
+
+    fn parse_str(s: &str) -> (File, Diagnostics) {
+        let mut d = Diagnostics::default();
+        let f = parse(SourceId(0), s, &mut d);
+        (f, d)
+    }
+
+    #[test]
+    fn parses_declarations_and_values() {
+        let (f, d) = parse_str(
+            r#"service api { port = 8080 cpu = 250m..1 env { DB = db.url S = secret("jwt") } }
+               gate sca = grype { fail_on = high }
+               environment qa { promote = manual(from = dev) steps = [10%, 30%] }"#,
+        );
+        assert!(d.items.is_empty(), "{:?}", d.items);
+        assert_eq!(f.items.len(), 3);
+    }
+
+    #[test]
+    fn reports_every_error_and_recovers() {
+        let (f, d) = parse_str(
+            "service a { port = }\nservice b { port 8080 }\nservice c { cpu = @ }\nservice d { x = [1, 2 }\nservice e { y = \"open }\nservice f { ok = 1 }",
+        );
+        assert!(d.items.len() >= 5, "{:#?}", d.items);
+        assert_eq!(f.items.len(), 6);
+    }
+
+    #[test]
+    fn missing_brace_costs_one_error() {
+        let (f, d) = parse_str("service a { port = 1\nservice b { port = 2 }");
+        assert_eq!(d.items.len(), 1);
+        assert_eq!(d.items[0].code, Code::E0004);
+        assert_eq!(f.items.len(), 2);
+    }
+}
