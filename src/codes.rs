@@ -42,10 +42,7 @@ impl Code {
     }
     pub fn parse(text: &str) -> Option<Code> {
         let t = text.trim().to_ascii_uppercase();
-        REGISTRY
-            .iter()
-            .find(|i| i.code.as_str() == t)
-            .map(|i| i.code)
+        REGISTRY.iter().find(|i| i.code.as_str() == t).map(|i| i.code)
     }
 }
 

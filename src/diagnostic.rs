@@ -54,10 +54,7 @@ impl Diagnostic {
         self.code.severity()
     }
     pub fn label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label {
-            span,
-            message: message.into(),
-        });
+        self.labels.push(Label { span, message: message.into() });
         self
     }
     pub fn label_opt(self, span: Option<Span>, message: impl Into<String>) -> Self {
@@ -71,10 +68,7 @@ impl Diagnostic {
         self
     }
     pub fn suggest(mut self, span: Span, replacement: impl Into<String>) -> Self {
-        self.suggestion = Some(Suggestion {
-            span,
-            replacement: replacement.into(),
-        });
+        self.suggestion = Some(Suggestion { span, replacement: replacement.into() });
         self
     }
     /// Adds a "did you mean" help and a suggested replacement when a near name exists.
@@ -88,8 +82,7 @@ impl Diagnostic {
         match crate::suggest::closest(wrong, candidates) {
             Some(best) => {
                 let best = best.to_string();
-                self.help(format!("did you mean `{best}`?"))
-                    .suggest(span, best)
+                self.help(format!("did you mean `{best}`?")).suggest(span, best)
             }
             None => self.help(fallback_help),
         }
@@ -116,22 +109,14 @@ impl Diagnostics {
         self.items.iter().any(|d| d.severity() == Severity::Error)
     }
     pub fn error_count(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|d| d.severity() == Severity::Error)
-            .count()
+        self.items.iter().filter(|d| d.severity() == Severity::Error).count()
     }
     pub fn warning_count(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|d| d.severity() == Severity::Warning)
-            .count()
+        self.items.iter().filter(|d| d.severity() == Severity::Warning).count()
     }
     /// Sorts by file, position and code so reports are stable, and drops exact repeats.
     pub fn sort(&mut self) {
-        self.items.sort_by(|a, b| {
-            (a.primary_span(), a.code, &a.message).cmp(&(b.primary_span(), b.code, &b.message))
-        });
+        self.items.sort_by(|a, b| (a.primary_span(), a.code, &a.message).cmp(&(b.primary_span(), b.code, &b.message)));
         self.items.dedup();
     }
 }
@@ -172,22 +157,14 @@ impl miette::Diagnostic for Report {
         let file = self.diag.primary_span()?.file;
         // miette draws one source per report; labels in other files are
         // named in the message text instead.
-        Some(Box::new(
-            self.diag
-                .labels
-                .iter()
-                .filter(move |l| l.span.file == file)
-                .enumerate()
-                .map(|(i, l)| {
-                    let span =
-                        miette::SourceSpan::new((l.span.start as usize).into(), l.span.len());
-                    if i == 0 {
-                        miette::LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)
-                    } else {
-                        miette::LabeledSpan::new_with_span(Some(l.message.clone()), span)
-                    }
-                }),
-        ))
+        Some(Box::new(self.diag.labels.iter().filter(move |l| l.span.file == file).enumerate().map(|(i, l)| {
+            let span = miette::SourceSpan::new((l.span.start as usize).into(), l.span.len());
+            if i == 0 {
+                miette::LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)
+            } else {
+                miette::LabeledSpan::new_with_span(Some(l.message.clone()), span)
+            }
+        })))
     }
 }
 
@@ -201,18 +178,9 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool, width: usize)
         }
         None => (String::new(), String::new()),
     };
-    let report = Report {
-        diag: diag.clone(),
-        source: miette::NamedSource::new(name, text),
-    };
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .without_syntax_highlighting()
-        .with_width(width);
+    let report = Report { diag: diag.clone(), source: miette::NamedSource::new(name, text) };
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).without_syntax_highlighting().with_width(width);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         out = format!("{}: {}\n", diag.code.as_str(), diag.message);
@@ -267,10 +235,7 @@ pub fn to_json(diag: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         file: primary.map(|s| sources.get(s.file).name.clone()),
         line: pos.map(|p| p.0),
         column: pos.map(|p| p.1),
-        span: primary.map(|s| JsonSpan {
-            start: s.start,
-            end: s.end,
-        }),
+        span: primary.map(|s| JsonSpan { start: s.start, end: s.end }),
         labels: diag
             .labels
             .iter()
@@ -280,10 +245,7 @@ pub fn to_json(diag: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
                     file: sources.get(l.span.file).name.clone(),
                     line,
                     column,
-                    span: JsonSpan {
-                        start: l.span.start,
-                        end: l.span.end,
-                    },
+                    span: JsonSpan { start: l.span.start, end: l.span.end },
                     message: l.message.clone(),
                 }
             })
@@ -291,10 +253,7 @@ pub fn to_json(diag: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         help: diag.help.clone(),
         suggestion: diag.suggestion.as_ref().map(|s| JsonSuggestion {
             file: sources.get(s.span.file).name.clone(),
-            span: JsonSpan {
-                start: s.span.start,
-                end: s.span.end,
-            },
+            span: JsonSpan { start: s.span.start, end: s.span.end },
             replacement: s.replacement.clone(),
         }),
     }

@@ -36,10 +36,7 @@ pub struct Graph {
 impl Graph {
     /// Builds the graph; nodes and edges are added in id order, so it is deterministic.
     pub fn build(model: &Model) -> Graph {
-        let mut g = Graph {
-            graph: DiGraph::new(),
-            index: BTreeMap::new(),
-        };
+        let mut g = Graph { graph: DiGraph::new(), index: BTreeMap::new() };
         for s in &model.services {
             g.add(Node::Service(s.id));
         }
@@ -78,12 +75,8 @@ impl Graph {
 
     /// The nodes `n` points at with edges of kind `kind`, sorted.
     pub fn targets(&self, n: Node, kind: Edge) -> Vec<Node> {
-        let mut v: Vec<Node> = self
-            .graph
-            .edges(self.index[&n])
-            .filter(|e| *e.weight() == kind)
-            .map(|e| self.graph[e.target()])
-            .collect();
+        let mut v: Vec<Node> =
+            self.graph.edges(self.index[&n]).filter(|e| *e.weight() == kind).map(|e| self.graph[e.target()]).collect();
         v.sort();
         v.dedup();
         v
@@ -105,9 +98,7 @@ impl Graph {
     /// Every cycle among edges of `kind`, one per strongly connected
     /// component, each spelled out from its smallest node back to it.
     pub fn cycles(&self, kind: Edge) -> Vec<Vec<Node>> {
-        let filtered = self
-            .graph
-            .filter_map(|_, n| Some(*n), |_, e| (*e == kind).then_some(*e));
+        let filtered = self.graph.filter_map(|_, n| Some(*n), |_, e| (*e == kind).then_some(*e));
         let mut out = Vec::new();
         for scc in petgraph::algo::tarjan_scc(&filtered) {
             let self_loop = scc.len() == 1 && filtered.find_edge(scc[0], scc[0]).is_some();
@@ -120,8 +111,7 @@ impl Graph {
             let mut queue = std::collections::VecDeque::from([start]);
             let mut found = None;
             'bfs: while let Some(n) = queue.pop_front() {
-                let mut next: Vec<NodeIndex> =
-                    filtered.neighbors(n).filter(|m| scc.contains(m)).collect();
+                let mut next: Vec<NodeIndex> = filtered.neighbors(n).filter(|m| scc.contains(m)).collect();
                 next.sort_by_key(|m| filtered[*m]);
                 for m in next {
                     if m == start {
@@ -169,20 +159,12 @@ impl Graph {
         for n in self.graph.node_weights() {
             let (shape, label) = match n {
                 Node::Service(_) => ("box", format!("service {}", self.name(model, *n))),
-                Node::Resource(r) => (
-                    "cylinder",
-                    format!(
-                        "{} {}",
-                        model.resource(*r).engine.word(),
-                        self.name(model, *n)
-                    ),
-                ),
+                Node::Resource(r) => {
+                    ("cylinder", format!("{} {}", model.resource(*r).engine.word(), self.name(model, *n)))
+                }
                 Node::Env(_) => ("oval", format!("environment {}", self.name(model, *n))),
             };
-            out.push_str(&format!(
-                "  {} [shape={shape}, label=\"{label}\"];\n",
-                id(*n)
-            ));
+            out.push_str(&format!("  {} [shape={shape}, label=\"{label}\"];\n", id(*n)));
         }
         for e in self.graph.edge_references() {
             let style = match e.weight() {
@@ -190,11 +172,7 @@ impl Graph {
                 Edge::Uses => " [style=dashed]",
                 Edge::Promotes => " [label=\"promote\"]",
             };
-            out.push_str(&format!(
-                "  {} -> {}{style};\n",
-                id(self.graph[e.source()]),
-                id(self.graph[e.target()])
-            ));
+            out.push_str(&format!("  {} -> {}{style};\n", id(self.graph[e.source()]), id(self.graph[e.target()])));
         }
         out.push_str("}\n");
         out
@@ -212,12 +190,7 @@ impl Graph {
             let name = self.name(model, *n);
             let node = match n {
                 Node::Service(_) => format!("{}[\"{}\"]", id(*n), name),
-                Node::Resource(r) => format!(
-                    "{}[(\"{} {}\")]",
-                    id(*n),
-                    model.resource(*r).engine.word(),
-                    name
-                ),
+                Node::Resource(r) => format!("{}[(\"{} {}\")]", id(*n), model.resource(*r).engine.word(), name),
                 Node::Env(_) => format!("{}([\"{}\"])", id(*n), name),
             };
             out.push_str(&format!("  {node}\n"));
@@ -228,11 +201,7 @@ impl Graph {
                 Edge::Uses => "-.->",
                 Edge::Promotes => "-->|promote|",
             };
-            out.push_str(&format!(
-                "  {} {arrow} {}\n",
-                id(self.graph[e.source()]),
-                id(self.graph[e.target()])
-            ));
+            out.push_str(&format!("  {} {arrow} {}\n", id(self.graph[e.source()]), id(self.graph[e.target()])));
         }
         out
     }

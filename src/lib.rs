@@ -11,9 +11,11 @@ pub mod diagnostic;
 pub mod graph;
 pub mod load;
 pub mod model;
+pub mod reference;
 pub mod source;
 pub mod suggest;
 pub mod syntax;
+pub mod synth;
 
 use diagnostic::Diagnostics;
 use load::{FileProvider, Program};
@@ -31,14 +33,6 @@ pub fn compile(root_name: &str, root_text: &str, files: &dyn FileProvider) -> Co
     let program = load::load(root_name, root_text, files, &mut diagnostics);
     let output = check::check(&program, &mut diagnostics);
     diagnostics.sort();
-    let output = if diagnostics.has_errors() {
-        None
-    } else {
-        output
-    };
-    Compilation {
-        program,
-        diagnostics,
-        output,
-    }
+    let output = if diagnostics.has_errors() { None } else { output };
+    Compilation { program, diagnostics, output }
 }

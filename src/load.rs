@@ -7,7 +7,7 @@
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::source::{SourceId, SourceMap, Span};
+use crate::source::{SourceId, SourceMap};
 use crate::syntax::{self, ast};
 
 /// Reads imported files. Paths are as the loader computed them (joined with `/`).
@@ -24,22 +24,10 @@ impl FileProvider for std::collections::BTreeMap<String, String> {
 
 /// The embedded standard library: module name and text.
 pub static STDLIB: &[(&str, &str)] = &[
-    (
-        "std/toolchains",
-        include_str!("../stdlib/std/toolchains.dpl"),
-    ),
-    (
-        "std/strategies",
-        include_str!("../stdlib/std/strategies.dpl"),
-    ),
-    (
-        "std/gates/healthcare",
-        include_str!("../stdlib/std/gates/healthcare.dpl"),
-    ),
-    (
-        "std/gates/baseline",
-        include_str!("../stdlib/std/gates/baseline.dpl"),
-    ),
+    ("std/toolchains", include_str!("../stdlib/std/toolchains.dpl")),
+    ("std/strategies", include_str!("../stdlib/std/strategies.dpl")),
+    ("std/gates/healthcare", include_str!("../stdlib/std/gates/healthcare.dpl")),
+    ("std/gates/baseline", include_str!("../stdlib/std/gates/baseline.dpl")),
 ];
 
 /// Loaded implicitly into every program.
@@ -65,17 +53,8 @@ pub struct Program {
 }
 
 /// Loads `root` (already read by the driver) and everything it imports.
-pub fn load(
-    root_name: &str,
-    root_text: &str,
-    files: &dyn FileProvider,
-    diags: &mut Diagnostics,
-) -> Program {
-    let mut l = Loader {
-        program: Program::default(),
-        files,
-        stack: Vec::new(),
-    };
+pub fn load(root_name: &str, root_text: &str, files: &dyn FileProvider, diags: &mut Diagnostics) -> Program {
+    let mut l = Loader { program: Program::default(), files, stack: Vec::new() };
     let prelude = stdlib_module(PRELUDE).unwrap_or("");
     l.visit(PRELUDE.to_string(), prelude.to_string(), true, diags);
     l.visit(root_name.to_string(), root_text.to_string(), false, diags);
@@ -85,8 +64,8 @@ pub fn load(
 struct Loader<'a> {
     program: Program,
     files: &'a dyn FileProvider,
-    /// Files being loaded, for cycle detection, with the import that led to each.
-    stack: Vec<(String, Option<Span>)>,
+    /// Files being loaded, outermost first, for cycle detection.
+    stack: Vec<String>,
 }
 
 impl Loader<'_> {
@@ -102,18 +81,12 @@ impl Loader<'_> {
                 _ => None,
             })
             .collect();
-        let index = self.program.modules.len();
-        self.program.modules.push(Module {
-            source: id,
-            ast: file,
-            is_std,
-        });
-        self.stack.push((name.clone(), None));
+        self.program.modules.push(Module { source: id, ast: file, is_std });
+        self.stack.push(name.clone());
         for imp in imports {
             self.import(&name, &imp, diags);
         }
         self.stack.pop();
-        let _ = index;
     }
 
     fn import(&mut self, from: &str, imp: &ast::Import, diags: &mut Diagnostics) {
@@ -122,17 +95,12 @@ impl Loader<'_> {
         } else {
             (join(from, &imp.path), false)
         };
-        if let Some(pos) = self.stack.iter().position(|(n, _)| *n == target) {
-            let mut chain: Vec<String> = self.stack[pos..].iter().map(|(n, _)| n.clone()).collect();
+        if let Some(pos) = self.stack.iter().position(|n| *n == target) {
+            let mut chain: Vec<String> = self.stack[pos..].to_vec();
             chain.push(target.clone());
             diags.push(
-                Diagnostic::new(Code::E0102, format!("import cycle: {}", chain.join(" → "))).label(
-                    imp.path_span,
-                    format!(
-                        "`{}` imports `{}`, which is already being loaded",
-                        from, target
-                    ),
-                ),
+                Diagnostic::new(Code::E0102, format!("import cycle: {}", chain.join(" → ")))
+                    .label(imp.path_span, format!("`{}` imports `{}`, which is already being loaded", from, target)),
             );
             return;
         }
@@ -140,24 +108,15 @@ impl Loader<'_> {
         if self.program.sources.find(&target).is_some() {
             return;
         }
-        let text = if is_std {
-            stdlib_module(&target).map(str::to_string)
-        } else {
-            self.files.read(&target)
-        };
+        let text = if is_std { stdlib_module(&target).map(str::to_string) } else { self.files.read(&target) };
         match text {
             Some(text) => {
-                self.stack.last_mut().map(|s| s.1 = Some(imp.path_span));
                 self.visit(target, text, is_std, diags);
             }
             None => {
                 let d = Diagnostic::new(Code::E0101, format!("cannot find `{}`", imp.path)).label(
                     imp.path_span,
-                    if is_std {
-                        "no such standard module".to_string()
-                    } else {
-                        format!("looked for `{target}`")
-                    },
+                    if is_std { "no such standard module".to_string() } else { format!("looked for `{target}`") },
                 );
                 let d = if is_std {
                     let names: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();

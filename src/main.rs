@@ -10,11 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "deployc",
-    version,
-    about = "Compile a deployment program (.dpl) into checked deployment artifacts"
-)]
+#[command(name = "deployc", version, about = "Compile a deployment program (.dpl) into checked deployment artifacts")]
 struct Cli {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
@@ -112,11 +108,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
     let color = use_color(cli.color);
@@ -128,8 +120,7 @@ fn main() -> ExitCode {
             };
             let c = deployc::compile(&name, &text, &Fs);
             report(&c, format, color);
-            let fail =
-                c.diagnostics.has_errors() || (deny.is_some() && c.diagnostics.warning_count() > 0);
+            let fail = c.diagnostics.has_errors() || (deny.is_some() && c.diagnostics.warning_count() > 0);
             if fail {
                 ExitCode::from(1)
             } else {
@@ -168,19 +159,14 @@ fn report(c: &deployc::Compilation, format: Format, color: bool) {
         Format::Json => {
             let mut out = stdout.lock();
             for d in &c.diagnostics.items {
-                let json = serde_json::to_string(&diagnostic::to_json(d, &c.program.sources))
-                    .unwrap_or_default();
+                let json = serde_json::to_string(&diagnostic::to_json(d, &c.program.sources)).unwrap_or_default();
                 let _ = writeln!(out, "{json}");
             }
         }
         Format::Human => {
             let mut err = stderr.lock();
             for d in &c.diagnostics.items {
-                let _ = write!(
-                    err,
-                    "{}",
-                    diagnostic::render(d, &c.program.sources, color, 100)
-                );
+                let _ = write!(err, "{}", diagnostic::render(d, &c.program.sources, color, 100));
                 let _ = writeln!(err);
             }
             let (e, w) = (c.diagnostics.error_count(), c.diagnostics.warning_count());
@@ -194,11 +180,7 @@ fn report(c: &deployc::Compilation, format: Format, color: bool) {
 fn explain(code: &str) -> ExitCode {
     if code.eq_ignore_ascii_case("all") {
         for i in REGISTRY {
-            let sev = if i.severity == Severity::Error {
-                "error"
-            } else {
-                "warning"
-            };
+            let sev = if i.severity == Severity::Error { "error" } else { "warning" };
             println!("{}  {sev:7}  {}", i.code.as_str(), i.title);
         }
         return ExitCode::SUCCESS;
@@ -206,13 +188,7 @@ fn explain(code: &str) -> ExitCode {
     match Code::parse(code) {
         Some(c) => {
             let i = c.info();
-            println!(
-                "{}: {}\n\n{}\n\nHelp: {}",
-                i.code.as_str(),
-                i.title,
-                i.explanation,
-                i.help
-            );
+            println!("{}: {}\n\n{}\n\nHelp: {}", i.code.as_str(), i.title, i.explanation, i.help);
             ExitCode::SUCCESS
         }
         None => {

@@ -18,14 +18,7 @@ macro_rules! id {
         impl $name { pub fn index(self) -> usize { self.0 as usize } }
     )*};
 }
-id!(
-    ServiceId,
-    ResourceId,
-    EnvId,
-    GateId,
-    IntegrationId,
-    ToolchainId
-);
+id!(ServiceId, ResourceId, EnvId, GateId, IntegrationId, ToolchainId);
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Model {
@@ -57,16 +50,9 @@ pub struct Project {
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub enum Registry {
-    Ecr {
-        region: String,
-        account: Option<String>,
-    },
-    Ghcr {
-        owner: String,
-    },
-    DockerHub {
-        namespace: String,
-    },
+    Ecr { region: String, account: Option<String> },
+    Ghcr { owner: String },
+    DockerHub { namespace: String },
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -98,18 +84,9 @@ pub struct Dns {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub enum SecretStore {
     Kubernetes,
-    SealedSecrets {
-        controller_namespace: String,
-    },
-    AwsSecretsManager {
-        region: String,
-        prefix: String,
-    },
-    Vault {
-        address: String,
-        path: String,
-        role: String,
-    },
+    SealedSecrets { controller_namespace: String },
+    AwsSecretsManager { region: String, prefix: String },
+    Vault { address: String, path: String, role: String },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -166,12 +143,7 @@ pub enum Probe {
 pub enum Exposure {
     Internal,
     LoadBalancer,
-    Ingress {
-        host: Template,
-        path: String,
-        tls: bool,
-        class: String,
-    },
+    Ingress { host: Template, path: String, tls: bool, class: String },
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -403,38 +375,13 @@ pub struct Gate {
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub enum IntegrationKind {
-    Slack {
-        channel: String,
-        webhook: String,
-        events: Vec<String>,
-    },
-    Jira {
-        url: String,
-        project: String,
-        token: String,
-    },
-    PagerDuty {
-        routing_key: String,
-        severity: String,
-    },
-    NewRelic {
-        account_id: String,
-        api_key: String,
-        region: String,
-    },
-    Datadog {
-        site: String,
-        api_key: String,
-        app_key: String,
-    },
-    Sentry {
-        dsn: String,
-        org: Option<String>,
-        project: Option<String>,
-    },
-    Codecov {
-        token: String,
-    },
+    Slack { channel: String, webhook: String, events: Vec<String> },
+    Jira { url: String, project: String, token: String },
+    PagerDuty { routing_key: String, severity: String },
+    NewRelic { account_id: String, api_key: String, region: String },
+    Datadog { site: String, api_key: String, app_key: String },
+    Sentry { dsn: String, org: Option<String>, project: Option<String> },
+    Codecov { token: String },
 }
 
 #[derive(Clone, Debug, Serialize)]

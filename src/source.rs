@@ -18,19 +18,11 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: SourceId, start: usize, end: usize) -> Self {
-        Span {
-            file,
-            start: start as u32,
-            end: end as u32,
-        }
+        Span { file, start: start as u32, end: end as u32 }
     }
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span {
-            file: self.file,
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
     }
     pub fn len(&self) -> usize {
         (self.end - self.start) as usize
@@ -64,20 +56,14 @@ impl SourceMap {
         Self::default()
     }
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> SourceId {
-        self.files.push(SourceFile {
-            name: name.into(),
-            text: text.into(),
-        });
+        self.files.push(SourceFile { name: name.into(), text: text.into() });
         SourceId(self.files.len() as u32 - 1)
     }
     pub fn get(&self, id: SourceId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
     pub fn find(&self, name: &str) -> Option<SourceId> {
-        self.files
-            .iter()
-            .position(|f| f.name == name)
-            .map(|i| SourceId(i as u32))
+        self.files.iter().position(|f| f.name == name).map(|i| SourceId(i as u32))
     }
     pub fn len(&self) -> usize {
         self.files.len()
@@ -88,8 +74,7 @@ impl SourceMap {
     /// The text a span covers.
     pub fn slice(&self, span: Span) -> &str {
         let text = &self.get(span.file).text;
-        text.get(span.start as usize..span.end as usize)
-            .unwrap_or("")
+        text.get(span.start as usize..span.end as usize).unwrap_or("")
     }
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, file: SourceId, offset: u32) -> (usize, usize) {
@@ -97,12 +82,7 @@ impl SourceMap {
         let offset = (offset as usize).min(text.len());
         let before = &text[..floor_char_boundary(text, offset)];
         let line = before.matches('\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
         (line, col)
     }
 }

@@ -24,10 +24,7 @@ mod tests {
     use super::closest;
     #[test]
     fn finds_typos() {
-        assert_eq!(
-            closest("postgress", ["postgres", "redis", "mongodb"]),
-            Some("postgres")
-        );
+        assert_eq!(closest("postgress", ["postgres", "redis", "mongodb"]), Some("postgres"));
         assert_eq!(closest("stagng", ["dev", "staging", "qa"]), Some("staging"));
         assert_eq!(closest("zzz", ["dev", "staging"]), None);
     }

@@ -155,13 +155,7 @@ pub fn attr_text(r: &AttrRef) -> String {
 }
 
 /// Renders a template where only `project.*` and `env.*` may appear.
-pub fn render_env(
-    t: &Template,
-    project: &Project,
-    env_name: &str,
-    namespace: &str,
-    domain: &str,
-) -> String {
+pub fn render_env(t: &Template, project: &Project, env_name: &str, namespace: &str, domain: &str) -> String {
     t.parts
         .iter()
         .map(|p| match p {
@@ -185,19 +179,12 @@ fn range_q(v: Option<&Val>, default: (u64, u64)) -> Quantity {
         _ => None,
     };
     match v.map(|v| &v.v) {
-        Some(V::Range(lo, hi)) => Quantity {
-            request: one(lo).unwrap_or(default.0),
-            limit: one(hi).unwrap_or(default.1),
-        },
+        Some(V::Range(lo, hi)) => {
+            Quantity { request: one(lo).unwrap_or(default.0), limit: one(hi).unwrap_or(default.1) }
+        }
         // A single value is both request and limit: the guaranteed QoS class.
-        Some(V::Cpu(n)) | Some(V::Memory(n)) => Quantity {
-            request: *n,
-            limit: *n,
-        },
-        _ => Quantity {
-            request: default.0,
-            limit: default.1,
-        },
+        Some(V::Cpu(n)) | Some(V::Memory(n)) => Quantity { request: *n, limit: *n },
+        _ => Quantity { request: default.0, limit: default.1 },
     }
 }
 
@@ -206,10 +193,7 @@ fn replicas(v: Option<&Val>, default: Replicas) -> Replicas {
         Some(V::Int(n)) => Replicas::Fixed(*n as u32),
         Some(V::Range(lo, hi)) => match (&lo.v, &hi.v) {
             (V::Int(a), V::Int(b)) if a == b => Replicas::Fixed(*a as u32),
-            (V::Int(a), V::Int(b)) => Replicas::Auto {
-                min: *a as u32,
-                max: *b as u32,
-            },
+            (V::Int(a), V::Int(b)) => Replicas::Auto { min: *a as u32, max: *b as u32 },
             _ => default,
         },
         _ => default,
@@ -220,42 +204,22 @@ fn probe(f: &Fields, k: &str, default_port: u16) -> Option<Probe> {
     let (tag, fs) = tagged(f, k)?;
     let p = port(fs, "port").unwrap_or(default_port);
     Some(match tag {
-        "http" => Probe::Http {
-            path: lit(fs, "path").unwrap_or_else(|| "/".into()),
-            port: p,
-        },
+        "http" => Probe::Http { path: lit(fs, "path").unwrap_or_else(|| "/".into()), port: p },
         "grpc" => Probe::Grpc { port: p },
         "tcp" => Probe::Tcp { port: p },
-        _ => Probe::Exec {
-            command: list_str(fs, "command"),
-        },
+        _ => Probe::Exec { command: list_str(fs, "command") },
     })
 }
 
 /// Variables whose names say they hold a secret.
 pub fn looks_secret(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    [
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "TOKEN",
-        "API_KEY",
-        "PRIVATE_KEY",
-        "_KEY",
-        "DSN",
-        "CREDENTIALS",
-    ]
-    .iter()
-    .any(|m| n.ends_with(m) || n.contains(&format!("{m}_")))
+    ["SECRET", "PASSWORD", "PASSWD", "TOKEN", "API_KEY", "PRIVATE_KEY", "_KEY", "DSN", "CREDENTIALS"]
+        .iter()
+        .any(|m| n.ends_with(m) || n.contains(&format!("{m}_")))
 }
 
-fn env_map(
-    f: &Fields,
-    k: &str,
-    extra: &mut Extra,
-    env: Option<&str>,
-) -> BTreeMap<String, EnvValue> {
+fn env_map(f: &Fields, k: &str, extra: &mut Extra, env: Option<&str>) -> BTreeMap<String, EnvValue> {
     let mut out = BTreeMap::new();
     let Some(Val { v: V::Map(m), .. }) = get(f, k) else {
         return out;
@@ -264,17 +228,12 @@ fn env_map(
         let ev = match &val.v {
             V::Str(t) => {
                 if looks_secret(name) && t.as_literal().is_some() {
-                    extra
-                        .secret_literals
-                        .push((val.span, name.clone(), env.map(str::to_string)));
+                    extra.secret_literals.push((val.span, name.clone(), env.map(str::to_string)));
                 }
                 EnvValue::Literal(t.clone())
             }
             V::Attr(r) => EnvValue::Ref(r.clone()),
-            V::Secret { name, key } => EnvValue::Secret {
-                name: name.clone(),
-                key: key.clone(),
-            },
+            V::Secret { name, key } => EnvValue::Secret { name: name.clone(), key: key.clone() },
             _ => continue,
         };
         out.insert(name.clone(), ev);
@@ -320,10 +279,7 @@ fn strategy(
                 _ => None,
             };
             let items = list(fs, "steps");
-            let weights = items
-                .iter()
-                .filter(|v| matches!(v.v, V::Step(Step::Weight(_))))
-                .count();
+            let weights = items.iter().filter(|v| matches!(v.v, V::Step(Step::Weight(_)))).count();
             let mut seen = 0;
             for item in items {
                 let V::Step(step) = &item.v else { continue };
@@ -331,11 +287,8 @@ fn strategy(
                     seen += 1;
                     if *w < 1.0 || *w > 100.0 {
                         diags.push(
-                            Diagnostic::new(
-                                Code::E0402,
-                                format!("canary weight {w}% is outside 1%–100%"),
-                            )
-                            .label(item.span, "weights must be between 1% and 100%"),
+                            Diagnostic::new(Code::E0402, format!("canary weight {w}% is outside 1%–100%"))
+                                .label(item.span, "weights must be between 1% and 100%"),
                         );
                     }
                     if let Some((prev, prev_span)) = last {
@@ -364,10 +317,8 @@ fn strategy(
             }
             if weights == 0 && get(fs, "steps").is_some() {
                 diags.push(
-                    Diagnostic::new(Code::E0405, "canary has no weight steps").label(
-                        get(fs, "steps").map(|v| v.span).unwrap_or(anchor),
-                        "no weights here",
-                    ),
+                    Diagnostic::new(Code::E0405, "canary has no weight steps")
+                        .label(get(fs, "steps").map(|v| v.span).unwrap_or(anchor), "no weights here"),
                 );
             }
             let abort = strukt(fs, "abort");
@@ -396,14 +347,8 @@ fn check_k8s_name(c: &Checked, diags: &mut Diagnostics) {
     if let Some(n) = &c.name {
         if !super::rules::is_dns_label(&n.name) {
             let fixed = super::rules::to_dns_label(&n.name);
-            let mut d = Diagnostic::new(
-                Code::E0206,
-                format!("`{}` is not a valid Kubernetes name", n.name),
-            )
-            .label(
-                n.span,
-                format!("{} names become Kubernetes object names", c.keyword),
-            );
+            let mut d = Diagnostic::new(Code::E0206, format!("`{}` is not a valid Kubernetes name", n.name))
+                .label(n.span, format!("{} names become Kubernetes object names", c.keyword));
             if super::rules::is_dns_label(&fixed) {
                 d = d.help(format!("Did you mean `{fixed}`? Names use lowercase letters, digits and `-`, start with a letter and have at most 63 characters.")).suggest(n.span, fixed);
             }
@@ -446,64 +391,40 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         .collect();
     let service_decls = by_kw("service");
     let resource_decls = by_kw("resource");
-    let service_id = |n: &str| {
-        service_decls
-            .iter()
-            .position(|c| c.name() == n)
-            .map(|i| ServiceId(i as u32))
-    };
-    let resource_id = |n: &str| {
-        resource_decls
-            .iter()
-            .position(|c| c.name() == n)
-            .map(|i| ResourceId(i as u32))
-    };
+    // Name-to-id maps keep lowering linear in the number of declarations.
+    let service_ids: BTreeMap<&str, ServiceId> =
+        service_decls.iter().enumerate().map(|(i, c)| (c.name(), ServiceId(i as u32))).collect();
+    let resource_ids: BTreeMap<&str, ResourceId> =
+        resource_decls.iter().enumerate().map(|(i, c)| (c.name(), ResourceId(i as u32))).collect();
+    let service_id = |n: &str| service_ids.get(n).copied();
+    let resource_id = |n: &str| resource_ids.get(n).copied();
 
     // ---- project
     let project_decl = by_kw("project").into_iter().next()?;
     let pf = &project_decl.fields;
     let project_name = project_decl.name().to_string();
     let registry = match tagged(pf, "registry") {
-        Some(("ecr", f)) => Registry::Ecr {
-            region: lit(f, "region").unwrap_or_default(),
-            account: lit(f, "account"),
-        },
-        Some(("dockerhub", f)) => Registry::DockerHub {
-            namespace: lit(f, "namespace").unwrap_or_default(),
-        },
-        Some((_, f)) => Registry::Ghcr {
-            owner: lit(f, "owner").unwrap_or_default(),
-        },
-        None => Registry::Ghcr {
-            owner: String::new(),
-        },
+        Some(("ecr", f)) => Registry::Ecr { region: lit(f, "region").unwrap_or_default(), account: lit(f, "account") },
+        Some(("dockerhub", f)) => Registry::DockerHub { namespace: lit(f, "namespace").unwrap_or_default() },
+        Some((_, f)) => Registry::Ghcr { owner: lit(f, "owner").unwrap_or_default() },
+        None => Registry::Ghcr { owner: String::new() },
     };
     let cloud = match tagged(pf, "cloud") {
-        Some(("gcp", f)) => Cloud::Gcp {
-            project: lit(f, "project").unwrap_or_default(),
-            region: lit(f, "region").unwrap_or_default(),
-        },
-        Some(("azure", f)) => Cloud::Azure {
-            location: lit(f, "location").unwrap_or_default(),
-        },
+        Some(("gcp", f)) => {
+            Cloud::Gcp { project: lit(f, "project").unwrap_or_default(), region: lit(f, "region").unwrap_or_default() }
+        }
+        Some(("azure", f)) => Cloud::Azure { location: lit(f, "location").unwrap_or_default() },
         Some((_, f)) => {
             let region = lit(f, "region").unwrap_or_else(|| "us-east-1".into());
             let mut zones = list_str(f, "zones");
             if zones.is_empty() {
-                zones = ["a", "b", "c"]
-                    .iter()
-                    .map(|z| format!("{region}{z}"))
-                    .collect();
+                zones = ["a", "b", "c"].iter().map(|z| format!("{region}{z}")).collect();
             }
             Cloud::Aws { region, zones }
         }
         None => Cloud::Aws {
             region: "us-east-1".into(),
-            zones: vec![
-                "us-east-1a".into(),
-                "us-east-1b".into(),
-                "us-east-1c".into(),
-            ],
+            zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
         },
     };
     let gitops = match tagged(pf, "gitops") {
@@ -526,8 +447,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     };
     let secret_store = match tagged(pf, "secret_store") {
         Some(("sealed_secrets", f)) => SecretStore::SealedSecrets {
-            controller_namespace: lit(f, "controller_namespace")
-                .unwrap_or_else(|| "kube-system".into()),
+            controller_namespace: lit(f, "controller_namespace").unwrap_or_else(|| "kube-system".into()),
         },
         Some(("aws_secrets_manager", f)) => SecretStore::AwsSecretsManager {
             region: lit(f, "region").unwrap_or_default(),
@@ -548,11 +468,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         registry,
         cloud,
         gitops,
-        dns: tagged(pf, "dns").map(|(_, f)| Dns {
-            zone: lit(f, "zone")
-                .or_else(|| domain.clone())
-                .unwrap_or_default(),
-        }),
+        dns: tagged(pf, "dns")
+            .map(|(_, f)| Dns { zone: lit(f, "zone").or_else(|| domain.clone()).unwrap_or_default() }),
         domain,
         secret_store,
         compliance: list_str(pf, "compliance"),
@@ -575,10 +492,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             AttrTarget::Service(n) => {
                 if let Some(id) = service_id(n) {
                     deps.insert(id);
-                    extra
-                        .dep_spans
-                        .entry((c.name().to_string(), n.clone()))
-                        .or_insert(span);
+                    extra.dep_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
                 }
             }
             AttrTarget::Resource(n) => {
@@ -604,10 +518,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         for (n, span) in list_refs(f, "depends_on") {
             if let Some(id) = service_id(&n) {
                 deps.insert(id);
-                extra
-                    .dep_spans
-                    .entry((c.name().to_string(), n))
-                    .or_insert(span);
+                extra.dep_spans.entry((c.name().to_string(), n)).or_insert(span);
             }
         }
         for (n, _) in list_refs(f, "uses") {
@@ -618,30 +529,20 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         let sec = strukt(f, "security");
         let security = Security {
             run_as_user: sec.map(|s| int(s, "run_as_user", 10001)).unwrap_or(10001) as u32,
-            read_only_root_filesystem: sec
-                .map(|s| boolean(s, "read_only_root_filesystem", true))
-                .unwrap_or(true),
-            allow_privilege_escalation: sec
-                .map(|s| boolean(s, "allow_privilege_escalation", false))
-                .unwrap_or(false),
+            read_only_root_filesystem: sec.map(|s| boolean(s, "read_only_root_filesystem", true)).unwrap_or(true),
+            allow_privilege_escalation: sec.map(|s| boolean(s, "allow_privilege_escalation", false)).unwrap_or(false),
             writable_paths: sec
                 .map(|s| list_str(s, "writable_paths"))
                 .filter(|l| !l.is_empty())
                 .unwrap_or_else(|| vec!["/tmp".into()]),
         };
         if let Some(s) = sec {
-            for (key, bad) in [
-                ("read_only_root_filesystem", false),
-                ("allow_privilege_escalation", true),
-            ] {
+            for (key, bad) in [("read_only_root_filesystem", false), ("allow_privilege_escalation", true)] {
                 if let Some((kspan, Val { v: V::Bool(b), .. })) = s.get(key) {
                     if *b == bad {
                         diags.push(
-                            Diagnostic::new(
-                                Code::W0003,
-                                format!("service `{}` relaxes `{key}`", c.name()),
-                            )
-                            .label(*kspan, "secure default relaxed here"),
+                            Diagnostic::new(Code::W0003, format!("service `{}` relaxes `{key}`", c.name()))
+                                .label(*kspan, "secure default relaxed here"),
                         );
                     }
                 }
@@ -655,9 +556,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             }
         }
         let build = strukt(f, "build");
-        let build_context = build
-            .and_then(|b| lit(b, "context"))
-            .unwrap_or_else(|| ".".into());
+        let build_context = build.and_then(|b| lit(b, "context")).unwrap_or_else(|| ".".into());
         let dockerfile = build.and_then(|b| lit(b, "dockerfile")).unwrap_or_else(|| {
             if build_context == "." {
                 "Dockerfile".into()
@@ -725,17 +624,12 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             "queue" => Engine::Queue,
             _ => Engine::Bucket,
         };
-        let default_placement = if engine == Engine::MongoDb {
-            "in_cluster"
+        let default_placement = if engine == Engine::MongoDb { "in_cluster" } else { "managed" };
+        let placement = if enm(f, "placement").as_deref().unwrap_or(default_placement) == "in_cluster" {
+            Placement::InCluster
         } else {
-            "managed"
+            Placement::Managed
         };
-        let placement =
-            if enm(f, "placement").as_deref().unwrap_or(default_placement) == "in_cluster" {
-                Placement::InCluster
-            } else {
-                Placement::Managed
-            };
         let default_version = match engine {
             Engine::Postgres => "16",
             Engine::Redis | Engine::MongoDb => "7",
@@ -754,20 +648,14 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             placement,
             aurora: boolean(f, "aurora", false),
             instance: lit(f, "instance").unwrap_or_else(|| default_instance.into()),
-            storage: mem(f, "storage").unwrap_or(if engine == Engine::Redis {
-                1 << 30
-            } else {
-                20 << 30
-            }),
+            storage: mem(f, "storage").unwrap_or(if engine == Engine::Redis { 1 << 30 } else { 20 << 30 }),
             read_replicas: int(f, "read_replicas", 0) as u32,
             multi_az: boolean(f, "multi_az", false),
             cluster: boolean(f, "cluster", false),
             replicas: int(f, "replicas", 0) as u32,
             backup: strukt(f, "backup").map(|b| Backup {
                 schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
-                retain_days: dur(b, "retain")
-                    .map(|d| d.div_ceil(86_400_000))
-                    .unwrap_or(7),
+                retain_days: dur(b, "retain").map(|d| d.div_ceil(86_400_000)).unwrap_or(7),
             }),
             database: lit(f, "database").unwrap_or_else(|| c.name().replace('-', "_")),
             fifo: boolean(f, "fifo", false),
@@ -792,11 +680,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 extra.gate_tool.insert(c.name().to_string(), *span);
             }
             let kind = enm(f, "kind").unwrap_or_else(|| {
-                super::schema::GATE_TOOLS
-                    .iter()
-                    .find(|t| t.0 == tool)
-                    .map(|t| t.1.to_string())
-                    .unwrap_or_default()
+                super::schema::GATE_TOOLS.iter().find(|t| t.0 == tool).map(|t| t.1.to_string()).unwrap_or_default()
             });
             let when: Vec<Trigger> = list(f, "when")
                 .iter()
@@ -812,15 +696,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 kind,
                 fail_on: enm(f, "fail_on").unwrap_or_else(|| "high".into()),
                 blocking: boolean(f, "blocking", true),
-                when: if when.is_empty() {
-                    vec![Trigger::PullRequest, Trigger::Push(None)]
-                } else {
-                    when
-                },
-                services: list_refs(f, "services")
-                    .iter()
-                    .filter_map(|(n, _)| service_id(n))
-                    .collect(),
+                when: if when.is_empty() { vec![Trigger::PullRequest, Trigger::Push(None)] } else { when },
+                services: list_refs(f, "services").iter().filter_map(|(n, _)| service_id(n)).collect(),
                 sarif: boolean(f, "sarif", true),
                 config: lit(f, "config"),
                 tool,
@@ -828,12 +705,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         })
         .collect();
     let integration_decls = by_kw("integration");
-    let integration_id = |n: &str| {
-        integration_decls
-            .iter()
-            .position(|c| c.name() == n)
-            .map(|i| IntegrationId(i as u32))
-    };
+    let integration_id =
+        |n: &str| integration_decls.iter().position(|c| c.name() == n).map(|i| IntegrationId(i as u32));
     let integrations: Vec<Integration> = integration_decls
         .iter()
         .enumerate()
@@ -876,15 +749,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     org: lit(f, "org"),
                     project: lit(f, "project"),
                 },
-                _ => IntegrationKind::Codecov {
-                    token: secret_name(f, "token"),
-                },
+                _ => IntegrationKind::Codecov { token: secret_name(f, "token") },
             };
-            Integration {
-                id: IntegrationId(i as u32),
-                name: c.name().to_string(),
-                kind,
-            }
+            Integration { id: IntegrationId(i as u32), name: c.name().to_string(), kind }
         })
         .collect();
 
@@ -895,26 +762,14 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         // Analyses of named strategies are recorded once, here.
         named.insert(
             c.name().to_string(),
-            strategy(
-                tag,
-                &c.fields,
-                Some(c.name().to_string()),
-                c.anchor(),
-                &mut extra,
-                diags,
-            ),
+            strategy(tag, &c.fields, Some(c.name().to_string()), c.anchor(), &mut extra, diags),
         );
     }
 
     // ---- environments, in promotion order
     let env_decls = by_kw("environment");
     let order = promotion_order(&env_decls);
-    let gate_id = |n: &str| {
-        gate_decls
-            .iter()
-            .position(|c| c.name() == n)
-            .map(|i| GateId(i as u32))
-    };
+    let gate_id = |n: &str| gate_decls.iter().position(|c| c.name() == n).map(|i| GateId(i as u32));
     let mut environments = Vec::new();
     for (pos, &di) in order.iter().enumerate() {
         let c = env_decls[di];
@@ -935,15 +790,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             }
         }
         let strategy = match get(f, "strategy").map(|v| &v.v) {
-            Some(V::Ref(_, n)) => named.get(n).cloned().unwrap_or(Strategy {
-                name: None,
-                kind: default_rolling(),
-            }),
+            Some(V::Ref(_, n)) => named.get(n).cloned().unwrap_or(Strategy { name: None, kind: default_rolling() }),
             Some(V::Tagged(tag, fs)) => strategy(tag, fs, None, c.anchor(), &mut extra, diags),
-            _ => Strategy {
-                name: None,
-                kind: default_rolling(),
-            },
+            _ => Strategy { name: None, kind: default_rolling() },
         };
         let promote = match get(f, "promote").map(|v| &v.v) {
             Some(V::Promotion(p)) => match p {
@@ -955,24 +804,18 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         let namespace_t = tpl(f, "namespace");
         let domain_t = tpl(f, "domain");
         let default_ns = format!("{}-{}", project.name, name);
-        let namespace = namespace_t
-            .map(|t| render_env(&t, &project, &name, &default_ns, ""))
-            .unwrap_or(default_ns);
+        let namespace = namespace_t.map(|t| render_env(&t, &project, &name, &default_ns, "")).unwrap_or(default_ns);
         let default_domain = match &project.domain {
             Some(d) => format!("{}-{}.{}", project.name, name, d),
             None => format!("{}-{}.local", project.name, name),
         };
-        let domain = domain_t
-            .map(|t| render_env(&t, &project, &name, &namespace, &default_domain))
-            .unwrap_or(default_domain);
+        let domain =
+            domain_t.map(|t| render_env(&t, &project, &name, &namespace, &default_domain)).unwrap_or(default_domain);
         if let Some(ns) = get(f, "namespace") {
             if !super::rules::is_dns_label(&namespace) {
                 diags.push(
-                    Diagnostic::new(
-                        Code::E0206,
-                        format!("namespace `{namespace}` is not a valid Kubernetes name"),
-                    )
-                    .label(ns.span, "namespaces are DNS labels"),
+                    Diagnostic::new(Code::E0206, format!("namespace `{namespace}` is not a valid Kubernetes name"))
+                        .label(ns.span, "namespaces are DNS labels"),
                 );
             }
         }
@@ -998,10 +841,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             }
             deployments.push(Deployment {
                 service: s.id,
-                replicas: o
-                    .as_ref()
-                    .map(|o| replicas(get(o, "replicas"), s.replicas))
-                    .unwrap_or(s.replicas),
+                replicas: o.as_ref().map(|o| replicas(get(o, "replicas"), s.replicas)).unwrap_or(s.replicas),
                 cpu: o
                     .as_ref()
                     .and_then(|o| get(o, "cpu"))
@@ -1028,19 +868,14 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     _ => None,
                 };
                 let placement = match o.as_ref().and_then(|o| enm(o, "placement")) {
-                    Some(p) if p == "in_cluster" && r.engine.can_run_in_cluster() => {
-                        Placement::InCluster
-                    }
+                    Some(p) if p == "in_cluster" && r.engine.can_run_in_cluster() => Placement::InCluster,
                     Some(p) if p == "managed" => Placement::Managed,
                     _ => r.placement,
                 };
                 ResourceUse {
                     resource: r.id,
                     placement,
-                    instance: o
-                        .as_ref()
-                        .and_then(|o| lit(o, "instance"))
-                        .unwrap_or_else(|| r.instance.clone()),
+                    instance: o.as_ref().and_then(|o| lit(o, "instance")).unwrap_or_else(|| r.instance.clone()),
                     read_replicas: o
                         .as_ref()
                         .map(|o| int(o, "read_replicas", r.read_replicas as i64) as u32)
@@ -1049,10 +884,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                         .as_ref()
                         .map(|o| boolean(o, "multi_az", r.multi_az || env_multi_az))
                         .unwrap_or(r.multi_az || env_multi_az),
-                    storage: o
-                        .as_ref()
-                        .and_then(|o| mem(o, "storage"))
-                        .unwrap_or(r.storage),
+                    storage: o.as_ref().and_then(|o| mem(o, "storage")).unwrap_or(r.storage),
                 }
             })
             .collect();
@@ -1063,9 +895,12 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     if let Some(r) = resources.iter().find(|r| &r.name == rname) {
                         if !r.engine.can_run_in_cluster() {
                             diags.push(
-                                Diagnostic::new(Code::E0208, format!("a {} cannot run in the cluster", r.engine.word()))
-                                    .label(*kspan, "only postgres, redis and mongodb can be in_cluster")
-                                    .help("Remove the placement; queues and buckets are always managed cloud resources."),
+                                Diagnostic::new(
+                                    Code::E0208,
+                                    format!("a {} cannot run in the cluster", r.engine.word()),
+                                )
+                                .label(*kspan, "only postgres, redis and mongodb can be in_cluster")
+                                .help("Remove the placement; queues and buckets are always managed cloud resources."),
                             );
                         }
                     }
@@ -1089,27 +924,17 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             strategy,
             promote,
             production: boolean(f, "production", false),
-            requires: list_refs(f, "requires")
-                .iter()
-                .filter_map(|(n, _)| gate_id(n))
-                .collect(),
+            requires: list_refs(f, "requires").iter().filter_map(|(n, _)| gate_id(n)).collect(),
             approvers: list_str(f, "approvers"),
             deployments,
             resources: res_uses,
-            notify: list_refs(f, "notify")
-                .iter()
-                .filter_map(|(n, _)| integration_id(n))
-                .collect(),
+            notify: list_refs(f, "notify").iter().filter_map(|(n, _)| integration_id(n)).collect(),
             before,
             after,
             multi_az: env_multi_az,
             name,
         });
-        if let Some(Val {
-            v: V::Promotion(Promotion::Manual { from: Some(_) }),
-            span,
-        }) = get(f, "promote")
-        {
+        if let Some(Val { v: V::Promotion(Promotion::Manual { from: Some(_) }), span }) = get(f, "promote") {
             extra.env_from.insert(c.name().to_string(), *span);
         }
     }
@@ -1134,10 +959,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let pipeline = Pipeline {
         provider: enm(pl, "provider").unwrap_or_else(|| "github_actions".into()),
         triggers: if triggers.is_empty() {
-            vec![
-                Trigger::Push(Some(project.branch.clone())),
-                Trigger::PullRequest,
-            ]
+            vec![Trigger::Push(Some(project.branch.clone())), Trigger::PullRequest]
         } else {
             triggers
         },
@@ -1174,10 +996,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let obs_decl = by_kw("observability").into_iter().next();
     let ob = obs_decl.map(|c| &c.fields).unwrap_or(&empty);
     let sink = |k: &str| {
-        tagged(ob, k).map(|(t, f)| Sink {
-            kind: t.to_string(),
-            endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")),
-        })
+        tagged(ob, k)
+            .map(|(t, f)| Sink { kind: t.to_string(), endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")) })
     };
     let observability = Observability {
         metrics: tagged(ob, "metrics").map(|(t, f)| Metrics {
@@ -1193,33 +1013,18 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             cert_expiry_ms: dur(a, "cert_expiry"),
             resource_exhaustion: pct(a, "resource_exhaustion"),
             database_down: boolean(a, "database_down", false),
-            route_to: list_refs(a, "route_to")
-                .iter()
-                .filter_map(|(n, _)| integration_id(n))
-                .collect(),
+            route_to: list_refs(a, "route_to").iter().filter_map(|(n, _)| integration_id(n)).collect(),
         }),
         tracing: sink("tracing"),
         logs: sink("logs"),
     };
-    let model = Model {
-        project,
-        toolchains,
-        services,
-        resources,
-        environments,
-        gates,
-        integrations,
-        pipeline,
-        observability,
-    };
+    let model =
+        Model { project, toolchains, services, resources, environments, gates, integrations, pipeline, observability };
     Some((model, extra))
 }
 
 fn default_rolling() -> StrategyKind {
-    StrategyKind::Rolling {
-        max_surge: Surge::Percent(25.0),
-        max_unavailable: Surge::Count(0),
-    }
+    StrategyKind::Rolling { max_surge: Surge::Percent(25.0), max_unavailable: Surge::Count(0) }
 }
 
 /// Environment declarations ordered along the promotion graph: entry points
@@ -1231,9 +1036,7 @@ fn promotion_order(envs: &[&Checked]) -> Vec<usize> {
     };
     let mut order = Vec::new();
     let mut placed = vec![false; envs.len()];
-    let mut queue: Vec<usize> = (0..envs.len())
-        .filter(|&i| from(envs[i]).is_none())
-        .collect();
+    let mut queue: Vec<usize> = (0..envs.len()).filter(|&i| from(envs[i]).is_none()).collect();
     while let Some(i) = (!queue.is_empty()).then(|| queue.remove(0)) {
         if placed[i] {
             continue;
@@ -1241,8 +1044,7 @@ fn promotion_order(envs: &[&Checked]) -> Vec<usize> {
         placed[i] = true;
         order.push(i);
         let name = envs[i].name();
-        let children =
-            (0..envs.len()).filter(|&j| !placed[j] && from(envs[j]).as_deref() == Some(name));
+        let children = (0..envs.len()).filter(|&j| !placed[j] && from(envs[j]).as_deref() == Some(name));
         queue.extend(children);
     }
     // Environments in a promotion cycle come last; the rules report them.

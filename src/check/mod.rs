@@ -41,10 +41,10 @@ pub struct Checked {
 impl Checked {
     /// Where to point for the declaration as a whole: its name, else its keyword.
     pub fn anchor(&self) -> Span {
-        self.name.as_ref().map(|n| n.span).unwrap_or(Span {
-            end: self.span.start + self.keyword.len() as u32,
-            ..self.span
-        })
+        self.name
+            .as_ref()
+            .map(|n| n.span)
+            .unwrap_or(Span { end: self.span.start + self.keyword.len() as u32, ..self.span })
     }
     pub fn name(&self) -> &str {
         self.name.as_ref().map(|n| n.name.as_str()).unwrap_or("")
@@ -57,10 +57,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
     let decls = collect(program, &mut syms, diags);
     let mut checked = Vec::with_capacity(decls.len());
     {
-        let mut cx = Cx {
-            syms: &mut syms,
-            diags,
-        };
+        let mut cx = Cx { syms: &mut syms, diags };
         for (d, is_std) in &decls {
             if let Some(c) = check_decl(&mut cx, d, *is_std) {
                 checked.push(c);
@@ -82,11 +79,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
 }
 
 /// Pass 1: every declaration into the symbol table; duplicates and unknown keywords reported.
-fn collect<'p>(
-    program: &'p Program,
-    syms: &mut Symbols,
-    diags: &mut Diagnostics,
-) -> Vec<(&'p ast::Decl, bool)> {
+fn collect<'p>(program: &'p Program, syms: &mut Symbols, diags: &mut Diagnostics) -> Vec<(&'p ast::Decl, bool)> {
     let mut out = Vec::new();
     let mut project: Option<Span> = None;
     let mut singletons: Vec<(String, Span)> = Vec::new();
@@ -154,22 +147,13 @@ fn collect<'p>(
                             },
                             DeclBody::Block(_) => String::new(),
                         };
-                        let sym = Sym {
-                            span: name.span,
-                            from_std: module.is_std,
-                            tag,
-                            used: false,
-                            decl: out.len(),
-                        };
+                        let sym = Sym { span: name.span, from_std: module.is_std, tag, used: false, decl: out.len() };
                         if let Err(first) = syms.insert(kind, &name.name, sym) {
                             let first = first.span;
                             diags.push(
-                                Diagnostic::new(
-                                    Code::E0202,
-                                    format!("{kw} `{}` is defined twice", name.name),
-                                )
-                                .label(name.span, "defined again here")
-                                .label(first, "first defined here"),
+                                Diagnostic::new(Code::E0202, format!("{kw} `{}` is defined twice", name.name))
+                                    .label(name.span, "defined again here")
+                                    .label(first, "first defined here"),
                             );
                             continue;
                         }
@@ -180,17 +164,10 @@ fn collect<'p>(
         }
     }
     if project.is_none() {
-        let root = program
-            .modules
-            .iter()
-            .rfind(|m| !m.is_std)
-            .map(|m| m.source)
-            .unwrap_or_default();
+        let root = program.modules.iter().rfind(|m| !m.is_std).map(|m| m.source).unwrap_or_default();
         diags.push(
-            Diagnostic::new(Code::E0209, "the program declares no project").label(
-                Span::new(root, 0, 0),
-                "expected `project NAME { ... }` in this program",
-            ),
+            Diagnostic::new(Code::E0209, "the program declares no project")
+                .label(Span::new(root, 0, 0), "expected `project NAME { ... }` in this program"),
         );
     }
     out
@@ -217,52 +194,33 @@ fn check_decl(cx: &mut Cx, d: &ast::Decl, is_std: bool) -> Option<Checked> {
         (DeclShape::NamedTagged(variants), DeclBody::Block(b)) => {
             let tags: Vec<&str> = variants.iter().map(|v| v.tag).collect();
             cx.diags.push(
-                Diagnostic::new(
-                    Code::E0003,
-                    format!(
-                        "`{}` needs a kind: `= {} {{ ... }}`",
-                        d.keyword.name, tags[0]
-                    ),
-                )
-                .label(
-                    b.span.to(Span {
-                        end: b.span.start + 1,
-                        ..b.span
-                    }),
-                    "expected `=` and a kind before the block",
-                )
-                .help(format!(
-                    "Write `{} {} = {} {{ ... }}`; kinds: {}.",
-                    d.keyword.name,
-                    d.name.as_ref().map(|n| n.name.as_str()).unwrap_or("NAME"),
-                    tags[0],
-                    tags.join(", ")
-                )),
+                Diagnostic::new(Code::E0003, format!("`{}` needs a kind: `= {} {{ ... }}`", d.keyword.name, tags[0]))
+                    .label(
+                        b.span.to(Span { end: b.span.start + 1, ..b.span }),
+                        "expected `=` and a kind before the block",
+                    )
+                    .help(format!(
+                        "Write `{} {} = {} {{ ... }}`; kinds: {}.",
+                        d.keyword.name,
+                        d.name.as_ref().map(|n| n.name.as_str()).unwrap_or("NAME"),
+                        tags[0],
+                        tags.join(", ")
+                    )),
             );
             return None;
         }
         (_, DeclBody::Value(v)) => {
             cx.diags.push(
-                Diagnostic::new(
-                    Code::E0003,
-                    format!("`{}` takes a block, not `= value`", d.keyword.name),
-                )
-                .label(v.span, "expected `{ ... }`")
-                .help(format!(
-                    "Write `{} {} {{ ... }}`.",
-                    d.keyword.name,
-                    d.name.as_ref().map(|n| n.name.as_str()).unwrap_or("")
-                )),
+                Diagnostic::new(Code::E0003, format!("`{}` takes a block, not `= value`", d.keyword.name))
+                    .label(v.span, "expected `{ ... }`")
+                    .help(format!(
+                        "Write `{} {} {{ ... }}`.",
+                        d.keyword.name,
+                        d.name.as_ref().map(|n| n.name.as_str()).unwrap_or("")
+                    )),
             );
             return None;
         }
     };
-    Some(Checked {
-        keyword: d.keyword.name.clone(),
-        name: d.name.clone(),
-        tag,
-        fields,
-        span: d.span,
-        is_std,
-    })
+    Some(Checked { keyword: d.keyword.name.clone(), name: d.name.clone(), tag, fields, span: d.span, is_std })
 }

@@ -18,21 +18,14 @@ pub fn is_dns_label(s: &str) -> bool {
         && b.len() <= 63
         && b[0].is_ascii_lowercase()
         && b[b.len() - 1] != b'-'
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 /// The nearest valid label: lowercase, `_` and `.` to `-`.
 pub fn to_dns_label(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| {
-            if c == '_' || c == '.' {
-                '-'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
+        .map(|c| if c == '_' || c == '.' { '-' } else { c.to_ascii_lowercase() })
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
     out.truncate(63);
@@ -52,10 +45,7 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
 fn dependency_cycles(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
     for cycle in graph.cycles(Edge::DependsOn) {
         let names: Vec<String> = cycle.iter().map(|n| graph.name(model, *n)).collect();
-        let mut d = Diagnostic::new(
-            Code::E0801,
-            format!("dependency cycle: {}", names.join(" → ")),
-        );
+        let mut d = Diagnostic::new(Code::E0801, format!("dependency cycle: {}", names.join(" → ")));
         for pair in names.windows(2) {
             if let Some(span) = extra.dep_spans.get(&(pair[0].clone(), pair[1].clone())) {
                 d = d.label(*span, format!("`{}` depends on `{}`", pair[0], pair[1]));
@@ -70,16 +60,10 @@ fn promotion(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostic
     for cycle in graph.cycles(Edge::Promotes) {
         let names: Vec<String> = cycle.iter().map(|n| graph.name(model, *n)).collect();
         in_cycle.extend(names.iter().cloned());
-        let mut d = Diagnostic::new(
-            Code::E0501,
-            format!("promotion cycle: {}", names.join(" → ")),
-        );
+        let mut d = Diagnostic::new(Code::E0501, format!("promotion cycle: {}", names.join(" → ")));
         for pair in names.windows(2) {
             if let Some(span) = extra.env_from.get(&pair[1]) {
-                d = d.label(
-                    *span,
-                    format!("`{}` is promoted from `{}`", pair[1], pair[0]),
-                );
+                d = d.label(*span, format!("`{}` is promoted from `{}`", pair[1], pair[0]));
             }
         }
         diags.push(d);
@@ -91,8 +75,7 @@ fn promotion(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostic
         .environments
         .iter()
         .filter(|e| {
-            matches!(e.promote, Promotion::OnPush(_) | Promotion::OnTag(_))
-                || extra.bad_promote.contains(&e.name)
+            matches!(e.promote, Promotion::OnPush(_) | Promotion::OnTag(_)) || extra.bad_promote.contains(&e.name)
         })
         .map(|e| Node::Env(e.id))
         .collect();
@@ -106,9 +89,7 @@ fn promotion(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostic
             continue;
         }
         let why = match &e.promote {
-            Promotion::Manual { from: None } => {
-                "promoted manually, but from no environment".to_string()
-            }
+            Promotion::Manual { from: None } => "promoted manually, but from no environment".to_string(),
             Promotion::Manual { from: Some(f) } => {
                 format!("promoted from `{f}`, which is never reached itself")
             }
@@ -116,11 +97,7 @@ fn promotion(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostic
         };
         let span = extra.env_promote.get(&e.name).copied().or(e.span);
         diags.push(
-            Diagnostic::new(
-                Code::E0502,
-                format!("environment `{}` is unreachable", e.name),
-            )
-            .label_opt(span, why),
+            Diagnostic::new(Code::E0502, format!("environment `{}` is unreachable", e.name)).label_opt(span, why),
         );
     }
 }
@@ -137,20 +114,11 @@ fn blue_green_readiness(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
             }
             let diag = Diagnostic::new(
                 Code::E0403,
-                format!(
-                    "blue-green in `{}` needs a readiness probe on service `{}`",
-                    e.name, s.name
-                ),
+                format!("blue-green in `{}` needs a readiness probe on service `{}`", e.name, s.name),
             )
             .label_opt(s.span, "this service has no `health` or `readiness` probe")
-            .label_opt(
-                extra.env_strategy.get(&e.name).copied(),
-                "blue-green chosen here",
-            )
-            .help(format!(
-                "Add e.g. `health = http {{ path = \"/healthz\" }}` to service `{}`.",
-                s.name
-            ));
+            .label_opt(extra.env_strategy.get(&e.name).copied(), "blue-green chosen here")
+            .help(format!("Add e.g. `health = http {{ path = \"/healthz\" }}` to service `{}`.", s.name));
             diags.push(diag);
         }
     }
@@ -167,17 +135,13 @@ fn analysis_providers(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                     format!("Add `integration {p} = {p} {{ ... }}` with its credentials.")
                 };
                 diags.push(
-                    Diagnostic::new(
-                        Code::E0404,
-                        format!("analysis uses `{p}`, which the program does not declare"),
-                    )
-                    .label(*span, format!("no {p} metrics provider is declared"))
-                    .help(how),
+                    Diagnostic::new(Code::E0404, format!("analysis uses `{p}`, which the program does not declare"))
+                        .label(*span, format!("no {p} metrics provider is declared"))
+                        .help(how),
                 );
             }
             None if providers.is_empty() => diags.push(
-                Diagnostic::new(Code::E0404, "analysis without a metrics provider")
-                    .label(*span, "nothing to query"),
+                Diagnostic::new(Code::E0404, "analysis without a metrics provider").label(*span, "nothing to query"),
             ),
             _ => {}
         }
@@ -203,10 +167,7 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                 diags.push(
                     Diagnostic::new(
                         Code::E0601,
-                        format!(
-                            "gate `{}` uses {}, but no service is written in {want}",
-                            g.name, g.tool
-                        ),
+                        format!("gate `{}` uses {}, but no service is written in {want}", g.name, g.tool),
                     )
                     .label_opt(span, format!("{} only checks {want} code", g.tool)),
                 );
@@ -218,10 +179,7 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                 diags.push(
                     Diagnostic::new(
                         Code::E0601,
-                        format!(
-                            "gate `{}` uses {} on `{}`, which is written in {lang}",
-                            g.name, g.tool, s.name
-                        ),
+                        format!("gate `{}` uses {} on `{}`, which is written in {lang}", g.name, g.tool, s.name),
                     )
                     .label_opt(span, format!("{} only checks {want} code", g.tool))
                     .label_opt(s.span, format!("`{}` is {lang}", s.name)),
@@ -232,12 +190,7 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
 }
 
 fn secrets_in_production(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
-    let prod: Vec<&str> = model
-        .environments
-        .iter()
-        .filter(|e| e.production)
-        .map(|e| e.name.as_str())
-        .collect();
+    let prod: Vec<&str> = model.environments.iter().filter(|e| e.production).map(|e| e.name.as_str()).collect();
     for (span, var, env) in &extra.secret_literals {
         let offending = match env {
             Some(e) => prod.contains(&e.as_str()).then(|| e.clone()),
@@ -245,9 +198,15 @@ fn secrets_in_production(model: &Model, extra: &Extra, diags: &mut Diagnostics) 
         };
         if let Some(e) = offending {
             diags.push(
-                Diagnostic::new(Code::E0701, format!("`{var}` is a secret given as a literal value in production environment `{e}`"))
-                    .label(*span, "this value would be committed in plain text")
-                    .help(format!("Use `{var} = secret(\"{}\")` and keep the value in the secret store.", super::rules::to_dns_label(var))),
+                Diagnostic::new(
+                    Code::E0701,
+                    format!("`{var}` is a secret given as a literal value in production environment `{e}`"),
+                )
+                .label(*span, "this value would be committed in plain text")
+                .help(format!(
+                    "Use `{var} = secret(\"{}\")` and keep the value in the secret store.",
+                    super::rules::to_dns_label(var)
+                )),
             );
         }
     }
@@ -259,15 +218,9 @@ fn production_warnings(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::new(
                     Code::W0002,
-                    format!(
-                        "production environment `{}` is deployed on every push to `{branch}`",
-                        e.name
-                    ),
+                    format!("production environment `{}` is deployed on every push to `{branch}`", e.name),
                 )
-                .label_opt(
-                    extra.env_promote.get(&e.name).copied(),
-                    "automatic promotion",
-                ),
+                .label_opt(extra.env_promote.get(&e.name).copied(), "automatic promotion"),
             );
         }
     }
@@ -286,22 +239,14 @@ pub fn unused(syms: &Symbols, diags: &mut Diagnostics) {
     for ((kind, name), sym) in syms.iter() {
         // Codecov, Sentry, New Relic and Datadog configure the whole pipeline
         // or every service; only notification targets need a reference.
-        let global = *kind == RefKind::Integration
-            && matches!(
-                sym.tag.as_str(),
-                "codecov" | "sentry" | "newrelic" | "datadog"
-            );
-        let counts = matches!(
-            kind,
-            RefKind::Strategy | RefKind::Resource | RefKind::Integration | RefKind::Toolchain
-        ) && !global;
+        let global =
+            *kind == RefKind::Integration && matches!(sym.tag.as_str(), "codecov" | "sentry" | "newrelic" | "datadog");
+        let counts = matches!(kind, RefKind::Strategy | RefKind::Resource | RefKind::Integration | RefKind::Toolchain)
+            && !global;
         if counts && !sym.used && !sym.from_std {
             diags.push(
-                Diagnostic::new(
-                    Code::W0001,
-                    format!("{} `{name}` is never used", kind.word()),
-                )
-                .label(sym.span, "declared here"),
+                Diagnostic::new(Code::W0001, format!("{} `{name}` is never used", kind.word()))
+                    .label(sym.span, "declared here"),
             );
         }
     }

@@ -109,22 +109,10 @@ pub struct Variant {
 }
 
 const fn f(name: &'static str, ty: Ty, default: &'static str, doc: &'static str) -> FieldSpec {
-    FieldSpec {
-        name,
-        ty,
-        required: false,
-        default,
-        doc,
-    }
+    FieldSpec { name, ty, required: false, default, doc }
 }
 const fn req(name: &'static str, ty: Ty, doc: &'static str) -> FieldSpec {
-    FieldSpec {
-        name,
-        ty,
-        required: true,
-        default: "",
-        doc,
-    }
+    FieldSpec { name, ty, required: true, default: "", doc }
 }
 const fn v(tag: &'static str, fields: &'static [FieldSpec], doc: &'static str) -> Variant {
     Variant { tag, fields, doc }
@@ -137,29 +125,16 @@ pub static REGISTRIES: &[Variant] = &[
         "ecr",
         &[
             req("region", Ty::Str, "AWS region of the registry"),
-            f(
-                "account",
-                Ty::Str,
-                "",
-                "AWS account id (12 digits); a Terraform variable when omitted",
-            ),
+            f("account", Ty::Str, "", "AWS account id (12 digits); a Terraform variable when omitted"),
         ],
         "Amazon ECR, pushed to through GitHub OIDC role assumption",
     ),
     v(
         "ghcr",
-        &[req(
-            "owner",
-            Ty::Str,
-            "GitHub user or organisation owning the packages",
-        )],
+        &[req("owner", Ty::Str, "GitHub user or organisation owning the packages")],
         "GitHub Container Registry, pushed to with GITHUB_TOKEN",
     ),
-    v(
-        "dockerhub",
-        &[req("namespace", Ty::Str, "Docker Hub user or organisation")],
-        "Docker Hub",
-    ),
+    v("dockerhub", &[req("namespace", Ty::Str, "Docker Hub user or organisation")], "Docker Hub"),
 ];
 pub static CLOUDS: &[Variant] = &[
     v(
@@ -177,88 +152,63 @@ pub static CLOUDS: &[Variant] = &[
     ),
     v(
         "gcp",
-        &[
-            req("project", Ty::Str, "GCP project id"),
-            req("region", Ty::Str, "GCP region"),
-        ],
+        &[req("project", Ty::Str, "GCP project id"), req("region", Ty::Str, "GCP region")],
         "Google Cloud (named for completeness; Terraform output targets AWS first)",
     ),
-    v(
-        "azure",
-        &[req("location", Ty::Str, "Azure location")],
-        "Microsoft Azure (named for completeness)",
-    ),
+    v("azure", &[req("location", Ty::Str, "Azure location")], "Microsoft Azure (named for completeness)"),
 ];
 pub static GITOPS: &[Variant] = &[v(
     "argocd",
     &[
-        f(
-            "namespace",
-            Ty::Str,
-            "\"argocd\"",
-            "namespace ArgoCD runs in",
-        ),
+        f("namespace", Ty::Str, "\"argocd\"", "namespace ArgoCD runs in"),
         f(
             "mode",
             Ty::Enum(&["application", "applicationset"]),
             "application",
             "one Application per environment, or one ApplicationSet",
         ),
-        f(
-            "revision",
-            Ty::Str,
-            "\"HEAD\"",
-            "target revision ArgoCD syncs",
-        ),
-        f(
-            "path",
-            Ty::Str,
-            "\"out\"",
-            "where the generated tree is committed in the repository",
-        ),
+        f("revision", Ty::Str, "\"HEAD\"", "target revision ArgoCD syncs"),
+        f("path", Ty::Str, "\"out\"", "where the generated tree is committed in the repository"),
     ],
     "ArgoCD syncs the generated Kubernetes tree",
 )];
 pub static SECRET_STORES: &[Variant] = &[
     v("kubernetes", &[], "plain Kubernetes Secrets created out of band; deployc only references them"),
-    v("sealed_secrets", &[f("controller_namespace", Ty::Str, "\"kube-system\"", "namespace of the Sealed Secrets controller")], "Bitnami Sealed Secrets: the team commits SealedSecrets, deployc references the Secrets they unseal to"),
-    v("aws_secrets_manager", &[req("region", Ty::Str, "AWS region"), f("prefix", Ty::Str, "project name", "path prefix of the secret names")], "AWS Secrets Manager through External Secrets Operator"),
-    v("vault", &[req("address", Ty::Str, "Vault URL"), f("path", Ty::Str, "\"secret\"", "KV mount path"), f("role", Ty::Str, "project name", "Kubernetes auth role")], "HashiCorp Vault through External Secrets Operator"),
+    v(
+        "sealed_secrets",
+        &[f("controller_namespace", Ty::Str, "\"kube-system\"", "namespace of the Sealed Secrets controller")],
+        "Bitnami Sealed Secrets: the team commits SealedSecrets, deployc references the Secrets they unseal to",
+    ),
+    v(
+        "aws_secrets_manager",
+        &[
+            req("region", Ty::Str, "AWS region"),
+            f("prefix", Ty::Str, "project name", "path prefix of the secret names"),
+        ],
+        "AWS Secrets Manager through External Secrets Operator",
+    ),
+    v(
+        "vault",
+        &[
+            req("address", Ty::Str, "Vault URL"),
+            f("path", Ty::Str, "\"secret\"", "KV mount path"),
+            f("role", Ty::Str, "project name", "Kubernetes auth role"),
+        ],
+        "HashiCorp Vault through External Secrets Operator",
+    ),
 ];
-pub static DNS: &[Variant] = &[v(
-    "route53",
-    &[f("zone", Ty::Str, "project domain", "hosted zone name")],
-    "Amazon Route53",
-)];
+pub static DNS: &[Variant] =
+    &[v("route53", &[f("zone", Ty::Str, "project domain", "hosted zone name")], "Amazon Route53")];
 
 pub static PROJECT: &[FieldSpec] = &[
-    req(
-        "repository",
-        Ty::Str,
-        "source repository, e.g. \"github.com/acme/healthcp\"",
-    ),
+    req("repository", Ty::Str, "source repository, e.g. \"github.com/acme/healthcp\""),
     f("branch", Ty::Str, "\"main\"", "default branch"),
     req("registry", Ty::Tagged(REGISTRIES), "container registry"),
-    f(
-        "cloud",
-        Ty::Tagged(CLOUDS),
-        "aws { region = \"us-east-1\" }",
-        "cloud provider",
-    ),
+    f("cloud", Ty::Tagged(CLOUDS), "aws { region = \"us-east-1\" }", "cloud provider"),
     f("gitops", Ty::Tagged(GITOPS), "argocd", "GitOps engine"),
-    f(
-        "domain",
-        Ty::Str,
-        "",
-        "DNS zone the environments live under",
-    ),
+    f("domain", Ty::Str, "", "DNS zone the environments live under"),
     f("dns", Ty::Tagged(DNS), "", "DNS provider managing the zone"),
-    f(
-        "secret_store",
-        Ty::Tagged(SECRET_STORES),
-        "kubernetes",
-        "where secret values live",
-    ),
+    f("secret_store", Ty::Tagged(SECRET_STORES), "kubernetes", "where secret values live"),
     f(
         "compliance",
         Ty::List(&Ty::Enum(&["hipaa", "soc2", "gdpr", "pci"])),
@@ -273,31 +223,12 @@ pub static PROJECT: &[FieldSpec] = &[
 pub static PROBES: &[Variant] = &[
     v(
         "http",
-        &[
-            req("path", Ty::Str, "HTTP path"),
-            f("port", Ty::Port, "service port", "port to probe"),
-        ],
+        &[req("path", Ty::Str, "HTTP path"), f("port", Ty::Port, "service port", "port to probe")],
         "HTTP GET probe",
     ),
-    v(
-        "grpc",
-        &[f("port", Ty::Port, "service port", "port to probe")],
-        "gRPC health probe",
-    ),
-    v(
-        "tcp",
-        &[f("port", Ty::Port, "service port", "port to probe")],
-        "TCP socket probe",
-    ),
-    v(
-        "exec",
-        &[req(
-            "command",
-            Ty::List(&Ty::Str),
-            "command run in the container",
-        )],
-        "command probe",
-    ),
+    v("grpc", &[f("port", Ty::Port, "service port", "port to probe")], "gRPC health probe"),
+    v("tcp", &[f("port", Ty::Port, "service port", "port to probe")], "TCP socket probe"),
+    v("exec", &[req("command", Ty::List(&Ty::Str), "command run in the container")], "command probe"),
 ];
 pub static EXPOSURE: &[Variant] = &[
     v("internal", &[], "ClusterIP service only"),
@@ -305,18 +236,9 @@ pub static EXPOSURE: &[Variant] = &[
     v(
         "ingress",
         &[
-            req(
-                "host",
-                Ty::Str,
-                "host name, may interpolate `${env.domain}`",
-            ),
+            req("host", Ty::Str, "host name, may interpolate `${env.domain}`"),
             f("path", Ty::Str, "\"/\"", "path prefix"),
-            f(
-                "tls",
-                Ty::Bool,
-                "true",
-                "terminate TLS with a cert-manager certificate",
-            ),
+            f("tls", Ty::Bool, "true", "terminate TLS with a cert-manager certificate"),
             f("class", Ty::Str, "\"nginx\"", "ingress class"),
         ],
         "an Ingress with TLS",
@@ -324,165 +246,50 @@ pub static EXPOSURE: &[Variant] = &[
 ];
 pub static BUILD: &[FieldSpec] = &[
     f("context", Ty::Str, "\".\"", "Docker build context"),
-    f(
-        "dockerfile",
-        Ty::Str,
-        "\"<context>/Dockerfile\"",
-        "Dockerfile path",
-    ),
+    f("dockerfile", Ty::Str, "\"<context>/Dockerfile\"", "Dockerfile path"),
     f("target", Ty::Str, "", "multi-stage build target"),
 ];
 pub static MIGRATIONS: &[FieldSpec] = &[
-    req(
-        "command",
-        Ty::List(&Ty::Str),
-        "command that applies migrations",
-    ),
+    req("command", Ty::List(&Ty::Str), "command that applies migrations"),
     f(
         "tool",
-        Ty::Enum(&[
-            "prisma",
-            "alembic",
-            "flyway",
-            "liquibase",
-            "knex",
-            "migrate",
-            "custom",
-        ]),
+        Ty::Enum(&["prisma", "alembic", "flyway", "liquibase", "knex", "migrate", "custom"]),
         "custom",
         "migration tool, for docs and CI validation",
     ),
 ];
 pub static SECURITY: &[FieldSpec] = &[
-    f(
-        "run_as_user",
-        Ty::Int,
-        "10001",
-        "numeric user id; 0 is refused",
-    ),
-    f(
-        "read_only_root_filesystem",
-        Ty::Bool,
-        "true",
-        "relaxing this warns (W0003)",
-    ),
-    f(
-        "allow_privilege_escalation",
-        Ty::Bool,
-        "false",
-        "relaxing this warns (W0003)",
-    ),
-    f(
-        "writable_paths",
-        Ty::List(&Ty::Str),
-        "[\"/tmp\"]",
-        "paths mounted as emptyDir",
-    ),
+    f("run_as_user", Ty::Int, "10001", "numeric user id; 0 is refused"),
+    f("read_only_root_filesystem", Ty::Bool, "true", "relaxing this warns (W0003)"),
+    f("allow_privilege_escalation", Ty::Bool, "false", "relaxing this warns (W0003)"),
+    f("writable_paths", Ty::List(&Ty::Str), "[\"/tmp\"]", "paths mounted as emptyDir"),
 ];
 pub static SERVICE: &[FieldSpec] = &[
-    f(
-        "image",
-        Ty::Str,
-        "service name",
-        "image repository name in the registry",
-    ),
-    f(
-        "build",
-        Ty::Struct(BUILD),
-        "{ context = \".\" }",
-        "how the image is built",
-    ),
-    req(
-        "language",
-        Ty::Ref(RefKind::Toolchain),
-        "toolchain preset driving lint, type-check and test steps",
-    ),
+    f("image", Ty::Str, "service name", "image repository name in the registry"),
+    f("build", Ty::Struct(BUILD), "{ context = \".\" }", "how the image is built"),
+    req("language", Ty::Ref(RefKind::Toolchain), "toolchain preset driving lint, type-check and test steps"),
     f("framework", Ty::Str, "", "framework name, for docs"),
     req("port", Ty::Port, "container port"),
-    f(
-        "service_port",
-        Ty::Port,
-        "port",
-        "port of the Kubernetes Service",
-    ),
-    f(
-        "expose",
-        Ty::Tagged(EXPOSURE),
-        "internal",
-        "how the service is reached",
-    ),
-    f(
-        "health",
-        Ty::Tagged(PROBES),
-        "",
-        "liveness probe (and readiness unless `readiness` is set)",
-    ),
+    f("service_port", Ty::Port, "port", "port of the Kubernetes Service"),
+    f("expose", Ty::Tagged(EXPOSURE), "internal", "how the service is reached"),
+    f("health", Ty::Tagged(PROBES), "", "liveness probe (and readiness unless `readiness` is set)"),
     f("readiness", Ty::Tagged(PROBES), "health", "readiness probe"),
-    f(
-        "cpu",
-        Ty::Range(&Ty::Cpu),
-        "100m..500m",
-        "cpu request..limit",
-    ),
-    f(
-        "memory",
-        Ty::Range(&Ty::Memory),
-        "128Mi..256Mi",
-        "memory request..limit",
-    ),
-    f(
-        "replicas",
-        Ty::Range(&Ty::Int),
-        "1",
-        "fixed count, or min..max for an HPA",
-    ),
-    f(
-        "target_cpu",
-        Ty::Percent,
-        "70%",
-        "HPA cpu utilisation target",
-    ),
+    f("cpu", Ty::Range(&Ty::Cpu), "100m..500m", "cpu request..limit"),
+    f("memory", Ty::Range(&Ty::Memory), "128Mi..256Mi", "memory request..limit"),
+    f("replicas", Ty::Range(&Ty::Int), "1", "fixed count, or min..max for an HPA"),
+    f("target_cpu", Ty::Percent, "70%", "HPA cpu utilisation target"),
     f("env", Ty::Map(&Ty::EnvValue), "{}", "environment variables"),
-    f(
-        "migrations",
-        Ty::Struct(MIGRATIONS),
-        "",
-        "migrations run before each rollout",
-    ),
-    f(
-        "depends_on",
-        Ty::List(&Ty::Ref(RefKind::Service)),
-        "[]",
-        "dependencies not visible in env references",
-    ),
-    f(
-        "uses",
-        Ty::List(&Ty::Ref(RefKind::Resource)),
-        "[]",
-        "resources used without an env reference",
-    ),
-    f(
-        "security",
-        Ty::Struct(SECURITY),
-        "secure defaults",
-        "explicit relaxations of the pod security defaults",
-    ),
-    f(
-        "metrics",
-        Ty::Bool,
-        "true when observability.metrics is set",
-        "expose /metrics for scraping",
-    ),
+    f("migrations", Ty::Struct(MIGRATIONS), "", "migrations run before each rollout"),
+    f("depends_on", Ty::List(&Ty::Ref(RefKind::Service)), "[]", "dependencies not visible in env references"),
+    f("uses", Ty::List(&Ty::Ref(RefKind::Resource)), "[]", "resources used without an env reference"),
+    f("security", Ty::Struct(SECURITY), "secure defaults", "explicit relaxations of the pod security defaults"),
+    f("metrics", Ty::Bool, "true when observability.metrics is set", "expose /metrics for scraping"),
 ];
 
 // ---------------------------------------------------------------- resources
 
 pub static BACKUP: &[FieldSpec] = &[
-    req(
-        "schedule",
-        Ty::Enum(&["hourly", "every_6h", "daily", "weekly"]),
-        "how often",
-    ),
+    req("schedule", Ty::Enum(&["hourly", "every_6h", "daily", "weekly"]), "how often"),
     f("retain", Ty::Duration, "7d", "how long backups are kept"),
 ];
 const PLACEMENT: Ty = Ty::Enum(&["managed", "in_cluster"]);
@@ -497,12 +304,7 @@ pub static RESOURCES: &[Variant] = &[
                 "managed",
                 "RDS (managed) or a StatefulSet (in_cluster); environments may override",
             ),
-            f(
-                "aurora",
-                Ty::Bool,
-                "false",
-                "Aurora PostgreSQL instead of RDS",
-            ),
+            f("aurora", Ty::Bool, "false", "Aurora PostgreSQL instead of RDS"),
             f("instance", Ty::Str, "\"db.t4g.medium\"", "instance class"),
             f("storage", Ty::Memory, "20Gi", "allocated storage"),
             f("read_replicas", Ty::Int, "0", "read replicas"),
@@ -516,12 +318,7 @@ pub static RESOURCES: &[Variant] = &[
         "redis",
         &[
             f("version", Ty::Str, "\"7\"", "engine version"),
-            f(
-                "placement",
-                PLACEMENT,
-                "managed",
-                "ElastiCache (managed) or a StatefulSet",
-            ),
+            f("placement", PLACEMENT, "managed", "ElastiCache (managed) or a StatefulSet"),
             f("cluster", Ty::Bool, "false", "cluster mode"),
             f("replicas", Ty::Int, "0", "replicas per shard"),
             f("instance", Ty::Str, "\"cache.t4g.small\"", "node type"),
@@ -534,12 +331,7 @@ pub static RESOURCES: &[Variant] = &[
         "mongodb",
         &[
             f("version", Ty::Str, "\"7\"", "engine version"),
-            f(
-                "placement",
-                PLACEMENT,
-                "in_cluster",
-                "in-cluster StatefulSet (managed means DocumentDB)",
-            ),
+            f("placement", PLACEMENT, "in_cluster", "in-cluster StatefulSet (managed means DocumentDB)"),
             f("storage", Ty::Memory, "20Gi", "volume size"),
             f("backup", Ty::Struct(BACKUP), "", "backups"),
             f("database", Ty::Str, "resource name", "database name"),
@@ -552,12 +344,7 @@ pub static RESOURCES: &[Variant] = &[
             f("fifo", Ty::Bool, "false", "FIFO queue"),
             f("retention", Ty::Duration, "4d", "message retention"),
             f("dead_letter", Ty::Bool, "true", "a dead-letter queue"),
-            f(
-                "visibility_timeout",
-                Ty::Duration,
-                "30s",
-                "visibility timeout",
-            ),
+            f("visibility_timeout", Ty::Duration, "30s", "visibility timeout"),
         ],
         "an SQS queue (always managed)",
     ),
@@ -565,12 +352,7 @@ pub static RESOURCES: &[Variant] = &[
         "bucket",
         &[
             f("versioning", Ty::Bool, "true", "object versioning"),
-            f(
-                "expire_after",
-                Ty::Duration,
-                "",
-                "lifecycle expiry of objects",
-            ),
+            f("expire_after", Ty::Duration, "", "lifecycle expiry of objects"),
         ],
         "an S3 bucket, encrypted, public access blocked (always managed)",
     ),
@@ -579,133 +361,39 @@ pub static RESOURCES: &[Variant] = &[
 // ------------------------------------------------------------- environments
 
 pub static OVERRIDE: &[FieldSpec] = &[
-    f(
-        "replicas",
-        Ty::Range(&Ty::Int),
-        "service's",
-        "replica count or HPA range here",
-    ),
-    f(
-        "cpu",
-        Ty::Range(&Ty::Cpu),
-        "service's",
-        "cpu request..limit here",
-    ),
-    f(
-        "memory",
-        Ty::Range(&Ty::Memory),
-        "service's",
-        "memory request..limit here",
-    ),
-    f(
-        "env",
-        Ty::Map(&Ty::EnvValue),
-        "{}",
-        "variables added or replaced here",
-    ),
-    f(
-        "enabled",
-        Ty::Bool,
-        "true",
-        "deploy the service to this environment at all",
-    ),
+    f("replicas", Ty::Range(&Ty::Int), "service's", "replica count or HPA range here"),
+    f("cpu", Ty::Range(&Ty::Cpu), "service's", "cpu request..limit here"),
+    f("memory", Ty::Range(&Ty::Memory), "service's", "memory request..limit here"),
+    f("env", Ty::Map(&Ty::EnvValue), "{}", "variables added or replaced here"),
+    f("enabled", Ty::Bool, "true", "deploy the service to this environment at all"),
 ];
 pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
-    f(
-        "placement",
-        PLACEMENT,
-        "resource's",
-        "managed or in_cluster here",
-    ),
+    f("placement", PLACEMENT, "resource's", "managed or in_cluster here"),
     f("instance", Ty::Str, "resource's", "instance class here"),
     f("read_replicas", Ty::Int, "resource's", "read replicas here"),
     f("multi_az", Ty::Bool, "resource's", "multi-AZ here"),
     f("storage", Ty::Memory, "resource's", "storage here"),
 ];
 pub static ENVIRONMENT: &[FieldSpec] = &[
-    f(
-        "namespace",
-        Ty::Str,
-        "\"<project>-<env>\"",
-        "Kubernetes namespace",
-    ),
-    f(
-        "cluster",
-        Ty::Str,
-        "\"https://kubernetes.default.svc\"",
-        "cluster API URL ArgoCD deploys to",
-    ),
-    f(
-        "domain",
-        Ty::Str,
-        "\"<project>-<env>.<project domain>\"",
-        "DNS domain of this environment",
-    ),
-    f(
-        "strategy",
-        Ty::Strategy,
-        "rolling",
-        "how releases roll out here",
-    ),
-    req(
-        "promote",
-        Ty::Promotion,
-        "how releases reach this environment",
-    ),
-    f(
-        "production",
-        Ty::Bool,
-        "false",
-        "marks a production environment (stricter checks)",
-    ),
-    f(
-        "requires",
-        Ty::List(&Ty::Ref(RefKind::Gate)),
-        "[]",
-        "gates that must pass before deploying here",
-    ),
-    f(
-        "approvers",
-        Ty::List(&Ty::Str),
-        "[]",
-        "GitHub users or teams who approve a manual promotion",
-    ),
-    f(
-        "services",
-        Ty::Keyed(RefKind::Service, &Ty::Struct(OVERRIDE)),
-        "{}",
-        "per-service overrides",
-    ),
-    f(
-        "resources",
-        Ty::Keyed(RefKind::Resource, &Ty::Struct(RESOURCE_OVERRIDE)),
-        "{}",
-        "per-resource overrides",
-    ),
-    f(
-        "notify",
-        Ty::List(&Ty::Ref(RefKind::Integration)),
-        "[]",
-        "integrations told about deploys here",
-    ),
-    f(
-        "before",
-        Ty::List(&Ty::Enum(&["backup", "migrations"])),
-        "[migrations]",
-        "steps run before deploying",
-    ),
+    f("namespace", Ty::Str, "\"<project>-<env>\"", "Kubernetes namespace"),
+    f("cluster", Ty::Str, "\"https://kubernetes.default.svc\"", "cluster API URL ArgoCD deploys to"),
+    f("domain", Ty::Str, "\"<project>-<env>.<project domain>\"", "DNS domain of this environment"),
+    f("strategy", Ty::Strategy, "rolling", "how releases roll out here"),
+    req("promote", Ty::Promotion, "how releases reach this environment"),
+    f("production", Ty::Bool, "false", "marks a production environment (stricter checks)"),
+    f("requires", Ty::List(&Ty::Ref(RefKind::Gate)), "[]", "gates that must pass before deploying here"),
+    f("approvers", Ty::List(&Ty::Str), "[]", "GitHub users or teams who approve a manual promotion"),
+    f("services", Ty::Keyed(RefKind::Service, &Ty::Struct(OVERRIDE)), "{}", "per-service overrides"),
+    f("resources", Ty::Keyed(RefKind::Resource, &Ty::Struct(RESOURCE_OVERRIDE)), "{}", "per-resource overrides"),
+    f("notify", Ty::List(&Ty::Ref(RefKind::Integration)), "[]", "integrations told about deploys here"),
+    f("before", Ty::List(&Ty::Enum(&["backup", "migrations"])), "[migrations]", "steps run before deploying"),
     f(
         "after",
         Ty::List(&Ty::Enum(&["smoke_tests", "health_check", "verification"])),
         "[health_check]",
         "steps run after deploying",
     ),
-    f(
-        "multi_az",
-        Ty::Bool,
-        "false",
-        "spread managed resources over zones",
-    ),
+    f("multi_az", Ty::Bool, "false", "spread managed resources over zones"),
 ];
 
 // --------------------------------------------------------------- strategies
@@ -717,46 +405,21 @@ pub static ANALYSIS: &[FieldSpec] = &[
         "the program's metrics provider",
         "where metrics are queried",
     ),
-    f(
-        "success_rate",
-        Ty::Percent,
-        "99%",
-        "minimum share of successful requests",
-    ),
+    f("success_rate", Ty::Percent, "99%", "minimum share of successful requests"),
     f("max_latency", Ty::Duration, "", "maximum p99 latency"),
     f("interval", Ty::Duration, "1m", "time between measurements"),
     f("count", Ty::Int, "5", "measurements per analysis"),
-    f(
-        "failure_limit",
-        Ty::Int,
-        "1",
-        "failed measurements before abort",
-    ),
+    f("failure_limit", Ty::Int, "1", "failed measurements before abort"),
 ];
 pub static ABORT: &[FieldSpec] = &[
-    f(
-        "error_rate",
-        Ty::Percent,
-        "",
-        "abort when the error rate exceeds this",
-    ),
-    f(
-        "latency",
-        Ty::Duration,
-        "",
-        "abort when p99 latency exceeds this",
-    ),
+    f("error_rate", Ty::Percent, "", "abort when the error rate exceeds this"),
+    f("latency", Ty::Duration, "", "abort when p99 latency exceeds this"),
 ];
 pub static STRATEGIES: &[Variant] = &[
     v(
         "rolling",
         &[
-            f(
-                "max_surge",
-                Ty::Surge,
-                "25%",
-                "extra pods during the update",
-            ),
+            f("max_surge", Ty::Surge, "25%", "extra pods during the update"),
             f("max_unavailable", Ty::Surge, "0", "pods that may be down"),
         ],
         "a rolling Deployment update",
@@ -764,53 +427,19 @@ pub static STRATEGIES: &[Variant] = &[
     v(
         "canary",
         &[
-            req(
-                "steps",
-                Ty::List(&Ty::Step),
-                "weights, with optional pause(...) and analysis items",
-            ),
-            f(
-                "pause",
-                Ty::Pause,
-                "",
-                "pause after each weight but the last (duration or manual)",
-            ),
-            f(
-                "analysis",
-                Ty::Analysis,
-                "",
-                "background analysis against a metrics provider",
-            ),
-            f(
-                "abort",
-                Ty::Struct(ABORT),
-                "",
-                "abort thresholds, checked by the analysis",
-            ),
+            req("steps", Ty::List(&Ty::Step), "weights, with optional pause(...) and analysis items"),
+            f("pause", Ty::Pause, "", "pause after each weight but the last (duration or manual)"),
+            f("analysis", Ty::Analysis, "", "background analysis against a metrics provider"),
+            f("abort", Ty::Struct(ABORT), "", "abort thresholds, checked by the analysis"),
         ],
         "an Argo Rollouts canary",
     ),
     v(
         "blue_green",
         &[
-            f(
-                "auto_promote",
-                Ty::Bool,
-                "false",
-                "switch traffic without a manual promotion",
-            ),
-            f(
-                "auto_promote_after",
-                Ty::Duration,
-                "",
-                "switch automatically after this long",
-            ),
-            f(
-                "scale_down_delay",
-                Ty::Duration,
-                "30s",
-                "keep the old version this long after the switch",
-            ),
+            f("auto_promote", Ty::Bool, "false", "switch traffic without a manual promotion"),
+            f("auto_promote_after", Ty::Duration, "", "switch automatically after this long"),
+            f("scale_down_delay", Ty::Duration, "30s", "keep the old version this long after the switch"),
             f("analysis", Ty::Analysis, "", "pre-promotion analysis"),
         ],
         "an Argo Rollouts blue-green",
@@ -846,56 +475,16 @@ pub static GATE_TOOLS: &[(&str, &str, &[&str])] = &[
     ("mypy", "types", &["python"]),
     ("tests", "tests", &[]),
 ];
-pub static GATE_KINDS: &[&str] = &[
-    "secrets",
-    "sast",
-    "sca",
-    "container",
-    "iac",
-    "license",
-    "coverage",
-    "lint",
-    "types",
-    "tests",
-];
+pub static GATE_KINDS: &[&str] =
+    &["secrets", "sast", "sca", "container", "iac", "license", "coverage", "lint", "types", "tests"];
 pub static GATE: &[FieldSpec] = &[
-    f(
-        "kind",
-        Ty::Enum(GATE_KINDS),
-        "from the tool",
-        "what the gate checks",
-    ),
-    f(
-        "fail_on",
-        Ty::Enum(&["low", "medium", "high", "critical"]),
-        "high",
-        "lowest severity that fails the gate",
-    ),
-    f(
-        "min",
-        Ty::Percent,
-        "70% for coverage",
-        "minimum, for coverage gates",
-    ),
+    f("kind", Ty::Enum(GATE_KINDS), "from the tool", "what the gate checks"),
+    f("fail_on", Ty::Enum(&["low", "medium", "high", "critical"]), "high", "lowest severity that fails the gate"),
+    f("min", Ty::Percent, "70% for coverage", "minimum, for coverage gates"),
     f("blocking", Ty::Bool, "true", "a failure stops the pipeline"),
-    f(
-        "when",
-        Ty::List(&Ty::Trigger),
-        "[pull_request, push]",
-        "when the gate runs",
-    ),
-    f(
-        "services",
-        Ty::List(&Ty::Ref(RefKind::Service)),
-        "all services",
-        "services the gate covers",
-    ),
-    f(
-        "sarif",
-        Ty::Bool,
-        "true where supported",
-        "upload SARIF to code scanning",
-    ),
+    f("when", Ty::List(&Ty::Trigger), "[pull_request, push]", "when the gate runs"),
+    f("services", Ty::List(&Ty::Ref(RefKind::Service)), "all services", "services the gate covers"),
+    f("sarif", Ty::Bool, "true where supported", "upload SARIF to code scanning"),
     f("config", Ty::Str, "", "tool configuration file"),
 ];
 
@@ -929,12 +518,7 @@ pub static INTEGRATIONS: &[Variant] = &[
         "pagerduty",
         &[
             req("routing_key", Ty::Secret, "Events API v2 routing key"),
-            f(
-                "severity",
-                Ty::Enum(&["critical", "error", "warning", "info"]),
-                "critical",
-                "alert severity",
-            ),
+            f("severity", Ty::Enum(&["critical", "error", "warning", "info"]), "critical", "alert severity"),
         ],
         "PagerDuty paging",
     ),
@@ -965,152 +549,55 @@ pub static INTEGRATIONS: &[Variant] = &[
         ],
         "Sentry error tracking",
     ),
-    v(
-        "codecov",
-        &[req("token", Ty::Secret, "upload token")],
-        "Codecov coverage reports",
-    ),
+    v("codecov", &[req("token", Ty::Secret, "upload token")], "Codecov coverage reports"),
 ];
 
 // ----------------------------------------------------------------- pipeline
 
 pub static PR_CHECKS: &[FieldSpec] = &[
-    f(
-        "title",
-        Ty::Bool,
-        "false",
-        "validate conventional-commit PR titles",
-    ),
+    f("title", Ty::Bool, "false", "validate conventional-commit PR titles"),
     f("size_labels", Ty::Bool, "false", "label PRs by size"),
     f("coverage", Ty::Percent, "", "fail PRs below this coverage"),
     f("conflicts", Ty::Bool, "false", "detect merge conflicts"),
-    f(
-        "auto_label",
-        Ty::Bool,
-        "false",
-        "label PRs by changed paths",
-    ),
+    f("auto_label", Ty::Bool, "false", "label PRs by changed paths"),
 ];
 pub static PIPELINE: &[FieldSpec] = &[
-    f(
-        "provider",
-        Ty::Enum(&["github_actions", "jenkins"]),
-        "github_actions",
-        "CI system",
-    ),
-    f(
-        "triggers",
-        Ty::List(&Ty::Trigger),
-        "[push(\"main\"), pull_request]",
-        "when CI runs",
-    ),
-    f(
-        "platforms",
-        Ty::List(&Ty::Enum(&["amd64", "arm64"])),
-        "[amd64]",
-        "image architectures",
-    ),
+    f("provider", Ty::Enum(&["github_actions", "jenkins"]), "github_actions", "CI system"),
+    f("triggers", Ty::List(&Ty::Trigger), "[push(\"main\"), pull_request]", "when CI runs"),
+    f("platforms", Ty::List(&Ty::Enum(&["amd64", "arm64"])), "[amd64]", "image architectures"),
     f("sbom", Ty::Bool, "false", "generate an SBOM for each image"),
-    f(
-        "tags",
-        Ty::List(&Ty::Enum(&["latest", "branch_sha", "sha", "semver"])),
-        "[branch_sha]",
-        "image tag policy",
-    ),
+    f("tags", Ty::List(&Ty::Enum(&["latest", "branch_sha", "sha", "semver"])), "[branch_sha]", "image tag policy"),
     f("cache", Ty::Bool, "true", "build layer cache"),
-    f(
-        "pr_checks",
-        Ty::Struct(PR_CHECKS),
-        "",
-        "pull-request checks",
-    ),
-    f(
-        "pre_commit",
-        Ty::Bool,
-        "false",
-        "run pre-commit hooks in CI",
-    ),
-    f(
-        "workflows_dir",
-        Ty::Str,
-        "\".github/workflows\"",
-        "where workflows are written",
-    ),
+    f("pr_checks", Ty::Struct(PR_CHECKS), "", "pull-request checks"),
+    f("pre_commit", Ty::Bool, "false", "run pre-commit hooks in CI"),
+    f("workflows_dir", Ty::Str, "\".github/workflows\"", "where workflows are written"),
 ];
 
 // ------------------------------------------------------------ observability
 
 pub static METRICS: &[Variant] = &[v(
     "prometheus",
-    &[
-        f("scrape_interval", Ty::Duration, "30s", "scrape interval"),
-        f("path", Ty::Str, "\"/metrics\"", "metrics path"),
-    ],
+    &[f("scrape_interval", Ty::Duration, "30s", "scrape interval"), f("path", Ty::Str, "\"/metrics\"", "metrics path")],
     "Prometheus Operator ServiceMonitors",
 )];
 pub static TRACING: &[Variant] = &[
-    v(
-        "jaeger",
-        &[req("endpoint", Ty::Str, "collector endpoint")],
-        "Jaeger",
-    ),
-    v(
-        "otlp",
-        &[req("endpoint", Ty::Str, "OTLP endpoint")],
-        "OpenTelemetry collector",
-    ),
+    v("jaeger", &[req("endpoint", Ty::Str, "collector endpoint")], "Jaeger"),
+    v("otlp", &[req("endpoint", Ty::Str, "OTLP endpoint")], "OpenTelemetry collector"),
 ];
 pub static LOGS: &[Variant] = &[
-    v(
-        "elk",
-        &[req("endpoint", Ty::Str, "Elasticsearch endpoint")],
-        "ELK stack",
-    ),
-    v(
-        "loki",
-        &[req("endpoint", Ty::Str, "Loki push endpoint")],
-        "Grafana Loki",
-    ),
-    v(
-        "cloudwatch",
-        &[f("group", Ty::Str, "project name", "log group")],
-        "CloudWatch Logs",
-    ),
+    v("elk", &[req("endpoint", Ty::Str, "Elasticsearch endpoint")], "ELK stack"),
+    v("loki", &[req("endpoint", Ty::Str, "Loki push endpoint")], "Grafana Loki"),
+    v("cloudwatch", &[f("group", Ty::Str, "project name", "log group")], "CloudWatch Logs"),
     v("datadog", &[], "Datadog logs"),
 ];
 pub static ALERTS: &[FieldSpec] = &[
-    f(
-        "crash_loop",
-        Ty::Bool,
-        "false",
-        "pods restarting repeatedly",
-    ),
+    f("crash_loop", Ty::Bool, "false", "pods restarting repeatedly"),
     f("error_rate", Ty::Percent, "", "5xx share above this"),
     f("latency", Ty::Duration, "", "p99 latency above this"),
-    f(
-        "cert_expiry",
-        Ty::Duration,
-        "",
-        "certificates expiring within this",
-    ),
-    f(
-        "resource_exhaustion",
-        Ty::Percent,
-        "",
-        "cpu or memory use above this share of the limit",
-    ),
-    f(
-        "database_down",
-        Ty::Bool,
-        "false",
-        "database connectivity lost",
-    ),
-    f(
-        "route_to",
-        Ty::List(&Ty::Ref(RefKind::Integration)),
-        "[]",
-        "integrations alerts are sent to",
-    ),
+    f("cert_expiry", Ty::Duration, "", "certificates expiring within this"),
+    f("resource_exhaustion", Ty::Percent, "", "cpu or memory use above this share of the limit"),
+    f("database_down", Ty::Bool, "false", "database connectivity lost"),
+    f("route_to", Ty::List(&Ty::Ref(RefKind::Integration)), "[]", "integrations alerts are sent to"),
 ];
 pub static OBSERVABILITY: &[FieldSpec] = &[
     f("metrics", Ty::Tagged(METRICS), "", "metrics scraping"),
@@ -1123,11 +610,7 @@ pub static OBSERVABILITY: &[FieldSpec] = &[
 // ---------------------------------------------------------------- toolchain
 
 pub static TOOLCHAIN: &[FieldSpec] = &[
-    req(
-        "family",
-        Ty::Enum(&["node", "python", "go", "java"]),
-        "runtime family, decides which gate tools fit",
-    ),
+    req("family", Ty::Enum(&["node", "python", "go", "java"]), "runtime family, decides which gate tools fit"),
     f("version", Ty::Str, "", "runtime version"),
     f("install", Ty::Str, "", "install dependencies"),
     f("lint", Ty::List(&Ty::Str), "[]", "lint commands"),
@@ -1167,11 +650,7 @@ pub fn decl_shape(keyword: &str) -> Option<DeclShape> {
 /// Gates are `gate NAME = tool { ... }`; every tool takes the same fields.
 pub static GATE_VARIANTS: &[Variant] = &{
     const fn tool(tag: &'static str) -> Variant {
-        Variant {
-            tag,
-            fields: GATE,
-            doc: "",
-        }
+        Variant { tag, fields: GATE, doc: "" }
     }
     [
         tool("gitleaks"),

@@ -41,10 +41,7 @@ impl Symbols {
     }
     /// Names of one kind, sorted.
     pub fn names(&self, kind: RefKind) -> impl Iterator<Item = &str> {
-        self.map
-            .range((kind, String::new())..)
-            .take_while(move |((k, _), _)| *k == kind)
-            .map(|((_, n), _)| n.as_str())
+        self.map.range((kind, String::new())..).take_while(move |((k, _), _)| *k == kind).map(|((_, n), _)| n.as_str())
     }
     /// The kind a name is declared as, if any (the first in kind order).
     pub fn kind_of(&self, name: &str) -> Option<RefKind> {

@@ -61,9 +61,7 @@ pub struct Template {
 
 impl Template {
     pub fn literal(s: impl Into<String>) -> Self {
-        Template {
-            parts: vec![TPart::Lit(s.into())],
-        }
+        Template { parts: vec![TPart::Lit(s.into())] }
     }
     pub fn as_literal(&self) -> Option<String> {
         let mut out = String::new();
@@ -129,11 +127,8 @@ pub struct Cx<'a> {
 }
 
 fn mismatch(expected: &str, value: &ast::Value) -> Diagnostic {
-    Diagnostic::new(
-        Code::E0301,
-        format!("expected {expected}, found {}", value.describe()),
-    )
-    .label(value.span, format!("expected {expected}"))
+    Diagnostic::new(Code::E0301, format!("expected {expected}, found {}", value.describe()))
+        .label(value.span, format!("expected {expected}"))
 }
 
 pub fn describe_ty(ty: &Ty) -> String {
@@ -151,10 +146,7 @@ pub fn describe_ty(ty: &Ty) -> String {
         Ty::Map(_) | Ty::Struct(_) | Ty::Keyed(..) => "a block `{ ... }`".into(),
         Ty::Ref(k) => format!("the name of a {}", k.word()),
         Ty::Enum(vs) => format!("one of {}", vs.join(", ")),
-        Ty::Tagged(vs) => format!(
-            "one of {}",
-            vs.iter().map(|v| v.tag).collect::<Vec<_>>().join(", ")
-        ),
+        Ty::Tagged(vs) => format!("one of {}", vs.iter().map(|v| v.tag).collect::<Vec<_>>().join(", ")),
         Ty::Strategy => "a strategy".into(),
         Ty::Analysis => "a metrics provider or an analysis block".into(),
         Ty::EnvValue => "a string, number, reference or secret(...)".into(),
@@ -175,15 +167,8 @@ impl Cx<'_> {
 
     /// Checks `value` against `ty`.
     pub fn value(&mut self, value: &ast::Value, ty: &Ty) -> Val {
-        let v = if matches!(value.kind, ValueKind::Error) {
-            V::Error
-        } else {
-            self.value_kind(value, ty)
-        };
-        Val {
-            v,
-            span: value.span,
-        }
+        let v = if matches!(value.kind, ValueKind::Error) { V::Error } else { self.value_kind(value, ty) };
+        Val { v, span: value.span }
     }
 
     fn value_kind(&mut self, value: &ast::Value, ty: &Ty) -> V {
@@ -199,14 +184,8 @@ impl Cx<'_> {
                 ValueKind::Str(parts) => V::Str(self.template(parts)),
                 _ => self.err(mismatch("a string", value)),
             },
-            Ty::Int => self
-                .int(value, 0, 1_000_000, "a whole number")
-                .map(V::Int)
-                .unwrap_or(V::Error),
-            Ty::Port => self
-                .int(value, 1, 65535, "a port number")
-                .map(|p| V::Port(p as u16))
-                .unwrap_or(V::Error),
+            Ty::Int => self.int(value, 0, 1_000_000, "a whole number").map(V::Int).unwrap_or(V::Error),
+            Ty::Port => self.int(value, 1, 65535, "a port number").map(|p| V::Port(p as u16)).unwrap_or(V::Error),
             Ty::Bool => match &value.kind {
                 ValueKind::Bool(b) => V::Bool(*b),
                 _ => self.err(mismatch("`true` or `false`", value)),
@@ -214,9 +193,7 @@ impl Cx<'_> {
             Ty::Cpu | Ty::Memory | Ty::Duration | Ty::Percent => self.quantity(value, ty),
             Ty::Range(inner) => self.value(value, inner).v,
             Ty::List(inner) => match &value.kind {
-                ValueKind::List(items) => {
-                    V::List(items.iter().map(|i| self.value(i, inner)).collect())
-                }
+                ValueKind::List(items) => V::List(items.iter().map(|i| self.value(i, inner)).collect()),
                 _ => self.err(mismatch(&describe_ty(ty), value)),
             },
             Ty::Map(inner) => match &value.kind {
@@ -266,16 +243,7 @@ impl Cx<'_> {
                     match self.value(value, &Ty::Enum(providers)).v {
                         V::Enum(p) => {
                             let mut m = Fields::new();
-                            m.insert(
-                                "provider".into(),
-                                (
-                                    value.span,
-                                    Val {
-                                        v: V::Enum(p),
-                                        span: value.span,
-                                    },
-                                ),
-                            );
+                            m.insert("provider".into(), (value.span, Val { v: V::Enum(p), span: value.span }));
                             V::Struct(m)
                         }
                         other => other,
@@ -305,13 +273,8 @@ impl Cx<'_> {
             },
             Ty::Pause => self.pause(value),
             Ty::Surge => match &value.kind {
-                ValueKind::Num(q) if q.unit == Some(Unit::Percent) => {
-                    self.quantity(value, &Ty::Percent)
-                }
-                _ => self
-                    .int(value, 0, 1000, "a percentage or a pod count")
-                    .map(V::Int)
-                    .unwrap_or(V::Error),
+                ValueKind::Num(q) if q.unit == Some(Unit::Percent) => self.quantity(value, &Ty::Percent),
+                _ => self.int(value, 0, 1000, "a percentage or a pod count").map(V::Int).unwrap_or(V::Error),
             },
         }
     }
@@ -332,12 +295,9 @@ impl Cx<'_> {
         if let (Some(a), Some(b)) = (magnitude(&l.v), magnitude(&h.v)) {
             if a > b {
                 self.diags.push(
-                    Diagnostic::new(
-                        Code::E0304,
-                        "range has its lower bound above its upper bound",
-                    )
-                    .label(lo.span, "this is larger")
-                    .label(hi.span, "than this"),
+                    Diagnostic::new(Code::E0304, "range has its lower bound above its upper bound")
+                        .label(lo.span, "this is larger")
+                        .label(hi.span, "than this"),
                 );
                 return V::Error;
             }
@@ -349,8 +309,7 @@ impl Cx<'_> {
         match &value.kind {
             ValueKind::Num(q) if q.unit.is_none() => {
                 if q.value.fract() != 0.0 {
-                    self.diags
-                        .push(mismatch(what, value).help("Use a whole number."));
+                    self.diags.push(mismatch(what, value).help("Use a whole number."));
                     return None;
                 }
                 let n = q.value as i64;
@@ -365,11 +324,8 @@ impl Cx<'_> {
             }
             ValueKind::Num(q) => {
                 self.diags.push(
-                    Diagnostic::new(
-                        Code::E0302,
-                        format!("expected {what} without a unit, found `{}`", q.text),
-                    )
-                    .label(value.span, "remove the unit"),
+                    Diagnostic::new(Code::E0302, format!("expected {what} without a unit, found `{}`", q.text))
+                        .label(value.span, "remove the unit"),
                 );
                 None
             }
@@ -389,12 +345,8 @@ impl Cx<'_> {
         let converted = match (ty, q.unit) {
             (Ty::Cpu, None) => Some(V::Cpu((n * 1000.0).round() as u64)),
             (Ty::Cpu, Some(Unit::M)) => Some(V::Cpu(n.round() as u64)),
-            (Ty::Memory, Some(u)) => {
-                memory_factor(u).map(|f| V::Memory((n * f as f64).round() as u64))
-            }
-            (Ty::Duration, Some(u)) => {
-                duration_factor(u).map(|f| V::Duration((n * f as f64).round() as u64))
-            }
+            (Ty::Memory, Some(u)) => memory_factor(u).map(|f| V::Memory((n * f as f64).round() as u64)),
+            (Ty::Duration, Some(u)) => duration_factor(u).map(|f| V::Duration((n * f as f64).round() as u64)),
             (Ty::Duration, None) if n == 0.0 => Some(V::Duration(0)),
             (Ty::Percent, Some(Unit::Percent)) => {
                 if n > 100.0 {
@@ -412,27 +364,17 @@ impl Cx<'_> {
             None => {
                 let want = describe_ty(ty);
                 let hint = match (ty, q.unit) {
-                    (Ty::Memory, Some(Unit::M)) => {
-                        " (`m` means millicores; memory uses Mi or Gi)".to_string()
-                    }
+                    (Ty::Memory, Some(Unit::M)) => " (`m` means millicores; memory uses Mi or Gi)".to_string(),
                     (Ty::Memory, None) => " (a bare number is ambiguous; add Mi or Gi)".to_string(),
                     (Ty::Duration, None) => " (add s, m, h or d)".to_string(),
                     _ => String::new(),
                 };
-                let mut d =
-                    Diagnostic::new(Code::E0302, format!("expected {want}, found `{}`", q.text))
-                        .label(
-                            value.span,
-                            format!("wrong unit for {}{hint}", want.trim_start_matches("a ")),
-                        );
+                let mut d = Diagnostic::new(Code::E0302, format!("expected {want}, found `{}`", q.text))
+                    .label(value.span, format!("wrong unit for {}{hint}", want.trim_start_matches("a ")));
                 if matches!((ty, q.unit), (Ty::Memory, None)) {
-                    d = d
-                        .suggest(value.span, format!("{}Mi", q.text))
-                        .help(format!("Did you mean `{}Mi`?", q.text));
+                    d = d.suggest(value.span, format!("{}Mi", q.text)).help(format!("Did you mean `{}Mi`?", q.text));
                 } else if matches!((ty, q.unit), (Ty::Duration, None)) {
-                    d = d
-                        .suggest(value.span, format!("{}s", q.text))
-                        .help(format!("Did you mean `{}s`?", q.text));
+                    d = d.suggest(value.span, format!("{}s", q.text)).help(format!("Did you mean `{}s`?", q.text));
                 }
                 self.err(d)
             }
@@ -465,26 +407,13 @@ impl Cx<'_> {
                 if let Some(sym) = self.syms.get(RefKind::Service, name) {
                     let _ = sym;
                     self.syms.mark_used(RefKind::Service, name);
-                    (
-                        AttrTarget::Service(name.to_string()),
-                        super::schema::SERVICE_ATTRS,
-                    )
-                } else if let Some(engine) = self
-                    .syms
-                    .get(RefKind::Resource, name)
-                    .map(|s| s.tag.clone())
-                {
+                    (AttrTarget::Service(name.to_string()), super::schema::SERVICE_ATTRS)
+                } else if let Some(engine) = self.syms.get(RefKind::Resource, name).map(|s| s.tag.clone()) {
                     self.syms.mark_used(RefKind::Resource, name);
-                    (
-                        AttrTarget::Resource(name.to_string()),
-                        super::schema::resource_attrs(&engine),
-                    )
+                    (AttrTarget::Resource(name.to_string()), super::schema::resource_attrs(&engine))
                 } else {
-                    let mut cands: Vec<&str> = self
-                        .syms
-                        .names(RefKind::Service)
-                        .chain(self.syms.names(RefKind::Resource))
-                        .collect();
+                    let mut cands: Vec<&str> =
+                        self.syms.names(RefKind::Service).chain(self.syms.names(RefKind::Resource)).collect();
                     cands.extend(["project", "env"]);
                     self.diags.push(
                         Diagnostic::new(Code::E0201, format!("unknown name `{name}`"))
@@ -504,34 +433,24 @@ impl Cx<'_> {
             self.diags.push(
                 Diagnostic::new(Code::E0205, format!("`{}` needs an attribute", head.name))
                     .label(span, format!("add one of: {}", attrs.join(", ")))
-                    .help(format!(
-                        "Write e.g. `{}.{}`.",
-                        head.name,
-                        attrs.first().unwrap_or(&"url")
-                    )),
+                    .help(format!("Write e.g. `{}.{}`.", head.name, attrs.first().unwrap_or(&"url"))),
             );
             return None;
         };
         if segs.len() > 2 || !attrs.contains(&attr.name.as_str()) {
             self.diags.push(
-                Diagnostic::new(
-                    Code::E0205,
-                    format!("`{}` has no attribute `{}`", head.name, attr.name),
-                )
-                .label(attr.span, format!("expected one of {}", attrs.join(", ")))
-                .did_you_mean(
-                    attr.span,
-                    &attr.name,
-                    attrs.iter().copied(),
-                    format!("Use one of: {}.", attrs.join(", ")),
-                ),
+                Diagnostic::new(Code::E0205, format!("`{}` has no attribute `{}`", head.name, attr.name))
+                    .label(attr.span, format!("expected one of {}", attrs.join(", ")))
+                    .did_you_mean(
+                        attr.span,
+                        &attr.name,
+                        attrs.iter().copied(),
+                        format!("Use one of: {}.", attrs.join(", ")),
+                    ),
             );
             return None;
         }
-        Some(AttrRef {
-            target,
-            attr: attr.name.clone(),
-        })
+        Some(AttrRef { target, attr: attr.name.clone() })
     }
 
     fn env_value(&mut self, value: &ast::Value) -> V {
@@ -539,19 +458,12 @@ impl Cx<'_> {
             ValueKind::Str(parts) => V::Str(self.template(parts)),
             ValueKind::Num(q) => V::Str(Template::literal(q.text.clone())),
             ValueKind::Bool(b) => V::Str(Template::literal(b.to_string())),
-            ValueKind::Path {
-                segments,
-                args: None,
-                block: None,
-            } => match self.attr_ref(segments) {
+            ValueKind::Path { segments, args: None, block: None } => match self.attr_ref(segments) {
                 Some(r) => V::Attr(r),
                 None => V::Error,
             },
             ValueKind::Path { args: Some(_), .. } => self.secret(value),
-            _ => self.err(mismatch(
-                "a string, number, reference or secret(...)",
-                value,
-            )),
+            _ => self.err(mismatch("a string, number, reference or secret(...)", value)),
         }
     }
 
@@ -560,7 +472,9 @@ impl Cx<'_> {
             return self.err(
                 Diagnostic::new(Code::E0701, "secret given as a literal value")
                     .label(value.span, "this value would be written into generated files")
-                    .help("Reference the secret instead: `secret(\"name\")`, resolved from the project's secret store."),
+                    .help(
+                        "Reference the secret instead: `secret(\"name\")`, resolved from the project's secret store.",
+                    ),
             );
         }
         let Some((_, args)) = self.call(value, &["secret"]) else {
@@ -596,18 +510,12 @@ impl Cx<'_> {
             Some((n, span)) => {
                 if !super::rules::is_dns_label(&n) {
                     self.diags.push(
-                        Diagnostic::new(
-                            Code::E0206,
-                            format!("`{n}` is not a valid Kubernetes name"),
-                        )
-                        .label(span, "secret names become Kubernetes Secret names"),
+                        Diagnostic::new(Code::E0206, format!("`{n}` is not a valid Kubernetes name"))
+                            .label(span, "secret names become Kubernetes Secret names"),
                     );
                     return V::Error;
                 }
-                V::Secret {
-                    name: n,
-                    key: key.map(|k| k.0),
-                }
+                V::Secret { name: n, key: key.map(|k| k.0) }
             }
             None => self.err(
                 Diagnostic::new(Code::E0204, "secret(...) needs a name")
@@ -618,27 +526,16 @@ impl Cx<'_> {
     }
 
     /// Matches `name(args)` or a bare `name` against the allowed call names.
-    fn call<'v>(
-        &mut self,
-        value: &'v ast::Value,
-        allowed: &[&'static str],
-    ) -> Option<(&'static str, Vec<ast::Arg>)> {
-        let ValueKind::Path {
-            segments,
-            args,
-            block: None,
-        } = &value.kind
-        else {
-            self.diags
-                .push(mismatch(&format!("one of {}", allowed.join(", ")), value));
+    fn call(&mut self, value: &ast::Value, allowed: &[&'static str]) -> Option<(&'static str, Vec<ast::Arg>)> {
+        let ValueKind::Path { segments, args, block: None } = &value.kind else {
+            self.diags.push(mismatch(&format!("one of {}", allowed.join(", ")), value));
             return None;
         };
         let head = &segments[0];
         match allowed.iter().find(|a| **a == head.name) {
-            Some(name) if segments.len() == 1 => Some((
-                name,
-                args.as_ref().map(|a| a.items.clone()).unwrap_or_default(),
-            )),
+            Some(name) if segments.len() == 1 => {
+                Some((name, args.as_ref().map(|a| a.items.clone()).unwrap_or_default()))
+            }
             _ => {
                 self.diags.push(
                     Diagnostic::new(Code::E0208, format!("unknown variant `{}`", head.name))
@@ -700,21 +597,14 @@ impl Cx<'_> {
                                     from = Some(id.name.clone());
                                 }
                             }
-                            None => self
-                                .diags
-                                .push(mismatch("the name of an environment", &a.value)),
+                            None => self.diags.push(mismatch("the name of an environment", &a.value)),
                         },
                         Some(other) => {
                             let span = a.name.as_ref().map(|n| n.span).unwrap_or(value.span);
                             self.diags.push(
                                 Diagnostic::new(Code::E0203, format!("unknown argument `{other}`"))
                                     .label(span, "manual(...) takes `from`")
-                                    .did_you_mean(
-                                        span,
-                                        other,
-                                        ["from"],
-                                        "Write `manual(from = qa)`.",
-                                    ),
+                                    .did_you_mean(span, other, ["from"], "Write `manual(from = qa)`."),
                             )
                         }
                     }
@@ -725,10 +615,7 @@ impl Cx<'_> {
     }
 
     fn trigger(&mut self, value: &ast::Value) -> V {
-        let Some((name, args)) = self.call(
-            value,
-            &["pull_request", "push", "tag", "schedule", "manual"],
-        ) else {
+        let Some((name, args)) = self.call(value, &["pull_request", "push", "tag", "schedule", "manual"]) else {
             return V::Error;
         };
         let t = match name {
@@ -770,7 +657,12 @@ impl Cx<'_> {
                 return self.err(
                     Diagnostic::new(Code::E0201, format!("unknown strategy `{}`", id.name))
                         .label(id.span, "no strategy has this name")
-                        .did_you_mean(id.span, &id.name, cands, "Name a `strategy` declaration, or write rolling, canary { ... } or blue_green { ... }."),
+                        .did_you_mean(
+                            id.span,
+                            &id.name,
+                            cands,
+                            "Name a `strategy` declaration, or write rolling, canary { ... } or blue_green { ... }.",
+                        ),
                 );
             }
         }
@@ -780,11 +672,7 @@ impl Cx<'_> {
     /// `tag` or `tag { fields }`.
     pub fn tagged(&mut self, value: &ast::Value, variants: &'static [Variant]) -> V {
         let (head, block) = match &value.kind {
-            ValueKind::Path {
-                segments,
-                args: None,
-                block,
-            } if segments.len() == 1 => (&segments[0], block.as_ref()),
+            ValueKind::Path { segments, args: None, block } if segments.len() == 1 => (&segments[0], block.as_ref()),
             _ => {
                 return self.err(mismatch(&describe_ty(&Ty::Tagged(variants)), value));
             }
@@ -804,14 +692,7 @@ impl Cx<'_> {
         };
         let fields = match block {
             Some(b) => self.fields(b, variant.fields, head.span),
-            None => self.fields(
-                &Block {
-                    fields: Vec::new(),
-                    span: head.span,
-                },
-                variant.fields,
-                head.span,
-            ),
+            None => self.fields(&Block { fields: Vec::new(), span: head.span }, variant.fields, head.span),
         };
         V::Tagged(variant.tag.to_string(), fields)
     }
@@ -849,16 +730,9 @@ impl Cx<'_> {
         for spec in specs.iter().filter(|s| s.required) {
             if !out.contains_key(spec.name) {
                 self.diags.push(
-                    Diagnostic::new(
-                        Code::E0204,
-                        format!("missing required field `{}`", spec.name),
-                    )
-                    .label(anchor, format!("needs `{}`: {}", spec.name, spec.doc))
-                    .help(format!(
-                        "Add `{} = ...` ({}).",
-                        spec.name,
-                        describe_ty(&spec.ty)
-                    )),
+                    Diagnostic::new(Code::E0204, format!("missing required field `{}`", spec.name))
+                        .label(anchor, format!("needs `{}`: {}", spec.name, spec.doc))
+                        .help(format!("Add `{} = ...` ({}).", spec.name, describe_ty(&spec.ty))),
                 );
             }
         }
@@ -889,15 +763,9 @@ impl Cx<'_> {
             return true;
         }
         let other = self.syms.kind_of(&id.name);
-        let mut d = Diagnostic::new(
-            Code::E0201,
-            format!("unknown {} `{}`", kind.word(), id.name),
-        );
+        let mut d = Diagnostic::new(Code::E0201, format!("unknown {} `{}`", kind.word(), id.name));
         d = match other {
-            Some(k) => d.label(
-                id.span,
-                format!("this is a {}, not a {}", k.word(), kind.word()),
-            ),
+            Some(k) => d.label(id.span, format!("this is a {}, not a {}", k.word(), kind.word())),
             None => d.label(id.span, format!("no {} has this name", kind.word())),
         };
         let names: Vec<&str> = self.syms.names(kind).collect();
@@ -906,8 +774,7 @@ impl Cx<'_> {
         } else {
             format!("Known {}s: {}.", kind.word(), names.join(", "))
         };
-        self.diags
-            .push(d.did_you_mean(id.span, &id.name, names, fallback));
+        self.diags.push(d.did_you_mean(id.span, &id.name, names, fallback));
         false
     }
 }

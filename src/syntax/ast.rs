@@ -50,10 +50,7 @@ impl DeclBody {
     pub fn as_value(&self) -> Value {
         match self {
             DeclBody::Value(v) => v.clone(),
-            DeclBody::Block(b) => Value {
-                kind: ValueKind::Block(b.clone()),
-                span: b.span,
-            },
+            DeclBody::Block(b) => Value { kind: ValueKind::Block(b.clone()), span: b.span },
         }
     }
 }
@@ -99,19 +96,12 @@ pub enum ValueKind {
 
 impl Value {
     pub fn error(span: Span) -> Value {
-        Value {
-            kind: ValueKind::Error,
-            span,
-        }
+        Value { kind: ValueKind::Error, span }
     }
     /// The single identifier of a bare name (`dev`), if that is what this is.
     pub fn as_name(&self) -> Option<&Ident> {
         match &self.kind {
-            ValueKind::Path {
-                segments,
-                args: None,
-                block: None,
-            } if segments.len() == 1 => segments.first(),
+            ValueKind::Path { segments, args: None, block: None } if segments.len() == 1 => segments.first(),
             _ => None,
         }
     }

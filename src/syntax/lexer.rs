@@ -113,33 +113,21 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
                     _ => Tok::Semi,
                 };
                 i += 1;
-                out.push(Token {
-                    tok,
-                    span: sp(start, i),
-                });
+                out.push(Token { tok, span: sp(start, i) });
             }
             b'.' => {
                 if b.get(i + 1) == Some(&b'.') {
                     i += 2;
-                    out.push(Token {
-                        tok: Tok::DotDot,
-                        span: sp(start, i),
-                    });
+                    out.push(Token { tok: Tok::DotDot, span: sp(start, i) });
                 } else {
                     i += 1;
-                    out.push(Token {
-                        tok: Tok::Dot,
-                        span: sp(start, i),
-                    });
+                    out.push(Token { tok: Tok::Dot, span: sp(start, i) });
                 }
             }
             b'"' => {
                 let (tok, end) = lex_string(file, text, i, diags);
                 i = end;
-                out.push(Token {
-                    tok,
-                    span: sp(start, i),
-                });
+                out.push(Token { tok, span: sp(start, i) });
             }
             c if c.is_ascii_digit() => {
                 while i < b.len() && b[i].is_ascii_digit() {
@@ -165,13 +153,9 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
                     match Unit::parse(suffix) {
                         Some(u) => Some(u),
                         None => {
-                            let d =
-                                Diagnostic::new(Code::E0005, format!("unknown unit `{suffix}`"))
-                                    .label(sp(num_end, i), "not a unit");
-                            let units = [
-                                "m", "Ki", "Mi", "Gi", "Ti", "K", "M", "G", "ms", "s", "h", "d",
-                                "w",
-                            ];
+                            let d = Diagnostic::new(Code::E0005, format!("unknown unit `{suffix}`"))
+                                .label(sp(num_end, i), "not a unit");
+                            let units = ["m", "Ki", "Mi", "Gi", "Ti", "K", "M", "G", "ms", "s", "h", "d", "w"];
                             let fix = Span::new(file, num_end, i);
                             diags.push(d.did_you_mean(fix, suffix, units, Code::E0005.info().help));
                             None
@@ -179,11 +163,7 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
                     }
                 };
                 out.push(Token {
-                    tok: Tok::Num(Quantity {
-                        value,
-                        unit,
-                        text: text[start..i].to_string(),
-                    }),
+                    tok: Tok::Num(Quantity { value, unit, text: text[start..i].to_string() }),
                     span: sp(start, i),
                 });
             }
@@ -191,29 +171,20 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
                 while i < b.len() && is_ident_continue(b[i]) {
                     i += 1;
                 }
-                out.push(Token {
-                    tok: Tok::Ident(text[start..i].to_string()),
-                    span: sp(start, i),
-                });
+                out.push(Token { tok: Tok::Ident(text[start..i].to_string()), span: sp(start, i) });
             }
             _ => {
                 // Skip one whole character, not one byte, so spans stay on char boundaries.
                 let ch = text[i..].chars().next().unwrap_or('\u{fffd}');
                 i += ch.len_utf8();
                 diags.push(
-                    Diagnostic::new(
-                        Code::E0001,
-                        format!("unexpected character `{}`", ch.escape_debug()),
-                    )
-                    .label(sp(start, i), "not part of any token"),
+                    Diagnostic::new(Code::E0001, format!("unexpected character `{}`", ch.escape_debug()))
+                        .label(sp(start, i), "not part of any token"),
                 );
             }
         }
     }
-    out.push(Token {
-        tok: Tok::Eof,
-        span: sp(b.len(), b.len()),
-    });
+    out.push(Token { tok: Tok::Eof, span: sp(b.len(), b.len()) });
     out
 }
 
@@ -227,8 +198,7 @@ fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) 
     loop {
         if i >= b.len() || b[i] == b'\n' {
             diags.push(
-                Diagnostic::new(Code::E0002, "unterminated string")
-                    .label(sp(open, i), "this string is never closed"),
+                Diagnostic::new(Code::E0002, "unterminated string").label(sp(open, i), "this string is never closed"),
             );
             break;
         }
@@ -266,10 +236,7 @@ fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) 
                         while j < b.len() && is_ident_continue(b[j]) {
                             j += 1;
                         }
-                        segs.push(Ident {
-                            name: text[s..j].to_string(),
-                            span: sp(s, j),
-                        });
+                        segs.push(Ident { name: text[s..j].to_string(), span: sp(s, j) });
                     } else {
                         ok = false;
                         break;
@@ -296,20 +263,13 @@ fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) 
                     parts.push(StrPart::Interp(segs));
                     i = j;
                 } else {
-                    let end = text[start..]
-                        .find(['}', '"', '\n'])
-                        .map(|k| start + k + 1)
-                        .unwrap_or(b.len())
-                        .min(b.len());
-                    let end = if end > start + 2 && b.get(end - 1) != Some(&b'}') {
-                        end - 1
-                    } else {
-                        end
-                    };
-                    diags.push(Diagnostic::new(Code::E0006, "invalid interpolation").label(
-                        sp(start, end.max(start + 2)),
-                        "expected `${name}` or `${name.attribute}`",
-                    ));
+                    let end =
+                        text[start..].find(['}', '"', '\n']).map(|k| start + k + 1).unwrap_or(b.len()).min(b.len());
+                    let end = if end > start + 2 && b.get(end - 1) != Some(&b'}') { end - 1 } else { end };
+                    diags.push(
+                        Diagnostic::new(Code::E0006, "invalid interpolation")
+                            .label(sp(start, end.max(start + 2)), "expected `${name}` or `${name.attribute}`"),
+                    );
                     i = end.max(start + 2);
                 }
             }

@@ -29,12 +29,7 @@ pub const KEYWORDS: &[&str] = &[
 /// Parses one file. Never fails: errors go to `diags`, the tree keeps what parsed.
 pub fn parse(file: SourceId, text: &str, diags: &mut Diagnostics) -> File {
     let tokens = lex(file, text, diags);
-    let mut p = Parser {
-        toks: tokens,
-        pos: 0,
-        diags,
-        depth: 0,
-    };
+    let mut p = Parser { toks: tokens, pos: 0, diags, depth: 0 };
     p.file()
 }
 
@@ -85,10 +80,8 @@ impl Parser<'_> {
     fn at_decl_start(&self) -> bool {
         match self.peek() {
             Tok::Ident(k) if KEYWORDS.contains(&k.as_str()) => {
-                matches!(self.peek_at(1), Tok::Ident(_))
-                    && matches!(self.peek_at(2), Tok::LBrace | Tok::Eq)
-                    || matches!(self.peek_at(1), Tok::LBrace)
-                        && matches!(k.as_str(), "pipeline" | "observability")
+                matches!(self.peek_at(1), Tok::Ident(_)) && matches!(self.peek_at(2), Tok::LBrace | Tok::Eq)
+                    || matches!(self.peek_at(1), Tok::LBrace) && matches!(k.as_str(), "pipeline" | "observability")
             }
             Tok::Ident(k) if k == "import" => matches!(self.peek_at(1), Tok::Str(_)),
             _ => false,
@@ -117,11 +110,7 @@ impl Parser<'_> {
             match self.peek() {
                 Tok::LBrace | Tok::LBracket | Tok::LParen => depth += 1,
                 Tok::RBrace | Tok::RBracket | Tok::RParen => depth -= 1,
-                Tok::Ident(k)
-                    if depth <= 0 && (KEYWORDS.contains(&k.as_str()) || k == "import") =>
-                {
-                    return
-                }
+                Tok::Ident(k) if depth <= 0 && (KEYWORDS.contains(&k.as_str()) || k == "import") => return,
                 _ => {}
             }
             if self.at_decl_start() {
@@ -158,11 +147,7 @@ impl Parser<'_> {
                             StrPart::Interp(_) => String::new(),
                         })
                         .collect();
-                    Some(Item::Import(Import {
-                        path,
-                        path_span: t.span,
-                        span: start.to(t.span),
-                    }))
+                    Some(Item::Import(Import { path, path_span: t.span, span: start.to(t.span) }))
                 }
                 _ => {
                     self.error_expected("a quoted path after `import`");
@@ -181,38 +166,20 @@ impl Parser<'_> {
             }
             Tok::LBrace => DeclBody::Block(self.block()),
             _ => {
-                self.error_expected(if name.is_some() {
-                    "`=` or `{`"
-                } else {
-                    "a name, `=` or `{`"
-                });
+                self.error_expected(if name.is_some() { "`=` or `{`" } else { "a name, `=` or `{`" });
                 return None;
             }
         };
         let end = self.prev_span();
-        Some(Item::Decl(Decl {
-            keyword,
-            name,
-            body,
-            span: start.to(end),
-        }))
+        Some(Item::Decl(Decl { keyword, name, body, span: start.to(end) }))
     }
 
     /// Parses `{ fields }`, the current token being `{`.
     fn block(&mut self) -> Block {
         let open = self.bump().span;
         let mut fields = Vec::new();
-        if self.depth >= MAX_DEPTH {
-            self.diags.push(
-                Diagnostic::new(Code::E0003, "blocks nested too deeply")
-                    .label(open, format!("more than {MAX_DEPTH} levels deep"))
-                    .help("Flatten the structure; no deployc field needs this much nesting."),
-            );
-            self.skip_balanced(open);
-            return Block {
-                fields,
-                span: open.to(self.prev_span()),
-            };
+        if self.too_deep(open) {
+            return Block { fields, span: open.to(self.prev_span()) };
         }
         self.depth += 1;
         loop {
@@ -245,33 +212,37 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
-        Block {
-            fields,
-            span: open.to(self.prev_span()),
-        }
+        Block { fields, span: open.to(self.prev_span()) }
     }
 
     fn unclosed(&mut self, open: Span, closer: &str) {
         self.diags.push(
-            Diagnostic::new(
-                Code::E0004,
-                format!("unclosed delimiter, expected {closer}"),
-            )
-            .label(open, "opened here and never closed")
-            .help(format!("Add {closer} to close it.")),
+            Diagnostic::new(Code::E0004, format!("unclosed delimiter, expected {closer}"))
+                .label(open, "opened here and never closed")
+                .help(format!("Add {closer} to close it.")),
         );
     }
 
-    /// Skips tokens until the `{` at `open` is balanced (used past the depth limit).
-    fn skip_balanced(&mut self, _open: Span) {
+    /// Refuses nesting beyond [`MAX_DEPTH`] (after the opener at `open` was
+    /// consumed): reports it and skips to the matching closer.
+    fn too_deep(&mut self, open: Span) -> bool {
+        if self.depth < MAX_DEPTH {
+            return false;
+        }
+        self.diags.push(
+            Diagnostic::new(Code::E0003, "nested too deeply")
+                .label(open, format!("more than {MAX_DEPTH} levels deep"))
+                .help("Flatten the structure; no deployc field needs this much nesting."),
+        );
         let mut depth = 1;
         while depth > 0 && !self.at(&Tok::Eof) {
             match self.bump().tok {
-                Tok::LBrace => depth += 1,
-                Tok::RBrace => depth -= 1,
+                Tok::LBrace | Tok::LBracket | Tok::LParen => depth += 1,
+                Tok::RBrace | Tok::RBracket | Tok::RParen => depth -= 1,
                 _ => {}
             }
         }
+        true
     }
 
     /// Skips to the next `name =`, `name {` or `}` at this nesting level.
@@ -306,10 +277,7 @@ impl Parser<'_> {
             }
             Tok::LBrace => {
                 let b = self.block();
-                let value = Value {
-                    span: b.span,
-                    kind: ValueKind::Block(b),
-                };
+                let value = Value { span: b.span, kind: ValueKind::Block(b) };
                 let span = key.span.to(value.span);
                 Some(Field { key, value, span })
             }
@@ -326,10 +294,7 @@ impl Parser<'_> {
             self.bump();
             let hi = self.atom()?;
             let span = lo.span.to(hi.span);
-            return Some(Value {
-                kind: ValueKind::Range(Box::new(lo), Box::new(hi)),
-                span,
-            });
+            return Some(Value { kind: ValueKind::Range(Box::new(lo), Box::new(hi)), span });
         }
         Some(lo)
     }
@@ -339,32 +304,20 @@ impl Parser<'_> {
         match self.peek().clone() {
             Tok::Str(parts) => {
                 self.bump();
-                Some(Value {
-                    kind: ValueKind::Str(parts),
-                    span: start,
-                })
+                Some(Value { kind: ValueKind::Str(parts), span: start })
             }
             Tok::Num(q) => {
                 self.bump();
-                Some(Value {
-                    kind: ValueKind::Num(q),
-                    span: start,
-                })
+                Some(Value { kind: ValueKind::Num(q), span: start })
             }
             Tok::LBracket => Some(self.list()),
             Tok::LBrace => {
                 let b = self.block();
-                Some(Value {
-                    span: b.span,
-                    kind: ValueKind::Block(b),
-                })
+                Some(Value { span: b.span, kind: ValueKind::Block(b) })
             }
             Tok::Ident(name) if name == "true" || name == "false" => {
                 self.bump();
-                Some(Value {
-                    kind: ValueKind::Bool(name == "true"),
-                    span: start,
-                })
+                Some(Value { kind: ValueKind::Bool(name == "true"), span: start })
             }
             Tok::Ident(_) => {
                 let mut segments = vec![self.ident("a name")?];
@@ -372,25 +325,10 @@ impl Parser<'_> {
                     self.bump();
                     segments.push(self.ident("a name after `.`")?);
                 }
-                let args = if self.at(&Tok::LParen) {
-                    Some(self.args())
-                } else {
-                    None
-                };
-                let block = if self.at(&Tok::LBrace) {
-                    Some(self.block())
-                } else {
-                    None
-                };
+                let args = if self.at(&Tok::LParen) { Some(self.args()) } else { None };
+                let block = if self.at(&Tok::LBrace) { Some(self.block()) } else { None };
                 let span = start.to(self.prev_span());
-                Some(Value {
-                    kind: ValueKind::Path {
-                        segments,
-                        args,
-                        block,
-                    },
-                    span,
-                })
+                Some(Value { kind: ValueKind::Path { segments, args, block }, span })
             }
             _ => {
                 self.error_expected("a value");
@@ -402,6 +340,10 @@ impl Parser<'_> {
     fn list(&mut self) -> Value {
         let open = self.bump().span;
         let mut items = Vec::new();
+        if self.too_deep(open) {
+            return Value { kind: ValueKind::List(items), span: open.to(self.prev_span()) };
+        }
+        self.depth += 1;
         loop {
             match self.peek() {
                 Tok::RBracket => {
@@ -434,15 +376,17 @@ impl Parser<'_> {
                 }
             }
         }
-        Value {
-            kind: ValueKind::List(items),
-            span: open.to(self.prev_span()),
-        }
+        self.depth -= 1;
+        Value { kind: ValueKind::List(items), span: open.to(self.prev_span()) }
     }
 
     fn args(&mut self) -> Args {
         let open = self.bump().span;
         let mut items = Vec::new();
+        if self.too_deep(open) {
+            return Args { items, span: open.to(self.prev_span()) };
+        }
+        self.depth += 1;
         loop {
             match self.peek() {
                 Tok::RParen => {
@@ -458,9 +402,7 @@ impl Parser<'_> {
                 }
                 _ => {
                     let before = self.pos;
-                    let name = if matches!(self.peek(), Tok::Ident(_))
-                        && matches!(self.peek_at(1), Tok::Eq)
-                    {
+                    let name = if matches!(self.peek(), Tok::Ident(_)) && matches!(self.peek_at(1), Tok::Eq) {
                         let n = self.ident("an argument name");
                         self.bump();
                         n
@@ -477,10 +419,8 @@ impl Parser<'_> {
                 }
             }
         }
-        Args {
-            items,
-            span: open.to(self.prev_span()),
-        }
+        self.depth -= 1;
+        Args { items, span: open.to(self.prev_span()) }
     }
 }
 

@@ -1,0 +1,44 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use deployc::load::FileProvider;
+use std::path::Path;
+
+/// Reads imports from the repository, as the CLI does from its working directory.
+pub struct Disk;
+
+impl FileProvider for Disk {
+    fn read(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).ok()
+    }
+}
+
+/// Compiles a file of the repository by its path relative to the crate root.
+pub fn compile_file(rel: &str) -> deployc::Compilation {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).expect("test file readable");
+    deployc::compile(rel, &text, &Disk)
+}
+
+/// Renders all diagnostics as a user sees them, without colour, 80 columns wide.
+pub fn render_all(c: &deployc::Compilation) -> String {
+    let mut out = String::new();
+    for d in &c.diagnostics.items {
+        out.push_str(&deployc::diagnostic::render(d, &c.program.sources, false, 80));
+        out.push('\n');
+    }
+    out
+}
+
+/// The path of `p` relative to the crate root, with `/` separators.
+pub fn rel(p: &Path) -> String {
+    p.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+/// The codes a failing case expects, from its `// expect: E0201, E0203` header.
+pub fn expected_codes(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("// expect:"))
+        .flat_map(|rest| rest.split(',').map(|c| c.trim().to_string()))
+        .filter(|c| !c.is_empty())
+        .collect()
+}
