@@ -43,3 +43,15 @@ fn generated_reference_is_up_to_date() {
         );
     }
 }
+
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("grammar/README.md");
+    let text = std::fs::read_to_string(&path).expect("grammar/README.md is readable");
+    let missing: Vec<&str> = deployc::codes::REGISTRY
+        .iter()
+        .map(|i| i.code.as_str())
+        .filter(|c| !text.contains(&format!("| {c} |")))
+        .collect();
+    assert!(missing.is_empty(), "grammar/README.md (\"Rules and diagnostic codes\") does not list {missing:?}");
+}
