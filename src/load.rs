@@ -37,6 +37,26 @@ pub fn stdlib_module(name: &str) -> Option<&'static str> {
     STDLIB.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
+/// The standard module that declares `keyword name` (`strategy canary-standard`
+/// is in `std/strategies`), for the help of an unknown name whose module was
+/// not imported. The modules are parsed once, on first use.
+pub fn std_home(keyword: &str, name: &str) -> Option<&'static str> {
+    static DECLS: std::sync::OnceLock<Vec<(&'static str, String, String)>> = std::sync::OnceLock::new();
+    let decls = DECLS.get_or_init(|| {
+        let mut out = Vec::new();
+        for (module, text) in STDLIB {
+            let mut ignored = Diagnostics::default();
+            for item in syntax::parse(SourceId(0), text, &mut ignored).items {
+                if let ast::Item::Decl(ast::Decl { keyword, name: Some(n), .. }) = item {
+                    out.push((*module, keyword.name, n.name));
+                }
+            }
+        }
+        out
+    });
+    decls.iter().find(|(_, k, n)| k == keyword && n == name).map(|(m, _, _)| *m)
+}
+
 /// A parsed file of the program.
 #[derive(Debug, Clone)]
 pub struct Module {

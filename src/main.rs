@@ -9,6 +9,8 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod writer;
+
 #[derive(Parser)]
 #[command(name = "deployc", version, about = "Compile a deployment program (.dpl) into checked deployment artifacts")]
 struct Cli {
@@ -39,6 +41,12 @@ enum Deny {
     Warnings,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum TargetArg {
+    K8s,
+    Argocd,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Dot,
@@ -55,6 +63,31 @@ enum Command {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Treat warnings as errors.
+        #[arg(long, value_enum)]
+        deny: Option<Deny>,
+    },
+    /// Compile a program and write its output tree (atomically, only changed files).
+    ///
+    /// Example: deployc build examples/healthcp.dpl -o examples/healthcp/out
+    ///
+    /// With --check nothing is written; the command exits 1 and lists every
+    /// file that differs from what the sources produce (the GitOps drift check).
+    Build {
+        /// The program's root file.
+        file: PathBuf,
+        /// Output directory (default: `out/` beside the file).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Write nothing; exit 1 if the output on disk differs.
+        #[arg(long)]
+        check: bool,
+        /// With --check, print a unified diff of each changed file.
+        #[arg(long, requires = "check")]
+        diff: bool,
+        /// Targets to emit (default: all).
+        #[arg(long = "target", value_enum)]
+        targets: Vec<TargetArg>,
         /// Treat warnings as errors.
         #[arg(long, value_enum)]
         deny: Option<Deny>,
@@ -128,6 +161,21 @@ fn main() -> ExitCode {
             }
         }
         Command::Explain { code } => explain(&code),
+        Command::Build { file, out, check, diff, targets, deny } => {
+            let (name, text) = match read_root(&file) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            let c = deployc::compile(&name, &text, &Fs);
+            report(&c, Format::Human, color);
+            let denied = deny.is_some() && c.diagnostics.warning_count() > 0;
+            let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
+                eprintln!("build failed: nothing was written");
+                return ExitCode::from(1);
+            };
+            let root = out.unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).join("out"));
+            build(&root, model, graph, &targets, check, diff)
+        }
         Command::Graph { file, format } => {
             let (name, text) = match read_root(&file) {
                 Ok(x) => x,
@@ -148,6 +196,68 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+fn build(
+    root: &Path,
+    model: &deployc::model::Model,
+    graph: &deployc::graph::Graph,
+    targets: &[TargetArg],
+    check: bool,
+    diff: bool,
+) -> ExitCode {
+    use deployc::emit::{self, Options, Target};
+    let targets: Vec<Target> = if targets.is_empty() {
+        Target::ALL.to_vec()
+    } else {
+        targets
+            .iter()
+            .map(|t| match t {
+                TargetArg::K8s => Target::K8s,
+                TargetArg::Argocd => Target::Argocd,
+            })
+            .collect()
+    };
+    let opts = Options { image_tags: writer::released_tags(root) };
+    let mut artifacts = emit::emit(model, graph, &targets, &opts);
+    artifacts.push(writer::manifest(&artifacts));
+    if check {
+        let drift = writer::drift(root, &artifacts);
+        if drift.is_empty() {
+            println!("{}: up to date ({} files)", root.display(), artifacts.len());
+            return ExitCode::SUCCESS;
+        }
+        for d in &drift {
+            match d {
+                writer::Drift::Missing(p) => println!("missing   {p}"),
+                writer::Drift::Stale(p) => println!("stale     {p} (no longer generated)"),
+                writer::Drift::Changed { path, on_disk, expected } => {
+                    println!("changed   {path}");
+                    if diff {
+                        print!("{}", writer::unified_diff(path, on_disk, expected));
+                    }
+                }
+            }
+        }
+        println!("{}: {} file(s) differ from the sources; run `deployc build` and commit", root.display(), drift.len());
+        return ExitCode::from(1);
+    }
+    match writer::write(root, &artifacts) {
+        Ok(s) => {
+            println!(
+                "{}: {} written, {} removed, {} unchanged",
+                root.display(),
+                s.written.len(),
+                s.removed.len(),
+                s.unchanged
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: writing {}: {e}", root.display());
+            ExitCode::from(2)
         }
     }
 }

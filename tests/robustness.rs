@@ -112,3 +112,18 @@ fn deep_nesting_is_refused_not_overflowed() {
     let text = format!("service a {}{}", "{ b ".repeat(5000), "}".repeat(5000));
     run(&text);
 }
+
+#[test]
+fn broken_interpolation_next_to_multibyte_chars() {
+    // Recovery from a bad `${` once sliced inside `é` and panicked.
+    for text in [
+        "service api { image = \"${\u{e9}",
+        "service api { image = \"${\u{e9}\" }",
+        "service api { image = \"${a.\u{e9}\n}",
+        "service api { image = \"${ \u{1f600}}\" }",
+        "service api { image = \"${",
+        "\"${",
+    ] {
+        run(text);
+    }
+}

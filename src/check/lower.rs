@@ -19,12 +19,19 @@ pub struct Extra {
     pub env_promote: BTreeMap<String, Span>,
     /// The span of each `from = x` in a manual promotion.
     pub env_from: BTreeMap<String, Span>,
-    /// Analyses: the span, the provider named (if any).
-    pub analyses: Vec<(Span, Option<String>)>,
+    /// Analyses: the span, the provider named (if any), and the named strategy
+    /// it belongs to (`None` for an inline strategy, which is always checked).
+    pub analyses: Vec<Analyzed>,
     /// Gate name to the span of its tool.
     pub gate_tool: BTreeMap<String, Span>,
-    /// Literal values of secret-looking variables: span, variable, environment (None = base).
-    pub secret_literals: Vec<(Span, String, Option<String>)>,
+    /// Literal values of secret-looking variables.
+    pub secret_literals: Vec<SecretLiteral>,
+    /// Named strategies declared in standard modules.
+    pub std_strategies: BTreeSet<String>,
+    /// (environment, service, variable) set by an environment's override.
+    pub env_overrides: BTreeSet<(String, String, String)>,
+    /// Services whose `language` did not resolve (already reported).
+    pub unresolved_language: BTreeSet<String>,
     /// Service name to the span of each dependency it declares or references.
     pub dep_spans: BTreeMap<(String, String), Span>,
     /// The span of the `latest` tag policy entry.
@@ -33,6 +40,24 @@ pub struct Extra {
     pub probe_given: BTreeSet<String>,
     /// Environments whose promotion had an error: treated as entry points.
     pub bad_promote: BTreeSet<String>,
+}
+
+/// An analysis of a strategy, for the metrics-provider rule.
+#[derive(Debug)]
+pub struct Analyzed {
+    pub span: Span,
+    pub provider: Option<String>,
+    pub strategy: Option<String>,
+}
+
+/// A secret-looking variable given a literal value.
+#[derive(Debug)]
+pub struct SecretLiteral {
+    pub span: Span,
+    pub var: String,
+    pub service: String,
+    /// The environment whose override sets it; `None` for the service's own `env`.
+    pub env: Option<String>,
 }
 
 fn get<'a>(f: &'a Fields, k: &str) -> Option<&'a Val> {
@@ -211,24 +236,40 @@ fn probe(f: &Fields, k: &str, default_port: u16) -> Option<Probe> {
     })
 }
 
-/// Variables whose names say they hold a secret.
+/// Variables whose names say they hold a secret: the name ends with a marker
+/// (`DB_PASSWORD`, `JWT_SECRET`), so `PASSWORD_MIN_LENGTH` or `TOKEN_TTL` do not.
 pub fn looks_secret(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
     ["SECRET", "PASSWORD", "PASSWD", "TOKEN", "API_KEY", "PRIVATE_KEY", "_KEY", "DSN", "CREDENTIALS"]
         .iter()
-        .any(|m| n.ends_with(m) || n.contains(&format!("{m}_")))
+        .any(|m| n.ends_with(m))
 }
 
-fn env_map(f: &Fields, k: &str, extra: &mut Extra, env: Option<&str>) -> BTreeMap<String, EnvValue> {
+/// A literal that is a plain number (`3600`, `0.5`): no credential.
+fn is_plain_number(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty() && s.parse::<f64>().is_ok() && s.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
+}
+
+/// The variables of `f.k`. `service` owns them; `env` is the environment of an override.
+fn env_map(f: &Fields, k: &str, extra: &mut Extra, service: &str, env: Option<&str>) -> BTreeMap<String, EnvValue> {
     let mut out = BTreeMap::new();
     let Some(Val { v: V::Map(m), .. }) = get(f, k) else {
         return out;
     };
     for (name, (_, val)) in m {
+        if let Some(e) = env {
+            extra.env_overrides.insert((e.to_string(), service.to_string(), name.clone()));
+        }
         let ev = match &val.v {
             V::Str(t) => {
-                if looks_secret(name) && t.as_literal().is_some() {
-                    extra.secret_literals.push((val.span, name.clone(), env.map(str::to_string)));
+                if looks_secret(name) && t.as_literal().is_some_and(|l| !is_plain_number(&l)) {
+                    extra.secret_literals.push(SecretLiteral {
+                        span: val.span,
+                        var: name.clone(),
+                        service: service.to_string(),
+                        env: env.map(str::to_string),
+                    });
                 }
                 EnvValue::Literal(t.clone())
             }
@@ -241,11 +282,11 @@ fn env_map(f: &Fields, k: &str, extra: &mut Extra, env: Option<&str>) -> BTreeMa
     out
 }
 
-fn analysis(fs: &Fields, extra: &mut Extra) -> Option<Analysis> {
+fn analysis(fs: &Fields, strategy: Option<&str>, extra: &mut Extra) -> Option<Analysis> {
     let a = strukt(fs, "analysis")?;
     let span = get(fs, "analysis").map(|v| v.span)?;
     let provider = enm(a, "provider");
-    extra.analyses.push((span, provider.clone()));
+    extra.analyses.push(Analyzed { span, provider: provider.clone(), strategy: strategy.map(str::to_string) });
     Some(Analysis {
         provider,
         success_rate: pct(a, "success_rate").unwrap_or(99.0),
@@ -324,7 +365,7 @@ fn strategy(
             let abort = strukt(fs, "abort");
             StrategyKind::Canary {
                 steps,
-                analysis: analysis(fs, extra),
+                analysis: analysis(fs, name.as_deref(), extra),
                 abort_error_rate: abort.and_then(|a| pct(a, "error_rate")),
                 abort_latency_ms: abort.and_then(|a| dur(a, "latency")),
             }
@@ -333,7 +374,7 @@ fn strategy(
             auto_promote: boolean(fs, "auto_promote", false),
             auto_promote_after_ms: dur(fs, "auto_promote_after"),
             scale_down_delay_ms: dur(fs, "scale_down_delay").unwrap_or(30_000),
-            analysis: analysis(fs, extra),
+            analysis: analysis(fs, name.as_deref(), extra),
         },
         _ => StrategyKind::Rolling {
             max_surge: surge("max_surge", Surge::Percent(25.0)),
@@ -485,9 +526,12 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             Some(V::Ref(_, n)) => toolchains.iter().position(|t| &t.name == n),
             _ => None,
         };
+        if language.is_none() {
+            extra.unresolved_language.insert(c.name().to_string());
+        }
         let mut deps = BTreeSet::new();
         let mut uses = BTreeSet::new();
-        let env = env_map(f, "env", &mut extra, None);
+        let env = env_map(f, "env", &mut extra, c.name(), None);
         let mut note_ref = |r: &AttrRef, span: Span, extra: &mut Extra| match &r.target {
             AttrTarget::Service(n) => {
                 if let Some(id) = service_id(n) {
@@ -760,6 +804,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     for c in by_kw("strategy") {
         let tag = c.tag.as_ref().map(|t| t.0.as_str()).unwrap_or("rolling");
         // Analyses of named strategies are recorded once, here.
+        if c.is_std {
+            extra.std_strategies.insert(c.name().to_string());
+        }
         named.insert(
             c.name().to_string(),
             strategy(tag, &c.fields, Some(c.name().to_string()), c.anchor(), &mut extra, diags),
@@ -837,7 +884,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             }
             let mut env = s.env.clone();
             if let Some(o) = &o {
-                env.extend(env_map(o, "env", &mut extra, Some(&name)));
+                env.extend(env_map(o, "env", &mut extra, &s.name, Some(&name)));
             }
             deployments.push(Deployment {
                 service: s.id,
@@ -897,7 +944,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                             diags.push(
                                 Diagnostic::new(
                                     Code::E0208,
-                                    format!("a {} cannot run in the cluster", r.engine.word()),
+                                    format!("{} cannot run in the cluster", crate::suggest::with_article(r.engine.word())),
                                 )
                                 .label(*kspan, "only postgres, redis and mongodb can be in_cluster")
                                 .help("Remove the placement; queues and buckets are always managed cloud resources."),

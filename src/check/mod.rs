@@ -111,10 +111,13 @@ fn collect<'p>(program: &'p Program, syms: &mut Symbols, diags: &mut Diagnostics
                     }
                     if let Some((_, first)) = singletons.iter().find(|(k, _)| k == kw) {
                         diags.push(
-                            Diagnostic::new(Code::E0202, format!("`{kw}` is declared twice"))
-                                .label(d.keyword.span, "declared again here")
-                                .label(*first, "first declared here")
-                                .help(format!("Merge the two `{kw}` blocks into one.")),
+                            Diagnostic::new(
+                                Code::E0202,
+                                format!("`{kw}` is declared twice{}", also_in(program, d.keyword.span, *first)),
+                            )
+                            .label(d.keyword.span, "declared again here")
+                            .label(*first, "first declared here")
+                            .help(format!("Merge the two `{kw}` blocks into one.")),
                         );
                         continue;
                     }
@@ -122,6 +125,10 @@ fn collect<'p>(program: &'p Program, syms: &mut Symbols, diags: &mut Diagnostics
                 }
                 DeclShape::Named(_) | DeclShape::NamedTagged(_) => {
                     let Some(name) = &d.name else {
+                        if kw == "project" && project.is_none() {
+                            // A project is there, only its name is missing: no E0209 too.
+                            project = Some(d.keyword.span);
+                        }
                         diags.push(
                             Diagnostic::new(Code::E0003, format!("`{kw}` needs a name"))
                                 .label(d.keyword.span, "name missing after this")
@@ -132,9 +139,12 @@ fn collect<'p>(program: &'p Program, syms: &mut Symbols, diags: &mut Diagnostics
                     if kw == "project" {
                         if let Some(first) = project {
                             diags.push(
-                                Diagnostic::new(Code::E0209, "more than one project")
-                                    .label(name.span, "second project here")
-                                    .label(first, "first project here"),
+                                Diagnostic::new(
+                                    Code::E0209,
+                                    format!("more than one project{}", also_in(program, name.span, first)),
+                                )
+                                .label(name.span, "second project here")
+                                .label(first, "first project here"),
                             );
                             continue;
                         }
@@ -149,12 +159,7 @@ fn collect<'p>(program: &'p Program, syms: &mut Symbols, diags: &mut Diagnostics
                         };
                         let sym = Sym { span: name.span, from_std: module.is_std, tag, used: false, decl: out.len() };
                         if let Err(first) = syms.insert(kind, &name.name, sym) {
-                            let first = first.span;
-                            diags.push(
-                                Diagnostic::new(Code::E0202, format!("{kw} `{}` is defined twice", name.name))
-                                    .label(name.span, "defined again here")
-                                    .label(first, "first defined here"),
-                            );
+                            diags.push(duplicate(program, kw, name, module.is_std, first));
                             continue;
                         }
                     }
@@ -171,6 +176,39 @@ fn collect<'p>(program: &'p Program, syms: &mut Symbols, diags: &mut Diagnostics
         );
     }
     out
+}
+
+/// ` (also in `file`)` when `other` is in another file than `here`: miette
+/// only draws the labels of the primary file, so the message names the other.
+fn also_in(program: &Program, here: Span, other: Span) -> String {
+    if here.file == other.file {
+        String::new()
+    } else {
+        format!(" (also in `{}`)", program.sources.get(other.file).name)
+    }
+}
+
+/// E0202 for a second declaration `name` (in a std module when `is_std`) of a
+/// name already declared as `first`. The primary label goes on the user's own
+/// declaration: a name from a standard module cannot be changed.
+fn duplicate(program: &Program, kw: &str, name: &Ident, is_std: bool, first: &Sym) -> Diagnostic {
+    let (primary, other, std_side) = match (first.from_std, is_std) {
+        (false, true) => (first.span, name.span, true),
+        (true, false) => (name.span, first.span, true),
+        _ => (name.span, first.span, false),
+    };
+    let d = Diagnostic::new(
+        Code::E0202,
+        format!("{kw} `{}` is defined twice{}", name.name, also_in(program, primary, other)),
+    );
+    if std_side {
+        let module = &program.sources.get(other.file).name;
+        d.label(primary, format!("clashes with the {kw} of `{module}`"))
+            .label(other, "also defined here")
+            .help("Rename yours; names from standard modules cannot be changed.")
+    } else {
+        d.label(primary, "defined again here").label(other, "first defined here")
+    }
 }
 
 /// Pass 2: one declaration's body against its schema.

@@ -126,24 +126,53 @@ fn blue_green_readiness(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
 
 fn analysis_providers(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
     let providers = model.metrics_providers();
-    for (span, named) in &extra.analyses {
-        match named {
-            Some(p) if !providers.contains(&p.as_str()) => {
-                let how = if p == "prometheus" {
-                    "Add `observability { metrics = prometheus }`.".to_string()
-                } else {
-                    format!("Add `integration {p} = {p} {{ ... }}` with its credentials.")
-                };
-                diags.push(
-                    Diagnostic::new(Code::E0404, format!("analysis uses `{p}`, which the program does not declare"))
-                        .label(*span, format!("no {p} metrics provider is declared"))
-                        .help(how),
-                );
+    for a in &extra.analyses {
+        let missing = match &a.provider {
+            Some(p) if !providers.contains(&p.as_str()) => Some(p.as_str()),
+            None if providers.is_empty() => None,
+            _ => continue,
+        };
+        let help = match missing {
+            Some("prometheus") => "Add `observability { metrics = prometheus }`.".to_string(),
+            Some(p) => format!("Add `integration {p} = {p} {{ ... }}` with its credentials."),
+            None => Code::E0404.info().help.to_string(),
+        };
+        let (inline, of_std) = match missing {
+            Some(p) => {
+                let what = format!("uses `{p}`, which the program does not declare");
+                (format!("analysis {what}"), what)
             }
-            None if providers.is_empty() => diags.push(
-                Diagnostic::new(Code::E0404, "analysis without a metrics provider").label(*span, "nothing to query"),
+            None => ("analysis without a metrics provider".to_string(), "has no metrics provider".to_string()),
+        };
+        let label = match missing {
+            Some(p) => format!("no {p} metrics provider is declared"),
+            None => "nothing to query".to_string(),
+        };
+        match &a.strategy {
+            // Inline: always checked, at the analysis.
+            None => diags.push(
+                Diagnostic::new(Code::E0404, inline.clone()).label(a.span, label).help(help),
             ),
-            _ => {}
+            // A named strategy matters only where an environment uses it
+            // (importing std/strategies must not require Prometheus).
+            Some(s) if !extra.std_strategies.contains(s) => {
+                if model.environments.iter().any(|e| e.strategy.name.as_deref() == Some(s)) {
+                    diags.push(
+                        Diagnostic::new(Code::E0404, inline.clone()).label(a.span, label).help(help),
+                    );
+                }
+            }
+            // A standard strategy cannot be edited: point at each use.
+            Some(s) => {
+                for e in model.environments.iter().filter(|e| e.strategy.name.as_deref() == Some(s)) {
+                    diags.push(
+                        Diagnostic::new(Code::E0404, format!("the analysis of strategy `{s}` {of_std}"))
+                            .label_opt(extra.env_strategy.get(&e.name).copied(), format!("`{s}` runs an analysis"))
+                            .label(a.span, label.clone())
+                            .help(help.clone()),
+                    );
+                }
+            }
         }
     }
 }
@@ -156,20 +185,35 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         if families.is_empty() {
             continue;
         }
+        // A service whose language did not resolve (already reported) may
+        // fit or not: it is given the benefit of the doubt.
         let fits = |sid: &crate::model::ServiceId| {
             let s = model.service(*sid);
-            families.contains(&model.toolchain(s.language).family.as_str())
+            extra.unresolved_language.contains(&s.name)
+                || families.contains(&model.toolchain(s.language).family.as_str())
         };
         let span = extra.gate_tool.get(&g.name).copied();
         let want = families.join("/");
         if g.services.is_empty() {
             if !model.services.iter().any(|s| fits(&s.id)) {
+                let kind = GATE_TOOLS.iter().find(|t| t.0 == g.tool).map(|t| t.1).unwrap_or("");
+                let general: Vec<&str> =
+                    GATE_TOOLS.iter().filter(|t| t.1 == kind && t.2.is_empty()).map(|t| t.0).collect();
+                let help = if general.is_empty() {
+                    format!("No service is written in {want}; remove the gate.")
+                } else {
+                    format!(
+                        "No service is written in {want}; remove the gate, or use a tool for every language: {}.",
+                        general.join(", ")
+                    )
+                };
                 diags.push(
                     Diagnostic::new(
                         Code::E0601,
                         format!("gate `{}` uses {}, but no service is written in {want}", g.name, g.tool),
                     )
-                    .label_opt(span, format!("{} only checks {want} code", g.tool)),
+                    .label_opt(span, format!("{} only checks {want} code", g.tool))
+                    .help(help),
                 );
             }
         } else {
@@ -182,7 +226,11 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                         format!("gate `{}` uses {} on `{}`, which is written in {lang}", g.name, g.tool, s.name),
                     )
                     .label_opt(span, format!("{} only checks {want} code", g.tool))
-                    .label_opt(s.span, format!("`{}` is {lang}", s.name)),
+                    .label_opt(s.span, format!("`{}` is {lang}", s.name))
+                    .help(format!(
+                        "Remove `{}` from the gate's `services`, or use a tool that checks {lang} code.",
+                        s.name
+                    )),
                 );
             }
         }
@@ -190,25 +238,38 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
 }
 
 fn secrets_in_production(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
-    let prod: Vec<&str> = model.environments.iter().filter(|e| e.production).map(|e| e.name.as_str()).collect();
-    for (span, var, env) in &extra.secret_literals {
-        let offending = match env {
-            Some(e) => prod.contains(&e.as_str()).then(|| e.clone()),
-            None => prod.first().map(|e| e.to_string()),
+    let prod: Vec<&crate::model::Environment> = model.environments.iter().filter(|e| e.production).collect();
+    for lit in &extra.secret_literals {
+        // The production environments where this literal is the effective value.
+        let offending: Vec<&str> = match &lit.env {
+            Some(e) => prod.iter().filter(|p| &p.name == e).map(|p| p.name.as_str()).collect(),
+            None => prod
+                .iter()
+                .filter(|p| {
+                    let deployed = p.deployments.iter().any(|d| model.service(d.service).name == lit.service);
+                    let key = (p.name.clone(), lit.service.clone(), lit.var.clone());
+                    deployed && !extra.env_overrides.contains(&key)
+                })
+                .map(|p| p.name.as_str())
+                .collect(),
         };
-        if let Some(e) = offending {
-            diags.push(
-                Diagnostic::new(
-                    Code::E0701,
-                    format!("`{var}` is a secret given as a literal value in production environment `{e}`"),
-                )
-                .label(*span, "this value would be committed in plain text")
-                .help(format!(
-                    "Use `{var} = secret(\"{}\")` and keep the value in the secret store.",
-                    super::rules::to_dns_label(var)
-                )),
-            );
+        if offending.is_empty() {
+            continue;
         }
+        let var = &lit.var;
+        let envs = offending.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+        let plural = if offending.len() > 1 { "s" } else { "" };
+        diags.push(
+            Diagnostic::new(
+                Code::E0701,
+                format!("`{var}` is a secret given as a literal value in production environment{plural} {envs}"),
+            )
+            .label(lit.span, "this value would be committed in plain text")
+            .help(format!(
+                "Use `{var} = secret(\"{}\")` and keep the value in the secret store.",
+                super::rules::to_dns_label(var)
+            )),
+        );
     }
 }
 

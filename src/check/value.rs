@@ -8,6 +8,7 @@ use super::symbols::Symbols;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::Span;
+use crate::suggest::with_article;
 use crate::syntax::ast::{self, Block, StrPart, Unit, ValueKind};
 use indexmap::IndexMap;
 
@@ -142,9 +143,9 @@ pub fn describe_ty(ty: &Ty) -> String {
         Ty::Duration => "a duration (30s, 5m, 6h)".into(),
         Ty::Percent => "a percentage (10%)".into(),
         Ty::Range(t) => format!("{} or a range of them", describe_ty(t)),
-        Ty::List(t) => format!("a list of {}", describe_ty(t).trim_start_matches("a ")),
+        Ty::List(t) => format!("a list of {}", describe_plural(t)),
         Ty::Map(_) | Ty::Struct(_) | Ty::Keyed(..) => "a block `{ ... }`".into(),
-        Ty::Ref(k) => format!("the name of a {}", k.word()),
+        Ty::Ref(k) => format!("the name of {}", with_article(k.word())),
         Ty::Enum(vs) => format!("one of {}", vs.join(", ")),
         Ty::Tagged(vs) => format!("one of {}", vs.iter().map(|v| v.tag).collect::<Vec<_>>().join(", ")),
         Ty::Strategy => "a strategy".into(),
@@ -157,6 +158,40 @@ pub fn describe_ty(ty: &Ty) -> String {
         Ty::Pause => "a duration or `manual`".into(),
         Ty::Surge => "a percentage or a pod count".into(),
     }
+}
+
+/// The items of a list of `ty`, in the plural: "strings", "gate names".
+fn describe_plural(ty: &Ty) -> String {
+    match ty {
+        Ty::Str => "strings".into(),
+        Ty::Int => "whole numbers".into(),
+        Ty::Bool => "`true` or `false` values".into(),
+        Ty::Port => "port numbers".into(),
+        Ty::Cpu => "cpu quantities (250m, 1)".into(),
+        Ty::Memory => "memory quantities (512Mi, 1Gi)".into(),
+        Ty::Duration => "durations (30s, 5m, 6h)".into(),
+        Ty::Percent => "percentages (10%)".into(),
+        Ty::Range(t) => format!("{} or ranges of them", describe_plural(t)),
+        Ty::List(t) => format!("lists of {}", describe_plural(t)),
+        Ty::Map(_) | Ty::Struct(_) | Ty::Keyed(..) => "blocks `{ ... }`".into(),
+        Ty::Ref(k) => format!("{} names", k.word()),
+        Ty::Enum(vs) => format!("names, each one of {}", vs.join(", ")),
+        Ty::Tagged(vs) => format!("kinds, each one of {}", vs.iter().map(|v| v.tag).collect::<Vec<_>>().join(", ")),
+        Ty::Strategy => "strategies".into(),
+        Ty::Analysis => "analyses".into(),
+        Ty::EnvValue => "strings, numbers, references or secret(...) values".into(),
+        Ty::Secret => "secret(\"name\") values".into(),
+        Ty::Promotion => "promotions".into(),
+        Ty::Trigger => "triggers (pull_request, push, tag(...), schedule(...))".into(),
+        Ty::Step => "canary steps (10%, pause(...), analysis)".into(),
+        Ty::Pause => "pauses (a duration or `manual`)".into(),
+        Ty::Surge => "percentages or pod counts".into(),
+    }
+}
+
+/// The number of a quantity without its unit: `8081` of `8081s`.
+fn number_text(q: &ast::Quantity) -> &str {
+    q.text.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%')
 }
 
 impl Cx<'_> {
@@ -214,7 +249,7 @@ impl Cx<'_> {
                     true => V::Ref(*kind, id.name.clone()),
                     false => V::Error,
                 },
-                None => self.err(mismatch(&format!("the name of a {}", kind.word()), value)),
+                None => self.err(mismatch(&format!("the name of {}", with_article(kind.word())), value)),
             },
             Ty::Enum(options) => match value.as_name() {
                 Some(id) if options.contains(&id.name.as_str()) => V::Enum(id.name.clone()),
@@ -255,10 +290,10 @@ impl Cx<'_> {
             Ty::Promotion => self.promotion(value),
             Ty::Trigger => self.trigger(value),
             Ty::Step => match &value.kind {
-                ValueKind::Num(_) => match self.quantity(value, &Ty::Percent) {
-                    V::Percent(p) => V::Step(Step::Weight(p)),
-                    other => other,
-                },
+                // A weight's range is the canary rule's to check (E0402), not
+                // the generic percentage range.
+                ValueKind::Num(q) if q.unit == Some(Unit::Percent) => V::Step(Step::Weight(q.value)),
+                ValueKind::Num(_) => self.quantity(value, &Ty::Percent),
                 _ => match self.call(value, &["pause", "analysis"]) {
                     Some(("pause", args)) => match args.first() {
                         Some(a) => match self.pause(&a.value) {
@@ -309,7 +344,11 @@ impl Cx<'_> {
         match &value.kind {
             ValueKind::Num(q) if q.unit.is_none() => {
                 if q.value.fract() != 0.0 {
-                    self.diags.push(mismatch(what, value).help("Use a whole number."));
+                    self.diags.push(
+                        Diagnostic::new(Code::E0301, format!("expected {what}, found {}", q.text))
+                            .label(value.span, format!("expected {what}"))
+                            .help("Use a whole number."),
+                    );
                     return None;
                 }
                 let n = q.value as i64;
@@ -323,9 +362,17 @@ impl Cx<'_> {
                 Some(n)
             }
             ValueKind::Num(q) => {
+                let number = number_text(q);
+                let help = if what == "a port number" {
+                    format!("Ports are plain numbers and take no unit: write `{number}`.")
+                } else {
+                    format!("Counts are plain numbers and take no unit: write `{number}`.")
+                };
                 self.diags.push(
                     Diagnostic::new(Code::E0302, format!("expected {what} without a unit, found `{}`", q.text))
-                        .label(value.span, "remove the unit"),
+                        .label(value.span, "remove the unit")
+                        .help(help)
+                        .suggest(value.span, number),
                 );
                 None
             }
@@ -371,7 +418,10 @@ impl Cx<'_> {
                 };
                 let mut d = Diagnostic::new(Code::E0302, format!("expected {want}, found `{}`", q.text))
                     .label(value.span, format!("wrong unit for {}{hint}", want.trim_start_matches("a ")));
-                if matches!((ty, q.unit), (Ty::Memory, None)) {
+                if matches!((ty, q.unit), (Ty::Memory, Some(Unit::M))) {
+                    let fixed = format!("{}Mi", number_text(q));
+                    d = d.suggest(value.span, fixed.clone()).help(format!("Did you mean `{fixed}`?"));
+                } else if matches!((ty, q.unit), (Ty::Memory, None)) {
                     d = d.suggest(value.span, format!("{}Mi", q.text)).help(format!("Did you mean `{}Mi`?", q.text));
                 } else if matches!((ty, q.unit), (Ty::Duration, None)) {
                     d = d.suggest(value.span, format!("{}s", q.text)).help(format!("Did you mean `{}s`?", q.text));
@@ -387,7 +437,7 @@ impl Cx<'_> {
             match p {
                 StrPart::Lit(s) => out.push(TPart::Lit(s.clone())),
                 StrPart::Interp(segs) => {
-                    if let Some(r) = self.attr_ref(segs) {
+                    if let Some(r) = self.attr_ref(segs, false) {
                         out.push(TPart::Ref(r));
                     }
                 }
@@ -396,8 +446,9 @@ impl Cx<'_> {
         Template { parts: out }
     }
 
-    /// Resolves `target.attr` (also `project.domain`, `env.name`).
-    fn attr_ref(&mut self, segs: &[ast::Ident]) -> Option<AttrRef> {
+    /// Resolves `target.attr` (also `project.domain`, `env.name`). `bare` is
+    /// true for an unquoted reference (`DB = db.url`), false inside `${...}`.
+    fn attr_ref(&mut self, segs: &[ast::Ident], bare: bool) -> Option<AttrRef> {
         let head = segs.first()?;
         let span = segs[0].span.to(segs[segs.len() - 1].span);
         let (target, attrs): (AttrTarget, &[&str]) = match head.name.as_str() {
@@ -415,16 +466,19 @@ impl Cx<'_> {
                     let mut cands: Vec<&str> =
                         self.syms.names(RefKind::Service).chain(self.syms.names(RefKind::Resource)).collect();
                     cands.extend(["project", "env"]);
-                    self.diags.push(
-                        Diagnostic::new(Code::E0201, format!("unknown name `{name}`"))
-                            .label(head.span, "no service or resource has this name")
-                            .did_you_mean(
-                                head.span,
-                                name,
-                                cands,
-                                "References name a service, a resource, `project` or `env`.",
-                            ),
-                    );
+                    let d = Diagnostic::new(Code::E0201, format!("unknown name `{name}`"))
+                        .label(head.span, "no service or resource has this name");
+                    let d = if bare && segs.len() == 1 {
+                        // `LOG_LEVEL = debug`: most likely meant as text.
+                        let quote = format!("To pass the text `{name}`, quote it: \"{name}\".");
+                        match crate::suggest::closest(name, cands) {
+                            Some(best) => d.help(format!("did you mean `{best}`? {quote}")).suggest(head.span, best),
+                            None => d.help(quote).suggest(head.span, format!("\"{name}\"")),
+                        }
+                    } else {
+                        d.did_you_mean(head.span, name, cands, "References name a service, a resource, `project` or `env`.")
+                    };
+                    self.diags.push(d);
                     return None;
                 }
             }
@@ -437,7 +491,7 @@ impl Cx<'_> {
             );
             return None;
         };
-        if segs.len() > 2 || !attrs.contains(&attr.name.as_str()) {
+        if !attrs.contains(&attr.name.as_str()) {
             self.diags.push(
                 Diagnostic::new(Code::E0205, format!("`{}` has no attribute `{}`", head.name, attr.name))
                     .label(attr.span, format!("expected one of {}", attrs.join(", ")))
@@ -450,6 +504,17 @@ impl Cx<'_> {
             );
             return None;
         }
+        if let Some(extra) = segs.get(2) {
+            let tail = extra.span.to(segs[segs.len() - 1].span);
+            let whole = format!("{}.{}", head.name, attr.name);
+            self.diags.push(
+                Diagnostic::new(Code::E0205, format!("`{whole}` has no attributes of its own"))
+                    .label(tail, format!("`{whole}` ends the reference; remove this"))
+                    .help(format!("A reference is `name.attribute`: write `{whole}`."))
+                    .suggest(span, whole),
+            );
+            return None;
+        }
         Some(AttrRef { target, attr: attr.name.clone() })
     }
 
@@ -458,7 +523,7 @@ impl Cx<'_> {
             ValueKind::Str(parts) => V::Str(self.template(parts)),
             ValueKind::Num(q) => V::Str(Template::literal(q.text.clone())),
             ValueKind::Bool(b) => V::Str(Template::literal(b.to_string())),
-            ValueKind::Path { segments, args: None, block: None } => match self.attr_ref(segments) {
+            ValueKind::Path { segments, args: None, block: None } => match self.attr_ref(segments, true) {
                 Some(r) => V::Attr(r),
                 None => V::Error,
             },
@@ -482,10 +547,12 @@ impl Cx<'_> {
         };
         let mut name = None;
         let mut key = None;
+        let mut seen = Vec::new();
+        let mut repeated = false;
         for a in &args {
-            let slot = match a.name.as_ref().map(|n| n.name.as_str()) {
-                None | Some("name") => &mut name,
-                Some("key") => &mut key,
+            let (slot, arg) = match a.name.as_ref().map(|n| n.name.as_str()) {
+                None | Some("name") => (&mut name, "name"),
+                Some("key") => (&mut key, "key"),
                 Some(other) => {
                     let span = a.name.as_ref().map(|n| n.span).unwrap_or(value.span);
                     self.diags.push(
@@ -501,18 +568,33 @@ impl Cx<'_> {
                     continue;
                 }
             };
+            if self.repeated_arg(&mut seen, arg, a, "secret") {
+                repeated = true;
+                continue;
+            }
             match a.value.as_plain_str() {
                 Some(s) => *slot = Some((s, a.value.span)),
                 None => self.diags.push(mismatch("a plain string", &a.value)),
             }
         }
+        if repeated {
+            return V::Error;
+        }
         match name {
             Some((n, span)) => {
                 if !super::rules::is_dns_label(&n) {
-                    self.diags.push(
-                        Diagnostic::new(Code::E0206, format!("`{n}` is not a valid Kubernetes name"))
-                            .label(span, "secret names become Kubernetes Secret names"),
-                    );
+                    let fixed = super::rules::to_dns_label(&n);
+                    let mut d = Diagnostic::new(Code::E0206, format!("`{n}` is not a valid Kubernetes name"))
+                        .label(span, "secret names become Kubernetes Secret names");
+                    if super::rules::is_dns_label(&fixed) {
+                        d = d
+                            .help(format!(
+                                "Did you mean `{fixed}`? Names use lowercase letters, digits and `-`, start with a \
+                                 letter and have at most 63 characters."
+                            ))
+                            .suggest(span, format!("\"{fixed}\""));
+                    }
+                    self.diags.push(d);
                     return V::Error;
                 }
                 V::Secret { name: n, key: key.map(|k| k.0) }
@@ -522,6 +604,27 @@ impl Cx<'_> {
                     .label(value.span, "name missing")
                     .help("Write `secret(\"name\")`."),
             ),
+        }
+    }
+
+    /// Reports an argument of `call(...)` given twice (E0207). `arg` is the
+    /// parameter `a` fills, also when `a` is positional.
+    fn repeated_arg(&mut self, seen: &mut Vec<(&'static str, Span)>, arg: &'static str, a: &ast::Arg, call: &str) -> bool {
+        let span = a.name.as_ref().map(|n| n.span).unwrap_or(a.value.span);
+        match seen.iter().find(|(n, _)| *n == arg) {
+            Some((_, first)) => {
+                self.diags.push(
+                    Diagnostic::new(Code::E0207, format!("argument `{arg}` of {call}(...) is given twice"))
+                        .label(span, "given again here")
+                        .label(*first, "first given here")
+                        .help("Remove one of the two arguments."),
+                );
+                true
+            }
+            None => {
+                seen.push((arg, span));
+                false
+            }
         }
     }
 
@@ -552,7 +655,8 @@ impl Cx<'_> {
         }
     }
 
-    fn string_arg(&mut self, args: &[ast::Arg], value: &ast::Value, what: &str) -> Option<String> {
+    /// The first argument of a call, a plain string; `example` is the call written right.
+    fn string_arg(&mut self, args: &[ast::Arg], value: &ast::Value, what: &str, example: &str) -> Option<String> {
         match args.first() {
             Some(a) => match a.value.as_plain_str() {
                 Some(s) => Some(s),
@@ -564,7 +668,8 @@ impl Cx<'_> {
             None => {
                 self.diags.push(
                     Diagnostic::new(Code::E0204, format!("missing {what}"))
-                        .label(value.span, format!("add {what} in parentheses")),
+                        .label(value.span, format!("add {what} in parentheses"))
+                        .help(format!("Write e.g. `{example}`.")),
                 );
                 None
             }
@@ -579,37 +684,52 @@ impl Cx<'_> {
             "on_push" => match args.first() {
                 None => V::Promotion(Promotion::OnPush(String::new())),
                 Some(_) => self
-                    .string_arg(&args, value, "a branch name")
+                    .string_arg(&args, value, "a branch name", "on_push(\"main\")")
                     .map(|b| V::Promotion(Promotion::OnPush(b)))
                     .unwrap_or(V::Error),
             },
             "on_tag" => self
-                .string_arg(&args, value, "a tag pattern")
+                .string_arg(&args, value, "a tag pattern", "on_tag(\"v*\")")
                 .map(|t| V::Promotion(Promotion::OnTag(t)))
                 .unwrap_or(V::Error),
             _ => {
+                // Any error makes the whole promotion an error value, so the
+                // environment counts as explained (no E0502 on top).
                 let mut from = None;
+                let mut ok = true;
+                let mut seen = Vec::new();
                 for a in &args {
                     match a.name.as_ref().map(|n| n.name.as_str()) {
-                        None | Some("from") => match a.value.as_name() {
-                            Some(id) => {
-                                if self.resolve(id, RefKind::Environment) {
-                                    from = Some(id.name.clone());
+                        None | Some("from") => {
+                            if self.repeated_arg(&mut seen, "from", a, "manual") {
+                                ok = false;
+                                continue;
+                            }
+                            match a.value.as_name() {
+                                Some(id) if self.resolve(id, RefKind::Environment) => from = Some(id.name.clone()),
+                                Some(_) => ok = false,
+                                None => {
+                                    self.diags.push(mismatch("the name of an environment", &a.value));
+                                    ok = false;
                                 }
                             }
-                            None => self.diags.push(mismatch("the name of an environment", &a.value)),
-                        },
+                        }
                         Some(other) => {
                             let span = a.name.as_ref().map(|n| n.span).unwrap_or(value.span);
                             self.diags.push(
                                 Diagnostic::new(Code::E0203, format!("unknown argument `{other}`"))
                                     .label(span, "manual(...) takes `from`")
                                     .did_you_mean(span, other, ["from"], "Write `manual(from = qa)`."),
-                            )
+                            );
+                            ok = false;
                         }
                     }
                 }
-                V::Promotion(Promotion::Manual { from })
+                if ok {
+                    V::Promotion(Promotion::Manual { from })
+                } else {
+                    V::Error
+                }
             }
         }
     }
@@ -622,15 +742,15 @@ impl Cx<'_> {
             "pull_request" => Trigger::PullRequest,
             "manual" => Trigger::Manual,
             "push" if args.is_empty() => Trigger::Push(None),
-            "push" => match self.string_arg(&args, value, "a branch name") {
+            "push" => match self.string_arg(&args, value, "a branch name", "push(\"main\")") {
                 Some(b) => Trigger::Push(Some(b)),
                 None => return V::Error,
             },
-            "tag" => match self.string_arg(&args, value, "a tag pattern") {
+            "tag" => match self.string_arg(&args, value, "a tag pattern", "tag(\"v*\")") {
                 Some(t) => Trigger::Tag(t),
                 None => return V::Error,
             },
-            _ => match self.string_arg(&args, value, "a cron expression") {
+            _ => match self.string_arg(&args, value, "a cron expression", "schedule(\"0 3 * * *\")") {
                 Some(c) if c.split_whitespace().count() == 5 => Trigger::Schedule(c),
                 Some(_) => {
                     return self.err(
@@ -654,10 +774,13 @@ impl Cx<'_> {
             if !super::schema::STRATEGIES.iter().any(|v| v.tag == id.name) {
                 let mut cands: Vec<&str> = self.syms.names(RefKind::Strategy).collect();
                 cands.extend(super::schema::STRATEGIES.iter().map(|v| v.tag));
+                let d = Diagnostic::new(Code::E0201, format!("unknown strategy `{}`", id.name))
+                    .label(id.span, "no strategy has this name");
+                if let Some(d) = std_import_help(d.clone(), RefKind::Strategy, id) {
+                    return self.err(d);
+                }
                 return self.err(
-                    Diagnostic::new(Code::E0201, format!("unknown strategy `{}`", id.name))
-                        .label(id.span, "no strategy has this name")
-                        .did_you_mean(
+                    d.did_you_mean(
                             id.span,
                             &id.name,
                             cands,
@@ -724,7 +847,10 @@ impl Cx<'_> {
                 );
                 continue;
             }
-            let val = self.value(&field.value, &spec.ty);
+            let mut val = self.value(&field.value, &spec.ty);
+            if !self.within_limits(&key.name, &val) {
+                val.v = V::Error;
+            }
             out.insert(key.name.clone(), (key.span, val));
         }
         for spec in specs.iter().filter(|s| s.required) {
@@ -737,6 +863,42 @@ impl Cx<'_> {
             }
         }
         out
+    }
+
+    /// The limits some fields put on top of their type: replica counts are
+    /// 0–1000, and some durations must be positive. Reports E0303 when `val`
+    /// breaks them.
+    fn within_limits(&mut self, field: &str, val: &Val) -> bool {
+        const MAX_REPLICAS: i64 = 1000;
+        const POSITIVE: &[&str] = &["expire_after", "retain", "scale_down_delay", "pause", "interval", "scrape_interval"];
+        let mut ok = true;
+        if matches!(field, "replicas" | "read_replicas") {
+            let items: Vec<&Val> = match &val.v {
+                V::Range(lo, hi) => vec![lo, hi],
+                _ => vec![val],
+            };
+            for item in items {
+                if let V::Int(n) = item.v {
+                    if n > MAX_REPLICAS {
+                        self.diags.push(
+                            Diagnostic::new(Code::E0303, format!("{n} is out of range"))
+                                .label(item.span, format!("expected 0–{MAX_REPLICAS}"))
+                                .help(format!("Replica counts go up to {MAX_REPLICAS}.")),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+        }
+        if POSITIVE.contains(&field) && matches!(val.v, V::Duration(0) | V::Pause(Some(0))) {
+            self.diags.push(
+                Diagnostic::new(Code::E0303, format!("`{field}` must be a positive duration"))
+                    .label(val.span, "expected more than 0")
+                    .help(format!("Give `{field}` a duration such as 30s, 5m or 1h, or leave it out.")),
+            );
+            ok = false;
+        }
+        ok
     }
 
     fn map(&mut self, block: &Block, ty: &Ty) -> Fields {
@@ -765,18 +927,36 @@ impl Cx<'_> {
         let other = self.syms.kind_of(&id.name);
         let mut d = Diagnostic::new(Code::E0201, format!("unknown {} `{}`", kind.word(), id.name));
         d = match other {
-            Some(k) => d.label(id.span, format!("this is a {}, not a {}", k.word(), kind.word())),
+            Some(k) => d.label(
+                id.span,
+                format!("this is {}, not {}", with_article(k.word()), with_article(kind.word())),
+            ),
             None => d.label(id.span, format!("no {} has this name", kind.word())),
         };
+        if let Some(d) = std_import_help(d.clone(), kind, id) {
+            self.diags.push(d);
+            return false;
+        }
         let names: Vec<&str> = self.syms.names(kind).collect();
         let fallback = if names.is_empty() {
-            format!("Declare a {} named `{}`.", kind.word(), id.name)
+            format!("Declare {} named `{}`.", with_article(kind.word()), id.name)
         } else {
             format!("Known {}s: {}.", kind.word(), names.join(", "))
         };
         self.diags.push(d.did_you_mean(id.span, &id.name, names, fallback));
         false
     }
+}
+
+/// When `id` names a declaration of a standard module that was not imported,
+/// `d` with the help to import it (and the import as the fix).
+fn std_import_help(d: Diagnostic, kind: RefKind, id: &ast::Ident) -> Option<Diagnostic> {
+    let module = crate::load::std_home(kind.word(), &id.name)?;
+    let top = Span { start: 0, end: 0, ..id.span };
+    Some(
+        d.help(format!("`{}` is declared in `{module}`; add `import \"{module}\"`.", id.name))
+            .suggest(top, format!("import \"{module}\"\n")),
+    )
 }
 
 /// A comparable size of a scalar, for range checks.

@@ -11,6 +11,8 @@ pub enum Tok {
     Ident(String),
     Str(Vec<StrPart>),
     Num(Quantity),
+    /// A number with an unknown unit suffix, already reported (E0005).
+    BadNum(String),
     LBrace,
     RBrace,
     LBracket,
@@ -31,6 +33,7 @@ impl Tok {
             Tok::Ident(n) => format!("`{n}`"),
             Tok::Str(_) => "a string".into(),
             Tok::Num(q) => format!("`{}`", q.text),
+            Tok::BadNum(t) => format!("`{t}`"),
             Tok::LBrace => "`{`".into(),
             Tok::RBrace => "`}`".into(),
             Tok::LBracket => "`[`".into(),
@@ -147,25 +150,20 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
                 let number = &text[start..num_end];
                 let suffix = &text[num_end..i];
                 let value: f64 = number.parse().unwrap_or(0.0);
-                let unit = if suffix.is_empty() {
-                    None
+                let tok = if suffix.is_empty() {
+                    Tok::Num(Quantity { value, unit: None, text: text[start..i].to_string() })
                 } else {
                     match Unit::parse(suffix) {
-                        Some(u) => Some(u),
+                        Some(u) => Tok::Num(Quantity { value, unit: Some(u), text: text[start..i].to_string() }),
                         None => {
-                            let d = Diagnostic::new(Code::E0005, format!("unknown unit `{suffix}`"))
-                                .label(sp(num_end, i), "not a unit");
-                            let units = ["m", "Ki", "Mi", "Gi", "Ti", "K", "M", "G", "ms", "s", "h", "d", "w"];
-                            let fix = Span::new(file, num_end, i);
-                            diags.push(d.did_you_mean(fix, suffix, units, Code::E0005.info().help));
-                            None
+                            diags.push(unknown_unit(sp(start, num_end), sp(num_end, i), number, suffix));
+                            // Reported: the parser turns it into an error value, so
+                            // the checker does not report the quantity again.
+                            Tok::BadNum(text[start..i].to_string())
                         }
                     }
                 };
-                out.push(Token {
-                    tok: Tok::Num(Quantity { value, unit, text: text[start..i].to_string() }),
-                    span: sp(start, i),
-                });
+                out.push(Token { tok, span: sp(start, i) });
             }
             c if is_ident_start(c) => {
                 while i < b.len() && is_ident_continue(b[i]) {
@@ -188,6 +186,38 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
     out
 }
 
+/// The units people write by habit, and deployc's spelling of each.
+/// The unit and what it measures.
+fn habitual_unit(suffix: &str) -> Option<(&'static str, &'static str)> {
+    Some(match suffix {
+        "MB" | "mb" | "Mb" | "MiB" | "mi" | "mib" => ("Mi", "Mebibytes"),
+        "GB" | "gb" | "Gb" | "GiB" | "gi" | "gib" => ("Gi", "Gibibytes"),
+        "KB" | "kb" | "Kb" | "KiB" | "ki" | "kib" => ("Ki", "Kibibytes"),
+        "TB" | "tb" | "Tb" | "TiB" | "ti" | "tib" => ("Ti", "Tebibytes"),
+        "min" | "mins" | "minute" | "minutes" => ("m", "Minutes"),
+        "sec" | "secs" | "second" | "seconds" | "S" => ("s", "Seconds"),
+        "hr" | "hrs" | "hour" | "hours" | "H" => ("h", "Hours"),
+        "day" | "days" | "D" => ("d", "Days"),
+        "wk" | "wks" | "week" | "weeks" | "W" => ("w", "Weeks"),
+        "msec" | "msecs" | "millis" | "MS" | "Ms" => ("ms", "Milliseconds"),
+        _ => return None,
+    })
+}
+
+/// E0005 for `number` followed by the unknown `suffix`, with the likely unit as a fix.
+fn unknown_unit(num: Span, suffix_span: Span, number: &str, suffix: &str) -> Diagnostic {
+    let d = Diagnostic::new(Code::E0005, format!("unknown unit `{suffix}`")).label(suffix_span, "not a unit");
+    match habitual_unit(suffix) {
+        Some((unit, what)) => d
+            .help(format!("did you mean `{number}{unit}`? {what} are written `{unit}`."))
+            .suggest(num.to(suffix_span), format!("{number}{unit}")),
+        None => {
+            let units = ["m", "Ki", "Mi", "Gi", "Ti", "K", "M", "G", "ms", "s", "h", "d", "w"];
+            d.did_you_mean(suffix_span, suffix, units, Code::E0005.info().help)
+        }
+    }
+}
+
 /// Lexes a string starting at the opening quote; returns the token and the end offset.
 fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) -> (Tok, usize) {
     let b = text.as_bytes();
@@ -197,9 +227,16 @@ fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) 
     let mut i = open + 1;
     loop {
         if i >= b.len() || b[i] == b'\n' {
-            diags.push(
-                Diagnostic::new(Code::E0002, "unterminated string").label(sp(open, i), "this string is never closed"),
-            );
+            let mut d = Diagnostic::new(Code::E0002, "unterminated string")
+                .label(sp(open, i), "this string is never closed");
+            if let Some(close) = continuation_close(text, i) {
+                // The string was broken across two lines: its end is the lone
+                // quote of the next line. Take it in, so lexing resumes after it.
+                d = d.help("Strings cannot span lines; write `\\n` for a line break inside one.");
+                cur.push_str(&text[i..close]);
+                i = close + 1;
+            }
+            diags.push(d);
             break;
         }
         match b[i] {
@@ -212,67 +249,34 @@ fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) 
                 match esc {
                     Some('n') => cur.push('\n'),
                     Some('t') => cur.push('\t'),
-                    Some('"') => cur.push('"'),
-                    Some('\\') => cur.push('\\'),
-                    Some('$') => cur.push('$'),
-                    Some(other) => {
-                        cur.push(other);
-                    }
+                    Some(other) => cur.push(other),
                     None => {}
                 }
                 i += 1 + esc.map(|c| c.len_utf8()).unwrap_or(0);
             }
-            b'$' if b.get(i + 1) == Some(&b'{') => {
-                let start = i;
-                let mut j = i + 2;
-                let mut segs = Vec::new();
-                let mut ok = true;
-                loop {
-                    while j < b.len() && b[j] == b' ' {
-                        j += 1;
-                    }
-                    let s = j;
-                    if j < b.len() && is_ident_start(b[j]) {
-                        while j < b.len() && is_ident_continue(b[j]) {
-                            j += 1;
-                        }
-                        segs.push(Ident { name: text[s..j].to_string(), span: sp(s, j) });
-                    } else {
-                        ok = false;
-                        break;
-                    }
-                    while j < b.len() && b[j] == b' ' {
-                        j += 1;
-                    }
-                    match b.get(j) {
-                        Some(b'.') => j += 1,
-                        Some(b'}') => {
-                            j += 1;
-                            break;
-                        }
-                        _ => {
-                            ok = false;
-                            break;
-                        }
-                    }
-                }
-                if ok {
+            b'$' if b.get(i + 1) == Some(&b'{') => match interpolation(file, text, i + 2) {
+                Ok((segs, end)) => {
                     if !cur.is_empty() {
                         parts.push(StrPart::Lit(std::mem::take(&mut cur)));
                     }
                     parts.push(StrPart::Interp(segs));
-                    i = j;
-                } else {
-                    let end =
-                        text[start..].find(['}', '"', '\n']).map(|k| start + k + 1).unwrap_or(b.len()).min(b.len());
-                    let end = if end > start + 2 && b.get(end - 1) != Some(&b'}') { end - 1 } else { end };
+                    i = end;
+                }
+                Err(()) => {
+                    // Skip through the next `}`, or up to the end of the string.
+                    let rest = &text[i + 2..];
+                    let end = match rest.find(['}', '"', '\n']) {
+                        Some(k) if rest.as_bytes()[k] == b'}' => i + 2 + k + 1,
+                        Some(k) => i + 2 + k,
+                        None => text.len(),
+                    };
                     diags.push(
                         Diagnostic::new(Code::E0006, "invalid interpolation")
-                            .label(sp(start, end.max(start + 2)), "expected `${name}` or `${name.attribute}`"),
+                            .label(sp(i, end), "expected `${name}` or `${name.attribute}`"),
                     );
-                    i = end.max(start + 2);
+                    i = end;
                 }
-            }
+            },
             _ => {
                 let ch = text[i..].chars().next().unwrap_or('\u{fffd}');
                 cur.push(ch);
@@ -284,4 +288,57 @@ fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) 
         parts.push(StrPart::Lit(cur));
     }
     (Tok::Str(parts), i)
+}
+
+/// Parses the dotted name of an interpolation starting after `${`; returns
+/// the segments and the offset after the closing `}`.
+fn interpolation(file: SourceId, text: &str, from: usize) -> Result<(Vec<Ident>, usize), ()> {
+    let b = text.as_bytes();
+    let skip_spaces = |mut j: usize| {
+        while b.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        j
+    };
+    let mut segs = Vec::new();
+    let mut j = from;
+    loop {
+        j = skip_spaces(j);
+        let s = j;
+        if !b.get(j).is_some_and(|c| is_ident_start(*c)) {
+            return Err(());
+        }
+        while b.get(j).is_some_and(|c| is_ident_continue(*c)) {
+            j += 1;
+        }
+        segs.push(Ident { name: text[s..j].to_string(), span: Span::new(file, s, j) });
+        j = skip_spaces(j);
+        match b.get(j) {
+            Some(b'.') => j += 1,
+            Some(b'}') => return Ok((segs, j + 1)),
+            _ => return Err(()),
+        }
+    }
+}
+
+/// When a string is left open at the newline at `nl`, and the next line holds
+/// exactly one quote followed by nothing but closers, the string was broken
+/// across the two lines: returns the offset of that quote.
+fn continuation_close(text: &str, nl: usize) -> Option<usize> {
+    if text.as_bytes().get(nl) != Some(&b'\n') {
+        return None;
+    }
+    let start = nl + 1;
+    let line_end = text[start..].find('\n').map(|k| start + k).unwrap_or(text.len());
+    let line = &text[start..line_end];
+    let quotes: Vec<usize> = line.match_indices('"').map(|(k, _)| k).collect();
+    let [q] = quotes[..] else { return None };
+    if line[..q].contains('\\') || line[..q].contains("${") {
+        return None;
+    }
+    let after = line[q + 1..].trim_start();
+    let closes = after.chars().all(|c| c.is_whitespace() || "}])),;".contains(c))
+        || after.trim_start_matches(['}', ']', ')', ',', ';', ' ', '\t']).starts_with("//")
+        || after.trim_start_matches(['}', ']', ')', ',', ';', ' ', '\t']).starts_with('#');
+    closes.then_some(start + q)
 }

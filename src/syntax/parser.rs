@@ -281,10 +281,34 @@ impl Parser<'_> {
                 let span = key.span.to(value.span);
                 Some(Field { key, value, span })
             }
+            _ if self.missing_eq() => {
+                // `language python`: report the missing `=` and take the value anyway.
+                let found = self.peek().describe();
+                let at = Span { start: key.span.end, ..key.span };
+                self.diags.push(
+                    Diagnostic::new(Code::E0003, format!("expected `=` after the field name, found {found}"))
+                        .label(self.span(), "expected `=` before this value")
+                        .help(format!("Write `{} = ...`.", key.name))
+                        .suggest(at, " ="),
+                );
+                let value = self.value()?;
+                let span = key.span.to(value.span);
+                Some(Field { key, value, span })
+            }
             _ => {
                 self.error_expected("`=` or `{` after the field name");
                 None
             }
+        }
+    }
+
+    /// After a field name: does a value follow directly, its `=` left out?
+    /// A name followed by `=` is the next field, not a value.
+    fn missing_eq(&self) -> bool {
+        match self.peek() {
+            Tok::Str(_) | Tok::Num(_) | Tok::BadNum(_) | Tok::LBracket => true,
+            Tok::Ident(_) => !matches!(self.peek_at(1), Tok::Eq) && !self.at_decl_start(),
+            _ => false,
         }
     }
 
@@ -309,6 +333,11 @@ impl Parser<'_> {
             Tok::Num(q) => {
                 self.bump();
                 Some(Value { kind: ValueKind::Num(q), span: start })
+            }
+            Tok::BadNum(_) => {
+                // The lexer reported the unknown unit (E0005).
+                self.bump();
+                Some(Value::error(start))
             }
             Tok::LBracket => Some(self.list()),
             Tok::LBrace => {

@@ -1,0 +1,207 @@
+//! Network policies derived from the dependency graph: deny everything, then
+//! allow exactly the edges of the graph (plus DNS, the ingress controller for
+//! exposed services, Prometheus for scraped ones, and HTTPS to the outside).
+//! **Invariant:** a pod may reach another pod only along a graph edge.
+
+use super::workload::engine_port;
+use super::EnvCx;
+use crate::graph::{Edge, Node};
+use crate::model::{Exposure, Placement};
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+/// Namespace of the ingress controller allowed to reach exposed services.
+pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
+/// Namespace of Prometheus, allowed to scrape services.
+pub const MONITORING_NAMESPACE: &str = "monitoring";
+/// Private address space where managed databases and caches live (the VPC).
+pub const PRIVATE_CIDR: &str = "10.0.0.0/8";
+
+fn pods(name: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer { pod_selector: Some(super::label_selector(name)), ..Default::default() }
+}
+
+fn namespace(name: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([("kubernetes.io/metadata.name".to_string(), name.to_string())])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn cidr(block: &str, except: Option<Vec<String>>) -> NetworkPolicyPeer {
+    NetworkPolicyPeer { ip_block: Some(IPBlock { cidr: block.into(), except }), ..Default::default() }
+}
+
+fn tcp(port: u16) -> Vec<NetworkPolicyPort> {
+    vec![NetworkPolicyPort { port: Some(IntOrString::Int(port as i32)), protocol: Some("TCP".into()), end_port: None }]
+}
+
+fn ingress(from: Vec<NetworkPolicyPeer>, port: u16) -> NetworkPolicyIngressRule {
+    NetworkPolicyIngressRule { from: Some(from), ports: Some(tcp(port)) }
+}
+
+fn egress(to: Vec<NetworkPolicyPeer>, port: u16) -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule { to: Some(to), ports: Some(tcp(port)) }
+}
+
+/// HTTPS to addresses outside the cluster network: cloud APIs, telemetry, third-party APIs.
+fn https_out() -> NetworkPolicyEgressRule {
+    egress(vec![cidr("0.0.0.0/0", Some(vec!["10.0.0.0/8".into(), "172.16.0.0/12".into(), "192.168.0.0/16".into()]))], 443)
+}
+
+fn policy(cx: &EnvCx, name: &str, owner: &str, selector: LabelSelector, ing: Vec<NetworkPolicyIngressRule>, eg: Vec<NetworkPolicyEgressRule>) -> NetworkPolicy {
+    let mut types = Vec::new();
+    if !ing.is_empty() {
+        types.push("Ingress".to_string());
+    }
+    if !eg.is_empty() {
+        types.push("Egress".to_string());
+    }
+    NetworkPolicy {
+        metadata: cx.meta(name, owner, "network"),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector),
+            policy_types: Some(types),
+            ingress: (!ing.is_empty()).then_some(ing),
+            egress: (!eg.is_empty()).then_some(eg),
+        }),
+    }
+}
+
+pub fn policies(cx: &mut EnvCx) {
+    let model = cx.model;
+    let graph = cx.graph;
+    let deny = NetworkPolicy {
+        metadata: cx.meta("default-deny", "default-deny", "network"),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ..Default::default()
+        }),
+    };
+    cx.push("NetworkPolicy", "default-deny", &deny);
+    let dns_peer = NetworkPolicyPeer {
+        namespace_selector: namespace("kube-system").namespace_selector,
+        pod_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let dns = policy(
+        cx,
+        "allow-dns",
+        "allow-dns",
+        LabelSelector::default(),
+        vec![],
+        vec![NetworkPolicyEgressRule {
+            to: Some(vec![dns_peer]),
+            ports: Some(vec![
+                NetworkPolicyPort { port: Some(IntOrString::Int(53)), protocol: Some("UDP".into()), end_port: None },
+                NetworkPolicyPort { port: Some(IntOrString::Int(53)), protocol: Some("TCP".into()), end_port: None },
+            ]),
+        }],
+    );
+    cx.push("NetworkPolicy", "allow-dns", &dns);
+
+    let deployed: Vec<crate::model::ServiceId> = cx.env.deployments.iter().map(|d| d.service).collect();
+    let is_deployed = |n: &Node| matches!(n, Node::Service(s) if deployed.contains(s));
+    for &sid in &deployed {
+        let s = model.service(sid);
+        let me = Node::Service(sid);
+        let mut ing = Vec::new();
+        let callers: Vec<NetworkPolicyPeer> = graph
+            .sources(me, Edge::DependsOn)
+            .iter()
+            .filter(|n| is_deployed(n))
+            .map(|n| pods(&graph.name(model, *n)))
+            .collect();
+        if !callers.is_empty() {
+            ing.push(ingress(callers, s.port));
+        }
+        match s.expose {
+            Exposure::Ingress { .. } => ing.push(ingress(vec![namespace(INGRESS_NAMESPACE)], s.port)),
+            Exposure::LoadBalancer => ing.push(ingress(vec![cidr("0.0.0.0/0", None)], s.port)),
+            Exposure::Internal => {}
+        }
+        if model.observability.metrics.is_some() && s.metrics {
+            ing.push(ingress(vec![namespace(MONITORING_NAMESPACE)], s.port));
+        }
+        let mut eg = Vec::new();
+        for n in graph.targets(me, Edge::DependsOn).iter().filter(|n| is_deployed(n)) {
+            if let Node::Service(t) = n {
+                eg.push(egress(vec![pods(&model.service(*t).name)], model.service(*t).port));
+            }
+        }
+        let resource_egress = resource_egress(cx, me);
+        eg.extend(resource_egress.iter().cloned());
+        eg.push(https_out());
+        let p = policy(cx, &s.name, &s.name, super::label_selector(&s.name), ing, eg);
+        cx.push("NetworkPolicy", &s.name, &p);
+        if s.migrations.is_some() && cx.env.before.iter().any(|b| b == "migrations") {
+            let job = format!("{}-migrate", s.name);
+            let mut eg = resource_egress;
+            eg.push(https_out());
+            let p = policy(cx, &job, &job, super::label_selector(&job), vec![], eg);
+            cx.push("NetworkPolicy", &job, &p);
+        }
+    }
+
+    for r in &model.resources {
+        if cx.resource_use(r.id).placement != Placement::InCluster || !r.engine.can_run_in_cluster() {
+            continue;
+        }
+        let port = engine_port(&r.engine);
+        let mut from: Vec<NetworkPolicyPeer> = Vec::new();
+        for n in graph.sources(Node::Resource(r.id), Edge::Uses).iter().filter(|n| is_deployed(n)) {
+            if let Node::Service(sid) = n {
+                let s = model.service(*sid);
+                from.push(pods(&s.name));
+                if s.migrations.is_some() && cx.env.before.iter().any(|b| b == "migrations") {
+                    from.push(pods(&format!("{}-migrate", s.name)));
+                }
+            }
+        }
+        let backup = format!("{}-backup", r.name);
+        if r.backup.is_some() {
+            from.push(pods(&backup));
+        }
+        let ing = if from.is_empty() { vec![] } else { vec![ingress(from, port)] };
+        // A database needs no egress beyond DNS; listing Egress with no rule denies it.
+        let mut p = policy(cx, &r.name, &r.name, super::label_selector(&r.name), ing, vec![]);
+        if let Some(spec) = p.spec.as_mut() {
+            spec.policy_types = Some(vec!["Ingress".into(), "Egress".into()]);
+        }
+        cx.push("NetworkPolicy", &r.name, &p);
+        if r.backup.is_some() {
+            let p = policy(cx, &backup, &backup, super::label_selector(&backup), vec![], vec![egress(vec![pods(&r.name)], port)]);
+            cx.push("NetworkPolicy", &backup, &p);
+        }
+    }
+}
+
+/// Egress from a service's pods to the backing resources it uses.
+fn resource_egress(cx: &EnvCx, me: Node) -> Vec<NetworkPolicyEgressRule> {
+    let model = cx.model;
+    let mut out = Vec::new();
+    for n in cx.graph.targets(me, Edge::Uses) {
+        let Node::Resource(rid) = n else { continue };
+        let r = model.resource(rid);
+        match (cx.resource_use(rid).placement, r.engine.can_run_in_cluster()) {
+            (Placement::InCluster, true) => out.push(egress(vec![pods(&r.name)], engine_port(&r.engine))),
+            // Managed databases and caches sit in the VPC's private subnets.
+            (_, true) => out.push(egress(vec![cidr(PRIVATE_CIDR, None)], engine_port(&r.engine))),
+            // Queues and buckets are AWS APIs, reached over HTTPS.
+            _ => {}
+        }
+    }
+    out
+}
