@@ -97,7 +97,7 @@ codes! {
         "Names of projects, services, resources and environments become Kubernetes object names and DNS labels (RFC 1035), so they must be valid ones.";
     E0207 = "E0207", Error, "duplicate field",
         "Remove one of the two assignments.",
-        "A field is given twice in the same block; deployc does not let the second silently win.";
+        "A field is given twice in the same block, or an argument twice in the same call (`manual(from = a, from = b)`); deployc does not let the second silently win.";
     E0208 = "E0208", Error, "unknown variant",
         "Use one of the variants the field accepts.",
         "A field that takes one of a fixed set of names (an engine, a tool, a strategy kind, a registry) was given a name outside the set.";

@@ -944,7 +944,10 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                             diags.push(
                                 Diagnostic::new(
                                     Code::E0208,
-                                    format!("{} cannot run in the cluster", crate::suggest::with_article(r.engine.word())),
+                                    format!(
+                                        "{} cannot run in the cluster",
+                                        crate::suggest::with_article(r.engine.word())
+                                    ),
                                 )
                                 .label(*kspan, "only postgres, redis and mongodb can be in_cluster")
                                 .help("Remove the placement; queues and buckets are always managed cloud resources."),

@@ -150,16 +150,12 @@ fn analysis_providers(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         };
         match &a.strategy {
             // Inline: always checked, at the analysis.
-            None => diags.push(
-                Diagnostic::new(Code::E0404, inline.clone()).label(a.span, label).help(help),
-            ),
+            None => diags.push(Diagnostic::new(Code::E0404, inline.clone()).label(a.span, label).help(help)),
             // A named strategy matters only where an environment uses it
             // (importing std/strategies must not require Prometheus).
             Some(s) if !extra.std_strategies.contains(s) => {
                 if model.environments.iter().any(|e| e.strategy.name.as_deref() == Some(s)) {
-                    diags.push(
-                        Diagnostic::new(Code::E0404, inline.clone()).label(a.span, label).help(help),
-                    );
+                    diags.push(Diagnostic::new(Code::E0404, inline.clone()).label(a.span, label).help(help));
                 }
             }
             // A standard strategy cannot be edited: point at each use.

@@ -476,7 +476,12 @@ impl Cx<'_> {
                             None => d.help(quote).suggest(head.span, format!("\"{name}\"")),
                         }
                     } else {
-                        d.did_you_mean(head.span, name, cands, "References name a service, a resource, `project` or `env`.")
+                        d.did_you_mean(
+                            head.span,
+                            name,
+                            cands,
+                            "References name a service, a resource, `project` or `env`.",
+                        )
                     };
                     self.diags.push(d);
                     return None;
@@ -609,7 +614,13 @@ impl Cx<'_> {
 
     /// Reports an argument of `call(...)` given twice (E0207). `arg` is the
     /// parameter `a` fills, also when `a` is positional.
-    fn repeated_arg(&mut self, seen: &mut Vec<(&'static str, Span)>, arg: &'static str, a: &ast::Arg, call: &str) -> bool {
+    fn repeated_arg(
+        &mut self,
+        seen: &mut Vec<(&'static str, Span)>,
+        arg: &'static str,
+        a: &ast::Arg,
+        call: &str,
+    ) -> bool {
         let span = a.name.as_ref().map(|n| n.span).unwrap_or(a.value.span);
         match seen.iter().find(|(n, _)| *n == arg) {
             Some((_, first)) => {
@@ -779,14 +790,12 @@ impl Cx<'_> {
                 if let Some(d) = std_import_help(d.clone(), RefKind::Strategy, id) {
                     return self.err(d);
                 }
-                return self.err(
-                    d.did_you_mean(
-                            id.span,
-                            &id.name,
-                            cands,
-                            "Name a `strategy` declaration, or write rolling, canary { ... } or blue_green { ... }.",
-                        ),
-                );
+                return self.err(d.did_you_mean(
+                    id.span,
+                    &id.name,
+                    cands,
+                    "Name a `strategy` declaration, or write rolling, canary { ... } or blue_green { ... }.",
+                ));
             }
         }
         self.tagged(value, super::schema::STRATEGIES)
@@ -870,7 +879,8 @@ impl Cx<'_> {
     /// breaks them.
     fn within_limits(&mut self, field: &str, val: &Val) -> bool {
         const MAX_REPLICAS: i64 = 1000;
-        const POSITIVE: &[&str] = &["expire_after", "retain", "scale_down_delay", "pause", "interval", "scrape_interval"];
+        const POSITIVE: &[&str] =
+            &["expire_after", "retain", "scale_down_delay", "pause", "interval", "scrape_interval"];
         let mut ok = true;
         if matches!(field, "replicas" | "read_replicas") {
             let items: Vec<&Val> = match &val.v {
@@ -927,10 +937,9 @@ impl Cx<'_> {
         let other = self.syms.kind_of(&id.name);
         let mut d = Diagnostic::new(Code::E0201, format!("unknown {} `{}`", kind.word(), id.name));
         d = match other {
-            Some(k) => d.label(
-                id.span,
-                format!("this is {}, not {}", with_article(k.word()), with_article(kind.word())),
-            ),
+            Some(k) => {
+                d.label(id.span, format!("this is {}, not {}", with_article(k.word()), with_article(kind.word())))
+            }
             None => d.label(id.span, format!("no {} has this name", kind.word())),
         };
         if let Some(d) = std_import_help(d.clone(), kind, id) {

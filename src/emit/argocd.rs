@@ -132,10 +132,7 @@ fn sync_policy(auto: bool) -> SyncPolicy {
     SyncPolicy {
         automated: auto.then_some(Automated { prune: true, self_heal: true }),
         sync_options: vec!["PruneLast=true".into()],
-        retry: Retry {
-            limit: 5,
-            backoff: Backoff { duration: "10s".into(), factor: 2, max_duration: "3m".into() },
-        },
+        retry: Retry { limit: 5, backoff: Backoff { duration: "10s".into(), factor: 2, max_duration: "3m".into() } },
     }
 }
 
@@ -183,7 +180,11 @@ pub fn emit(model: &Model) -> Vec<Artifact> {
                     metadata: m,
                     spec: AppSpec {
                         project: p.name.clone(),
-                        source: Source { repo_url: repo_url(model), target_revision: p.gitops.revision.clone(), path: path(e) },
+                        source: Source {
+                            repo_url: repo_url(model),
+                            target_revision: p.gitops.revision.clone(),
+                            path: path(e),
+                        },
                         destination: Destination { server: e.cluster.clone(), namespace: e.namespace.clone() },
                         sync_policy: sync_policy(auto_sync(e)),
                     },

@@ -78,6 +78,40 @@ fn plain_ok(s: &str) -> bool {
     )
 }
 
+/// Multi-line text reads best as a literal block (`|`), which keeps every
+/// character as is, provided no line starts or ends with whitespace that the
+/// block syntax would mangle.
+fn block_ok(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\n'])
+        && !s.contains(['\r', '\t'])
+        && s.lines().all(|l| {
+            !l.ends_with(' ')
+                && l.chars().all(|c| !c.is_control() && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}'))
+        })
+}
+
+fn write_block(out: &mut String, s: &str, indent: usize, after_key: bool) {
+    if after_key {
+        out.push(' ');
+    }
+    let body = s.trim_end_matches('\n');
+    let trailing = s.len() - body.len();
+    out.push_str(match trailing {
+        0 => "|-",
+        1 => "|",
+        _ => "|+",
+    });
+    out.push('\n');
+    for line in s[..body.len()].split('\n').chain(std::iter::repeat_n("", trailing.saturating_sub(1))) {
+        if !line.is_empty() {
+            spaces(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
 pub fn write_str(out: &mut String, s: &str) {
     if plain_ok(s) {
         out.push_str(s);
@@ -91,7 +125,9 @@ pub fn write_str(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            // Control characters, the byte-order mark and Unicode line
+            // separators are not printable YAML: escape them.
+            c if c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}') => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
@@ -233,6 +269,14 @@ impl<'a> ser::Serializer for Ser<'a> {
         self.scalar(v.encode_utf8(&mut [0; 4]), true)
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
+        if block_ok(v) {
+            let indent = match self.ctx {
+                Ctx::Top => 2,
+                Ctx::MapValue(i) | Ctx::SeqItem(i) => i + 2,
+            };
+            write_block(self.out, v, indent, matches!(self.ctx, Ctx::MapValue(_)));
+            return Ok(());
+        }
         self.scalar(v, true)
     }
     fn serialize_bytes(self, _v: &[u8]) -> Result<(), Error> {
@@ -499,13 +543,56 @@ mod tests {
     }
 
     #[test]
+    fn multi_line_text_is_a_literal_block() {
+        let v = json!({"a": "x\n  y\n", "b": ["p\nq"], "c": "k\n\n"});
+        let y = to_string(&v).expect("yaml");
+        assert_eq!(y, "a: |\n  x\n    y\nb:\n  - |-\n    p\n    q\nc: |+\n  k\n\n");
+    }
+
+    #[test]
     fn quotes_what_would_change_type() {
-        for s in ["", "true", "No", "null", "~", "123", "1.5", "-1", ".5", "0x1F", "12:30", "a #b", "x: y", "- a", "*ref", "!tag", "@x"] {
+        for s in [
+            "", "true", "No", "null", "~", "123", "1.5", "-1", ".5", "0x1F", "12:30", "a #b", "x: y", "- a", "*ref",
+            "!tag", "@x",
+        ] {
             let y = to_string(&s).expect("yaml");
             assert!(y.starts_with('"'), "{s:?} written as {y}");
         }
         for s in ["api", "/healthz", "http://api:8080", "nginx.ingress.kubernetes.io/ssl-redirect", "v1"] {
             assert_eq!(to_string(&s).expect("yaml"), format!("{s}\n"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod roundtrip {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| Value::from(n)),
+            any::<String>().prop_map(Value::String),
+            "[a-z0-9 :#'\"\\-\\n./%${}*&!|>@`\u{85}\u{feff}\u{2028}]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z\\-/.:]{1,8}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+        /// Whatever we write, a YAML parser reads back as the same value.
+        #[test]
+        fn yaml_reads_back_as_written(v in value()) {
+            let text = super::to_string(&v).expect("serialise");
+            let back: Value = serde_yaml_ng::from_str(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            prop_assert_eq!(back, v, "{}", text);
         }
     }
 }

@@ -200,6 +200,7 @@ fn habitual_unit(suffix: &str) -> Option<(&'static str, &'static str)> {
         "day" | "days" | "D" => ("d", "Days"),
         "wk" | "wks" | "week" | "weeks" | "W" => ("w", "Weeks"),
         "msec" | "msecs" | "millis" | "MS" | "Ms" => ("ms", "Milliseconds"),
+        "core" | "cores" | "cpu" | "cpus" => ("", "Cores"),
         _ => return None,
     })
 }
@@ -208,6 +209,9 @@ fn habitual_unit(suffix: &str) -> Option<(&'static str, &'static str)> {
 fn unknown_unit(num: Span, suffix_span: Span, number: &str, suffix: &str) -> Diagnostic {
     let d = Diagnostic::new(Code::E0005, format!("unknown unit `{suffix}`")).label(suffix_span, "not a unit");
     match habitual_unit(suffix) {
+        Some(("", what)) => d
+            .help(format!("did you mean `{number}`? {what} are a plain number, without a unit."))
+            .suggest(num.to(suffix_span), number),
         Some((unit, what)) => d
             .help(format!("did you mean `{number}{unit}`? {what} are written `{unit}`."))
             .suggest(num.to(suffix_span), format!("{number}{unit}")),
@@ -227,8 +231,8 @@ fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) 
     let mut i = open + 1;
     loop {
         if i >= b.len() || b[i] == b'\n' {
-            let mut d = Diagnostic::new(Code::E0002, "unterminated string")
-                .label(sp(open, i), "this string is never closed");
+            let mut d =
+                Diagnostic::new(Code::E0002, "unterminated string").label(sp(open, i), "this string is never closed");
             if let Some(close) = continuation_close(text, i) {
                 // The string was broken across two lines: its end is the lone
                 // quote of the next line. Take it in, so lexing resumes after it.

@@ -142,7 +142,9 @@ pub fn rollout_strategy(cx: &EnvCx, service: &str, kind: &StrategyKind) -> Rollo
                 .iter()
                 .map(|s| match s {
                     Step::Weight(w) => CanaryStep { set_weight: Some(w.round() as i32), ..Default::default() },
-                    Step::Pause(d) => CanaryStep { pause: Some(Pause { duration: d.map(duration) }), ..Default::default() },
+                    Step::Pause(d) => {
+                        CanaryStep { pause: Some(Pause { duration: d.map(duration) }), ..Default::default() }
+                    }
                     Step::Analysis => CanaryStep { analysis: Some(analysis_ref(cx, service)), ..Default::default() },
                 })
                 .collect();
@@ -248,7 +250,12 @@ pub struct DatadogProvider {
 pub const PROMETHEUS_ADDRESS: &str = "http://prometheus-operated.monitoring.svc.cluster.local:9090";
 
 /// The analysis of an environment's strategy, as an AnalysisTemplate.
-pub fn analysis_template(cx: &EnvCx, a: &Analysis, abort_error_rate: Option<f64>, abort_latency_ms: Option<u64>) -> AnalysisTemplate {
+pub fn analysis_template(
+    cx: &EnvCx,
+    a: &Analysis,
+    abort_error_rate: Option<f64>,
+    abort_latency_ms: Option<u64>,
+) -> AnalysisTemplate {
     let provider = a
         .provider
         .clone()
@@ -278,7 +285,10 @@ pub fn analysis_template(cx: &EnvCx, a: &Analysis, abort_error_rate: Option<f64>
                     _ => None,
                 })
                 .unwrap_or_else(|| "newrelic".into());
-            let nr = |q: String| Provider { new_relic: Some(NewRelicProvider { profile: profile.clone(), query: q }), ..Default::default() };
+            let nr = |q: String| Provider {
+                new_relic: Some(NewRelicProvider { profile: profile.clone(), query: q }),
+                ..Default::default()
+            };
             metrics.push(base(
                 "success-rate",
                 Some(format!("result.successRate >= {}", a.success_rate)),
@@ -336,7 +346,8 @@ pub fn analysis_template(cx: &EnvCx, a: &Analysis, abort_error_rate: Option<f64>
                 ..Default::default()
             };
             let total = format!("sum(rate(http_requests_total{{service=\"{svc}\",namespace=\"{ns}\"}}[5m]))");
-            let errors = format!("sum(rate(http_requests_total{{service=\"{svc}\",namespace=\"{ns}\",code=~\"5..\"}}[5m]))");
+            let errors =
+                format!("sum(rate(http_requests_total{{service=\"{svc}\",namespace=\"{ns}\",code=~\"5..\"}}[5m]))");
             metrics.push(base(
                 "success-rate",
                 Some(format!("len(result) == 0 || result[0] >= {rate}")),

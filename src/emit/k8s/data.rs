@@ -395,7 +395,9 @@ pub fn secrets(cx: &mut EnvCx) {
                 refresh_interval: "1h".into(),
                 secret_store_ref: crd::StoreRef { name: store_name.clone(), kind: "SecretStore".into() },
                 target: crd::SecretTarget { name: name.clone(), creation_policy: "Owner".into() },
-                data_from: vec![crd::DataFrom { extract: crd::Extract { key: format!("{prefix}/{}/{name}", cx.env.name) } }],
+                data_from: vec![crd::DataFrom {
+                    extract: crd::Extract { key: format!("{prefix}/{}/{name}", cx.env.name) },
+                }],
             },
         };
         cx.push("ExternalSecret", &name, &es);
@@ -478,7 +480,10 @@ pub fn monitoring(cx: &mut EnvCx) {
         if let Some(c) = a.cert_expiry_ms {
             rules.push(rule(
                 "CertificateExpiringSoon",
-                format!("certmanager_certificate_expiration_timestamp_seconds{{namespace=\"{ns}\"}} - time() < {}", c / 1000),
+                format!(
+                    "certmanager_certificate_expiration_timestamp_seconds{{namespace=\"{ns}\"}} - time() < {}",
+                    c / 1000
+                ),
                 "warning",
                 "Certificate {{ $labels.name }} expires soon",
             ));
@@ -517,7 +522,9 @@ pub fn monitoring(cx: &mut EnvCx) {
                 api_version: "monitoring.coreos.com/v1",
                 kind: "PrometheusRule",
                 metadata: cx.meta(&name, &name, "monitoring"),
-                spec: crd::PrometheusRuleSpec { groups: vec![RuleGroup { name: format!("{}.rules", model.project.name), rules }] },
+                spec: crd::PrometheusRuleSpec {
+                    groups: vec![RuleGroup { name: format!("{}.rules", model.project.name), rules }],
+                },
             };
             cx.push("PrometheusRule", &name, &pr);
         }

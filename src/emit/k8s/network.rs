@@ -54,10 +54,20 @@ fn egress(to: Vec<NetworkPolicyPeer>, port: u16) -> NetworkPolicyEgressRule {
 
 /// HTTPS to addresses outside the cluster network: cloud APIs, telemetry, third-party APIs.
 fn https_out() -> NetworkPolicyEgressRule {
-    egress(vec![cidr("0.0.0.0/0", Some(vec!["10.0.0.0/8".into(), "172.16.0.0/12".into(), "192.168.0.0/16".into()]))], 443)
+    egress(
+        vec![cidr("0.0.0.0/0", Some(vec!["10.0.0.0/8".into(), "172.16.0.0/12".into(), "192.168.0.0/16".into()]))],
+        443,
+    )
 }
 
-fn policy(cx: &EnvCx, name: &str, owner: &str, selector: LabelSelector, ing: Vec<NetworkPolicyIngressRule>, eg: Vec<NetworkPolicyEgressRule>) -> NetworkPolicy {
+fn policy(
+    cx: &EnvCx,
+    name: &str,
+    owner: &str,
+    selector: LabelSelector,
+    ing: Vec<NetworkPolicyIngressRule>,
+    eg: Vec<NetworkPolicyEgressRule>,
+) -> NetworkPolicy {
     let mut types = Vec::new();
     if !ing.is_empty() {
         types.push("Ingress".to_string());
@@ -182,7 +192,14 @@ pub fn policies(cx: &mut EnvCx) {
         }
         cx.push("NetworkPolicy", &r.name, &p);
         if r.backup.is_some() {
-            let p = policy(cx, &backup, &backup, super::label_selector(&backup), vec![], vec![egress(vec![pods(&r.name)], port)]);
+            let p = policy(
+                cx,
+                &backup,
+                &backup,
+                super::label_selector(&backup),
+                vec![],
+                vec![egress(vec![pods(&r.name)], port)],
+            );
             cx.push("NetworkPolicy", &backup, &p);
         }
     }

@@ -18,8 +18,8 @@ use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
     EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, Namespace, PodSecurityContext, PodSpec, PodTemplateSpec,
-    Probe as KProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
-    Service as KService, ServiceAccount, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+    Probe as KProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service as KService,
+    ServiceAccount, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
@@ -91,7 +91,9 @@ pub fn resolve_attr(cx: &EnvCx, r: &AttrRef) -> Source {
                 _ => secret(&r.attr),
             }
         }
-        AttrTarget::Project | AttrTarget::Env => Source::Plain(render(cx, &Template { parts: vec![TPart::Ref(r.clone())] })),
+        AttrTarget::Project | AttrTarget::Env => {
+            Source::Plain(render(cx, &Template { parts: vec![TPart::Ref(r.clone())] }))
+        }
     }
 }
 
@@ -192,8 +194,11 @@ fn probe(p: &Probe, initial_delay: i32) -> KProbe {
     };
     match p {
         Probe::Http { path, port } => {
-            k.http_get =
-                Some(HTTPGetAction { path: Some(path.clone()), port: IntOrString::Int(*port as i32), ..Default::default() })
+            k.http_get = Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port: IntOrString::Int(*port as i32),
+                ..Default::default()
+            })
         }
         Probe::Grpc { port } => k.grpc = Some(GRPCAction { port: *port as i32, service: None }),
         Probe::Tcp { port } => {
@@ -236,7 +241,11 @@ pub fn scratch_volumes(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut mounts = Vec::new();
     for (i, p) in paths.iter().enumerate() {
         let name = if i == 0 { "tmp".to_string() } else { format!("scratch-{i}") };
-        vols.push(Volume { name: name.clone(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() });
+        vols.push(Volume {
+            name: name.clone(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Default::default()
+        });
         mounts.push(VolumeMount { name, mount_path: p.clone(), ..Default::default() });
     }
     (vols, mounts)
@@ -437,10 +446,8 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         let host = render(cx, host);
         let mut meta = cx.meta(name, name, "service");
         if *tls {
-            meta.annotations = Some(BTreeMap::from([(
-                "cert-manager.io/cluster-issuer".to_string(),
-                "letsencrypt".to_string(),
-            )]));
+            meta.annotations =
+                Some(BTreeMap::from([("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string())]));
         }
         let ing = Ingress {
             metadata: meta,
