@@ -1,0 +1,208 @@
+//! What the Kubernetes and ArgoCD targets emit for a small program, asserted
+//! on parsed documents, plus one snapshot of the whole tree for review.
+
+mod common;
+use deployc::emit::{self, Options, Target};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn tree() -> BTreeMap<String, Value> {
+    let c = common::compile_file("tests/programs/shop.dpl");
+    let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
+    let (model, graph) = c.output.expect(&format!("compiles: {errs:?}"));
+    emit::emit(&model, &graph, Target::ALL, &Options::default())
+        .into_iter()
+        .map(|a| {
+            let v: Value = serde_yaml_ng::from_str(&a.contents).expect("valid yaml");
+            (a.path, v)
+        })
+        .collect()
+}
+
+fn get<'a>(t: &'a BTreeMap<String, Value>, path: &str) -> &'a Value {
+    t.get(path).unwrap_or_else(|| panic!("no {path}; have {:?}", t.keys().collect::<Vec<_>>()))
+}
+
+#[test]
+fn canary_steps_follow_the_strategy() {
+    let t = tree();
+    let r = get(&t, "k8s/staging/rollout-api.yaml");
+    let steps = &r["spec"]["strategy"]["canary"]["steps"];
+    let expected: Value = serde_json::json!([
+        {"setWeight": 10}, {"pause": {"duration": "2m"}},
+        {"setWeight": 50}, {"pause": {"duration": "2m"}},
+        {"setWeight": 100}
+    ]);
+    assert_eq!(steps, &expected);
+    assert_eq!(r["spec"]["strategy"]["canary"]["canaryService"], "api-canary");
+    assert_eq!(r["spec"]["strategy"]["canary"]["analysis"]["templates"][0]["templateName"], "shop-analysis");
+    let at = get(&t, "k8s/staging/analysistemplate-shop-analysis.yaml");
+    assert!(at["spec"]["metrics"][0]["provider"]["prometheus"]["query"].as_str().expect("query").contains("http_requests_total"));
+    assert_eq!(at["spec"]["metrics"][0]["successCondition"], "len(result) == 0 || result[0] >= 0.99");
+    assert!(t.contains_key("k8s/staging/service-api-canary.yaml"));
+}
+
+#[test]
+fn blue_green_has_active_and_preview_services() {
+    let t = tree();
+    let bg = &get(&t, "k8s/prod/rollout-api.yaml")["spec"]["strategy"]["blueGreen"];
+    assert_eq!(bg["activeService"], "api");
+    assert_eq!(bg["previewService"], "api-preview");
+    assert_eq!(bg["autoPromotionEnabled"], false);
+    assert_eq!(bg["scaleDownDelaySeconds"], 60);
+    assert!(t.contains_key("k8s/prod/service-api-preview.yaml"));
+}
+
+#[test]
+fn rolling_environments_use_deployments_and_hpa_targets_the_workload() {
+    let t = tree();
+    assert!(t.contains_key("k8s/dev/deployment-web.yaml"));
+    assert!(!t.keys().any(|k| k.starts_with("k8s/dev/rollout-")));
+    let hpa = get(&t, "k8s/dev/horizontalpodautoscaler-web.yaml");
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["kind"], "Deployment");
+    assert_eq!(hpa["spec"]["minReplicas"], 2);
+    assert_eq!(hpa["spec"]["maxReplicas"], 6);
+    let hpa = get(&t, "k8s/prod/horizontalpodautoscaler-api.yaml");
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["kind"], "Rollout");
+    assert_eq!(hpa["spec"]["maxReplicas"], 12, "the prod override applies");
+    assert!(get(&t, "k8s/prod/rollout-api.yaml")["spec"].get("replicas").is_none(), "the HPA owns replicas");
+    assert!(!t.contains_key("k8s/dev/horizontalpodautoscaler-api.yaml"), "fixed replicas: no HPA");
+    assert!(!t.contains_key("k8s/dev/poddisruptionbudget-api.yaml"), "one replica: no PDB");
+    assert!(t.contains_key("k8s/dev/poddisruptionbudget-web.yaml"));
+}
+
+fn peers(rules: &Value, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for rule in rules.as_array().into_iter().flatten() {
+        for p in rule[key].as_array().into_iter().flatten() {
+            if let Some(n) = p["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str() {
+                out.push(format!("pod:{n}:{}", rule["ports"][0]["port"]));
+            }
+            if let Some(n) = p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as_str() {
+                out.push(format!("ns:{n}:{}", rule["ports"][0]["port"]));
+            }
+            if let Some(c) = p["ipBlock"]["cidr"].as_str() {
+                out.push(format!("cidr:{c}:{}", rule["ports"][0]["port"]));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn network_policies_follow_the_graph() {
+    let t = tree();
+    let deny = get(&t, "k8s/dev/networkpolicy-default-deny.yaml");
+    assert_eq!(deny["spec"]["podSelector"], serde_json::json!({}));
+    assert_eq!(deny["spec"]["policyTypes"], serde_json::json!(["Ingress", "Egress"]));
+    let api = &get(&t, "k8s/dev/networkpolicy-api.yaml")["spec"];
+    // Only web calls api; Prometheus scrapes it.
+    assert_eq!(peers(&api["ingress"], "from"), vec!["ns:monitoring:8080", "pod:web:8080"]);
+    // api reaches the in-cluster db and HTTPS outside, nothing else.
+    assert_eq!(peers(&api["egress"], "to"), vec!["cidr:0.0.0.0/0:443", "pod:db:5432"]);
+    let web = &get(&t, "k8s/dev/networkpolicy-web.yaml")["spec"];
+    assert_eq!(peers(&web["ingress"], "from"), vec!["ns:ingress-nginx:3000", "ns:monitoring:3000"]);
+    assert_eq!(peers(&web["egress"], "to"), vec!["cidr:0.0.0.0/0:443", "pod:api:8080"]);
+    let db = &get(&t, "k8s/dev/networkpolicy-db.yaml")["spec"];
+    assert_eq!(peers(&db["ingress"], "from"), vec!["pod:api-migrate:5432", "pod:api:5432", "pod:db-backup:5432"]);
+    // In prod the database is managed: api reaches the VPC, and there is no db policy.
+    let api = &get(&t, "k8s/prod/networkpolicy-api.yaml")["spec"];
+    assert_eq!(peers(&api["egress"], "to"), vec!["cidr:0.0.0.0/0:443", "cidr:10.0.0.0/8:5432"]);
+    assert!(!t.contains_key("k8s/prod/networkpolicy-db.yaml"));
+    assert!(!t.contains_key("k8s/prod/statefulset-db.yaml"));
+}
+
+#[test]
+fn every_pod_is_locked_down() {
+    let t = tree();
+    let mut pods = 0;
+    for (path, doc) in &t {
+        let spec = match doc["kind"].as_str() {
+            Some("Deployment" | "Rollout" | "StatefulSet" | "Job") => &doc["spec"]["template"]["spec"],
+            Some("CronJob") => &doc["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => continue,
+        };
+        pods += 1;
+        assert_eq!(spec["automountServiceAccountToken"], false, "{path}");
+        assert_eq!(spec["securityContext"]["runAsNonRoot"], true, "{path}");
+        assert_eq!(spec["securityContext"]["seccompProfile"]["type"], "RuntimeDefault", "{path}");
+        for c in spec["containers"].as_array().expect("containers") {
+            let sc = &c["securityContext"];
+            assert_eq!(sc["allowPrivilegeEscalation"], false, "{path}");
+            assert_eq!(sc["readOnlyRootFilesystem"], true, "{path}");
+            assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]), "{path}");
+            assert!(sc["runAsUser"].as_i64().expect("uid") > 0, "{path}");
+            assert!(c["resources"]["requests"]["cpu"].is_string() && c["resources"]["limits"]["memory"].is_string(), "{path}");
+            let image = c["image"].as_str().expect("image");
+            assert!(!image.ends_with(":latest") && image.contains(':'), "{path}: {image}");
+            if doc["kind"] != "Job" && doc["kind"] != "CronJob" {
+                assert!(c["livenessProbe"].is_object() && c["readinessProbe"].is_object(), "{path}");
+            }
+        }
+        assert!(spec["volumes"].as_array().expect("volumes").iter().any(|v| v["name"] == "tmp"), "{path}");
+    }
+    assert!(pods > 10);
+}
+
+#[test]
+fn secrets_are_references_and_come_from_the_store() {
+    let t = tree();
+    let d = get(&t, "k8s/dev/deployment-api.yaml");
+    let env = &d["spec"]["template"]["spec"]["containers"][0]["env"];
+    let by_name: BTreeMap<&str, &Value> = env.as_array().expect("env").iter().map(|e| (e["name"].as_str().expect("n"), e)).collect();
+    assert_eq!(by_name["JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"], "jwt");
+    assert_eq!(by_name["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"], "db-connection");
+    assert_eq!(get(&t, "k8s/dev/configmap-api-config.yaml")["data"]["LOG_LEVEL"], "info");
+    let es = get(&t, "k8s/dev/externalsecret-jwt.yaml");
+    assert_eq!(es["spec"]["dataFrom"][0]["extract"]["key"], "shop/dev/jwt");
+    assert_eq!(get(&t, "k8s/dev/secretstore-shop-secrets.yaml")["spec"]["provider"]["aws"]["region"], "eu-west-1");
+    assert!(t.contains_key("k8s/dev/externalsecret-db-connection.yaml"));
+    assert!(!t.keys().any(|k| k.contains("/secret-")), "deployc never writes a Secret");
+    let web = get(&t, "k8s/dev/configmap-web-config.yaml");
+    assert_eq!(web["data"]["API_URL"], "http://api.shop-dev.svc.cluster.local:8080");
+    let worker = get(&t, "k8s/prod/configmap-worker-config.yaml");
+    assert_eq!(worker["data"]["QUEUE_NAME"], "shop-prod-jobs");
+}
+
+#[test]
+fn migrations_run_before_sync_and_backups_on_schedule() {
+    let t = tree();
+    let job = get(&t, "k8s/dev/job-api-migrate.yaml");
+    assert_eq!(job["metadata"]["annotations"]["argocd.argoproj.io/hook"], "PreSync");
+    assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["command"], serde_json::json!(["alembic", "upgrade", "head"]));
+    let cj = get(&t, "k8s/dev/cronjob-db-backup.yaml");
+    assert_eq!(cj["spec"]["schedule"], "30 2 * * *");
+    assert!(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        .as_str()
+        .expect("script")
+        .contains("-mtime +7 -delete"));
+    let sts = get(&t, "k8s/dev/statefulset-db.yaml");
+    assert_eq!(sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"], "20Gi");
+    assert_eq!(get(&t, "k8s/dev/service-db.yaml")["spec"]["clusterIP"], "None");
+}
+
+#[test]
+fn argocd_syncs_automatic_environments_only() {
+    let t = tree();
+    let dev = get(&t, "argocd/application-shop-dev.yaml");
+    assert_eq!(dev["spec"]["syncPolicy"]["automated"], serde_json::json!({"prune": true, "selfHeal": true}));
+    assert_eq!(dev["spec"]["source"]["path"], "out/k8s/dev");
+    assert_eq!(dev["spec"]["source"]["repoURL"], "https://github.com/acme/shop.git");
+    let prod = get(&t, "argocd/application-shop-prod.yaml");
+    assert!(prod["spec"]["syncPolicy"].get("automated").is_none());
+    assert_eq!(prod["spec"]["destination"]["namespace"], "shop-prod");
+}
+
+#[test]
+fn the_whole_tree_is_pinned_by_a_snapshot() {
+    let c = common::compile_file("tests/programs/shop.dpl");
+    let (model, graph) = c.output.expect("compiles");
+    let mut all = String::new();
+    for a in emit::emit(&model, &graph, Target::ALL, &Options::default()) {
+        all.push_str(&format!("//// {}\n{}", a.path, a.contents));
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots/emit");
+    settings.bind(|| insta::assert_snapshot!("shop", all));
+}
