@@ -1,8 +1,14 @@
-//! Benchmark of `check` (load, parse, check, model, graph) on synthetic
-//! programs of N services × 4 environments. Reports wall time (median and min
-//! of several runs) and peak heap, measured by a counting allocator.
+//! Benchmarks of `check` and `build` on synthetic programs of N services ×
+//! 4 environments (canary and blue-green environments included).
 //!
-//! Run: `cargo bench --bench check` (add `-- 10 100` to choose sizes).
+//! Run: `cargo bench --bench check` (add sizes, e.g. `-- 10 1000`).
+//!
+//! In process, per phase: load+parse, check (names, types, model, graph),
+//! emit (Kubernetes, Rollouts, ArgoCD objects serialised to YAML). Peak heap
+//! comes from a counting allocator. Then the release binary end to end: a
+//! first `build` into an empty directory, a second `build` of unchanged input
+//! (which must rewrite no file), and `build --check`, with the child's peak
+//! resident memory from getrusage.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,42 +36,98 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64() * 1e3
+}
+
+fn child_peak_rss_mib() -> f64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    u.ru_maxrss as f64 / 1024.0
+}
+
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if args.is_empty() { vec![10, 100, 1_000, 10_000] } else { args };
     let envs = 4;
+    let targets = deployc::emit::Target::ALL;
+    println!("in process (median of runs; heap = peak bytes allocated during the run)");
     println!(
-        "{:>8} {:>6} {:>10} {:>12} {:>12} {:>14} {:>12}",
-        "services", "envs", "input KiB", "median ms", "min ms", "peak heap MiB", "µs/service"
+        "{:>8} {:>9} {:>10} {:>9} {:>9} {:>9} {:>11} {:>7} {:>12}",
+        "services", "input KiB", "parse ms", "check ms", "emit ms", "total ms", "heap MiB", "files", "output MiB"
     );
-    for n in sizes {
+    for &n in &sizes {
         let text = deployc::synth::program(n, envs);
         let files = std::collections::BTreeMap::new();
-        let runs = if n >= 10_000 { 5 } else { 15 };
-        let mut times: Vec<Duration> = Vec::new();
+        let runs = if n >= 10_000 { 3 } else { 11 };
+        let (mut tp, mut tc, mut te, mut tt) = (vec![], vec![], vec![], vec![]);
         let mut peak = 0;
+        let mut count = 0;
+        let mut bytes = 0;
         for _ in 0..runs {
             let base = CURRENT.load(Ordering::Relaxed);
             PEAK.store(base, Ordering::Relaxed);
-            let t = Instant::now();
-            let c = deployc::compile("synth.dpl", &text, &files);
-            let el = t.elapsed();
-            assert!(c.output.is_some(), "synthetic program must check clean");
+            let t0 = Instant::now();
+            let mut diags = deployc::diagnostic::Diagnostics::default();
+            let program = deployc::load::load("synth.dpl", &text, &files, &mut diags);
+            let t1 = Instant::now();
+            let (model, graph) = deployc::check::check(&program, &mut diags).expect("synthetic program checks clean");
+            let t2 = Instant::now();
+            let out = deployc::emit::emit(&model, &graph, targets, &Default::default());
+            let t3 = Instant::now();
             peak = peak.max(PEAK.load(Ordering::Relaxed) - base);
-            drop(c);
-            times.push(el);
+            count = out.len();
+            bytes = out.iter().map(|a| a.contents.len()).sum::<usize>();
+            tp.push(t1 - t0);
+            tc.push(t2 - t1);
+            te.push(t3 - t2);
+            tt.push(t3 - t0);
+            drop((out, model, graph, program));
         }
-        times.sort();
-        let median = times[times.len() / 2];
         println!(
-            "{:>8} {:>6} {:>10.0} {:>12.2} {:>12.2} {:>14.1} {:>12.2}",
+            "{:>8} {:>9.0} {:>10.2} {:>9.2} {:>9.2} {:>9.2} {:>11.1} {:>7} {:>12.1}",
             n,
-            envs,
             text.len() as f64 / 1024.0,
-            median.as_secs_f64() * 1e3,
-            times[0].as_secs_f64() * 1e3,
+            median(tp),
+            median(tc),
+            median(te),
+            median(tt),
             peak as f64 / (1024.0 * 1024.0),
-            median.as_secs_f64() * 1e6 / n as f64
+            count,
+            bytes as f64 / (1024.0 * 1024.0)
         );
+    }
+
+    println!("\nrelease binary, end to end (single runs; rss = peak resident memory of the process)");
+    println!("{:>8} {:>14} {:>16} {:>12} {:>10}", "services", "first build ms", "unchanged ms", "--check ms", "rss MiB");
+    let bin = env!("CARGO_BIN_EXE_deployc");
+    for &n in &sizes {
+        let dir = std::env::temp_dir().join(format!("deployc-bench-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let src = dir.join("synth.dpl");
+        std::fs::write(&src, deployc::synth::program(n, envs)).expect("write");
+        let out = dir.join("out");
+        let run = |extra: &[&str]| {
+            let t = Instant::now();
+            let o = std::process::Command::new(bin).arg("build").arg(&src).arg("-o").arg(&out).args(extra).output().expect("run");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            (t.elapsed(), String::from_utf8_lossy(&o.stdout).to_string())
+        };
+        let (first, _) = run(&[]);
+        let (second, msg) = run(&[]);
+        assert!(msg.contains(" 0 written, 0 removed"), "a second build rewrote files: {msg}");
+        let (check, _) = run(&["--check"]);
+        println!(
+            "{:>8} {:>14.1} {:>16.1} {:>12.1} {:>10.1}",
+            n,
+            first.as_secs_f64() * 1e3,
+            second.as_secs_f64() * 1e3,
+            check.as_secs_f64() * 1e3,
+            child_peak_rss_mib()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
