@@ -101,7 +101,10 @@ fn main() {
     }
 
     println!("\nrelease binary, end to end (single runs; rss = peak resident memory of the process)");
-    println!("{:>8} {:>14} {:>16} {:>12} {:>10}", "services", "first build ms", "unchanged ms", "--check ms", "rss MiB");
+    println!(
+        "{:>8} {:>14} {:>16} {:>12} {:>10}",
+        "services", "first build ms", "unchanged ms", "--check ms", "rss MiB"
+    );
     let bin = env!("CARGO_BIN_EXE_deployc");
     for &n in &sizes {
         let dir = std::env::temp_dir().join(format!("deployc-bench-{}-{n}", std::process::id()));
@@ -112,7 +115,14 @@ fn main() {
         let out = dir.join("out");
         let run = |extra: &[&str]| {
             let t = Instant::now();
-            let o = std::process::Command::new(bin).arg("build").arg(&src).arg("-o").arg(&out).args(extra).output().expect("run");
+            let o = std::process::Command::new(bin)
+                .arg("build")
+                .arg(&src)
+                .arg("-o")
+                .arg(&out)
+                .args(extra)
+                .output()
+                .expect("run");
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             (t.elapsed(), String::from_utf8_lossy(&o.stdout).to_string())
         };

@@ -8,7 +8,7 @@
 //! never removed.
 
 use deployc::emit::Artifact;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -46,47 +46,109 @@ fn safe(rel: &str) -> bool {
     !rel.is_empty() && !rel.starts_with('/') && !rel.split('/').any(|s| s == ".." || s.is_empty())
 }
 
-/// Writes the artifacts (the manifest last among them) under `root`.
-pub fn write(root: &Path, artifacts: &[Artifact]) -> io::Result<Summary> {
-    let old = read_manifest(root);
-    let mut summary = Summary::default();
-    let mut staged: Vec<(PathBuf, PathBuf, String)> = Vec::new();
-    let stage = |a: &Artifact, staged: &mut Vec<(PathBuf, PathBuf, String)>| -> io::Result<bool> {
-        if !safe(&a.path) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unsafe output path {}", a.path)));
+/// A file to move into place: temporary path, final path, relative path.
+type Staged = (PathBuf, PathBuf, String);
+
+/// Writes the changed artifacts of one directory to temporary siblings.
+/// Returns what was staged and how many files were already up to date.
+fn stage_dir(dir: &Path, items: &[&Artifact]) -> io::Result<(Vec<Staged>, usize)> {
+    fs::create_dir_all(dir)?;
+    // One directory listing instead of a failed open per new file.
+    let existing: BTreeSet<std::ffi::OsString> =
+        fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+    let mut staged = Vec::new();
+    let mut unchanged = 0;
+    for a in items {
+        let target = dir.join(a.path.rsplit('/').next().unwrap_or(&a.path));
+        let name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        if existing.contains(&name) && fs::read(&target).is_ok_and(|b| b == a.contents.as_bytes()) {
+            unchanged += 1;
+            continue;
         }
-        let target = root.join(&a.path);
-        if fs::read(&target).is_ok_and(|b| b == a.contents.as_bytes()) {
-            return Ok(false);
-        }
-        let dir = target.parent().unwrap_or(root);
-        fs::create_dir_all(dir)?;
-        let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.deployc-tmp"));
+        let tmp = dir.join(format!(".{}.deployc-tmp", name.to_string_lossy()));
         fs::write(&tmp, a.contents.as_bytes())?;
         staged.push((tmp, target, a.path.clone()));
-        Ok(true)
-    };
-    let result = (|| -> io::Result<()> {
-        for a in artifacts {
-            if !stage(a, &mut staged)? {
-                summary.unchanged += 1;
+    }
+    Ok((staged, unchanged))
+}
+
+/// Writes the artifacts (the manifest last among them) under `root`.
+pub fn write(root: &Path, artifacts: &[Artifact]) -> io::Result<Summary> {
+    if let Some(bad) = artifacts.iter().find(|a| !safe(&a.path)) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unsafe output path {}", bad.path)));
+    }
+    let old = read_manifest(root);
+    let mut by_dir: BTreeMap<PathBuf, Vec<&Artifact>> = BTreeMap::new();
+    for a in artifacts {
+        let dir = match a.path.rsplit_once('/') {
+            Some((d, _)) => root.join(d),
+            None => root.to_path_buf(),
+        };
+        by_dir.entry(dir).or_default().push(a);
+    }
+    // Stage directories on all cores: writing many small files is bound by
+    // system calls, and directories do not contend with each other.
+    let groups: Vec<(&PathBuf, &Vec<&Artifact>)> = by_dir.iter().collect();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(groups.len().max(1));
+    let results: Vec<io::Result<(Vec<Staged>, usize)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let groups = &groups;
+                s.spawn(move || {
+                    let mut staged = Vec::new();
+                    let mut unchanged = 0;
+                    for (dir, items) in groups.iter().skip(w).step_by(workers) {
+                        let (st, un) = stage_dir(dir, items)?;
+                        staged.extend(st);
+                        unchanged += un;
+                    }
+                    Ok((staged, unchanged))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(io::Error::other("writer thread failed"))))
+            .collect()
+    });
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut summary = Summary::default();
+    let mut failure = None;
+    for r in results {
+        match r {
+            Ok((st, un)) => {
+                staged.extend(st);
+                summary.unchanged += un;
             }
+            Err(e) => failure = Some(e),
         }
-        Ok(())
-    })();
-    if let Err(e) = result {
+    }
+    if let Some(e) = failure {
         for (tmp, _, _) in &staged {
             let _ = fs::remove_file(tmp);
         }
         return Err(e);
     }
-    // Every new file is on disk: move them into place, manifest last.
-    staged.sort_by_key(|(_, _, rel)| rel == MANIFEST);
-    for (tmp, target, rel) in staged {
-        fs::rename(&tmp, &target)?;
-        summary.written.push(rel);
+    // Every new file is on disk: move them into place (in parallel, like the
+    // staging), and the manifest last, so it never lists a file not in place.
+    let (manifest, mut rest): (Vec<Staged>, Vec<Staged>) = staged.into_iter().partition(|s| s.2 == MANIFEST);
+    rest.sort_by(|a, b| a.2.cmp(&b.2));
+    let chunk = rest.len().div_ceil(workers.max(1)).max(1);
+    let renamed: Vec<io::Result<()>> = std::thread::scope(|s| {
+        let handles: Vec<_> = rest
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().try_for_each(|(tmp, target, _)| fs::rename(tmp, target))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(io::Error::other("writer thread failed"))))
+            .collect()
+    });
+    renamed.into_iter().collect::<io::Result<Vec<()>>>()?;
+    for (tmp, target, _) in &manifest {
+        fs::rename(tmp, target)?;
     }
+    summary.written = rest.into_iter().chain(manifest).map(|s| s.2).collect();
     let new: BTreeSet<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
     for rel in old.iter().filter(|p| !new.contains(p.as_str()) && safe(p)) {
         let path = root.join(rel);
@@ -146,8 +208,8 @@ pub fn unified_diff(path: &str, on_disk: &str, expected: &str) -> String {
 
 /// Image tags CD released into an existing output: (environment, image) → tag,
 /// read from each environment's kustomization.yaml (`images:` entries).
-pub fn released_tags(root: &Path) -> std::collections::BTreeMap<(String, String), String> {
-    let mut out = std::collections::BTreeMap::new();
+pub fn released_tags(root: &Path) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
     let Ok(envs) = fs::read_dir(root.join("k8s")) else { return out };
     let mut envs: Vec<_> = envs.filter_map(|e| e.ok()).collect();
     envs.sort_by_key(|e| e.file_name());

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 fn tree() -> BTreeMap<String, Value> {
     let c = common::compile_file("tests/programs/shop.dpl");
     let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
-    let (model, graph) = c.output.expect(&format!("compiles: {errs:?}"));
+    let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errs:?}"));
     emit::emit(&model, &graph, Target::ALL, &Options::default())
         .into_iter()
         .map(|a| {
@@ -37,7 +37,10 @@ fn canary_steps_follow_the_strategy() {
     assert_eq!(r["spec"]["strategy"]["canary"]["canaryService"], "api-canary");
     assert_eq!(r["spec"]["strategy"]["canary"]["analysis"]["templates"][0]["templateName"], "shop-analysis");
     let at = get(&t, "k8s/staging/analysistemplate-shop-analysis.yaml");
-    assert!(at["spec"]["metrics"][0]["provider"]["prometheus"]["query"].as_str().expect("query").contains("http_requests_total"));
+    assert!(at["spec"]["metrics"][0]["provider"]["prometheus"]["query"]
+        .as_str()
+        .expect("query")
+        .contains("http_requests_total"));
     assert_eq!(at["spec"]["metrics"][0]["successCondition"], "len(result) == 0 || result[0] >= 0.99");
     assert!(t.contains_key("k8s/staging/service-api-canary.yaml"));
 }
@@ -133,7 +136,10 @@ fn every_pod_is_locked_down() {
             assert_eq!(sc["readOnlyRootFilesystem"], true, "{path}");
             assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]), "{path}");
             assert!(sc["runAsUser"].as_i64().expect("uid") > 0, "{path}");
-            assert!(c["resources"]["requests"]["cpu"].is_string() && c["resources"]["limits"]["memory"].is_string(), "{path}");
+            assert!(
+                c["resources"]["requests"]["cpu"].is_string() && c["resources"]["limits"]["memory"].is_string(),
+                "{path}"
+            );
             let image = c["image"].as_str().expect("image");
             assert!(!image.ends_with(":latest") && image.contains(':'), "{path}: {image}");
             if doc["kind"] != "Job" && doc["kind"] != "CronJob" {
@@ -150,7 +156,8 @@ fn secrets_are_references_and_come_from_the_store() {
     let t = tree();
     let d = get(&t, "k8s/dev/deployment-api.yaml");
     let env = &d["spec"]["template"]["spec"]["containers"][0]["env"];
-    let by_name: BTreeMap<&str, &Value> = env.as_array().expect("env").iter().map(|e| (e["name"].as_str().expect("n"), e)).collect();
+    let by_name: BTreeMap<&str, &Value> =
+        env.as_array().expect("env").iter().map(|e| (e["name"].as_str().expect("n"), e)).collect();
     assert_eq!(by_name["JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"], "jwt");
     assert_eq!(by_name["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"], "db-connection");
     assert_eq!(get(&t, "k8s/dev/configmap-api-config.yaml")["data"]["LOG_LEVEL"], "info");
@@ -170,7 +177,10 @@ fn migrations_run_before_sync_and_backups_on_schedule() {
     let t = tree();
     let job = get(&t, "k8s/dev/job-api-migrate.yaml");
     assert_eq!(job["metadata"]["annotations"]["argocd.argoproj.io/hook"], "PreSync");
-    assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["command"], serde_json::json!(["alembic", "upgrade", "head"]));
+    assert_eq!(
+        job["spec"]["template"]["spec"]["containers"][0]["command"],
+        serde_json::json!(["alembic", "upgrade", "head"])
+    );
     let cj = get(&t, "k8s/dev/cronjob-db-backup.yaml");
     assert_eq!(cj["spec"]["schedule"], "30 2 * * *");
     assert!(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2]

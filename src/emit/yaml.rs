@@ -572,7 +572,7 @@ mod roundtrip {
     fn value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| Value::from(n)),
+            any::<i64>().prop_map(Value::from),
             any::<String>().prop_map(Value::String),
             "[a-z0-9 :#'\"\\-\\n./%${}*&!|>@`\u{85}\u{feff}\u{2028}]{0,12}".prop_map(Value::String),
         ];
