@@ -9,7 +9,7 @@ pub fn program(services: usize, envs: usize) -> String {
     let envs = envs.max(1);
     let mut s = String::with_capacity(services * 700 + envs * 400 + 1024);
     s.push_str(
-        "project synth {\n  repository = \"github.com/acme/synth\"\n  registry = ecr { region = \"us-east-1\" }\n  domain = \"synth.example.dev\"\n}\n\n",
+        "project synth {\n  repository = \"github.com/acme/synth\"\n  registry = ecr { region = \"us-east-1\" account = \"123456789012\" }\n  domain = \"synth.example.dev\"\n}\n\n",
     );
     s.push_str("observability { metrics = prometheus }\n\n");
     s.push_str("strategy progressive = canary { steps = [10%, 30%, 60%, 100%] pause = 5m analysis = prometheus }\n");

@@ -445,7 +445,21 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let pf = &project_decl.fields;
     let project_name = project_decl.name().to_string();
     let registry = match tagged(pf, "registry") {
-        Some(("ecr", f)) => Registry::Ecr { region: lit(f, "region").unwrap_or_default(), account: lit(f, "account") },
+        Some(("ecr", f)) => {
+            if let Some(v) = get(f, "account") {
+                let text = lit(f, "account").unwrap_or_default();
+                if text.len() != 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
+                    diags.push(
+                        Diagnostic::new(Code::E0303, format!("`{text}` is not an AWS account id"))
+                            .label(v.span, "expected 12 digits")
+                            .help(
+                                "Write the 12-digit id of the account that owns the registry, e.g. \"123456789012\".",
+                            ),
+                    );
+                }
+            }
+            Registry::Ecr { region: lit(f, "region").unwrap_or_default(), account: lit(f, "account") }
+        }
         Some(("dockerhub", f)) => Registry::DockerHub { namespace: lit(f, "namespace").unwrap_or_default() },
         Some((_, f)) => Registry::Ghcr { owner: lit(f, "owner").unwrap_or_default() },
         None => Registry::Ghcr { owner: String::new() },

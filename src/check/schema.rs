@@ -125,7 +125,7 @@ pub static REGISTRIES: &[Variant] = &[
         "ecr",
         &[
             req("region", Ty::Str, "AWS region of the registry"),
-            f("account", Ty::Str, "", "AWS account id (12 digits); a Terraform variable when omitted"),
+            req("account", Ty::Str, "AWS account id (12 digits): image references and IAM role ARNs need it"),
         ],
         "Amazon ECR, pushed to through GitHub OIDC role assumption",
     ),
