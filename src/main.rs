@@ -41,12 +41,6 @@ enum Deny {
     Warnings,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum TargetArg {
-    K8s,
-    Argocd,
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Dot,
@@ -85,9 +79,9 @@ enum Command {
         /// With --check, print a unified diff of each changed file.
         #[arg(long, requires = "check")]
         diff: bool,
-        /// Targets to emit (default: all).
+        /// Targets to emit (default: all); repeat to pick several.
         #[arg(long = "target", value_enum)]
-        targets: Vec<TargetArg>,
+        targets: Vec<deployc::emit::Target>,
         /// Treat warnings as errors.
         #[arg(long, value_enum)]
         deny: Option<Deny>,
@@ -204,22 +198,12 @@ fn build(
     root: &Path,
     model: &deployc::model::Model,
     graph: &deployc::graph::Graph,
-    targets: &[TargetArg],
+    targets: &[deployc::emit::Target],
     check: bool,
     diff: bool,
 ) -> ExitCode {
     use deployc::emit::{self, Options, Target};
-    let targets: Vec<Target> = if targets.is_empty() {
-        Target::ALL.to_vec()
-    } else {
-        targets
-            .iter()
-            .map(|t| match t {
-                TargetArg::K8s => Target::K8s,
-                TargetArg::Argocd => Target::Argocd,
-            })
-            .collect()
-    };
+    let targets: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
     let opts = Options { image_tags: writer::released_tags(root) };
     let mut artifacts = emit::emit(model, graph, &targets, &opts);
     artifacts.push(writer::manifest(&artifacts));

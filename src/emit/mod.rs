@@ -6,7 +6,12 @@
 //! always gives byte-identical artifacts.
 
 pub mod argocd;
+pub mod docs;
+pub mod github;
+pub mod helm;
+pub mod jenkins;
 pub mod k8s;
+pub mod terraform;
 pub mod yaml;
 
 use crate::graph::Graph;
@@ -21,16 +26,27 @@ pub struct Artifact {
 }
 
 /// Which outputs to produce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Target {
-    /// Kubernetes manifests and Argo Rollouts, one folder per environment.
+    /// Kubernetes manifests and Argo Rollouts, one folder per environment (`k8s/`).
     K8s,
-    /// ArgoCD Applications or ApplicationSet.
+    /// ArgoCD Applications or ApplicationSet (`argocd/`).
     Argocd,
+    /// GitHub Actions workflows (`.github/workflows/`), when the pipeline provider is GitHub Actions.
+    Github,
+    /// A declarative Jenkinsfile (`jenkins/`), when the pipeline provider is Jenkins.
+    Jenkins,
+    /// Terraform JSON, one root module per environment (`terraform/`).
+    Terraform,
+    /// A Helm chart with per-environment values (`helm/<project>/`).
+    Helm,
+    /// The architecture page with Mermaid diagrams (`docs/`).
+    Docs,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] = &[Target::K8s, Target::Argocd];
+    pub const ALL: &'static [Target] =
+        &[Target::K8s, Target::Argocd, Target::Github, Target::Jenkins, Target::Terraform, Target::Helm, Target::Docs];
 }
 
 /// Inputs to emission besides the model.
@@ -48,6 +64,11 @@ pub fn emit(model: &Model, graph: &Graph, targets: &[Target], opts: &Options) ->
         match t {
             Target::K8s => out.extend(k8s::emit(model, graph, opts)),
             Target::Argocd => out.extend(argocd::emit(model)),
+            Target::Github => out.extend(github::emit(model, graph, opts)),
+            Target::Jenkins => out.extend(jenkins::emit(model, graph, opts)),
+            Target::Terraform => out.extend(terraform::emit(model, graph, opts)),
+            Target::Helm => out.extend(helm::emit(model, graph, opts)),
+            Target::Docs => out.extend(docs::emit(model, graph, opts)),
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));

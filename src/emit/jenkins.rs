@@ -1,0 +1,10 @@
+//! The Jenkins target: a declarative Jenkinsfile with the same stages as the GitHub workflows (issue: pipelines).
+//! Not implemented yet: emits nothing.
+
+use super::{Artifact, Options};
+use crate::graph::Graph;
+use crate::model::Model;
+
+pub fn emit(_model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
+    Vec::new()
+}

@@ -1,0 +1,10 @@
+//! The Terraform target: `*.tf.json` root modules for the cloud infrastructure (issue: Terraform and Helm).
+//! Not implemented yet: emits nothing.
+
+use super::{Artifact, Options};
+use crate::graph::Graph;
+use crate::model::Model;
+
+pub fn emit(_model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
+    Vec::new()
+}
