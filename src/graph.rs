@@ -27,6 +27,15 @@ pub enum Edge {
     Promotes,
 }
 
+/// A stable identifier of a node in DOT and Mermaid text.
+fn node_id(n: Node) -> String {
+    match n {
+        Node::Service(i) => format!("svc_{}", i.0),
+        Node::Resource(i) => format!("res_{}", i.0),
+        Node::Env(i) => format!("env_{}", i.0),
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Graph {
     pub graph: DiGraph<Node, Edge>,
@@ -151,11 +160,6 @@ impl Graph {
     /// Graphviz DOT text.
     pub fn to_dot(&self, model: &Model) -> String {
         let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n", model.project.name);
-        let id = |n: Node| match n {
-            Node::Service(i) => format!("svc_{}", i.0),
-            Node::Resource(i) => format!("res_{}", i.0),
-            Node::Env(i) => format!("env_{}", i.0),
-        };
         for n in self.graph.node_weights() {
             let (shape, label) = match n {
                 Node::Service(_) => ("box", format!("service {}", self.name(model, *n))),
@@ -164,7 +168,7 @@ impl Graph {
                 }
                 Node::Env(_) => ("oval", format!("environment {}", self.name(model, *n))),
             };
-            out.push_str(&format!("  {} [shape={shape}, label=\"{label}\"];\n", id(*n)));
+            out.push_str(&format!("  {} [shape={shape}, label=\"{label}\"];\n", node_id(*n)));
         }
         for e in self.graph.edge_references() {
             let style = match e.weight() {
@@ -172,7 +176,11 @@ impl Graph {
                 Edge::Uses => " [style=dashed]",
                 Edge::Promotes => " [label=\"promote\"]",
             };
-            out.push_str(&format!("  {} -> {}{style};\n", id(self.graph[e.source()]), id(self.graph[e.target()])));
+            out.push_str(&format!(
+                "  {} -> {}{style};\n",
+                node_id(self.graph[e.source()]),
+                node_id(self.graph[e.target()])
+            ));
         }
         out.push_str("}\n");
         out
@@ -181,17 +189,12 @@ impl Graph {
     /// Mermaid flowchart text.
     pub fn to_mermaid(&self, model: &Model) -> String {
         let mut out = String::from("flowchart LR\n");
-        let id = |n: Node| match n {
-            Node::Service(i) => format!("svc_{}", i.0),
-            Node::Resource(i) => format!("res_{}", i.0),
-            Node::Env(i) => format!("env_{}", i.0),
-        };
         for n in self.graph.node_weights() {
             let name = self.name(model, *n);
             let node = match n {
-                Node::Service(_) => format!("{}[\"{}\"]", id(*n), name),
-                Node::Resource(r) => format!("{}[(\"{} {}\")]", id(*n), model.resource(*r).engine.word(), name),
-                Node::Env(_) => format!("{}([\"{}\"])", id(*n), name),
+                Node::Service(_) => format!("{}[\"{}\"]", node_id(*n), name),
+                Node::Resource(r) => format!("{}[(\"{} {}\")]", node_id(*n), model.resource(*r).engine.word(), name),
+                Node::Env(_) => format!("{}([\"{}\"])", node_id(*n), name),
             };
             out.push_str(&format!("  {node}\n"));
         }
@@ -201,7 +204,11 @@ impl Graph {
                 Edge::Uses => "-.->",
                 Edge::Promotes => "-->|promote|",
             };
-            out.push_str(&format!("  {} {arrow} {}\n", id(self.graph[e.source()]), id(self.graph[e.target()])));
+            out.push_str(&format!(
+                "  {} {arrow} {}\n",
+                node_id(self.graph[e.source()]),
+                node_id(self.graph[e.target()])
+            ));
         }
         out
     }

@@ -17,19 +17,8 @@ use crate::check::schema::{
 };
 use std::fmt::Write as _;
 
-/// The declaration keywords, in the order the reference documents them.
-const KEYWORDS: &[&str] = &[
-    "project",
-    "service",
-    "resource",
-    "environment",
-    "strategy",
-    "gate",
-    "integration",
-    "pipeline",
-    "observability",
-    "toolchain",
-];
+/// The declaration keywords, in the order the reference documents them (the parser's order).
+use crate::syntax::parser::KEYWORDS;
 
 /// Renders the field reference as Markdown. Headings start at level 3 so the
 /// text can sit under a level-2 heading of the hand-written reference.
