@@ -25,8 +25,15 @@ pub fn complete(ws: &Workspace, uri: &Url, text: &str, offset: usize) -> Vec<Com
     });
     let mut items = match &at.site {
         Site::TopLevel | Site::Keyword => keywords(),
-        Site::Key { shape: Shape::Fields(specs) } => fields(specs),
-        Site::Key { shape: Shape::Keyed(kind, _) } => a.map(|a| names(ws, a, *kind)).unwrap_or_default(),
+        Site::Key { shape: Shape::Fields(specs), present } => {
+            fields(specs).into_iter().filter(|i| !present.contains(&i.label)).collect()
+        }
+        Site::Key { shape: Shape::Keyed(kind, _), present } => a
+            .map(|a| names(ws, a, *kind))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| !present.contains(&i.label))
+            .collect(),
         Site::Value { want } => values(ws, a, *want),
         Site::Attr { index: 0, .. } => a.map(|a| heads(ws, a)).unwrap_or_default(),
         Site::Attr { segments, index: _ } => match (a, segments.first()) {

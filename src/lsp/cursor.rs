@@ -118,6 +118,8 @@ pub enum Site {
     /// A field name of a block, or where one would go.
     Key {
         shape: Shape,
+        /// The keys the block already has, before and after the cursor.
+        present: Vec<String>,
     },
     /// A value (a name, a tag, a call's name), or where one would go.
     Value {
@@ -328,10 +330,12 @@ impl Walker<'_> {
 
     /// After `{`: keys and their values up to the matching `}`.
     fn block(&mut self, shape: Shape) -> Option<At> {
+        let mut present = Vec::new();
         loop {
             let t = self.peek().clone();
             if self.passed(&t) {
-                return At::site(Site::Key { shape });
+                present.extend(self.keys_from(self.pos));
+                return At::site(Site::Key { shape, present });
             }
             match &t.tok {
                 Tok::RBrace => {
@@ -344,8 +348,10 @@ impl Walker<'_> {
                 }
                 Tok::Ident(key) => {
                     if self.touches(&t) {
-                        return Some(At { word: Self::word(&t), site: Site::Key { shape } });
+                        present.extend(self.keys_from(self.pos + 1));
+                        return Some(At { word: Self::word(&t), site: Site::Key { shape, present } });
                     }
+                    present.push(key.clone());
                     self.bump();
                     let want = shape.value_want(key);
                     let found = match self.peek().tok {
@@ -373,6 +379,35 @@ impl Walker<'_> {
                 }
             }
         }
+    }
+
+    /// The keys of the block the token at `from` is in, from there to its `}`.
+    fn keys_from(&self, from: usize) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut depth = 0usize;
+        for (i, t) in self.toks.iter().enumerate().skip(from) {
+            match &t.tok {
+                Tok::LBrace | Tok::LBracket | Tok::LParen => depth += 1,
+                Tok::RBrace | Tok::RBracket | Tok::RParen if depth == 0 => break,
+                Tok::RBrace | Tok::RBracket | Tok::RParen => depth -= 1,
+                Tok::Ident(k) if depth == 0 => {
+                    let next = self.toks.get(i + 1).map(|n| &n.tok);
+                    let after = self.toks.get(i + 2).map(|n| &n.tok);
+                    if KEYWORDS.contains(&k.as_str()) && matches!(next, Some(Tok::Ident(_))) {
+                        // The next declaration: this block was left open.
+                        if matches!(after, Some(Tok::LBrace | Tok::Eq)) {
+                            break;
+                        }
+                    }
+                    if matches!(next, Some(Tok::Eq | Tok::LBrace)) {
+                        keys.push(k.clone());
+                    }
+                }
+                Tok::Eof => break,
+                _ => {}
+            }
+        }
+        keys
     }
 
     /// A value, possibly a range `lo..hi`.
@@ -577,7 +612,7 @@ mod tests {
 
     fn key_fields(a: &At) -> Vec<&'static str> {
         match &a.site {
-            Site::Key { shape: Shape::Fields(specs) } => specs.iter().map(|s| s.name).collect(),
+            Site::Key { shape: Shape::Fields(specs), .. } => specs.iter().map(|s| s.name).collect(),
             other => panic!("not a key site: {other:?}"),
         }
     }
@@ -606,8 +641,12 @@ mod tests {
         assert!(key_fields(&site("strategy s = canary { analysis { | } }")).contains(&"success_rate"));
         assert!(matches!(
             site("environment dev { services { a| } }").site,
-            Site::Key { shape: Shape::Keyed(RefKind::Service, _) }
+            Site::Key { shape: Shape::Keyed(RefKind::Service, _), .. }
         ));
+        match site("service api {\n  port = 1\n  |\n  env { A = \"b\" }\n  health = tcp\n}").site {
+            Site::Key { present, .. } => assert_eq!(present, ["port", "env", "health"]),
+            other => panic!("{other:?}"),
+        }
         // An unclosed block ends where the next declaration starts.
         assert!(matches!(site("service a { port = 1\nservice b { port = 2 }\n|").site, Site::TopLevel));
     }

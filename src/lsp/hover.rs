@@ -34,7 +34,7 @@ fn describe(ws: &Workspace, a: Option<&Analysis>, at: &At) -> Option<String> {
     match &at.site {
         Site::Keyword => keyword_doc(word?),
         Site::DeclName { keyword } => decl_summary(ws, a?, a?.decl(keyword, word?)?),
-        Site::Key { shape } => match shape {
+        Site::Key { shape, .. } => match shape {
             Shape::Fields(_) => Some(field_doc(shape.field(word?)?)),
             Shape::Keyed(kind, _) => decl_summary(ws, a?, a?.decl(kind.word(), word?)?),
             Shape::Map(_) | Shape::Unknown => None,
@@ -136,10 +136,9 @@ pub fn variant_doc(what: &str, v: &Variant) -> String {
     let mut out = format!("**{}** — {what}", v.tag);
     if !v.doc.is_empty() {
         let _ = write!(out, ": {}", v.doc);
-    }
-    if let Some((_, kind, families)) = schema::GATE_TOOLS.iter().find(|(t, _, _)| *t == v.tag) {
-        let langs = if families.is_empty() { "any language".to_string() } else { families.join(", ") };
-        let _ = write!(out, " (checks: {kind}; for {langs})");
+    } else if let Some((_, kind, families)) = schema::GATE_TOOLS.iter().find(|(t, _, _)| *t == v.tag) {
+        let langs = if families.is_empty() { "services of any language".to_string() } else { families.join(", ") };
+        let _ = write!(out, ": a gate tool; checks `{kind}`, for {langs}");
     }
     if !v.fields.is_empty() {
         let _ = write!(out, "\n\nFields: {}.", field_list(v.fields));

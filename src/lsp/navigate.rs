@@ -19,7 +19,7 @@ pub fn definition(ws: &Workspace, uri: &Url, text: &str, offset: usize) -> Optio
     let decl = match &at.site {
         Site::Value { want: Want::Ty(Ty::Ref(kind)) } => a.decl(kind.word(), word?),
         Site::Value { want: Want::Ty(Ty::Strategy) } => a.decl("strategy", word?),
-        Site::Key { shape: Shape::Keyed(kind, _) } => a.decl(kind.word(), word?),
+        Site::Key { shape: Shape::Keyed(kind, _), .. } => a.decl(kind.word(), word?),
         Site::DeclName { keyword } => a.decl(keyword, word?),
         Site::Attr { segments, index: 0 } => match segments.first()?.text.as_str() {
             "project" => a.decls.iter().find(|d| d.keyword == "project"),

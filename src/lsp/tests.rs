@@ -267,12 +267,15 @@ fn completion_offers_fields_names_kinds_and_attributes() {
     let complete = |s: &mut Server, text: &str, needle: &str, skip: usize| {
         s.request("textDocument/completion", at("main.dpl", text, needle, skip)).expect("completion")
     };
-    // Field names of the block, from the schema, required first, with docs.
+    // Field names of the block, from the schema, with docs; those given already are left out.
     let fields = complete(&mut s, &text, "environment prod { \n", 19);
     let names = labels(&fields);
-    assert_eq!(names[0], "promote");
-    assert!(names.contains(&"strategy".to_string()) && names.contains(&"requires".to_string()));
-    assert!(fields[0]["documentation"]["value"].as_str().unwrap_or_default().contains("How releases reach"));
+    assert_eq!(names[0], "namespace");
+    assert!(names.contains(&"production".to_string()) && names.contains(&"notify".to_string()));
+    for given in ["promote", "strategy", "requires"] {
+        assert!(!names.contains(&given.to_string()), "{given} is given already");
+    }
+    assert!(fields[0]["documentation"]["value"].as_str().unwrap_or_default().contains("Kubernetes namespace"));
 
     // Strategies: the declared ones (std included) and the inline kinds.
     let strategies = labels(&complete(&mut s, &text, "canary-standard", 3));
@@ -289,6 +292,10 @@ fn completion_offers_fields_names_kinds_and_attributes() {
     // The edit replaces the whole typed word, dashes included.
     let item = &complete(&mut s, &text, "canary-standard", 10)[0];
     assert_eq!(item["textEdit"]["range"]["start"], pos_of(&text, "canary-standard", 0));
+    // Required fields come first.
+    let text2 = format!("{text}\nenvironment qa {{\n  \n}}\n");
+    open(&mut s, "main.dpl", &text2);
+    assert_eq!(labels(&complete(&mut s, &text2, "environment qa {\n", 18))[0], "promote");
 }
 
 #[test]
