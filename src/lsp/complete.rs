@@ -18,7 +18,7 @@ pub fn complete(ws: &Workspace, uri: &Url, text: &str, offset: usize) -> Vec<Com
     let at = cursor::at(text, offset);
     let a = ws.analysis_for(uri).map(|(a, _)| a);
     // The typed part of the word is replaced, so names with `-` complete whole.
-    let word = at.word.clone().map(|w| Word { end: offset.max(w.start), ..w }).unwrap_or(Word {
+    let mut word = at.word.clone().map(|w| Word { end: offset.max(w.start), ..w }).unwrap_or(Word {
         text: String::new(),
         start: offset,
         end: offset,
@@ -43,6 +43,15 @@ pub fn complete(ws: &Workspace, uri: &Url, text: &str, offset: usize) -> Vec<Com
                 .collect(),
             _ => Vec::new(),
         },
+        Site::Import { start, end, .. } => {
+            // The whole path inside the quotes is replaced.
+            let closed = *end > start + 1 && text[..*end].ends_with('"');
+            word = Word { text: String::new(), start: start + 1, end: if closed { end - 1 } else { *end } };
+            crate::load::STDLIB
+                .iter()
+                .map(|(m, _)| item(m, CompletionItemKind::MODULE, Some("standard module".into()), None))
+                .collect()
+        }
         Site::ArgName { call } if call == "manual" => vec![item("from", CompletionItemKind::PROPERTY, None, None)],
         Site::ArgName { call } if call == "secret" => vec![item("key", CompletionItemKind::PROPERTY, None, None)],
         _ => Vec::new(),

@@ -159,7 +159,10 @@ impl At {
 
 /// What is at byte `offset` of `text`.
 pub fn at(text: &str, offset: usize) -> At {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     if in_comment(text, offset) {
         return At { word: None, site: Site::Nothing };
     }

@@ -394,3 +394,57 @@ fn an_opened_standard_module_gets_hovers_and_no_diagnostics() {
         .expect("hover");
     assert!(hover["contents"]["value"].as_str().unwrap_or_default().contains("**max_surge**: surge"));
 }
+
+#[test]
+fn completes_standard_module_names_in_imports() {
+    let c = Client::new();
+    let mut s = c.server();
+    let text = format!("import \"std/st\"\n{MAIN}");
+    open(&mut s, "main.dpl", &text);
+    let items = s.request("textDocument/completion", at("main.dpl", &text, "std/st\"", 6)).expect("completion");
+    assert!(labels(&items).contains(&"std/strategies".to_string()));
+    // The path inside the quotes is replaced whole.
+    assert_eq!(items[0]["textEdit"]["range"]["start"], pos_of(&text, "std/st", 0));
+    assert_eq!(items[0]["textEdit"]["range"]["end"], pos_of(&text, "std/st", 6));
+}
+
+/// Every request at every position of the examples, and completion at the end
+/// of every prefix of one (as while typing it), answers without an error.
+#[test]
+fn every_position_of_the_examples_is_safe() {
+    let examples = [
+        include_str!("../../examples/healthcp.dpl"),
+        include_str!("../../examples/austa-cockpit.dpl"),
+        include_str!("../../examples/cicd-pipeline.dpl"),
+        include_str!("../../examples/healthcare-devops.dpl"),
+        include_str!("../../examples/platform-microservices.dpl"),
+    ];
+    let c = Client::new();
+    for text in examples {
+        let mut s = c.server();
+        let out = open(&mut s, "main.dpl", text);
+        assert_eq!(published(&out, "main.dpl").map(Vec::len), Some(0), "the examples are clean");
+        let ix = super::text::LineIndex::new(text);
+        for off in (0..=text.len()).filter(|i| text.is_char_boundary(*i)).step_by(3) {
+            let p = ix.position(text, off);
+            let at = json!({ "textDocument": { "uri": uri("main.dpl") }, "position": p });
+            for method in ["textDocument/hover", "textDocument/definition", "textDocument/completion"] {
+                s.request(method, at.clone()).unwrap_or_else(|e| panic!("{method} at {off}: {}", e.message));
+            }
+        }
+    }
+    let text = examples[0];
+    let mut s = c.server();
+    open(&mut s, "main.dpl", "");
+    for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)).step_by(23) {
+        let prefix = &text[..end];
+        s.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri("main.dpl"), "version": 2 }, "contentChanges": [{ "text": prefix }] }),
+        );
+        let p = super::text::LineIndex::new(prefix).position(prefix, end);
+        let at = json!({ "textDocument": { "uri": uri("main.dpl") }, "position": p });
+        s.request("textDocument/completion", at.clone()).expect("completion");
+        s.request("textDocument/hover", at).expect("hover");
+    }
+}
