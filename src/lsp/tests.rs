@@ -341,6 +341,21 @@ fn code_actions_apply_the_checker_suggestions() {
     assert_eq!(unit[0]["edit"]["changes"][uri("main.dpl")][0]["newText"], "512Mi");
     // Where no diagnostic is, no action.
     assert_eq!(ask(&mut s, "project shop"), json!([]));
+
+    // A standard strategy used without its import: the fix inserts the import.
+    let unimported = MAIN.replacen("import \"std/strategies\"\n", "", 1);
+    open(&mut s, "main.dpl", &unimported);
+    let here = pos_of(&unimported, "canary-standard", 2);
+    let actions = s
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri("main.dpl") }, "range": { "start": here, "end": here }, "context": { "diagnostics": [] } }),
+        )
+        .expect("actions");
+    assert_eq!(actions[0]["title"], "Insert `import \"std/strategies\"`");
+    let edit = &actions[0]["edit"]["changes"][uri("main.dpl")][0];
+    assert_eq!(edit["newText"], "import \"std/strategies\"\n");
+    assert_eq!(edit["range"], json!({ "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }));
 }
 
 #[test]
