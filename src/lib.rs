@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod emit;
 pub mod graph;
 pub mod load;
+pub mod lsp;
 pub mod model;
 pub mod reference;
 pub mod source;

@@ -158,7 +158,7 @@ impl Loader<'_> {
 }
 
 /// Joins an import path onto the directory of the importing file.
-fn join(from: &str, path: &str) -> String {
+pub fn join(from: &str, path: &str) -> String {
     let mut parts: Vec<&str> = from.split('/').collect();
     parts.pop();
     for seg in path.split('/') {

@@ -9,6 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod lsp_stdio;
 mod writer;
 
 // Building tens of thousands of small objects is allocation-bound; mimalloc
@@ -98,6 +99,14 @@ enum Command {
         /// A code such as E0401, or `all` to list every code.
         code: String,
     },
+    /// Run the language server on stdin and stdout (for editors).
+    ///
+    /// Example: deployc lsp    (started by the editor; see README "Editor setup")
+    Lsp {
+        /// Accepted for clients that pass it (vscode-languageclient); stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Print the resolved dependency and promotion graph.
     ///
     /// Example: deployc graph examples/healthcp.dpl --format mermaid
@@ -160,6 +169,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Explain { code } => explain(&code),
+        Command::Lsp { stdio: _ } => lsp_stdio::run(),
         Command::Build { file, out, check, diff, targets, deny } => {
             let (name, text) = match read_root(&file) {
                 Ok(x) => x,

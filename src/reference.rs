@@ -316,7 +316,7 @@ fn article(word: &str) -> &'static str {
 }
 
 /// A type as a reader would say it: `cpu range`, `list of string`.
-fn ty_text(ty: &Ty) -> String {
+pub fn ty_text(ty: &Ty) -> String {
     match ty {
         Ty::Str => "string".into(),
         Ty::Int => "whole number".into(),

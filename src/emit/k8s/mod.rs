@@ -29,6 +29,12 @@ pub struct EnvCx<'a> {
 }
 
 impl<'a> EnvCx<'a> {
+    /// The context of one environment outside an emission, for tools that
+    /// resolve values the way the manifests will (the language server's hovers).
+    pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
+        EnvCx { model, graph, env, opts, files: Vec::new() }
+    }
+
     pub fn ns(&self) -> &str {
         &self.env.namespace
     }
