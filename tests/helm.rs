@@ -41,7 +41,12 @@ fn charts() -> Vec<Chart> {
             let prefix = format!("helm/{}/", model.project.name);
             let files = emit::emit(&model, &graph, &[Target::Helm], &Options::default())
                 .into_iter()
-                .map(|a| (a.path.strip_prefix(&prefix).unwrap_or_else(|| panic!("{} in the chart", a.path)).to_string(), a.contents))
+                .map(|a| {
+                    (
+                        a.path.strip_prefix(&prefix).unwrap_or_else(|| panic!("{} in the chart", a.path)).to_string(),
+                        a.contents,
+                    )
+                })
                 .collect();
             let envs = helm::environment_values(&model, &graph, &Options::default())
                 .iter()
@@ -101,7 +106,10 @@ fn the_schema_rejects_wrong_values() {
     let bad = [
         ("a string for a count", json!({"services": {"api": {"replicas": "two"}}})),
         ("a misspelt key", json!({"services": {"api": {"replicaz": 2}}})),
-        ("a weight over 100%", json!({"strategy": {"rolling": null, "canary": {"steps": [{"setWeight": 150}], "backgroundAnalysis": false}}})),
+        (
+            "a weight over 100%",
+            json!({"strategy": {"rolling": null, "canary": {"steps": [{"setWeight": 150}], "backgroundAnalysis": false}}}),
+        ),
         ("two strategies", json!({"strategy": {"canary": {"steps": [], "backgroundAnalysis": false}}})),
         ("an unknown probe", json!({"services": {"api": {"livenessProbe": {"httpGet": null, "ping": {}}}}})),
         ("a port out of range", json!({"services": {"api": {"port": 70000}}})),
@@ -120,12 +128,11 @@ fn the_schema_rejects_wrong_values() {
 
 #[test]
 fn the_chart_ships_every_template_and_a_v2_chart_file() {
-    let mut on_disk: Vec<String> =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/emit/helm/templates"))
-            .expect("templates folder")
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
+    let mut on_disk: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/emit/helm/templates"))
+        .expect("templates folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     on_disk.sort();
     let mut shipped: Vec<String> = helm::TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
     shipped.sort();

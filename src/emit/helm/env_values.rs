@@ -6,9 +6,7 @@
 use super::values::*;
 use crate::emit::k8s::{self, crd, data, network, workload, EnvCx};
 use crate::graph::{Edge, Node};
-use crate::model::{
-    Exposure, Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge,
-};
+use crate::model::{Exposure, Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge};
 use k8s_openapi::api::core::v1::EnvVar;
 use std::collections::BTreeMap;
 
@@ -29,19 +27,15 @@ pub fn for_env(cx: &EnvCx) -> Values {
             workloads: workload::checkov_skips(workload::SERVICE_SKIPS),
             datastores: workload::checkov_skips(data::DATABASE_SKIPS),
         },
-        services: cx
-            .env
-            .deployments
-            .iter()
-            .map(|d| (model.service(d.service).name.clone(), service(cx, d)))
-            .collect(),
+        services: cx.env.deployments.iter().map(|d| (model.service(d.service).name.clone(), service(cx, d))).collect(),
         datastores: datastores(cx),
         external_secrets: external_secrets(cx),
         monitoring: Monitoring {
-            service_monitor: model.observability.metrics.as_ref().map(|m| ServiceMonitor {
-                path: m.path.clone(),
-                interval: crd::duration(m.scrape_interval_ms),
-            }),
+            service_monitor: model
+                .observability
+                .metrics
+                .as_ref()
+                .map(|m| ServiceMonitor { path: m.path.clone(), interval: crd::duration(m.scrape_interval_ms) }),
             alerts: {
                 let rules = data::alert_rules(cx);
                 (!rules.is_empty()).then(|| Alerts {
@@ -196,12 +190,8 @@ fn deployed(cx: &EnvCx, n: &Node) -> bool {
 fn service_network(cx: &EnvCx, sid: crate::model::ServiceId) -> ServiceNetwork {
     let (model, graph) = (cx.model, cx.graph);
     let me = Node::Service(sid);
-    let from = graph
-        .sources(me, Edge::DependsOn)
-        .iter()
-        .filter(|n| deployed(cx, n))
-        .map(|n| graph.name(model, *n))
-        .collect();
+    let from =
+        graph.sources(me, Edge::DependsOn).iter().filter(|n| deployed(cx, n)).map(|n| graph.name(model, *n)).collect();
     let to_services = graph
         .targets(me, Edge::DependsOn)
         .iter()
@@ -300,4 +290,3 @@ fn external_secrets(cx: &EnvCx) -> Option<ExternalSecrets> {
         .collect();
     Some(ExternalSecrets { store, provider, role_arn, refresh_interval: "1h".into(), secrets })
 }
-

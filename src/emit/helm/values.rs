@@ -351,14 +351,8 @@ pub struct PodPort {
 #[derive(Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Peer {
-    Pods {
-        pods: String,
-        port: u16,
-    },
-    Cidr {
-        cidr: String,
-        port: u16,
-    },
+    Pods { pods: String, port: u16 },
+    Cidr { cidr: String, port: u16 },
 }
 
 /// A backing resource run in the cluster: a StatefulSet with a headless Service.

@@ -66,9 +66,7 @@ pub fn engine_env(r: &Resource) -> Vec<EnvVar> {
 pub fn engine_args(e: &Engine) -> Option<Vec<String>> {
     match e {
         Engine::Redis => Some(
-            ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"]
-                .map(String::from)
-                .to_vec(),
+            ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"].map(String::from).to_vec(),
         ),
         _ => None,
     }
@@ -346,10 +344,9 @@ pub fn secret_names(cx: &EnvCx) -> BTreeSet<String> {
 pub fn external_secrets_role(cx: &EnvCx) -> Option<String> {
     let model = cx.model;
     match (&model.project.secret_store, &model.project.registry) {
-        (Store::AwsSecretsManager { .. }, Registry::Ecr { account: Some(account), .. }) => Some(format!(
-            "arn:aws:iam::{account}:role/{}-{}-external-secrets",
-            model.project.name, cx.env.name
-        )),
+        (Store::AwsSecretsManager { .. }, Registry::Ecr { account: Some(account), .. }) => {
+            Some(format!("arn:aws:iam::{account}:role/{}-{}-external-secrets", model.project.name, cx.env.name))
+        }
         _ => None,
     }
 }
