@@ -2,7 +2,9 @@
 Helpers shared by the templates. Objects carry the names and labels that the
 Kubernetes target (`deployc build --target k8s`) writes, so both outputs
 describe the same objects. Every string is quoted: a name such as `y` or
-`1` must stay a string for every YAML reader.
+`1` must stay a string for every YAML reader. Helpers that render a list
+put a newline between items but none before the first, so that callers can
+`nindent` them.
 */}}
 
 {{/* The namespace of every object: the environment's, else the release's. */}}
@@ -94,23 +96,20 @@ requests:
 
 {{/* emptyDir volumes for the paths a read-only container writes to: `tmp`, `scratch-1`, ... */}}
 {{- define "deployc.scratchVolumes" -}}
-{{- range $i, $p := . }}
-- emptyDir: {}
+{{- range $i, $p := . }}{{ if $i }}{{ "\n" }}{{ end }}- emptyDir: {}
   name: {{ if eq $i 0 }}tmp{{ else }}scratch-{{ $i }}{{ end }}
 {{- end }}
 {{- end }}
 
 {{- define "deployc.scratchMounts" -}}
-{{- range $i, $p := . }}
-- mountPath: {{ $p | quote }}
+{{- range $i, $p := . }}{{ if $i }}{{ "\n" }}{{ end }}- mountPath: {{ $p | quote }}
   name: {{ if eq $i 0 }}tmp{{ else }}scratch-{{ $i }}{{ end }}
 {{- end }}
 {{- end }}
 
 {{/* Container variables: literal values, or keys of Secrets. */}}
 {{- define "deployc.env" -}}
-{{- range . }}
-- name: {{ .name | quote }}
+{{- range $i, $e := . }}{{ if $i }}{{ "\n" }}{{ end }}- name: {{ .name | quote }}
   {{- if hasKey . "secretKeyRef" }}
   valueFrom:
     secretKeyRef:
@@ -210,8 +209,7 @@ spec:
 
 {{/* Egress to backing resources: in-cluster pods, or the private network. */}}
 {{- define "deployc.resourceEgress" -}}
-{{- range . }}
-- ports:
+{{- range $i, $e := . }}{{ if $i }}{{ "\n" }}{{ end }}- ports:
     - port: {{ .port | int }}
       protocol: TCP
   to:
