@@ -1,11 +1,13 @@
 //! Typed structs for the custom resources deployc emits (Argo Rollouts,
 //! External Secrets Operator, Prometheus Operator), limited to the fields we
-//! use, named as in the upstream CRDs.
+//! use, named as in the upstream CRDs. The analysis metrics and alert rules
+//! also derive `JsonSchema`: the Helm chart carries them as values.
 
 use super::EnvCx;
 use crate::model::{Analysis, Step, StrategyKind};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -201,7 +203,7 @@ pub struct ArgDecl {
     pub name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Metric {
     pub name: String,
@@ -215,7 +217,7 @@ pub struct Metric {
     pub provider: Provider,
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Provider {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,19 +228,19 @@ pub struct Provider {
     pub datadog: Option<DatadogProvider>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct PrometheusProvider {
     pub address: String,
     pub query: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct NewRelicProvider {
     pub profile: String,
     pub query: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatadogProvider {
     pub api_version: String,
@@ -537,7 +539,7 @@ pub struct RuleGroup {
     pub rules: Vec<Rule>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct Rule {
     pub alert: String,
     pub expr: String,

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// it writes. The official images support an arbitrary non-root uid when the
 /// data volume is writable by the pod's fsGroup, so all run as a high uid
 /// that cannot collide with a host user.
-fn engine_runtime(e: &Engine) -> (u32, &'static str, &'static [&'static str]) {
+pub fn engine_runtime(e: &Engine) -> (u32, &'static str, &'static [&'static str]) {
     match e {
         Engine::Postgres => (10001, "/var/lib/postgresql/data", &["/var/run/postgresql", "/tmp"]),
         Engine::Redis => (10001, "/data", &["/tmp"]),
@@ -44,7 +44,7 @@ fn plain_env(name: &str, value: &str) -> EnvVar {
     EnvVar { name: name.into(), value: Some(value.into()), ..Default::default() }
 }
 
-fn engine_env(r: &Resource) -> Vec<EnvVar> {
+pub fn engine_env(r: &Resource) -> Vec<EnvVar> {
     let secret = connection_secret(&r.name);
     match r.engine {
         Engine::Postgres => vec![
@@ -62,12 +62,37 @@ fn engine_env(r: &Resource) -> Vec<EnvVar> {
     }
 }
 
+/// The arguments of an engine's container, if its image needs any.
+pub fn engine_args(e: &Engine) -> Option<Vec<String>> {
+    match e {
+        Engine::Redis => Some(
+            ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"].map(String::from).to_vec(),
+        ),
+        _ => None,
+    }
+}
+
+/// CPU (millicores) and memory (bytes) of an engine's container.
+pub fn engine_resources(e: &Engine) -> (crate::model::Quantity, crate::model::Quantity) {
+    use crate::model::Quantity;
+    match e {
+        Engine::Redis => (Quantity { request: 100, limit: 500 }, Quantity { request: 256 << 20, limit: 512 << 20 }),
+        _ => (Quantity { request: 250, limit: 1000 }, Quantity { request: 512 << 20, limit: 1 << 30 }),
+    }
+}
+
+/// CPU (millicores) and memory (bytes) of a backup job's container.
+pub const BACKUP_RESOURCES: (crate::model::Quantity, crate::model::Quantity) = (
+    crate::model::Quantity { request: 100, limit: 500 },
+    crate::model::Quantity { request: 128 << 20, limit: 512 << 20 },
+);
+
 fn pod_meta(cx: &EnvCx, name: &str, component: &str) -> ObjectMeta {
     ObjectMeta { labels: Some(cx.labels(name, component)), ..Default::default() }
 }
 
 /// Checks of Checkov that do not apply to the official database images.
-const DATABASE_SKIPS: &[(&str, &str)] = &[
+pub const DATABASE_SKIPS: &[(&str, &str)] = &[
     ("CKV_K8S_43", "official images are pinned by version tag; digests differ per architecture"),
     ("CKV_K8S_35", "the database image reads its credentials from environment variables"),
 ];
@@ -92,21 +117,8 @@ pub fn resources(cx: &mut EnvCx) {
         let scratch: Vec<String> = scratch.iter().map(|s| s.to_string()).collect();
         let (mut volumes, mut mounts) = workload::scratch_volumes(&scratch);
         mounts.push(VolumeMount { name: "data".into(), mount_path: data_path.into(), ..Default::default() });
-        let args = match r.engine {
-            Engine::Redis => Some(vec![
-                "--requirepass".into(),
-                "$(REDIS_PASSWORD)".into(),
-                "--appendonly".into(),
-                "yes".into(),
-                "--dir".into(),
-                "/data".into(),
-            ]),
-            _ => None,
-        };
-        let (cpu, mem) = match r.engine {
-            Engine::Redis => ((100, 500), (256u64 << 20, 512u64 << 20)),
-            _ => ((250, 1000), (512u64 << 20, 1u64 << 30)),
-        };
+        let args = engine_args(&r.engine);
+        let (cpu, mem) = engine_resources(&r.engine);
         let tcp = || Probe {
             tcp_socket: Some(TCPSocketAction { port: IntOrString::Int(port), ..Default::default() }),
             initial_delay_seconds: Some(10),
@@ -120,10 +132,7 @@ pub fn resources(cx: &mut EnvCx) {
             args,
             ports: Some(vec![ContainerPort { name: Some("tcp".into()), container_port: port, ..Default::default() }]),
             env: Some(engine_env(r)),
-            resources: Some(workload::resources(
-                crate::model::Quantity { request: cpu.0, limit: cpu.1 },
-                crate::model::Quantity { request: mem.0, limit: mem.1 },
-            )),
+            resources: Some(workload::resources(cpu, mem)),
             liveness_probe: Some(tcp()),
             readiness_probe: Some(tcp()),
             security_context: Some(workload::container_security(uid, true, false)),
@@ -187,7 +196,7 @@ pub fn resources(cx: &mut EnvCx) {
     }
 }
 
-fn cron(schedule: &str) -> &'static str {
+pub fn cron(schedule: &str) -> &'static str {
     match schedule {
         "hourly" => "0 * * * *",
         "every_6h" => "0 */6 * * *",
@@ -196,8 +205,8 @@ fn cron(schedule: &str) -> &'static str {
     }
 }
 
-fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
-    let name = format!("{}-backup", r.name);
+/// The shell script of a backup job and the environment it needs.
+pub fn backup_script(cx: &EnvCx, r: &Resource, b: &crate::model::Backup) -> (String, Vec<EnvVar>) {
     let host = format!("{}.{}.svc.cluster.local", r.name, cx.ns());
     // `$$(` keeps Kubernetes from expanding the shell's command substitution.
     let stamp = "$$(date +%Y%m%d-%H%M%S)";
@@ -222,6 +231,12 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
         ),
     };
     let script = format!("set -eu\n{dump}\nfind /backups -name '*.{ext}' -mtime +{} -delete\n", b.retain_days);
+    (script, env)
+}
+
+fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
+    let name = format!("{}-backup", r.name);
+    let (script, env) = backup_script(cx, r, b);
     let pvc_name = format!("{}-backups", r.name);
     let pvc = PersistentVolumeClaim {
         metadata: cx.meta(&pvc_name, &r.name, "backup"),
@@ -252,10 +267,7 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
         image_pull_policy: Some("Always".into()),
         command: Some(vec!["/bin/sh".into(), "-c".into(), script]),
         env: Some(env),
-        resources: Some(workload::resources(
-            crate::model::Quantity { request: 100, limit: 500 },
-            crate::model::Quantity { request: 128 << 20, limit: 512 << 20 },
-        )),
+        resources: Some(workload::resources(BACKUP_RESOURCES.0, BACKUP_RESOURCES.1)),
         security_context: Some(workload::container_security(uid, true, false)),
         volume_mounts: Some(mounts),
         ..Default::default()
@@ -327,6 +339,18 @@ pub fn secret_names(cx: &EnvCx) -> BTreeSet<String> {
     out
 }
 
+/// The IAM role that Terraform creates for External Secrets (IRSA), when
+/// secrets live in AWS Secrets Manager and the account is known.
+pub fn external_secrets_role(cx: &EnvCx) -> Option<String> {
+    let model = cx.model;
+    match (&model.project.secret_store, &model.project.registry) {
+        (Store::AwsSecretsManager { .. }, Registry::Ecr { account: Some(account), .. }) => {
+            Some(format!("arn:aws:iam::{account}:role/{}-{}-external-secrets", model.project.name, cx.env.name))
+        }
+        _ => None,
+    }
+}
+
 /// SecretStore and ExternalSecrets when secrets live in an external store.
 /// With Sealed Secrets or plain Secrets, the team owns those objects and the
 /// workloads only reference the Secret names.
@@ -368,14 +392,8 @@ pub fn secrets(cx: &mut EnvCx) {
         _ => return,
     };
     let mut sa_meta = cx.meta(&store_name, &store_name, "secrets");
-    if let (Store::AwsSecretsManager { .. }, Registry::Ecr { account: Some(account), .. }) =
-        (&model.project.secret_store, &model.project.registry)
-    {
-        // The IAM role that Terraform creates for External Secrets (IRSA).
-        sa_meta.annotations = Some(BTreeMap::from([(
-            "eks.amazonaws.com/role-arn".to_string(),
-            format!("arn:aws:iam::{account}:role/{}-{}-external-secrets", model.project.name, cx.env.name),
-        )]));
+    if let Some(arn) = external_secrets_role(cx) {
+        sa_meta.annotations = Some(BTreeMap::from([("eks.amazonaws.com/role-arn".to_string(), arn)]));
     }
     let sa = ServiceAccount { metadata: sa_meta, automount_service_account_token: Some(false), ..Default::default() };
     cx.push("ServiceAccount", &store_name, &sa);
@@ -430,7 +448,33 @@ pub fn monitoring(cx: &mut EnvCx) {
             cx.push("ServiceMonitor", &s.name, &sm);
         }
     }
-    if let Some(a) = &obs.alerts {
+    let rules = alert_rules(cx);
+    if !rules.is_empty() {
+        let name = format!("{}-alerts", model.project.name);
+        let pr = PrometheusRule {
+            api_version: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata: cx.meta(&name, &name, "monitoring"),
+            spec: crd::PrometheusRuleSpec {
+                groups: vec![RuleGroup { name: format!("{}.rules", model.project.name), rules }],
+            },
+        };
+        cx.push("PrometheusRule", &name, &pr);
+    }
+    if let Some((a, e, l)) = env_analysis(cx) {
+        if !cx.env.deployments.is_empty() {
+            let t = crd::analysis_template(cx, &a, e, l);
+            let name = crd::analysis_template_name(cx);
+            cx.push("AnalysisTemplate", &name, &t);
+        }
+    }
+}
+
+/// The alert rules of an environment (empty without `alerts`).
+pub fn alert_rules(cx: &EnvCx) -> Vec<Rule> {
+    let model = cx.model;
+    let mut rules = Vec::new();
+    if let Some(a) = &model.observability.alerts {
         let ns = cx.ns().to_string();
         let route: Vec<String> = a.route_to.iter().map(|i| model.integrations[i.index()].name.clone()).collect();
         let rule = |alert: &str, expr: String, severity: &str, summary: &str| Rule {
@@ -446,7 +490,6 @@ pub fn monitoring(cx: &mut EnvCx) {
             },
             annotations: BTreeMap::from([("summary".to_string(), summary.to_string())]),
         };
-        let mut rules = Vec::new();
         if a.crash_loop {
             rules.push(rule(
                 "PodCrashLooping",
@@ -516,20 +559,14 @@ pub fn monitoring(cx: &mut EnvCx) {
                 "In-cluster database {{ $labels.statefulset }} has no ready replica",
             ));
         }
-        if !rules.is_empty() {
-            let name = format!("{}-alerts", model.project.name);
-            let pr = PrometheusRule {
-                api_version: "monitoring.coreos.com/v1",
-                kind: "PrometheusRule",
-                metadata: cx.meta(&name, &name, "monitoring"),
-                spec: crd::PrometheusRuleSpec {
-                    groups: vec![RuleGroup { name: format!("{}.rules", model.project.name), rules }],
-                },
-            };
-            cx.push("PrometheusRule", &name, &pr);
-        }
     }
-    let analysis = match &cx.env.strategy.kind {
+    rules
+}
+
+/// The analysis an environment's strategy runs, with the canary's abort
+/// thresholds (error rate, latency), if any.
+pub fn env_analysis(cx: &EnvCx) -> Option<(crate::model::Analysis, Option<f64>, Option<u64>)> {
+    match &cx.env.strategy.kind {
         StrategyKind::Canary { steps, analysis, abort_error_rate, abort_latency_ms } => {
             // An inline `analysis` step without a declared analysis still needs a template.
             let inline = steps.iter().any(|s| matches!(s, crate::model::Step::Analysis));
@@ -540,13 +577,6 @@ pub fn monitoring(cx: &mut EnvCx) {
         }
         StrategyKind::BlueGreen { analysis, .. } => analysis.clone().map(|a| (a, None, None)),
         _ => None,
-    };
-    if let Some((a, e, l)) = analysis {
-        if !cx.env.deployments.is_empty() {
-            let t = crd::analysis_template(cx, &a, e, l);
-            let name = crd::analysis_template_name(cx);
-            cx.push("AnalysisTemplate", &name, &t);
-        }
     }
 }
 

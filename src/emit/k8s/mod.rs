@@ -29,8 +29,8 @@ pub struct EnvCx<'a> {
 }
 
 impl<'a> EnvCx<'a> {
-    /// The context of one environment outside an emission, for tools that
-    /// resolve values the way the manifests will (the language server's hovers).
+    /// A context with no objects yet, for tools that apply the same rules
+    /// without emitting files (the Helm target, the language server's hovers).
     pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
         EnvCx { model, graph, env, opts, files: Vec::new() }
     }
@@ -148,7 +148,7 @@ struct KImage {
 pub fn emit(model: &Model, graph: &Graph, opts: &Options) -> Vec<Artifact> {
     let mut out = Vec::new();
     for env in &model.environments {
-        let mut cx = EnvCx { model, graph, env, opts, files: Vec::new() };
+        let mut cx = EnvCx::new(model, graph, env, opts);
         workload::namespace(&mut cx);
         for d in &env.deployments {
             workload::service(&mut cx, d);

@@ -1,0 +1,224 @@
+{{/*
+Helpers shared by the templates. Objects carry the names and labels that the
+Kubernetes target (`deployc build --target k8s`) writes, so both outputs
+describe the same objects. Every string is quoted: a name such as `y` or
+`1` must stay a string for every YAML reader. Helpers that render a list
+put a newline between items but none before the first, so that callers can
+`nindent` them.
+*/}}
+
+{{/* The namespace of every object: the environment's, else the release's. */}}
+{{- define "deployc.namespace" -}}
+{{- .Values.namespace.name | default .Release.Namespace -}}
+{{- end }}
+
+{{/* Labels of an object belonging to `name`.
+     (dict "root" $ "name" NAME "component" COMPONENT) */}}
+{{- define "deployc.labels" -}}
+app.kubernetes.io/component: {{ .component | quote }}
+app.kubernetes.io/managed-by: deployc
+app.kubernetes.io/name: {{ .name | quote }}
+app.kubernetes.io/part-of: {{ .root.Values.project | quote }}
+deployc.dev/environment: {{ .root.Values.environment | quote }}
+{{- end }}
+
+{{/* Name, namespace and labels; the labels name `owner` when given, else `name`.
+     (dict "root" $ "name" NAME "owner" OWNER "component" COMPONENT) */}}
+{{- define "deployc.metadata" -}}
+name: {{ .name | quote }}
+namespace: {{ include "deployc.namespace" .root | quote }}
+labels:
+  {{- include "deployc.labels" (dict "root" .root "name" (.owner | default .name) "component" .component) | nindent 2 }}
+{{- end }}
+
+{{/* The selector of a workload: its name only, so that it never changes. */}}
+{{- define "deployc.selector" -}}
+matchLabels:
+  app.kubernetes.io/name: {{ . | quote }}
+{{- end }}
+
+{{/* A count or a percentage, typed as Kubernetes expects. */}}
+{{- define "deployc.intOrString" -}}
+{{- if kindIs "string" . }}{{ . | quote }}{{ else }}{{ . | int }}{{ end -}}
+{{- end }}
+
+{{/* The name of the environment's AnalysisTemplate. */}}
+{{- define "deployc.analysisName" -}}
+{{- printf "%s-analysis" .Values.project -}}
+{{- end }}
+
+{{/* A reference to the AnalysisTemplate for one service.
+     (dict "root" $ "service" NAME) */}}
+{{- define "deployc.analysisRef" -}}
+templates:
+  - templateName: {{ include "deployc.analysisName" .root | quote }}
+args:
+  - name: service-name
+    value: {{ .service | quote }}
+  - name: namespace
+    value: {{ include "deployc.namespace" .root | quote }}
+{{- end }}
+
+{{/* Container security: non-root, no capabilities, RuntimeDefault seccomp.
+     (dict "runAsUser" UID "readOnlyRootFilesystem" BOOL "allowPrivilegeEscalation" BOOL) */}}
+{{- define "deployc.containerSecurity" -}}
+allowPrivilegeEscalation: {{ .allowPrivilegeEscalation }}
+capabilities:
+  drop:
+    - ALL
+readOnlyRootFilesystem: {{ .readOnlyRootFilesystem }}
+runAsGroup: {{ .runAsUser | int }}
+runAsNonRoot: true
+runAsUser: {{ .runAsUser | int }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Pod security for a user id. */}}
+{{- define "deployc.podSecurity" -}}
+fsGroup: {{ . | int }}
+runAsGroup: {{ . | int }}
+runAsNonRoot: true
+runAsUser: {{ . | int }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* CPU and memory requests and limits. */}}
+{{- define "deployc.resources" -}}
+limits:
+  cpu: {{ .limits.cpu | quote }}
+  memory: {{ .limits.memory | quote }}
+requests:
+  cpu: {{ .requests.cpu | quote }}
+  memory: {{ .requests.memory | quote }}
+{{- end }}
+
+{{/* emptyDir volumes for the paths a read-only container writes to: `tmp`, `scratch-1`, ... */}}
+{{- define "deployc.scratchVolumes" -}}
+{{- range $i, $p := . }}{{ if $i }}{{ "\n" }}{{ end }}- emptyDir: {}
+  name: {{ if eq $i 0 }}tmp{{ else }}scratch-{{ $i }}{{ end }}
+{{- end }}
+{{- end }}
+
+{{- define "deployc.scratchMounts" -}}
+{{- range $i, $p := . }}{{ if $i }}{{ "\n" }}{{ end }}- mountPath: {{ $p | quote }}
+  name: {{ if eq $i 0 }}tmp{{ else }}scratch-{{ $i }}{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* Container variables: literal values, or keys of Secrets. */}}
+{{- define "deployc.env" -}}
+{{- range $i, $e := . }}{{ if $i }}{{ "\n" }}{{ end }}- name: {{ .name | quote }}
+  {{- if hasKey . "secretKeyRef" }}
+  valueFrom:
+    secretKeyRef:
+      key: {{ .secretKeyRef.key | quote }}
+      name: {{ .secretKeyRef.name | quote }}
+      optional: false
+  {{- else }}
+  value: {{ .value | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A probe: what it checks, and the timing every service gets.
+     (dict "handler" HANDLER "delay" SECONDS) */}}
+{{- define "deployc.probe" -}}
+{{ toYaml .handler }}
+failureThreshold: 3
+initialDelaySeconds: {{ .delay }}
+periodSeconds: 10
+timeoutSeconds: 3
+{{- end }}
+
+{{/* A TCP probe on a datastore's port. */}}
+{{- define "deployc.tcpProbe" -}}
+initialDelaySeconds: 10
+periodSeconds: 10
+tcpSocket:
+  port: {{ . | int }}
+{{- end }}
+
+{{/* The pod template of a service, or of its migration Job when `command` is set.
+     (dict "root" $ "name" SERVICE "pod" POD-NAME "component" COMPONENT "service" VALUES ["command" LIST]) */}}
+{{- define "deployc.podTemplate" -}}
+{{- $s := .service -}}
+{{- $job := hasKey . "command" -}}
+metadata:
+  labels:
+    {{- include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | nindent 4 }}
+    deployc.dev/service: {{ .name | quote }}
+spec:
+  automountServiceAccountToken: false
+  containers:
+    - name: {{ .name | quote }}
+      image: {{ printf "%s:%s" $s.image.repository $s.image.tag | quote }}
+      imagePullPolicy: {{ $s.image.pullPolicy }}
+      {{- if $job }}
+      command:
+        {{- toYaml .command | nindent 8 }}
+      {{- else }}
+      ports:
+        - containerPort: {{ $s.port | int }}
+          name: http
+      {{- end }}
+      {{- if $s.config }}
+      envFrom:
+        - configMapRef:
+            name: {{ printf "%s-config" .name | quote }}
+            optional: false
+      {{- end }}
+      {{- with $s.env }}
+      env:
+        {{- include "deployc.env" . | nindent 8 }}
+      {{- end }}
+      resources:
+        {{- include "deployc.resources" $s.resources | nindent 8 }}
+      {{- if not $job }}
+      livenessProbe:
+        {{- include "deployc.probe" (dict "handler" $s.livenessProbe "delay" 10) | nindent 8 }}
+      readinessProbe:
+        {{- include "deployc.probe" (dict "handler" $s.readinessProbe "delay" 5) | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- include "deployc.containerSecurity" $s.securityContext | nindent 8 }}
+      volumeMounts: {{- if $s.writablePaths }}{{ include "deployc.scratchMounts" $s.writablePaths | nindent 8 }}{{ else }} []{{ end }}
+  {{- if $job }}
+  restartPolicy: Never
+  {{- end }}
+  securityContext:
+    {{- include "deployc.podSecurity" $s.securityContext.runAsUser | nindent 4 }}
+  serviceAccountName: {{ .name | quote }}
+  volumes: {{- if $s.writablePaths }}{{ include "deployc.scratchVolumes" $s.writablePaths | nindent 4 }}{{ else }} []{{ end }}
+{{- end }}
+
+{{/* HTTPS to addresses outside the cluster network: cloud APIs, telemetry, third parties. */}}
+{{- define "deployc.httpsOut" -}}
+- ports:
+    - port: 443
+      protocol: TCP
+  to:
+    - ipBlock:
+        cidr: 0.0.0.0/0
+        except:
+          - 10.0.0.0/8
+          - 172.16.0.0/12
+          - 192.168.0.0/16
+{{- end }}
+
+{{/* Egress to backing resources: in-cluster pods, or the private network. */}}
+{{- define "deployc.resourceEgress" -}}
+{{- range $i, $e := . }}{{ if $i }}{{ "\n" }}{{ end }}- ports:
+    - port: {{ .port | int }}
+      protocol: TCP
+  to:
+    {{- if hasKey . "pods" }}
+    - podSelector:
+        {{- include "deployc.selector" .pods | nindent 8 }}
+    {{- else }}
+    - ipBlock:
+        cidr: {{ .cidr | quote }}
+    {{- end }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,292 @@
+//! One environment's values, derived from the model and the dependency graph
+//! with the Kubernetes target's own rules (`k8s::EnvCx`, its name, image,
+//! environment and secret helpers), so the chart renders the objects that
+//! target writes.
+
+use super::values::*;
+use crate::emit::k8s::{self, crd, data, network, workload, EnvCx};
+use crate::graph::{Edge, Node};
+use crate::model::{Exposure, Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge};
+use k8s_openapi::api::core::v1::EnvVar;
+use std::collections::BTreeMap;
+
+/// The complete values of one environment.
+pub fn for_env(cx: &EnvCx) -> Values {
+    let model = cx.model;
+    Values {
+        project: model.project.name.clone(),
+        environment: cx.env.name.clone(),
+        namespace: Namespace { name: cx.ns().to_string(), create: false },
+        strategy: strategy(cx),
+        analysis: analysis(cx),
+        network: Network {
+            ingress_namespace: network::INGRESS_NAMESPACE.into(),
+            monitoring_namespace: network::MONITORING_NAMESPACE.into(),
+        },
+        annotations: Annotations {
+            workloads: workload::checkov_skips(workload::SERVICE_SKIPS),
+            datastores: workload::checkov_skips(data::DATABASE_SKIPS),
+        },
+        services: cx.env.deployments.iter().map(|d| (model.service(d.service).name.clone(), service(cx, d))).collect(),
+        datastores: datastores(cx),
+        external_secrets: external_secrets(cx),
+        monitoring: Monitoring {
+            service_monitor: model
+                .observability
+                .metrics
+                .as_ref()
+                .map(|m| ServiceMonitor { path: m.path.clone(), interval: crd::duration(m.scrape_interval_ms) }),
+            alerts: {
+                let rules = data::alert_rules(cx);
+                (!rules.is_empty()).then(|| Alerts {
+                    name: format!("{}-alerts", model.project.name),
+                    group: format!("{}.rules", model.project.name),
+                    rules,
+                })
+            },
+        },
+    }
+}
+
+fn strategy(cx: &EnvCx) -> Strategy {
+    match &cx.env.strategy.kind {
+        StrategyKind::Rolling { max_surge, max_unavailable } => {
+            let v = |s: &Surge| match s {
+                Surge::Percent(p) => IntOrPercent::Percent(format!("{}%", *p as i64)),
+                Surge::Count(n) => IntOrPercent::Int(*n),
+            };
+            Strategy::Rolling(Rolling { max_surge: v(max_surge), max_unavailable: v(max_unavailable) })
+        }
+        StrategyKind::Canary { steps, analysis, .. } => {
+            let inline = steps.iter().any(|s| matches!(s, Step::Analysis));
+            Strategy::Canary(Canary {
+                steps: steps
+                    .iter()
+                    .map(|s| match s {
+                        Step::Weight(w) => CanaryStep::SetWeight(w.round() as u32),
+                        Step::Pause(d) => CanaryStep::Pause(Pause { duration: d.map(crd::duration) }),
+                        Step::Analysis => CanaryStep::Analysis(Empty {}),
+                    })
+                    .collect(),
+                background_analysis: analysis.is_some() && !inline,
+            })
+        }
+        StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, scale_down_delay_ms, analysis } => {
+            Strategy::BlueGreen(BlueGreen {
+                auto_promotion_enabled: *auto_promote || auto_promote_after_ms.is_some(),
+                auto_promotion_seconds: auto_promote_after_ms.map(|ms| ms / 1000),
+                scale_down_delay_seconds: scale_down_delay_ms / 1000,
+                pre_promotion_analysis: analysis.is_some(),
+            })
+        }
+    }
+}
+
+fn analysis(cx: &EnvCx) -> Option<AnalysisValues> {
+    let (a, e, l) = data::env_analysis(cx)?;
+    if cx.env.deployments.is_empty() {
+        return None;
+    }
+    let t = crd::analysis_template(cx, &a, e, l);
+    Some(AnalysisValues { metrics: t.spec.metrics })
+}
+
+fn resources(cpu: Quantity, mem: Quantity) -> Resources {
+    // The Kubernetes target's own formatting of quantities.
+    let r = workload::resources(cpu, mem);
+    let get = |m: &Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>, k: &str| {
+        m.as_ref().and_then(|m| m.get(k)).map(|q| q.0.clone()).unwrap_or_default()
+    };
+    Resources {
+        requests: CpuMemory { cpu: get(&r.requests, "cpu"), memory: get(&r.requests, "memory") },
+        limits: CpuMemory { cpu: get(&r.limits, "cpu"), memory: get(&r.limits, "memory") },
+    }
+}
+
+fn env_entries(vars: Vec<EnvVar>) -> Vec<EnvEntry> {
+    vars.into_iter()
+        .map(|v| match v.value_from.and_then(|f| f.secret_key_ref) {
+            Some(r) => EnvEntry::Secret { name: v.name, secret_key_ref: KeyRef { name: r.name, key: r.key } },
+            None => EnvEntry::Value { name: v.name, value: v.value.unwrap_or_default() },
+        })
+        .collect()
+}
+
+fn probe(p: &Probe) -> ProbeHandler {
+    match p {
+        Probe::Http { path, port } => ProbeHandler::HttpGet(HttpGet { path: path.clone(), port: *port }),
+        Probe::Grpc { port } => ProbeHandler::Grpc(Port { port: *port }),
+        Probe::Tcp { port } => ProbeHandler::TcpSocket(Port { port: *port }),
+        Probe::Exec { command } => ProbeHandler::Exec(Exec { command: command.clone() }),
+    }
+}
+
+/// Whether the environment runs migrations before a sync.
+fn runs_migrations(cx: &EnvCx) -> bool {
+    cx.env.before.iter().any(|b| b == "migrations")
+}
+
+fn service(cx: &EnvCx, d: &crate::model::Deployment) -> ServiceValues {
+    let model = cx.model;
+    let s = model.service(d.service);
+    let (config, env) = workload::container_env(cx, d);
+    let default_probe = Probe::Tcp { port: s.port };
+    let liveness = s.health.as_ref().unwrap_or(&default_probe);
+    let readiness = s.readiness.as_ref().unwrap_or(liveness);
+    let repository = k8s::image_repository(model, &s.image);
+    let tag = k8s::image_tag(model, cx.env, &repository, cx.opts);
+    ServiceValues {
+        image: Image { repository, tag, pull_policy: PullPolicy::Always },
+        port: s.port,
+        service_port: s.service_port,
+        service_type: match s.expose {
+            Exposure::LoadBalancer => ServiceType::LoadBalancer,
+            _ => ServiceType::ClusterIP,
+        },
+        replicas: d.replicas.min(),
+        autoscaling: match d.replicas {
+            Replicas::Auto { min, max } => Some(Autoscaling {
+                min_replicas: min,
+                max_replicas: max,
+                target_cpu_utilization_percentage: s.target_cpu,
+            }),
+            Replicas::Fixed(_) => None,
+        },
+        resources: resources(d.cpu, d.memory),
+        liveness_probe: probe(liveness),
+        readiness_probe: probe(readiness),
+        security_context: SecurityValues {
+            run_as_user: s.security.run_as_user,
+            read_only_root_filesystem: s.security.read_only_root_filesystem,
+            allow_privilege_escalation: s.security.allow_privilege_escalation,
+        },
+        writable_paths: s.security.writable_paths.clone(),
+        config,
+        env: env_entries(env),
+        ingress: match &s.expose {
+            Exposure::Ingress { host, path, tls, class } => Some(Ingress {
+                class_name: class.clone(),
+                host: workload::render(cx, host),
+                path: path.clone(),
+                tls: *tls,
+            }),
+            _ => None,
+        },
+        metrics: s.metrics,
+        migration: s
+            .migrations
+            .as_ref()
+            .filter(|_| runs_migrations(cx))
+            .map(|m| Migration { command: m.command.clone() }),
+        network: service_network(cx, d.service),
+    }
+}
+
+fn deployed(cx: &EnvCx, n: &Node) -> bool {
+    matches!(n, Node::Service(s) if cx.env.deployments.iter().any(|d| d.service == *s))
+}
+
+/// The graph edges of one service, as the Kubernetes target's policies read them.
+fn service_network(cx: &EnvCx, sid: crate::model::ServiceId) -> ServiceNetwork {
+    let (model, graph) = (cx.model, cx.graph);
+    let me = Node::Service(sid);
+    let from =
+        graph.sources(me, Edge::DependsOn).iter().filter(|n| deployed(cx, n)).map(|n| graph.name(model, *n)).collect();
+    let to_services = graph
+        .targets(me, Edge::DependsOn)
+        .iter()
+        .filter(|n| deployed(cx, n))
+        .filter_map(|n| match n {
+            Node::Service(t) => Some(PodPort { name: model.service(*t).name.clone(), port: model.service(*t).port }),
+            _ => None,
+        })
+        .collect();
+    let mut to_resources = Vec::new();
+    for n in graph.targets(me, Edge::Uses) {
+        let Node::Resource(rid) = n else { continue };
+        let r = model.resource(rid);
+        let port = workload::engine_port(&r.engine);
+        match (cx.resource_use(rid).placement, r.engine.can_run_in_cluster()) {
+            (Placement::InCluster, true) => to_resources.push(Peer::Pods { pods: r.name.clone(), port }),
+            (_, true) => to_resources.push(Peer::Cidr { cidr: network::PRIVATE_CIDR.into(), port }),
+            // Queues and buckets are AWS APIs, reached over HTTPS.
+            _ => {}
+        }
+    }
+    ServiceNetwork { from, to_services, to_resources }
+}
+
+fn datastores(cx: &EnvCx) -> BTreeMap<String, Datastore> {
+    let (model, graph) = (cx.model, cx.graph);
+    let mut out = BTreeMap::new();
+    for r in &model.resources {
+        if !cx.in_cluster(r.id) || !r.engine.can_run_in_cluster() {
+            continue;
+        }
+        let u = cx.resource_use(r.id);
+        let (uid, data_path, scratch) = data::engine_runtime(&r.engine);
+        let (cpu, mem) = data::engine_resources(&r.engine);
+        let mut clients = Vec::new();
+        for n in graph.sources(Node::Resource(r.id), Edge::Uses).iter().filter(|n| deployed(cx, n)) {
+            if let Node::Service(sid) = n {
+                let s = model.service(*sid);
+                clients.push(s.name.clone());
+                if s.migrations.is_some() && runs_migrations(cx) {
+                    clients.push(format!("{}-migrate", s.name));
+                }
+            }
+        }
+        let backup = r.backup.as_ref().map(|b| {
+            let (script, env) = data::backup_script(cx, r, b);
+            Backup {
+                schedule: data::cron(&b.schedule).into(),
+                script,
+                env: env_entries(env),
+                resources: resources(data::BACKUP_RESOURCES.0, data::BACKUP_RESOURCES.1),
+                storage: workload::quantity_mem(u.storage * 2).0,
+            }
+        });
+        out.insert(
+            r.name.clone(),
+            Datastore {
+                engine: r.engine.word().into(),
+                image: k8s::resource_image(&r.engine, &r.version),
+                port: workload::engine_port(&r.engine),
+                run_as_user: uid,
+                data_path: data_path.into(),
+                writable_paths: scratch.iter().map(|s| s.to_string()).collect(),
+                args: data::engine_args(&r.engine).unwrap_or_default(),
+                env: env_entries(data::engine_env(r)),
+                resources: resources(cpu, mem),
+                storage: workload::quantity_mem(u.storage).0,
+                clients,
+                backup,
+            },
+        );
+    }
+    out
+}
+
+fn external_secrets(cx: &EnvCx) -> Option<ExternalSecrets> {
+    let model = cx.model;
+    let store = format!("{}-secrets", model.project.name);
+    let (provider, prefix) = match &model.project.secret_store {
+        Store::AwsSecretsManager { region, prefix } => {
+            (StoreProvider::Aws(AwsStore { region: region.clone() }), prefix.clone())
+        }
+        Store::Vault { address, path, role } => (
+            StoreProvider::Vault(VaultStore { server: address.clone(), path: path.clone(), role: role.clone() }),
+            model.project.name.clone(),
+        ),
+        _ => return None,
+    };
+    let role_arn = data::external_secrets_role(cx);
+    let secrets = data::secret_names(cx)
+        .into_iter()
+        .map(|name| {
+            let key = format!("{prefix}/{}/{name}", cx.env.name);
+            (name, key)
+        })
+        .collect();
+    Some(ExternalSecrets { store, provider, role_arn, refresh_interval: "1h".into(), secrets })
+}

@@ -1,0 +1,67 @@
+//! JSON merge patches (RFC 7386), the way Helm layers a values file over the
+//! chart's `values.yaml`: maps merge key by key, `null` deletes a key, any
+//! other value (lists included) replaces. `values-<env>.yaml` is the patch
+//! from the defaults to that environment's values.
+
+use serde_json::{Map, Value};
+
+/// The smallest patch that turns `base` into `target`.
+pub fn diff(base: &Value, target: &Value) -> Value {
+    match (base, target) {
+        (Value::Object(b), Value::Object(t)) => {
+            let mut out = Map::new();
+            for k in b.keys() {
+                if !t.contains_key(k) {
+                    out.insert(k.clone(), Value::Null);
+                }
+            }
+            for (k, tv) in t {
+                match b.get(k) {
+                    Some(bv) if bv == tv => {}
+                    Some(bv @ Value::Object(_)) if tv.is_object() => {
+                        out.insert(k.clone(), diff(bv, tv));
+                    }
+                    _ => {
+                        out.insert(k.clone(), tv.clone());
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        _ => target.clone(),
+    }
+}
+
+/// Applies a patch, as Helm does when it reads `-f values-<env>.yaml`.
+pub fn apply(base: &Value, patch: &Value) -> Value {
+    let Value::Object(p) = patch else { return patch.clone() };
+    let mut out = match base {
+        Value::Object(b) => b.clone(),
+        _ => Map::new(),
+    };
+    for (k, pv) in p {
+        if pv.is_null() {
+            out.remove(k);
+        } else {
+            let merged = apply(out.get(k).unwrap_or(&Value::Null), pv);
+            out.insert(k.clone(), merged);
+        }
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_then_apply_gives_the_target() {
+        let base = json!({"a": 1, "m": {"x": 1, "y": {"z": 2}}, "l": [1, 2], "gone": {"k": 1}});
+        let target = json!({"a": 1, "m": {"x": 2, "y": {"z": 2}, "n": 3}, "l": [1], "new": {"k": 1}});
+        let p = diff(&base, &target);
+        assert_eq!(p, json!({"m": {"x": 2, "n": 3}, "l": [1], "gone": null, "new": {"k": 1}}));
+        assert_eq!(apply(&base, &p), target);
+        assert_eq!(diff(&target, &target), json!({}));
+    }
+}

@@ -1,0 +1,465 @@
+//! The chart's values, as typed structs: serialised into `values.yaml` and
+//! `values-<env>.yaml`, and the source of `values.schema.json` (schemars), so
+//! Helm and editors reject a misspelt key or a wrong type.
+//!
+//! Values hold what the model decides per environment, already resolved
+//! (names, hosts, connection strings, image tags); the templates hold the
+//! structure of the objects. Keys are camelCase, as in most charts.
+
+use crate::emit::k8s::crd::{Metric, Rule};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Everything one environment of the project needs.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Values {
+    /// The deployc project: the `app.kubernetes.io/part-of` label and the prefix of shared objects.
+    pub project: String,
+    /// The environment these values describe: the `deployc.dev/environment` label.
+    pub environment: String,
+    pub namespace: Namespace,
+    /// How services roll out: a Deployment for `rolling`, an Argo Rollout otherwise.
+    pub strategy: Strategy,
+    /// The AnalysisTemplate that canary and blue-green steps run, if the strategy analyses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisValues>,
+    /// Who may reach the pods from outside the namespace.
+    pub network: Network,
+    /// Annotations of the workloads (policy-check exemptions with their reasons).
+    pub annotations: Annotations,
+    /// The services, by name.
+    pub services: BTreeMap<String, ServiceValues>,
+    /// Backing resources this environment runs in the cluster, by name.
+    pub datastores: BTreeMap<String, Datastore>,
+    /// SecretStore and ExternalSecrets, when secrets live in an external store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_secrets: Option<ExternalSecrets>,
+    pub monitoring: Monitoring,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Namespace {
+    /// The namespace of every object (connection strings in these values name it too).
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    pub name: String,
+    /// Render the Namespace (Pod Security `restricted`) too; off by default, as Helm
+    /// usually installs into an existing namespace (`--create-namespace`).
+    pub create: bool,
+}
+
+/// A Kubernetes int-or-string: a count or a percentage.
+#[derive(Serialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum IntOrPercent {
+    Int(u32),
+    /// A percentage such as `25%`.
+    Percent(String),
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub enum Strategy {
+    Rolling(Rolling),
+    Canary(Canary),
+    BlueGreen(BlueGreen),
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Rolling {
+    pub max_surge: IntOrPercent,
+    pub max_unavailable: IntOrPercent,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Canary {
+    pub steps: Vec<CanaryStep>,
+    /// Run the analysis in the background from the first step (when no step runs it inline).
+    pub background_analysis: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub enum CanaryStep {
+    /// Send this share of traffic (percent) to the new version.
+    SetWeight(#[schemars(range(min = 0, max = 100))] u32),
+    /// Wait, for a duration or (without one) until promoted by hand.
+    Pause(Pause),
+    /// Run the AnalysisTemplate and abort on failure.
+    Analysis(Empty),
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Pause {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[0-9]+(ms|s|m|h)$"))]
+    pub duration: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Empty {}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct BlueGreen {
+    pub auto_promotion_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_promotion_seconds: Option<u64>,
+    pub scale_down_delay_seconds: u64,
+    /// Run the AnalysisTemplate against the preview before promotion.
+    pub pre_promotion_analysis: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AnalysisValues {
+    /// The metrics of the AnalysisTemplate `<project>-analysis`, which the Rollouts reference.
+    pub metrics: Vec<Metric>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Network {
+    /// Namespace of the ingress controller, allowed to reach exposed services.
+    pub ingress_namespace: String,
+    /// Namespace of Prometheus, allowed to scrape services.
+    pub monitoring_namespace: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Annotations {
+    /// On service Deployments, Rollouts and migration Jobs.
+    pub workloads: BTreeMap<String, String>,
+    /// On the StatefulSets and backup CronJobs of datastores.
+    pub datastores: BTreeMap<String, String>,
+}
+
+/// A service as deployed in this environment.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceValues {
+    pub image: Image,
+    /// The container port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+    /// The port of the Service in front of it.
+    #[schemars(range(min = 1, max = 65535))]
+    pub service_port: u16,
+    pub service_type: ServiceType,
+    /// Replicas when not autoscaled.
+    pub replicas: u32,
+    /// An HPA on CPU, which then owns the replica count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
+    pub resources: Resources,
+    pub liveness_probe: ProbeHandler,
+    pub readiness_probe: ProbeHandler,
+    pub security_context: SecurityValues,
+    /// Paths the read-only container may write to (each an emptyDir; the first is `tmp`).
+    pub writable_paths: Vec<String>,
+    /// Plain settings, delivered through the ConfigMap `<service>-config`.
+    pub config: BTreeMap<String, String>,
+    /// Variables set on the container itself: secret references, and values
+    /// that embed them through `$(VAR)` expansion.
+    pub env: Vec<EnvEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<Ingress>,
+    /// Scraped by Prometheus (a ServiceMonitor, when `monitoring.serviceMonitor` is set).
+    pub metrics: bool,
+    /// A PreSync Job running the migrations before each sync.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migration: Option<Migration>,
+    pub network: ServiceNetwork,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Image {
+    pub repository: String,
+    /// The released tag; CD sets it (never `latest`).
+    #[schemars(pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
+    pub tag: String,
+    pub pull_policy: PullPolicy,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+#[derive(Serialize, JsonSchema, PartialEq)]
+pub enum ServiceType {
+    ClusterIP,
+    LoadBalancer,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Autoscaling {
+    #[schemars(range(min = 1))]
+    pub min_replicas: u32,
+    #[schemars(range(min = 1))]
+    pub max_replicas: u32,
+    #[schemars(range(min = 1, max = 100))]
+    #[serde(rename = "targetCPUUtilizationPercentage")]
+    pub target_cpu_utilization_percentage: u32,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Resources {
+    pub requests: CpuMemory,
+    pub limits: CpuMemory,
+}
+
+/// Kubernetes quantities, as strings (`250m`, `1`, `512Mi`).
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct CpuMemory {
+    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)?m?$"))]
+    pub cpu: String,
+    #[schemars(pattern(r"^[0-9]+(Ki|Mi|Gi|Ti)?$"))]
+    pub memory: String,
+}
+
+/// What a probe checks; the chart adds the timing.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub enum ProbeHandler {
+    HttpGet(HttpGet),
+    Grpc(Port),
+    TcpSocket(Port),
+    Exec(Exec),
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct HttpGet {
+    pub path: String,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Port {
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Exec {
+    pub command: Vec<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct SecurityValues {
+    /// User and group of the pod (non-root).
+    #[schemars(range(min = 1))]
+    pub run_as_user: u32,
+    pub read_only_root_filesystem: bool,
+    pub allow_privilege_escalation: bool,
+}
+
+/// A container variable: a literal `value`, or a key of a Secret.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvEntry {
+    Value {
+        name: String,
+        value: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Secret {
+        name: String,
+        secret_key_ref: KeyRef,
+    },
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct KeyRef {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Ingress {
+    pub class_name: String,
+    pub host: String,
+    pub path: String,
+    /// TLS through cert-manager, into the Secret `<service>-tls`.
+    pub tls: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Migration {
+    pub command: Vec<String>,
+}
+
+/// The edges of the dependency graph that touch this service.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceNetwork {
+    /// Services (pods) that call this one.
+    pub from: Vec<String>,
+    /// Services this one calls, with their container ports.
+    pub to_services: Vec<PodPort>,
+    /// Backing resources it uses: in-cluster pods, or the private network for managed ones.
+    /// The migration Job gets these too.
+    pub to_resources: Vec<Peer>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PodPort {
+    pub name: String,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Peer {
+    Pods { pods: String, port: u16 },
+    Cidr { cidr: String, port: u16 },
+}
+
+/// A backing resource run in the cluster: a StatefulSet with a headless Service.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Datastore {
+    /// postgres, redis or mongodb: also the container's name.
+    pub engine: String,
+    pub image: String,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+    #[schemars(range(min = 1))]
+    pub run_as_user: u32,
+    /// Where the data volume is mounted.
+    pub data_path: String,
+    pub writable_paths: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<EnvEntry>,
+    pub resources: Resources,
+    /// Size of the data volume.
+    pub storage: String,
+    /// Pods allowed to connect (services and their migration Jobs).
+    pub clients: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<Backup>,
+}
+
+/// A CronJob dumping the datastore into a PersistentVolumeClaim.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Backup {
+    /// Cron syntax.
+    pub schedule: String,
+    /// The shell script run by `/bin/sh -c`.
+    pub script: String,
+    pub env: Vec<EnvEntry>,
+    pub resources: Resources,
+    /// Size of the backup volume.
+    pub storage: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ExternalSecrets {
+    /// Name of the SecretStore and of its ServiceAccount.
+    pub store: String,
+    pub provider: StoreProvider,
+    /// IAM role of the store's ServiceAccount (IRSA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    pub refresh_interval: String,
+    /// Kubernetes Secret name → key in the external store.
+    pub secrets: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub enum StoreProvider {
+    /// AWS Secrets Manager, reached with the ServiceAccount's IAM role.
+    Aws(AwsStore),
+    /// HashiCorp Vault (KV v2), with Kubernetes authentication.
+    Vault(VaultStore),
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct AwsStore {
+    pub region: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct VaultStore {
+    pub server: String,
+    pub path: String,
+    pub role: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Monitoring {
+    /// ServiceMonitors for services with `metrics: true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_monitor: Option<ServiceMonitor>,
+    /// A PrometheusRule with these alerts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Alerts>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceMonitor {
+    pub path: String,
+    pub interval: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Alerts {
+    /// The PrometheusRule's name.
+    pub name: String,
+    /// The rule group's name.
+    pub group: String,
+    pub rules: Vec<Rule>,
+}
