@@ -29,6 +29,12 @@ pub struct EnvCx<'a> {
 }
 
 impl<'a> EnvCx<'a> {
+    /// A context for one environment with no objects yet (the Terraform
+    /// target uses it to ask the same questions, e.g. which secrets exist).
+    pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
+        EnvCx { model, graph, env, opts, files: Vec::new() }
+    }
+
     pub fn ns(&self) -> &str {
         &self.env.namespace
     }
@@ -142,7 +148,7 @@ struct KImage {
 pub fn emit(model: &Model, graph: &Graph, opts: &Options) -> Vec<Artifact> {
     let mut out = Vec::new();
     for env in &model.environments {
-        let mut cx = EnvCx { model, graph, env, opts, files: Vec::new() };
+        let mut cx = EnvCx::new(model, graph, env, opts);
         workload::namespace(&mut cx);
         for d in &env.deployments {
             workload::service(&mut cx, d);
