@@ -78,7 +78,7 @@ pub fn eks(cx: &mut Cx) {
             // use their own IRSA roles instead.
             "metadata_options": {
                 "http_endpoint": "enabled",
-                "http_tokens": "required",
+                "http_tokens": expr("local.imds_mode"),
                 "http_put_response_hop_limit": 1
             },
             "block_device_mappings": [{
@@ -148,7 +148,11 @@ pub fn eks(cx: &mut Cx) {
 
     let m = &mut cx.m;
     m.output("cluster_name", "the EKS cluster", attr("aws_eks_cluster", "main", "name"));
-    m.output("cluster_endpoint", "API server URL (ArgoCD's cluster address)", attr("aws_eks_cluster", "main", "endpoint"));
+    m.output(
+        "cluster_endpoint",
+        "API server URL (ArgoCD's cluster address)",
+        attr("aws_eks_cluster", "main", "endpoint"),
+    );
     m.output(
         "cluster_certificate_authority",
         "base64 CA certificate of the API server",
@@ -159,5 +163,9 @@ pub fn eks(cx: &mut Cx) {
         "security group of the control plane and the nodes",
         expr("aws_eks_cluster.main.vpc_config[0].cluster_security_group_id"),
     );
-    m.output("oidc_provider_arn", "the OIDC provider IRSA roles trust", attr("aws_iam_openid_connect_provider", "eks", "arn"));
+    m.output(
+        "oidc_provider_arn",
+        "the OIDC provider IRSA roles trust",
+        attr("aws_iam_openid_connect_provider", "eks", "arn"),
+    );
 }

@@ -316,7 +316,11 @@ fn aurora(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
             "tags": cx.tags(&cx.name(&r.name))
         }),
     );
-    cx.m.output(&format!("{id}_endpoint"), &format!("{} writer host", r.name), attr("aws_rds_cluster", &id, "endpoint"));
+    cx.m.output(
+        &format!("{id}_endpoint"),
+        &format!("{} writer host", r.name),
+        attr("aws_rds_cluster", &id, "endpoint"),
+    );
     cx.m.output(
         &format!("{id}_reader_endpoint"),
         &format!("{} reader host (load-balanced over the replicas)", r.name),
@@ -386,7 +390,11 @@ fn documentdb(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
             "tags": cx.tags(&cx.name(&r.name))
         }),
     );
-    cx.m.output(&format!("{id}_endpoint"), &format!("{} writer host", r.name), attr("aws_docdb_cluster", &id, "endpoint"));
+    cx.m.output(
+        &format!("{id}_endpoint"),
+        &format!("{} writer host", r.name),
+        attr("aws_docdb_cluster", &id, "endpoint"),
+    );
     cx.m.output(
         &format!("{id}_reader_endpoint"),
         &format!("{} reader host", r.name),
@@ -581,7 +589,12 @@ fn bucket(cx: &mut Cx, r: &Resource) {
     let file = "buckets.tf.json";
     let id = ident(&r.name);
     let b = attr("aws_s3_bucket", &id, "id");
-    cx.m.resource(file, "aws_s3_bucket", &id, json!({ "bucket": cx.name(&r.name), "tags": cx.tags(&cx.name(&r.name)) }));
+    cx.m.resource(
+        file,
+        "aws_s3_bucket",
+        &id,
+        json!({ "bucket": cx.name(&r.name), "tags": cx.tags(&cx.name(&r.name)) }),
+    );
     cx.m.resource(
         file,
         "aws_s3_bucket_public_access_block",

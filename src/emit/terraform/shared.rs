@@ -19,10 +19,7 @@ pub fn module(model: &Model, region: &str) -> Module {
     let mut m = Module::default();
     header(&mut m, json!(expr("var.region")));
     m.variable("region", "string", "AWS region of the registry", Some(json!(region)));
-    m.local(
-        "tags",
-        json!({ "project": model.project.name, "managed-by": "deployc" }),
-    );
+    m.local("tags", json!({ "project": model.project.name, "managed-by": "deployc" }));
     m.local("name", json!(model.project.name));
     m.data("data.tf.json", "aws_caller_identity", "current", json!({}));
     m.data("data.tf.json", "aws_partition", "current", json!({}));
