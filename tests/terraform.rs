@@ -402,5 +402,35 @@ fn cluster_settings_come_from_the_aws_block() {
     assert_eq!(versions["terraform"]["required_providers"]["aws"]["version"], "~> 5.0");
     // production: one NAT gateway per zone; dev shares one
     assert_eq!(prod["locals"]["nat_gateways"], "${length(local.azs)}");
-    assert_eq!(module(&t, "terraform/dev")["locals"]["nat_gateways"], "${1}");
+    assert_eq!(module(&t, "terraform/dev")["locals"]["nat_gateways"], 1);
+}
+
+#[test]
+fn service_roles_have_the_names_the_kubernetes_side_can_annotate() {
+    let c = common::compile_file("tests/programs/infra.dpl");
+    let (model, _) = c.output.expect("compiles");
+    let t = infra();
+    let prod = module(&t, "terraform/prod");
+    let role = block(&prod, "resource", "aws_iam_role", "service_worker").expect("role");
+    let name =
+        role["name"].as_str().expect("name").replace("${local.name}", prod["locals"]["name"].as_str().expect("local"));
+    let env = model.environments.iter().find(|e| e.name == "prod").expect("prod");
+    assert_eq!(name, deployc::emit::terraform::service_role_name(&model, env, "worker"));
+}
+
+#[test]
+fn an_environment_named_shared_does_not_collide_with_the_shared_module() {
+    let text = r#"
+project p { repository = "github.com/acme/p" registry = ecr { region = "us-east-1" account = "123456789012" } }
+service api { language = go port = 8080 }
+environment shared { promote = on_push("main") }
+"#;
+    let c = deployc::compile("p.dpl", text, &common::Disk);
+    let (model, graph) = c.output.expect("compiles");
+    let paths: Vec<String> =
+        emit::emit(&model, &graph, &[Target::Terraform], &Options::default()).into_iter().map(|a| a.path).collect();
+    assert!(paths.contains(&"terraform/_shared/ecr.tf.json".to_string()));
+    assert!(paths.contains(&"terraform/shared/eks.tf.json".to_string()));
+    let unique: BTreeSet<&String> = paths.iter().collect();
+    assert_eq!(unique.len(), paths.len());
 }

@@ -49,7 +49,6 @@ fn retention_days(r: &Resource) -> u64 {
 }
 
 pub fn resources(cx: &mut Cx) {
-    super::security::kms(cx);
     let model = cx.model;
     let mut backed_up = Vec::new();
     for r in &model.resources {
@@ -443,7 +442,7 @@ fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
             "user_id": cx.name(&format!("{}-app", r.name)),
             "user_name": cx.name(&format!("{}-app", r.name)),
             "engine": "REDIS",
-            "access_string": "on ~* +@all -@dangerous",
+            "access_string": "on ~* +@all",
             "authentication_mode": { "type": "iam" }
         }),
     );

@@ -195,7 +195,7 @@ impl<'a> Cx<'a> {
 pub fn emit(model: &Model, graph: &Graph, opts: &Options) -> Vec<Artifact> {
     let mut out = Vec::new();
     if let Registry::Ecr { region, .. } = &model.project.registry {
-        out.extend(shared::module(model, region).artifacts("terraform/shared"));
+        out.extend(shared::module(model, region).artifacts(&format!("terraform/{}", shared_dir(model))));
     }
     // The environments' infrastructure is written for AWS only; GCP and Azure
     // are accepted by the language but get no Terraform yet.
@@ -203,6 +203,7 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options) -> Vec<Artifact> {
     for env in &model.environments {
         let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
         main(&mut cx);
+        security::kms(&mut cx);
         network::vpc(&mut cx);
         cluster::eks(&mut cx);
         data::resources(&mut cx);
@@ -212,6 +213,24 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options) -> Vec<Artifact> {
         out.extend(cx.m.artifacts(&format!("terraform/{}", env.name)));
     }
     out
+}
+
+/// The folder of the shared module: `shared`, or `_shared` when an
+/// environment already has that name (environment names cannot start with
+/// an underscore).
+pub fn shared_dir(model: &Model) -> &'static str {
+    if model.environments.iter().any(|e| e.name == "shared") {
+        "_shared"
+    } else {
+        "shared"
+    }
+}
+
+/// The IAM role a service's Kubernetes ServiceAccount assumes in an
+/// environment, when the service uses cloud APIs: `<project>-<env>-<service>`.
+/// External Secrets' role is `<project>-<env>-external-secrets`.
+pub fn service_role_name(model: &Model, env: &Environment, service: &str) -> String {
+    format!("{}-{}-{service}", model.project.name, env.name)
 }
 
 /// The `terraform` and `provider` blocks every module starts with. The

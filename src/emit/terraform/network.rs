@@ -18,7 +18,7 @@ pub fn vpc(cx: &mut Cx) {
         "nat_gateways",
         // One NAT gateway per zone where the environment must survive a zone
         // outage; one for the whole VPC elsewhere, which is much cheaper.
-        json!(if per_zone_nat { expr("length(local.azs)") } else { expr("1") }),
+        if per_zone_nat { json!(expr("length(local.azs)")) } else { json!(1) },
     );
     m.resource(
         FILE,

@@ -214,6 +214,7 @@ pub fn irsa(cx: &mut Cx) {
         }
         let id = format!("service_{}", ident(&s.name));
         let ns = cx.env.namespace.clone();
+        // `${local.name}-<service>`: the name super::service_role_name gives.
         irsa_role(cx, &id, &cx.name(&s.name), &ns, &s.name, statements);
         roles.push((s.name.clone(), id));
     }
