@@ -309,7 +309,8 @@ fn security_groups_and_roles_follow_the_graph() {
     assert!(api.contains("elasticache:Connect") && !api.contains("sqs:"));
     assert!(block(&prod, "resource", "aws_iam_role", "service_web").is_none());
     let trust = block(&prod, "data", "aws_iam_policy_document", "service_api_assume").expect("trust");
-    assert_eq!(trust["statement"][0]["condition"][0]["values"][0], "system:serviceaccount:infra-prod:api");
+    assert_eq!(trust["statement"][0]["condition"][0]["values"][0], "system:serviceaccount:${local.namespace}:api");
+    assert_eq!(prod["locals"]["namespace"], "infra-prod");
 }
 
 #[test]

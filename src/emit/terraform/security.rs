@@ -213,7 +213,7 @@ pub fn irsa(cx: &mut Cx) {
             continue;
         }
         let id = format!("service_{}", ident(&s.name));
-        let ns = cx.env.namespace.clone();
+        let ns = expr("local.namespace");
         // `${local.name}-<service>`: the name super::service_role_name gives.
         irsa_role(cx, &id, &cx.name(&s.name), &ns, &s.name, statements);
         roles.push((s.name.clone(), id));
@@ -281,7 +281,7 @@ pub fn secrets(cx: &mut Cx) {
             statement("DecryptSecrets", &["kms:Decrypt"], vec![attr("aws_kms_key", "main", "arn")]),
         ]
     };
-    let ns = cx.env.namespace.clone();
+    let ns = expr("local.namespace");
     // The name the Kubernetes side's ServiceAccount annotation points at.
     irsa_role(cx, "external_secrets", &cx.name("external-secrets"), &ns, &account, statements);
     cx.m.output(
