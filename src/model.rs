@@ -57,9 +57,26 @@ pub enum Registry {
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub enum Cloud {
-    Aws { region: String, zones: Vec<String> },
+    Aws { region: String, zones: Vec<String>, cluster: EksCluster },
     Gcp { project: String, region: String },
     Azure { location: String },
+}
+
+/// The EKS cluster each environment's Terraform module creates.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EksCluster {
+    /// Kubernetes minor version, e.g. "1.33".
+    pub version: String,
+    /// EC2 instance types of the managed node group.
+    pub node_types: Vec<String>,
+    pub min_nodes: u32,
+    pub max_nodes: u32,
+}
+
+impl Default for EksCluster {
+    fn default() -> Self {
+        EksCluster { version: "1.33".into(), node_types: vec!["m6i.large".into()], min_nodes: 2, max_nodes: 6 }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]

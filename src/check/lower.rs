@@ -475,11 +475,24 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             if zones.is_empty() {
                 zones = ["a", "b", "c"].iter().map(|z| format!("{region}{z}")).collect();
             }
-            Cloud::Aws { region, zones }
+            let mut cluster = EksCluster::default();
+            if let Some(v) = lit(f, "kubernetes") {
+                cluster.version = v;
+            }
+            let types = list_str(f, "node_types");
+            if !types.is_empty() {
+                cluster.node_types = types;
+            }
+            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
+            // A node group needs at least one node to run the cluster's own add-ons.
+            cluster.min_nodes = nodes.min().max(1);
+            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
+            Cloud::Aws { region, zones, cluster }
         }
         None => Cloud::Aws {
             region: "us-east-1".into(),
             zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+            cluster: EksCluster::default(),
         },
     };
     let gitops = match tagged(pf, "gitops") {

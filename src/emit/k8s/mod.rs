@@ -30,7 +30,8 @@ pub struct EnvCx<'a> {
 
 impl<'a> EnvCx<'a> {
     /// A context with no objects yet, for tools that apply the same rules
-    /// without emitting files (the Helm target, the language server's hovers).
+    /// without emitting files (the Helm and Terraform targets, the language
+    /// server's hovers).
     pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
         EnvCx { model, graph, env, opts, files: Vec::new() }
     }

@@ -1,0 +1,723 @@
+//! Managed backing resources: RDS PostgreSQL or Aurora, DocumentDB for a
+//! managed MongoDB, ElastiCache Redis, SQS queues, S3 buckets, and the AWS
+//! Backup plans that keep database backups for the declared retention.
+//!
+//! Only what an environment runs as `managed` is emitted here; what it runs
+//! `in_cluster` is a StatefulSet of the Kubernetes target instead.
+//!
+//! **Security groups follow the graph.** Each database and cache has its own
+//! group, which admits its port from the cluster only when a service
+//! deployed in this environment uses it, and nothing else; which pods inside
+//! the cluster may open that connection is decided by the Kubernetes
+//! target's NetworkPolicies (one egress rule per edge of the graph), which
+//! the VPC CNI enforces (see [`super::cluster`]). Per-service groups through
+//! "security groups for pods" were the alternative: they need a
+//! SecurityGroupPolicy object per service on the Kubernetes side, trunk
+//! network interfaces that cap pods per node, and would leave groups that
+//! no Terraform resource is attached to.
+
+use super::security::{attach, service_role};
+use super::{attr, expr, ident, Cx};
+use crate::emit::k8s::workload::engine_port;
+use crate::graph::{Edge, Node};
+use crate::model::{Engine, Resource, ResourceUse};
+use serde_json::{json, Value};
+
+const DB: &str = "databases.tf.json";
+const BACKUP: &str = "backup.tf.json";
+
+/// Backups are taken in this window (UTC), maintenance after it.
+const BACKUP_WINDOW: &str = "03:00-04:00";
+const MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
+
+/// The services deployed in this environment that use `r`, sorted.
+fn users(cx: &Cx, r: &Resource) -> Vec<String> {
+    let deployed: Vec<_> = cx.env.deployments.iter().map(|d| d.service).collect();
+    cx.graph
+        .sources(Node::Resource(r.id), Edge::Uses)
+        .into_iter()
+        .filter_map(|n| match n {
+            Node::Service(s) if deployed.contains(&s) => Some(cx.model.service(s).name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Days backups are kept: the declared retention within what the service allows.
+fn retention_days(r: &Resource) -> u64 {
+    r.backup.as_ref().map(|b| b.retain_days).unwrap_or(7).clamp(1, 35)
+}
+
+pub fn resources(cx: &mut Cx) {
+    let model = cx.model;
+    let mut backed_up = Vec::new();
+    for r in &model.resources {
+        if !cx.managed(r.id) {
+            continue;
+        }
+        let u = &cx.env.resources[r.id.index()];
+        match r.engine {
+            Engine::Postgres if r.aurora => {
+                aurora(cx, r, u);
+                backed_up.push((r, attr("aws_rds_cluster", &ident(&r.name), "arn")));
+            }
+            Engine::Postgres => {
+                postgres(cx, r, u);
+                backed_up.push((r, attr("aws_db_instance", &ident(&r.name), "arn")));
+            }
+            Engine::MongoDb => {
+                documentdb(cx, r, u);
+                backed_up.push((r, attr("aws_docdb_cluster", &ident(&r.name), "arn")));
+            }
+            Engine::Redis => redis(cx, r, u),
+            Engine::Queue => queue(cx, r),
+            Engine::Bucket => bucket(cx, r),
+        }
+    }
+    if !backed_up.is_empty() {
+        backups(cx, &backed_up);
+    }
+}
+
+/// The security group of one database or cache, open to the cluster only
+/// when a service of this environment uses it.
+fn security_group(cx: &mut Cx, r: &Resource) -> String {
+    let id = ident(&r.name);
+    let users = users(cx, r);
+    let port = engine_port(&r.engine);
+    let who = if users.is_empty() { "no service".to_string() } else { users.join(", ") };
+    cx.m.resource(
+        DB,
+        "aws_security_group",
+        &id,
+        json!({
+            "name": cx.name(&r.name),
+            "description": format!("{} {}: reached from the pods of {who}", r.engine.word(), r.name),
+            "vpc_id": attr("aws_vpc", "main", "id"),
+            "tags": cx.tags(&cx.name(&r.name))
+        }),
+    );
+    if !users.is_empty() {
+        cx.m.resource(
+            DB,
+            "aws_vpc_security_group_ingress_rule",
+            &format!("{id}_from_cluster"),
+            json!({
+                "security_group_id": attr("aws_security_group", &id, "id"),
+                "referenced_security_group_id": expr("aws_eks_cluster.main.vpc_config[0].cluster_security_group_id"),
+                "ip_protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "description": format!("{} from the cluster, for {who}", r.engine.word())
+            }),
+        );
+    }
+    attr("aws_security_group", &id, "id")
+}
+
+fn subnet_group(cx: &mut Cx, ty: &str) {
+    cx.m.resource(
+        DB,
+        ty,
+        "main",
+        json!({ "name": expr("local.name"), "description": "database subnets", "subnet_ids": expr("aws_subnet.database[*].id") }),
+    );
+}
+
+fn monitoring_role(cx: &mut Cx) {
+    if cx.m.file("iam.tf.json").resource.get("aws_iam_role").is_some_and(|r| r.contains_key("rds_monitoring")) {
+        return;
+    }
+    service_role(cx, "rds_monitoring", "${local.name}-rds-monitoring", "monitoring.rds.amazonaws.com");
+    attach(cx, "iam.tf.json", "rds_monitoring", "service-role/AmazonRDSEnhancedMonitoringRole");
+}
+
+/// PostgreSQL's major version ("16" of "16.4").
+fn major(version: &str) -> &str {
+    version.split('.').next().unwrap_or(version)
+}
+
+/// Parameters every PostgreSQL gets: TLS only, DDL and slow statements logged.
+fn pg_parameters() -> Value {
+    json!([
+        { "name": "rds.force_ssl", "value": "1" },
+        { "name": "log_statement", "value": "ddl" },
+        { "name": "log_min_duration_statement", "value": "1000" }
+    ])
+}
+
+/// The database name PostgreSQL accepts for a model name.
+fn db_name(r: &Resource) -> String {
+    r.database.replace('-', "_")
+}
+
+fn postgres(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
+    let id = ident(&r.name);
+    let sg = security_group(cx, r);
+    if !cx.m.file(DB).resource.get("aws_db_subnet_group").is_some_and(|g| g.contains_key("main")) {
+        subnet_group(cx, "aws_db_subnet_group");
+    }
+    monitoring_role(cx);
+    cx.m.resource(
+        DB,
+        "aws_db_parameter_group",
+        &id,
+        json!({
+            "name": cx.name(&r.name),
+            "family": format!("postgres{}", major(&r.version)),
+            "description": format!("{}: TLS only, DDL and slow statements logged", r.name),
+            "parameter": pg_parameters()
+        }),
+    );
+    let gib = (u.storage >> 30).max(20);
+    let common = |v: &mut Value| {
+        let extra = json!({
+            "instance_class": u.instance,
+            "storage_encrypted": true,
+            "kms_key_id": attr("aws_kms_key", "main", "arn"),
+            "vpc_security_group_ids": [sg],
+            "parameter_group_name": attr("aws_db_parameter_group", &id, "name"),
+            "multi_az": u.multi_az,
+            "publicly_accessible": false,
+            "iam_database_authentication_enabled": true,
+            "auto_minor_version_upgrade": true,
+            "ca_cert_identifier": "rds-ca-rsa2048-g1",
+            "copy_tags_to_snapshot": true,
+            "deletion_protection": true,
+            "backup_retention_period": retention_days(r),
+            "backup_window": BACKUP_WINDOW,
+            "maintenance_window": MAINTENANCE_WINDOW,
+            "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"],
+            "monitoring_interval": 60,
+            "monitoring_role_arn": attr("aws_iam_role", "rds_monitoring", "arn"),
+            "performance_insights_enabled": true,
+            "performance_insights_kms_key_id": attr("aws_kms_key", "main", "arn")
+        });
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+    };
+    let mut primary = json!({
+        "identifier": cx.name(&r.name),
+        "engine": "postgres",
+        "engine_version": r.version,
+        "db_name": db_name(r),
+        "username": "app",
+        // RDS keeps the master password in Secrets Manager, encrypted with
+        // the environment's key: no password in this output or its state.
+        "manage_master_user_password": true,
+        "master_user_secret_kms_key_id": attr("aws_kms_key", "main", "arn"),
+        "allocated_storage": gib,
+        "max_allocated_storage": gib * 4,
+        "storage_type": "gp3",
+        "db_subnet_group_name": attr("aws_db_subnet_group", "main", "name"),
+        "skip_final_snapshot": false,
+        "final_snapshot_identifier": cx.name(&format!("{}-final", r.name)),
+        "tags": cx.tags(&cx.name(&r.name))
+    });
+    common(&mut primary);
+    cx.m.resource(DB, "aws_db_instance", &id, primary);
+    cx.m.output(&format!("{id}_address"), &format!("{} primary host", r.name), attr("aws_db_instance", &id, "address"));
+    cx.m.output(&format!("{id}_port"), &format!("{} port", r.name), attr("aws_db_instance", &id, "port"));
+    cx.m.output(
+        &format!("{id}_master_secret_arn"),
+        &format!("Secrets Manager secret RDS keeps the {} master password in", r.name),
+        expr(&format!("aws_db_instance.{id}.master_user_secret[0].secret_arn")),
+    );
+    if u.read_replicas > 0 {
+        let mut replica = json!({
+            "count": u.read_replicas,
+            "identifier": format!("{}-replica-${{count.index + 1}}", cx.name(&r.name)),
+            "replicate_source_db": attr("aws_db_instance", &id, "identifier"),
+            "storage_type": "gp3",
+            "skip_final_snapshot": true,
+            "tags": cx.tags(&format!("{}-replica", cx.name(&r.name)))
+        });
+        common(&mut replica);
+        cx.m.resource(DB, "aws_db_instance", &format!("{id}_replica"), replica);
+        cx.m.output(
+            &format!("{id}_replica_addresses"),
+            &format!("{} read replica hosts", r.name),
+            expr(&format!("aws_db_instance.{id}_replica[*].address")),
+        );
+    }
+}
+
+fn aurora(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
+    let id = ident(&r.name);
+    let sg = security_group(cx, r);
+    if !cx.m.file(DB).resource.get("aws_db_subnet_group").is_some_and(|g| g.contains_key("main")) {
+        subnet_group(cx, "aws_db_subnet_group");
+    }
+    monitoring_role(cx);
+    cx.m.resource(
+        DB,
+        "aws_rds_cluster_parameter_group",
+        &id,
+        json!({
+            "name": cx.name(&r.name),
+            "family": format!("aurora-postgresql{}", major(&r.version)),
+            "description": format!("{}: TLS only, DDL and slow statements logged", r.name),
+            "parameter": pg_parameters()
+        }),
+    );
+    cx.m.resource(
+        DB,
+        "aws_rds_cluster",
+        &id,
+        json!({
+            "cluster_identifier": cx.name(&r.name),
+            "engine": "aurora-postgresql",
+            "engine_version": r.version,
+            "database_name": db_name(r),
+            "master_username": "app",
+            "manage_master_user_password": true,
+            "master_user_secret_kms_key_id": attr("aws_kms_key", "main", "arn"),
+            "storage_encrypted": true,
+            "kms_key_id": attr("aws_kms_key", "main", "arn"),
+            "db_subnet_group_name": attr("aws_db_subnet_group", "main", "name"),
+            "vpc_security_group_ids": [sg],
+            "db_cluster_parameter_group_name": attr("aws_rds_cluster_parameter_group", &id, "name"),
+            "iam_database_authentication_enabled": true,
+            "backup_retention_period": retention_days(r),
+            "preferred_backup_window": BACKUP_WINDOW,
+            "preferred_maintenance_window": MAINTENANCE_WINDOW,
+            "copy_tags_to_snapshot": true,
+            "deletion_protection": true,
+            "skip_final_snapshot": false,
+            "final_snapshot_identifier": cx.name(&format!("{}-final", r.name)),
+            "enabled_cloudwatch_logs_exports": ["postgresql"],
+            "tags": cx.tags(&cx.name(&r.name))
+        }),
+    );
+    // A writer plus the read replicas; a multi-AZ cluster without replicas
+    // still gets a second instance to fail over to.
+    let instances = 1 + u.read_replicas.max(u.multi_az as u32);
+    cx.m.resource(
+        DB,
+        "aws_rds_cluster_instance",
+        &id,
+        json!({
+            "count": instances,
+            "identifier": format!("{}-${{count.index + 1}}", cx.name(&r.name)),
+            "cluster_identifier": attr("aws_rds_cluster", &id, "id"),
+            "engine": attr("aws_rds_cluster", &id, "engine"),
+            "engine_version": attr("aws_rds_cluster", &id, "engine_version"),
+            "instance_class": u.instance,
+            "db_subnet_group_name": attr("aws_db_subnet_group", "main", "name"),
+            "publicly_accessible": false,
+            "auto_minor_version_upgrade": true,
+            "ca_cert_identifier": "rds-ca-rsa2048-g1",
+            "monitoring_interval": 60,
+            "monitoring_role_arn": attr("aws_iam_role", "rds_monitoring", "arn"),
+            "performance_insights_enabled": true,
+            "performance_insights_kms_key_id": attr("aws_kms_key", "main", "arn"),
+            "tags": cx.tags(&cx.name(&r.name))
+        }),
+    );
+    cx.m.output(
+        &format!("{id}_endpoint"),
+        &format!("{} writer host", r.name),
+        attr("aws_rds_cluster", &id, "endpoint"),
+    );
+    cx.m.output(
+        &format!("{id}_reader_endpoint"),
+        &format!("{} reader host (load-balanced over the replicas)", r.name),
+        attr("aws_rds_cluster", &id, "reader_endpoint"),
+    );
+    cx.m.output(
+        &format!("{id}_master_secret_arn"),
+        &format!("Secrets Manager secret RDS keeps the {} master password in", r.name),
+        expr(&format!("aws_rds_cluster.{id}.master_user_secret[0].secret_arn")),
+    );
+}
+
+/// A managed MongoDB is Amazon DocumentDB (MongoDB-compatible).
+fn documentdb(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
+    let id = ident(&r.name);
+    let sg = security_group(cx, r);
+    if !cx.m.file(DB).resource.get("aws_docdb_subnet_group").is_some_and(|g| g.contains_key("main")) {
+        subnet_group(cx, "aws_docdb_subnet_group");
+    }
+    let v5 = major(&r.version).parse::<u32>().unwrap_or(5) >= 5;
+    cx.m.resource(
+        DB,
+        "aws_docdb_cluster_parameter_group",
+        &id,
+        json!({
+            "name": cx.name(&r.name),
+            "family": if v5 { "docdb5.0" } else { "docdb4.0" },
+            "description": format!("{}: TLS only, audit log on", r.name),
+            "parameter": [{ "name": "tls", "value": "enabled" }, { "name": "audit_logs", "value": "enabled" }]
+        }),
+    );
+    cx.m.resource(
+        DB,
+        "aws_docdb_cluster",
+        &id,
+        json!({
+            "cluster_identifier": cx.name(&r.name),
+            "engine": "docdb",
+            "engine_version": if v5 { "5.0.0" } else { "4.0.0" },
+            "master_username": "app",
+            "manage_master_user_password": true,
+            "storage_encrypted": true,
+            "kms_key_id": attr("aws_kms_key", "main", "arn"),
+            "db_subnet_group_name": attr("aws_docdb_subnet_group", "main", "name"),
+            "vpc_security_group_ids": [sg],
+            "db_cluster_parameter_group_name": attr("aws_docdb_cluster_parameter_group", &id, "name"),
+            "backup_retention_period": retention_days(r),
+            "preferred_backup_window": BACKUP_WINDOW,
+            "preferred_maintenance_window": MAINTENANCE_WINDOW,
+            "enabled_cloudwatch_logs_exports": ["audit", "profiler"],
+            "deletion_protection": true,
+            "skip_final_snapshot": false,
+            "final_snapshot_identifier": cx.name(&format!("{}-final", r.name)),
+            "tags": cx.tags(&cx.name(&r.name))
+        }),
+    );
+    cx.m.resource(
+        DB,
+        "aws_docdb_cluster_instance",
+        &id,
+        json!({
+            "count": 1 + u.read_replicas.max(u.multi_az as u32),
+            "identifier": format!("{}-${{count.index + 1}}", cx.name(&r.name)),
+            "cluster_identifier": attr("aws_docdb_cluster", &id, "id"),
+            "instance_class": u.instance,
+            "auto_minor_version_upgrade": true,
+            "tags": cx.tags(&cx.name(&r.name))
+        }),
+    );
+    cx.m.output(
+        &format!("{id}_endpoint"),
+        &format!("{} writer host", r.name),
+        attr("aws_docdb_cluster", &id, "endpoint"),
+    );
+    cx.m.output(
+        &format!("{id}_reader_endpoint"),
+        &format!("{} reader host", r.name),
+        attr("aws_docdb_cluster", &id, "reader_endpoint"),
+    );
+}
+
+/// ElastiCache's version for a declared Redis version ("7" → "7.1").
+fn redis_version(v: &str) -> String {
+    match v {
+        "7" => "7.1".into(),
+        "6" => "6.2".into(),
+        v if v.contains('.') => v.into(),
+        v => format!("{v}.0"),
+    }
+}
+
+/// Redis with TLS and IAM authentication: the default user is switched off,
+/// and the one application user authenticates with IAM, so no password
+/// exists; services that use the cache get `elasticache:Connect` through
+/// their IRSA role.
+fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
+    let id = ident(&r.name);
+    let sg = security_group(cx, r);
+    if !cx.m.file(DB).resource.get("aws_elasticache_subnet_group").is_some_and(|g| g.contains_key("main")) {
+        subnet_group(cx, "aws_elasticache_subnet_group");
+    }
+    let users_file = DB;
+    cx.m.resource(
+        users_file,
+        "aws_elasticache_user",
+        &format!("{id}_default"),
+        json!({
+            "user_id": cx.name(&format!("{}-default", r.name)),
+            "user_name": "default",
+            "engine": "REDIS",
+            "access_string": "off -@all",
+            "authentication_mode": { "type": "no-password-required" }
+        }),
+    );
+    cx.m.resource(
+        users_file,
+        "aws_elasticache_user",
+        &format!("{id}_app"),
+        json!({
+            "user_id": cx.name(&format!("{}-app", r.name)),
+            "user_name": cx.name(&format!("{}-app", r.name)),
+            "engine": "REDIS",
+            "access_string": "on ~* +@all",
+            "authentication_mode": { "type": "iam" }
+        }),
+    );
+    cx.m.resource(
+        users_file,
+        "aws_elasticache_user_group",
+        &id,
+        json!({
+            "user_group_id": cx.name(&r.name),
+            "engine": "REDIS",
+            "user_ids": [
+                attr("aws_elasticache_user", &format!("{id}_default"), "user_id"),
+                attr("aws_elasticache_user", &format!("{id}_app"), "user_id")
+            ]
+        }),
+    );
+    cx.m.resource(
+        DB,
+        "aws_cloudwatch_log_group",
+        &format!("{id}_slow_log"),
+        json!({
+            "name": format!("/aws/elasticache/{}/slow-log", cx.name(&r.name)),
+            "retention_in_days": 365,
+            "kms_key_id": attr("aws_kms_key", "main", "arn")
+        }),
+    );
+    let failover = r.replicas >= 1;
+    let mut group = json!({
+        "replication_group_id": cx.name(&r.name),
+        "description": format!("redis {}", r.name),
+        "engine": "redis",
+        "engine_version": redis_version(&r.version),
+        "node_type": u.instance,
+        "port": 6379,
+        "subnet_group_name": attr("aws_elasticache_subnet_group", "main", "name"),
+        "security_group_ids": [sg],
+        "at_rest_encryption_enabled": true,
+        "kms_key_id": attr("aws_kms_key", "main", "arn"),
+        "transit_encryption_enabled": true,
+        "user_group_ids": [attr("aws_elasticache_user_group", &id, "user_group_id")],
+        "automatic_failover_enabled": failover,
+        "multi_az_enabled": failover && u.multi_az,
+        "auto_minor_version_upgrade": true,
+        "maintenance_window": MAINTENANCE_WINDOW,
+        "snapshot_retention_limit": if r.backup.is_some() { retention_days(r) } else { 0 },
+        "log_delivery_configuration": [{
+            "destination": attr("aws_cloudwatch_log_group", &format!("{id}_slow_log"), "name"),
+            "destination_type": "cloudwatch-logs",
+            "log_format": "json",
+            "log_type": "slow-log"
+        }],
+        "tags": cx.tags(&cx.name(&r.name))
+    });
+    if r.backup.is_some() {
+        group["snapshot_window"] = json!(BACKUP_WINDOW);
+    }
+    if r.cluster {
+        // The program gives no shard count: two shards to start with,
+        // resharded online as the data grows.
+        group["cluster_mode"] = json!("enabled");
+        group["parameter_group_name"] = json!(format!("default.redis{}.cluster.on", major(&r.version)));
+        group["num_node_groups"] = json!(2);
+        group["replicas_per_node_group"] = json!(r.replicas);
+    } else {
+        group["parameter_group_name"] = json!(format!("default.redis{}", major(&r.version)));
+        group["num_cache_clusters"] = json!(1 + r.replicas);
+    }
+    cx.m.resource(DB, "aws_elasticache_replication_group", &id, group);
+    let endpoint = if r.cluster { "configuration_endpoint_address" } else { "primary_endpoint_address" };
+    cx.m.output(
+        &format!("{id}_endpoint"),
+        &format!("{} host (TLS, IAM authentication)", r.name),
+        attr("aws_elasticache_replication_group", &id, endpoint),
+    );
+    cx.m.output(
+        &format!("{id}_user"),
+        &format!("the user {} clients authenticate as with an IAM token", r.name),
+        attr("aws_elasticache_user", &format!("{id}_app"), "user_name"),
+    );
+}
+
+/// An SQS queue, encrypted with the environment's key, with its dead-letter queue.
+fn queue(cx: &mut Cx, r: &Resource) {
+    let file = "queues.tf.json";
+    let id = ident(&r.name);
+    let suffix = if r.fifo { ".fifo" } else { "" };
+    let mut q = json!({
+        "name": format!("{}{suffix}", cx.name(&r.name)),
+        "message_retention_seconds": r.retention_ms / 1000,
+        "visibility_timeout_seconds": r.visibility_timeout_ms / 1000,
+        "kms_master_key_id": attr("aws_kms_key", "main", "arn"),
+        "kms_data_key_reuse_period_seconds": 300,
+        "tags": cx.tags(&cx.name(&r.name))
+    });
+    if r.fifo {
+        q["fifo_queue"] = json!(true);
+        q["content_based_deduplication"] = json!(true);
+    }
+    if r.dead_letter {
+        let dlq = format!("{id}_dead_letter");
+        let mut d = json!({
+            "name": format!("{}{suffix}", cx.name(&format!("{}-dead-letter", r.name))),
+            // The longest SQS allows: time to look at what failed.
+            "message_retention_seconds": 1_209_600,
+            "kms_master_key_id": attr("aws_kms_key", "main", "arn"),
+            "kms_data_key_reuse_period_seconds": 300,
+            "tags": cx.tags(&cx.name(&format!("{}-dead-letter", r.name)))
+        });
+        if r.fifo {
+            d["fifo_queue"] = json!(true);
+        }
+        cx.m.resource(file, "aws_sqs_queue", &dlq, d);
+        q["redrive_policy"] = json!(super::jsonencode(&json!({
+            "deadLetterTargetArn": attr("aws_sqs_queue", &dlq, "arn"),
+            "maxReceiveCount": 5
+        })));
+        cx.m.resource(
+            file,
+            "aws_sqs_queue_redrive_allow_policy",
+            &dlq,
+            json!({
+                "queue_url": attr("aws_sqs_queue", &dlq, "id"),
+                "redrive_allow_policy": super::jsonencode(&json!({
+                    "redrivePermission": "byQueue",
+                    "sourceQueueArns": [attr("aws_sqs_queue", &id, "arn")]
+                }))
+            }),
+        );
+        cx.m.output(
+            &format!("{id}_dead_letter_url"),
+            &format!("{} dead-letter queue URL", r.name),
+            attr("aws_sqs_queue", &dlq, "url"),
+        );
+    }
+    cx.m.resource(file, "aws_sqs_queue", &id, q);
+    cx.m.output(&format!("{id}_url"), &format!("{} queue URL", r.name), attr("aws_sqs_queue", &id, "url"));
+    cx.m.output(&format!("{id}_arn"), &format!("{} queue ARN", r.name), attr("aws_sqs_queue", &id, "arn"));
+}
+
+/// An S3 bucket: encrypted with the environment's key, public access
+/// blocked, ACLs disabled, TLS only, versioned as declared.
+fn bucket(cx: &mut Cx, r: &Resource) {
+    let file = "buckets.tf.json";
+    let id = ident(&r.name);
+    let b = attr("aws_s3_bucket", &id, "id");
+    cx.m.resource(
+        file,
+        "aws_s3_bucket",
+        &id,
+        json!({ "bucket": cx.name(&r.name), "tags": cx.tags(&cx.name(&r.name)) }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_public_access_block",
+        &id,
+        json!({
+            "bucket": b,
+            "block_public_acls": true,
+            "block_public_policy": true,
+            "ignore_public_acls": true,
+            "restrict_public_buckets": true
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_ownership_controls",
+        &id,
+        json!({ "bucket": b, "rule": { "object_ownership": "BucketOwnerEnforced" } }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_server_side_encryption_configuration",
+        &id,
+        json!({
+            "bucket": b,
+            "rule": [{
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": attr("aws_kms_key", "main", "arn")
+                },
+                "bucket_key_enabled": true
+            }]
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_versioning",
+        &id,
+        json!({ "bucket": b, "versioning_configuration": { "status": if r.versioning { "Enabled" } else { "Suspended" } } }),
+    );
+    let mut rules = vec![json!({
+        "id": "abort-incomplete-uploads",
+        "status": "Enabled",
+        "filter": {},
+        "abort_incomplete_multipart_upload": { "days_after_initiation": 7 },
+        "noncurrent_version_expiration": { "noncurrent_days": 90 }
+    })];
+    if let Some(ms) = r.expire_after_ms {
+        rules.push(json!({
+            "id": "expire-objects",
+            "status": "Enabled",
+            "filter": {},
+            "expiration": { "days": (ms / 86_400_000).max(1) }
+        }));
+    }
+    cx.m.resource(file, "aws_s3_bucket_lifecycle_configuration", &id, json!({ "bucket": b, "rule": rules }));
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": { "AWS": "*" },
+            "Action": "s3:*",
+            "Resource": [attr("aws_s3_bucket", &id, "arn"), format!("${{aws_s3_bucket.{id}.arn}}/*")],
+            "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+        }]
+    });
+    cx.m.resource(file, "aws_s3_bucket_policy", &id, json!({ "bucket": b, "policy": super::jsonencode(&policy) }));
+    cx.m.output(&format!("{id}_bucket"), &format!("{} bucket name", r.name), b.clone());
+    cx.m.output(&format!("{id}_arn"), &format!("{} bucket ARN", r.name), attr("aws_s3_bucket", &id, "arn"));
+}
+
+/// AWS Backup's schedule expression for a backup schedule.
+fn cron(schedule: &str) -> &'static str {
+    match schedule {
+        "hourly" => "cron(0 * * * ? *)",
+        "every_6h" => "cron(0 */6 * * ? *)",
+        "weekly" => "cron(0 3 ? * SUN *)",
+        _ => "cron(0 3 * * ? *)",
+    }
+}
+
+/// One AWS Backup plan per database, on its declared schedule and retention
+/// (past the 35 days RDS keeps automated backups itself), into a vault
+/// encrypted with the environment's key.
+fn backups(cx: &mut Cx, dbs: &[(&Resource, String)]) {
+    cx.m.resource(
+        BACKUP,
+        "aws_backup_vault",
+        "main",
+        json!({ "name": expr("local.name"), "kms_key_arn": attr("aws_kms_key", "main", "arn") }),
+    );
+    service_role(cx, "backup", "${local.name}-backup", "backup.amazonaws.com");
+    attach(cx, "iam.tf.json", "backup", "service-role/AWSBackupServiceRolePolicyForBackup");
+    attach(cx, "iam.tf.json", "backup", "service-role/AWSBackupServiceRolePolicyForRestores");
+    for (r, arn) in dbs {
+        let id = ident(&r.name);
+        let (schedule, days) = match &r.backup {
+            Some(b) => (cron(&b.schedule), b.retain_days.max(1)),
+            None => (cron("daily"), 7),
+        };
+        cx.m.resource(
+            BACKUP,
+            "aws_backup_plan",
+            &id,
+            json!({
+                "name": cx.name(&r.name),
+                "rule": [{
+                    "rule_name": format!("{}-{}", r.name, r.backup.as_ref().map(|b| b.schedule.as_str()).unwrap_or("daily")),
+                    "target_vault_name": attr("aws_backup_vault", "main", "name"),
+                    "schedule": schedule,
+                    "lifecycle": { "delete_after": days }
+                }]
+            }),
+        );
+        cx.m.resource(
+            BACKUP,
+            "aws_backup_selection",
+            &id,
+            json!({
+                "name": cx.name(&r.name),
+                "plan_id": attr("aws_backup_plan", &id, "id"),
+                "iam_role_arn": attr("aws_iam_role", "backup", "arn"),
+                "resources": [arn]
+            }),
+        );
+    }
+}

