@@ -304,10 +304,12 @@ fn when(model: &Model, env: &Environment) -> String {
         match &e.promote {
             Promotion::OnPush(b) => return format!("branch '{b}'"),
             Promotion::OnTag(t) => return format!("tag '{t}'"),
-            Promotion::Manual { from } => match from.as_ref().and_then(|f| model.environments.iter().find(|x| &x.name == f)) {
-                Some(f) => e = f,
-                None => break,
-            },
+            Promotion::Manual { from } => {
+                match from.as_ref().and_then(|f| model.environments.iter().find(|x| &x.name == f)) {
+                    Some(f) => e = f,
+                    None => break,
+                }
+            }
         }
     }
     format!("branch '{}'", model.project.branch)
@@ -383,7 +385,11 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     );
     let auto = matches!(env.promote, Promotion::OnPush(_));
     let start = if auto { "argocd app get \"$APP\" --refresh > /dev/null" } else { "argocd app sync \"$APP\" --async" };
-    let flags = if deploy::manual_pause(env) { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
+    let flags = if deploy::manual_pause(env) {
+        "--sync --health --suspended --operation"
+    } else {
+        "--sync --health --operation"
+    };
     let wait = format!("{start}\nargocd app wait \"$APP\" {flags} --timeout {}", deploy::rollout_seconds(env));
     let routes = deploy::routes(cx, env);
     let mut after = Vec::new();
@@ -447,7 +453,7 @@ fn tag_script(policy: &[String]) -> String {
             _ => (1, Some("env.BRANCH_NAME == env.DEFAULT_BRANCH"), "'latest'"),
         })
         .collect();
-    rules.sort_by(|a, b| b.0.cmp(&a.0));
+    rules.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut out = String::from("          ");
     for (i, (_, cond, value)) in rules.iter().enumerate() {
         let body = format!("{{\n            env.IMAGE_TAG = {value}\n          }}");
@@ -490,7 +496,10 @@ fn service_cx(cx: &Cx, s: &Service) -> Svc {
         coverage: (tc.coverage.is_some() && min.is_some()).then(|| coverage_script(tc)),
         coverage_min: min.map(pct).unwrap_or_default(),
         quality: tc.lint.iter().chain(&tc.typecheck).cloned().collect(),
-        image_build: format!("docker buildx build --load --tag \"{image}:$IMAGE_TAG\" --file {}{target} {}", s.dockerfile, s.build_context),
+        image_build: format!(
+            "docker buildx build --load --tag \"{image}:$IMAGE_TAG\" --file {}{target} {}",
+            s.dockerfile, s.build_context
+        ),
         image_push: format!(
             "docker buildx build --push --platform {} --tag \"{image}:$IMAGE_TAG\"{cache} --file {}{target} {}",
             platforms.join(","),
@@ -541,7 +550,8 @@ fn context(cx: &Cx) -> Ctx {
     let mut push_when: Vec<String> = m.environments.iter().map(|e| when(m, e)).collect();
     push_when.sort();
     push_when.dedup();
-    let push_when = if push_when.len() == 1 { push_when.remove(0) } else { format!("anyOf {{ {} }}", push_when.join("; ")) };
+    let push_when =
+        if push_when.len() == 1 { push_when.remove(0) } else { format!("anyOf {{ {} }}", push_when.join("; ")) };
     let envs: Vec<EnvCx> = m.environments.iter().map(|e| env_cx(cx, e)).collect();
     let wait_secs: u64 = m.environments.iter().map(deploy::rollout_seconds).sum();
     let mut header = vec![
@@ -549,7 +559,12 @@ fn context(cx: &Cx) -> Ctx {
         "then the promotion path:".to_string(),
     ];
     for e in &envs {
-        header.push(format!("  {} ({}){}", e.title, e.when, if e.input.is_some() { ", after an input approval" } else { "" }));
+        header.push(format!(
+            "  {} ({}){}",
+            e.title,
+            e.when,
+            if e.input.is_some() { ", after an input approval" } else { "" }
+        ));
     }
     header.push(String::new());
     header.push("Agents need docker (buildx), git, jq, curl, the language runtimes, the Argo CD".into());
@@ -563,10 +578,18 @@ fn context(cx: &Cx) -> Ctx {
                 t => t,
             };
             let v = pins::tool(key);
-            if v == "latest" { g.tool.clone() } else { format!("{} {v}", g.tool) }
+            if v == "latest" {
+                g.tool.clone()
+            } else {
+                format!("{} {v}", g.tool)
+            }
         })
         .collect();
-    header.push(format!("CLI {} and the gate tools: {}.", pins::tool("argocd"), crate::emit::github::dedup(&tools).join(", ")));
+    header.push(format!(
+        "CLI {} and the gate tools: {}.",
+        pins::tool("argocd"),
+        crate::emit::github::dedup(&tools).join(", ")
+    ));
     let mut creds: Vec<String> = vec!["argocd-server".into(), "argocd-auth-token".into(), "git-push".into()];
     for e in &envs {
         for n in e.notify_success.iter().chain(&e.notify_failure) {
@@ -579,11 +602,18 @@ fn context(cx: &Cx) -> Ctx {
     if m.gates.iter().any(|g| g.tool == "snyk") {
         creds.push("snyk-token".into());
     }
-    header.push(format!("Jenkins credentials: {} (git-push: a user and token allowed", crate::emit::github::dedup(&creds).join(", ")));
+    header.push(format!(
+        "Jenkins credentials: {} (git-push: a user and token allowed",
+        crate::emit::github::dedup(&creds).join(", ")
+    ));
     header.push("to push the GitOps commit; the others secret text).".into());
     Ctx {
         project: p.name.clone(),
-        header: header.iter().map(|l| if l.is_empty() { "//".to_string() } else { format!("// {l}") }).collect::<Vec<_>>().join("\n"),
+        header: header
+            .iter()
+            .map(|l| if l.is_empty() { "//".to_string() } else { format!("// {l}") })
+            .collect::<Vec<_>>()
+            .join("\n"),
         timeout_hours: 2 + wait_secs / 3600,
         crons,
         environment: vec![

@@ -88,7 +88,8 @@ fn build_job(cx: &Cx) -> Job {
         })
         .collect();
     let (login, perms) = registry_login(cx);
-    let mut j = Job::new("Build, sign and push (${{ matrix.service }})").matrix(include).permissions(&perms).timeout(60);
+    let mut j =
+        Job::new("Build, sign and push (${{ matrix.service }})").matrix(include).permissions(&perms).timeout(60);
     j.outputs.insert("tag".into(), "${{ steps.meta.outputs.version }}".into());
     j = j.step(checkout());
     let platforms: Vec<String> = p.platforms.iter().map(|a| format!("linux/{a}")).collect();
@@ -116,9 +117,10 @@ fn build_job(cx: &Cx) -> Job {
     if p.cache {
         // A registry cache, written only by these trusted pushes: unlike the
         // Actions cache, no pull request can seed it.
-        build = build
-            .with("cache-from", "type=registry,ref=${{ matrix.image }}:buildcache")
-            .with("cache-to", "type=registry,ref=${{ matrix.image }}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true");
+        build = build.with("cache-from", "type=registry,ref=${{ matrix.image }}:buildcache").with(
+            "cache-to",
+            "type=registry,ref=${{ matrix.image }}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true",
+        );
     }
     j = j.step(build);
     j = j.step(Step::uses("Install cosign", "sigstore/cosign-installer"));
@@ -149,7 +151,11 @@ fn build_job(cx: &Cx) -> Job {
 
 /// The gate jobs a set of environments require, each running when any of
 /// those environments deploys.
-fn gate_jobs(cx: &Cx, envs: &[(&Environment, Option<String>)], jobs: &mut IndexMap<String, Job>) -> Vec<(String, String)> {
+fn gate_jobs(
+    cx: &Cx,
+    envs: &[(&Environment, Option<String>)],
+    jobs: &mut IndexMap<String, Job>,
+) -> Vec<(String, String)> {
     let mut skips = Vec::new();
     for g in &cx.model.gates {
         let conds: Vec<Option<String>> =
@@ -198,7 +204,8 @@ pub fn cd(cx: &Cx) -> Artifact {
     if !m.pipeline.sbom {
         skips.push((
             "build".to_string(),
-            "checkov:skip=CKV_GHA_6:the program turns SBOMs off (pipeline.sbom = false); images are still signed".to_string(),
+            "checkov:skip=CKV_GHA_6:the program turns SBOMs off (pipeline.sbom = false); images are still signed"
+                .to_string(),
         ));
     }
     skips.extend(gate_jobs(cx, &conds, &mut jobs));
@@ -213,7 +220,10 @@ pub fn cd(cx: &Cx) -> Artifact {
         on: on_for(&triggers),
         permissions: Map::new(),
         // Never cancel a run half-way through a deploy; later runs queue.
-        concurrency: Some(Concurrency { group: "${{ github.workflow }}-${{ github.ref }}".into(), cancel_in_progress: false }),
+        concurrency: Some(Concurrency {
+            group: "${{ github.workflow }}-${{ github.ref }}".into(),
+            cancel_in_progress: false,
+        }),
         jobs,
     };
     let mut header = vec![
@@ -239,10 +249,7 @@ pub fn cd(cx: &Cx) -> Artifact {
 fn deploy_notes(cx: &Cx) -> Vec<String> {
     let mut v = vec![
         String::new(),
-        format!(
-            "A deploy sets the released tags in {}k8s/<env>/kustomization.yaml, commits",
-            cx.gitops_path()
-        ),
+        format!("A deploy sets the released tags in {}k8s/<env>/kustomization.yaml, commits", cx.gitops_path()),
         format!("and pushes to {}, then waits for Argo CD (secrets ARGOCD_SERVER and", cx.gitops_branch()),
         "ARGOCD_AUTH_TOKEN, best set per GitHub environment) to report the application".to_string(),
         "synced and healthy. Branch protection must let github-actions[bot] push.".to_string(),
@@ -281,7 +288,10 @@ pub fn promotions(cx: &Cx) -> Vec<Artifact> {
             format!("environment \"{}\" approves.", env.name),
         ];
         if env.approvers.is_empty() {
-            header.push(format!("Set required reviewers on the \"{}\" environment in the repository settings.", env.name));
+            header.push(format!(
+                "Set required reviewers on the \"{}\" environment in the repository settings.",
+                env.name
+            ));
         } else {
             header.push(format!(
                 "Required reviewers of the \"{}\" environment (repository settings): {}",

@@ -67,7 +67,12 @@ fn service_job(cx: &Cx, s: &Service, cache: bool) -> Job {
     }
     if tc.coverage.is_some() {
         if let Some(min) = coverage_min(cx, s) {
-            job = job.step(coverage_check(tc, &format!("Coverage at least {}% (coverage gate)", steps::pct(min)), min, "."));
+            job = job.step(coverage_check(
+                tc,
+                &format!("Coverage at least {}% (coverage gate)", steps::pct(min)),
+                min,
+                ".",
+            ));
         }
         if let Some(min) = cx.model.pipeline.pr_checks.coverage {
             job = job.step(
@@ -173,7 +178,13 @@ pub fn ci(cx: &Cx) -> Artifact {
         skips.extend(s);
         jobs.insert(gates::job_id(g), j);
     }
-    let wf = Workflow { name: "CI".into(), on: on_for(&all), permissions: Map::new(), concurrency: cancel_superseded(), jobs };
+    let wf = Workflow {
+        name: "CI".into(),
+        on: on_for(&all),
+        permissions: Map::new(),
+        concurrency: cancel_superseded(),
+        jobs,
+    };
     let mut header = vec![
         "CI: per service, the steps of its toolchain preset (install, lint, type".to_string(),
         "check, tests or the coverage command, build), coverage thresholds from the".to_string(),
@@ -229,17 +240,16 @@ pub fn pr_checks(cx: &Cx) -> Vec<Artifact> {
     if pc.title {
         jobs.insert(
             "title".to_string(),
-            Job::new("Conventional-commit title")
-                .permissions(&[("pull-requests", "read")])
-                .timeout(5)
-                .step(
-                    Step::uses("Validate the title", "amannn/action-semantic-pull-request")
-                        .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}"),
-                ),
+            Job::new("Conventional-commit title").permissions(&[("pull-requests", "read")]).timeout(5).step(
+                Step::uses("Validate the title", "amannn/action-semantic-pull-request")
+                    .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}"),
+            ),
         );
     }
     if pc.size_labels {
-        let mut j = Job::new("Size label").permissions(&[("contents", "read"), ("issues", "write"), ("pull-requests", "write")]).timeout(5);
+        let mut j = Job::new("Size label")
+            .permissions(&[("contents", "read"), ("issues", "write"), ("pull-requests", "write")])
+            .timeout(5);
         // Pull requests from forks get a read-only token: nothing to label with.
         j.if_ = Some(same_repo.into());
         j = j.step(
@@ -268,10 +278,13 @@ gh pr edit "$PR" --add-label "size/$size""#,
     if pc.conflicts {
         jobs.insert(
             "conflicts".to_string(),
-            Job::new("Merge conflicts").permissions(&[("contents", "read"), ("pull-requests", "read")]).timeout(5).step(
-                Step::run(
-                    "Fail when the branch does not merge cleanly",
-                    r#"# GitHub computes mergeability in the background: UNKNOWN means not yet.
+            Job::new("Merge conflicts")
+                .permissions(&[("contents", "read"), ("pull-requests", "read")])
+                .timeout(5)
+                .step(
+                    Step::run(
+                        "Fail when the branch does not merge cleanly",
+                        r#"# GitHub computes mergeability in the background: UNKNOWN means not yet.
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
   state=$(gh pr view "$PR" --json mergeable --jq .mergeable)
   [ "$state" != "UNKNOWN" ] && break
@@ -282,25 +295,30 @@ if [ "$state" = "CONFLICTING" ]; then
   echo "::error::this pull request has merge conflicts with its base branch"
   exit 1
 fi"#,
-                )
-                .env("GH_TOKEN", "${{ secrets.GITHUB_TOKEN }}")
-                .env("GH_REPO", "${{ github.repository }}")
-                .env("PR", "${{ github.event.pull_request.number }}"),
-            ),
+                    )
+                    .env("GH_TOKEN", "${{ secrets.GITHUB_TOKEN }}")
+                    .env("GH_REPO", "${{ github.repository }}")
+                    .env("PR", "${{ github.event.pull_request.number }}"),
+                ),
         );
     }
     let mut out = Vec::new();
     if pc.auto_label {
         let parent = cx.dir.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_else(|| ".github".into());
         let config = format!("{parent}/labeler.yml");
-        let mut j = Job::new("Labels by changed paths").permissions(&[("contents", "read"), ("pull-requests", "write")]).timeout(5);
+        let mut j = Job::new("Labels by changed paths")
+            .permissions(&[("contents", "read"), ("pull-requests", "write")])
+            .timeout(5);
         j.if_ = Some(same_repo.into());
-        j = j.step(Step::uses("Label", "actions/labeler").with("configuration-path", config.clone()).with("sync-labels", true));
+        j = j.step(
+            Step::uses("Label", "actions/labeler").with("configuration-path", config.clone()).with("sync-labels", true),
+        );
         jobs.insert("labels".to_string(), j);
         out.push(labeler(cx, &config));
     }
     let mut on = on_for(&[Trigger::PullRequest]);
-    on.pull_request = Some(PullRequest { types: vec!["opened".into(), "edited".into(), "synchronize".into(), "reopened".into()] });
+    on.pull_request =
+        Some(PullRequest { types: vec!["opened".into(), "edited".into(), "synchronize".into(), "reopened".into()] });
     let wf = Workflow { name: "PR checks".into(), on, permissions: Map::new(), concurrency: cancel_superseded(), jobs };
     let mut header = vec!["Pull-request checks the program declares (pipeline.pr_checks).".to_string()];
     if let Some(c) = pc.coverage {

@@ -14,7 +14,9 @@ use super::steps::checkout;
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
 use super::{pins, secret_ref, Cx};
 use crate::emit::k8s::image_repository;
-use crate::model::{Engine, Environment, Exposure, IntegrationKind, Placement, Probe, Promotion, Registry, Step as CStep, StrategyKind};
+use crate::model::{
+    Engine, Environment, Exposure, IntegrationKind, Placement, Probe, Promotion, Registry, Step as CStep, StrategyKind,
+};
 
 /// Where the tags an environment receives come from.
 pub enum Source<'a> {
@@ -85,7 +87,9 @@ pub fn rollout_seconds(env: &Environment) -> u64 {
             let analyses = steps.iter().filter(|s| matches!(s, CStep::Analysis)).count() as u64;
             pauses + analysis(a) * analyses.max(1)
         }
-        StrategyKind::BlueGreen { auto_promote_after_ms, analysis: a, .. } => auto_promote_after_ms.unwrap_or(0) + analysis(a),
+        StrategyKind::BlueGreen { auto_promote_after_ms, analysis: a, .. } => {
+            auto_promote_after_ms.unwrap_or(0) + analysis(a)
+        }
         StrategyKind::Rolling { .. } => 0,
     };
     600 + ms / 1000
@@ -155,7 +159,8 @@ pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
     };
     let mut job = Job::new(name);
     job.environment = Some(GhEnv { name: env.name.clone(), url });
-    job.concurrency = Some(Concurrency { group: format!("deploy-{}-{}", m.project.name, env.name), cancel_in_progress: false });
+    job.concurrency =
+        Some(Concurrency { group: format!("deploy-{}-{}", m.project.name, env.name), cancel_in_progress: false });
     let wait = rollout_seconds(env);
     job = job.timeout((wait / 60) as u32 + 30);
     job.env.insert("APP".into(), app.clone());
@@ -214,24 +219,32 @@ argocd app wait "$APP" --resource "batch:Job:$CRONJOB-*" --health --timeout 1800
                     );
                 }
                 let script = match (&r.engine, r.aurora) {
-                    (Engine::Postgres, true) => r#"aws rds create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
-aws rds wait db-cluster-snapshot-available --db-cluster-snapshot-identifier "$SNAPSHOT""#,
-                    (Engine::Postgres, false) => r#"aws rds create-db-snapshot --db-instance-identifier "$ID" --db-snapshot-identifier "$SNAPSHOT"
-aws rds wait db-snapshot-available --db-snapshot-identifier "$SNAPSHOT""#,
-                    (Engine::Redis, _) => r#"aws elasticache create-snapshot --replication-group-id "$ID" --snapshot-name "$SNAPSHOT"
+                    (Engine::Postgres, true) => {
+                        r#"aws rds create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
+aws rds wait db-cluster-snapshot-available --db-cluster-snapshot-identifier "$SNAPSHOT""#
+                    }
+                    (Engine::Postgres, false) => {
+                        r#"aws rds create-db-snapshot --db-instance-identifier "$ID" --db-snapshot-identifier "$SNAPSHOT"
+aws rds wait db-snapshot-available --db-snapshot-identifier "$SNAPSHOT""#
+                    }
+                    (Engine::Redis, _) => {
+                        r#"aws elasticache create-snapshot --replication-group-id "$ID" --snapshot-name "$SNAPSHOT"
 for attempt in $(seq 60); do
   status=$(aws elasticache describe-snapshots --snapshot-name "$SNAPSHOT" --query 'Snapshots[0].SnapshotStatus' --output text)
   [ "$status" = "available" ] && exit 0
   sleep 30
 done
-exit 1"#,
-                    _ => r#"aws docdb create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
+exit 1"#
+                    }
+                    _ => {
+                        r#"aws docdb create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
 for attempt in $(seq 60); do
   status=$(aws docdb describe-db-cluster-snapshots --db-cluster-snapshot-identifier "$SNAPSHOT" --query 'DBClusterSnapshots[0].Status' --output text)
   [ "$status" = "available" ] && exit 0
   sleep 30
 done
-exit 1"#,
+exit 1"#
+                    }
                 };
                 let id = format!("{}-{}-{}", m.project.name, env.name, r.name);
                 steps.push(
@@ -294,7 +307,8 @@ done
     } else {
         "argocd app sync \"$APP\" --async"
     };
-    let flags = if manual_pause(env) { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
+    let flags =
+        if manual_pause(env) { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
     let mut wait_name = "Sync and wait until healthy".to_string();
     if migrations {
         wait_name = "Sync (PreSync migration jobs first) and wait until healthy".into();
@@ -377,7 +391,8 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
         match &i.kind {
             IntegrationKind::Slack { channel, webhook, events } => {
                 let script = "run_url=\"$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\"\npayload=$(jq -n --arg channel \"$CHANNEL\" --arg text \"$TEXT $RELEASED ($run_url)\" '{channel: $channel, text: $text}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"";
-                let ok = events.iter().any(|e| e == "deploy") || (events.iter().any(|e| e == "promotion") && matches!(source, Source::From(_)));
+                let ok = events.iter().any(|e| e == "deploy")
+                    || (events.iter().any(|e| e == "promotion") && matches!(source, Source::From(_)));
                 if ok {
                     out.push(
                         Step::run(format!("Tell Slack ({})", i.name), script)
@@ -441,7 +456,8 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
             }
             IntegrationKind::NewRelic { account_id, api_key, region } => {
                 let host = if region == "eu" { "api.eu.newrelic.com" } else { "api.newrelic.com" };
-                let services: Vec<String> = env.deployments.iter().map(|d| cx.model.service(d.service).name.clone()).collect();
+                let services: Vec<String> =
+                    env.deployments.iter().map(|d| cx.model.service(d.service).name.clone()).collect();
                 out.push(
                     Step::run(
                         format!("Mark the deployment in New Relic ({})", i.name),

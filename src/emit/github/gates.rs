@@ -27,11 +27,8 @@ pub fn covered<'a>(cx: &Cx<'a>, g: &Gate) -> Vec<&'a Service> {
     if !g.services.is_empty() {
         return g.services.iter().map(|id| cx.model.service(*id)).collect();
     }
-    let families = crate::check::schema::GATE_TOOLS
-        .iter()
-        .find(|(t, _, _)| *t == g.tool)
-        .map(|(_, _, f)| *f)
-        .unwrap_or(&[]);
+    let families =
+        crate::check::schema::GATE_TOOLS.iter().find(|(t, _, _)| *t == g.tool).map(|(_, _, f)| *f).unwrap_or(&[]);
     cx.services()
         .filter(|s| families.is_empty() || families.contains(&cx.model.toolchain(s.language).family.as_str()))
         .collect()
@@ -118,7 +115,12 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             all
         }
         "codeql" => {
-            job = job.permissions(&[("contents", "read"), ("security-events", "write"), ("actions", "read"), ("packages", "read")]);
+            job = job.permissions(&[
+                ("contents", "read"),
+                ("security-events", "write"),
+                ("actions", "read"),
+                ("packages", "read"),
+            ]);
             let mut langs: Vec<(&str, &str)> = covered(cx, g)
                 .iter()
                 .map(|s| match cx.model.toolchain(s.language).family.as_str() {
@@ -133,7 +135,9 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             job = job.matrix(
                 langs
                     .iter()
-                    .map(|(l, b)| Map::from([("language".to_string(), l.to_string()), ("build-mode".to_string(), b.to_string())]))
+                    .map(|(l, b)| {
+                        Map::from([("language".to_string(), l.to_string()), ("build-mode".to_string(), b.to_string())])
+                    })
                     .collect(),
             );
             job.name = format!("{title}: ${{{{ matrix.language }}}}");
@@ -272,10 +276,13 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             for s in covered(cx, g) {
                 let tc = cx.model.toolchain(s.language);
                 let files: Vec<String> = steps::requirement_files(tc).iter().map(|f| format!("-r {f}")).collect();
-                let mut st = Step::run(format!("Check {} dependencies with Safety", s.name), "safety check $REQUIREMENTS --full-report")
-                    .env("REQUIREMENTS", files.join(" "))
-                    .env("SAFETY_API_KEY", "${{ secrets.SAFETY_API_KEY }}")
-                    .dir(&s.build_context);
+                let mut st = Step::run(
+                    format!("Check {} dependencies with Safety", s.name),
+                    "safety check $REQUIREMENTS --full-report",
+                )
+                .env("REQUIREMENTS", files.join(" "))
+                .env("SAFETY_API_KEY", "${{ secrets.SAFETY_API_KEY }}")
+                .dir(&s.build_context);
                 if v.len() > 3 {
                     st = st.when("${{ !cancelled() }}");
                 }
@@ -289,9 +296,12 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             for s in covered(cx, g) {
                 let tc = cx.model.toolchain(s.language);
                 let files: Vec<String> = steps::requirement_files(tc).iter().map(|f| format!("-r {f}")).collect();
-                let mut st = Step::run(format!("Audit {} dependencies with pip-audit", s.name), "pip-audit $REQUIREMENTS --desc")
-                    .env("REQUIREMENTS", files.join(" "))
-                    .dir(&s.build_context);
+                let mut st = Step::run(
+                    format!("Audit {} dependencies with pip-audit", s.name),
+                    "pip-audit $REQUIREMENTS --desc",
+                )
+                .env("REQUIREMENTS", files.join(" "))
+                .dir(&s.build_context);
                 if v.len() > 3 {
                     st = st.when("${{ !cancelled() }}");
                 }
@@ -305,9 +315,12 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             let svcs = covered(cx, g);
             for s in &svcs {
                 let tc = cx.model.toolchain(s.language);
-                let mut st = Step::run(format!("Audit {} dependencies with npm audit", s.name), "npm audit --audit-level=\"$AUDIT_LEVEL\"")
-                    .env("AUDIT_LEVEL", level.clone())
-                    .dir(&s.build_context);
+                let mut st = Step::run(
+                    format!("Audit {} dependencies with npm audit", s.name),
+                    "npm audit --audit-level=\"$AUDIT_LEVEL\"",
+                )
+                .env("AUDIT_LEVEL", level.clone())
+                .dir(&s.build_context);
                 if v.len() > 1 {
                     st = st.when("${{ !cancelled() }}");
                 } else {
@@ -351,7 +364,11 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 }
                 let mut t = Step::uses(format!("Scan {} with Trivy", s.name), "aquasecurity/trivy-action")
                     .with("scan-type", if image_scan { "image" } else { "fs" });
-                t = if image_scan { t.with("image-ref", format!("{}:scan", s.name)) } else { t.with("scan-ref", s.build_context.clone()) };
+                t = if image_scan {
+                    t.with("image-ref", format!("{}:scan", s.name))
+                } else {
+                    t.with("scan-ref", s.build_context.clone())
+                };
                 t = t.with("severity", sev.join(",")).with("exit-code", "1");
                 if sarif {
                     t = t
@@ -407,9 +424,12 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 format!("sudo gem install license_finder --version '{}' --no-document", pins::tool("license_finder")),
             ));
             v.extend(each_service(cx, g, cache, |s| {
-                vec![Step::run("Check dependency licences with LicenseFinder", "license_finder --decisions-file \"$DECISIONS\"")
-                    .env("DECISIONS", decisions_path(&s.build_context, &decisions))
-                    .dir(&s.build_context)]
+                vec![Step::run(
+                    "Check dependency licences with LicenseFinder",
+                    "license_finder --decisions-file \"$DECISIONS\"",
+                )
+                .env("DECISIONS", decisions_path(&s.build_context, &decisions))
+                .dir(&s.build_context)]
             }));
             v
         }
@@ -421,7 +441,12 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 let mut out: Vec<Step> =
                     steps::test_commands(tc).into_iter().map(|(n, c)| Step::run(n, c).dir(&s.build_context)).collect();
                 if tc.coverage.is_some() {
-                    out.push(steps::coverage_check(tc, &format!("Coverage at least {}%", steps::pct(min)), min, &s.build_context));
+                    out.push(steps::coverage_check(
+                        tc,
+                        &format!("Coverage at least {}%", steps::pct(min)),
+                        min,
+                        &s.build_context,
+                    ));
                 }
                 out
             }));
@@ -450,7 +475,9 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 other => other.to_string(),
             };
             let mut v = vec![checkout()];
-            v.extend(each_service(cx, g, cache, |s| vec![Step::run(format!("Run {tool}"), cmd.clone()).dir(&s.build_context)]));
+            v.extend(each_service(cx, g, cache, |s| {
+                vec![Step::run(format!("Run {tool}"), cmd.clone()).dir(&s.build_context)]
+            }));
             v
         }
     };

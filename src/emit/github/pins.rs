@@ -47,8 +47,7 @@ pub fn tool(name: &str) -> &'static str {
 /// Appends `# <tag>` to every `uses: ...@<sha>` line, so reviewers and
 /// Dependabot see which release a SHA is.
 pub fn annotate(yaml: &str) -> String {
-    let by_sha: BTreeMap<&str, &str> =
-        table().actions.values().map(|p| (p.sha.as_str(), p.version.as_str())).collect();
+    let by_sha: BTreeMap<&str, &str> = table().actions.values().map(|p| (p.sha.as_str(), p.version.as_str())).collect();
     let mut out = String::with_capacity(yaml.len() + 256);
     for line in yaml.lines() {
         out.push_str(line);
