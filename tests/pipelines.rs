@@ -261,3 +261,27 @@ fn the_deploy_script_rewrites_exactly_the_tag_line() {
     assert!(out.status.success());
     assert!(std::fs::read_to_string(&f).expect("read").contains("    newTag: \"1.2\""));
 }
+
+#[test]
+fn the_program_can_override_a_pin() {
+    // actions/checkout v4.2.2, the commit its tag points at.
+    let text = format!(
+        "{PROGRAM}\npipeline {{ actions {{ checkout = \"11bd71901bbe5b1630ceea73d27597364c9af683 v4.2.2\" }} }}\n"
+    );
+    let files = build(&text, &[Target::Github]);
+    let ci = files.iter().find(|a| a.path.ends_with("/ci.yml")).expect("ci.yml");
+    assert!(ci.contents.contains("uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"));
+    let table = &pins::table().actions["actions/checkout"];
+    assert!(!ci.contents.contains(&table.sha), "the table's pin is replaced everywhere");
+}
+
+#[test]
+fn workflows_dir_places_the_workflows() {
+    let text = format!("{PROGRAM}\npipeline {{ workflows_dir = \"ci/workflows\" }}\n");
+    let files = build(&text, &[Target::Github]);
+    assert!(
+        files.iter().all(|a| a.path.starts_with("ci/workflows/")),
+        "{:?}",
+        files.iter().map(|a| &a.path).collect::<Vec<_>>()
+    );
+}

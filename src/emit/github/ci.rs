@@ -62,6 +62,11 @@ fn service_job(cx: &Cx, s: &Service, cache: bool) -> Job {
     for t in &tc.typecheck {
         job = job.step(Step::run(format!("Type check: {t}"), t.clone()));
     }
+    // Prisma checks its schema without a database; the other migration
+    // tools need one, so their migrations are checked where they run.
+    if s.migrations.as_ref().is_some_and(|m| m.tool == "prisma") {
+        job = job.step(Step::run("Validate the Prisma schema and migrations", "npx prisma validate"));
+    }
     for (n, c) in test_commands(tc) {
         job = job.step(Step::run(n, c));
     }

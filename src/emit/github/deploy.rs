@@ -152,7 +152,12 @@ pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
     let m = cx.model;
     let app = app_name(cx, env);
     let routes = routes(cx, env);
-    let url = routes.first().map(|(_, base, _)| base.clone());
+    // The environment's link in GitHub: the site root when a service serves it.
+    let url = routes
+        .iter()
+        .find(|(_, base, _)| base.matches('/').count() == 2)
+        .or(routes.first())
+        .map(|(_, base, _)| base.clone());
     let name = match &source {
         Source::Build => format!("Deploy to {}", env.name),
         Source::From(f) => format!("Promote {} to {}", f.name, env.name),

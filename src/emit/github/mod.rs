@@ -195,7 +195,7 @@ pub fn or(tests: &[String]) -> String {
 /// annotated, and justified Checkov skips placed inside the jobs they concern.
 pub fn file(cx: &Cx, name: &str, header: &[String], wf: &Workflow, skips: &[(String, String)]) -> Artifact {
     let yaml = super::yaml::to_string(wf).unwrap_or_else(|e| format!("# deployc: serialization failed: {e}\n"));
-    let yaml = pins::annotate(&yaml);
+    let yaml = pins::annotate(&yaml, &cx.model.pipeline.actions);
     let mut body = String::with_capacity(yaml.len() + 512);
     for line in yaml.lines() {
         // Checkov reads `# checkov:skip=ID: reason` comments inside the

@@ -44,10 +44,23 @@ pub fn tool(name: &str) -> &'static str {
     table().tools.get(name).map(String::as_str).unwrap_or("latest")
 }
 
-/// Appends `# <tag>` to every `uses: ...@<sha>` line, so reviewers and
-/// Dependabot see which release a SHA is.
-pub fn annotate(yaml: &str) -> String {
-    let by_sha: BTreeMap<&str, &str> = table().actions.values().map(|p| (p.sha.as_str(), p.version.as_str())).collect();
+/// Replaces the table's pins by the program's `pipeline.actions` (the
+/// repository name without its owner → commit and tag), then appends
+/// `# <tag>` to every `uses: ...@<sha>` line, so reviewers and Dependabot see
+/// which release a SHA is.
+pub fn annotate(yaml: &str, overrides: &BTreeMap<String, (String, String)>) -> String {
+    let mut yaml = yaml.to_string();
+    let mut by_sha: BTreeMap<&str, &str> =
+        table().actions.values().map(|p| (p.sha.as_str(), p.version.as_str())).collect();
+    for (repo, pin) in &table().actions {
+        let name = repo.split_once('/').map_or(repo.as_str(), |(_, n)| n);
+        if let Some((sha, tag)) = overrides.get(name) {
+            // A commit names one repository, so this also moves its sub-path
+            // actions (`github/codeql-action/init`).
+            yaml = yaml.replace(&format!("@{}", pin.sha), &format!("@{sha}"));
+            by_sha.insert(sha.as_str(), tag.as_str());
+        }
+    }
     let mut out = String::with_capacity(yaml.len() + 256);
     for line in yaml.lines() {
         out.push_str(line);
