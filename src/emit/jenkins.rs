@@ -99,12 +99,13 @@ struct EnvCx {
 }
 
 /// A shell step in Groovy: single-quoted (no Groovy interpolation), with
-/// backslashes and quotes escaped; multi-line scripts in a `'''` string
+/// backslashes and quotes escaped; multi-line scripts in a `'''` string,
+/// run by bash (Jenkins uses /bin/sh unless a script names its shell),
 /// whose lines stay unindented (heredocs need their terminator in column 0).
 fn sh(script: &str) -> String {
     let body = script.replace('\\', "\\\\");
     if script.contains('\n') {
-        format!("sh '''\n{}\n'''", body.replace("'''", "\\'\\'\\'"))
+        format!("sh '''#!/usr/bin/env bash\nset -eo pipefail\n{}\n'''", body.replace("'''", "\\'\\'\\'"))
     } else {
         format!("sh '{}'", body.replace('\'', "\\'"))
     }
@@ -156,7 +157,7 @@ fn indent(lines: &[String], n: usize) -> String {
         if t.ends_with('{') {
             depth += 1;
         }
-        if t.ends_with("\'\'\'") && t.starts_with("sh ") {
+        if t.starts_with("sh '''") {
             in_sh = true;
         }
     }
@@ -265,7 +266,14 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
         "checkov" => vec![sh("checkov --directory . --quiet --compact")],
         "tfsec" => vec![sh(&format!("tfsec . --minimum-severity {}", g.fail_on.to_ascii_uppercase()))],
         "license-finder" => {
-            in_dirs(&format!("license_finder --decisions-file {}", g.config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into())))
+            let decisions = g.config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());
+            covered
+                .iter()
+                .map(|s| {
+                    let path = super::github::gates::decisions_path(&s.build_context, &decisions);
+                    format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&format!("license_finder --decisions-file {path}")))
+                })
+                .collect()
         }
         "coverage" | "tests" => covered
             .iter()

@@ -490,7 +490,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
     (job, skips)
 }
 
-fn decisions_path(dir: &str, decisions: &str) -> String {
+pub fn decisions_path(dir: &str, decisions: &str) -> String {
     // A decisions file given from the repository root is reached from the
     // service folder the scan runs in.
     if dir == "." || dir.is_empty() {
