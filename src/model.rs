@@ -428,6 +428,8 @@ pub struct Pipeline {
     pub pr_checks: PrChecks,
     pub pre_commit: bool,
     pub workflows_dir: String,
+    /// Pin overrides: action repository name (no owner) → (commit, tag).
+    pub actions: BTreeMap<String, (String, String)>,
 }
 
 #[derive(Clone, Debug, Serialize, Default)]

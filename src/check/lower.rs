@@ -251,6 +251,52 @@ fn is_plain_number(s: &str) -> bool {
     !s.is_empty() && s.parse::<f64>().is_ok() && s.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
 }
 
+/// `pipeline.actions`: each key names an action of the pin table (by its
+/// repository without the owner), each value is `"<40-hex commit> <tag>"`.
+fn action_pins(f: &Fields, diags: &mut Diagnostics) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    let Some(Val { v: V::Map(m), .. }) = get(f, "actions") else {
+        return out;
+    };
+    let known: Vec<&str> =
+        crate::emit::github::pins::table().actions.keys().filter_map(|k| k.split_once('/').map(|(_, n)| n)).collect();
+    for (name, (key_span, val)) in m {
+        if !known.contains(&name.as_str()) {
+            diags.push(
+                Diagnostic::new(Code::E0203, format!("`{name}` is not an action deployc uses"))
+                    .label(*key_span, "no action of stdlib/actions.toml has this name")
+                    .did_you_mean(
+                        *key_span,
+                        name,
+                        known.iter().copied(),
+                        format!("Name one of: {}.", known.join(", ")),
+                    ),
+            );
+            continue;
+        }
+        let text = match &val.v {
+            V::Str(t) => render_static(t),
+            _ => continue,
+        };
+        let mut words = text.split_whitespace();
+        let (sha, tag) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let is_sha = sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !is_sha || tag.is_empty() || words.next().is_some() {
+            diags.push(
+                Diagnostic::new(Code::E0303, format!("`{text}` is not a pinned action"))
+                    .label(val.span, "expected a 40-hex commit and the tag it stands for")
+                    .help(format!(
+                        "Write the full commit the release tag points at and the tag, e.g. {name} = \"{} v1.2.3\" (git rev-parse v1.2.3^{{commit}}).",
+                        "0123456789abcdef0123456789abcdef01234567"
+                    )),
+            );
+            continue;
+        }
+        out.insert(name.clone(), (sha.to_string(), tag.to_string()));
+    }
+    out
+}
+
 /// The variables of `f.k`. `service` owns them; `env` is the environment of an override.
 fn env_map(f: &Fields, k: &str, extra: &mut Extra, service: &str, env: Option<&str>) -> BTreeMap<String, EnvValue> {
     let mut out = BTreeMap::new();
@@ -1069,6 +1115,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             .unwrap_or_default(),
         pre_commit: boolean(pl, "pre_commit", false),
         workflows_dir: lit(pl, "workflows_dir").unwrap_or_else(|| ".github/workflows".into()),
+        actions: action_pins(pl, diags),
     };
     let obs_decl = by_kw("observability").into_iter().next();
     let ob = obs_decl.map(|c| &c.fields).unwrap_or(&empty);

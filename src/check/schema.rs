@@ -573,7 +573,13 @@ pub static PIPELINE: &[FieldSpec] = &[
     f("cache", Ty::Bool, "true", "build layer cache"),
     f("pr_checks", Ty::Struct(PR_CHECKS), "", "pull-request checks"),
     f("pre_commit", Ty::Bool, "false", "run pre-commit hooks in CI"),
-    f("workflows_dir", Ty::Str, "\".github/workflows\"", "where workflows are written"),
+    f("workflows_dir", Ty::Str, "\".github/workflows\"", "where workflows are written, inside the output tree"),
+    f(
+        "actions",
+        Ty::Map(&Ty::Str),
+        "{}",
+        "pins replacing stdlib/actions.toml: `NAME = \"<40-hex commit> <tag>\"`, NAME an action repository without its owner (`checkout`)",
+    ),
 ];
 
 // ------------------------------------------------------------ observability

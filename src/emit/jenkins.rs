@@ -1,10 +1,643 @@
-//! The Jenkins target: a declarative Jenkinsfile with the same stages as the GitHub workflows (issue: pipelines).
-//! Not implemented yet: emits nothing.
+//! The Jenkins target: when the program's pipeline provider is Jenkins, a
+//! declarative `jenkins/Jenkinsfile` with the stages of the GitHub
+//! workflows: Build, Test and Code Quality per service (parallel), the
+//! Security Scan gates, Push Images, then one stage per environment along
+//! the promotion path (Deploy, Canary Release, Blue-Green Deploy, with an
+//! `input` approval where promotion is manual) and a Release stage that
+//! promotes a paused rollout after a second approval.
+//!
+//! The Jenkinsfile is text, so it comes from a minijinja template
+//! (`Jenkinsfile.j2`); the shell scripts inside are built here, shared with
+//! the GitHub target where they are the same.
 
+use super::github::deploy::{self, SET_TAG};
+use super::github::steps::{coverage_script, pct, requirement_files, test_commands};
+use super::github::{pins, Cx};
+use super::k8s::image_repository;
 use super::{Artifact, Options};
 use crate::graph::Graph;
-use crate::model::Model;
+use crate::model::{Environment, Gate, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, Trigger};
+use serde::Serialize;
 
-pub fn emit(_model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
-    Vec::new()
+const TEMPLATE: &str = include_str!("Jenkinsfile.j2");
+
+#[derive(Serialize)]
+struct Ctx {
+    project: String,
+    header: String,
+    timeout_hours: u64,
+    crons: Vec<String>,
+    environment: Vec<(String, String)>,
+    tag_script: String,
+    services: Vec<Svc>,
+    quality: Vec<GateCx>,
+    security: Vec<GateCx>,
+    push_when: String,
+    push_env: Vec<String>,
+    login: String,
+    branch: String,
+    envs: Vec<EnvCx>,
+}
+
+#[derive(Serialize)]
+struct Svc {
+    name: String,
+    dir: String,
+    install: Option<String>,
+    build: Option<String>,
+    tests: Vec<String>,
+    coverage: Option<String>,
+    coverage_min: String,
+    quality: Vec<String>,
+    image_build: String,
+    image_push: String,
+}
+
+#[derive(Serialize)]
+struct GateCx {
+    title: String,
+    body: String,
+}
+
+#[derive(Serialize)]
+struct Input {
+    message: String,
+    ok: String,
+    submitter: String,
+}
+
+#[derive(Serialize)]
+struct Notice {
+    credentials: String,
+    script: String,
+}
+
+#[derive(Serialize)]
+struct ReleaseStage {
+    title: String,
+    message: String,
+    submitter: String,
+    script: String,
+}
+
+#[derive(Serialize)]
+struct EnvCx {
+    name: String,
+    title: String,
+    when: String,
+    input: Option<Input>,
+    app: String,
+    kustomization: String,
+    images: String,
+    before: Vec<String>,
+    release: String,
+    wait: String,
+    after: Vec<String>,
+    notify_success: Vec<Notice>,
+    notify_failure: Vec<Notice>,
+    release_stage: Option<ReleaseStage>,
+}
+
+/// A shell step in Groovy: single-quoted (no Groovy interpolation), with
+/// backslashes and quotes escaped; multi-line scripts in a `'''` string,
+/// run by bash (Jenkins uses /bin/sh unless a script names its shell),
+/// whose lines stay unindented (heredocs need their terminator in column 0).
+fn sh(script: &str) -> String {
+    let body = script.replace('\\', "\\\\");
+    if script.contains('\n') {
+        format!("sh '''#!/usr/bin/env bash\nset -eo pipefail\n{}\n'''", body.replace("'''", "\\'\\'\\'"))
+    } else {
+        format!("sh '{}'", body.replace('\'', "\\'"))
+    }
+}
+
+fn credential(id: &str, var: &str) -> String {
+    format!("string(credentialsId: '{id}', variableId: '{var}')").replace("variableId", "variable")
+}
+
+/// The Jenkinsfile, or nothing when the pipeline runs on another provider.
+pub fn emit(model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
+    if model.pipeline.provider != "jenkins" || model.services.is_empty() {
+        return Vec::new();
+    }
+    let cx = Cx::new(model);
+    let ctx = context(&cx);
+    let mut env = minijinja::Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.add_filter("sh", |s: String| sh(&s));
+    let contents = env
+        .template_from_str(TEMPLATE)
+        .and_then(|t| t.render(&ctx))
+        .unwrap_or_else(|e| format!("// deployc: the Jenkinsfile template failed: {e}\n"));
+    let mut contents = contents.trim_end().to_string();
+    contents.push('\n');
+    vec![Artifact { path: "jenkins/Jenkinsfile".into(), contents }]
+}
+
+/// Indents Groovy lines by block depth from `n` spaces; the bodies of
+/// multi-line `sh \'\'\'` strings stay as they are (they are shell text).
+fn indent(lines: &[String], n: usize) -> String {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut in_sh = false;
+    for l in lines.iter().flat_map(|l| l.split('\n')) {
+        if in_sh {
+            out.push(l.to_string());
+            if l == "\'\'\'" {
+                in_sh = false;
+            }
+            continue;
+        }
+        let t = l.trim();
+        if t.starts_with('}') {
+            depth = depth.saturating_sub(1);
+        }
+        out.push(format!("{}{t}", " ".repeat(n + 2 * depth)));
+        if t.ends_with('{') {
+            depth += 1;
+        }
+        if t.starts_with("sh '''") {
+            in_sh = true;
+        }
+    }
+    out.join("\n")
+}
+
+/// A gate as a parallel stage body: its commands, in the covered services'
+/// folders, tolerated (UNSTABLE) when the gate is not blocking.
+fn gate_body(cx: &Cx, g: &Gate) -> String {
+    let covered = super::github::gates::covered(cx, g);
+    let in_dirs = |cmd: &str| -> Vec<String> {
+        covered.iter().map(|s| format!("dir('{}') {{\n{}\n}}", s.build_context, sh(cmd))).collect()
+    };
+    let sev_list: Vec<&str> =
+        ["LOW", "MEDIUM", "HIGH", "CRITICAL"].into_iter().skip_while(|s| s.to_ascii_lowercase() != g.fail_on).collect();
+    let mut creds: Vec<String> = Vec::new();
+    let mut lines: Vec<String> = match g.tool.as_str() {
+        "gitleaks" => vec![sh("gitleaks detect --source . --redact --exit-code 1 --report-format sarif --report-path gitleaks.sarif")],
+        "trufflehog" => vec![sh("trufflehog git file://. --results=verified,unknown --fail")],
+        "detect-secrets" => vec![sh("detect-secrets scan > detect-secrets.json\njq -e '.results == {}' detect-secrets.json > /dev/null || { jq '.results' detect-secrets.json; exit 1; }")],
+        "codeql" => {
+            let langs: Vec<&str> = {
+                let mut v: Vec<&str> = covered
+                    .iter()
+                    .map(|s| match cx.model.toolchain(s.language).family.as_str() {
+                        "node" => "javascript-typescript",
+                        "python" => "python",
+                        "go" => "go",
+                        _ => "java-kotlin",
+                    })
+                    .collect();
+                v.sort();
+                v.dedup();
+                v
+            };
+            vec![sh(&format!(
+                "for lang in {}; do\n  codeql database create \"codeql-db-$lang\" --language=\"$lang\" --source-root . --overwrite\n  codeql database analyze \"codeql-db-$lang\" --format=sarif-latest --output=\"codeql-$lang.sarif\"\ndone",
+                langs.join(" ")
+            ))]
+        }
+        "semgrep" => {
+            let sev = match g.fail_on.as_str() {
+                "low" => "",
+                "medium" => " --severity ERROR --severity WARNING",
+                _ => " --severity ERROR",
+            };
+            vec![sh(&format!(
+                "semgrep scan --config {} --metrics off --error{sev} --sarif --output semgrep.sarif",
+                g.config.clone().unwrap_or_else(|| "p/default".into())
+            ))]
+        }
+        "sonarqube" => vec![format!(
+            "withSonarQubeEnv('sonarqube') {{\n{}\n}}",
+            sh(&format!("sonar-scanner -Dsonar.projectKey={} -Dsonar.qualitygate.wait=true", cx.model.project.name))
+        )],
+        "bandit" => {
+            let level = match g.fail_on.as_str() {
+                "low" => "low",
+                "medium" => "medium",
+                _ => "high",
+            };
+            in_dirs(&format!("bandit -r . --severity-level {level}"))
+        }
+        "grype" => {
+            if g.services.is_empty() {
+                vec![sh(&format!("grype dir:. --fail-on {}", g.fail_on))]
+            } else {
+                in_dirs(&format!("grype dir:. --fail-on {}", g.fail_on))
+            }
+        }
+        "snyk" => {
+            creds.push(credential("snyk-token", "SNYK_TOKEN"));
+            in_dirs(&format!("snyk test --severity-threshold={}", g.fail_on))
+        }
+        "safety" | "pip-audit" => covered
+            .iter()
+            .map(|s| {
+                let files: Vec<String> =
+                    requirement_files(cx.model.toolchain(s.language)).iter().map(|f| format!("-r {f}")).collect();
+                let cmd = if g.tool == "safety" {
+                    format!("safety check {} --full-report", files.join(" "))
+                } else {
+                    format!("pip-audit {} --desc", files.join(" "))
+                };
+                format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&cmd))
+            })
+            .collect(),
+        "npm-audit" => {
+            let level = if g.fail_on == "medium" { "moderate" } else { g.fail_on.as_str() };
+            in_dirs(&format!("npm audit --audit-level={level}"))
+        }
+        "trivy" => covered
+            .iter()
+            .map(|s| {
+                if g.kind == "container" {
+                    sh(&format!(
+                        "trivy image --exit-code 1 --severity {} \"{}:$IMAGE_TAG\"",
+                        sev_list.join(","),
+                        image_repository(cx.model, &s.image)
+                    ))
+                } else {
+                    sh(&format!("trivy fs --exit-code 1 --severity {} {}", sev_list.join(","), s.build_context))
+                }
+            })
+            .collect(),
+        "checkov" => vec![sh("checkov --directory . --quiet --compact")],
+        "tfsec" => vec![sh(&format!("tfsec . --minimum-severity {}", g.fail_on.to_ascii_uppercase()))],
+        "license-finder" => {
+            let decisions = g.config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());
+            covered
+                .iter()
+                .map(|s| {
+                    let path = super::github::gates::decisions_path(&s.build_context, &decisions);
+                    format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&format!("license_finder --decisions-file {path}")))
+                })
+                .collect()
+        }
+        "coverage" | "tests" => covered
+            .iter()
+            .flat_map(|s| {
+                let tc = cx.model.toolchain(s.language);
+                test_commands(tc).into_iter().map(move |(_, c)| format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&c)))
+            })
+            .collect(),
+        "eslint" => in_dirs("npx eslint ."),
+        "tsc" => in_dirs("npx tsc --noEmit"),
+        "ruff" => in_dirs("ruff check ."),
+        "flake8" => in_dirs("flake8 ."),
+        "mypy" => in_dirs("mypy ."),
+        "golangci-lint" => in_dirs("golangci-lint run ./..."),
+        other => vec![sh(other)],
+    };
+    if !creds.is_empty() {
+        let mut wrapped = vec![format!("withCredentials([{}]) {{", creds.join(", "))];
+        wrapped.append(&mut lines);
+        wrapped.push("}".into());
+        lines = wrapped;
+    }
+    if !g.blocking {
+        let mut wrapped = vec!["catchError(buildResult: 'SUCCESS', stageResult: 'UNSTABLE') {".to_string()];
+        wrapped.append(&mut lines);
+        wrapped.push("}".into());
+        lines = wrapped;
+    }
+    format!("          steps {{\n{}\n          }}", indent(&lines, 12))
+}
+
+/// The Groovy `when` condition of an environment's chain root trigger.
+fn when(model: &Model, env: &Environment) -> String {
+    let mut e = env;
+    for _ in 0..model.environments.len() {
+        match &e.promote {
+            Promotion::OnPush(b) => return format!("branch '{b}'"),
+            Promotion::OnTag(t) => return format!("tag '{t}'"),
+            Promotion::Manual { from } => {
+                match from.as_ref().and_then(|f| model.environments.iter().find(|x| &x.name == f)) {
+                    Some(f) => e = f,
+                    None => break,
+                }
+            }
+        }
+    }
+    format!("branch '{}'", model.project.branch)
+}
+
+fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>) {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    let what = format!("{}: {} $IMAGE_TAG to {}", cx.model.project.name, "released", env.name);
+    for id in &env.notify {
+        let i = &cx.model.integrations[id.index()];
+        match &i.kind {
+            IntegrationKind::Slack { channel, webhook, events } => {
+                let script = |text: &str| {
+                    format!("payload=$(jq -n --arg channel '{channel}' --arg text \"{text} ($BUILD_URL)\" '{{channel: $channel, text: $text}}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"")
+                };
+                let c = credential(webhook, "SLACK_WEBHOOK_URL");
+                if events.iter().any(|e| e == "deploy" || e == "promotion") {
+                    ok.push(Notice { credentials: c.clone(), script: script(&what) });
+                }
+                if events.iter().any(|e| e == "failure") {
+                    bad.push(Notice { credentials: c, script: script(&format!("{what} failed")) });
+                }
+            }
+            IntegrationKind::Datadog { site, api_key, .. } => {
+                let script = |alert: &str| {
+                    format!("payload=$(jq -n --arg title \"{what}\" --arg alert {alert} '{{title: $title, text: $title, alert_type: $alert, tags: [\"env:{}\", \"source:jenkins\"]}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" https://api.{site}/api/v1/events", env.name)
+                };
+                ok.push(Notice { credentials: credential(api_key, "DD_API_KEY"), script: script("success") });
+                bad.push(Notice { credentials: credential(api_key, "DD_API_KEY"), script: script("error") });
+            }
+            IntegrationKind::PagerDuty { routing_key, severity } => bad.push(Notice {
+                credentials: credential(routing_key, "ROUTING_KEY"),
+                script: format!("payload=$(jq -n --arg key \"$ROUTING_KEY\" --arg summary \"{what} failed\" '{{routing_key: $key, event_action: \"trigger\", payload: {{summary: $summary, source: \"jenkins\", severity: \"{severity}\"}}}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' --data \"$payload\" https://events.pagerduty.com/v2/enqueue"),
+            }),
+            IntegrationKind::Jira { url, project, token } => ok.push(Notice {
+                credentials: credential(token, "JIRA_AUTH"),
+                script: format!("payload=$(jq -n --arg summary \"{what}\" '{{fields: {{project: {{key: \"{project}\"}}, issuetype: {{name: \"Task\"}}, summary: $summary, labels: [\"deployment\"]}}}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" {}/rest/api/2/issue", url.trim_end_matches('/')),
+            }),
+            _ => {}
+        }
+    }
+    (ok, bad)
+}
+
+fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
+    let m = cx.model;
+    let kind = match &env.strategy.kind {
+        StrategyKind::Rolling { .. } => "Deploy",
+        StrategyKind::Canary { .. } => "Canary Release",
+        StrategyKind::BlueGreen { .. } => "Blue-Green Deploy",
+    };
+    let manual = matches!(env.promote, Promotion::Manual { .. });
+    let submitter = env.approvers.join(",");
+    let input = manual.then(|| Input {
+        message: format!("Deploy {} to {}?", m.project.name, env.name),
+        ok: "Deploy".into(),
+        submitter: submitter.clone(),
+    });
+    let mut before = Vec::new();
+    if env.before.iter().any(|b| b == "backup") {
+        for (r, ru) in m.resources.iter().zip(&env.resources) {
+            if r.backup.is_some() && ru.placement == crate::model::Placement::InCluster {
+                before.push(format!(
+                    "argocd app actions run \"$APP\" create-job --kind CronJob --group batch --resource-name {0}-backup --namespace {1}\nargocd app wait \"$APP\" --resource 'batch:Job:{0}-backup-*' --health --timeout 1800",
+                    r.name, env.namespace
+                ));
+            }
+        }
+    }
+    let release = format!(
+        "{SET_TAG}released=\"\"\nfor image in $IMAGES; do\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$IMAGE_TAG\"\n  released=\"$released $image:$IMAGE_TAG\"\ndone\ngit add \"$KUSTOMIZATION\"\nif git diff --cached --quiet; then echo \"$ENVIRONMENT already runs $IMAGE_TAG\"; exit 0; fi\ngit -c user.name=jenkins -c user.email=jenkins@localhost commit --quiet -m \"deploy($ENVIRONMENT):$released [skip ci]\"\nfor attempt in 1 2 3 4 5; do\n  if git push --quiet origin \"HEAD:$BRANCH\"; then exit 0; fi\n  sleep $((attempt * 5))\n  git pull --quiet --rebase origin \"$BRANCH\"\ndone\nexit 1"
+    );
+    let auto = matches!(env.promote, Promotion::OnPush(_));
+    let start = if auto { "argocd app get \"$APP\" --refresh > /dev/null" } else { "argocd app sync \"$APP\" --async" };
+    let flags = if deploy::manual_pause(env) {
+        "--sync --health --suspended --operation"
+    } else {
+        "--sync --health --operation"
+    };
+    let wait = format!("{start}\nargocd app wait \"$APP\" {flags} --timeout {}", deploy::rollout_seconds(env));
+    let routes = deploy::routes(cx, env);
+    let mut after = Vec::new();
+    for a in &env.after {
+        match a.as_str() {
+            "health_check" => {
+                for (_, _, h) in &routes {
+                    if let Some(h) = h {
+                        after.push(format!("curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 --output /dev/null {h}"));
+                    }
+                }
+            }
+            "smoke_tests" => {
+                for (_, base, _) in &routes {
+                    after.push(format!("code=$(curl --silent --output /dev/null --write-out '%{{http_code}}' --retry 5 --retry-delay 6 --retry-all-errors --max-time 10 {base})\necho \"{base}: HTTP $code\"\n[ \"$code\" -ne 000 ] && [ \"$code\" -lt 500 ]"));
+                }
+            }
+            "verification" => after.push(
+                "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone".to_string(),
+            ),
+            _ => {}
+        }
+    }
+    let (notify_success, notify_failure) = notices(cx, env);
+    let release_stage = deploy::manual_pause(env).then(|| ReleaseStage {
+        title: format!("{}: {}", if env.production { "Production Release" } else { "Release" }, env.name),
+        message: format!("Promote the paused rollout in {} to all traffic?", env.name),
+        submitter: submitter.clone(),
+        script: "argocd app actions run \"$APP\" promote-full --kind Rollout --group argoproj.io --all\nargocd app wait \"$APP\" --sync --health --timeout 1800".to_string(),
+    });
+    EnvCx {
+        name: env.name.clone(),
+        title: format!("{kind}: {}", env.name),
+        when: when(m, env),
+        input,
+        app: deploy::app_name(cx, env),
+        kustomization: deploy::kustomization(cx, env),
+        images: deploy::images(cx, env).join(" "),
+        before,
+        release,
+        wait,
+        after,
+        notify_success,
+        notify_failure,
+        release_stage,
+    }
+}
+
+fn tag_script(policy: &[String]) -> String {
+    // Most specific first, as the GitHub workflows' tag priorities.
+    let mut rules: Vec<(u32, Option<&str>, &str)> = policy
+        .iter()
+        .map(|t| match t.as_str() {
+            "semver" => (4, Some("env.TAG_NAME && env.TAG_NAME ==~ /v\\d+\\.\\d+\\.\\d+.*/"), "env.TAG_NAME"),
+            "branch_sha" => (
+                3,
+                Some("env.BRANCH_NAME && !env.TAG_NAME"),
+                "env.BRANCH_NAME.replaceAll('[^A-Za-z0-9_.-]', '-') + '-' + sha",
+            ),
+            "sha" => (2, None, "'sha-' + sha"),
+            _ => (1, Some("env.BRANCH_NAME == env.DEFAULT_BRANCH"), "'latest'"),
+        })
+        .collect();
+    rules.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut out = String::from("          ");
+    for (i, (_, cond, value)) in rules.iter().enumerate() {
+        let body = format!("{{\n            env.IMAGE_TAG = {value}\n          }}");
+        match (i, cond) {
+            (0, Some(c)) => out.push_str(&format!("if ({c}) {body}")),
+            (0, None) => out.push_str(&format!("if (true) {body}")),
+            (_, Some(c)) => out.push_str(&format!(" else if ({c}) {body}")),
+            (_, None) => {
+                out.push_str(&format!(" else {body}"));
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn service_cx(cx: &Cx, s: &Service) -> Svc {
+    let m = cx.model;
+    let tc = m.toolchain(s.language);
+    let min = m
+        .gates
+        .iter()
+        .filter(|g| g.kind == "coverage" && (g.services.is_empty() || g.services.contains(&s.id)))
+        .filter_map(|g| g.min)
+        .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))));
+    let image = image_repository(m, &s.image);
+    let target = s.build_target.as_ref().map(|t| format!(" --target {t}")).unwrap_or_default();
+    let platforms: Vec<String> = m.pipeline.platforms.iter().map(|p| format!("linux/{p}")).collect();
+    let cache = if m.pipeline.cache {
+        format!(" --cache-from type=registry,ref={image}:buildcache --cache-to type=registry,ref={image}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true")
+    } else {
+        String::new()
+    };
+    Svc {
+        name: s.name.clone(),
+        dir: s.build_context.clone(),
+        install: tc.install.clone(),
+        build: tc.build.clone(),
+        tests: test_commands(tc).into_iter().map(|(_, c)| c).collect(),
+        coverage: (tc.coverage.is_some() && min.is_some()).then(|| coverage_script(tc)),
+        coverage_min: min.map(pct).unwrap_or_default(),
+        quality: tc.lint.iter().chain(&tc.typecheck).cloned().collect(),
+        image_build: format!(
+            "docker buildx build --load --tag \"{image}:$IMAGE_TAG\" --file {}{target} {}",
+            s.dockerfile, s.build_context
+        ),
+        image_push: format!(
+            "docker buildx build --push --platform {} --tag \"{image}:$IMAGE_TAG\"{cache} --file {}{target} {}",
+            platforms.join(","),
+            s.dockerfile,
+            s.build_context
+        ),
+    }
+}
+
+fn context(cx: &Cx) -> Ctx {
+    let m = cx.model;
+    let p = &m.project;
+    let (login, push_env) = match &p.registry {
+        Registry::Ecr { region, account } => {
+            let host = format!("{}.dkr.ecr.{region}.amazonaws.com", account.as_deref().unwrap_or("000000000000"));
+            (format!("aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {host}"), Vec::new())
+        }
+        Registry::Ghcr { .. } => (
+            "echo \"$REGISTRY_PASSWORD\" | docker login ghcr.io --username \"$REGISTRY_USER\" --password-stdin".to_string(),
+            vec!["usernamePassword(credentialsId: 'ghcr', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD')".to_string()],
+        ),
+        Registry::DockerHub { .. } => (
+            "echo \"$REGISTRY_PASSWORD\" | docker login --username \"$REGISTRY_USER\" --password-stdin".to_string(),
+            vec!["usernamePassword(credentialsId: 'dockerhub', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD')".to_string()],
+        ),
+    };
+    let mut crons: Vec<String> = m
+        .pipeline
+        .triggers
+        .iter()
+        .chain(m.gates.iter().flat_map(|g| g.when.iter()))
+        .filter_map(|t| if let Trigger::Schedule(c) = t { Some(c.clone()) } else { None })
+        .collect();
+    crons.sort();
+    crons.dedup();
+    let quality: Vec<GateCx> = m
+        .gates
+        .iter()
+        .filter(|g| super::github::gates::is_quality(g) && g.kind != "coverage")
+        .map(|g| GateCx { title: g.name.clone(), body: gate_body(cx, g) })
+        .collect();
+    let security: Vec<GateCx> = m
+        .gates
+        .iter()
+        .filter(|g| !super::github::gates::is_quality(g))
+        .map(|g| GateCx { title: g.name.clone(), body: gate_body(cx, g) })
+        .collect();
+    let mut push_when: Vec<String> = m.environments.iter().map(|e| when(m, e)).collect();
+    push_when.sort();
+    push_when.dedup();
+    let push_when =
+        if push_when.len() == 1 { push_when.remove(0) } else { format!("anyOf {{ {} }}", push_when.join("; ")) };
+    let envs: Vec<EnvCx> = m.environments.iter().map(|e| env_cx(cx, e)).collect();
+    let wait_secs: u64 = m.environments.iter().map(deploy::rollout_seconds).sum();
+    let mut header = vec![
+        "Declarative pipeline: Build, Test, Code Quality, Security Scan, Push Images,".to_string(),
+        "then the promotion path:".to_string(),
+    ];
+    for e in &envs {
+        header.push(format!(
+            "  {} ({}){}",
+            e.title,
+            e.when,
+            if e.input.is_some() { ", after an input approval" } else { "" }
+        ));
+    }
+    header.push(String::new());
+    header.push("Agents need docker (buildx), git, jq, curl, the language runtimes, the Argo CD".into());
+    let tools: Vec<String> = m
+        .gates
+        .iter()
+        .filter(|g| !matches!(g.tool.as_str(), "coverage" | "tests"))
+        .map(|g| {
+            let key = match g.tool.as_str() {
+                "license-finder" => "license_finder",
+                t => t,
+            };
+            let v = pins::tool(key);
+            if v == "latest" {
+                g.tool.clone()
+            } else {
+                format!("{} {v}", g.tool)
+            }
+        })
+        .collect();
+    header.push(format!(
+        "CLI {} and the gate tools: {}.",
+        pins::tool("argocd"),
+        crate::emit::github::dedup(&tools).join(", ")
+    ));
+    let mut creds: Vec<String> = vec!["argocd-server".into(), "argocd-auth-token".into(), "git-push".into()];
+    for e in &envs {
+        for n in e.notify_success.iter().chain(&e.notify_failure) {
+            if let Some(id) = n.credentials.split('\'').nth(1) {
+                creds.push(id.to_string());
+            }
+        }
+    }
+    creds.extend(push_env.iter().filter_map(|c| c.split('\'').nth(1).map(str::to_string)));
+    if m.gates.iter().any(|g| g.tool == "snyk") {
+        creds.push("snyk-token".into());
+    }
+    header.push(format!(
+        "Jenkins credentials: {} (git-push: a user and token allowed",
+        crate::emit::github::dedup(&creds).join(", ")
+    ));
+    header.push("to push the GitOps commit; the others secret text).".into());
+    Ctx {
+        project: p.name.clone(),
+        header: header
+            .iter()
+            .map(|l| if l.is_empty() { "//".to_string() } else { format!("// {l}") })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        timeout_hours: 2 + wait_secs / 3600,
+        crons,
+        environment: vec![
+            ("ARGOCD_SERVER".into(), "credentials('argocd-server')".into()),
+            ("ARGOCD_AUTH_TOKEN".into(), "credentials('argocd-auth-token')".into()),
+            ("ARGOCD_OPTS".into(), "'--grpc-web'".into()),
+            ("DEFAULT_BRANCH".into(), format!("'{}'", p.branch)),
+        ],
+        tag_script: tag_script(&m.pipeline.tags),
+        services: cx.services().map(|s| service_cx(cx, s)).collect(),
+        quality,
+        security,
+        push_when,
+        push_env,
+        login,
+        branch: cx.gitops_branch(),
+        envs,
+    }
 }

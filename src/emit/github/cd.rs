@@ -1,0 +1,306 @@
+//! `cd.yml` (build, sign and push the images; deploy the environments
+//! promoted automatically, on their branch or tag) and one
+//! `promote-<env>.yml` per manually promoted environment (a
+//! `workflow_dispatch` that deploys, behind the GitHub environment's
+//! required reviewers, what the environment it is promoted from runs).
+//! Each deploy job `needs` the gate jobs of its environment's `requires`.
+
+use super::deploy::{self, Source};
+use super::gates;
+use super::steps::checkout;
+use super::wf::{Concurrency, Empty, Job, Map, Step, Workflow};
+use super::{dedup, file, on_for, or, trigger_test, Cx};
+use crate::emit::k8s::image_repository;
+use crate::emit::Artifact;
+use crate::model::{Environment, Gate, Promotion, Registry, Trigger};
+use indexmap::IndexMap;
+
+/// The push trigger that deploys an automatically promoted environment.
+fn env_trigger(env: &Environment) -> Option<Trigger> {
+    match &env.promote {
+        Promotion::OnPush(b) => Some(Trigger::Push(Some(b.clone()))),
+        Promotion::OnTag(t) => Some(Trigger::Tag(t.clone())),
+        Promotion::Manual { .. } => None,
+    }
+}
+
+/// `docker/metadata-action` tag rules for the program's tag policy. The
+/// priorities make the first (the `version` output, which deploys use) the
+/// most specific immutable tag the ref has.
+fn tag_rules(policy: &[String]) -> String {
+    let mut lines = Vec::new();
+    for t in policy {
+        lines.push(match t.as_str() {
+            "semver" => "type=semver,pattern=v{{version}},priority=1000",
+            "branch_sha" => "type=sha,prefix={{branch}}-,priority=900,enable=${{ github.ref_type == 'branch' }}",
+            "sha" => "type=sha,priority=800",
+            _ => "type=raw,value=latest,priority=100,enable={{is_default_branch}}",
+        });
+    }
+    lines.join("\n")
+}
+
+fn registry_login(cx: &Cx) -> (Vec<Step>, Vec<(&'static str, &'static str)>) {
+    let p = &cx.model.project;
+    match &p.registry {
+        Registry::Ecr { region, account } => {
+            let account = account.clone().unwrap_or_else(|| "000000000000".into());
+            (
+                vec![
+                    Step::uses("Assume the ECR push role (OIDC)", "aws-actions/configure-aws-credentials")
+                        .with("role-to-assume", format!("arn:aws:iam::{account}:role/{}-github-ecr-push", p.name))
+                        .with("aws-region", region.clone()),
+                    Step::uses("Log in to Amazon ECR", "aws-actions/amazon-ecr-login"),
+                ],
+                vec![("contents", "read"), ("id-token", "write")],
+            )
+        }
+        Registry::Ghcr { .. } => (
+            vec![Step::uses("Log in to GitHub Container Registry", "docker/login-action")
+                .with("registry", "ghcr.io")
+                .with("username", "${{ github.actor }}")
+                .with("password", "${{ secrets.GITHUB_TOKEN }}")],
+            vec![("contents", "read"), ("id-token", "write"), ("packages", "write")],
+        ),
+        Registry::DockerHub { .. } => (
+            vec![Step::uses("Log in to Docker Hub", "docker/login-action")
+                .with("username", "${{ secrets.DOCKERHUB_USERNAME }}")
+                .with("password", "${{ secrets.DOCKERHUB_TOKEN }}")],
+            vec![("contents", "read"), ("id-token", "write")],
+        ),
+    }
+}
+
+/// Builds every image for the declared platforms, pushes it with the tag
+/// policy's tags, signs it (keyless, Sigstore) and attests its SBOM.
+fn build_job(cx: &Cx) -> Job {
+    let p = &cx.model.pipeline;
+    let include: Vec<Map> = cx
+        .services()
+        .map(|s| {
+            Map::from([
+                ("service".to_string(), s.name.clone()),
+                ("context".to_string(), s.build_context.clone()),
+                ("dockerfile".to_string(), s.dockerfile.clone()),
+                ("target".to_string(), s.build_target.clone().unwrap_or_default()),
+                ("image".to_string(), image_repository(cx.model, &s.image)),
+            ])
+        })
+        .collect();
+    let (login, perms) = registry_login(cx);
+    let mut j =
+        Job::new("Build, sign and push (${{ matrix.service }})").matrix(include).permissions(&perms).timeout(60);
+    j.outputs.insert("tag".into(), "${{ steps.meta.outputs.version }}".into());
+    j = j.step(checkout());
+    let platforms: Vec<String> = p.platforms.iter().map(|a| format!("linux/{a}")).collect();
+    if p.platforms.iter().any(|a| a != "amd64") {
+        j = j.step(Step::uses("Set up QEMU for other architectures", "docker/setup-qemu-action"));
+    }
+    j = j.step(Step::uses("Set up Buildx", "docker/setup-buildx-action"));
+    j = j.steps(login);
+    j = j.step(
+        Step::uses("Tags from the tag policy", "docker/metadata-action")
+            .id("meta")
+            .with("images", "${{ matrix.image }}")
+            .with("flavor", "latest=false")
+            .with("tags", tag_rules(&p.tags)),
+    );
+    let mut build = Step::uses("Build and push", "docker/build-push-action")
+        .id("build")
+        .with("context", "${{ matrix.context }}")
+        .with("file", "${{ matrix.dockerfile }}")
+        .with("target", "${{ matrix.target }}")
+        .with("platforms", platforms.join(","))
+        .with("push", true)
+        .with("tags", "${{ steps.meta.outputs.tags }}")
+        .with("labels", "${{ steps.meta.outputs.labels }}");
+    if p.cache {
+        // A registry cache, written only by these trusted pushes: unlike the
+        // Actions cache, no pull request can seed it.
+        build = build.with("cache-from", "type=registry,ref=${{ matrix.image }}:buildcache").with(
+            "cache-to",
+            "type=registry,ref=${{ matrix.image }}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true",
+        );
+    }
+    j = j.step(build);
+    j = j.step(Step::uses("Install cosign", "sigstore/cosign-installer"));
+    j = j.step(
+        Step::run("Sign the image (keyless)", "cosign sign --yes \"$IMAGE@$DIGEST\"")
+            .env("IMAGE", "${{ matrix.image }}")
+            .env("DIGEST", "${{ steps.build.outputs.digest }}"),
+    );
+    if p.sbom {
+        j = j.step(
+            Step::uses("Generate the SBOM", "anchore/sbom-action")
+                .with("image", "${{ matrix.image }}@${{ steps.build.outputs.digest }}")
+                .with("format", "spdx-json")
+                .with("output-file", "sbom.spdx.json")
+                .with("artifact-name", "sbom-${{ matrix.service }}.spdx.json"),
+        );
+        j = j.step(
+            Step::run(
+                "Attest the SBOM to the image",
+                "cosign attest --yes --type spdxjson --predicate sbom.spdx.json \"$IMAGE@$DIGEST\"",
+            )
+            .env("IMAGE", "${{ matrix.image }}")
+            .env("DIGEST", "${{ steps.build.outputs.digest }}"),
+        );
+    }
+    j
+}
+
+/// The gate jobs a set of environments require, each running when any of
+/// those environments deploys.
+fn gate_jobs(
+    cx: &Cx,
+    envs: &[(&Environment, Option<String>)],
+    jobs: &mut IndexMap<String, Job>,
+) -> Vec<(String, String)> {
+    let mut skips = Vec::new();
+    for g in &cx.model.gates {
+        let conds: Vec<Option<String>> =
+            envs.iter().filter(|(e, _)| e.requires.contains(&g.id)).map(|(_, c)| c.clone()).collect();
+        if conds.is_empty() {
+            continue;
+        }
+        let (mut j, s) = gates::job(cx, g, false);
+        j.if_ = if conds.iter().any(Option::is_none) {
+            None
+        } else {
+            Some(or(&dedup(&conds.into_iter().flatten().collect::<Vec<_>>())))
+        };
+        skips.extend(s);
+        jobs.insert(gates::job_id(g), j);
+    }
+    skips
+}
+
+fn needs(cx: &Cx, env: &Environment, first: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = first.iter().map(|s| s.to_string()).collect();
+    let gates: Vec<&Gate> = env.requires.iter().map(|id| &cx.model.gates[id.index()]).collect();
+    v.extend(gates.iter().map(|g| gates::job_id(g)));
+    v
+}
+
+/// `cd.yml`.
+pub fn cd(cx: &Cx) -> Artifact {
+    let m = cx.model;
+    let mut triggers: Vec<Trigger> =
+        m.pipeline.triggers.iter().filter(|t| matches!(t, Trigger::Push(_) | Trigger::Tag(_))).cloned().collect();
+    let autos: Vec<(&Environment, Trigger)> =
+        m.environments.iter().filter_map(|e| env_trigger(e).map(|t| (e, t))).collect();
+    triggers.extend(autos.iter().map(|(_, t)| t.clone()));
+    if triggers.is_empty() {
+        triggers.push(Trigger::Push(Some(m.project.branch.clone())));
+    }
+    let triggers = dedup(&triggers);
+    let mut jobs = IndexMap::new();
+    jobs.insert("build".to_string(), build_job(cx));
+    let conds: Vec<(&Environment, Option<String>)> = autos
+        .iter()
+        .map(|(e, t)| (*e, if triggers.len() == 1 { None } else { Some(trigger_test(t, &triggers)) }))
+        .collect();
+    let mut skips = Vec::new();
+    if !m.pipeline.sbom {
+        skips.push((
+            "build".to_string(),
+            "checkov:skip=CKV_GHA_6:the program turns SBOMs off (pipeline.sbom = false); images are still signed"
+                .to_string(),
+        ));
+    }
+    skips.extend(gate_jobs(cx, &conds, &mut jobs));
+    for (e, c) in &conds {
+        let mut j = deploy::job(cx, e, Source::Build);
+        j.needs = needs(cx, e, &["build"]);
+        j.if_ = c.clone();
+        jobs.insert(format!("deploy-{}", e.name), j);
+    }
+    let wf = Workflow {
+        name: "CD".into(),
+        on: on_for(&triggers),
+        permissions: Map::new(),
+        // Never cancel a run half-way through a deploy; later runs queue.
+        concurrency: Some(Concurrency {
+            group: "${{ github.workflow }}-${{ github.ref }}".into(),
+            cancel_in_progress: false,
+        }),
+        jobs,
+    };
+    let mut header = vec![
+        "CD: builds every image for the declared platforms, pushes it with the tag".to_string(),
+        "policy's tags, signs it with cosign (keyless) and attests its SBOM; then".to_string(),
+        "deploys each automatically promoted environment on its trigger:".to_string(),
+    ];
+    for (e, t) in &autos {
+        let when = match t {
+            Trigger::Tag(p) => format!("tags {p}"),
+            Trigger::Push(Some(b)) => format!("pushes to {b}"),
+            _ => "pushes".into(),
+        };
+        let reqs: Vec<String> = e.requires.iter().map(|g| m.gates[g.index()].name.clone()).collect();
+        let gates = if reqs.is_empty() { String::new() } else { format!(", after the gates {}", reqs.join(", ")) };
+        header.push(format!("  {} on {when}{gates}", e.name));
+    }
+    header.extend(deploy_notes(cx));
+    file(cx, "cd.yml", &header, &wf, &skips)
+}
+
+/// What every deploy workflow needs from the repository settings.
+fn deploy_notes(cx: &Cx) -> Vec<String> {
+    let mut v = vec![
+        String::new(),
+        format!("A deploy sets the released tags in {}k8s/<env>/kustomization.yaml, commits", cx.gitops_path()),
+        format!("and pushes to {}, then waits for Argo CD (secrets ARGOCD_SERVER and", cx.gitops_branch()),
+        "ARGOCD_AUTH_TOKEN, best set per GitHub environment) to report the application".to_string(),
+        "synced and healthy. Branch protection must let github-actions[bot] push.".to_string(),
+    ];
+    if let Registry::Ecr { .. } = cx.model.project.registry {
+        v.push(format!("Images are pushed through the IAM role {}-github-ecr-push, assumed", cx.model.project.name));
+        v.push("with GitHub's OIDC token (no stored AWS keys).".to_string());
+    }
+    v
+}
+
+/// One `promote-<env>.yml` per manually promoted environment.
+pub fn promotions(cx: &Cx) -> Vec<Artifact> {
+    let m = cx.model;
+    let mut out = Vec::new();
+    for env in &m.environments {
+        let Promotion::Manual { from } = &env.promote else { continue };
+        let from_env = from.as_ref().and_then(|f| m.environments.iter().find(|e| &e.name == f)).unwrap_or(env);
+        let mut jobs = IndexMap::new();
+        let skips = gate_jobs(cx, &[(env, None)], &mut jobs);
+        let mut j = deploy::job(cx, env, Source::From(from_env));
+        j.needs = needs(cx, env, &[]);
+        jobs.insert(format!("deploy-{}", env.name), j);
+        let mut on = on_for(&[]);
+        on.workflow_dispatch = Some(Empty {});
+        let wf = Workflow {
+            name: format!("Promote {} to {}", from_env.name, env.name),
+            on,
+            permissions: Map::new(),
+            concurrency: Some(Concurrency { group: format!("promote-{}", env.name), cancel_in_progress: false }),
+            jobs,
+        };
+        let mut header = vec![
+            format!("Manual promotion of {} to {}: run it from the Actions tab. It deploys", from_env.name, env.name),
+            format!("the image tags {} runs now, once the gates pass and the GitHub", from_env.name),
+            format!("environment \"{}\" approves.", env.name),
+        ];
+        if env.approvers.is_empty() {
+            header.push(format!(
+                "Set required reviewers on the \"{}\" environment in the repository settings.",
+                env.name
+            ));
+        } else {
+            header.push(format!(
+                "Required reviewers of the \"{}\" environment (repository settings): {}",
+                env.name,
+                env.approvers.join(", ")
+            ));
+        }
+        header.extend(deploy_notes(cx));
+        out.push(file(cx, &format!("promote-{}.yml", env.name), &header, &wf, &skips));
+    }
+    out
+}

@@ -1,0 +1,491 @@
+//! The deploy job of one environment: back up what `before` asks for, set
+//! the released tags in the environment's `kustomization.yaml` (the one
+//! line per image CD owns), commit and push, let ArgoCD sync and wait until
+//! it reports the application synced and healthy (or suspended at a manual
+//! rollout pause), run the `after` checks and tell the `notify` integrations.
+//!
+//! Why the Argo CD CLI rather than `kubectl rollout status`: CD never holds
+//! cluster credentials. ArgoCD already applies the tree, runs the PreSync
+//! migration hooks and computes health for Deployments and Rollouts alike;
+//! a scoped ArgoCD token (`ARGOCD_AUTH_TOKEN`, best kept as an environment
+//! secret) can sync and read exactly this project's applications.
+
+use super::steps::checkout;
+use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
+use super::{pins, secret_ref, Cx};
+use crate::emit::k8s::image_repository;
+use crate::model::{
+    Engine, Environment, Exposure, IntegrationKind, Placement, Probe, Promotion, Registry, Step as CStep, StrategyKind,
+};
+
+/// Where the tags an environment receives come from.
+pub enum Source<'a> {
+    /// The `build` job of the same run.
+    Build,
+    /// What another environment runs now (a promotion).
+    From(&'a Environment),
+}
+
+/// The ArgoCD application of an environment (both Application and ApplicationSet modes).
+pub fn app_name(cx: &Cx, env: &Environment) -> String {
+    format!("{}-{}", cx.model.project.name, env.name)
+}
+
+/// The image repositories an environment deploys, as its kustomization lists them.
+pub fn images(cx: &Cx, env: &Environment) -> Vec<String> {
+    let mut v: Vec<String> =
+        env.deployments.iter().map(|d| image_repository(cx.model, &cx.model.service(d.service).image)).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+pub fn kustomization(cx: &Cx, env: &Environment) -> String {
+    format!("{}k8s/{}/kustomization.yaml", cx.gitops_path(), env.name)
+}
+
+/// Public URLs of an environment's ingress routes: (service, base URL, health URL if reachable).
+pub fn routes(cx: &Cx, env: &Environment) -> Vec<(String, String, Option<String>)> {
+    let mut out = Vec::new();
+    for d in &env.deployments {
+        let s = cx.model.service(d.service);
+        if let Exposure::Ingress { host, path, tls, .. } = &s.expose {
+            let host = crate::check::lower::render_env(host, &cx.model.project, &env.name, &env.namespace, &env.domain);
+            let scheme = if *tls { "https" } else { "http" };
+            let base = format!("{scheme}://{host}{}", if path == "/" { "" } else { path.as_str() });
+            // The ingress forwards paths unchanged, so a probe path is
+            // reachable from outside only under the route's own prefix.
+            let health = match s.readiness.as_ref().or(s.health.as_ref()) {
+                Some(Probe::Http { path: p, .. }) if path == "/" || p.starts_with(path.as_str()) => {
+                    Some(format!("{scheme}://{host}{p}"))
+                }
+                _ => None,
+            };
+            out.push((s.name.clone(), base, health));
+        }
+    }
+    out
+}
+
+/// Whether a rollout in this environment stops until someone promotes it.
+pub fn manual_pause(env: &Environment) -> bool {
+    match &env.strategy.kind {
+        StrategyKind::Canary { steps, .. } => steps.iter().any(|s| matches!(s, CStep::Pause(None))),
+        StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, .. } => {
+            !auto_promote && auto_promote_after_ms.is_none()
+        }
+        StrategyKind::Rolling { .. } => false,
+    }
+}
+
+/// How long a rollout may take: ten minutes plus its timed pauses and analyses.
+pub fn rollout_seconds(env: &Environment) -> u64 {
+    let analysis = |a: &Option<crate::model::Analysis>| a.as_ref().map_or(0, |a| a.interval_ms * a.count as u64);
+    let ms = match &env.strategy.kind {
+        StrategyKind::Canary { steps, analysis: a, .. } => {
+            let pauses: u64 = steps.iter().map(|s| if let CStep::Pause(Some(d)) = s { *d } else { 0 }).sum();
+            let analyses = steps.iter().filter(|s| matches!(s, CStep::Analysis)).count() as u64;
+            pauses + analysis(a) * analyses.max(1)
+        }
+        StrategyKind::BlueGreen { auto_promote_after_ms, analysis: a, .. } => {
+            auto_promote_after_ms.unwrap_or(0) + analysis(a)
+        }
+        StrategyKind::Rolling { .. } => 0,
+    };
+    600 + ms / 1000
+}
+
+fn argo(s: Step) -> Step {
+    s.env("ARGOCD_SERVER", "${{ secrets.ARGOCD_SERVER }}")
+        .env("ARGOCD_AUTH_TOKEN", "${{ secrets.ARGOCD_AUTH_TOKEN }}")
+        .env("ARGOCD_OPTS", "--grpc-web")
+}
+
+pub const READ_TAG: &str = r#"tag_of() {
+  # The newTag of one image in a kustomization's images: list.
+  awk -v image="$2" '
+    /^[^ ]/ { in_images = ($0 ~ /^images:/); next }
+    in_images && /^ *-? *name:/ { n = $0; sub(/^ *-? *name: */, "", n); gsub(/"/, "", n); current = n }
+    in_images && /^ *newTag:/ && current == image { t = $0; sub(/^ *newTag: */, "", t); gsub(/"/, "", t); print t; exit }
+  ' "$1"
+}
+"#;
+
+pub const SET_TAG: &str = r#"set_tag() {
+  # Rewrites exactly the newTag line of one image, quoting the tag the way
+  # deployc writes strings, so the next `deployc build` keeps the file as is.
+  awk -v image="$2" -v tag="$3" '
+    /^[^ ]/ { in_images = ($0 ~ /^images:/) }
+    in_images && /^ *-? *name:/ { n = $0; sub(/^ *-? *name: */, "", n); gsub(/"/, "", n); current = n }
+    in_images && /^ *newTag:/ && current == image {
+      value = tag
+      if (tag !~ /^[A-Za-z_][A-Za-z0-9_.\/@+=-]*$/ || tolower(tag) ~ /^(true|false|yes|no|on|off|y|n|null)$/) value = "\"" tag "\""
+      sub(/newTag:.*/, "newTag: " value)
+      found = 1
+    }
+    { print }
+    END { exit !found }
+  ' "$1" > "$1.new" && mv "$1.new" "$1"
+}
+"#;
+
+const PUSH: &str = r#"git config user.name "github-actions[bot]"
+git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+git add "$KUSTOMIZATION"
+if git diff --cached --quiet; then
+  echo "$ENVIRONMENT already runs these tags"
+  exit 0
+fi
+git commit --quiet -m "deploy($ENVIRONMENT): $RELEASED [skip ci]"
+remote="https://x-access-token:${GITHUB_TOKEN}@${GITHUB_SERVER_URL#https://}/${GITHUB_REPOSITORY}.git"
+# Other deploys push to the same branch: rebase on theirs and retry.
+for attempt in 1 2 3 4 5; do
+  if git push --quiet "$remote" "HEAD:$BRANCH"; then exit 0; fi
+  sleep $((attempt * 5))
+  git pull --quiet --rebase "$remote" "$BRANCH"
+done
+echo "::error::could not push the release commit to $BRANCH"
+exit 1"#;
+
+/// The deploy job of `env`.
+pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
+    let m = cx.model;
+    let app = app_name(cx, env);
+    let routes = routes(cx, env);
+    // The environment's link in GitHub: the site root when a service serves it.
+    let url = routes
+        .iter()
+        .find(|(_, base, _)| base.matches('/').count() == 2)
+        .or(routes.first())
+        .map(|(_, base, _)| base.clone());
+    let name = match &source {
+        Source::Build => format!("Deploy to {}", env.name),
+        Source::From(f) => format!("Promote {} to {}", f.name, env.name),
+    };
+    let mut job = Job::new(name);
+    job.environment = Some(GhEnv { name: env.name.clone(), url });
+    job.concurrency =
+        Some(Concurrency { group: format!("deploy-{}-{}", m.project.name, env.name), cancel_in_progress: false });
+    let wait = rollout_seconds(env);
+    job = job.timeout((wait / 60) as u32 + 30);
+    job.env.insert("APP".into(), app.clone());
+    job.env.insert("ENVIRONMENT".into(), env.name.clone());
+    job.env.insert("KUSTOMIZATION".into(), kustomization(cx, env));
+
+    let mut steps = vec![checkout().with("ref", cx.gitops_branch()).with("fetch-depth", 0)];
+    steps.push(
+        Step::run(
+            "Install the Argo CD CLI",
+            r#"cd "$RUNNER_TEMP"
+base="https://github.com/argoproj/argo-cd/releases/download/$ARGOCD_VERSION"
+curl -sSfL -o argocd-linux-amd64 "$base/argocd-linux-amd64"
+curl -sSfL -o cli_checksums.txt "$base/cli_checksums.txt"
+grep ' argocd-linux-amd64$' cli_checksums.txt | sha256sum --check --strict
+sudo install -m 0755 argocd-linux-amd64 /usr/local/bin/argocd
+argocd version --client --short"#,
+        )
+        .env("ARGOCD_VERSION", pins::tool("argocd")),
+    );
+
+    // before: backups, newest first in the order the program lists them.
+    let mut aws = false;
+    if env.before.iter().any(|b| b == "backup") {
+        for (r, ru) in m.resources.iter().zip(&env.resources) {
+            if r.backup.is_none() || !r.engine.can_run_in_cluster() {
+                continue;
+            }
+            if ru.placement == Placement::InCluster {
+                steps.push(argo(
+                    Step::run(
+                        format!("Back up {} (its backup CronJob, run now)", r.name),
+                        r#"argocd app actions run "$APP" create-job --kind CronJob --group batch --resource-name "$CRONJOB" --namespace "$NAMESPACE"
+argocd app wait "$APP" --resource "batch:Job:$CRONJOB-*" --health --timeout 1800"#,
+                    )
+                    .env("CRONJOB", format!("{}-backup", r.name))
+                    .env("NAMESPACE", env.namespace.clone()),
+                ));
+            } else {
+                if !aws {
+                    aws = true;
+                    let role = match &m.project.registry {
+                        Registry::Ecr { account: Some(a), .. } => {
+                            format!("arn:aws:iam::{a}:role/{}-{}-github-deploy", m.project.name, env.name)
+                        }
+                        _ => "${{ vars.AWS_DEPLOY_ROLE_ARN }}".to_string(),
+                    };
+                    let region = match &m.project.cloud {
+                        crate::model::Cloud::Aws { region, .. } => region.clone(),
+                        _ => "us-east-1".into(),
+                    };
+                    steps.push(
+                        Step::uses("Assume the deploy role (OIDC)", "aws-actions/configure-aws-credentials")
+                            .with("role-to-assume", role)
+                            .with("aws-region", region),
+                    );
+                }
+                let script = match (&r.engine, r.aurora) {
+                    (Engine::Postgres, true) => {
+                        r#"aws rds create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
+aws rds wait db-cluster-snapshot-available --db-cluster-snapshot-identifier "$SNAPSHOT""#
+                    }
+                    (Engine::Postgres, false) => {
+                        r#"aws rds create-db-snapshot --db-instance-identifier "$ID" --db-snapshot-identifier "$SNAPSHOT"
+aws rds wait db-snapshot-available --db-snapshot-identifier "$SNAPSHOT""#
+                    }
+                    (Engine::Redis, _) => {
+                        r#"aws elasticache create-snapshot --replication-group-id "$ID" --snapshot-name "$SNAPSHOT"
+for attempt in $(seq 60); do
+  status=$(aws elasticache describe-snapshots --snapshot-name "$SNAPSHOT" --query 'Snapshots[0].SnapshotStatus' --output text)
+  [ "$status" = "available" ] && exit 0
+  sleep 30
+done
+exit 1"#
+                    }
+                    _ => {
+                        r#"aws docdb create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
+for attempt in $(seq 60); do
+  status=$(aws docdb describe-db-cluster-snapshots --db-cluster-snapshot-identifier "$SNAPSHOT" --query 'DBClusterSnapshots[0].Status' --output text)
+  [ "$status" = "available" ] && exit 0
+  sleep 30
+done
+exit 1"#
+                    }
+                };
+                let id = format!("{}-{}-{}", m.project.name, env.name, r.name);
+                steps.push(
+                    Step::run(format!("Back up {} (snapshot)", r.name), script)
+                        .env("ID", id.clone())
+                        .env("SNAPSHOT", format!("{id}-predeploy-${{{{ github.run_id }}}}")),
+                );
+            }
+        }
+    }
+
+    // The release: the tags, the commit, the push.
+    let mut release = Step::run(
+        match &source {
+            Source::Build => format!("Release the new images to {}", env.name),
+            Source::From(f) => format!("Release what {} runs to {}", f.name, env.name),
+        },
+        String::new(),
+    )
+    .id("release")
+    .env("IMAGES", images(cx, env).join(" "))
+    .env("BRANCH", cx.gitops_branch())
+    .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}");
+    let pick = match &source {
+        Source::Build => {
+            release = release.env("TAG", "${{ needs.build.outputs.tag }}");
+            r#"case "$TAG" in
+  "") echo "::error::the tag policy gives no image tag for $GITHUB_REF"; exit 1 ;;
+  latest) echo "::error::refusing to deploy the mutable tag latest"; exit 1 ;;
+esac
+released=""
+for image in $IMAGES; do
+  set_tag "$KUSTOMIZATION" "$image" "$TAG"
+  released="$released $image:$TAG"
+done
+"#
+            .to_string()
+        }
+        Source::From(f) => {
+            release = release.env("SOURCE", kustomization(cx, f));
+            format!(
+                "{READ_TAG}released=\"\"\nfor image in $IMAGES; do\n  tag=$(tag_of \"$SOURCE\" \"$image\")\n  if [ -z \"$tag\" ]; then echo \"::error::{} runs no tag of $image\"; exit 1; fi\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$tag\"\n  released=\"$released $image:$tag\"\ndone\n",
+                f.name
+            )
+        }
+    };
+    release.run = Some(format!(
+        "{SET_TAG}{pick}echo \"released=${{released# }}\" >> \"$GITHUB_OUTPUT\"\nexport RELEASED=\"${{released# }}\"\n{PUSH}"
+    ));
+    steps.push(release);
+
+    // Sync and wait.
+    let auto = matches!(env.promote, Promotion::OnPush(_));
+    let migrations = env.before.iter().any(|b| b == "migrations")
+        && env.deployments.iter().any(|d| m.service(d.service).migrations.is_some());
+    let start = if auto {
+        // Automatic sync is on for this application: ask ArgoCD to look at
+        // the repository now instead of at its next poll.
+        "argocd app get \"$APP\" --refresh > /dev/null"
+    } else {
+        "argocd app sync \"$APP\" --async"
+    };
+    let flags =
+        if manual_pause(env) { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
+    let mut wait_name = "Sync and wait until healthy".to_string();
+    if migrations {
+        wait_name = "Sync (PreSync migration jobs first) and wait until healthy".into();
+    }
+    if manual_pause(env) {
+        wait_name.push_str(" or paused for promotion");
+    }
+    steps.push(argo(
+        Step::run(wait_name, format!("{start}\nargocd app wait \"$APP\" {flags} --timeout \"$TIMEOUT\""))
+            .env("TIMEOUT", wait.to_string()),
+    ));
+
+    // after
+    for a in &env.after {
+        match a.as_str() {
+            "health_check" => {
+                let urls: Vec<String> = routes.iter().filter_map(|(_, _, h)| h.clone()).collect();
+                if !urls.is_empty() {
+                    steps.push(
+                        Step::run(
+                            "Health check",
+                            "for url in $HEALTH_URLS; do\n  curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 --output /dev/null \"$url\"\n  echo \"healthy: $url\"\ndone",
+                        )
+                        .env("HEALTH_URLS", urls.join(" ")),
+                    );
+                }
+            }
+            "smoke_tests" => {
+                let urls: Vec<String> = routes.iter().map(|(_, b, _)| b.clone()).collect();
+                if !urls.is_empty() {
+                    steps.push(
+                        Step::run(
+                            "Smoke tests",
+                            "# Every public route answers, without a server error.\nfor url in $ROUTES; do\n  code=$(curl --silent --output /dev/null --write-out '%{http_code}' --retry 5 --retry-delay 6 --retry-all-errors --max-time 10 \"$url\")\n  echo \"$url: HTTP $code\"\n  if [ \"$code\" -eq 000 ] || [ \"$code\" -ge 500 ]; then exit 1; fi\ndone",
+                        )
+                        .env("ROUTES", urls.join(" ")),
+                    );
+                }
+            }
+            "verification" => {
+                steps.push(argo(
+                    Step::run(
+                        "Verify the released images run",
+                        "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\necho \"$live\"\nfor ref in $RELEASED; do\n  grep -qxF \"$ref\" <<< \"$live\" || { echo \"::error::$ref is not running in $ENVIRONMENT\"; exit 1; }\ndone",
+                    )
+                    .env("RELEASED", "${{ steps.release.outputs.released }}"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    steps.extend(notifications(cx, env, &source));
+    steps.push(
+        Step::run(
+            "Summary",
+            "{\n  echo \"### $ENVIRONMENT\"\n  echo\n  echo \"Argo CD application \\`$APP\\`\"\n  for ref in $RELEASED; do echo \"- \\`$ref\\`\"; done\n} >> \"$GITHUB_STEP_SUMMARY\"",
+        )
+        .when("${{ !cancelled() }}")
+        .env("RELEASED", "${{ steps.release.outputs.released }}"),
+    );
+    job.steps = steps;
+    let mut perms = vec![("contents", "write")];
+    if aws {
+        perms.push(("id-token", "write"));
+    }
+    job.permissions(&perms)
+}
+
+/// Messages to the environment's `notify` integrations, on success and on failure.
+fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
+    let mut out = Vec::new();
+    let project = &cx.model.project.name;
+    let what = match source {
+        Source::Build => format!("{project}: deployed to {}", env.name),
+        Source::From(f) => format!("{project}: promoted from {} to {}", f.name, env.name),
+    };
+    let released = "${{ steps.release.outputs.released }}";
+    for id in &env.notify {
+        let i = &cx.model.integrations[id.index()];
+        match &i.kind {
+            IntegrationKind::Slack { channel, webhook, events } => {
+                let script = "run_url=\"$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\"\npayload=$(jq -n --arg channel \"$CHANNEL\" --arg text \"$TEXT $RELEASED ($run_url)\" '{channel: $channel, text: $text}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"";
+                let ok = events.iter().any(|e| e == "deploy")
+                    || (events.iter().any(|e| e == "promotion") && matches!(source, Source::From(_)));
+                if ok {
+                    out.push(
+                        Step::run(format!("Tell Slack ({})", i.name), script)
+                            .when("${{ success() }}")
+                            .env("SLACK_WEBHOOK_URL", secret_ref(webhook))
+                            .env("CHANNEL", channel.clone())
+                            .env("TEXT", format!(":white_check_mark: {what}:"))
+                            .env("RELEASED", released),
+                    );
+                }
+                if events.iter().any(|e| e == "failure") {
+                    out.push(
+                        Step::run(format!("Tell Slack about the failure ({})", i.name), script)
+                            .when("${{ failure() }}")
+                            .env("SLACK_WEBHOOK_URL", secret_ref(webhook))
+                            .env("CHANNEL", channel.clone())
+                            .env("TEXT", format!(":x: {what} failed:"))
+                            .env("RELEASED", released),
+                    );
+                }
+            }
+            IntegrationKind::Jira { url, project: key, token } => {
+                out.push(
+                    Step::run(
+                        format!("Record the deployment in Jira ({})", i.name),
+                        "# JIRA_AUTH holds user-email:api-token (Jira Cloud basic authentication).\npayload=$(jq -n --arg key \"$JIRA_PROJECT\" --arg summary \"$TEXT\" --arg body \"Released: $RELEASED. Run: $GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\" '{fields: {project: {key: $key}, issuetype: {name: \"Task\"}, summary: $summary, description: $body, labels: [\"deployment\"]}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" \"$JIRA_URL/rest/api/2/issue\"",
+                    )
+                    .when("${{ success() }}")
+                    .env("JIRA_URL", url.trim_end_matches('/').to_string())
+                    .env("JIRA_PROJECT", key.clone())
+                    .env("JIRA_AUTH", secret_ref(token))
+                    .env("TEXT", what.clone())
+                    .env("RELEASED", released),
+                );
+            }
+            IntegrationKind::PagerDuty { routing_key, severity } => {
+                out.push(
+                    Step::run(
+                        format!("Page on failure ({})", i.name),
+                        "payload=$(jq -n --arg key \"$ROUTING_KEY\" --arg summary \"$TEXT\" --arg severity \"$SEVERITY\" '{routing_key: $key, event_action: \"trigger\", payload: {summary: $summary, source: \"github-actions\", severity: $severity}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' --data \"$payload\" https://events.pagerduty.com/v2/enqueue",
+                    )
+                    .when("${{ failure() }}")
+                    .env("ROUTING_KEY", secret_ref(routing_key))
+                    .env("SEVERITY", severity.clone())
+                    .env("TEXT", format!("{what} failed")),
+                );
+            }
+            IntegrationKind::Datadog { site, api_key, .. } => {
+                out.push(
+                    Step::run(
+                        format!("Send a deployment event to Datadog ({})", i.name),
+                        "if [ \"$JOB_STATUS\" = success ]; then alert=success; else alert=error; fi\npayload=$(jq -n --arg title \"$TEXT ($JOB_STATUS)\" --arg text \"$RELEASED\" --arg alert \"$alert\" --arg env \"env:$ENVIRONMENT\" '{title: $title, text: $text, alert_type: $alert, tags: [$env, \"source:github-actions\"]}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" \"https://api.$DD_SITE/api/v1/events\"",
+                    )
+                    .when("${{ !cancelled() }}")
+                    .env("DD_SITE", site.clone())
+                    .env("DD_API_KEY", secret_ref(api_key))
+                    .env("JOB_STATUS", "${{ job.status }}")
+                    .env("TEXT", what.clone())
+                    .env("RELEASED", released),
+                );
+            }
+            IntegrationKind::NewRelic { account_id, api_key, region } => {
+                let host = if region == "eu" { "api.eu.newrelic.com" } else { "api.newrelic.com" };
+                let services: Vec<String> =
+                    env.deployments.iter().map(|d| cx.model.service(d.service).name.clone()).collect();
+                out.push(
+                    Step::run(
+                        format!("Mark the deployment in New Relic ({})", i.name),
+                        r#"# A change-tracking deployment marker on each service's APM entity.
+version="${RELEASED##*:}"
+for service in $SERVICES; do
+  query=$(jq -n --arg q "name = '$service' AND domain = 'APM' AND accountId = $NEW_RELIC_ACCOUNT" '{query: "query($q: String!) { actor { entitySearch(query: $q) { results { entities { guid } } } } }", variables: {q: $q}}')
+  guid=$(curl --fail --silent --show-error -H 'Content-Type: application/json' -H "API-Key: $NEW_RELIC_API_KEY" --data "$query" "https://$NEW_RELIC_API/graphql" | jq -r '.data.actor.entitySearch.results.entities[0].guid // empty')
+  if [ -z "$guid" ]; then echo "::warning::no New Relic APM entity named $service"; continue; fi
+  mutation=$(jq -n --arg guid "$guid" --arg version "$version" '{query: "mutation($guid: EntityGuid!, $version: String!) { changeTrackingCreateDeployment(deployment: {entityGuid: $guid, version: $version}) { deploymentId } }", variables: {guid: $guid, version: $version}}')
+  curl --fail --silent --show-error -H 'Content-Type: application/json' -H "API-Key: $NEW_RELIC_API_KEY" --data "$mutation" "https://$NEW_RELIC_API/graphql" > /dev/null
+done"#,
+                    )
+                    .when("${{ success() }}")
+                    .env("NEW_RELIC_API", host)
+                    .env("NEW_RELIC_ACCOUNT", account_id.clone())
+                    .env("NEW_RELIC_API_KEY", secret_ref(api_key))
+                    .env("SERVICES", services.join(" "))
+                    .env("RELEASED", released),
+                );
+            }
+            _ => {}
+        }
+    }
+    out
+}

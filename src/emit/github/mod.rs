@@ -1,0 +1,228 @@
+//! The GitHub Actions target: CI, quality and security gates, PR checks,
+//! image build and push, and CD along the promotion graph, written under
+//! `pipeline.workflows_dir` (default `.github/workflows/`) when the program's
+//! pipeline provider is GitHub Actions.
+//!
+//! | file | runs on | holds |
+//! | --- | --- | --- |
+//! | `ci.yml` | `pipeline.triggers` (+ the `when` of lint/type/test gates) | per service: lint, type check, tests with coverage thresholds, build; Docker build test; pre-commit; lint/type/test gates |
+//! | `security.yml` | the `when` of the security gates | one job per gate, with the tool's own invocation, threshold and SARIF upload |
+//! | `pr-checks.yml` | pull requests | title, size labels, conflicts, labels by path |
+//! | `cd.yml` | pushes and tags | build, sign and push images; deploy the automatically promoted environments |
+//! | `promote-<env>.yml` | `workflow_dispatch` | deploy a manually promoted environment, behind its GitHub environment |
+//!
+//! Workflows are typed structs ([`wf`]) serialised by our YAML writer; the
+//! pin table ([`pins`]) supplies every action's commit. A deploy job `needs`
+//! exactly the gate jobs its environment `requires`, so GitHub enforces the
+//! program's promotion conditions.
+//!
+//! **Invariant:** no `run:` script contains `${{ }}`; values reach scripts
+//! through `env`. Top-level permissions are empty; jobs ask for their own.
+
+mod cd;
+mod ci;
+pub mod deploy;
+pub mod gates;
+pub mod pins;
+pub mod steps;
+pub mod wf;
+
+use super::{Artifact, Options};
+use crate::graph::Graph;
+use crate::model::{Model, Service, Trigger};
+use wf::{Cron, Empty, On, PullRequest, Push, Workflow};
+
+/// Emits the workflows, or nothing when the pipeline runs on another provider.
+pub fn emit(model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
+    if model.pipeline.provider != "github_actions" || model.services.is_empty() {
+        return Vec::new();
+    }
+    let cx = Cx::new(model);
+    let mut out = Vec::new();
+    out.push(ci::ci(&cx));
+    if let Some(a) = gates::security(&cx) {
+        out.push(a);
+    }
+    out.extend(ci::pr_checks(&cx));
+    out.push(cd::cd(&cx));
+    out.extend(cd::promotions(&cx));
+    out
+}
+
+/// What every workflow builder reads.
+pub struct Cx<'a> {
+    pub model: &'a Model,
+    /// The workflows folder inside the output tree, without trailing slash.
+    pub dir: String,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(model: &'a Model) -> Self {
+        let dir = model.pipeline.workflows_dir.trim_matches('/').to_string();
+        let dir = if dir.is_empty() { ".github/workflows".to_string() } else { dir };
+        Cx { model, dir }
+    }
+    pub fn path(&self, file: &str) -> String {
+        format!("{}/{file}", self.dir)
+    }
+    /// Where the generated tree lives in the repository (`project.gitops.path`).
+    pub fn gitops_path(&self) -> String {
+        let p = self.model.project.gitops.path.trim_matches('/');
+        if p.is_empty() || p == "." {
+            String::new()
+        } else {
+            format!("{p}/")
+        }
+    }
+    /// The branch GitOps commits go to: the revision ArgoCD tracks, or the
+    /// project's branch when it tracks HEAD.
+    pub fn gitops_branch(&self) -> String {
+        let r = &self.model.project.gitops.revision;
+        if r == "HEAD" || r.is_empty() {
+            self.model.project.branch.clone()
+        } else {
+            r.clone()
+        }
+    }
+    pub fn services(&self) -> impl Iterator<Item = &'a Service> {
+        self.model.services.iter()
+    }
+}
+
+/// The GitHub secret a `secret("name")` of the program is read from:
+/// upper case, `-` and `.` as `_` (`slack-webhook` → `SLACK_WEBHOOK`).
+pub fn secret_name(s: &str) -> String {
+    s.to_ascii_uppercase().replace(['-', '.'], "_")
+}
+
+/// `${{ secrets.NAME }}` for a program secret.
+pub fn secret_ref(s: &str) -> String {
+    format!("${{{{ secrets.{} }}}}", secret_name(s))
+}
+
+/// Removes duplicates, keeping the first occurrence (declaration order).
+pub fn dedup<T: PartialEq + Clone>(v: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for x in v {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
+}
+
+/// The `on:` block that fires for every trigger in the list.
+pub fn on_for(triggers: &[Trigger]) -> On {
+    let mut on = On::default();
+    let mut branches = Vec::new();
+    let mut tags = Vec::new();
+    let mut any_branch = false;
+    for t in dedup(triggers) {
+        match t {
+            Trigger::PullRequest => on.pull_request = Some(PullRequest::default()),
+            Trigger::Push(None) => any_branch = true,
+            Trigger::Push(Some(b)) => branches.push(b),
+            Trigger::Tag(p) => tags.push(p),
+            Trigger::Schedule(c) => on.schedule.push(Cron { cron: c }),
+            Trigger::Manual => on.workflow_dispatch = Some(Empty {}),
+        }
+    }
+    if any_branch {
+        branches = vec!["**".into()];
+    }
+    if !branches.is_empty() || !tags.is_empty() {
+        on.push = Some(Push { branches: dedup(&branches), tags: dedup(&tags) });
+    }
+    on
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `github.ref` compared with a ref pattern: equality, or a prefix test for
+/// a trailing glob (`v*`); GitHub expressions have no glob matching.
+fn ref_test(prefix: &str, pattern: &str) -> String {
+    match pattern.find('*') {
+        Some(i) => format!("startsWith(github.ref, {})", quote(&format!("{prefix}{}", &pattern[..i]))),
+        None => format!("github.ref == {}", quote(&format!("{prefix}{pattern}"))),
+    }
+}
+
+/// The expression that is true when `t` fired, in a workflow started by `all`.
+pub fn trigger_test(t: &Trigger, all: &[Trigger]) -> String {
+    let has_tags = all.iter().any(|x| matches!(x, Trigger::Tag(_)));
+    let schedules = all.iter().filter(|x| matches!(x, Trigger::Schedule(_))).count();
+    match t {
+        Trigger::PullRequest => "github.event_name == 'pull_request'".into(),
+        Trigger::Push(None) if has_tags => "github.event_name == 'push' && github.ref_type == 'branch'".into(),
+        Trigger::Push(None) => "github.event_name == 'push'".into(),
+        Trigger::Push(Some(b)) => format!("github.event_name == 'push' && {}", ref_test("refs/heads/", b)),
+        Trigger::Tag(p) => format!("github.event_name == 'push' && {}", ref_test("refs/tags/", p)),
+        Trigger::Schedule(c) if schedules > 1 => {
+            format!("github.event_name == 'schedule' && github.event.schedule == {}", quote(c))
+        }
+        Trigger::Schedule(_) => "github.event_name == 'schedule'".into(),
+        Trigger::Manual => "github.event_name == 'workflow_dispatch'".into(),
+    }
+}
+
+/// Whether the job's triggers include every trigger of the workflow.
+fn covers(job: &[Trigger], all: &[Trigger]) -> bool {
+    all.iter()
+        .all(|t| job.iter().any(|j| j == t || (matches!(j, Trigger::Push(None)) && matches!(t, Trigger::Push(_)))))
+}
+
+/// The `if:` of a job that runs on `job` triggers in a workflow started by
+/// `all`; `None` when it runs on all of them.
+pub fn job_if(job: &[Trigger], all: &[Trigger]) -> Option<String> {
+    if covers(job, all) {
+        return None;
+    }
+    let tests: Vec<String> = dedup(job).iter().map(|t| trigger_test(t, all)).collect();
+    Some(or(&tests))
+}
+
+/// `a || b`, parenthesising conjunctions.
+pub fn or(tests: &[String]) -> String {
+    if tests.len() == 1 {
+        return tests[0].clone();
+    }
+    tests.iter().map(|t| if t.contains("&&") { format!("({t})") } else { t.clone() }).collect::<Vec<_>>().join(" || ")
+}
+
+/// A finished workflow file: a header comment, the YAML with action versions
+/// annotated, and justified Checkov skips placed inside the jobs they concern.
+pub fn file(cx: &Cx, name: &str, header: &[String], wf: &Workflow, skips: &[(String, String)]) -> Artifact {
+    let yaml = super::yaml::to_string(wf).unwrap_or_else(|e| format!("# deployc: serialization failed: {e}\n"));
+    let yaml = pins::annotate(&yaml, &cx.model.pipeline.actions);
+    let mut body = String::with_capacity(yaml.len() + 512);
+    for line in yaml.lines() {
+        // Checkov reads `# checkov:skip=ID: reason` comments inside the
+        // block a check looks at; a job's first line is inside `jobs`.
+        for (job, comment) in skips {
+            if line == format!("  {job}:") {
+                body.push_str("  # ");
+                body.push_str(comment);
+                body.push('\n');
+            }
+        }
+        body.push_str(line);
+        body.push('\n');
+    }
+    let mut contents = format!(
+        "# Generated by deployc from the {} program; edit the program, not this file.\n",
+        cx.model.project.name
+    );
+    for h in header {
+        if h.is_empty() {
+            contents.push_str("#\n");
+        } else {
+            contents.push_str("# ");
+            contents.push_str(h);
+            contents.push('\n');
+        }
+    }
+    contents.push_str(&body);
+    Artifact { path: cx.path(name), contents }
+}

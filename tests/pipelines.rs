@@ -1,0 +1,287 @@
+//! The GitHub Actions and Jenkins targets: the promotion graph's shape in
+//! the deploy jobs' `needs:` and `environment:`, hardening properties of
+//! every workflow, and a snapshot of the workflow lines that change when a
+//! gate or a promotion rule changes.
+
+mod common;
+use deployc::emit::github::{deploy::SET_TAG, pins};
+use deployc::emit::{self, Artifact, Options, Target};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// dev is deployed on every push to main, qa and staging are promoted by
+/// hand, and the `sca` gate must pass before staging.
+const PROGRAM: &str = r#"
+project shop {
+  repository = "github.com/acme/shop"
+  registry   = ghcr { owner = "acme" }
+  domain     = "shop.acme.dev"
+}
+service api {
+  language = typescript
+  build    { context = "api" }
+  port     = 8080
+  expose   = ingress { host = "api.${env.domain}" }
+  health   = http { path = "/healthz" }
+}
+gate secrets = gitleaks
+gate sca     = grype { fail_on = high }
+environment dev     { promote = on_push("main") }
+environment qa      { promote = manual(from = dev) approvers = ["acme/qa"] }
+environment staging { promote = manual(from = qa) requires = [sca] }
+"#;
+
+fn build(text: &str, targets: &[Target]) -> Vec<Artifact> {
+    let c = deployc::compile("test.dpl", text, &common::Disk);
+    let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
+    let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errs:?}"));
+    emit::emit(&model, &graph, targets, &Options::default())
+}
+
+fn workflows(text: &str) -> BTreeMap<String, Value> {
+    build(text, &[Target::Github])
+        .into_iter()
+        .filter(|a| a.path.starts_with(".github/workflows/"))
+        .map(|a| {
+            let v: Value = serde_yaml_ng::from_str(&a.contents).expect("valid yaml");
+            (a.path.trim_start_matches(".github/workflows/").to_string(), v)
+        })
+        .collect()
+}
+
+fn job<'a>(w: &'a BTreeMap<String, Value>, file: &str, id: &str) -> &'a Value {
+    let f = w.get(file).unwrap_or_else(|| panic!("no {file}; have {:?}", w.keys().collect::<Vec<_>>()));
+    let j = &f["jobs"][id];
+    assert!(!j.is_null(), "{file} has no job {id}: {:?}", f["jobs"].as_object().map(|o| o.keys().collect::<Vec<_>>()));
+    j
+}
+
+fn needs(j: &Value) -> Vec<String> {
+    j["needs"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_promotion_graph_shapes_needs_and_environments() {
+    let w = workflows(PROGRAM);
+    assert_eq!(
+        w.keys().collect::<Vec<_>>(),
+        ["cd.yml", "ci.yml", "promote-qa.yml", "promote-staging.yml", "security.yml"]
+    );
+    // dev: automatic, in cd.yml, after the image build, nothing required.
+    let dev = job(&w, "cd.yml", "deploy-dev");
+    assert_eq!(needs(dev), ["build"]);
+    assert_eq!(dev["environment"]["name"], "dev");
+    assert_eq!(dev["environment"]["url"], "https://api.shop-dev.shop.acme.dev");
+    assert_eq!(dev["concurrency"]["group"], "deploy-shop-dev");
+    assert!(w["cd.yml"]["on"]["push"]["branches"].as_array().expect("branches").contains(&Value::from("main")));
+    // qa: manual, its own workflow_dispatch workflow, behind its environment.
+    let qa_wf = &w["promote-qa.yml"];
+    assert!(qa_wf["on"]["workflow_dispatch"].is_object());
+    assert!(qa_wf["on"]["push"].is_null());
+    let qa = job(&w, "promote-qa.yml", "deploy-qa");
+    assert!(needs(qa).is_empty(), "qa requires no gate: {:?}", needs(qa));
+    assert_eq!(qa["environment"]["name"], "qa");
+    let qa_source = qa["steps"].as_array().expect("steps").iter().find_map(|s| s["env"]["SOURCE"].as_str());
+    assert_eq!(qa_source, Some("out/k8s/dev/kustomization.yaml"), "qa is promoted from what dev runs");
+    // staging: manual from qa, after the sca gate, which runs in the same workflow.
+    let st = job(&w, "promote-staging.yml", "deploy-staging");
+    assert_eq!(needs(st), ["gate-sca"]);
+    assert_eq!(st["environment"]["name"], "staging");
+    let st_source = st["steps"].as_array().expect("steps").iter().find_map(|s| s["env"]["SOURCE"].as_str());
+    assert_eq!(st_source, Some("out/k8s/qa/kustomization.yaml"));
+    let gate = job(&w, "promote-staging.yml", "gate-sca");
+    let grype = gate["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("anchore/scan-action@")));
+    assert_eq!(grype.expect("grype step")["with"]["severity-cutoff"], "high");
+    // Only the gates an environment requires run before it.
+    assert!(w["promote-staging.yml"]["jobs"]["gate-secrets"].is_null());
+    assert!(w["promote-qa.yml"]["jobs"]["gate-sca"].is_null());
+}
+
+#[test]
+fn every_workflow_is_hardened() {
+    let sha = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    for example in ["healthcp", "austa-cockpit", "cicd-pipeline", "platform-microservices"] {
+        let c = common::compile_file(&format!("examples/{example}.dpl"));
+        let (model, graph) = c.output.expect("example compiles");
+        for a in emit::emit(&model, &graph, &[Target::Github], &Options::default()) {
+            if !a.path.starts_with(".github/workflows/") {
+                continue;
+            }
+            let v: Value = serde_yaml_ng::from_str(&a.contents).expect("yaml");
+            assert_eq!(v["permissions"], serde_json::json!({}), "{}: top-level permissions", a.path);
+            for (id, j) in v["jobs"].as_object().expect("jobs") {
+                assert!(j["permissions"].is_object(), "{}: {id} states its permissions", a.path);
+                for s in j["steps"].as_array().expect("steps") {
+                    if let Some(run) = s["run"].as_str() {
+                        assert!(!run.contains("${{"), "{}: {id}: expression in a script: {run}", a.path);
+                    }
+                    if let Some(u) = s["uses"].as_str() {
+                        let (_, r) = u.rsplit_once('@').expect("a ref");
+                        assert!(sha(r), "{}: {u} is not pinned to a commit", a.path);
+                    }
+                    if s["uses"].as_str().is_some_and(|u| u.starts_with("actions/checkout@")) {
+                        let persist = s["with"]["persist-credentials"].as_bool();
+                        assert_eq!(persist, Some(false), "{}: {id} leaves the token in .git", a.path);
+                    }
+                    for (k, val) in s["env"].as_object().into_iter().flatten() {
+                        let val = val.as_str().unwrap_or_default();
+                        assert!(
+                            !val.contains("github.event") || k == "PR",
+                            "{}: {id}: event data only as the pull request number: {k}={val}",
+                            a.path
+                        );
+                    }
+                }
+            }
+            // Every pinned SHA carries its release as a comment.
+            for line in a.contents.lines().filter(|l| l.contains("uses: ")) {
+                assert!(line.contains(" # v") || line.contains(" # 0"), "{}: no version comment: {line}", a.path);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_pin_table_holds_full_commit_shas() {
+    let t = pins::table();
+    assert!(t.actions.len() >= 20, "table parsed: {}", t.actions.len());
+    for (name, p) in &t.actions {
+        assert_eq!(p.sha.len(), 40, "{name}");
+        assert!(p.sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{name}");
+        assert!(!p.version.is_empty(), "{name}");
+    }
+    assert_ne!(pins::tool("argocd"), "latest");
+}
+
+fn diff(a: &str, b: &str) -> String {
+    let fa: BTreeMap<String, String> = build(a, &[Target::Github]).into_iter().map(|x| (x.path, x.contents)).collect();
+    let fb: BTreeMap<String, String> = build(b, &[Target::Github]).into_iter().map(|x| (x.path, x.contents)).collect();
+    let mut out = String::new();
+    let paths: std::collections::BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
+    for p in paths {
+        let x = fa.get(p).map(String::as_str).unwrap_or("");
+        let y = fb.get(p).map(String::as_str).unwrap_or("");
+        if x != y {
+            let d = similar::TextDiff::from_lines(x, y);
+            out.push_str(&d.unified_diff().context_radius(2).header(&format!("a/{p}"), &format!("b/{p}")).to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn changing_a_gate_changes_its_threshold_lines_only() {
+    let d = diff(PROGRAM, &PROGRAM.replace("grype { fail_on = high }", "grype { fail_on = critical }"));
+    insta::with_settings!({ snapshot_path => "../snapshots/pipelines" }, {
+        insta::assert_snapshot!("gate_threshold", d);
+    });
+}
+
+#[test]
+fn requiring_a_gate_earlier_adds_it_to_that_deploy_only() {
+    let d = diff(
+        PROGRAM,
+        &PROGRAM.replace("approvers = [\"acme/qa\"] }", "approvers = [\"acme/qa\"] requires = [secrets] }"),
+    );
+    insta::with_settings!({ snapshot_path => "../snapshots/pipelines" }, {
+        insta::assert_snapshot!("gate_required_in_qa", d);
+    });
+}
+
+#[test]
+fn a_promotion_rule_moves_a_deploy_between_workflows() {
+    // staging released from version tags instead of by hand from qa.
+    let d =
+        diff(PROGRAM, &PROGRAM.replace("promote = manual(from = qa) requires", "promote = on_tag(\"v*\") requires"));
+    insta::with_settings!({ snapshot_path => "../snapshots/pipelines" }, {
+        insta::assert_snapshot!("staging_on_tags", d);
+    });
+}
+
+#[test]
+fn jenkins_replaces_the_workflows_when_the_program_selects_it() {
+    let text = format!("{PROGRAM}\npipeline {{ provider = jenkins }}\n");
+    let all = build(&text, Target::ALL);
+    assert!(all.iter().all(|a| !a.path.starts_with(".github/")), "no workflows for a Jenkins pipeline");
+    let j = all.iter().find(|a| a.path == "jenkins/Jenkinsfile").expect("a Jenkinsfile");
+    let stages: Vec<&str> = j
+        .contents
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("stage('"))
+        .map(|l| l.split('\'').next().unwrap_or(""))
+        .collect();
+    for s in [
+        "Build",
+        "Test",
+        "Code Quality",
+        "Security Scan",
+        "Push Images",
+        "Deploy: dev",
+        "Deploy: qa",
+        "Deploy: staging",
+    ] {
+        assert!(stages.contains(&s), "stage {s} in {stages:?}");
+    }
+    // The manual promotions wait for an approval, by the declared approvers.
+    let qa = &j.contents[j.contents.find("stage('Deploy: qa')").expect("qa")..];
+    let qa = &qa[..qa.find("stage('Deploy: staging')").expect("staging after qa")];
+    assert!(qa.contains("input {") && qa.contains("submitter 'acme/qa'"), "{qa}");
+    let github = build(PROGRAM, Target::ALL);
+    assert!(github.iter().all(|a| a.path != "jenkins/Jenkinsfile"), "no Jenkinsfile for GitHub Actions");
+}
+
+#[test]
+fn the_deploy_script_rewrites_exactly_the_tag_line() {
+    // Run the awk program the deploy jobs use on a committed kustomization.
+    let k = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/healthcp/out/k8s/qa/kustomization.yaml");
+    let before = std::fs::read_to_string(&k).expect("kustomization");
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = dir.path().join("kustomization.yaml");
+    std::fs::write(&f, &before).expect("write");
+    let script =
+        format!("{SET_TAG}set_tag \"$1\" 123456789012.dkr.ecr.us-east-1.amazonaws.com/healthcp main-abc1234\n");
+    let out = std::process::Command::new("bash").arg("-c").arg(&script).arg("set_tag").arg(&f).output().expect("bash");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = std::fs::read_to_string(&f).expect("read");
+    let changed: Vec<(&str, &str)> = before.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0].1, "    newTag: main-abc1234");
+    assert_eq!(before.lines().count(), after.lines().count());
+    // A tag YAML would read as a number is quoted, as deployc writes it.
+    let script = format!("{SET_TAG}set_tag \"$1\" 123456789012.dkr.ecr.us-east-1.amazonaws.com/healthcp 1.2\n");
+    let out = std::process::Command::new("bash").arg("-c").arg(&script).arg("set_tag").arg(&f).output().expect("bash");
+    assert!(out.status.success());
+    assert!(std::fs::read_to_string(&f).expect("read").contains("    newTag: \"1.2\""));
+}
+
+#[test]
+fn the_program_can_override_a_pin() {
+    // actions/checkout v4.2.2, the commit its tag points at.
+    let text = format!(
+        "{PROGRAM}\npipeline {{ actions {{ checkout = \"11bd71901bbe5b1630ceea73d27597364c9af683 v4.2.2\" }} }}\n"
+    );
+    let files = build(&text, &[Target::Github]);
+    let ci = files.iter().find(|a| a.path.ends_with("/ci.yml")).expect("ci.yml");
+    assert!(ci.contents.contains("uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"));
+    let table = &pins::table().actions["actions/checkout"];
+    assert!(!ci.contents.contains(&table.sha), "the table's pin is replaced everywhere");
+}
+
+#[test]
+fn workflows_dir_places_the_workflows() {
+    let text = format!("{PROGRAM}\npipeline {{ workflows_dir = \"ci/workflows\" }}\n");
+    let files = build(&text, &[Target::Github]);
+    assert!(
+        files.iter().all(|a| a.path.starts_with("ci/workflows/")),
+        "{:?}",
+        files.iter().map(|a| &a.path).collect::<Vec<_>>()
+    );
+}
