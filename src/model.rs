@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 macro_rules! id {
     ($($name:ident),*) => {$(
         /// A typed index into the model.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
         pub struct $name(pub u32);
         impl $name { pub fn index(self) -> usize { self.0 as usize } }
     )*};
 }
 id!(ServiceId, ResourceId, EnvId, GateId, IntegrationId, ToolchainId);
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Model {
     pub project: Project,
     pub toolchains: Vec<Toolchain>,
@@ -33,7 +33,7 @@ pub struct Model {
     pub observability: Observability,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Project {
     pub name: String,
     pub repository: String,
@@ -48,27 +48,27 @@ pub struct Project {
     pub team: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum Registry {
     Ecr { region: String, account: Option<String> },
     Ghcr { owner: String },
     DockerHub { namespace: String },
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum Cloud {
     Aws { region: String, zones: Vec<String> },
     Gcp { project: String, region: String },
     Azure { location: String },
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum GitOpsMode {
     Application,
     ApplicationSet,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct GitOps {
     pub namespace: String,
     pub mode: GitOpsMode,
@@ -76,12 +76,12 @@ pub struct GitOps {
     pub path: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Dns {
     pub zone: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum SecretStore {
     Kubernetes,
     SealedSecrets { controller_namespace: String },
@@ -89,7 +89,7 @@ pub enum SecretStore {
     Vault { address: String, path: String, role: String },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Toolchain {
     pub id: ToolchainId,
     pub name: String,
@@ -104,13 +104,13 @@ pub struct Toolchain {
     pub cache: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub struct Quantity {
     pub request: u64,
     pub limit: u64,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum Replicas {
     Fixed(u32),
     Auto { min: u32, max: u32 },
@@ -131,7 +131,7 @@ impl Replicas {
     }
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum Probe {
     Http { path: String, port: u16 },
     Grpc { port: u16 },
@@ -139,27 +139,27 @@ pub enum Probe {
     Exec { command: Vec<String> },
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum Exposure {
     Internal,
     LoadBalancer,
     Ingress { host: Template, path: String, tls: bool, class: String },
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum EnvValue {
     Literal(Template),
     Ref(AttrRef),
     Secret { name: String, key: Option<String> },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Migrations {
     pub command: Vec<String>,
     pub tool: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Security {
     pub run_as_user: u32,
     pub read_only_root_filesystem: bool,
@@ -167,7 +167,7 @@ pub struct Security {
     pub writable_paths: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Service {
     pub id: ServiceId,
     pub name: String,
@@ -198,7 +198,7 @@ pub struct Service {
     pub metrics: bool,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum Engine {
     Postgres,
     Redis,
@@ -223,19 +223,19 @@ impl Engine {
     }
 }
 
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum Placement {
     Managed,
     InCluster,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Backup {
     pub schedule: String,
     pub retain_days: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Resource {
     pub id: ResourceId,
     pub name: String,
@@ -261,13 +261,13 @@ pub struct Resource {
     pub expire_after_ms: Option<u64>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum Surge {
     Percent(f64),
     Count(u32),
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub struct Analysis {
     pub provider: Option<String>,
     pub success_rate: f64,
@@ -277,7 +277,7 @@ pub struct Analysis {
     pub failure_limit: u32,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum StrategyKind {
     Rolling {
         max_surge: Surge,
@@ -297,7 +297,7 @@ pub enum StrategyKind {
     },
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub struct Strategy {
     /// The `strategy` declaration it came from, if named.
     pub name: Option<String>,
@@ -305,7 +305,7 @@ pub struct Strategy {
 }
 
 /// A service as deployed in one environment, overrides applied.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Deployment {
     pub service: ServiceId,
     pub replicas: Replicas,
@@ -315,7 +315,7 @@ pub struct Deployment {
 }
 
 /// A resource as provided in one environment, overrides applied.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ResourceUse {
     pub resource: ResourceId,
     pub placement: Placement,
@@ -325,7 +325,7 @@ pub struct ResourceUse {
     pub storage: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Environment {
     pub id: EnvId,
     pub name: String,
@@ -357,7 +357,7 @@ impl Environment {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Gate {
     pub id: GateId,
     pub name: String,
@@ -373,7 +373,7 @@ pub struct Gate {
     pub config: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum IntegrationKind {
     Slack { channel: String, webhook: String, events: Vec<String> },
     Jira { url: String, project: String, token: String },
@@ -384,14 +384,14 @@ pub enum IntegrationKind {
     Codecov { token: String },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Integration {
     pub id: IntegrationId,
     pub name: String,
     pub kind: IntegrationKind,
 }
 
-#[derive(Clone, Debug, Serialize, Default)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Default)]
 pub struct PrChecks {
     pub title: bool,
     pub size_labels: bool,
@@ -400,7 +400,7 @@ pub struct PrChecks {
     pub auto_label: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Pipeline {
     pub provider: String,
     pub triggers: Vec<Trigger>,
@@ -413,7 +413,7 @@ pub struct Pipeline {
     pub workflows_dir: String,
 }
 
-#[derive(Clone, Debug, Serialize, Default)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Default)]
 pub struct Alerts {
     pub crash_loop: bool,
     pub error_rate: Option<f64>,
@@ -424,7 +424,7 @@ pub struct Alerts {
     pub route_to: Vec<IntegrationId>,
 }
 
-#[derive(Clone, Debug, Serialize, Default)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Default)]
 pub struct Observability {
     pub metrics: Option<Metrics>,
     pub dashboards: Option<String>,
@@ -433,14 +433,14 @@ pub struct Observability {
     pub logs: Option<Sink>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Metrics {
     pub provider: String,
     pub scrape_interval_ms: u64,
     pub path: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Sink {
     pub kind: String,
     pub endpoint: Option<String>,

@@ -14,11 +14,14 @@
 //!   list items and arguments are separated by `, ` (and end with `,` when one
 //!   per line);
 //! - the `=` of consecutive fields (and of consecutive top-level value
-//!   declarations) aligned, like `terraform fmt`: a blank line, an import or a
-//!   field whose block spans several lines starts a new group, and a field
-//!   whose value spans several lines ends its group;
+//!   declarations) aligned, like `terraform fmt`, and separately the `{` of
+//!   consecutive one-line block fields (`frontend { replicas = 2 }`): a blank
+//!   line, an import or a field whose block spans several lines starts a new
+//!   group, and a field whose value spans several lines ends its group;
 //! - the comments at the end of consecutive lines aligned one space after the
-//!   longest of those lines, like `gofmt`; own-line comments indented with the
+//!   longest of those lines, like `gofmt` (but a line more than 20 columns
+//!   wider or narrower than the one before starts a new group, so one long
+//!   line does not push its neighbours' comments far right); own-line comments indented with the
 //!   line that follows; at most one blank line in a row, none at the start of
 //!   a file or block, none before a closing brace; a newline at the end;
 //! - strings, numbers and names exactly as written (escapes are not
@@ -94,7 +97,7 @@ mod tests {
     #[test]
     fn aligns_fields_and_keeps_inline_blocks() {
         let src = "service api {\n  language=python\n  port = 8080 ; cpu=250m..1\n  build{ context = \"x\" ,}\n\n\n  env {\n A = db.url\n  LONG_NAME = secret(\"x\" , key=\"k\")\n  }\n  depends_on = [a,b]\n}\n";
-        let want = "service api {\n  language = python\n  port     = 8080\n  cpu      = 250m..1\n  build    { context = \"x\" }\n\n  env {\n    A         = db.url\n    LONG_NAME = secret(\"x\", key = \"k\")\n  }\n  depends_on = [a, b]\n}\n";
+        let want = "service api {\n  language = python\n  port     = 8080\n  cpu      = 250m..1\n  build { context = \"x\" }\n\n  env {\n    A         = db.url\n    LONG_NAME = secret(\"x\", key = \"k\")\n  }\n  depends_on = [a, b]\n}\n";
         assert_eq!(fmt(src), want);
     }
 

@@ -264,6 +264,7 @@ impl Printer<'_> {
                 (0, 0, Shape::Plain)
             }
             Entry::Item(Item::Decl(d)) => {
+                let line = self.lines.len() - 1;
                 self.push(&d.keyword.name);
                 let mut width = d.keyword.name.chars().count();
                 if let Some(n) = &d.name {
@@ -273,6 +274,9 @@ impl Printer<'_> {
                     width += 1 + n.name.chars().count();
                 }
                 let head = self.cur_len();
+                // A comment between keyword and name broke the head over two
+                // lines: nothing to align.
+                let broken_head = self.lines.len() - 1 != line;
                 match &d.body {
                     DeclBody::Block(b) => {
                         // `service a { ... }` is never padded to line up
@@ -284,7 +288,7 @@ impl Printer<'_> {
                     DeclBody::Value(v) => {
                         self.push(" = ");
                         self.value(v, indent);
-                        (head, width, Shape::Eq)
+                        (head, width, if broken_head { Shape::Plain } else { Shape::Eq })
                     }
                 }
             }
@@ -295,27 +299,40 @@ impl Printer<'_> {
         self.lines.last().map(|l| l.code.len()).unwrap_or(0)
     }
 
-    /// Pads the heads of each alignment group to the group's widest.
+    /// Pads the heads of each alignment group to the group's widest: the
+    /// `=` of value fields line up, and separately the `{` of one-line block
+    /// fields (a table of `name { replicas = 2 }` overrides).
     fn align(&mut self, placed: &[Placed]) {
-        let mut groups: Vec<Vec<&Placed>> = Vec::new();
-        let mut cur: Vec<&Placed> = Vec::new();
+        // Indices into `placed`: the open `=` group and `{` group.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let (mut eq, mut blocks) = (Vec::new(), Vec::new());
+        fn flush(groups: &mut Vec<Vec<usize>>, eq: &mut Vec<usize>, blocks: &mut Vec<usize>) {
+            groups.push(std::mem::take(eq));
+            groups.push(std::mem::take(blocks));
+        }
         for (i, p) in placed.iter().enumerate() {
             let blank = i > 0 && (placed[i - 1].last + 1..=p.first).any(|l| self.lines[l].blank_before);
+            if blank {
+                flush(&mut groups, &mut eq, &mut blocks);
+            }
             let multi = p.last > p.first;
-            if blank || p.shape == Shape::Plain || (p.shape == Shape::Block && multi) {
-                groups.push(std::mem::take(&mut cur));
-            }
-            if p.shape == Shape::Eq || (p.shape == Shape::Block && !multi) {
-                cur.push(p);
-            }
-            if multi {
-                groups.push(std::mem::take(&mut cur));
+            match p.shape {
+                Shape::Plain => flush(&mut groups, &mut eq, &mut blocks),
+                Shape::Block if multi => flush(&mut groups, &mut eq, &mut blocks),
+                Shape::Block => blocks.push(i),
+                Shape::Eq => {
+                    eq.push(i);
+                    if multi {
+                        flush(&mut groups, &mut eq, &mut blocks);
+                    }
+                }
             }
         }
-        groups.push(cur);
+        flush(&mut groups, &mut eq, &mut blocks);
         for g in groups {
-            let width = g.iter().map(|p| p.head_width).max().unwrap_or(0);
-            for p in g {
+            let width = g.iter().map(|&i| placed[i].head_width).max().unwrap_or(0);
+            for i in g {
+                let p = &placed[i];
                 let pad = " ".repeat(width - p.head_width);
                 self.lines[p.first].code.insert_str(p.pad_at, &pad);
             }
@@ -492,9 +509,14 @@ impl Printer<'_> {
     }
 }
 
+/// Lines whose code widths differ by more than this do not align their
+/// comments: one long line would push its neighbours' comments far right.
+const MAX_COMMENT_SHIFT: usize = 20;
+
 /// Aligns the trailing comments of consecutive lines one space after the
 /// longest of those lines (the comment's own leading space is added when
-/// printing).
+/// printing). A blank line, a line without a trailing comment, or a line
+/// much wider or narrower than the one before ends a group.
 fn align_comments(lines: &mut [Line]) {
     let width = |l: &Line| 2 * l.indent + l.code.trim_end().chars().count();
     let aligned = |l: &Line| l.comment.as_ref().is_some_and(|c| !c.contains('\n')) && !l.code.trim().is_empty();
@@ -505,7 +527,11 @@ fn align_comments(lines: &mut [Line]) {
             continue;
         }
         let mut j = i + 1;
-        while j < lines.len() && aligned(&lines[j]) && !lines[j].blank_before {
+        while j < lines.len()
+            && aligned(&lines[j])
+            && !lines[j].blank_before
+            && width(&lines[j]).abs_diff(width(&lines[j - 1])) <= MAX_COMMENT_SHIFT
+        {
             j += 1;
         }
         let col = lines[i..j].iter().map(width).max().unwrap_or(0);
