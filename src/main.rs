@@ -27,7 +27,9 @@ enum Command {
     ///
     /// Exits 0 when the program is clean, 1 when it has errors (or warnings
     /// with --deny warnings), 2 on a usage or I/O error.
-    #[command(after_help = "Examples:\n  deployc check examples/healthcp.dpl\n  deployc check app.dpl --format json --deny warnings")]
+    #[command(
+        after_help = "Examples:\n  deployc check examples/healthcp.dpl\n  deployc check app.dpl --format json --deny warnings"
+    )]
     Check {
         /// The program's root file.
         file: PathBuf,
@@ -164,7 +166,7 @@ fn main() -> ExitCode {
             let schema = schemars::schema_for!(deployc::model::Model);
             match serde_json::to_string_pretty(&schema) {
                 Ok(text) => {
-                    println!("{text}");
+                    cli::print_out(&(text + "\n"));
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

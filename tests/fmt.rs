@@ -111,7 +111,8 @@ fn gaps(text: &str) -> Vec<usize> {
     toks.iter().map(|t| t.span.end as usize).collect()
 }
 
-const NOISE: &[&str] = &["\n", "\n\n\n", " ", "\t", "/* c */", "// line\n", "# hash\n", "/* two\n lines */", "\n// own\n"];
+const NOISE: &[&str] =
+    &["\n", "\n\n\n", " ", "\t", "/* c */", "// line\n", "# hash\n", "/* two\n lines */", "\n// own\n"];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]

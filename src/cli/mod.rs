@@ -124,6 +124,11 @@ pub fn read_root(file: &Path) -> Result<(String, String), ExitCode> {
     }
 }
 
+/// Writes to stdout; a closed pipe (`deployc diff | head`) is not an error.
+pub fn print_out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// A path as diagnostics and listings name it: `/` separators.
 pub fn display(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
@@ -262,7 +267,7 @@ pub fn graph(file: &Path, format: GraphFormat, color: Color) -> ExitCode {
                 GraphFormat::Dot => graph.to_dot(model),
                 GraphFormat::Mermaid => graph.to_mermaid(model),
             };
-            print!("{text}");
+            print_out(&text);
             ExitCode::SUCCESS
         }
         None => {
