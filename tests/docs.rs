@@ -156,3 +156,17 @@ environment dev { promote = on_push("main") }
     let page = &emit::emit(&model, &graph, &[Target::Docs], &Options::default())[0].contents;
     assert!(page.contains("github.com/acme/a#59;b#35;c"), "{page}");
 }
+
+#[test]
+fn the_rendered_overviews_are_kept_beside_the_pages_but_never_generated() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in EXAMPLES {
+        let docs = root.join(format!("examples/{name}/out/docs"));
+        let png = std::fs::read(docs.join("overview.png")).unwrap_or_else(|_| panic!("{name}: no overview.png"));
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}: not a PNG");
+        let manifest =
+            std::fs::read_to_string(root.join(format!("examples/{name}/out/.deployc-manifest"))).expect("manifest");
+        assert!(manifest.lines().any(|l| l == "docs/ARCHITECTURE.md"), "{name}: the page is generated");
+        assert!(!manifest.contains("overview.png"), "{name}: the picture is not deployc's, so builds never remove it");
+    }
+}
