@@ -144,6 +144,11 @@ fn environments(s: &mut String, model: &Model) {
     }
 }
 
+/// The most services and resources drawn in the dependency diagram: beyond
+/// it, Mermaid refuses the text (50,000 characters by default) and nobody
+/// could read the picture.
+const MAX_DRAWN: usize = 80;
+
 fn services(s: &mut String, model: &Model) {
     s.push_str("\n## Services\n\n");
     if model.services.is_empty() {
@@ -158,6 +163,19 @@ fn services(s: &mut String, model: &Model) {
     s.push_str("\n|---|---|---|---|---|---|");
     s.push_str(&"---|".repeat(model.environments.len()));
     s.push('\n');
+    // Replicas by environment and service id, so the table is linear in size.
+    let replicas: Vec<Vec<Option<Replicas>>> = order
+        .iter()
+        .map(|e| {
+            let mut v = vec![None; model.services.len()];
+            for d in &e.deployments {
+                if let Some(slot) = v.get_mut(d.service.index()) {
+                    *slot = Some(d.replicas);
+                }
+            }
+            v
+        })
+        .collect();
     for sv in &model.services {
         let exposure = match &sv.expose {
             Exposure::Internal => "internal".to_string(),
@@ -177,14 +195,21 @@ fn services(s: &mut String, model: &Model) {
             deps,
             uses
         );
-        for e in &order {
-            let r = e.deployments.iter().find(|d| d.service == sv.id).map(|d| words::replicas(d.replicas));
+        for per_env in &replicas {
+            let r = per_env.get(sv.id.index()).copied().flatten().map(words::replicas);
             let _ = write!(s, " {} |", r.unwrap_or_else(|| "—".to_string()));
         }
         s.push('\n');
     }
     if model.services.iter().any(|sv| !sv.depends_on.is_empty() || !sv.uses.is_empty()) {
-        let _ = writeln!(s, "\n```mermaid\n{}```", mermaid::dependencies(model));
+        if model.services.len() + model.resources.len() <= MAX_DRAWN {
+            let _ = writeln!(s, "\n```mermaid\n{}```", mermaid::dependencies(model));
+        } else {
+            let _ = writeln!(
+                s,
+                "\nToo many services and resources to draw here; `deployc graph FILE --format dot` draws the graph."
+            );
+        }
     }
 }
 
