@@ -143,6 +143,38 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// Whole tokens cut out of an example (with the comments between them):
+    /// whatever still parses formats, to a fixed point.
+    #[test]
+    fn cut_programs_that_parse_format_stably(
+        example in 0usize..5,
+        cuts in proptest::collection::vec((any::<usize>(), 1usize..6), 1..6),
+    ) {
+        let path = &files(&["examples"])[example];
+        let name = rel(path);
+        let mut text = fs::read_to_string(path).expect("readable");
+        for (at, len) in cuts {
+            let mut d = deployc::diagnostic::Diagnostics::default();
+            let toks = deployc::syntax::lexer::lex(deployc::source::SourceId(0), &text, &mut d);
+            let i = at % toks.len();
+            let j = (i + len).min(toks.len() - 1);
+            if i >= j {
+                continue;
+            }
+            let (a, b) = (toks[i].span.start as usize, toks[j].span.start as usize);
+            text.replace_range(a..b, " ");
+        }
+        if parses(&text) {
+            let once = deployc::fmt::format(&name, &text).map_err(|d| TestCaseError::fail(format!("{:?}\n{text}", d.items)))?;
+            let twice = deployc::fmt::format(&name, &once).map_err(|d| TestCaseError::fail(format!("{:?}", d.items)))?;
+            prop_assert_eq!(&once, &twice, "not idempotent for:\n{}", text);
+        }
+    }
+}
+
 // -------------------------------------------------------------- binary
 
 fn deployc(dir: &Path) -> Command {

@@ -130,6 +130,33 @@ mod tests {
     }
 
     #[test]
+    fn crlf_and_tabs_become_the_canonical_layout() {
+        let src = "service a {\r\n\tport = 1 // x\r\n\t/* b\r\n c */\r\n}\r\n";
+        assert_eq!(fmt(src), "service a {\n  port = 1 // x\n  /* b\n c */\n}\n");
+    }
+
+    #[test]
+    fn comments_in_odd_places() {
+        for src in [
+            "service /* a */ api { port = 1 }",
+            "service // a\n api { port = 1 }",
+            "service api { x = f(/* c */) }",
+            "service api { x = f( // c\n) y = [ // d\n] }",
+            "service api { x = a.// c\n b }",
+            "service api { x = 1 .. // c\n 2 }",
+            "import // c\n \"std/strategies\"",
+            "gate a = x /* c */ gate b = y",
+        ] {
+            let out = fmt(src);
+            assert_eq!(
+                out.matches("/*").count() + out.matches("//").count(),
+                src.matches("/*").count() + src.matches("//").count(),
+                "{src}\n{out}"
+            );
+        }
+    }
+
+    #[test]
     fn empty_and_blank_files() {
         assert_eq!(fmt(""), "");
         assert_eq!(fmt("\n\n  \n"), "");
