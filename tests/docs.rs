@@ -168,5 +168,14 @@ fn the_rendered_overviews_are_kept_beside_the_pages_but_never_generated() {
             std::fs::read_to_string(root.join(format!("examples/{name}/out/.deployc-manifest"))).expect("manifest");
         assert!(manifest.lines().any(|l| l == "docs/ARCHITECTURE.md"), "{name}: the page is generated");
         assert!(!manifest.contains("overview.png"), "{name}: the picture is not deployc's, so builds never remove it");
+        // The picture shows the current overview: the diagram it was
+        // rendered from is kept beside it.
+        let page = std::fs::read_to_string(docs.join("ARCHITECTURE.md")).expect("page");
+        let rendered = std::fs::read_to_string(docs.join("overview.mmd")).expect("overview.mmd");
+        assert_eq!(
+            diagrams(&page)[0],
+            rendered,
+            "{name}: overview.png is stale; run scripts/render-overviews.sh {name} and look at it"
+        );
     }
 }
