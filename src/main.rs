@@ -12,7 +12,12 @@ mod writer;
 use cli::{Color, Deny, DiffFormat, Format, GraphFormat};
 
 #[derive(Parser)]
-#[command(name = "deployc", version, about = "Compile a deployment program (.dpl) into checked deployment artifacts")]
+#[command(
+    name = "deployc",
+    version,
+    about = "Compile a deployment program (.dpl) into checked deployment artifacts",
+    after_help = "Examples:\n  deployc check app.dpl\n  deployc build app.dpl -o out\n  deployc diff app.dpl -o out\n  deployc fmt --check\n  deployc explain E0401"
+)]
 struct Cli {
     /// When to colour output: diagnostics, help, diffs (`NO_COLOR` also turns it off).
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
@@ -127,7 +132,7 @@ enum Command {
         /// A code such as E0401, or `all` to list every code.
         code: String,
     },
-    /// Print the JSON Schema of the resolved model (what `--format json` tools and emitters read).
+    /// Print the JSON Schema of the resolved model, for tools that read it.
     #[command(after_help = "Examples:\n  deployc schema > deployc-model.schema.json")]
     Schema,
     /// Print a shell completion script.
