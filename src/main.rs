@@ -1,14 +1,12 @@
-//! The command-line driver: the only place that reads files, prints
-//! diagnostics and (in later targets) writes output.
+//! The command-line driver: the only place (with `writer.rs`) that reads
+//! files, prints diagnostics and writes output. This file declares the
+//! command line; `cli/` implements the commands.
 
-use clap::{Parser, Subcommand, ValueEnum};
-use deployc::codes::{Code, REGISTRY};
-use deployc::diagnostic::{self, Severity};
-use deployc::load::FileProvider;
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod cli;
 mod lsp_stdio;
 mod writer;
 
@@ -17,47 +15,32 @@ mod writer;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use cli::{Color, Deny, DiffFormat, Format, GraphFormat};
+
 #[derive(Parser)]
-#[command(name = "deployc", version, about = "Compile a deployment program (.dpl) into checked deployment artifacts")]
+#[command(
+    name = "deployc",
+    version,
+    about = "Compile a deployment program (.dpl) into checked deployment artifacts",
+    after_help = "Examples:\n  deployc check app.dpl\n  deployc build app.dpl -o out\n  deployc diff app.dpl -o out\n  deployc fmt --check\n  deployc explain E0401"
+)]
 struct Cli {
-    /// When to colour diagnostics.
+    /// When to colour output: diagnostics, help, diffs (`NO_COLOR` also turns it off).
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
-    /// miette's graphical report.
-    Human,
-    /// One JSON object per line and diagnostic.
-    Json,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Deny {
-    Warnings,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum GraphFormat {
-    Dot,
-    Mermaid,
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Parse, type-check and resolve a program; write nothing.
     ///
-    /// Example: deployc check examples/healthcp.dpl --format json
+    /// Exits 0 when the program is clean, 1 when it has errors (or warnings
+    /// with --deny warnings), 2 on a usage or I/O error.
+    #[command(
+        after_help = "Examples:\n  deployc check examples/healthcp.dpl\n  deployc check app.dpl --format json --deny warnings"
+    )]
     Check {
         /// The program's root file.
         file: PathBuf,
@@ -69,10 +52,11 @@ enum Command {
     },
     /// Compile a program and write its output tree (atomically, only changed files).
     ///
-    /// Example: deployc build examples/healthcp.dpl -o examples/healthcp/out
-    ///
     /// With --check nothing is written; the command exits 1 and lists every
     /// file that differs from what the sources produce (the GitOps drift check).
+    #[command(
+        after_help = "Examples:\n  deployc build examples/healthcp.dpl -o examples/healthcp/out\n  deployc build app.dpl --target k8s --target docs\n  deployc build app.dpl --check --diff"
+    )]
     Build {
         /// The program's root file.
         file: PathBuf,
@@ -92,217 +76,127 @@ enum Command {
         #[arg(long, value_enum)]
         deny: Option<Deny>,
     },
-    /// Print the long explanation of a diagnostic code.
+    /// Show what a build would change in the committed output, per environment and object.
     ///
-    /// Example: deployc explain E0401
+    /// Compares the output tree on disk with what the sources produce, like
+    /// `build --check`, but parses YAML and JSON documents and reports added,
+    /// removed and changed objects with their changed fields
+    /// (`spec.replicas: 2 → 3`), as Markdown for a pull request or as JSON
+    /// for bots. Writes nothing. Exits 0 when nothing differs, 1 when
+    /// something does, 2 when the program has errors or on a usage or I/O
+    /// error.
+    #[command(
+        after_help = "Examples:\n  deployc diff examples/healthcp.dpl -o examples/healthcp/out\n  deployc diff app.dpl --format json > diff.json"
+    )]
+    Diff {
+        /// The program's root file.
+        file: PathBuf,
+        /// Output directory to compare with (default: `out/` beside the file).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Targets to compare (default: all); repeat to pick several.
+        #[arg(long = "target", value_enum)]
+        targets: Vec<deployc::emit::Target>,
+    },
+    /// Format .dpl files in the canonical layout, keeping comments.
+    ///
+    /// With no FILES, formats every .dpl file under the current directory
+    /// (skipping target/ and .git/); a directory stands for the .dpl files
+    /// under it; `-` reads standard input and writes standard output. A file
+    /// with syntax errors is not formatted: its diagnostics are printed and
+    /// the command exits 1. With --check nothing is written: the command
+    /// exits 1 and names the files whose layout differs.
+    #[command(
+        after_help = "Examples:\n  deployc fmt                      # every .dpl file under the current directory\n  deployc fmt examples/healthcp.dpl\n  deployc fmt --check              # in CI\n  deployc fmt - < app.dpl"
+    )]
+    Fmt {
+        /// Files or directories (default: the current directory).
+        files: Vec<PathBuf>,
+        /// Write nothing; exit 1 and list the files that would change.
+        #[arg(long)]
+        check: bool,
+        /// Skip files with syntax errors (named on stderr) instead of failing,
+        /// for trees that keep deliberately broken inputs (test corpora).
+        #[arg(long)]
+        skip_unparsable: bool,
+    },
+    /// Print the resolved dependency and promotion graph.
+    #[command(
+        after_help = "Examples:\n  deployc graph examples/healthcp.dpl --format mermaid\n  deployc graph app.dpl | dot -Tsvg > graph.svg"
+    )]
+    Graph {
+        /// The program's root file.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Print the long explanation of a diagnostic code.
+    #[command(after_help = "Examples:\n  deployc explain E0401\n  deployc explain all")]
     Explain {
         /// A code such as E0401, or `all` to list every code.
         code: String,
     },
     /// Run the language server on stdin and stdout (for editors).
-    ///
-    /// Example: deployc lsp    (started by the editor; see README "Editor setup")
+    #[command(after_help = "Examples:\n  deployc lsp    (started by the editor; see README \"Editor setup\")")]
     Lsp {
         /// Accepted for clients that pass it (vscode-languageclient); stdio is the only transport.
         #[arg(long)]
         stdio: bool,
     },
-    /// Print the resolved dependency and promotion graph.
-    ///
-    /// Example: deployc graph examples/healthcp.dpl --format mermaid
-    Graph {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
-        format: GraphFormat,
+    /// Print the JSON Schema of the resolved model, for tools that read it.
+    #[command(after_help = "Examples:\n  deployc schema > deployc-model.schema.json")]
+    Schema,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  deployc completions bash > ~/.local/share/bash-completion/completions/deployc\n  deployc completions zsh > \"${fpath[1]}/_deployc\"\n  deployc completions fish > ~/.config/fish/completions/deployc.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
     },
 }
 
-/// Reads imports relative to the working directory, as the loader names them.
-struct Fs;
-
-impl FileProvider for Fs {
-    fn read(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(path).ok()
-    }
-}
-
-fn use_color(c: Color) -> bool {
-    match c {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
-    }
-}
-
-fn read_root(file: &Path) -> Result<(String, String), ExitCode> {
-    match std::fs::read_to_string(file) {
-        Ok(text) => Ok((file.to_string_lossy().replace('\\', "/"), text)),
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", file.display());
-            Err(ExitCode::from(2))
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // clap prints help and usage errors before `--color` is known; look for
+    // the flag first so those honour it too.
+    let early = cli::early_color(std::env::args_os());
+    let cmd = Cli::command().color(early.clap());
+    let cli = match cmd.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let color = use_color(cli.color);
+    let color = cli.color;
     match cli.command {
-        Command::Check { file, format, deny } => {
-            let (name, text) = match read_root(&file) {
-                Ok(x) => x,
-                Err(code) => return code,
-            };
-            let c = deployc::compile(&name, &text, &Fs);
-            report(&c, format, color);
-            let fail = c.diagnostics.has_errors() || (deny.is_some() && c.diagnostics.warning_count() > 0);
-            if fail {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Command::Explain { code } => explain(&code),
-        Command::Lsp { stdio: _ } => lsp_stdio::run(),
+        Command::Check { file, format, deny } => cli::check(&file, format, deny.is_some(), color),
         Command::Build { file, out, check, diff, targets, deny } => {
-            let (name, text) = match read_root(&file) {
-                Ok(x) => x,
-                Err(code) => return code,
-            };
-            let c = deployc::compile(&name, &text, &Fs);
-            report(&c, Format::Human, color);
-            let denied = deny.is_some() && c.diagnostics.warning_count() > 0;
-            let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
-                eprintln!("build failed: nothing was written");
-                return ExitCode::from(1);
-            };
-            let root = out.unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).join("out"));
-            build(&root, model, graph, &targets, check, diff)
+            cli::build(&file, out, check, diff, &targets, deny.is_some(), color)
         }
-        Command::Graph { file, format } => {
-            let (name, text) = match read_root(&file) {
-                Ok(x) => x,
-                Err(code) => return code,
-            };
-            let c = deployc::compile(&name, &text, &Fs);
-            match &c.output {
-                Some((model, graph)) => {
-                    let text = match format {
-                        GraphFormat::Dot => graph.to_dot(model),
-                        GraphFormat::Mermaid => graph.to_mermaid(model),
-                    };
-                    print!("{text}");
+        Command::Diff { file, out, format, targets } => cli::diff::run(&file, out, format, &targets, color),
+        Command::Fmt { files, check, skip_unparsable } => cli::fmt::run(&files, check, skip_unparsable, color),
+        Command::Graph { file, format } => cli::graph(&file, format, color),
+        Command::Explain { code } => cli::explain(&code),
+        Command::Lsp { stdio: _ } => lsp_stdio::run(),
+        Command::Schema => {
+            let schema = schemars::schema_for!(deployc::model::Model);
+            match serde_json::to_string_pretty(&schema) {
+                Ok(text) => {
+                    cli::print_out(&(text + "\n"));
                     ExitCode::SUCCESS
                 }
-                None => {
-                    report(&c, Format::Human, color);
-                    ExitCode::from(1)
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
                 }
             }
         }
-    }
-}
-
-fn build(
-    root: &Path,
-    model: &deployc::model::Model,
-    graph: &deployc::graph::Graph,
-    targets: &[deployc::emit::Target],
-    check: bool,
-    diff: bool,
-) -> ExitCode {
-    use deployc::emit::{self, Options, Target};
-    let targets: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
-    let opts = Options { image_tags: writer::released_tags(root) };
-    let mut artifacts = emit::emit(model, graph, &targets, &opts);
-    artifacts.push(writer::manifest(&artifacts));
-    if check {
-        let drift = writer::drift(root, &artifacts);
-        if drift.is_empty() {
-            println!("{}: up to date ({} files)", root.display(), artifacts.len());
-            return ExitCode::SUCCESS;
-        }
-        for d in &drift {
-            match d {
-                writer::Drift::Missing(p) => println!("missing   {p}"),
-                writer::Drift::Stale(p) => println!("stale     {p} (no longer generated)"),
-                writer::Drift::Changed { path, on_disk, expected } => {
-                    println!("changed   {path}");
-                    if diff {
-                        print!("{}", writer::unified_diff(path, on_disk, expected));
-                    }
-                }
-            }
-        }
-        println!("{}: {} file(s) differ from the sources; run `deployc build` and commit", root.display(), drift.len());
-        return ExitCode::from(1);
-    }
-    match writer::write(root, &artifacts) {
-        Ok(s) => {
-            println!(
-                "{}: {} written, {} removed, {} unchanged",
-                root.display(),
-                s.written.len(),
-                s.removed.len(),
-                s.unchanged
-            );
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "deployc", &mut std::io::stdout());
             ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: writing {}: {e}", root.display());
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn report(c: &deployc::Compilation, format: Format, color: bool) {
-    let stderr = std::io::stderr();
-    let stdout = std::io::stdout();
-    match format {
-        Format::Json => {
-            let mut out = stdout.lock();
-            for d in &c.diagnostics.items {
-                let json = serde_json::to_string(&diagnostic::to_json(d, &c.program.sources)).unwrap_or_default();
-                let _ = writeln!(out, "{json}");
-            }
-        }
-        Format::Human => {
-            let mut err = stderr.lock();
-            for d in &c.diagnostics.items {
-                let _ = write!(err, "{}", diagnostic::render(d, &c.program.sources, color, 100));
-                let _ = writeln!(err);
-            }
-            let (e, w) = (c.diagnostics.error_count(), c.diagnostics.warning_count());
-            if e + w > 0 {
-                let _ = writeln!(err, "{e} error(s), {w} warning(s)");
-            }
-        }
-    }
-}
-
-fn explain(code: &str) -> ExitCode {
-    if code.eq_ignore_ascii_case("all") {
-        for i in REGISTRY {
-            let sev = if i.severity == Severity::Error { "error" } else { "warning" };
-            println!("{}  {sev:7}  {}", i.code.as_str(), i.title);
-        }
-        return ExitCode::SUCCESS;
-    }
-    match Code::parse(code) {
-        Some(c) => {
-            let i = c.info();
-            println!("{}: {}\n\n{}\n\nHelp: {}", i.code.as_str(), i.title, i.explanation, i.help);
-            ExitCode::SUCCESS
-        }
-        None => {
-            eprintln!("error: unknown code `{code}`; `deployc explain all` lists them");
-            ExitCode::from(2)
         }
     }
 }

@@ -12,8 +12,9 @@ fn tree() -> BTreeMap<String, Value> {
     let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errs:?}"));
     emit::emit(&model, &graph, Target::ALL, &Options::default())
         .into_iter()
-        // Helm templates are Go templates, YAML only once rendered (tests/helm.rs).
-        .filter(|a| !a.path.contains("/templates/"))
+        // The YAML documents; text outputs (the docs page) are not YAML, and
+        // Helm templates are YAML only once rendered (tests/helm.rs).
+        .filter(|a| a.path.ends_with(".yaml") && !a.path.contains("/templates/"))
         .map(|a| {
             let v: Value = serde_yaml_ng::from_str(&a.contents).expect("valid yaml");
             (a.path, v)

@@ -1,18 +1,13 @@
-//! `textDocument/formatting`, behind one function.
-//!
-//! The canonical layout is `deployc fmt`'s; the formatter is being built on
-//! its own branch (`deployc::fmt::format`). Until it lands, [`format_text`]
-//! formats nothing and the request answers with no edits, which editors
-//! treat as "already formatted". Pointing [`format_text`] at the formatter
-//! is the only change the server needs.
+//! `textDocument/formatting`: the canonical layout of `deployc fmt`
+//! ([`crate::fmt::format`]). A document with syntax errors is left alone
+//! (no edits); its diagnostics already say what is wrong.
 
 use super::text::LineIndex;
 use lsp_types::TextEdit;
 
-/// The formatted text of a document, or `None` when it cannot be formatted
-/// (for now always: no formatter yet).
-pub fn format_text(_text: &str) -> Option<String> {
-    None
+/// The formatted text of a document, or `None` when it cannot be formatted.
+pub fn format_text(text: &str) -> Option<String> {
+    crate::fmt::format("document.dpl", text).ok()
 }
 
 /// The edits that format `text`: one edit replacing the whole document when
@@ -24,5 +19,22 @@ pub fn edits(text: &str) -> Vec<TextEdit> {
             vec![TextEdit { range, new_text: formatted }]
         }
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_with_deployc_fmt_and_leaves_broken_text_alone() {
+        let messy = "service api {\nport=8080\n      language = go }\n";
+        let edits = super::edits(messy);
+        assert_eq!(edits.len(), 1);
+        assert_eq!(edits[0].new_text, deployc_fmt(messy));
+        assert!(super::edits(&deployc_fmt(messy)).is_empty(), "formatted text needs no edit");
+        assert!(super::edits("service api { port = }").is_empty());
+    }
+
+    fn deployc_fmt(t: &str) -> String {
+        crate::fmt::format("t.dpl", t).expect("formats")
     }
 }

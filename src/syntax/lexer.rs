@@ -1,5 +1,6 @@
-//! Text to tokens. Comments and whitespace are dropped; bad characters become
-//! diagnostics and are skipped, so the token stream is always usable.
+//! Text to tokens. Whitespace is dropped and comments go to a side list
+//! (the parser never sees them; the formatter puts them back); bad characters
+//! become diagnostics and are skipped, so the token stream is always usable.
 
 use super::ast::{Ident, Quantity, StrPart, Unit};
 use crate::codes::Code;
@@ -56,6 +57,23 @@ pub struct Token {
     pub span: Span,
 }
 
+/// A comment, kept beside the token stream for the formatter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Comment {
+    /// From the `//`, `#` or `/*` to the end of the line (newline excluded)
+    /// or the closing `*/`.
+    pub span: Span,
+    pub kind: CommentKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentKind {
+    /// `// ...` or `# ...`: ends the line.
+    Line,
+    /// `/* ... */`, possibly over several lines.
+    Block,
+}
+
 fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
 }
@@ -65,8 +83,14 @@ fn is_ident_continue(c: u8) -> bool {
 
 /// Splits `text` into tokens; the last token is always [`Tok::Eof`].
 pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
+    lex_with_comments(file, text, diags).0
+}
+
+/// [`lex`], and the comments of the text in order.
+pub fn lex_with_comments(file: SourceId, text: &str, diags: &mut Diagnostics) -> (Vec<Token>, Vec<Comment>) {
     let b = text.as_bytes();
     let mut out = Vec::new();
+    let mut comments = Vec::new();
     let mut i = 0;
     let sp = |s: usize, e: usize| Span::new(file, s, e);
     while i < b.len() {
@@ -78,11 +102,13 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
                 }
+                comments.push(Comment { span: sp(start, i), kind: CommentKind::Line });
             }
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
                 }
+                comments.push(Comment { span: sp(start, i), kind: CommentKind::Line });
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 i += 2;
@@ -102,6 +128,7 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
                     }
                     i += 1;
                 }
+                comments.push(Comment { span: sp(start, i), kind: CommentKind::Block });
             }
             b'{' | b'}' | b'[' | b']' | b'(' | b')' | b'=' | b',' | b';' => {
                 let tok = match c {
@@ -183,7 +210,7 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
         }
     }
     out.push(Token { tok: Tok::Eof, span: sp(b.len(), b.len()) });
-    out
+    (out, comments)
 }
 
 /// The units people write by habit, and deployc's spelling of each.

@@ -8,4 +8,5 @@ pub mod ast;
 pub mod lexer;
 pub mod parser;
 
-pub use parser::parse;
+pub use lexer::{Comment, CommentKind};
+pub use parser::{parse, parse_with_comments};

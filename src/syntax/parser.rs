@@ -7,7 +7,7 @@
 //! closed there, so one missing `}` costs one diagnostic, not a cascade.
 
 use super::ast::*;
-use super::lexer::{lex, Tok, Token};
+use super::lexer::{lex_with_comments, Comment, Tok, Token};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::{SourceId, Span};
@@ -28,9 +28,14 @@ pub const KEYWORDS: &[&str] = &[
 
 /// Parses one file. Never fails: errors go to `diags`, the tree keeps what parsed.
 pub fn parse(file: SourceId, text: &str, diags: &mut Diagnostics) -> File {
-    let tokens = lex(file, text, diags);
+    parse_with_comments(file, text, diags).0
+}
+
+/// [`parse`], and the comments of the file in order (the tree has none).
+pub fn parse_with_comments(file: SourceId, text: &str, diags: &mut Diagnostics) -> (File, Vec<Comment>) {
+    let (tokens, comments) = lex_with_comments(file, text, diags);
     let mut p = Parser { toks: tokens, pos: 0, diags, depth: 0 };
-    p.file()
+    (p.file(), comments)
 }
 
 /// Deep nesting is refused rather than overflowing the stack on hostile input.

@@ -1,0 +1,299 @@
+//! The commands of the binary: reading the program, reporting diagnostics,
+//! and each command's work. `main.rs` declares the command line.
+
+pub mod diff;
+pub mod fmt;
+
+use crate::writer;
+use clap::ValueEnum;
+use deployc::codes::{Code, REGISTRY};
+use deployc::diagnostic::{self, Diagnostics, Severity};
+use deployc::load::FileProvider;
+use deployc::source::SourceMap;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The stream a coloured text goes to.
+#[derive(Clone, Copy)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Color {
+    /// Whether to colour what goes to `stream`: `auto` colours a terminal
+    /// unless `NO_COLOR` is set.
+    pub fn enabled(self, stream: Stream) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && match stream {
+                        Stream::Stdout => std::io::stdout().is_terminal(),
+                        Stream::Stderr => std::io::stderr().is_terminal(),
+                    }
+            }
+        }
+    }
+    /// The same choice for clap's help and usage errors.
+    pub fn clap(self) -> clap::ColorChoice {
+        match self {
+            Color::Auto if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) => clap::ColorChoice::Never,
+            Color::Auto => clap::ColorChoice::Auto,
+            Color::Always => clap::ColorChoice::Always,
+            Color::Never => clap::ColorChoice::Never,
+        }
+    }
+}
+
+/// `--color` as written on the command line, before clap parses it (the
+/// last one wins, as clap would have it); `auto` when absent or invalid.
+pub fn early_color(args: impl IntoIterator<Item = OsString>) -> Color {
+    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut color = Color::Auto;
+    for (i, a) in args.iter().enumerate() {
+        if a == "--" {
+            break;
+        }
+        let value = match a.strip_prefix("--color") {
+            Some("") => args.get(i + 1).map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(c) = value.and_then(|v| Color::from_str(v, true).ok()) {
+            color = c;
+        }
+    }
+    color
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// miette's graphical report.
+    Human,
+    /// One JSON object per line and diagnostic.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Deny {
+    Warnings,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// Markdown, for people and pull-request comments.
+    Text,
+    /// One JSON document, for bots.
+    Json,
+}
+
+/// Reads imports relative to the working directory, as the loader names them.
+pub struct Fs;
+
+impl FileProvider for Fs {
+    fn read(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+}
+
+/// Reads the root file: its display name and text, or exit code 2.
+pub fn read_root(file: &Path) -> Result<(String, String), ExitCode> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => Ok((display(file), text)),
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`deployc diff | head`) is not an error.
+pub fn print_out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// A path as diagnostics and listings name it: `/` separators.
+pub fn display(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// Prints diagnostics to stderr (human) or stdout (one JSON object a line).
+pub fn report(diags: &Diagnostics, sources: &SourceMap, format: Format, color: Color) {
+    match format {
+        Format::Json => {
+            let mut out = std::io::stdout().lock();
+            for d in &diags.items {
+                let json = serde_json::to_string(&diagnostic::to_json(d, sources)).unwrap_or_default();
+                let _ = writeln!(out, "{json}");
+            }
+        }
+        Format::Human => {
+            let color = color.enabled(Stream::Stderr);
+            let mut err = std::io::stderr().lock();
+            for d in &diags.items {
+                let _ = write!(err, "{}", diagnostic::render(d, sources, color, 100));
+                let _ = writeln!(err);
+            }
+            let (e, w) = (diags.error_count(), diags.warning_count());
+            if e + w > 0 {
+                let _ = writeln!(err, "{e} error(s), {w} warning(s)");
+            }
+        }
+    }
+}
+
+pub fn check(file: &Path, format: Format, deny: bool, color: Color) -> ExitCode {
+    let (name, text) = match read_root(file) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let c = deployc::compile(&name, &text, &Fs);
+    report(&c.diagnostics, &c.program.sources, format, color);
+    let fail = c.diagnostics.has_errors() || (deny && c.diagnostics.warning_count() > 0);
+    if fail {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The output directory: `-o DIR`, or `out/` beside the program.
+pub fn out_dir(file: &Path, out: Option<PathBuf>) -> PathBuf {
+    out.unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).join("out"))
+}
+
+pub fn build(
+    file: &Path,
+    out: Option<PathBuf>,
+    check: bool,
+    diff: bool,
+    targets: &[deployc::emit::Target],
+    deny: bool,
+    color: Color,
+) -> ExitCode {
+    let (name, text) = match read_root(file) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let c = deployc::compile(&name, &text, &Fs);
+    report(&c.diagnostics, &c.program.sources, Format::Human, color);
+    let denied = deny && c.diagnostics.warning_count() > 0;
+    let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
+        eprintln!("build failed: nothing was written");
+        return ExitCode::from(1);
+    };
+    let root = out_dir(file, out);
+    let artifacts = artifacts(&root, model, graph, targets);
+    if check {
+        let drift = writer::drift(&root, &artifacts);
+        if drift.is_empty() {
+            println!("{}: up to date ({} files)", root.display(), artifacts.len());
+            return ExitCode::SUCCESS;
+        }
+        for d in &drift {
+            match d {
+                writer::Drift::Missing(p) => println!("missing   {p}"),
+                writer::Drift::Stale(p) => println!("stale     {p} (no longer generated)"),
+                writer::Drift::Changed { path, on_disk, expected } => {
+                    println!("changed   {path}");
+                    if diff {
+                        print!("{}", writer::unified_diff(path, on_disk, expected));
+                    }
+                }
+            }
+        }
+        println!("{}: {} file(s) differ from the sources; run `deployc build` and commit", root.display(), drift.len());
+        return ExitCode::from(1);
+    }
+    match writer::write(&root, &artifacts) {
+        Ok(s) => {
+            println!(
+                "{}: {} written, {} removed, {} unchanged",
+                root.display(),
+                s.written.len(),
+                s.removed.len(),
+                s.unchanged
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: writing {}: {e}", root.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Everything a build writes under `root`, the manifest included.
+pub fn artifacts(
+    root: &Path,
+    model: &deployc::model::Model,
+    graph: &deployc::graph::Graph,
+    targets: &[deployc::emit::Target],
+) -> Vec<deployc::emit::Artifact> {
+    use deployc::emit::{self, Options, Target};
+    let targets: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
+    let opts = Options { image_tags: writer::released_tags(root) };
+    let mut artifacts = emit::emit(model, graph, &targets, &opts);
+    artifacts.push(writer::manifest(&artifacts));
+    artifacts
+}
+
+pub fn graph(file: &Path, format: GraphFormat, color: Color) -> ExitCode {
+    let (name, text) = match read_root(file) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let c = deployc::compile(&name, &text, &Fs);
+    match &c.output {
+        Some((model, graph)) => {
+            let text = match format {
+                GraphFormat::Dot => graph.to_dot(model),
+                GraphFormat::Mermaid => graph.to_mermaid(model),
+            };
+            print_out(&text);
+            ExitCode::SUCCESS
+        }
+        None => {
+            report(&c.diagnostics, &c.program.sources, Format::Human, color);
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub fn explain(code: &str) -> ExitCode {
+    if code.eq_ignore_ascii_case("all") {
+        for i in REGISTRY {
+            let sev = if i.severity == Severity::Error { "error" } else { "warning" };
+            println!("{}  {sev:7}  {}", i.code.as_str(), i.title);
+        }
+        return ExitCode::SUCCESS;
+    }
+    match Code::parse(code) {
+        Some(c) => {
+            let i = c.info();
+            println!("{}: {}\n\n{}\n\nHelp: {}", i.code.as_str(), i.title, i.explanation, i.help);
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: unknown code `{code}`; `deployc explain all` lists them");
+            ExitCode::from(2)
+        }
+    }
+}
