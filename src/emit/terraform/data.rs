@@ -469,7 +469,11 @@ fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
             "kms_key_id": attr("aws_kms_key", "main", "arn")
         }),
     );
-    let failover = r.replicas >= 1;
+    // Production and multi-AZ environments keep a replica in another zone, so
+    // the cache fails over automatically even when the program asks for none.
+    let spread = u.multi_az || cx.env.production;
+    let replicas = if spread { r.replicas.max(1) } else { r.replicas };
+    let failover = replicas >= 1;
     let mut group = json!({
         "replication_group_id": cx.name(&r.name),
         "description": format!("redis {}", r.name),
@@ -484,7 +488,7 @@ fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
         "transit_encryption_enabled": true,
         "user_group_ids": [attr("aws_elasticache_user_group", &id, "user_group_id")],
         "automatic_failover_enabled": failover,
-        "multi_az_enabled": failover && u.multi_az,
+        "multi_az_enabled": failover && spread,
         "auto_minor_version_upgrade": true,
         "maintenance_window": MAINTENANCE_WINDOW,
         "snapshot_retention_limit": if r.backup.is_some() { retention_days(r) } else { 0 },
@@ -505,10 +509,10 @@ fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
         group["cluster_mode"] = json!("enabled");
         group["parameter_group_name"] = json!(format!("default.redis{}.cluster.on", major(&r.version)));
         group["num_node_groups"] = json!(2);
-        group["replicas_per_node_group"] = json!(r.replicas);
+        group["replicas_per_node_group"] = json!(replicas);
     } else {
         group["parameter_group_name"] = json!(format!("default.redis{}", major(&r.version)));
-        group["num_cache_clusters"] = json!(1 + r.replicas);
+        group["num_cache_clusters"] = json!(1 + replicas);
     }
     cx.m.resource(DB, "aws_elasticache_replication_group", &id, group);
     let endpoint = if r.cluster { "configuration_endpoint_address" } else { "primary_endpoint_address" };
