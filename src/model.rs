@@ -365,6 +365,12 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// Whether the service runs in this environment. Deployments are in
+    /// service id order, so this is a binary search.
+    pub fn deploys(&self, s: ServiceId) -> bool {
+        self.deployments.binary_search_by(|d| d.service.cmp(&s)).is_ok()
+    }
+
     /// The environment this one is promoted from, if any.
     pub fn promoted_from<'m>(&self, model: &'m Model) -> Option<&'m Environment> {
         match &self.promote {
@@ -479,10 +485,11 @@ impl Model {
         &self.toolchains[id.index()]
     }
     pub fn service_by_name(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name == name)
+        // Services are sorted by name (an invariant of the model).
+        self.services.binary_search_by(|s| s.name.as_str().cmp(name)).ok().map(|i| &self.services[i])
     }
     pub fn resource_by_name(&self, name: &str) -> Option<&Resource> {
-        self.resources.iter().find(|r| r.name == name)
+        self.resources.binary_search_by(|r| r.name.as_str().cmp(name)).ok().map(|i| &self.resources[i])
     }
     /// The metrics providers the program declares (observability and integrations).
     pub fn metrics_providers(&self) -> Vec<&'static str> {

@@ -123,7 +123,7 @@ pub fn policies(cx: &mut EnvCx) {
     cx.push("NetworkPolicy", "allow-dns", &dns);
 
     let deployed: Vec<crate::model::ServiceId> = cx.env.deployments.iter().map(|d| d.service).collect();
-    let is_deployed = |n: &Node| matches!(n, Node::Service(s) if deployed.contains(s));
+    let is_deployed = |n: &Node| matches!(n, Node::Service(s) if cx.env.deploys(*s));
     for &sid in &deployed {
         let s = model.service(sid);
         let me = Node::Service(sid);

@@ -32,12 +32,11 @@ const MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
 
 /// The services deployed in this environment that use `r`, sorted.
 fn users(cx: &Cx, r: &Resource) -> Vec<String> {
-    let deployed: Vec<_> = cx.env.deployments.iter().map(|d| d.service).collect();
     cx.graph
         .sources(Node::Resource(r.id), Edge::Uses)
         .into_iter()
         .filter_map(|n| match n {
-            Node::Service(s) if deployed.contains(&s) => Some(cx.model.service(s).name.clone()),
+            Node::Service(s) if cx.env.deploys(s) => Some(cx.model.service(s).name.clone()),
             _ => None,
         })
         .collect()
