@@ -167,3 +167,23 @@ fn released_image_tags_survive_a_rebuild() {
     let dev = fs::read_to_string(out.join("k8s/dev/kustomization.yaml")).expect("read");
     assert!(!dev.contains("main-abc1234"), "tags are per environment");
 }
+
+#[test]
+fn a_cd_release_leaves_no_drift() {
+    // The deploy job's own shell function edits the committed tree; the next
+    // `deployc build --check` must find it exactly as deployc would write it.
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    fs::write(&src, example_text()).expect("write");
+    let out = dir.path().join("out");
+    assert!(build(&src, &out).status.success());
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/healthcp";
+    let script = format!("{}set_tag \"$1\" {image} main-abc1234\n", deployc::emit::github::deploy::SET_TAG);
+    let k = out.join("k8s/qa/kustomization.yaml");
+    let r = Command::new("bash").arg("-c").arg(&script).arg("set_tag").arg(&k).output().expect("bash");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let rollout = fs::read_to_string(out.join("k8s/qa/rollout-api.yaml")).expect("read");
+    assert!(rollout.contains(&format!("image: \"{image}:main-abc1234\"")), "{rollout}");
+    let check = deployc().args(["build", "--check"]).arg(&src).arg("-o").arg(&out).output().expect("run");
+    assert!(check.status.success(), "drift after a release:\n{}", String::from_utf8_lossy(&check.stdout));
+}

@@ -125,13 +125,29 @@ pub const SET_TAG: &str = r#"set_tag() {
     }
     { print }
     END { exit !found }
-  ' "$1" > "$1.new" && mv "$1.new" "$1"
+  ' "$1" > "$1.new" && mv "$1.new" "$1" || return 1
+  # The workloads beside it name the image with its tag too: rewrite those
+  # references the same way, so the folder stays what `deployc build` writes.
+  for f in "$(dirname "$1")"/*.yaml; do
+    [ "$f" = "$1" ] && continue
+    awk -v image="$2" -v tag="$3" '
+      match($0, /image: "?/) {
+        rest = substr($0, RSTART + RLENGTH); sub(/"$/, "", rest)
+        if (index(rest, image ":") == 1) {
+          ref = image ":" tag
+          if (ref !~ /^[A-Za-z_\/][A-Za-z0-9_.\/@+=:-]*$/ || ref ~ /:$/) ref = "\"" ref "\""
+          $0 = substr($0, 1, RSTART - 1) "image: " ref
+        }
+      }
+      { print }
+    ' "$f" > "$f.new" && mv "$f.new" "$f" || return 1
+  done
 }
 "#;
 
 const PUSH: &str = r#"git config user.name "github-actions[bot]"
 git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-git add "$KUSTOMIZATION"
+git add "$(dirname "$KUSTOMIZATION")"
 if git diff --cached --quiet; then
   echo "$ENVIRONMENT already runs these tags"
   exit 0

@@ -134,7 +134,9 @@ fn service(cx: &EnvCx, d: &crate::model::Deployment) -> ServiceValues {
     let liveness = s.health.as_ref().unwrap_or(&default_probe);
     let readiness = s.readiness.as_ref().unwrap_or(liveness);
     let repository = k8s::image_repository(model, &s.image);
-    let tag = k8s::image_tag(model, cx.env, &repository, cx.opts);
+    // The chart keeps the tag policy's first tag: Helm releases set the tag
+    // they deploy (`--set`), and CD's released tags live in the kustomizations.
+    let tag = k8s::image_tag(model, cx.env, &repository, &crate::emit::Options::default());
     ServiceValues {
         image: Image { repository, tag, pull_policy: PullPolicy::Always },
         port: s.port,
