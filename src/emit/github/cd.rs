@@ -10,7 +10,6 @@ use super::gates;
 use super::steps::checkout;
 use super::wf::{Concurrency, Empty, Job, Map, Step, Workflow};
 use super::{dedup, file, on_for, or, trigger_test, Cx};
-use crate::emit::k8s::image_repository;
 use crate::emit::Artifact;
 use crate::model::{Environment, Gate, Promotion, Registry, Trigger};
 use indexmap::IndexMap;
@@ -75,18 +74,7 @@ fn registry_login(cx: &Cx) -> (Vec<Step>, Vec<(&'static str, &'static str)>) {
 /// policy's tags, signs it (keyless, Sigstore) and attests its SBOM.
 fn build_job(cx: &Cx) -> Job {
     let p = &cx.model.pipeline;
-    let include: Vec<Map> = cx
-        .services()
-        .map(|s| {
-            Map::from([
-                ("service".to_string(), s.name.clone()),
-                ("context".to_string(), s.build_context.clone()),
-                ("dockerfile".to_string(), s.dockerfile.clone()),
-                ("target".to_string(), s.build_target.clone().unwrap_or_default()),
-                ("image".to_string(), image_repository(cx.model, &s.image)),
-            ])
-        })
-        .collect();
+    let include = cx.build_matrix(true);
     let (login, perms) = registry_login(cx);
     let mut j =
         Job::new("Build, sign and push (${{ matrix.service }})").matrix(include).permissions(&perms).timeout(60);

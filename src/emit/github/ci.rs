@@ -104,17 +104,7 @@ fn service_job(cx: &Cx, s: &Service, cache: bool) -> Job {
 
 /// Builds every image without pushing it: the Dockerfiles still build.
 fn docker_job(cx: &Cx) -> Job {
-    let include: Vec<Map> = cx
-        .services()
-        .map(|s| {
-            Map::from([
-                ("service".to_string(), s.name.clone()),
-                ("context".to_string(), s.build_context.clone()),
-                ("dockerfile".to_string(), s.dockerfile.clone()),
-                ("target".to_string(), s.build_target.clone().unwrap_or_default()),
-            ])
-        })
-        .collect();
+    let include = cx.build_matrix(false);
     let mut j = Job::new("Docker build test (${{ matrix.service }})").matrix(include);
     j = j.steps([
         checkout(),

@@ -87,6 +87,24 @@ impl<'a> Cx<'a> {
     pub fn services(&self) -> impl Iterator<Item = &'a Service> {
         self.model.services.iter()
     }
+    /// One matrix entry per service with what a Docker build needs, and its
+    /// image repository when the build pushes.
+    pub fn build_matrix(&self, with_image: bool) -> Vec<wf::Map> {
+        self.services()
+            .map(|s| {
+                let mut m = wf::Map::from([
+                    ("service".to_string(), s.name.clone()),
+                    ("context".to_string(), s.build_context.clone()),
+                    ("dockerfile".to_string(), s.dockerfile.clone()),
+                    ("target".to_string(), s.build_target.clone().unwrap_or_default()),
+                ]);
+                if with_image {
+                    m.insert("image".to_string(), crate::emit::k8s::image_repository(self.model, &s.image));
+                }
+                m
+            })
+            .collect()
+    }
 }
 
 /// The GitHub secret a `secret("name")` of the program is read from:

@@ -150,13 +150,20 @@ fn db_name(r: &Resource) -> String {
     r.database.replace('-', "_")
 }
 
-fn postgres(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
-    let id = ident(&r.name);
+/// What every RDS database needs first: its security group (returned), the
+/// environment's DB subnet group and the enhanced-monitoring role.
+fn rds_prelude(cx: &mut Cx, r: &Resource) -> String {
     let sg = security_group(cx, r);
     if !cx.m.file(DB).resource.get("aws_db_subnet_group").is_some_and(|g| g.contains_key("main")) {
         subnet_group(cx, "aws_db_subnet_group");
     }
     monitoring_role(cx);
+    sg
+}
+
+fn postgres(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
+    let id = ident(&r.name);
+    let sg = rds_prelude(cx, r);
     cx.m.resource(
         DB,
         "aws_db_parameter_group",
@@ -244,11 +251,7 @@ fn postgres(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
 
 fn aurora(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
     let id = ident(&r.name);
-    let sg = security_group(cx, r);
-    if !cx.m.file(DB).resource.get("aws_db_subnet_group").is_some_and(|g| g.contains_key("main")) {
-        subnet_group(cx, "aws_db_subnet_group");
-    }
-    monitoring_role(cx);
+    let sg = rds_prelude(cx, r);
     cx.m.resource(
         DB,
         "aws_rds_cluster_parameter_group",
