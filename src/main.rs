@@ -159,6 +159,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` or `less` that closes early ends the process
+    // quietly, as for any Unix tool, instead of a panic on a broken pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of a signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // clap prints help and usage errors before `--color` is known; look for
     // the flag first so those honour it too.
     let early = cli::early_color(std::env::args_os());

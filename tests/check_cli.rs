@@ -66,3 +66,22 @@ fn graph_prints_dependencies_and_promotions() {
     settings.set_snapshot_path("../snapshots/cli");
     settings.bind(|| insta::assert_snapshot!("shop_graph", text));
 }
+
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    // Like `deployc build --check ... | head -1`: the reader goes away early.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deployc"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--check", "--diff", "examples/healthcp.dpl", "-o", "/nonexistent/deployc-out"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 1];
+    child.stdout.take().expect("stdout").read_exact(&mut first).expect("some output");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
