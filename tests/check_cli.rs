@@ -71,17 +71,32 @@ fn graph_prints_dependencies_and_promotions() {
 fn a_closed_pipe_is_not_a_panic() {
     use std::io::Read;
     use std::process::Stdio;
-    // Like `deployc build --check ... | head -1`: the reader goes away early.
+    // Like `deployc build --check --diff ... | head -1`: the reader goes away
+    // while far more than a pipe buffer of diff is still to come.
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("synth.dpl");
+    std::fs::write(&src, deployc::synth::program(60, 2)).expect("write");
+    let out = dir.path().join("out");
+    let built =
+        Command::new(env!("CARGO_BIN_EXE_deployc")).arg("build").arg(&src).arg("-o").arg(&out).output().expect("build");
+    assert!(built.status.success());
+    let k8s = out.join("k8s/env-0");
+    for e in std::fs::read_dir(&k8s).expect("env dir").filter_map(|e| e.ok()) {
+        let text = std::fs::read_to_string(e.path()).expect("read");
+        std::fs::write(e.path(), text.replace(": ", ":  ")).expect("edit");
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_deployc"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--check", "--diff", "examples/healthcp.dpl", "-o", "/nonexistent/deployc-out"])
+        .args(["build", "--check", "--diff"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
     let mut first = [0u8; 1];
     child.stdout.take().expect("stdout").read_exact(&mut first).expect("some output");
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let done = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
