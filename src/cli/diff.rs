@@ -86,6 +86,7 @@ pub fn run(
     targets: &[deployc::emit::Target],
     color: Color,
 ) -> ExitCode {
+    // The root's display name titles the report, so read it here.
     let (name, text) = match read_root(file) {
         Ok(x) => x,
         Err(code) => return code,
@@ -309,6 +310,20 @@ fn names(items: &[Value]) -> Option<Vec<&str>> {
     (sorted.len() == names.len()).then_some(names)
 }
 
+/// One side or both of a field or list element: compare, or record it as added or removed.
+fn pair(p: &str, x: Option<&Value>, y: Option<&Value>, out: &mut Vec<FieldChange>) {
+    match (x, y) {
+        (Some(x), Some(y)) => diff_values(p, x, y, out),
+        (Some(x), None) => {
+            out.push(FieldChange { path: p.to_string(), change: Status::Removed, old: Some(x.clone()), new: None })
+        }
+        (None, Some(y)) => {
+            out.push(FieldChange { path: p.to_string(), change: Status::Added, old: None, new: Some(y.clone()) })
+        }
+        (None, None) => {}
+    }
+}
+
 fn diff_values(path: &str, old: &Value, new: &Value, out: &mut Vec<FieldChange>) {
     if old == new {
         return;
@@ -326,16 +341,7 @@ fn diff_values(path: &str, old: &Value, new: &Value, out: &mut Vec<FieldChange>)
             keys.dedup();
             for k in keys {
                 let p = join_key(path, k);
-                match (a.get(k), b.get(k)) {
-                    (Some(x), Some(y)) => diff_values(&p, x, y, out),
-                    (Some(x), None) => {
-                        out.push(FieldChange { path: p, change: Status::Removed, old: Some(x.clone()), new: None })
-                    }
-                    (None, Some(y)) => {
-                        out.push(FieldChange { path: p, change: Status::Added, old: None, new: Some(y.clone()) })
-                    }
-                    (None, None) => {}
-                }
+                pair(&p, a.get(k), b.get(k), out);
             }
         }
         (Value::Array(a), Value::Array(b)) if a.iter().chain(b).all(Value::is_object) => {
@@ -347,30 +353,12 @@ fn diff_values(path: &str, old: &Value, new: &Value, out: &mut Vec<FieldChange>)
                     let p = format!("{path}[name={n}]");
                     let x = na.iter().position(|m| *m == n).map(|i| &a[i]);
                     let y = nb.iter().position(|m| *m == n).map(|i| &b[i]);
-                    match (x, y) {
-                        (Some(x), Some(y)) => diff_values(&p, x, y, out),
-                        (Some(x), None) => {
-                            out.push(FieldChange { path: p, change: Status::Removed, old: Some(x.clone()), new: None })
-                        }
-                        (None, Some(y)) => {
-                            out.push(FieldChange { path: p, change: Status::Added, old: None, new: Some(y.clone()) })
-                        }
-                        (None, None) => {}
-                    }
+                    pair(&p, x, y, out);
                 }
             } else {
                 for i in 0..a.len().max(b.len()) {
                     let p = format!("{path}[{i}]");
-                    match (a.get(i), b.get(i)) {
-                        (Some(x), Some(y)) => diff_values(&p, x, y, out),
-                        (Some(x), None) => {
-                            out.push(FieldChange { path: p, change: Status::Removed, old: Some(x.clone()), new: None })
-                        }
-                        (None, Some(y)) => {
-                            out.push(FieldChange { path: p, change: Status::Added, old: None, new: Some(y.clone()) })
-                        }
-                        (None, None) => {}
-                    }
+                    pair(&p, a.get(i), b.get(i), out);
                 }
             }
         }

@@ -114,6 +114,13 @@ impl FileProvider for Fs {
 }
 
 /// Reads the root file: its display name and text, or exit code 2.
+/// Reads and compiles a program's root file (imports through the filesystem);
+/// an unreadable file is exit code 2, already reported.
+pub fn compile_file(file: &Path) -> Result<deployc::Compilation, ExitCode> {
+    let (name, text) = read_root(file)?;
+    Ok(deployc::compile(&name, &text, &Fs))
+}
+
 pub fn read_root(file: &Path) -> Result<(String, String), ExitCode> {
     match std::fs::read_to_string(file) {
         Ok(text) => Ok((display(file), text)),
@@ -160,11 +167,10 @@ pub fn report(diags: &Diagnostics, sources: &SourceMap, format: Format, color: C
 }
 
 pub fn check(file: &Path, format: Format, deny: bool, color: Color) -> ExitCode {
-    let (name, text) = match read_root(file) {
-        Ok(x) => x,
+    let c = match compile_file(file) {
+        Ok(c) => c,
         Err(code) => return code,
     };
-    let c = deployc::compile(&name, &text, &Fs);
     report(&c.diagnostics, &c.program.sources, format, color);
     let fail = c.diagnostics.has_errors() || (deny && c.diagnostics.warning_count() > 0);
     if fail {
@@ -188,11 +194,10 @@ pub fn build(
     deny: bool,
     color: Color,
 ) -> ExitCode {
-    let (name, text) = match read_root(file) {
-        Ok(x) => x,
+    let c = match compile_file(file) {
+        Ok(c) => c,
         Err(code) => return code,
     };
-    let c = deployc::compile(&name, &text, &Fs);
     report(&c.diagnostics, &c.program.sources, Format::Human, color);
     let denied = deny && c.diagnostics.warning_count() > 0;
     let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
@@ -256,11 +261,10 @@ pub fn artifacts(
 }
 
 pub fn graph(file: &Path, format: GraphFormat, color: Color) -> ExitCode {
-    let (name, text) = match read_root(file) {
-        Ok(x) => x,
+    let c = match compile_file(file) {
+        Ok(c) => c,
         Err(code) => return code,
     };
-    let c = deployc::compile(&name, &text, &Fs);
     match &c.output {
         Some((model, graph)) => {
             let text = match format {
