@@ -136,10 +136,10 @@ fn main() {
             let t1 = Instant::now();
             let (model, graph) = deployc::check::check(&program, &mut diags).expect("synthetic program checks clean");
             let t2 = Instant::now();
-            let out = deployc::emit::emit(&model, &graph, &k8s_side, &Default::default());
+            let out = deployc::emit::emit(&deployc::plan::Plan::new(&model, &graph, &Default::default()), &k8s_side);
             let t3 = Instant::now();
             peak = peak.max(PEAK.load(Ordering::Relaxed) - base);
-            let rest = deployc::emit::emit(&model, &graph, &others, &Default::default());
+            let rest = deployc::emit::emit(&deployc::plan::Plan::new(&model, &graph, &Default::default()), &others);
             to.push(t3.elapsed());
             other_files = rest.len();
             count = out.len();

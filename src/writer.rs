@@ -24,7 +24,7 @@ pub fn manifest(artifacts: &[Artifact]) -> Artifact {
         contents.push_str(&a.path);
         contents.push('\n');
     }
-    Artifact { path: MANIFEST.to_string(), contents }
+    Artifact { target: None, environment: None, path: MANIFEST.to_string(), contents }
 }
 
 fn read_manifest(root: &Path) -> BTreeSet<String> {

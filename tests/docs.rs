@@ -3,12 +3,13 @@
 //! diagram with Mermaid's CLI: `.ci/run`.)
 
 mod common;
-use deployc::emit::{self, Options, Target};
+use deployc::emit::{self, Target};
+use deployc::plan::Plan;
 
 fn page(program: &str) -> String {
     let c = common::compile_file(program);
     let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
-    let out = emit::emit(&model, &graph, &[Target::Docs], &Options::default());
+    let out = emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Docs]);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].path, "docs/ARCHITECTURE.md");
     out[0].contents.clone()
@@ -153,7 +154,7 @@ environment dev { promote = on_push("main") }
 "#;
     let c = deployc::compile("odd.dpl", src, &std::collections::BTreeMap::new());
     let (model, graph) = c.output.expect("compiles");
-    let page = &emit::emit(&model, &graph, &[Target::Docs], &Options::default())[0].contents;
+    let page = &emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Docs])[0].contents;
     assert!(page.contains("github.com/acme/a#59;b#35;c"), "{page}");
 }
 

@@ -2,7 +2,8 @@
 //! on parsed documents, plus one snapshot of the whole tree for review.
 
 mod common;
-use deployc::emit::{self, Options, Target};
+use deployc::emit::{self, Target};
+use deployc::plan::Plan;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ fn tree() -> BTreeMap<String, Value> {
     let c = common::compile_file("tests/programs/shop.dpl");
     let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
     let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errs:?}"));
-    emit::emit(&model, &graph, Target::ALL, &Options::default())
+    emit::emit(&Plan::new(&model, &graph, &Default::default()), Target::ALL)
         .into_iter()
         // The YAML documents; text outputs (the docs page) are not YAML, and
         // Helm templates are YAML only once rendered (tests/helm.rs).
@@ -212,7 +213,7 @@ fn the_whole_tree_is_pinned_by_a_snapshot() {
     let c = common::compile_file("tests/programs/shop.dpl");
     let (model, graph) = c.output.expect("compiles");
     let mut all = String::new();
-    for a in emit::emit(&model, &graph, Target::ALL, &Options::default()) {
+    for a in emit::emit(&Plan::new(&model, &graph, &Default::default()), Target::ALL) {
         if a.path.contains("/templates/") {
             // Copied verbatim from src/emit/helm/templates/: the path is enough.
             all.push_str(&format!("//// {} (verbatim)\n", a.path));

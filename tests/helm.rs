@@ -5,7 +5,8 @@
 //! `scripts/helm_equivalence.py`, run by `.ci/run`.
 
 mod common;
-use deployc::emit::{self, helm, Options, Target};
+use deployc::emit::{self, helm, Target};
+use deployc::plan::Plan;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -39,7 +40,7 @@ fn charts() -> Vec<Chart> {
             let c = common::compile_file(&program);
             let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
             let prefix = format!("helm/{}/", model.project.name);
-            let files = emit::emit(&model, &graph, &[Target::Helm], &Options::default())
+            let files = emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Helm])
                 .into_iter()
                 .map(|a| {
                     (
@@ -48,7 +49,7 @@ fn charts() -> Vec<Chart> {
                     )
                 })
                 .collect();
-            let envs = helm::environment_values(&model, &graph, &Options::default())
+            let envs = helm::environment_values(&Plan::new(&model, &graph, &Default::default()))
                 .iter()
                 .map(|v| (v.environment.clone(), serde_json::to_value(v).expect("values convert")))
                 .collect();
@@ -152,9 +153,11 @@ fn values_name_the_workloads_the_kubernetes_target_writes() {
     for program in programs() {
         let c = common::compile_file(&program);
         let (model, graph) = c.output.expect("compiles");
-        let k8s: Vec<String> =
-            emit::emit(&model, &graph, &[Target::K8s], &Options::default()).into_iter().map(|a| a.path).collect();
-        for v in helm::environment_values(&model, &graph, &Options::default()) {
+        let k8s: Vec<String> = emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::K8s])
+            .into_iter()
+            .map(|a| a.path)
+            .collect();
+        for v in helm::environment_values(&Plan::new(&model, &graph, &Default::default())) {
             let v = serde_json::to_value(&v).expect("values");
             let env = v["environment"].as_str().expect("env");
             let mut workloads: Vec<String> = k8s

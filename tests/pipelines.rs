@@ -5,7 +5,8 @@
 
 mod common;
 use deployc::emit::github::{deploy::SET_TAG, pins};
-use deployc::emit::{self, Artifact, Options, Target};
+use deployc::emit::{self, Artifact, Target};
+use deployc::plan::Plan;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,7 +37,7 @@ fn build(text: &str, targets: &[Target]) -> Vec<Artifact> {
     let c = deployc::compile("test.dpl", text, &common::Disk);
     let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
     let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errs:?}"));
-    emit::emit(&model, &graph, targets, &Options::default())
+    emit::emit(&Plan::new(&model, &graph, &Default::default()), targets)
 }
 
 fn workflows(text: &str) -> BTreeMap<String, Value> {
@@ -111,7 +112,7 @@ fn every_workflow_is_hardened() {
     for example in ["healthcp", "austa-cockpit", "cicd-pipeline", "platform-microservices"] {
         let c = common::compile_file(&format!("examples/{example}.dpl"));
         let (model, graph) = c.output.expect("example compiles");
-        for a in emit::emit(&model, &graph, &[Target::Github], &Options::default()) {
+        for a in emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Github]) {
             if !a.path.starts_with(".github/workflows/") {
                 continue;
             }

@@ -4,7 +4,8 @@
 //! secrets by name only).
 
 mod common;
-use deployc::emit::{self, Options, Target};
+use deployc::emit::{self, Target};
+use deployc::plan::Plan;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +14,7 @@ fn build(path: &str, targets: &[Target]) -> BTreeMap<String, Value> {
     let c = common::compile_file(path);
     let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
     let (model, graph) = c.output.unwrap_or_else(|| panic!("{path} compiles: {errs:?}"));
-    emit::emit(&model, &graph, targets, &Options::default())
+    emit::emit(&Plan::new(&model, &graph, &Default::default()), targets)
         .into_iter()
         .map(|a| {
             let v: Value = if a.path.ends_with(".json") {
@@ -428,8 +429,10 @@ environment shared { promote = on_push("main") }
 "#;
     let c = deployc::compile("p.dpl", text, &common::Disk);
     let (model, graph) = c.output.expect("compiles");
-    let paths: Vec<String> =
-        emit::emit(&model, &graph, &[Target::Terraform], &Options::default()).into_iter().map(|a| a.path).collect();
+    let paths: Vec<String> = emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Terraform])
+        .into_iter()
+        .map(|a| a.path)
+        .collect();
     assert!(paths.contains(&"terraform/_shared/ecr.tf.json".to_string()));
     assert!(paths.contains(&"terraform/shared/eks.tf.json".to_string()));
     let unique: BTreeSet<&String> = paths.iter().collect();

@@ -252,10 +252,11 @@ pub fn artifacts(
     graph: &deployc::graph::Graph,
     targets: &[deployc::emit::Target],
 ) -> Vec<deployc::emit::Artifact> {
-    use deployc::emit::{self, Options, Target};
+    use deployc::emit::{self, Target};
+    use deployc::plan::{Options, Plan};
     let targets: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
     let opts = Options { image_tags: writer::released_tags(root) };
-    let mut artifacts = emit::emit(model, graph, &targets, &opts);
+    let mut artifacts = emit::emit(&Plan::new(model, graph, &opts), &targets);
     artifacts.push(writer::manifest(&artifacts));
     artifacts
 }

@@ -4,8 +4,9 @@
 //! Automatically promoted environments sync automatically with self-heal;
 //! manually promoted ones wait for a manual sync.
 
-use super::{yaml_file, Artifact};
+use super::{yaml_file, Artifact, Target};
 use crate::model::{Environment, GitOpsMode, Model, Promotion};
+use crate::plan::Plan;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -148,7 +149,8 @@ fn meta(model: &Model, name: &str) -> ObjectMeta {
     }
 }
 
-pub fn emit(model: &Model) -> Vec<Artifact> {
+pub fn emit(plan: &Plan) -> Vec<Artifact> {
+    let model = plan.model;
     let p = &model.project;
     let mut out = Vec::new();
     let project = Object {
@@ -166,7 +168,10 @@ pub fn emit(model: &Model) -> Vec<Artifact> {
             cluster_resource_whitelist: vec![GroupKind { group: String::new(), kind: "Namespace".into() }],
         },
     };
-    let mut files = vec![(format!("argocd/appproject-{}.yaml", p.name), yaml_file(String::new(), &project).contents)];
+    let mut files = vec![(
+        format!("argocd/appproject-{}.yaml", p.name),
+        yaml_file(Target::Argocd, None, String::new(), &project).contents,
+    )];
     let path = |e: &Environment| format!("{}/k8s/{}", p.gitops.path.trim_end_matches('/'), e.name);
     match p.gitops.mode {
         GitOpsMode::Application => {
@@ -189,7 +194,10 @@ pub fn emit(model: &Model) -> Vec<Artifact> {
                         sync_policy: sync_policy(auto_sync(e)),
                     },
                 };
-                files.push((format!("argocd/application-{name}.yaml"), yaml_file(String::new(), &app).contents));
+                files.push((
+                    format!("argocd/application-{name}.yaml"),
+                    yaml_file(Target::Argocd, None, String::new(), &app).contents,
+                ));
             }
         }
         GitOpsMode::ApplicationSet => {
@@ -230,13 +238,16 @@ pub fn emit(model: &Model) -> Vec<Artifact> {
                     template_patch: "{{- if eq .autoSync \"true\" }}\nspec:\n  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: true\n{{- end }}\n".into(),
                 },
             };
-            files.push((format!("argocd/applicationset-{}.yaml", p.name), yaml_file(String::new(), &set).contents));
+            files.push((
+                format!("argocd/applicationset-{}.yaml", p.name),
+                yaml_file(Target::Argocd, None, String::new(), &set).contents,
+            ));
         }
     }
     files.sort();
     let resources: Vec<String> = files.iter().map(|(f, _)| f.trim_start_matches("argocd/").to_string()).collect();
     for (path, contents) in files {
-        out.push(Artifact { path, contents });
+        out.push(Artifact::new(Target::Argocd, None, path, contents));
     }
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
@@ -246,6 +257,8 @@ pub fn emit(model: &Model) -> Vec<Artifact> {
         resources: Vec<String>,
     }
     out.push(yaml_file(
+        Target::Argocd,
+        None,
         "argocd/kustomization.yaml".into(),
         &K { api_version: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources },
     ));

@@ -13,10 +13,10 @@
 use super::github::deploy::{self, SET_TAG};
 use super::github::steps::{coverage_script, pct, requirement_files, test_commands};
 use super::github::{pins, Cx};
-use super::k8s::image_repository;
-use super::{Artifact, Options};
-use crate::graph::Graph;
+use super::{Artifact, Target};
 use crate::model::{Environment, Gate, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, Trigger};
+use crate::plan::env::image_repository;
+use crate::plan::Plan;
 use serde::Serialize;
 
 const TEMPLATE: &str = include_str!("Jenkinsfile.j2");
@@ -116,7 +116,8 @@ fn credential(id: &str, var: &str) -> String {
 }
 
 /// The Jenkinsfile, or nothing when the pipeline runs on another provider.
-pub fn emit(model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
+pub fn emit(plan: &Plan) -> Vec<Artifact> {
+    let model = plan.model;
     if model.pipeline.provider != "jenkins" || model.services.is_empty() {
         return Vec::new();
     }
@@ -132,7 +133,7 @@ pub fn emit(model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
         .unwrap_or_else(|e| format!("// deployc: the Jenkinsfile template failed: {e}\n"));
     let mut contents = contents.trim_end().to_string();
     contents.push('\n');
-    vec![Artifact { path: "jenkins/Jenkinsfile".into(), contents }]
+    vec![Artifact::new(Target::Jenkins, None, "jenkins/Jenkinsfile".into(), contents)]
 }
 
 /// Indents Groovy lines by block depth from `n` spaces; the bodies of

@@ -1,9 +1,11 @@
-//! Emitters: the model turned into files. Each target is a module with one
-//! free function `emit(&Model, &Graph, &Options) -> Vec<Artifact>`.
+//! Emitters: the plan rendered as files. Each target is a module with one
+//! free function `emit(&Plan) -> Vec<Artifact>`.
 //!
 //! **Invariant:** emitters are pure (no IO, no clock, no randomness) and
 //! iterate in a defined order (model ids, sorted names), so the same model
 //! always gives byte-identical artifacts.
+//! **Invariant:** an emitter imports the plan, the model and `emit::yaml`,
+//! never another emitter (`tests/architecture.rs` enforces it).
 
 pub mod argocd;
 pub mod docs;
@@ -14,15 +16,24 @@ pub mod k8s;
 pub mod terraform;
 pub mod yaml;
 
-use crate::graph::Graph;
-use crate::model::Model;
-use std::collections::BTreeMap;
+use crate::plan::Plan;
 
-/// One output file: a path relative to the output root, and its contents.
+/// One output file: the target that made it (`None` for the files the
+/// driver adds, such as the writer's manifest), the environment it belongs
+/// to (`None` for project-wide files), its path relative to the output root,
+/// and its contents.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
+    pub target: Option<Target>,
+    pub environment: Option<String>,
     pub path: String,
     pub contents: String,
+}
+
+impl Artifact {
+    pub fn new(target: Target, environment: Option<&str>, path: String, contents: String) -> Self {
+        Artifact { target: Some(target), environment: environment.map(str::to_string), path, contents }
+    }
 }
 
 /// Which outputs to produce.
@@ -49,26 +60,18 @@ impl Target {
         &[Target::K8s, Target::Argocd, Target::Github, Target::Jenkins, Target::Terraform, Target::Helm, Target::Docs];
 }
 
-/// Inputs to emission besides the model.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    /// Image tags already released per (environment, image repository), read
-    /// from the existing output: CD owns the tags, deployc owns the rest.
-    pub image_tags: BTreeMap<(String, String), String>,
-}
-
 /// Emits every requested target, sorted by path.
-pub fn emit(model: &Model, graph: &Graph, targets: &[Target], opts: &Options) -> Vec<Artifact> {
+pub fn emit(plan: &Plan, targets: &[Target]) -> Vec<Artifact> {
     let mut out = Vec::new();
     for t in targets {
         match t {
-            Target::K8s => out.extend(k8s::emit(model, graph, opts)),
-            Target::Argocd => out.extend(argocd::emit(model)),
-            Target::Github => out.extend(github::emit(model, graph, opts)),
-            Target::Jenkins => out.extend(jenkins::emit(model, graph, opts)),
-            Target::Terraform => out.extend(terraform::emit(model, graph, opts)),
-            Target::Helm => out.extend(helm::emit(model, graph, opts)),
-            Target::Docs => out.extend(docs::emit(model, graph, opts)),
+            Target::K8s => out.extend(k8s::emit(plan)),
+            Target::Argocd => out.extend(argocd::emit(plan)),
+            Target::Github => out.extend(github::emit(plan)),
+            Target::Jenkins => out.extend(jenkins::emit(plan)),
+            Target::Terraform => out.extend(terraform::emit(plan)),
+            Target::Helm => out.extend(helm::emit(plan)),
+            Target::Docs => out.extend(docs::emit(plan)),
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -76,9 +79,9 @@ pub fn emit(model: &Model, graph: &Graph, targets: &[Target], opts: &Options) ->
 }
 
 /// Serialises one object as a YAML file.
-pub fn yaml_file<T: serde::Serialize>(path: String, value: &T) -> Artifact {
+pub fn yaml_file<T: serde::Serialize>(target: Target, env: Option<&str>, path: String, value: &T) -> Artifact {
     // Serialising our own plain structs cannot fail; an error would be a bug
     // in the serializer, and an empty file makes validators point at it.
     let contents = yaml::to_string(value).unwrap_or_else(|e| format!("# deployc: serialization failed: {e}\n"));
-    Artifact { path, contents }
+    Artifact::new(target, env, path, contents)
 }

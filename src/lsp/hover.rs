@@ -7,9 +7,9 @@
 use super::cursor::{self, At, Shape, Site, Want, Word};
 use super::workspace::{Analysis, DeclInfo, Workspace};
 use crate::check::schema::{self, FieldSpec, Ty, Variant};
-use crate::emit::k8s::{workload, EnvCx};
-use crate::emit::Options;
 use crate::model::{AttrRef, AttrTarget, Exposure, Model, Placement, Promotion, Replicas, StrategyKind};
+use crate::plan::env::{resolve_attr, Source};
+use crate::plan::{EnvPlan, Options};
 use crate::reference::ty_text;
 use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Url};
 use std::fmt::Write as _;
@@ -365,10 +365,10 @@ fn attr_doc(ws: &Workspace, a: &Analysis, segments: &[Word], index: usize) -> Op
     let opts = Options::default();
     out.push_str("\n\n| environment | value |\n| --- | --- |");
     for env in &model.environments {
-        let cx = EnvCx::new(model, graph, env, &opts);
-        let value = match workload::resolve_attr(&cx, &r) {
-            workload::Source::Plain(p) => format!("`{p}`"),
-            workload::Source::Secret { name, key } => format!("Secret `{name}`, key `{key}`"),
+        let cx = EnvPlan::new(model, graph, env, &opts);
+        let value = match resolve_attr(&cx, &r) {
+            Source::Plain(p) => format!("`{p}`"),
+            Source::Secret { name, key } => format!("Secret `{name}`, key `{key}`"),
         };
         let _ = write!(out, "\n| `{}` | {} |", env.name, value.replace('|', "\\|"));
     }

@@ -10,15 +10,15 @@
 mod mermaid;
 mod words;
 
-use super::{Artifact, Options};
+use super::{Artifact, Target};
 use crate::check::lower::render_env;
-use crate::graph::Graph;
 use crate::model::*;
+use crate::plan::Plan;
 use std::fmt::Write;
 use words::cell;
 
-pub fn emit(model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
-    vec![Artifact { path: "docs/ARCHITECTURE.md".to_string(), contents: page(model) }]
+pub fn emit(plan: &Plan) -> Vec<Artifact> {
+    vec![Artifact::new(Target::Docs, None, "docs/ARCHITECTURE.md".to_string(), page(plan.model))]
 }
 
 /// The whole page.

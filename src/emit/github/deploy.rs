@@ -13,10 +13,10 @@
 use super::steps::checkout;
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
 use super::{pins, secret_ref, Cx};
-use crate::emit::k8s::image_repository;
 use crate::model::{
     Engine, Environment, Exposure, IntegrationKind, Placement, Probe, Promotion, Registry, Step as CStep, StrategyKind,
 };
+use crate::plan::env::image_repository;
 
 /// Where the tags an environment receives come from.
 pub enum Source<'a> {

@@ -27,13 +27,14 @@ pub mod pins;
 pub mod steps;
 pub mod wf;
 
-use super::{Artifact, Options};
-use crate::graph::Graph;
+use super::{Artifact, Target};
 use crate::model::{Model, Service, Trigger};
+use crate::plan::Plan;
 use wf::{Cron, Empty, On, PullRequest, Push, Workflow};
 
 /// Emits the workflows, or nothing when the pipeline runs on another provider.
-pub fn emit(model: &Model, _graph: &Graph, _opts: &Options) -> Vec<Artifact> {
+pub fn emit(plan: &Plan) -> Vec<Artifact> {
+    let model = plan.model;
     if model.pipeline.provider != "github_actions" || model.services.is_empty() {
         return Vec::new();
     }
@@ -99,7 +100,7 @@ impl<'a> Cx<'a> {
                     ("target".to_string(), s.build_target.clone().unwrap_or_default()),
                 ]);
                 if with_image {
-                    m.insert("image".to_string(), crate::emit::k8s::image_repository(self.model, &s.image));
+                    m.insert("image".to_string(), crate::plan::env::image_repository(self.model, &s.image));
                 }
                 m
             })
@@ -242,5 +243,5 @@ pub fn file(cx: &Cx, name: &str, header: &[String], wf: &Workflow, skips: &[(Str
         }
     }
     contents.push_str(&body);
-    Artifact { path: cx.path(name), contents }
+    Artifact::new(Target::Github, None, cx.path(name), contents)
 }

@@ -4,14 +4,20 @@
 //! target writes.
 
 use super::values::*;
-use crate::emit::k8s::{self, crd, data, network, workload, EnvCx};
 use crate::graph::{Edge, Node};
 use crate::model::{Exposure, Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge};
+use crate::plan::analysis::{alert_rules, env_analysis};
+use crate::plan::backup::{backup_script, cron};
+use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
+use crate::plan::env::{container_env, image_repository, image_tag, render};
+use crate::plan::pod::{self, checkov_skips, quantity_mem, DATABASE_SKIPS, SERVICE_SKIPS};
+use crate::plan::secrets::{external_secrets_role, secret_names};
+use crate::plan::{crd, network, EnvPlan};
 use k8s_openapi::api::core::v1::EnvVar;
 use std::collections::BTreeMap;
 
 /// The complete values of one environment.
-pub fn for_env(cx: &EnvCx) -> Values {
+pub fn for_env(cx: &EnvPlan) -> Values {
     let model = cx.model;
     Values {
         project: model.project.name.clone(),
@@ -23,10 +29,7 @@ pub fn for_env(cx: &EnvCx) -> Values {
             ingress_namespace: network::INGRESS_NAMESPACE.into(),
             monitoring_namespace: network::MONITORING_NAMESPACE.into(),
         },
-        annotations: Annotations {
-            workloads: workload::checkov_skips(workload::SERVICE_SKIPS),
-            datastores: workload::checkov_skips(data::DATABASE_SKIPS),
-        },
+        annotations: Annotations { workloads: checkov_skips(SERVICE_SKIPS), datastores: checkov_skips(DATABASE_SKIPS) },
         services: cx.env.deployments.iter().map(|d| (model.service(d.service).name.clone(), service(cx, d))).collect(),
         datastores: datastores(cx),
         external_secrets: external_secrets(cx),
@@ -37,7 +40,7 @@ pub fn for_env(cx: &EnvCx) -> Values {
                 .as_ref()
                 .map(|m| ServiceMonitor { path: m.path.clone(), interval: crd::duration(m.scrape_interval_ms) }),
             alerts: {
-                let rules = data::alert_rules(cx);
+                let rules = alert_rules(cx);
                 (!rules.is_empty()).then(|| Alerts {
                     name: format!("{}-alerts", model.project.name),
                     group: format!("{}.rules", model.project.name),
@@ -48,7 +51,7 @@ pub fn for_env(cx: &EnvCx) -> Values {
     }
 }
 
-fn strategy(cx: &EnvCx) -> Strategy {
+fn strategy(cx: &EnvPlan) -> Strategy {
     match &cx.env.strategy.kind {
         StrategyKind::Rolling { max_surge, max_unavailable } => {
             let v = |s: &Surge| match s {
@@ -82,8 +85,8 @@ fn strategy(cx: &EnvCx) -> Strategy {
     }
 }
 
-fn analysis(cx: &EnvCx) -> Option<AnalysisValues> {
-    let (a, e, l) = data::env_analysis(cx)?;
+fn analysis(cx: &EnvPlan) -> Option<AnalysisValues> {
+    let (a, e, l) = env_analysis(cx)?;
     if cx.env.deployments.is_empty() {
         return None;
     }
@@ -93,7 +96,7 @@ fn analysis(cx: &EnvCx) -> Option<AnalysisValues> {
 
 fn resources(cpu: Quantity, mem: Quantity) -> Resources {
     // The Kubernetes target's own formatting of quantities.
-    let r = workload::resources(cpu, mem);
+    let r = pod::resources(cpu, mem);
     let get = |m: &Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>, k: &str| {
         m.as_ref().and_then(|m| m.get(k)).map(|q| q.0.clone()).unwrap_or_default()
     };
@@ -122,21 +125,21 @@ fn probe(p: &Probe) -> ProbeHandler {
 }
 
 /// Whether the environment runs migrations before a sync.
-fn runs_migrations(cx: &EnvCx) -> bool {
+fn runs_migrations(cx: &EnvPlan) -> bool {
     cx.env.before.iter().any(|b| b == "migrations")
 }
 
-fn service(cx: &EnvCx, d: &crate::model::Deployment) -> ServiceValues {
+fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     let model = cx.model;
     let s = model.service(d.service);
-    let (config, env) = workload::container_env(cx, d);
+    let (config, env) = container_env(cx, d);
     let default_probe = Probe::Tcp { port: s.port };
     let liveness = s.health.as_ref().unwrap_or(&default_probe);
     let readiness = s.readiness.as_ref().unwrap_or(liveness);
-    let repository = k8s::image_repository(model, &s.image);
+    let repository = image_repository(model, &s.image);
     // The chart keeps the tag policy's first tag: Helm releases set the tag
     // they deploy (`--set`), and CD's released tags live in the kustomizations.
-    let tag = k8s::image_tag(model, cx.env, &repository, &crate::emit::Options::default());
+    let tag = image_tag(model, cx.env, &repository, &crate::plan::Options::default());
     ServiceValues {
         image: Image { repository, tag, pull_policy: PullPolicy::Always },
         port: s.port,
@@ -166,12 +169,9 @@ fn service(cx: &EnvCx, d: &crate::model::Deployment) -> ServiceValues {
         config,
         env: env_entries(env),
         ingress: match &s.expose {
-            Exposure::Ingress { host, path, tls, class } => Some(Ingress {
-                class_name: class.clone(),
-                host: workload::render(cx, host),
-                path: path.clone(),
-                tls: *tls,
-            }),
+            Exposure::Ingress { host, path, tls, class } => {
+                Some(Ingress { class_name: class.clone(), host: render(cx, host), path: path.clone(), tls: *tls })
+            }
             _ => None,
         },
         metrics: s.metrics,
@@ -184,12 +184,12 @@ fn service(cx: &EnvCx, d: &crate::model::Deployment) -> ServiceValues {
     }
 }
 
-fn deployed(cx: &EnvCx, n: &Node) -> bool {
+fn deployed(cx: &EnvPlan, n: &Node) -> bool {
     matches!(n, Node::Service(s) if cx.env.deployments.iter().any(|d| d.service == *s))
 }
 
 /// The graph edges of one service, as the Kubernetes target's policies read them.
-fn service_network(cx: &EnvCx, sid: crate::model::ServiceId) -> ServiceNetwork {
+fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork {
     let (model, graph) = (cx.model, cx.graph);
     let me = Node::Service(sid);
     let from =
@@ -207,7 +207,7 @@ fn service_network(cx: &EnvCx, sid: crate::model::ServiceId) -> ServiceNetwork {
     for n in graph.targets(me, Edge::Uses) {
         let Node::Resource(rid) = n else { continue };
         let r = model.resource(rid);
-        let port = workload::engine_port(&r.engine);
+        let port = engine_port(&r.engine);
         match (cx.resource_use(rid).placement, r.engine.can_run_in_cluster()) {
             (Placement::InCluster, true) => to_resources.push(Peer::Pods { pods: r.name.clone(), port }),
             (_, true) => to_resources.push(Peer::Cidr { cidr: network::PRIVATE_CIDR.into(), port }),
@@ -218,7 +218,7 @@ fn service_network(cx: &EnvCx, sid: crate::model::ServiceId) -> ServiceNetwork {
     ServiceNetwork { from, to_services, to_resources }
 }
 
-fn datastores(cx: &EnvCx) -> BTreeMap<String, Datastore> {
+fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
     let (model, graph) = (cx.model, cx.graph);
     let mut out = BTreeMap::new();
     for r in &model.resources {
@@ -226,8 +226,9 @@ fn datastores(cx: &EnvCx) -> BTreeMap<String, Datastore> {
             continue;
         }
         let u = cx.resource_use(r.id);
-        let (uid, data_path, scratch) = data::engine_runtime(&r.engine);
-        let (cpu, mem) = data::engine_resources(&r.engine);
+        let Some(spec) = &engines::spec(&r.engine).in_cluster else { continue };
+        let (uid, data_path, scratch) = (spec.uid, spec.data_path, spec.scratch);
+        let (cpu, mem) = (spec.cpu, spec.memory);
         let mut clients = Vec::new();
         for n in graph.sources(Node::Resource(r.id), Edge::Uses).iter().filter(|n| deployed(cx, n)) {
             if let Node::Service(sid) = n {
@@ -239,28 +240,28 @@ fn datastores(cx: &EnvCx) -> BTreeMap<String, Datastore> {
             }
         }
         let backup = r.backup.as_ref().map(|b| {
-            let (script, env) = data::backup_script(cx, r, b);
+            let (script, env) = backup_script(cx, r, b);
             Backup {
-                schedule: data::cron(&b.schedule).into(),
+                schedule: cron(&b.schedule).into(),
                 script,
                 env: env_entries(env),
-                resources: resources(data::BACKUP_RESOURCES.0, data::BACKUP_RESOURCES.1),
-                storage: workload::quantity_mem(u.storage * 2).0,
+                resources: resources(BACKUP_RESOURCES.0, BACKUP_RESOURCES.1),
+                storage: quantity_mem(u.storage * 2).0,
             }
         });
         out.insert(
             r.name.clone(),
             Datastore {
                 engine: r.engine.word().into(),
-                image: k8s::resource_image(&r.engine, &r.version),
-                port: workload::engine_port(&r.engine),
+                image: resource_image(&r.engine, &r.version),
+                port: engine_port(&r.engine),
                 run_as_user: uid,
                 data_path: data_path.into(),
                 writable_paths: scratch.iter().map(|s| s.to_string()).collect(),
-                args: data::engine_args(&r.engine).unwrap_or_default(),
-                env: env_entries(data::engine_env(r)),
+                args: spec.args.iter().map(|a| a.to_string()).collect(),
+                env: env_entries(engine_env(r)),
                 resources: resources(cpu, mem),
-                storage: workload::quantity_mem(u.storage).0,
+                storage: quantity_mem(u.storage).0,
                 clients,
                 backup,
             },
@@ -269,7 +270,7 @@ fn datastores(cx: &EnvCx) -> BTreeMap<String, Datastore> {
     out
 }
 
-fn external_secrets(cx: &EnvCx) -> Option<ExternalSecrets> {
+fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
     let model = cx.model;
     let store = format!("{}-secrets", model.project.name);
     let (provider, prefix) = match &model.project.secret_store {
@@ -282,8 +283,8 @@ fn external_secrets(cx: &EnvCx) -> Option<ExternalSecrets> {
         ),
         _ => return None,
     };
-    let role_arn = data::external_secrets_role(cx);
-    let secrets = data::secret_names(cx)
+    let role_arn = external_secrets_role(cx);
+    let secrets = secret_names(cx)
         .into_iter()
         .map(|name| {
             let key = format!("{prefix}/{}/{name}", cx.env.name);

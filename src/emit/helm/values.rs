@@ -6,7 +6,7 @@
 //! (names, hosts, connection strings, image tags); the templates hold the
 //! structure of the objects. Keys are camelCase, as in most charts.
 
-use crate::emit::k8s::crd::{Metric, Rule};
+use crate::plan::crd::{Metric, Rule};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -3,10 +3,12 @@
 //! exposed services, Prometheus for scraped ones, and HTTPS to the outside).
 //! **Invariant:** a pod may reach another pod only along a graph edge.
 
-use super::workload::engine_port;
 use super::EnvCx;
 use crate::graph::{Edge, Node};
 use crate::model::{Exposure, Placement};
+use crate::plan::engines::engine_port;
+use crate::plan::env::label_selector;
+use crate::plan::network::{INGRESS_NAMESPACE, MONITORING_NAMESPACE, PRIVATE_CIDR};
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
     NetworkPolicySpec,
@@ -15,15 +17,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// Namespace of the ingress controller allowed to reach exposed services.
-pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
-/// Namespace of Prometheus, allowed to scrape services.
-pub const MONITORING_NAMESPACE: &str = "monitoring";
-/// Private address space where managed databases and caches live (the VPC).
-pub const PRIVATE_CIDR: &str = "10.0.0.0/8";
-
 fn pods(name: &str) -> NetworkPolicyPeer {
-    NetworkPolicyPeer { pod_selector: Some(super::label_selector(name)), ..Default::default() }
+    NetworkPolicyPeer { pod_selector: Some(label_selector(name)), ..Default::default() }
 }
 
 fn namespace(name: &str) -> NetworkPolicyPeer {
@@ -123,7 +118,8 @@ pub fn policies(cx: &mut EnvCx) {
     cx.push("NetworkPolicy", "allow-dns", &dns);
 
     let deployed: Vec<crate::model::ServiceId> = cx.env.deployments.iter().map(|d| d.service).collect();
-    let is_deployed = |n: &Node| matches!(n, Node::Service(s) if cx.env.deploys(*s));
+    let env = cx.env;
+    let is_deployed = |n: &Node| matches!(n, Node::Service(s) if env.deploys(*s));
     for &sid in &deployed {
         let s = model.service(sid);
         let me = Node::Service(sid);
@@ -154,13 +150,13 @@ pub fn policies(cx: &mut EnvCx) {
         let resource_egress = resource_egress(cx, me);
         eg.extend(resource_egress.iter().cloned());
         eg.push(https_out());
-        let p = policy(cx, &s.name, &s.name, super::label_selector(&s.name), ing, eg);
+        let p = policy(cx, &s.name, &s.name, label_selector(&s.name), ing, eg);
         cx.push("NetworkPolicy", &s.name, &p);
         if s.migrations.is_some() && cx.env.before.iter().any(|b| b == "migrations") {
             let job = format!("{}-migrate", s.name);
             let mut eg = resource_egress;
             eg.push(https_out());
-            let p = policy(cx, &job, &job, super::label_selector(&job), vec![], eg);
+            let p = policy(cx, &job, &job, label_selector(&job), vec![], eg);
             cx.push("NetworkPolicy", &job, &p);
         }
     }
@@ -186,20 +182,14 @@ pub fn policies(cx: &mut EnvCx) {
         }
         let ing = if from.is_empty() { vec![] } else { vec![ingress(from, port)] };
         // A database needs no egress beyond DNS; listing Egress with no rule denies it.
-        let mut p = policy(cx, &r.name, &r.name, super::label_selector(&r.name), ing, vec![]);
+        let mut p = policy(cx, &r.name, &r.name, label_selector(&r.name), ing, vec![]);
         if let Some(spec) = p.spec.as_mut() {
             spec.policy_types = Some(vec!["Ingress".into(), "Egress".into()]);
         }
         cx.push("NetworkPolicy", &r.name, &p);
         if r.backup.is_some() {
-            let p = policy(
-                cx,
-                &backup,
-                &backup,
-                super::label_selector(&backup),
-                vec![],
-                vec![egress(vec![pods(&r.name)], port)],
-            );
+            let p =
+                policy(cx, &backup, &backup, label_selector(&backup), vec![], vec![egress(vec![pods(&r.name)], port)]);
             cx.push("NetworkPolicy", &backup, &p);
         }
     }

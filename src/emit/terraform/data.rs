@@ -18,9 +18,9 @@
 
 use super::security::{attach, service_role};
 use super::{attr, expr, ident, Cx};
-use crate::emit::k8s::workload::engine_port;
 use crate::graph::{Edge, Node};
 use crate::model::{Engine, Resource, ResourceUse};
+use crate::plan::engines::engine_port;
 use serde_json::{json, Value};
 
 const DB: &str = "databases.tf.json";

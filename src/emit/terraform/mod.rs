@@ -29,9 +29,10 @@ mod network;
 mod security;
 mod shared;
 
-use super::{Artifact, Options};
+use super::{Artifact, Target};
 use crate::graph::Graph;
 use crate::model::{Cloud, EksCluster, Environment, Model, Placement, Registry, ResourceId, SecretStore};
+use crate::plan::{Options, Plan};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -121,7 +122,7 @@ impl Module {
     }
 
     /// The files under `dir`, serialised.
-    fn artifacts(self, dir: &str) -> Vec<Artifact> {
+    fn artifacts(self, dir: &str, env: Option<&str>) -> Vec<Artifact> {
         self.files
             .into_iter()
             .map(|(name, config)| {
@@ -129,7 +130,7 @@ impl Module {
                 let mut contents = serde_json::to_string_pretty(&config)
                     .unwrap_or_else(|e| format!("{{\"//\": \"deployc: serialization failed: {e}\"}}"));
                 contents.push('\n');
-                Artifact { path: format!("{dir}/{name}"), contents }
+                Artifact::new(Target::Terraform, env, format!("{dir}/{name}"), contents)
             })
             .collect()
     }
@@ -192,10 +193,11 @@ impl<'a> Cx<'a> {
 }
 
 /// The root module of every environment, and the shared module.
-pub fn emit(model: &Model, graph: &Graph, opts: &Options) -> Vec<Artifact> {
+pub fn emit(plan: &Plan) -> Vec<Artifact> {
+    let (model, graph, opts) = (plan.model, plan.graph, plan.opts);
     let mut out = Vec::new();
     if let Registry::Ecr { region, .. } = &model.project.registry {
-        out.extend(shared::module(model, region).artifacts(&format!("terraform/{}", shared_dir(model))));
+        out.extend(shared::module(model, region).artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
     // The environments' infrastructure is written for AWS only; GCP and Azure
     // are accepted by the language but get no Terraform yet.
@@ -210,7 +212,7 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options) -> Vec<Artifact> {
         security::secrets(&mut cx);
         security::irsa(&mut cx);
         security::dns(&mut cx);
-        out.extend(cx.m.artifacts(&format!("terraform/{}", env.name)));
+        out.extend(cx.m.artifacts(&format!("terraform/{}", env.name), Some(&env.name)));
     }
     out
 }

@@ -9,9 +9,11 @@
 //! there by people or rotation, never by this output.
 
 use super::{attr, expr, ident, jsonencode, secrets_manager, Cx};
-use crate::emit::k8s::{data::secret_names, workload, EnvCx};
 use crate::graph::{Edge, Node};
 use crate::model::{Engine, Exposure};
+use crate::plan::env::render;
+use crate::plan::secrets::secret_names;
+use crate::plan::EnvPlan;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -234,7 +236,7 @@ pub fn irsa(cx: &mut Cx) {
 pub fn secrets(cx: &mut Cx) {
     let Some(prefix) = secrets_manager(cx.model) else { return };
     let prefix = prefix.to_string();
-    let k8s = EnvCx::new(cx.model, cx.graph, cx.env, cx.opts);
+    let k8s = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
     let names = secret_names(&k8s);
     let file = "secrets.tf.json";
     cx.m.local("store_prefix", json!(format!("{prefix}/{}", cx.env.name)));
@@ -301,11 +303,11 @@ fn host_ident(host: &str) -> String {
 /// the cluster, so its name is a variable set after the first apply.
 pub fn dns(cx: &mut Cx) {
     let Some(dns) = &cx.model.project.dns else { return };
-    let k8s = EnvCx::new(cx.model, cx.graph, cx.env, cx.opts);
+    let k8s = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
     let mut hosts = BTreeSet::new();
     for d in &cx.env.deployments {
         if let Exposure::Ingress { host, .. } = &cx.model.service(d.service).expose {
-            hosts.insert(workload::render(&k8s, host));
+            hosts.insert(render(&k8s, host));
         }
     }
     let zone = dns.zone.trim_end_matches('.').to_string();

@@ -3,7 +3,7 @@
 //! use, named as in the upstream CRDs. The analysis metrics and alert rules
 //! also derive `JsonSchema`: the Helm chart carries them as values.
 
-use super::EnvCx;
+use super::EnvPlan;
 use crate::model::{Analysis, Step, StrategyKind};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -121,11 +121,11 @@ pub fn duration(ms: u64) -> String {
 }
 
 /// The name of the environment's AnalysisTemplate.
-pub fn analysis_template_name(cx: &EnvCx) -> String {
+pub fn analysis_template_name(cx: &EnvPlan) -> String {
     format!("{}-analysis", cx.model.project.name)
 }
 
-fn analysis_ref(cx: &EnvCx, service: &str) -> AnalysisRef {
+fn analysis_ref(cx: &EnvPlan, service: &str) -> AnalysisRef {
     AnalysisRef {
         templates: vec![TemplateRef { template_name: analysis_template_name(cx) }],
         args: vec![
@@ -136,7 +136,7 @@ fn analysis_ref(cx: &EnvCx, service: &str) -> AnalysisRef {
 }
 
 /// The Rollout strategy of a service in an environment with a progressive strategy.
-pub fn rollout_strategy(cx: &EnvCx, service: &str, kind: &StrategyKind) -> RolloutStrategy {
+pub fn rollout_strategy(cx: &EnvPlan, service: &str, kind: &StrategyKind) -> RolloutStrategy {
     match kind {
         StrategyKind::Canary { steps, analysis, .. } => {
             let has_inline = steps.iter().any(|s| matches!(s, Step::Analysis));
@@ -253,7 +253,7 @@ pub const PROMETHEUS_ADDRESS: &str = "http://prometheus-operated.monitoring.svc.
 
 /// The analysis of an environment's strategy, as an AnalysisTemplate.
 pub fn analysis_template(
-    cx: &EnvCx,
+    cx: &EnvPlan,
     a: &Analysis,
     abort_error_rate: Option<f64>,
     abort_latency_ms: Option<u64>,

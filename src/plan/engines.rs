@@ -1,0 +1,164 @@
+//! The backing-resource engines as one table: every fact that varies by
+//! engine (port, image, runtime user and paths, resources, arguments, the
+//! environment of its container, the backup tool) is a row here, read by the
+//! plan, the Kubernetes and Helm renderers, Terraform and the docs.
+
+use super::env::connection_secret;
+use crate::model::{Engine, Quantity, Resource};
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, SecretKeySelector};
+
+/// How an engine runs inside the cluster (StatefulSet + headless Service).
+pub struct InCluster {
+    /// Official image repository; the tag is `{version}{tag_suffix}`.
+    pub image: &'static str,
+    pub tag_suffix: &'static str,
+    /// The uid to run as. The official images support an arbitrary non-root
+    /// uid when the data volume is writable by the pod's fsGroup, so all run
+    /// as a high uid that cannot collide with a host user.
+    pub uid: u32,
+    /// Where it keeps its data (the persistent volume's mount).
+    pub data_path: &'static str,
+    /// Other paths it writes (emptyDir volumes under a read-only root).
+    pub scratch: &'static [&'static str],
+    pub cpu: Quantity,
+    pub memory: Quantity,
+    /// Container arguments (`$(VAR)` expands from the container's env).
+    pub args: &'static [&'static str],
+    /// The admin user the image creates and the connection Secret names.
+    pub user: &'static str,
+}
+
+/// One engine's row.
+pub struct EngineSpec {
+    pub engine: Engine,
+    pub port: u16,
+    /// `None`: only exists as a managed cloud resource.
+    pub in_cluster: Option<InCluster>,
+}
+
+const SMALL: (Quantity, Quantity) =
+    (Quantity { request: 100, limit: 500 }, Quantity { request: 256 << 20, limit: 512 << 20 });
+const DB: (Quantity, Quantity) =
+    (Quantity { request: 250, limit: 1000 }, Quantity { request: 512 << 20, limit: 1 << 30 });
+
+/// The table, one row per [`Engine`] variant.
+pub const ENGINES: &[EngineSpec] = &[
+    EngineSpec {
+        engine: Engine::Postgres,
+        port: 5432,
+        in_cluster: Some(InCluster {
+            image: "docker.io/library/postgres",
+            tag_suffix: "-alpine",
+            uid: 10001,
+            data_path: "/var/lib/postgresql/data",
+            scratch: &["/var/run/postgresql", "/tmp"],
+            cpu: DB.0,
+            memory: DB.1,
+            args: &[],
+            user: "app",
+        }),
+    },
+    EngineSpec {
+        engine: Engine::Redis,
+        port: 6379,
+        in_cluster: Some(InCluster {
+            image: "docker.io/library/redis",
+            tag_suffix: "-alpine",
+            uid: 10001,
+            data_path: "/data",
+            scratch: &["/tmp"],
+            cpu: SMALL.0,
+            memory: SMALL.1,
+            args: &["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"],
+            user: "default",
+        }),
+    },
+    EngineSpec {
+        engine: Engine::MongoDb,
+        port: 27017,
+        in_cluster: Some(InCluster {
+            image: "docker.io/library/mongo",
+            tag_suffix: "",
+            uid: 10001,
+            data_path: "/data/db",
+            scratch: &["/tmp", "/data/configdb"],
+            cpu: DB.0,
+            memory: DB.1,
+            args: &[],
+            user: "admin",
+        }),
+    },
+    EngineSpec { engine: Engine::Queue, port: 443, in_cluster: None },
+    EngineSpec { engine: Engine::Bucket, port: 443, in_cluster: None },
+];
+
+/// The row of an engine. Every variant has one (a unit test checks).
+pub fn spec(e: &Engine) -> &'static EngineSpec {
+    ENGINES.iter().find(|s| &s.engine == e).unwrap_or(&ENGINES[0])
+}
+
+/// The port clients connect to.
+pub fn engine_port(e: &Engine) -> u16 {
+    spec(e).port
+}
+
+/// A container image pinned to a version, for a resource run in-cluster.
+pub fn resource_image(e: &Engine, version: &str) -> String {
+    match &spec(e).in_cluster {
+        Some(c) => format!("{}:{version}{}", c.image, c.tag_suffix),
+        None => String::new(),
+    }
+}
+
+/// CPU (millicores) and memory (bytes) of a backup job's container.
+pub const BACKUP_RESOURCES: (Quantity, Quantity) = SMALL_BACKUP;
+const SMALL_BACKUP: (Quantity, Quantity) =
+    (Quantity { request: 100, limit: 500 }, Quantity { request: 128 << 20, limit: 512 << 20 });
+
+pub fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector { name: secret.into(), key: key.into(), optional: Some(false) }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn plain_env(name: &str, value: &str) -> EnvVar {
+    EnvVar { name: name.into(), value: Some(value.into()), ..Default::default() }
+}
+
+/// The environment of an in-cluster engine's container.
+pub fn engine_env(r: &Resource) -> Vec<EnvVar> {
+    let secret = connection_secret(&r.name);
+    match r.engine {
+        Engine::Postgres => vec![
+            plain_env("POSTGRES_USER", "app"),
+            plain_env("POSTGRES_DB", &r.database),
+            plain_env("PGDATA", "/var/lib/postgresql/data/pgdata"),
+            secret_env("POSTGRES_PASSWORD", &secret, "password"),
+        ],
+        Engine::Redis => vec![secret_env("REDIS_PASSWORD", &secret, "password")],
+        Engine::MongoDb => vec![
+            plain_env("MONGO_INITDB_ROOT_USERNAME", "admin"),
+            plain_env("MONGO_INITDB_DATABASE", &r.database),
+            secret_env("MONGO_INITDB_ROOT_PASSWORD", &secret, "password"),
+        ],
+        Engine::Queue | Engine::Bucket => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_has_exactly_one_row() {
+        for e in [Engine::Postgres, Engine::Redis, Engine::MongoDb, Engine::Queue, Engine::Bucket] {
+            assert_eq!(ENGINES.iter().filter(|s| s.engine == e).count(), 1, "{e:?}");
+            assert_eq!(e.can_run_in_cluster(), spec(&e).in_cluster.is_some(), "{e:?}");
+        }
+    }
+}

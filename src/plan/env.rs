@@ -1,0 +1,217 @@
+//! One environment's deployment plan: names, labels, images and where each
+//! environment variable's value comes from.
+
+use super::engines::engine_port;
+use super::Options;
+use crate::check::lower::render_env;
+use crate::graph::Graph;
+use crate::model::{
+    AttrRef, AttrTarget, Deployment as Dep, Engine, EnvValue, Environment, Model, Placement, Registry, ResourceId,
+    ResourceUse, TPart, Template,
+};
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, SecretKeySelector};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use std::collections::BTreeMap;
+
+/// What every object of one environment needs to know.
+pub struct EnvPlan<'a> {
+    pub model: &'a Model,
+    pub graph: &'a Graph,
+    pub env: &'a Environment,
+    pub opts: &'a Options,
+}
+
+impl<'a> EnvPlan<'a> {
+    pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
+        EnvPlan { model, graph, env, opts }
+    }
+
+    pub fn ns(&self) -> &str {
+        &self.env.namespace
+    }
+
+    /// Standard labels of an object belonging to `name` (a service or resource).
+    pub fn labels(&self, name: &str, component: &str) -> BTreeMap<String, String> {
+        let mut l = selector(name);
+        l.insert("app.kubernetes.io/part-of".into(), self.model.project.name.clone());
+        l.insert("app.kubernetes.io/component".into(), component.into());
+        l.insert("app.kubernetes.io/managed-by".into(), "deployc".into());
+        l.insert("deployc.dev/environment".into(), self.env.name.clone());
+        l
+    }
+
+    /// Metadata with name, namespace and labels.
+    pub fn meta(&self, name: &str, owner: &str, component: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(self.ns().to_string()),
+            labels: Some(self.labels(owner, component)),
+            ..Default::default()
+        }
+    }
+
+    pub fn resource_use(&self, r: ResourceId) -> &'a ResourceUse {
+        &self.env.resources[r.index()]
+    }
+
+    pub fn in_cluster(&self, r: ResourceId) -> bool {
+        self.resource_use(r).placement == Placement::InCluster
+    }
+
+    /// The image reference of a service in this environment.
+    pub fn image(&self, image: &str) -> String {
+        let repo = image_repository(self.model, image);
+        let tag = image_tag(self.model, self.env, &repo, self.opts);
+        format!("{repo}:{tag}")
+    }
+}
+
+/// The selector labels of a workload: its name only, so that selectors never change.
+pub fn selector(name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("app.kubernetes.io/name".to_string(), name.to_string())])
+}
+
+pub fn label_selector(name: &str) -> LabelSelector {
+    LabelSelector { match_labels: Some(selector(name)), ..Default::default() }
+}
+
+/// The full repository of an image in the project's registry.
+pub fn image_repository(model: &Model, image: &str) -> String {
+    match &model.project.registry {
+        Registry::Ecr { region, account } => {
+            format!("{}.dkr.ecr.{region}.amazonaws.com/{image}", account.as_deref().unwrap_or("000000000000"))
+        }
+        Registry::Ghcr { owner } => format!("ghcr.io/{owner}/{image}"),
+        Registry::DockerHub { namespace } => format!("docker.io/{namespace}/{image}"),
+    }
+}
+
+/// The tag deployed in an environment: the one CD released there (read from
+/// the existing output), else the first release tag the tag policy yields.
+/// Never `latest`: a mutable tag would make rollbacks and audits impossible.
+pub fn image_tag(model: &Model, env: &Environment, repo: &str, opts: &Options) -> String {
+    if let Some(t) = opts.image_tags.get(&(env.name.clone(), repo.to_string())) {
+        return t.clone();
+    }
+    let tags = &model.pipeline.tags;
+    if tags.iter().any(|t| t == "semver") {
+        "v0.1.0".into()
+    } else {
+        format!("{}-initial", model.project.branch.replace('/', "-"))
+    }
+}
+
+/// The Secret holding a backing resource's connection details.
+pub fn connection_secret(resource: &str) -> String {
+    format!("{resource}-connection")
+}
+
+/// Name of a managed queue or bucket in the cloud.
+pub fn cloud_name(cx: &EnvPlan, resource: &str) -> String {
+    format!("{}-{}-{}", cx.model.project.name, cx.env.name, resource)
+}
+
+/// Where an environment variable's value comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Plain(String),
+    Secret { name: String, key: String },
+}
+
+/// Resolves one attribute reference in this environment.
+pub fn resolve_attr(cx: &EnvPlan, r: &AttrRef) -> Source {
+    let m = cx.model;
+    let ns = cx.ns();
+    match &r.target {
+        AttrTarget::Service(name) => {
+            let Some(s) = m.service_by_name(name) else { return Source::Plain(String::new()) };
+            let host = format!("{name}.{ns}.svc.cluster.local");
+            Source::Plain(match r.attr.as_str() {
+                "url" => format!("http://{host}:{}", s.service_port),
+                "address" => format!("{host}:{}", s.service_port),
+                "host" => host,
+                _ => s.service_port.to_string(),
+            })
+        }
+        AttrTarget::Resource(name) => {
+            let Some(res) = m.resource_by_name(name) else { return Source::Plain(String::new()) };
+            let placement = cx.resource_use(res.id).placement;
+            let secret = |key: &str| Source::Secret { name: connection_secret(name), key: key.into() };
+            match (&res.engine, r.attr.as_str(), placement) {
+                (_, "url", _) => secret("url"),
+                (Engine::Queue | Engine::Bucket, "arn", _) => secret("arn"),
+                (Engine::Queue | Engine::Bucket, "name", _) => {
+                    let n = cloud_name(cx, name);
+                    Source::Plain(if res.fifo { format!("{n}.fifo") } else { n })
+                }
+                (_, "host", Placement::InCluster) => Source::Plain(format!("{name}.{ns}.svc.cluster.local")),
+                (_, "host", Placement::Managed) => secret("host"),
+                (_, "port", _) => Source::Plain(engine_port(&res.engine).to_string()),
+                (_, "name", _) => Source::Plain(res.database.clone()),
+                _ => secret(&r.attr),
+            }
+        }
+        AttrTarget::Project | AttrTarget::Env => {
+            Source::Plain(render(cx, &Template { parts: vec![TPart::Ref(r.clone())] }))
+        }
+    }
+}
+
+/// Renders a string template in this environment. References to secrets
+/// become `$(VAR)` expansions that the caller must define first.
+pub fn render(cx: &EnvPlan, t: &Template) -> String {
+    let env = cx.env;
+    render_env(t, &cx.model.project, &env.name, &env.namespace, &env.domain)
+}
+
+/// The environment of a service's container: plain values for the ConfigMap,
+/// and `env` entries (secrets, and strings that embed secrets).
+pub fn container_env(cx: &EnvPlan, d: &Dep) -> (BTreeMap<String, String>, Vec<EnvVar>) {
+    let mut plain = BTreeMap::new();
+    let mut env = Vec::new();
+    let secret_var = |name: &str, secret: &str, key: &str| EnvVar {
+        name: name.to_string(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector { name: secret.into(), key: key.into(), optional: Some(false) }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    for (name, v) in &d.env {
+        match v {
+            EnvValue::Secret { name: s, key } => env.push(secret_var(name, s, key.as_deref().unwrap_or("value"))),
+            EnvValue::Ref(r) => match resolve_attr(cx, r) {
+                Source::Plain(p) => {
+                    plain.insert(name.clone(), p);
+                }
+                Source::Secret { name: s, key } => env.push(secret_var(name, &s, &key)),
+            },
+            EnvValue::Literal(t) => {
+                // Parts that resolve to secrets are injected through helper
+                // variables and Kubernetes' $(VAR) expansion, never in clear.
+                let mut text = String::new();
+                let mut helpers = Vec::new();
+                for p in &t.parts {
+                    match p {
+                        TPart::Lit(s) => text.push_str(&s.replace("$(", "$$(")),
+                        TPart::Ref(r) => match resolve_attr(cx, r) {
+                            Source::Plain(p) => text.push_str(&p),
+                            Source::Secret { name: s, key } => {
+                                let helper = format!("DEPLOYC_{}_{}", name, helpers.len());
+                                text.push_str(&format!("$({helper})"));
+                                helpers.push(secret_var(&helper, &s, &key));
+                            }
+                        },
+                    }
+                }
+                if helpers.is_empty() {
+                    plain.insert(name.clone(), text);
+                } else {
+                    env.extend(helpers);
+                    env.push(EnvVar { name: name.clone(), value: Some(text), ..Default::default() });
+                }
+            }
+        }
+    }
+    (plain, env)
+}

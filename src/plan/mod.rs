@@ -1,0 +1,48 @@
+//! The plan: every decision about what to deploy and how, made once, between
+//! the model and the emitters. Kubernetes and Helm render the same
+//! per-environment deployment plan ([`EnvPlan`] and the functions beside it);
+//! GitHub Actions and Jenkins render the same delivery plan.
+//!
+//! **Invariant:** the plan is pure and reads only the model, the graph and
+//! [`Options`]; it never imports an emitter. Emitters import the plan and
+//! never each other.
+
+pub mod analysis;
+pub mod backup;
+pub mod crd;
+pub mod engines;
+pub mod env;
+pub mod network;
+pub mod pod;
+pub mod secrets;
+
+pub use env::EnvPlan;
+
+use crate::graph::Graph;
+use crate::model::Model;
+use std::collections::BTreeMap;
+
+/// Inputs to planning besides the model.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Image tags already released per (environment, image repository), read
+    /// from the existing output: CD owns the tags, deployc owns the rest.
+    pub image_tags: BTreeMap<(String, String), String>,
+}
+
+/// The whole plan: the model and graph it was made from, and one deployment
+/// plan per environment, in promotion order.
+pub struct Plan<'m> {
+    pub model: &'m Model,
+    pub graph: &'m Graph,
+    pub opts: &'m Options,
+    pub envs: Vec<EnvPlan<'m>>,
+}
+
+impl<'m> Plan<'m> {
+    /// Plans every environment of a checked program.
+    pub fn new(model: &'m Model, graph: &'m Graph, opts: &'m Options) -> Self {
+        let envs = model.environments.iter().map(|env| EnvPlan::new(model, graph, env, opts)).collect();
+        Plan { model, graph, opts, envs }
+    }
+}
