@@ -130,7 +130,9 @@ def compare(label, expected, got, dupes):
 def check_tree(out, keep):
     problems, compared = [], 0
     charts = sorted(p.parent for p in (out / "helm").glob("*/Chart.yaml"))
-    envs = sorted(p for p in (out / "k8s").iterdir() if p.is_dir()) if (out / "k8s").is_dir() else []
+    # `k8s/_cluster/` holds cluster-wide objects (the StorageClass), which the
+    # chart leaves to the cluster add-ons; environment names never start with `_`.
+    envs = sorted(p for p in (out / "k8s").iterdir() if p.is_dir() and not p.name.startswith("_")) if (out / "k8s").is_dir() else []
     if len(charts) != 1:
         return [f"{out}: expected one chart under helm/, found {len(charts)}"], 0
     if not envs:

@@ -8,7 +8,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 fn tree() -> BTreeMap<String, Value> {
-    let c = common::compile_file("tests/programs/shop.dpl");
+    tree_of(&std::fs::read_to_string("tests/programs/shop.dpl").expect("shop"))
+}
+
+fn tree_of(text: &str) -> BTreeMap<String, Value> {
+    let c = deployc::compile("tests/programs/shop.dpl", text, &common::Disk);
     let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
     let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errs:?}"));
     emit::emit(&Plan::new(&model, &graph, &Default::default()), Target::ALL)
@@ -176,24 +180,86 @@ fn secrets_are_references_and_come_from_the_store() {
     assert_eq!(worker["data"]["QUEUE_NAME"], "shop-prod-jobs");
 }
 
+fn wave(doc: &serde_json::Value) -> i64 {
+    doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].as_str().map_or(0, |w| w.parse().expect("wave"))
+}
+
 #[test]
 fn migrations_run_before_sync_and_backups_on_schedule() {
     let t = tree();
     let job = get(&t, "k8s/dev/job-api-migrate.yaml");
-    assert_eq!(job["metadata"]["annotations"]["argocd.argoproj.io/hook"], "PreSync");
+    // A Sync hook, not PreSync: ArgoCD applies the Sync phase by waves, so
+    // what the Job reads exists (wave 0) before it runs (wave 1), and the
+    // workloads (wave 2) start only on the migrated schema.
+    assert_eq!(job["metadata"]["annotations"]["argocd.argoproj.io/hook"], "Sync");
+    assert_eq!(wave(&job), 1);
+    let pod = &job["spec"]["template"]["spec"];
+    let sa = get(&t, &format!("k8s/dev/serviceaccount-{}.yaml", pod["serviceAccountName"].as_str().expect("sa")));
+    assert!(wave(&sa) < wave(&job) && sa["metadata"]["annotations"].get("argocd.argoproj.io/hook").is_none());
+    for from in pod["containers"][0]["envFrom"].as_array().into_iter().flatten() {
+        let cm = get(&t, &format!("k8s/dev/configmap-{}.yaml", from["configMapRef"]["name"].as_str().expect("cm")));
+        assert!(wave(&cm) < wave(&job));
+    }
+    for env in pod["containers"][0]["env"].as_array().into_iter().flatten() {
+        if let Some(secret) = env["valueFrom"]["secretKeyRef"]["name"].as_str() {
+            let es = get(&t, &format!("k8s/dev/externalsecret-{secret}.yaml"));
+            assert!(wave(&es) < wave(&job), "{secret} is produced before the migration");
+        }
+    }
+    assert!(wave(&get(&t, "k8s/dev/statefulset-db.yaml")) < wave(&job));
+    for (path, doc) in &t {
+        if path.starts_with("k8s/dev/deployment-") || path.starts_with("k8s/dev/rollout-") {
+            assert!(wave(doc) > wave(&job), "{path} starts after the migration");
+        }
+    }
     assert_eq!(
         job["spec"]["template"]["spec"]["containers"][0]["command"],
         serde_json::json!(["alembic", "upgrade", "head"])
     );
     let cj = get(&t, "k8s/dev/cronjob-db-backup.yaml");
     assert_eq!(cj["spec"]["schedule"], "30 2 * * *");
-    assert!(cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2]
-        .as_str()
-        .expect("script")
-        .contains("-mtime +7 -delete"));
+    let script =
+        cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2].as_str().expect("script");
+    // No pipeline can hide a failed dump, an empty dump never replaces the
+    // good ones, and retention runs only after a good one.
+    assert!(!script.replace("||", "").contains('|') || script.contains("pipefail"), "{script}");
+    let check = script.find("test -s").expect("size check");
+    assert!(check < script.find("-mtime +7 -delete").expect("retention"));
     let sts = get(&t, "k8s/dev/statefulset-db.yaml");
     assert_eq!(sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"], "20Gi");
     assert_eq!(get(&t, "k8s/dev/service-db.yaml")["spec"]["clusterIP"], "None");
+}
+
+#[test]
+fn volumes_name_a_storage_class_the_output_defines_and_survive_app_deletion() {
+    let t = tree();
+    let classes: Vec<&str> = t
+        .iter()
+        .filter(|(p, _)| p.starts_with("k8s/_cluster/storageclass-"))
+        .map(|(_, d)| d["metadata"]["name"].as_str().expect("name"))
+        .collect();
+    assert!(!classes.is_empty());
+    let sts = get(&t, "k8s/dev/statefulset-db.yaml");
+    let class = sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"].as_str().expect("class");
+    assert!(classes.contains(&class));
+    let pvc = get(&t, "k8s/dev/persistentvolumeclaim-db-backups.yaml");
+    assert!(classes.contains(&pvc["spec"]["storageClassName"].as_str().expect("class")));
+    assert_eq!(pvc["metadata"]["annotations"]["argocd.argoproj.io/sync-options"], "Delete=false");
+    let ns = t.iter().find(|(p, _)| p.starts_with("k8s/dev/namespace-")).expect("namespace").1;
+    assert_eq!(ns["metadata"]["annotations"]["argocd.argoproj.io/sync-options"], "Delete=false");
+}
+
+#[test]
+fn a_config_change_rolls_the_pods() {
+    let checksum = |text: &str| {
+        let t = tree_of(text);
+        let d = t.iter().find(|(p, _)| p.starts_with("k8s/dev/deployment-api")).expect("api").1.clone();
+        d["spec"]["template"]["metadata"]["annotations"]["checksum/config"].as_str().expect("checksum").to_string()
+    };
+    let src = std::fs::read_to_string("tests/programs/shop.dpl").expect("shop");
+    let changed = src.replacen("LOG_LEVEL = \"info\"", "LOG_LEVEL = \"debug\"", 1);
+    assert_ne!(src, changed);
+    assert_ne!(checksum(&src), checksum(&changed));
 }
 
 #[test]

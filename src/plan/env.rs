@@ -40,6 +40,21 @@ impl<'a> EnvPlan<'a> {
         l
     }
 
+    /// The labels of the environment's Namespace: ownership and the
+    /// `restricted` Pod Security level. ArgoCD's `managedNamespaceMetadata`
+    /// carries the same labels, so either creator gives the same Namespace.
+    pub fn namespace_labels(&self) -> BTreeMap<String, String> {
+        let mut labels = BTreeMap::from([
+            ("app.kubernetes.io/part-of".to_string(), self.model.project.name.clone()),
+            ("app.kubernetes.io/managed-by".to_string(), "deployc".to_string()),
+            ("deployc.dev/environment".to_string(), self.env.name.clone()),
+        ]);
+        for mode in ["enforce", "audit", "warn"] {
+            labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
+        }
+        labels
+    }
+
     /// Metadata with name, namespace and labels.
     pub fn meta(&self, name: &str, owner: &str, component: &str) -> ObjectMeta {
         ObjectMeta {
@@ -48,6 +63,12 @@ impl<'a> EnvPlan<'a> {
             labels: Some(self.labels(owner, component)),
             ..Default::default()
         }
+    }
+
+    /// Whether the environment runs migrations before its workloads.
+    pub fn runs_migrations(&self) -> bool {
+        self.env.before.iter().any(|b| b == "migrations")
+            && self.env.deployments.iter().any(|d| self.model.service(d.service).migrations.is_some())
     }
 
     pub fn resource_use(&self, r: ResourceId) -> &'a ResourceUse {
@@ -64,6 +85,72 @@ impl<'a> EnvPlan<'a> {
         let tag = image_tag(self.model, self.env, &repo, self.opts);
         format!("{repo}:{tag}")
     }
+}
+
+/// The phases of an ArgoCD sync, as sync waves: each wave is applied and
+/// must be healthy before the next starts. Backing data and everything the
+/// migration reads (ServiceAccount, ConfigMap, Secrets) come first, then the
+/// migration as a Sync hook, then the workloads; objects that only become
+/// healthy once a pod uses them (a backup PVC with WaitForFirstConsumer)
+/// come last, so they never hold up the waves before them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wave {
+    Data,
+    Migrate,
+    Workloads,
+    Deferred,
+}
+
+impl Wave {
+    pub fn number(self) -> i32 {
+        match self {
+            Wave::Data => 0,
+            Wave::Migrate => 1,
+            Wave::Workloads => 2,
+            Wave::Deferred => 3,
+        }
+    }
+}
+
+/// The annotation that places an object in a sync wave.
+pub fn sync_wave(w: Wave) -> (String, String) {
+    ("argocd.argoproj.io/sync-wave".to_string(), w.number().to_string())
+}
+
+/// Annotations that keep an object (a Namespace, a PVC) when its Application
+/// is deleted: removing an environment from GitOps must not delete its data.
+pub fn keep_on_delete() -> BTreeMap<String, String> {
+    BTreeMap::from([("argocd.argoproj.io/sync-options".to_string(), "Delete=false".to_string())])
+}
+
+/// A content hash of a workload's plain configuration, put on its pod
+/// template so a config change rolls the pods through the strategy. It is
+/// the SHA-256 of the map as Go's `encoding/json` writes it, so the Helm
+/// chart computes the same value with `toJson | sha256sum`, also for
+/// values a user sets at install time.
+pub fn config_checksum(plain: &BTreeMap<String, String>) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(go_json(plain).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A string map as Go's `json.Marshal` writes it: keys sorted, compact, and
+/// `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u00XX` (serde_json writes
+/// everything else the same way).
+fn go_json(map: &BTreeMap<String, String>) -> String {
+    let text = serde_json::to_string(map).unwrap_or_default();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The selector labels of a workload: its name only, so that selectors never change.

@@ -7,6 +7,7 @@
 //! [`Options`]; it never imports an emitter. Emitters import the plan and
 //! never each other.
 
+pub mod addons;
 pub mod analysis;
 pub mod backup;
 pub mod crd;

@@ -30,6 +30,8 @@ pub fn for_env(cx: &EnvPlan) -> Values {
             monitoring_namespace: network::MONITORING_NAMESPACE.into(),
         },
         annotations: Annotations { workloads: checkov_skips(SERVICE_SKIPS), datastores: checkov_skips(DATABASE_SKIPS) },
+        storage_class: crate::plan::addons::storage_class(&model.project.cloud).name.into(),
+        workloads_after_migrations: cx.runs_migrations(),
         services: cx.env.deployments.iter().map(|d| (model.service(d.service).name.clone(), service(cx, d))).collect(),
         datastores: datastores(cx),
         external_secrets: external_secrets(cx),

@@ -30,6 +30,10 @@ pub struct Values {
     pub network: Network,
     /// Annotations of the workloads (policy-check exemptions with their reasons).
     pub annotations: Annotations,
+    /// The StorageClass every volume names (`k8s/_cluster/` defines it).
+    pub storage_class: String,
+    /// Place the workloads in a later ArgoCD sync wave than the migrations.
+    pub workloads_after_migrations: bool,
     /// The services, by name.
     pub services: BTreeMap<String, ServiceValues>,
     /// Backing resources this environment runs in the cluster, by name.

@@ -4,11 +4,12 @@
 
 use super::EnvCx;
 use crate::model::{Resource, SecretStore as Store};
+use crate::plan::addons::storage_class;
 use crate::plan::analysis::{alert_rules, env_analysis};
 use crate::plan::backup::{backup_script, cron};
 use crate::plan::crd::{self, ExternalSecret, PrometheusRule, RuleGroup, SecretStore, ServiceMonitor};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
-use crate::plan::env::label_selector;
+use crate::plan::env::{keep_on_delete, label_selector, sync_wave, Wave};
 use crate::plan::pod::{
     self, checkov_skips, container_security, pod_security, quantity_mem, scratch_volumes, DATABASE_SKIPS,
 };
@@ -75,6 +76,7 @@ pub fn resources(cx: &mut EnvCx) {
             metadata: ObjectMeta { name: Some("data".into()), ..Default::default() },
             spec: Some(PersistentVolumeClaimSpec {
                 access_modes: Some(vec!["ReadWriteOnce".into()]),
+                storage_class_name: Some(storage_class(&cx.model.project.cloud).name.into()),
                 resources: Some(VolumeResourceRequirements {
                     requests: Some(BTreeMap::from([("storage".to_string(), quantity_mem(u.storage))])),
                     ..Default::default()
@@ -132,10 +134,15 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
     let name = format!("{}-backup", r.name);
     let (script, env) = backup_script(cx, r, b);
     let pvc_name = format!("{}-backups", r.name);
+    let mut pvc_meta = cx.meta(&pvc_name, &r.name, "backup");
+    let mut keep = keep_on_delete();
+    keep.extend([sync_wave(Wave::Deferred)]);
+    pvc_meta.annotations = Some(keep);
     let pvc = PersistentVolumeClaim {
-        metadata: cx.meta(&pvc_name, &r.name, "backup"),
+        metadata: pvc_meta,
         spec: Some(PersistentVolumeClaimSpec {
             access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: Some(storage_class(&cx.model.project.cloud).name.into()),
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_string(),
@@ -166,8 +173,10 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
         volume_mounts: Some(mounts),
         ..Default::default()
     };
+    let mut cj_meta = workload_meta(cx, &name, "backup");
+    cj_meta.annotations.get_or_insert_with(BTreeMap::new).extend([sync_wave(Wave::Deferred)]);
     let cj = CronJob {
-        metadata: workload_meta(cx, &name, "backup"),
+        metadata: cj_meta,
         spec: Some(CronJobSpec {
             schedule: cron(&b.schedule).into(),
             concurrency_policy: Some("Forbid".into()),

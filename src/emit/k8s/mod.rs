@@ -91,5 +91,47 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         out.extend(files);
         out.push(yaml_file(Target::K8s, Some(&env.name), format!("{prefix}kustomization.yaml"), &k));
     }
+    out.extend(cluster(plan));
     out
+}
+
+use crate::plan::addons::CLUSTER_DIR;
+
+fn cluster(plan: &Plan) -> Vec<Artifact> {
+    use k8s_openapi::api::storage::v1::StorageClass;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    let model = plan.model;
+    let volumes =
+        plan.envs.iter().any(|e| model.resources.iter().any(|r| e.in_cluster(r.id) && r.engine.can_run_in_cluster()));
+    if !volumes {
+        return Vec::new();
+    }
+    let sc = crate::plan::addons::storage_class(&model.project.cloud);
+    let obj = StorageClass {
+        metadata: ObjectMeta {
+            name: Some(sc.name.into()),
+            labels: Some(std::collections::BTreeMap::from([
+                ("app.kubernetes.io/part-of".to_string(), model.project.name.clone()),
+                ("app.kubernetes.io/managed-by".to_string(), "deployc".to_string()),
+            ])),
+            ..Default::default()
+        },
+        provisioner: sc.provisioner.into(),
+        parameters: Some(sc.parameters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+        reclaim_policy: Some("Retain".into()),
+        volume_binding_mode: Some("WaitForFirstConsumer".into()),
+        allow_volume_expansion: Some(true),
+        ..Default::default()
+    };
+    let file = format!("storageclass-{}.yaml", sc.name);
+    let k = Kustomization {
+        api_version: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: vec![file.clone()],
+        images: Vec::new(),
+    };
+    vec![
+        yaml_file(Target::K8s, None, format!("{CLUSTER_DIR}/{file}"), &obj),
+        yaml_file(Target::K8s, None, format!("{CLUSTER_DIR}/kustomization.yaml"), &k),
+    ]
 }

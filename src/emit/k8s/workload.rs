@@ -5,7 +5,7 @@
 use super::EnvCx;
 use crate::model::{Deployment as Dep, Exposure, Placement, Probe, Replicas, Service, StrategyKind, Surge};
 use crate::plan::crd::{self, Rollout};
-use crate::plan::env::{container_env, label_selector, render};
+use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, render, sync_wave, Wave};
 use crate::plan::pod::{
     checkov_skips, container_security, pod_security, probe, resources, scratch_volumes, SERVICE_SKIPS,
 };
@@ -65,7 +65,12 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
     let mut labels = cx.labels(pod_name, if is_job { "migration" } else { "service" });
     labels.insert("deployc.dev/service".into(), s.name.clone());
     PodTemplateSpec {
-        metadata: Some(ObjectMeta { labels: Some(labels), ..Default::default() }),
+        metadata: Some(ObjectMeta {
+            labels: Some(labels),
+            annotations: (!plain.is_empty())
+                .then(|| BTreeMap::from([("checksum/config".to_string(), config_checksum(&plain))])),
+            ..Default::default()
+        }),
         spec: Some(PodSpec {
             service_account_name: Some(s.name.clone()),
             automount_service_account_token: Some(false),
@@ -86,20 +91,27 @@ pub fn workload_meta(cx: &EnvCx, name: &str, owner: &str, component: &str, skips
 }
 
 pub fn namespace(cx: &mut EnvCx) {
-    let mut labels = BTreeMap::from([
-        ("app.kubernetes.io/part-of".to_string(), cx.model.project.name.clone()),
-        ("app.kubernetes.io/managed-by".to_string(), "deployc".to_string()),
-        ("deployc.dev/environment".to_string(), cx.env.name.clone()),
-    ]);
-    for mode in ["enforce", "audit", "warn"] {
-        labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
-    }
     let ns = Namespace {
-        metadata: ObjectMeta { name: Some(cx.ns().to_string()), labels: Some(labels), ..Default::default() },
+        metadata: ObjectMeta {
+            name: Some(cx.ns().to_string()),
+            labels: Some(cx.namespace_labels()),
+            annotations: Some(keep_on_delete()),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let name = cx.ns().to_string();
     cx.push("Namespace", &name, &ns);
+}
+
+/// A workload's metadata, placed after the migrations when the environment
+/// runs them, so new code never starts on an old schema.
+fn waved(cx: &EnvCx, mut meta: ObjectMeta) -> ObjectMeta {
+    if cx.runs_migrations() {
+        let (k, v) = sync_wave(Wave::Workloads);
+        meta.annotations.get_or_insert_with(BTreeMap::new).insert(k, v);
+    }
+    meta
 }
 
 /// Everything one service needs in one environment.
@@ -138,7 +150,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                 Surge::Count(n) => IntOrString::Int(*n as i32),
             };
             let dep = Deployment {
-                metadata: workload_meta(cx, name, name, "service", SERVICE_SKIPS),
+                metadata: waved(cx, workload_meta(cx, name, name, "service", SERVICE_SKIPS)),
                 spec: Some(DeploymentSpec {
                     replicas: fixed,
                     revision_history_limit: Some(5),
@@ -162,7 +174,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
             let rollout = Rollout {
                 api_version: "argoproj.io/v1alpha1",
                 kind: "Rollout",
-                metadata: cx.meta(name, name, "service"),
+                metadata: waved(cx, cx.meta(name, name, "service")),
                 spec: crd::RolloutSpec {
                     replicas: fixed,
                     revision_history_limit: 5,
@@ -289,8 +301,9 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
             let job_name = format!("{name}-migrate");
             let mut meta = workload_meta(cx, &job_name, &job_name, "migration", SERVICE_SKIPS);
             meta.annotations.get_or_insert_with(BTreeMap::new).extend(BTreeMap::from([
-                ("argocd.argoproj.io/hook".to_string(), "PreSync".to_string()),
+                ("argocd.argoproj.io/hook".to_string(), "Sync".to_string()),
                 ("argocd.argoproj.io/hook-delete-policy".to_string(), "BeforeHookCreation".to_string()),
+                sync_wave(Wave::Migrate),
             ]));
             let job = Job {
                 metadata: meta,

@@ -146,6 +146,10 @@ tcpSocket:
 {{- $s := .service -}}
 {{- $job := hasKey . "command" -}}
 metadata:
+  {{- if $s.config }}
+  annotations:
+    checksum/config: {{ $s.config | toJson | sha256sum | quote }}
+  {{- end }}
   labels:
     {{- include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | nindent 4 }}
     deployc.dev/service: {{ .name | quote }}

@@ -1,0 +1,198 @@
+//! The cluster add-ons the output relies on: controllers (each an upstream
+//! Helm chart pinned to a version) and cluster-wide objects (the
+//! StorageClass). ArgoCD installs them before the environments, so one sync
+//! prepares a fresh cluster; the docs page lists them.
+
+use crate::model::{Cloud, Exposure, Model, SecretStore, StrategyKind};
+
+/// A controller the generated objects need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Addon {
+    ArgoRollouts,
+    ExternalSecrets,
+    SealedSecrets,
+    IngressNginx,
+    AwsLoadBalancerController,
+    CertManager,
+    KubePrometheusStack,
+}
+
+/// One add-on's row: where its chart lives and what needs it.
+pub struct AddonSpec {
+    pub addon: Addon,
+    pub name: &'static str,
+    pub repo_url: &'static str,
+    pub chart: &'static str,
+    pub version: &'static str,
+    pub namespace: &'static str,
+    /// What in the output needs it, for the docs.
+    pub needed_by: &'static str,
+    /// Chart values, as YAML text (ArgoCD's `helm.values`).
+    pub values: &'static str,
+}
+
+/// The table, one row per [`Addon`].
+pub const ADDONS: &[AddonSpec] = &[
+    AddonSpec {
+        addon: Addon::ArgoRollouts,
+        name: "argo-rollouts",
+        repo_url: "https://argoproj.github.io/argo-helm",
+        chart: "argo-rollouts",
+        version: "2.39.0",
+        namespace: "argo-rollouts",
+        needed_by: "Rollouts and AnalysisTemplates (canary and blue-green strategies)",
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::ExternalSecrets,
+        name: "external-secrets",
+        repo_url: "https://charts.external-secrets.io",
+        chart: "external-secrets",
+        version: "0.17.0",
+        namespace: "external-secrets",
+        needed_by: "SecretStores and ExternalSecrets (secrets from the external store)",
+        values: "installCRDs: true\n",
+    },
+    AddonSpec {
+        addon: Addon::SealedSecrets,
+        name: "sealed-secrets",
+        repo_url: "https://bitnami-labs.github.io/sealed-secrets",
+        chart: "sealed-secrets",
+        version: "2.17.2",
+        namespace: "kube-system",
+        needed_by: "SealedSecrets (secrets sealed with kubeseal)",
+        values: "fullnameOverride: sealed-secrets-controller\n",
+    },
+    AddonSpec {
+        addon: Addon::IngressNginx,
+        name: "ingress-nginx",
+        repo_url: "https://kubernetes.github.io/ingress-nginx",
+        chart: "ingress-nginx",
+        version: "4.12.1",
+        namespace: "ingress-nginx",
+        needed_by: "Ingresses of class nginx",
+        values: "controller:\n  metrics:\n    enabled: true\n",
+    },
+    AddonSpec {
+        addon: Addon::AwsLoadBalancerController,
+        name: "aws-load-balancer-controller",
+        repo_url: "https://aws.github.io/eks-charts",
+        chart: "aws-load-balancer-controller",
+        version: "1.13.0",
+        namespace: "kube-system",
+        needed_by: "Ingresses of class alb",
+        values: "serviceAccount:\n  name: aws-load-balancer-controller\n",
+    },
+    AddonSpec {
+        addon: Addon::CertManager,
+        name: "cert-manager",
+        repo_url: "https://charts.jetstack.io",
+        chart: "cert-manager",
+        version: "v1.17.2",
+        namespace: "cert-manager",
+        needed_by: "TLS certificates of nginx Ingresses",
+        values: "crds:\n  enabled: true\n",
+    },
+    AddonSpec {
+        addon: Addon::KubePrometheusStack,
+        name: "kube-prometheus-stack",
+        repo_url: "https://prometheus-community.github.io/helm-charts",
+        chart: "kube-prometheus-stack",
+        version: "72.6.2",
+        namespace: "monitoring",
+        needed_by: "ServiceMonitors, PrometheusRules and Prometheus analysis",
+        values: "",
+    },
+];
+
+/// The row of an add-on. Every variant has one (a unit test checks).
+pub fn spec(a: Addon) -> &'static AddonSpec {
+    ADDONS.iter().find(|s| s.addon == a).unwrap_or(&ADDONS[0])
+}
+
+/// The add-ons a program's output needs, in table order.
+pub fn needed(model: &Model) -> Vec<&'static AddonSpec> {
+    let mut need = Vec::new();
+    if model.environments.iter().any(|e| !matches!(e.strategy.kind, StrategyKind::Rolling { .. })) {
+        need.push(Addon::ArgoRollouts);
+    }
+    match model.project.secret_store {
+        SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } => need.push(Addon::ExternalSecrets),
+        SecretStore::SealedSecrets { .. } => need.push(Addon::SealedSecrets),
+        SecretStore::Kubernetes => {}
+    }
+    for s in &model.services {
+        if let Exposure::Ingress { class, tls, .. } = &s.expose {
+            if class == "alb" {
+                need.push(Addon::AwsLoadBalancerController);
+            } else {
+                need.push(Addon::IngressNginx);
+                if *tls {
+                    need.push(Addon::CertManager);
+                }
+            }
+        }
+    }
+    if model.observability.metrics.is_some() || model.observability.alerts.is_some() {
+        need.push(Addon::KubePrometheusStack);
+    }
+    need.sort();
+    need.dedup();
+    need.into_iter().map(spec).collect()
+}
+
+/// The folder of cluster-wide objects (`k8s/_cluster/`), which every
+/// environment's volumes need and which no single environment may own:
+/// several environments can share a cluster. Environment names cannot
+/// start with an underscore, so the folder never collides with one.
+pub const CLUSTER_DIR: &str = "k8s/_cluster";
+
+/// The StorageClass every volume of the output names, per cloud: encrypted,
+/// bound when the pod is scheduled (so the volume lands in the pod's zone),
+/// and kept when its claim is deleted.
+pub struct StorageClassSpec {
+    pub name: &'static str,
+    pub provisioner: &'static str,
+    pub parameters: &'static [(&'static str, &'static str)],
+}
+
+pub fn storage_class(cloud: &Cloud) -> StorageClassSpec {
+    match cloud {
+        Cloud::Aws { .. } => StorageClassSpec {
+            name: "gp3-encrypted",
+            provisioner: "ebs.csi.aws.com",
+            parameters: &[("type", "gp3"), ("encrypted", "true")],
+        },
+        Cloud::Gcp { .. } => StorageClassSpec {
+            name: "pd-balanced-encrypted",
+            provisioner: "pd.csi.storage.gke.io",
+            parameters: &[("type", "pd-balanced")],
+        },
+        Cloud::Azure { .. } => StorageClassSpec {
+            name: "managed-csi-premium",
+            provisioner: "disk.csi.azure.com",
+            parameters: &[("skuName", "Premium_LRS")],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_addon_has_exactly_one_row() {
+        use Addon::*;
+        for a in [
+            ArgoRollouts,
+            ExternalSecrets,
+            SealedSecrets,
+            IngressNginx,
+            AwsLoadBalancerController,
+            CertManager,
+            KubePrometheusStack,
+        ] {
+            assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
+        }
+    }
+}
