@@ -192,24 +192,24 @@ fn migrations_run_before_sync_and_backups_on_schedule() {
     // what the Job reads exists (wave 0) before it runs (wave 1), and the
     // workloads (wave 2) start only on the migrated schema.
     assert_eq!(job["metadata"]["annotations"]["argocd.argoproj.io/hook"], "Sync");
-    assert_eq!(wave(&job), 1);
+    assert_eq!(wave(job), 1);
     let pod = &job["spec"]["template"]["spec"];
     let sa = get(&t, &format!("k8s/dev/serviceaccount-{}.yaml", pod["serviceAccountName"].as_str().expect("sa")));
-    assert!(wave(&sa) < wave(&job) && sa["metadata"]["annotations"].get("argocd.argoproj.io/hook").is_none());
+    assert!(wave(sa) < wave(job) && sa["metadata"]["annotations"].get("argocd.argoproj.io/hook").is_none());
     for from in pod["containers"][0]["envFrom"].as_array().into_iter().flatten() {
         let cm = get(&t, &format!("k8s/dev/configmap-{}.yaml", from["configMapRef"]["name"].as_str().expect("cm")));
-        assert!(wave(&cm) < wave(&job));
+        assert!(wave(cm) < wave(job));
     }
     for env in pod["containers"][0]["env"].as_array().into_iter().flatten() {
         if let Some(secret) = env["valueFrom"]["secretKeyRef"]["name"].as_str() {
             let es = get(&t, &format!("k8s/dev/externalsecret-{secret}.yaml"));
-            assert!(wave(&es) < wave(&job), "{secret} is produced before the migration");
+            assert!(wave(es) < wave(job), "{secret} is produced before the migration");
         }
     }
-    assert!(wave(&get(&t, "k8s/dev/statefulset-db.yaml")) < wave(&job));
+    assert!(wave(&get(&t, "k8s/dev/statefulset-db.yaml")) < wave(job));
     for (path, doc) in &t {
         if path.starts_with("k8s/dev/deployment-") || path.starts_with("k8s/dev/rollout-") {
-            assert!(wave(doc) > wave(&job), "{path} starts after the migration");
+            assert!(wave(doc) > wave(job), "{path} starts after the migration");
         }
     }
     assert_eq!(
