@@ -206,7 +206,7 @@ fn migrations_run_before_sync_and_backups_on_schedule() {
             assert!(wave(es) < wave(job), "{secret} is produced before the migration");
         }
     }
-    assert!(wave(&get(&t, "k8s/dev/statefulset-db.yaml")) < wave(job));
+    assert!(wave(get(&t, "k8s/dev/statefulset-db.yaml")) < wave(job));
     for (path, doc) in &t {
         if path.starts_with("k8s/dev/deployment-") || path.starts_with("k8s/dev/rollout-") {
             assert!(wave(doc) > wave(job), "{path} starts after the migration");
