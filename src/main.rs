@@ -15,7 +15,7 @@ mod writer;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use cli::{Color, Deny, DiffFormat, Format, GraphFormat};
+use cli::{Color, Deny, DiffFormat, Format, GraphFormat, SecretsFormat};
 
 #[derive(Parser)]
 #[command(
@@ -132,6 +132,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// List every Secret each environment reads: keys, readers, who produces it and how to provide it.
+    #[command(
+        after_help = "Examples:\n  deployc secrets examples/austa-cockpit.dpl\n  deployc secrets envs.dpl --format json | jq '.[].secrets[].name'"
+    )]
+    Secrets {
+        /// The program's root file.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = SecretsFormat::Text)]
+        format: SecretsFormat,
+    },
     /// Print the long explanation of a diagnostic code.
     #[command(after_help = "Examples:\n  deployc explain E0401\n  deployc explain all")]
     Explain {
@@ -187,6 +197,7 @@ fn main() -> ExitCode {
         Command::Fmt { files, check, skip_unparsable } => cli::fmt::run(&files, check, skip_unparsable, color),
         Command::Graph { file, format } => cli::graph(&file, format, color),
         Command::Explain { code } => cli::explain(&code),
+        Command::Secrets { file, format } => cli::secrets::run(&file, format == SecretsFormat::Json, color),
         Command::Lsp { stdio: _ } => lsp_stdio::run(),
         Command::Schema => {
             let schema = schemars::schema_for!(deployc::model::Model);

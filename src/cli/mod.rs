@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod fmt;
+pub mod secrets;
 
 use crate::writer;
 use clap::ValueEnum;
@@ -88,6 +89,12 @@ pub enum Format {
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Deny {
     Warnings,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SecretsFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -245,6 +252,32 @@ pub fn build(
     }
 }
 
+/// The team's own files in each environment's `extra/` folder of an existing
+/// output: regular `.yaml`/`.yml` files only (never through a symlink), sorted.
+fn extra_files(root: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(envs) = std::fs::read_dir(root.join("k8s")) else { return out };
+    for e in envs.filter_map(|e| e.ok()) {
+        let dir = e.path().join(deployc::plan::EXTRA_DIR);
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else { continue };
+        if !meta.is_dir() {
+            continue;
+        }
+        let Ok(items) = std::fs::read_dir(&dir) else { continue };
+        let mut files: Vec<String> = items
+            .filter_map(|i| i.ok())
+            .filter(|i| i.file_type().map(|t| t.is_file()).unwrap_or(false))
+            .map(|i| i.file_name().to_string_lossy().to_string())
+            .filter(|n| (n.ends_with(".yaml") || n.ends_with(".yml")) && !n.starts_with('.'))
+            .collect();
+        files.sort();
+        if !files.is_empty() {
+            out.insert(e.file_name().to_string_lossy().to_string(), files);
+        }
+    }
+    out
+}
+
 /// Everything a build writes under `root`, the manifest included.
 pub fn artifacts(
     root: &Path,
@@ -255,7 +288,7 @@ pub fn artifacts(
     use deployc::emit::{self, Target};
     use deployc::plan::{Options, Plan};
     let targets: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
-    let opts = Options { image_tags: writer::released_tags(root) };
+    let opts = Options { image_tags: writer::released_tags(root), extra_files: extra_files(root) };
     let mut artifacts = emit::emit(&Plan::new(model, graph, &opts), &targets);
     artifacts.push(writer::manifest(&artifacts));
     artifacts

@@ -29,7 +29,14 @@ pub struct Options {
     /// Image tags already released per (environment, image repository), read
     /// from the existing output: CD owns the tags, deployc owns the rest.
     pub image_tags: BTreeMap<(String, String), String>,
+    /// Files the team keeps in `k8s/<env>/extra/` of the existing output
+    /// (SealedSecrets from kubeseal, one-off objects), by environment: the
+    /// environment's kustomization lists them; deployc never writes there.
+    pub extra_files: BTreeMap<String, Vec<String>>,
 }
+
+/// The folder, inside each environment's folder, that belongs to the team.
+pub const EXTRA_DIR: &str = "extra";
 
 /// The whole plan: the model and graph it was made from, and one deployment
 /// plan per environment, in promotion order.

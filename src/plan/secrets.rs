@@ -3,7 +3,125 @@
 use super::env::{connection_secret, resolve_attr, Source};
 use super::EnvPlan;
 use crate::model::{EnvValue, Registry, SecretStore as Store, TPart};
-use std::collections::BTreeSet;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Who creates a Secret that the environment's pods read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Producer {
+    /// An ExternalSecret the output ships copies it from the external store
+    /// (AWS Secrets Manager or Vault) entry at `key`.
+    ExternalSecret { store: String, key: String },
+    /// The team seals it with kubeseal into `k8s/<env>/extra/`, which the
+    /// environment's kustomization lists.
+    SealedByTeam { controller_namespace: String },
+    /// The team creates it in the namespace (`secret_store = kubernetes`).
+    CreatedByTeam,
+}
+
+/// Where the value of a Secret comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// `secret("name")` in the program: a value only people have.
+    Program,
+    /// The connection details of a backing resource (`db.url`): the
+    /// credentials the platform owns.
+    Connection { resource: String },
+}
+
+/// One Secret of one environment: its keys, readers, producer and origin.
+#[derive(Clone, Debug, Serialize)]
+pub struct SecretPlan {
+    pub name: String,
+    pub keys: BTreeSet<String>,
+    /// Objects that read it (services, their migration Jobs, datastores).
+    pub readers: BTreeSet<String>,
+    pub origin: Origin,
+    pub producer: Producer,
+}
+
+/// Every Secret the environment reads, sorted by name, with who produces it.
+/// **Invariant:** every secret reference the Kubernetes and Helm renderers
+/// write names a Secret in this list (tests check it on the output).
+pub fn inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
+    let model = cx.model;
+    let mut found: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>, Origin)> = BTreeMap::new();
+    let mut add = |name: &str, key: &str, reader: &str, origin: Origin| {
+        let e = found.entry(name.to_string()).or_insert_with(|| (BTreeSet::new(), BTreeSet::new(), origin));
+        e.0.insert(key.to_string());
+        e.1.insert(reader.to_string());
+    };
+    let connection_of = |name: &str| {
+        model
+            .resources
+            .iter()
+            .find(|r| connection_secret(&r.name) == name)
+            .map_or(Origin::Program, |r| Origin::Connection { resource: r.name.clone() })
+    };
+    for d in &cx.env.deployments {
+        let s = model.service(d.service);
+        let mut readers = vec![s.name.clone()];
+        if s.migrations.is_some() && cx.runs_migrations() {
+            readers.push(format!("{}-migrate", s.name));
+        }
+        for v in d.env.values() {
+            let refs: Vec<&crate::model::AttrRef> = match v {
+                EnvValue::Secret { name, key } => {
+                    for r in &readers {
+                        add(name, key.as_deref().unwrap_or("value"), r, Origin::Program);
+                    }
+                    continue;
+                }
+                EnvValue::Ref(r) => vec![r],
+                EnvValue::Literal(t) => t
+                    .parts
+                    .iter()
+                    .filter_map(|p| match p {
+                        TPart::Ref(r) => Some(r),
+                        _ => None,
+                    })
+                    .collect(),
+            };
+            for r in refs {
+                if let Source::Secret { name, key } = resolve_attr(cx, r) {
+                    for reader in &readers {
+                        add(&name, &key, reader, connection_of(&name));
+                    }
+                }
+            }
+        }
+    }
+    for r in &model.resources {
+        if cx.in_cluster(r.id) && r.engine.can_run_in_cluster() {
+            let name = connection_secret(&r.name);
+            add(&name, "password", &r.name, Origin::Connection { resource: r.name.clone() });
+        }
+    }
+    let env = &cx.env.name;
+    found
+        .into_iter()
+        .map(|(name, (keys, readers, origin))| {
+            let producer = match &model.project.secret_store {
+                Store::AwsSecretsManager { prefix, .. } => Producer::ExternalSecret {
+                    store: "aws_secrets_manager".into(),
+                    key: format!("{prefix}/{env}/{name}"),
+                },
+                // The KV mount is the store's `path`; keys live under the project.
+                Store::Vault { .. } => Producer::ExternalSecret {
+                    store: "vault".into(),
+                    key: format!("{}/{env}/{name}", model.project.name),
+                },
+                Store::SealedSecrets { controller_namespace } => {
+                    Producer::SealedByTeam { controller_namespace: controller_namespace.clone() }
+                }
+                Store::Kubernetes => Producer::CreatedByTeam,
+            };
+            SecretPlan { name, keys, readers, origin, producer }
+        })
+        .collect()
+}
 
 /// The Kubernetes Secrets this environment's workloads read, sorted.
 pub fn secret_names(cx: &EnvPlan) -> BTreeSet<String> {

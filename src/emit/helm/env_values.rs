@@ -11,7 +11,7 @@ use crate::plan::backup::{backup_script, cron};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
 use crate::plan::env::{container_env, image_repository, image_tag, render};
 use crate::plan::pod::{self, checkov_skips, quantity_mem, DATABASE_SKIPS, SERVICE_SKIPS};
-use crate::plan::secrets::{external_secrets_role, secret_names};
+use crate::plan::secrets::{external_secrets_role, inventory, Producer};
 use crate::plan::{crd, network, EnvPlan};
 use k8s_openapi::api::core::v1::EnvVar;
 use std::collections::BTreeMap;
@@ -275,22 +275,19 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
 fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
     let model = cx.model;
     let store = format!("{}-secrets", model.project.name);
-    let (provider, prefix) = match &model.project.secret_store {
-        Store::AwsSecretsManager { region, prefix } => {
-            (StoreProvider::Aws(AwsStore { region: region.clone() }), prefix.clone())
+    let provider = match &model.project.secret_store {
+        Store::AwsSecretsManager { region, .. } => StoreProvider::Aws(AwsStore { region: region.clone() }),
+        Store::Vault { address, path, role } => {
+            StoreProvider::Vault(VaultStore { server: address.clone(), path: path.clone(), role: role.clone() })
         }
-        Store::Vault { address, path, role } => (
-            StoreProvider::Vault(VaultStore { server: address.clone(), path: path.clone(), role: role.clone() }),
-            model.project.name.clone(),
-        ),
         _ => return None,
     };
     let role_arn = external_secrets_role(cx);
-    let secrets = secret_names(cx)
+    let secrets = inventory(cx)
         .into_iter()
-        .map(|name| {
-            let key = format!("{prefix}/{}/{name}", cx.env.name);
-            (name, key)
+        .filter_map(|s| match s.producer {
+            Producer::ExternalSecret { key, .. } => Some((s.name, key)),
+            Producer::SealedByTeam { .. } | Producer::CreatedByTeam => None,
         })
         .collect();
     Some(ExternalSecrets { store, provider, role_arn, refresh_interval: "1h".into(), secrets })

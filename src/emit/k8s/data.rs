@@ -13,7 +13,7 @@ use crate::plan::env::{keep_on_delete, label_selector, sync_wave, Wave};
 use crate::plan::pod::{
     self, checkov_skips, container_security, pod_security, quantity_mem, scratch_volumes, DATABASE_SKIPS,
 };
-use crate::plan::secrets::{external_secrets_role, secret_names};
+use crate::plan::secrets::{external_secrets_role, inventory, Producer};
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
@@ -213,38 +213,30 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
 pub fn secrets(cx: &mut EnvCx) {
     let model = cx.model;
     let store_name = format!("{}-secrets", model.project.name);
-    let (provider, prefix) = match &model.project.secret_store {
-        Store::AwsSecretsManager { region, prefix } => (
-            crd::StoreProvider {
-                aws: Some(crd::AwsProvider {
-                    service: "SecretsManager".into(),
-                    region: region.clone(),
-                    auth: crd::AwsAuth {
-                        jwt: crd::Jwt { service_account_ref: crd::NameRef { name: store_name.clone() } },
+    let provider = match &model.project.secret_store {
+        Store::AwsSecretsManager { region, .. } => crd::StoreProvider {
+            aws: Some(crd::AwsProvider {
+                service: "SecretsManager".into(),
+                region: region.clone(),
+                auth: crd::AwsAuth { jwt: crd::Jwt { service_account_ref: crd::NameRef { name: store_name.clone() } } },
+            }),
+            vault: None,
+        },
+        Store::Vault { address, path, role } => crd::StoreProvider {
+            aws: None,
+            vault: Some(crd::VaultProvider {
+                server: address.clone(),
+                path: path.clone(),
+                version: "v2".into(),
+                auth: crd::VaultAuth {
+                    kubernetes: crd::VaultKubernetesAuth {
+                        mount_path: "kubernetes".into(),
+                        role: role.clone(),
+                        service_account_ref: crd::NameRef { name: store_name.clone() },
                     },
-                }),
-                vault: None,
-            },
-            prefix.clone(),
-        ),
-        Store::Vault { address, path, role } => (
-            crd::StoreProvider {
-                aws: None,
-                vault: Some(crd::VaultProvider {
-                    server: address.clone(),
-                    path: path.clone(),
-                    version: "v2".into(),
-                    auth: crd::VaultAuth {
-                        kubernetes: crd::VaultKubernetesAuth {
-                            mount_path: "kubernetes".into(),
-                            role: role.clone(),
-                            service_account_ref: crd::NameRef { name: store_name.clone() },
-                        },
-                    },
-                }),
-            },
-            model.project.name.clone(),
-        ),
+                },
+            }),
+        },
         _ => return,
     };
     let mut sa_meta = cx.meta(&store_name, &store_name, "secrets");
@@ -260,7 +252,9 @@ pub fn secrets(cx: &mut EnvCx) {
         spec: crd::SecretStoreSpec { provider },
     };
     cx.push("SecretStore", &store_name, &store);
-    for name in secret_names(cx) {
+    for s in inventory(cx) {
+        let Producer::ExternalSecret { key, .. } = s.producer else { continue };
+        let name = s.name;
         let es = ExternalSecret {
             api_version: "external-secrets.io/v1",
             kind: "ExternalSecret",
@@ -269,9 +263,7 @@ pub fn secrets(cx: &mut EnvCx) {
                 refresh_interval: "1h".into(),
                 secret_store_ref: crd::StoreRef { name: store_name.clone(), kind: "SecretStore".into() },
                 target: crd::SecretTarget { name: name.clone(), creation_policy: "Owner".into() },
-                data_from: vec![crd::DataFrom {
-                    extract: crd::Extract { key: format!("{prefix}/{}/{name}", cx.env.name) },
-                }],
+                data_from: vec![crd::DataFrom { extract: crd::Extract { key } }],
             },
         };
         cx.push("ExternalSecret", &name, &es);

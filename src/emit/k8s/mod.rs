@@ -85,7 +85,17 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         let k = Kustomization {
             api_version: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",
-            resources: files.iter().map(|f| f.path.trim_start_matches(&prefix).to_string()).collect(),
+            resources: files
+                .iter()
+                .map(|f| f.path.trim_start_matches(&prefix).to_string())
+                .chain(
+                    opts.extra_files
+                        .get(&env.name)
+                        .into_iter()
+                        .flatten()
+                        .map(|f| format!("{}/{f}", crate::plan::EXTRA_DIR)),
+                )
+                .collect(),
             images,
         };
         out.extend(files);
