@@ -2,7 +2,15 @@
 //! severity, its default help line and its long explanation. `deployc explain`,
 //! the checker and the docs all read this table.
 
-use crate::diagnostic::Severity;
+use serde::Serialize;
+
+/// How bad a diagnostic is; each code has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
 
 /// What the registry knows about one code.
 pub struct CodeInfo {
@@ -165,4 +173,7 @@ codes! {
     W0004 = "W0004", Warning, "mutable image tag in production",
         "Use a tag policy that yields immutable tags (branch_sha, sha or semver) for production.",
         "The tag policy deploys `latest` to a production environment; a mutable tag makes a rollback or an audit impossible.";
+    W0005 = "W0005", Warning, "target has nothing to emit",
+        "Drop the target from `--target`, or change the program so the target applies (the message says what it needs).",
+        "A target of the build cannot serve this program, so it writes nothing: for example Terraform for a `cloud = gcp` or `azure` program (the Terraform target writes AWS only), Jenkins for a program whose pipeline runs on GitHub Actions, or GitHub Actions for a program without services.\n\nThe build goes on with the other targets; the warning makes sure a missing folder is never a surprise.\n\nExample:\n\n    project p { cloud = gcp { project = \"acme\" region = \"europe-west1\" } }\n\n    $ deployc build p.dpl --target terraform\n    warning[W0005]: target `terraform` has nothing to emit: the Terraform target writes AWS infrastructure only";
 }

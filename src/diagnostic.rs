@@ -6,16 +6,9 @@
 //! knows what each code means. **Invariant:** every diagnostic has a code, at
 //! least one labelled span when it concerns the input, and a help line.
 
-use crate::codes::Code;
+use crate::codes::{Code, Severity};
 use crate::source::{SourceMap, Span};
 use serde::Serialize;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
 
 /// A labelled span: the primary label comes first.
 #[derive(Clone, Debug, PartialEq, Eq)]

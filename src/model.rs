@@ -36,6 +36,9 @@ pub struct Model {
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Project {
     pub name: String,
+    /// The `cloud` field (or the project declaration), for diagnostics about targets.
+    #[serde(skip)]
+    pub span: Option<Span>,
     pub repository: String,
     pub branch: String,
     pub registry: Registry,

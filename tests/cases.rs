@@ -4,8 +4,8 @@
 
 mod common;
 use common::*;
+use deployc::codes::Severity;
 use deployc::codes::REGISTRY;
-use deployc::diagnostic::Severity;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -67,9 +67,11 @@ fn every_code_has_a_failing_case_and_an_explanation() {
         .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "dpl")))
         .count();
     assert!(fail_cases >= 60, "only {fail_cases} failing cases");
+    // Codes the build finds after checking: the targets' own test covers them.
+    const BUILD_CODES: &[&str] = &["W0005"]; // tests/targets.rs
     for info in REGISTRY {
         let code = info.code.as_str();
-        assert!(covered.contains(code), "no failing case expects {code}");
+        assert!(covered.contains(code) || BUILD_CODES.contains(&code), "no failing case expects {code}");
         assert!(info.explanation.len() > 40, "{code} has no real explanation");
         assert!(!info.help.is_empty() && !info.title.is_empty(), "{code} lacks help or title");
     }

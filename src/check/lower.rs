@@ -576,6 +576,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     };
     let domain = lit(pf, "domain");
     let project = Project {
+        span: Some(get(pf, "cloud").map_or_else(|| project_decl.anchor(), |v| v.span)),
         name: project_name.clone(),
         repository: lit(pf, "repository").unwrap_or_default(),
         branch: lit(pf, "branch").unwrap_or_else(|| "main".into()),

@@ -102,7 +102,9 @@ pub fn run(
     let drift = writer::drift(&root, &artifacts);
     let envs: Vec<String> = model.environments.iter().map(|e| e.name.clone()).collect();
     let generated: BTreeMap<&str, &str> = artifacts.iter().map(|a| (a.path.as_str(), a.contents.as_str())).collect();
-    let report = build_report(&root, &drift, &generated, &envs);
+    let owners: BTreeMap<&str, Option<&str>> =
+        artifacts.iter().map(|a| (a.path.as_str(), a.environment.as_deref())).collect();
+    let report = build_report(&root, &drift, &generated, &owners, &envs);
     match format {
         DiffFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(s) => super::print_out(&(s + "\n")),
@@ -120,8 +122,15 @@ pub fn run(
     }
 }
 
-/// `generated`: the artifacts by path, for the text of missing files.
-fn build_report(root: &Path, drift: &[Drift], generated: &BTreeMap<&str, &str>, envs: &[String]) -> DiffReport {
+/// `generated`: the artifacts by path, for the text of missing files;
+/// `owners`: the environment each artifact belongs to (its emitter says).
+fn build_report(
+    root: &Path,
+    drift: &[Drift],
+    generated: &BTreeMap<&str, &str>,
+    owners: &BTreeMap<&str, Option<&str>>,
+    envs: &[String],
+) -> DiffReport {
     let mut objects: Vec<(Option<String>, ObjectDiff)> = Vec::new();
     let only_manifest = drift.iter().all(|d| drift_path(d) == MANIFEST);
     // Environment names: the declared ones, and the folders of ones that
@@ -141,7 +150,12 @@ fn build_report(root: &Path, drift: &[Drift], generated: &BTreeMap<&str, &str>, 
         if path == MANIFEST && !only_manifest {
             continue;
         }
-        let env = environment_of(path, &known);
+        // A file still produced belongs where its emitter put it; only the
+        // stale files of a removed environment are placed by their path.
+        let env = match owners.get(path) {
+            Some(owner) => owner.map(str::to_string),
+            None => environment_of(path, &known),
+        };
         let (old, new) = match d {
             Drift::Missing(p) => (None, Some(generated.get(p.as_str()).copied().unwrap_or("").to_string())),
             Drift::Stale(p) => (Some(std::fs::read_to_string(root.join(p)).unwrap_or_default()), None),
@@ -183,7 +197,7 @@ fn drift_path(d: &Drift) -> &str {
     }
 }
 
-/// The environment a generated file belongs to, from its path.
+/// The environment a file that is no longer produced belonged to, from its path.
 fn environment_of(path: &str, envs: &[String]) -> Option<String> {
     let segs: Vec<&str> = path.split('/').collect();
     if segs.len() > 2 && matches!(segs[0], "k8s" | "terraform") {

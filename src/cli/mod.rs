@@ -7,8 +7,9 @@ pub mod secrets;
 
 use crate::writer;
 use clap::ValueEnum;
+use deployc::codes::Severity;
 use deployc::codes::{Code, REGISTRY};
-use deployc::diagnostic::{self, Diagnostics, Severity};
+use deployc::diagnostic::{self, Diagnostics};
 use deployc::load::FileProvider;
 use deployc::source::SourceMap;
 use std::ffi::OsString;
@@ -205,8 +206,12 @@ pub fn build(
         Ok(c) => c,
         Err(code) => return code,
     };
-    report(&c.diagnostics, &c.program.sources, Format::Human, color);
-    let denied = deny && c.diagnostics.warning_count() > 0;
+    let mut diagnostics = c.diagnostics.clone();
+    if let Some((model, _)) = &c.output {
+        diagnostics.items.extend(deployc::emit::unserved(model, targets));
+    }
+    report(&diagnostics, &c.program.sources, Format::Human, color);
+    let denied = deny && diagnostics.warning_count() > 0;
     let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
         eprintln!("build failed: nothing was written");
         return ExitCode::from(1);

@@ -16,6 +16,9 @@ pub mod k8s;
 pub mod terraform;
 pub mod yaml;
 
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::model::{Cloud, Model};
 use crate::plan::Plan;
 
 /// One output file: the target that made it (`None` for the files the
@@ -58,6 +61,62 @@ pub enum Target {
 impl Target {
     pub const ALL: &'static [Target] =
         &[Target::K8s, Target::Argocd, Target::Github, Target::Jenkins, Target::Terraform, Target::Helm, Target::Docs];
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::K8s => "k8s",
+            Target::Argocd => "argocd",
+            Target::Github => "github",
+            Target::Jenkins => "jenkins",
+            Target::Terraform => "terraform",
+            Target::Helm => "helm",
+            Target::Docs => "docs",
+        }
+    }
+
+    /// Why this target has nothing to emit for a program, when it has nothing.
+    pub fn unserved(self, model: &Model) -> Option<&'static str> {
+        let no_envs = model.environments.is_empty();
+        match self {
+            Target::K8s | Target::Argocd | Target::Helm if no_envs => Some("the program declares no environment"),
+            Target::K8s | Target::Argocd | Target::Helm | Target::Docs => None,
+            Target::Github if model.pipeline.provider != "github_actions" => {
+                Some("the pipeline runs on another provider (`pipeline { provider = ... }`)")
+            }
+            Target::Jenkins if model.pipeline.provider != "jenkins" => {
+                Some("the pipeline runs on another provider (`pipeline { provider = ... }`)")
+            }
+            Target::Github | Target::Jenkins if model.services.is_empty() => Some("the program declares no service"),
+            Target::Github | Target::Jenkins => None,
+            Target::Terraform => match model.project.cloud {
+                Cloud::Aws { .. } => None,
+                // The shared ECR module is all a GCP or Azure program gets.
+                Cloud::Gcp { .. } | Cloud::Azure { .. } => {
+                    Some("the Terraform target writes AWS infrastructure only; this program's cloud gets none")
+                }
+            },
+        }
+    }
+}
+
+/// Warnings for the targets of a build that have nothing to emit. With no
+/// `--target`, only the surprising absences are reported: the pipeline
+/// provider the program did not choose is not one of them.
+pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
+    let explicit = !requested.is_empty();
+    let targets = if explicit { requested } else { Target::ALL };
+    targets
+        .iter()
+        .filter_map(|t| t.unserved(model).map(|why| (*t, why)))
+        .filter(|(t, _)| explicit || !matches!(t, Target::Github | Target::Jenkins))
+        .map(|(t, why)| {
+            Diagnostic::new(Code::W0005, format!("target `{}` has nothing to emit: {why}", t.name()))
+                .label_opt(model.project.span, if t == Target::Terraform { "this cloud" } else { "in this program" })
+                .help(Code::W0005.info().help)
+        })
+        .collect()
 }
 
 /// Emits every requested target, sorted by path.

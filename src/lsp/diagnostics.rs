@@ -10,7 +10,8 @@
 
 use super::text::LineIndex;
 use super::workspace::{Analysis, Workspace};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::codes::Severity;
+use crate::diagnostic::Diagnostic;
 use crate::source::Span;
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag,
