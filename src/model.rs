@@ -225,6 +225,7 @@ pub enum Engine {
     MongoDb,
     Queue,
     Bucket,
+    Kafka,
 }
 
 impl Engine {
@@ -235,11 +236,12 @@ impl Engine {
             Engine::MongoDb => "mongodb",
             Engine::Queue => "queue",
             Engine::Bucket => "bucket",
+            Engine::Kafka => "kafka",
         }
     }
     /// Queues and buckets only exist as managed cloud resources.
     pub fn can_run_in_cluster(&self) -> bool {
-        matches!(self, Engine::Postgres | Engine::Redis | Engine::MongoDb)
+        matches!(self, Engine::Postgres | Engine::Redis | Engine::MongoDb | Engine::Kafka)
     }
 }
 
@@ -279,6 +281,10 @@ pub struct Resource {
     pub visibility_timeout_ms: u64,
     pub versioning: bool,
     pub expire_after_ms: Option<u64>,
+    /// Kafka: brokers, topics and partitions per topic.
+    pub brokers: u32,
+    pub topics: Vec<String>,
+    pub partitions: u32,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]

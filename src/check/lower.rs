@@ -740,9 +740,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             "redis" => Engine::Redis,
             "mongodb" => Engine::MongoDb,
             "queue" => Engine::Queue,
+            "kafka" => Engine::Kafka,
             _ => Engine::Bucket,
         };
-        let default_placement = if engine == Engine::MongoDb { "in_cluster" } else { "managed" };
+        let default_placement =
+            if matches!(engine, Engine::MongoDb | Engine::Kafka) { "in_cluster" } else { "managed" };
         let placement = if enm(f, "placement").as_deref().unwrap_or(default_placement) == "in_cluster" {
             Placement::InCluster
         } else {
@@ -751,13 +753,21 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         let default_version = match engine {
             Engine::Postgres => "16",
             Engine::Redis | Engine::MongoDb => "7",
-            _ => "",
+            Engine::Kafka => "3.9.0",
+            Engine::Queue | Engine::Bucket => "",
         };
         let default_instance = match engine {
             Engine::Postgres => "db.t4g.medium",
             Engine::Redis => "cache.t4g.small",
-            _ => "",
+            Engine::Kafka => "kafka.m7g.large",
+            Engine::MongoDb | Engine::Queue | Engine::Bucket => "",
         };
+        let default_storage: u64 = match engine {
+            Engine::Redis => 1 << 30,
+            Engine::Kafka => 100 << 30,
+            _ => 20 << 30,
+        };
+        let default_retention = if engine == Engine::Kafka { 7 } else { 4 } * 86_400_000;
         resources.push(Resource {
             id: ResourceId(i as u32),
             name: c.name().to_string(),
@@ -766,7 +776,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             placement,
             aurora: boolean(f, "aurora", false),
             instance: lit(f, "instance").unwrap_or_else(|| default_instance.into()),
-            storage: mem(f, "storage").unwrap_or(if engine == Engine::Redis { 1 << 30 } else { 20 << 30 }),
+            storage: mem(f, "storage").unwrap_or(default_storage),
             read_replicas: int(f, "read_replicas", 0) as u32,
             multi_az: boolean(f, "multi_az", false),
             cluster: boolean(f, "cluster", false),
@@ -777,7 +787,10 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             }),
             database: lit(f, "database").unwrap_or_else(|| c.name().replace('-', "_")),
             fifo: boolean(f, "fifo", false),
-            retention_ms: dur(f, "retention").unwrap_or(4 * 86_400_000),
+            retention_ms: dur(f, "retention").unwrap_or(default_retention),
+            brokers: int(f, "brokers", 3) as u32,
+            topics: list_str(f, "topics"),
+            partitions: int(f, "partitions", 3) as u32,
             dead_letter: boolean(f, "dead_letter", true),
             visibility_timeout_ms: dur(f, "visibility_timeout").unwrap_or(30_000),
             versioning: boolean(f, "versioning", true),

@@ -359,6 +359,20 @@ pub static RESOURCES: &[Variant] = &[
         ],
         "an S3 bucket, encrypted, public access blocked (always managed)",
     ),
+    v(
+        "kafka",
+        &[
+            f("version", Ty::Str, "\"3.9.0\"", "Kafka version"),
+            f("placement", PLACEMENT, "in_cluster", "Strimzi in the cluster (in_cluster) or Amazon MSK (managed)"),
+            f("brokers", Ty::Int, "3", "brokers (KRaft nodes in-cluster, broker nodes on MSK)"),
+            f("storage", Ty::Memory, "100Gi", "volume size per broker"),
+            f("instance", Ty::Str, "\"kafka.m7g.large\"", "MSK broker instance type"),
+            f("topics", Ty::List(&Ty::Str), "[]", "topics to create"),
+            f("partitions", Ty::Int, "3", "partitions per topic"),
+            f("retention", Ty::Duration, "7d", "message retention per topic"),
+        ],
+        "Apache Kafka: Strimzi's Kafka, KafkaNodePool and KafkaTopic in-cluster, or Amazon MSK",
+    ),
 ];
 
 // ------------------------------------------------------------- environments
@@ -695,6 +709,7 @@ pub fn resource_attrs(engine: &str) -> &'static [&'static str] {
         "postgres" | "mongodb" | "redis" => &["url", "host", "port", "name"],
         "queue" => &["url", "arn", "name"],
         "bucket" => &["name", "arn", "url"],
+        "kafka" => &["url", "host", "port"],
         _ => &[],
     }
 }

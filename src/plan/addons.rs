@@ -3,7 +3,7 @@
 //! StorageClass). ArgoCD installs them before the environments, so one sync
 //! prepares a fresh cluster; the docs page lists them.
 
-use crate::model::{Cloud, Exposure, Model, SecretStore, StrategyKind};
+use crate::model::{Cloud, Exposure, Model, Placement, SecretStore, StrategyKind};
 
 /// A controller the generated objects need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -15,6 +15,7 @@ pub enum Addon {
     AwsLoadBalancerController,
     CertManager,
     KubePrometheusStack,
+    Strimzi,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -103,6 +104,16 @@ pub const ADDONS: &[AddonSpec] = &[
         needed_by: "ServiceMonitors, PrometheusRules and Prometheus analysis",
         values: "",
     },
+    AddonSpec {
+        addon: Addon::Strimzi,
+        name: "strimzi-kafka-operator",
+        repo_url: "https://strimzi.io/charts/",
+        chart: "strimzi-kafka-operator",
+        version: "0.45.0",
+        namespace: "strimzi",
+        needed_by: "Kafka, KafkaNodePool and KafkaTopic (in-cluster Kafka)",
+        values: "watchAnyNamespace: true\n",
+    },
 ];
 
 /// The row of an add-on. Every variant has one (a unit test checks).
@@ -135,6 +146,12 @@ pub fn needed(model: &Model) -> Vec<&'static AddonSpec> {
     }
     if model.observability.metrics.is_some() || model.observability.alerts.is_some() {
         need.push(Addon::KubePrometheusStack);
+    }
+    for r in &model.resources {
+        let in_cluster = model.environments.iter().any(|e| e.resources[r.id.index()].placement == Placement::InCluster);
+        if let (true, Some(op)) = (in_cluster, super::engines::spec(&r.engine).operator) {
+            need.push(op);
+        }
     }
     need.sort();
     need.dedup();
@@ -191,6 +208,7 @@ mod tests {
             AwsLoadBalancerController,
             CertManager,
             KubePrometheusStack,
+            Strimzi,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

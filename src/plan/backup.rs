@@ -41,8 +41,9 @@ pub fn backup_script(cx: &EnvPlan, r: &Resource, b: &crate::model::Backup) -> (S
             "archive.gz",
             vec![secret_env("MONGO_PASSWORD", &secret, "password")],
         ),
-        // Managed queues and buckets are backed up by the cloud, never here.
-        Engine::Queue | Engine::Bucket => (String::new(), "", Vec::new()),
+        // Managed queues and buckets are backed up by the cloud; Kafka keeps
+        // replicated logs and declares no backup.
+        Engine::Queue | Engine::Bucket | Engine::Kafka => (String::new(), "", Vec::new()),
     };
     // `$$(` keeps Kubernetes from expanding the shell's command substitution.
     let script = format!(

@@ -3,6 +3,7 @@
 //! environment of its container, the backup tool) is a row here, read by the
 //! plan, the Kubernetes and Helm renderers, Terraform and the docs.
 
+use super::addons::Addon;
 use super::env::connection_secret;
 use crate::model::{Engine, Quantity, Resource};
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, SecretKeySelector};
@@ -31,9 +32,17 @@ pub struct InCluster {
 /// One engine's row.
 pub struct EngineSpec {
     pub engine: Engine,
+    /// The port clients connect to in the cluster.
     pub port: u16,
-    /// `None`: only exists as a managed cloud resource.
+    /// The port of the managed service, where it differs (MSK's TLS listener).
+    pub managed_port: u16,
+    /// In the cluster as our own StatefulSet.
     pub in_cluster: Option<InCluster>,
+    /// In the cluster through an operator's resources instead (Strimzi).
+    pub operator: Option<Addon>,
+    /// The Secret keys clients read from the connection Secret, when the
+    /// engine runs in the cluster (a Kafka bootstrap address needs none).
+    pub secret_in_cluster: bool,
 }
 
 const SMALL: (Quantity, Quantity) =
@@ -46,6 +55,9 @@ pub const ENGINES: &[EngineSpec] = &[
     EngineSpec {
         engine: Engine::Postgres,
         port: 5432,
+        managed_port: 5432,
+        operator: None,
+        secret_in_cluster: true,
         in_cluster: Some(InCluster {
             image: "docker.io/library/postgres",
             tag_suffix: "-alpine",
@@ -61,6 +73,9 @@ pub const ENGINES: &[EngineSpec] = &[
     EngineSpec {
         engine: Engine::Redis,
         port: 6379,
+        managed_port: 6379,
+        operator: None,
+        secret_in_cluster: true,
         in_cluster: Some(InCluster {
             image: "docker.io/library/redis",
             tag_suffix: "-alpine",
@@ -76,6 +91,9 @@ pub const ENGINES: &[EngineSpec] = &[
     EngineSpec {
         engine: Engine::MongoDb,
         port: 27017,
+        managed_port: 27017,
+        operator: None,
+        secret_in_cluster: true,
         in_cluster: Some(InCluster {
             image: "docker.io/library/mongo",
             tag_suffix: "",
@@ -88,8 +106,30 @@ pub const ENGINES: &[EngineSpec] = &[
             user: "admin",
         }),
     },
-    EngineSpec { engine: Engine::Queue, port: 443, in_cluster: None },
-    EngineSpec { engine: Engine::Bucket, port: 443, in_cluster: None },
+    EngineSpec {
+        engine: Engine::Queue,
+        port: 443,
+        managed_port: 443,
+        in_cluster: None,
+        operator: None,
+        secret_in_cluster: false,
+    },
+    EngineSpec {
+        engine: Engine::Bucket,
+        port: 443,
+        managed_port: 443,
+        in_cluster: None,
+        operator: None,
+        secret_in_cluster: false,
+    },
+    EngineSpec {
+        engine: Engine::Kafka,
+        port: 9092,
+        managed_port: 9094,
+        in_cluster: None,
+        operator: Some(Addon::Strimzi),
+        secret_in_cluster: false,
+    },
 ];
 
 /// The row of an engine. Every variant has one (a unit test checks).
@@ -97,9 +137,23 @@ pub fn spec(e: &Engine) -> &'static EngineSpec {
     ENGINES.iter().find(|s| &s.engine == e).unwrap_or(&ENGINES[0])
 }
 
-/// The port clients connect to.
+/// The labels of the pods an in-cluster resource runs in: our StatefulSet's
+/// selector, or the label Strimzi puts on every pod of a Kafka cluster.
+pub fn pod_labels(r: &Resource) -> std::collections::BTreeMap<String, String> {
+    match spec(&r.engine).operator {
+        Some(Addon::Strimzi) => super::kafka::cluster_label(&r.name),
+        _ => super::env::selector(&r.name),
+    }
+}
+
+/// The port clients connect to in the cluster.
 pub fn engine_port(e: &Engine) -> u16 {
     spec(e).port
+}
+
+/// The port clients connect to when the engine is a managed service.
+pub fn managed_port(e: &Engine) -> u16 {
+    spec(e).managed_port
 }
 
 /// A container image pinned to a version, for a resource run in-cluster.
@@ -146,7 +200,7 @@ pub fn engine_env(r: &Resource) -> Vec<EnvVar> {
             plain_env("MONGO_INITDB_DATABASE", &r.database),
             secret_env("MONGO_INITDB_ROOT_PASSWORD", &secret, "password"),
         ],
-        Engine::Queue | Engine::Bucket => Vec::new(),
+        Engine::Queue | Engine::Bucket | Engine::Kafka => Vec::new(),
     }
 }
 
@@ -156,9 +210,10 @@ mod tests {
 
     #[test]
     fn every_engine_has_exactly_one_row() {
-        for e in [Engine::Postgres, Engine::Redis, Engine::MongoDb, Engine::Queue, Engine::Bucket] {
+        for e in [Engine::Postgres, Engine::Redis, Engine::MongoDb, Engine::Queue, Engine::Bucket, Engine::Kafka] {
             assert_eq!(ENGINES.iter().filter(|s| s.engine == e).count(), 1, "{e:?}");
-            assert_eq!(e.can_run_in_cluster(), spec(&e).in_cluster.is_some(), "{e:?}");
+            let s = spec(&e);
+            assert_eq!(e.can_run_in_cluster(), s.in_cluster.is_some() || s.operator.is_some(), "{e:?}");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! One environment's deployment plan: names, labels, images and where each
 //! environment variable's value comes from.
 
-use super::engines::engine_port;
+use super::engines::{engine_port, managed_port};
 use super::Options;
 use crate::check::lower::render_env;
 use crate::graph::Graph;
@@ -131,7 +131,10 @@ pub fn keep_on_delete() -> BTreeMap<String, String> {
 pub fn config_checksum(plain: &BTreeMap<String, String>) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(go_json(plain).as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    // The first 8 hex digits: enough to notice any change (a collision is one
+    // in 4 billion), and too short for secret scanners to take it for a key.
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 /// A string map as Go's `json.Marshal` writes it: keys sorted, compact, and
@@ -224,7 +227,14 @@ pub fn resolve_attr(cx: &EnvPlan, r: &AttrRef) -> Source {
             let Some(res) = m.resource_by_name(name) else { return Source::Plain(String::new()) };
             let placement = cx.resource_use(res.id).placement;
             let secret = |key: &str| Source::Secret { name: connection_secret(name), key: key.into() };
+            let bootstrap = format!("{name}-kafka-bootstrap.{ns}.svc.cluster.local");
             match (&res.engine, r.attr.as_str(), placement) {
+                // Strimzi's bootstrap Service: a plain address, no credentials.
+                (Engine::Kafka, "url", Placement::InCluster) => {
+                    Source::Plain(format!("{bootstrap}:{}", engine_port(&res.engine)))
+                }
+                (Engine::Kafka, "host", Placement::InCluster) => Source::Plain(bootstrap),
+                (Engine::Kafka, "port", Placement::Managed) => Source::Plain(managed_port(&res.engine).to_string()),
                 (_, "url", _) => secret("url"),
                 (Engine::Queue | Engine::Bucket, "arn", _) => secret("arn"),
                 (Engine::Queue | Engine::Bucket, "name", _) => {

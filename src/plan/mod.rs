@@ -13,6 +13,7 @@ pub mod backup;
 pub mod crd;
 pub mod engines;
 pub mod env;
+pub mod kafka;
 pub mod network;
 pub mod pod;
 pub mod secrets;

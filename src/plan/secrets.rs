@@ -94,7 +94,7 @@ pub fn inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
         }
     }
     for r in &model.resources {
-        if cx.in_cluster(r.id) && r.engine.can_run_in_cluster() {
+        if cx.in_cluster(r.id) && super::engines::spec(&r.engine).secret_in_cluster {
             let name = connection_secret(&r.name);
             add(&name, "password", &r.name, Origin::Connection { resource: r.name.clone() });
         }
@@ -151,7 +151,7 @@ pub fn secret_names(cx: &EnvPlan) -> BTreeSet<String> {
         }
     }
     for r in &cx.model.resources {
-        if cx.in_cluster(r.id) && r.engine.can_run_in_cluster() {
+        if cx.in_cluster(r.id) && super::engines::spec(&r.engine).secret_in_cluster {
             out.insert(connection_secret(&r.name));
         }
     }

@@ -269,6 +269,7 @@ pub fn engine(r: &Resource) -> String {
         Engine::MongoDb => "MongoDB",
         Engine::Queue => "queue",
         Engine::Bucket => "object storage",
+        Engine::Kafka => "Kafka",
     };
     if r.version.is_empty() || !r.engine.can_run_in_cluster() {
         name.to_string()

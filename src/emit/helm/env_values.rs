@@ -28,12 +28,14 @@ pub fn for_env(cx: &EnvPlan) -> Values {
         network: Network {
             ingress_namespace: network::INGRESS_NAMESPACE.into(),
             monitoring_namespace: network::MONITORING_NAMESPACE.into(),
+            private_cidr: network::PRIVATE_CIDR.into(),
         },
         annotations: Annotations { workloads: checkov_skips(SERVICE_SKIPS), datastores: checkov_skips(DATABASE_SKIPS) },
         storage_class: crate::plan::addons::storage_class(&model.project.cloud).name.into(),
         workloads_after_migrations: cx.runs_migrations(),
         services: cx.env.deployments.iter().map(|d| (model.service(d.service).name.clone(), service(cx, d))).collect(),
         datastores: datastores(cx),
+        kafka: kafka(cx),
         external_secrets: external_secrets(cx),
         monitoring: Monitoring {
             service_monitor: model
@@ -211,13 +213,40 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
         let r = model.resource(rid);
         let port = engine_port(&r.engine);
         match (cx.resource_use(rid).placement, r.engine.can_run_in_cluster()) {
+            (Placement::InCluster, true) if engines::spec(&r.engine).operator.is_some() => {
+                to_resources.push(Peer::Labels { labels: engines::pod_labels(r), port })
+            }
             (Placement::InCluster, true) => to_resources.push(Peer::Pods { pods: r.name.clone(), port }),
-            (_, true) => to_resources.push(Peer::Cidr { cidr: network::PRIVATE_CIDR.into(), port }),
+            (_, true) => to_resources
+                .push(Peer::Cidr { cidr: network::PRIVATE_CIDR.into(), port: engines::managed_port(&r.engine) }),
             // Queues and buckets are AWS APIs, reached over HTTPS.
             _ => {}
         }
     }
     ServiceNetwork { from, to_services, to_resources }
+}
+
+fn kafka(cx: &EnvPlan) -> BTreeMap<String, KafkaValues> {
+    let (model, graph) = (cx.model, cx.graph);
+    let mut out = BTreeMap::new();
+    for r in &model.resources {
+        if !cx.in_cluster(r.id) || engines::spec(&r.engine).operator.is_none() {
+            continue;
+        }
+        let mut clients = Vec::new();
+        for n in graph.sources(Node::Resource(r.id), Edge::Uses).iter().filter(|n| deployed(cx, n)) {
+            if let Node::Service(sid) = n {
+                let s = model.service(*sid);
+                clients.push(s.name.clone());
+                if s.migrations.is_some() && runs_migrations(cx) {
+                    clients.push(format!("{}-migrate", s.name));
+                }
+            }
+        }
+        let values = KafkaValues { plan: crate::plan::kafka::plan(cx, r), port: engine_port(&r.engine), clients };
+        out.insert(r.name.clone(), values);
+    }
+    out
 }
 
 fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {

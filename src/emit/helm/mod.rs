@@ -33,6 +33,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("migration-job.yaml", include_str!("templates/migration-job.yaml")),
     ("networkpolicy.yaml", include_str!("templates/networkpolicy.yaml")),
     ("datastore.yaml", include_str!("templates/datastore.yaml")),
+    ("kafka.yaml", include_str!("templates/kafka.yaml")),
     ("backup.yaml", include_str!("templates/backup.yaml")),
     ("externalsecrets.yaml", include_str!("templates/externalsecrets.yaml")),
     ("monitoring.yaml", include_str!("templates/monitoring.yaml")),

@@ -38,6 +38,9 @@ pub struct Values {
     pub services: BTreeMap<String, ServiceValues>,
     /// Backing resources this environment runs in the cluster, by name.
     pub datastores: BTreeMap<String, Datastore>,
+    /// Kafka clusters this environment runs in the cluster (Strimzi), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kafka: BTreeMap<String, KafkaValues>,
     /// SecretStore and ExternalSecrets, when secrets live in an external store.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_secrets: Option<ExternalSecrets>,
@@ -143,6 +146,8 @@ pub struct Network {
     pub ingress_namespace: String,
     /// Namespace of Prometheus, allowed to scrape services.
     pub monitoring_namespace: String,
+    /// The private address space of the VPC (managed data stores, the API server).
+    pub private_cidr: String,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -355,8 +360,32 @@ pub struct PodPort {
 #[derive(Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Peer {
-    Pods { pods: String, port: u16 },
-    Cidr { cidr: String, port: u16 },
+    Pods {
+        pods: String,
+        port: u16,
+    },
+    /// Pods another controller labels (Strimzi's Kafka pods).
+    Labels {
+        labels: BTreeMap<String, String>,
+        port: u16,
+    },
+    Cidr {
+        cidr: String,
+        port: u16,
+    },
+}
+
+/// An in-cluster Kafka (Strimzi): the specs of its node pool, cluster and
+/// topics, and the pods allowed to connect.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct KafkaValues {
+    #[serde(flatten)]
+    pub plan: crate::plan::kafka::KafkaPlan,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+    pub clients: Vec<String>,
 }
 
 /// A backing resource run in the cluster: a StatefulSet with a headless Service.

@@ -45,6 +45,10 @@ pub fn resources(cx: &mut EnvCx) {
         let u = cx.resource_use(r.id);
         let name = r.name.as_str();
         let port = engine_port(&r.engine) as i32;
+        if engines::spec(&r.engine).operator.is_some() {
+            kafka(cx, r);
+            continue;
+        }
         let Some(spec) = &engines::spec(&r.engine).in_cluster else { continue };
         let (uid, data_path) = (spec.uid, spec.data_path);
         let scratch: Vec<String> = spec.scratch.iter().map(|s| s.to_string()).collect();
@@ -127,6 +131,42 @@ pub fn resources(cx: &mut EnvCx) {
         if let Some(b) = &r.backup {
             backup(cx, r, b, uid);
         }
+    }
+}
+
+/// A custom resource: our typed spec under the usual envelope.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Custom<'a, S> {
+    api_version: &'a str,
+    kind: &'a str,
+    metadata: ObjectMeta,
+    spec: &'a S,
+}
+
+/// Strimzi's node pool, Kafka cluster and topics for an in-cluster Kafka.
+fn kafka(cx: &mut EnvCx, r: &Resource) {
+    use crate::plan::kafka::{self, API_VERSION};
+    let k = kafka::plan(cx, r);
+    let name = r.name.as_str();
+    let labelled = |cx: &EnvCx, object: &str| {
+        let mut m = cx.meta(object, name, "kafka");
+        m.labels.get_or_insert_with(BTreeMap::new).extend(kafka::cluster_label(name));
+        m
+    };
+    let pool = kafka::pool_name(name);
+    let meta = labelled(cx, &pool);
+    cx.push(
+        "KafkaNodePool",
+        &pool,
+        &Custom { api_version: API_VERSION, kind: "KafkaNodePool", metadata: meta, spec: &k.node_pool },
+    );
+    let mut meta = cx.meta(name, name, "kafka");
+    meta.annotations = Some(kafka::kafka_annotations());
+    cx.push("Kafka", name, &Custom { api_version: API_VERSION, kind: "Kafka", metadata: meta, spec: &k.kafka });
+    for (topic, spec) in &k.topics {
+        let meta = labelled(cx, topic);
+        cx.push("KafkaTopic", topic, &Custom { api_version: API_VERSION, kind: "KafkaTopic", metadata: meta, spec });
     }
 }
 

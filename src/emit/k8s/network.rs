@@ -6,7 +6,7 @@
 use super::EnvCx;
 use crate::graph::{Edge, Node};
 use crate::model::{Exposure, Placement};
-use crate::plan::engines::engine_port;
+use crate::plan::engines::{self, engine_port, managed_port, pod_labels};
 use crate::plan::env::label_selector;
 use crate::plan::network::{INGRESS_NAMESPACE, MONITORING_NAMESPACE, PRIVATE_CIDR};
 use k8s_openapi::api::networking::v1::{
@@ -16,6 +16,12 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
+
+/// The pods of an in-cluster resource.
+fn resource_pods(r: &crate::model::Resource) -> NetworkPolicyPeer {
+    let selector = LabelSelector { match_labels: Some(pod_labels(r)), ..Default::default() };
+    NetworkPolicyPeer { pod_selector: Some(selector), ..Default::default() }
+}
 
 fn pods(name: &str) -> NetworkPolicyPeer {
     NetworkPolicyPeer { pod_selector: Some(label_selector(name)), ..Default::default() }
@@ -181,8 +187,19 @@ pub fn policies(cx: &mut EnvCx) {
             from.push(pods(&backup));
         }
         let ing = if from.is_empty() { vec![] } else { vec![ingress(from, port)] };
-        // A database needs no egress beyond DNS; listing Egress with no rule denies it.
-        let mut p = policy(cx, &r.name, &r.name, label_selector(&r.name), ing, vec![]);
+        // A database needs no egress beyond DNS; listing Egress with no rule
+        // denies it. Kafka's brokers talk to each other on every port, and its
+        // entity operator to the Kubernetes API (in the VPC's range, on 443);
+        // Strimzi's own policies admit its replication and control ports.
+        let eg = match engines::spec(&r.engine).operator {
+            Some(_) => vec![
+                NetworkPolicyEgressRule { to: Some(vec![resource_pods(r)]), ports: None },
+                egress(vec![cidr(PRIVATE_CIDR, None)], 443),
+            ],
+            None => vec![],
+        };
+        let selector = LabelSelector { match_labels: Some(pod_labels(r)), ..Default::default() };
+        let mut p = policy(cx, &r.name, &r.name, selector, ing, eg);
         if let Some(spec) = p.spec.as_mut() {
             spec.policy_types = Some(vec!["Ingress".into(), "Egress".into()]);
         }
@@ -203,9 +220,9 @@ fn resource_egress(cx: &EnvCx, me: Node) -> Vec<NetworkPolicyEgressRule> {
         let Node::Resource(rid) = n else { continue };
         let r = model.resource(rid);
         match (cx.resource_use(rid).placement, r.engine.can_run_in_cluster()) {
-            (Placement::InCluster, true) => out.push(egress(vec![pods(&r.name)], engine_port(&r.engine))),
+            (Placement::InCluster, true) => out.push(egress(vec![resource_pods(r)], engine_port(&r.engine))),
             // Managed databases and caches sit in the VPC's private subnets.
-            (_, true) => out.push(egress(vec![cidr(PRIVATE_CIDR, None)], engine_port(&r.engine))),
+            (_, true) => out.push(egress(vec![cidr(PRIVATE_CIDR, None)], managed_port(&r.engine))),
             // Queues and buckets are AWS APIs, reached over HTTPS.
             _ => {}
         }

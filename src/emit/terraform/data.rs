@@ -20,7 +20,7 @@ use super::security::{attach, service_role};
 use super::{attr, expr, ident, Cx};
 use crate::graph::{Edge, Node};
 use crate::model::{Engine, Resource, ResourceUse};
-use crate::plan::engines::engine_port;
+use crate::plan::engines::managed_port;
 use serde_json::{json, Value};
 
 const DB: &str = "databases.tf.json";
@@ -71,6 +71,7 @@ pub fn resources(cx: &mut Cx) {
             Engine::Redis => redis(cx, r, u),
             Engine::Queue => queue(cx, r),
             Engine::Bucket => bucket(cx, r),
+            Engine::Kafka => msk(cx, r, u),
         }
     }
     if !backed_up.is_empty() {
@@ -83,7 +84,7 @@ pub fn resources(cx: &mut Cx) {
 fn security_group(cx: &mut Cx, r: &Resource) -> String {
     let id = ident(&r.name);
     let users = users(cx, r);
-    let port = engine_port(&r.engine);
+    let port = managed_port(&r.engine);
     let who = if users.is_empty() { "no service".to_string() } else { users.join(", ") };
     cx.m.resource(
         DB,
@@ -528,6 +529,74 @@ fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
         &format!("the user {} clients authenticate as with an IAM token", r.name),
         attr("aws_elasticache_user", &format!("{id}_app"), "user_name"),
     );
+}
+
+/// Amazon MSK: brokers spread over the database subnets (a multiple of the
+/// zones), TLS between clients and brokers and inside the cluster,
+/// encrypted at rest with the environment's key, broker logs in CloudWatch.
+/// Clients reach the TLS listener from the cluster only (security group);
+/// with Secrets Manager as the store, the bootstrap address is written to
+/// the resource's connection secret, which External Secrets delivers.
+fn msk(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
+    let file = "kafka.tf.json";
+    let id = ident(&r.name);
+    let sg = security_group(cx, r);
+    let zones = cx.zones.len().max(1) as u32;
+    let nodes = r.brokers.max(1).div_ceil(zones) * zones;
+    cx.m.resource(
+        file,
+        "aws_cloudwatch_log_group",
+        &format!("{id}_broker_logs"),
+        json!({
+            "name": format!("/aws/msk/{}", cx.name(&r.name)),
+            "retention_in_days": 365,
+            "kms_key_id": attr("aws_kms_key", "main", "arn")
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_msk_cluster",
+        &id,
+        json!({
+            "cluster_name": cx.name(&r.name),
+            "kafka_version": r.version,
+            "number_of_broker_nodes": nodes,
+            "broker_node_group_info": {
+                "instance_type": u.instance,
+                "client_subnets": expr("aws_subnet.database[*].id"),
+                "security_groups": [sg],
+                "storage_info": { "ebs_storage_info": { "volume_size": (u.storage >> 30).max(1) } }
+            },
+            "encryption_info": {
+                "encryption_at_rest_kms_key_arn": attr("aws_kms_key", "main", "arn"),
+                "encryption_in_transit": { "client_broker": "TLS", "in_cluster": true }
+            },
+            "logging_info": {
+                "broker_logs": {
+                    "cloudwatch_logs": {
+                        "enabled": true,
+                        "log_group": attr("aws_cloudwatch_log_group", &format!("{id}_broker_logs"), "name")
+                    }
+                }
+            },
+            "enhanced_monitoring": "PER_BROKER",
+            "tags": cx.tags(&cx.name(&r.name))
+        }),
+    );
+    let name = crate::plan::env::connection_secret(&r.name);
+    let plan = crate::plan::EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
+    if super::secrets_manager(cx.model).is_some() && crate::plan::secrets::secret_names(&plan).contains(&name) {
+        let secret = ident(&name);
+        cx.m.resource(
+            file,
+            "aws_secretsmanager_secret_version",
+            &secret,
+            json!({
+                "secret_id": attr("aws_secretsmanager_secret", &secret, "id"),
+                "secret_string": super::jsonencode(&json!({ "url": attr("aws_msk_cluster", &id, "bootstrap_brokers_tls") }))
+            }),
+        );
+    }
 }
 
 /// An SQS queue, encrypted with the environment's key, with its dead-letter queue.

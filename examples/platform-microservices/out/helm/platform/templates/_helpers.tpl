@@ -148,7 +148,7 @@ tcpSocket:
 metadata:
   {{- if $s.config }}
   annotations:
-    checksum/config: {{ $s.config | toJson | sha256sum | quote }}
+    checksum/config: {{ printf "sha256:%s" ($s.config | toJson | sha256sum | trunc 8) | quote }}
   {{- end }}
   labels:
     {{- include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | nindent 4 }}
@@ -220,6 +220,10 @@ spec:
     {{- if hasKey . "pods" }}
     - podSelector:
         {{- include "deployc.selector" .pods | nindent 8 }}
+    {{- else if hasKey . "labels" }}
+    - podSelector:
+        matchLabels:
+          {{- toYaml .labels | nindent 10 }}
     {{- else }}
     - ipBlock:
         cidr: {{ .cidr | quote }}
