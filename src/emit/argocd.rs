@@ -320,6 +320,8 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         yaml_file(Target::Argocd, None, String::new(), &project).contents,
     )];
     let path = |e: &Environment| format!("{}/k8s/{}", p.gitops.path.trim_end_matches('/'), e.name);
+    // Each environment's Application belongs to that environment.
+    let mut owners: BTreeMap<String, String> = BTreeMap::new();
     match p.gitops.mode {
         GitOpsMode::Application => {
             for ep in &plan.envs {
@@ -338,10 +340,9 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                         sync_policy: sync_policy(auto_sync(e), Some(ep.namespace_labels())),
                     },
                 };
-                files.push((
-                    format!("argocd/application-{name}.yaml"),
-                    yaml_file(Target::Argocd, None, String::new(), &app).contents,
-                ));
+                let file = format!("argocd/application-{name}.yaml");
+                owners.insert(file.clone(), e.name.clone());
+                files.push((file, yaml_file(Target::Argocd, Some(&e.name), String::new(), &app).contents));
             }
         }
         GitOpsMode::ApplicationSet => {
@@ -398,7 +399,8 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     files.sort();
     let resources: Vec<String> = files.iter().map(|(f, _)| f.trim_start_matches("argocd/").to_string()).collect();
     for (path, contents) in files {
-        out.push(Artifact::new(Target::Argocd, None, path, contents));
+        let env = owners.get(&path).map(String::as_str);
+        out.push(Artifact::new(Target::Argocd, env, path, contents));
     }
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
