@@ -207,7 +207,13 @@ pub fn build(
     let root = out_dir(file, out);
     let artifacts = artifacts(&root, model, graph, targets);
     if check {
-        let drift = writer::drift(&root, &artifacts);
+        let drift = match writer::drift(&root, &artifacts) {
+            Ok((drift, recovered)) => {
+                report_recovery(&root, recovered);
+                drift
+            }
+            Err(e) => return write_failed(&e, color),
+        };
         if drift.is_empty() {
             println!("{}: up to date ({} files)", root.display(), artifacts.len());
             return ExitCode::SUCCESS;
@@ -229,6 +235,10 @@ pub fn build(
     }
     match writer::write(&root, &artifacts) {
         Ok(s) => {
+            report_recovery(&root, s.recovered);
+            for k in &s.kept {
+                println!("kept      {k} (no longer generated, but edited since deployc wrote it)");
+            }
             println!(
                 "{}: {} written, {} removed, {} unchanged",
                 root.display(),
@@ -238,11 +248,29 @@ pub fn build(
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: writing {}: {e}", root.display());
-            ExitCode::from(2)
-        }
+        Err(e) => write_failed(&e, color),
     }
+}
+
+/// Says what a run did about an interrupted earlier build.
+pub fn report_recovery(root: &Path, recovered: Option<writer::Recovery>) {
+    match recovered {
+        Some(writer::Recovery::Completed) => {
+            eprintln!("note: {}: completed an interrupted build from its journal", root.display())
+        }
+        Some(writer::Recovery::RolledBack(n)) => {
+            eprintln!("note: {}: rolled back an interrupted build ({n} temporary file(s) removed)", root.display())
+        }
+        None => {}
+    }
+}
+
+/// Reports a writer error as a coded diagnostic; exit code 2.
+pub fn write_failed(e: &writer::WriteError, color: Color) -> ExitCode {
+    let mut diags = Diagnostics::default();
+    diags.push(e.diagnostic());
+    report(&diags, &SourceMap::new(), Format::Human, color);
+    ExitCode::from(2)
 }
 
 /// Everything a build writes under `root`, the manifest included.
