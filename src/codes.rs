@@ -69,6 +69,12 @@ codes! {
     E0007 = "E0007", Error, "unknown declaration keyword",
         "Top-level items start with project, service, resource, environment, strategy, gate, integration, pipeline, observability, toolchain or import.",
         "Every top-level item begins with a keyword naming what it declares. An unknown keyword is usually a typo.";
+    E0008 = "E0008", Error, "file is not UTF-8",
+        "Save the file as UTF-8 (most editors offer \"Save with encoding\").",
+        "deployc reads programs as UTF-8. The file holds a byte sequence that is not valid UTF-8, often a Latin-1 or Windows-1252 character such as `é` saved by an old editor.\nThe first invalid sequence is marked (shown as U+FFFD); the rest of the file is still checked. A UTF-8 byte-order mark at the start is allowed.";
+    E0009 = "E0009", Error, "unknown escape sequence",
+        "The escapes are `\\n`, `\\t`, `\\\"`, `\\\\` and `\\$`; write `\\\\` for a literal backslash.",
+        "Inside a string, `\\` starts an escape. Only `\\n` (newline), `\\t` (tab), `\\\"` (quote), `\\\\` (backslash) and `\\$` (dollar, to write a literal `${`) exist.\nAn unknown escape such as `\\q` is an error rather than silently dropped, so a Windows path or a regular expression is not changed behind your back.";
     // --------------------------------------------------------------- modules
     E0101 = "E0101", Error, "import not found",
         "Import a file relative to this one (\"./common.dpl\") or a standard module (\"std/strategies\").",
@@ -117,6 +123,12 @@ codes! {
     E0304 = "E0304", Error, "invalid range",
         "Write the smaller bound first: `min..max`.",
         "A range has its lower bound above its upper bound (e.g. `replicas = 10..2`, `cpu = 1..250m`).";
+    E0305 = "E0305", Error, "control character in a single-line value",
+        "Remove the newline, tab or other control character; this value must be one line of text.",
+        "Hosts, domains, repositories, images, cluster URLs, names and other single-line settings end up in YAML keys and comments, shell commands, Groovy strings and Terraform expressions. A newline or another control character there could change the structure of a generated file, so it is rejected where it is written.\nFree text that may span lines (environment variable values) is not affected.";
+    E0306 = "E0306", Error, "path leaves its tree",
+        "Write a relative path without `..`, such as \".github/workflows\" or \"deploy/out\".",
+        "Some settings name a place inside a tree: `workflows_dir` inside the output, Argo CD's `path` inside the repository. An absolute path or a `..` segment could point outside it (and make a build write elsewhere), so they are rejected.";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

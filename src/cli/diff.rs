@@ -91,7 +91,7 @@ pub fn run(
         Ok(x) => x,
         Err(code) => return code,
     };
-    let c = deployc::compile(&name, &text, &Fs);
+    let c = deployc::compile_bytes(&name, text, &Fs);
     let Some((model, graph)) = c.output.as_ref() else {
         report(&c.diagnostics, &c.program.sources, Format::Human, color);
         eprintln!("diff failed: the program has errors");

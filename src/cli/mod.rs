@@ -111,18 +111,22 @@ impl FileProvider for Fs {
     fn read(&self, path: &str) -> Option<String> {
         std::fs::read_to_string(path).ok()
     }
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(path).ok()
+    }
 }
 
-/// Reads the root file: its display name and text, or exit code 2.
 /// Reads and compiles a program's root file (imports through the filesystem);
-/// an unreadable file is exit code 2, already reported.
+/// an unreadable file is exit code 2, already reported. A file that is not
+/// UTF-8 is read, and reported by the loader with a position (E0008).
 pub fn compile_file(file: &Path) -> Result<deployc::Compilation, ExitCode> {
-    let (name, text) = read_root(file)?;
-    Ok(deployc::compile(&name, &text, &Fs))
+    let (name, bytes) = read_root(file)?;
+    Ok(deployc::compile_bytes(&name, bytes, &Fs))
 }
 
-pub fn read_root(file: &Path) -> Result<(String, String), ExitCode> {
-    match std::fs::read_to_string(file) {
+/// Reads the root file: its display name and bytes, or exit code 2.
+pub fn read_root(file: &Path) -> Result<(String, Vec<u8>), ExitCode> {
+    match std::fs::read(file) {
         Ok(text) => Ok((display(file), text)),
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", file.display());
