@@ -146,14 +146,22 @@ pub struct Tree {
 const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 impl Tree {
-    /// Opens the root, creating it (and its parents) when `create` is set;
+    /// Opens and locks the root (an exclusive `flock`, held until the tree
+    /// is dropped), creating it (and its parents) when `create` is set;
     /// `None` when it does not exist and `create` is not set.
     pub fn open(path: &Path, create: bool) -> Result<Option<Tree>, WriteError> {
         if create {
             std::fs::create_dir_all(path).map_err(|e| WriteError::io(path, e))?;
         }
         match rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
-            Ok(fd) => Ok(Some(Tree { root: fd, path: path.to_path_buf() })),
+            Ok(fd) => {
+                // One deployc at a time per output: a second run waits, so it
+                // cannot take the first one's journal for an interrupted build.
+                // The lock dies with the process, even under `kill -9`.
+                rustix::fs::flock(&fd, rustix::fs::FlockOperation::LockExclusive)
+                    .map_err(|e| WriteError::from((path.to_path_buf(), e)))?;
+                Ok(Some(Tree { root: fd, path: path.to_path_buf() }))
+            }
             Err(Errno::NOENT) if !create => Ok(None),
             Err(e) => Err((path.to_path_buf(), e).into()),
         }
