@@ -111,6 +111,9 @@ fn parallel<T: Sync, R: Send>(
 /// Returns the paths staged and how many files were already up to date.
 fn stage_dir(tree: &Tree, dir: &str, items: &[&Artifact]) -> Result<(Vec<String>, usize), WriteError> {
     let fd = tree.dir(dir, true)?.ok_or_else(|| WriteError::new(Problem::Other, tree.full(dir), "cannot create"))?;
+    // Leftovers that no journal lists (an older deployc's, or a copy of a
+    // torn tree) go too: one listing of each folder written to.
+    tree.clear(&fd, dir)?;
     let mut staged = Vec::new();
     let mut unchanged = 0;
     for a in items {

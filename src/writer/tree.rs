@@ -286,14 +286,12 @@ impl Tree {
         }
     }
 
-    /// Removes every temporary file (by name) under `rel`, without following
-    /// symlinks, and the directories that removal empties. Returns how many
-    /// files it removed.
-    pub fn sweep(&self, rel: &str) -> Result<usize, WriteError> {
-        let Some(fd) = self.dir(rel, false)? else { return Ok(0) };
+    /// Removes the temporary files (by name) directly in `dir` (at `rel`);
+    /// returns them and the sub-folders it saw.
+    pub fn clear(&self, fd: &OwnedFd, rel: &str) -> Result<(usize, Vec<String>), WriteError> {
         let mut removed = 0;
         let mut subdirs = Vec::new();
-        let entries = rustix::fs::Dir::read_from(&fd).map_err(|e| (self.full(rel), e))?;
+        let entries = rustix::fs::Dir::read_from(fd).map_err(|e| (self.full(rel), e))?;
         for entry in entries {
             let entry = entry.map_err(|e| (self.full(rel), e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -302,7 +300,7 @@ impl Tree {
             }
             let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             let ty = match entry.file_type() {
-                FileType::Unknown => rustix::fs::statat(&fd, name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+                FileType::Unknown => rustix::fs::statat(fd, name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
                     .map(|st| FileType::from_raw_mode(st.st_mode))
                     .unwrap_or(FileType::Unknown),
                 t => t,
@@ -310,12 +308,21 @@ impl Tree {
             if ty == FileType::Directory {
                 subdirs.push(child);
             } else if is_temp(&name) {
-                match rustix::fs::unlinkat(&fd, name.as_str(), AtFlags::empty()) {
+                match rustix::fs::unlinkat(fd, name.as_str(), AtFlags::empty()) {
                     Ok(()) | Err(Errno::NOENT) => removed += 1,
                     Err(e) => return Err((self.full(&child), e).into()),
                 }
             }
         }
+        Ok((removed, subdirs))
+    }
+
+    /// Removes every temporary file (by name) under `rel`, without following
+    /// symlinks, and the folders that removal empties. Returns how many
+    /// files it removed.
+    pub fn sweep(&self, rel: &str) -> Result<usize, WriteError> {
+        let Some(fd) = self.dir(rel, false)? else { return Ok(0) };
+        let (mut removed, subdirs) = self.clear(&fd, rel)?;
         for sub in subdirs {
             let n = self.sweep(&sub)?;
             if n > 0 {
