@@ -77,6 +77,12 @@ codes! {
     E0007 = "E0007", Error, "unknown declaration keyword",
         "Top-level items start with project, service, resource, environment, strategy, gate, integration, pipeline, observability, toolchain or import.",
         "Every top-level item begins with a keyword naming what it declares. An unknown keyword is usually a typo.";
+    E0008 = "E0008", Error, "file is not UTF-8",
+        "Save the file as UTF-8 (most editors offer \"Save with encoding\").",
+        "deployc reads programs as UTF-8. The file holds a byte sequence that is not valid UTF-8, often a Latin-1 or Windows-1252 character such as `é` saved by an old editor.\nThe first invalid sequence is marked (shown as U+FFFD); the rest of the file is still checked. A UTF-8 byte-order mark at the start is allowed.";
+    E0009 = "E0009", Error, "unknown escape sequence",
+        "The escapes are `\\n`, `\\t`, `\\\"`, `\\\\` and `\\$`; write `\\\\` for a literal backslash.",
+        "Inside a string, `\\` starts an escape. Only `\\n` (newline), `\\t` (tab), `\\\"` (quote), `\\\\` (backslash) and `\\$` (dollar, to write a literal `${`) exist.\nAn unknown escape such as `\\q` is an error rather than silently dropped, so a Windows path or a regular expression is not changed behind your back.";
     // --------------------------------------------------------------- modules
     E0101 = "E0101", Error, "import not found",
         "Import a file relative to this one (\"./common.dpl\") or a standard module (\"std/strategies\").",
@@ -125,6 +131,12 @@ codes! {
     E0304 = "E0304", Error, "invalid range",
         "Write the smaller bound first: `min..max`.",
         "A range has its lower bound above its upper bound (e.g. `replicas = 10..2`, `cpu = 1..250m`).";
+    E0305 = "E0305", Error, "control character in a single-line value",
+        "Remove the newline, tab or other control character; this value must be one line of text.",
+        "Hosts, domains, repositories, images, cluster URLs, names and other single-line settings end up in YAML keys and comments, shell commands, Groovy strings and Terraform expressions. A newline or another control character there could change the structure of a generated file, so it is rejected where it is written.\nFree text that may span lines (environment variable values) is not affected.";
+    E0306 = "E0306", Error, "path leaves its tree",
+        "Write a relative path without `..`, such as \".github/workflows\" or \"deploy/out\".",
+        "Some settings name a place inside a tree: `workflows_dir` inside the output, Argo CD's `path` inside the repository. An absolute path or a `..` segment could point outside it (and make a build write elsewhere), so they are rejected.";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",
@@ -160,6 +172,27 @@ codes! {
     E0801 = "E0801", Error, "dependency cycle",
         "Remove one of the dependencies, or split the shared part into its own service.",
         "Services depend on each other in a cycle (through references or `depends_on`). The order in which they start and migrate would be undefined; deployc prints the whole cycle.";
+    // ------------------------------------------------------------ output I/O
+    // Reported by the writer (the binary), never by the library; they name a
+    // path instead of a span. tests/writer.rs covers them.
+    E0901 = "E0901", Error, "permission denied writing the output",
+        "Make the output directory writable by this user, or choose another one with `-o`.",
+        "The operating system refused to create, write, rename or remove a file or folder of the output tree (permission denied, or a read-only filesystem).\nThe build stops before it changes anything; files already written to temporary siblings are removed, so the previous output stays as it was.";
+    E0902 = "E0902", Error, "no space left writing the output",
+        "Free space on the output's filesystem (or raise the quota or file-size limit) and build again.",
+        "Writing a file of the output failed because the filesystem is full, a disk quota is exhausted or a file-size limit was reached.\nThe build stops before it renames anything into place and removes its temporary files, so the previous output stays as it was.";
+    E0903 = "E0903", Error, "symlink inside the output tree",
+        "Replace the symlink with a real folder, or point `-o` at the folder it links to.",
+        "deployc opens every path below the output directory without following symlinks, so that a link such as `out/k8s/prod -> /elsewhere` cannot make a build write or delete files outside the output.\nA symlink where deployc needs a folder stops the build before anything is written. The output directory itself (`-o DIR`) may be a symlink; only links inside it are refused.\nA symlink where deployc writes a file is replaced by the file, never written through.";
+    E0904 = "E0904", Error, "output path conflict",
+        "Remove or rename the file or folder that stands in the way.",
+        "A file stands where deployc needs a folder, a folder stands where it writes a file, or the filesystem cannot hold a name (too long).\nThe build stops before anything is renamed into place; the previous output stays as it was.";
+    E0905 = "E0905", Error, "output path leaves the output directory",
+        "Use a relative path without `..` for `workflows_dir` and similar settings.",
+        "Every generated file must stay inside the output directory: its path is relative, has no `..`, `.` or empty segments and no control characters.\nThe checker rejects such settings first (E0306); this code is the writer's own guard, reported if a path gets through anyway.";
+    E0906 = "E0906", Error, "cannot write the output",
+        "Read the system error in the message; fix the cause and build again.",
+        "An input/output error other than permissions, space, symlinks or conflicts stopped the build, for example a failing disk or a network filesystem error.\nIf it happened before the build committed, the previous output is intact; if after, the next run completes the build from its journal (`.deployc-journal`).";
     // --------------------------------------------------------------- warnings
     W0001 = "W0001", Warning, "unused definition",
         "Remove it, or reference it from an environment or service.",

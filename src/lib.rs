@@ -33,8 +33,14 @@ pub struct Compilation {
 
 /// Loads, parses and checks a program. Never panics; diagnostics are sorted.
 pub fn compile(root_name: &str, root_text: &str, files: &dyn FileProvider) -> Compilation {
+    compile_bytes(root_name, root_text.as_bytes().to_vec(), files)
+}
+
+/// [`compile`] for a root file read as bytes: text that is not UTF-8 is an
+/// error (E0008) with a position, not a failure to read.
+pub fn compile_bytes(root_name: &str, root: Vec<u8>, files: &dyn FileProvider) -> Compilation {
     let mut diagnostics = Diagnostics::default();
-    let program = load::load(root_name, root_text, files, &mut diagnostics);
+    let program = load::load_bytes(root_name, root, files, &mut diagnostics);
     let output = check::check(&program, &mut diagnostics);
     diagnostics.sort();
     let output = if diagnostics.has_errors() { None } else { output };

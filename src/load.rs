@@ -7,12 +7,32 @@
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::source::{SourceId, SourceMap};
+use crate::source::{SourceId, SourceMap, Span};
 use crate::syntax::{self, ast};
 
 /// Reads imported files. Paths are as the loader computed them (joined with `/`).
 pub trait FileProvider {
     fn read(&self, path: &str) -> Option<String>;
+    /// The file's bytes, so that a file that is not UTF-8 is reported as
+    /// such (E0008) rather than as missing. By default, [`read`](Self::read)'s text.
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        self.read(path).map(String::into_bytes)
+    }
+}
+
+/// A file's bytes as text: invalid UTF-8 sequences become U+FFFD, and the
+/// byte range of the first one (in the returned text) is returned with it.
+pub fn decode(bytes: Vec<u8>) -> (String, Option<(usize, usize)>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            // Everything before the first bad sequence is unchanged, so it
+            // starts at the same offset in the lossy text.
+            let start = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            (text, Some((start, start + '\u{fffd}'.len_utf8())))
+        }
+    }
 }
 
 /// A provider backed by a list of in-memory files, for tests and tools.
@@ -74,10 +94,15 @@ pub struct Program {
 
 /// Loads `root` (already read by the driver) and everything it imports.
 pub fn load(root_name: &str, root_text: &str, files: &dyn FileProvider, diags: &mut Diagnostics) -> Program {
+    load_bytes(root_name, root_text.as_bytes().to_vec(), files, diags)
+}
+
+/// [`load`] for a root file read as bytes, which may not be UTF-8.
+pub fn load_bytes(root_name: &str, root: Vec<u8>, files: &dyn FileProvider, diags: &mut Diagnostics) -> Program {
     let mut l = Loader { program: Program::default(), files, stack: Vec::new() };
     let prelude = stdlib_module(PRELUDE).unwrap_or("");
-    l.visit(PRELUDE.to_string(), prelude.to_string(), true, diags);
-    l.visit(root_name.to_string(), root_text.to_string(), false, diags);
+    l.visit(PRELUDE.to_string(), prelude.as_bytes().to_vec(), true, diags);
+    l.visit(root_name.to_string(), root, false, diags);
     l.program
 }
 
@@ -89,8 +114,15 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn visit(&mut self, name: String, text: String, is_std: bool, diags: &mut Diagnostics) {
+    fn visit(&mut self, name: String, bytes: Vec<u8>, is_std: bool, diags: &mut Diagnostics) {
+        let (text, invalid) = decode(bytes);
         let id = self.program.sources.add(name.clone(), text);
+        if let Some((start, end)) = invalid {
+            diags.push(
+                Diagnostic::new(Code::E0008, format!("`{name}` is not valid UTF-8"))
+                    .label(Span::new(id, start, end), format!("invalid byte sequence at byte {start}")),
+            );
+        }
         let text = self.program.sources.get(id).text.clone();
         let file = syntax::parse(id, &text, diags);
         let imports: Vec<ast::Import> = file
@@ -128,7 +160,8 @@ impl Loader<'_> {
         if self.program.sources.find(&target).is_some() {
             return;
         }
-        let text = if is_std { stdlib_module(&target).map(str::to_string) } else { self.files.read(&target) };
+        let text =
+            if is_std { stdlib_module(&target).map(|t| t.as_bytes().to_vec()) } else { self.files.read_bytes(&target) };
         match text {
             Some(text) => {
                 self.visit(target, text, is_std, diags);

@@ -319,6 +319,7 @@ fn article(word: &str) -> &'static str {
 pub fn ty_text(ty: &Ty) -> String {
     match ty {
         Ty::Str => "string".into(),
+        Ty::RelPath => "relative path".into(),
         Ty::Int => "whole number".into(),
         Ty::Bool => "bool".into(),
         Ty::Port => "port".into(),

@@ -71,7 +71,12 @@ fn every_code_has_a_failing_case_and_an_explanation() {
     const BUILD_CODES: &[&str] = &["W0005"]; // tests/targets.rs
     for info in REGISTRY {
         let code = info.code.as_str();
-        assert!(covered.contains(code) || BUILD_CODES.contains(&code), "no failing case expects {code}");
+        // The writer's I/O codes (E09xx) name a path, not a span, and come
+        // from the binary: tests/writer.rs provokes them.
+        assert!(
+            covered.contains(code) || BUILD_CODES.contains(&code) || code.starts_with("E09"),
+            "no failing case expects {code}"
+        );
         assert!(info.explanation.len() > 40, "{code} has no real explanation");
         assert!(!info.help.is_empty() && !info.title.is_empty(), "{code} lacks help or title");
     }

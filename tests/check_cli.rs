@@ -100,3 +100,14 @@ fn a_closed_pipe_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_root_file_that_is_not_utf8_is_a_coded_error_with_a_position() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("latin1.dpl");
+    std::fs::write(&src, b"project shop {\n  repository = \"caf\xe9\"\n}\n").expect("write");
+    let out = deployc(&["check", src.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1), "checked, not unreadable");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("E0008") && err.contains("latin1.dpl:2:20"), "{err}");
+}

@@ -108,8 +108,11 @@ fn hand_edits_and_unstructured_files() {
     let svc = dir.path().join("out/k8s/dev/service-api.yaml");
     fs::write(&svc, fs::read_to_string(&svc).expect("read").replace("port: 8080", "port: 9090")).expect("write");
     let manifest = dir.path().join("out/.deployc-manifest");
-    fs::write(&manifest, fs::read_to_string(&manifest).expect("read") + "notes.txt\n").expect("write");
-    fs::write(dir.path().join("out/notes.txt"), "a file an earlier build wrote\n").expect("write");
+    // A file an earlier build wrote, listed with the hash of its content.
+    let notes = "a file an earlier build wrote\n";
+    let line = format!("{:x}  notes.txt\n", <sha2::Sha256 as sha2::Digest>::digest(notes));
+    fs::write(&manifest, fs::read_to_string(&manifest).expect("read") + &line).expect("write");
+    fs::write(dir.path().join("out/notes.txt"), notes).expect("write");
     let out = deployc(dir.path(), &["diff", "app.dpl"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);

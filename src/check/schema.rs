@@ -44,7 +44,11 @@ impl RefKind {
 /// A field's type. Static tables of these describe the whole language.
 #[derive(Debug)]
 pub enum Ty {
+    /// One line of text: no newline or other control character (E0305).
     Str,
+    /// A relative path inside a tree: a one-line string, not absolute,
+    /// without `..` (E0306).
+    RelPath,
     Int,
     Bool,
     /// 1..=65535
@@ -171,7 +175,7 @@ pub static GITOPS: &[Variant] = &[v(
             "one Application per environment, or one ApplicationSet",
         ),
         f("revision", Ty::Str, "\"HEAD\"", "target revision ArgoCD syncs"),
-        f("path", Ty::Str, "\"out\"", "where the generated tree is committed in the repository"),
+        f("path", Ty::RelPath, "\"out\"", "where the generated tree is committed in the repository"),
     ],
     "ArgoCD syncs the generated Kubernetes tree",
 )];
@@ -587,7 +591,7 @@ pub static PIPELINE: &[FieldSpec] = &[
     f("cache", Ty::Bool, "true", "build layer cache"),
     f("pr_checks", Ty::Struct(PR_CHECKS), "", "pull-request checks"),
     f("pre_commit", Ty::Bool, "false", "run pre-commit hooks in CI"),
-    f("workflows_dir", Ty::Str, "\".github/workflows\"", "where workflows are written, inside the output tree"),
+    f("workflows_dir", Ty::RelPath, "\".github/workflows\"", "where workflows are written, inside the output tree"),
     f(
         "actions",
         Ty::Map(&Ty::Str),

@@ -135,6 +135,7 @@ fn mismatch(expected: &str, value: &ast::Value) -> Diagnostic {
 pub fn describe_ty(ty: &Ty) -> String {
     match ty {
         Ty::Str => "a string".into(),
+        Ty::RelPath => "a relative path".into(),
         Ty::Int => "a whole number".into(),
         Ty::Bool => "`true` or `false`".into(),
         Ty::Port => "a port number".into(),
@@ -164,6 +165,7 @@ pub fn describe_ty(ty: &Ty) -> String {
 fn describe_plural(ty: &Ty) -> String {
     match ty {
         Ty::Str => "strings".into(),
+        Ty::RelPath => "relative paths".into(),
         Ty::Int => "whole numbers".into(),
         Ty::Bool => "`true` or `false` values".into(),
         Ty::Port => "port numbers".into(),
@@ -215,9 +217,12 @@ impl Cx<'_> {
             };
         }
         match ty {
-            Ty::Str => match &value.kind {
-                ValueKind::Str(parts) => V::Str(self.template(parts)),
-                _ => self.err(mismatch("a string", value)),
+            Ty::Str | Ty::RelPath => match &value.kind {
+                ValueKind::Str(parts) => match unsafe_text(parts, matches!(ty, Ty::RelPath), value) {
+                    Some(d) => self.err(d),
+                    None => V::Str(self.template(parts)),
+                },
+                _ => self.err(mismatch(&describe_ty(ty), value)),
             },
             Ty::Int => self.int(value, 0, 1_000_000, "a whole number").map(V::Int).unwrap_or(V::Error),
             Ty::Port => self.int(value, 1, 65535, "a port number").map(|p| V::Port(p as u16)).unwrap_or(V::Error),
@@ -670,6 +675,10 @@ impl Cx<'_> {
     fn string_arg(&mut self, args: &[ast::Arg], value: &ast::Value, what: &str, example: &str) -> Option<String> {
         match args.first() {
             Some(a) => match a.value.as_plain_str() {
+                Some(s) if s.chars().any(char::is_control) => {
+                    self.diags.push(control_character(&a.value));
+                    None
+                }
                 Some(s) => Some(s),
                 None => {
                     self.diags.push(mismatch(what, &a.value));
@@ -762,7 +771,16 @@ impl Cx<'_> {
                 None => return V::Error,
             },
             _ => match self.string_arg(&args, value, "a cron expression", "schedule(\"0 3 * * *\")") {
-                Some(c) if c.split_whitespace().count() == 5 => Trigger::Schedule(c),
+                Some(c) if c.split_whitespace().count() == 5 => match cron_out_of_range(&c) {
+                    Some(problem) => {
+                        return self.err(
+                            Diagnostic::new(Code::E0303, format!("cron field out of range: {problem}"))
+                                .label(value.span, "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7")
+                                .help("Write e.g. `schedule(\"0 3 * * *\")` for daily at 03:00 UTC."),
+                        )
+                    }
+                    None => Trigger::Schedule(c),
+                },
                 Some(_) => {
                     return self.err(
                         Diagnostic::new(Code::E0303, "a cron expression has five fields")
@@ -1002,4 +1020,85 @@ fn duration_factor(u: Unit) -> Option<u64> {
         Unit::W => 7 * 86_400_000,
         _ => return None,
     })
+}
+
+/// E0305 at a string holding a control character.
+fn control_character(value: &ast::Value) -> Diagnostic {
+    Diagnostic::new(Code::E0305, "control character in a single-line value")
+        .label(value.span, "this string holds a newline, tab or other control character")
+}
+
+/// Why a string cannot be a single-line value (or, with `path`, a
+/// relative path inside a tree): generated files could change structure
+/// or point outside their tree. Interpolated names are checked elsewhere.
+fn unsafe_text(parts: &[ast::StrPart], path: bool, value: &ast::Value) -> Option<Diagnostic> {
+    let lits: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| match p {
+            ast::StrPart::Lit(s) => Some(s.as_str()),
+            ast::StrPart::Interp(_) => None,
+        })
+        .collect();
+    if lits.iter().any(|s| s.chars().any(char::is_control)) {
+        return Some(control_character(value));
+    }
+    let text = lits.concat();
+    if path && (text.starts_with('/') || text.split(['/', '\\']).any(|seg| seg == "..")) {
+        return Some(
+            Diagnostic::new(Code::E0306, format!("`{text}` leaves its tree"))
+                .label(value.span, "an absolute path or a `..` segment"),
+        );
+    }
+    None
+}
+
+/// The first field of a five-field cron expression outside its range, named.
+fn cron_out_of_range(cron: &str) -> Option<String> {
+    const FIELDS: [(&str, u32, u32); 5] =
+        [("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7)];
+    const NAMES: [&[&str]; 5] = [
+        &[],
+        &[],
+        &[],
+        &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        &["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
+    ];
+    for (i, field) in cron.split_whitespace().enumerate() {
+        let (name, lo, hi) = FIELDS[i];
+        let number_ok = |t: &str| {
+            t.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
+                || NAMES[i].contains(&t.to_ascii_lowercase().as_str())
+        };
+        for item in field.split(',') {
+            let (range, step) = match item.split_once('/') {
+                Some((r, s)) => (r, Some(s)),
+                None => (item, None),
+            };
+            let range_ok = range == "*"
+                || match range.split_once('-') {
+                    Some((a, b)) => number_ok(a) && number_ok(b),
+                    None => number_ok(range),
+                };
+            let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|n| n >= 1 && n <= hi.max(1)));
+            if !range_ok || !step_ok {
+                return Some(format!("{name} `{item}` (allowed {lo}-{hi})"));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod cron_tests {
+    use super::cron_out_of_range;
+
+    #[test]
+    fn cron_fields_are_checked_against_their_ranges() {
+        for ok in ["0 3 * * *", "*/15 0-6 1,15 * mon-fri", "59 23 31 12 7", "0 0 * jan sun"] {
+            assert_eq!(cron_out_of_range(ok), None, "{ok}");
+        }
+        for bad in ["99 * * * *", "0 24 * * *", "0 0 0 * *", "0 0 * 13 *", "0 0 * * 8", "*/0 * * * *", "a * * * *"] {
+            assert!(cron_out_of_range(bad).is_some(), "{bad}");
+        }
+    }
 }

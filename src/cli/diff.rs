@@ -91,7 +91,7 @@ pub fn run(
         Ok(x) => x,
         Err(code) => return code,
     };
-    let c = deployc::compile(&name, &text, &Fs);
+    let c = deployc::compile_bytes(&name, text, &Fs);
     let Some((model, graph)) = c.output.as_ref() else {
         report(&c.diagnostics, &c.program.sources, Format::Human, color);
         eprintln!("diff failed: the program has errors");
@@ -99,7 +99,13 @@ pub fn run(
     };
     let root = out_dir(file, out);
     let artifacts = artifacts(&root, model, graph, targets);
-    let drift = writer::drift(&root, &artifacts);
+    let drift = match writer::drift(&root, &artifacts) {
+        Ok((drift, recovered)) => {
+            super::report_recovery(&root, recovered);
+            drift
+        }
+        Err(e) => return super::write_failed(&e, color),
+    };
     let envs: Vec<String> = model.environments.iter().map(|e| e.name.clone()).collect();
     let generated: BTreeMap<&str, &str> = artifacts.iter().map(|a| (a.path.as_str(), a.contents.as_str())).collect();
     let owners: BTreeMap<&str, Option<&str>> =

@@ -119,18 +119,22 @@ impl FileProvider for Fs {
     fn read(&self, path: &str) -> Option<String> {
         std::fs::read_to_string(path).ok()
     }
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(path).ok()
+    }
 }
 
-/// Reads the root file: its display name and text, or exit code 2.
 /// Reads and compiles a program's root file (imports through the filesystem);
-/// an unreadable file is exit code 2, already reported.
+/// an unreadable file is exit code 2, already reported. A file that is not
+/// UTF-8 is read, and reported by the loader with a position (E0008).
 pub fn compile_file(file: &Path) -> Result<deployc::Compilation, ExitCode> {
-    let (name, text) = read_root(file)?;
-    Ok(deployc::compile(&name, &text, &Fs))
+    let (name, bytes) = read_root(file)?;
+    Ok(deployc::compile_bytes(&name, bytes, &Fs))
 }
 
-pub fn read_root(file: &Path) -> Result<(String, String), ExitCode> {
-    match std::fs::read_to_string(file) {
+/// Reads the root file: its display name and bytes, or exit code 2.
+pub fn read_root(file: &Path) -> Result<(String, Vec<u8>), ExitCode> {
+    match std::fs::read(file) {
         Ok(text) => Ok((display(file), text)),
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", file.display());
@@ -219,7 +223,13 @@ pub fn build(
     let root = out_dir(file, out);
     let artifacts = artifacts(&root, model, graph, targets);
     if check {
-        let drift = writer::drift(&root, &artifacts);
+        let drift = match writer::drift(&root, &artifacts) {
+            Ok((drift, recovered)) => {
+                report_recovery(&root, recovered);
+                drift
+            }
+            Err(e) => return write_failed(&e, color),
+        };
         if drift.is_empty() {
             println!("{}: up to date ({} files)", root.display(), artifacts.len());
             return ExitCode::SUCCESS;
@@ -241,6 +251,10 @@ pub fn build(
     }
     match writer::write(&root, &artifacts) {
         Ok(s) => {
+            report_recovery(&root, s.recovered);
+            for k in &s.kept {
+                println!("kept      {k} (no longer generated, but edited since deployc wrote it)");
+            }
             println!(
                 "{}: {} written, {} removed, {} unchanged",
                 root.display(),
@@ -250,10 +264,7 @@ pub fn build(
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: writing {}: {e}", root.display());
-            ExitCode::from(2)
-        }
+        Err(e) => write_failed(&e, color),
     }
 }
 
@@ -281,6 +292,27 @@ fn extra_files(root: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
         }
     }
     out
+}
+
+/// Says what a run did about an interrupted earlier build.
+pub fn report_recovery(root: &Path, recovered: Option<writer::Recovery>) {
+    match recovered {
+        Some(writer::Recovery::Completed) => {
+            eprintln!("note: {}: completed an interrupted build from its journal", root.display())
+        }
+        Some(writer::Recovery::RolledBack(n)) => {
+            eprintln!("note: {}: rolled back an interrupted build ({n} temporary file(s) removed)", root.display())
+        }
+        None => {}
+    }
+}
+
+/// Reports a writer error as a coded diagnostic; exit code 2.
+pub fn write_failed(e: &writer::WriteError, color: Color) -> ExitCode {
+    let mut diags = Diagnostics::default();
+    diags.push(e.diagnostic());
+    report(&diags, &SourceMap::new(), Format::Human, color);
+    ExitCode::from(2)
 }
 
 /// Everything a build writes under `root`, the manifest included.

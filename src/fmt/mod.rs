@@ -62,7 +62,11 @@ pub fn format(name: &str, text: &str) -> Result<String, Diagnostics> {
         diags.sort();
         return Err(diags);
     }
-    let out = printer::print(text, &file, &comments);
+    let mut out = printer::print(text, &file, &comments);
+    // A byte-order mark is the editor's choice of encoding, not layout: keep it.
+    if text.starts_with('\u{feff}') {
+        out.insert(0, '\u{feff}');
+    }
     // The safety net: the output must mean the same and keep every comment.
     let mut again = Diagnostics::default();
     let (file2, comments2) = syntax::parse_with_comments(SourceId(0), &out, &mut again);
@@ -92,6 +96,14 @@ mod tests {
             }
             Err(d) => panic!("not formatted: {:#?}", d.items),
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_kept() {
+        assert_eq!(
+            fmt("\u{feff}service api {\n port = 1 }\n"),
+            fmt("service api {\n port = 1 }\n").replacen("", "\u{feff}", 1)
+        );
     }
 
     #[test]

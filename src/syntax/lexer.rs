@@ -91,7 +91,8 @@ pub fn lex_with_comments(file: SourceId, text: &str, diags: &mut Diagnostics) ->
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut comments = Vec::new();
-    let mut i = 0;
+    // A UTF-8 byte-order mark (some Windows editors write one) is not a token.
+    let mut i = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
     let sp = |s: usize, e: usize| Span::new(file, s, e);
     while i < b.len() {
         let c = b[i];
@@ -280,7 +281,16 @@ fn lex_string(file: SourceId, text: &str, open: usize, diags: &mut Diagnostics) 
                 match esc {
                     Some('n') => cur.push('\n'),
                     Some('t') => cur.push('\t'),
-                    Some(other) => cur.push(other),
+                    Some(c @ ('"' | '\\' | '$')) => cur.push(c),
+                    Some(other) => {
+                        // Kept as written, so the rest of the string still reads right.
+                        cur.push('\\');
+                        cur.push(other);
+                        diags.push(
+                            Diagnostic::new(Code::E0009, format!("unknown escape `\\{}`", other.escape_debug()))
+                                .label(sp(i, i + 1 + other.len_utf8()), "not an escape deployc knows"),
+                        );
+                    }
                     None => {}
                 }
                 i += 1 + esc.map(|c| c.len_utf8()).unwrap_or(0);

@@ -11,6 +11,9 @@ impl FileProvider for Disk {
     fn read(&self, path: &str) -> Option<String> {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).ok()
     }
+    fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).ok()
+    }
 }
 
 /// Compiles a file of the repository by its path relative to the crate root.
