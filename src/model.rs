@@ -160,7 +160,14 @@ pub enum Probe {
 pub enum Exposure {
     Internal,
     LoadBalancer,
-    Ingress { host: Template, path: String, tls: bool, class: String },
+    Ingress {
+        host: Template,
+        path: String,
+        tls: bool,
+        class: String,
+        /// ACM certificate ARN (ALB), if the program names one.
+        certificate: Option<Template>,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
@@ -292,6 +299,8 @@ pub struct Analysis {
     pub interval_ms: u64,
     pub count: u32,
     pub failure_limit: u32,
+    /// Measurements without data tolerated before the rollout pauses.
+    pub inconclusive_limit: u32,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
@@ -311,6 +320,8 @@ pub enum StrategyKind {
         auto_promote_after_ms: Option<u64>,
         scale_down_delay_ms: u64,
         analysis: Option<Analysis>,
+        /// Run the analysis again after the switch (postPromotionAnalysis).
+        analyze_after_switch: bool,
     },
 }
 
@@ -463,6 +474,10 @@ pub struct Metrics {
     pub provider: String,
     pub scrape_interval_ms: u64,
     pub path: String,
+    /// Where the analysis queries Prometheus.
+    pub address: String,
+    /// Labels on every ServiceMonitor, so that Prometheus selects them.
+    pub selector_labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]

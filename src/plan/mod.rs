@@ -14,6 +14,7 @@ pub mod engines;
 pub mod env;
 pub mod network;
 pub mod pod;
+pub mod routes;
 pub mod secrets;
 
 pub use env::EnvPlan;
