@@ -301,6 +301,17 @@ pub struct Analysis {
     pub failure_limit: u32,
     /// Measurements without data tolerated before the rollout pauses.
     pub inconclusive_limit: u32,
+    /// The program's own metrics, by name.
+    pub custom: Vec<CustomMetric>,
+}
+
+/// A metric the program writes itself: a query and its conditions on `result`.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+pub struct CustomMetric {
+    pub name: String,
+    pub query: String,
+    pub success: String,
+    pub failure: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]

@@ -346,6 +346,21 @@ fn analysis(fs: &Fields, strategy: Option<&str>, extra: &mut Extra) -> Option<An
         count: int(a, "count", 5) as u32,
         failure_limit: int(a, "failure_limit", 1) as u32,
         inconclusive_limit: int(a, "inconclusive_limit", 1) as u32,
+        custom: match get(a, "metrics") {
+            Some(Val { v: V::Map(m), .. }) => m
+                .iter()
+                .filter_map(|(name, (_, v))| match &v.v {
+                    V::Struct(f) => Some(CustomMetric {
+                        name: name.clone(),
+                        query: lit(f, "query")?,
+                        success: lit(f, "success")?,
+                        failure: lit(f, "failure"),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
     })
 }
 

@@ -425,6 +425,26 @@ pub static ANALYSIS: &[FieldSpec] = &[
         "1",
         "measurements without data (no traffic, no series) tolerated before the rollout pauses for a person",
     ),
+    f(
+        "metrics",
+        Ty::Map(&Ty::Struct(CUSTOM_METRIC)),
+        "{}",
+        "custom metrics, each `NAME { query = ... success = ... }` in the provider's query language",
+    ),
+];
+pub static CUSTOM_METRIC: &[FieldSpec] = &[
+    req(
+        "query",
+        Ty::Str,
+        "the query; `{{args.service-name}}` is the measured Service (canary, preview or active), `{{args.app}}` the service, `{{args.namespace}}`, `{{args.pod-hash}}` the new pods' pod-template-hash",
+    ),
+    req("success", Ty::Str, "Argo Rollouts condition on `result` for a passing measurement"),
+    f(
+        "failure",
+        Ty::Str,
+        "not success",
+        "condition for a failing measurement; both only hold when there is data, otherwise the measurement is inconclusive",
+    ),
 ];
 pub static ABORT: &[FieldSpec] = &[
     f("error_rate", Ty::Percent, "", "abort when the error rate exceeds this"),

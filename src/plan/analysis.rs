@@ -126,6 +126,7 @@ fn default_analysis() -> crate::model::Analysis {
         count: 5,
         failure_limit: 1,
         inconclusive_limit: 1,
+        custom: Vec::new(),
     }
 }
 

@@ -338,6 +338,23 @@ pub struct DatadogProvider {
 /// unless `observability { metrics = prometheus { address = ... } }` says otherwise.
 pub const PROMETHEUS_ADDRESS: &str = "http://prometheus-operated.monitoring.svc.cluster.local:9090";
 
+/// The Prometheus the analysis queries: the program's, else the default.
+fn prometheus_address(cx: &EnvPlan) -> String {
+    cx.model.observability.metrics.as_ref().map(|m| m.address.clone()).unwrap_or_else(|| PROMETHEUS_ADDRESS.into())
+}
+
+/// The New Relic profile (credentials Secret) of the program's integration.
+fn new_relic_profile(cx: &EnvPlan) -> String {
+    cx.model
+        .integrations
+        .iter()
+        .find_map(|i| match &i.kind {
+            crate::model::IntegrationKind::NewRelic { api_key, .. } => Some(api_key.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "newrelic".into())
+}
+
 /// A metric's conditions: `ok` (the measurement passes) and its negation,
 /// both behind a `guard` that holds only when the measurement has data.
 /// Without data (no series, no traffic, NaN) neither holds, so Argo Rollouts
@@ -380,15 +397,7 @@ pub fn analysis_template(
     let latency = a.max_latency_ms.or(abort_latency_ms).map(|l| l as f64 / 1000.0);
     match provider.as_str() {
         "newrelic" => {
-            let profile = cx
-                .model
-                .integrations
-                .iter()
-                .find_map(|i| match &i.kind {
-                    crate::model::IntegrationKind::NewRelic { api_key, .. } => Some(api_key.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| "newrelic".into());
+            let profile = new_relic_profile(cx);
             let nr = |q: String| Provider {
                 new_relic: Some(NewRelicProvider { profile: profile.clone(), query: q }),
                 ..Default::default()
@@ -461,13 +470,7 @@ pub fn analysis_template(
             }
         }
         _ => {
-            let address = cx
-                .model
-                .observability
-                .metrics
-                .as_ref()
-                .map(|m| m.address.clone())
-                .unwrap_or_else(|| PROMETHEUS_ADDRESS.into());
+            let address = prometheus_address(cx);
             let prom = |q: String| Provider {
                 prometheus: Some(PrometheusProvider { address: address.clone(), query: q }),
                 ..Default::default()
@@ -506,6 +509,33 @@ pub fn analysis_template(
                 ));
             }
         }
+    }
+    // The program's own metrics, behind the provider's data guard.
+    for c in &a.custom {
+        let guard = match provider.as_str() {
+            "newrelic" | "datadog" => "result != nil",
+            _ => "len(result) > 0",
+        };
+        let failure = c.failure.clone().unwrap_or_else(|| format!("!({})", c.success));
+        let p = match provider.as_str() {
+            "newrelic" => Provider {
+                new_relic: Some(NewRelicProvider { profile: new_relic_profile(cx), query: c.query.clone() }),
+                ..Default::default()
+            },
+            "datadog" => Provider {
+                datadog: Some(DatadogProvider {
+                    api_version: "v2".into(),
+                    interval: "5m".into(),
+                    query: c.query.clone(),
+                }),
+                ..Default::default()
+            },
+            _ => Provider {
+                prometheus: Some(PrometheusProvider { address: prometheus_address(cx), query: c.query.clone() }),
+                ..Default::default()
+            },
+        };
+        metrics.push(base(&c.name, guarded(guard, format!("({})", c.success), format!("({failure})")), p));
     }
     let name = analysis_template_name(cx);
     AnalysisTemplate {
