@@ -180,7 +180,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
                     BackendPort::UseAnnotation => PortRef::Name("use-annotation".into()),
                 },
                 annotations: r.annotations,
-                tls_secret: r.tls_secret,
+                tls: r.tls_secret.map(|secret_name| IngressTls { secret_name }),
             })
             .collect(),
         traffic_routing: matches!(cx.env.strategy.kind, StrategyKind::Canary { .. })

@@ -325,9 +325,17 @@ pub struct Ingress {
     /// The backend port: a number, or `use-annotation` for the ALB action Argo Rollouts writes.
     pub port: PortRef,
     pub annotations: BTreeMap<String, String>,
-    /// TLS through cert-manager into this Secret (nginx); the ALB uses an ACM certificate instead.
+    /// TLS through cert-manager (nginx); the ALB uses an ACM certificate instead.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls_secret: Option<String>,
+    pub tls: Option<IngressTls>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct IngressTls {
+    /// The Secret cert-manager fills with the certificate.
+    pub secret_name: String,
 }
 
 /// A Service port by number, or by name.
