@@ -163,7 +163,14 @@ pub enum Probe {
 pub enum Exposure {
     Internal,
     LoadBalancer,
-    Ingress { host: Template, path: String, tls: bool, class: String },
+    Ingress {
+        host: Template,
+        path: String,
+        tls: bool,
+        class: String,
+        /// ACM certificate ARN (ALB), if the program names one.
+        certificate: Option<Template>,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
@@ -301,6 +308,19 @@ pub struct Analysis {
     pub interval_ms: u64,
     pub count: u32,
     pub failure_limit: u32,
+    /// Measurements without data tolerated before the rollout pauses.
+    pub inconclusive_limit: u32,
+    /// The program's own metrics, by name.
+    pub custom: Vec<CustomMetric>,
+}
+
+/// A metric the program writes itself: a query and its conditions on `result`.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+pub struct CustomMetric {
+    pub name: String,
+    pub query: String,
+    pub success: String,
+    pub failure: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
@@ -320,6 +340,8 @@ pub enum StrategyKind {
         auto_promote_after_ms: Option<u64>,
         scale_down_delay_ms: u64,
         analysis: Option<Analysis>,
+        /// Run the analysis again after the switch (postPromotionAnalysis).
+        analyze_after_switch: bool,
     },
 }
 
@@ -472,6 +494,10 @@ pub struct Metrics {
     pub provider: String,
     pub scrape_interval_ms: u64,
     pub path: String,
+    /// Where the analysis queries Prometheus.
+    pub address: String,
+    /// Labels on every ServiceMonitor, so that Prometheus selects them.
+    pub selector_labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]

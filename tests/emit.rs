@@ -49,7 +49,8 @@ fn canary_steps_follow_the_strategy() {
         .as_str()
         .expect("query")
         .contains("http_requests_total"));
-    assert_eq!(at["spec"]["metrics"][0]["successCondition"], "len(result) == 0 || result[0] >= 0.99");
+    assert_eq!(at["spec"]["metrics"][0]["successCondition"], "len(result) > 0 && result[0] >= 0.99");
+    assert_eq!(at["spec"]["metrics"][0]["failureCondition"], "len(result) > 0 && result[0] < 0.99");
     assert!(t.contains_key("k8s/staging/service-api-canary.yaml"));
 }
 

@@ -297,6 +297,11 @@ fn action_pins(f: &Fields, diags: &mut Diagnostics) -> BTreeMap<String, (String,
     out
 }
 
+/// Where the Prometheus Operator's Prometheus answers inside the cluster
+/// (the `prometheus-operated` Service it creates, kube-prometheus-stack in
+/// the `monitoring` namespace).
+const DEFAULT_PROMETHEUS: &str = "http://prometheus-operated.monitoring.svc.cluster.local:9090";
+
 /// The variables of `f.k`. `service` owns them; `env` is the environment of an override.
 fn env_map(f: &Fields, k: &str, extra: &mut Extra, service: &str, env: Option<&str>) -> BTreeMap<String, EnvValue> {
     let mut out = BTreeMap::new();
@@ -340,6 +345,22 @@ fn analysis(fs: &Fields, strategy: Option<&str>, extra: &mut Extra) -> Option<An
         interval_ms: dur(a, "interval").unwrap_or(60_000),
         count: int(a, "count", 5) as u32,
         failure_limit: int(a, "failure_limit", 1) as u32,
+        inconclusive_limit: int(a, "inconclusive_limit", 1) as u32,
+        custom: match get(a, "metrics") {
+            Some(Val { v: V::Map(m), .. }) => m
+                .iter()
+                .filter_map(|(name, (_, v))| match &v.v {
+                    V::Struct(f) => Some(CustomMetric {
+                        name: name.clone(),
+                        query: lit(f, "query")?,
+                        success: lit(f, "success")?,
+                        failure: lit(f, "failure"),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -421,6 +442,7 @@ fn strategy(
             auto_promote_after_ms: dur(fs, "auto_promote_after"),
             scale_down_delay_ms: dur(fs, "scale_down_delay").unwrap_or(30_000),
             analysis: analysis(fs, name.as_deref(), extra),
+            analyze_after_switch: boolean(fs, "analyze_after_switch", false),
         },
         _ => StrategyKind::Rolling {
             max_surge: surge("max_surge", Surge::Percent(25.0)),
@@ -688,6 +710,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 path: lit(e, "path").unwrap_or_else(|| "/".into()),
                 tls: boolean(e, "tls", true),
                 class: lit(e, "class").unwrap_or_else(|| "nginx".into()),
+                certificate: tpl(e, "certificate"),
             },
             Some(("load_balancer", _)) => Exposure::LoadBalancer,
             _ => Exposure::Internal,
@@ -1142,6 +1165,17 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             provider: t.to_string(),
             scrape_interval_ms: dur(f, "scrape_interval").unwrap_or(30_000),
             path: lit(f, "path").unwrap_or_else(|| "/metrics".into()),
+            address: lit(f, "address").unwrap_or_else(|| DEFAULT_PROMETHEUS.into()),
+            selector_labels: match get(f, "selector_labels") {
+                Some(Val { v: V::Map(m), .. }) => m
+                    .iter()
+                    .filter_map(|(k, (_, v))| match &v.v {
+                        V::Str(t) => Some((k.clone(), render_static(t))),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => BTreeMap::from([("release".to_string(), "kube-prometheus-stack".to_string())]),
+            },
         }),
         dashboards: enm(ob, "dashboards"),
         alerts: strukt(ob, "alerts").map(|a| Alerts {

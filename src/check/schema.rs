@@ -247,6 +247,12 @@ pub static EXPOSURE: &[Variant] = &[
             f("path", Ty::Str, "\"/\"", "path prefix"),
             f("tls", Ty::Bool, "true", "terminate TLS with a cert-manager certificate"),
             f("class", Ty::Str, "\"nginx\"", "ingress class"),
+            f(
+                "certificate",
+                Ty::Str,
+                "",
+                "ACM certificate ARN for `class = \"alb\"` (the ALB never reads cert-manager Secrets); may interpolate `${env.name}`",
+            ),
         ],
         "an Ingress with TLS",
     ),
@@ -431,6 +437,32 @@ pub static ANALYSIS: &[FieldSpec] = &[
     f("interval", Ty::Duration, "1m", "time between measurements"),
     f("count", Ty::Int, "5", "measurements per analysis"),
     f("failure_limit", Ty::Int, "1", "failed measurements before abort"),
+    f(
+        "inconclusive_limit",
+        Ty::Int,
+        "1",
+        "measurements without data (no traffic, no series) tolerated before the rollout pauses for a person",
+    ),
+    f(
+        "metrics",
+        Ty::Map(&Ty::Struct(CUSTOM_METRIC)),
+        "{}",
+        "custom metrics, each `NAME { query = ... success = ... }` in the provider's query language",
+    ),
+];
+pub static CUSTOM_METRIC: &[FieldSpec] = &[
+    req(
+        "query",
+        Ty::Str,
+        "the query; `{{args.service-name}}` is the measured Service (canary, preview or active), `{{args.app}}` the service, `{{args.namespace}}`, `{{args.pod-hash}}` the new pods' pod-template-hash",
+    ),
+    req("success", Ty::Str, "Argo Rollouts condition on `result` for a passing measurement"),
+    f(
+        "failure",
+        Ty::Str,
+        "not success",
+        "condition for a failing measurement; both only hold when there is data, otherwise the measurement is inconclusive",
+    ),
 ];
 pub static ABORT: &[FieldSpec] = &[
     f("error_rate", Ty::Percent, "", "abort when the error rate exceeds this"),
@@ -462,6 +494,12 @@ pub static STRATEGIES: &[Variant] = &[
             f("auto_promote_after", Ty::Duration, "", "switch automatically after this long"),
             f("scale_down_delay", Ty::Duration, "30s", "keep the old version this long after the switch"),
             f("analysis", Ty::Analysis, "", "pre-promotion analysis"),
+            f(
+                "analyze_after_switch",
+                Ty::Bool,
+                "false",
+                "run the analysis again after the switch; a failure switches traffic back to the old version",
+            ),
         ],
         "an Argo Rollouts blue-green",
     ),
@@ -604,7 +642,22 @@ pub static PIPELINE: &[FieldSpec] = &[
 
 pub static METRICS: &[Variant] = &[v(
     "prometheus",
-    &[f("scrape_interval", Ty::Duration, "30s", "scrape interval"), f("path", Ty::Str, "\"/metrics\"", "metrics path")],
+    &[
+        f("scrape_interval", Ty::Duration, "30s", "scrape interval"),
+        f("path", Ty::Str, "\"/metrics\"", "metrics path"),
+        f(
+            "address",
+            Ty::Str,
+            "\"http://prometheus-operated.monitoring.svc.cluster.local:9090\"",
+            "where the canary analysis queries Prometheus",
+        ),
+        f(
+            "selector_labels",
+            Ty::Map(&Ty::Str),
+            "{ release = \"kube-prometheus-stack\" }",
+            "labels on every ServiceMonitor, matching the Prometheus serviceMonitorSelector",
+        ),
+    ],
     "Prometheus Operator ServiceMonitors",
 )];
 pub static TRACING: &[Variant] = &[

@@ -110,7 +110,9 @@ pub fn env_analysis(cx: &EnvPlan) -> Option<(crate::model::Analysis, Option<f64>
                 .or_else(|| inline.then(default_analysis))
                 .map(|a| (a, *abort_error_rate, *abort_latency_ms))
         }
-        StrategyKind::BlueGreen { analysis, .. } => analysis.clone().map(|a| (a, None, None)),
+        StrategyKind::BlueGreen { analysis, analyze_after_switch, .. } => {
+            analysis.clone().or_else(|| analyze_after_switch.then(default_analysis)).map(|a| (a, None, None))
+        }
         _ => None,
     }
 }
@@ -123,5 +125,20 @@ fn default_analysis() -> crate::model::Analysis {
         interval_ms: 60_000,
         count: 5,
         failure_limit: 1,
+        inconclusive_limit: 1,
+        custom: Vec::new(),
     }
+}
+
+/// Metadata of a service's ServiceMonitor: the standard labels plus the
+/// project's `selector_labels`, which the Prometheus `serviceMonitorSelector`
+/// matches (kube-prometheus-stack selects `release: <its release name>`).
+pub fn service_monitor_meta(
+    cx: &EnvPlan,
+    name: &str,
+    m: &crate::model::Metrics,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+    let mut meta = cx.meta(name, name, "service");
+    meta.labels.get_or_insert_with(BTreeMap::new).extend(m.selector_labels.clone());
+    meta
 }

@@ -16,6 +16,7 @@ pub mod env;
 pub mod kafka;
 pub mod network;
 pub mod pod;
+pub mod routes;
 pub mod secrets;
 
 pub use env::EnvPlan;

@@ -90,13 +90,22 @@ pub fn strategy_long(s: &Strategy) -> String {
             }
             format!("Canary {}", canary_weights(steps))
         }
-        StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, scale_down_delay_ms, analysis: a } => {
+        StrategyKind::BlueGreen {
+            auto_promote,
+            auto_promote_after_ms,
+            scale_down_delay_ms,
+            analysis: a,
+            analyze_after_switch,
+        } => {
             details.push(match (auto_promote, auto_promote_after_ms) {
                 (_, Some(ms)) => format!("switches automatically after {}", duration(*ms)),
                 (true, None) => "switches automatically when the preview is ready".to_string(),
                 (false, None) => "switch by manual promotion".to_string(),
             });
             details.extend(analysis(a));
+            if *analyze_after_switch {
+                details.push("analysis again after the switch, switching back on failure".to_string());
+            }
             details.push(format!("old version kept {}", duration(*scale_down_delay_ms)));
             "Blue-green (preview + active)".to_string()
         }

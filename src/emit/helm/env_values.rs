@@ -9,8 +9,9 @@ use crate::model::{Exposure, Placement, Probe, Quantity, Replicas, SecretStore a
 use crate::plan::analysis::{alert_rules, env_analysis};
 use crate::plan::backup::{backup_script, cron};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
-use crate::plan::env::{container_env, image_repository, image_tag, render};
+use crate::plan::env::{container_env, image_repository, image_tag};
 use crate::plan::pod::{self, checkov_skips, quantity_mem, DATABASE_SKIPS, SERVICE_SKIPS};
+use crate::plan::routes::{ingress_peers, routes, traffic_routing, BackendPort, Peer as RoutePeer};
 use crate::plan::secrets::{external_secrets_role, inventory, Producer};
 use crate::plan::{crd, network, EnvPlan};
 use k8s_openapi::api::core::v1::EnvVar;
@@ -26,7 +27,6 @@ pub fn for_env(cx: &EnvPlan) -> Values {
         strategy: strategy(cx),
         analysis: analysis(cx),
         network: Network {
-            ingress_namespace: network::INGRESS_NAMESPACE.into(),
             monitoring_namespace: network::MONITORING_NAMESPACE.into(),
             private_cidr: network::PRIVATE_CIDR.into(),
         },
@@ -38,11 +38,11 @@ pub fn for_env(cx: &EnvPlan) -> Values {
         kafka: kafka(cx),
         external_secrets: external_secrets(cx),
         monitoring: Monitoring {
-            service_monitor: model
-                .observability
-                .metrics
-                .as_ref()
-                .map(|m| ServiceMonitor { path: m.path.clone(), interval: crd::duration(m.scrape_interval_ms) }),
+            service_monitor: model.observability.metrics.as_ref().map(|m| ServiceMonitor {
+                path: m.path.clone(),
+                interval: crd::duration(m.scrape_interval_ms),
+                labels: m.selector_labels.clone(),
+            }),
             alerts: {
                 let rules = alert_rules(cx);
                 (!rules.is_empty()).then(|| Alerts {
@@ -78,12 +78,13 @@ fn strategy(cx: &EnvPlan) -> Strategy {
                 background_analysis: analysis.is_some() && !inline,
             })
         }
-        StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, scale_down_delay_ms, analysis } => {
+        StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, analysis, .. } => {
             Strategy::BlueGreen(BlueGreen {
                 auto_promotion_enabled: *auto_promote || auto_promote_after_ms.is_some(),
                 auto_promotion_seconds: auto_promote_after_ms.map(|ms| ms / 1000),
-                scale_down_delay_seconds: scale_down_delay_ms / 1000,
+                scale_down_delay_seconds: crd::scale_down_delay_seconds(cx) as u64,
                 pre_promotion_analysis: analysis.is_some(),
+                post_promotion_analysis: crd::post_promotion_analysis(cx).is_some(),
             })
         }
     }
@@ -172,12 +173,25 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         writable_paths: s.security.writable_paths.clone(),
         config,
         env: env_entries(env),
-        ingress: match &s.expose {
-            Exposure::Ingress { host, path, tls, class } => {
-                Some(Ingress { class_name: class.clone(), host: render(cx, host), path: path.clone(), tls: *tls })
-            }
-            _ => None,
-        },
+        ingresses: routes(cx, s)
+            .into_iter()
+            .map(|r| Ingress {
+                name: r.name,
+                class_name: r.class,
+                host: r.host,
+                path: r.path,
+                service: r.service,
+                port: match r.port {
+                    BackendPort::Number(n) => PortRef::Number(n),
+                    BackendPort::UseAnnotation => PortRef::Name("use-annotation".into()),
+                },
+                annotations: r.annotations,
+                tls: r.tls_secret.map(|secret_name| IngressTls { secret_name }),
+            })
+            .collect(),
+        traffic_routing: matches!(cx.env.strategy.kind, StrategyKind::Canary { .. })
+            .then(|| traffic_routing(s))
+            .flatten(),
         metrics: s.metrics,
         migration: s
             .migrations
@@ -223,7 +237,14 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
             _ => {}
         }
     }
-    ServiceNetwork { from, to_services, to_resources }
+    let outside = ingress_peers(cx, model.service(sid))
+        .into_iter()
+        .map(|p| match p {
+            RoutePeer::Namespace(namespace) => Outside::Namespace { namespace },
+            RoutePeer::Cidr(cidr) => Outside::Cidr { cidr },
+        })
+        .collect();
+    ServiceNetwork { from, outside, to_services, to_resources }
 }
 
 fn kafka(cx: &EnvPlan) -> BTreeMap<String, KafkaValues> {

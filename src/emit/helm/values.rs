@@ -6,7 +6,7 @@
 //! (names, hosts, connection strings, image tags); the templates hold the
 //! structure of the objects. Keys are camelCase, as in most charts.
 
-use crate::plan::crd::{Metric, Rule};
+use crate::plan::crd::{Metric, Rule, TrafficRouting};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -128,6 +128,8 @@ pub struct BlueGreen {
     pub scale_down_delay_seconds: u64,
     /// Run the AnalysisTemplate against the preview before promotion.
     pub pre_promotion_analysis: bool,
+    /// Run it again against the active Service after the switch; a failure switches back.
+    pub post_promotion_analysis: bool,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -142,8 +144,6 @@ pub struct AnalysisValues {
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct Network {
-    /// Namespace of the ingress controller, allowed to reach exposed services.
-    pub ingress_namespace: String,
     /// Namespace of Prometheus, allowed to scrape services.
     pub monitoring_namespace: String,
     /// The private address space of the VPC (managed data stores, the API server).
@@ -189,8 +189,11 @@ pub struct ServiceValues {
     /// Variables set on the container itself: secret references, and values
     /// that embed them through `$(VAR)` expansion.
     pub env: Vec<EnvEntry>,
+    /// The Ingresses routing users to it: the main route and, for blue-green, the preview route.
+    pub ingresses: Vec<Ingress>,
+    /// Canary traffic routing through the Ingress (Rollout `trafficRouting`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<Ingress>,
+    pub traffic_routing: Option<TrafficRouting>,
     /// Scraped by Prometheus (a ServiceMonitor, when `monitoring.serviceMonitor` is set).
     pub metrics: bool,
     /// A PreSync Job running the migrations before each sync.
@@ -322,11 +325,34 @@ pub struct KeyRef {
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct Ingress {
+    pub name: String,
     pub class_name: String,
     pub host: String,
     pub path: String,
-    /// TLS through cert-manager, into the Secret `<service>-tls`.
-    pub tls: bool,
+    /// The backend Service.
+    pub service: String,
+    /// The backend port: a number, or `use-annotation` for the ALB action Argo Rollouts writes.
+    pub port: PortRef,
+    pub annotations: BTreeMap<String, String>,
+    /// TLS through cert-manager (nginx); the ALB uses an ACM certificate instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<IngressTls>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct IngressTls {
+    /// The Secret cert-manager fills with the certificate.
+    pub secret_name: String,
+}
+
+/// A Service port by number, or by name.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -342,6 +368,9 @@ pub struct Migration {
 pub struct ServiceNetwork {
     /// Services (pods) that call this one.
     pub from: Vec<String>,
+    /// Peers outside the namespace that reach it: the ingress controller's
+    /// namespace (nginx), the VPC (ALB ip targets), anyone (LoadBalancer).
+    pub outside: Vec<Outside>,
     /// Services this one calls, with their container ports.
     pub to_services: Vec<PodPort>,
     /// Backing resources it uses: in-cluster pods, or the private network for managed ones.
@@ -355,6 +384,13 @@ pub struct PodPort {
     pub name: String,
     #[schemars(range(min = 1, max = 65535))]
     pub port: u16,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Outside {
+    Namespace { namespace: String },
+    Cidr { cidr: String },
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -485,6 +521,8 @@ pub struct Monitoring {
 pub struct ServiceMonitor {
     pub path: String,
     pub interval: String,
+    /// Extra labels the Prometheus `serviceMonitorSelector` matches.
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, JsonSchema)]

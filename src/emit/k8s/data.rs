@@ -5,7 +5,7 @@
 use super::EnvCx;
 use crate::model::{Resource, SecretStore as Store};
 use crate::plan::addons::storage_class;
-use crate::plan::analysis::{alert_rules, env_analysis};
+use crate::plan::analysis::{alert_rules, env_analysis, service_monitor_meta};
 use crate::plan::backup::{backup_script, cron};
 use crate::plan::crd::{self, ExternalSecret, PrometheusRule, RuleGroup, SecretStore, ServiceMonitor};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
@@ -323,7 +323,7 @@ pub fn monitoring(cx: &mut EnvCx) {
             let sm = ServiceMonitor {
                 api_version: "monitoring.coreos.com/v1",
                 kind: "ServiceMonitor",
-                metadata: cx.meta(&s.name, &s.name, "service"),
+                metadata: service_monitor_meta(cx, &s.name, m),
                 spec: crd::ServiceMonitorSpec {
                     selector: label_selector(&s.name),
                     endpoints: vec![crd::Endpoint {

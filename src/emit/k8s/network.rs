@@ -5,10 +5,11 @@
 
 use super::EnvCx;
 use crate::graph::{Edge, Node};
-use crate::model::{Exposure, Placement};
+use crate::model::Placement;
 use crate::plan::engines::{self, engine_port, managed_port, pod_labels};
 use crate::plan::env::label_selector;
-use crate::plan::network::{INGRESS_NAMESPACE, MONITORING_NAMESPACE, PRIVATE_CIDR};
+use crate::plan::network::{MONITORING_NAMESPACE, PRIVATE_CIDR};
+use crate::plan::routes::{ingress_peers, Peer};
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
     NetworkPolicySpec,
@@ -139,10 +140,15 @@ pub fn policies(cx: &mut EnvCx) {
         if !callers.is_empty() {
             ing.push(ingress(callers, s.port));
         }
-        match s.expose {
-            Exposure::Ingress { .. } => ing.push(ingress(vec![namespace(INGRESS_NAMESPACE)], s.port)),
-            Exposure::LoadBalancer => ing.push(ingress(vec![cidr("0.0.0.0/0", None)], s.port)),
-            Exposure::Internal => {}
+        let outside: Vec<NetworkPolicyPeer> = ingress_peers(cx, s)
+            .into_iter()
+            .map(|p| match p {
+                Peer::Namespace(n) => namespace(&n),
+                Peer::Cidr(c) => cidr(&c, None),
+            })
+            .collect();
+        if !outside.is_empty() {
+            ing.push(ingress(outside, s.port));
         }
         if model.observability.metrics.is_some() && s.metrics {
             ing.push(ingress(vec![namespace(MONITORING_NAMESPACE)], s.port));

@@ -5,10 +5,11 @@
 use super::EnvCx;
 use crate::model::{Deployment as Dep, Exposure, Placement, Probe, Replicas, Service, StrategyKind, Surge};
 use crate::plan::crd::{self, Rollout};
-use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, render, sync_wave, Wave};
+use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, sync_wave, Wave};
 use crate::plan::pod::{
     checkov_skips, container_security, pod_security, probe, resources, scratch_volumes, SERVICE_SKIPS,
 };
+use crate::plan::routes::{routes, BackendPort};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
@@ -180,7 +181,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                     revision_history_limit: 5,
                     selector: label_selector(name),
                     template,
-                    strategy: crd::rollout_strategy(cx, name, strategy),
+                    strategy: crd::rollout_strategy(cx, s, strategy),
                 },
             };
             cx.push("Rollout", name, &rollout);
@@ -216,30 +217,34 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         cx.push("Service", svc_name, &svc);
     }
 
-    if let Exposure::Ingress { host, path, tls, class } = &s.expose {
-        let host = render(cx, host);
-        let mut meta = cx.meta(name, name, "service");
-        if *tls {
-            meta.annotations =
-                Some(BTreeMap::from([("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string())]));
-        }
+    for r in routes(cx, s) {
         let ing = Ingress {
-            metadata: meta,
+            metadata: ObjectMeta {
+                annotations: (!r.annotations.is_empty()).then_some(r.annotations),
+                ..cx.meta(&r.name, name, "service")
+            },
             spec: Some(IngressSpec {
-                ingress_class_name: Some(class.clone()),
-                tls: tls.then(|| {
-                    vec![IngressTLS { hosts: Some(vec![host.clone()]), secret_name: Some(format!("{name}-tls")) }]
-                }),
+                ingress_class_name: Some(r.class),
+                tls: r
+                    .tls_secret
+                    .map(|secret| vec![IngressTLS { hosts: Some(vec![r.host.clone()]), secret_name: Some(secret) }]),
                 rules: Some(vec![IngressRule {
-                    host: Some(host.clone()),
+                    host: Some(r.host),
                     http: Some(HTTPIngressRuleValue {
                         paths: vec![HTTPIngressPath {
-                            path: Some(path.clone()),
+                            path: Some(r.path),
                             path_type: "Prefix".into(),
                             backend: IngressBackend {
                                 service: Some(IngressServiceBackend {
-                                    name: name.to_string(),
-                                    port: Some(ServiceBackendPort { number: Some(s.service_port as i32), name: None }),
+                                    name: r.service,
+                                    port: Some(match r.port {
+                                        BackendPort::Number(n) => {
+                                            ServiceBackendPort { number: Some(n as i32), name: None }
+                                        }
+                                        BackendPort::UseAnnotation => {
+                                            ServiceBackendPort { number: None, name: Some("use-annotation".into()) }
+                                        }
+                                    }),
                                 }),
                                 resource: None,
                             },
@@ -250,7 +255,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
             }),
             ..Default::default()
         };
-        cx.push("Ingress", name, &ing);
+        cx.push("Ingress", &r.name, &ing);
     }
 
     if let Replicas::Auto { min, max } = d.replicas {

@@ -54,9 +54,14 @@ templates:
   - templateName: {{ include "deployc.analysisName" .root | quote }}
 args:
   - name: service-name
+    value: {{ .measured | quote }}
+  - name: app
     value: {{ .service | quote }}
   - name: namespace
     value: {{ include "deployc.namespace" .root | quote }}
+  - name: pod-hash
+    valueFrom:
+      podTemplateHashValue: Latest
 {{- end }}
 
 {{/* Container security: non-root, no capabilities, RuntimeDefault seccomp.

@@ -1,0 +1,209 @@
+//! How user traffic reaches a service: its Ingresses (the main route and,
+//! for blue-green, the preview route), the annotations the ingress
+//! controller in use needs, the Argo Rollouts traffic routing that makes
+//! canary weights apply to user traffic, and which peers the network policy
+//! must admit for that controller.
+//!
+//! **Invariant:** every canary Rollout behind an Ingress routes traffic
+//! through that Ingress (`trafficRouting`), and every blue-green preview
+//! Service of an exposed service has a route.
+
+use super::crd::{AlbRouting, NginxRouting, TrafficRouting};
+use super::env::render;
+use super::network::{INGRESS_NAMESPACE, PRIVATE_CIDR};
+use super::EnvPlan;
+use crate::model::{Exposure, Probe, Service, StrategyKind};
+use std::collections::BTreeMap;
+
+/// The ingress controllers deployc knows; any other class is treated as an
+/// nginx-compatible controller in the ingress-nginx namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Controller {
+    Nginx,
+    /// The AWS Load Balancer Controller (`class = "alb"`).
+    Alb,
+}
+
+/// The controller behind an ingress class.
+pub fn controller(class: &str) -> Controller {
+    match class {
+        "alb" => Controller::Alb,
+        _ => Controller::Nginx,
+    }
+}
+
+const ALB: &str = "alb.ingress.kubernetes.io/";
+
+/// The Service port an Ingress backend names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackendPort {
+    Number(u16),
+    /// `use-annotation`: the ALB forward action Argo Rollouts writes for canary weights.
+    UseAnnotation,
+}
+
+/// One Ingress of a service.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub name: String,
+    pub class: String,
+    pub host: String,
+    pub path: String,
+    pub service: String,
+    pub port: BackendPort,
+    pub annotations: BTreeMap<String, String>,
+    /// The TLS Secret cert-manager fills (nginx); `None` without TLS or on an ALB.
+    pub tls_secret: Option<String>,
+}
+
+/// Who may open connections to an exposed service's pods.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Peer {
+    /// Pods of a namespace (the ingress-nginx controller).
+    Namespace(String),
+    /// An address block (the VPC, where ALB ip targets are reached from; the internet for a LoadBalancer).
+    Cidr(String),
+}
+
+/// Address blocks of private networks (VPC, VPN): the only clients an
+/// internal service's preview route admits.
+pub const PRIVATE_RANGES: &str = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16";
+
+/// Whether a blue-green environment waits for a person to promote.
+fn manual_promotion(cx: &EnvPlan) -> bool {
+    matches!(cx.env.strategy.kind, StrategyKind::BlueGreen { auto_promote: false, auto_promote_after_ms: None, .. })
+}
+
+/// The peers outside the namespace that reach a service's pods on its port.
+pub fn ingress_peers(cx: &EnvPlan, s: &Service) -> Vec<Peer> {
+    match &s.expose {
+        // The preview route of an internal service goes through ingress-nginx.
+        Exposure::Internal if manual_promotion(cx) => vec![Peer::Namespace(INGRESS_NAMESPACE.into())],
+        Exposure::Ingress { class, .. } => match controller(class) {
+            Controller::Nginx => vec![Peer::Namespace(INGRESS_NAMESPACE.into())],
+            // ALB ip targets: the load balancer's nodes connect from VPC addresses.
+            Controller::Alb => vec![Peer::Cidr(PRIVATE_CIDR.into())],
+        },
+        Exposure::LoadBalancer => vec![Peer::Cidr("0.0.0.0/0".into())],
+        Exposure::Internal => vec![],
+    }
+}
+
+/// The ALB group all Ingresses of one environment share, so that one load
+/// balancer (and one DNS name) serves every path of a host.
+pub fn alb_group(cx: &EnvPlan) -> String {
+    format!("{}-{}", cx.model.project.name, cx.env.name)
+}
+
+/// The preview host of a blue-green service: `preview-<host>`.
+pub fn preview_host(host: &str) -> String {
+    format!("preview-{host}")
+}
+
+/// The Ingresses of a service in an environment: the main route to the
+/// stable/active Service and, for blue-green, a preview route.
+pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
+    let Exposure::Ingress { host, path, tls, class, certificate } = &s.expose else {
+        return internal_preview(cx, s).into_iter().collect();
+    };
+    let host = render(cx, host);
+    let ctl = controller(class);
+    let strategy = &cx.env.strategy.kind;
+    let mut annotations = BTreeMap::new();
+    match ctl {
+        Controller::Nginx => {
+            if *tls {
+                annotations.insert("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string());
+            }
+        }
+        Controller::Alb => {
+            let mut a = |k: &str, v: String| annotations.insert(format!("{ALB}{k}"), v);
+            a("scheme", "internet-facing".into());
+            // ClusterIP Services: the ALB targets pod addresses directly.
+            a("target-type", "ip".into());
+            a("group.name", alb_group(cx));
+            let readiness = s.readiness.as_ref().or(s.health.as_ref());
+            if let Some(Probe::Http { path, .. }) = readiness {
+                a("healthcheck-path", path.clone());
+            }
+            if *tls {
+                a("listen-ports", r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.into());
+                a("ssl-redirect", "443".into());
+                if let Some(c) = certificate {
+                    a("certificate-arn", render(cx, c));
+                }
+            }
+        }
+    }
+    let tls_secret = |name: &str| (*tls && ctl == Controller::Nginx).then(|| format!("{name}-tls"));
+    let canary = matches!(strategy, StrategyKind::Canary { .. });
+    let mut out = vec![Route {
+        name: s.name.clone(),
+        class: class.clone(),
+        host: host.clone(),
+        path: path.clone(),
+        service: s.name.clone(),
+        // With ALB traffic routing Argo Rollouts owns the forward action that splits the weights.
+        port: if canary && ctl == Controller::Alb {
+            BackendPort::UseAnnotation
+        } else {
+            BackendPort::Number(s.service_port)
+        },
+        annotations: annotations.clone(),
+        tls_secret: tls_secret(&s.name),
+    }];
+    if matches!(strategy, StrategyKind::BlueGreen { .. }) {
+        let name = format!("{}-preview", s.name);
+        out.push(Route {
+            tls_secret: tls_secret(&name),
+            name: name.clone(),
+            class: class.clone(),
+            host: preview_host(&host),
+            path: path.clone(),
+            service: name,
+            port: BackendPort::Number(s.service_port),
+            annotations,
+        });
+    }
+    out
+}
+
+/// The preview route of an internal service whose blue-green promotion is
+/// manual: the person promoting must be able to try the new version, so it
+/// gets `preview-<service>.<domain>` through ingress-nginx, admitted from
+/// private networks only (the service itself stays unexposed).
+fn internal_preview(cx: &EnvPlan, s: &Service) -> Option<Route> {
+    if !manual_promotion(cx) || cx.env.domain.is_empty() {
+        return None;
+    }
+    let name = format!("{}-preview", s.name);
+    let annotations = BTreeMap::from([
+        ("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string()),
+        ("nginx.ingress.kubernetes.io/whitelist-source-range".to_string(), PRIVATE_RANGES.to_string()),
+    ]);
+    Some(Route {
+        tls_secret: Some(format!("{name}-tls")),
+        name: name.clone(),
+        class: "nginx".into(),
+        host: preview_host(&format!("{}.{}", s.name, cx.env.domain)),
+        path: "/".into(),
+        service: name,
+        port: BackendPort::Number(s.service_port),
+        annotations,
+    })
+}
+
+/// The canary traffic routing of a service: through its Ingress, so that
+/// `setWeight` moves that share of user requests to the canary pods.
+pub fn traffic_routing(s: &Service) -> Option<TrafficRouting> {
+    let Exposure::Ingress { class, .. } = &s.expose else { return None };
+    Some(match controller(class) {
+        Controller::Nginx => TrafficRouting { nginx: Some(NginxRouting { stable_ingress: s.name.clone() }), alb: None },
+        Controller::Alb => TrafficRouting {
+            nginx: None,
+            // No rootService: the Ingress backend is the stable Service, whose
+            // name the forward action Argo Rollouts writes then carries.
+            alb: Some(AlbRouting { ingress: s.name.clone(), service_port: s.service_port }),
+        },
+    })
+}
