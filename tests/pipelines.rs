@@ -4,8 +4,9 @@
 //! gate or a promotion rule changes.
 
 mod common;
-use deployc::emit::github::{deploy::SET_TAG, pins};
 use deployc::emit::{self, Artifact, Target};
+use deployc::plan::delivery::SET_TAG;
+use deployc::plan::pins;
 use deployc::plan::Plan;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -285,4 +286,57 @@ fn workflows_dir_places_the_workflows() {
         "{:?}",
         files.iter().map(|a| &a.path).collect::<Vec<_>>()
     );
+}
+
+/// A program on either CI: a managed database backed up before production,
+/// a ruff gate, and Slack told about promotions only.
+fn shared_program(provider: &str) -> String {
+    format!(
+        r##"
+project shop {{
+  repository = "github.com/acme/shop"
+  registry   = ghcr {{ owner = "acme" }}
+  domain     = "shop.acme.dev"
+}}
+service api {{
+  language = python
+  build    {{ context = "api" }}
+  port     = 8080
+  uses     = [db]
+}}
+resource db = postgres {{
+  placement = managed
+  backup {{ schedule = daily retain = 7d }}
+}}
+integration chat = slack {{
+  channel = "#deploys"
+  webhook = secret("slack-webhook")
+  events  = [promotion]
+}}
+gate lint = ruff
+environment dev  {{ promote = on_push("main") notify = [chat] }}
+environment prod {{ promote = manual(from = dev) before = [backup] notify = [chat] }}
+pipeline {{ provider = {provider} }}
+"##
+    )
+}
+
+#[test]
+fn github_and_jenkins_share_gates_backups_and_notifications() {
+    let gh = build(&shared_program("github_actions"), &[Target::Github]);
+    let jf = build(&shared_program("jenkins"), &[Target::Jenkins]);
+    let gh_text: String = gh.iter().map(|a| a.contents.as_str()).collect();
+    let jf = &jf.iter().find(|a| a.path == "jenkins/Jenkinsfile").expect("a Jenkinsfile").contents;
+    // ruff is pinned on both.
+    let ruff = format!("ruff=={}", pins::tool("ruff"));
+    assert!(gh_text.contains(&ruff) && jf.contains(&ruff), "ruff pinned on both");
+    // The managed database is snapshotted before prod on both.
+    assert!(gh_text.contains("aws rds create-db-snapshot") && jf.contains("aws rds create-db-snapshot"));
+    // `promotion`: prod (promoted by hand) is announced, dev (automatic) is not.
+    let cd = &gh.iter().find(|a| a.path.ends_with("/cd.yml")).expect("cd.yml").contents;
+    let promote = &gh.iter().find(|a| a.path.ends_with("/promote-prod.yml")).expect("promote-prod.yml").contents;
+    assert!(!cd.contains("Tell Slack") && promote.contains("Tell Slack"));
+    let dev = &jf[jf.find("stage('Deploy: dev')").expect("dev stage")..jf.find("stage('Deploy: prod')").expect("prod")];
+    let prod = &jf[jf.find("stage('Deploy: prod')").expect("prod stage")..];
+    assert!(!dev.contains("SLACK_WEBHOOK_URL") && prod.contains("SLACK_WEBHOOK_URL"), "Jenkins: promotion means prod");
 }

@@ -259,7 +259,7 @@ fn action_pins(f: &Fields, diags: &mut Diagnostics) -> BTreeMap<String, (String,
         return out;
     };
     let known: Vec<&str> =
-        crate::emit::github::pins::table().actions.keys().filter_map(|k| k.split_once('/').map(|(_, n)| n)).collect();
+        crate::plan::pins::table().actions.keys().filter_map(|k| k.split_once('/').map(|(_, n)| n)).collect();
     for (name, (key_span, val)) in m {
         if !known.contains(&name.as_str()) {
             diags.push(

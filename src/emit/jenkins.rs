@@ -10,16 +10,32 @@
 //! (`Jenkinsfile.j2`); the shell scripts inside are built here, shared with
 //! the GitHub target where they are the same.
 
-use super::github::deploy::{self, SET_TAG};
-use super::github::steps::{coverage_script, pct, requirement_files, test_commands};
-use super::github::{pins, Cx};
 use super::{Artifact, Target};
 use crate::model::{Environment, Gate, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, Trigger};
+use crate::plan::delivery::{
+    self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
+    test_commands, Backup, SET_TAG,
+};
 use crate::plan::env::image_repository;
+use crate::plan::pins;
 use crate::plan::Plan;
 use serde::Serialize;
 
 const TEMPLATE: &str = include_str!("Jenkinsfile.j2");
+
+/// What the Jenkinsfile's builders read.
+struct Cx<'m> {
+    model: &'m Model,
+}
+
+impl<'m> Cx<'m> {
+    fn services(&self) -> impl Iterator<Item = &'m Service> {
+        self.model.services.iter()
+    }
+    fn gitops_branch(&self) -> String {
+        deploy::gitops_branch(self.model)
+    }
+}
 
 #[derive(Serialize)]
 struct Ctx {
@@ -121,7 +137,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     if model.pipeline.provider != "jenkins" || model.services.is_empty() {
         return Vec::new();
     }
-    let cx = Cx::new(model);
+    let cx = Cx { model };
     let ctx = context(&cx);
     let mut env = minijinja::Environment::new();
     env.set_trim_blocks(true);
@@ -168,7 +184,7 @@ fn indent(lines: &[String], n: usize) -> String {
 /// A gate as a parallel stage body: its commands, in the covered services'
 /// folders, tolerated (UNSTABLE) when the gate is not blocking.
 fn gate_body(cx: &Cx, g: &Gate) -> String {
-    let covered = super::github::gates::covered(cx, g);
+    let covered = covered(cx.model, g);
     let in_dirs = |cmd: &str| -> Vec<String> {
         covered.iter().map(|s| format!("dir('{}') {{\n{}\n}}", s.build_context, sh(cmd))).collect()
     };
@@ -271,7 +287,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             covered
                 .iter()
                 .map(|s| {
-                    let path = super::github::gates::decisions_path(&s.build_context, &decisions);
+                    let path = decisions_path(&s.build_context, &decisions);
                     format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&format!("license_finder --decisions-file {path}")))
                 })
                 .collect()
@@ -283,13 +299,10 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 test_commands(tc).into_iter().map(move |(_, c)| format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&c)))
             })
             .collect(),
-        "eslint" => in_dirs("npx eslint ."),
-        "tsc" => in_dirs("npx tsc --noEmit"),
-        "ruff" => in_dirs("ruff check ."),
-        "flake8" => in_dirs("flake8 ."),
-        "mypy" => in_dirs("mypy ."),
-        "golangci-lint" => in_dirs("golangci-lint run ./..."),
-        other => vec![sh(other)],
+        other => match check_command(other) {
+            Some(cmd) => in_dirs(&cmd),
+            None => vec![sh(other)],
+        },
     };
     if !creds.is_empty() {
         let mut wrapped = vec![format!("withCredentials([{}]) {{", creds.join(", "))];
@@ -336,10 +349,10 @@ fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>) {
                     format!("payload=$(jq -n --arg channel '{channel}' --arg text \"{text} ($BUILD_URL)\" '{{channel: $channel, text: $text}}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"")
                 };
                 let c = credential(webhook, "SLACK_WEBHOOK_URL");
-                if events.iter().any(|e| e == "deploy" || e == "promotion") {
+                if deploy::notify_success(events, env) {
                     ok.push(Notice { credentials: c.clone(), script: script(&what) });
                 }
-                if events.iter().any(|e| e == "failure") {
+                if deploy::notify_failure(events) {
                     bad.push(Notice { credentials: c, script: script(&format!("{what} failed")) });
                 }
             }
@@ -379,13 +392,13 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         submitter: submitter.clone(),
     });
     let mut before = Vec::new();
-    if env.before.iter().any(|b| b == "backup") {
-        for (r, ru) in m.resources.iter().zip(&env.resources) {
-            if r.backup.is_some() && ru.placement == crate::model::Placement::InCluster {
-                before.push(format!(
-                    "argocd app actions run \"$APP\" create-job --kind CronJob --group batch --resource-name {0}-backup --namespace {1}\nargocd app wait \"$APP\" --resource 'batch:Job:{0}-backup-*' --health --timeout 1800",
-                    r.name, env.namespace
-                ));
+    for b in deploy::backups(m, env) {
+        match b {
+            Backup::CronJob { cronjob, namespace, .. } => before.push(format!(
+                "argocd app actions run \"$APP\" create-job --kind CronJob --group batch --resource-name {cronjob} --namespace {namespace}\nargocd app wait \"$APP\" --resource 'batch:Job:{cronjob}-*' --health --timeout 1800"
+            )),
+            Backup::Snapshot { id, script, .. } => {
+                before.push(format!("ID={id}\nSNAPSHOT=\"$ID-predeploy-$BUILD_NUMBER\"\n{script}"))
             }
         }
     }
@@ -400,19 +413,20 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         "--sync --health --operation"
     };
     let wait = format!("{start}\nargocd app wait \"$APP\" {flags} --timeout {}", deploy::rollout_seconds(env));
-    let routes = deploy::routes(cx, env);
+    let routes = deploy::routes(cx.model, env);
     let mut after = Vec::new();
     for a in &env.after {
         match a.as_str() {
             "health_check" => {
-                for (_, _, h) in &routes {
-                    if let Some(h) = h {
+                for r in &routes {
+                    if let Some(h) = &r.health {
                         after.push(format!("curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 --output /dev/null {h}"));
                     }
                 }
             }
             "smoke_tests" => {
-                for (_, base, _) in &routes {
+                for r in &routes {
+                    let base = &r.base;
                     after.push(format!("code=$(curl --silent --output /dev/null --write-out '%{{http_code}}' --retry 5 --retry-delay 6 --retry-all-errors --max-time 10 {base})\necho \"{base}: HTTP $code\"\n[ \"$code\" -ne 000 ] && [ \"$code\" -lt 500 ]"));
                 }
             }
@@ -434,9 +448,9 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         title: format!("{kind}: {}", env.name),
         when: when(m, env),
         input,
-        app: deploy::app_name(cx, env),
-        kustomization: deploy::kustomization(cx, env),
-        images: deploy::images(cx, env).join(" "),
+        app: deploy::app_name(cx.model, env),
+        kustomization: deploy::kustomization(cx.model, env),
+        images: deploy::images(cx.model, env).join(" "),
         before,
         release,
         wait,
@@ -547,13 +561,13 @@ fn context(cx: &Cx) -> Ctx {
     let quality: Vec<GateCx> = m
         .gates
         .iter()
-        .filter(|g| super::github::gates::is_quality(g) && g.kind != "coverage")
+        .filter(|g| is_quality(g) && g.kind != "coverage")
         .map(|g| GateCx { title: g.name.clone(), body: gate_body(cx, g) })
         .collect();
     let security: Vec<GateCx> = m
         .gates
         .iter()
-        .filter(|g| !super::github::gates::is_quality(g))
+        .filter(|g| !is_quality(g))
         .map(|g| GateCx { title: g.name.clone(), body: gate_body(cx, g) })
         .collect();
     let mut push_when: Vec<String> = m.environments.iter().map(|e| when(m, e)).collect();
@@ -594,11 +608,7 @@ fn context(cx: &Cx) -> Ctx {
             }
         })
         .collect();
-    header.push(format!(
-        "CLI {} and the gate tools: {}.",
-        pins::tool("argocd"),
-        crate::emit::github::dedup(&tools).join(", ")
-    ));
+    header.push(format!("CLI {} and the gate tools: {}.", pins::tool("argocd"), dedup(&tools).join(", ")));
     let mut creds: Vec<String> = vec!["argocd-server".into(), "argocd-auth-token".into(), "git-push".into()];
     for e in &envs {
         for n in e.notify_success.iter().chain(&e.notify_failure) {
@@ -611,10 +621,7 @@ fn context(cx: &Cx) -> Ctx {
     if m.gates.iter().any(|g| g.tool == "snyk") {
         creds.push("snyk-token".into());
     }
-    header.push(format!(
-        "Jenkins credentials: {} (git-push: a user and token allowed",
-        crate::emit::github::dedup(&creds).join(", ")
-    ));
+    header.push(format!("Jenkins credentials: {} (git-push: a user and token allowed", dedup(&creds).join(", ")));
     header.push("to push the GitOps commit; the others secret text).".into());
     Ctx {
         project: p.name.clone(),

@@ -10,9 +10,11 @@
 pub mod analysis;
 pub mod backup;
 pub mod crd;
+pub mod delivery;
 pub mod engines;
 pub mod env;
 pub mod network;
+pub mod pins;
 pub mod pod;
 pub mod secrets;
 

@@ -6,38 +6,22 @@
 
 use super::steps::{self, checkout, checkout_history, join, prepare, upload_sarif};
 use super::wf::{Job, Map, Step, Workflow};
-use super::{file, job_if, on_for, pins, Cx};
+use super::{file, job_if, on_for, Cx};
 use crate::emit::Artifact;
 use crate::model::{Gate, Service, Trigger};
+use crate::plan::delivery::{check_command, decisions_path, is_quality};
+use crate::plan::pins;
 use indexmap::IndexMap;
-
-/// Gate kinds that CI runs next to the tests rather than security.yml.
-pub fn is_quality(g: &Gate) -> bool {
-    matches!(g.kind.as_str(), "lint" | "types" | "tests" | "coverage")
-}
 
 /// The job id of a gate.
 pub fn job_id(g: &Gate) -> String {
     format!("gate-{}", g.name)
 }
 
-/// The services a gate covers: its `services`, else every service whose
-/// toolchain family the tool understands.
-pub fn covered<'a>(cx: &Cx<'a>, g: &Gate) -> Vec<&'a Service> {
-    if !g.services.is_empty() {
-        return g.services.iter().map(|id| cx.model.service(*id)).collect();
-    }
-    let families =
-        crate::check::schema::GATE_TOOLS.iter().find(|(t, _, _)| *t == g.tool).map(|(_, _, f)| *f).unwrap_or(&[]);
-    cx.services()
-        .filter(|s| families.is_empty() || families.contains(&cx.model.toolchain(s.language).family.as_str()))
-        .collect()
-}
-
 /// Steps after the first service's run even when an earlier one failed, so
 /// one job reports every service; the job still fails.
 fn each_service(cx: &Cx, g: &Gate, cache: bool, f: impl Fn(&Service) -> Vec<Step>) -> Vec<Step> {
-    let svcs = covered(cx, g);
+    let svcs = crate::plan::delivery::covered(cx.model, g);
     let many = svcs.len() > 1;
     let mut out = Vec::new();
     for s in svcs {
@@ -121,7 +105,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 ("actions", "read"),
                 ("packages", "read"),
             ]);
-            let mut langs: Vec<(&str, &str)> = covered(cx, g)
+            let mut langs: Vec<(&str, &str)> = crate::plan::delivery::covered(cx.model, g)
                 .iter()
                 .map(|s| match cx.model.toolchain(s.language).family.as_str() {
                     "node" => ("javascript-typescript", "none"),
@@ -200,7 +184,8 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 "medium" => "medium",
                 _ => "high",
             };
-            let dirs: Vec<String> = covered(cx, g).iter().map(|s| s.build_context.clone()).collect();
+            let dirs: Vec<String> =
+                crate::plan::delivery::covered(cx.model, g).iter().map(|s| s.build_context.clone()).collect();
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("bandit[sarif]"));
             let mut scan = Step::run(
@@ -223,7 +208,10 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             let targets: Vec<(String, String)> = if g.services.is_empty() {
                 vec![("repository".into(), ".".into())]
             } else {
-                covered(cx, g).iter().map(|s| (s.name.clone(), s.build_context.clone())).collect()
+                crate::plan::delivery::covered(cx.model, g)
+                    .iter()
+                    .map(|s| (s.name.clone(), s.build_context.clone()))
+                    .collect()
             };
             let mut v = vec![checkout()];
             for (i, (name, dir)) in targets.iter().enumerate() {
@@ -273,7 +261,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
         "safety" => {
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("safety"));
-            for s in covered(cx, g) {
+            for s in crate::plan::delivery::covered(cx.model, g) {
                 let tc = cx.model.toolchain(s.language);
                 let files: Vec<String> = steps::requirement_files(tc).iter().map(|f| format!("-r {f}")).collect();
                 let mut st = Step::run(
@@ -293,7 +281,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
         "pip-audit" => {
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("pip-audit"));
-            for s in covered(cx, g) {
+            for s in crate::plan::delivery::covered(cx.model, g) {
                 let tc = cx.model.toolchain(s.language);
                 let files: Vec<String> = steps::requirement_files(tc).iter().map(|f| format!("-r {f}")).collect();
                 let mut st = Step::run(
@@ -312,7 +300,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
         "npm-audit" => {
             let level = if g.fail_on == "medium" { "moderate".to_string() } else { g.fail_on.clone() };
             let mut v = vec![checkout()];
-            let svcs = covered(cx, g);
+            let svcs = crate::plan::delivery::covered(cx.model, g);
             for s in &svcs {
                 let tc = cx.model.toolchain(s.language);
                 let mut st = Step::run(
@@ -345,7 +333,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 v.push(Step::uses("Set up Buildx", "docker/setup-buildx-action"));
                 skips.push((String::new(), "checkov:skip=CKV_GHA_5,CKV_GHA_6:images are built here only to be scanned and are never pushed; cd.yml signs and attests the images it publishes".to_string()));
             }
-            for (i, s) in covered(cx, g).iter().enumerate() {
+            for (i, s) in crate::plan::delivery::covered(cx.model, g).iter().enumerate() {
                 let cond = (i > 0).then_some("${{ !cancelled() }}");
                 if image_scan {
                     let mut b = Step::uses(format!("Build the {} image", s.name), "docker/build-push-action")
@@ -462,18 +450,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
         }
         // Linters and type checkers: the tool on each covered service.
         tool => {
-            let cmd = match tool {
-                "eslint" => "npx eslint .".to_string(),
-                "tsc" => "npx tsc --noEmit".to_string(),
-                "ruff" => format!("python -m pip install 'ruff=={}' && ruff check .", pins::tool("ruff")),
-                "flake8" => format!("python -m pip install 'flake8=={}' && flake8 .", pins::tool("flake8")),
-                "mypy" => format!("python -m pip install 'mypy=={}' && mypy .", pins::tool("mypy")),
-                "golangci-lint" => format!(
-                    "go run 'github.com/golangci/golangci-lint/v2/cmd/golangci-lint@{}' run ./...",
-                    pins::tool("golangci-lint")
-                ),
-                other => other.to_string(),
-            };
+            let cmd = check_command(tool).unwrap_or_else(|| tool.to_string());
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
                 vec![Step::run(format!("Run {tool}"), cmd.clone()).dir(&s.build_context)]
@@ -488,17 +465,6 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
     let id = job_id(g);
     let skips = skips.into_iter().map(|(_, c)| (id.clone(), c)).collect();
     (job, skips)
-}
-
-pub fn decisions_path(dir: &str, decisions: &str) -> String {
-    // A decisions file given from the repository root is reached from the
-    // service folder the scan runs in.
-    if dir == "." || dir.is_empty() {
-        decisions.to_string()
-    } else {
-        let up = dir.split('/').filter(|p| !p.is_empty()).map(|_| "..").collect::<Vec<_>>().join("/");
-        format!("{up}/{decisions}")
-    }
 }
 
 /// `security.yml`: every security gate on its own triggers.

@@ -23,12 +23,13 @@ mod cd;
 mod ci;
 pub mod deploy;
 pub mod gates;
-pub mod pins;
 pub mod steps;
 pub mod wf;
 
 use super::{Artifact, Target};
 use crate::model::{Model, Service, Trigger};
+pub use crate::plan::delivery::dedup;
+use crate::plan::pins;
 use crate::plan::Plan;
 use wf::{Cron, Empty, On, PullRequest, Push, Workflow};
 
@@ -68,22 +69,12 @@ impl<'a> Cx<'a> {
     }
     /// Where the generated tree lives in the repository (`project.gitops.path`).
     pub fn gitops_path(&self) -> String {
-        let p = self.model.project.gitops.path.trim_matches('/');
-        if p.is_empty() || p == "." {
-            String::new()
-        } else {
-            format!("{p}/")
-        }
+        crate::plan::delivery::gitops_path(self.model)
     }
     /// The branch GitOps commits go to: the revision ArgoCD tracks, or the
     /// project's branch when it tracks HEAD.
     pub fn gitops_branch(&self) -> String {
-        let r = &self.model.project.gitops.revision;
-        if r == "HEAD" || r.is_empty() {
-            self.model.project.branch.clone()
-        } else {
-            r.clone()
-        }
+        crate::plan::delivery::gitops_branch(self.model)
     }
     pub fn services(&self) -> impl Iterator<Item = &'a Service> {
         self.model.services.iter()
@@ -117,17 +108,6 @@ pub fn secret_name(s: &str) -> String {
 /// `${{ secrets.NAME }}` for a program secret.
 pub fn secret_ref(s: &str) -> String {
     format!("${{{{ secrets.{} }}}}", secret_name(s))
-}
-
-/// Removes duplicates, keeping the first occurrence (declaration order).
-pub fn dedup<T: PartialEq + Clone>(v: &[T]) -> Vec<T> {
-    let mut out: Vec<T> = Vec::new();
-    for x in v {
-        if !out.contains(x) {
-            out.push(x.clone());
-        }
-    }
-    out
 }
 
 /// The `on:` block that fires for every trigger in the list.
