@@ -123,12 +123,51 @@ fn sh(script: &str) -> String {
     if script.contains('\n') {
         format!("sh '''#!/usr/bin/env bash\nset -eo pipefail\n{}\n'''", body.replace("'''", "\\'\\'\\'"))
     } else {
-        format!("sh '{}'", body.replace('\'', "\\'"))
+        format!("sh {}", groovy(script))
     }
 }
 
 fn credential(id: &str, var: &str) -> String {
-    format!("string(credentialsId: '{id}', variableId: '{var}')").replace("variableId", "variable")
+    format!("string(credentialsId: {}, variable: '{var}')", groovy(id))
+}
+
+/// A Groovy single-quoted string literal holding exactly `s`: no
+/// interpolation, `\\` and `'` escaped, control characters as escapes, so
+/// no program string can end the literal or the line it is on.
+pub fn groovy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A shell step that reads program values from environment variables
+/// (`withEnv`, each binding a Groovy single-quoted string), never from its
+/// own text.
+fn sh_env(script: &str, env: &[(&str, String)]) -> String {
+    if env.is_empty() {
+        return sh(script);
+    }
+    let binds: Vec<String> = env.iter().map(|(k, v)| groovy(&format!("{k}={v}"))).collect();
+    format!("withEnv([{}]) {{\n{}\n}}", binds.join(", "), sh(script))
+}
+
+/// A comment line that stays one line whatever the program's strings hold.
+/// Groovy reads `\uXXXX` escapes everywhere in a source file, comments
+/// included, so backslashes are doubled (an even run is never an escape).
+fn comment(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace('\\', "\\\\")
 }
 
 /// The Jenkinsfile, or nothing when the pipeline runs on another provider.
@@ -143,6 +182,8 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.add_filter("sh", |s: String| sh(&s));
+    env.add_filter("g", |s: String| groovy(&s));
+    env.add_filter("block", |s: String, n: usize| indent(&[s], n).trim_start().to_string());
     let contents = env
         .template_from_str(TEMPLATE)
         .and_then(|t| t.render(&ctx))
@@ -185,9 +226,8 @@ fn indent(lines: &[String], n: usize) -> String {
 /// folders, tolerated (UNSTABLE) when the gate is not blocking.
 fn gate_body(cx: &Cx, g: &Gate) -> String {
     let covered = covered(cx.model, g);
-    let in_dirs = |cmd: &str| -> Vec<String> {
-        covered.iter().map(|s| format!("dir('{}') {{\n{}\n}}", s.build_context, sh(cmd))).collect()
-    };
+    let in_dir = |s: &Service, step: String| format!("dir({}) {{\n{step}\n}}", groovy(&s.build_context));
+    let in_dirs = |cmd: &str| -> Vec<String> { covered.iter().map(|s| in_dir(s, sh(cmd))).collect() };
     let sev_list: Vec<&str> =
         ["LOW", "MEDIUM", "HIGH", "CRITICAL"].into_iter().skip_while(|s| s.to_ascii_lowercase() != g.fail_on).collect();
     let mut creds: Vec<String> = Vec::new();
@@ -221,14 +261,17 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 "medium" => " --severity ERROR --severity WARNING",
                 _ => " --severity ERROR",
             };
-            vec![sh(&format!(
-                "semgrep scan --config {} --metrics off --error{sev} --sarif --output semgrep.sarif",
-                g.config.clone().unwrap_or_else(|| "p/default".into())
-            ))]
+            vec![sh_env(
+                &format!("semgrep scan --config \"$SEMGREP_RULES\" --metrics off --error{sev} --sarif --output semgrep.sarif"),
+                &[("SEMGREP_RULES", g.config.clone().unwrap_or_else(|| "p/default".into()))],
+            )]
         }
         "sonarqube" => vec![format!(
             "withSonarQubeEnv('sonarqube') {{\n{}\n}}",
-            sh(&format!("sonar-scanner -Dsonar.projectKey={} -Dsonar.qualitygate.wait=true", cx.model.project.name))
+            sh_env(
+                "sonar-scanner -Dsonar.projectKey=\"$PROJECT_KEY\" -Dsonar.qualitygate.wait=true",
+                &[("PROJECT_KEY", cx.model.project.name.clone())]
+            )
         )],
         "bandit" => {
             let level = match g.fail_on.as_str() {
@@ -255,11 +298,11 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 let files: Vec<String> =
                     requirement_files(cx.model.toolchain(s.language)).iter().map(|f| format!("-r {f}")).collect();
                 let cmd = if g.tool == "safety" {
-                    format!("safety check {} --full-report", files.join(" "))
+                    "safety check $REQUIREMENTS --full-report"
                 } else {
-                    format!("pip-audit {} --desc", files.join(" "))
+                    "pip-audit $REQUIREMENTS --desc"
                 };
-                format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&cmd))
+                in_dir(s, sh_env(cmd, &[("REQUIREMENTS", files.join(" "))]))
             })
             .collect(),
         "npm-audit" => {
@@ -270,13 +313,15 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             .iter()
             .map(|s| {
                 if g.kind == "container" {
-                    sh(&format!(
-                        "trivy image --exit-code 1 --severity {} \"{}:$IMAGE_TAG\"",
-                        sev_list.join(","),
-                        image_repository(cx.model, &s.image)
-                    ))
+                    sh_env(
+                        &format!("trivy image --exit-code 1 --severity {} \"$IMAGE:$IMAGE_TAG\"", sev_list.join(",")),
+                        &[("IMAGE", image_repository(cx.model, &s.image))],
+                    )
                 } else {
-                    sh(&format!("trivy fs --exit-code 1 --severity {} {}", sev_list.join(","), s.build_context))
+                    sh_env(
+                        &format!("trivy fs --exit-code 1 --severity {} \"$CONTEXT\"", sev_list.join(",")),
+                        &[("CONTEXT", s.build_context.clone())],
+                    )
                 }
             })
             .collect(),
@@ -288,7 +333,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 .iter()
                 .map(|s| {
                     let path = decisions_path(&s.build_context, &decisions);
-                    format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&format!("license_finder --decisions-file {path}")))
+                    in_dir(s, sh_env("license_finder --decisions-file \"$DECISIONS\"", &[("DECISIONS", path)]))
                 })
                 .collect()
         }
@@ -296,7 +341,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             .iter()
             .flat_map(|s| {
                 let tc = cx.model.toolchain(s.language);
-                test_commands(tc).into_iter().map(move |(_, c)| format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&c)))
+                test_commands(tc).into_iter().map(move |(_, c)| in_dir(s, sh(&c)))
             })
             .collect(),
         other => match check_command(other) {
@@ -324,8 +369,8 @@ fn when(model: &Model, env: &Environment) -> String {
     let mut e = env;
     for _ in 0..model.environments.len() {
         match &e.promote {
-            Promotion::OnPush(b) => return format!("branch '{b}'"),
-            Promotion::OnTag(t) => return format!("tag '{t}'"),
+            Promotion::OnPush(b) => return format!("branch {}", groovy(b)),
+            Promotion::OnTag(t) => return format!("tag {}", groovy(t)),
             Promotion::Manual { from } => {
                 match from.as_ref().and_then(|f| model.environments.iter().find(|x| &x.name == f)) {
                     Some(f) => e = f,
@@ -334,44 +379,58 @@ fn when(model: &Model, env: &Environment) -> String {
             }
         }
     }
-    format!("branch '{}'", model.project.branch)
+    format!("branch {}", groovy(&model.project.branch))
 }
 
 fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>) {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
-    let what = format!("{}: {} $IMAGE_TAG to {}", cx.model.project.name, "released", env.name);
+    // What happened, finished by the shell: "<project>: released <tag> to <env>".
+    let what = format!("{}: released", cx.model.project.name);
     for id in &env.notify {
         let i = &cx.model.integrations[id.index()];
         match &i.kind {
             IntegrationKind::Slack { channel, webhook, events } => {
-                let script = |text: &str| {
-                    format!("payload=$(jq -n --arg channel '{channel}' --arg text \"{text} ($BUILD_URL)\" '{{channel: $channel, text: $text}}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"")
+                let script = |text: &str| Notice {
+                    credentials: credential(webhook, "SLACK_WEBHOOK_URL"),
+                    script: sh_env(
+                        "payload=$(jq -n --arg channel \"$CHANNEL\" --arg text \"$TEXT $IMAGE_TAG to $ENVIRONMENT$OUTCOME ($BUILD_URL)\" '{channel: $channel, text: $text}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"",
+                        &[("CHANNEL", channel.clone()), ("TEXT", what.clone()), ("OUTCOME", text.to_string())],
+                    ),
                 };
-                let c = credential(webhook, "SLACK_WEBHOOK_URL");
                 if deploy::notify_success(events, env) {
-                    ok.push(Notice { credentials: c.clone(), script: script(&what) });
+                    ok.push(script(""));
                 }
                 if deploy::notify_failure(events) {
-                    bad.push(Notice { credentials: c, script: script(&format!("{what} failed")) });
+                    bad.push(script(" failed"));
                 }
             }
             IntegrationKind::Datadog { site, api_key, .. } => {
-                let script = |alert: &str| {
-                    format!("payload=$(jq -n --arg title \"{what}\" --arg alert {alert} '{{title: $title, text: $title, alert_type: $alert, tags: [\"env:{}\", \"source:jenkins\"]}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" https://api.{site}/api/v1/events", env.name)
+                let script = |alert: &str| Notice {
+                    credentials: credential(api_key, "DD_API_KEY"),
+                    script: sh_env(
+                        &format!("payload=$(jq -n --arg title \"$TEXT $IMAGE_TAG to $ENVIRONMENT\" --arg alert {alert} --arg env \"env:$ENVIRONMENT\" '{{title: $title, text: $title, alert_type: $alert, tags: [$env, \"source:jenkins\"]}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" \"https://api.$DD_SITE/api/v1/events\""),
+                        &[("TEXT", what.clone()), ("DD_SITE", site.clone())],
+                    ),
                 };
-                ok.push(Notice { credentials: credential(api_key, "DD_API_KEY"), script: script("success") });
-                bad.push(Notice { credentials: credential(api_key, "DD_API_KEY"), script: script("error") });
+                ok.push(script("success"));
+                bad.push(script("error"));
             }
             IntegrationKind::PagerDuty { routing_key, severity } => bad.push(Notice {
                 credentials: credential(routing_key, "ROUTING_KEY"),
-                script: format!("payload=$(jq -n --arg key \"$ROUTING_KEY\" --arg summary \"{what} failed\" '{{routing_key: $key, event_action: \"trigger\", payload: {{summary: $summary, source: \"jenkins\", severity: \"{severity}\"}}}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' --data \"$payload\" https://events.pagerduty.com/v2/enqueue"),
+                script: sh_env(
+                    "payload=$(jq -n --arg key \"$ROUTING_KEY\" --arg summary \"$TEXT $IMAGE_TAG to $ENVIRONMENT failed\" --arg severity \"$SEVERITY\" '{routing_key: $key, event_action: \"trigger\", payload: {summary: $summary, source: \"jenkins\", severity: $severity}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' --data \"$payload\" https://events.pagerduty.com/v2/enqueue",
+                    &[("TEXT", what.clone()), ("SEVERITY", severity.clone())],
+                ),
             }),
             IntegrationKind::Jira { url, project, token } => ok.push(Notice {
                 credentials: credential(token, "JIRA_AUTH"),
-                script: format!("payload=$(jq -n --arg summary \"{what}\" '{{fields: {{project: {{key: \"{project}\"}}, issuetype: {{name: \"Task\"}}, summary: $summary, labels: [\"deployment\"]}}}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" {}/rest/api/2/issue", url.trim_end_matches('/')),
+                script: sh_env(
+                    "payload=$(jq -n --arg key \"$JIRA_PROJECT\" --arg summary \"$TEXT $IMAGE_TAG to $ENVIRONMENT\" '{fields: {project: {key: $key}, issuetype: {name: \"Task\"}, summary: $summary, labels: [\"deployment\"]}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" \"$JIRA_URL/rest/api/2/issue\"",
+                    &[("TEXT", what.clone()), ("JIRA_PROJECT", project.clone()), ("JIRA_URL", url.trim_end_matches('/').to_string())],
+                ),
             }),
-            _ => {}
+            IntegrationKind::NewRelic { .. } | IntegrationKind::Sentry { .. } | IntegrationKind::Codecov { .. } => {}
         }
     }
     (ok, bad)
@@ -394,12 +453,13 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     let mut before = Vec::new();
     for b in deploy::backups(m, env) {
         match b {
-            Backup::CronJob { cronjob, namespace, .. } => before.push(format!(
-                "argocd app actions run \"$APP\" create-job --kind CronJob --group batch --resource-name {cronjob} --namespace {namespace}\nargocd app wait \"$APP\" --resource 'batch:Job:{cronjob}-*' --health --timeout 1800"
-            )),
-            Backup::Snapshot { id, script, .. } => {
-                before.push(format!("ID={id}\nSNAPSHOT=\"$ID-predeploy-$BUILD_NUMBER\"\n{script}"))
+            Backup::CronJob { cronjob, namespace, .. } => {
+                before.push(sh_env(deploy::CRONJOB_BACKUP, &[("CRONJOB", cronjob), ("NAMESPACE", namespace)]))
             }
+            Backup::Snapshot { id, script, .. } => before.push(sh_env(
+                &format!("SNAPSHOT=\"$ID-predeploy-$BUILD_NUMBER\"\n{script}"),
+                &[("ID", id), ("AWS_DEFAULT_REGION", deploy::aws_region(m))],
+            )),
         }
     }
     let release = format!(
@@ -418,21 +478,20 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     for a in &env.after {
         match a.as_str() {
             "health_check" => {
-                for r in &routes {
-                    if let Some(h) = &r.health {
-                        after.push(format!("curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 --output /dev/null {h}"));
-                    }
+                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
+                if !urls.is_empty() {
+                    after.push(sh_env(deploy::HEALTH_CHECK, &[("HEALTH_URLS", urls.join(" "))]));
                 }
             }
             "smoke_tests" => {
-                for r in &routes {
-                    let base = &r.base;
-                    after.push(format!("code=$(curl --silent --output /dev/null --write-out '%{{http_code}}' --retry 5 --retry-delay 6 --retry-all-errors --max-time 10 {base})\necho \"{base}: HTTP $code\"\n[ \"$code\" -ne 000 ] && [ \"$code\" -lt 500 ]"));
+                let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
+                if !urls.is_empty() {
+                    after.push(sh_env(deploy::SMOKE_TESTS, &[("ROUTES", urls.join(" "))]));
                 }
             }
-            "verification" => after.push(
-                "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone".to_string(),
-            ),
+            "verification" => after.push(sh(
+                "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone",
+            )),
             _ => {}
         }
     }
@@ -503,13 +562,18 @@ fn service_cx(cx: &Cx, s: &Service) -> Svc {
         .filter_map(|g| g.min)
         .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))));
     let image = image_repository(m, &s.image);
-    let target = s.build_target.as_ref().map(|t| format!(" --target {t}")).unwrap_or_default();
+    let target = if s.build_target.is_some() { " --target \"$TARGET\"" } else { "" };
     let platforms: Vec<String> = m.pipeline.platforms.iter().map(|p| format!("linux/{p}")).collect();
     let cache = if m.pipeline.cache {
-        format!(" --cache-from type=registry,ref={image}:buildcache --cache-to type=registry,ref={image}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true")
+        " --cache-from \"type=registry,ref=$IMAGE:buildcache\" --cache-to \"type=registry,ref=$IMAGE:buildcache,mode=max,image-manifest=true,oci-mediatypes=true\"".to_string()
     } else {
         String::new()
     };
+    let mut build_env =
+        vec![("IMAGE", image), ("DOCKERFILE", s.dockerfile.clone()), ("CONTEXT", s.build_context.clone())];
+    if let Some(t) = &s.build_target {
+        build_env.push(("TARGET", t.clone()));
+    }
     Svc {
         name: s.name.clone(),
         dir: s.build_context.clone(),
@@ -519,15 +583,16 @@ fn service_cx(cx: &Cx, s: &Service) -> Svc {
         coverage: (tc.coverage.is_some() && min.is_some()).then(|| coverage_script(tc)),
         coverage_min: min.map(pct).unwrap_or_default(),
         quality: tc.lint.iter().chain(&tc.typecheck).cloned().collect(),
-        image_build: format!(
-            "docker buildx build --load --tag \"{image}:$IMAGE_TAG\" --file {}{target} {}",
-            s.dockerfile, s.build_context
+        image_build: sh_env(
+            &format!("docker buildx build --load --tag \"$IMAGE:$IMAGE_TAG\" --file \"$DOCKERFILE\"{target} \"$CONTEXT\""),
+            &build_env,
         ),
-        image_push: format!(
-            "docker buildx build --push --platform {} --tag \"{image}:$IMAGE_TAG\"{cache} --file {}{target} {}",
-            platforms.join(","),
-            s.dockerfile,
-            s.build_context
+        image_push: sh_env(
+            &format!(
+                "docker buildx build --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{cache} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
+                platforms.join(",")
+            ),
+            &build_env,
         ),
     }
 }
@@ -538,14 +603,20 @@ fn context(cx: &Cx) -> Ctx {
     let (login, push_env) = match &p.registry {
         Registry::Ecr { region, account } => {
             let host = format!("{}.dkr.ecr.{region}.amazonaws.com", account.as_deref().unwrap_or("000000000000"));
-            (format!("aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {host}"), Vec::new())
+            (
+                sh_env(
+                    "aws ecr get-login-password --region \"$ECR_REGION\" | docker login --username AWS --password-stdin \"$REGISTRY\"",
+                    &[("ECR_REGION", region.clone()), ("REGISTRY", host)],
+                ),
+                Vec::new(),
+            )
         }
         Registry::Ghcr { .. } => (
-            "echo \"$REGISTRY_PASSWORD\" | docker login ghcr.io --username \"$REGISTRY_USER\" --password-stdin".to_string(),
+            sh("echo \"$REGISTRY_PASSWORD\" | docker login ghcr.io --username \"$REGISTRY_USER\" --password-stdin"),
             vec!["usernamePassword(credentialsId: 'ghcr', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD')".to_string()],
         ),
         Registry::DockerHub { .. } => (
-            "echo \"$REGISTRY_PASSWORD\" | docker login --username \"$REGISTRY_USER\" --password-stdin".to_string(),
+            sh("echo \"$REGISTRY_PASSWORD\" | docker login --username \"$REGISTRY_USER\" --password-stdin"),
             vec!["usernamePassword(credentialsId: 'dockerhub', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD')".to_string()],
         ),
     };
@@ -627,7 +698,7 @@ fn context(cx: &Cx) -> Ctx {
         project: p.name.clone(),
         header: header
             .iter()
-            .map(|l| if l.is_empty() { "//".to_string() } else { format!("// {l}") })
+            .map(|l| if l.is_empty() { "//".to_string() } else { format!("// {}", comment(l)) })
             .collect::<Vec<_>>()
             .join("\n"),
         timeout_hours: 2 + wait_secs / 3600,
@@ -636,7 +707,7 @@ fn context(cx: &Cx) -> Ctx {
             ("ARGOCD_SERVER".into(), "credentials('argocd-server')".into()),
             ("ARGOCD_AUTH_TOKEN".into(), "credentials('argocd-auth-token')".into()),
             ("ARGOCD_OPTS".into(), "'--grpc-web'".into()),
-            ("DEFAULT_BRANCH".into(), format!("'{}'", p.branch)),
+            ("DEFAULT_BRANCH".into(), groovy(&p.branch)),
         ],
         tag_script: tag_script(&m.pipeline.tags),
         services: cx.services().map(|s| service_cx(cx, s)).collect(),

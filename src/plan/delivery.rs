@@ -233,6 +233,20 @@ for attempt in $(seq 60); do
 done
 exit 1"#;
 
+/// Checks every health URL of `$HEALTH_URLS` (`after = [health_check]`).
+pub const HEALTH_CHECK: &str = r#"for url in $HEALTH_URLS; do
+  curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 --output /dev/null "$url"
+  echo "healthy: $url"
+done"#;
+
+/// Every public route of `$ROUTES` answers without a server error (`after = [smoke_tests]`).
+pub const SMOKE_TESTS: &str = r#"# Every public route answers, without a server error.
+for url in $ROUTES; do
+  code=$(curl --silent --output /dev/null --write-out '%{http_code}' --retry 5 --retry-delay 6 --retry-all-errors --max-time 10 "$url")
+  echo "$url: HTTP $code"
+  if [ "$code" -eq 000 ] || [ "$code" -ge 500 ]; then exit 1; fi
+done"#;
+
 /// The AWS region deploy steps talk to.
 pub fn aws_region(model: &Model) -> String {
     match &model.project.cloud {

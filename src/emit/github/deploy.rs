@@ -12,7 +12,7 @@
 
 use super::steps::checkout;
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
-use super::{secret_ref, Cx};
+use super::{data, secret_ref, Cx};
 use crate::model::{Environment, IntegrationKind, Promotion, Registry};
 use crate::plan::delivery::{
     self, app_name, images, kustomization, manual_pause, rollout_seconds, routes, Backup, READ_TAG, SET_TAG,
@@ -57,7 +57,7 @@ pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
     let app = app_name(cx.model, env);
     let routes = routes(cx.model, env);
     // The environment's link in GitHub: the site root when a service serves it.
-    let url = routes.iter().find(|r| r.base.matches('/').count() == 2).or(routes.first()).map(|r| r.base.clone());
+    let url = routes.iter().find(|r| r.base.matches('/').count() == 2).or(routes.first()).map(|r| data(&r.base));
     let name = match &source {
         Source::Build => format!("Deploy to {}", env.name),
         Source::From(f) => format!("Promote {} to {}", f.name, env.name),
@@ -129,7 +129,7 @@ argocd version --client --short"#,
         String::new(),
     )
     .id("release")
-    .env("IMAGES", images(cx.model, env).join(" "))
+    .env("IMAGES", data(&images(cx.model, env).join(" ")))
     .env("BRANCH", cx.gitops_branch())
     .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}");
     let pick = match &source {
@@ -192,24 +192,14 @@ done
                 let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
                 if !urls.is_empty() {
                     steps.push(
-                        Step::run(
-                            "Health check",
-                            "for url in $HEALTH_URLS; do\n  curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 --output /dev/null \"$url\"\n  echo \"healthy: $url\"\ndone",
-                        )
-                        .env("HEALTH_URLS", urls.join(" ")),
+                        Step::run("Health check", delivery::HEALTH_CHECK).env("HEALTH_URLS", data(&urls.join(" "))),
                     );
                 }
             }
             "smoke_tests" => {
                 let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
                 if !urls.is_empty() {
-                    steps.push(
-                        Step::run(
-                            "Smoke tests",
-                            "# Every public route answers, without a server error.\nfor url in $ROUTES; do\n  code=$(curl --silent --output /dev/null --write-out '%{http_code}' --retry 5 --retry-delay 6 --retry-all-errors --max-time 10 \"$url\")\n  echo \"$url: HTTP $code\"\n  if [ \"$code\" -eq 000 ] || [ \"$code\" -ge 500 ]; then exit 1; fi\ndone",
-                        )
-                        .env("ROUTES", urls.join(" ")),
-                    );
+                    steps.push(Step::run("Smoke tests", delivery::SMOKE_TESTS).env("ROUTES", data(&urls.join(" "))));
                 }
             }
             "verification" => {
@@ -262,7 +252,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                         Step::run(format!("Tell Slack ({})", i.name), script)
                             .when("${{ success() }}")
                             .env("SLACK_WEBHOOK_URL", secret_ref(webhook))
-                            .env("CHANNEL", channel.clone())
+                            .env("CHANNEL", data(channel))
                             .env("TEXT", format!(":white_check_mark: {what}:"))
                             .env("RELEASED", released),
                     );
@@ -272,7 +262,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                         Step::run(format!("Tell Slack about the failure ({})", i.name), script)
                             .when("${{ failure() }}")
                             .env("SLACK_WEBHOOK_URL", secret_ref(webhook))
-                            .env("CHANNEL", channel.clone())
+                            .env("CHANNEL", data(channel))
                             .env("TEXT", format!(":x: {what} failed:"))
                             .env("RELEASED", released),
                     );
@@ -285,8 +275,8 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                         "# JIRA_AUTH holds user-email:api-token (Jira Cloud basic authentication).\npayload=$(jq -n --arg key \"$JIRA_PROJECT\" --arg summary \"$TEXT\" --arg body \"Released: $RELEASED. Run: $GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\" '{fields: {project: {key: $key}, issuetype: {name: \"Task\"}, summary: $summary, description: $body, labels: [\"deployment\"]}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" \"$JIRA_URL/rest/api/2/issue\"",
                     )
                     .when("${{ success() }}")
-                    .env("JIRA_URL", url.trim_end_matches('/').to_string())
-                    .env("JIRA_PROJECT", key.clone())
+                    .env("JIRA_URL", data(url.trim_end_matches('/')))
+                    .env("JIRA_PROJECT", data(key))
                     .env("JIRA_AUTH", secret_ref(token))
                     .env("TEXT", what.clone())
                     .env("RELEASED", released),
@@ -300,7 +290,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                     )
                     .when("${{ failure() }}")
                     .env("ROUTING_KEY", secret_ref(routing_key))
-                    .env("SEVERITY", severity.clone())
+                    .env("SEVERITY", data(severity))
                     .env("TEXT", format!("{what} failed")),
                 );
             }
@@ -311,7 +301,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                         "if [ \"$JOB_STATUS\" = success ]; then alert=success; else alert=error; fi\npayload=$(jq -n --arg title \"$TEXT ($JOB_STATUS)\" --arg text \"$RELEASED\" --arg alert \"$alert\" --arg env \"env:$ENVIRONMENT\" '{title: $title, text: $text, alert_type: $alert, tags: [$env, \"source:github-actions\"]}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" \"https://api.$DD_SITE/api/v1/events\"",
                     )
                     .when("${{ !cancelled() }}")
-                    .env("DD_SITE", site.clone())
+                    .env("DD_SITE", data(site))
                     .env("DD_API_KEY", secret_ref(api_key))
                     .env("JOB_STATUS", "${{ job.status }}")
                     .env("TEXT", what.clone())
@@ -337,7 +327,7 @@ done"#,
                     )
                     .when("${{ success() }}")
                     .env("NEW_RELIC_API", host)
-                    .env("NEW_RELIC_ACCOUNT", account_id.clone())
+                    .env("NEW_RELIC_ACCOUNT", data(account_id))
                     .env("NEW_RELIC_API_KEY", secret_ref(api_key))
                     .env("SERVICES", services.join(" "))
                     .env("RELEASED", released),

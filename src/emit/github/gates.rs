@@ -61,7 +61,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
     let mut job = Job::new(title.clone()).timeout(30);
     let read_pr = [("contents", "read"), ("pull-requests", "read")];
     let scanning = [("contents", "read"), ("security-events", "write"), ("actions", "read")];
-    let config = g.config.clone();
+    let config = g.config.as_deref().map(super::data);
     let steps: Vec<Step> = match g.tool.as_str() {
         "gitleaks" => {
             job = job.permissions(&read_pr);

@@ -74,7 +74,7 @@ impl<'a> Cx<'a> {
     /// The branch GitOps commits go to: the revision ArgoCD tracks, or the
     /// project's branch when it tracks HEAD.
     pub fn gitops_branch(&self) -> String {
-        crate::plan::delivery::gitops_branch(self.model)
+        data(&crate::plan::delivery::gitops_branch(self.model))
     }
     pub fn services(&self) -> impl Iterator<Item = &'a Service> {
         self.model.services.iter()
@@ -86,12 +86,12 @@ impl<'a> Cx<'a> {
             .map(|s| {
                 let mut m = wf::Map::from([
                     ("service".to_string(), s.name.clone()),
-                    ("context".to_string(), s.build_context.clone()),
-                    ("dockerfile".to_string(), s.dockerfile.clone()),
+                    ("context".to_string(), data(&s.build_context)),
+                    ("dockerfile".to_string(), data(&s.dockerfile)),
                     ("target".to_string(), s.build_target.clone().unwrap_or_default()),
                 ]);
                 if with_image {
-                    m.insert("image".to_string(), crate::plan::env::image_repository(self.model, &s.image));
+                    m.insert("image".to_string(), data(&crate::plan::env::image_repository(self.model, &s.image)));
                 }
                 m
             })
@@ -135,8 +135,28 @@ pub fn on_for(triggers: &[Trigger]) -> On {
     on
 }
 
+/// A string literal in a GitHub expression. A value holding `${` is
+/// written through `format()` with `$` as an argument, so the expression's
+/// text never contains `${{` (GitHub would evaluate it, even inside quotes).
 fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    let lit = s.replace('\'', "''");
+    if !s.contains("${") {
+        return format!("'{lit}'");
+    }
+    let fmt = lit.replace('{', "{{").replace('}', "}}").replace('$', "{0}");
+    format!("format('{fmt}', '$')")
+}
+
+/// A program string as a workflow value: GitHub evaluates `${{ }}` in
+/// `env:`, `with:` and matrix values, so each `${{` of the program becomes
+/// the expression `${{ '${{' }}`, which yields `${{` itself.
+pub fn data(s: &str) -> String {
+    s.replace("${{", "${{ '${{' }}")
+}
+
+/// A comment line that stays one line whatever the program's strings hold.
+pub fn comment(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// `github.ref` compared with a ref pattern: equality, or a prefix test for
@@ -218,7 +238,7 @@ pub fn file(cx: &Cx, name: &str, header: &[String], wf: &Workflow, skips: &[(Str
             contents.push_str("#\n");
         } else {
             contents.push_str("# ");
-            contents.push_str(h);
+            contents.push_str(&comment(h));
             contents.push('\n');
         }
     }
