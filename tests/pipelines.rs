@@ -340,3 +340,27 @@ fn github_and_jenkins_share_gates_backups_and_notifications() {
     let prod = &jf[jf.find("stage('Deploy: prod')").expect("prod stage")..];
     assert!(!dev.contains("SLACK_WEBHOOK_URL") && prod.contains("SLACK_WEBHOOK_URL"), "Jenkins: promotion means prod");
 }
+
+/// ECR tags are immutable: no build pushes a fixed cache tag, and a re-run
+/// of the same commit keeps the tag it pushed, on both CIs.
+#[test]
+fn immutable_registries_get_no_fixed_tags_and_idempotent_pushes() {
+    let ecr = |p: &str| {
+        shared_program(p).replace(
+            r#"registry   = ghcr { owner = "acme" }"#,
+            r#"registry   = ecr { region = "eu-west-1" account = "123456789012" }"#,
+        )
+    };
+    let gh: String = build(&ecr("github_actions"), &[Target::Github]).iter().map(|a| a.contents.clone()).collect();
+    let jf: String = build(&ecr("jenkins"), &[Target::Jenkins]).iter().map(|a| a.contents.clone()).collect();
+    for text in [&gh, &jf] {
+        assert!(!text.contains(":buildcache"), "a fixed cache tag on ECR");
+        assert!(text.contains("docker buildx imagetools inspect \"$IMAGE:"), "no existing-tag check");
+    }
+    assert!(gh.contains("type=gha,scope=${{ matrix.service }}"));
+    assert!(jf.contains("type=local,dest=$CACHE.new") && jf.contains("docker buildx create --name deployc"));
+    // A mutable registry keeps its registry cache.
+    let ghcr: String =
+        build(&shared_program("github_actions"), &[Target::Github]).iter().map(|a| a.contents.clone()).collect();
+    assert!(ghcr.contains(":buildcache") && !ghcr.contains("imagetools inspect"));
+}

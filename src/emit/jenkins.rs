@@ -14,7 +14,7 @@ use super::{Artifact, Target};
 use crate::model::{Environment, Gate, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, Trigger};
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
-    test_commands, Backup, SET_TAG,
+    test_commands, Backup, BuildCache, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::pins;
@@ -564,16 +564,42 @@ fn service_cx(cx: &Cx, s: &Service) -> Svc {
     let image = image_repository(m, &s.image);
     let target = if s.build_target.is_some() { " --target \"$TARGET\"" } else { "" };
     let platforms: Vec<String> = m.pipeline.platforms.iter().map(|p| format!("linux/{p}")).collect();
-    let cache = if m.pipeline.cache {
-        " --cache-from \"type=registry,ref=$IMAGE:buildcache\" --cache-to \"type=registry,ref=$IMAGE:buildcache,mode=max,image-manifest=true,oci-mediatypes=true\"".to_string()
-    } else {
-        String::new()
-    };
     let mut build_env =
         vec![("IMAGE", image), ("DOCKERFILE", s.dockerfile.clone()), ("CONTEXT", s.build_context.clone())];
     if let Some(t) = &s.build_target {
         build_env.push(("TARGET", t.clone()));
     }
+    let cache = match deploy::build_cache(m) {
+        BuildCache::Off => "",
+        BuildCache::RegistryTag => {
+            " --cache-from \"type=registry,ref=$IMAGE:buildcache\" --cache-to \"type=registry,ref=$IMAGE:buildcache,mode=max,image-manifest=true,oci-mediatypes=true\""
+        }
+        // Immutable tags: the agent keeps the cache; the export goes to a new
+        // folder that then replaces the old one (a local cache only grows).
+        BuildCache::CiStore => {
+            " --cache-from \"type=local,src=$CACHE\" --cache-to \"type=local,dest=$CACHE.new,mode=max\""
+        }
+    };
+    let push = format!(
+        "docker buildx build --builder deployc --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{cache} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
+        platforms.join(",")
+    );
+    let mut push_env = build_env.clone();
+    let push = if deploy::immutable_tags(m) {
+        // A re-run of the same commit keeps the tag it already pushed.
+        let mut script = format!(
+            "if docker buildx imagetools inspect \"$IMAGE:$IMAGE_TAG\" > /dev/null 2>&1; then\n  echo \"$IMAGE:$IMAGE_TAG is already pushed (a re-run): keeping it\"\n  exit 0\nfi\n{push}"
+        );
+        if deploy::build_cache(m) == BuildCache::CiStore {
+            script = script
+                .replace("fi\ndocker buildx build", "fi\nmkdir -p \"$(dirname \"$CACHE\")\"\ndocker buildx build");
+            script.push_str("\nrm -rf \"$CACHE\"\nmv \"$CACHE.new\" \"$CACHE\"");
+            push_env.push(("CACHE", format!("/var/tmp/deployc-buildx-cache/{}/{}", m.project.name, s.name)));
+        }
+        script
+    } else {
+        push
+    };
     Svc {
         name: s.name.clone(),
         dir: s.build_context.clone(),
@@ -584,16 +610,12 @@ fn service_cx(cx: &Cx, s: &Service) -> Svc {
         coverage_min: min.map(pct).unwrap_or_default(),
         quality: tc.lint.iter().chain(&tc.typecheck).cloned().collect(),
         image_build: sh_env(
-            &format!("docker buildx build --load --tag \"$IMAGE:$IMAGE_TAG\" --file \"$DOCKERFILE\"{target} \"$CONTEXT\""),
-            &build_env,
-        ),
-        image_push: sh_env(
             &format!(
-                "docker buildx build --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{cache} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
-                platforms.join(",")
+                "docker buildx build --load --tag \"$IMAGE:$IMAGE_TAG\" --file \"$DOCKERFILE\"{target} \"$CONTEXT\""
             ),
             &build_env,
         ),
+        image_push: sh_env(&push, &push_env),
     }
 }
 

@@ -257,9 +257,36 @@ pub fn aws_region(model: &Model) -> String {
 
 /// Whether the registry refuses to move a tag (ECR repositories are created
 /// `IMMUTABLE`): then no build may push a fixed tag (a `:buildcache` layer
-/// cache, `latest`), and a tag that already exists is not pushed again.
+/// cache), and a tag that already exists is not pushed again, so re-running
+/// a build of the same commit succeeds.
 pub fn immutable_tags(model: &Model) -> bool {
-    matches!(model.project.registry, Registry::Ecr { .. })
+    match model.project.registry {
+        Registry::Ecr { .. } => true,
+        Registry::Ghcr { .. } | Registry::DockerHub { .. } => false,
+    }
+}
+
+/// Where image builds keep their layer cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildCache {
+    /// `pipeline.cache = false`.
+    Off,
+    /// A mutable `<image>:buildcache` tag beside the images.
+    RegistryTag,
+    /// The CI's own store (GitHub's cache service; a directory on the
+    /// Jenkins agent), for registries whose tags are immutable.
+    CiStore,
+}
+
+/// The layer cache of the image builds.
+pub fn build_cache(model: &Model) -> BuildCache {
+    if !model.pipeline.cache {
+        BuildCache::Off
+    } else if immutable_tags(model) {
+        BuildCache::CiStore
+    } else {
+        BuildCache::RegistryTag
+    }
 }
 
 pub const READ_TAG: &str = r#"tag_of() {
