@@ -834,9 +834,10 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     channel: lit(f, "channel").unwrap_or_default(),
                     webhook: secret_name(f, "webhook"),
                     events: {
-                        let e = list_str(f, "events");
+                        let e: Vec<NotifyEvent> =
+                            list_str(f, "events").iter().filter_map(|w| NotifyEvent::parse(w)).collect();
                         if e.is_empty() {
-                            vec!["deploy".into(), "failure".into()]
+                            vec![NotifyEvent::Deploy, NotifyEvent::Failure]
                         } else {
                             e
                         }
@@ -1030,13 +1031,13 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 }
             }
         }
-        let mut before = list_str(f, "before");
+        let mut before: Vec<BeforeHook> = list_str(f, "before").iter().filter_map(|w| BeforeHook::parse(w)).collect();
         if get(f, "before").is_none() {
-            before = vec!["migrations".into()];
+            before = vec![BeforeHook::Migrations];
         }
-        let mut after = list_str(f, "after");
+        let mut after: Vec<AfterHook> = list_str(f, "after").iter().filter_map(|w| AfterHook::parse(w)).collect();
         if get(f, "after").is_none() {
-            after = vec!["health_check".into()];
+            after = vec![AfterHook::HealthCheck];
         }
         environments.push(Environment {
             id: EnvId(pos as u32),
@@ -1080,7 +1081,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     }
     let prc = strukt(pl, "pr_checks");
     let pipeline = Pipeline {
-        provider: enm(pl, "provider").unwrap_or_else(|| "github_actions".into()),
+        provider: enm(pl, "provider")
+            .and_then(|w| PipelineProvider::parse(&w))
+            .unwrap_or(PipelineProvider::GithubActions),
         triggers: if triggers.is_empty() {
             vec![Trigger::Push(Some(project.branch.clone())), Trigger::PullRequest]
         } else {
@@ -1096,9 +1099,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         },
         sbom: boolean(pl, "sbom", false),
         tags: {
-            let t = list_str(pl, "tags");
+            let t: Vec<TagPolicy> = list_str(pl, "tags").iter().filter_map(|w| TagPolicy::parse(w)).collect();
             if t.is_empty() {
-                vec!["branch_sha".into()]
+                vec![TagPolicy::BranchSha]
             } else {
                 t
             }

@@ -11,7 +11,10 @@
 //! the GitHub target where they are the same.
 
 use super::{Artifact, Target};
-use crate::model::{Environment, Gate, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, Trigger};
+use crate::model::{
+    AfterHook, Environment, Gate, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, TagPolicy,
+    Trigger,
+};
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
     test_commands, Backup, BuildCache, SET_TAG,
@@ -173,7 +176,7 @@ fn comment(s: &str) -> String {
 /// The Jenkinsfile, or nothing when the pipeline runs on another provider.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = plan.model;
-    if model.pipeline.provider != "jenkins" || model.services.is_empty() {
+    if model.pipeline.provider != crate::model::PipelineProvider::Jenkins || model.services.is_empty() {
         return Vec::new();
     }
     let cx = Cx { model };
@@ -476,23 +479,22 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     let routes = deploy::routes(cx.model, env);
     let mut after = Vec::new();
     for a in &env.after {
-        match a.as_str() {
-            "health_check" => {
+        match a {
+            AfterHook::HealthCheck => {
                 let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
                 if !urls.is_empty() {
                     after.push(sh_env(deploy::HEALTH_CHECK, &[("HEALTH_URLS", urls.join(" "))]));
                 }
             }
-            "smoke_tests" => {
+            AfterHook::SmokeTests => {
                 let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
                 if !urls.is_empty() {
                     after.push(sh_env(deploy::SMOKE_TESTS, &[("ROUTES", urls.join(" "))]));
                 }
             }
-            "verification" => after.push(sh(
+            AfterHook::Verification => after.push(sh(
                 "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone",
             )),
-            _ => {}
         }
     }
     let (notify_success, notify_failure) = notices(cx, env);
@@ -520,19 +522,19 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     }
 }
 
-fn tag_script(policy: &[String]) -> String {
+fn tag_script(policy: &[TagPolicy]) -> String {
     // Most specific first, as the GitHub workflows' tag priorities.
     let mut rules: Vec<(u32, Option<&str>, &str)> = policy
         .iter()
-        .map(|t| match t.as_str() {
-            "semver" => (4, Some("env.TAG_NAME && env.TAG_NAME ==~ /v\\d+\\.\\d+\\.\\d+.*/"), "env.TAG_NAME"),
-            "branch_sha" => (
+        .map(|t| match t {
+            TagPolicy::Semver => (4, Some("env.TAG_NAME && env.TAG_NAME ==~ /v\\d+\\.\\d+\\.\\d+.*/"), "env.TAG_NAME"),
+            TagPolicy::BranchSha => (
                 3,
                 Some("env.BRANCH_NAME && !env.TAG_NAME"),
                 "env.BRANCH_NAME.replaceAll('[^A-Za-z0-9_.-]', '-') + '-' + sha",
             ),
-            "sha" => (2, None, "'sha-' + sha"),
-            _ => (1, Some("env.BRANCH_NAME == env.DEFAULT_BRANCH"), "'latest'"),
+            TagPolicy::Sha => (2, None, "'sha-' + sha"),
+            TagPolicy::Latest => (1, Some("env.BRANCH_NAME == env.DEFAULT_BRANCH"), "'latest'"),
         })
         .collect();
     rules.sort_by_key(|r| std::cmp::Reverse(r.0));

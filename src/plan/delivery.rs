@@ -12,7 +12,9 @@
 
 use super::env::image_repository;
 use super::pins;
-use crate::model::{Engine, Environment, Exposure, Gate, Model, Placement, Probe, Promotion, Registry, Service};
+use crate::model::{
+    BeforeHook, Engine, Environment, Exposure, Gate, Model, NotifyEvent, Placement, Probe, Promotion, Registry, Service,
+};
 use crate::model::{Step as CStep, StrategyKind, Toolchain};
 
 /// Removes duplicates, keeping the first occurrence (declaration order).
@@ -110,13 +112,18 @@ pub fn is_promotion(env: &Environment) -> bool {
 /// Whether a Slack integration with these `events` is told about a
 /// successful deploy to an environment (`promotion`: only when the deploy
 /// is a promotion, see [`is_promotion`]).
-pub fn notify_success(events: &[String], env: &Environment) -> bool {
-    events.iter().any(|e| e == "deploy") || (events.iter().any(|e| e == "promotion") && is_promotion(env))
+pub fn notify_success(events: &[NotifyEvent], env: &Environment) -> bool {
+    events.iter().any(|e| match e {
+        NotifyEvent::Deploy => true,
+        NotifyEvent::Promotion => is_promotion(env),
+        // Nothing rolls back yet (issue 14): no message.
+        NotifyEvent::Failure | NotifyEvent::Rollback => false,
+    })
 }
 
 /// Whether a Slack integration with these `events` is told about a failed deploy.
-pub fn notify_failure(events: &[String]) -> bool {
-    events.iter().any(|e| e == "failure")
+pub fn notify_failure(events: &[NotifyEvent]) -> bool {
+    events.contains(&NotifyEvent::Failure)
 }
 
 /// Gate kinds that CI runs next to the tests rather than the security scans.
@@ -180,7 +187,7 @@ pub enum Backup {
 /// The backups before a deploy to `env`, in the program's resource order.
 pub fn backups(model: &Model, env: &Environment) -> Vec<Backup> {
     let mut out = Vec::new();
-    if !env.before.iter().any(|b| b == "backup") {
+    if !env.before.contains(&BeforeHook::Backup) {
         return out;
     }
     for (r, ru) in model.resources.iter().zip(&env.resources) {

@@ -11,7 +11,7 @@ use super::steps::checkout;
 use super::wf::{Concurrency, Empty, Job, Map, Step, Workflow};
 use super::{dedup, file, on_for, or, trigger_test, Cx};
 use crate::emit::Artifact;
-use crate::model::{Environment, Gate, Promotion, Registry, Trigger};
+use crate::model::{Environment, Gate, Promotion, Registry, TagPolicy, Trigger};
 use crate::plan::delivery::{self, BuildCache};
 use indexmap::IndexMap;
 
@@ -27,14 +27,16 @@ fn env_trigger(env: &Environment) -> Option<Trigger> {
 /// `docker/metadata-action` tag rules for the program's tag policy. The
 /// priorities make the first (the `version` output, which deploys use) the
 /// most specific immutable tag the ref has.
-fn tag_rules(policy: &[String]) -> String {
+fn tag_rules(policy: &[TagPolicy]) -> String {
     let mut lines = Vec::new();
     for t in policy {
-        lines.push(match t.as_str() {
-            "semver" => "type=semver,pattern=v{{version}},priority=1000",
-            "branch_sha" => "type=sha,prefix={{branch}}-,priority=900,enable=${{ github.ref_type == 'branch' }}",
-            "sha" => "type=sha,priority=800",
-            _ => "type=raw,value=latest,priority=100,enable={{is_default_branch}}",
+        lines.push(match t {
+            TagPolicy::Semver => "type=semver,pattern=v{{version}},priority=1000",
+            TagPolicy::BranchSha => {
+                "type=sha,prefix={{branch}}-,priority=900,enable=${{ github.ref_type == 'branch' }}"
+            }
+            TagPolicy::Sha => "type=sha,priority=800",
+            TagPolicy::Latest => "type=raw,value=latest,priority=100,enable={{is_default_branch}}",
         });
     }
     lines.join("\n")

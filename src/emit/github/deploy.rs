@@ -13,7 +13,7 @@
 use super::steps::checkout;
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
 use super::{data, secret_ref, Cx};
-use crate::model::{Environment, IntegrationKind, Promotion, Registry};
+use crate::model::{AfterHook, Environment, IntegrationKind, Promotion, Registry};
 use crate::plan::delivery::{
     self, app_name, images, kustomization, manual_pause, rollout_seconds, routes, Backup, READ_TAG, SET_TAG,
 };
@@ -187,8 +187,8 @@ done
 
     // after
     for a in &env.after {
-        match a.as_str() {
-            "health_check" => {
+        match a {
+            AfterHook::HealthCheck => {
                 let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
                 if !urls.is_empty() {
                     steps.push(
@@ -196,13 +196,13 @@ done
                     );
                 }
             }
-            "smoke_tests" => {
+            AfterHook::SmokeTests => {
                 let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
                 if !urls.is_empty() {
                     steps.push(Step::run("Smoke tests", delivery::SMOKE_TESTS).env("ROUTES", data(&urls.join(" "))));
                 }
             }
-            "verification" => {
+            AfterHook::Verification => {
                 steps.push(argo(
                     Step::run(
                         "Verify the released images run",
@@ -211,7 +211,6 @@ done
                     .env("RELEASED", "${{ steps.release.outputs.released }}"),
                 ));
             }
-            _ => {}
         }
     }
     steps.extend(notifications(cx, env, &source));
@@ -245,9 +244,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
         match &i.kind {
             IntegrationKind::Slack { channel, webhook, events } => {
                 let script = "run_url=\"$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\"\npayload=$(jq -n --arg channel \"$CHANNEL\" --arg text \"$TEXT $RELEASED ($run_url)\" '{channel: $channel, text: $text}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"";
-                let ok = events.iter().any(|e| e == "deploy")
-                    || (events.iter().any(|e| e == "promotion") && matches!(source, Source::From(_)));
-                if ok {
+                if delivery::notify_success(events, env) {
                     out.push(
                         Step::run(format!("Tell Slack ({})", i.name), script)
                             .when("${{ success() }}")
@@ -257,7 +254,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                             .env("RELEASED", released),
                     );
                 }
-                if events.iter().any(|e| e == "failure") {
+                if delivery::notify_failure(events) {
                     out.push(
                         Step::run(format!("Tell Slack about the failure ({})", i.name), script)
                             .when("${{ failure() }}")
@@ -333,7 +330,7 @@ done"#,
                     .env("RELEASED", released),
                 );
             }
-            _ => {}
+            IntegrationKind::Sentry { .. } | IntegrationKind::Codecov { .. } => {}
         }
     }
     out

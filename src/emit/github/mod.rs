@@ -36,7 +36,7 @@ use wf::{Cron, Empty, On, PullRequest, Push, Workflow};
 /// Emits the workflows, or nothing when the pipeline runs on another provider.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = plan.model;
-    if model.pipeline.provider != "github_actions" || model.services.is_empty() {
+    if model.pipeline.provider != crate::model::PipelineProvider::GithubActions || model.services.is_empty() {
         return Vec::new();
     }
     let cx = Cx::new(model);
