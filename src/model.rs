@@ -384,7 +384,7 @@ impl Environment {
 pub struct Gate {
     pub id: GateId,
     pub name: String,
-    pub tool: String,
+    pub tool: GateTool,
     pub kind: String,
     pub fail_on: String,
     pub min: Option<f64>,
@@ -473,6 +473,49 @@ words! {
 words! {
     /// What a chat integration announces (`events`).
     NotifyEvent { Deploy = "deploy", Failure = "failure", Promotion = "promotion", Rollback = "rollback" }
+}
+
+words! {
+    /// The tool a gate runs (the schema's `GATE_TOOLS`).
+    GateTool {
+        Gitleaks = "gitleaks",
+        Trufflehog = "trufflehog",
+        DetectSecrets = "detect-secrets",
+        Codeql = "codeql",
+        Semgrep = "semgrep",
+        Sonarqube = "sonarqube",
+        Bandit = "bandit",
+        Grype = "grype",
+        Snyk = "snyk",
+        Safety = "safety",
+        PipAudit = "pip-audit",
+        NpmAudit = "npm-audit",
+        Trivy = "trivy",
+        Checkov = "checkov",
+        Tfsec = "tfsec",
+        LicenseFinder = "license-finder",
+        Coverage = "coverage",
+        Eslint = "eslint",
+        Ruff = "ruff",
+        Flake8 = "flake8",
+        GolangciLint = "golangci-lint",
+        Tsc = "tsc",
+        Mypy = "mypy",
+        Tests = "tests"
+    }
+}
+
+/// The checker's tables and messages compare tool words with gates.
+impl PartialEq<GateTool> for &str {
+    fn eq(&self, other: &GateTool) -> bool {
+        *self == other.word()
+    }
+}
+
+impl PartialEq<GateTool> for String {
+    fn eq(&self, other: &GateTool) -> bool {
+        self == other.word()
+    }
 }
 
 /// Lets emitters not yet moved to the enum compare with the word

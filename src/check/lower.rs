@@ -817,7 +817,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 services: list_refs(f, "services").iter().filter_map(|(n, _)| service_id(n)).collect(),
                 sarif: boolean(f, "sarif", true),
                 config: lit(f, "config"),
-                tool,
+                // An unknown tool is a checking error, and no model is made.
+                tool: GateTool::parse(&tool).unwrap_or(GateTool::Tests),
             }
         })
         .collect();

@@ -12,8 +12,8 @@
 
 use super::{Artifact, Target};
 use crate::model::{
-    AfterHook, Environment, Gate, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, TagPolicy,
-    Trigger,
+    AfterHook, Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind,
+    TagPolicy, Trigger,
 };
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
@@ -234,11 +234,11 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
     let sev_list: Vec<&str> =
         ["LOW", "MEDIUM", "HIGH", "CRITICAL"].into_iter().skip_while(|s| s.to_ascii_lowercase() != g.fail_on).collect();
     let mut creds: Vec<String> = Vec::new();
-    let mut lines: Vec<String> = match g.tool.as_str() {
-        "gitleaks" => vec![sh("gitleaks detect --source . --redact --exit-code 1 --report-format sarif --report-path gitleaks.sarif")],
-        "trufflehog" => vec![sh("trufflehog git file://. --results=verified,unknown --fail")],
-        "detect-secrets" => vec![sh("detect-secrets scan > detect-secrets.json\njq -e '.results == {}' detect-secrets.json > /dev/null || { jq '.results' detect-secrets.json; exit 1; }")],
-        "codeql" => {
+    let mut lines: Vec<String> = match g.tool {
+        GateTool::Gitleaks => vec![sh("gitleaks detect --source . --redact --exit-code 1 --report-format sarif --report-path gitleaks.sarif")],
+        GateTool::Trufflehog => vec![sh("trufflehog git file://. --results=verified,unknown --fail")],
+        GateTool::DetectSecrets => vec![sh("detect-secrets scan > detect-secrets.json\njq -e '.results == {}' detect-secrets.json > /dev/null || { jq '.results' detect-secrets.json; exit 1; }")],
+        GateTool::Codeql => {
             let langs: Vec<&str> = {
                 let mut v: Vec<&str> = covered
                     .iter()
@@ -258,7 +258,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 langs.join(" ")
             ))]
         }
-        "semgrep" => {
+        GateTool::Semgrep => {
             let sev = match g.fail_on.as_str() {
                 "low" => "",
                 "medium" => " --severity ERROR --severity WARNING",
@@ -269,14 +269,14 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 &[("SEMGREP_RULES", g.config.clone().unwrap_or_else(|| "p/default".into()))],
             )]
         }
-        "sonarqube" => vec![format!(
+        GateTool::Sonarqube => vec![format!(
             "withSonarQubeEnv('sonarqube') {{\n{}\n}}",
             sh_env(
                 "sonar-scanner -Dsonar.projectKey=\"$PROJECT_KEY\" -Dsonar.qualitygate.wait=true",
                 &[("PROJECT_KEY", cx.model.project.name.clone())]
             )
         )],
-        "bandit" => {
+        GateTool::Bandit => {
             let level = match g.fail_on.as_str() {
                 "low" => "low",
                 "medium" => "medium",
@@ -284,23 +284,23 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             };
             in_dirs(&format!("bandit -r . --severity-level {level}"))
         }
-        "grype" => {
+        GateTool::Grype => {
             if g.services.is_empty() {
                 vec![sh(&format!("grype dir:. --fail-on {}", g.fail_on))]
             } else {
                 in_dirs(&format!("grype dir:. --fail-on {}", g.fail_on))
             }
         }
-        "snyk" => {
+        GateTool::Snyk => {
             creds.push(credential("snyk-token", "SNYK_TOKEN"));
             in_dirs(&format!("snyk test --severity-threshold={}", g.fail_on))
         }
-        "safety" | "pip-audit" => covered
+        GateTool::Safety | GateTool::PipAudit => covered
             .iter()
             .map(|s| {
                 let files: Vec<String> =
                     requirement_files(cx.model.toolchain(s.language)).iter().map(|f| format!("-r {f}")).collect();
-                let cmd = if g.tool == "safety" {
+                let cmd = if g.tool == GateTool::Safety {
                     "safety check $REQUIREMENTS --full-report"
                 } else {
                     "pip-audit $REQUIREMENTS --desc"
@@ -308,11 +308,11 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 in_dir(s, sh_env(cmd, &[("REQUIREMENTS", files.join(" "))]))
             })
             .collect(),
-        "npm-audit" => {
+        GateTool::NpmAudit => {
             let level = if g.fail_on == "medium" { "moderate" } else { g.fail_on.as_str() };
             in_dirs(&format!("npm audit --audit-level={level}"))
         }
-        "trivy" => covered
+        GateTool::Trivy => covered
             .iter()
             .map(|s| {
                 if g.kind == "container" {
@@ -328,9 +328,9 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 }
             })
             .collect(),
-        "checkov" => vec![sh("checkov --directory . --quiet --compact")],
-        "tfsec" => vec![sh(&format!("tfsec . --minimum-severity {}", g.fail_on.to_ascii_uppercase()))],
-        "license-finder" => {
+        GateTool::Checkov => vec![sh("checkov --directory . --quiet --compact")],
+        GateTool::Tfsec => vec![sh(&format!("tfsec . --minimum-severity {}", g.fail_on.to_ascii_uppercase()))],
+        GateTool::LicenseFinder => {
             let decisions = g.config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());
             covered
                 .iter()
@@ -340,17 +340,14 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 })
                 .collect()
         }
-        "coverage" | "tests" => covered
+        GateTool::Coverage | GateTool::Tests => covered
             .iter()
             .flat_map(|s| {
                 let tc = cx.model.toolchain(s.language);
                 test_commands(tc).into_iter().map(move |(_, c)| in_dir(s, sh(&c)))
             })
             .collect(),
-        other => match check_command(other) {
-            Some(cmd) => in_dirs(&cmd),
-            None => vec![sh(other)],
-        },
+        tool @ (GateTool::Eslint | GateTool::Ruff | GateTool::Flake8 | GateTool::GolangciLint | GateTool::Tsc | GateTool::Mypy) => in_dirs(&check_command(tool).unwrap_or_default()),
     };
     if !creds.is_empty() {
         let mut wrapped = vec![format!("withCredentials([{}]) {{", creds.join(", "))];
@@ -689,15 +686,13 @@ fn context(cx: &Cx) -> Ctx {
     let tools: Vec<String> = m
         .gates
         .iter()
-        .filter(|g| !matches!(g.tool.as_str(), "coverage" | "tests"))
+        .filter(|g| !matches!(g.tool, GateTool::Coverage | GateTool::Tests))
         .map(|g| {
-            let key = match g.tool.as_str() {
-                "license-finder" => "license_finder",
-                t => t,
-            };
+            // The pin table writes the gem's name.
+            let key = if g.tool == GateTool::LicenseFinder { "license_finder" } else { g.tool.word() };
             let v = pins::tool(key);
             if v == "latest" {
-                g.tool.clone()
+                g.tool.to_string()
             } else {
                 format!("{} {v}", g.tool)
             }
@@ -713,7 +708,7 @@ fn context(cx: &Cx) -> Ctx {
         }
     }
     creds.extend(push_env.iter().filter_map(|c| c.split('\'').nth(1).map(str::to_string)));
-    if m.gates.iter().any(|g| g.tool == "snyk") {
+    if m.gates.iter().any(|g| g.tool == GateTool::Snyk) {
         creds.push("snyk-token".into());
     }
     header.push(format!("Jenkins credentials: {} (git-push: a user and token allowed", dedup(&creds).join(", ")));

@@ -13,7 +13,8 @@
 use super::env::image_repository;
 use super::pins;
 use crate::model::{
-    BeforeHook, Engine, Environment, Exposure, Gate, Model, NotifyEvent, Placement, Probe, Promotion, Registry, Service,
+    BeforeHook, Engine, Environment, Exposure, Gate, GateTool, Model, NotifyEvent, Placement, Probe, Promotion,
+    Registry, Service,
 };
 use crate::model::{Step as CStep, StrategyKind, Toolchain};
 
@@ -149,18 +150,35 @@ pub fn covered<'m>(model: &'m Model, g: &Gate) -> Vec<&'m Service> {
 /// The command a lint or type-check gate runs in each covered service's
 /// folder, with the tool version from the pin table where the tool is
 /// installed by the command itself. `None` for the other tools.
-pub fn check_command(tool: &str) -> Option<String> {
+pub fn check_command(tool: GateTool) -> Option<String> {
     Some(match tool {
-        "eslint" => "npx eslint .".to_string(),
-        "tsc" => "npx tsc --noEmit".to_string(),
-        "ruff" => format!("python -m pip install 'ruff=={}' && ruff check .", pins::tool("ruff")),
-        "flake8" => format!("python -m pip install 'flake8=={}' && flake8 .", pins::tool("flake8")),
-        "mypy" => format!("python -m pip install 'mypy=={}' && mypy .", pins::tool("mypy")),
-        "golangci-lint" => format!(
+        GateTool::Eslint => "npx eslint .".to_string(),
+        GateTool::Tsc => "npx tsc --noEmit".to_string(),
+        GateTool::Ruff => format!("python -m pip install 'ruff=={}' && ruff check .", pins::tool("ruff")),
+        GateTool::Flake8 => format!("python -m pip install 'flake8=={}' && flake8 .", pins::tool("flake8")),
+        GateTool::Mypy => format!("python -m pip install 'mypy=={}' && mypy .", pins::tool("mypy")),
+        GateTool::GolangciLint => format!(
             "go run 'github.com/golangci/golangci-lint/v2/cmd/golangci-lint@{}' run ./...",
             pins::tool("golangci-lint")
         ),
-        _ => return None,
+        GateTool::Gitleaks
+        | GateTool::Trufflehog
+        | GateTool::DetectSecrets
+        | GateTool::Codeql
+        | GateTool::Semgrep
+        | GateTool::Sonarqube
+        | GateTool::Bandit
+        | GateTool::Grype
+        | GateTool::Snyk
+        | GateTool::Safety
+        | GateTool::PipAudit
+        | GateTool::NpmAudit
+        | GateTool::Trivy
+        | GateTool::Checkov
+        | GateTool::Tfsec
+        | GateTool::LicenseFinder
+        | GateTool::Coverage
+        | GateTool::Tests => return None,
     })
 }
 

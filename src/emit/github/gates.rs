@@ -8,7 +8,7 @@ use super::steps::{self, checkout, checkout_history, join, prepare, upload_sarif
 use super::wf::{Job, Map, Step, Workflow};
 use super::{file, job_if, on_for, Cx};
 use crate::emit::Artifact;
-use crate::model::{Gate, Service, Trigger};
+use crate::model::{Gate, GateTool, Service, Trigger};
 use crate::plan::delivery::{check_command, decisions_path, is_quality};
 use crate::plan::pins;
 use indexmap::IndexMap;
@@ -62,8 +62,8 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
     let read_pr = [("contents", "read"), ("pull-requests", "read")];
     let scanning = [("contents", "read"), ("security-events", "write"), ("actions", "read")];
     let config = g.config.as_deref().map(super::data);
-    let steps: Vec<Step> = match g.tool.as_str() {
-        "gitleaks" => {
+    let steps: Vec<Step> = match g.tool {
+        GateTool::Gitleaks => {
             job = job.permissions(&read_pr);
             let mut s = Step::uses("Scan the history with Gitleaks", "gitleaks/gitleaks-action")
                 .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}")
@@ -74,7 +74,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             vec![checkout_history(), s]
         }
-        "trufflehog" => {
+        GateTool::Trufflehog => {
             let mut args = "--results=verified,unknown".to_string();
             if let Some(c) = &config {
                 args.push_str(&format!(" --config={c}"));
@@ -84,7 +84,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 Step::uses("Scan the history with TruffleHog", "trufflesecurity/trufflehog").with("extra_args", args),
             ]
         }
-        "detect-secrets" => {
+        GateTool::DetectSecrets => {
             let baseline = config.clone().unwrap_or_else(|| ".secrets.baseline".into());
             let mut v = python_tool_setup("detect-secrets");
             v.push(
@@ -98,7 +98,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             all.extend(v);
             all
         }
-        "codeql" => {
+        GateTool::Codeql => {
             job = job.permissions(&[
                 ("contents", "read"),
                 ("security-events", "write"),
@@ -142,7 +142,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 steps::sarif_threshold("sarif-results", &g.fail_on),
             ]
         }
-        "semgrep" => {
+        GateTool::Semgrep => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -162,7 +162,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             v.push(steps::sarif_threshold("semgrep.sarif", &g.fail_on));
             v
         }
-        "sonarqube" => {
+        GateTool::Sonarqube => {
             let mut args = format!("-Dsonar.projectKey={} -Dsonar.qualitygate.wait=true", cx.model.project.name);
             if let Some(c) = &config {
                 args.push_str(&format!(" -Dproject.settings={c}"));
@@ -175,7 +175,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                     .env("SONAR_HOST_URL", "${{ secrets.SONAR_HOST_URL }}"),
             ]
         }
-        "bandit" => {
+        GateTool::Bandit => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -201,7 +201,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "grype" => {
+        GateTool::Grype => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -235,7 +235,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "snyk" => {
+        GateTool::Snyk => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -258,7 +258,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }));
             v
         }
-        "safety" => {
+        GateTool::Safety => {
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("safety"));
             for s in crate::plan::delivery::covered(cx.model, g) {
@@ -278,7 +278,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "pip-audit" => {
+        GateTool::PipAudit => {
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("pip-audit"));
             for s in crate::plan::delivery::covered(cx.model, g) {
@@ -297,7 +297,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "npm-audit" => {
+        GateTool::NpmAudit => {
             let level = if g.fail_on == "medium" { "moderate".to_string() } else { g.fail_on.clone() };
             let mut v = vec![checkout()];
             let svcs = crate::plan::delivery::covered(cx.model, g);
@@ -318,7 +318,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "trivy" => {
+        GateTool::Trivy => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -377,7 +377,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "checkov" => {
+        GateTool::Checkov => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -395,7 +395,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "tfsec" => {
+        GateTool::Tfsec => {
             let sev = g.fail_on.to_ascii_uppercase();
             vec![
                 checkout(),
@@ -404,7 +404,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                     .with("github_token", "${{ secrets.GITHUB_TOKEN }}"),
             ]
         }
-        "license-finder" => {
+        GateTool::LicenseFinder => {
             let decisions = config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());
             let mut v = vec![checkout()];
             v.push(Step::run(
@@ -421,7 +421,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }));
             v
         }
-        "coverage" => {
+        GateTool::Coverage => {
             let min = g.min.unwrap_or(70.0);
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
@@ -440,7 +440,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }));
             v
         }
-        "tests" => {
+        GateTool::Tests => {
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
                 let tc = cx.model.toolchain(s.language);
@@ -449,8 +449,13 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             v
         }
         // Linters and type checkers: the tool on each covered service.
-        tool => {
-            let cmd = check_command(tool).unwrap_or_else(|| tool.to_string());
+        tool @ (GateTool::Eslint
+        | GateTool::Ruff
+        | GateTool::Flake8
+        | GateTool::GolangciLint
+        | GateTool::Tsc
+        | GateTool::Mypy) => {
+            let cmd = check_command(tool).unwrap_or_default();
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
                 vec![Step::run(format!("Run {tool}"), cmd.clone()).dir(&s.build_context)]
