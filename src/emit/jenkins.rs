@@ -20,6 +20,7 @@ use crate::plan::delivery::{
     test_commands, Backup, BuildCache, SET_TAG,
 };
 use crate::plan::env::image_repository;
+use crate::plan::gates::threshold;
 use crate::plan::pins;
 use crate::plan::Plan;
 use serde::Serialize;
@@ -231,8 +232,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
     let covered = covered(cx.model, g);
     let in_dir = |s: &Service, step: String| format!("dir({}) {{\n{step}\n}}", groovy(&s.build_context));
     let in_dirs = |cmd: &str| -> Vec<String> { covered.iter().map(|s| in_dir(s, sh(cmd))).collect() };
-    let sev_list: Vec<&str> =
-        ["LOW", "MEDIUM", "HIGH", "CRITICAL"].into_iter().skip_while(|s| s.to_ascii_lowercase() != g.fail_on).collect();
+    let sev_list = threshold(g.tool, &g.fail_on).unwrap_or_default();
     let mut creds: Vec<String> = Vec::new();
     let mut lines: Vec<String> = match g.tool {
         GateTool::Gitleaks => vec![sh("gitleaks detect --source . --redact --exit-code 1 --report-format sarif --report-path gitleaks.sarif")],
@@ -277,11 +277,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             )
         )],
         GateTool::Bandit => {
-            let level = match g.fail_on.as_str() {
-                "low" => "low",
-                "medium" => "medium",
-                _ => "high",
-            };
+            let level = threshold(g.tool, &g.fail_on).unwrap_or_default();
             in_dirs(&format!("bandit -r . --severity-level {level}"))
         }
         GateTool::Grype => {
@@ -309,7 +305,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             })
             .collect(),
         GateTool::NpmAudit => {
-            let level = if g.fail_on == "medium" { "moderate" } else { g.fail_on.as_str() };
+            let level = threshold(g.tool, &g.fail_on).unwrap_or_default();
             in_dirs(&format!("npm audit --audit-level={level}"))
         }
         GateTool::Trivy => covered
@@ -317,19 +313,19 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             .map(|s| {
                 if g.kind == "container" {
                     sh_env(
-                        &format!("trivy image --exit-code 1 --severity {} \"$IMAGE:$IMAGE_TAG\"", sev_list.join(",")),
+                        &format!("trivy image --exit-code 1 --severity {} \"$IMAGE:$IMAGE_TAG\"", sev_list),
                         &[("IMAGE", image_repository(cx.model, &s.image))],
                     )
                 } else {
                     sh_env(
-                        &format!("trivy fs --exit-code 1 --severity {} \"$CONTEXT\"", sev_list.join(",")),
+                        &format!("trivy fs --exit-code 1 --severity {} \"$CONTEXT\"", sev_list),
                         &[("CONTEXT", s.build_context.clone())],
                     )
                 }
             })
             .collect(),
         GateTool::Checkov => vec![sh("checkov --directory . --quiet --compact")],
-        GateTool::Tfsec => vec![sh(&format!("tfsec . --minimum-severity {}", g.fail_on.to_ascii_uppercase()))],
+        GateTool::Tfsec => vec![sh(&format!("tfsec . --minimum-severity {}", threshold(g.tool, &g.fail_on).unwrap_or_default()))],
         GateTool::LicenseFinder => {
             let decisions = g.config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());
             covered

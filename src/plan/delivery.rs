@@ -138,8 +138,7 @@ pub fn covered<'m>(model: &'m Model, g: &Gate) -> Vec<&'m Service> {
     if !g.services.is_empty() {
         return g.services.iter().map(|id| model.service(*id)).collect();
     }
-    let families =
-        crate::check::schema::GATE_TOOLS.iter().find(|(t, _, _)| *t == g.tool).map(|(_, _, f)| *f).unwrap_or(&[]);
+    let families = super::gates::spec(g.tool).families;
     model
         .services
         .iter()

@@ -13,6 +13,7 @@ pub mod crd;
 pub mod delivery;
 pub mod engines;
 pub mod env;
+pub mod gates;
 pub mod network;
 pub mod pins;
 pub mod pod;

@@ -10,6 +10,7 @@ use super::{file, job_if, on_for, Cx};
 use crate::emit::Artifact;
 use crate::model::{Gate, GateTool, Service, Trigger};
 use crate::plan::delivery::{check_command, decisions_path, is_quality};
+use crate::plan::gates::threshold;
 use crate::plan::pins;
 use indexmap::IndexMap;
 
@@ -179,11 +180,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             if sarif {
                 job = job.permissions(&scanning);
             }
-            let level = match g.fail_on.as_str() {
-                "low" => "low",
-                "medium" => "medium",
-                _ => "high",
-            };
+            let level = threshold(g.tool, &g.fail_on).unwrap_or_default();
             let dirs: Vec<String> =
                 crate::plan::delivery::covered(cx.model, g).iter().map(|s| s.build_context.clone()).collect();
             let mut v = vec![checkout()];
@@ -298,7 +295,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             v
         }
         GateTool::NpmAudit => {
-            let level = if g.fail_on == "medium" { "moderate".to_string() } else { g.fail_on.clone() };
+            let level = threshold(g.tool, &g.fail_on).unwrap_or_default();
             let mut v = vec![checkout()];
             let svcs = crate::plan::delivery::covered(cx.model, g);
             for s in &svcs {
@@ -323,11 +320,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 job = job.permissions(&scanning);
             }
             let image_scan = g.kind == "container";
-            let sev: Vec<&str> = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
-                .iter()
-                .copied()
-                .skip_while(|s| s.to_ascii_lowercase() != g.fail_on)
-                .collect();
+            let sev = threshold(g.tool, &g.fail_on).unwrap_or_default();
             let mut v = vec![checkout()];
             if image_scan {
                 v.push(Step::uses("Set up Buildx", "docker/setup-buildx-action"));
@@ -357,7 +350,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 } else {
                     t.with("scan-ref", s.build_context.clone())
                 };
-                t = t.with("severity", sev.join(",")).with("exit-code", "1");
+                t = t.with("severity", sev.clone()).with("exit-code", "1");
                 if sarif {
                     t = t
                         .with("format", "sarif")
@@ -396,7 +389,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             v
         }
         GateTool::Tfsec => {
-            let sev = g.fail_on.to_ascii_uppercase();
+            let sev = threshold(g.tool, &g.fail_on).unwrap_or_default();
             vec![
                 checkout(),
                 Step::uses("Scan Terraform with tfsec", "aquasecurity/tfsec-action")
