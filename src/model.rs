@@ -390,8 +390,8 @@ pub struct Environment {
     pub deployments: Vec<Deployment>,
     pub resources: Vec<ResourceUse>,
     pub notify: Vec<IntegrationId>,
-    pub before: Vec<String>,
-    pub after: Vec<String>,
+    pub before: Vec<BeforeHook>,
+    pub after: Vec<AfterHook>,
     pub multi_az: bool,
 }
 
@@ -415,7 +415,7 @@ impl Environment {
 pub struct Gate {
     pub id: GateId,
     pub name: String,
-    pub tool: String,
+    pub tool: GateTool,
     pub kind: String,
     pub fail_on: String,
     pub min: Option<f64>,
@@ -429,7 +429,7 @@ pub struct Gate {
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
 pub enum IntegrationKind {
-    Slack { channel: String, webhook: String, events: Vec<String> },
+    Slack { channel: String, webhook: String, events: Vec<NotifyEvent> },
     Jira { url: String, project: String, token: String },
     PagerDuty { routing_key: String, severity: String },
     NewRelic { account_id: String, api_key: String, region: String },
@@ -454,13 +454,116 @@ pub struct PrChecks {
     pub auto_label: bool,
 }
 
+/// A closed set of words from the schema, as an enum after checking: each
+/// variant with the word the program writes (`word`, `parse`).
+macro_rules! words {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $w:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $w)] $v),+ }
+        impl $name {
+            /// Every variant, in schema order.
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            /// The word the program writes.
+            pub fn word(self) -> &'static str {
+                match self { $($name::$v => $w),+ }
+            }
+            /// The variant of a word the schema accepted.
+            pub fn parse(w: &str) -> Option<Self> {
+                match w { $($w => Some($name::$v),)+ _ => None }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.word())
+            }
+        }
+    };
+}
+
+words! {
+    /// The CI system the pipeline runs on.
+    PipelineProvider { GithubActions = "github_actions", Jenkins = "jenkins" }
+}
+
+words! {
+    /// One rule of the image tag policy (`pipeline.tags`).
+    TagPolicy { Latest = "latest", BranchSha = "branch_sha", Sha = "sha", Semver = "semver" }
+}
+
+words! {
+    /// A step run before deploying to an environment (`before`).
+    BeforeHook { Backup = "backup", Migrations = "migrations" }
+}
+
+words! {
+    /// A check run after deploying to an environment (`after`).
+    AfterHook { SmokeTests = "smoke_tests", HealthCheck = "health_check", Verification = "verification" }
+}
+
+words! {
+    /// What a chat integration announces (`events`).
+    NotifyEvent { Deploy = "deploy", Failure = "failure", Promotion = "promotion", Rollback = "rollback" }
+}
+
+words! {
+    /// The tool a gate runs (the schema's `GATE_TOOLS`).
+    GateTool {
+        Gitleaks = "gitleaks",
+        Trufflehog = "trufflehog",
+        DetectSecrets = "detect-secrets",
+        Codeql = "codeql",
+        Semgrep = "semgrep",
+        Sonarqube = "sonarqube",
+        Bandit = "bandit",
+        Grype = "grype",
+        Snyk = "snyk",
+        Safety = "safety",
+        PipAudit = "pip-audit",
+        NpmAudit = "npm-audit",
+        Trivy = "trivy",
+        Checkov = "checkov",
+        Tfsec = "tfsec",
+        LicenseFinder = "license-finder",
+        Coverage = "coverage",
+        Eslint = "eslint",
+        Ruff = "ruff",
+        Flake8 = "flake8",
+        GolangciLint = "golangci-lint",
+        Tsc = "tsc",
+        Mypy = "mypy",
+        Tests = "tests"
+    }
+}
+
+/// The checker's tables and messages compare tool words with gates.
+impl PartialEq<GateTool> for &str {
+    fn eq(&self, other: &GateTool) -> bool {
+        *self == other.word()
+    }
+}
+
+impl PartialEq<GateTool> for String {
+    fn eq(&self, other: &GateTool) -> bool {
+        self == other.word()
+    }
+}
+
+/// Lets emitters not yet moved to the enum compare with the word
+/// (`before.iter().any(|b| b == "migrations")`).
+impl PartialEq<str> for BeforeHook {
+    fn eq(&self, other: &str) -> bool {
+        self.word() == other
+    }
+}
+
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Pipeline {
-    pub provider: String,
+    pub provider: PipelineProvider,
     pub triggers: Vec<Trigger>,
     pub platforms: Vec<String>,
     pub sbom: bool,
-    pub tags: Vec<String>,
+    pub tags: Vec<TagPolicy>,
     pub cache: bool,
     pub pr_checks: PrChecks,
     pub pre_commit: bool,

@@ -178,7 +178,7 @@ fn a_cd_release_leaves_no_drift() {
     let out = dir.path().join("out");
     assert!(build(&src, &out).status.success());
     let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/healthcp";
-    let script = format!("{}set_tag \"$1\" {image} main-abc1234\n", deployc::emit::github::deploy::SET_TAG);
+    let script = format!("{}set_tag \"$1\" {image} main-abc1234\n", deployc::plan::delivery::SET_TAG);
     let k = out.join("k8s/qa/kustomization.yaml");
     let r = Command::new("bash").arg("-c").arg(&script).arg("set_tag").arg(&k).output().expect("bash");
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));

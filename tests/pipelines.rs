@@ -4,8 +4,9 @@
 //! gate or a promotion rule changes.
 
 mod common;
-use deployc::emit::github::{deploy::SET_TAG, pins};
 use deployc::emit::{self, Artifact, Target};
+use deployc::plan::delivery::SET_TAG;
+use deployc::plan::pins;
 use deployc::plan::Plan;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -285,4 +286,81 @@ fn workflows_dir_places_the_workflows() {
         "{:?}",
         files.iter().map(|a| &a.path).collect::<Vec<_>>()
     );
+}
+
+/// A program on either CI: a managed database backed up before production,
+/// a ruff gate, and Slack told about promotions only.
+fn shared_program(provider: &str) -> String {
+    format!(
+        r##"
+project shop {{
+  repository = "github.com/acme/shop"
+  registry   = ghcr {{ owner = "acme" }}
+  domain     = "shop.acme.dev"
+}}
+service api {{
+  language = python
+  build    {{ context = "api" }}
+  port     = 8080
+  uses     = [db]
+}}
+resource db = postgres {{
+  placement = managed
+  backup {{ schedule = daily retain = 7d }}
+}}
+integration chat = slack {{
+  channel = "#deploys"
+  webhook = secret("slack-webhook")
+  events  = [promotion]
+}}
+gate lint = ruff
+environment dev  {{ promote = on_push("main") notify = [chat] }}
+environment prod {{ promote = manual(from = dev) before = [backup] notify = [chat] }}
+pipeline {{ provider = {provider} }}
+"##
+    )
+}
+
+#[test]
+fn github_and_jenkins_share_gates_backups_and_notifications() {
+    let gh = build(&shared_program("github_actions"), &[Target::Github]);
+    let jf = build(&shared_program("jenkins"), &[Target::Jenkins]);
+    let gh_text: String = gh.iter().map(|a| a.contents.as_str()).collect();
+    let jf = &jf.iter().find(|a| a.path == "jenkins/Jenkinsfile").expect("a Jenkinsfile").contents;
+    // ruff is pinned on both.
+    let ruff = format!("ruff=={}", pins::tool("ruff"));
+    assert!(gh_text.contains(&ruff) && jf.contains(&ruff), "ruff pinned on both");
+    // The managed database is snapshotted before prod on both.
+    assert!(gh_text.contains("aws rds create-db-snapshot") && jf.contains("aws rds create-db-snapshot"));
+    // `promotion`: prod (promoted by hand) is announced, dev (automatic) is not.
+    let cd = &gh.iter().find(|a| a.path.ends_with("/cd.yml")).expect("cd.yml").contents;
+    let promote = &gh.iter().find(|a| a.path.ends_with("/promote-prod.yml")).expect("promote-prod.yml").contents;
+    assert!(!cd.contains("Tell Slack") && promote.contains("Tell Slack"));
+    let dev = &jf[jf.find("stage('Deploy: dev')").expect("dev stage")..jf.find("stage('Deploy: prod')").expect("prod")];
+    let prod = &jf[jf.find("stage('Deploy: prod')").expect("prod stage")..];
+    assert!(!dev.contains("SLACK_WEBHOOK_URL") && prod.contains("SLACK_WEBHOOK_URL"), "Jenkins: promotion means prod");
+}
+
+/// ECR tags are immutable: no build pushes a fixed cache tag, and a re-run
+/// of the same commit keeps the tag it pushed, on both CIs.
+#[test]
+fn immutable_registries_get_no_fixed_tags_and_idempotent_pushes() {
+    let ecr = |p: &str| {
+        shared_program(p).replace(
+            r#"registry   = ghcr { owner = "acme" }"#,
+            r#"registry   = ecr { region = "eu-west-1" account = "123456789012" }"#,
+        )
+    };
+    let gh: String = build(&ecr("github_actions"), &[Target::Github]).iter().map(|a| a.contents.clone()).collect();
+    let jf: String = build(&ecr("jenkins"), &[Target::Jenkins]).iter().map(|a| a.contents.clone()).collect();
+    for text in [&gh, &jf] {
+        assert!(!text.contains(":buildcache"), "a fixed cache tag on ECR");
+        assert!(text.contains("docker buildx imagetools inspect \"$IMAGE:"), "no existing-tag check");
+    }
+    assert!(gh.contains("type=gha,scope=${{ matrix.service }}"));
+    assert!(jf.contains("type=local,dest=$CACHE.new") && jf.contains("docker buildx create --name deployc"));
+    // A mutable registry keeps its registry cache.
+    let ghcr: String =
+        build(&shared_program("github_actions"), &[Target::Github]).iter().map(|a| a.contents.clone()).collect();
+    assert!(ghcr.contains(":buildcache") && !ghcr.contains("imagetools inspect"));
 }

@@ -259,7 +259,7 @@ fn action_pins(f: &Fields, diags: &mut Diagnostics) -> BTreeMap<String, (String,
         return out;
     };
     let known: Vec<&str> =
-        crate::emit::github::pins::table().actions.keys().filter_map(|k| k.split_once('/').map(|(_, n)| n)).collect();
+        crate::plan::pins::table().actions.keys().filter_map(|k| k.split_once('/').map(|(_, n)| n)).collect();
     for (name, (key_span, val)) in m {
         if !known.contains(&name.as_str()) {
             diags.push(
@@ -854,7 +854,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 services: list_refs(f, "services").iter().filter_map(|(n, _)| service_id(n)).collect(),
                 sarif: boolean(f, "sarif", true),
                 config: lit(f, "config"),
-                tool,
+                // An unknown tool is a checking error, and no model is made.
+                tool: GateTool::parse(&tool).unwrap_or(GateTool::Tests),
             }
         })
         .collect();
@@ -871,9 +872,10 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     channel: lit(f, "channel").unwrap_or_default(),
                     webhook: secret_name(f, "webhook"),
                     events: {
-                        let e = list_str(f, "events");
+                        let e: Vec<NotifyEvent> =
+                            list_str(f, "events").iter().filter_map(|w| NotifyEvent::parse(w)).collect();
                         if e.is_empty() {
-                            vec!["deploy".into(), "failure".into()]
+                            vec![NotifyEvent::Deploy, NotifyEvent::Failure]
                         } else {
                             e
                         }
@@ -1067,13 +1069,13 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 }
             }
         }
-        let mut before = list_str(f, "before");
+        let mut before: Vec<BeforeHook> = list_str(f, "before").iter().filter_map(|w| BeforeHook::parse(w)).collect();
         if get(f, "before").is_none() {
-            before = vec!["migrations".into()];
+            before = vec![BeforeHook::Migrations];
         }
-        let mut after = list_str(f, "after");
+        let mut after: Vec<AfterHook> = list_str(f, "after").iter().filter_map(|w| AfterHook::parse(w)).collect();
         if get(f, "after").is_none() {
-            after = vec!["health_check".into()];
+            after = vec![AfterHook::HealthCheck];
         }
         environments.push(Environment {
             id: EnvId(pos as u32),
@@ -1117,7 +1119,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     }
     let prc = strukt(pl, "pr_checks");
     let pipeline = Pipeline {
-        provider: enm(pl, "provider").unwrap_or_else(|| "github_actions".into()),
+        provider: enm(pl, "provider")
+            .and_then(|w| PipelineProvider::parse(&w))
+            .unwrap_or(PipelineProvider::GithubActions),
         triggers: if triggers.is_empty() {
             vec![Trigger::Push(Some(project.branch.clone())), Trigger::PullRequest]
         } else {
@@ -1133,9 +1137,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         },
         sbom: boolean(pl, "sbom", false),
         tags: {
-            let t = list_str(pl, "tags");
+            let t: Vec<TagPolicy> = list_str(pl, "tags").iter().filter_map(|w| TagPolicy::parse(w)).collect();
             if t.is_empty() {
-                vec!["branch_sha".into()]
+                vec![TagPolicy::BranchSha]
             } else {
                 t
             }

@@ -282,7 +282,7 @@ fn production_warnings(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         }
     }
     let tags = &model.pipeline.tags;
-    let immutable = tags.iter().any(|t| t != "latest");
+    let immutable = tags.iter().any(|t| *t != crate::model::TagPolicy::Latest);
     if !immutable && model.environments.iter().any(|e| e.production) {
         diags.push(
             Diagnostic::new(Code::W0004, "production deploys the mutable `latest` tag")

@@ -10,16 +10,36 @@
 //! (`Jenkinsfile.j2`); the shell scripts inside are built here, shared with
 //! the GitHub target where they are the same.
 
-use super::github::deploy::{self, SET_TAG};
-use super::github::steps::{coverage_script, pct, requirement_files, test_commands};
-use super::github::{pins, Cx};
 use super::{Artifact, Target};
-use crate::model::{Environment, Gate, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, Trigger};
+use crate::model::{
+    AfterHook, Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind,
+    TagPolicy, Trigger,
+};
+use crate::plan::delivery::{
+    self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
+    test_commands, Backup, BuildCache, SET_TAG,
+};
 use crate::plan::env::image_repository;
+use crate::plan::gates::threshold;
+use crate::plan::pins;
 use crate::plan::Plan;
 use serde::Serialize;
 
 const TEMPLATE: &str = include_str!("Jenkinsfile.j2");
+
+/// What the Jenkinsfile's builders read.
+struct Cx<'m> {
+    model: &'m Model,
+}
+
+impl<'m> Cx<'m> {
+    fn services(&self) -> impl Iterator<Item = &'m Service> {
+        self.model.services.iter()
+    }
+    fn gitops_branch(&self) -> String {
+        deploy::gitops_branch(self.model)
+    }
+}
 
 #[derive(Serialize)]
 struct Ctx {
@@ -107,26 +127,67 @@ fn sh(script: &str) -> String {
     if script.contains('\n') {
         format!("sh '''#!/usr/bin/env bash\nset -eo pipefail\n{}\n'''", body.replace("'''", "\\'\\'\\'"))
     } else {
-        format!("sh '{}'", body.replace('\'', "\\'"))
+        format!("sh {}", groovy(script))
     }
 }
 
 fn credential(id: &str, var: &str) -> String {
-    format!("string(credentialsId: '{id}', variableId: '{var}')").replace("variableId", "variable")
+    format!("string(credentialsId: {}, variable: '{var}')", groovy(id))
+}
+
+/// A Groovy single-quoted string literal holding exactly `s`: no
+/// interpolation, `\\` and `'` escaped, control characters as escapes, so
+/// no program string can end the literal or the line it is on.
+pub fn groovy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A shell step that reads program values from environment variables
+/// (`withEnv`, each binding a Groovy single-quoted string), never from its
+/// own text.
+fn sh_env(script: &str, env: &[(&str, String)]) -> String {
+    if env.is_empty() {
+        return sh(script);
+    }
+    let binds: Vec<String> = env.iter().map(|(k, v)| groovy(&format!("{k}={v}"))).collect();
+    format!("withEnv([{}]) {{\n{}\n}}", binds.join(", "), sh(script))
+}
+
+/// A comment line that stays one line whatever the program's strings hold.
+/// Groovy reads `\uXXXX` escapes everywhere in a source file, comments
+/// included, so backslashes are doubled (an even run is never an escape).
+fn comment(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace('\\', "\\\\")
 }
 
 /// The Jenkinsfile, or nothing when the pipeline runs on another provider.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = plan.model;
-    if model.pipeline.provider != "jenkins" || model.services.is_empty() {
+    if model.pipeline.provider != crate::model::PipelineProvider::Jenkins || model.services.is_empty() {
         return Vec::new();
     }
-    let cx = Cx::new(model);
+    let cx = Cx { model };
     let ctx = context(&cx);
     let mut env = minijinja::Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.add_filter("sh", |s: String| sh(&s));
+    env.add_filter("g", |s: String| groovy(&s));
+    env.add_filter("block", |s: String, n: usize| indent(&[s], n).trim_start().to_string());
     let contents = env
         .template_from_str(TEMPLATE)
         .and_then(|t| t.render(&ctx))
@@ -168,18 +229,16 @@ fn indent(lines: &[String], n: usize) -> String {
 /// A gate as a parallel stage body: its commands, in the covered services'
 /// folders, tolerated (UNSTABLE) when the gate is not blocking.
 fn gate_body(cx: &Cx, g: &Gate) -> String {
-    let covered = super::github::gates::covered(cx, g);
-    let in_dirs = |cmd: &str| -> Vec<String> {
-        covered.iter().map(|s| format!("dir('{}') {{\n{}\n}}", s.build_context, sh(cmd))).collect()
-    };
-    let sev_list: Vec<&str> =
-        ["LOW", "MEDIUM", "HIGH", "CRITICAL"].into_iter().skip_while(|s| s.to_ascii_lowercase() != g.fail_on).collect();
+    let covered = covered(cx.model, g);
+    let in_dir = |s: &Service, step: String| format!("dir({}) {{\n{step}\n}}", groovy(&s.build_context));
+    let in_dirs = |cmd: &str| -> Vec<String> { covered.iter().map(|s| in_dir(s, sh(cmd))).collect() };
+    let sev_list = threshold(g.tool, &g.fail_on).unwrap_or_default();
     let mut creds: Vec<String> = Vec::new();
-    let mut lines: Vec<String> = match g.tool.as_str() {
-        "gitleaks" => vec![sh("gitleaks detect --source . --redact --exit-code 1 --report-format sarif --report-path gitleaks.sarif")],
-        "trufflehog" => vec![sh("trufflehog git file://. --results=verified,unknown --fail")],
-        "detect-secrets" => vec![sh("detect-secrets scan > detect-secrets.json\njq -e '.results == {}' detect-secrets.json > /dev/null || { jq '.results' detect-secrets.json; exit 1; }")],
-        "codeql" => {
+    let mut lines: Vec<String> = match g.tool {
+        GateTool::Gitleaks => vec![sh("gitleaks detect --source . --redact --exit-code 1 --report-format sarif --report-path gitleaks.sarif")],
+        GateTool::Trufflehog => vec![sh("trufflehog git file://. --results=verified,unknown --fail")],
+        GateTool::DetectSecrets => vec![sh("detect-secrets scan > detect-secrets.json\njq -e '.results == {}' detect-secrets.json > /dev/null || { jq '.results' detect-secrets.json; exit 1; }")],
+        GateTool::Codeql => {
             let langs: Vec<&str> = {
                 let mut v: Vec<&str> = covered
                     .iter()
@@ -199,97 +258,92 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 langs.join(" ")
             ))]
         }
-        "semgrep" => {
+        GateTool::Semgrep => {
             let sev = match g.fail_on.as_str() {
                 "low" => "",
                 "medium" => " --severity ERROR --severity WARNING",
                 _ => " --severity ERROR",
             };
-            vec![sh(&format!(
-                "semgrep scan --config {} --metrics off --error{sev} --sarif --output semgrep.sarif",
-                g.config.clone().unwrap_or_else(|| "p/default".into())
-            ))]
+            vec![sh_env(
+                &format!("semgrep scan --config \"$SEMGREP_RULES\" --metrics off --error{sev} --sarif --output semgrep.sarif"),
+                &[("SEMGREP_RULES", g.config.clone().unwrap_or_else(|| "p/default".into()))],
+            )]
         }
-        "sonarqube" => vec![format!(
+        GateTool::Sonarqube => vec![format!(
             "withSonarQubeEnv('sonarqube') {{\n{}\n}}",
-            sh(&format!("sonar-scanner -Dsonar.projectKey={} -Dsonar.qualitygate.wait=true", cx.model.project.name))
+            sh_env(
+                "sonar-scanner -Dsonar.projectKey=\"$PROJECT_KEY\" -Dsonar.qualitygate.wait=true",
+                &[("PROJECT_KEY", cx.model.project.name.clone())]
+            )
         )],
-        "bandit" => {
-            let level = match g.fail_on.as_str() {
-                "low" => "low",
-                "medium" => "medium",
-                _ => "high",
-            };
+        GateTool::Bandit => {
+            let level = threshold(g.tool, &g.fail_on).unwrap_or_default();
             in_dirs(&format!("bandit -r . --severity-level {level}"))
         }
-        "grype" => {
+        GateTool::Grype => {
             if g.services.is_empty() {
                 vec![sh(&format!("grype dir:. --fail-on {}", g.fail_on))]
             } else {
                 in_dirs(&format!("grype dir:. --fail-on {}", g.fail_on))
             }
         }
-        "snyk" => {
+        GateTool::Snyk => {
             creds.push(credential("snyk-token", "SNYK_TOKEN"));
             in_dirs(&format!("snyk test --severity-threshold={}", g.fail_on))
         }
-        "safety" | "pip-audit" => covered
+        GateTool::Safety | GateTool::PipAudit => covered
             .iter()
             .map(|s| {
                 let files: Vec<String> =
                     requirement_files(cx.model.toolchain(s.language)).iter().map(|f| format!("-r {f}")).collect();
-                let cmd = if g.tool == "safety" {
-                    format!("safety check {} --full-report", files.join(" "))
+                let cmd = if g.tool == GateTool::Safety {
+                    "safety check $REQUIREMENTS --full-report"
                 } else {
-                    format!("pip-audit {} --desc", files.join(" "))
+                    "pip-audit $REQUIREMENTS --desc"
                 };
-                format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&cmd))
+                in_dir(s, sh_env(cmd, &[("REQUIREMENTS", files.join(" "))]))
             })
             .collect(),
-        "npm-audit" => {
-            let level = if g.fail_on == "medium" { "moderate" } else { g.fail_on.as_str() };
+        GateTool::NpmAudit => {
+            let level = threshold(g.tool, &g.fail_on).unwrap_or_default();
             in_dirs(&format!("npm audit --audit-level={level}"))
         }
-        "trivy" => covered
+        GateTool::Trivy => covered
             .iter()
             .map(|s| {
                 if g.kind == "container" {
-                    sh(&format!(
-                        "trivy image --exit-code 1 --severity {} \"{}:$IMAGE_TAG\"",
-                        sev_list.join(","),
-                        image_repository(cx.model, &s.image)
-                    ))
+                    sh_env(
+                        &format!("trivy image --exit-code 1 --severity {} \"$IMAGE:$IMAGE_TAG\"", sev_list),
+                        &[("IMAGE", image_repository(cx.model, &s.image))],
+                    )
                 } else {
-                    sh(&format!("trivy fs --exit-code 1 --severity {} {}", sev_list.join(","), s.build_context))
+                    sh_env(
+                        &format!("trivy fs --exit-code 1 --severity {} \"$CONTEXT\"", sev_list),
+                        &[("CONTEXT", s.build_context.clone())],
+                    )
                 }
             })
             .collect(),
-        "checkov" => vec![sh("checkov --directory . --quiet --compact")],
-        "tfsec" => vec![sh(&format!("tfsec . --minimum-severity {}", g.fail_on.to_ascii_uppercase()))],
-        "license-finder" => {
+        GateTool::Checkov => vec![sh("checkov --directory . --quiet --compact")],
+        GateTool::Tfsec => vec![sh(&format!("tfsec . --minimum-severity {}", threshold(g.tool, &g.fail_on).unwrap_or_default()))],
+        GateTool::LicenseFinder => {
             let decisions = g.config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());
             covered
                 .iter()
                 .map(|s| {
-                    let path = super::github::gates::decisions_path(&s.build_context, &decisions);
-                    format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&format!("license_finder --decisions-file {path}")))
+                    let path = decisions_path(&s.build_context, &decisions);
+                    in_dir(s, sh_env("license_finder --decisions-file \"$DECISIONS\"", &[("DECISIONS", path)]))
                 })
                 .collect()
         }
-        "coverage" | "tests" => covered
+        GateTool::Coverage | GateTool::Tests => covered
             .iter()
             .flat_map(|s| {
                 let tc = cx.model.toolchain(s.language);
-                test_commands(tc).into_iter().map(move |(_, c)| format!("dir('{}') {{\n{}\n}}", s.build_context, sh(&c)))
+                test_commands(tc).into_iter().map(move |(_, c)| in_dir(s, sh(&c)))
             })
             .collect(),
-        "eslint" => in_dirs("npx eslint ."),
-        "tsc" => in_dirs("npx tsc --noEmit"),
-        "ruff" => in_dirs("ruff check ."),
-        "flake8" => in_dirs("flake8 ."),
-        "mypy" => in_dirs("mypy ."),
-        "golangci-lint" => in_dirs("golangci-lint run ./..."),
-        other => vec![sh(other)],
+        tool @ (GateTool::Eslint | GateTool::Ruff | GateTool::Flake8 | GateTool::GolangciLint | GateTool::Tsc | GateTool::Mypy) => in_dirs(&check_command(tool).unwrap_or_default()),
     };
     if !creds.is_empty() {
         let mut wrapped = vec![format!("withCredentials([{}]) {{", creds.join(", "))];
@@ -311,8 +365,8 @@ fn when(model: &Model, env: &Environment) -> String {
     let mut e = env;
     for _ in 0..model.environments.len() {
         match &e.promote {
-            Promotion::OnPush(b) => return format!("branch '{b}'"),
-            Promotion::OnTag(t) => return format!("tag '{t}'"),
+            Promotion::OnPush(b) => return format!("branch {}", groovy(b)),
+            Promotion::OnTag(t) => return format!("tag {}", groovy(t)),
             Promotion::Manual { from } => {
                 match from.as_ref().and_then(|f| model.environments.iter().find(|x| &x.name == f)) {
                     Some(f) => e = f,
@@ -321,44 +375,58 @@ fn when(model: &Model, env: &Environment) -> String {
             }
         }
     }
-    format!("branch '{}'", model.project.branch)
+    format!("branch {}", groovy(&model.project.branch))
 }
 
 fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>) {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
-    let what = format!("{}: {} $IMAGE_TAG to {}", cx.model.project.name, "released", env.name);
+    // What happened, finished by the shell: "<project>: released <tag> to <env>".
+    let what = format!("{}: released", cx.model.project.name);
     for id in &env.notify {
         let i = &cx.model.integrations[id.index()];
         match &i.kind {
             IntegrationKind::Slack { channel, webhook, events } => {
-                let script = |text: &str| {
-                    format!("payload=$(jq -n --arg channel '{channel}' --arg text \"{text} ($BUILD_URL)\" '{{channel: $channel, text: $text}}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"")
+                let script = |text: &str| Notice {
+                    credentials: credential(webhook, "SLACK_WEBHOOK_URL"),
+                    script: sh_env(
+                        "payload=$(jq -n --arg channel \"$CHANNEL\" --arg text \"$TEXT $IMAGE_TAG to $ENVIRONMENT$OUTCOME ($BUILD_URL)\" '{channel: $channel, text: $text}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"",
+                        &[("CHANNEL", channel.clone()), ("TEXT", what.clone()), ("OUTCOME", text.to_string())],
+                    ),
                 };
-                let c = credential(webhook, "SLACK_WEBHOOK_URL");
-                if events.iter().any(|e| e == "deploy" || e == "promotion") {
-                    ok.push(Notice { credentials: c.clone(), script: script(&what) });
+                if deploy::notify_success(events, env) {
+                    ok.push(script(""));
                 }
-                if events.iter().any(|e| e == "failure") {
-                    bad.push(Notice { credentials: c, script: script(&format!("{what} failed")) });
+                if deploy::notify_failure(events) {
+                    bad.push(script(" failed"));
                 }
             }
             IntegrationKind::Datadog { site, api_key, .. } => {
-                let script = |alert: &str| {
-                    format!("payload=$(jq -n --arg title \"{what}\" --arg alert {alert} '{{title: $title, text: $title, alert_type: $alert, tags: [\"env:{}\", \"source:jenkins\"]}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" https://api.{site}/api/v1/events", env.name)
+                let script = |alert: &str| Notice {
+                    credentials: credential(api_key, "DD_API_KEY"),
+                    script: sh_env(
+                        &format!("payload=$(jq -n --arg title \"$TEXT $IMAGE_TAG to $ENVIRONMENT\" --arg alert {alert} --arg env \"env:$ENVIRONMENT\" '{{title: $title, text: $title, alert_type: $alert, tags: [$env, \"source:jenkins\"]}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" \"https://api.$DD_SITE/api/v1/events\""),
+                        &[("TEXT", what.clone()), ("DD_SITE", site.clone())],
+                    ),
                 };
-                ok.push(Notice { credentials: credential(api_key, "DD_API_KEY"), script: script("success") });
-                bad.push(Notice { credentials: credential(api_key, "DD_API_KEY"), script: script("error") });
+                ok.push(script("success"));
+                bad.push(script("error"));
             }
             IntegrationKind::PagerDuty { routing_key, severity } => bad.push(Notice {
                 credentials: credential(routing_key, "ROUTING_KEY"),
-                script: format!("payload=$(jq -n --arg key \"$ROUTING_KEY\" --arg summary \"{what} failed\" '{{routing_key: $key, event_action: \"trigger\", payload: {{summary: $summary, source: \"jenkins\", severity: \"{severity}\"}}}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' --data \"$payload\" https://events.pagerduty.com/v2/enqueue"),
+                script: sh_env(
+                    "payload=$(jq -n --arg key \"$ROUTING_KEY\" --arg summary \"$TEXT $IMAGE_TAG to $ENVIRONMENT failed\" --arg severity \"$SEVERITY\" '{routing_key: $key, event_action: \"trigger\", payload: {summary: $summary, source: \"jenkins\", severity: $severity}}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' --data \"$payload\" https://events.pagerduty.com/v2/enqueue",
+                    &[("TEXT", what.clone()), ("SEVERITY", severity.clone())],
+                ),
             }),
             IntegrationKind::Jira { url, project, token } => ok.push(Notice {
                 credentials: credential(token, "JIRA_AUTH"),
-                script: format!("payload=$(jq -n --arg summary \"{what}\" '{{fields: {{project: {{key: \"{project}\"}}, issuetype: {{name: \"Task\"}}, summary: $summary, labels: [\"deployment\"]}}}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" {}/rest/api/2/issue", url.trim_end_matches('/')),
+                script: sh_env(
+                    "payload=$(jq -n --arg key \"$JIRA_PROJECT\" --arg summary \"$TEXT $IMAGE_TAG to $ENVIRONMENT\" '{fields: {project: {key: $key}, issuetype: {name: \"Task\"}, summary: $summary, labels: [\"deployment\"]}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" \"$JIRA_URL/rest/api/2/issue\"",
+                    &[("TEXT", what.clone()), ("JIRA_PROJECT", project.clone()), ("JIRA_URL", url.trim_end_matches('/').to_string())],
+                ),
             }),
-            _ => {}
+            IntegrationKind::NewRelic { .. } | IntegrationKind::Sentry { .. } | IntegrationKind::Codecov { .. } => {}
         }
     }
     (ok, bad)
@@ -379,14 +447,15 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         submitter: submitter.clone(),
     });
     let mut before = Vec::new();
-    if env.before.iter().any(|b| b == "backup") {
-        for (r, ru) in m.resources.iter().zip(&env.resources) {
-            if r.backup.is_some() && ru.placement == crate::model::Placement::InCluster {
-                before.push(format!(
-                    "argocd app actions run \"$APP\" create-job --kind CronJob --group batch --resource-name {0}-backup --namespace {1}\nargocd app wait \"$APP\" --resource 'batch:Job:{0}-backup-*' --health --timeout 1800",
-                    r.name, env.namespace
-                ));
+    for b in deploy::backups(m, env) {
+        match b {
+            Backup::CronJob { cronjob, namespace, .. } => {
+                before.push(sh_env(deploy::CRONJOB_BACKUP, &[("CRONJOB", cronjob), ("NAMESPACE", namespace)]))
             }
+            Backup::Snapshot { id, script, .. } => before.push(sh_env(
+                &format!("SNAPSHOT=\"$ID-predeploy-$BUILD_NUMBER\"\n{script}"),
+                &[("ID", id), ("AWS_DEFAULT_REGION", deploy::aws_region(m))],
+            )),
         }
     }
     let release = format!(
@@ -400,26 +469,25 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         "--sync --health --operation"
     };
     let wait = format!("{start}\nargocd app wait \"$APP\" {flags} --timeout {}", deploy::rollout_seconds(env));
-    let routes = deploy::routes(cx, env);
+    let routes = deploy::routes(cx.model, env);
     let mut after = Vec::new();
     for a in &env.after {
-        match a.as_str() {
-            "health_check" => {
-                for (_, _, h) in &routes {
-                    if let Some(h) = h {
-                        after.push(format!("curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 --output /dev/null {h}"));
-                    }
+        match a {
+            AfterHook::HealthCheck => {
+                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
+                if !urls.is_empty() {
+                    after.push(sh_env(deploy::HEALTH_CHECK, &[("HEALTH_URLS", urls.join(" "))]));
                 }
             }
-            "smoke_tests" => {
-                for (_, base, _) in &routes {
-                    after.push(format!("code=$(curl --silent --output /dev/null --write-out '%{{http_code}}' --retry 5 --retry-delay 6 --retry-all-errors --max-time 10 {base})\necho \"{base}: HTTP $code\"\n[ \"$code\" -ne 000 ] && [ \"$code\" -lt 500 ]"));
+            AfterHook::SmokeTests => {
+                let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
+                if !urls.is_empty() {
+                    after.push(sh_env(deploy::SMOKE_TESTS, &[("ROUTES", urls.join(" "))]));
                 }
             }
-            "verification" => after.push(
-                "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone".to_string(),
-            ),
-            _ => {}
+            AfterHook::Verification => after.push(sh(
+                "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone",
+            )),
         }
     }
     let (notify_success, notify_failure) = notices(cx, env);
@@ -434,9 +502,9 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         title: format!("{kind}: {}", env.name),
         when: when(m, env),
         input,
-        app: deploy::app_name(cx, env),
-        kustomization: deploy::kustomization(cx, env),
-        images: deploy::images(cx, env).join(" "),
+        app: deploy::app_name(cx.model, env),
+        kustomization: deploy::kustomization(cx.model, env),
+        images: deploy::images(cx.model, env).join(" "),
         before,
         release,
         wait,
@@ -447,19 +515,19 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     }
 }
 
-fn tag_script(policy: &[String]) -> String {
+fn tag_script(policy: &[TagPolicy]) -> String {
     // Most specific first, as the GitHub workflows' tag priorities.
     let mut rules: Vec<(u32, Option<&str>, &str)> = policy
         .iter()
-        .map(|t| match t.as_str() {
-            "semver" => (4, Some("env.TAG_NAME && env.TAG_NAME ==~ /v\\d+\\.\\d+\\.\\d+.*/"), "env.TAG_NAME"),
-            "branch_sha" => (
+        .map(|t| match t {
+            TagPolicy::Semver => (4, Some("env.TAG_NAME && env.TAG_NAME ==~ /v\\d+\\.\\d+\\.\\d+.*/"), "env.TAG_NAME"),
+            TagPolicy::BranchSha => (
                 3,
                 Some("env.BRANCH_NAME && !env.TAG_NAME"),
                 "env.BRANCH_NAME.replaceAll('[^A-Za-z0-9_.-]', '-') + '-' + sha",
             ),
-            "sha" => (2, None, "'sha-' + sha"),
-            _ => (1, Some("env.BRANCH_NAME == env.DEFAULT_BRANCH"), "'latest'"),
+            TagPolicy::Sha => (2, None, "'sha-' + sha"),
+            TagPolicy::Latest => (1, Some("env.BRANCH_NAME == env.DEFAULT_BRANCH"), "'latest'"),
         })
         .collect();
     rules.sort_by_key(|r| std::cmp::Reverse(r.0));
@@ -489,12 +557,43 @@ fn service_cx(cx: &Cx, s: &Service) -> Svc {
         .filter_map(|g| g.min)
         .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))));
     let image = image_repository(m, &s.image);
-    let target = s.build_target.as_ref().map(|t| format!(" --target {t}")).unwrap_or_default();
+    let target = if s.build_target.is_some() { " --target \"$TARGET\"" } else { "" };
     let platforms: Vec<String> = m.pipeline.platforms.iter().map(|p| format!("linux/{p}")).collect();
-    let cache = if m.pipeline.cache {
-        format!(" --cache-from type=registry,ref={image}:buildcache --cache-to type=registry,ref={image}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true")
+    let mut build_env =
+        vec![("IMAGE", image), ("DOCKERFILE", s.dockerfile.clone()), ("CONTEXT", s.build_context.clone())];
+    if let Some(t) = &s.build_target {
+        build_env.push(("TARGET", t.clone()));
+    }
+    let cache = match deploy::build_cache(m) {
+        BuildCache::Off => "",
+        BuildCache::RegistryTag => {
+            " --cache-from \"type=registry,ref=$IMAGE:buildcache\" --cache-to \"type=registry,ref=$IMAGE:buildcache,mode=max,image-manifest=true,oci-mediatypes=true\""
+        }
+        // Immutable tags: the agent keeps the cache; the export goes to a new
+        // folder that then replaces the old one (a local cache only grows).
+        BuildCache::CiStore => {
+            " --cache-from \"type=local,src=$CACHE\" --cache-to \"type=local,dest=$CACHE.new,mode=max\""
+        }
+    };
+    let push = format!(
+        "docker buildx build --builder deployc --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{cache} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
+        platforms.join(",")
+    );
+    let mut push_env = build_env.clone();
+    let push = if deploy::immutable_tags(m) {
+        // A re-run of the same commit keeps the tag it already pushed.
+        let mut script = format!(
+            "if docker buildx imagetools inspect \"$IMAGE:$IMAGE_TAG\" > /dev/null 2>&1; then\n  echo \"$IMAGE:$IMAGE_TAG is already pushed (a re-run): keeping it\"\n  exit 0\nfi\n{push}"
+        );
+        if deploy::build_cache(m) == BuildCache::CiStore {
+            script = script
+                .replace("fi\ndocker buildx build", "fi\nmkdir -p \"$(dirname \"$CACHE\")\"\ndocker buildx build");
+            script.push_str("\nrm -rf \"$CACHE\"\nmv \"$CACHE.new\" \"$CACHE\"");
+            push_env.push(("CACHE", format!("/var/tmp/deployc-buildx-cache/{}/{}", m.project.name, s.name)));
+        }
+        script
     } else {
-        String::new()
+        push
     };
     Svc {
         name: s.name.clone(),
@@ -505,16 +604,13 @@ fn service_cx(cx: &Cx, s: &Service) -> Svc {
         coverage: (tc.coverage.is_some() && min.is_some()).then(|| coverage_script(tc)),
         coverage_min: min.map(pct).unwrap_or_default(),
         quality: tc.lint.iter().chain(&tc.typecheck).cloned().collect(),
-        image_build: format!(
-            "docker buildx build --load --tag \"{image}:$IMAGE_TAG\" --file {}{target} {}",
-            s.dockerfile, s.build_context
+        image_build: sh_env(
+            &format!(
+                "docker buildx build --load --tag \"$IMAGE:$IMAGE_TAG\" --file \"$DOCKERFILE\"{target} \"$CONTEXT\""
+            ),
+            &build_env,
         ),
-        image_push: format!(
-            "docker buildx build --push --platform {} --tag \"{image}:$IMAGE_TAG\"{cache} --file {}{target} {}",
-            platforms.join(","),
-            s.dockerfile,
-            s.build_context
-        ),
+        image_push: sh_env(&push, &push_env),
     }
 }
 
@@ -524,14 +620,20 @@ fn context(cx: &Cx) -> Ctx {
     let (login, push_env) = match &p.registry {
         Registry::Ecr { region, account } => {
             let host = format!("{}.dkr.ecr.{region}.amazonaws.com", account.as_deref().unwrap_or("000000000000"));
-            (format!("aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {host}"), Vec::new())
+            (
+                sh_env(
+                    "aws ecr get-login-password --region \"$ECR_REGION\" | docker login --username AWS --password-stdin \"$REGISTRY\"",
+                    &[("ECR_REGION", region.clone()), ("REGISTRY", host)],
+                ),
+                Vec::new(),
+            )
         }
         Registry::Ghcr { .. } => (
-            "echo \"$REGISTRY_PASSWORD\" | docker login ghcr.io --username \"$REGISTRY_USER\" --password-stdin".to_string(),
+            sh("echo \"$REGISTRY_PASSWORD\" | docker login ghcr.io --username \"$REGISTRY_USER\" --password-stdin"),
             vec!["usernamePassword(credentialsId: 'ghcr', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD')".to_string()],
         ),
         Registry::DockerHub { .. } => (
-            "echo \"$REGISTRY_PASSWORD\" | docker login --username \"$REGISTRY_USER\" --password-stdin".to_string(),
+            sh("echo \"$REGISTRY_PASSWORD\" | docker login --username \"$REGISTRY_USER\" --password-stdin"),
             vec!["usernamePassword(credentialsId: 'dockerhub', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD')".to_string()],
         ),
     };
@@ -547,13 +649,13 @@ fn context(cx: &Cx) -> Ctx {
     let quality: Vec<GateCx> = m
         .gates
         .iter()
-        .filter(|g| super::github::gates::is_quality(g) && g.kind != "coverage")
+        .filter(|g| is_quality(g) && g.kind != "coverage")
         .map(|g| GateCx { title: g.name.clone(), body: gate_body(cx, g) })
         .collect();
     let security: Vec<GateCx> = m
         .gates
         .iter()
-        .filter(|g| !super::github::gates::is_quality(g))
+        .filter(|g| !is_quality(g))
         .map(|g| GateCx { title: g.name.clone(), body: gate_body(cx, g) })
         .collect();
     let mut push_when: Vec<String> = m.environments.iter().map(|e| when(m, e)).collect();
@@ -580,25 +682,19 @@ fn context(cx: &Cx) -> Ctx {
     let tools: Vec<String> = m
         .gates
         .iter()
-        .filter(|g| !matches!(g.tool.as_str(), "coverage" | "tests"))
+        .filter(|g| !matches!(g.tool, GateTool::Coverage | GateTool::Tests))
         .map(|g| {
-            let key = match g.tool.as_str() {
-                "license-finder" => "license_finder",
-                t => t,
-            };
+            // The pin table writes the gem's name.
+            let key = if g.tool == GateTool::LicenseFinder { "license_finder" } else { g.tool.word() };
             let v = pins::tool(key);
             if v == "latest" {
-                g.tool.clone()
+                g.tool.to_string()
             } else {
                 format!("{} {v}", g.tool)
             }
         })
         .collect();
-    header.push(format!(
-        "CLI {} and the gate tools: {}.",
-        pins::tool("argocd"),
-        crate::emit::github::dedup(&tools).join(", ")
-    ));
+    header.push(format!("CLI {} and the gate tools: {}.", pins::tool("argocd"), dedup(&tools).join(", ")));
     let mut creds: Vec<String> = vec!["argocd-server".into(), "argocd-auth-token".into(), "git-push".into()];
     for e in &envs {
         for n in e.notify_success.iter().chain(&e.notify_failure) {
@@ -608,19 +704,16 @@ fn context(cx: &Cx) -> Ctx {
         }
     }
     creds.extend(push_env.iter().filter_map(|c| c.split('\'').nth(1).map(str::to_string)));
-    if m.gates.iter().any(|g| g.tool == "snyk") {
+    if m.gates.iter().any(|g| g.tool == GateTool::Snyk) {
         creds.push("snyk-token".into());
     }
-    header.push(format!(
-        "Jenkins credentials: {} (git-push: a user and token allowed",
-        crate::emit::github::dedup(&creds).join(", ")
-    ));
+    header.push(format!("Jenkins credentials: {} (git-push: a user and token allowed", dedup(&creds).join(", ")));
     header.push("to push the GitOps commit; the others secret text).".into());
     Ctx {
         project: p.name.clone(),
         header: header
             .iter()
-            .map(|l| if l.is_empty() { "//".to_string() } else { format!("// {l}") })
+            .map(|l| if l.is_empty() { "//".to_string() } else { format!("// {}", comment(l)) })
             .collect::<Vec<_>>()
             .join("\n"),
         timeout_hours: 2 + wait_secs / 3600,
@@ -629,7 +722,7 @@ fn context(cx: &Cx) -> Ctx {
             ("ARGOCD_SERVER".into(), "credentials('argocd-server')".into()),
             ("ARGOCD_AUTH_TOKEN".into(), "credentials('argocd-auth-token')".into()),
             ("ARGOCD_OPTS".into(), "'--grpc-web'".into()),
-            ("DEFAULT_BRANCH".into(), format!("'{}'", p.branch)),
+            ("DEFAULT_BRANCH".into(), groovy(&p.branch)),
         ],
         tag_script: tag_script(&m.pipeline.tags),
         services: cx.services().map(|s| service_cx(cx, s)).collect(),

@@ -18,7 +18,7 @@ pub mod yaml;
 
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::model::{Cloud, Model};
+use crate::model::{Cloud, Model, PipelineProvider};
 use crate::plan::Plan;
 
 /// One output file: the target that made it (`None` for the files the
@@ -82,10 +82,10 @@ impl Target {
         match self {
             Target::K8s | Target::Argocd | Target::Helm if no_envs => Some("the program declares no environment"),
             Target::K8s | Target::Argocd | Target::Helm | Target::Docs => None,
-            Target::Github if model.pipeline.provider != "github_actions" => {
+            Target::Github if model.pipeline.provider != PipelineProvider::GithubActions => {
                 Some("the pipeline runs on another provider (`pipeline { provider = ... }`)")
             }
-            Target::Jenkins if model.pipeline.provider != "jenkins" => {
+            Target::Jenkins if model.pipeline.provider != PipelineProvider::Jenkins => {
                 Some("the pipeline runs on another provider (`pipeline { provider = ... }`)")
             }
             Target::Github | Target::Jenkins if model.services.is_empty() => Some("the program declares no service"),

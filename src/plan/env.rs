@@ -184,7 +184,7 @@ pub fn image_tag(model: &Model, env: &Environment, repo: &str, opts: &Options) -
         return t.clone();
     }
     let tags = &model.pipeline.tags;
-    if tags.iter().any(|t| t == "semver") {
+    if tags.contains(&crate::model::TagPolicy::Semver) {
         "v0.1.0".into()
     } else {
         format!("{}-initial", model.project.branch.replace('/', "-"))

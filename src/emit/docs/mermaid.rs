@@ -58,7 +58,7 @@ pub fn overview(model: &Model) -> String {
     let p = &model.project;
     let mut s = String::from("flowchart LR\n");
     let host = words::repo_host(&p.repository);
-    let ci = words::ci(&model.pipeline.provider);
+    let ci = words::ci(model.pipeline.provider);
     // No subgraph around the repository and CI: the loop between them
     // (push, then the tag update) stretches one badly.
     let repo = format!("{host} repository");
@@ -185,7 +185,7 @@ pub fn pipeline(model: &Model) -> String {
     let gates = push_gates(model);
     s.push_str("    actor Dev as Developer\n");
     let _ = writeln!(s, "    participant Repo as {}", text(host));
-    let _ = writeln!(s, "    participant CI as {}", text(words::ci(&model.pipeline.provider)));
+    let _ = writeln!(s, "    participant CI as {}", text(words::ci(model.pipeline.provider)));
     if !gates.is_empty() {
         s.push_str("    participant QG as Quality gates\n");
     }
@@ -210,7 +210,7 @@ pub fn pipeline(model: &Model) -> String {
         let tags = if model.pipeline.tags.is_empty() {
             String::new()
         } else {
-            format!(" ({})", model.pipeline.tags.join(", "))
+            format!(" ({})", words::words_of(&model.pipeline.tags))
         };
         let _ = writeln!(s, "    CI->>Reg: {}", text(&format!("build and push images{tags}")));
     };
@@ -227,7 +227,7 @@ pub fn pipeline(model: &Model) -> String {
             text(&format!("deploy to {} ({})", e.name, words::strategy_word(&e.strategy)))
         );
         if !e.after.is_empty() {
-            let _ = writeln!(s, "    K8s-->>CI: {}", text(&format!("{}: {}", e.name, e.after.join(", "))));
+            let _ = writeln!(s, "    K8s-->>CI: {}", text(&format!("{}: {}", e.name, words::words_of(&e.after))));
         }
     };
     // The push that starts everything: the first environment's trigger, or

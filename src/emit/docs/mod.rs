@@ -59,7 +59,7 @@ fn summary(model: &Model) -> String {
         p.branch,
         plural(envs.len(), "environment", "environments"),
         if envs.is_empty() { String::new() } else { format!(" ({})", envs.join(" → ")) },
-        words::ci(&model.pipeline.provider),
+        words::ci(model.pipeline.provider),
         reg,
         words::kubernetes(&p.cloud),
     );
@@ -126,7 +126,7 @@ fn environments(s: &mut String, model: &Model) {
                 parts.push(format!("before: {}", before.join(", ")));
             }
             if !e.after.is_empty() {
-                parts.push(format!("after: {}", e.after.join(", ")));
+                parts.push(format!("after: {}", words::words_of(&e.after)));
             }
             if !e.notify.is_empty() {
                 let n: Vec<&str> = e.notify.iter().map(|i| model.integrations[i.0 as usize].name.as_str()).collect();

@@ -133,7 +133,7 @@ pub fn strategy_word(s: &Strategy) -> String {
 /// when a service has them.
 pub fn before_steps<'m>(model: &Model, e: &'m Environment) -> Vec<&'m str> {
     let migrations = model.services.iter().any(|s| s.migrations.is_some());
-    e.before.iter().map(String::as_str).filter(|b| *b != "migrations" || migrations).collect()
+    e.before.iter().filter(|b| **b != BeforeHook::Migrations || migrations).map(|b| b.word()).collect()
 }
 
 /// How an environment receives a release.
@@ -172,11 +172,10 @@ pub fn repo_host(repository: &str) -> &'static str {
     }
 }
 
-pub fn ci(provider: &str) -> &'static str {
+pub fn ci(provider: PipelineProvider) -> &'static str {
     match provider {
-        "github_actions" => "GitHub Actions",
-        "jenkins" => "Jenkins",
-        _ => "CI",
+        PipelineProvider::GithubActions => "GitHub Actions",
+        PipelineProvider::Jenkins => "Jenkins",
     }
 }
 
@@ -243,7 +242,7 @@ pub fn gate_checks(g: &Gate) -> String {
 pub fn integration(i: &Integration) -> (&'static str, String) {
     match &i.kind {
         IntegrationKind::Slack { channel, events, .. } => {
-            ("Slack", format!("notifications to {channel} ({})", events.join(", ")))
+            ("Slack", format!("notifications to {channel} ({})", words_of(events)))
         }
         IntegrationKind::Jira { url, project, .. } => ("Jira", format!("deployment tracking in {project} ({url})")),
         IntegrationKind::PagerDuty { severity, .. } => ("PagerDuty", format!("incident alerts, severity {severity}")),
@@ -342,4 +341,9 @@ pub fn delivery_order(model: &Model) -> Vec<&Environment> {
         }
     }
     out
+}
+
+/// Schema words, comma-separated.
+pub fn words_of<T: std::fmt::Display>(v: &[T]) -> String {
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
 }

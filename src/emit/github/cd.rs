@@ -11,7 +11,8 @@ use super::steps::checkout;
 use super::wf::{Concurrency, Empty, Job, Map, Step, Workflow};
 use super::{dedup, file, on_for, or, trigger_test, Cx};
 use crate::emit::Artifact;
-use crate::model::{Environment, Gate, Promotion, Registry, Trigger};
+use crate::model::{Environment, Gate, Promotion, Registry, TagPolicy, Trigger};
+use crate::plan::delivery::{self, BuildCache};
 use indexmap::IndexMap;
 
 /// The push trigger that deploys an automatically promoted environment.
@@ -26,14 +27,16 @@ fn env_trigger(env: &Environment) -> Option<Trigger> {
 /// `docker/metadata-action` tag rules for the program's tag policy. The
 /// priorities make the first (the `version` output, which deploys use) the
 /// most specific immutable tag the ref has.
-fn tag_rules(policy: &[String]) -> String {
+fn tag_rules(policy: &[TagPolicy]) -> String {
     let mut lines = Vec::new();
     for t in policy {
-        lines.push(match t.as_str() {
-            "semver" => "type=semver,pattern=v{{version}},priority=1000",
-            "branch_sha" => "type=sha,prefix={{branch}}-,priority=900,enable=${{ github.ref_type == 'branch' }}",
-            "sha" => "type=sha,priority=800",
-            _ => "type=raw,value=latest,priority=100,enable={{is_default_branch}}",
+        lines.push(match t {
+            TagPolicy::Semver => "type=semver,pattern=v{{version}},priority=1000",
+            TagPolicy::BranchSha => {
+                "type=sha,prefix={{branch}}-,priority=900,enable=${{ github.ref_type == 'branch' }}"
+            }
+            TagPolicy::Sha => "type=sha,priority=800",
+            TagPolicy::Latest => "type=raw,value=latest,priority=100,enable={{is_default_branch}}",
         });
     }
     lines.join("\n")
@@ -102,37 +105,70 @@ fn build_job(cx: &Cx) -> Job {
         .with("push", true)
         .with("tags", "${{ steps.meta.outputs.tags }}")
         .with("labels", "${{ steps.meta.outputs.labels }}");
-    if p.cache {
+    match delivery::build_cache(cx.model) {
+        BuildCache::Off => {}
         // A registry cache, written only by these trusted pushes: unlike the
         // Actions cache, no pull request can seed it.
-        build = build.with("cache-from", "type=registry,ref=${{ matrix.image }}:buildcache").with(
-            "cache-to",
-            "type=registry,ref=${{ matrix.image }}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true",
-        );
+        BuildCache::RegistryTag => {
+            build = build.with("cache-from", "type=registry,ref=${{ matrix.image }}:buildcache").with(
+                "cache-to",
+                "type=registry,ref=${{ matrix.image }}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true",
+            );
+        }
+        // The registry's tags are immutable, so a fixed cache tag could be
+        // pushed once only. GitHub's cache service is scoped by ref: a pull
+        // request's entries are invisible to the branch CD builds from.
+        BuildCache::CiStore => {
+            build = build
+                .with("cache-from", "type=gha,scope=${{ matrix.service }}")
+                .with("cache-to", "type=gha,scope=${{ matrix.service }},mode=max");
+        }
     }
-    j = j.step(build);
-    j = j.step(Step::uses("Install cosign", "sigstore/cosign-installer"));
-    j = j.step(
-        Step::run("Sign the image (keyless)", "cosign sign --yes \"$IMAGE@$DIGEST\"")
-            .env("IMAGE", "${{ matrix.image }}")
-            .env("DIGEST", "${{ steps.build.outputs.digest }}"),
-    );
-    if p.sbom {
-        j = j.step(
-            Step::uses("Generate the SBOM", "anchore/sbom-action")
-                .with("image", "${{ matrix.image }}@${{ steps.build.outputs.digest }}")
-                .with("format", "spdx-json")
-                .with("output-file", "sbom.spdx.json")
-                .with("artifact-name", "sbom-${{ matrix.service }}.spdx.json"),
-        );
+    // Re-running a build of the same commit: the tag is already pushed and
+    // signed, and an immutable registry would refuse it again.
+    let skip = delivery::immutable_tags(cx.model);
+    let fresh = "${{ steps.pushed.outputs.exists != 'true' }}";
+    if skip {
         j = j.step(
             Step::run(
-                "Attest the SBOM to the image",
-                "cosign attest --yes --type spdxjson --predicate sbom.spdx.json \"$IMAGE@$DIGEST\"",
+                "Skip a tag that is already pushed",
+                "if docker buildx imagetools inspect \"$IMAGE:$VERSION\" > /dev/null 2>&1; then\n  echo \"$IMAGE:$VERSION is already pushed (a re-run): keeping it\"\n  echo \"exists=true\" >> \"$GITHUB_OUTPUT\"\nelse\n  echo \"exists=false\" >> \"$GITHUB_OUTPUT\"\nfi",
             )
+            .id("pushed")
             .env("IMAGE", "${{ matrix.image }}")
-            .env("DIGEST", "${{ steps.build.outputs.digest }}"),
+            .env("VERSION", "${{ steps.meta.outputs.version }}"),
         );
+        build = build.when(fresh);
+    }
+    j = j.step(build);
+    let mut cosign = Step::uses("Install cosign", "sigstore/cosign-installer");
+    let mut sign = Step::run("Sign the image (keyless)", "cosign sign --yes \"$IMAGE@$DIGEST\"")
+        .env("IMAGE", "${{ matrix.image }}")
+        .env("DIGEST", "${{ steps.build.outputs.digest }}");
+    if skip {
+        cosign = cosign.when(fresh);
+        sign = sign.when(fresh);
+    }
+    j = j.step(cosign);
+    j = j.step(sign);
+    if p.sbom {
+        let mut sbom = Step::uses("Generate the SBOM", "anchore/sbom-action")
+            .with("image", "${{ matrix.image }}@${{ steps.build.outputs.digest }}")
+            .with("format", "spdx-json")
+            .with("output-file", "sbom.spdx.json")
+            .with("artifact-name", "sbom-${{ matrix.service }}.spdx.json");
+        let mut attest = Step::run(
+            "Attest the SBOM to the image",
+            "cosign attest --yes --type spdxjson --predicate sbom.spdx.json \"$IMAGE@$DIGEST\"",
+        )
+        .env("IMAGE", "${{ matrix.image }}")
+        .env("DIGEST", "${{ steps.build.outputs.digest }}");
+        if skip {
+            sbom = sbom.when(fresh);
+            attest = attest.when(fresh);
+        }
+        j = j.step(sbom);
+        j = j.step(attest);
     }
     j
 }

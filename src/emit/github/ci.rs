@@ -5,9 +5,10 @@
 use super::gates;
 use super::steps::{self, checkout, coverage_check, coverage_report, prepare, test_commands};
 use super::wf::{Concurrency, Job, Map, PullRequest, Step, Workflow};
-use super::{dedup, file, job_if, on_for, pins, secret_ref, Cx};
+use super::{dedup, file, job_if, on_for, secret_ref, Cx};
 use crate::emit::Artifact;
 use crate::model::{Gate, IntegrationKind, Service, Trigger};
+use crate::plan::pins;
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -134,7 +135,8 @@ fn pre_commit_job() -> Job {
 /// `ci.yml`.
 pub fn ci(cx: &Cx) -> Artifact {
     let p = &cx.model.pipeline;
-    let quality: Vec<&Gate> = cx.model.gates.iter().filter(|g| gates::is_quality(g) && g.kind != "coverage").collect();
+    let quality: Vec<&Gate> =
+        cx.model.gates.iter().filter(|g| crate::plan::delivery::is_quality(g) && g.kind != "coverage").collect();
     // Tags go to cd.yml, which builds the release; CI tested the commit on
     // its branch. Workflows started by tags also must not restore caches a
     // pull request could have written.

@@ -12,11 +12,12 @@
 
 use super::steps::checkout;
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
-use super::{pins, secret_ref, Cx};
-use crate::model::{
-    Engine, Environment, Exposure, IntegrationKind, Placement, Probe, Promotion, Registry, Step as CStep, StrategyKind,
+use super::{data, secret_ref, Cx};
+use crate::model::{AfterHook, Environment, IntegrationKind, Promotion, Registry};
+use crate::plan::delivery::{
+    self, app_name, images, kustomization, manual_pause, rollout_seconds, routes, Backup, READ_TAG, SET_TAG,
 };
-use crate::plan::env::image_repository;
+use crate::plan::pins;
 
 /// Where the tags an environment receives come from.
 pub enum Source<'a> {
@@ -26,124 +27,11 @@ pub enum Source<'a> {
     From(&'a Environment),
 }
 
-/// The ArgoCD application of an environment (both Application and ApplicationSet modes).
-pub fn app_name(cx: &Cx, env: &Environment) -> String {
-    format!("{}-{}", cx.model.project.name, env.name)
-}
-
-/// The image repositories an environment deploys, as its kustomization lists them.
-pub fn images(cx: &Cx, env: &Environment) -> Vec<String> {
-    let mut v: Vec<String> =
-        env.deployments.iter().map(|d| image_repository(cx.model, &cx.model.service(d.service).image)).collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-pub fn kustomization(cx: &Cx, env: &Environment) -> String {
-    format!("{}k8s/{}/kustomization.yaml", cx.gitops_path(), env.name)
-}
-
-/// Public URLs of an environment's ingress routes: (service, base URL, health URL if reachable).
-pub fn routes(cx: &Cx, env: &Environment) -> Vec<(String, String, Option<String>)> {
-    let mut out = Vec::new();
-    for d in &env.deployments {
-        let s = cx.model.service(d.service);
-        if let Exposure::Ingress { host, path, tls, .. } = &s.expose {
-            let host = crate::check::lower::render_env(host, &cx.model.project, &env.name, &env.namespace, &env.domain);
-            let scheme = if *tls { "https" } else { "http" };
-            let base = format!("{scheme}://{host}{}", if path == "/" { "" } else { path.as_str() });
-            // The ingress forwards paths unchanged, so a probe path is
-            // reachable from outside only under the route's own prefix.
-            let health = match s.readiness.as_ref().or(s.health.as_ref()) {
-                Some(Probe::Http { path: p, .. }) if path == "/" || p.starts_with(path.as_str()) => {
-                    Some(format!("{scheme}://{host}{p}"))
-                }
-                _ => None,
-            };
-            out.push((s.name.clone(), base, health));
-        }
-    }
-    out
-}
-
-/// Whether a rollout in this environment stops until someone promotes it.
-pub fn manual_pause(env: &Environment) -> bool {
-    match &env.strategy.kind {
-        StrategyKind::Canary { steps, .. } => steps.iter().any(|s| matches!(s, CStep::Pause(None))),
-        StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, .. } => {
-            !auto_promote && auto_promote_after_ms.is_none()
-        }
-        StrategyKind::Rolling { .. } => false,
-    }
-}
-
-/// How long a rollout may take: ten minutes plus its timed pauses and analyses.
-pub fn rollout_seconds(env: &Environment) -> u64 {
-    let analysis = |a: &Option<crate::model::Analysis>| a.as_ref().map_or(0, |a| a.interval_ms * a.count as u64);
-    let ms = match &env.strategy.kind {
-        StrategyKind::Canary { steps, analysis: a, .. } => {
-            let pauses: u64 = steps.iter().map(|s| if let CStep::Pause(Some(d)) = s { *d } else { 0 }).sum();
-            let analyses = steps.iter().filter(|s| matches!(s, CStep::Analysis)).count() as u64;
-            pauses + analysis(a) * analyses.max(1)
-        }
-        StrategyKind::BlueGreen { auto_promote_after_ms, analysis: a, .. } => {
-            auto_promote_after_ms.unwrap_or(0) + analysis(a)
-        }
-        StrategyKind::Rolling { .. } => 0,
-    };
-    600 + ms / 1000
-}
-
 fn argo(s: Step) -> Step {
     s.env("ARGOCD_SERVER", "${{ secrets.ARGOCD_SERVER }}")
         .env("ARGOCD_AUTH_TOKEN", "${{ secrets.ARGOCD_AUTH_TOKEN }}")
         .env("ARGOCD_OPTS", "--grpc-web")
 }
-
-pub const READ_TAG: &str = r#"tag_of() {
-  # The newTag of one image in a kustomization's images: list.
-  awk -v image="$2" '
-    /^[^ ]/ { in_images = ($0 ~ /^images:/); next }
-    in_images && /^ *-? *name:/ { n = $0; sub(/^ *-? *name: */, "", n); gsub(/"/, "", n); current = n }
-    in_images && /^ *newTag:/ && current == image { t = $0; sub(/^ *newTag: */, "", t); gsub(/"/, "", t); print t; exit }
-  ' "$1"
-}
-"#;
-
-pub const SET_TAG: &str = r#"set_tag() {
-  # Rewrites exactly the newTag line of one image, quoting the tag the way
-  # deployc writes strings, so the next `deployc build` keeps the file as is.
-  awk -v image="$2" -v tag="$3" '
-    /^[^ ]/ { in_images = ($0 ~ /^images:/) }
-    in_images && /^ *-? *name:/ { n = $0; sub(/^ *-? *name: */, "", n); gsub(/"/, "", n); current = n }
-    in_images && /^ *newTag:/ && current == image {
-      value = tag
-      if (tag !~ /^[A-Za-z_][A-Za-z0-9_.\/@+=-]*$/ || tolower(tag) ~ /^(true|false|yes|no|on|off|y|n|null)$/) value = "\"" tag "\""
-      sub(/newTag:.*/, "newTag: " value)
-      found = 1
-    }
-    { print }
-    END { exit !found }
-  ' "$1" > "$1.new" && mv "$1.new" "$1" || return 1
-  # The workloads beside it name the image with its tag too: rewrite those
-  # references the same way, so the folder stays what `deployc build` writes.
-  for f in "$(dirname "$1")"/*.yaml; do
-    [ "$f" = "$1" ] && continue
-    awk -v image="$2" -v tag="$3" '
-      match($0, /image: "?/) {
-        rest = substr($0, RSTART + RLENGTH); sub(/"$/, "", rest)
-        if (index(rest, image ":") == 1) {
-          ref = image ":" tag
-          if (ref !~ /^[A-Za-z_\/][A-Za-z0-9_.\/@+=:-]*$/ || ref ~ /:$/) ref = "\"" ref "\""
-          $0 = substr($0, 1, RSTART - 1) "image: " ref
-        }
-      }
-      { print }
-    ' "$f" > "$f.new" && mv "$f.new" "$f" || return 1
-  done
-}
-"#;
 
 const PUSH: &str = r#"git config user.name "github-actions[bot]"
 git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
@@ -166,14 +54,10 @@ exit 1"#;
 /// The deploy job of `env`.
 pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
     let m = cx.model;
-    let app = app_name(cx, env);
-    let routes = routes(cx, env);
+    let app = app_name(cx.model, env);
+    let routes = routes(cx.model, env);
     // The environment's link in GitHub: the site root when a service serves it.
-    let url = routes
-        .iter()
-        .find(|(_, base, _)| base.matches('/').count() == 2)
-        .or(routes.first())
-        .map(|(_, base, _)| base.clone());
+    let url = routes.iter().find(|r| r.base.matches('/').count() == 2).or(routes.first()).map(|r| data(&r.base));
     let name = match &source {
         Source::Build => format!("Deploy to {}", env.name),
         Source::From(f) => format!("Promote {} to {}", f.name, env.name),
@@ -186,7 +70,7 @@ pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
     job = job.timeout((wait / 60) as u32 + 30);
     job.env.insert("APP".into(), app.clone());
     job.env.insert("ENVIRONMENT".into(), env.name.clone());
-    job.env.insert("KUSTOMIZATION".into(), kustomization(cx, env));
+    job.env.insert("KUSTOMIZATION".into(), kustomization(cx.model, env));
 
     let mut steps = vec![checkout().with("ref", cx.gitops_branch()).with("fetch-depth", 0)];
     steps.push(
@@ -205,22 +89,14 @@ argocd version --client --short"#,
 
     // before: backups, newest first in the order the program lists them.
     let mut aws = false;
-    if env.before.iter().any(|b| b == "backup") {
-        for (r, ru) in m.resources.iter().zip(&env.resources) {
-            if r.backup.is_none() || !r.engine.can_run_in_cluster() {
-                continue;
-            }
-            if ru.placement == Placement::InCluster {
-                steps.push(argo(
-                    Step::run(
-                        format!("Back up {} (its backup CronJob, run now)", r.name),
-                        r#"argocd app actions run "$APP" create-job --kind CronJob --group batch --resource-name "$CRONJOB" --namespace "$NAMESPACE"
-argocd app wait "$APP" --resource "batch:Job:$CRONJOB-*" --health --timeout 1800"#,
-                    )
-                    .env("CRONJOB", format!("{}-backup", r.name))
-                    .env("NAMESPACE", env.namespace.clone()),
-                ));
-            } else {
+    for b in delivery::backups(m, env) {
+        match b {
+            Backup::CronJob { resource, cronjob, namespace } => steps.push(argo(
+                Step::run(format!("Back up {resource} (its backup CronJob, run now)"), delivery::CRONJOB_BACKUP)
+                    .env("CRONJOB", cronjob)
+                    .env("NAMESPACE", namespace),
+            )),
+            Backup::Snapshot { resource, id, script } => {
                 if !aws {
                     aws = true;
                     let role = match &m.project.registry {
@@ -229,47 +105,14 @@ argocd app wait "$APP" --resource "batch:Job:$CRONJOB-*" --health --timeout 1800
                         }
                         _ => "${{ vars.AWS_DEPLOY_ROLE_ARN }}".to_string(),
                     };
-                    let region = match &m.project.cloud {
-                        crate::model::Cloud::Aws { region, .. } => region.clone(),
-                        _ => "us-east-1".into(),
-                    };
                     steps.push(
                         Step::uses("Assume the deploy role (OIDC)", "aws-actions/configure-aws-credentials")
                             .with("role-to-assume", role)
-                            .with("aws-region", region),
+                            .with("aws-region", delivery::aws_region(m)),
                     );
                 }
-                let script = match (&r.engine, r.aurora) {
-                    (Engine::Postgres, true) => {
-                        r#"aws rds create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
-aws rds wait db-cluster-snapshot-available --db-cluster-snapshot-identifier "$SNAPSHOT""#
-                    }
-                    (Engine::Postgres, false) => {
-                        r#"aws rds create-db-snapshot --db-instance-identifier "$ID" --db-snapshot-identifier "$SNAPSHOT"
-aws rds wait db-snapshot-available --db-snapshot-identifier "$SNAPSHOT""#
-                    }
-                    (Engine::Redis, _) => {
-                        r#"aws elasticache create-snapshot --replication-group-id "$ID" --snapshot-name "$SNAPSHOT"
-for attempt in $(seq 60); do
-  status=$(aws elasticache describe-snapshots --snapshot-name "$SNAPSHOT" --query 'Snapshots[0].SnapshotStatus' --output text)
-  [ "$status" = "available" ] && exit 0
-  sleep 30
-done
-exit 1"#
-                    }
-                    _ => {
-                        r#"aws docdb create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
-for attempt in $(seq 60); do
-  status=$(aws docdb describe-db-cluster-snapshots --db-cluster-snapshot-identifier "$SNAPSHOT" --query 'DBClusterSnapshots[0].Status' --output text)
-  [ "$status" = "available" ] && exit 0
-  sleep 30
-done
-exit 1"#
-                    }
-                };
-                let id = format!("{}-{}-{}", m.project.name, env.name, r.name);
                 steps.push(
-                    Step::run(format!("Back up {} (snapshot)", r.name), script)
+                    Step::run(format!("Back up {resource} (snapshot)"), script)
                         .env("ID", id.clone())
                         .env("SNAPSHOT", format!("{id}-predeploy-${{{{ github.run_id }}}}")),
                 );
@@ -286,7 +129,7 @@ exit 1"#
         String::new(),
     )
     .id("release")
-    .env("IMAGES", images(cx, env).join(" "))
+    .env("IMAGES", data(&images(cx.model, env).join(" ")))
     .env("BRANCH", cx.gitops_branch())
     .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}");
     let pick = match &source {
@@ -305,7 +148,7 @@ done
             .to_string()
         }
         Source::From(f) => {
-            release = release.env("SOURCE", kustomization(cx, f));
+            release = release.env("SOURCE", kustomization(cx.model, f));
             format!(
                 "{READ_TAG}released=\"\"\nfor image in $IMAGES; do\n  tag=$(tag_of \"$SOURCE\" \"$image\")\n  if [ -z \"$tag\" ]; then echo \"::error::{} runs no tag of $image\"; exit 1; fi\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$tag\"\n  released=\"$released $image:$tag\"\ndone\n",
                 f.name
@@ -344,32 +187,22 @@ done
 
     // after
     for a in &env.after {
-        match a.as_str() {
-            "health_check" => {
-                let urls: Vec<String> = routes.iter().filter_map(|(_, _, h)| h.clone()).collect();
+        match a {
+            AfterHook::HealthCheck => {
+                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
                 if !urls.is_empty() {
                     steps.push(
-                        Step::run(
-                            "Health check",
-                            "for url in $HEALTH_URLS; do\n  curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 --output /dev/null \"$url\"\n  echo \"healthy: $url\"\ndone",
-                        )
-                        .env("HEALTH_URLS", urls.join(" ")),
+                        Step::run("Health check", delivery::HEALTH_CHECK).env("HEALTH_URLS", data(&urls.join(" "))),
                     );
                 }
             }
-            "smoke_tests" => {
-                let urls: Vec<String> = routes.iter().map(|(_, b, _)| b.clone()).collect();
+            AfterHook::SmokeTests => {
+                let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
                 if !urls.is_empty() {
-                    steps.push(
-                        Step::run(
-                            "Smoke tests",
-                            "# Every public route answers, without a server error.\nfor url in $ROUTES; do\n  code=$(curl --silent --output /dev/null --write-out '%{http_code}' --retry 5 --retry-delay 6 --retry-all-errors --max-time 10 \"$url\")\n  echo \"$url: HTTP $code\"\n  if [ \"$code\" -eq 000 ] || [ \"$code\" -ge 500 ]; then exit 1; fi\ndone",
-                        )
-                        .env("ROUTES", urls.join(" ")),
-                    );
+                    steps.push(Step::run("Smoke tests", delivery::SMOKE_TESTS).env("ROUTES", data(&urls.join(" "))));
                 }
             }
-            "verification" => {
+            AfterHook::Verification => {
                 steps.push(argo(
                     Step::run(
                         "Verify the released images run",
@@ -378,7 +211,6 @@ done
                     .env("RELEASED", "${{ steps.release.outputs.released }}"),
                 ));
             }
-            _ => {}
         }
     }
     steps.extend(notifications(cx, env, &source));
@@ -412,24 +244,22 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
         match &i.kind {
             IntegrationKind::Slack { channel, webhook, events } => {
                 let script = "run_url=\"$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\"\npayload=$(jq -n --arg channel \"$CHANNEL\" --arg text \"$TEXT $RELEASED ($run_url)\" '{channel: $channel, text: $text}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"";
-                let ok = events.iter().any(|e| e == "deploy")
-                    || (events.iter().any(|e| e == "promotion") && matches!(source, Source::From(_)));
-                if ok {
+                if delivery::notify_success(events, env) {
                     out.push(
                         Step::run(format!("Tell Slack ({})", i.name), script)
                             .when("${{ success() }}")
                             .env("SLACK_WEBHOOK_URL", secret_ref(webhook))
-                            .env("CHANNEL", channel.clone())
+                            .env("CHANNEL", data(channel))
                             .env("TEXT", format!(":white_check_mark: {what}:"))
                             .env("RELEASED", released),
                     );
                 }
-                if events.iter().any(|e| e == "failure") {
+                if delivery::notify_failure(events) {
                     out.push(
                         Step::run(format!("Tell Slack about the failure ({})", i.name), script)
                             .when("${{ failure() }}")
                             .env("SLACK_WEBHOOK_URL", secret_ref(webhook))
-                            .env("CHANNEL", channel.clone())
+                            .env("CHANNEL", data(channel))
                             .env("TEXT", format!(":x: {what} failed:"))
                             .env("RELEASED", released),
                     );
@@ -442,8 +272,8 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                         "# JIRA_AUTH holds user-email:api-token (Jira Cloud basic authentication).\npayload=$(jq -n --arg key \"$JIRA_PROJECT\" --arg summary \"$TEXT\" --arg body \"Released: $RELEASED. Run: $GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\" '{fields: {project: {key: $key}, issuetype: {name: \"Task\"}, summary: $summary, description: $body, labels: [\"deployment\"]}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" \"$JIRA_URL/rest/api/2/issue\"",
                     )
                     .when("${{ success() }}")
-                    .env("JIRA_URL", url.trim_end_matches('/').to_string())
-                    .env("JIRA_PROJECT", key.clone())
+                    .env("JIRA_URL", data(url.trim_end_matches('/')))
+                    .env("JIRA_PROJECT", data(key))
                     .env("JIRA_AUTH", secret_ref(token))
                     .env("TEXT", what.clone())
                     .env("RELEASED", released),
@@ -457,7 +287,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                     )
                     .when("${{ failure() }}")
                     .env("ROUTING_KEY", secret_ref(routing_key))
-                    .env("SEVERITY", severity.clone())
+                    .env("SEVERITY", data(severity))
                     .env("TEXT", format!("{what} failed")),
                 );
             }
@@ -468,7 +298,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                         "if [ \"$JOB_STATUS\" = success ]; then alert=success; else alert=error; fi\npayload=$(jq -n --arg title \"$TEXT ($JOB_STATUS)\" --arg text \"$RELEASED\" --arg alert \"$alert\" --arg env \"env:$ENVIRONMENT\" '{title: $title, text: $text, alert_type: $alert, tags: [$env, \"source:github-actions\"]}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" \"https://api.$DD_SITE/api/v1/events\"",
                     )
                     .when("${{ !cancelled() }}")
-                    .env("DD_SITE", site.clone())
+                    .env("DD_SITE", data(site))
                     .env("DD_API_KEY", secret_ref(api_key))
                     .env("JOB_STATUS", "${{ job.status }}")
                     .env("TEXT", what.clone())
@@ -494,13 +324,13 @@ done"#,
                     )
                     .when("${{ success() }}")
                     .env("NEW_RELIC_API", host)
-                    .env("NEW_RELIC_ACCOUNT", account_id.clone())
+                    .env("NEW_RELIC_ACCOUNT", data(account_id))
                     .env("NEW_RELIC_API_KEY", secret_ref(api_key))
                     .env("SERVICES", services.join(" "))
                     .env("RELEASED", released),
                 );
             }
-            _ => {}
+            IntegrationKind::Sentry { .. } | IntegrationKind::Codecov { .. } => {}
         }
     }
     out

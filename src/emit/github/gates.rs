@@ -6,38 +6,23 @@
 
 use super::steps::{self, checkout, checkout_history, join, prepare, upload_sarif};
 use super::wf::{Job, Map, Step, Workflow};
-use super::{file, job_if, on_for, pins, Cx};
+use super::{file, job_if, on_for, Cx};
 use crate::emit::Artifact;
-use crate::model::{Gate, Service, Trigger};
+use crate::model::{Gate, GateTool, Service, Trigger};
+use crate::plan::delivery::{check_command, decisions_path, is_quality};
+use crate::plan::gates::threshold;
+use crate::plan::pins;
 use indexmap::IndexMap;
-
-/// Gate kinds that CI runs next to the tests rather than security.yml.
-pub fn is_quality(g: &Gate) -> bool {
-    matches!(g.kind.as_str(), "lint" | "types" | "tests" | "coverage")
-}
 
 /// The job id of a gate.
 pub fn job_id(g: &Gate) -> String {
     format!("gate-{}", g.name)
 }
 
-/// The services a gate covers: its `services`, else every service whose
-/// toolchain family the tool understands.
-pub fn covered<'a>(cx: &Cx<'a>, g: &Gate) -> Vec<&'a Service> {
-    if !g.services.is_empty() {
-        return g.services.iter().map(|id| cx.model.service(*id)).collect();
-    }
-    let families =
-        crate::check::schema::GATE_TOOLS.iter().find(|(t, _, _)| *t == g.tool).map(|(_, _, f)| *f).unwrap_or(&[]);
-    cx.services()
-        .filter(|s| families.is_empty() || families.contains(&cx.model.toolchain(s.language).family.as_str()))
-        .collect()
-}
-
 /// Steps after the first service's run even when an earlier one failed, so
 /// one job reports every service; the job still fails.
 fn each_service(cx: &Cx, g: &Gate, cache: bool, f: impl Fn(&Service) -> Vec<Step>) -> Vec<Step> {
-    let svcs = covered(cx, g);
+    let svcs = crate::plan::delivery::covered(cx.model, g);
     let many = svcs.len() > 1;
     let mut out = Vec::new();
     for s in svcs {
@@ -77,9 +62,9 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
     let mut job = Job::new(title.clone()).timeout(30);
     let read_pr = [("contents", "read"), ("pull-requests", "read")];
     let scanning = [("contents", "read"), ("security-events", "write"), ("actions", "read")];
-    let config = g.config.clone();
-    let steps: Vec<Step> = match g.tool.as_str() {
-        "gitleaks" => {
+    let config = g.config.as_deref().map(super::data);
+    let steps: Vec<Step> = match g.tool {
+        GateTool::Gitleaks => {
             job = job.permissions(&read_pr);
             let mut s = Step::uses("Scan the history with Gitleaks", "gitleaks/gitleaks-action")
                 .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}")
@@ -90,7 +75,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             vec![checkout_history(), s]
         }
-        "trufflehog" => {
+        GateTool::Trufflehog => {
             let mut args = "--results=verified,unknown".to_string();
             if let Some(c) = &config {
                 args.push_str(&format!(" --config={c}"));
@@ -100,7 +85,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 Step::uses("Scan the history with TruffleHog", "trufflesecurity/trufflehog").with("extra_args", args),
             ]
         }
-        "detect-secrets" => {
+        GateTool::DetectSecrets => {
             let baseline = config.clone().unwrap_or_else(|| ".secrets.baseline".into());
             let mut v = python_tool_setup("detect-secrets");
             v.push(
@@ -114,14 +99,14 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             all.extend(v);
             all
         }
-        "codeql" => {
+        GateTool::Codeql => {
             job = job.permissions(&[
                 ("contents", "read"),
                 ("security-events", "write"),
                 ("actions", "read"),
                 ("packages", "read"),
             ]);
-            let mut langs: Vec<(&str, &str)> = covered(cx, g)
+            let mut langs: Vec<(&str, &str)> = crate::plan::delivery::covered(cx.model, g)
                 .iter()
                 .map(|s| match cx.model.toolchain(s.language).family.as_str() {
                     "node" => ("javascript-typescript", "none"),
@@ -158,7 +143,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 steps::sarif_threshold("sarif-results", &g.fail_on),
             ]
         }
-        "semgrep" => {
+        GateTool::Semgrep => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -178,7 +163,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             v.push(steps::sarif_threshold("semgrep.sarif", &g.fail_on));
             v
         }
-        "sonarqube" => {
+        GateTool::Sonarqube => {
             let mut args = format!("-Dsonar.projectKey={} -Dsonar.qualitygate.wait=true", cx.model.project.name);
             if let Some(c) = &config {
                 args.push_str(&format!(" -Dproject.settings={c}"));
@@ -191,16 +176,13 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                     .env("SONAR_HOST_URL", "${{ secrets.SONAR_HOST_URL }}"),
             ]
         }
-        "bandit" => {
+        GateTool::Bandit => {
             if sarif {
                 job = job.permissions(&scanning);
             }
-            let level = match g.fail_on.as_str() {
-                "low" => "low",
-                "medium" => "medium",
-                _ => "high",
-            };
-            let dirs: Vec<String> = covered(cx, g).iter().map(|s| s.build_context.clone()).collect();
+            let level = threshold(g.tool, &g.fail_on).unwrap_or_default();
+            let dirs: Vec<String> =
+                crate::plan::delivery::covered(cx.model, g).iter().map(|s| s.build_context.clone()).collect();
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("bandit[sarif]"));
             let mut scan = Step::run(
@@ -216,14 +198,17 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "grype" => {
+        GateTool::Grype => {
             if sarif {
                 job = job.permissions(&scanning);
             }
             let targets: Vec<(String, String)> = if g.services.is_empty() {
                 vec![("repository".into(), ".".into())]
             } else {
-                covered(cx, g).iter().map(|s| (s.name.clone(), s.build_context.clone())).collect()
+                crate::plan::delivery::covered(cx.model, g)
+                    .iter()
+                    .map(|s| (s.name.clone(), s.build_context.clone()))
+                    .collect()
             };
             let mut v = vec![checkout()];
             for (i, (name, dir)) in targets.iter().enumerate() {
@@ -247,7 +232,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "snyk" => {
+        GateTool::Snyk => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -270,10 +255,10 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }));
             v
         }
-        "safety" => {
+        GateTool::Safety => {
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("safety"));
-            for s in covered(cx, g) {
+            for s in crate::plan::delivery::covered(cx.model, g) {
                 let tc = cx.model.toolchain(s.language);
                 let files: Vec<String> = steps::requirement_files(tc).iter().map(|f| format!("-r {f}")).collect();
                 let mut st = Step::run(
@@ -290,10 +275,10 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "pip-audit" => {
+        GateTool::PipAudit => {
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("pip-audit"));
-            for s in covered(cx, g) {
+            for s in crate::plan::delivery::covered(cx.model, g) {
                 let tc = cx.model.toolchain(s.language);
                 let files: Vec<String> = steps::requirement_files(tc).iter().map(|f| format!("-r {f}")).collect();
                 let mut st = Step::run(
@@ -309,10 +294,10 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "npm-audit" => {
-            let level = if g.fail_on == "medium" { "moderate".to_string() } else { g.fail_on.clone() };
+        GateTool::NpmAudit => {
+            let level = threshold(g.tool, &g.fail_on).unwrap_or_default();
             let mut v = vec![checkout()];
-            let svcs = covered(cx, g);
+            let svcs = crate::plan::delivery::covered(cx.model, g);
             for s in &svcs {
                 let tc = cx.model.toolchain(s.language);
                 let mut st = Step::run(
@@ -330,22 +315,18 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "trivy" => {
+        GateTool::Trivy => {
             if sarif {
                 job = job.permissions(&scanning);
             }
             let image_scan = g.kind == "container";
-            let sev: Vec<&str> = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
-                .iter()
-                .copied()
-                .skip_while(|s| s.to_ascii_lowercase() != g.fail_on)
-                .collect();
+            let sev = threshold(g.tool, &g.fail_on).unwrap_or_default();
             let mut v = vec![checkout()];
             if image_scan {
                 v.push(Step::uses("Set up Buildx", "docker/setup-buildx-action"));
                 skips.push((String::new(), "checkov:skip=CKV_GHA_5,CKV_GHA_6:images are built here only to be scanned and are never pushed; cd.yml signs and attests the images it publishes".to_string()));
             }
-            for (i, s) in covered(cx, g).iter().enumerate() {
+            for (i, s) in crate::plan::delivery::covered(cx.model, g).iter().enumerate() {
                 let cond = (i > 0).then_some("${{ !cancelled() }}");
                 if image_scan {
                     let mut b = Step::uses(format!("Build the {} image", s.name), "docker/build-push-action")
@@ -369,7 +350,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                 } else {
                     t.with("scan-ref", s.build_context.clone())
                 };
-                t = t.with("severity", sev.join(",")).with("exit-code", "1");
+                t = t.with("severity", sev.clone()).with("exit-code", "1");
                 if sarif {
                     t = t
                         .with("format", "sarif")
@@ -389,7 +370,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "checkov" => {
+        GateTool::Checkov => {
             if sarif {
                 job = job.permissions(&scanning);
             }
@@ -407,8 +388,8 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }
             v
         }
-        "tfsec" => {
-            let sev = g.fail_on.to_ascii_uppercase();
+        GateTool::Tfsec => {
+            let sev = threshold(g.tool, &g.fail_on).unwrap_or_default();
             vec![
                 checkout(),
                 Step::uses("Scan Terraform with tfsec", "aquasecurity/tfsec-action")
@@ -416,7 +397,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
                     .with("github_token", "${{ secrets.GITHUB_TOKEN }}"),
             ]
         }
-        "license-finder" => {
+        GateTool::LicenseFinder => {
             let decisions = config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());
             let mut v = vec![checkout()];
             v.push(Step::run(
@@ -433,7 +414,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }));
             v
         }
-        "coverage" => {
+        GateTool::Coverage => {
             let min = g.min.unwrap_or(70.0);
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
@@ -452,7 +433,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             }));
             v
         }
-        "tests" => {
+        GateTool::Tests => {
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
                 let tc = cx.model.toolchain(s.language);
@@ -461,19 +442,13 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             v
         }
         // Linters and type checkers: the tool on each covered service.
-        tool => {
-            let cmd = match tool {
-                "eslint" => "npx eslint .".to_string(),
-                "tsc" => "npx tsc --noEmit".to_string(),
-                "ruff" => format!("python -m pip install 'ruff=={}' && ruff check .", pins::tool("ruff")),
-                "flake8" => format!("python -m pip install 'flake8=={}' && flake8 .", pins::tool("flake8")),
-                "mypy" => format!("python -m pip install 'mypy=={}' && mypy .", pins::tool("mypy")),
-                "golangci-lint" => format!(
-                    "go run 'github.com/golangci/golangci-lint/v2/cmd/golangci-lint@{}' run ./...",
-                    pins::tool("golangci-lint")
-                ),
-                other => other.to_string(),
-            };
+        tool @ (GateTool::Eslint
+        | GateTool::Ruff
+        | GateTool::Flake8
+        | GateTool::GolangciLint
+        | GateTool::Tsc
+        | GateTool::Mypy) => {
+            let cmd = check_command(tool).unwrap_or_default();
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
                 vec![Step::run(format!("Run {tool}"), cmd.clone()).dir(&s.build_context)]
@@ -488,17 +463,6 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
     let id = job_id(g);
     let skips = skips.into_iter().map(|(_, c)| (id.clone(), c)).collect();
     (job, skips)
-}
-
-pub fn decisions_path(dir: &str, decisions: &str) -> String {
-    // A decisions file given from the repository root is reached from the
-    // service folder the scan runs in.
-    if dir == "." || dir.is_empty() {
-        decisions.to_string()
-    } else {
-        let up = dir.split('/').filter(|p| !p.is_empty()).map(|_| "..").collect::<Vec<_>>().join("/");
-        format!("{up}/{decisions}")
-    }
 }
 
 /// `security.yml`: every security gate on its own triggers.

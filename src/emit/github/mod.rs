@@ -23,19 +23,20 @@ mod cd;
 mod ci;
 pub mod deploy;
 pub mod gates;
-pub mod pins;
 pub mod steps;
 pub mod wf;
 
 use super::{Artifact, Target};
 use crate::model::{Model, Service, Trigger};
+pub use crate::plan::delivery::dedup;
+use crate::plan::pins;
 use crate::plan::Plan;
 use wf::{Cron, Empty, On, PullRequest, Push, Workflow};
 
 /// Emits the workflows, or nothing when the pipeline runs on another provider.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = plan.model;
-    if model.pipeline.provider != "github_actions" || model.services.is_empty() {
+    if model.pipeline.provider != crate::model::PipelineProvider::GithubActions || model.services.is_empty() {
         return Vec::new();
     }
     let cx = Cx::new(model);
@@ -68,22 +69,12 @@ impl<'a> Cx<'a> {
     }
     /// Where the generated tree lives in the repository (`project.gitops.path`).
     pub fn gitops_path(&self) -> String {
-        let p = self.model.project.gitops.path.trim_matches('/');
-        if p.is_empty() || p == "." {
-            String::new()
-        } else {
-            format!("{p}/")
-        }
+        crate::plan::delivery::gitops_path(self.model)
     }
     /// The branch GitOps commits go to: the revision ArgoCD tracks, or the
     /// project's branch when it tracks HEAD.
     pub fn gitops_branch(&self) -> String {
-        let r = &self.model.project.gitops.revision;
-        if r == "HEAD" || r.is_empty() {
-            self.model.project.branch.clone()
-        } else {
-            r.clone()
-        }
+        data(&crate::plan::delivery::gitops_branch(self.model))
     }
     pub fn services(&self) -> impl Iterator<Item = &'a Service> {
         self.model.services.iter()
@@ -95,12 +86,12 @@ impl<'a> Cx<'a> {
             .map(|s| {
                 let mut m = wf::Map::from([
                     ("service".to_string(), s.name.clone()),
-                    ("context".to_string(), s.build_context.clone()),
-                    ("dockerfile".to_string(), s.dockerfile.clone()),
+                    ("context".to_string(), data(&s.build_context)),
+                    ("dockerfile".to_string(), data(&s.dockerfile)),
                     ("target".to_string(), s.build_target.clone().unwrap_or_default()),
                 ]);
                 if with_image {
-                    m.insert("image".to_string(), crate::plan::env::image_repository(self.model, &s.image));
+                    m.insert("image".to_string(), data(&crate::plan::env::image_repository(self.model, &s.image)));
                 }
                 m
             })
@@ -117,17 +108,6 @@ pub fn secret_name(s: &str) -> String {
 /// `${{ secrets.NAME }}` for a program secret.
 pub fn secret_ref(s: &str) -> String {
     format!("${{{{ secrets.{} }}}}", secret_name(s))
-}
-
-/// Removes duplicates, keeping the first occurrence (declaration order).
-pub fn dedup<T: PartialEq + Clone>(v: &[T]) -> Vec<T> {
-    let mut out: Vec<T> = Vec::new();
-    for x in v {
-        if !out.contains(x) {
-            out.push(x.clone());
-        }
-    }
-    out
 }
 
 /// The `on:` block that fires for every trigger in the list.
@@ -155,8 +135,28 @@ pub fn on_for(triggers: &[Trigger]) -> On {
     on
 }
 
+/// A string literal in a GitHub expression. A value holding `${` is
+/// written through `format()` with `$` as an argument, so the expression's
+/// text never contains `${{` (GitHub would evaluate it, even inside quotes).
 fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    let lit = s.replace('\'', "''");
+    if !s.contains("${") {
+        return format!("'{lit}'");
+    }
+    let fmt = lit.replace('{', "{{").replace('}', "}}").replace('$', "{0}");
+    format!("format('{fmt}', '$')")
+}
+
+/// A program string as a workflow value: GitHub evaluates `${{ }}` in
+/// `env:`, `with:` and matrix values, so each `${{` of the program becomes
+/// the expression `${{ '${{' }}`, which yields `${{` itself.
+pub fn data(s: &str) -> String {
+    s.replace("${{", "${{ '${{' }}")
+}
+
+/// A comment line that stays one line whatever the program's strings hold.
+pub fn comment(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// `github.ref` compared with a ref pattern: equality, or a prefix test for
@@ -238,7 +238,7 @@ pub fn file(cx: &Cx, name: &str, header: &[String], wf: &Workflow, skips: &[(Str
             contents.push_str("#\n");
         } else {
             contents.push_str("# ");
-            contents.push_str(h);
+            contents.push_str(&comment(h));
             contents.push('\n');
         }
     }

@@ -3,6 +3,7 @@
 
 use super::wf::Step;
 use crate::model::{Service, Toolchain};
+pub use crate::plan::delivery::{coverage_script, pct, requirement_files, test_commands};
 
 /// The repository, without leaving the token in `.git/config` (a later step
 /// or an uploaded artifact could read it).
@@ -84,63 +85,10 @@ pub fn prepare(tc: &Toolchain, svc: &Service, cache: bool) -> Vec<Step> {
     v
 }
 
-/// The requirement files a Python toolchain installs (`-r FILE` in its
-/// install command), `requirements.txt` when it names none.
-pub fn requirement_files(tc: &Toolchain) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(i) = &tc.install {
-        let words: Vec<&str> = i.split_whitespace().collect();
-        for w in words.windows(2) {
-            if w[0] == "-r" || w[0] == "--requirement" {
-                out.push(w[1].to_string());
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push("requirements.txt".into());
-    }
-    out
-}
-
-/// A percentage as written in a program: `80`, `72.5`.
-pub fn pct(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// The command that runs the tests: the coverage command when the
-/// toolchain has one (it runs the tests and measures them), else the test
-/// commands.
-pub fn test_commands(tc: &Toolchain) -> Vec<(String, String)> {
-    match &tc.coverage {
-        Some(c) => vec![("Test with coverage".into(), c.clone())],
-        None => tc.test.iter().map(|t| (format!("Test: {t}"), t.clone())).collect(),
-    }
-}
-
 /// Fails when line coverage is below `$COVERAGE_MIN`, reading the report
 /// the family's usual coverage tool writes.
 pub fn coverage_check(tc: &Toolchain, name: &str, min: f64, dir: &str) -> Step {
     Step::run(name, coverage_script(tc)).env("COVERAGE_MIN", pct(min)).dir(dir)
-}
-
-/// The script of [`coverage_check`], reading the minimum from `$COVERAGE_MIN`.
-pub fn coverage_script(tc: &Toolchain) -> String {
-    match tc.family.as_str() {
-        "python" => "coverage report --fail-under=\"$COVERAGE_MIN\"".to_string(),
-        "node" => "awk -F: -v min=\"$COVERAGE_MIN\" '\n  /^LF:/ { found += $2 }\n  /^LH:/ { hit += $2 }\n  END {\n    if (found == 0) { print \"no line data in coverage/lcov.info\"; exit 1 }\n    pct = 100 * hit / found\n    printf \"line coverage %.2f%% (minimum %s%%)\\n\", pct, min\n    exit (pct + 0.005 < min)\n  }' coverage/lcov.info".to_string(),
-        "go" => "total=$(go tool cover -func=coverage.out | awk '/^total:/ { sub(\"%\", \"\", $3); print $3 }')\necho \"line coverage ${total}% (minimum ${COVERAGE_MIN}%)\"\nawk -v t=\"$total\" -v min=\"$COVERAGE_MIN\" 'BEGIN { exit (t + 0.005 < min) }'".to_string(),
-        _ => {
-            let report = if tc.cache.as_deref() == Some("gradle") || tc.install.as_deref().unwrap_or("").contains("gradle") {
-                "build/reports/jacoco/test/jacocoTestReport.xml"
-            } else {
-                "target/site/jacoco/jacoco.xml"
-            };
-            format!(
-                "python3 - \"{report}\" <<'EOF'\nimport os, sys, xml.etree.ElementTree as ET\nroot = ET.parse(sys.argv[1]).getroot()\nline = next(c for c in root.findall(\"counter\") if c.get(\"type\") == \"LINE\")\ncovered, missed = int(line.get(\"covered\")), int(line.get(\"missed\"))\npct = 100 * covered / max(covered + missed, 1)\nminimum = float(os.environ[\"COVERAGE_MIN\"])\nprint(f\"line coverage {{pct:.2f}}% (minimum {{minimum}}%)\")\nsys.exit(pct + 0.005 < minimum)\nEOF"
-            )
-        }
-    }
 }
 
 /// The coverage report file of a family, for uploads.

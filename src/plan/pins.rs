@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The embedded table, as written in the standard library.
-pub const TABLE: &str = include_str!("../../../stdlib/actions.toml");
+pub const TABLE: &str = include_str!("../../stdlib/actions.toml");
 
 #[derive(Deserialize, Debug, Clone)]
 pub struct Pin {
@@ -68,8 +68,9 @@ pub fn annotate(yaml: &str, overrides: &BTreeMap<String, (String, String)>) -> S
         if let Some(r) = t.strip_prefix("uses: ") {
             if let Some((_, sha)) = r.rsplit_once('@') {
                 if let Some(v) = by_sha.get(sha) {
+                    // A tag from the program stays on its comment line.
                     out.push_str(" # ");
-                    out.push_str(v);
+                    out.extend(v.chars().map(|c| if c.is_control() { ' ' } else { c }));
                 }
             }
         }

