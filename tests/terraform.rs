@@ -438,3 +438,51 @@ environment shared { promote = on_push("main") }
     let unique: BTreeSet<&String> = paths.iter().collect();
     assert_eq!(unique.len(), paths.len());
 }
+
+/// Every string of a tree, wherever it sits.
+fn all_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|i| all_strings(i, out)),
+        Value::Object(map) => map.values().for_each(|i| all_strings(i, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn program_strings_cannot_inject_terraform_expressions() {
+    let text = r#"
+project p {
+  repository = "github.com/acme/p"
+  registry   = ecr { region = "us-east-1" account = "123456789012" }
+  team       = "t%{ if true }x%{ endif }"
+}
+resource db = postgres { database = "x\${file(\"/etc/passwd\")}" }
+service api { language = go port = 8080 env { DATABASE_URL = db.url } }
+environment dev { promote = on_push("main") }
+"#;
+    let c = deployc::compile("p.dpl", text, &common::Disk);
+    let (model, graph) = c.output.expect("compiles");
+    let tree: BTreeMap<String, Value> =
+        emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Terraform])
+            .into_iter()
+            .map(|a| (a.path.clone(), serde_json::from_str(&a.contents).expect("JSON")))
+            .collect();
+    let mut strings = Vec::new();
+    tree.values().for_each(|v| all_strings(v, &mut strings));
+    assert!(strings.contains(&"x$${file(\"/etc/passwd\")}"), "the database name is written as an inert literal");
+    assert!(strings.iter().any(|s| s.contains("t%%{ if true }x%%{ endif }")), "directives are escaped too");
+    for s in strings {
+        assert!(!s.replace("$${", "").contains("${file("), "live expression in {s:?}");
+        assert!(!s.replace("%%{", "").contains("%{"), "live directive in {s:?}");
+    }
+    // The module's own references still resolve, escaped text is not read as one.
+    check_references(&tree);
+}
+
+#[test]
+fn literal_escapes_interpolations_and_directives_only() {
+    use deployc::emit::terraform::literal;
+    assert_eq!(literal("a${b}c%{d}$e%f{"), "a$${b}c%%{d}$e%f{");
+    assert_eq!(literal("plain"), "plain");
+}

@@ -192,9 +192,42 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// A program string as a Terraform template literal: `${` and `%{` start
+/// interpolations and directives in every Terraform string, so they are
+/// doubled (`$${`, `%%{`) and Terraform reads them back as plain text.
+pub fn literal(s: &str) -> String {
+    s.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// The model as the Terraform emitter reads it: every string of the program
+/// passed through [`literal`]. This is the one place program text enters
+/// Terraform JSON, so no block can forget the escaping; the blocks' own
+/// `${...}` references are written by this module and stay live.
+pub fn escaped(model: &Model) -> Result<Model, serde_json::Error> {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::String(s) => *s = literal(s),
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(model)?;
+    walk(&mut v);
+    serde_json::from_value(v)
+}
+
 /// The root module of every environment, and the shared module.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
-    let (model, graph, opts) = (plan.model, plan.graph, plan.opts);
+    let model = match escaped(plan.model) {
+        Ok(m) => m,
+        // The model always round-trips through JSON; an error would be a bug.
+        Err(e) => {
+            let text = format!("{{\"//\": \"deployc: escaping failed: {e}\"}}\n");
+            return vec![Artifact::new(Target::Terraform, None, "terraform/ERROR.tf.json".to_string(), text)];
+        }
+    };
+    let (model, graph, opts) = (&model, plan.graph, plan.opts);
     let mut out = Vec::new();
     if let Registry::Ecr { region, .. } = &model.project.registry {
         out.extend(shared::module(model, region).artifacts(&format!("terraform/{}", shared_dir(model)), None));
