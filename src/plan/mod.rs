@@ -12,6 +12,7 @@ pub mod backup;
 pub mod crd;
 pub mod engines;
 pub mod env;
+pub mod identity;
 pub mod network;
 pub mod pod;
 pub mod secrets;

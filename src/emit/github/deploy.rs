@@ -14,7 +14,7 @@ use super::steps::checkout;
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
 use super::{pins, secret_ref, Cx};
 use crate::model::{
-    Engine, Environment, Exposure, IntegrationKind, Placement, Probe, Promotion, Registry, Step as CStep, StrategyKind,
+    Engine, Environment, Exposure, IntegrationKind, Placement, Probe, Promotion, Step as CStep, StrategyKind,
 };
 use crate::plan::env::image_repository;
 
@@ -223,11 +223,9 @@ argocd app wait "$APP" --resource "batch:Job:$CRONJOB-*" --health --timeout 1800
             } else {
                 if !aws {
                     aws = true;
-                    let role = match &m.project.registry {
-                        Registry::Ecr { account: Some(a), .. } => {
-                            format!("arn:aws:iam::{a}:role/{}-{}-github-deploy", m.project.name, env.name)
-                        }
-                        _ => "${{ vars.AWS_DEPLOY_ROLE_ARN }}".to_string(),
+                    let role = match crate::plan::identity::account(m) {
+                        Some(a) => crate::plan::identity::role_arn(a, &crate::plan::identity::deploy_role(m, env)),
+                        None => "${{ vars.AWS_DEPLOY_ROLE_ARN }}".to_string(),
                     };
                     let region = match &m.project.cloud {
                         crate::model::Cloud::Aws { region, .. } => region.clone(),

@@ -26,6 +26,7 @@
 mod cluster;
 mod data;
 mod network;
+mod pipeline;
 mod security;
 mod shared;
 
@@ -229,8 +230,13 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     };
     let (model, graph, opts) = (&model, plan.graph, plan.opts);
     let mut out = Vec::new();
-    if let Registry::Ecr { region, .. } = &model.project.registry {
-        out.extend(shared::module(model, region).artifacts(&format!("terraform/{}", shared_dir(model)), None));
+    let shared_region = match (&model.project.registry, &model.project.cloud) {
+        (Registry::Ecr { region, .. }, _) | (_, Cloud::Aws { region, .. }) => Some(region),
+        _ => None,
+    };
+    if let Some(region) = shared_region {
+        let ecr = matches!(model.project.registry, Registry::Ecr { .. });
+        out.extend(shared::module(model, region, ecr).artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
     // The environments' infrastructure is written for AWS only; GCP and Azure
     // are accepted by the language but get no Terraform yet.
@@ -245,6 +251,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         security::secrets(&mut cx);
         security::irsa(&mut cx);
         security::dns(&mut cx);
+        pipeline::deploy(&mut cx);
         out.extend(cx.m.artifacts(&format!("terraform/{}", env.name), Some(&env.name)));
     }
     out
