@@ -379,7 +379,12 @@ pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
 ];
 pub static ENVIRONMENT: &[FieldSpec] = &[
     f("namespace", Ty::Str, "\"<project>-<env>\"", "Kubernetes namespace"),
-    f("cluster", Ty::Str, "\"https://kubernetes.default.svc\"", "cluster API URL ArgoCD deploys to"),
+    f(
+        "cluster",
+        Ty::Str,
+        "the hub",
+        "cluster this environment runs on: a name (environments naming the same cluster share it; deployc creates one VPC and EKS cluster per name) or an existing cluster's API URL",
+    ),
     f("domain", Ty::Str, "\"<project>-<env>.<project domain>\"", "DNS domain of this environment"),
     f("strategy", Ty::Strategy, "rolling", "how releases roll out here"),
     req("promote", Ty::Promotion, "how releases reach this environment"),
