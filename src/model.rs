@@ -57,9 +57,20 @@ pub enum Registry {
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum Cloud {
-    Aws { region: String, zones: Vec<String>, cluster: EksCluster },
-    Gcp { project: String, region: String },
-    Azure { location: String },
+    /// `account`: the AWS account the clusters and the pipeline roles live in.
+    Aws {
+        region: String,
+        zones: Vec<String>,
+        cluster: EksCluster,
+        account: Option<String>,
+    },
+    Gcp {
+        project: String,
+        region: String,
+    },
+    Azure {
+        location: String,
+    },
 }
 
 /// The EKS cluster each environment's Terraform module creates.

@@ -4,7 +4,7 @@
 //! names, with trust scoped to the repository and to the refs or GitHub
 //! environments that run the jobs.
 
-use crate::model::{Environment, Model, Promotion, Registry, Trigger};
+use crate::model::{Cloud, Environment, Model, Promotion, Registry, Trigger};
 
 /// GitHub's OIDC issuer, the identity provider the roles trust.
 pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
@@ -19,10 +19,12 @@ pub fn deploy_role(model: &Model, env: &Environment) -> String {
     format!("{}-{}-github-deploy", model.project.name, env.name)
 }
 
-/// The AWS account the pipeline roles live in, when the program names it.
+/// The AWS account the pipeline roles live in, when the program names it:
+/// the ECR registry's, else the `aws` cloud block's.
 pub fn account(model: &Model) -> Option<&str> {
-    match &model.project.registry {
-        Registry::Ecr { account, .. } => account.as_deref(),
+    match (&model.project.registry, &model.project.cloud) {
+        (Registry::Ecr { account: Some(a), .. }, _) => Some(a),
+        (_, Cloud::Aws { account, .. }) => account.as_deref(),
         _ => None,
     }
 }

@@ -199,6 +199,8 @@ pub fn addon_roles(cx: &mut Cx) {
     let requested = || cond("Null", "aws:RequestTag/elbv2.k8s.aws/cluster", &["false"]);
     let elb = |what: &str| arn("elasticloadbalancing", what);
     let lbs = || vec![elb("loadbalancer/app/*/*"), elb("loadbalancer/net/*/*"), elb("targetgroup/*/*")];
+    // The upstream policy's Outposts actions (customer-owned IP pools) are
+    // left out: they are resource-scoped, and no cluster here runs on Outposts.
     let lbc = vec![
         stmt(
             "Read",
@@ -206,8 +208,8 @@ pub fn addon_roles(cx: &mut Cx) {
                 "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
                 "ec2:DescribeInternetGateways", "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections",
                 "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
-                "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:DescribeCoipPools",
-                "ec2:GetCoipPoolUsage", "elasticloadbalancing:DescribeLoadBalancers",
+                "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags",
+ "elasticloadbalancing:DescribeLoadBalancers",
                 "elasticloadbalancing:DescribeLoadBalancerAttributes", "elasticloadbalancing:DescribeListeners",
                 "elasticloadbalancing:DescribeListenerCertificates", "elasticloadbalancing:DescribeSSLPolicies",
                 "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups",

@@ -238,7 +238,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     }
     // The environments' infrastructure is written for AWS only; GCP and Azure
     // are accepted by the language but get no Terraform yet.
-    let Cloud::Aws { region, zones, cluster } = &model.project.cloud else { return out };
+    let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };
     let topology = &plan.topology;
     let Some(first) = model.environments.first() else { return out };
     for c in topology.clusters.iter().filter(|c| c.created) {
