@@ -7,20 +7,20 @@
 
 pub use crate::check::value::{AttrRef, AttrTarget, Promotion, Step, TPart, Template, Trigger};
 use crate::source::Span;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 macro_rules! id {
     ($($name:ident),*) => {$(
         /// A typed index into the model.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         pub struct $name(pub u32);
         impl $name { pub fn index(self) -> usize { self.0 as usize } }
     )*};
 }
 id!(ServiceId, ResourceId, EnvId, GateId, IntegrationId, ToolchainId);
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Model {
     pub project: Project,
     pub toolchains: Vec<Toolchain>,
@@ -33,7 +33,7 @@ pub struct Model {
     pub observability: Observability,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Project {
     pub name: String,
     /// The `cloud` field (or the project declaration), for diagnostics about targets.
@@ -51,22 +51,33 @@ pub struct Project {
     pub team: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum Registry {
     Ecr { region: String, account: Option<String> },
     Ghcr { owner: String },
     DockerHub { namespace: String },
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum Cloud {
-    Aws { region: String, zones: Vec<String>, cluster: EksCluster },
-    Gcp { project: String, region: String },
-    Azure { location: String },
+    /// `account`: the AWS account the clusters and the pipeline roles live in.
+    Aws {
+        region: String,
+        zones: Vec<String>,
+        cluster: EksCluster,
+        account: Option<String>,
+    },
+    Gcp {
+        project: String,
+        region: String,
+    },
+    Azure {
+        location: String,
+    },
 }
 
 /// The EKS cluster each environment's Terraform module creates.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub struct EksCluster {
     /// Kubernetes minor version, e.g. "1.33".
     pub version: String,
@@ -82,13 +93,13 @@ impl Default for EksCluster {
     }
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum GitOpsMode {
     Application,
     ApplicationSet,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GitOps {
     pub namespace: String,
     pub mode: GitOpsMode,
@@ -96,12 +107,12 @@ pub struct GitOps {
     pub path: String,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Dns {
     pub zone: String,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum SecretStore {
     Kubernetes,
     SealedSecrets { controller_namespace: String },
@@ -109,7 +120,7 @@ pub enum SecretStore {
     Vault { address: String, path: String, role: String },
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Toolchain {
     pub id: ToolchainId,
     pub name: String,
@@ -124,13 +135,13 @@ pub struct Toolchain {
     pub cache: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 pub struct Quantity {
     pub request: u64,
     pub limit: u64,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum Replicas {
     Fixed(u32),
     Auto { min: u32, max: u32 },
@@ -151,7 +162,7 @@ impl Replicas {
     }
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum Probe {
     Http { path: String, port: u16 },
     Grpc { port: u16 },
@@ -159,7 +170,7 @@ pub enum Probe {
     Exec { command: Vec<String> },
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum Exposure {
     Internal,
     LoadBalancer,
@@ -173,20 +184,20 @@ pub enum Exposure {
     },
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum EnvValue {
     Literal(Template),
     Ref(AttrRef),
     Secret { name: String, key: Option<String> },
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Migrations {
     pub command: Vec<String>,
     pub tool: String,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Security {
     pub run_as_user: u32,
     pub read_only_root_filesystem: bool,
@@ -194,7 +205,7 @@ pub struct Security {
     pub writable_paths: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Service {
     pub id: ServiceId,
     pub name: String,
@@ -225,7 +236,7 @@ pub struct Service {
     pub metrics: bool,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum Engine {
     Postgres,
     Redis,
@@ -252,19 +263,19 @@ impl Engine {
     }
 }
 
-#[derive(Clone, Copy, Debug, Serialize, schemars::JsonSchema, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum Placement {
     Managed,
     InCluster,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Backup {
     pub schedule: String,
     pub retain_days: u64,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Resource {
     pub id: ResourceId,
     pub name: String,
@@ -294,13 +305,13 @@ pub struct Resource {
     pub partitions: u32,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum Surge {
     Percent(f64),
     Count(u32),
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub struct Analysis {
     pub provider: Option<String>,
     pub success_rate: f64,
@@ -315,7 +326,7 @@ pub struct Analysis {
 }
 
 /// A metric the program writes itself: a query and its conditions on `result`.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub struct CustomMetric {
     pub name: String,
     pub query: String,
@@ -323,7 +334,7 @@ pub struct CustomMetric {
     pub failure: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum StrategyKind {
     Rolling {
         max_surge: Surge,
@@ -345,7 +356,7 @@ pub enum StrategyKind {
     },
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub struct Strategy {
     /// The `strategy` declaration it came from, if named.
     pub name: Option<String>,
@@ -353,7 +364,7 @@ pub struct Strategy {
 }
 
 /// A service as deployed in one environment, overrides applied.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Deployment {
     pub service: ServiceId,
     pub replicas: Replicas,
@@ -363,7 +374,7 @@ pub struct Deployment {
 }
 
 /// A resource as provided in one environment, overrides applied.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResourceUse {
     pub resource: ResourceId,
     pub placement: Placement,
@@ -373,7 +384,7 @@ pub struct ResourceUse {
     pub storage: u64,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Environment {
     pub id: EnvId,
     pub name: String,
@@ -411,7 +422,7 @@ impl Environment {
     }
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Gate {
     pub id: GateId,
     pub name: String,
@@ -427,7 +438,7 @@ pub struct Gate {
     pub config: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum IntegrationKind {
     Slack { channel: String, webhook: String, events: Vec<NotifyEvent> },
     Jira { url: String, project: String, token: String },
@@ -438,14 +449,14 @@ pub enum IntegrationKind {
     Codecov { token: String },
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Integration {
     pub id: IntegrationId,
     pub name: String,
     pub kind: IntegrationKind,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct PrChecks {
     pub title: bool,
     pub size_labels: bool,
@@ -459,7 +470,7 @@ pub struct PrChecks {
 macro_rules! words {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $w:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum $name { $($(#[$vm])* #[serde(rename = $w)] $v),+ }
         impl $name {
             /// Every variant, in schema order.
@@ -557,7 +568,7 @@ impl PartialEq<str> for BeforeHook {
     }
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Pipeline {
     pub provider: PipelineProvider,
     pub triggers: Vec<Trigger>,
@@ -572,7 +583,7 @@ pub struct Pipeline {
     pub actions: BTreeMap<String, (String, String)>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct Alerts {
     pub crash_loop: bool,
     pub error_rate: Option<f64>,
@@ -583,7 +594,7 @@ pub struct Alerts {
     pub route_to: Vec<IntegrationId>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]
 pub struct Observability {
     pub metrics: Option<Metrics>,
     pub dashboards: Option<String>,
@@ -592,7 +603,7 @@ pub struct Observability {
     pub logs: Option<Sink>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Metrics {
     pub provider: String,
     pub scrape_interval_ms: u64,
@@ -603,7 +614,7 @@ pub struct Metrics {
     pub selector_labels: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sink {
     pub kind: String,
     pub endpoint: Option<String>,

@@ -16,6 +16,7 @@ fn build(path: &str, targets: &[Target]) -> BTreeMap<String, Value> {
     let (model, graph) = c.output.unwrap_or_else(|| panic!("{path} compiles: {errs:?}"));
     emit::emit(&Plan::new(&model, &graph, &Default::default()), targets)
         .into_iter()
+        .filter(|a| !a.path.ends_with(".md"))
         .map(|a| {
             let v: Value = if a.path.ends_with(".json") {
                 serde_json::from_str(&a.contents).unwrap_or_else(|e| panic!("{}: {e}", a.path))
@@ -280,11 +281,12 @@ fn ecr_repositories_only_for_an_ecr_registry() {
         assert_eq!(r["image_tag_mutability"], "IMMUTABLE");
         assert_eq!(r["image_scanning_configuration"]["scan_on_push"], true);
     }
-    // shop pushes to GHCR: no shared module, no repository anywhere
+    // shop pushes to GHCR: no repository anywhere (the shared module holds
+    // only GitHub's OIDC provider)
     let shop = build("tests/programs/shop.dpl", &[Target::Terraform]);
-    assert!(!shop.keys().any(|k| k.starts_with("terraform/shared/")));
+    assert!(!shop.keys().any(|k| k.starts_with("terraform/shared/ecr")));
     assert!(!shop.values().any(|v| v.get("resource").and_then(|r| r.get("aws_ecr_repository")).is_some()));
-    assert!(shop.contains_key("terraform/prod/eks.tf.json"));
+    assert!(shop.keys().any(|k| k.starts_with("terraform/clusters/") && k.ends_with("/eks.tf.json")));
 }
 
 #[test]
@@ -391,20 +393,73 @@ fn dns_records_for_each_ingress_host_alias_the_load_balancer() {
 #[test]
 fn cluster_settings_come_from_the_aws_block() {
     let t = infra();
-    let prod = module(&t, "terraform/prod");
-    let var = |n: &str| prod["variable"][n]["default"].clone();
+    // dev and prod name no cluster: both run on the one cluster `main`
+    let main = module(&t, "terraform/clusters/main");
+    let var = |n: &str| main["variable"][n]["default"].clone();
     assert_eq!(var("kubernetes_version"), "1.32");
     assert_eq!(var("node_instance_types"), serde_json::json!(["m7i.large"]));
     assert_eq!(var("node_min_size"), 3);
     assert_eq!(var("node_max_size"), 9);
-    assert_eq!(prod["locals"]["azs"], serde_json::json!(["eu-west-1a", "eu-west-1b"]));
-    let eks = block(&prod, "resource", "aws_eks_cluster", "main").expect("cluster");
+    assert_eq!(var("vpc_cidr"), "10.0.0.0/16");
+    assert_eq!(main["locals"]["azs"], serde_json::json!(["eu-west-1a", "eu-west-1b"]));
+    let eks = block(&main, "resource", "aws_eks_cluster", "main").expect("cluster");
     assert_eq!(eks["vpc_config"]["endpoint_public_access"], false);
     let versions = &t["terraform/prod/versions.tf.json"];
     assert_eq!(versions["terraform"]["required_providers"]["aws"]["version"], "~> 5.0");
-    // production: one NAT gateway per zone; dev shares one
-    assert_eq!(prod["locals"]["nat_gateways"], "${length(local.azs)}");
-    assert_eq!(module(&t, "terraform/dev")["locals"]["nat_gateways"], 1);
+    assert_eq!(versions["terraform"]["backend"]["s3"]["key"], "prod/terraform.tfstate");
+    // a production environment runs on it: one NAT gateway per zone
+    assert_eq!(main["locals"]["nat_gateways"], "${length(local.azs)}");
+    // the environments create no cluster and no VPC; they look theirs up
+    for env in ["dev", "prod"] {
+        let m = module(&t, &format!("terraform/{env}"));
+        assert!(block(&m, "resource", "aws_eks_cluster", "main").is_none());
+        assert!(block(&m, "resource", "aws_vpc", "main").is_none());
+        assert_eq!(m["variable"]["cluster_name"]["default"], "infra-main-eks");
+    }
+}
+
+#[test]
+fn environments_naming_clusters_get_one_cluster_each_with_distinct_ranges() {
+    let text = r#"
+project p { repository = "github.com/acme/p" registry = ecr { region = "us-east-1" account = "123456789012" } }
+service api { language = go port = 8080 }
+environment dev { promote = on_push("main") cluster = "nonprod" }
+environment qa { promote = manual(from = dev) cluster = "nonprod" }
+environment prod { promote = manual(from = qa) cluster = "prod" }
+"#;
+    let c = deployc::compile("p.dpl", text, &common::Disk);
+    let (model, graph) = c.output.expect("compiles");
+    let opts = Default::default();
+    let plan = Plan::new(&model, &graph, &opts);
+    let keys: Vec<(&str, bool, Option<&str>)> =
+        plan.topology.clusters.iter().map(|c| (c.key.as_str(), c.hub, c.cidr.as_deref())).collect();
+    assert_eq!(keys, vec![("nonprod", false, Some("10.0.0.0/16")), ("prod", true, Some("10.1.0.0/16"))]);
+    let tree: BTreeMap<String, Value> = emit::emit(&plan, &[Target::Terraform, Target::Argocd])
+        .into_iter()
+        .filter(|a| a.path.ends_with(".json") || a.path.ends_with(".yaml"))
+        .map(|a| {
+            let v = if a.path.ends_with(".json") {
+                serde_json::from_str(&a.contents).expect("JSON")
+            } else {
+                serde_yaml_ng::from_str(&a.contents).expect("YAML")
+            };
+            (a.path.clone(), v)
+        })
+        .collect();
+    let eks: Vec<&String> = tree.keys().filter(|k| k.ends_with("/eks.tf.json")).collect();
+    assert_eq!(eks, vec!["terraform/clusters/nonprod/eks.tf.json", "terraform/clusters/prod/eks.tf.json"]);
+    // the hub (prod) runs ArgoCD; nonprod grants it access and peers with it
+    let nonprod = module(&tree, "terraform/clusters/nonprod");
+    assert!(block(&nonprod, "resource", "aws_eks_access_entry", "argocd").is_some());
+    assert!(block(&nonprod, "resource", "aws_vpc_peering_connection", "hub").is_some());
+    let prod = module(&tree, "terraform/clusters/prod");
+    assert!(block(&prod, "resource", "aws_iam_role", "argocd").is_some());
+    assert_eq!(
+        tree["argocd/application-p-prod.yaml"]["spec"]["destination"]["server"],
+        "https://kubernetes.default.svc"
+    );
+    assert_eq!(tree["argocd/application-p-dev.yaml"]["spec"]["destination"]["name"], "p-nonprod-eks");
+    check_references(&tree.into_iter().filter(|(k, _)| k.starts_with("terraform/")).collect());
 }
 
 #[test]
@@ -434,7 +489,57 @@ environment shared { promote = on_push("main") }
         .map(|a| a.path)
         .collect();
     assert!(paths.contains(&"terraform/_shared/ecr.tf.json".to_string()));
-    assert!(paths.contains(&"terraform/shared/eks.tf.json".to_string()));
+    assert!(paths.contains(&"terraform/shared/main.tf.json".to_string()));
+    assert!(paths.contains(&"terraform/clusters/main/eks.tf.json".to_string()));
     let unique: BTreeSet<&String> = paths.iter().collect();
     assert_eq!(unique.len(), paths.len());
+}
+
+/// Every string of a tree, wherever it sits.
+fn all_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|i| all_strings(i, out)),
+        Value::Object(map) => map.values().for_each(|i| all_strings(i, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn program_strings_cannot_inject_terraform_expressions() {
+    let text = r#"
+project p {
+  repository = "github.com/acme/p"
+  registry   = ecr { region = "us-east-1" account = "123456789012" }
+  team       = "t%{ if true }x%{ endif }"
+}
+resource db = postgres { database = "x\${file(\"/etc/passwd\")}" }
+service api { language = go port = 8080 env { DATABASE_URL = db.url } }
+environment dev { promote = on_push("main") }
+"#;
+    let c = deployc::compile("p.dpl", text, &common::Disk);
+    let (model, graph) = c.output.expect("compiles");
+    let tree: BTreeMap<String, Value> =
+        emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Terraform])
+            .into_iter()
+            .filter(|a| a.path.ends_with(".json"))
+            .map(|a| (a.path.clone(), serde_json::from_str(&a.contents).expect("JSON")))
+            .collect();
+    let mut strings = Vec::new();
+    tree.values().for_each(|v| all_strings(v, &mut strings));
+    assert!(strings.contains(&"x$${file(\"/etc/passwd\")}"), "the database name is written as an inert literal");
+    assert!(strings.iter().any(|s| s.contains("t%%{ if true }x%%{ endif }")), "directives are escaped too");
+    for s in strings {
+        assert!(!s.replace("$${", "").contains("${file("), "live expression in {s:?}");
+        assert!(!s.replace("%%{", "").contains("%{"), "live directive in {s:?}");
+    }
+    // The module's own references still resolve, escaped text is not read as one.
+    check_references(&tree);
+}
+
+#[test]
+fn literal_escapes_interpolations_and_directives_only() {
+    use deployc::emit::terraform::literal;
+    assert_eq!(literal("a${b}c%{d}$e%f{"), "a$${b}c%%{d}$e%f{");
+    assert_eq!(literal("plain"), "plain");
 }

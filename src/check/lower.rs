@@ -514,18 +514,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let project_name = project_decl.name().to_string();
     let registry = match tagged(pf, "registry") {
         Some(("ecr", f)) => {
-            if let Some(v) = get(f, "account") {
-                let text = lit(f, "account").unwrap_or_default();
-                if text.len() != 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
-                    diags.push(
-                        Diagnostic::new(Code::E0303, format!("`{text}` is not an AWS account id"))
-                            .label(v.span, "expected 12 digits")
-                            .help(
-                                "Write the 12-digit id of the account that owns the registry, e.g. \"123456789012\".",
-                            ),
-                    );
-                }
-            }
+            check_account(f, diags);
             Registry::Ecr { region: lit(f, "region").unwrap_or_default(), account: lit(f, "account") }
         }
         Some(("dockerhub", f)) => Registry::DockerHub { namespace: lit(f, "namespace").unwrap_or_default() },
@@ -555,12 +544,14 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             // A node group needs at least one node to run the cluster's own add-ons.
             cluster.min_nodes = nodes.min().max(1);
             cluster.max_nodes = nodes.max().max(cluster.min_nodes);
-            Cloud::Aws { region, zones, cluster }
+            check_account(f, diags);
+            Cloud::Aws { region, zones, cluster, account: lit(f, "account") }
         }
         None => Cloud::Aws {
             region: "us-east-1".into(),
             zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
             cluster: EksCluster::default(),
+            account: None,
         },
     };
     let gitops = match tagged(pf, "gitops") {
@@ -1226,4 +1217,19 @@ fn promotion_order(envs: &[&Checked]) -> Vec<usize> {
     // Environments in a promotion cycle come last; the rules report them.
     order.extend((0..envs.len()).filter(|&i| !placed[i]));
     order
+}
+
+/// An `account` field must be a 12-digit AWS account id: it is written into
+/// ARNs in workflows and Terraform.
+fn check_account(f: &Fields, diags: &mut Diagnostics) {
+    if let Some(v) = get(f, "account") {
+        let text = lit(f, "account").unwrap_or_default();
+        if text.len() != 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            diags.push(
+                Diagnostic::new(Code::E0303, format!("`{text}` is not an AWS account id"))
+                    .label(v.span, "expected 12 digits")
+                    .help("Write the 12-digit id of the AWS account, e.g. \"123456789012\"."),
+            );
+        }
+    }
 }

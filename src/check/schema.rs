@@ -153,7 +153,13 @@ pub static CLOUDS: &[Variant] = &[
             ),
             f("kubernetes", Ty::Str, "\"1.33\"", "Kubernetes version of the EKS clusters"),
             f("node_types", Ty::List(&Ty::Str), "[\"m6i.large\"]", "instance types of the managed node groups"),
-            f("nodes", Ty::Range(&Ty::Int), "2..6", "node count of each environment's node group, min..max"),
+            f("nodes", Ty::Range(&Ty::Int), "2..6", "node count of each cluster's node group, min..max"),
+            f(
+                "account",
+                Ty::Str,
+                "the ECR registry's account",
+                "12-digit AWS account id; the pipeline roles' ARNs in the workflows name it",
+            ),
         ],
         "Amazon Web Services",
     ),
@@ -403,7 +409,12 @@ pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
 ];
 pub static ENVIRONMENT: &[FieldSpec] = &[
     f("namespace", Ty::Str, "\"<project>-<env>\"", "Kubernetes namespace"),
-    f("cluster", Ty::Str, "\"https://kubernetes.default.svc\"", "cluster API URL ArgoCD deploys to"),
+    f(
+        "cluster",
+        Ty::Str,
+        "the hub",
+        "cluster this environment runs on: a name (environments naming the same cluster share it; deployc creates one VPC and EKS cluster per name) or an existing cluster's API URL",
+    ),
     f("domain", Ty::Str, "\"<project>-<env>.<project domain>\"", "DNS domain of this environment"),
     f("strategy", Ty::Strategy, "rolling", "how releases roll out here"),
     req("promote", Ty::Promotion, "how releases reach this environment"),

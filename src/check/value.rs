@@ -55,7 +55,7 @@ pub enum V {
 }
 
 /// A string, possibly with interpolated references.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Template {
     pub parts: Vec<TPart>,
 }
@@ -76,14 +76,14 @@ impl Template {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum TPart {
     Lit(String),
     Ref(AttrRef),
 }
 
 /// What an attribute reference points at.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum AttrTarget {
     Service(String),
     Resource(String),
@@ -91,20 +91,20 @@ pub enum AttrTarget {
     Env,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct AttrRef {
     pub target: AttrTarget,
     pub attr: String,
 }
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum Promotion {
     OnPush(String),
     OnTag(String),
     Manual { from: Option<String> },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum Trigger {
     PullRequest,
     Push(Option<String>),
@@ -113,7 +113,7 @@ pub enum Trigger {
     Manual,
 }
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum Step {
     Weight(f64),
     /// `None` waits for a manual promotion.

@@ -13,6 +13,7 @@
 
 use super::{yaml_file, Artifact, Target};
 use crate::model::{Environment, GitOpsMode, Model, Promotion};
+use crate::plan::topology::Destination as ClusterDest;
 use crate::plan::Plan;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -63,10 +64,25 @@ struct NamespaceMetadata {
     labels: BTreeMap<String, String>,
 }
 
+/// A cluster by the name it is registered under in ArgoCD, or by its API URL.
 #[derive(Serialize)]
 struct Destination {
-    server: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<String>,
     namespace: String,
+}
+
+impl Destination {
+    /// Where the plan's topology sends an environment.
+    fn of(plan: &Plan, e: &Environment) -> Self {
+        let (name, server) = match plan.topology.destination(e.id) {
+            ClusterDest::Name(n) => (Some(n), None),
+            ClusterDest::Server(s) => (None, Some(s)),
+        };
+        Destination { name, server, namespace: e.namespace.clone() }
+    }
 }
 
 #[derive(Serialize)]
@@ -163,13 +179,10 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
     if needed.is_empty() && !cluster_objects {
         return Vec::new();
     }
-    // Each cluster once, named after the first environment it runs.
-    let mut clusters: Vec<(&str, &str)> = Vec::new();
-    for e in &model.environments {
-        if !clusters.iter().any(|(c, _)| *c == e.cluster) {
-            clusters.push((e.cluster.as_str(), e.name.as_str()));
-        }
-    }
+    // Each cluster of the topology once, reached as its first environment is.
+    let clusters: Vec<(&str, &Environment)> =
+        plan.topology.clusters.iter().filter_map(|c| c.envs.first().map(|e| (c.key.as_str(), model.env(*e)))).collect();
+    let to = |e: &Environment, namespace: &str| Destination { namespace: namespace.into(), ..Destination::of(plan, e) };
     let project = format!("{}-addons", p.name);
     let mut repos: Vec<String> = needed.iter().map(|a| a.repo_url.to_string()).collect();
     repos.push(repo_url(model));
@@ -185,10 +198,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                 p.name
             ),
             source_repos: repos,
-            destinations: clusters
-                .iter()
-                .map(|(c, _)| Destination { server: c.to_string(), namespace: "*".into() })
-                .collect(),
+            destinations: clusters.iter().map(|(_, e)| to(e, "*")).collect(),
             cluster_resource_whitelist: vec![GroupKind { group: "*".into(), kind: "*".into() }],
         },
     };
@@ -197,8 +207,8 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
         yaml_file(Target::Argocd, None, String::new(), &proj).contents,
     )];
     let several = clusters.len() > 1;
-    for (server, first_env) in &clusters {
-        let suffix = if several { format!("-{first_env}") } else { String::new() };
+    for (key, first_env) in &clusters {
+        let suffix = if several { format!("-{key}") } else { String::new() };
         let app = |name: String, wave: i32, source: Source, namespace: &str| {
             let mut m = meta(model, &name);
             m.annotations = Some(BTreeMap::from([("argocd.argoproj.io/sync-wave".to_string(), wave.to_string())]));
@@ -209,7 +219,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                 spec: AppSpec {
                     project: project.clone(),
                     source,
-                    destination: Destination { server: server.to_string(), namespace: namespace.into() },
+                    destination: to(first_env, namespace),
                     sync_policy: SyncPolicy {
                         // Controllers are never pruned automatically: removing
                         // one would break every workload that needs it.
@@ -296,6 +306,32 @@ fn meta(model: &Model, name: &str) -> ObjectMeta {
     }
 }
 
+/// Whether the ApplicationSet names clusters by URL: when some cluster's
+/// registered name is unknown (an existing cluster given by URL) and no
+/// environment needs a name (every other one runs on the hub).
+fn appset_by_url(plan: &Plan) -> bool {
+    let envs = &plan.model.environments;
+    envs.iter().any(|e| plan.topology.registered_name(e.id).is_none())
+        && envs.iter().all(|e| matches!(plan.topology.destination(e.id), ClusterDest::Server(_)))
+}
+
+/// An environment's `cluster` element: its URL or its registered name.
+fn appset_cluster(plan: &Plan, e: &Environment) -> String {
+    match (appset_by_url(plan), plan.topology.destination(e.id)) {
+        (true, ClusterDest::Server(s)) => s,
+        (_, d) => plan.topology.registered_name(e.id).unwrap_or(match d {
+            ClusterDest::Name(n) | ClusterDest::Server(n) => n,
+        }),
+    }
+}
+
+/// The ApplicationSet's destination: `{{.cluster}}` as a URL or a name.
+fn appset_destination(plan: &Plan) -> Destination {
+    let c = Some("{{.cluster}}".to_string());
+    let (name, server) = if appset_by_url(plan) { (None, c) } else { (c, None) };
+    Destination { name, server, namespace: "{{.namespace}}".into() }
+}
+
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = plan.model;
     let p = &model.project;
@@ -307,11 +343,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         spec: ProjectSpec {
             description: format!("{} environments, generated by deployc", p.name),
             source_repos: vec![repo_url(model)],
-            destinations: model
-                .environments
-                .iter()
-                .map(|e| Destination { server: e.cluster.clone(), namespace: e.namespace.clone() })
-                .collect(),
+            destinations: model.environments.iter().map(|e| Destination::of(plan, e)).collect(),
             cluster_resource_whitelist: vec![GroupKind { group: String::new(), kind: "Namespace".into() }],
         },
     };
@@ -336,7 +368,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                     spec: AppSpec {
                         project: p.name.clone(),
                         source: git_source(model, path(e)),
-                        destination: Destination { server: e.cluster.clone(), namespace: e.namespace.clone() },
+                        destination: Destination::of(plan, e),
                         sync_policy: sync_policy(auto_sync(e), Some(ep.namespace_labels())),
                     },
                 };
@@ -358,7 +390,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                     BTreeMap::from([
                         ("env".to_string(), e.name.clone()),
                         ("namespace".to_string(), e.namespace.clone()),
-                        ("cluster".to_string(), e.cluster.clone()),
+                        ("cluster".to_string(), appset_cluster(plan, e)),
                         ("path".to_string(), path(e)),
                         ("autoSync".to_string(), auto_sync(e).to_string()),
                     ])
@@ -380,7 +412,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                         spec: AppSpec {
                             project: p.name.clone(),
                             source: git_source(model, "{{.path}}".into()),
-                            destination: Destination { server: "{{.cluster}}".into(), namespace: "{{.namespace}}".into() },
+                            destination: appset_destination(plan),
                             sync_policy: sync_policy(false, Some(set_labels)),
                         },
                     },

@@ -15,12 +15,14 @@ pub mod delivery;
 pub mod engines;
 pub mod env;
 pub mod gates;
+pub mod identity;
 pub mod kafka;
 pub mod network;
 pub mod pins;
 pub mod pod;
 pub mod routes;
 pub mod secrets;
+pub mod topology;
 
 pub use env::EnvPlan;
 
@@ -50,12 +52,14 @@ pub struct Plan<'m> {
     pub graph: &'m Graph,
     pub opts: &'m Options,
     pub envs: Vec<EnvPlan<'m>>,
+    /// The clusters and which environments run on each.
+    pub topology: topology::Topology,
 }
 
 impl<'m> Plan<'m> {
     /// Plans every environment of a checked program.
     pub fn new(model: &'m Model, graph: &'m Graph, opts: &'m Options) -> Self {
         let envs = model.environments.iter().map(|env| EnvPlan::new(model, graph, env, opts)).collect();
-        Plan { model, graph, opts, envs }
+        Plan { model, graph, opts, envs, topology: topology::Topology::new(model) }
     }
 }

@@ -50,7 +50,10 @@ fn registry_login(cx: &Cx) -> (Vec<Step>, Vec<(&'static str, &'static str)>) {
             (
                 vec![
                     Step::uses("Assume the ECR push role (OIDC)", "aws-actions/configure-aws-credentials")
-                        .with("role-to-assume", format!("arn:aws:iam::{account}:role/{}-github-ecr-push", p.name))
+                        .with(
+                            "role-to-assume",
+                            crate::plan::identity::role_arn(&account, &crate::plan::identity::ecr_push_role(cx.model)),
+                        )
                         .with("aws-region", region.clone()),
                     Step::uses("Log in to Amazon ECR", "aws-actions/amazon-ecr-login"),
                 ],
@@ -279,7 +282,10 @@ fn deploy_notes(cx: &Cx) -> Vec<String> {
         "synced and healthy. Branch protection must let github-actions[bot] push.".to_string(),
     ];
     if let Registry::Ecr { .. } = cx.model.project.registry {
-        v.push(format!("Images are pushed through the IAM role {}-github-ecr-push, assumed", cx.model.project.name));
+        v.push(format!(
+            "Images are pushed through the IAM role {}, assumed",
+            crate::plan::identity::ecr_push_role(cx.model)
+        ));
         v.push("with GitHub's OIDC token (no stored AWS keys).".to_string());
     }
     v

@@ -13,7 +13,7 @@
 use super::steps::checkout;
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
 use super::{data, secret_ref, Cx};
-use crate::model::{AfterHook, Environment, IntegrationKind, Promotion, Registry};
+use crate::model::{AfterHook, Environment, IntegrationKind, Promotion};
 use crate::plan::delivery::{
     self, app_name, images, kustomization, manual_pause, rollout_seconds, routes, Backup, READ_TAG, SET_TAG,
 };
@@ -99,11 +99,9 @@ argocd version --client --short"#,
             Backup::Snapshot { resource, id, script } => {
                 if !aws {
                     aws = true;
-                    let role = match &m.project.registry {
-                        Registry::Ecr { account: Some(a), .. } => {
-                            format!("arn:aws:iam::{a}:role/{}-{}-github-deploy", m.project.name, env.name)
-                        }
-                        _ => "${{ vars.AWS_DEPLOY_ROLE_ARN }}".to_string(),
+                    let role = match crate::plan::identity::account(m) {
+                        Some(a) => crate::plan::identity::role_arn(a, &crate::plan::identity::deploy_role(m, env)),
+                        None => "${{ vars.AWS_DEPLOY_ROLE_ARN }}".to_string(),
                     };
                     steps.push(
                         Step::uses("Assume the deploy role (OIDC)", "aws-actions/configure-aws-credentials")

@@ -5,9 +5,10 @@
 //! Kubernetes target's NetworkPolicies are enforced, and the EBS CSI driver
 //! for the volumes of in-cluster databases.
 
-use super::security::{attach, irsa_role, service_role};
+use super::security::{attach, irsa_role, irsa_role_for, service_role};
 use super::{attr, expr, Cx};
-use serde_json::json;
+use crate::plan::topology::{Cluster, Topology};
+use serde_json::{json, Value};
 
 const FILE: &str = "eks.tf.json";
 
@@ -20,6 +21,7 @@ pub fn eks(cx: &mut Cx) {
     let m = &mut cx.m;
     m.local("cluster_name", json!(expr("local.name")));
     m.local("oidc_issuer", json!(expr("replace(aws_eks_cluster.main.identity[0].oidc[0].issuer, \"https://\", \"\")")));
+    m.local("oidc_provider_arn", json!(attr("aws_iam_openid_connect_provider", "eks", "arn")));
     // EKS writes here; creating the group first sets retention and encryption.
     m.resource(
         FILE,
@@ -167,5 +169,243 @@ pub fn eks(cx: &mut Cx) {
         "oidc_provider_arn",
         "the OIDC provider IRSA roles trust",
         attr("aws_iam_openid_connect_provider", "eks", "arn"),
+    );
+}
+
+fn arn(service: &str, what: &str) -> String {
+    format!("arn:${{local.partition}}:{service}:${{var.region}}:${{local.account_id}}:{what}")
+}
+
+fn stmt(sid: &str, actions: &[&str], resources: Vec<String>, conditions: Vec<Value>) -> Value {
+    let mut s = json!({ "sid": sid, "actions": actions, "resources": resources });
+    if !conditions.is_empty() {
+        s["condition"] = json!(conditions);
+    }
+    s
+}
+
+fn cond(test: &str, variable: &str, values: &[&str]) -> Value {
+    json!({ "test": test, "variable": variable, "values": values })
+}
+
+/// Roles for the controllers the cluster's workloads rely on: the AWS Load
+/// Balancer Controller (`kube-system/aws-load-balancer-controller`), which
+/// may only change load balancers, target groups and security groups it
+/// tagged for this cluster, and the Cluster Autoscaler
+/// (`kube-system/cluster-autoscaler`), which may only resize this cluster's
+/// node groups (EKS tags their Auto Scaling groups `k8s.io/cluster-autoscaler/<cluster>`).
+pub fn addon_roles(cx: &mut Cx) {
+    let tagged = || cond("Null", "aws:ResourceTag/elbv2.k8s.aws/cluster", &["false"]);
+    let requested = || cond("Null", "aws:RequestTag/elbv2.k8s.aws/cluster", &["false"]);
+    let elb = |what: &str| arn("elasticloadbalancing", what);
+    let lbs = || vec![elb("loadbalancer/app/*/*"), elb("loadbalancer/net/*/*"), elb("targetgroup/*/*")];
+    // The upstream policy's Outposts actions (customer-owned IP pools) are
+    // left out: they are resource-scoped, and no cluster here runs on Outposts.
+    let lbc = vec![
+        stmt(
+            "Read",
+            &[
+                "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways", "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags",
+ "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes", "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeListenerCertificates", "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeListenerAttributes",
+                "acm:ListCertificates", "iam:ListServerCertificates",
+            ],
+            vec!["*".into()],
+            vec![],
+        ),
+        stmt(
+            "ServiceLinkedRole",
+            &["iam:CreateServiceLinkedRole"],
+            vec!["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing".into()],
+            vec![cond("StringEquals", "iam:AWSServiceName", &["elasticloadbalancing.amazonaws.com"])],
+        ),
+        stmt(
+            "CreateSecurityGroups",
+            &["ec2:CreateSecurityGroup", "ec2:CreateTags"],
+            vec![arn("ec2", "security-group/*"), arn("ec2", "vpc/${aws_vpc.main.id}")],
+            vec![],
+        ),
+        stmt(
+            "OwnSecurityGroups",
+            &["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup", "ec2:DeleteTags"],
+            vec![arn("ec2", "security-group/*")],
+            vec![tagged()],
+        ),
+        stmt(
+            "CreateLoadBalancers",
+            &["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"],
+            lbs(),
+            vec![requested()],
+        ),
+        stmt(
+            "OwnLoadBalancers",
+            &[
+                "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:CreateListener", "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+            ],
+            lbs(),
+            vec![tagged()],
+        ),
+        stmt(
+            "Listeners",
+            &[
+                "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:ModifyListener", "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:AddTags",
+            ],
+            vec![elb("listener/app/*/*/*"), elb("listener/net/*/*/*"), elb("listener-rule/app/*/*/*/*"), elb("listener-rule/net/*/*/*/*")],
+            vec![],
+        ),
+    ];
+    irsa_role(
+        cx,
+        "load_balancer_controller",
+        "${local.name}-lb-controller",
+        "kube-system",
+        "aws-load-balancer-controller",
+        lbc,
+    );
+    let ca = vec![
+        stmt(
+            "Read",
+            &[
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "autoscaling:DescribeTags",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
+            ],
+            vec!["*".into()],
+            vec![],
+        ),
+        stmt("NodeGroups", &["eks:DescribeNodegroup"], vec![attr("aws_eks_node_group", "main", "arn")], vec![]),
+        stmt(
+            "Resize",
+            &["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+            vec![arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/*")],
+            vec![cond("StringEquals", "aws:ResourceTag/k8s.io/cluster-autoscaler/${local.cluster_name}", &["owned"])],
+        ),
+    ];
+    irsa_role(cx, "cluster_autoscaler", "${local.name}-cluster-autoscaler", "kube-system", "cluster-autoscaler", ca);
+    cx.m.output(
+        "controller_role_arns",
+        "IAM roles of the load balancer controller and the cluster autoscaler (annotation eks.amazonaws.com/role-arn)",
+        expr("{\"aws-load-balancer-controller\" = aws_iam_role.load_balancer_controller.arn, \"cluster-autoscaler\" = aws_iam_role.cluster_autoscaler.arn}"),
+    );
+}
+
+/// The role ArgoCD's controller and server run as in the hub cluster.
+pub fn argocd_role_name(hub: &Cluster) -> String {
+    format!("{}-argocd", hub.name)
+}
+
+/// How the ArgoCD hub reaches this cluster. In the hub itself: an IRSA role
+/// for ArgoCD's controller and server, which the other clusters trust. In
+/// every other cluster: an access entry for that role (cluster admin, as
+/// ArgoCD creates namespaces), a peering to the hub's VPC with routes both
+/// ways, and HTTPS from the hub's range to the private API endpoint. ArgoCD
+/// then registers the cluster under its name (`argocd cluster add`, or a
+/// cluster Secret with `awsAuthConfig.roleARN` and the `cluster_endpoint`
+/// and `cluster_certificate_authority` outputs).
+pub fn argocd_access(cx: &mut Cx, topology: &Topology, c: &Cluster) {
+    let Some(hub) = topology.hub() else { return };
+    let ns = cx.model.project.gitops.namespace.clone();
+    let role = argocd_role_name(hub);
+    if c.hub {
+        let subjects: Vec<String> = ["argocd-application-controller", "argocd-server"]
+            .iter()
+            .map(|a| format!("system:serviceaccount:{ns}:{a}"))
+            .collect();
+        irsa_role_for(cx, "argocd", &role, &subjects, vec![]);
+        cx.m.output(
+            "argocd_role_arn",
+            "the role ArgoCD reaches the other clusters with",
+            attr("aws_iam_role", "argocd", "arn"),
+        );
+        return;
+    }
+    let principal = format!("arn:${{local.partition}}:iam::${{local.account_id}}:role/{role}");
+    let file = "argocd.tf.json";
+    let m = &mut cx.m;
+    m.resource(
+        file,
+        "aws_eks_access_entry",
+        "argocd",
+        json!({ "cluster_name": attr("aws_eks_cluster", "main", "name"), "principal_arn": principal, "type": "STANDARD" }),
+    );
+    m.resource(
+        file,
+        "aws_eks_access_policy_association",
+        "argocd",
+        json!({
+            "cluster_name": attr("aws_eks_cluster", "main", "name"),
+            "principal_arn": attr("aws_eks_access_entry", "argocd", "principal_arn"),
+            "policy_arn": "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "access_scope": { "type": "cluster" }
+        }),
+    );
+    m.data(file, "aws_vpc", "hub", json!({ "tags": { "Name": hub.name } }));
+    m.data(
+        file,
+        "aws_route_tables",
+        "hub_private",
+        json!({ "vpc_id": attr("data.aws_vpc", "hub", "id"), "filter": [{ "name": "tag:Name", "values": [format!("{}-private-*", hub.name)] }] }),
+    );
+    m.resource(
+        file,
+        "aws_vpc_peering_connection",
+        "hub",
+        json!({ "vpc_id": attr("aws_vpc", "main", "id"), "peer_vpc_id": attr("data.aws_vpc", "hub", "id"), "auto_accept": true, "tags": { "Name": format!("{}-to-{}", c.name, hub.name) } }),
+    );
+    m.resource(
+        file,
+        "aws_route",
+        "to_hub",
+        json!({
+            "count": expr("length(local.azs)"),
+            "route_table_id": expr("aws_route_table.private[count.index].id"),
+            "destination_cidr_block": attr("data.aws_vpc", "hub", "cidr_block"),
+            "vpc_peering_connection_id": attr("aws_vpc_peering_connection", "hub", "id")
+        }),
+    );
+    m.resource(
+        file,
+        "aws_route",
+        "from_hub",
+        json!({
+            "for_each": expr("toset(data.aws_route_tables.hub_private.ids)"),
+            "route_table_id": expr("each.value"),
+            "destination_cidr_block": expr("var.vpc_cidr"),
+            "vpc_peering_connection_id": attr("aws_vpc_peering_connection", "hub", "id")
+        }),
+    );
+    m.resource(
+        file,
+        "aws_vpc_security_group_ingress_rule",
+        "api_from_hub",
+        json!({
+            "description": "ArgoCD in the hub cluster reaches the private API endpoint",
+            "security_group_id": expr("aws_eks_cluster.main.vpc_config[0].cluster_security_group_id"),
+            "cidr_ipv4": attr("data.aws_vpc", "hub", "cidr_block"),
+            "ip_protocol": "tcp",
+            "from_port": 443,
+            "to_port": 443
+        }),
     );
 }

@@ -93,7 +93,7 @@ fn security_group(cx: &mut Cx, r: &Resource) -> String {
         json!({
             "name": cx.name(&r.name),
             "description": format!("{} {}: reached from the pods of {who}", r.engine.word(), r.name),
-            "vpc_id": attr("aws_vpc", "main", "id"),
+            "vpc_id": expr("local.vpc_id"),
             "tags": cx.tags(&cx.name(&r.name))
         }),
     );
@@ -104,7 +104,7 @@ fn security_group(cx: &mut Cx, r: &Resource) -> String {
             &format!("{id}_from_cluster"),
             json!({
                 "security_group_id": attr("aws_security_group", &id, "id"),
-                "referenced_security_group_id": expr("aws_eks_cluster.main.vpc_config[0].cluster_security_group_id"),
+                "referenced_security_group_id": expr("local.cluster_security_group_id"),
                 "ip_protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
@@ -120,7 +120,7 @@ fn subnet_group(cx: &mut Cx, ty: &str) {
         DB,
         ty,
         "main",
-        json!({ "name": expr("local.name"), "description": "database subnets", "subnet_ids": expr("aws_subnet.database[*].id") }),
+        json!({ "name": expr("local.name"), "description": "database subnets", "subnet_ids": expr("local.database_subnet_ids") }),
     );
 }
 

@@ -26,8 +26,10 @@
 mod cluster;
 mod data;
 mod network;
+mod pipeline;
 mod security;
 mod shared;
+mod state;
 
 use super::{Artifact, Target};
 use crate::graph::Graph;
@@ -185,36 +187,104 @@ impl<'a> Cx<'a> {
     pub fn tags(&self, name: &str) -> Value {
         json!({ "Name": name })
     }
+}
 
-    /// Whether the environment spreads over zones (NAT per zone, standby databases).
-    pub fn multi_az(&self) -> bool {
-        self.env.multi_az || self.env.production
+/// A program string as a Terraform template literal: `${` and `%{` start
+/// interpolations and directives in every Terraform string, so they are
+/// doubled (`$${`, `%%{`) and Terraform reads them back as plain text.
+pub fn literal(s: &str) -> String {
+    s.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// The model as the Terraform emitter reads it: every string of the program
+/// passed through [`literal`]. This is the one place program text enters
+/// Terraform JSON, so no block can forget the escaping; the blocks' own
+/// `${...}` references are written by this module and stay live.
+pub fn escaped(model: &Model) -> Result<Model, serde_json::Error> {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::String(s) => *s = literal(s),
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
     }
+    let mut v = serde_json::to_value(model)?;
+    walk(&mut v);
+    serde_json::from_value(v)
 }
 
 /// The root module of every environment, and the shared module.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
-    let (model, graph, opts) = (plan.model, plan.graph, plan.opts);
+    let model = match escaped(plan.model) {
+        Ok(m) => m,
+        // The model always round-trips through JSON; an error would be a bug.
+        Err(e) => {
+            let text = format!("{{\"//\": \"deployc: escaping failed: {e}\"}}\n");
+            return vec![Artifact::new(Target::Terraform, None, "terraform/ERROR.tf.json".to_string(), text)];
+        }
+    };
+    let (model, graph, opts) = (&model, plan.graph, plan.opts);
     let mut out = Vec::new();
-    if let Registry::Ecr { region, .. } = &model.project.registry {
-        out.extend(shared::module(model, region).artifacts(&format!("terraform/{}", shared_dir(model)), None));
+    let shared_region = match (&model.project.registry, &model.project.cloud) {
+        (Registry::Ecr { region, .. }, _) | (_, Cloud::Aws { region, .. }) => Some(region),
+        _ => None,
+    };
+    if let Some(region) = shared_region {
+        let ecr = matches!(model.project.registry, Registry::Ecr { .. });
+        let mut m = shared::module(model, region, ecr);
+        state::backend(&mut m, model, region, shared_dir(model));
+        out.extend(m.artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
     // The environments' infrastructure is written for AWS only; GCP and Azure
     // are accepted by the language but get no Terraform yet.
-    let Cloud::Aws { region, zones, cluster } = &model.project.cloud else { return out };
+    let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };
+    let topology = &plan.topology;
+    let Some(first) = model.environments.first() else { return out };
+    for c in topology.clusters.iter().filter(|c| c.created) {
+        let envs: Vec<&Environment> = c.envs.iter().map(|id| &model.environments[id.index()]).collect();
+        let env = envs.first().copied().unwrap_or(first);
+        let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
+        cluster_main(&mut cx, c);
+        security::kms(&mut cx);
+        network::vpc(&mut cx, envs.iter().any(|e| e.multi_az || e.production));
+        cluster::eks(&mut cx);
+        cluster::addon_roles(&mut cx);
+        cluster::argocd_access(&mut cx, topology, c);
+        state::backend(&mut cx.m, model, region, &format!("clusters/{}", c.key));
+        out.extend(cx.m.artifacts(&format!("terraform/{}/{}", clusters_dir(model), c.key), None));
+    }
+    let mut roots: Vec<String> = vec![format!("terraform/{}", shared_dir(model))];
+    // The hub first: the other clusters' access entries name its ArgoCD role.
+    let mut created: Vec<_> = topology.clusters.iter().filter(|c| c.created).collect();
+    created.sort_by_key(|c| !c.hub);
+    roots.extend(created.iter().map(|c| format!("terraform/{}/{}", clusters_dir(model), c.key)));
+    roots.extend(model.environments.iter().map(|e| format!("terraform/{}", e.name)));
+    out.push(state::readme(model, region, &roots));
     for env in &model.environments {
         let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
         main(&mut cx);
+        env_cluster(&mut cx, topology.of(env.id));
         security::kms(&mut cx);
-        network::vpc(&mut cx);
-        cluster::eks(&mut cx);
         data::resources(&mut cx);
         security::secrets(&mut cx);
         security::irsa(&mut cx);
         security::dns(&mut cx);
+        pipeline::deploy(&mut cx);
+        state::backend(&mut cx.m, model, region, &env.name);
         out.extend(cx.m.artifacts(&format!("terraform/{}", env.name), Some(&env.name)));
     }
     out
+}
+
+/// The folder of the cluster modules: `clusters`, or `_clusters` when an
+/// environment already has that name.
+pub fn clusters_dir(model: &Model) -> &'static str {
+    if model.environments.iter().any(|e| e.name == "clusters") {
+        "_clusters"
+    } else {
+        "clusters"
+    }
 }
 
 /// The folder of the shared module: `shared`, or `_shared` when an
@@ -249,17 +319,42 @@ pub fn header(m: &mut Module, region: Value) {
         .insert("aws".into(), json!({ "region": region, "default_tags": { "tags": expr("local.tags") } }));
 }
 
-/// main.tf.json: providers, variables and locals.
-fn main(cx: &mut Cx) {
+/// Providers, tags and the account lookups every root module shares.
+fn common(cx: &mut Cx, name: &str, tags: BTreeMap<String, String>, region_doc: &str) {
     let model = cx.model;
-    let env = cx.env;
     header(&mut cx.m, json!(expr("var.region")));
-    cx.m.variable("region", "string", "AWS region of this environment", Some(json!(cx.region)));
+    cx.m.variable("region", "string", region_doc, Some(json!(cx.region)));
+    let mut tags = tags;
+    tags.insert("project".into(), model.project.name.clone());
+    tags.insert("managed-by".into(), "deployc".into());
+    if let Some(team) = &model.project.team {
+        tags.insert("team".into(), team.clone());
+    }
+    if !model.project.compliance.is_empty() {
+        tags.insert("compliance".into(), model.project.compliance.join("-"));
+    }
+    cx.m.local("name", json!(name));
+    cx.m.local("azs", json!(cx.zones));
+    cx.m.local("tags", json!(tags));
+    // IMDSv2 only; a local so that the value is not read as a credential
+    // by secret scanners (the attribute is called `http_tokens`).
+    cx.m.local("imds_mode", json!("required"));
+    cx.m.local("account_id", json!(expr("data.aws_caller_identity.current.account_id")));
+    cx.m.local("partition", json!(expr("data.aws_partition.current.partition")));
+    cx.m.data("data.tf.json", "aws_caller_identity", "current", json!({}));
+    cx.m.data("data.tf.json", "aws_partition", "current", json!({}));
+}
+
+/// main.tf.json of a cluster module: its address range and node group sizes.
+fn cluster_main(cx: &mut Cx, c: &crate::plan::topology::Cluster) {
+    let tags = BTreeMap::from([("cluster".to_string(), c.key.clone())]);
+    common(cx, &c.name, tags, "AWS region of this cluster");
+    let cidr = c.cidr.clone().unwrap_or_else(|| "10.0.0.0/16".into());
     cx.m.variable(
         "vpc_cidr",
         "string",
-        "address space of the VPC; inside 10.0.0.0/8, which the Kubernetes network policies treat as private",
-        Some(json!("10.0.0.0/16")),
+        "address space of the VPC; inside 10.0.0.0/8, which the Kubernetes network policies treat as private, and distinct from every other cluster's so that the VPCs can be peered",
+        Some(json!(cidr)),
     );
     if let Some(v) = cx.m.file("main.tf.json").variable.get_mut("vpc_cidr") {
         v.validation.push(Validation {
@@ -287,28 +382,51 @@ fn main(cx: &mut Cx) {
         "node count at creation (the autoscaler owns it afterwards)",
         Some(json!(cx.cluster.min_nodes)),
     );
-    let mut tags = BTreeMap::from([
-        ("project".to_string(), model.project.name.clone()),
-        ("environment".to_string(), env.name.clone()),
-        ("managed-by".to_string(), "deployc".to_string()),
-    ]);
-    if let Some(team) = &model.project.team {
-        tags.insert("team".into(), team.clone());
-    }
-    if !model.project.compliance.is_empty() {
-        tags.insert("compliance".into(), model.project.compliance.join("-"));
-    }
-    cx.m.local("name", json!(format!("{}-{}", model.project.name, env.name)));
+}
+
+/// main.tf.json of an environment module.
+fn main(cx: &mut Cx) {
+    let env = cx.env;
+    let tags = BTreeMap::from([("environment".to_string(), env.name.clone())]);
+    common(cx, &format!("{}-{}", cx.model.project.name, env.name), tags, "AWS region of this environment");
     cx.m.local("namespace", json!(env.namespace));
-    cx.m.local("azs", json!(cx.zones));
-    cx.m.local("tags", json!(tags));
-    // IMDSv2 only; a local so that the value is not read as a credential
-    // by secret scanners (the attribute is called `http_tokens`).
-    cx.m.local("imds_mode", json!("required"));
-    cx.m.local("account_id", json!(expr("data.aws_caller_identity.current.account_id")));
-    cx.m.local("partition", json!(expr("data.aws_partition.current.partition")));
-    cx.m.data("data.tf.json", "aws_caller_identity", "current", json!({}));
-    cx.m.data("data.tf.json", "aws_partition", "current", json!({}));
+}
+
+/// What an environment module reads of the cluster it runs on: looked up
+/// by the cluster's name through data sources, so the environment's state
+/// never holds the cluster and a cluster created elsewhere works the same.
+/// The VPC, its database subnets (tagged `tier = database`) and the
+/// cluster's OIDC provider come from the cluster itself.
+fn env_cluster(cx: &mut Cx, c: &crate::plan::topology::Cluster) {
+    let default = if c.created { Some(json!(c.name)) } else { None };
+    cx.m.variable("cluster_name", "string", "name of the EKS cluster this environment runs on", default);
+    cx.m.data("data.tf.json", "aws_eks_cluster", "main", json!({ "name": expr("var.cluster_name") }));
+    cx.m.data(
+        "data.tf.json",
+        "aws_subnets",
+        "database",
+        json!({ "filter": [
+            { "name": "vpc-id", "values": [expr("local.vpc_id")] },
+            { "name": "tag:tier", "values": ["database"] }
+        ] }),
+    );
+    cx.m.data(
+        "data.tf.json",
+        "aws_iam_openid_connect_provider",
+        "eks",
+        json!({ "url": expr("data.aws_eks_cluster.main.identity[0].oidc[0].issuer") }),
+    );
+    cx.m.local("vpc_id", json!(expr("data.aws_eks_cluster.main.vpc_config[0].vpc_id")));
+    cx.m.local(
+        "cluster_security_group_id",
+        json!(expr("data.aws_eks_cluster.main.vpc_config[0].cluster_security_group_id")),
+    );
+    cx.m.local("database_subnet_ids", json!(expr("data.aws_subnets.database.ids")));
+    cx.m.local(
+        "oidc_issuer",
+        json!(expr("replace(data.aws_eks_cluster.main.identity[0].oidc[0].issuer, \"https://\", \"\")")),
+    );
+    cx.m.local("oidc_provider_arn", json!(attr("data.aws_iam_openid_connect_provider", "eks", "arn")));
 }
 
 /// Whether the project keeps its secrets in AWS Secrets Manager.

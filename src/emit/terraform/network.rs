@@ -11,8 +11,9 @@ use serde_json::json;
 
 const FILE: &str = "network.tf.json";
 
-pub fn vpc(cx: &mut Cx) {
-    let per_zone_nat = cx.multi_az();
+/// The cluster's VPC; `per_zone_nat` when an environment on it must survive
+/// a zone outage (a production or multi-AZ environment).
+pub fn vpc(cx: &mut Cx, per_zone_nat: bool) {
     let m = &mut cx.m;
     m.local(
         "nat_gateways",

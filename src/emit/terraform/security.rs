@@ -108,6 +108,11 @@ pub fn attach(cx: &mut Cx, file: &'static str, role: &str, policy: &str) {
 /// An IAM role for a Kubernetes service account: only pods running as
 /// `namespace/account` in this cluster can assume it.
 pub fn irsa_role(cx: &mut Cx, id: &str, name: &str, namespace: &str, account: &str, statements: Vec<Value>) {
+    irsa_role_for(cx, id, name, &[format!("system:serviceaccount:{namespace}:{account}")], statements);
+}
+
+/// [`irsa_role`] for several service accounts (`system:serviceaccount:<ns>:<name>`).
+pub fn irsa_role_for(cx: &mut Cx, id: &str, name: &str, subjects: &[String], statements: Vec<Value>) {
     let file = "irsa.tf.json";
     cx.m.data(
         file,
@@ -116,10 +121,10 @@ pub fn irsa_role(cx: &mut Cx, id: &str, name: &str, namespace: &str, account: &s
         json!({
             "statement": [{
                 "actions": ["sts:AssumeRoleWithWebIdentity"],
-                "principals": [{ "type": "Federated", "identifiers": [attr("aws_iam_openid_connect_provider", "eks", "arn")] }],
+                "principals": [{ "type": "Federated", "identifiers": [expr("local.oidc_provider_arn")] }],
                 "condition": [
                     { "test": "StringEquals", "variable": "${local.oidc_issuer}:sub",
-                      "values": [format!("system:serviceaccount:{namespace}:{account}")] },
+                      "values": subjects },
                     { "test": "StringEquals", "variable": "${local.oidc_issuer}:aud", "values": ["sts.amazonaws.com"] }
                 ]
             }]

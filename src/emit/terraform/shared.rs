@@ -1,7 +1,8 @@
-//! `terraform/shared/`: what every environment shares, applied once. Today
-//! that is the ECR repositories: an image is built once and promoted from
-//! environment to environment under the same repository, so the
-//! repositories cannot belong to any one environment's state.
+//! `terraform/shared/`: what every environment shares, applied once, before
+//! the clusters and environments: the ECR repositories (an image is built
+//! once and promoted from environment to environment under the same
+//! repository, so the repositories cannot belong to any one environment's
+//! state), GitHub's OIDC provider and the role CI pushes images with.
 
 use super::{attr, expr, header, jsonencode, Module};
 use crate::model::Model;
@@ -15,7 +16,8 @@ fn repo_ident(image: &str) -> String {
     image.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
 }
 
-pub fn module(model: &Model, region: &str) -> Module {
+/// The shared module; ECR repositories only when `ecr` (the project's registry is ECR).
+pub fn module(model: &Model, region: &str, ecr: bool) -> Module {
     let mut m = Module::default();
     header(&mut m, json!(expr("var.region")));
     m.variable("region", "string", "AWS region of the registry", Some(json!(region)));
@@ -23,6 +25,10 @@ pub fn module(model: &Model, region: &str) -> Module {
     m.local("name", json!(model.project.name));
     m.data("data.tf.json", "aws_caller_identity", "current", json!({}));
     m.data("data.tf.json", "aws_partition", "current", json!({}));
+    if !ecr {
+        super::pipeline::shared(&mut m, model, &[]);
+        return m;
+    }
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -54,6 +60,7 @@ pub fn module(model: &Model, region: &str) -> Module {
         }]
     });
     let mut urls = Vec::new();
+    let mut ids = Vec::new();
     for image in images {
         let id = repo_ident(image);
         m.resource(
@@ -75,7 +82,9 @@ pub fn module(model: &Model, region: &str) -> Module {
             json!({ "repository": attr("aws_ecr_repository", &id, "name"), "policy": jsonencode(&lifecycle) }),
         );
         urls.push(format!("\"{image}\" = aws_ecr_repository.{id}.repository_url"));
+        ids.push(id);
     }
     m.output("repository_urls", "ECR repository URL of each image", expr(&format!("{{{}}}", urls.join(", "))));
+    super::pipeline::shared(&mut m, model, &ids);
     m
 }

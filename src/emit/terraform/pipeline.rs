@@ -1,0 +1,167 @@
+//! github.tf.json: the identities CI runs with, created where they are used.
+//! The shared module holds GitHub's OIDC provider (one per account) and the
+//! role the build job pushes images with; an environment's module holds
+//! the role its deploy job takes pre-deploy snapshots with. The role names
+//! come from `plan::identity`, which the workflows read too; each trust
+//! policy admits only this repository's runs on the refs (push) or the
+//! GitHub environment (deploy) that use the role.
+
+use super::{attr, expr, ident, Cx, Module};
+use crate::model::{Engine, Model};
+use crate::plan::identity::{deploy_role, deploy_subject, ecr_push_role, push_subjects, GITHUB_OIDC_HOST};
+use serde_json::{json, Value};
+
+const FILE: &str = "github.tf.json";
+
+/// A trust policy for GitHub's OIDC token: audience STS, subject one of `subjects`.
+fn github_trust(m: &mut Module, id: &str, provider_arn: String, subjects: Vec<String>) {
+    m.data(
+        FILE,
+        "aws_iam_policy_document",
+        &format!("{id}_assume"),
+        json!({
+            "statement": [{
+                "actions": ["sts:AssumeRoleWithWebIdentity"],
+                "principals": [{ "type": "Federated", "identifiers": [provider_arn] }],
+                "condition": [
+                    { "test": "StringEquals", "variable": format!("{GITHUB_OIDC_HOST}:aud"), "values": ["sts.amazonaws.com"] },
+                    { "test": "StringLike", "variable": format!("{GITHUB_OIDC_HOST}:sub"), "values": subjects }
+                ]
+            }]
+        }),
+    );
+}
+
+/// A role with one inline policy.
+fn role(m: &mut Module, id: &str, name: String, statements: Vec<Value>) {
+    m.resource(
+        FILE,
+        "aws_iam_role",
+        id,
+        json!({ "name": name, "assume_role_policy": attr("data.aws_iam_policy_document", &format!("{id}_assume"), "json") }),
+    );
+    m.data(FILE, "aws_iam_policy_document", id, json!({ "statement": statements }));
+    m.resource(
+        FILE,
+        "aws_iam_role_policy",
+        id,
+        json!({ "name": "access", "role": attr("aws_iam_role", id, "id"), "policy": attr("data.aws_iam_policy_document", id, "json") }),
+    );
+}
+
+/// The shared module's part: the OIDC provider and the ECR push role.
+/// `repositories` are the Terraform names of the ECR repositories.
+pub fn shared(m: &mut Module, model: &Model, repositories: &[String]) {
+    m.resource(
+        FILE,
+        "aws_iam_openid_connect_provider",
+        "github",
+        json!({ "url": format!("https://{GITHUB_OIDC_HOST}"), "client_id_list": ["sts.amazonaws.com"] }),
+    );
+    m.output(
+        "github_oidc_provider_arn",
+        "GitHub Actions' OIDC provider, trusted by the pipeline roles",
+        attr("aws_iam_openid_connect_provider", "github", "arn"),
+    );
+    if repositories.is_empty() {
+        return;
+    }
+    github_trust(m, "github_ecr_push", attr("aws_iam_openid_connect_provider", "github", "arn"), push_subjects(model));
+    let repos: Vec<String> = repositories.iter().map(|id| attr("aws_ecr_repository", id, "arn")).collect();
+    role(
+        m,
+        "github_ecr_push",
+        ecr_push_role(model),
+        vec![
+            // GetAuthorizationToken has no resource-level permissions.
+            json!({ "sid": "Login", "actions": ["ecr:GetAuthorizationToken"], "resources": ["*"] }),
+            json!({
+                "sid": "Push",
+                "actions": [
+                    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                    "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+                    "ecr:DescribeImages"
+                ],
+                "resources": repos
+            }),
+        ],
+    );
+    m.output(
+        "github_ecr_push_role_arn",
+        "the role cd.yml pushes images with",
+        attr("aws_iam_role", "github_ecr_push", "arn"),
+    );
+}
+
+/// An environment's deploy role, when its deploy job snapshots managed data
+/// stores before deploying (`before = [backup]`).
+pub fn deploy(cx: &mut Cx) {
+    if !cx.env.before.iter().any(|b| b == "backup") {
+        return;
+    }
+    let arn = |kind: &str, what: &str| {
+        format!("arn:${{local.partition}}:{kind}:${{var.region}}:${{local.account_id}}:{what}")
+    };
+    let mut statements = Vec::new();
+    for r in &cx.model.resources {
+        if r.backup.is_none() || !r.engine.can_run_in_cluster() || !cx.managed(r.id) {
+            continue;
+        }
+        let id = ident(&r.name);
+        let sid = id.replace('_', "");
+        // The snapshot names the deploy job gives: `<project>-<env>-<resource>-predeploy-<run>`.
+        let snap = format!("${{local.name}}-{}-predeploy-*", r.name);
+        let (create, describe, source, target) = match (&r.engine, r.aurora) {
+            (Engine::Postgres, false) => (
+                "rds:CreateDBSnapshot",
+                "rds:DescribeDBSnapshots",
+                attr("aws_db_instance", &id, "arn"),
+                arn("rds", &format!("snapshot:{snap}")),
+            ),
+            (Engine::Postgres, true) => (
+                "rds:CreateDBClusterSnapshot",
+                "rds:DescribeDBClusterSnapshots",
+                attr("aws_rds_cluster", &id, "arn"),
+                arn("rds", &format!("cluster-snapshot:{snap}")),
+            ),
+            (Engine::Redis, _) => (
+                "elasticache:CreateSnapshot",
+                "elasticache:DescribeSnapshots",
+                attr("aws_elasticache_replication_group", &id, "arn"),
+                arn("elasticache", &format!("snapshot:{snap}")),
+            ),
+            _ => (
+                "rds:CreateDBClusterSnapshot",
+                "rds:DescribeDBClusterSnapshots",
+                attr("aws_docdb_cluster", &id, "arn"),
+                arn("rds", &format!("cluster-snapshot:{snap}")),
+            ),
+        };
+        statements.push(
+            json!({ "sid": format!("{sid}Snapshot"), "actions": [create], "resources": [source, target.clone()] }),
+        );
+        statements.push(json!({ "sid": format!("{sid}Wait"), "actions": [describe], "resources": [target] }));
+    }
+    if statements.is_empty() {
+        return;
+    }
+    cx.m.data(
+        "data.tf.json",
+        "aws_iam_openid_connect_provider",
+        "github",
+        json!({ "url": format!("https://{GITHUB_OIDC_HOST}") }),
+    );
+    let subject = deploy_subject(cx.model, cx.env);
+    github_trust(
+        &mut cx.m,
+        "github_deploy",
+        attr("data.aws_iam_openid_connect_provider", "github", "arn"),
+        vec![subject],
+    );
+    role(&mut cx.m, "github_deploy", deploy_role(cx.model, cx.env), statements);
+    cx.m.output(
+        "github_deploy_role_arn",
+        "the role this environment's deploy job snapshots with",
+        expr("aws_iam_role.github_deploy.arn"),
+    );
+}

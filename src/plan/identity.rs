@@ -1,0 +1,75 @@
+//! Pipeline identities: the IAM roles CI assumes with GitHub's OIDC token,
+//! named once here. The workflows (`emit::github`) put these names in
+//! `role-to-assume`; the Terraform target creates the roles under the same
+//! names, with trust scoped to the repository and to the refs or GitHub
+//! environments that run the jobs.
+
+use crate::model::{Cloud, Environment, Model, Promotion, Registry, Trigger};
+
+/// GitHub's OIDC issuer, the identity provider the roles trust.
+pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
+
+/// The role the build job pushes images to ECR with: `<project>-github-ecr-push`.
+pub fn ecr_push_role(model: &Model) -> String {
+    format!("{}-github-ecr-push", model.project.name)
+}
+
+/// The role an environment's deploy job takes snapshots with: `<project>-<env>-github-deploy`.
+pub fn deploy_role(model: &Model, env: &Environment) -> String {
+    format!("{}-{}-github-deploy", model.project.name, env.name)
+}
+
+/// The AWS account the pipeline roles live in, when the program names it:
+/// the ECR registry's, else the `aws` cloud block's.
+pub fn account(model: &Model) -> Option<&str> {
+    match (&model.project.registry, &model.project.cloud) {
+        (Registry::Ecr { account: Some(a), .. }, _) => Some(a),
+        (_, Cloud::Aws { account, .. }) => account.as_deref(),
+        _ => None,
+    }
+}
+
+/// `arn:aws:iam::<account>:role/<name>`.
+pub fn role_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{name}")
+}
+
+/// `owner/name` of the GitHub repository (`github.com/acme/shop` → `acme/shop`).
+pub fn github_repository(model: &Model) -> String {
+    let r = model.project.repository.trim_end_matches(".git");
+    r.strip_prefix("https://").unwrap_or(r).strip_prefix("github.com/").unwrap_or(r).to_string()
+}
+
+/// The OIDC subjects (`sub` claims) of the runs that build and push images:
+/// pushes to the branches and tags that start `cd.yml`.
+pub fn push_subjects(model: &Model) -> Vec<String> {
+    let repo = github_repository(model);
+    let mut refs: Vec<String> = Vec::new();
+    for t in &model.pipeline.triggers {
+        match t {
+            Trigger::Push(Some(b)) => refs.push(format!("refs/heads/{b}")),
+            Trigger::Push(None) => refs.push("refs/heads/*".into()),
+            Trigger::Tag(p) => refs.push(format!("refs/tags/{p}")),
+            _ => {}
+        }
+    }
+    for e in &model.environments {
+        match &e.promote {
+            Promotion::OnPush(b) => refs.push(format!("refs/heads/{b}")),
+            Promotion::OnTag(p) => refs.push(format!("refs/tags/{p}")),
+            Promotion::Manual { .. } => {}
+        }
+    }
+    if refs.is_empty() {
+        refs.push(format!("refs/heads/{}", model.project.branch));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    refs.retain(|r| seen.insert(r.clone()));
+    refs.into_iter().map(|r| format!("repo:{repo}:ref:{r}")).collect()
+}
+
+/// The OIDC subject of an environment's deploy job, which runs in the GitHub
+/// environment of the same name (so its protection rules apply).
+pub fn deploy_subject(model: &Model, env: &Environment) -> String {
+    format!("repo:{}:environment:{}", github_repository(model), env.name)
+}

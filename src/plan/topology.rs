@@ -1,0 +1,132 @@
+//! The topology: which clusters exist and which environments run on each.
+//!
+//! An environment's `cluster` names the cluster it runs on. Environments
+//! naming the same cluster share it, each in its own namespace; a name is a
+//! cluster the Terraform target creates (one VPC and one EKS cluster each,
+//! with address ranges that never overlap), an `https://` URL an existing
+//! cluster that nothing creates. Without `cluster` (or with ArgoCD's own
+//! `https://kubernetes.default.svc`) an environment runs on the hub: the
+//! cluster ArgoCD runs in, which is the cluster of the last environment in
+//! promotion order (production's, when a chain ends there), or one cluster
+//! named `main` when no environment names one.
+//!
+//! **Invariant:** every environment runs on exactly one planned cluster;
+//! created clusters get distinct `10.<n>.0.0/16` ranges in order of first use.
+
+use crate::model::{EnvId, Environment, Model};
+
+/// ArgoCD's address for the cluster it runs in.
+pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+/// ArgoCD's name for the cluster it runs in.
+pub const IN_CLUSTER_NAME: &str = "in-cluster";
+/// The hub's key when no environment names a cluster.
+pub const DEFAULT_CLUSTER: &str = "main";
+
+/// One cluster of the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    /// The name environments use (`main`, `prod`), or the URL of an existing cluster.
+    pub key: String,
+    /// Whether this output creates it (a name), rather than only deploys to it (a URL).
+    pub created: bool,
+    /// Whether ArgoCD runs in it.
+    pub hub: bool,
+    /// EKS cluster name (`<project>-<key>-eks`, distinct from every environment's
+    /// `<project>-<env>` prefix); for an existing cluster, its URL.
+    pub name: String,
+    /// The VPC's address range, for a created cluster.
+    pub cidr: Option<String>,
+    /// The environments running on it, in promotion order.
+    pub envs: Vec<EnvId>,
+}
+
+/// Where ArgoCD sends an environment's objects.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Destination {
+    /// A cluster registered in ArgoCD under this name (`in-cluster` for the hub).
+    Name(String),
+    /// A cluster's API server URL.
+    Server(String),
+}
+
+/// All clusters, in order of first use by an environment.
+#[derive(Clone, Debug, Default)]
+pub struct Topology {
+    pub clusters: Vec<Cluster>,
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("https://") || s.starts_with("http://")
+}
+
+impl Topology {
+    pub fn new(model: &Model) -> Self {
+        let named = |e: &Environment| (!e.cluster.is_empty() && e.cluster != IN_CLUSTER).then(|| e.cluster.clone());
+        let hub = model
+            .environments
+            .iter()
+            .rev()
+            .find_map(|e| named(e).filter(|c| !is_url(c)))
+            .unwrap_or_else(|| DEFAULT_CLUSTER.to_string());
+        let mut clusters: Vec<Cluster> = Vec::new();
+        for e in &model.environments {
+            let key = named(e).unwrap_or_else(|| hub.clone());
+            match clusters.iter_mut().find(|c| c.key == key) {
+                Some(c) => c.envs.push(e.id),
+                None => {
+                    let created = !is_url(&key);
+                    clusters.push(Cluster {
+                        name: if created { format!("{}-{key}-eks", model.project.name) } else { key.clone() },
+                        hub: key == hub,
+                        created,
+                        cidr: None,
+                        envs: vec![e.id],
+                        key,
+                    });
+                }
+            }
+        }
+        for (n, c) in clusters.iter_mut().filter(|c| c.created).enumerate() {
+            c.cidr = Some(format!("10.{n}.0.0/16"));
+        }
+        Topology { clusters }
+    }
+
+    /// The cluster an environment runs on.
+    pub fn of(&self, env: EnvId) -> &Cluster {
+        // Every environment is placed by `new`; the first cluster is a safe fallback.
+        self.clusters.iter().find(|c| c.envs.contains(&env)).unwrap_or(&self.clusters[0])
+    }
+
+    /// The cluster ArgoCD runs in, when the output creates it.
+    pub fn hub(&self) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.hub)
+    }
+
+    /// ArgoCD's destination for an environment: its own cluster by the
+    /// in-cluster address, the other created clusters by the name they are
+    /// registered under, existing clusters by their URL.
+    pub fn destination(&self, env: EnvId) -> Destination {
+        let c = self.of(env);
+        if c.hub {
+            Destination::Server(IN_CLUSTER.into())
+        } else if c.created {
+            Destination::Name(c.name.clone())
+        } else {
+            Destination::Server(c.key.clone())
+        }
+    }
+
+    /// The name a cluster is registered under in ArgoCD (`in-cluster` for
+    /// the hub), when this output knows it.
+    pub fn registered_name(&self, env: EnvId) -> Option<String> {
+        let c = self.of(env);
+        if c.hub {
+            Some(IN_CLUSTER_NAME.into())
+        } else if c.created {
+            Some(c.name.clone())
+        } else {
+            None
+        }
+    }
+}
