@@ -16,6 +16,7 @@ pub enum Addon {
     CertManager,
     KubePrometheusStack,
     Strimzi,
+    Reloader,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -114,6 +115,16 @@ pub const ADDONS: &[AddonSpec] = &[
         needed_by: "Kafka, KafkaNodePool and KafkaTopic (in-cluster Kafka)",
         values: "watchAnyNamespace: true\n",
     },
+    AddonSpec {
+        addon: Addon::Reloader,
+        name: "reloader",
+        repo_url: "https://stakater.github.io/stakater-charts",
+        chart: "reloader",
+        version: "2.2.9",
+        namespace: "reloader",
+        needed_by: "workloads that read Secrets: a rotated Secret rolls their pods (Rollouts through their strategy)",
+        values: "reloader:\n  isArgoRollouts: true\n",
+    },
 ];
 
 /// The row of an add-on. Every variant has one (a unit test checks).
@@ -152,6 +163,13 @@ pub fn needed(model: &Model) -> Vec<&'static AddonSpec> {
         if let (true, Some(op)) = (in_cluster, super::engines::spec(&r.engine).operator) {
             need.push(op);
         }
+    }
+    let reads_secrets =
+        model.services.iter().any(|s| {
+            s.env.values().any(|v| !matches!(v, crate::model::EnvValue::Literal(t) if t.as_literal().is_some()))
+        }) || model.resources.iter().any(|r| r.engine.can_run_in_cluster());
+    if reads_secrets {
+        need.push(Addon::Reloader);
     }
     need.sort();
     need.dedup();
@@ -209,6 +227,7 @@ mod tests {
             CertManager,
             KubePrometheusStack,
             Strimzi,
+            Reloader,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

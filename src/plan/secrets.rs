@@ -42,6 +42,15 @@ pub struct SecretPlan {
     pub producer: Producer,
 }
 
+/// The annotation that has Reloader roll a workload when a Secret it reads
+/// changes (a rotation in the store, a resealed value): environment
+/// variables are read only at start, and the Secrets' contents are not in
+/// the output, so no checksum on the pod template could notice.
+pub fn reload_annotation(cx: &EnvPlan, reader: &str) -> Option<(String, String)> {
+    let names: Vec<String> = inventory(cx).into_iter().filter(|s| s.readers.contains(reader)).map(|s| s.name).collect();
+    (!names.is_empty()).then(|| ("secret.reloader.stakater.com/reload".to_string(), names.join(",")))
+}
+
 /// Every Secret the environment reads, sorted by name, with who produces it.
 /// **Invariant:** every secret reference the Kubernetes and Helm renderers
 /// write names a Secret in this list (tests check it on the output).

@@ -196,9 +196,12 @@ pub struct ServiceValues {
     pub traffic_routing: Option<TrafficRouting>,
     /// Scraped by Prometheus (a ServiceMonitor, when `monitoring.serviceMonitor` is set).
     pub metrics: bool,
-    /// A PreSync Job running the migrations before each sync.
+    /// A Sync-hook Job running the migrations before the workloads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migration: Option<Migration>,
+    /// The Secrets it reads, comma-separated: Reloader rolls it when one changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reload_secrets: Option<String>,
     pub network: ServiceNetwork,
 }
 
@@ -448,6 +451,9 @@ pub struct Datastore {
     pub clients: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<Backup>,
+    /// The Secrets it reads, comma-separated: Reloader rolls it when one changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reload_secrets: Option<String>,
 }
 
 /// A CronJob dumping the datastore into a PersistentVolumeClaim.

@@ -89,8 +89,12 @@ pub fn resources(cx: &mut EnvCx) {
             }),
             ..Default::default()
         };
+        let mut sts_meta = workload_meta(cx, name, "database");
+        if let Some((k, v)) = crate::plan::secrets::reload_annotation(cx, name) {
+            sts_meta.annotations.get_or_insert_with(BTreeMap::new).insert(k, v);
+        }
         let sts = StatefulSet {
-            metadata: workload_meta(cx, name, "database"),
+            metadata: sts_meta,
             spec: Some(StatefulSetSpec {
                 service_name: Some(name.to_string()),
                 replicas: Some(1),

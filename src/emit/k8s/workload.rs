@@ -107,9 +107,12 @@ pub fn namespace(cx: &mut EnvCx) {
 
 /// A workload's metadata, placed after the migrations when the environment
 /// runs them, so new code never starts on an old schema.
-fn waved(cx: &EnvCx, mut meta: ObjectMeta) -> ObjectMeta {
+fn waved(cx: &EnvCx, mut meta: ObjectMeta, service: &str) -> ObjectMeta {
     if cx.runs_migrations() {
         let (k, v) = sync_wave(Wave::Workloads);
+        meta.annotations.get_or_insert_with(BTreeMap::new).insert(k, v);
+    }
+    if let Some((k, v)) = crate::plan::secrets::reload_annotation(cx, service) {
         meta.annotations.get_or_insert_with(BTreeMap::new).insert(k, v);
     }
     meta
@@ -151,7 +154,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                 Surge::Count(n) => IntOrString::Int(*n as i32),
             };
             let dep = Deployment {
-                metadata: waved(cx, workload_meta(cx, name, name, "service", SERVICE_SKIPS)),
+                metadata: waved(cx, workload_meta(cx, name, name, "service", SERVICE_SKIPS), name),
                 spec: Some(DeploymentSpec {
                     replicas: fixed,
                     revision_history_limit: Some(5),
@@ -175,7 +178,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
             let rollout = Rollout {
                 api_version: "argoproj.io/v1alpha1",
                 kind: "Rollout",
-                metadata: waved(cx, cx.meta(name, name, "service")),
+                metadata: waved(cx, cx.meta(name, name, "service"), name),
                 spec: crd::RolloutSpec {
                     replicas: fixed,
                     revision_history_limit: 5,
