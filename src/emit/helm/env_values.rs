@@ -193,7 +193,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             .then(|| traffic_routing(s))
             .flatten(),
         metrics: s.metrics,
-        reload_secrets: crate::plan::secrets::reload_annotation(cx, &s.name).map(|(_, v)| v),
+        reload_on_change: crate::plan::secrets::reload_annotation(cx, &s.name).map(|(_, v)| v),
         migration: s
             .migrations
             .as_ref()
@@ -315,7 +315,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 env: env_entries(engine_env(r)),
                 resources: resources(cpu, mem),
                 storage: quantity_mem(u.storage).0,
-                reload_secrets: crate::plan::secrets::reload_annotation(cx, &r.name).map(|(_, v)| v),
+                reload_on_change: crate::plan::secrets::reload_annotation(cx, &r.name).map(|(_, v)| v),
                 clients,
                 backup,
             },

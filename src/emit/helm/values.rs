@@ -201,7 +201,7 @@ pub struct ServiceValues {
     pub migration: Option<Migration>,
     /// The Secrets it reads, comma-separated: Reloader rolls it when one changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reload_secrets: Option<String>,
+    pub reload_on_change: Option<String>,
     pub network: ServiceNetwork,
 }
 
@@ -453,7 +453,7 @@ pub struct Datastore {
     pub backup: Option<Backup>,
     /// The Secrets it reads, comma-separated: Reloader rolls it when one changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reload_secrets: Option<String>,
+    pub reload_on_change: Option<String>,
 }
 
 /// A CronJob dumping the datastore into a PersistentVolumeClaim.

@@ -249,8 +249,8 @@ pub fn secrets(cx: &mut Cx) {
         cx.m.variable(
             "secret_rotation_lambda_arn",
             "string",
-            "Lambda function that rotates this environment's secrets (Secrets Manager calls it every 30 days)",
-            None,
+            "Lambda function that rotates this environment's secrets every 30 days; null (the default) leaves rotation to the owners of the values (an API key rotates at its issuer)",
+            Some(json!(null)),
         );
     }
     let mut arns = Vec::new();
@@ -272,6 +272,8 @@ pub fn secrets(cx: &mut Cx) {
             "aws_secretsmanager_secret_rotation",
             &id,
             json!({
+                // `plan` never stops to ask for a rotation function.
+                "count": expr("var.secret_rotation_lambda_arn == null ? 0 : 1"),
                 "secret_id": attr("aws_secretsmanager_secret", &id, "id"),
                 "rotation_lambda_arn": expr("var.secret_rotation_lambda_arn"),
                 "rotation_rules": { "automatically_after_days": 30 }
