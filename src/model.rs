@@ -5,7 +5,6 @@
 //! in it indexes its vector; vectors are sorted by name (environments in
 //! promotion order), so iterating them gives stable output.
 
-pub use crate::check::value::{AttrRef, AttrTarget, Promotion, Step, TPart, Template, Trigger};
 use crate::source::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -19,6 +18,78 @@ macro_rules! id {
     )*};
 }
 id!(ServiceId, ResourceId, EnvId, GateId, IntegrationId, ToolchainId);
+
+// ------------------------------------------------------------ values
+// Values the checker produces and the model keeps: strings with references,
+// promotion rules, triggers and canary steps. The checker builds them; the
+// model owns them, so nothing after checking imports `check`.
+
+/// A string, possibly with interpolated references.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Template {
+    pub parts: Vec<TPart>,
+}
+
+impl Template {
+    pub fn literal(s: impl Into<String>) -> Self {
+        Template { parts: vec![TPart::Lit(s.into())] }
+    }
+    pub fn as_literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                TPart::Lit(s) => out.push_str(s),
+                TPart::Ref(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub enum TPart {
+    Lit(String),
+    Ref(AttrRef),
+}
+
+/// What an attribute reference points at.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub enum AttrTarget {
+    Service(String),
+    Resource(String),
+    Project,
+    Env,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct AttrRef {
+    pub target: AttrTarget,
+    pub attr: String,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub enum Promotion {
+    OnPush(String),
+    OnTag(String),
+    Manual { from: Option<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub enum Trigger {
+    PullRequest,
+    Push(Option<String>),
+    Tag(String),
+    Schedule(String),
+    Manual,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub enum Step {
+    Weight(f64),
+    /// `None` waits for a manual promotion.
+    Pause(Option<u64>),
+    Analysis,
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Model {
@@ -618,6 +689,34 @@ pub struct Metrics {
 pub struct Sink {
     pub kind: String,
     pub endpoint: Option<String>,
+}
+
+pub fn attr_text(r: &AttrRef) -> String {
+    let head = match &r.target {
+        AttrTarget::Service(n) | AttrTarget::Resource(n) => n.as_str(),
+        AttrTarget::Project => "project",
+        AttrTarget::Env => "env",
+    };
+    format!("{head}.{}", r.attr)
+}
+
+/// Renders a template where only `project.*` and `env.*` may appear.
+pub fn render_env(t: &Template, project: &Project, env_name: &str, namespace: &str, domain: &str) -> String {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            TPart::Lit(s) => s.clone(),
+            TPart::Ref(r) => match (&r.target, r.attr.as_str()) {
+                (AttrTarget::Project, "name") => project.name.clone(),
+                (AttrTarget::Project, "domain") => project.domain.clone().unwrap_or_default(),
+                (AttrTarget::Project, _) => project.repository.clone(),
+                (AttrTarget::Env, "name") => env_name.to_string(),
+                (AttrTarget::Env, "namespace") => namespace.to_string(),
+                (AttrTarget::Env, _) => domain.to_string(),
+                _ => format!("${{{}}}", attr_text(r)),
+            },
+        })
+        .collect()
 }
 
 impl Model {

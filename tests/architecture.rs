@@ -55,3 +55,29 @@ fn the_checker_does_not_import_emitters() {
         assert!(!text.contains("crate::emit::"), "{} imports an emitter", f.display());
     }
 }
+
+/// The source of a file up to its test module, where the import rules apply.
+fn non_test_source(f: &Path) -> String {
+    let text = std::fs::read_to_string(f).expect("read source");
+    match text.find("#[cfg(test)]") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+#[test]
+fn data_flows_one_way_model_then_plan_then_emitters() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let model = non_test_source(&src.join("model.rs"));
+    for later in ["crate::check", "crate::plan", "crate::emit"] {
+        assert!(!model.contains(later), "model.rs names {later}: the model owns its types");
+    }
+    let mut plan = Vec::new();
+    rust_files(&src.join("plan"), &mut plan);
+    for f in plan {
+        let text = non_test_source(&f);
+        for later in ["crate::emit", "crate::check"] {
+            assert!(!text.contains(later), "{} names {later}: the plan reads only the model", f.display());
+        }
+    }
+}

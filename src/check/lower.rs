@@ -170,34 +170,6 @@ fn render_static(t: &Template) -> String {
         .collect()
 }
 
-pub fn attr_text(r: &AttrRef) -> String {
-    let head = match &r.target {
-        AttrTarget::Service(n) | AttrTarget::Resource(n) => n.as_str(),
-        AttrTarget::Project => "project",
-        AttrTarget::Env => "env",
-    };
-    format!("{head}.{}", r.attr)
-}
-
-/// Renders a template where only `project.*` and `env.*` may appear.
-pub fn render_env(t: &Template, project: &Project, env_name: &str, namespace: &str, domain: &str) -> String {
-    t.parts
-        .iter()
-        .map(|p| match p {
-            TPart::Lit(s) => s.clone(),
-            TPart::Ref(r) => match (&r.target, r.attr.as_str()) {
-                (AttrTarget::Project, "name") => project.name.clone(),
-                (AttrTarget::Project, "domain") => project.domain.clone().unwrap_or_default(),
-                (AttrTarget::Project, _) => project.repository.clone(),
-                (AttrTarget::Env, "name") => env_name.to_string(),
-                (AttrTarget::Env, "namespace") => namespace.to_string(),
-                (AttrTarget::Env, _) => domain.to_string(),
-                _ => format!("${{{}}}", attr_text(r)),
-            },
-        })
-        .collect()
-}
-
 fn range_q(v: Option<&Val>, default: (u64, u64)) -> Quantity {
     let one = |v: &Val| match v.v {
         V::Cpu(n) | V::Memory(n) => Some(n),

@@ -7,6 +7,7 @@ use super::schema::{FieldSpec, RefKind, Ty, Variant};
 use super::symbols::Symbols;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+pub use crate::model::{AttrRef, AttrTarget, Promotion, Step, TPart, Template, Trigger};
 use crate::source::Span;
 use crate::suggest::with_article;
 use crate::syntax::ast::{self, Block, StrPart, Unit, ValueKind};
@@ -52,73 +53,6 @@ pub enum V {
     Step(Step),
     Pause(Option<u64>),
     Error,
-}
-
-/// A string, possibly with interpolated references.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Template {
-    pub parts: Vec<TPart>,
-}
-
-impl Template {
-    pub fn literal(s: impl Into<String>) -> Self {
-        Template { parts: vec![TPart::Lit(s.into())] }
-    }
-    pub fn as_literal(&self) -> Option<String> {
-        let mut out = String::new();
-        for p in &self.parts {
-            match p {
-                TPart::Lit(s) => out.push_str(s),
-                TPart::Ref(_) => return None,
-            }
-        }
-        Some(out)
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub enum TPart {
-    Lit(String),
-    Ref(AttrRef),
-}
-
-/// What an attribute reference points at.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub enum AttrTarget {
-    Service(String),
-    Resource(String),
-    Project,
-    Env,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct AttrRef {
-    pub target: AttrTarget,
-    pub attr: String,
-}
-
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub enum Promotion {
-    OnPush(String),
-    OnTag(String),
-    Manual { from: Option<String> },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub enum Trigger {
-    PullRequest,
-    Push(Option<String>),
-    Tag(String),
-    Schedule(String),
-    Manual,
-}
-
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub enum Step {
-    Weight(f64),
-    /// `None` waits for a manual promotion.
-    Pause(Option<u64>),
-    Analysis,
 }
 
 /// State shared while checking values: the symbol table and the diagnostics.

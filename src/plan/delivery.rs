@@ -86,7 +86,7 @@ pub fn routes(model: &Model, env: &Environment) -> Vec<Route> {
     for d in &env.deployments {
         let s = model.service(d.service);
         if let Exposure::Ingress { host, path, tls, .. } = &s.expose {
-            let host = crate::check::lower::render_env(host, &model.project, &env.name, &env.namespace, &env.domain);
+            let host = crate::model::render_env(host, &model.project, &env.name, &env.namespace, &env.domain);
             let scheme = if *tls { "https" } else { "http" };
             let base = format!("{scheme}://{host}{}", if path == "/" { "" } else { path.as_str() });
             // The ingress forwards paths unchanged, so a probe path is

@@ -3,8 +3,8 @@
 
 use super::engines::{engine_port, managed_port};
 use super::Options;
-use crate::check::lower::render_env;
 use crate::graph::Graph;
+use crate::model::render_env;
 use crate::model::{
     AttrRef, AttrTarget, Deployment as Dep, Engine, EnvValue, Environment, Model, Placement, Registry, ResourceId,
     ResourceUse, TPart, Template,

@@ -11,7 +11,7 @@ mod mermaid;
 mod words;
 
 use super::{Artifact, Target};
-use crate::check::lower::render_env;
+use crate::model::render_env;
 use crate::model::*;
 use crate::plan::Plan;
 use std::fmt::Write;
