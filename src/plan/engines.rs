@@ -146,6 +146,21 @@ pub fn pod_labels(r: &Resource) -> std::collections::BTreeMap<String, String> {
     }
 }
 
+/// The URL clients of an in-cluster engine connect with, around a password
+/// (a literal or an expression of the tool that fills it in). The user and
+/// database are the ones the engine's container is initialised with
+/// (`engine_env`). `None` for engines without credentials.
+pub fn connection_url(r: &Resource, host: &str, password: &str) -> Option<String> {
+    let port = spec(&r.engine).port;
+    let db = &r.database;
+    match r.engine {
+        Engine::Postgres => Some(format!("postgresql://app:{password}@{host}:{port}/{db}")),
+        Engine::Redis => Some(format!("redis://:{password}@{host}:{port}/0")),
+        Engine::MongoDb => Some(format!("mongodb://admin:{password}@{host}:{port}/{db}?authSource=admin")),
+        Engine::Queue | Engine::Bucket | Engine::Kafka => None,
+    }
+}
+
 /// The port clients connect to in the cluster.
 pub fn engine_port(e: &Engine) -> u16 {
     spec(e).port

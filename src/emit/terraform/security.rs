@@ -238,6 +238,42 @@ pub fn irsa(cx: &mut Cx) {
 /// Secrets Manager entries (names only) for every secret the workloads of
 /// this environment read, under the names the ExternalSecrets extract, and
 /// the role External Secrets reads them with.
+/// The credentials of a database or cache this output runs in the cluster
+/// are the platform's, not the team's: Terraform generates the password
+/// (Secrets Manager's own generator, so no other provider is needed) and
+/// writes it with the connection URL into the connection secret, once.
+/// Later plans generate a new candidate; `ignore_changes` keeps the first,
+/// which the database was initialised with.
+fn owned_credential(cx: &mut Cx, file: &'static str, name: &str, id: &str) {
+    let plan = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
+    let Some(r) = cx.model.resources.iter().find(|r| {
+        crate::plan::env::connection_secret(&r.name) == name
+            && plan.in_cluster(r.id)
+            && crate::plan::engines::spec(&r.engine).secret_in_cluster
+    }) else {
+        return;
+    };
+    let host = format!("{}.{}.svc.cluster.local", r.name, cx.env.namespace);
+    let password = format!("data.aws_secretsmanager_random_password.{id}.random_password");
+    let Some(url) = crate::plan::engines::connection_url(r, &host, &format!("${{{password}}}")) else { return };
+    cx.m.data(
+        file,
+        "aws_secretsmanager_random_password",
+        id,
+        json!({ "password_length": 32, "exclude_punctuation": true }),
+    );
+    cx.m.resource(
+        file,
+        "aws_secretsmanager_secret_version",
+        id,
+        json!({
+            "secret_id": attr("aws_secretsmanager_secret", id, "id"),
+            "secret_string": format!("${{jsonencode({{password = {password}, url = \"{url}\"}})}}"),
+            "lifecycle": { "ignore_changes": ["secret_string"] }
+        }),
+    );
+}
+
 pub fn secrets(cx: &mut Cx) {
     let Some(prefix) = secrets_manager(cx.model) else { return };
     let prefix = prefix.to_string();
@@ -256,6 +292,7 @@ pub fn secrets(cx: &mut Cx) {
     let mut arns = Vec::new();
     for name in &names {
         let id = ident(name);
+        owned_credential(cx, file, name, &id);
         cx.m.resource(
             file,
             "aws_secretsmanager_secret",
