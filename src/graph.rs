@@ -65,9 +65,7 @@ impl Graph {
         }
         for e in &model.environments {
             if let Promotion::Manual { from: Some(f) } = &e.promote {
-                if let Some(src) = model.environments.iter().find(|x| &x.name == f) {
-                    g.edge(Node::Env(src.id), Node::Env(e.id), Edge::Promotes);
-                }
+                g.edge(Node::Env(*f), Node::Env(e.id), Edge::Promotes);
             }
         }
         g

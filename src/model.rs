@@ -71,7 +71,10 @@ pub struct AttrRef {
 pub enum Promotion {
     OnPush(String),
     OnTag(String),
-    Manual { from: Option<String> },
+    /// Promoted by a person from another environment (by id, resolved).
+    Manual {
+        from: Option<EnvId>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -487,7 +490,7 @@ impl Environment {
     /// The environment this one is promoted from, if any.
     pub fn promoted_from<'m>(&self, model: &'m Model) -> Option<&'m Environment> {
         match &self.promote {
-            Promotion::Manual { from: Some(f) } => model.environments.iter().find(|e| &e.name == f),
+            Promotion::Manual { from: Some(f) } => Some(model.env(*f)),
             _ => None,
         }
     }

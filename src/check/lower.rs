@@ -3,7 +3,7 @@
 //! only need one declaration (names, canary steps, security relaxations) are
 //! checked here, where the spans are at hand.
 
-use super::value::{AttrTarget, Fields, Step, Template, Val, V};
+use super::value::{AttrTarget, Fields, PromotionRule, Step, Template, Val, V};
 use super::Checked;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -891,6 +891,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     // ---- environments, in promotion order
     let env_decls = by_kw("environment");
     let order = promotion_order(&env_decls);
+    // Environment ids are positions in promotion order.
+    let env_ids: BTreeMap<&str, EnvId> =
+        order.iter().enumerate().map(|(pos, &di)| (env_decls[di].name(), EnvId(pos as u32))).collect();
     let gate_id = |n: &str| gate_decls.iter().position(|c| c.name() == n).map(|i| GateId(i as u32));
     let mut environments = Vec::new();
     for (pos, &di) in order.iter().enumerate() {
@@ -918,8 +921,13 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         };
         let promote = match get(f, "promote").map(|v| &v.v) {
             Some(V::Promotion(p)) => match p {
-                Promotion::OnPush(b) if b.is_empty() => Promotion::OnPush(project.branch.clone()),
-                p => p.clone(),
+                PromotionRule::OnPush(b) if b.is_empty() => Promotion::OnPush(project.branch.clone()),
+                PromotionRule::OnPush(b) => Promotion::OnPush(b.clone()),
+                PromotionRule::OnTag(t) => Promotion::OnTag(t.clone()),
+                // An unknown name has its own error; the model keeps no dangling id.
+                PromotionRule::Manual { from } => {
+                    Promotion::Manual { from: from.as_deref().and_then(|n| env_ids.get(n).copied()) }
+                }
             },
             _ => Promotion::Manual { from: None },
         };
@@ -1059,7 +1067,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             multi_az: env_multi_az,
             name,
         });
-        if let Some(Val { v: V::Promotion(Promotion::Manual { from: Some(_) }), span }) = get(f, "promote") {
+        if let Some(Val { v: V::Promotion(PromotionRule::Manual { from: Some(_) }), span }) = get(f, "promote") {
             extra.env_from.insert(c.name().to_string(), *span);
         }
     }
@@ -1170,7 +1178,7 @@ fn default_rolling() -> StrategyKind {
 /// (by name) first, then each environment after the one it is promoted from.
 fn promotion_order(envs: &[&Checked]) -> Vec<usize> {
     let from = |c: &Checked| match get(&c.fields, "promote").map(|v| &v.v) {
-        Some(V::Promotion(Promotion::Manual { from: Some(f) })) => Some(f.clone()),
+        Some(V::Promotion(PromotionRule::Manual { from: Some(f) })) => Some(f.clone()),
         _ => None,
     };
     let mut order = Vec::new();

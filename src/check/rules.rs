@@ -91,7 +91,7 @@ fn promotion(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostic
         let why = match &e.promote {
             Promotion::Manual { from: None } => "promoted manually, but from no environment".to_string(),
             Promotion::Manual { from: Some(f) } => {
-                format!("promoted from `{f}`, which is never reached itself")
+                format!("promoted from `{}`, which is never reached itself", model.env(*f).name)
             }
             _ => "never reached".to_string(),
         };

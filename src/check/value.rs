@@ -7,7 +7,16 @@ use super::schema::{FieldSpec, RefKind, Ty, Variant};
 use super::symbols::Symbols;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-pub use crate::model::{AttrRef, AttrTarget, Promotion, Step, TPart, Template, Trigger};
+pub use crate::model::{AttrRef, AttrTarget, Step, TPart, Template, Trigger};
+
+/// A promotion rule as written: the source environment by name. Lowering
+/// resolves it to the model's `Promotion`, which holds an `EnvId`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PromotionRule {
+    OnPush(String),
+    OnTag(String),
+    Manual { from: Option<String> },
+}
 use crate::source::Span;
 use crate::suggest::with_article;
 use crate::syntax::ast::{self, Block, StrPart, Unit, ValueKind};
@@ -48,7 +57,7 @@ pub enum V {
     },
     /// `db.url`: a reference to an attribute of another declaration.
     Attr(AttrRef),
-    Promotion(Promotion),
+    Promotion(PromotionRule),
     Trigger(Trigger),
     Step(Step),
     Pause(Option<u64>),
@@ -636,15 +645,15 @@ impl Cx<'_> {
         };
         match name {
             "on_push" => match args.first() {
-                None => V::Promotion(Promotion::OnPush(String::new())),
+                None => V::Promotion(PromotionRule::OnPush(String::new())),
                 Some(_) => self
                     .string_arg(&args, value, "a branch name", "on_push(\"main\")")
-                    .map(|b| V::Promotion(Promotion::OnPush(b)))
+                    .map(|b| V::Promotion(PromotionRule::OnPush(b)))
                     .unwrap_or(V::Error),
             },
             "on_tag" => self
                 .string_arg(&args, value, "a tag pattern", "on_tag(\"v*\")")
-                .map(|t| V::Promotion(Promotion::OnTag(t)))
+                .map(|t| V::Promotion(PromotionRule::OnTag(t)))
                 .unwrap_or(V::Error),
             _ => {
                 // Any error makes the whole promotion an error value, so the
@@ -680,7 +689,7 @@ impl Cx<'_> {
                     }
                 }
                 if ok {
-                    V::Promotion(Promotion::Manual { from })
+                    V::Promotion(PromotionRule::Manual { from })
                 } else {
                     V::Error
                 }

@@ -367,12 +367,10 @@ fn when(model: &Model, env: &Environment) -> String {
         match &e.promote {
             Promotion::OnPush(b) => return format!("branch {}", groovy(b)),
             Promotion::OnTag(t) => return format!("tag {}", groovy(t)),
-            Promotion::Manual { from } => {
-                match from.as_ref().and_then(|f| model.environments.iter().find(|x| &x.name == f)) {
-                    Some(f) => e = f,
-                    None => break,
-                }
-            }
+            Promotion::Manual { from } => match from.map(|f| model.env(f)) {
+                Some(f) => e = f,
+                None => break,
+            },
         }
     }
     format!("branch {}", groovy(&model.project.branch))

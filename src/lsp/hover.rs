@@ -285,7 +285,7 @@ fn model_facts(m: &Model, keyword: &str, name: &str) -> Option<String> {
             let promote = match &e.promote {
                 Promotion::OnPush(b) => format!("on push to `{b}`"),
                 Promotion::OnTag(t) => format!("on tags `{t}`"),
-                Promotion::Manual { from: Some(f) } => format!("manual from `{f}`"),
+                Promotion::Manual { from: Some(f) } => format!("manual from `{}`", m.env(*f).name),
                 Promotion::Manual { from: None } => "manual".into(),
             };
             Some(format!(

@@ -255,7 +255,7 @@ pub fn pipeline(model: &Model) -> String {
                     built_for = Some(p.branch.clone());
                 }
                 let what = match from {
-                    Some(f) => format!("manual promotion {f} → {}", e.name),
+                    Some(f) => format!("manual promotion {} → {}", model.env(*f).name, e.name),
                     None => format!("manual deployment to {}", e.name),
                 };
                 let _ = writeln!(s, "    Note over Dev,K8s: {}", text(&what));

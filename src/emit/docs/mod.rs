@@ -113,7 +113,7 @@ fn environments(s: &mut String, model: &Model) {
             e.namespace,
             cell(&words::cluster(&e.cluster)),
             cell(&url),
-            cell(&words::promotion(e)),
+            cell(&words::promotion(model, e)),
             if gates.is_empty() { "none".to_string() } else { gates.join(", ") },
         );
     }

@@ -137,11 +137,11 @@ pub fn before_steps<'m>(model: &Model, e: &'m Environment) -> Vec<&'m str> {
 }
 
 /// How an environment receives a release.
-pub fn promotion(env: &Environment) -> String {
+pub fn promotion(model: &Model, env: &Environment) -> String {
     let mut s = match &env.promote {
         Promotion::OnPush(b) => format!("automatic on push to `{b}`"),
         Promotion::OnTag(p) => format!("automatic on tags `{p}`"),
-        Promotion::Manual { from: Some(f) } => format!("manual, from `{f}`"),
+        Promotion::Manual { from: Some(f) } => format!("manual, from `{}`", model.env(*f).name),
         Promotion::Manual { from: None } => "manual".to_string(),
     };
     if !env.approvers.is_empty() {

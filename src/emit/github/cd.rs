@@ -297,7 +297,7 @@ pub fn promotions(cx: &Cx) -> Vec<Artifact> {
     let mut out = Vec::new();
     for env in &m.environments {
         let Promotion::Manual { from } = &env.promote else { continue };
-        let from_env = from.as_ref().and_then(|f| m.environments.iter().find(|e| &e.name == f)).unwrap_or(env);
+        let from_env = from.map(|f| m.env(f)).unwrap_or(env);
         let mut jobs = IndexMap::new();
         let skips = gate_jobs(cx, &[(env, None)], &mut jobs);
         let mut j = deploy::job(cx, env, Source::From(from_env));
