@@ -563,3 +563,29 @@ fn in_cluster_database_credentials_are_generated_once_by_terraform() {
     assert_eq!(version["lifecycle"]["ignore_changes"], serde_json::json!(["secret_string"]));
     assert!(block(&dev, "data", "aws_secretsmanager_random_password", "db_connection").is_some());
 }
+
+#[test]
+fn alb_hosts_get_an_acm_certificate_the_controller_can_find() {
+    let t = build("examples/platform-microservices.dpl", &[Target::Terraform, Target::K8s]);
+    let prod = module(&t, "terraform/production");
+    let cert = block(&prod, "resource", "aws_acm_certificate", "ingress").expect("certificate");
+    assert_eq!(cert["validation_method"], "DNS");
+    let mut covered: Vec<String> = vec![cert["domain_name"].as_str().expect("name").to_string()];
+    covered.extend(
+        cert["subject_alternative_names"]
+            .as_array()
+            .expect("sans")
+            .iter()
+            .map(|v| v.as_str().expect("san").to_string()),
+    );
+    // Every ALB Ingress host of the environment is covered, so the controller
+    // finds an issued certificate for its HTTPS listener.
+    for (path, v) in t.iter().filter(|(p, _)| p.starts_with("k8s/production/ingress-")) {
+        if v["spec"]["ingressClassName"] == "alb" {
+            for rule in v["spec"]["rules"].as_array().expect("rules") {
+                let host = rule["host"].as_str().expect("host");
+                assert!(covered.iter().any(|c| c == host), "{path}: {host} has no certificate");
+            }
+        }
+    }
+}

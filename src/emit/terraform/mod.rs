@@ -270,6 +270,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         security::secrets(&mut cx);
         security::irsa(&mut cx);
         security::dns(&mut cx);
+        security::certificates(&mut cx);
         pipeline::deploy(&mut cx);
         state::backend(&mut cx.m, model, region, &env.name);
         out.extend(cx.m.artifacts(&format!("terraform/{}", env.name), Some(&env.name)));

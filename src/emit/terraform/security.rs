@@ -345,6 +345,82 @@ fn host_ident(host: &str) -> String {
 /// Route53 alias records for every ingress host of the environment, once
 /// the ingress controller's load balancer exists: it is created from inside
 /// the cluster, so its name is a variable set after the first apply.
+/// The ACM certificate the ALB finds by host: every host an ALB route of
+/// this environment serves over TLS without a certificate named in the
+/// program (the Ingress asks for HTTPS through `listen-ports`, and the
+/// controller picks the issued certificate that covers the host). Validated
+/// by DNS: through the Route53 zone when the program declares one, else the
+/// records to create are an output.
+pub fn certificates(cx: &mut Cx) {
+    let plan = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
+    let mut hosts = BTreeSet::new();
+    for d in &cx.env.deployments {
+        let s = cx.model.service(d.service);
+        if let Exposure::Ingress { tls: true, certificate: None, .. } = &s.expose {
+            for r in crate::plan::routes::routes(&plan, s) {
+                if crate::plan::routes::controller(&r.class) == crate::plan::routes::Controller::Alb {
+                    hosts.insert(r.host);
+                }
+            }
+        }
+    }
+    let Some(first) = hosts.iter().next().cloned() else { return };
+    let rest: Vec<&String> = hosts.iter().skip(1).collect();
+    let file = "certificates.tf.json";
+    cx.m.resource(
+        file,
+        "aws_acm_certificate",
+        "ingress",
+        json!({
+            "domain_name": first,
+            "subject_alternative_names": rest,
+            "validation_method": "DNS",
+            "lifecycle": { "create_before_destroy": true },
+            "tags": cx.tags(&cx.name("ingress"))
+        }),
+    );
+    let options = "aws_acm_certificate.ingress.domain_validation_options";
+    match &cx.model.project.dns {
+        Some(dns) => {
+            let zone = dns.zone.trim_end_matches('.').to_string();
+            cx.m.data("data.tf.json", "aws_route53_zone", "main", json!({ "name": zone, "private_zone": false }));
+            cx.m.resource(
+                file,
+                "aws_route53_record",
+                "certificate_validation",
+                json!({
+                    "for_each": expr(&format!("{{ for o in {options} : o.domain_name => o }}")),
+                    "zone_id": attr("data.aws_route53_zone", "main", "zone_id"),
+                    "name": expr("each.value.resource_record_name"),
+                    "type": expr("each.value.resource_record_type"),
+                    "records": [expr("each.value.resource_record_value")],
+                    "ttl": 300,
+                    "allow_overwrite": true
+                }),
+            );
+            cx.m.resource(
+                file,
+                "aws_acm_certificate_validation",
+                "ingress",
+                json!({
+                    "certificate_arn": attr("aws_acm_certificate", "ingress", "arn"),
+                    "validation_record_fqdns": expr("[for r in aws_route53_record.certificate_validation : r.fqdn]")
+                }),
+            );
+        }
+        None => cx.m.output(
+            "certificate_validation_records",
+            "DNS records that validate the ingress certificate: create them in the zone that serves these hosts",
+            expr(&format!("[for o in {options} : {{ name = o.resource_record_name, type = o.resource_record_type, value = o.resource_record_value }}]")),
+        ),
+    }
+    cx.m.output(
+        "ingress_certificate_arn",
+        "ACM certificate the ALB serves the ingress hosts with",
+        attr("aws_acm_certificate", "ingress", "arn"),
+    );
+}
+
 pub fn dns(cx: &mut Cx) {
     let Some(dns) = &cx.model.project.dns else { return };
     let k8s = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
