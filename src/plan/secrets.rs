@@ -134,37 +134,7 @@ pub fn inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
 
 /// The Kubernetes Secrets this environment's workloads read, sorted.
 pub fn secret_names(cx: &EnvPlan) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for d in &cx.env.deployments {
-        for v in d.env.values() {
-            let refs: Vec<&crate::model::AttrRef> = match v {
-                EnvValue::Secret { name, .. } => {
-                    out.insert(name.clone());
-                    continue;
-                }
-                EnvValue::Ref(r) => vec![r],
-                EnvValue::Literal(t) => t
-                    .parts
-                    .iter()
-                    .filter_map(|p| match p {
-                        TPart::Ref(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect(),
-            };
-            for r in refs {
-                if let Source::Secret { name, .. } = resolve_attr(cx, r) {
-                    out.insert(name);
-                }
-            }
-        }
-    }
-    for r in &cx.model.resources {
-        if cx.in_cluster(r.id) && super::engines::spec(&r.engine).secret_in_cluster {
-            out.insert(connection_secret(&r.name));
-        }
-    }
-    out
+    inventory(cx).into_iter().map(|s| s.name).collect()
 }
 
 /// The IAM role that Terraform creates for External Secrets (IRSA), when

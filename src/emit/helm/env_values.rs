@@ -248,23 +248,31 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
     ServiceNetwork { from, outside, to_services, to_resources }
 }
 
-fn kafka(cx: &EnvPlan) -> BTreeMap<String, KafkaValues> {
+/// The pods that connect to an in-cluster resource: the services that use
+/// it and their migration Jobs.
+fn clients(cx: &EnvPlan, r: &crate::model::Resource) -> Vec<String> {
     let (model, graph) = (cx.model, cx.graph);
+    let mut clients = Vec::new();
+    for n in graph.sources(Node::Resource(r.id), Edge::Uses).iter().filter(|n| deployed(cx, n)) {
+        if let Node::Service(sid) = n {
+            let s = model.service(*sid);
+            clients.push(s.name.clone());
+            if s.migrations.is_some() && runs_migrations(cx) {
+                clients.push(format!("{}-migrate", s.name));
+            }
+        }
+    }
+    clients
+}
+
+fn kafka(cx: &EnvPlan) -> BTreeMap<String, KafkaValues> {
+    let model = cx.model;
     let mut out = BTreeMap::new();
     for r in &model.resources {
         if !cx.in_cluster(r.id) || engines::spec(&r.engine).operator.is_none() {
             continue;
         }
-        let mut clients = Vec::new();
-        for n in graph.sources(Node::Resource(r.id), Edge::Uses).iter().filter(|n| deployed(cx, n)) {
-            if let Node::Service(sid) = n {
-                let s = model.service(*sid);
-                clients.push(s.name.clone());
-                if s.migrations.is_some() && runs_migrations(cx) {
-                    clients.push(format!("{}-migrate", s.name));
-                }
-            }
-        }
+        let clients = clients(cx, r);
         let values = KafkaValues { plan: crate::plan::kafka::plan(cx, r), port: engine_port(&r.engine), clients };
         out.insert(r.name.clone(), values);
     }
@@ -272,7 +280,7 @@ fn kafka(cx: &EnvPlan) -> BTreeMap<String, KafkaValues> {
 }
 
 fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
-    let (model, graph) = (cx.model, cx.graph);
+    let model = cx.model;
     let mut out = BTreeMap::new();
     for r in &model.resources {
         if !cx.in_cluster(r.id) || !r.engine.can_run_in_cluster() {
@@ -282,16 +290,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
         let Some(spec) = &engines::spec(&r.engine).in_cluster else { continue };
         let (uid, data_path, scratch) = (spec.uid, spec.data_path, spec.scratch);
         let (cpu, mem) = (spec.cpu, spec.memory);
-        let mut clients = Vec::new();
-        for n in graph.sources(Node::Resource(r.id), Edge::Uses).iter().filter(|n| deployed(cx, n)) {
-            if let Node::Service(sid) = n {
-                let s = model.service(*sid);
-                clients.push(s.name.clone());
-                if s.migrations.is_some() && runs_migrations(cx) {
-                    clients.push(format!("{}-migrate", s.name));
-                }
-            }
-        }
+        let clients = clients(cx, r);
         let backup = r.backup.as_ref().map(|b| {
             let (script, env) = backup_script(cx, r, b);
             Backup {
