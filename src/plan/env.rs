@@ -19,11 +19,19 @@ pub struct EnvPlan<'a> {
     pub graph: &'a Graph,
     pub env: &'a Environment,
     pub opts: &'a Options,
+    /// The secret inventory, made once on first use: every workload asks
+    /// which Secrets it reads, and recomputing it per workload is quadratic.
+    secrets: std::cell::OnceCell<Vec<super::secrets::SecretPlan>>,
 }
 
 impl<'a> EnvPlan<'a> {
     pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
-        EnvPlan { model, graph, env, opts }
+        EnvPlan { model, graph, env, opts, secrets: std::cell::OnceCell::new() }
+    }
+
+    /// Every Secret the environment reads (see [`super::secrets::inventory`]).
+    pub fn secrets(&self) -> &[super::secrets::SecretPlan] {
+        self.secrets.get_or_init(|| super::secrets::build_inventory(self))
     }
 
     pub fn ns(&self) -> &str {

@@ -47,7 +47,8 @@ pub struct SecretPlan {
 /// variables are read only at start, and the Secrets' contents are not in
 /// the output, so no checksum on the pod template could notice.
 pub fn reload_annotation(cx: &EnvPlan, reader: &str) -> Option<(String, String)> {
-    let names: Vec<String> = inventory(cx).into_iter().filter(|s| s.readers.contains(reader)).map(|s| s.name).collect();
+    let names: Vec<&str> =
+        cx.secrets().iter().filter(|s| s.readers.contains(reader)).map(|s| s.name.as_str()).collect();
     (!names.is_empty()).then(|| ("secret.reloader.stakater.com/reload".to_string(), names.join(",")))
 }
 
@@ -55,6 +56,11 @@ pub fn reload_annotation(cx: &EnvPlan, reader: &str) -> Option<(String, String)>
 /// **Invariant:** every secret reference the Kubernetes and Helm renderers
 /// write names a Secret in this list (tests check it on the output).
 pub fn inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
+    cx.secrets().to_vec()
+}
+
+/// Builds the inventory; [`EnvPlan::secrets`] keeps it.
+pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
     let model = cx.model;
     let mut found: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>, Origin)> = BTreeMap::new();
     let mut add = |name: &str, key: &str, reader: &str, origin: Origin| {
@@ -134,7 +140,7 @@ pub fn inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
 
 /// The Kubernetes Secrets this environment's workloads read, sorted.
 pub fn secret_names(cx: &EnvPlan) -> BTreeSet<String> {
-    inventory(cx).into_iter().map(|s| s.name).collect()
+    cx.secrets().iter().map(|s| s.name.clone()).collect()
 }
 
 /// The IAM role that Terraform creates for External Secrets (IRSA), when

@@ -244,8 +244,7 @@ pub fn irsa(cx: &mut Cx) {
 /// writes it with the connection URL into the connection secret, once.
 /// Later plans generate a new candidate; `ignore_changes` keeps the first,
 /// which the database was initialised with.
-fn owned_credential(cx: &mut Cx, file: &'static str, name: &str, id: &str) {
-    let plan = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
+fn owned_credential(cx: &mut Cx, plan: &EnvPlan, file: &'static str, name: &str, id: &str) {
     let Some(r) = cx.model.resources.iter().find(|r| {
         crate::plan::env::connection_secret(&r.name) == name
             && plan.in_cluster(r.id)
@@ -292,7 +291,7 @@ pub fn secrets(cx: &mut Cx) {
     let mut arns = Vec::new();
     for name in &names {
         let id = ident(name);
-        owned_credential(cx, file, name, &id);
+        owned_credential(cx, &k8s, file, name, &id);
         cx.m.resource(
             file,
             "aws_secretsmanager_secret",
