@@ -563,7 +563,7 @@ fn msk(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
             "number_of_broker_nodes": nodes,
             "broker_node_group_info": {
                 "instance_type": u.instance,
-                "client_subnets": expr("aws_subnet.database[*].id"),
+                "client_subnets": expr("local.database_subnet_ids"),
                 "security_groups": [sg],
                 "storage_info": { "ebs_storage_info": { "volume_size": (u.storage >> 30).max(1) } }
             },
