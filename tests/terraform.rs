@@ -589,3 +589,33 @@ fn alb_hosts_get_an_acm_certificate_the_controller_can_find() {
         }
     }
 }
+
+#[test]
+fn a_quote_in_a_database_name_stays_inside_the_generated_url() {
+    let text = r#"
+project p {
+  repository   = "github.com/acme/p"
+  registry     = ecr { region = "us-east-1" account = "123456789012" }
+  secret_store = aws_secrets_manager { region = "us-east-1" }
+}
+resource db = postgres { placement = in_cluster database = "x\", evil = file(\"/etc/passwd\"), y = \"" }
+service api { language = go port = 8080 env { DATABASE_URL = db.url } }
+environment dev { promote = on_push("main") }
+"#;
+    let c = deployc::compile("p.dpl", text, &common::Disk);
+    let (model, graph) = c.output.expect("compiles");
+    let files = emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Terraform]);
+    let secrets = files.iter().find(|a| a.path == "terraform/dev/secrets.tf.json").expect("secrets");
+    let v: Value = serde_json::from_str(&secrets.contents).expect("JSON");
+    let s = v["resource"]["aws_secretsmanager_secret_version"]["db_connection"]["secret_string"].as_str().expect("s");
+    // The URL literal runs from `url = "` to the first unescaped quote, which
+    // must be the one that closes it: nothing of the name becomes HCL.
+    let start = s.find("url = \"").expect("url") + "url = \"".len();
+    let bytes = s.as_bytes();
+    let mut i = start;
+    while bytes[i] != b'"' {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    assert_eq!(&s[i..], "\"})}", "the URL literal closes only at its end: {s}");
+    assert!(s[start..i].contains("file(\\\"/etc/passwd\\\")"), "{s}");
+}

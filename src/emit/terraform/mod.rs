@@ -196,6 +196,13 @@ pub fn literal(s: &str) -> String {
     s.replace("${", "$${").replace("%{", "%%{")
 }
 
+/// Text for the inside of an HCL string literal that the emitter writes into
+/// an expression of its own: `\` and `"` escaped (the model's strings
+/// already have `${` and `%{` escaped by [`escaped`]).
+pub fn hcl_quoted(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 /// The model as the Terraform emitter reads it: every string of the program
 /// passed through [`literal`]. This is the one place program text enters
 /// Terraform JSON, so no block can forget the escaping; the blocks' own

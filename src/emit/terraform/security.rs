@@ -254,7 +254,12 @@ fn owned_credential(cx: &mut Cx, plan: &EnvPlan, file: &'static str, name: &str,
     };
     let host = format!("{}.{}.svc.cluster.local", r.name, cx.env.namespace);
     let password = format!("data.aws_secretsmanager_random_password.{id}.random_password");
-    let Some(url) = crate::plan::engines::connection_url(r, &host, &format!("${{{password}}}")) else { return };
+    // The URL is an HCL string inside the expression: its program text (the
+    // database name, the namespace) is quoted for HCL, then the password
+    // reference goes in where the placeholder stands.
+    const PW: &str = "\u{0}password\u{0}";
+    let Some(url) = crate::plan::engines::connection_url(r, &host, PW) else { return };
+    let url = super::hcl_quoted(&url).replace(PW, &format!("${{{password}}}"));
     cx.m.data(
         file,
         "aws_secretsmanager_random_password",
