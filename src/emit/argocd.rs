@@ -173,9 +173,8 @@ struct AppTemplate {
 fn addons(plan: &Plan) -> Vec<(String, String)> {
     let model = plan.model;
     let p = &model.project;
-    let needed = crate::plan::addons::needed(model);
-    let cluster_objects =
-        plan.envs.iter().any(|e| model.resources.iter().any(|r| e.in_cluster(r.id) && r.engine.can_run_in_cluster()));
+    let needed = crate::plan::addons::needed(plan);
+    let cluster_objects = crate::plan::addons::needs_cluster_objects(plan);
     if needed.is_empty() && !cluster_objects {
         return Vec::new();
     }

@@ -3,7 +3,8 @@
 //! StorageClass). ArgoCD installs them before the environments, so one sync
 //! prepares a fresh cluster; the docs page lists them.
 
-use crate::model::{Cloud, Exposure, Model, Placement, SecretStore, StrategyKind};
+use super::Plan;
+use crate::model::{Cloud, Exposure, Placement, SecretStore, StrategyKind};
 
 /// A controller the generated objects need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -132,8 +133,16 @@ pub fn spec(a: Addon) -> &'static AddonSpec {
     ADDONS.iter().find(|s| s.addon == a).unwrap_or(&ADDONS[0])
 }
 
+/// Whether some environment runs a resource with volumes in the cluster,
+/// so the output needs the StorageClass of `k8s/_cluster/`.
+pub fn needs_cluster_objects(plan: &Plan) -> bool {
+    let model = plan.model;
+    plan.envs.iter().any(|e| model.resources.iter().any(|r| e.in_cluster(r.id) && r.engine.can_run_in_cluster()))
+}
+
 /// The add-ons a program's output needs, in table order.
-pub fn needed(model: &Model) -> Vec<&'static AddonSpec> {
+pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
+    let model = plan.model;
     let mut need = Vec::new();
     if model.environments.iter().any(|e| !matches!(e.strategy.kind, StrategyKind::Rolling { .. })) {
         need.push(Addon::ArgoRollouts);
@@ -145,7 +154,7 @@ pub fn needed(model: &Model) -> Vec<&'static AddonSpec> {
     }
     for s in &model.services {
         if let Exposure::Ingress { class, tls, .. } = &s.expose {
-            if class == "alb" {
+            if super::routes::controller(class) == super::routes::Controller::Alb {
                 need.push(Addon::AwsLoadBalancerController);
             } else {
                 need.push(Addon::IngressNginx);
@@ -164,11 +173,8 @@ pub fn needed(model: &Model) -> Vec<&'static AddonSpec> {
             need.push(op);
         }
     }
-    let reads_secrets =
-        model.services.iter().any(|s| {
-            s.env.values().any(|v| !matches!(v, crate::model::EnvValue::Literal(t) if t.as_literal().is_some()))
-        }) || model.resources.iter().any(|r| r.engine.can_run_in_cluster());
-    if reads_secrets {
+    // Reloader serves the workloads that read a Secret (the inventory says which).
+    if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
         need.push(Addon::Reloader);
     }
     need.sort();

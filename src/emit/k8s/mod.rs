@@ -111,9 +111,7 @@ fn cluster(plan: &Plan) -> Vec<Artifact> {
     use k8s_openapi::api::storage::v1::StorageClass;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     let model = plan.model;
-    let volumes =
-        plan.envs.iter().any(|e| model.resources.iter().any(|r| e.in_cluster(r.id) && r.engine.can_run_in_cluster()));
-    if !volumes {
+    if !crate::plan::addons::needs_cluster_objects(plan) {
         return Vec::new();
     }
     let sc = crate::plan::addons::storage_class(&model.project.cloud);
