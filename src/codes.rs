@@ -137,6 +137,9 @@ codes! {
     E0306 = "E0306", Error, "path leaves its tree",
         "Write a relative path without `..`, such as \".github/workflows\" or \"deploy/out\".",
         "Some settings name a place inside a tree: `workflows_dir` inside the output, Argo CD's `path` inside the repository. An absolute path or a `..` segment could point outside it (and make a build write elsewhere), so they are rejected.";
+    E0307 = "E0307", Error, "invalid Kafka topic name",
+        "Use 1 to 249 characters from letters, digits, `.`, `_` and `-`, not `.` or `..` alone.",
+        "A topic name is what Kafka accepts (letters, digits, `.`, `_`, `-`, at most 249 characters, and neither `.` nor `..`); deployc also names the topic's KafkaTopic object after it (lowercase, `_` as `-`), so two topics that differ only in case or in `_`/`-` would collide and are rejected too.\n\nExample:\n\n    resource events = kafka { topics = [\"orders v2\"] }   // a space: rejected";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

@@ -14,6 +14,7 @@ pub mod graph;
 pub mod load;
 pub mod lsp;
 pub mod model;
+pub mod pins;
 pub mod plan;
 pub mod reference;
 pub mod source;

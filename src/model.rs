@@ -722,6 +722,11 @@ pub fn render_env(t: &Template, project: &Project, env_name: &str, namespace: &s
         .collect()
 }
 
+/// A Kubernetes object name for a Kafka topic: lowercase, `_` as `-`.
+pub fn topic_object_name(topic: &str) -> String {
+    topic.to_ascii_lowercase().replace('_', "-")
+}
+
 impl Model {
     pub fn service(&self, id: ServiceId) -> &Service {
         &self.services[id.index()]

@@ -46,13 +46,14 @@ fn no_emitter_imports_another() {
 }
 
 #[test]
-fn the_checker_does_not_import_emitters() {
+fn the_checker_does_not_import_emitters_or_the_plan() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/check");
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     for f in files {
         let text = std::fs::read_to_string(&f).expect("read source");
         assert!(!text.contains("crate::emit::"), "{} imports an emitter", f.display());
+        assert!(!text.contains("crate::plan::"), "{} imports the plan, which comes after it", f.display());
     }
 }
 

@@ -5,8 +5,8 @@
 
 mod common;
 use deployc::emit::{self, Artifact, Target};
+use deployc::pins;
 use deployc::plan::delivery::SET_TAG;
-use deployc::plan::pins;
 use deployc::plan::Plan;
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -231,7 +231,7 @@ fn action_pins(f: &Fields, diags: &mut Diagnostics) -> BTreeMap<String, (String,
         return out;
     };
     let known: Vec<&str> =
-        crate::plan::pins::table().actions.keys().filter_map(|k| k.split_once('/').map(|(_, n)| n)).collect();
+        crate::pins::table().actions.keys().filter_map(|k| k.split_once('/').map(|(_, n)| n)).collect();
     for (name, (key_span, val)) in m {
         if !known.contains(&name.as_str()) {
             diags.push(
@@ -754,6 +754,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             _ => 20 << 30,
         };
         let default_retention = if engine == Engine::Kafka { 7 } else { 4 } * 86_400_000;
+        if engine == Engine::Kafka {
+            check_topics(f, diags);
+        }
         resources.push(Resource {
             id: ResourceId(i as u32),
             name: c.name().to_string(),
@@ -1168,6 +1171,43 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let model =
         Model { project, toolchains, services, resources, environments, gates, integrations, pipeline, observability };
     Some((model, extra))
+}
+
+/// Kafka topic names: what Kafka accepts, and distinct as KafkaTopic objects.
+fn check_topics(f: &Fields, diags: &mut Diagnostics) {
+    let mut objects: BTreeMap<String, String> = BTreeMap::new();
+    for v in list(f, "topics") {
+        let V::Str(t) = &v.v else { continue };
+        let name = render_static(t);
+        let legal = !name.is_empty()
+            && name.len() <= 249
+            && name != "."
+            && name != ".."
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        let object = topic_object_name(&name);
+        let clash = objects.insert(object.clone(), name.clone());
+        let problem = if !legal {
+            Some((
+                "Kafka accepts letters, digits, `.`, `_` and `-`, at most 249 of them".to_string(),
+                Code::E0307.info().help.to_string(),
+            ))
+        } else {
+            clash.map(|other| {
+                (
+                    format!("`{other}` names the same KafkaTopic object `{object}`"),
+                    "Rename one of the two topics so they still differ in lowercase with `_` written as `-`."
+                        .to_string(),
+                )
+            })
+        };
+        if let Some((why, help)) = problem {
+            diags.push(
+                Diagnostic::new(Code::E0307, format!("invalid Kafka topic name `{name}`"))
+                    .label(v.span, why)
+                    .help(help),
+            );
+        }
+    }
 }
 
 fn default_rolling() -> StrategyKind {

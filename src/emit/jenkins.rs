@@ -15,13 +15,13 @@ use crate::model::{
     AfterHook, Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind,
     TagPolicy, Trigger,
 };
+use crate::pins;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
     test_commands, Backup, BuildCache, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
-use crate::plan::pins;
 use crate::plan::Plan;
 use serde::Serialize;
 

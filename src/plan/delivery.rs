@@ -11,12 +11,12 @@
 //! backup or a notification.
 
 use super::env::image_repository;
-use super::pins;
 use crate::model::{
     BeforeHook, Engine, Environment, Exposure, Gate, GateTool, Model, NotifyEvent, Placement, Probe, Promotion,
     Registry, Service,
 };
 use crate::model::{Step as CStep, StrategyKind, Toolchain};
+use crate::pins;
 
 /// Removes duplicates, keeping the first occurrence (declaration order).
 pub fn dedup<T: PartialEq + Clone>(v: &[T]) -> Vec<T> {

@@ -118,11 +118,6 @@ pub fn kafka_annotations() -> BTreeMap<String, String> {
     ])
 }
 
-/// A Kubernetes object name for a Kafka topic: lowercase, `_` as `-`.
-pub fn topic_object_name(topic: &str) -> String {
-    topic.to_ascii_lowercase().replace('_', "-")
-}
-
 pub fn plan(cx: &EnvPlan, r: &Resource) -> KafkaPlan {
     let u = cx.resource_use(r.id);
     let brokers = r.brokers.max(1);
@@ -181,7 +176,7 @@ pub fn plan(cx: &EnvPlan, r: &Resource) -> KafkaPlan {
                     ("retention.ms".to_string(), r.retention_ms.to_string()),
                 ]),
             };
-            (topic_object_name(t), spec)
+            (crate::model::topic_object_name(t), spec)
         })
         .collect();
     KafkaPlan { node_pool, kafka, topics }

@@ -18,7 +18,6 @@ pub mod gates;
 pub mod identity;
 pub mod kafka;
 pub mod network;
-pub mod pins;
 pub mod pod;
 pub mod routes;
 pub mod secrets;

@@ -8,7 +8,7 @@ use super::wf::{Concurrency, Job, Map, PullRequest, Step, Workflow};
 use super::{dedup, file, job_if, on_for, secret_ref, Cx};
 use crate::emit::Artifact;
 use crate::model::{Gate, IntegrationKind, Service, Trigger};
-use crate::plan::pins;
+use crate::pins;
 use indexmap::IndexMap;
 use serde::Serialize;
 

@@ -14,10 +14,10 @@ use super::steps::checkout;
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
 use super::{data, secret_ref, Cx};
 use crate::model::{AfterHook, Environment, IntegrationKind, Promotion};
+use crate::pins;
 use crate::plan::delivery::{
     self, app_name, images, kustomization, manual_pause, rollout_seconds, routes, Backup, READ_TAG, SET_TAG,
 };
-use crate::plan::pins;
 
 /// Where the tags an environment receives come from.
 pub enum Source<'a> {

@@ -9,9 +9,9 @@ use super::wf::{Job, Map, Step, Workflow};
 use super::{file, job_if, on_for, Cx};
 use crate::emit::Artifact;
 use crate::model::{Gate, GateTool, Service, Trigger};
+use crate::pins;
 use crate::plan::delivery::{check_command, decisions_path, is_quality};
 use crate::plan::gates::threshold;
-use crate::plan::pins;
 use indexmap::IndexMap;
 
 /// The job id of a gate.

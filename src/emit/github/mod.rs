@@ -28,8 +28,8 @@ pub mod wf;
 
 use super::{Artifact, Target};
 use crate::model::{Model, Service, Trigger};
+use crate::pins;
 pub use crate::plan::delivery::dedup;
-use crate::plan::pins;
 use crate::plan::Plan;
 use wf::{Cron, Empty, On, PullRequest, Push, Workflow};
 

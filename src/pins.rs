@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The embedded table, as written in the standard library.
-pub const TABLE: &str = include_str!("../../stdlib/actions.toml");
+pub const TABLE: &str = include_str!("../stdlib/actions.toml");
 
 #[derive(Deserialize, Debug, Clone)]
 pub struct Pin {
