@@ -140,6 +140,9 @@ codes! {
     E0307 = "E0307", Error, "invalid Kafka topic name",
         "Use 1 to 249 characters from letters, digits, `.`, `_` and `-`, not `.` or `..` alone.",
         "A topic name is what Kafka accepts (letters, digits, `.`, `_`, `-`, at most 249 characters, and neither `.` nor `..`); deployc also names the topic's KafkaTopic object after it (lowercase, `_` as `-`), so two topics that differ only in case or in `_`/`-` would collide and are rejected too.\n\nExample:\n\n    resource events = kafka { topics = [\"orders v2\"] }   // a space: rejected";
+    E0330 = "E0330", Error, "invalid branch name",
+        "Write the branch as git names it, e.g. \"main\", \"develop\" or \"release/1.2\".",
+        "A branch (the project's `branch`, `on_push(...)`) must be a name `git check-ref-format --branch` accepts, without quotes, `$`, `{` or `}`: it is written into workflow `on.push.branches` filters, `if:` conditions, a Jenkinsfile's `branch '...'` and shell commands.\n\nExample:\n\n    promote = on_push(\"main branch\")   // a space: rejected\n    promote = on_push(\"main\")          // accepted";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

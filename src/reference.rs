@@ -320,6 +320,7 @@ pub fn ty_text(ty: &Ty) -> String {
     match ty {
         Ty::Str => "string".into(),
         Ty::RelPath => "relative path".into(),
+        Ty::Branch => "branch name".into(),
         Ty::Int => "whole number".into(),
         Ty::Bool => "bool".into(),
         Ty::Port => "port".into(),

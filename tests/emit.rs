@@ -181,6 +181,22 @@ fn secrets_are_references_and_come_from_the_store() {
     assert_eq!(worker["data"]["QUEUE_NAME"], "shop-prod-jobs");
 }
 
+/// Kubernetes expands `$(VAR)` in a container's `env` values only: text
+/// there is escaped (`$$(`), text in the ConfigMap is kept as written.
+#[test]
+fn dollar_parens_are_escaped_only_where_kubernetes_expands_them() {
+    let text = std::fs::read_to_string("tests/programs/shop.dpl").expect("shop").replace(
+        "LOG_LEVEL = \"info\" }",
+        "LOG_LEVEL = \"info\" GREETING = \"hi \\$(whoami)\" LINK = \"x=\\$(y)/${db.url}\" }",
+    );
+    let t = tree_of(&text);
+    assert_eq!(get(&t, "k8s/dev/configmap-api-config.yaml")["data"]["GREETING"], "hi $(whoami)");
+    let d = get(&t, "k8s/dev/deployment-api.yaml");
+    let env = d["spec"]["template"]["spec"]["containers"][0]["env"].as_array().expect("env");
+    let dsn = env.iter().find(|e| e["name"] == "LINK").expect("LINK in env");
+    assert_eq!(dsn["value"], "x=$$(y)/$(DEPLOYC_LINK_0)");
+}
+
 fn wave(doc: &serde_json::Value) -> i64 {
     doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].as_str().map_or(0, |w| w.parse().expect("wave"))
 }

@@ -49,6 +49,9 @@ pub enum Ty {
     /// A relative path inside a tree: a one-line string, not absolute,
     /// without `..` (E0306).
     RelPath,
+    /// A git branch name as `git check-ref-format --branch` accepts it
+    /// (E0330): it reaches workflow filters, `if:` conditions and Groovy.
+    Branch,
     Int,
     Bool,
     /// 1..=65535
@@ -215,7 +218,7 @@ pub static DNS: &[Variant] =
 
 pub static PROJECT: &[FieldSpec] = &[
     req("repository", Ty::Str, "source repository, e.g. \"github.com/acme/healthcp\""),
-    f("branch", Ty::Str, "\"main\"", "default branch"),
+    f("branch", Ty::Branch, "\"main\"", "default branch"),
     req("registry", Ty::Tagged(REGISTRIES), "container registry"),
     f("cloud", Ty::Tagged(CLOUDS), "aws { region = \"us-east-1\" }", "cloud provider"),
     f("gitops", Ty::Tagged(GITOPS), "argocd", "GitOps engine"),
@@ -264,8 +267,8 @@ pub static EXPOSURE: &[Variant] = &[
     ),
 ];
 pub static BUILD: &[FieldSpec] = &[
-    f("context", Ty::Str, "\".\"", "Docker build context"),
-    f("dockerfile", Ty::Str, "\"<context>/Dockerfile\"", "Dockerfile path"),
+    f("context", Ty::RelPath, "\".\"", "Docker build context"),
+    f("dockerfile", Ty::RelPath, "\"<context>/Dockerfile\"", "Dockerfile path"),
     f("target", Ty::Str, "", "multi-stage build target"),
 ];
 pub static MIGRATIONS: &[FieldSpec] = &[

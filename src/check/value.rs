@@ -79,6 +79,7 @@ pub fn describe_ty(ty: &Ty) -> String {
     match ty {
         Ty::Str => "a string".into(),
         Ty::RelPath => "a relative path".into(),
+        Ty::Branch => "a branch name".into(),
         Ty::Int => "a whole number".into(),
         Ty::Bool => "`true` or `false`".into(),
         Ty::Port => "a port number".into(),
@@ -109,6 +110,7 @@ fn describe_plural(ty: &Ty) -> String {
     match ty {
         Ty::Str => "strings".into(),
         Ty::RelPath => "relative paths".into(),
+        Ty::Branch => "branch names".into(),
         Ty::Int => "whole numbers".into(),
         Ty::Bool => "`true` or `false` values".into(),
         Ty::Port => "port numbers".into(),
@@ -166,6 +168,13 @@ impl Cx<'_> {
                     None => V::Str(self.template(parts)),
                 },
                 _ => self.err(mismatch(&describe_ty(ty), value)),
+            },
+            Ty::Branch => match (&value.kind, value.as_plain_str()) {
+                (ValueKind::Str(parts), Some(s)) => match branch_problem(&s) {
+                    Some(why) => self.err(bad_branch(&s, why, value)),
+                    None => V::Str(self.template(parts)),
+                },
+                _ => self.err(mismatch("a branch name (a plain string)", value)),
             },
             Ty::Int => self.int(value, 0, 1_000_000, "a whole number").map(V::Int).unwrap_or(V::Error),
             Ty::Port => self.int(value, 1, 65535, "a port number").map(|p| V::Port(p as u16)).unwrap_or(V::Error),
@@ -646,10 +655,13 @@ impl Cx<'_> {
         match name {
             "on_push" => match args.first() {
                 None => V::Promotion(PromotionRule::OnPush(String::new())),
-                Some(_) => self
-                    .string_arg(&args, value, "a branch name", "on_push(\"main\")")
-                    .map(|b| V::Promotion(PromotionRule::OnPush(b)))
-                    .unwrap_or(V::Error),
+                Some(a) => match self.string_arg(&args, value, "a branch name", "on_push(\"main\")") {
+                    Some(b) => match branch_problem(&b) {
+                        Some(why) => self.err(bad_branch(&b, why, &a.value)),
+                        None => V::Promotion(PromotionRule::OnPush(b)),
+                    },
+                    None => V::Error,
+                },
             },
             "on_tag" => self
                 .string_arg(&args, value, "a tag pattern", "on_tag(\"v*\")")
@@ -993,6 +1005,37 @@ fn unsafe_text(parts: &[ast::StrPart], path: bool, value: &ast::Value) -> Option
         );
     }
     None
+}
+
+/// Why `name` is not a branch name git accepts (`git check-ref-format
+/// --branch`), or `None`. Branch names reach workflow filters, `if:`
+/// conditions, Groovy and shell: refusing what git refuses also keeps
+/// quotes, spaces and `${{` out of them.
+fn branch_problem(name: &str) -> Option<&'static str> {
+    const FORBIDDEN: &[char] = &[' ', '~', '^', ':', '?', '*', '[', '\\', '\'', '"', '`', '$', '{', '}'];
+    if name.is_empty() {
+        return Some("it is empty");
+    }
+    if name.chars().any(|c| c.is_control() || FORBIDDEN.contains(&c)) {
+        return Some("it holds a space, a quote or one of ~ ^ : ? * [ \\ $ { }");
+    }
+    if name.starts_with('-') || name == "@" || name.contains("@{") {
+        return Some("it starts with `-`, is `@` or holds `@{`");
+    }
+    if name.contains("..") || name.ends_with('.') {
+        return Some("it holds `..` or ends with `.`");
+    }
+    if name.split('/').any(|c| c.is_empty() || c.starts_with('.') || c.ends_with(".lock")) {
+        return Some("a `/`-separated part is empty, starts with `.` or ends with `.lock`");
+    }
+    None
+}
+
+/// E0330 at a branch name git would refuse.
+fn bad_branch(name: &str, why: &str, value: &ast::Value) -> Diagnostic {
+    Diagnostic::new(Code::E0330, format!("`{name}` is not a valid branch name"))
+        .label(value.span, why.to_string())
+        .help("Write the branch as git names it, e.g. \"main\", \"develop\" or \"release/1.2\".")
 }
 
 /// The first field of a five-field cron expression outside its range, named.

@@ -294,26 +294,35 @@ pub fn container_env(cx: &EnvPlan, d: &Dep) -> (BTreeMap<String, String>, Vec<En
             EnvValue::Literal(t) => {
                 // Parts that resolve to secrets are injected through helper
                 // variables and Kubernetes' $(VAR) expansion, never in clear.
-                let mut text = String::new();
+                // Kubernetes expands `$(` only in `env` values, not in
+                // ConfigMap data: the text is escaped only when it goes there.
+                let mut raw = String::new();
+                let mut escaped = String::new();
                 let mut helpers = Vec::new();
                 for p in &t.parts {
                     match p {
-                        TPart::Lit(s) => text.push_str(&s.replace("$(", "$$(")),
+                        TPart::Lit(s) => {
+                            raw.push_str(s);
+                            escaped.push_str(&s.replace("$(", "$$("));
+                        }
                         TPart::Ref(r) => match resolve_attr(cx, r) {
-                            Source::Plain(p) => text.push_str(&p),
+                            Source::Plain(p) => {
+                                raw.push_str(&p);
+                                escaped.push_str(&p.replace("$(", "$$("));
+                            }
                             Source::Secret { name: s, key } => {
                                 let helper = format!("DEPLOYC_{}_{}", name, helpers.len());
-                                text.push_str(&format!("$({helper})"));
+                                escaped.push_str(&format!("$({helper})"));
                                 helpers.push(secret_var(&helper, &s, &key));
                             }
                         },
                     }
                 }
                 if helpers.is_empty() {
-                    plain.insert(name.clone(), text);
+                    plain.insert(name.clone(), raw);
                 } else {
                     env.extend(helpers);
-                    env.push(EnvVar { name: name.clone(), value: Some(text), ..Default::default() });
+                    env.push(EnvVar { name: name.clone(), value: Some(escaped), ..Default::default() });
                 }
             }
         }
