@@ -11,6 +11,7 @@ use deployc::emit::{self, Target};
 use deployc::plan::Plan;
 use proptest::prelude::*;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The program, with `{V}` in one of its free-text fields.
 const FIELDS: &[&str] = &["owner", "config", "channel", "branch", "approver"];
@@ -281,5 +282,264 @@ proptest! {
     #[test]
     fn hostile_strings_stay_data(field in prop::sample::select(FIELDS), v in hostile()) {
         check(field, &v);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Every free-text field, every output. The same rule as above, widened: a
+// hostile string in any field a program writes as free text either is
+// rejected by the checker or leaves every generated file with the structure
+// the benign value gives it — YAML and JSON parse to the same shape, GitHub
+// `run:` scripts and Jenkins `sh` scripts are unchanged (values reach a
+// shell only through the environment), Helm templates hold the same
+// template actions, Terraform JSON the same `${`/`%{` expressions, and the
+// Mermaid sources the same lines.
+
+/// Each free-text field of the program below: its marker and a benign value.
+const WIDE: &[(&str, &str)] = &[
+    ("owner", "acme"),
+    ("domain", "shop.example.dev"),
+    ("team", "payments"),
+    ("prefix", "shop"),
+    ("database", "orders"),
+    ("channel", "#deploys"),
+    ("config", "p/default"),
+    ("framework", "next"),
+    ("ingress_path", "/"),
+    ("health_path", "/healthz"),
+    ("build_target", "runtime"),
+    ("env_value", "hello"),
+    ("exec_arg", "--ready"),
+    ("migration_arg", "head"),
+    ("approver", "acme/rm"),
+    ("query", "sum(rate(jobs_total[1m]))"),
+];
+
+fn wide_program(provider: &str, field: &str, v: &str) -> String {
+    let mut text = format!(
+        r##"
+project shop {{
+  repository   = "github.com/acme/shop"
+  registry     = ghcr {{ owner = "@owner@" }}
+  domain       = "@domain@"
+  team         = "@team@"
+  secret_store = aws_secrets_manager {{ region = "eu-west-1" prefix = "@prefix@" }}
+}}
+observability {{
+  metrics = prometheus
+  alerts {{ crash_loop = true error_rate = 5% }}
+}}
+resource db   = postgres {{ version = "16" database = "@database@" backup {{ schedule = daily retain = 7d }} }}
+resource jobs = queue {{}}
+integration chat = slack {{
+  channel = "@channel@"
+  webhook = secret("slack-webhook")
+  events  = [deploy, failure]
+}}
+gate sast = semgrep {{ config = "@config@" }}
+strategy careful = canary {{
+  steps = [10%, 50%, 100%]
+  pause = 2m
+  analysis {{
+    provider     = prometheus
+    success_rate = 99%
+    metrics {{ backlog {{ query = "@query@" success = "result[0] < 100" }} }}
+  }}
+}}
+service web {{
+  language  = typescript
+  framework = "@framework@"
+  port      = 3000
+  build     {{ context = "web" target = "@build_target@" }}
+  expose    = ingress {{ host = "web.${{env.domain}}" path = "@ingress_path@" }}
+  health    = http {{ path = "@health_path@" }}
+  env       {{ API_URL = api.url GREETING = "@env_value@" }}
+}}
+service api {{
+  language   = python
+  port       = 8080
+  health     = exec {{ command = ["/bin/check", "@exec_arg@"] }}
+  migrations {{ command = ["alembic", "upgrade", "@migration_arg@"] }}
+  env        {{ DATABASE_URL = db.url LOG_LEVEL = "info" }}
+}}
+environment dev {{
+  promote = on_push("main")
+  notify  = [chat]
+  after   = [health_check, smoke_tests]
+  resources {{ db {{ placement = in_cluster }} }}
+}}
+environment staging {{
+  strategy = careful
+  promote  = manual(from = dev)
+}}
+environment prod {{
+  promote    = manual(from = staging)
+  approvers  = ["@approver@"]
+  requires   = [sast]
+  notify     = [chat]
+  production = true
+}}
+pipeline {{ provider = {provider} }}
+"##
+    );
+    for (name, benign) in WIDE {
+        let value = match *name {
+            n if n == field => v.to_string(),
+            // The health check is reachable only under the route's prefix:
+            // keep it so, or the step legitimately disappears.
+            "health_path" if field == "ingress_path" => format!("{v}/healthz"),
+            _ => benign.to_string(),
+        };
+        text = text.replace(&format!("@{name}@"), &value);
+    }
+    text
+}
+
+/// Every string of a parsed document.
+fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::String(s) => out.push(s),
+        _ => {}
+    }
+}
+
+/// The `run:` scripts of a workflow, in order.
+fn runs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("run", Value::String(s)) => out.push(s.clone()),
+                    _ => runs(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| runs(x, out)),
+        _ => {}
+    }
+}
+
+/// Terraform template sequences (`${` and `%{`, not their `$${`/`%%{` escapes).
+fn tf_templates(s: &str) -> usize {
+    let b = s.as_bytes();
+    (0..b.len().saturating_sub(1))
+        .filter(|&i| (b[i] == b'$' || b[i] == b'%') && b[i + 1] == b'{' && (i == 0 || b[i - 1] != b[i]))
+        .count()
+}
+
+fn yaml_docs(path: &str, text: &str) -> Vec<Value> {
+    use serde::Deserialize;
+    serde_yaml_ng::Deserializer::from_str(text)
+        .map(|d| Value::deserialize(d).unwrap_or_else(|e| panic!("{path} does not parse: {e}\n{text}")))
+        .collect()
+}
+
+/// What must not change in one generated file, whatever the program says.
+fn structure(path: &str, text: &str) -> Value {
+    let mut exprs = 0;
+    if path.ends_with("Jenkinsfile") {
+        let (code, lits) = groovy(text).unwrap_or_else(|e| panic!("the Jenkinsfile does not lex: {e}\n{text}"));
+        let sh: Vec<String> = lits.into_iter().filter(|l| l.sh).map(|l| l.text).collect();
+        return serde_json::json!({ "code": code, "sh": sh });
+    }
+    if path.contains("/templates/") {
+        return serde_json::json!({ "actions": text.matches("{{").count(), "ends": text.matches("}}").count() });
+    }
+    if path.ends_with(".mmd") {
+        return serde_json::json!({ "lines": text.lines().count() });
+    }
+    if path.ends_with(".md") {
+        return serde_json::json!({ "fences": text.lines().filter(|l| l.trim_start().starts_with("```")).count() });
+    }
+    if path.ends_with(".json") {
+        let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        let mut all = Vec::new();
+        strings(&v, &mut all);
+        let templates: usize = all.iter().map(|s| tf_templates(s)).sum();
+        return serde_json::json!({ "shape": shape(&v, &mut exprs), "templates": templates });
+    }
+    if path.ends_with(".yaml") || path.ends_with(".yml") {
+        let docs = yaml_docs(path, text);
+        let mut scripts = Vec::new();
+        docs.iter().for_each(|d| runs(d, &mut scripts));
+        let shapes: Vec<Value> = docs.iter().map(|d| shape(d, &mut exprs)).collect();
+        return serde_json::json!({ "shape": shapes, "exprs": exprs, "run": scripts });
+    }
+    serde_json::json!({ "text": text })
+}
+
+fn all_targets(text: &str, targets: &[Target]) -> Option<BTreeMap<String, String>> {
+    let c = deployc::compile("test.dpl", text, &common::Disk);
+    let (model, graph) = c.output?;
+    let out = emit::emit(&Plan::new(&model, &graph, &Default::default()), targets);
+    Some(out.into_iter().map(|a| (a.path, a.contents)).collect())
+}
+
+/// Whether the program with `field = v` compiled (and was checked).
+fn check_wide(field: &str, v: &str) -> bool {
+    let mut compiled = false;
+    for (provider, targets) in [("github_actions", Target::ALL), ("jenkins", &[Target::Jenkins][..])] {
+        let benign = all_targets(&wide_program(provider, "", ""), targets).expect("the benign program compiles");
+        let Some(hostile) = all_targets(&wide_program(provider, field, &dpl(v)), targets) else {
+            continue; // rejected by the checker
+        };
+        compiled = true;
+        assert_eq!(
+            benign.keys().collect::<Vec<_>>(),
+            hostile.keys().collect::<Vec<_>>(),
+            "{field} = {v:?} changes which files are generated"
+        );
+        for (path, a) in &benign {
+            let b = &hostile[path];
+            let (sa, sb) = (structure(path, a), structure(path, b));
+            assert!(
+                sa == sb,
+                "{field} = {v:?} changes the structure of {path}:\n{}\n---\n{}",
+                serde_json::to_string_pretty(&sa).unwrap_or_default(),
+                serde_json::to_string_pretty(&sb).unwrap_or_default()
+            );
+        }
+    }
+    compiled
+}
+
+fn wide_hostile() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        hostile(),
+        Just("{{ .Release.Name }}".to_string()),
+        Just("${file(\"/etc/passwd\")}".to_string()),
+        Just("%{ if true }x%{ endif }".to_string()),
+        Just("\"]\n  x --> y".to_string()),
+        Just("---".to_string()),
+        Just(": x".to_string()),
+        Just("&a *a".to_string()),
+        Just("!!binary".to_string()),
+        Just("```".to_string()),
+    ];
+    prop::collection::vec(piece, 1..4).prop_map(|v| v.concat())
+}
+
+#[test]
+fn every_free_text_field_is_data_in_every_output() {
+    let mut accepted = Vec::new();
+    for (field, _) in WIDE {
+        for v in ["a$(touch /tmp/x)'\"`id`", "${file(\"/etc/passwd\")}{{ .Values }}%{ if 1 }", "a: b\n- c"] {
+            if check_wide(field, v) {
+                accepted.push(format!("{field}: {v:?}"));
+            }
+        }
+    }
+    // Not vacuous: most fields take such text (and must keep it data).
+    assert!(accepted.len() >= WIDE.len(), "only {accepted:?} compiled");
+    eprintln!("{} of {} hostile values compiled: {accepted:#?}", accepted.len(), 3 * WIDE.len());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #[test]
+    fn hostile_strings_stay_data_everywhere(field in prop::sample::select(WIDE.iter().map(|f| f.0).collect::<Vec<_>>()), v in wide_hostile()) {
+        check_wide(field, &v);
     }
 }
