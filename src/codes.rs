@@ -143,6 +143,12 @@ codes! {
     E0330 = "E0330", Error, "invalid branch name",
         "Write the branch as git names it, e.g. \"main\", \"develop\" or \"release/1.2\".",
         "A branch (the project's `branch`, `on_push(...)`) must be a name `git check-ref-format --branch` accepts, without quotes, `$`, `{` or `}`: it is written into workflow `on.push.branches` filters, `if:` conditions, a Jenkinsfile's `branch '...'` and shell commands.\n\nExample:\n\n    promote = on_push(\"main branch\")   // a space: rejected\n    promote = on_push(\"main\")          // accepted";
+    E0331 = "E0331", Error, "not a DNS host name",
+        "Write a lowercase DNS name such as \"api.example.com\" or \"api.${env.domain}\".",
+        "Domains, zones and ingress hosts become Ingress rules, certificates, DNS records and URLs in pipelines: they must be DNS names (lowercase letters, digits, `-` and `.`; an ingress host may start with `*.`). Interpolated parts are checked where they are defined.\n\nExample:\n\n    domain = \"Shop Example\"      // rejected\n    domain = \"shop.example.com\"  // accepted";
+    E0332 = "E0332", Error, "not an absolute URL path",
+        "Write a path such as \"/\", \"/api\" or \"/healthz\"; percent-encode other characters.",
+        "Ingress paths and HTTP probe paths start with `/` and hold letters, digits and `-._~/%?=&+:@,` (ingress controllers such as ingress-nginx refuse other characters in paths). Percent-encode anything else.\n\nExample:\n\n    health = http { path = \"healthz\" }   // rejected: no leading /\n    health = http { path = \"/healthz\" }  // accepted";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

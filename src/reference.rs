@@ -321,6 +321,8 @@ pub fn ty_text(ty: &Ty) -> String {
         Ty::Str => "string".into(),
         Ty::RelPath => "relative path".into(),
         Ty::Branch => "branch name".into(),
+        Ty::Host => "host name".into(),
+        Ty::UrlPath => "URL path".into(),
         Ty::Int => "whole number".into(),
         Ty::Bool => "bool".into(),
         Ty::Port => "port".into(),

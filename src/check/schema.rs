@@ -52,6 +52,12 @@ pub enum Ty {
     /// A git branch name as `git check-ref-format --branch` accepts it
     /// (E0330): it reaches workflow filters, `if:` conditions and Groovy.
     Branch,
+    /// A DNS name (lowercase letters, digits, `-`, `.`; `*.` first for a
+    /// wildcard), may interpolate (E0331).
+    Host,
+    /// An absolute URL path: `/` first, letters, digits and `-._~/%?=&+:@,`
+    /// (E0332).
+    UrlPath,
     Int,
     Bool,
     /// 1..=65535
@@ -214,7 +220,7 @@ pub static SECRET_STORES: &[Variant] = &[
     ),
 ];
 pub static DNS: &[Variant] =
-    &[v("route53", &[f("zone", Ty::Str, "project domain", "hosted zone name")], "Amazon Route53")];
+    &[v("route53", &[f("zone", Ty::Host, "project domain", "hosted zone name")], "Amazon Route53")];
 
 pub static PROJECT: &[FieldSpec] = &[
     req("repository", Ty::Str, "source repository, e.g. \"github.com/acme/healthcp\""),
@@ -222,7 +228,7 @@ pub static PROJECT: &[FieldSpec] = &[
     req("registry", Ty::Tagged(REGISTRIES), "container registry"),
     f("cloud", Ty::Tagged(CLOUDS), "aws { region = \"us-east-1\" }", "cloud provider"),
     f("gitops", Ty::Tagged(GITOPS), "argocd", "GitOps engine"),
-    f("domain", Ty::Str, "", "DNS zone the environments live under"),
+    f("domain", Ty::Host, "", "DNS zone the environments live under"),
     f("dns", Ty::Tagged(DNS), "", "DNS provider managing the zone"),
     f("secret_store", Ty::Tagged(SECRET_STORES), "kubernetes", "where secret values live"),
     f(
@@ -239,7 +245,7 @@ pub static PROJECT: &[FieldSpec] = &[
 pub static PROBES: &[Variant] = &[
     v(
         "http",
-        &[req("path", Ty::Str, "HTTP path"), f("port", Ty::Port, "service port", "port to probe")],
+        &[req("path", Ty::UrlPath, "HTTP path"), f("port", Ty::Port, "service port", "port to probe")],
         "HTTP GET probe",
     ),
     v("grpc", &[f("port", Ty::Port, "service port", "port to probe")], "gRPC health probe"),
@@ -252,8 +258,8 @@ pub static EXPOSURE: &[Variant] = &[
     v(
         "ingress",
         &[
-            req("host", Ty::Str, "host name, may interpolate `${env.domain}`"),
-            f("path", Ty::Str, "\"/\"", "path prefix"),
+            req("host", Ty::Host, "host name, may interpolate `${env.domain}`"),
+            f("path", Ty::UrlPath, "\"/\"", "path prefix"),
             f("tls", Ty::Bool, "true", "terminate TLS with a cert-manager certificate"),
             f("class", Ty::Str, "\"nginx\"", "ingress class"),
             f(
@@ -418,7 +424,7 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
         "the hub",
         "cluster this environment runs on: a name (environments naming the same cluster share it; deployc creates one VPC and EKS cluster per name) or an existing cluster's API URL",
     ),
-    f("domain", Ty::Str, "\"<project>-<env>.<project domain>\"", "DNS domain of this environment"),
+    f("domain", Ty::Host, "\"<project>-<env>.<project domain>\"", "DNS domain of this environment"),
     f("strategy", Ty::Strategy, "rolling", "how releases roll out here"),
     req("promote", Ty::Promotion, "how releases reach this environment"),
     f("production", Ty::Bool, "false", "marks a production environment (stricter checks)"),

@@ -80,6 +80,8 @@ pub fn describe_ty(ty: &Ty) -> String {
         Ty::Str => "a string".into(),
         Ty::RelPath => "a relative path".into(),
         Ty::Branch => "a branch name".into(),
+        Ty::Host => "a host name".into(),
+        Ty::UrlPath => "a URL path".into(),
         Ty::Int => "a whole number".into(),
         Ty::Bool => "`true` or `false`".into(),
         Ty::Port => "a port number".into(),
@@ -111,6 +113,8 @@ fn describe_plural(ty: &Ty) -> String {
         Ty::Str => "strings".into(),
         Ty::RelPath => "relative paths".into(),
         Ty::Branch => "branch names".into(),
+        Ty::Host => "host names".into(),
+        Ty::UrlPath => "URL paths".into(),
         Ty::Int => "whole numbers".into(),
         Ty::Bool => "`true` or `false` values".into(),
         Ty::Port => "port numbers".into(),
@@ -162,11 +166,13 @@ impl Cx<'_> {
             };
         }
         match ty {
-            Ty::Str | Ty::RelPath => match &value.kind {
-                ValueKind::Str(parts) => match unsafe_text(parts, matches!(ty, Ty::RelPath), value) {
-                    Some(d) => self.err(d),
-                    None => V::Str(self.template(parts)),
-                },
+            Ty::Str | Ty::RelPath | Ty::Host | Ty::UrlPath => match &value.kind {
+                ValueKind::Str(parts) => {
+                    match unsafe_text(parts, matches!(ty, Ty::RelPath), value).or_else(|| web_text(parts, ty, value)) {
+                        Some(d) => self.err(d),
+                        None => V::Str(self.template(parts)),
+                    }
+                }
                 _ => self.err(mismatch(&describe_ty(ty), value)),
             },
             Ty::Branch => match (&value.kind, value.as_plain_str()) {
@@ -1005,6 +1011,46 @@ fn unsafe_text(parts: &[ast::StrPart], path: bool, value: &ast::Value) -> Option
         );
     }
     None
+}
+
+/// E0331/E0332 at a host name or URL path with characters that do not
+/// belong there. Only the literal parts are checked: an interpolated value
+/// is checked where it is written.
+fn web_text(parts: &[ast::StrPart], ty: &Ty, value: &ast::Value) -> Option<Diagnostic> {
+    let lits = || {
+        parts.iter().filter_map(|p| match p {
+            ast::StrPart::Lit(s) => Some(s.as_str()),
+            ast::StrPart::Interp(_) => None,
+        })
+    };
+    let first = match parts.first() {
+        Some(ast::StrPart::Lit(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    match ty {
+        Ty::Host => {
+            let body = first.and_then(|s| s.strip_prefix("*.")).map_or(0, |_| 2);
+            let bad = lits().enumerate().any(|(i, s)| {
+                let s = if i == 0 && first.is_some() { &s[body..] } else { s };
+                s.chars().any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
+            });
+            bad.then(|| {
+                Diagnostic::new(Code::E0331, format!("`{}` is not a DNS host name", lits().collect::<String>()))
+                    .label(value.span, "only lowercase letters, digits, `-` and `.` (and `*.` first)")
+                    .help("Write a lowercase DNS name such as \"api.example.com\" or \"api.${env.domain}\".")
+            })
+        }
+        Ty::UrlPath => {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/%?=&+:@,".contains(c);
+            let bad = lits().any(|s| !s.chars().all(allowed)) || first.is_some_and(|s| !s.starts_with('/'));
+            bad.then(|| {
+                Diagnostic::new(Code::E0332, format!("`{}` is not an absolute URL path", lits().collect::<String>()))
+                    .label(value.span, "a path starts with `/` and holds letters, digits and `-._~/%?=&+:@,`")
+                    .help("Write a path such as \"/\", \"/api\" or \"/healthz\"; percent-encode other characters.")
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Why `name` is not a branch name git accepts (`git check-ref-format
