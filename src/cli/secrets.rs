@@ -71,6 +71,16 @@ fn provide(ns: &str, env: &str, s: &SecretPlan) -> String {
         Origin::Connection { resource } => format!("the connection details of `{resource}`"),
     };
     match &s.producer {
+        // Terraform writes the connection details it creates (endpoints,
+        // generated passwords) into Secrets Manager itself.
+        Producer::ExternalSecret { store, key }
+            if store == "aws_secrets_manager" && matches!(s.origin, Origin::Connection { .. }) =>
+        {
+            format!(
+                "{what}: the ExternalSecret `{}` copies it from {store} `{key}`, which Terraform writes (terraform/{env}); nothing to set",
+                s.name
+            )
+        }
         Producer::ExternalSecret { store, key } => {
             let put = match store.as_str() {
                 "vault" => format!("vault kv put {key} {}", kv(s, "=...")),
