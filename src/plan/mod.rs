@@ -18,6 +18,7 @@ pub mod gates;
 pub mod identity;
 pub mod kafka;
 pub mod network;
+pub mod observability;
 pub mod pod;
 pub mod routes;
 pub mod secrets;

@@ -114,6 +114,11 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
             add(&name, "password", &r.name, Origin::Connection { resource: r.name.clone() });
         }
     }
+    // Alertmanager's receivers (a Slack webhook, a PagerDuty routing key).
+    let reader = super::observability::alerts_name(model);
+    for (name, key) in super::observability::receiver_secrets(cx) {
+        add(&name, &key, &reader, Origin::Program);
+    }
     let env = &cx.env.name;
     found
         .into_iter()

@@ -346,12 +346,15 @@ pub fn monitoring(cx: &mut EnvCx) {
         let pr = PrometheusRule {
             api_version: "monitoring.coreos.com/v1",
             kind: "PrometheusRule",
-            metadata: cx.meta(&name, &name, "monitoring"),
+            metadata: crate::plan::observability::monitoring_meta(cx, &name),
             spec: crd::PrometheusRuleSpec {
                 groups: vec![RuleGroup { name: format!("{}.rules", model.project.name), rules }],
             },
         };
         cx.push("PrometheusRule", &name, &pr);
+    }
+    if let Some(amc) = crate::plan::observability::alertmanager_config(cx) {
+        cx.push("AlertmanagerConfig", &crate::plan::observability::alerts_name(model), &amc);
     }
     if let Some((a, e, l)) = env_analysis(cx) {
         if !cx.env.deployments.is_empty() {
