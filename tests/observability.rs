@@ -107,6 +107,26 @@ fn every_observability_declaration_produces_its_objects() {
                         carried.insert((program.to_string(), "metrics"));
                     }
                 }
+                // integration sentry → SENTRY_DSN from its Secret, SENTRY_ENVIRONMENT.
+                if let Some(dsn) = deployc::plan::observability::sentry_dsn(model) {
+                    for d in &ep.env.deployments {
+                        let s = model.service(d.service);
+                        let workload = ["Deployment", "Rollout"]
+                            .iter()
+                            .find_map(|k| objs.get(&(k.to_string(), s.name.clone())))
+                            .unwrap_or_else(|| panic!("{program}: no workload for {}", s.name));
+                        let env = workload["spec"]["template"]["spec"]["containers"][0]["env"].as_array().expect("env");
+                        let var = env.iter().find(|v| v["name"] == "SENTRY_DSN").unwrap_or_else(|| {
+                            panic!("{program}/{}: `integration sentry` gave {} no SENTRY_DSN", ep.env.name, s.name)
+                        });
+                        assert_eq!(var["valueFrom"]["secretKeyRef"]["name"].as_str(), Some(dsn));
+                        let inv = inventory(ep);
+                        assert!(inv.iter().any(|x| x.name == dsn && x.readers.contains(&s.name)), "{program}: {dsn}");
+                        let cm = &objs[&("ConfigMap".to_string(), format!("{}-config", s.name))];
+                        assert_eq!(cm["data"]["SENTRY_ENVIRONMENT"].as_str(), Some(ep.env.name.as_str()));
+                        carried.insert((program.to_string(), "sentry"));
+                    }
+                }
                 // alerts → one PrometheusRule holding every declared condition.
                 let volumes = model.resources.iter().any(|r| ep.in_cluster(r.id));
                 let declared = declared_alerts(model, volumes);
@@ -179,7 +199,9 @@ fn every_observability_declaration_produces_its_objects() {
     // The examples between them declare each of these; a refactoring that
     // drops one everywhere must not pass silently.
     let kinds: BTreeSet<&str> = carried.iter().map(|(_, k)| *k).collect();
-    for k in ["metrics", "crash_loop", "error_rate", "latency", "cert_expiry", "resource_exhaustion", "route_to"] {
+    for k in
+        ["metrics", "sentry", "crash_loop", "error_rate", "latency", "cert_expiry", "resource_exhaustion", "route_to"]
+    {
         assert!(kinds.contains(k), "no example exercised `{k}`");
     }
 }

@@ -1173,13 +1173,13 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 }
             }
             Alerts {
-            crash_loop: boolean(a, "crash_loop", false),
-            error_rate: pct(a, "error_rate"),
-            latency_ms: dur(a, "latency"),
-            cert_expiry_ms: dur(a, "cert_expiry"),
-            resource_exhaustion: pct(a, "resource_exhaustion"),
-            database_down: boolean(a, "database_down", false),
-            route_to: list_refs(a, "route_to").iter().filter_map(|(n, _)| integration_id(n)).collect(),
+                crash_loop: boolean(a, "crash_loop", false),
+                error_rate: pct(a, "error_rate"),
+                latency_ms: dur(a, "latency"),
+                cert_expiry_ms: dur(a, "cert_expiry"),
+                resource_exhaustion: pct(a, "resource_exhaustion"),
+                database_down: boolean(a, "database_down", false),
+                route_to: list_refs(a, "route_to").iter().filter_map(|(n, _)| integration_id(n)).collect(),
             }
         }),
         tracing: sink("tracing"),

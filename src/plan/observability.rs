@@ -188,7 +188,7 @@ pub struct AlertmanagerConfigSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Route {
     pub receiver: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_by: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_wait: Option<String>,
@@ -196,11 +196,11 @@ pub struct Route {
     pub group_interval: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repeat_interval: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matchers: Vec<Matcher>,
-    #[serde(rename = "continue", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(rename = "continue", default, skip_serializing_if = "std::ops::Not::not")]
     pub continue_: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<Route>,
 }
 
@@ -216,9 +216,9 @@ pub struct Matcher {
 #[serde(rename_all = "camelCase")]
 pub struct Receiver {
     pub name: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pagerduty_configs: Vec<PagerDutyConfig>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slack_configs: Vec<SlackConfig>,
 }
 
@@ -368,4 +368,41 @@ pub fn alertmanager_config(cx: &EnvPlan) -> Option<AlertmanagerConfig> {
         metadata: monitoring_meta(cx, &alerts_name(cx.model)),
         spec,
     })
+}
+
+// ------------------------------------------------------------- pod variables
+
+/// A variable the observability declarations give a service's container.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PodVar {
+    /// A value, written to the service's ConfigMap like the program's own.
+    Plain(String),
+    /// A key of a Secret the inventory produces.
+    Secret { name: String, key: String },
+}
+
+/// The DSN Secret of the program's Sentry integration, which applies to
+/// every service (the first one, if several are declared).
+pub fn sentry_dsn(model: &Model) -> Option<&str> {
+    model.integrations.iter().find_map(|i| match &i.kind {
+        IntegrationKind::Sentry { dsn, .. } if !dsn.is_empty() => Some(dsn.as_str()),
+        _ => None,
+    })
+}
+
+/// The variables observability adds to a service's container, sorted by
+/// name; a variable the service sets itself is left to the service.
+///
+/// Sentry: `SENTRY_DSN` from the Secret and `SENTRY_ENVIRONMENT`, the
+/// environment's name. `SENTRY_RELEASE` is not set: the release is the
+/// image tag, which CD rewrites in image references only (`SET_TAG` in
+/// `plan/delivery.rs`), so a tag written anywhere else would be stale after
+/// every deploy and fail the drift check.
+pub fn pod_env(cx: &EnvPlan, d: &crate::model::Deployment) -> Vec<(String, PodVar)> {
+    let mut out = BTreeMap::new();
+    if let Some(dsn) = sentry_dsn(cx.model) {
+        out.insert("SENTRY_DSN".to_string(), PodVar::Secret { name: dsn.to_string(), key: SECRET_KEY.into() });
+        out.insert("SENTRY_ENVIRONMENT".to_string(), PodVar::Plain(cx.env.name.clone()));
+    }
+    out.into_iter().filter(|(k, _)| !d.env.contains_key(k)).collect()
 }
