@@ -127,6 +127,20 @@ fn every_observability_declaration_produces_its_objects() {
                         carried.insert((program.to_string(), "sentry"));
                     }
                 }
+                // dashboards = grafana → an overview and one per scraped service.
+                if obs.dashboards.is_some() && obs.metrics.is_some() {
+                    let cm = |n: &str| objs.get(&("ConfigMap".to_string(), format!("dashboard-{n}")));
+                    let overview = format!("{}-{}", model.project.name, ep.env.name);
+                    assert!(cm(&overview).is_some(), "{program}/{}: `dashboards` made no overview", ep.env.name);
+                    for d in &ep.env.deployments {
+                        let s = model.service(d.service);
+                        if s.metrics {
+                            let c = cm(&s.name).unwrap_or_else(|| panic!("{program}: no dashboard for {}", s.name));
+                            assert_eq!(c["metadata"]["labels"]["grafana_dashboard"], "1");
+                        }
+                    }
+                    carried.insert((program.to_string(), "dashboards"));
+                }
                 // alerts → one PrometheusRule holding every declared condition.
                 let volumes = model.resources.iter().any(|r| ep.in_cluster(r.id));
                 let declared = declared_alerts(model, volumes);
@@ -249,4 +263,77 @@ fn promtool_accepts_every_rule_file() {
         });
     }
     assert!(checked >= 3, "only {checked} rule files checked");
+}
+
+/// Every dashboard is a Grafana dashboard Grafana can load and show: JSON
+/// with the fields its dashboard model requires to import a file (`title`,
+/// a `uid` of at most 40 characters, unique across the program,
+/// `schemaVersion`, `panels`), each panel with a unique `id`, a `type`,
+/// a `gridPos` and queries with distinct `refId`s; and every query is
+/// PromQL that Prometheus parses (promtool, through recording rules).
+#[test]
+fn dashboards_are_grafana_json_with_valid_queries() {
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    let have_promtool = std::process::Command::new(&promtool).arg("--version").output().is_ok();
+    assert!(have_promtool || std::env::var_os("CI").is_none(), "promtool not found under CI");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut seen = 0;
+    for program in PROGRAMS {
+        let mut uids = BTreeSet::new();
+        objects(program, |_, _, per_env| {
+            for objs in per_env.values() {
+                for ((kind, name), doc) in objs {
+                    if kind != "ConfigMap" || doc["metadata"]["labels"]["grafana_dashboard"] != "1" {
+                        continue;
+                    }
+                    let data = doc["data"].as_object().expect("data");
+                    assert_eq!(data.len(), 1, "{name}: one dashboard per ConfigMap");
+                    let (file, text) = data.iter().next().expect("file");
+                    assert!(file.ends_with(".json"), "{file}");
+                    let d: Value = serde_json::from_str(text.as_str().expect("string")).expect("dashboard JSON parses");
+                    assert!(d["title"].as_str().is_some_and(|t| !t.is_empty()), "{name}: title");
+                    let uid = d["uid"].as_str().expect("uid");
+                    assert!(!uid.is_empty() && uid.len() <= 40, "{name}: uid {uid}");
+                    assert!(uids.insert(uid.to_string()), "{program}: uid {uid} twice");
+                    assert!(d["schemaVersion"].as_u64().is_some_and(|v| v >= 36), "{name}: schemaVersion");
+                    let panels = d["panels"].as_array().expect("panels");
+                    assert!(!panels.is_empty());
+                    let mut ids = BTreeSet::new();
+                    let mut rules = Vec::new();
+                    for p in panels {
+                        assert!(ids.insert(p["id"].as_u64().expect("panel id")), "{name}: panel ids unique");
+                        assert!(p["type"].is_string() && p["title"].is_string());
+                        for k in ["h", "w", "x", "y"] {
+                            assert!(p["gridPos"][k].is_u64(), "{name}: gridPos.{k}");
+                        }
+                        assert!(
+                            p["gridPos"]["x"].as_u64().unwrap_or(99) + p["gridPos"]["w"].as_u64().unwrap_or(99) <= 24
+                        );
+                        let mut refs = BTreeSet::new();
+                        for t in p["targets"].as_array().expect("targets") {
+                            assert!(refs.insert(t["refId"].as_str().expect("refId").to_string()));
+                            let expr = t["expr"].as_str().expect("expr");
+                            assert!(!expr.contains('$'), "{name}: {expr} uses a variable promtool cannot check");
+                            rules.push(expr.to_string());
+                        }
+                    }
+                    seen += 1;
+                    if have_promtool {
+                        let groups = serde_json::json!({ "groups": [{ "name": name, "rules": rules.iter().enumerate()
+                            .map(|(i, e)| serde_json::json!({ "record": format!("dashboard:query{i}"), "expr": e }))
+                            .collect::<Vec<_>>() }] });
+                        let file = dir.path().join(format!("{}-{name}.yaml", program.replace('/', "_")));
+                        std::fs::write(&file, serde_json::to_string(&groups).expect("json")).expect("write");
+                        let out = std::process::Command::new(&promtool)
+                            .args(["check", "rules"])
+                            .arg(&file)
+                            .output()
+                            .expect("promtool");
+                        assert!(out.status.success(), "{program} {name}: {}", String::from_utf8_lossy(&out.stdout));
+                    }
+                }
+            }
+        });
+    }
+    assert!(seen >= 4, "only {seen} dashboards");
 }

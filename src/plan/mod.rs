@@ -11,6 +11,7 @@ pub mod addons;
 pub mod analysis;
 pub mod backup;
 pub mod crd;
+pub mod dashboards;
 pub mod delivery;
 pub mod engines;
 pub mod env;

@@ -57,6 +57,10 @@ pub fn for_env(cx: &EnvPlan) -> Values {
                 labels: observability::selector_labels(model),
                 spec,
             }),
+            dashboards: crate::plan::dashboards::dashboards(cx)
+                .into_iter()
+                .map(|d| (d.config_map, BTreeMap::from([(d.file, d.json)])))
+                .collect(),
         },
     }
 }

@@ -534,6 +534,9 @@ pub struct Monitoring {
     /// An AlertmanagerConfig routing the alerts to the integrations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alertmanager: Option<Alertmanager>,
+    /// Grafana dashboards, by ConfigMap name: file name → dashboard JSON.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dashboards: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Serialize, JsonSchema)]
