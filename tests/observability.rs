@@ -168,6 +168,30 @@ fn every_observability_declaration_produces_its_objects() {
                     }
                 }
             }
+            // The canary analysis reads the metrics the rules and dashboards
+            // read, with the same `service` and `namespace` labels.
+            for objs in per_env.values() {
+                for ((kind, _), doc) in objs {
+                    if kind != "AnalysisTemplate" {
+                        continue;
+                    }
+                    for m in doc["spec"]["metrics"].as_array().expect("metrics") {
+                        // The program's own queries (`custom`) read what the program says.
+                        if !matches!(m["name"].as_str(), Some("success-rate" | "latency-p99")) {
+                            continue;
+                        }
+                        let Some(q) = m["provider"]["prometheus"]["query"].as_str() else { continue };
+                        assert!(
+                            ["http_requests_total{", "http_request_duration_seconds_bucket{"]
+                                .iter()
+                                .any(|x| q.contains(x)),
+                            "{program}: analysis reads other metrics: {q}"
+                        );
+                        assert!(q.contains("service=") && q.contains("namespace="), "{program}: {q}");
+                        carried.insert((program.to_string(), "analysis"));
+                    }
+                }
+            }
             // route_to → a receiver in the AlertmanagerConfig of the
             // environments it serves (PagerDuty: production only).
             let Some(a) = &obs.alerts else { return };
