@@ -1156,14 +1156,31 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             },
         }),
         dashboards: enm(ob, "dashboards"),
-        alerts: strukt(ob, "alerts").map(|a| Alerts {
-            crash_loop: boolean(a, "crash_loop", false),
-            error_rate: pct(a, "error_rate"),
-            latency_ms: dur(a, "latency"),
-            cert_expiry_ms: dur(a, "cert_expiry"),
-            resource_exhaustion: pct(a, "resource_exhaustion"),
-            database_down: boolean(a, "database_down", false),
-            route_to: list_refs(a, "route_to").iter().filter_map(|(n, _)| integration_id(n)).collect(),
+        alerts: strukt(ob, "alerts").map(|a| {
+            // Alertmanager has receivers for chat and paging only (plan/observability.rs).
+            for (n, span) in list_refs(a, "route_to") {
+                let tag = integration_decls
+                    .iter()
+                    .find(|c| c.name() == n)
+                    .and_then(|c| c.tag.as_ref())
+                    .map(|t| t.0.as_str())
+                    .unwrap_or("");
+                if !tag.is_empty() && !matches!(tag, "slack" | "pagerduty") {
+                    diags.push(
+                        Diagnostic::new(Code::W0006, format!("alerts cannot be routed to {tag} integration `{n}`"))
+                            .label(span, "no Alertmanager receiver for this kind"),
+                    );
+                }
+            }
+            Alerts {
+                crash_loop: boolean(a, "crash_loop", false),
+                error_rate: pct(a, "error_rate"),
+                latency_ms: dur(a, "latency"),
+                cert_expiry_ms: dur(a, "cert_expiry"),
+                resource_exhaustion: pct(a, "resource_exhaustion"),
+                database_down: boolean(a, "database_down", false),
+                route_to: list_refs(a, "route_to").iter().filter_map(|(n, _)| integration_id(n)).collect(),
+            }
         }),
         tracing: sink("tracing"),
         logs: sink("logs"),

@@ -327,5 +327,14 @@ pub fn container_env(cx: &EnvPlan, d: &Dep) -> (BTreeMap<String, String>, Vec<En
             }
         }
     }
+    // Error tracking and the like, decided in plan/observability.rs.
+    for (name, v) in super::observability::pod_env(cx, d) {
+        match v {
+            super::observability::PodVar::Plain(p) => {
+                plain.insert(name, p);
+            }
+            super::observability::PodVar::Secret { name: s, key } => env.push(secret_var(&name, &s, &key)),
+        }
+    }
     (plain, env)
 }

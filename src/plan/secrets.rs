@@ -108,11 +108,30 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
             }
         }
     }
+    for d in &cx.env.deployments {
+        let s = model.service(d.service);
+        let mut readers = vec![s.name.clone()];
+        if s.migrations.is_some() && cx.runs_migrations() {
+            readers.push(format!("{}-migrate", s.name));
+        }
+        for (_, v) in super::observability::pod_env(cx, d) {
+            if let super::observability::PodVar::Secret { name, key } = v {
+                for r in &readers {
+                    add(&name, &key, r, Origin::Program);
+                }
+            }
+        }
+    }
     for r in &model.resources {
         if cx.in_cluster(r.id) && super::engines::spec(&r.engine).secret_in_cluster {
             let name = connection_secret(&r.name);
             add(&name, "password", &r.name, Origin::Connection { resource: r.name.clone() });
         }
+    }
+    // Alertmanager's receivers (a Slack webhook, a PagerDuty routing key).
+    let reader = super::observability::alerts_name(model);
+    for (name, key) in super::observability::receiver_secrets(cx) {
+        add(&name, &key, &reader, Origin::Program);
     }
     let env = &cx.env.name;
     found

@@ -13,7 +13,7 @@ use crate::plan::env::{container_env, image_repository, image_tag};
 use crate::plan::pod::{self, checkov_skips, quantity_mem, DATABASE_SKIPS, SERVICE_SKIPS};
 use crate::plan::routes::{ingress_peers, routes, traffic_routing, BackendPort, Peer as RoutePeer};
 use crate::plan::secrets::{external_secrets_role, inventory, Producer};
-use crate::plan::{crd, network, EnvPlan};
+use crate::plan::{crd, network, observability, EnvPlan};
 use k8s_openapi::api::core::v1::EnvVar;
 use std::collections::BTreeMap;
 
@@ -48,9 +48,19 @@ pub fn for_env(cx: &EnvPlan) -> Values {
                 (!rules.is_empty()).then(|| Alerts {
                     name: format!("{}-alerts", model.project.name),
                     group: format!("{}.rules", model.project.name),
+                    labels: observability::selector_labels(model),
                     rules,
                 })
             },
+            alertmanager: observability::alertmanager_spec(cx).map(|spec| Alertmanager {
+                name: observability::alerts_name(model),
+                labels: observability::selector_labels(model),
+                spec,
+            }),
+            dashboards: crate::plan::dashboards::dashboards(cx)
+                .into_iter()
+                .map(|d| (d.config_map, BTreeMap::from([(d.file, d.json)])))
+                .collect(),
         },
     }
 }

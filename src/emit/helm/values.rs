@@ -531,6 +531,22 @@ pub struct Monitoring {
     /// A PrometheusRule with these alerts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<Alerts>,
+    /// An AlertmanagerConfig routing the alerts to the integrations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<Alertmanager>,
+    /// Grafana dashboards, by ConfigMap name: file name → dashboard JSON.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dashboards: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Alertmanager {
+    /// The AlertmanagerConfig's name.
+    pub name: String,
+    /// Extra labels the Alertmanager `alertmanagerConfigSelector` matches.
+    pub labels: BTreeMap<String, String>,
+    pub spec: crate::plan::observability::AlertmanagerConfigSpec,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -549,5 +565,7 @@ pub struct Alerts {
     pub name: String,
     /// The rule group's name.
     pub group: String,
+    /// Extra labels the Prometheus `ruleSelector` matches.
+    pub labels: BTreeMap<String, String>,
     pub rules: Vec<Rule>,
 }

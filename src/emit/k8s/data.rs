@@ -346,12 +346,25 @@ pub fn monitoring(cx: &mut EnvCx) {
         let pr = PrometheusRule {
             api_version: "monitoring.coreos.com/v1",
             kind: "PrometheusRule",
-            metadata: cx.meta(&name, &name, "monitoring"),
+            metadata: crate::plan::observability::monitoring_meta(cx, &name),
             spec: crd::PrometheusRuleSpec {
                 groups: vec![RuleGroup { name: format!("{}.rules", model.project.name), rules }],
             },
         };
         cx.push("PrometheusRule", &name, &pr);
+    }
+    for d in crate::plan::dashboards::dashboards(cx) {
+        let mut metadata = cx.meta(&d.config_map, &d.config_map, "monitoring");
+        metadata.labels.get_or_insert_with(BTreeMap::new).extend(crate::plan::dashboards::sidecar_labels());
+        let cm = k8s_openapi::api::core::v1::ConfigMap {
+            metadata,
+            data: Some(BTreeMap::from([(d.file, d.json)])),
+            ..Default::default()
+        };
+        cx.push("ConfigMap", &d.config_map, &cm);
+    }
+    if let Some(amc) = crate::plan::observability::alertmanager_config(cx) {
+        cx.push("AlertmanagerConfig", &crate::plan::observability::alerts_name(model), &amc);
     }
     if let Some((a, e, l)) = env_analysis(cx) {
         if !cx.env.deployments.is_empty() {

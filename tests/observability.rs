@@ -1,0 +1,363 @@
+//! Observability declarations produce objects: every declaration of an
+//! example maps to the objects it produced, Prometheus accepts every rule
+//! file (`promtool check rules`), and Alertmanager's receivers read Secrets
+//! the inventory produces.
+
+mod common;
+use deployc::emit::{self, Target};
+use deployc::model::{IntegrationKind, Model};
+use deployc::plan::observability::receives_alerts;
+use deployc::plan::secrets::inventory;
+use deployc::plan::Plan;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+const PROGRAMS: &[&str] = &[
+    "examples/austa-cockpit.dpl",
+    "examples/cicd-pipeline.dpl",
+    "examples/healthcare-devops.dpl",
+    "examples/healthcp.dpl",
+    "examples/platform-microservices.dpl",
+    "tests/programs/edge.dpl",
+    "tests/programs/infra.dpl",
+    "tests/programs/shop.dpl",
+];
+
+/// One environment's Kubernetes objects, parsed: (kind, name) → document.
+type Objects = BTreeMap<(String, String), Value>;
+
+/// Compiles a program and parses its Kubernetes target, per environment.
+fn objects(program: &str, mut check: impl FnMut(&Model, &Plan, &BTreeMap<String, Objects>)) {
+    let c = common::compile_file(program);
+    let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
+    let opts = Default::default();
+    let plan = Plan::new(&model, &graph, &opts);
+    let files = emit::emit(&plan, &[Target::K8s]);
+    let mut per_env: BTreeMap<String, Objects> = BTreeMap::new();
+    for ep in &plan.envs {
+        let prefix = format!("k8s/{}/", ep.env.name);
+        let objs = per_env.entry(ep.env.name.clone()).or_default();
+        for a in files.iter().filter(|a| a.path.starts_with(&prefix) && !a.path.ends_with("kustomization.yaml")) {
+            let doc: Value = serde_yaml_ng::from_str(&a.contents).expect("yaml");
+            let kind = doc["kind"].as_str().expect("kind").to_string();
+            let name = doc["metadata"]["name"].as_str().expect("name").to_string();
+            objs.insert((kind, name), doc);
+        }
+    }
+    check(&model, &plan, &per_env);
+}
+
+fn has_labels(doc: &Value, labels: &BTreeMap<String, String>) -> bool {
+    labels.iter().all(|(k, v)| doc["metadata"]["labels"][k].as_str() == Some(v))
+}
+
+/// The alert names each `alerts` field produces.
+fn declared_alerts(model: &Model, env_has_volumes: bool) -> Vec<(&'static str, Vec<&'static str>)> {
+    let Some(a) = &model.observability.alerts else { return Vec::new() };
+    let mut out = Vec::new();
+    if a.crash_loop {
+        out.push(("crash_loop", vec!["PodCrashLooping"]));
+    }
+    if a.error_rate.is_some() {
+        out.push(("error_rate", vec!["HighErrorRate"]));
+    }
+    if a.latency_ms.is_some() {
+        out.push(("latency", vec!["HighLatency"]));
+    }
+    if a.cert_expiry_ms.is_some() {
+        out.push(("cert_expiry", vec!["CertificateExpiringSoon"]));
+    }
+    if a.resource_exhaustion.is_some() {
+        let mut v = vec!["MemoryNearLimit", "CpuThrottled"];
+        if env_has_volumes {
+            v.push("VolumeNearlyFull");
+        }
+        out.push(("resource_exhaustion", v));
+    }
+    if a.database_down {
+        out.push(("database_down", vec!["DatabaseDown"]));
+    }
+    out
+}
+
+/// Metrics, alerts and alert routes: each declaration of each program maps
+/// to the objects it produced, and one that produced nothing fails.
+#[test]
+fn every_observability_declaration_produces_its_objects() {
+    let mut carried = BTreeSet::new();
+    for program in PROGRAMS {
+        objects(program, |model, plan, per_env| {
+            let obs = &model.observability;
+            let selector = obs.metrics.as_ref().map(|m| m.selector_labels.clone()).unwrap_or_default();
+            for ep in &plan.envs {
+                let objs = &per_env[&ep.env.name];
+                let ns = ep.ns().to_string();
+                // metrics → a ServiceMonitor per scraped service, selected by Prometheus.
+                if obs.metrics.is_some() {
+                    for d in &ep.env.deployments {
+                        let s = model.service(d.service);
+                        if !s.metrics {
+                            continue;
+                        }
+                        let sm = objs.get(&("ServiceMonitor".into(), s.name.clone())).unwrap_or_else(|| {
+                            panic!("{program}/{}: `metrics` made no ServiceMonitor for {}", ep.env.name, s.name)
+                        });
+                        assert!(has_labels(sm, &selector), "{program}: ServiceMonitor {} lacks {selector:?}", s.name);
+                        assert_eq!(sm["spec"]["endpoints"][0]["port"], "http");
+                        carried.insert((program.to_string(), "metrics"));
+                    }
+                }
+                // integration sentry → SENTRY_DSN from its Secret, SENTRY_ENVIRONMENT.
+                if let Some(dsn) = deployc::plan::observability::sentry_dsn(model) {
+                    for d in &ep.env.deployments {
+                        let s = model.service(d.service);
+                        let workload = ["Deployment", "Rollout"]
+                            .iter()
+                            .find_map(|k| objs.get(&(k.to_string(), s.name.clone())))
+                            .unwrap_or_else(|| panic!("{program}: no workload for {}", s.name));
+                        let env = workload["spec"]["template"]["spec"]["containers"][0]["env"].as_array().expect("env");
+                        let var = env.iter().find(|v| v["name"] == "SENTRY_DSN").unwrap_or_else(|| {
+                            panic!("{program}/{}: `integration sentry` gave {} no SENTRY_DSN", ep.env.name, s.name)
+                        });
+                        assert_eq!(var["valueFrom"]["secretKeyRef"]["name"].as_str(), Some(dsn));
+                        let inv = inventory(ep);
+                        assert!(inv.iter().any(|x| x.name == dsn && x.readers.contains(&s.name)), "{program}: {dsn}");
+                        let cm = &objs[&("ConfigMap".to_string(), format!("{}-config", s.name))];
+                        assert_eq!(cm["data"]["SENTRY_ENVIRONMENT"].as_str(), Some(ep.env.name.as_str()));
+                        carried.insert((program.to_string(), "sentry"));
+                    }
+                }
+                // dashboards = grafana → an overview and one per scraped service.
+                if obs.dashboards.is_some() && obs.metrics.is_some() {
+                    let cm = |n: &str| objs.get(&("ConfigMap".to_string(), format!("dashboard-{n}")));
+                    let overview = format!("{}-{}", model.project.name, ep.env.name);
+                    assert!(cm(&overview).is_some(), "{program}/{}: `dashboards` made no overview", ep.env.name);
+                    for d in &ep.env.deployments {
+                        let s = model.service(d.service);
+                        if s.metrics {
+                            let c = cm(&s.name).unwrap_or_else(|| panic!("{program}: no dashboard for {}", s.name));
+                            assert_eq!(c["metadata"]["labels"]["grafana_dashboard"], "1");
+                        }
+                    }
+                    carried.insert((program.to_string(), "dashboards"));
+                }
+                // alerts → one PrometheusRule holding every declared condition.
+                let volumes = model.resources.iter().any(|r| ep.in_cluster(r.id));
+                let declared = declared_alerts(model, volumes);
+                if !declared.is_empty() {
+                    let name = format!("{}-alerts", model.project.name);
+                    let pr = objs
+                        .get(&("PrometheusRule".into(), name.clone()))
+                        .unwrap_or_else(|| panic!("{program}/{}: `alerts` made no PrometheusRule", ep.env.name));
+                    assert!(
+                        has_labels(pr, &selector),
+                        "{program}: PrometheusRule lacks the ruleSelector's {selector:?}"
+                    );
+                    let rules = pr["spec"]["groups"][0]["rules"].as_array().expect("rules");
+                    let names: BTreeSet<&str> = rules.iter().filter_map(|r| r["alert"].as_str()).collect();
+                    for (field, alerts) in &declared {
+                        for a in alerts {
+                            assert!(names.contains(a), "{program}/{}: `alerts.{field}` produced no {a}", ep.env.name);
+                        }
+                        carried.insert((program.to_string(), *field));
+                    }
+                    for r in rules {
+                        // Alertmanager's OnNamespace matcher needs the label on every alert.
+                        assert_eq!(r["labels"]["namespace"].as_str(), Some(ns.as_str()), "{program}: {r}");
+                        assert!(r["labels"]["severity"].is_string());
+                    }
+                }
+            }
+            // The canary analysis reads the metrics the rules and dashboards
+            // read, with the same `service` and `namespace` labels.
+            for objs in per_env.values() {
+                for ((kind, _), doc) in objs {
+                    if kind != "AnalysisTemplate" {
+                        continue;
+                    }
+                    for m in doc["spec"]["metrics"].as_array().expect("metrics") {
+                        // The program's own queries (`custom`) read what the program says.
+                        if !matches!(m["name"].as_str(), Some("success-rate" | "latency-p99")) {
+                            continue;
+                        }
+                        let Some(q) = m["provider"]["prometheus"]["query"].as_str() else { continue };
+                        assert!(
+                            ["http_requests_total{", "http_request_duration_seconds_bucket{"]
+                                .iter()
+                                .any(|x| q.contains(x)),
+                            "{program}: analysis reads other metrics: {q}"
+                        );
+                        assert!(q.contains("service=") && q.contains("namespace="), "{program}: {q}");
+                        carried.insert((program.to_string(), "analysis"));
+                    }
+                }
+            }
+            // route_to → a receiver in the AlertmanagerConfig of the
+            // environments it serves (PagerDuty: production only).
+            let Some(a) = &obs.alerts else { return };
+            for id in &a.route_to {
+                let i = &model.integrations[id.index()];
+                if !receives_alerts(&i.kind) {
+                    continue;
+                }
+                let mut found = false;
+                for ep in &plan.envs {
+                    let name = format!("{}-alerts", model.project.name);
+                    let Some(amc) = per_env[&ep.env.name].get(&("AlertmanagerConfig".into(), name)) else { continue };
+                    assert!(has_labels(amc, &selector));
+                    let recv = amc["spec"]["receivers"].as_array().expect("receivers");
+                    let Some(r) = recv.iter().find(|r| r["name"] == i.name.as_str()) else { continue };
+                    found = true;
+                    let (secret, field) = match &i.kind {
+                        IntegrationKind::PagerDuty { routing_key, .. } => {
+                            assert!(ep.env.production, "{program}: PagerDuty pages from {}", ep.env.name);
+                            (routing_key, &r["pagerdutyConfigs"][0]["routingKey"])
+                        }
+                        IntegrationKind::Slack { webhook, .. } => (webhook, &r["slackConfigs"][0]["apiURL"]),
+                        _ => unreachable!(),
+                    };
+                    assert_eq!(field["name"].as_str(), Some(secret.as_str()));
+                    let inv = inventory(ep);
+                    let s = inv.iter().find(|s| &s.name == secret).unwrap_or_else(|| {
+                        panic!("{program}/{}: receiver Secret {secret} is not in the inventory", ep.env.name)
+                    });
+                    assert!(s.keys.contains(field["key"].as_str().expect("key")));
+                    // Every route names a receiver that exists.
+                    let names: BTreeSet<&str> = recv.iter().filter_map(|r| r["name"].as_str()).collect();
+                    assert!(names.contains(amc["spec"]["route"]["receiver"].as_str().expect("root receiver")));
+                    for route in amc["spec"]["route"]["routes"].as_array().expect("routes") {
+                        assert!(names.contains(route["receiver"].as_str().expect("receiver")));
+                    }
+                }
+                assert!(found, "{program}: `route_to` {} reached no AlertmanagerConfig", i.name);
+                carried.insert((program.to_string(), "route_to"));
+            }
+        });
+    }
+    // The examples between them declare each of these; a refactoring that
+    // drops one everywhere must not pass silently.
+    let kinds: BTreeSet<&str> = carried.iter().map(|(_, k)| *k).collect();
+    for k in
+        ["metrics", "sentry", "crash_loop", "error_rate", "latency", "cert_expiry", "resource_exhaustion", "route_to"]
+    {
+        assert!(kinds.contains(k), "no example exercised `{k}`");
+    }
+}
+
+/// Prometheus accepts every generated rule group: `promtool check rules`
+/// parses each expression and each annotation template. Without promtool
+/// the test fails under CI (`CI` set) and says so loudly elsewhere.
+#[test]
+fn promtool_accepts_every_rule_file() {
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    if std::process::Command::new(&promtool).arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool not found ({promtool}); .ci/run installs Debian's `prometheus` package, which ships it"
+        );
+        eprintln!("!!!!!!!! promtool not found: rule files NOT checked (CI fails here) !!!!!!!!");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut checked = 0;
+    for program in PROGRAMS {
+        objects(program, |_, _, per_env| {
+            for (env, objs) in per_env {
+                for ((kind, name), doc) in objs {
+                    if kind != "PrometheusRule" {
+                        continue;
+                    }
+                    let file = dir.path().join(format!("{}-{env}-{name}.yaml", program.replace('/', "_")));
+                    let text = serde_yaml_ng::to_string(&doc["spec"]).expect("yaml");
+                    std::fs::write(&file, text).expect("write rules");
+                    let out = std::process::Command::new(&promtool)
+                        .args(["check", "rules"])
+                        .arg(&file)
+                        .output()
+                        .expect("run promtool");
+                    assert!(
+                        out.status.success(),
+                        "promtool rejects {program} {env}/{name}:\n{}{}",
+                        String::from_utf8_lossy(&out.stdout),
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    checked += 1;
+                }
+            }
+        });
+    }
+    assert!(checked >= 3, "only {checked} rule files checked");
+}
+
+/// Every dashboard is a Grafana dashboard Grafana can load and show: JSON
+/// with the fields its dashboard model requires to import a file (`title`,
+/// a `uid` of at most 40 characters, unique across the program,
+/// `schemaVersion`, `panels`), each panel with a unique `id`, a `type`,
+/// a `gridPos` and queries with distinct `refId`s; and every query is
+/// PromQL that Prometheus parses (promtool, through recording rules).
+#[test]
+fn dashboards_are_grafana_json_with_valid_queries() {
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    let have_promtool = std::process::Command::new(&promtool).arg("--version").output().is_ok();
+    assert!(have_promtool || std::env::var_os("CI").is_none(), "promtool not found under CI");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut seen = 0;
+    for program in PROGRAMS {
+        let mut uids = BTreeSet::new();
+        objects(program, |_, _, per_env| {
+            for objs in per_env.values() {
+                for ((kind, name), doc) in objs {
+                    if kind != "ConfigMap" || doc["metadata"]["labels"]["grafana_dashboard"] != "1" {
+                        continue;
+                    }
+                    let data = doc["data"].as_object().expect("data");
+                    assert_eq!(data.len(), 1, "{name}: one dashboard per ConfigMap");
+                    let (file, text) = data.iter().next().expect("file");
+                    assert!(file.ends_with(".json"), "{file}");
+                    let d: Value = serde_json::from_str(text.as_str().expect("string")).expect("dashboard JSON parses");
+                    assert!(d["title"].as_str().is_some_and(|t| !t.is_empty()), "{name}: title");
+                    let uid = d["uid"].as_str().expect("uid");
+                    assert!(!uid.is_empty() && uid.len() <= 40, "{name}: uid {uid}");
+                    assert!(uids.insert(uid.to_string()), "{program}: uid {uid} twice");
+                    assert!(d["schemaVersion"].as_u64().is_some_and(|v| v >= 36), "{name}: schemaVersion");
+                    let panels = d["panels"].as_array().expect("panels");
+                    assert!(!panels.is_empty());
+                    let mut ids = BTreeSet::new();
+                    let mut rules = Vec::new();
+                    for p in panels {
+                        assert!(ids.insert(p["id"].as_u64().expect("panel id")), "{name}: panel ids unique");
+                        assert!(p["type"].is_string() && p["title"].is_string());
+                        for k in ["h", "w", "x", "y"] {
+                            assert!(p["gridPos"][k].is_u64(), "{name}: gridPos.{k}");
+                        }
+                        assert!(
+                            p["gridPos"]["x"].as_u64().unwrap_or(99) + p["gridPos"]["w"].as_u64().unwrap_or(99) <= 24
+                        );
+                        let mut refs = BTreeSet::new();
+                        for t in p["targets"].as_array().expect("targets") {
+                            assert!(refs.insert(t["refId"].as_str().expect("refId").to_string()));
+                            let expr = t["expr"].as_str().expect("expr");
+                            assert!(!expr.contains('$'), "{name}: {expr} uses a variable promtool cannot check");
+                            rules.push(expr.to_string());
+                        }
+                    }
+                    seen += 1;
+                    if have_promtool {
+                        let groups = serde_json::json!({ "groups": [{ "name": name, "rules": rules.iter().enumerate()
+                            .map(|(i, e)| serde_json::json!({ "record": format!("dashboard:query{i}"), "expr": e }))
+                            .collect::<Vec<_>>() }] });
+                        let file = dir.path().join(format!("{}-{name}.yaml", program.replace('/', "_")));
+                        std::fs::write(&file, serde_json::to_string(&groups).expect("json")).expect("write");
+                        let out = std::process::Command::new(&promtool)
+                            .args(["check", "rules"])
+                            .arg(&file)
+                            .output()
+                            .expect("promtool");
+                        assert!(out.status.success(), "{program} {name}: {}", String::from_utf8_lossy(&out.stdout));
+                    }
+                }
+            }
+        });
+    }
+    assert!(seen >= 4, "only {seen} dashboards");
+}
