@@ -118,6 +118,12 @@ codes! {
     E0209 = "E0209", Error, "missing or repeated project",
         "Declare exactly one `project NAME { ... }` block.",
         "A program has exactly one project declaration, which names the repository, registry and GitOps engine.";
+    E0220 = "E0220", Error, "preset cycle",
+        "Make one preset of the cycle stand alone: remove its `extends`.",
+        "Presets extend each other in a cycle (`preset a { extends = b }`, `preset b { extends = a }`), so no preset of it has a first set of fields to start from. deployc prints the whole cycle.";
+    E0221 = "E0221", Error, "field a preset cannot carry",
+        "Move the field into each service that extends the preset.",
+        "A preset holds what several services share. A field that belongs to one service only (its `image`, its `migrations`) cannot be in a preset: every service extending it would build into one image repository, or run the same migrations, which is never what a team means.";
     // ----------------------------------------------------------------- types
     E0301 = "E0301", Error, "type mismatch",
         "Give the field a value of the expected type.",

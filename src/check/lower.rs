@@ -957,11 +957,22 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             Some(V::Map(m)) => m.clone(),
             _ => Fields::new(),
         };
+        // Precedence: the service (its preset merged in) < this environment's
+        // `service_defaults` < the service's entry in `services`.
+        let defaults = match get(f, "service_defaults").map(|v| &v.v) {
+            Some(V::Struct(d)) => Some(d.clone()),
+            _ => None,
+        };
         let mut deployments = Vec::new();
         for s in &services {
-            let o = match overrides.get(&s.name).map(|(_, v)| &v.v) {
+            let own = match overrides.get(&s.name).map(|(_, v)| &v.v) {
                 Some(V::Struct(o)) => Some(o.clone()),
                 _ => None,
+            };
+            let o = match (&defaults, own) {
+                (Some(d), Some(o)) => Some(super::preset::merge(d, &o)),
+                (Some(d), None) => Some(d.clone()),
+                (None, o) => o,
             };
             if let Some(o) = &o {
                 if !boolean(o, "enabled", true) {

@@ -298,7 +298,7 @@ pub fn unused(syms: &Symbols, diags: &mut Diagnostics) {
         // or every service; only notification targets need a reference.
         let global =
             *kind == RefKind::Integration && matches!(sym.tag.as_str(), "codecov" | "sentry" | "newrelic" | "datadog");
-        let counts = matches!(kind, RefKind::Strategy | RefKind::Resource | RefKind::Integration | RefKind::Toolchain)
+        let counts = matches!(kind, RefKind::Strategy | RefKind::Resource | RefKind::Integration | RefKind::Toolchain | RefKind::Preset)
             && !global;
         if counts && !sym.used && !sym.from_std {
             diags.push(

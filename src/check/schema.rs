@@ -13,6 +13,7 @@ pub enum RefKind {
     Gate,
     Integration,
     Toolchain,
+    Preset,
 }
 
 impl RefKind {
@@ -25,6 +26,7 @@ impl RefKind {
             RefKind::Gate => "gate",
             RefKind::Integration => "integration",
             RefKind::Toolchain => "toolchain",
+            RefKind::Preset => "preset",
         }
     }
     pub fn from_keyword(k: &str) -> Option<RefKind> {
@@ -36,6 +38,7 @@ impl RefKind {
             "gate" => RefKind::Gate,
             "integration" => RefKind::Integration,
             "toolchain" => RefKind::Toolchain,
+            "preset" => RefKind::Preset,
             _ => return None,
         })
     }
@@ -284,6 +287,12 @@ pub static SECURITY: &[FieldSpec] = &[
     f("writable_paths", Ty::List(&Ty::Str), "[\"/tmp\"]", "paths mounted as emptyDir"),
 ];
 pub static SERVICE: &[FieldSpec] = &[
+    f(
+        "extends",
+        Ty::Ref(RefKind::Preset),
+        "",
+        "preset whose fields this one starts from; its own fields replace them, `env` merges by variable",
+    ),
     f("image", Ty::Str, "service name", "image repository name in the registry"),
     f("build", Ty::Struct(BUILD), "{ context = \".\" }", "how the image is built"),
     req("language", Ty::Ref(RefKind::Toolchain), "toolchain preset driving lint, type-check and test steps"),
@@ -421,6 +430,12 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
     f("production", Ty::Bool, "false", "marks a production environment (stricter checks)"),
     f("requires", Ty::List(&Ty::Ref(RefKind::Gate)), "[]", "gates that must pass before deploying here"),
     f("approvers", Ty::List(&Ty::Str), "[]", "GitHub users or teams who approve a manual promotion"),
+    f(
+        "service_defaults",
+        Ty::Struct(OVERRIDE),
+        "{}",
+        "overrides for every service here; a service's entry in `services` replaces them field by field",
+    ),
     f("services", Ty::Keyed(RefKind::Service, &Ty::Struct(OVERRIDE)), "{}", "per-service overrides"),
     f("resources", Ty::Keyed(RefKind::Resource, &Ty::Struct(RESOURCE_OVERRIDE)), "{}", "per-resource overrides"),
     f("notify", Ty::List(&Ty::Ref(RefKind::Integration)), "[]", "integrations told about deploys here"),
@@ -726,6 +741,8 @@ pub fn decl_shape(keyword: &str) -> Option<DeclShape> {
     Some(match keyword {
         "project" => DeclShape::Named(PROJECT),
         "service" => DeclShape::Named(SERVICE),
+        // A preset has a service's fields, all optional (see `PRESET_EXCLUDED`).
+        "preset" => DeclShape::Named(SERVICE),
         "resource" => DeclShape::NamedTagged(RESOURCES),
         "environment" => DeclShape::Named(ENVIRONMENT),
         "strategy" => DeclShape::NamedTagged(STRATEGIES),
@@ -737,6 +754,18 @@ pub fn decl_shape(keyword: &str) -> Option<DeclShape> {
         _ => return None,
     })
 }
+
+/// Service fields a preset cannot carry, with the reason given in E0215.
+pub static PRESET_EXCLUDED: &[(&str, &str)] = &[
+    (
+        "image",
+        "every service extending the preset would build into, and deploy, one image repository",
+    ),
+    (
+        "migrations",
+        "every service extending the preset would run the same migrations against the same database before its rollout",
+    ),
+];
 
 /// Gates are `gate NAME = tool { ... }`; every tool takes the same fields.
 pub static GATE_VARIANTS: &[Variant] = &{
