@@ -60,3 +60,30 @@ fn environment_defaults_sit_between_the_service_and_its_override() {
     assert_eq!(var(&dep("prod", "api").env, "LOG_LEVEL").as_deref(), Some("warn"));
     assert_eq!(var(&dep("prod", "api").env, "REGION").as_deref(), Some("ap"));
 }
+
+/// Every artifact of every target, by path.
+fn artifacts(text: &str) -> std::collections::BTreeMap<String, String> {
+    let c = deployc::compile("bench.dpl", text, &Disk);
+    assert!(c.output.is_some(), "{}", render_all(&c));
+    let (model, graph) = c.output.expect("model");
+    let options = Default::default();
+    let plan = deployc::plan::Plan::new(&model, &graph, &options);
+    deployc::emit::emit(&plan, deployc::emit::Target::ALL)
+        .into_iter()
+        .map(|a| (a.path, a.contents))
+        .collect()
+}
+
+#[test]
+fn the_peer_workload_with_presets_emits_what_the_full_program_does() {
+    let n = 40;
+    let full = deployc::synth::peers::full(n);
+    let short = deployc::synth::peers::with_presets(n);
+    assert!(short.len() * 2 < full.len(), "{} vs {} bytes", short.len(), full.len());
+    let (a, b) = (artifacts(&full), artifacts(&short));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    assert!(a.keys().filter(|p| p.starts_with("k8s/prod/")).count() >= 3 * n, "{:?}", a.keys().take(5));
+    for (path, text) in &a {
+        assert_eq!(text, &b[path], "{path} differs");
+    }
+}
