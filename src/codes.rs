@@ -124,6 +124,9 @@ codes! {
     E0221 = "E0221", Error, "field a preset cannot carry",
         "Move the field into each service that extends the preset.",
         "A preset holds what several services share. A field that belongs to one service only (its `image`, its `migrations`) cannot be in a preset: every service extending it would build into one image repository, or run the same migrations, which is never what a team means.";
+    E0230 = "E0230", Error, "patch target not in the output",
+        "Aim the patch at an object the environment's output has, written `Kind/name` (`Deployment/api`).",
+        "An environment's `patches` entry names its target as `Kind/name`, and that object must be one deployc generates for the environment: a patch kustomize cannot apply fails every sync, so the compiler refuses it. A service on a canary or blue-green strategy runs as a `Rollout`, not a `Deployment`; the diagnostic names the closest object the output has.";
     // ----------------------------------------------------------------- types
     E0301 = "E0301", Error, "type mismatch",
         "Give the field a value of the expected type.",
@@ -218,4 +221,7 @@ codes! {
     W0005 = "W0005", Warning, "target has nothing to emit",
         "Drop the target from `--target`, or change the program so the target applies (the message says what it needs).",
         "A target of the build cannot serve this program, so it writes nothing: for example Terraform for a `cloud = gcp` or `azure` program (the Terraform target writes AWS only), Jenkins for a program whose pipeline runs on GitHub Actions, or GitHub Actions for a program without services.\n\nThe build goes on with the other targets; the warning makes sure a missing folder is never a surprise.\n\nExample:\n\n    project p { cloud = gcp { project = \"acme\" region = \"europe-west1\" } }\n\n    $ deployc build p.dpl --target terraform\n    warning[W0005]: target `terraform` has nothing to emit: the Terraform target writes AWS infrastructure only";
+    W0006 = "W0006", Warning, "Helm chart without the environment's patches",
+        "Render the chart through a post-renderer that applies the same patches (`helm template ... --post-renderer ./kustomize.sh`), or build only the Kubernetes target (`--target k8s --target argocd`).",
+        "An environment's `patches` are applied by its kustomization (`k8s/<env>/kustomization.yaml`). A Helm chart has no place for a patch of its own rendered objects: Helm applies patches only through a post-renderer given on the command line. So the chart renders the objects without them, and a team deploying with Helm must run the same patches through a post-renderer.";
 }

@@ -416,6 +416,18 @@ pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
     f("multi_az", Ty::Bool, "resource's", "multi-AZ here"),
     f("storage", Ty::Memory, "resource's", "storage here"),
 ];
+pub static PATCH: &[FieldSpec] = &[
+    req(
+        "target",
+        Ty::Str,
+        "the object patched, `Kind/name` as the output names it (`Deployment/api`, `Rollout/web`, `Service/api`)",
+    ),
+    req(
+        "file",
+        Ty::RelPath,
+        "the patch, a strategic merge patch or a JSON 6902 patch (kustomize tells them apart), in the team's `k8s/<env>/patches/`",
+    ),
+];
 pub static ENVIRONMENT: &[FieldSpec] = &[
     f("namespace", Ty::Str, "\"<project>-<env>\"", "Kubernetes namespace"),
     f(
@@ -447,6 +459,12 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
         "steps run after deploying",
     ),
     f("multi_az", Ty::Bool, "false", "spread managed resources over zones"),
+    f(
+        "patches",
+        Ty::List(&Ty::Struct(PATCH)),
+        "[]",
+        "the escape hatch: the team's patches of generated objects, applied by this environment's kustomization",
+    ),
 ];
 
 // --------------------------------------------------------------- strategies
