@@ -156,12 +156,8 @@ pub mod peers {
             "preset api {\n  language = go\n  service_port = 80\n  health = http { path = \"/healthz\" }\n  readiness = http { path = \"/ready\" }\n  target_cpu = 70%\n}\n",
         );
         for size in 0..4 {
-            let _ = writeln!(
-                out,
-                "preset api-{size} {{ extends = api cpu = {} memory = {} }}",
-                cpu(size),
-                memory(size)
-            );
+            let _ =
+                writeln!(out, "preset api-{size} {{ extends = api cpu = {} memory = {} }}", cpu(size), memory(size));
         }
         for s in services(n) {
             let _ = writeln!(

@@ -46,7 +46,12 @@ fn kustomize_applies_both_kinds_of_patch_and_builds_keep_the_files() {
     let (ok, err) = deployc(&[], &file, &out);
     assert!(ok, "{err}");
     let k = std::fs::read_to_string(out.join("k8s/prod/kustomization.yaml")).expect("kustomization");
-    assert!(k.contains("patches:\n  - path: patches/api-priority.yaml\n    target:\n      kind: Rollout\n      name: api\n"), "{k}");
+    assert!(
+        k.contains(
+            "patches:\n  - path: patches/api-priority.yaml\n    target:\n      kind: Rollout\n      name: api\n"
+        ),
+        "{k}"
+    );
     assert!(!std::fs::read_to_string(out.join("k8s/dev/kustomization.yaml")).expect("dev").contains("patches:"));
     // A second build and the drift check leave the team's files alone.
     let (ok, err) = deployc(&[], &file, &out);

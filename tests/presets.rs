@@ -46,9 +46,7 @@ fn environment_defaults_sit_between_the_service_and_its_override() {
     let m = model("tests/cases/pass/presets_and_service_defaults.dpl");
     let id = |n: &str| m.services.iter().find(|s| s.name == n).expect("service").id;
     let env = |n: &str| m.environments.iter().find(|e| e.name == n).expect("env");
-    let dep = |e: &str, s: &str| {
-        env(e).deployments.iter().find(|d| d.service == id(s)).expect("deployment").clone()
-    };
+    let dep = |e: &str, s: &str| env(e).deployments.iter().find(|d| d.service == id(s)).expect("deployment").clone();
     // dev has no defaults: the service's values.
     assert_eq!(dep("dev", "api").replicas, Replicas::Fixed(2));
     assert_eq!(var(&dep("dev", "api").env, "LOG_LEVEL"), None);
@@ -68,10 +66,7 @@ fn artifacts(text: &str) -> std::collections::BTreeMap<String, String> {
     let (model, graph) = c.output.expect("model");
     let options = Default::default();
     let plan = deployc::plan::Plan::new(&model, &graph, &options);
-    deployc::emit::emit(&plan, deployc::emit::Target::ALL)
-        .into_iter()
-        .map(|a| (a.path, a.contents))
-        .collect()
+    deployc::emit::emit(&plan, deployc::emit::Target::ALL).into_iter().map(|a| (a.path, a.contents)).collect()
 }
 
 #[test]

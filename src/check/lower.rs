@@ -1241,7 +1241,9 @@ fn patches(f: &Fields, diags: &mut Diagnostics) -> Vec<Patch> {
             _ => diags.push(
                 Diagnostic::new(Code::E0230, format!("`{target}` does not name an object"))
                     .label_opt(span, "expected `Kind/name`")
-                    .help("Name the patched object as `Kind/name`, the kind spelt as Kubernetes does: `Deployment/api`."),
+                    .help(
+                        "Name the patched object as `Kind/name`, the kind spelt as Kubernetes does: `Deployment/api`.",
+                    ),
             ),
         }
     }

@@ -59,7 +59,7 @@ pub fn apply(cx: &mut Cx, checked: &mut [Checked]) {
                 if let Some((kspan, _)) = c.fields.get(*field) {
                     cx.diags.push(
                         Diagnostic::new(Code::E0221, format!("a preset cannot carry `{field}`"))
-                            .label(*kspan, format!("{why}"))
+                            .label(*kspan, *why)
                             .help(format!("Give `{field}` in each service that extends `{}`.", c.name())),
                     );
                 }
@@ -109,10 +109,7 @@ fn resolve(
         cycle.push(name);
         // The edge that closes the cycle is the `extends` of the preset that led here.
         let closing = stack.last().and_then(|s| presets.get(s)).map(|&i| &checked[i]);
-        let span = closing
-            .and_then(|c| parent(&c.fields))
-            .map(|(_, s)| s)
-            .unwrap_or_else(|| checked[idx].anchor());
+        let span = closing.and_then(|c| parent(&c.fields)).map(|(_, s)| s).unwrap_or_else(|| checked[idx].anchor());
         cx.diags.push(
             Diagnostic::new(Code::E0220, format!("presets extend each other in a cycle: {}", cycle.join(" → ")))
                 .label(span, "this `extends` closes the cycle")

@@ -775,10 +775,7 @@ pub fn decl_shape(keyword: &str) -> Option<DeclShape> {
 
 /// Service fields a preset cannot carry, with the reason given in E0215.
 pub static PRESET_EXCLUDED: &[(&str, &str)] = &[
-    (
-        "image",
-        "every service extending the preset would build into, and deploy, one image repository",
-    ),
+    ("image", "every service extending the preset would build into, and deploy, one image repository"),
     (
         "migrations",
         "every service extending the preset would run the same migrations against the same database before its rollout",

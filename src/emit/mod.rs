@@ -165,18 +165,16 @@ pub fn check_patches(model: &Model, graph: &crate::graph::Graph) -> Vec<Diagnost
             if have.contains(&target) {
                 continue;
             }
-            let d = Diagnostic::new(
-                Code::E0230,
-                format!("environment `{}` has no object `{target}` to patch", e.name),
-            )
-            .label_opt(p.span, "not in this environment's output");
+            let d = Diagnostic::new(Code::E0230, format!("environment `{}` has no object `{target}` to patch", e.name))
+                .label_opt(p.span, "not in this environment's output");
             // The same name under another kind (a canary's `Rollout`) first, then a near spelling.
             let same_name = ["Rollout", "Deployment", "StatefulSet", "Service"]
                 .iter()
                 .map(|k| format!("{k}/{}", p.name))
                 .find(|o| have.contains(o))
                 .or_else(|| have.iter().find(|o| o.split_once('/').is_some_and(|(_, n)| n == p.name)).cloned());
-            let best = same_name.or_else(|| crate::suggest::closest(&target, have.iter().map(String::as_str)).map(str::to_string));
+            let best = same_name
+                .or_else(|| crate::suggest::closest(&target, have.iter().map(String::as_str)).map(str::to_string));
             let d = match best {
                 Some(best) => d.help(format!("did you mean `{best}`? {}", Code::E0230.info().help)),
                 None => d.help(Code::E0230.info().help),

@@ -491,8 +491,9 @@ environment dev { promote = on_push("main") service_defaults { replicas = 2 } }
     let mut s = c.server();
     let out = open(&mut s, "main.dpl", text);
     assert_eq!(published(&out, "main.dpl").map(|d| d.len()), Some(0), "{out:?}");
-    let presets =
-        labels(&s.request("textDocument/completion", at("main.dpl", text, "extends = web-big", 10)).expect("completion"));
+    let presets = labels(
+        &s.request("textDocument/completion", at("main.dpl", text, "extends = web-big", 10)).expect("completion"),
+    );
     assert_eq!(presets, ["web", "web-big"]);
     let def = s.request("textDocument/definition", at("main.dpl", text, "extends = web-big", 12)).expect("definition");
     assert_eq!(def["range"]["start"], pos_of(text, "web-big {", 0));
@@ -504,7 +505,8 @@ environment dev { promote = on_push("main") service_defaults { replicas = 2 } }
     let api = hover_text(&mut s, text, "service api", 9);
     assert!(api.contains("port 8080"), "{api}");
     let fields = labels(
-        &s.request("textDocument/completion", at("main.dpl", text, "service_defaults { replicas", 19)).expect("completion"),
+        &s.request("textDocument/completion", at("main.dpl", text, "service_defaults { replicas", 19))
+            .expect("completion"),
     );
     assert!(fields.contains(&"env".to_string()), "{fields:?}");
 }
