@@ -325,7 +325,7 @@ pub static RESOURCES: &[Variant] = &[
     v(
         "postgres",
         &[
-            f("version", Ty::Str, "\"16\"", "engine version"),
+            f("version", Ty::Str, "\"16\"", "engine version; in the cluster a bare number (`16`, `7.2`) gets the image's `-alpine` variant, any other tag (`alpine`, `16.4-bookworm`) is used as written"),
             f(
                 "placement",
                 PLACEMENT,
@@ -345,7 +345,7 @@ pub static RESOURCES: &[Variant] = &[
     v(
         "redis",
         &[
-            f("version", Ty::Str, "\"7\"", "engine version"),
+            f("version", Ty::Str, "\"7\"", "engine version; in the cluster a bare number (`16`, `7.2`) gets the image's `-alpine` variant, any other tag (`alpine`, `16.4-bookworm`) is used as written"),
             f("placement", PLACEMENT, "managed", "ElastiCache (managed) or a StatefulSet"),
             f("cluster", Ty::Bool, "false", "cluster mode"),
             f("replicas", Ty::Int, "0", "replicas per shard"),
