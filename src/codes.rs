@@ -118,6 +118,15 @@ codes! {
     E0209 = "E0209", Error, "missing or repeated project",
         "Declare exactly one `project NAME { ... }` block.",
         "A program has exactly one project declaration, which names the repository, registry and GitOps engine.";
+    E0220 = "E0220", Error, "preset cycle",
+        "Make one preset of the cycle stand alone: remove its `extends`.",
+        "Presets extend each other in a cycle (`preset a { extends = b }`, `preset b { extends = a }`), so no preset of it has a first set of fields to start from. deployc prints the whole cycle.";
+    E0221 = "E0221", Error, "field a preset cannot carry",
+        "Move the field into each service that extends the preset.",
+        "A preset holds what several services share. A field that belongs to one service only (its `image`, its `migrations`) cannot be in a preset: every service extending it would build into one image repository, or run the same migrations, which is never what a team means.";
+    E0230 = "E0230", Error, "patch target not in the output",
+        "Aim the patch at an object the environment's output has, written `Kind/name` (`Deployment/api`).",
+        "An environment's `patches` entry names its target as `Kind/name`, and that object must be one deployc generates for the environment: a patch kustomize cannot apply fails every sync, so the compiler refuses it. A service on a canary or blue-green strategy runs as a `Rollout`, not a `Deployment`; the diagnostic names the closest object the output has.";
     // ----------------------------------------------------------------- types
     E0301 = "E0301", Error, "type mismatch",
         "Give the field a value of the expected type.",
@@ -224,4 +233,7 @@ codes! {
     W0006 = "W0006", Warning, "observability declaration no target carries",
         "Route alerts to an integration that receives them (slack or pagerduty), or remove it from `route_to`.",
         "An observability declaration asks for something no output can deliver: for example `alerts { route_to = [jira] }` — Alertmanager has no Jira, Sentry, Codecov, New Relic or Datadog receiver, so no AlertmanagerConfig route is written for it and those alerts would silently go nowhere.\n\nExample:\n\n    integration jira = jira { url = \"https://acme.atlassian.net\" project = \"OPS\" token = secret(\"jira-token\") }\n    observability { alerts { crash_loop = true route_to = [jira] } }\n\n    warning[W0006]: alerts cannot be routed to jira integration `jira`";
+    W0007 = "W0007", Warning, "Helm chart without the environment's patches",
+        "Render the chart through a post-renderer that applies the same patches (`helm template ... --post-renderer ./kustomize.sh`), or build only the Kubernetes target (`--target k8s --target argocd`).",
+        "An environment's `patches` are applied by its kustomization (`k8s/<env>/kustomization.yaml`). A Helm chart has no place for a patch of its own rendered objects: Helm applies patches only through a post-renderer given on the command line. So the chart renders the objects without them, and a team deploying with Helm must run the same patches through a post-renderer.";
 }

@@ -43,6 +43,11 @@ pub fn compile_bytes(root_name: &str, root: Vec<u8>, files: &dyn FileProvider) -
     let mut diagnostics = Diagnostics::default();
     let program = load::load_bytes(root_name, root, files, &mut diagnostics);
     let output = check::check(&program, &mut diagnostics);
+    if let Some((model, graph)) = &output {
+        for d in emit::check_patches(model, graph) {
+            diagnostics.push(d);
+        }
+    }
     diagnostics.sort();
     let output = if diagnostics.has_errors() { None } else { output };
     Compilation { program, diagnostics, output }

@@ -478,6 +478,21 @@ pub struct Environment {
     pub before: Vec<BeforeHook>,
     pub after: Vec<AfterHook>,
     pub multi_az: bool,
+    /// The team's patches of generated objects, in program order.
+    pub patches: Vec<Patch>,
+}
+
+/// A patch the team keeps in `k8s/<env>/patches/`, applied by the
+/// environment's kustomization to one generated object.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Patch {
+    /// The object's kind as Kubernetes spells it (`Deployment`).
+    pub kind: String,
+    pub name: String,
+    /// The file, relative to `k8s/<env>/patches/`.
+    pub file: String,
+    #[serde(skip)]
+    pub span: Option<Span>,
 }
 
 impl Environment {

@@ -126,6 +126,16 @@ impl Gen {
         self.line(&format!("### `{kw}`"));
         self.line("");
         match shape {
+            // A preset takes a service's table, with nothing required.
+            DeclShape::Named(fields) if kw == "preset" && std::ptr::eq(*fields, schema::SERVICE) => {
+                let excluded: Vec<&str> = schema::PRESET_EXCLUDED.iter().map(|(f, _)| *f).collect();
+                self.line(&format!(
+                    "Written `preset NAME {{ ... }}`. Takes every field of `service` except {}, none of \
+                     them required; see the precedence under `preset` above.",
+                    code_list(&excluded)
+                ));
+                self.line("");
+            }
             DeclShape::Named(fields) => {
                 self.line(&format!("Written `{kw} NAME {{ ... }}`."));
                 self.line("");

@@ -957,11 +957,22 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             Some(V::Map(m)) => m.clone(),
             _ => Fields::new(),
         };
+        // Precedence: the service (its preset merged in) < this environment's
+        // `service_defaults` < the service's entry in `services`.
+        let defaults = match get(f, "service_defaults").map(|v| &v.v) {
+            Some(V::Struct(d)) => Some(d.clone()),
+            _ => None,
+        };
         let mut deployments = Vec::new();
         for s in &services {
-            let o = match overrides.get(&s.name).map(|(_, v)| &v.v) {
+            let own = match overrides.get(&s.name).map(|(_, v)| &v.v) {
                 Some(V::Struct(o)) => Some(o.clone()),
                 _ => None,
+            };
+            let o = match (&defaults, own) {
+                (Some(d), Some(o)) => Some(super::preset::merge(d, &o)),
+                (Some(d), None) => Some(d.clone()),
+                (None, o) => o,
             };
             if let Some(o) = &o {
                 if !boolean(o, "enabled", true) {
@@ -1068,6 +1079,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             before,
             after,
             multi_az: env_multi_az,
+            patches: patches(f, diags),
             name,
         });
         if let Some(Val { v: V::Promotion(PromotionRule::Manual { from: Some(_) }), span }) = get(f, "promote") {
@@ -1225,6 +1237,34 @@ fn check_topics(f: &Fields, diags: &mut Diagnostics) {
             );
         }
     }
+}
+
+/// An environment's `patches`; E0230 for a target that is not `Kind/name`.
+fn patches(f: &Fields, diags: &mut Diagnostics) -> Vec<Patch> {
+    let mut out = Vec::new();
+    for v in list(f, "patches") {
+        let V::Struct(p) = &v.v else { continue };
+        let (Some(target), Some(file)) = (lit(p, "target"), lit(p, "file")) else { continue };
+        let span = get(p, "target").map(|t| t.span);
+        match target.split_once('/') {
+            Some((kind, name))
+                if kind.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && kind.chars().all(|c| c.is_ascii_alphanumeric())
+                    && !name.is_empty()
+                    && !name.contains('/') =>
+            {
+                out.push(Patch { kind: kind.to_string(), name: name.to_string(), file, span });
+            }
+            _ => diags.push(
+                Diagnostic::new(Code::E0230, format!("`{target}` does not name an object"))
+                    .label_opt(span, "expected `Kind/name`")
+                    .help(
+                        "Name the patched object as `Kind/name`, the kind spelt as Kubernetes does: `Deployment/api`.",
+                    ),
+            ),
+        }
+    }
+    out
 }
 
 fn default_rolling() -> StrategyKind {

@@ -10,6 +10,7 @@
 //! error; a model is returned only when there are no errors.
 
 pub mod lower;
+pub mod preset;
 pub mod rules;
 pub mod schema;
 pub mod symbols;
@@ -63,6 +64,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
                 checked.push(c);
             }
         }
+        preset::apply(&mut cx, &mut checked);
     }
     let (model, extra) = lower::lower(&checked, diags)?;
     // The whole-program rules run even after earlier errors, on a model built
@@ -216,6 +218,11 @@ fn check_decl(cx: &mut Cx, d: &ast::Decl, is_std: bool) -> Option<Checked> {
     let shape = schema::decl_shape(&d.keyword.name)?;
     let anchor = d.name.as_ref().map(|n| n.span).unwrap_or(d.keyword.span);
     let (tag, fields) = match (shape, &d.body) {
+        // A service's required fields may come from its preset: `preset::apply`
+        // checks them after merging. A preset requires nothing.
+        (DeclShape::Named(specs), DeclBody::Block(b)) if matches!(d.keyword.name.as_str(), "service" | "preset") => {
+            (None, cx.fields_only(b, specs))
+        }
         (DeclShape::Named(specs) | DeclShape::Singleton(specs), DeclBody::Block(b)) => {
             (None, cx.fields(b, specs, anchor))
         }

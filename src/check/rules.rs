@@ -298,8 +298,10 @@ pub fn unused(syms: &Symbols, diags: &mut Diagnostics) {
         // or every service; only notification targets need a reference.
         let global =
             *kind == RefKind::Integration && matches!(sym.tag.as_str(), "codecov" | "sentry" | "newrelic" | "datadog");
-        let counts = matches!(kind, RefKind::Strategy | RefKind::Resource | RefKind::Integration | RefKind::Toolchain)
-            && !global;
+        let counts = matches!(
+            kind,
+            RefKind::Strategy | RefKind::Resource | RefKind::Integration | RefKind::Toolchain | RefKind::Preset
+        ) && !global;
         if counts && !sym.used && !sym.from_std {
             diags.push(
                 Diagnostic::new(Code::W0001, format!("{} `{name}` is never used", kind.word()))

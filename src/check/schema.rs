@@ -13,6 +13,7 @@ pub enum RefKind {
     Gate,
     Integration,
     Toolchain,
+    Preset,
 }
 
 impl RefKind {
@@ -25,6 +26,7 @@ impl RefKind {
             RefKind::Gate => "gate",
             RefKind::Integration => "integration",
             RefKind::Toolchain => "toolchain",
+            RefKind::Preset => "preset",
         }
     }
     pub fn from_keyword(k: &str) -> Option<RefKind> {
@@ -36,6 +38,7 @@ impl RefKind {
             "gate" => RefKind::Gate,
             "integration" => RefKind::Integration,
             "toolchain" => RefKind::Toolchain,
+            "preset" => RefKind::Preset,
             _ => return None,
         })
     }
@@ -293,6 +296,12 @@ pub static SECURITY: &[FieldSpec] = &[
     f("writable_paths", Ty::List(&Ty::Str), "[\"/tmp\"]", "paths mounted as emptyDir"),
 ];
 pub static SERVICE: &[FieldSpec] = &[
+    f(
+        "extends",
+        Ty::Ref(RefKind::Preset),
+        "",
+        "preset whose fields this one starts from; its own fields replace them, `env` merges by variable",
+    ),
     f("image", Ty::Str, "service name", "image repository name in the registry"),
     f("build", Ty::Struct(BUILD), "{ context = \".\" }", "how the image is built"),
     req("language", Ty::Ref(RefKind::Toolchain), "toolchain preset driving lint, type-check and test steps"),
@@ -325,7 +334,7 @@ pub static RESOURCES: &[Variant] = &[
     v(
         "postgres",
         &[
-            f("version", Ty::Str, "\"16\"", "engine version"),
+            f("version", Ty::Str, "\"16\"", "engine version; in the cluster a bare number (`16`, `7.2`) gets the image's `-alpine` variant, any other tag (`alpine`, `16.4-bookworm`) is used as written"),
             f(
                 "placement",
                 PLACEMENT,
@@ -345,7 +354,7 @@ pub static RESOURCES: &[Variant] = &[
     v(
         "redis",
         &[
-            f("version", Ty::Str, "\"7\"", "engine version"),
+            f("version", Ty::Str, "\"7\"", "engine version; in the cluster a bare number (`16`, `7.2`) gets the image's `-alpine` variant, any other tag (`alpine`, `16.4-bookworm`) is used as written"),
             f("placement", PLACEMENT, "managed", "ElastiCache (managed) or a StatefulSet"),
             f("cluster", Ty::Bool, "false", "cluster mode"),
             f("replicas", Ty::Int, "0", "replicas per shard"),
@@ -416,6 +425,18 @@ pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
     f("multi_az", Ty::Bool, "resource's", "multi-AZ here"),
     f("storage", Ty::Memory, "resource's", "storage here"),
 ];
+pub static PATCH: &[FieldSpec] = &[
+    req(
+        "target",
+        Ty::Str,
+        "the object patched, `Kind/name` as the output names it (`Deployment/api`, `Rollout/web`, `Service/api`)",
+    ),
+    req(
+        "file",
+        Ty::RelPath,
+        "the patch, a strategic merge patch or a JSON 6902 patch (kustomize tells them apart), in the team's `k8s/<env>/patches/`",
+    ),
+];
 pub static ENVIRONMENT: &[FieldSpec] = &[
     f("namespace", Ty::Str, "\"<project>-<env>\"", "Kubernetes namespace"),
     f(
@@ -430,6 +451,12 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
     f("production", Ty::Bool, "false", "marks a production environment (stricter checks)"),
     f("requires", Ty::List(&Ty::Ref(RefKind::Gate)), "[]", "gates that must pass before deploying here"),
     f("approvers", Ty::List(&Ty::Str), "[]", "GitHub users or teams who approve a manual promotion"),
+    f(
+        "service_defaults",
+        Ty::Struct(OVERRIDE),
+        "{}",
+        "overrides for every service here; a service's entry in `services` replaces them field by field",
+    ),
     f("services", Ty::Keyed(RefKind::Service, &Ty::Struct(OVERRIDE)), "{}", "per-service overrides"),
     f("resources", Ty::Keyed(RefKind::Resource, &Ty::Struct(RESOURCE_OVERRIDE)), "{}", "per-resource overrides"),
     f("notify", Ty::List(&Ty::Ref(RefKind::Integration)), "[]", "integrations told about deploys here"),
@@ -441,6 +468,12 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
         "steps run after deploying",
     ),
     f("multi_az", Ty::Bool, "false", "spread managed resources over zones"),
+    f(
+        "patches",
+        Ty::List(&Ty::Struct(PATCH)),
+        "[]",
+        "the escape hatch: the team's patches of generated objects, applied by this environment's kustomization",
+    ),
 ];
 
 // --------------------------------------------------------------- strategies
@@ -735,6 +768,8 @@ pub fn decl_shape(keyword: &str) -> Option<DeclShape> {
     Some(match keyword {
         "project" => DeclShape::Named(PROJECT),
         "service" => DeclShape::Named(SERVICE),
+        // A preset has a service's fields, all optional (see `PRESET_EXCLUDED`).
+        "preset" => DeclShape::Named(SERVICE),
         "resource" => DeclShape::NamedTagged(RESOURCES),
         "environment" => DeclShape::Named(ENVIRONMENT),
         "strategy" => DeclShape::NamedTagged(STRATEGIES),
@@ -746,6 +781,15 @@ pub fn decl_shape(keyword: &str) -> Option<DeclShape> {
         _ => return None,
     })
 }
+
+/// Service fields a preset cannot carry, with the reason given in E0215.
+pub static PRESET_EXCLUDED: &[(&str, &str)] = &[
+    ("image", "every service extending the preset would build into, and deploy, one image repository"),
+    (
+        "migrations",
+        "every service extending the preset would run the same migrations against the same database before its rollout",
+    ),
+];
 
 /// Gates are `gate NAME = tool { ... }`; every tool takes the same fields.
 pub static GATE_VARIANTS: &[Variant] = &{

@@ -810,6 +810,14 @@ impl Cx<'_> {
 
     /// Checks a block against a field table: unknown, duplicate and missing fields.
     pub fn fields(&mut self, block: &Block, specs: &'static [FieldSpec], anchor: Span) -> Fields {
+        let out = self.fields_only(block, specs);
+        self.required(&out, specs, anchor);
+        out
+    }
+
+    /// [`Cx::fields`] without the check for required fields: a preset's, or a
+    /// service's before its preset is merged in.
+    pub fn fields_only(&mut self, block: &Block, specs: &'static [FieldSpec]) -> Fields {
         let mut out = Fields::new();
         for field in &block.fields {
             let key = &field.key;
@@ -841,6 +849,11 @@ impl Cx<'_> {
             }
             out.insert(key.name.clone(), (key.span, val));
         }
+        out
+    }
+
+    /// E0204 for each required field of `specs` that `out` lacks, at `anchor`.
+    pub fn required(&mut self, out: &Fields, specs: &'static [FieldSpec], anchor: Span) {
         for spec in specs.iter().filter(|s| s.required) {
             if !out.contains_key(spec.name) {
                 self.diags.push(
@@ -850,7 +863,6 @@ impl Cx<'_> {
                 );
             }
         }
-        out
     }
 
     /// The limits some fields put on top of their type: replica counts are

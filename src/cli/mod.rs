@@ -213,6 +213,7 @@ pub fn build(
     let mut diagnostics = c.diagnostics.clone();
     if let Some((model, _)) = &c.output {
         diagnostics.items.extend(deployc::emit::unserved(model, targets));
+        diagnostics.items.extend(deployc::emit::helm_gaps(model, targets));
     }
     report(&diagnostics, &c.program.sources, Format::Human, color);
     let denied = deny && diagnostics.warning_count() > 0;

@@ -119,6 +119,90 @@ pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// W0007 when the build writes the Helm chart for a program with patches:
+/// a chart cannot carry kustomize patches, so Helm users apply them with a
+/// post-renderer.
+pub fn helm_gaps(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
+    if !requested.is_empty() && !requested.contains(&Target::Helm) {
+        return Vec::new();
+    }
+    model
+        .environments
+        .iter()
+        .filter_map(|e| e.patches.first().map(|p| (e, p)))
+        .map(|(e, p)| {
+            Diagnostic::new(
+                Code::W0007,
+                format!("the Helm chart does not carry the {} patch(es) of environment `{}`", e.patches.len(), e.name),
+            )
+            .label_opt(p.span, "applied by the kustomization only")
+            .help(Code::W0007.info().help)
+        })
+        .collect()
+}
+
+/// E0230 for every patch aimed at an object its environment's Kubernetes
+/// output does not have. Plans and renders the Kubernetes target only when
+/// some environment has patches.
+pub fn check_patches(model: &Model, graph: &crate::graph::Graph) -> Vec<Diagnostic> {
+    if model.environments.iter().all(|e| e.patches.is_empty()) {
+        return Vec::new();
+    }
+    let opts = crate::plan::Options::default();
+    let plan = Plan::new(model, graph, &opts);
+    let mut objects: std::collections::BTreeMap<&str, Vec<String>> = std::collections::BTreeMap::new();
+    let files = k8s::emit(&plan);
+    for a in &files {
+        if let (Some(env), Some(o)) = (&a.environment, object_of(&a.contents)) {
+            objects.entry(env.as_str()).or_default().push(o);
+        }
+    }
+    let mut out = Vec::new();
+    for e in &model.environments {
+        let have = objects.get(e.name.as_str()).map(Vec::as_slice).unwrap_or_default();
+        for p in &e.patches {
+            let target = format!("{}/{}", p.kind, p.name);
+            if have.contains(&target) {
+                continue;
+            }
+            let d = Diagnostic::new(Code::E0230, format!("environment `{}` has no object `{target}` to patch", e.name))
+                .label_opt(p.span, "not in this environment's output");
+            // The same name under another kind (a canary's `Rollout`) first, then a near spelling.
+            let same_name = ["Rollout", "Deployment", "StatefulSet", "Service"]
+                .iter()
+                .map(|k| format!("{k}/{}", p.name))
+                .find(|o| have.contains(o))
+                .or_else(|| have.iter().find(|o| o.split_once('/').is_some_and(|(_, n)| n == p.name)).cloned());
+            let best = same_name
+                .or_else(|| crate::suggest::closest(&target, have.iter().map(String::as_str)).map(str::to_string));
+            let d = match best {
+                Some(best) => d.help(format!("did you mean `{best}`? {}", Code::E0230.info().help)),
+                None => d.help(Code::E0230.info().help),
+            };
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// `Kind/name` of a generated Kubernetes object, read from its YAML.
+fn object_of(yaml: &str) -> Option<String> {
+    let mut kind = None;
+    let mut in_meta = false;
+    for line in yaml.lines() {
+        if let Some(k) = line.strip_prefix("kind: ") {
+            kind = Some(k.trim_matches('"').to_string());
+        } else if line == "metadata:" {
+            in_meta = true;
+        } else if in_meta && !line.starts_with(' ') {
+            in_meta = false;
+        } else if let Some(n) = line.strip_prefix("  name: ").filter(|_| in_meta) {
+            return kind.map(|k| format!("{k}/{}", n.trim_matches('"')));
+        }
+    }
+    None
+}
+
 /// Emits every requested target, sorted by path.
 pub fn emit(plan: &Plan, targets: &[Target]) -> Vec<Artifact> {
     let mut out = Vec::new();

@@ -132,6 +132,7 @@ fn kind_icon(kind: RefKind) -> CompletionItemKind {
         RefKind::Gate => CompletionItemKind::EVENT,
         RefKind::Integration => CompletionItemKind::INTERFACE,
         RefKind::Toolchain => CompletionItemKind::MODULE,
+        RefKind::Preset => CompletionItemKind::CLASS,
     }
 }
 

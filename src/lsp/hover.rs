@@ -61,6 +61,7 @@ pub fn keyword_blurb(keyword: &str) -> Option<&'static str> {
         "integration" => "An external tool deployments report to: chat, tickets, paging, APM.",
         "pipeline" => "The CI pipeline: provider, triggers, platforms, image tags, pull-request checks.",
         "observability" => "Metrics, dashboards, alerts, tracing and logs.",
+        "preset" => "Service fields several services share; a service starts from one with `extends = NAME`.",
         "toolchain" => "A language preset: the lint, type-check, test and build commands of a runtime.",
         "import" => "Loads another file (a path relative to this one) or a standard module (`std/...`).",
         _ => return None,

@@ -122,6 +122,7 @@ pub fn symbol_kind(keyword: &str) -> SymbolKind {
         "gate" => SymbolKind::EVENT,
         "integration" => SymbolKind::INTERFACE,
         "toolchain" => SymbolKind::MODULE,
+        "preset" => SymbolKind::CLASS,
         _ => SymbolKind::OBJECT,
     }
 }

@@ -463,3 +463,50 @@ fn every_position_of_the_examples_is_safe() {
         s.request("textDocument/hover", at).expect("hover");
     }
 }
+
+#[test]
+fn presets_complete_resolve_and_hover() {
+    let text = r#"project shop {
+  repository = "github.com/acme/shop"
+  registry   = ghcr { owner = "acme" }
+}
+
+preset web {
+  language = node
+  port     = 8080
+}
+
+preset web-big {
+  extends = web
+  cpu     = 1..2
+}
+
+service api {
+  extends = web-big
+}
+
+environment dev { promote = on_push("main") service_defaults { replicas = 2 } }
+"#;
+    let c = Client::new();
+    let mut s = c.server();
+    let out = open(&mut s, "main.dpl", text);
+    assert_eq!(published(&out, "main.dpl").map(|d| d.len()), Some(0), "{out:?}");
+    let presets = labels(
+        &s.request("textDocument/completion", at("main.dpl", text, "extends = web-big", 10)).expect("completion"),
+    );
+    assert_eq!(presets, ["web", "web-big"]);
+    let def = s.request("textDocument/definition", at("main.dpl", text, "extends = web-big", 12)).expect("definition");
+    assert_eq!(def["range"]["start"], pos_of(text, "web-big {", 0));
+    let hover = hover_text(&mut s, text, "extends = web\n", 11);
+    assert!(hover.starts_with("**preset `web`**"), "{hover}");
+    let kw = hover_text(&mut s, text, "preset web {", 1);
+    assert!(kw.contains("Service fields several services share"), "{kw}");
+    // A service's hover shows what its presets gave it.
+    let api = hover_text(&mut s, text, "service api", 9);
+    assert!(api.contains("port 8080"), "{api}");
+    let fields = labels(
+        &s.request("textDocument/completion", at("main.dpl", text, "service_defaults { replicas", 19))
+            .expect("completion"),
+    );
+    assert!(fields.contains(&"env".to_string()), "{fields:?}");
+}

@@ -172,10 +172,28 @@ pub fn managed_port(e: &Engine) -> u16 {
 }
 
 /// A container image pinned to a version, for a resource run in-cluster.
+/// The engine's variant suffix (`-alpine`) is added to a bare version number
+/// (`16`, `7.2`) only; any other tag (`alpine`, `16.4-bookworm`) is used
+/// exactly as written.
 pub fn resource_image(e: &Engine, version: &str) -> String {
+    let bare = !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.');
     match &spec(e).in_cluster {
-        Some(c) => format!("{}:{version}{}", c.image, c.tag_suffix),
+        Some(c) if bare => format!("{}:{version}{}", c.image, c.tag_suffix),
+        Some(c) => format!("{}:{version}", c.image),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_that_is_not_a_bare_version_is_used_as_written() {
+        assert_eq!(resource_image(&Engine::Redis, "7"), "docker.io/library/redis:7-alpine");
+        assert_eq!(resource_image(&Engine::Redis, "7.2"), "docker.io/library/redis:7.2-alpine");
+        assert_eq!(resource_image(&Engine::Redis, "alpine"), "docker.io/library/redis:alpine");
+        assert_eq!(resource_image(&Engine::Postgres, "16.4-bookworm"), "docker.io/library/postgres:16.4-bookworm");
     }
 }
 

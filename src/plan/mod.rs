@@ -45,6 +45,10 @@ pub struct Options {
 
 /// The folder, inside each environment's folder, that belongs to the team.
 pub const EXTRA_DIR: &str = "extra";
+/// The folder, inside each environment's folder, that holds the team's
+/// patches. Inside the kustomization's root because kustomize refuses files
+/// outside it by default.
+pub const PATCHES_DIR: &str = "patches";
 
 /// The whole plan: the model and graph it was made from, and one deployment
 /// plan per environment, in promotion order.

@@ -24,6 +24,7 @@ pub const KEYWORDS: &[&str] = &[
     "pipeline",
     "observability",
     "toolchain",
+    "preset",
 ];
 
 /// Parses one file. Never fails: errors go to `diags`, the tree keeps what parsed.

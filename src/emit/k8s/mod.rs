@@ -44,6 +44,22 @@ struct Kustomization {
     resources: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     images: Vec<KImage>,
+    /// The team's patches (`k8s/<env>/patches/`); kustomize tells a
+    /// strategic merge patch from a JSON 6902 one by its content.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    patches: Vec<KPatch>,
+}
+
+#[derive(Serialize)]
+struct KPatch {
+    path: String,
+    target: KTarget,
+}
+
+#[derive(Serialize)]
+struct KTarget {
+    kind: String,
+    name: String,
 }
 
 #[derive(Serialize)]
@@ -97,6 +113,14 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                 )
                 .collect(),
             images,
+            patches: env
+                .patches
+                .iter()
+                .map(|p| KPatch {
+                    path: format!("{}/{}", crate::plan::PATCHES_DIR, p.file),
+                    target: KTarget { kind: p.kind.clone(), name: p.name.clone() },
+                })
+                .collect(),
         };
         out.extend(files);
         out.push(yaml_file(Target::K8s, Some(&env.name), format!("{prefix}kustomization.yaml"), &k));
@@ -137,6 +161,7 @@ fn cluster(plan: &Plan) -> Vec<Artifact> {
         kind: "Kustomization",
         resources: vec![file.clone()],
         images: Vec::new(),
+        patches: Vec::new(),
     };
     vec![
         yaml_file(Target::K8s, None, format!("{CLUSTER_DIR}/{file}"), &obj),
