@@ -287,7 +287,7 @@ fn a_first_deploy_commits_syncs_checks_records_and_reports() {
     assert_eq!(subject, format!("deploy(dev): {IMAGE}:main-abc1234 [skip ci]"));
     // The verified tag is the release commit, moved only after the checks.
     let head = w.remote_git(&["rev-parse", "main"]);
-    assert_eq!(w.remote_git(&["rev-parse", "deployc/verified/dev^{commit}"]), head);
+    assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-dev^{commit}"]), head);
     assert_eq!(r.outputs.get("commit"), Some(&head));
     let calls = w.calls();
     let argocd: Vec<&String> = calls.iter().filter(|c| c.starts_with("argocd ")).collect();
@@ -315,7 +315,7 @@ fn a_second_run_of_the_same_commit_changes_nothing_and_passes() {
     assert_eq!(w.remote_git(&["rev-parse", "main"]), head, "no second commit");
     assert_eq!(second.outputs.get("commit").map(String::as_str), Some(""));
     assert_eq!(second.outputs.get("head"), Some(&head));
-    assert_eq!(w.remote_git(&["rev-parse", "deployc/verified/dev^{commit}"]), head);
+    assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-dev^{commit}"]), head);
 }
 
 #[test]
@@ -325,7 +325,7 @@ fn a_failed_health_check_reverts_the_release_commit_and_keeps_the_verified_tag()
     let json = argo_json(&w, &[], &[]);
     let ok = [("STUB_ARGO_JSON", json.to_str().unwrap())];
     assert!(!run_job(&w, &cd, "deploy-dev", &needs_build("main-good"), &ok).failed);
-    let verified = w.remote_git(&["rev-parse", "deployc/verified/dev^{commit}"]);
+    let verified = w.remote_git(&["rev-parse", "deployc-verified-dev^{commit}"]);
     let bad = [("STUB_ARGO_JSON", json.to_str().unwrap()), ("STUB_CURL_FAIL", "https://healthcp-dev.agent.opsera.dev")];
     let r = run_job(&w, &cd, "deploy-dev", &needs_build("main-bad"), &bad);
     assert!(r.failed, "the run is failed");
@@ -339,7 +339,7 @@ fn a_failed_health_check_reverts_the_release_commit_and_keeps_the_verified_tag()
     assert_eq!(subjects[0], format!("rollback(dev): revert {release} [skip ci]"));
     assert!(subjects[1].starts_with("deploy(dev): ") && subjects[1].contains("main-bad"));
     assert_eq!(tag_in(&w, "main", "dev"), "main-good");
-    assert_eq!(w.remote_git(&["rev-parse", "deployc/verified/dev^{commit}"]), verified);
+    assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-dev^{commit}"]), verified);
     // After the revert, Argo CD is asked to look again and waited for.
     let calls = w.calls();
     let last_wait = calls.iter().rposition(|c| c.starts_with("argocd app wait")).expect("wait");
@@ -371,4 +371,21 @@ fn a_promotion_copies_the_verified_tag_not_the_branch_head() {
     assert!(!r.failed, "{:?}", r.ran);
     assert_eq!(tag_in(&w, "main", "qa"), "main-good", "qa gets what dev verified");
     assert_eq!(tag_in(&w, "main", "dev"), "main-unverified");
+}
+
+#[test]
+fn the_shell_form_of_the_verified_tag_is_the_plan_s() {
+    let out = Command::new("bash")
+        .arg("-ec")
+        .arg(format!("{}printf %s \"$VERIFIED_TAG\"", deployc::plan::delivery::VERIFIED_TAG_SH))
+        .env("ENVIRONMENT", "qa")
+        .output()
+        .expect("bash");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "deployc-verified-qa");
+    // And the GitHub rendering names the same tag.
+    let w = World::new("healthcp");
+    let cd = w.workflow("cd.yml");
+    let steps = cd["jobs"]["deploy-dev"]["steps"].as_sequence().expect("steps");
+    let record = steps.iter().find(|s| s["name"].as_str().is_some_and(|n| n.starts_with("Record"))).expect("record");
+    assert_eq!(record["env"]["VERIFIED_TAG"].as_str(), Some("deployc-verified-dev"));
 }

@@ -514,10 +514,7 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
             )),
         }
     }
-    let record = sh_env(
-        &format!("{GIT_SETUP}{READ_RELEASE}{}", deploy::RECORD_VERIFIED),
-        &[("VERIFIED_TAG", deploy::verified_tag(env))],
-    );
+    let record = sh(&format!("{GIT_SETUP}{READ_RELEASE}{}{}", deploy::VERIFIED_TAG_SH, deploy::RECORD_VERIFIED));
     let rollback = sh_env(
         &format!("{GIT_SETUP}{READ_RELEASE}{}", deploy::ROLLBACK),
         &[

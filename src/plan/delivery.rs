@@ -158,8 +158,12 @@ pub fn outcome(env: &Environment) -> Outcome {
 /// release that failed its checks is never promoted. A tag rather than a
 /// file keeps the generated tree exactly what `deployc build` writes.
 pub fn verified_tag(env: &Environment) -> String {
-    format!("deployc/verified/{}", env.name)
+    format!("deployc-verified-{}", env.name)
 }
+
+/// [`verified_tag`] computed by the shell from `$ENVIRONMENT`, for renderers
+/// that keep the environment's name in the pipeline's own environment.
+pub const VERIFIED_TAG_SH: &str = "VERIFIED_TAG=\"deployc-verified-$ENVIRONMENT\"\n";
 
 /// The Argo Rollouts of an environment (the services a canary or blue-green
 /// strategy rolls out), which a rollback aborts first; empty for rolling
