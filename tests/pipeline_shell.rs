@@ -45,7 +45,11 @@ fn copy_dir(from: &Path, to: &Path) {
 /// shell-quoted where needed), then behaves as `body` says.
 fn stub(bin: &Path, name: &str, body: &str) {
     let path = bin.join(name);
-    std::fs::write(&path, format!("#!/usr/bin/env bash\n{{ printf '%s' {name}; printf ' %q' \"$@\"; echo; }} >> \"$STUB_LOG\"\n{body}\n")).expect("stub");
+    std::fs::write(
+        &path,
+        format!("#!/usr/bin/env bash\n{{ printf '%s' {name}; printf ' %q' \"$@\"; echo; }} >> \"$STUB_LOG\"\n{body}\n"),
+    )
+    .expect("stub");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
@@ -74,14 +78,12 @@ impl World {
         git(&seed, &["add", "."]);
         git(&seed, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "generated tree"]);
         git(&seed, &["push", "--quiet", remote.to_str().expect("utf8"), "main"]);
+        // GitFlow programs (healthcare-devops) deploy from develop.
+        git(&seed, &["push", "--quiet", remote.to_str().expect("utf8"), "main:develop"]);
         let bin = root.join("bin");
         std::fs::create_dir_all(&bin).expect("mkdir");
         // argocd: `app get --output json` answers from $STUB_ARGO_JSON.
-        stub(
-            &bin,
-            "argocd",
-            "case \"$*\" in *'app get'*'--output json'*) cat \"$STUB_ARGO_JSON\" ;; esac",
-        );
+        stub(&bin, "argocd", "case \"$*\" in *'app get'*'--output json'*) cat \"$STUB_ARGO_JSON\" ;; esac");
         // curl: fails like `--fail` on an error status for URLs containing
         // $STUB_CURL_FAIL; `--write-out` answers 200; API calls answer `{}`.
         stub(
@@ -160,7 +162,12 @@ fn value(expr: &str, outputs: &BTreeMap<String, String>, needs: &BTreeMap<String
 }
 
 /// `if:` as the runner evaluates the forms the deploy jobs use.
-fn condition(c: Option<&str>, failed: bool, outputs: &BTreeMap<String, String>, needs: &BTreeMap<String, String>) -> bool {
+fn condition(
+    c: Option<&str>,
+    failed: bool,
+    outputs: &BTreeMap<String, String>,
+    needs: &BTreeMap<String, String>,
+) -> bool {
     let Some(c) = c else { return !failed };
     let c = c.trim().trim_start_matches("${{").trim_end_matches("}}").trim();
     match c {
@@ -230,7 +237,11 @@ fn run_job(w: &World, wf: &Value, job: &str, needs: &BTreeMap<String, String>, e
         let out = cmd.output().expect("bash runs");
         let ok = out.status.success();
         if !ok {
-            eprintln!("step {name:?} failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "step {name:?} failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         if step["id"].as_str() == Some("release") {
             for line in std::fs::read_to_string(&gh_out).expect("output").lines() {
@@ -388,4 +399,192 @@ fn the_shell_form_of_the_verified_tag_is_the_plan_s() {
     let steps = cd["jobs"]["deploy-dev"]["steps"].as_sequence().expect("steps");
     let record = steps.iter().find(|s| s["name"].as_str().is_some_and(|n| n.starts_with("Record"))).expect("record");
     assert_eq!(record["env"]["VERIFIED_TAG"].as_str(), Some("deployc-verified-dev"));
+}
+
+// ---- Jenkins: the same plan, rendered as `sh` steps of a declarative stage.
+
+/// Undoes the Groovy escaping of a single-quoted literal's body.
+fn groovy_unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(o) => out.push(o),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The single-quoted literals of a line (`withEnv(['A=1', 'B=2'])`).
+fn groovy_strings(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == '\'' {
+            let mut j = i + 1;
+            let mut body = String::new();
+            while j < b.len() && b[j] != '\'' {
+                if b[j] == '\\' && j + 1 < b.len() {
+                    body.push(b[j]);
+                    j += 1;
+                }
+                body.push(b[j]);
+                j += 1;
+            }
+            out.push(groovy_unescape(&body));
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn indent(l: &str) -> usize {
+    l.len() - l.trim_start().len()
+}
+
+/// The lines inside the block that opens on `lines[start]`, skipping the
+/// bodies of `sh '''` scripts (their braces are shell's and awk's).
+fn block<'a>(lines: &[&'a str], start: usize) -> Vec<&'a str> {
+    let n = indent(lines[start]);
+    let mut in_script = false;
+    for i in start + 1..lines.len() {
+        let t = lines[i].trim();
+        if in_script {
+            in_script = lines[i] != "'''";
+        } else if t.starts_with("sh '''") {
+            in_script = true;
+        } else if indent(lines[i]) == n && t == "}" {
+            return lines[start + 1..i].to_vec();
+        }
+    }
+    panic!("no closing brace for {}", lines[start]);
+}
+
+/// The shell steps of a block, in order, each with its `withEnv` bindings.
+fn sh_steps(lines: &[&str]) -> Vec<(Vec<(String, String)>, String)> {
+    let mut out = Vec::new();
+    let mut frames: Vec<(usize, Vec<(String, String)>)> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        let t = l.trim();
+        if t.starts_with("withEnv([") {
+            let binds = groovy_strings(t)
+                .into_iter()
+                .map(|b| {
+                    let (k, v) = b.split_once('=').expect("K=V");
+                    (k.to_string(), v.to_string())
+                })
+                .collect();
+            frames.push((indent(l), binds));
+        } else if t == "}" && frames.last().is_some_and(|f| f.0 == indent(l)) {
+            frames.pop();
+        } else if t == "sh '''#!/usr/bin/env bash" {
+            let mut body = vec!["#!/usr/bin/env bash"];
+            i += 1;
+            while lines[i] != "'''" {
+                body.push(lines[i]);
+                i += 1;
+            }
+            let script = body.join("\n").replace("\\'\\'\\'", "'''").replace("\\\\", "\\");
+            out.push((frames.iter().flat_map(|f| f.1.clone()).collect(), script));
+        } else if let Some(rest) = t.strip_prefix("sh '") {
+            let script = groovy_strings(&format!("'{rest}"))[0].clone();
+            out.push((frames.iter().flat_map(|f| f.1.clone()).collect(), script));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Runs one stage of the Jenkinsfile: its steps until one fails, then its
+/// `post` block for the result. Returns whether the stage failed.
+fn run_stage(w: &World, jenkinsfile: &str, title: &str, env: &[(&str, &str)]) -> bool {
+    let lines: Vec<&str> = jenkinsfile.lines().collect();
+    let start = lines.iter().position(|l| l.trim() == format!("stage('{title}') {{")).expect("stage");
+    let stage = block(&lines, start);
+    let sub = |name: &str, within: &[&str]| -> Option<Vec<String>> {
+        within.iter().position(|l| l.trim() == format!("{name} {{") && indent(l) > 0).map(|i| {
+            let owned: Vec<&str> = within.to_vec();
+            block(&owned, i).iter().map(|s| s.to_string()).collect()
+        })
+    };
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for l in sub("environment", &stage).expect("environment") {
+        if let Some((k, v)) = l.split_once(" = ") {
+            vars.push((k.trim().to_string(), groovy_strings(v)[0].clone()));
+        }
+    }
+    let work = w.root.join(format!("jenkins-{}", title.replace([' ', ':'], "-")));
+    let branch = vars.iter().find(|(k, _)| k == "BRANCH").map(|(_, v)| v.clone()).expect("BRANCH");
+    if !work.exists() {
+        let (remote, dir) = (w.remote.to_str().expect("utf8"), work.to_str().expect("utf8"));
+        git(&w.root, &["clone", "--quiet", "-b", &branch, remote, dir]);
+    } else {
+        git(&work, &["pull", "--quiet", "--ff-only"]);
+    }
+    let run = |binds: &[(String, String)], script: &str| -> bool {
+        let file = w.root.join("jenkins-step.sh");
+        std::fs::write(&file, script).expect("script");
+        let mut cmd = Command::new("bash");
+        cmd.arg(&file).current_dir(&work);
+        cmd.env("PATH", format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()));
+        cmd.env("GIT_CONFIG_GLOBAL", w.root.join("gitconfig")).env("GIT_CONFIG_NOSYSTEM", "1");
+        cmd.env("STUB_LOG", &w.log).env("BUILD_URL", "https://jenkins.example/job/1/").env("BUILD_NUMBER", "1");
+        for (k, v) in vars.iter().chain(binds) {
+            cmd.env(k, v);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("bash");
+        if !out.status.success() {
+            eprintln!("sh failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        }
+        out.status.success()
+    };
+    let steps: Vec<String> = sub("steps", &stage).expect("steps");
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    let failed = !sh_steps(&steps).iter().all(|(b, s)| run(b, s));
+    let post = sub("post", &stage).unwrap_or_default();
+    let post: Vec<&str> = post.iter().map(String::as_str).collect();
+    if let Some(block) = sub(if failed { "failure" } else { "success" }, &post) {
+        let block: Vec<&str> = block.iter().map(String::as_str).collect();
+        for (b, s) in sh_steps(&block) {
+            run(&b, &s);
+        }
+    }
+    failed
+}
+
+#[test]
+fn jenkins_records_a_good_release_and_reverts_a_failed_one() {
+    let w = World::new("healthcare-devops");
+    let jf = std::fs::read_to_string("examples/healthcare-devops/out/jenkins/Jenkinsfile").expect("Jenkinsfile");
+    let json = argo_json(&w, &[], &[]);
+    let host = "https://healthcare-devops-staging.health.acme.dev";
+    let ok = [("STUB_ARGO_JSON", json.to_str().unwrap()), ("IMAGE_TAG", "develop-good")];
+    assert!(!run_stage(&w, &jf, "Deploy: staging", &ok), "the deploy passes");
+    let head = w.remote_git(&["rev-parse", "develop"]);
+    assert!(w.remote_git(&["log", "-1", "--format=%s", "develop"]).starts_with("deploy(staging): "));
+    assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-staging^{commit}"]), head);
+    let bad = [("STUB_ARGO_JSON", json.to_str().unwrap()), ("IMAGE_TAG", "develop-bad"), ("STUB_CURL_FAIL", host)];
+    assert!(run_stage(&w, &jf, "Deploy: staging", &bad), "the health check fails the stage");
+    let subjects = w.remote_git(&["log", "--format=%s", "-2", "develop"]);
+    let subjects: Vec<&str> = subjects.lines().collect();
+    assert!(subjects[0].starts_with("rollback(staging): revert "), "{subjects:?}");
+    assert!(subjects[1].contains("develop-bad"));
+    let k = w.remote_git(&["show", "develop:out/k8s/staging/kustomization.yaml"]);
+    assert!(k.contains("newTag: develop-good") && !k.contains("develop-bad"), "{k}");
+    assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-staging^{commit}"]), head, "the verified tag stays");
 }

@@ -268,11 +268,7 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
             failed_jobs_history_limit: Some(3),
             job_template: JobTemplateSpec {
                 metadata: None,
-                spec: Some(JobSpec {
-                    backoff_limit: Some(2),
-                    template: pod(cx, "OnFailure"),
-                    ..Default::default()
-                }),
+                spec: Some(JobSpec { backoff_limit: Some(2), template: pod(cx, "OnFailure"), ..Default::default() }),
             },
             ..Default::default()
         }),
