@@ -257,7 +257,7 @@ fn run_job(w: &World, wf: &Value, job: &str, needs: &BTreeMap<String, String>, e
 }
 
 fn argo_json(w: &World, images: &[&str], hooks: &[(&str, &str)]) -> PathBuf {
-    let path = w.root.join(format!("argo-{}.json", images.join("+").replace(['/', ':'], "_")));
+    let path = w.root.join(format!("argo-{}-{}.json", images.join("+").replace(['/', ':'], "_"), hooks.len()));
     let resources: Vec<serde_json::Value> = hooks
         .iter()
         .map(|(name, phase)| serde_json::json!({"kind": "Job", "name": name, "hookPhase": phase}))
@@ -587,4 +587,35 @@ fn jenkins_records_a_good_release_and_reverts_a_failed_one() {
     let k = w.remote_git(&["show", "develop:out/k8s/staging/kustomization.yaml"]);
     assert!(k.contains("newTag: develop-good") && !k.contains("develop-bad"), "{k}");
     assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-staging^{commit}"]), head, "the verified tag stays");
+}
+
+/// Seed 003 (cicd-pipeline): production backs up, then migrates, in the
+/// sync itself; the job accepts the release only when the backup hook ran
+/// and succeeded, and the released images run.
+#[test]
+fn a_release_without_its_pre_deploy_backup_is_rolled_back() {
+    let w = World::new("cicd-pipeline");
+    let cd = w.workflow("cd.yml");
+    let images = cd["jobs"]["deploy-production"]["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .find_map(|s| s["env"]["IMAGES"].as_str())
+        .expect("IMAGES")
+        .to_string();
+    let running: Vec<String> = images.split(' ').map(|i| format!("{i}:v1.2.3")).collect();
+    let running: Vec<&str> = running.iter().map(String::as_str).collect();
+    let good = argo_json(&w, &running, &[("db-predeploy-backup", "Succeeded")]);
+    let r = run_job(&w, &cd, "deploy-production", &needs_build("v1.2.3"), &[("STUB_ARGO_JSON", good.to_str().unwrap())]);
+    assert!(!r.failed, "{:?}", r.ran);
+    assert!(ran(&r, "Check the pre-deploy backup of db ran"));
+    let verified = w.remote_git(&["rev-parse", "deployc-verified-production^{commit}"]);
+    // No sync runs the hook (say, the Job was deleted from git by hand).
+    let missing = argo_json(&w, &running, &[]);
+    let r = run_job(&w, &cd, "deploy-production", &needs_build("v1.2.4"), &[("STUB_ARGO_JSON", missing.to_str().unwrap())]);
+    assert!(r.failed);
+    assert!(r.ran.iter().any(|(n, ok)| n.starts_with("Check the pre-deploy backup") && !ok), "{:?}", r.ran);
+    assert!(r.ran.iter().any(|(n, ok)| n.starts_with("Roll production back") && *ok), "{:?}", r.ran);
+    assert!(w.remote_git(&["log", "-1", "--format=%s", "main"]).starts_with("rollback(production): revert "));
+    assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-production^{commit}"]), verified);
 }
