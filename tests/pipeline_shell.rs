@@ -606,13 +606,15 @@ fn a_release_without_its_pre_deploy_backup_is_rolled_back() {
     let running: Vec<String> = images.split(' ').map(|i| format!("{i}:v1.2.3")).collect();
     let running: Vec<&str> = running.iter().map(String::as_str).collect();
     let good = argo_json(&w, &running, &[("db-predeploy-backup", "Succeeded")]);
-    let r = run_job(&w, &cd, "deploy-production", &needs_build("v1.2.3"), &[("STUB_ARGO_JSON", good.to_str().unwrap())]);
+    let r =
+        run_job(&w, &cd, "deploy-production", &needs_build("v1.2.3"), &[("STUB_ARGO_JSON", good.to_str().unwrap())]);
     assert!(!r.failed, "{:?}", r.ran);
     assert!(ran(&r, "Check the pre-deploy backup of db ran"));
     let verified = w.remote_git(&["rev-parse", "deployc-verified-production^{commit}"]);
     // No sync runs the hook (say, the Job was deleted from git by hand).
     let missing = argo_json(&w, &running, &[]);
-    let r = run_job(&w, &cd, "deploy-production", &needs_build("v1.2.4"), &[("STUB_ARGO_JSON", missing.to_str().unwrap())]);
+    let r =
+        run_job(&w, &cd, "deploy-production", &needs_build("v1.2.4"), &[("STUB_ARGO_JSON", missing.to_str().unwrap())]);
     assert!(r.failed);
     assert!(r.ran.iter().any(|(n, ok)| n.starts_with("Check the pre-deploy backup") && !ok), "{:?}", r.ran);
     assert!(r.ran.iter().any(|(n, ok)| n.starts_with("Roll production back") && *ok), "{:?}", r.ran);
