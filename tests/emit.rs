@@ -206,10 +206,11 @@ fn migrations_run_before_sync_and_backups_on_schedule() {
     let t = tree();
     let job = get(&t, "k8s/dev/job-api-migrate.yaml");
     // A Sync hook, not PreSync: ArgoCD applies the Sync phase by waves, so
-    // what the Job reads exists (wave 0) before it runs (wave 1), and the
-    // workloads (wave 2) start only on the migrated schema.
+    // what the Job reads exists (wave 0) before it runs (wave 2, after the
+    // pre-deploy backups of wave 1), and the workloads (wave 3) start only
+    // on the migrated schema.
     assert_eq!(job["metadata"]["annotations"]["argocd.argoproj.io/hook"], "Sync");
-    assert_eq!(wave(job), 1);
+    assert_eq!(wave(job), 2);
     let pod = &job["spec"]["template"]["spec"];
     let sa = get(&t, &format!("k8s/dev/serviceaccount-{}.yaml", pod["serviceAccountName"].as_str().expect("sa")));
     assert!(wave(sa) < wave(job) && sa["metadata"]["annotations"].get("argocd.argoproj.io/hook").is_none());
@@ -307,4 +308,32 @@ fn the_whole_tree_is_pinned_by_a_snapshot() {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots/emit");
     settings.bind(|| insta::assert_snapshot!("shop", all));
+}
+
+/// Seed 003's "1. Database backup, 2. Run migrations": the backup that must
+/// precede the migration is a Job in the environment's folder, a Sync hook
+/// one wave before the migration hook and after the database, whose pods
+/// the backup network policy admits, and whose volume comes in its wave.
+#[test]
+fn the_pre_deploy_backup_is_a_hook_between_the_database_and_the_migration() {
+    let dir = std::path::Path::new("examples/cicd-pipeline/out/k8s/production");
+    let read =
+        |f: &str| -> Value { serde_yaml_ng::from_str(&std::fs::read_to_string(dir.join(f)).expect(f)).expect("yaml") };
+    let backup = read("job-db-predeploy-backup.yaml");
+    let migrate = read("job-backend-migrate.yaml");
+    let db = read("statefulset-db.yaml");
+    assert_eq!(backup["metadata"]["annotations"]["argocd.argoproj.io/hook"], "Sync");
+    assert_eq!(backup["metadata"]["annotations"]["argocd.argoproj.io/hook-delete-policy"], "BeforeHookCreation");
+    assert!(wave(&db) < wave(&backup) && wave(&backup) < wave(&migrate));
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).expect("kustomization");
+    assert!(kustomization.contains("- job-db-predeploy-backup.yaml"), "the Job is in git and in the kustomization");
+    let pvc = read("persistentvolumeclaim-db-backups.yaml");
+    assert_eq!(wave(&pvc), wave(&backup), "the claim binds for its first consumer");
+    let labels = &backup["spec"]["template"]["metadata"]["labels"];
+    let policy = read("networkpolicy-db.yaml");
+    let admitted = serde_json::to_string(&policy["spec"]["ingress"]).expect("json");
+    assert!(admitted.contains(labels["app.kubernetes.io/name"].as_str().expect("name")), "{admitted}");
+    // The pipeline checks that hook after the sync, not a Job outside git.
+    let cd = std::fs::read_to_string("examples/cicd-pipeline/out/.github/workflows/cd.yml").expect("cd.yml");
+    assert!(cd.contains("JOB: db-predeploy-backup") && !cd.contains("create-job"));
 }

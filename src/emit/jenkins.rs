@@ -18,7 +18,7 @@ use crate::model::{
 use crate::pins;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
-    test_commands, Backup, BuildCache, SET_TAG,
+    test_commands, Backup, BuildCache, Outcome, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
@@ -86,7 +86,7 @@ struct Input {
     submitter: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct Notice {
     credentials: String,
     script: String,
@@ -98,6 +98,12 @@ struct ReleaseStage {
     message: String,
     submitter: String,
     script: String,
+    after: Vec<String>,
+    record: String,
+    rollback: String,
+    notify_success: Vec<Notice>,
+    notify_failure: Vec<Notice>,
+    notify_rollback: Vec<Notice>,
 }
 
 #[derive(Serialize)]
@@ -113,10 +119,25 @@ struct EnvCx {
     release: String,
     wait: String,
     after: Vec<String>,
+    /// Moves the environment's verified tag (empty while a paused rollout
+    /// awaits promotion: the release stage records it).
+    record: String,
+    rollback: String,
     notify_success: Vec<Notice>,
     notify_failure: Vec<Notice>,
+    notify_rollback: Vec<Notice>,
     release_stage: Option<ReleaseStage>,
 }
+
+/// The git identity of the pipeline's commits and the remote (through the
+/// `git-push` credential helper), for the plan's shell (`$remote`), and the
+/// file the release step records its commits in (one per environment, in
+/// the git directory so no commit ever holds it), read back by the record
+/// and rollback steps (`commit=`, `head=`).
+const GIT_SETUP: &str = "git config user.name jenkins\ngit config user.email jenkins@localhost\nremote=origin\nRELEASE_OUT=\"$(git rev-parse --git-dir)/deployc-release-$ENVIRONMENT.env\"\n";
+
+/// Reads the release step's record into `DEPLOY_COMMIT` and `VERIFIED_COMMIT`.
+const READ_RELEASE: &str = "commit=\"\"\nhead=\"\"\nif [ -f \"$RELEASE_OUT\" ]; then . \"$RELEASE_OUT\"; fi\nDEPLOY_COMMIT=\"$commit\"\nVERIFIED_COMMIT=\"$head\"\n";
 
 /// A shell step in Groovy: single-quoted (no Groovy interpolation), with
 /// backslashes and quotes escaped; multi-line scripts in a `'''` string,
@@ -376,9 +397,11 @@ fn when(model: &Model, env: &Environment) -> String {
     format!("branch {}", groovy(&model.project.branch))
 }
 
-fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>) {
+/// The success, failure and rollback messages of an environment.
+fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>, Vec<Notice>) {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
+    let mut back = Vec::new();
     // What happened, finished by the shell: "<project>: released <tag> to <env>".
     let what = format!("{}: released", cx.model.project.name);
     for id in &env.notify {
@@ -397,6 +420,9 @@ fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>) {
                 }
                 if deploy::notify_failure(events) {
                     bad.push(script(" failed"));
+                }
+                if deploy::notify_rollback(events) {
+                    back.push(script(" failed its checks and was rolled back"));
                 }
             }
             IntegrationKind::Datadog { site, api_key, .. } => {
@@ -427,7 +453,7 @@ fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>) {
             IntegrationKind::NewRelic { .. } | IntegrationKind::Sentry { .. } | IntegrationKind::Codecov { .. } => {}
         }
     }
-    (ok, bad)
+    (ok, bad, back)
 }
 
 fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
@@ -444,12 +470,14 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         ok: "Deploy".into(),
         submitter: submitter.clone(),
     });
-    let mut before = Vec::new();
+    // The workspace outlives the build: a record left by an earlier build
+    // must never be what a failure here rolls back.
+    let mut before = vec![sh("rm -f \"$(git rev-parse --git-dir)/deployc-release-$ENVIRONMENT.env\"")];
+    let mut hooks = Vec::new();
     for b in deploy::backups(m, env) {
         match b {
-            Backup::CronJob { cronjob, namespace, .. } => {
-                before.push(sh_env(deploy::CRONJOB_BACKUP, &[("CRONJOB", cronjob), ("NAMESPACE", namespace)]))
-            }
+            // In the sync itself, before the migrations: checked after it.
+            Backup::Hook { job, .. } => hooks.push(sh_env(deploy::CHECK_BACKUP_HOOK, &[("JOB", job)])),
             Backup::Snapshot { id, script, .. } => before.push(sh_env(
                 &format!("SNAPSHOT=\"$ID-predeploy-$BUILD_NUMBER\"\n{script}"),
                 &[("ID", id), ("AWS_DEFAULT_REGION", deploy::aws_region(m))],
@@ -457,44 +485,60 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         }
     }
     let release = format!(
-        "{SET_TAG}released=\"\"\nfor image in $IMAGES; do\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$IMAGE_TAG\"\n  released=\"$released $image:$IMAGE_TAG\"\ndone\ngit add \"$KUSTOMIZATION\"\nif git diff --cached --quiet; then echo \"$ENVIRONMENT already runs $IMAGE_TAG\"; exit 0; fi\ngit -c user.name=jenkins -c user.email=jenkins@localhost commit --quiet -m \"deploy($ENVIRONMENT):$released [skip ci]\"\nfor attempt in 1 2 3 4 5; do\n  if git push --quiet origin \"HEAD:$BRANCH\"; then exit 0; fi\n  sleep $((attempt * 5))\n  git pull --quiet --rebase origin \"$BRANCH\"\ndone\nexit 1"
+        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}released=\"\"\nfor image in $IMAGES; do\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$IMAGE_TAG\"\n  released=\"$released $image:$IMAGE_TAG\"\ndone\nRELEASED=\"${{released# }}\"\n{}",
+        deploy::COMMIT_RELEASE
     );
     let auto = matches!(env.promote, Promotion::OnPush(_));
     let start = if auto { "argocd app get \"$APP\" --refresh > /dev/null" } else { "argocd app sync \"$APP\" --async" };
-    let flags = if deploy::manual_pause(env) {
-        "--sync --health --suspended --operation"
-    } else {
-        "--sync --health --operation"
-    };
+    let paused = deploy::outcome(env) == Outcome::AwaitingPromotion;
+    let flags = if paused { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
     let wait = format!("{start}\nargocd app wait \"$APP\" {flags} --timeout {}", deploy::rollout_seconds(env));
     let routes = deploy::routes(cx.model, env);
-    let mut after = Vec::new();
+    let mut checks = Vec::new();
     for a in &env.after {
         match a {
             AfterHook::HealthCheck => {
                 let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
                 if !urls.is_empty() {
-                    after.push(sh_env(deploy::HEALTH_CHECK, &[("HEALTH_URLS", urls.join(" "))]));
+                    checks.push(sh_env(deploy::HEALTH_CHECK, &[("HEALTH_URLS", urls.join(" "))]));
                 }
             }
             AfterHook::SmokeTests => {
                 let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
                 if !urls.is_empty() {
-                    after.push(sh_env(deploy::SMOKE_TESTS, &[("ROUTES", urls.join(" "))]));
+                    checks.push(sh_env(deploy::SMOKE_TESTS, &[("ROUTES", urls.join(" "))]));
                 }
             }
-            AfterHook::Verification => after.push(sh(
+            AfterHook::Verification => checks.push(sh(
                 "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone",
             )),
         }
     }
-    let (notify_success, notify_failure) = notices(cx, env);
-    let release_stage = deploy::manual_pause(env).then(|| ReleaseStage {
+    let record = sh(&format!("{GIT_SETUP}{READ_RELEASE}{}{}", deploy::VERIFIED_TAG_SH, deploy::RECORD_VERIFIED));
+    let rollback = sh_env(
+        &format!("{GIT_SETUP}{READ_RELEASE}{}", deploy::ROLLBACK),
+        &[
+            ("ROLLOUTS", deploy::rollouts(m, env).join(" ")),
+            ("AUTO_SYNC", auto.to_string()),
+            ("TIMEOUT", deploy::rollout_seconds(env).to_string()),
+        ],
+    );
+    let (notify_success, notify_failure, notify_rollback) = notices(cx, env);
+    let mut after = hooks;
+    let release_stage = paused.then(|| ReleaseStage {
         title: format!("{}: {}", if env.production { "Production Release" } else { "Release" }, env.name),
         message: format!("Promote the paused rollout in {} to all traffic?", env.name),
         submitter: submitter.clone(),
-        script: "argocd app actions run \"$APP\" promote-full --kind Rollout --group argoproj.io --all\nargocd app wait \"$APP\" --sync --health --timeout 1800".to_string(),
+        script: sh_env(deploy::PROMOTE_ROLLOUT, &[("TIMEOUT", deploy::rollout_seconds(env).to_string())]),
+        after: std::mem::take(&mut checks),
+        record: record.clone(),
+        rollback: rollback.clone(),
+        notify_success: notify_success.clone(),
+        notify_failure: notify_failure.clone(),
+        notify_rollback: notify_rollback.clone(),
     });
+    after.extend(checks);
+    let (record, notify_success) = if paused { (String::new(), Vec::new()) } else { (record, notify_success) };
     EnvCx {
         name: env.name.clone(),
         title: format!("{kind}: {}", env.name),
@@ -507,8 +551,11 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         release,
         wait,
         after,
+        record,
+        rollback,
         notify_success,
         notify_failure,
+        notify_rollback,
         release_stage,
     }
 }
@@ -695,7 +742,7 @@ fn context(cx: &Cx) -> Ctx {
     header.push(format!("CLI {} and the gate tools: {}.", pins::tool("argocd"), dedup(&tools).join(", ")));
     let mut creds: Vec<String> = vec!["argocd-server".into(), "argocd-auth-token".into(), "git-push".into()];
     for e in &envs {
-        for n in e.notify_success.iter().chain(&e.notify_failure) {
+        for n in e.notify_success.iter().chain(&e.notify_failure).chain(&e.notify_rollback) {
             if let Some(id) = n.credentials.split('\'').nth(1) {
                 creds.push(id.to_string());
             }

@@ -112,15 +112,151 @@ pub fn is_promotion(env: &Environment) -> bool {
 
 /// Whether a Slack integration with these `events` is told about a
 /// successful deploy to an environment (`promotion`: only when the deploy
-/// is a promotion, see [`is_promotion`]).
+/// is a promotion, see [`is_promotion`]). The message goes out when the
+/// release is verified, which for a rollout that waits for a person is
+/// after that person promoted it (see [`outcome`]).
 pub fn notify_success(events: &[NotifyEvent], env: &Environment) -> bool {
     events.iter().any(|e| match e {
         NotifyEvent::Deploy => true,
         NotifyEvent::Promotion => is_promotion(env),
-        // Nothing rolls back yet (issue 14): no message.
         NotifyEvent::Failure | NotifyEvent::Rollback => false,
     })
 }
+
+/// Whether a Slack integration with these `events` is told that a failed
+/// release was rolled back.
+pub fn notify_rollback(events: &[NotifyEvent]) -> bool {
+    events.contains(&NotifyEvent::Rollback)
+}
+
+/// What a deploy job has achieved when its steps pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Synced, healthy and checked: the release is verified, recorded
+    /// (see [`verified_tag`]) and reported as deployed.
+    Deployed,
+    /// The rollout is paused until a person promotes it (a blue-green
+    /// without auto-promotion, a canary step without a duration). Nothing
+    /// is reported as deployed and nothing is recorded as verified until a
+    /// second, approved step promotes it, checks it and records it.
+    AwaitingPromotion,
+}
+
+/// How a deploy to `env` ends when its steps pass.
+pub fn outcome(env: &Environment) -> Outcome {
+    if manual_pause(env) {
+        Outcome::AwaitingPromotion
+    } else {
+        Outcome::Deployed
+    }
+}
+
+/// The git tag that records the commit whose kustomization an environment
+/// runs and verified: moved by CD only after the rollout is healthy and
+/// every `after` check passed. Promotions read the source environment's
+/// tags at this commit, never the intended tags at the branch head, so a
+/// release that failed its checks is never promoted. A tag rather than a
+/// file keeps the generated tree exactly what `deployc build` writes.
+pub fn verified_tag(env: &Environment) -> String {
+    format!("deployc-verified-{}", env.name)
+}
+
+/// [`verified_tag`] computed by the shell from `$ENVIRONMENT`, for renderers
+/// that keep the environment's name in the pipeline's own environment.
+pub const VERIFIED_TAG_SH: &str = "VERIFIED_TAG=\"deployc-verified-$ENVIRONMENT\"\n";
+
+/// The Argo Rollouts of an environment (the services a canary or blue-green
+/// strategy rolls out), which a rollback aborts first; empty for rolling
+/// updates (plain Deployments).
+pub fn rollouts(model: &Model, env: &Environment) -> Vec<String> {
+    if matches!(env.strategy.kind, StrategyKind::Rolling { .. }) {
+        return Vec::new();
+    }
+    env.deployments.iter().map(|d| model.service(d.service).name.clone()).collect()
+}
+
+/// Commits the released tags and pushes them to `$BRANCH` through
+/// `$remote` (a shell variable the renderer sets), rebasing on other
+/// deploys' commits. Appends `commit=<sha>` (the commit this run made, empty
+/// when the environment already ran these tags) and `head=<sha>` (the
+/// commit whose kustomization now holds them) to `$RELEASE_OUT`; the
+/// committer identity is the renderer's.
+pub const COMMIT_RELEASE: &str = r#"git add "$(dirname "$KUSTOMIZATION")"
+if git diff --cached --quiet; then
+  echo "$ENVIRONMENT already runs these tags"
+  echo "commit=" >> "$RELEASE_OUT"
+else
+  git commit --quiet -m "deploy($ENVIRONMENT): $RELEASED [skip ci]"
+  pushed=""
+  # Other deploys push to the same branch: rebase on theirs and retry.
+  for attempt in 1 2 3 4 5; do
+    if git push --quiet "$remote" "HEAD:$BRANCH"; then pushed=yes; break; fi
+    sleep $((attempt * 5))
+    git pull --quiet --rebase "$remote" "$BRANCH"
+  done
+  if [ -z "$pushed" ]; then echo "could not push the release commit to $BRANCH" >&2; exit 1; fi
+  echo "commit=$(git rev-parse HEAD)" >> "$RELEASE_OUT"
+fi
+echo "head=$(git rev-parse HEAD)" >> "$RELEASE_OUT"
+"#;
+
+/// Moves `$VERIFIED_TAG` to `$VERIFIED_COMMIT` in `$remote`: the release
+/// passed every check. Runs last, after the checks, never on failure.
+pub const RECORD_VERIFIED: &str = r#"if [ -z "$VERIFIED_COMMIT" ]; then echo "no release commit to record" >&2; exit 1; fi
+git tag --force "$VERIFIED_TAG" "$VERIFIED_COMMIT"
+git push --force --quiet "$remote" "refs/tags/$VERIFIED_TAG"
+echo "$ENVIRONMENT verified at $VERIFIED_COMMIT ($VERIFIED_TAG)"
+"#;
+
+/// Writes the kustomization `$SOURCE` as of the source environment's
+/// verified tag `$SOURCE_TAG` to `$SOURCE_FILE`, failing when the source
+/// environment has never verified a release.
+pub const READ_VERIFIED: &str = r#"if ! git fetch --quiet --force "$remote" "refs/tags/$SOURCE_TAG:refs/tags/$SOURCE_TAG"; then
+  echo "$SOURCE_ENVIRONMENT has no verified release ($SOURCE_TAG): deploy and verify it first" >&2
+  exit 1
+fi
+git show "refs/tags/$SOURCE_TAG:$SOURCE" > "$SOURCE_FILE"
+echo "promoting what $SOURCE_ENVIRONMENT verified at $(git rev-parse --short "refs/tags/$SOURCE_TAG^{commit}")"
+"#;
+
+/// Rolls a failed release back: aborts the environment's rollouts
+/// (`$ROLLOUTS`), which returns all traffic to the stable version at once,
+/// reverts the release commit `$DEPLOY_COMMIT` on `$BRANCH` (so git says
+/// again what runs), has Argo CD sync the revert and waits until healthy.
+/// Exits non-zero when the rollback itself fails; the run is failed either way.
+pub const ROLLBACK: &str = r#"if [ -z "$DEPLOY_COMMIT" ]; then
+  echo "this run committed nothing to $ENVIRONMENT: nothing to roll back"
+  exit 0
+fi
+for rollout in $ROLLOUTS; do
+  # Aborting a rollout that is not in progress fails harmlessly; the revert
+  # below restores the stable version in any case.
+  argocd app actions run "$APP" abort --kind Rollout --group argoproj.io --resource-name "$rollout" ||
+    echo "could not abort the rollout $rollout (not in progress?)"
+done
+reverted=""
+for attempt in 1 2 3 4 5; do
+  git fetch --quiet "$remote" "$BRANCH"
+  git reset --quiet --hard FETCH_HEAD
+  git revert --no-edit --no-commit "$DEPLOY_COMMIT"
+  git commit --quiet -m "rollback($ENVIRONMENT): revert ${DEPLOY_COMMIT} [skip ci]"
+  if git push --quiet "$remote" "HEAD:$BRANCH"; then reverted=yes; break; fi
+  sleep $((attempt * 5))
+done
+if [ -z "$reverted" ]; then echo "could not push the revert of $DEPLOY_COMMIT to $BRANCH" >&2; exit 1; fi
+echo "reverted $DEPLOY_COMMIT on $BRANCH"
+if [ "$AUTO_SYNC" = true ]; then
+  argocd app get "$APP" --refresh > /dev/null
+else
+  argocd app sync "$APP" --async
+fi
+argocd app wait "$APP" --sync --health --operation --timeout "$TIMEOUT"
+"#;
+
+/// Promotes every paused rollout of `$APP` to all traffic and waits until
+/// the application is healthy.
+pub const PROMOTE_ROLLOUT: &str = r#"argocd app actions run "$APP" promote-full --kind Rollout --group argoproj.io --all
+argocd app wait "$APP" --sync --health --timeout "$TIMEOUT""#;
 
 /// Whether a Slack integration with these `events` is told about a failed deploy.
 pub fn notify_failure(events: &[NotifyEvent]) -> bool {
@@ -195,8 +331,11 @@ pub fn decisions_path(dir: &str, decisions: &str) -> String {
 /// One backup taken before a deploy (`before = [backup]`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Backup {
-    /// An in-cluster engine: run its backup CronJob now, through Argo CD.
-    CronJob { resource: String, cronjob: String, namespace: String },
+    /// An in-cluster engine: a Job in the environment's folder, an Argo CD
+    /// Sync hook in the wave before the migrations ([`super::env::Wave::Backup`]),
+    /// so every sync backs the data up and only then migrates; CD checks
+    /// after the sync that the hook ran and succeeded.
+    Hook { resource: String, job: String },
     /// A managed engine: a snapshot through the AWS CLI, then wait for it.
     Snapshot { resource: String, id: String, script: &'static str },
 }
@@ -212,11 +351,7 @@ pub fn backups(model: &Model, env: &Environment) -> Vec<Backup> {
             continue;
         }
         if ru.placement == Placement::InCluster {
-            out.push(Backup::CronJob {
-                resource: r.name.clone(),
-                cronjob: format!("{}-backup", r.name),
-                namespace: env.namespace.clone(),
-            });
+            out.push(Backup::Hook { resource: r.name.clone(), job: predeploy_backup_job(&r.name) });
         } else {
             let script = match (&r.engine, r.aurora) {
                 (Engine::Postgres, true) => SNAPSHOT_AURORA,
@@ -233,9 +368,17 @@ pub fn backups(model: &Model, env: &Environment) -> Vec<Backup> {
     out
 }
 
-/// Runs a backup CronJob now and waits for its Job (`$APP`, `$CRONJOB`, `$NAMESPACE`).
-pub const CRONJOB_BACKUP: &str = r#"argocd app actions run "$APP" create-job --kind CronJob --group batch --resource-name "$CRONJOB" --namespace "$NAMESPACE"
-argocd app wait "$APP" --resource "batch:Job:$CRONJOB-*" --health --timeout 1800"#;
+/// The name of the pre-deploy backup Job of an in-cluster resource.
+pub fn predeploy_backup_job(resource: &str) -> String {
+    format!("{resource}-predeploy-backup")
+}
+
+/// After a sync: the pre-deploy backup hook `$JOB` ran in the last sync
+/// operation of `$APP` and succeeded (Argo CD fails the operation when a
+/// hook fails; this also catches a sync that never ran the hook).
+pub const CHECK_BACKUP_HOOK: &str = r#"phase=$(argocd app get "$APP" --output json | jq -r --arg job "$JOB" '[.status.operationState.syncResult.resources[]? | select(.kind == "Job" and .name == $job)][0].hookPhase // "not run"')
+echo "pre-deploy backup $JOB: $phase"
+if [ "$phase" != Succeeded ]; then echo "the pre-deploy backup $JOB did not succeed in the last sync" >&2; exit 1; fi"#;
 
 const SNAPSHOT_AURORA: &str = r#"aws rds create-db-cluster-snapshot --db-cluster-identifier "$ID" --db-cluster-snapshot-identifier "$SNAPSHOT"
 aws rds wait db-cluster-snapshot-available --db-cluster-snapshot-identifier "$SNAPSHOT""#;

@@ -98,12 +98,15 @@ impl<'a> EnvPlan<'a> {
 /// The phases of an ArgoCD sync, as sync waves: each wave is applied and
 /// must be healthy before the next starts. Backing data and everything the
 /// migration reads (ServiceAccount, ConfigMap, Secrets) come first, then the
-/// migration as a Sync hook, then the workloads; objects that only become
+/// pre-deploy backups as Sync hooks (so no migration runs before the data
+/// is backed up), then the migration as a Sync hook, then the workloads;
+/// objects that only become
 /// healthy once a pod uses them (a backup PVC with WaitForFirstConsumer)
 /// come last, so they never hold up the waves before them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wave {
     Data,
+    Backup,
     Migrate,
     Workloads,
     Deferred,
@@ -113,9 +116,10 @@ impl Wave {
     pub fn number(self) -> i32 {
         match self {
             Wave::Data => 0,
-            Wave::Migrate => 1,
-            Wave::Workloads => 2,
-            Wave::Deferred => 3,
+            Wave::Backup => 1,
+            Wave::Migrate => 2,
+            Wave::Workloads => 3,
+            Wave::Deferred => 4,
         }
     }
 }

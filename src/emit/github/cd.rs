@@ -240,7 +240,12 @@ pub fn cd(cx: &Cx) -> Artifact {
         let mut j = deploy::job(cx, e, Source::Build);
         j.needs = needs(cx, e, &["build"]);
         j.if_ = c.clone();
-        jobs.insert(format!("deploy-{}", e.name), j);
+        let id = format!("deploy-{}", e.name);
+        jobs.insert(id.clone(), j);
+        if let Some(mut r) = deploy::release_job(cx, e, &id) {
+            r.if_ = c.clone();
+            jobs.insert(format!("release-{}", e.name), r);
+        }
     }
     let wf = Workflow {
         name: "CD".into(),
@@ -302,7 +307,11 @@ pub fn promotions(cx: &Cx) -> Vec<Artifact> {
         let skips = gate_jobs(cx, &[(env, None)], &mut jobs);
         let mut j = deploy::job(cx, env, Source::From(from_env));
         j.needs = needs(cx, env, &[]);
-        jobs.insert(format!("deploy-{}", env.name), j);
+        let id = format!("deploy-{}", env.name);
+        jobs.insert(id.clone(), j);
+        if let Some(r) = deploy::release_job(cx, env, &id) {
+            jobs.insert(format!("release-{}", env.name), r);
+        }
         let mut on = on_for(&[]);
         on.workflow_dispatch = Some(Empty {});
         let wf = Workflow {
@@ -314,7 +323,7 @@ pub fn promotions(cx: &Cx) -> Vec<Artifact> {
         };
         let mut header = vec![
             format!("Manual promotion of {} to {}: run it from the Actions tab. It deploys", from_env.name, env.name),
-            format!("the image tags {} runs now, once the gates pass and the GitHub", from_env.name),
+            format!("the image tags {} verified last, once the gates pass and the GitHub", from_env.name),
             format!("environment \"{}\" approves.", env.name),
         ];
         if env.approvers.is_empty() {

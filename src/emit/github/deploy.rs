@@ -16,7 +16,7 @@ use super::{data, secret_ref, Cx};
 use crate::model::{AfterHook, Environment, IntegrationKind, Promotion};
 use crate::pins;
 use crate::plan::delivery::{
-    self, app_name, images, kustomization, manual_pause, rollout_seconds, routes, Backup, READ_TAG, SET_TAG,
+    self, app_name, images, kustomization, rollout_seconds, routes, Backup, Outcome, READ_TAG, SET_TAG,
 };
 
 /// Where the tags an environment receives come from.
@@ -33,23 +33,91 @@ fn argo(s: Step) -> Step {
         .env("ARGOCD_OPTS", "--grpc-web")
 }
 
-const PUSH: &str = r#"git config user.name "github-actions[bot]"
+/// The git identity of CD's commits and the authenticated remote, for the
+/// plan's shell (`$remote`).
+const GIT_SETUP: &str = r#"git config user.name "github-actions[bot]"
 git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-git add "$(dirname "$KUSTOMIZATION")"
-if git diff --cached --quiet; then
-  echo "$ENVIRONMENT already runs these tags"
-  exit 0
-fi
-git commit --quiet -m "deploy($ENVIRONMENT): $RELEASED [skip ci]"
 remote="https://x-access-token:${GITHUB_TOKEN}@${GITHUB_SERVER_URL#https://}/${GITHUB_REPOSITORY}.git"
-# Other deploys push to the same branch: rebase on theirs and retry.
-for attempt in 1 2 3 4 5; do
-  if git push --quiet "$remote" "HEAD:$BRANCH"; then exit 0; fi
-  sleep $((attempt * 5))
-  git pull --quiet --rebase "$remote" "$BRANCH"
-done
-echo "::error::could not push the release commit to $BRANCH"
-exit 1"#;
+"#;
+
+fn install_argocd() -> Step {
+    Step::run(
+        "Install the Argo CD CLI",
+        r#"cd "$RUNNER_TEMP"
+base="https://github.com/argoproj/argo-cd/releases/download/$ARGOCD_VERSION"
+curl -sSfL -o argocd-linux-amd64 "$base/argocd-linux-amd64"
+curl -sSfL -o cli_checksums.txt "$base/cli_checksums.txt"
+grep ' argocd-linux-amd64$' cli_checksums.txt | sha256sum --check --strict
+sudo install -m 0755 argocd-linux-amd64 /usr/local/bin/argocd
+argocd version --client --short"#,
+    )
+    .env("ARGOCD_VERSION", pins::tool("argocd"))
+}
+
+/// The `after` checks of an environment, reading the released image
+/// references from `released` (an expression).
+fn checks(cx: &Cx, env: &Environment, released: &str) -> Vec<Step> {
+    let routes = routes(cx.model, env);
+    let mut steps = Vec::new();
+    for a in &env.after {
+        match a {
+            AfterHook::HealthCheck => {
+                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
+                if !urls.is_empty() {
+                    steps.push(
+                        Step::run("Health check", delivery::HEALTH_CHECK).env("HEALTH_URLS", data(&urls.join(" "))),
+                    );
+                }
+            }
+            AfterHook::SmokeTests => {
+                let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
+                if !urls.is_empty() {
+                    steps.push(Step::run("Smoke tests", delivery::SMOKE_TESTS).env("ROUTES", data(&urls.join(" "))));
+                }
+            }
+            AfterHook::Verification => {
+                steps.push(argo(
+                    Step::run(
+                        "Verify the released images run",
+                        "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\necho \"$live\"\nfor ref in $RELEASED; do\n  grep -qxF \"$ref\" <<< \"$live\" || { echo \"::error::$ref is not running in $ENVIRONMENT\"; exit 1; }\ndone",
+                    )
+                    .env("RELEASED", released),
+                ));
+            }
+        }
+    }
+    steps
+}
+
+/// Records the verified release (`head`, an expression): the last step
+/// before the success messages.
+fn record_verified(env: &Environment, head: &str) -> Step {
+    Step::run(
+        format!("Record the verified release of {}", env.name),
+        format!("{GIT_SETUP}{}", delivery::RECORD_VERIFIED),
+    )
+    .env("VERIFIED_TAG", delivery::verified_tag(env))
+    .env("VERIFIED_COMMIT", head)
+    .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}")
+}
+
+/// Reverts the release commit (`commit`, a bare expression such as
+/// `steps.release.outputs.commit`) when a step failed.
+fn rollback(cx: &Cx, env: &Environment, commit: &str) -> Step {
+    argo(
+        Step::run(
+            format!("Roll {} back (abort, revert the release commit)", env.name),
+            format!("{GIT_SETUP}{}", delivery::ROLLBACK),
+        )
+        .when(&format!("${{{{ failure() && {commit} != '' }}}}"))
+        .env("DEPLOY_COMMIT", format!("${{{{ {commit} }}}}"))
+        .env("BRANCH", cx.gitops_branch())
+        .env("ROLLOUTS", delivery::rollouts(cx.model, env).join(" "))
+        .env("AUTO_SYNC", matches!(env.promote, Promotion::OnPush(_)).to_string())
+        .env("TIMEOUT", rollout_seconds(env).to_string())
+        .env("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}"),
+    )
+}
 
 /// The deploy job of `env`.
 pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
@@ -67,35 +135,23 @@ pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
     job.concurrency =
         Some(Concurrency { group: format!("deploy-{}-{}", m.project.name, env.name), cancel_in_progress: false });
     let wait = rollout_seconds(env);
-    job = job.timeout((wait / 60) as u32 + 30);
+    job = job.timeout((wait / 60) as u32 * 2 + 30);
     job.env.insert("APP".into(), app.clone());
     job.env.insert("ENVIRONMENT".into(), env.name.clone());
     job.env.insert("KUSTOMIZATION".into(), kustomization(cx.model, env));
+    for o in ["released", "commit", "head"] {
+        job.outputs.insert(o.into(), format!("${{{{ steps.release.outputs.{o} }}}}"));
+    }
 
-    let mut steps = vec![checkout().with("ref", cx.gitops_branch()).with("fetch-depth", 0)];
-    steps.push(
-        Step::run(
-            "Install the Argo CD CLI",
-            r#"cd "$RUNNER_TEMP"
-base="https://github.com/argoproj/argo-cd/releases/download/$ARGOCD_VERSION"
-curl -sSfL -o argocd-linux-amd64 "$base/argocd-linux-amd64"
-curl -sSfL -o cli_checksums.txt "$base/cli_checksums.txt"
-grep ' argocd-linux-amd64$' cli_checksums.txt | sha256sum --check --strict
-sudo install -m 0755 argocd-linux-amd64 /usr/local/bin/argocd
-argocd version --client --short"#,
-        )
-        .env("ARGOCD_VERSION", pins::tool("argocd")),
-    );
+    let mut steps = vec![checkout().with("ref", cx.gitops_branch()).with("fetch-depth", 0), install_argocd()];
 
-    // before: backups, newest first in the order the program lists them.
+    // before: managed snapshots, in the order the program lists the
+    // resources. In-cluster backups are Sync hooks of the release itself.
     let mut aws = false;
+    let mut hooks = Vec::new();
     for b in delivery::backups(m, env) {
         match b {
-            Backup::CronJob { resource, cronjob, namespace } => steps.push(argo(
-                Step::run(format!("Back up {resource} (its backup CronJob, run now)"), delivery::CRONJOB_BACKUP)
-                    .env("CRONJOB", cronjob)
-                    .env("NAMESPACE", namespace),
-            )),
+            Backup::Hook { resource, job } => hooks.push((resource, job)),
             Backup::Snapshot { resource, id, script } => {
                 if !aws {
                     aws = true;
@@ -122,7 +178,7 @@ argocd version --client --short"#,
     let mut release = Step::run(
         match &source {
             Source::Build => format!("Release the new images to {}", env.name),
-            Source::From(f) => format!("Release what {} runs to {}", f.name, env.name),
+            Source::From(f) => format!("Release what {} verified to {}", f.name, env.name),
         },
         String::new(),
     )
@@ -146,15 +202,20 @@ done
             .to_string()
         }
         Source::From(f) => {
-            release = release.env("SOURCE", kustomization(cx.model, f));
+            release = release
+                .env("SOURCE", kustomization(cx.model, f))
+                .env("SOURCE_ENVIRONMENT", f.name.clone())
+                .env("SOURCE_TAG", delivery::verified_tag(f));
             format!(
-                "{READ_TAG}released=\"\"\nfor image in $IMAGES; do\n  tag=$(tag_of \"$SOURCE\" \"$image\")\n  if [ -z \"$tag\" ]; then echo \"::error::{} runs no tag of $image\"; exit 1; fi\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$tag\"\n  released=\"$released $image:$tag\"\ndone\n",
+                "{READ_TAG}SOURCE_FILE=\"$RUNNER_TEMP/source-kustomization.yaml\"\n{}released=\"\"\nfor image in $IMAGES; do\n  tag=$(tag_of \"$SOURCE_FILE\" \"$image\")\n  if [ -z \"$tag\" ]; then echo \"::error::{} verified no tag of $image\"; exit 1; fi\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$tag\"\n  released=\"$released $image:$tag\"\ndone\n",
+                delivery::READ_VERIFIED,
                 f.name
             )
         }
     };
     release.run = Some(format!(
-        "{SET_TAG}{pick}echo \"released=${{released# }}\" >> \"$GITHUB_OUTPUT\"\nexport RELEASED=\"${{released# }}\"\n{PUSH}"
+        "{GIT_SETUP}RELEASE_OUT=\"$GITHUB_OUTPUT\"\n{SET_TAG}{pick}echo \"released=${{released# }}\" >> \"$GITHUB_OUTPUT\"\nexport RELEASED=\"${{released# }}\"\n{}",
+        delivery::COMMIT_RELEASE
     ));
     steps.push(release);
 
@@ -169,57 +230,49 @@ done
     } else {
         "argocd app sync \"$APP\" --async"
     };
-    let flags =
-        if manual_pause(env) { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
+    let paused = delivery::outcome(env) == Outcome::AwaitingPromotion;
+    let flags = if paused { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
     let mut wait_name = "Sync and wait until healthy".to_string();
-    if migrations {
-        wait_name = "Sync (PreSync migration jobs first) and wait until healthy".into();
+    match (hooks.is_empty(), migrations) {
+        (true, false) => {}
+        (true, true) => wait_name = "Sync (PreSync migration jobs first) and wait until healthy".into(),
+        (false, false) => wait_name = "Sync (the backup jobs first) and wait until healthy".into(),
+        (false, true) => wait_name = "Sync (backup, then migration jobs first) and wait until healthy".into(),
     }
-    if manual_pause(env) {
+    if paused {
         wait_name.push_str(" or paused for promotion");
     }
     steps.push(argo(
         Step::run(wait_name, format!("{start}\nargocd app wait \"$APP\" {flags} --timeout \"$TIMEOUT\""))
             .env("TIMEOUT", wait.to_string()),
     ));
-
-    // after
-    for a in &env.after {
-        match a {
-            AfterHook::HealthCheck => {
-                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
-                if !urls.is_empty() {
-                    steps.push(
-                        Step::run("Health check", delivery::HEALTH_CHECK).env("HEALTH_URLS", data(&urls.join(" "))),
-                    );
-                }
-            }
-            AfterHook::SmokeTests => {
-                let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
-                if !urls.is_empty() {
-                    steps.push(Step::run("Smoke tests", delivery::SMOKE_TESTS).env("ROUTES", data(&urls.join(" "))));
-                }
-            }
-            AfterHook::Verification => {
-                steps.push(argo(
-                    Step::run(
-                        "Verify the released images run",
-                        "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\necho \"$live\"\nfor ref in $RELEASED; do\n  grep -qxF \"$ref\" <<< \"$live\" || { echo \"::error::$ref is not running in $ENVIRONMENT\"; exit 1; }\ndone",
-                    )
-                    .env("RELEASED", "${{ steps.release.outputs.released }}"),
-                ));
-            }
-        }
+    for (resource, job) in hooks {
+        steps.push(argo(
+            Step::run(format!("Check the pre-deploy backup of {resource} ran"), delivery::CHECK_BACKUP_HOOK)
+                .env("JOB", job),
+        ));
     }
-    steps.extend(notifications(cx, env, &source));
-    steps.push(
-        Step::run(
-            "Summary",
-            "{\n  echo \"### $ENVIRONMENT\"\n  echo\n  echo \"Argo CD application \\`$APP\\`\"\n  for ref in $RELEASED; do echo \"- \\`$ref\\`\"; done\n} >> \"$GITHUB_STEP_SUMMARY\"",
-        )
-        .when("${{ !cancelled() }}")
-        .env("RELEASED", "${{ steps.release.outputs.released }}"),
-    );
+
+    let released = "${{ steps.release.outputs.released }}";
+    let commit = "steps.release.outputs.commit";
+    let (what, verified) = match (&source, paused) {
+        (Source::Build, false) => (format!("deployed to {}", env.name), true),
+        (Source::From(f), false) => (format!("promoted from {} to {}", f.name, env.name), true),
+        (Source::Build, true) => (format!("released to {} (awaiting promotion)", env.name), false),
+        (Source::From(f), true) => (format!("released from {} to {} (awaiting promotion)", f.name, env.name), false),
+    };
+    if verified {
+        steps.extend(checks(cx, env, released));
+        steps.push(record_verified(env, "${{ steps.release.outputs.head }}"));
+    } else {
+        steps.push(Step::run(
+            "Awaiting promotion",
+            "echo \"::notice::$ENVIRONMENT runs the new version beside the old one, paused: the next job promotes it once approved\"",
+        ));
+    }
+    steps.push(rollback(cx, env, commit));
+    steps.extend(notifications(cx, env, &what, released, verified, commit));
+    steps.push(summary(released));
     job.steps = steps;
     let mut perms = vec![("contents", "write")];
     if aws {
@@ -228,21 +281,59 @@ done
     job.permissions(&perms)
 }
 
+fn summary(released: &str) -> Step {
+    Step::run(
+        "Summary",
+        "{\n  echo \"### $ENVIRONMENT\"\n  echo\n  echo \"Argo CD application \\`$APP\\`\"\n  for ref in $RELEASED; do echo \"- \\`$ref\\`\"; done\n} >> \"$GITHUB_STEP_SUMMARY\"",
+    )
+    .when("${{ !cancelled() }}")
+    .env("RELEASED", released)
+}
+
+/// The job that finishes a release paused for promotion (the plan's
+/// [`Outcome::AwaitingPromotion`]): behind the GitHub environment's
+/// reviewers it promotes the paused rollout to all traffic, runs the
+/// `after` checks, records the verified release and only then reports it;
+/// a failure aborts the rollout and reverts the release commit. `None` for
+/// environments whose deploy job finishes the release itself.
+pub fn release_job(cx: &Cx, env: &Environment, deploy_job: &str) -> Option<Job> {
+    if delivery::outcome(env) != Outcome::AwaitingPromotion {
+        return None;
+    }
+    let m = cx.model;
+    let mut job = Job::new(format!("Promote the paused rollout in {}", env.name));
+    job.needs = vec![deploy_job.to_string()];
+    job.environment = Some(GhEnv { name: env.name.clone(), url: None });
+    job.concurrency =
+        Some(Concurrency { group: format!("release-{}-{}", m.project.name, env.name), cancel_in_progress: false });
+    let wait = rollout_seconds(env);
+    job = job.timeout((wait / 60) as u32 * 2 + 30);
+    job.env.insert("APP".into(), app_name(m, env));
+    job.env.insert("ENVIRONMENT".into(), env.name.clone());
+    let out = |o: &str| format!("needs.{deploy_job}.outputs.{o}");
+    let released = format!("${{{{ {} }}}}", out("released"));
+    let mut steps = vec![checkout().with("ref", cx.gitops_branch()).with("fetch-depth", 0), install_argocd()];
+    steps.push(argo(Step::run("Promote to all traffic", delivery::PROMOTE_ROLLOUT).env("TIMEOUT", wait.to_string())));
+    steps.extend(checks(cx, env, &released));
+    steps.push(record_verified(env, &format!("${{{{ {} }}}}", out("head"))));
+    steps.push(rollback(cx, env, &out("commit")));
+    steps.extend(notifications(cx, env, &format!("released to {}", env.name), &released, true, &out("commit")));
+    steps.push(summary(&released));
+    job.steps = steps;
+    Some(job.permissions(&[("contents", "write")]))
+}
+
 /// Messages to the environment's `notify` integrations, on success and on failure.
-fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
+fn notifications(cx: &Cx, env: &Environment, what: &str, released: &str, success: bool, commit: &str) -> Vec<Step> {
     let mut out = Vec::new();
-    let project = &cx.model.project.name;
-    let what = match source {
-        Source::Build => format!("{project}: deployed to {}", env.name),
-        Source::From(f) => format!("{project}: promoted from {} to {}", f.name, env.name),
-    };
-    let released = "${{ steps.release.outputs.released }}";
+    let what = format!("{}: {what}", cx.model.project.name);
+    let rolled_back = format!("${{{{ failure() && {commit} != '' }}}}");
     for id in &env.notify {
         let i = &cx.model.integrations[id.index()];
         match &i.kind {
             IntegrationKind::Slack { channel, webhook, events } => {
                 let script = "run_url=\"$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID\"\npayload=$(jq -n --arg channel \"$CHANNEL\" --arg text \"$TEXT $RELEASED ($run_url)\" '{channel: $channel, text: $text}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"";
-                if delivery::notify_success(events, env) {
+                if success && delivery::notify_success(events, env) {
                     out.push(
                         Step::run(format!("Tell Slack ({})", i.name), script)
                             .when("${{ success() }}")
@@ -262,8 +353,18 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                             .env("RELEASED", released),
                     );
                 }
+                if delivery::notify_rollback(events) {
+                    out.push(
+                        Step::run(format!("Tell Slack about the rollback ({})", i.name), script)
+                            .when(&rolled_back)
+                            .env("SLACK_WEBHOOK_URL", secret_ref(webhook))
+                            .env("CHANNEL", data(channel))
+                            .env("TEXT", format!(":rewind: {what} failed its checks and was rolled back:"))
+                            .env("RELEASED", released),
+                    );
+                }
             }
-            IntegrationKind::Jira { url, project: key, token } => {
+            IntegrationKind::Jira { url, project: key, token } if success => {
                 out.push(
                     Step::run(
                         format!("Record the deployment in Jira ({})", i.name),
@@ -295,7 +396,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                         format!("Send a deployment event to Datadog ({})", i.name),
                         "if [ \"$JOB_STATUS\" = success ]; then alert=success; else alert=error; fi\npayload=$(jq -n --arg title \"$TEXT ($JOB_STATUS)\" --arg text \"$RELEASED\" --arg alert \"$alert\" --arg env \"env:$ENVIRONMENT\" '{title: $title, text: $text, alert_type: $alert, tags: [$env, \"source:github-actions\"]}')\ncurl --fail --silent --show-error -H 'Content-Type: application/json' -H \"DD-API-KEY: $DD_API_KEY\" --data \"$payload\" \"https://api.$DD_SITE/api/v1/events\"",
                     )
-                    .when("${{ !cancelled() }}")
+                    .when(if success { "${{ !cancelled() }}" } else { "${{ failure() }}" })
                     .env("DD_SITE", data(site))
                     .env("DD_API_KEY", secret_ref(api_key))
                     .env("JOB_STATUS", "${{ job.status }}")
@@ -303,7 +404,7 @@ fn notifications(cx: &Cx, env: &Environment, source: &Source) -> Vec<Step> {
                     .env("RELEASED", released),
                 );
             }
-            IntegrationKind::NewRelic { account_id, api_key, region } => {
+            IntegrationKind::NewRelic { account_id, api_key, region } if success => {
                 let host = if region == "eu" { "api.eu.newrelic.com" } else { "api.newrelic.com" };
                 let services: Vec<String> =
                     env.deployments.iter().map(|d| cx.model.service(d.service).name.clone()).collect();
@@ -328,7 +429,10 @@ done"#,
                     .env("RELEASED", released),
                 );
             }
-            IntegrationKind::Sentry { .. } | IntegrationKind::Codecov { .. } => {}
+            IntegrationKind::Jira { .. }
+            | IntegrationKind::NewRelic { .. }
+            | IntegrationKind::Sentry { .. }
+            | IntegrationKind::Codecov { .. } => {}
         }
     }
     out

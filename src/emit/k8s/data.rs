@@ -15,7 +15,7 @@ use crate::plan::pod::{
 };
 use crate::plan::secrets::{external_secrets_role, inventory, Producer};
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
     PodSpec, PodTemplateSpec, Probe, Service, ServiceAccount, ServicePort, ServiceSpec, TCPSocketAction, Volume,
@@ -179,8 +179,16 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
     let (script, env) = backup_script(cx, r, b);
     let pvc_name = format!("{}-backups", r.name);
     let mut pvc_meta = cx.meta(&pvc_name, &r.name, "backup");
+    // A pre-deploy backup Job (the delivery plan's `before = [backup]`) is the
+    // volume's first consumer: the claim comes in the Job's wave, so a
+    // WaitForFirstConsumer claim binds for it instead of waiting for the
+    // CronJob's first run.
+    let predeploy = crate::plan::delivery::backups(cx.model, cx.env).into_iter().find_map(|x| match x {
+        crate::plan::delivery::Backup::Hook { resource, job } if resource == r.name => Some(job),
+        _ => None,
+    });
     let mut keep = keep_on_delete();
-    keep.extend([sync_wave(Wave::Deferred)]);
+    keep.extend([sync_wave(if predeploy.is_some() { Wave::Backup } else { Wave::Deferred })]);
     pvc_meta.annotations = Some(keep);
     let pvc = PersistentVolumeClaim {
         metadata: pvc_meta,
@@ -217,6 +225,38 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
         volume_mounts: Some(mounts),
         ..Default::default()
     };
+    let pod = |cx: &EnvCx, restart: &str| PodTemplateSpec {
+        // The pods of both jobs carry the CronJob's labels, so the network
+        // policy that lets backups reach the database admits them alike.
+        metadata: Some(pod_meta(cx, &name, "backup")),
+        spec: Some(PodSpec {
+            automount_service_account_token: Some(false),
+            security_context: Some(pod_security(uid)),
+            restart_policy: Some(restart.into()),
+            containers: vec![container.clone()],
+            volumes: Some(volumes.clone()),
+            ..Default::default()
+        }),
+    };
+    if let Some(job) = &predeploy {
+        let mut meta = workload_meta(cx, job, "backup");
+        meta.annotations.get_or_insert_with(BTreeMap::new).extend(BTreeMap::from([
+            ("argocd.argoproj.io/hook".to_string(), "Sync".to_string()),
+            ("argocd.argoproj.io/hook-delete-policy".to_string(), "BeforeHookCreation".to_string()),
+            sync_wave(Wave::Backup),
+        ]));
+        let j = Job {
+            metadata: meta,
+            spec: Some(JobSpec {
+                backoff_limit: Some(1),
+                active_deadline_seconds: Some(3600),
+                template: pod(cx, "Never"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        cx.push("Job", job, &j);
+    }
     let mut cj_meta = workload_meta(cx, &name, "backup");
     cj_meta.annotations.get_or_insert_with(BTreeMap::new).extend([sync_wave(Wave::Deferred)]);
     let cj = CronJob {
@@ -228,21 +268,7 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
             failed_jobs_history_limit: Some(3),
             job_template: JobTemplateSpec {
                 metadata: None,
-                spec: Some(JobSpec {
-                    backoff_limit: Some(2),
-                    template: PodTemplateSpec {
-                        metadata: Some(pod_meta(cx, &name, "backup")),
-                        spec: Some(PodSpec {
-                            automount_service_account_token: Some(false),
-                            security_context: Some(pod_security(uid)),
-                            restart_policy: Some("OnFailure".into()),
-                            containers: vec![container],
-                            volumes: Some(volumes),
-                            ..Default::default()
-                        }),
-                    },
-                    ..Default::default()
-                }),
+                spec: Some(JobSpec { backoff_limit: Some(2), template: pod(cx, "OnFailure"), ..Default::default() }),
             },
             ..Default::default()
         }),
