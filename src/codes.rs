@@ -140,6 +140,9 @@ codes! {
     E0307 = "E0307", Error, "invalid Kafka topic name",
         "Use 1 to 249 characters from letters, digits, `.`, `_` and `-`, not `.` or `..` alone.",
         "A topic name is what Kafka accepts (letters, digits, `.`, `_`, `-`, at most 249 characters, and neither `.` nor `..`); deployc also names the topic's KafkaTopic object after it (lowercase, `_` as `-`), so two topics that differ only in case or in `_`/`-` would collide and are rejected too.\n\nExample:\n\n    resource events = kafka { topics = [\"orders v2\"] }   // a space: rejected";
+    E0330 = "E0330", Error, "invalid local development setting",
+        "Write `sync` as an absolute path in the container (\"/app\"), give `command` at least one word, and give each service its own `port`.",
+        "A service's `local { ... }` block says how it runs in the generated `compose/docker-compose.yml`. `sync` is the folder inside the container the build context is copied to when a file changes (Compose Watch), so it must be an absolute path; `command` replaces the image's command and cannot be empty; `port` is the port on the developer's machine (bound to 127.0.0.1), and two services cannot both listen on it.\n\nExample:\n\n    service api { local { sync = \"app\" port = 3000 } }   // sync: not absolute\n    service web { local { port = 3000 } }                  // port 3000 taken by api";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

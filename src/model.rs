@@ -308,6 +308,23 @@ pub struct Service {
     pub uses: Vec<ResourceId>,
     pub security: Security,
     pub metrics: bool,
+    /// How it runs in local development (`local { ... }`); `None` runs the
+    /// image as built.
+    #[serde(default)]
+    pub local: Option<LocalDev>,
+}
+
+/// A service's local-development settings (the compose target).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Default)]
+pub struct LocalDev {
+    /// Where in the container the build context is synced on change.
+    pub sync: Option<String>,
+    /// The command run instead of the image's; empty keeps the image's.
+    pub command: Vec<String>,
+    /// The port on the developer's machine, when the program names one.
+    pub port: Option<u16>,
+    /// Paths of the build context not synced.
+    pub ignore: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]

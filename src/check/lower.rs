@@ -578,6 +578,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
 
     // ---- services
     let mut services = Vec::new();
+    // Host ports named by `local { port = ... }`, with the service and span.
+    let mut local_ports: BTreeMap<u16, String> = BTreeMap::new();
     for (i, c) in service_decls.iter().enumerate() {
         let f = &c.fields;
         let port_ = port(f, "port").unwrap_or(8080);
@@ -710,6 +712,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             uses: uses.into_iter().collect(),
             security,
             metrics: boolean(f, "metrics", true),
+            local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
         });
         if language.is_none() && toolchains.is_empty() {
             return None;
@@ -1171,6 +1174,42 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let model =
         Model { project, toolchains, services, resources, environments, gates, integrations, pipeline, observability };
     Some((model, extra))
+}
+
+/// A service's `local { ... }` block; E0330 for a relative `sync`, an empty
+/// `command` and a host port another service already took.
+fn local_dev(service: &str, f: &Fields, ports: &mut BTreeMap<u16, String>, diags: &mut Diagnostics) -> LocalDev {
+    let sync = lit(f, "sync");
+    if let (Some(path), Some(v)) = (&sync, get(f, "sync")) {
+        if !path.starts_with('/') {
+            diags.push(
+                Diagnostic::new(Code::E0330, format!("`sync` of service `{service}` is not an absolute path"))
+                    .label(v.span, "a path inside the container, from its root")
+                    .help("Write the folder the container runs from, e.g. `sync = \"/app\"`."),
+            );
+        }
+    }
+    let command = list_str(f, "command");
+    if let (true, Some(v)) = (command.is_empty(), get(f, "command")) {
+        diags.push(
+            Diagnostic::new(Code::E0330, format!("empty `command` for service `{service}`"))
+                .label(v.span, "no command")
+                .help("Name the dev command, e.g. `command = [\"npm\", \"run\", \"dev\"]`, or leave the field out to run the image's."),
+        );
+    }
+    let port = port(f, "port");
+    if let (Some(p), Some(v)) = (port, get(f, "port")) {
+        if let Some(other) = ports.get(&p) {
+            diags.push(
+                Diagnostic::new(Code::E0330, format!("services `{other}` and `{service}` both take local port {p}"))
+                    .label(v.span, format!("already taken by `{other}`"))
+                    .help("Give each service its own `local { port = ... }`; a service without one gets the next free port."),
+            );
+        } else {
+            ports.insert(p, service.to_string());
+        }
+    }
+    LocalDev { sync, command, port, ignore: list_str(f, "ignore") }
 }
 
 /// Kafka topic names: what Kafka accepts, and distinct as KafkaTopic objects.

@@ -283,6 +283,22 @@ pub static SECURITY: &[FieldSpec] = &[
     f("allow_privilege_escalation", Ty::Bool, "false", "relaxing this warns (W0003)"),
     f("writable_paths", Ty::List(&Ty::Str), "[\"/tmp\"]", "paths mounted as emptyDir"),
 ];
+pub static LOCAL: &[FieldSpec] = &[
+    f(
+        "sync",
+        Ty::Str,
+        "",
+        "absolute path in the container the build context is copied to on every change (Compose Watch); without it a change rebuilds the image",
+    ),
+    f(
+        "command",
+        Ty::List(&Ty::Str),
+        "the image's",
+        "command run locally instead of the image's, e.g. a dev server that reloads on change",
+    ),
+    f("port", Ty::Port, "the container port, or the next free one", "port on 127.0.0.1 of the developer's machine"),
+    f("ignore", Ty::List(&Ty::Str), "[]", "paths of the build context not synced (beside `.dockerignore`)"),
+];
 pub static SERVICE: &[FieldSpec] = &[
     f("image", Ty::Str, "service name", "image repository name in the registry"),
     f("build", Ty::Struct(BUILD), "{ context = \".\" }", "how the image is built"),
@@ -303,6 +319,12 @@ pub static SERVICE: &[FieldSpec] = &[
     f("uses", Ty::List(&Ty::Ref(RefKind::Resource)), "[]", "resources used without an env reference"),
     f("security", Ty::Struct(SECURITY), "secure defaults", "explicit relaxations of the pod security defaults"),
     f("metrics", Ty::Bool, "true when observability.metrics is set", "expose /metrics for scraping"),
+    f(
+        "local",
+        Ty::Struct(LOCAL),
+        "built and run as it is",
+        "local development with Docker Compose (`compose/docker-compose.yml`): hot reload, dev command, host port",
+    ),
 ];
 
 // ---------------------------------------------------------------- resources

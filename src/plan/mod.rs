@@ -17,6 +17,7 @@ pub mod env;
 pub mod gates;
 pub mod identity;
 pub mod kafka;
+pub mod local;
 pub mod network;
 pub mod pod;
 pub mod routes;
