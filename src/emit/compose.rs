@@ -178,7 +178,12 @@ fn readme(local: &LocalPlan) -> String {
             (None, None) => String::new(),
         };
         let ports: Vec<String> = c.ports.iter().map(|(h, p)| format!("{h} → {p}")).collect();
-        out.push_str(&format!("| {} | {} | {} |\n", c.name, what, if ports.is_empty() { "—".into() } else { ports.join(", ") }));
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            c.name,
+            what,
+            if ports.is_empty() { "—".into() } else { ports.join(", ") }
+        ));
     }
     if !local.variables.is_empty() {
         out.push_str("\nVariables to set in `.env`:\n\n");

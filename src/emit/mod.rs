@@ -62,8 +62,16 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: &'static [Target] =
-        &[Target::K8s, Target::Argocd, Target::Github, Target::Jenkins, Target::Terraform, Target::Helm, Target::Docs, Target::Compose];
+    pub const ALL: &'static [Target] = &[
+        Target::K8s,
+        Target::Argocd,
+        Target::Github,
+        Target::Jenkins,
+        Target::Terraform,
+        Target::Helm,
+        Target::Docs,
+        Target::Compose,
+    ];
 }
 
 impl Target {

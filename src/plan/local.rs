@@ -211,9 +211,13 @@ impl<'m> Builder<'m> {
                 Some(r) => self.resource_attr(r, &a.attr),
                 None => String::new(),
             },
-            AttrTarget::Project | AttrTarget::Env => {
-                data(&crate::model::render_env(&Template { parts: vec![TPart::Ref(a.clone())] }, &m.project, "local", &m.project.name, "localhost"))
-            }
+            AttrTarget::Project | AttrTarget::Env => data(&crate::model::render_env(
+                &Template { parts: vec![TPart::Ref(a.clone())] },
+                &m.project,
+                "local",
+                &m.project.name,
+                "localhost",
+            )),
         }
     }
 
@@ -325,7 +329,11 @@ impl<'m> Builder<'m> {
 
     fn build(&self, s: &Service, root: &str) -> Build {
         let context = s.build_context.trim_end_matches('/');
-        let under = if context == "." { Some(s.dockerfile.as_str()) } else { s.dockerfile.strip_prefix(&format!("{context}/")) };
+        let under = if context == "." {
+            Some(s.dockerfile.as_str())
+        } else {
+            s.dockerfile.strip_prefix(&format!("{context}/"))
+        };
         // A Dockerfile outside the context is named from the context.
         let dockerfile = match under {
             Some(d) => d.to_string(),
@@ -334,7 +342,11 @@ impl<'m> Builder<'m> {
                 format!("{}/{}", up.join("/"), s.dockerfile)
             }
         };
-        Build { context: join(root, context), dockerfile: data(&dockerfile), target: s.build_target.as_deref().map(data) }
+        Build {
+            context: join(root, context),
+            dockerfile: data(&dockerfile),
+            target: s.build_target.as_deref().map(data),
+        }
     }
 
     fn service(&mut self, s: &Service, root: &str) -> Vec<Container> {
@@ -449,7 +461,13 @@ impl LocalPlan {
         containers.sort_by(|a, b| a.name.cmp(&b.name));
         volumes.sort();
         allocate_ports(model, &mut containers);
-        LocalPlan { project: model.project.name.clone(), containers, volumes, variables: b.variables.into_iter().collect(), root }
+        LocalPlan {
+            project: model.project.name.clone(),
+            containers,
+            volumes,
+            variables: b.variables.into_iter().collect(),
+            root,
+        }
     }
 }
 
