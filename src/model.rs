@@ -123,6 +123,18 @@ pub struct Project {
     pub secret_store: SecretStore,
     pub compliance: Vec<String>,
     pub team: Option<String>,
+    /// Admission policies for what the program promises (`policy = kyverno`).
+    #[serde(default)]
+    pub policy: Option<PodPolicy>,
+}
+
+/// `policy = kyverno { ... }`: admission policies in every environment.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
+pub struct PodPolicy {
+    /// Refuse (true) or only report (false) a pod that breaks a promise.
+    pub enforce: bool,
+    /// Image prefixes allowed besides the program's registry and the engines'.
+    pub registries: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]

@@ -574,6 +574,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         secret_store,
         compliance: list_str(pf, "compliance"),
         team: lit(pf, "team"),
+        policy: tagged(pf, "policy").map(|(_, f)| pod_policy(f, diags)),
     };
 
     // ---- services
@@ -1174,6 +1175,35 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let model =
         Model { project, toolchains, services, resources, environments, gates, integrations, pipeline, observability };
     Some((model, extra))
+}
+
+/// Characters Kyverno reads as pattern operators in an image pattern.
+const PATTERN_CHARS: &[char] = &['*', '?', '|', '!', '&', '<', '>', '=', '(', ')', ' '];
+
+/// `policy = kyverno { ... }`; E0331 for an allowed registry that is empty
+/// or holds a character Kyverno's patterns would read as an operator.
+fn pod_policy(f: &Fields, diags: &mut Diagnostics) -> PodPolicy {
+    for v in list(f, "registries") {
+        let V::Str(t) = &v.v else { continue };
+        let text = render_static(t);
+        if text.is_empty() || text.contains(PATTERN_CHARS) {
+            diags.push(
+                Diagnostic::new(Code::E0331, format!("allowed registry {text:?} is not a plain image prefix"))
+                    .label(v.span, "a prefix such as \"public.ecr.aws/acme/\"")
+                    .help("Write the beginning of the allowed image names, without `*`, `?`, `|`, `!`, `&`, `<`, `>`, `=`, parentheses or spaces: the policy adds the wildcard itself."),
+            );
+        }
+    }
+    PodPolicy {
+        enforce: enm(f, "action").is_none_or(|a| a == "enforce"),
+        registries: list(f, "registries")
+            .iter()
+            .filter_map(|v| match &v.v {
+                V::Str(t) => Some(render_static(t)),
+                _ => None,
+            })
+            .collect(),
+    }
 }
 
 /// A service's `local { ... }` block; E0330 for a relative `sync`, an empty

@@ -213,6 +213,25 @@ pub static SECRET_STORES: &[Variant] = &[
 pub static DNS: &[Variant] =
     &[v("route53", &[f("zone", Ty::Str, "project domain", "hosted zone name")], "Amazon Route53")];
 
+pub static POLICIES: &[Variant] = &[v(
+    "kyverno",
+    &[
+        f(
+            "action",
+            Ty::Enum(&["enforce", "audit"]),
+            "enforce",
+            "refuse pods that break a promise (enforce) or only report them (audit)",
+        ),
+        f(
+            "registries",
+            Ty::List(&Ty::Str),
+            "[]",
+            "image prefixes allowed besides the program's registry and the engine images deployc runs, e.g. \"public.ecr.aws/acme/\"",
+        ),
+    ],
+    "Kyverno policies in each environment's namespace: non-root, read-only root filesystem, no `latest`, limits, allowed registries",
+)];
+
 pub static PROJECT: &[FieldSpec] = &[
     req("repository", Ty::Str, "source repository, e.g. \"github.com/acme/healthcp\""),
     f("branch", Ty::Str, "\"main\"", "default branch"),
@@ -229,6 +248,12 @@ pub static PROJECT: &[FieldSpec] = &[
         "regimes the platform is audited against",
     ),
     f("team", Ty::Str, "", "owning team, used in labels"),
+    f(
+        "policy",
+        Ty::Tagged(POLICIES),
+        "",
+        "policy as code: admission policies holding every pod of an environment to what the program promises",
+    ),
 ];
 
 // ------------------------------------------------------------------ service

@@ -20,6 +20,7 @@ pub mod kafka;
 pub mod local;
 pub mod network;
 pub mod pod;
+pub mod policy;
 pub mod routes;
 pub mod secrets;
 pub mod topology;
