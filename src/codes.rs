@@ -146,6 +146,9 @@ codes! {
     E0331 = "E0331", Error, "invalid allowed registry",
         "Write the beginning of the allowed image names, such as \"public.ecr.aws/acme/\", without pattern characters.",
         "`policy = kyverno { registries = [...] }` names image prefixes the admission policy allows besides the program's registry and the engine images deployc itself runs. Each becomes `PREFIX*` in a Kyverno pattern, where `*`, `?`, `|`, `!`, `&`, `<`, `>`, `=`, parentheses and spaces are operators: one of them in a prefix would widen or break the rule, so they are rejected, as is an empty prefix (which would allow every image).\n\nExample:\n\n    policy = kyverno { registries = [\"docker.io/* | quay.io\"] }   // rejected";
+    E0340 = "E0340", Error, "recovery point objective not met",
+        "Back up at least as often as the RPO (`backup { schedule = hourly }`), or raise the RPO to what the backups give.",
+        "`recovery { rpo = ... }` on a database or cache is the most recent data a restore may lose. deployc compares it, in every environment, with what the backups it generates give: in the cluster, the backup CronJob's schedule (an `every_6h` schedule can lose six hours); managed PostgreSQL (RDS, Aurora) and DocumentDB restore to a point in time about five minutes back; ElastiCache keeps one snapshot a day. A resource with an RPO and no `backup` is refused too.\n\nExample:\n\n    resource db = mongodb {\n      placement = in_cluster\n      backup   { schedule = every_6h }\n      recovery { rpo = 1h }   // six-hourly dumps can lose six hours\n    }";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

@@ -395,6 +395,9 @@ pub struct Resource {
     pub cluster: bool,
     pub replicas: u32,
     pub backup: Option<Backup>,
+    /// The recovery point objective (`recovery { rpo = ... }`), in ms.
+    #[serde(default)]
+    pub rpo_ms: Option<u64>,
     pub database: String,
     pub fifo: bool,
     pub retention_ms: u64,

@@ -40,6 +40,8 @@ pub struct Extra {
     pub probe_given: BTreeSet<String>,
     /// Environments whose promotion had an error: treated as entry points.
     pub bad_promote: BTreeSet<String>,
+    /// Resource name to the span of its `recovery { rpo = ... }` value.
+    pub rpo_spans: BTreeMap<String, Span>,
 }
 
 /// An analysis of a strategy, for the metrics-provider rule.
@@ -761,6 +763,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         if engine == Engine::Kafka {
             check_topics(f, diags);
         }
+        if let Some(v) = strukt(f, "recovery").and_then(|r| get(r, "rpo")) {
+            extra.rpo_spans.insert(c.name().to_string(), v.span);
+        }
         resources.push(Resource {
             id: ResourceId(i as u32),
             name: c.name().to_string(),
@@ -778,6 +783,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
                 retain_days: dur(b, "retain").map(|d| d.div_ceil(86_400_000)).unwrap_or(7),
             }),
+            rpo_ms: strukt(f, "recovery").and_then(|r| dur(r, "rpo")),
             database: lit(f, "database").unwrap_or_else(|| c.name().replace('-', "_")),
             fifo: boolean(f, "fifo", false),
             retention_ms: dur(f, "retention").unwrap_or(default_retention),

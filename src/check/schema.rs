@@ -358,6 +358,11 @@ pub static BACKUP: &[FieldSpec] = &[
     req("schedule", Ty::Enum(&["hourly", "every_6h", "daily", "weekly"]), "how often"),
     f("retain", Ty::Duration, "7d", "how long backups are kept"),
 ];
+pub static RECOVERY: &[FieldSpec] = &[req(
+    "rpo",
+    Ty::Duration,
+    "recovery point objective: the most recent data a restore may lose; every environment's backups must meet it (E0340)",
+)];
 const PLACEMENT: Ty = Ty::Enum(&["managed", "in_cluster"]);
 pub static RESOURCES: &[Variant] = &[
     v(
@@ -376,6 +381,7 @@ pub static RESOURCES: &[Variant] = &[
             f("read_replicas", Ty::Int, "0", "read replicas"),
             f("multi_az", Ty::Bool, "false", "multi-AZ standby"),
             f("backup", Ty::Struct(BACKUP), "", "automated backups"),
+            f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
         ],
         "PostgreSQL",
@@ -390,6 +396,7 @@ pub static RESOURCES: &[Variant] = &[
             f("instance", Ty::Str, "\"cache.t4g.small\"", "node type"),
             f("storage", Ty::Memory, "1Gi", "volume size in-cluster"),
             f("backup", Ty::Struct(BACKUP), "", "snapshots"),
+            f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
         ],
         "Redis",
     ),
@@ -400,6 +407,7 @@ pub static RESOURCES: &[Variant] = &[
             f("placement", PLACEMENT, "in_cluster", "in-cluster StatefulSet (managed means DocumentDB)"),
             f("storage", Ty::Memory, "20Gi", "volume size"),
             f("backup", Ty::Struct(BACKUP), "", "backups"),
+            f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
         ],
         "MongoDB",

@@ -103,6 +103,8 @@ impl<'a> EnvPlan<'a> {
 /// come last, so they never hold up the waves before them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wave {
+    /// Admission policies, in place before any pod of the environment.
+    Admission,
     Data,
     Migrate,
     Workloads,
@@ -112,6 +114,7 @@ pub enum Wave {
 impl Wave {
     pub fn number(self) -> i32 {
         match self {
+            Wave::Admission => -1,
             Wave::Data => 0,
             Wave::Migrate => 1,
             Wave::Workloads => 2,

@@ -136,10 +136,13 @@ pub fn kyverno(cx: &EnvPlan) -> Option<KyvernoPolicy> {
             labels: cx.labels(&name, "policy"),
             name,
             namespace: cx.ns().to_string(),
-            annotations: std::collections::BTreeMap::from([(
-                "policies.kyverno.io/description".to_string(),
-                "What the deployc program promises about every pod of this environment.".to_string(),
-            )]),
+            annotations: std::collections::BTreeMap::from([
+                (
+                    "policies.kyverno.io/description".to_string(),
+                    "What the deployc program promises about every pod of this environment.".to_string(),
+                ),
+                super::env::sync_wave(super::env::Wave::Admission),
+            ]),
         },
         spec: PolicySpec { background: true, rules },
     })
