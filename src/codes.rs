@@ -149,6 +149,9 @@ codes! {
     E0340 = "E0340", Error, "recovery point objective not met",
         "Back up at least as often as the RPO (`backup { schedule = hourly }`), or raise the RPO to what the backups give.",
         "`recovery { rpo = ... }` on a database or cache is the most recent data a restore may lose. deployc compares it, in every environment, with what the backups it generates give: in the cluster, the backup CronJob's schedule (an `every_6h` schedule can lose six hours); managed PostgreSQL (RDS, Aurora) and DocumentDB restore to a point in time about five minutes back; ElastiCache keeps one snapshot a day. A resource with an RPO and no `backup` is refused too.\n\nExample:\n\n    resource db = mongodb {\n      placement = in_cluster\n      backup   { schedule = every_6h }\n      recovery { rpo = 1h }   // six-hourly dumps can lose six hours\n    }";
+    E0350 = "E0350", Error, "vertical and horizontal autoscalers fight",
+        "Use `vpa = recommend` beside a replica range, or fixed replicas with `vpa = initial`.",
+        "A Vertical Pod Autoscaler in `initial` mode sets each new pod's cpu and memory requests from its recommendation; an HPA scales the same pods on cpu utilisation, which is measured against those requests. Together, each change of requests moves the utilisation the HPA acts on, and the two chase each other. `vpa = recommend` only reports recommendations (updateMode Off) and is allowed with an HPA.\n\nExample:\n\n    service api { replicas = 2..10  vpa = initial }   // rejected";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

@@ -324,6 +324,9 @@ pub struct Service {
     /// image as built.
     #[serde(default)]
     pub local: Option<LocalDev>,
+    /// A Vertical Pod Autoscaler for the service (`vpa = ...`).
+    #[serde(default)]
+    pub vpa: Option<VpaMode>,
 }
 
 /// A service's local-development settings (the compose target).
@@ -596,6 +599,11 @@ macro_rules! words {
             }
         }
     };
+}
+
+words! {
+    /// How a service's Vertical Pod Autoscaler acts (`vpa`).
+    VpaMode { Recommend = "recommend", Initial = "initial" }
 }
 
 words! {

@@ -40,6 +40,8 @@ pub struct Extra {
     pub probe_given: BTreeSet<String>,
     /// Environments whose promotion had an error: treated as entry points.
     pub bad_promote: BTreeSet<String>,
+    /// Service name to the span of its `vpa` value.
+    pub vpa_spans: BTreeMap<String, Span>,
     /// Resource name to the span of its `recovery { rpo = ... }` value.
     pub rpo_spans: BTreeMap<String, Span>,
 }
@@ -687,6 +689,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         if f.contains_key("health") || f.contains_key("readiness") {
             extra.probe_given.insert(c.name().to_string());
         }
+        if let Some(v) = get(f, "vpa") {
+            extra.vpa_spans.insert(c.name().to_string(), v.span);
+        }
         services.push(Service {
             id: ServiceId(i as u32),
             name: c.name().to_string(),
@@ -716,6 +721,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             security,
             metrics: boolean(f, "metrics", true),
             local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
+            vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
         });
         if language.is_none() && toolchains.is_empty() {
             return None;

@@ -39,6 +39,7 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     analysis_providers(model, extra, diags);
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
+    vpa_with_hpa(model, extra, diags);
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
 }
@@ -388,6 +389,32 @@ fn recovery_objectives(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                     .help(format!("{fix}, or raise the RPO to at least {}.", words(gap))),
                 );
             }
+        }
+    }
+}
+
+/// E0350: a VPA that sets cpu and memory requests (`initial`) on a service an
+/// HPA scales on cpu utilisation in some environment: the two would fight,
+/// each new request changing the utilisation the HPA reads.
+fn vpa_with_hpa(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{Replicas, VpaMode};
+    for s in &model.services {
+        let (Some(VpaMode::Initial), Some(span)) = (s.vpa, extra.vpa_spans.get(&s.name)) else { continue };
+        let hpa_envs: Vec<&str> = model
+            .environments
+            .iter()
+            .filter(|e| e.deployments.iter().any(|d| d.service == s.id && matches!(d.replicas, Replicas::Auto { .. })))
+            .map(|e| e.name.as_str())
+            .collect();
+        if !hpa_envs.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Code::E0350,
+                    format!("service `{}` has a VPA setting requests and an HPA in `{}`", s.name, hpa_envs.join("`, `")),
+                )
+                .label(*span, "sets the requests the HPA's cpu target is measured against")
+                .help("Use `vpa = recommend` (recommendations only) with a replica range, or fixed replicas with `vpa = initial`."),
+            );
         }
     }
 }

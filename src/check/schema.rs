@@ -345,6 +345,12 @@ pub static SERVICE: &[FieldSpec] = &[
     f("security", Ty::Struct(SECURITY), "secure defaults", "explicit relaxations of the pod security defaults"),
     f("metrics", Ty::Bool, "true when observability.metrics is set", "expose /metrics for scraping"),
     f(
+        "vpa",
+        Ty::Enum(&["recommend", "initial"]),
+        "",
+        "a Vertical Pod Autoscaler: `recommend` only reports requests, `initial` also sets them when pods start (not with an HPA, E0350)",
+    ),
+    f(
         "local",
         Ty::Struct(LOCAL),
         "built and run as it is",

@@ -19,6 +19,7 @@ pub enum Addon {
     Strimzi,
     Reloader,
     Kyverno,
+    Vpa,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -138,6 +139,17 @@ pub const ADDONS: &[AddonSpec] = &[
         needed_by: "Policies holding every pod to the program's promises (`policy = kyverno`)",
         values: "",
     },
+    AddonSpec {
+        addon: Addon::Vpa,
+        name: "vpa",
+        repo_url: "https://charts.fairwinds.com/stable",
+        chart: "vpa",
+        version: "4.10.0",
+        namespace: "vpa",
+        needed_by: "VerticalPodAutoscalers (`vpa = ...` on a service)",
+        // deployc never asks the VPA to evict pods (no Auto or Recreate).
+        values: "updater:\n  enabled: false\n",
+    },
 ];
 
 /// The row of an add-on. Every variant has one (a unit test checks).
@@ -187,6 +199,9 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     }
     if model.project.policy.is_some() {
         need.push(Addon::Kyverno);
+    }
+    if model.services.iter().any(|s| s.vpa.is_some()) {
+        need.push(Addon::Vpa);
     }
     // Reloader serves the workloads that read a Secret (the inventory says which).
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
@@ -250,6 +265,7 @@ mod tests {
             Strimzi,
             Reloader,
             Kyverno,
+            Vpa,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

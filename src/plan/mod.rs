@@ -24,6 +24,7 @@ pub mod policy;
 pub mod routes;
 pub mod secrets;
 pub mod topology;
+pub mod vpa;
 
 pub use env::EnvPlan;
 

@@ -63,6 +63,9 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         workload::namespace(&mut cx);
         for d in &env.deployments {
             workload::service(&mut cx, d);
+            if let Some(v) = crate::plan::vpa::vpa(ep, d) {
+                cx.push("VerticalPodAutoscaler", &v.metadata.name.clone(), &v);
+            }
         }
         data::resources(&mut cx);
         data::secrets(&mut cx);
