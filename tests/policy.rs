@@ -74,12 +74,18 @@ fn with_policy(text: &str) -> String {
     format!("{}{{\n  policy = kyverno\n{}", &text[..brace], &text[brace + 1..])
 }
 
+/// One environment's Kyverno Policy (if any) and its pods by file.
+type EnvPods = (Option<Value>, Vec<(String, Value)>);
+
+/// A way to break a pod, named by the rule that must refuse it.
+type Breaker = (&'static str, Box<dyn Fn(&mut Value)>);
+
 /// Per environment folder: the policy and the pods.
-fn outputs(rel: &str, text: &str) -> BTreeMap<String, (Option<Value>, Vec<(String, Value)>)> {
+fn outputs(rel: &str, text: &str) -> BTreeMap<String, EnvPods> {
     let c = deployc::compile(rel, text, &common::Disk);
     let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
     let (model, graph) = c.output.unwrap_or_else(|| panic!("{rel} compiles: {errs:?}"));
-    let mut out: BTreeMap<String, (Option<Value>, Vec<(String, Value)>)> = BTreeMap::new();
+    let mut out: BTreeMap<String, EnvPods> = BTreeMap::new();
     for a in emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::K8s]) {
         let Some(env) = a.environment.clone() else { continue };
         if !a.path.ends_with(".yaml") || a.path.ends_with("kustomization.yaml") {
@@ -148,7 +154,7 @@ fn the_policy_refuses_pods_that_break_a_promise() {
     let (policy, pods) = out.get("staging").expect("staging");
     let policy = policy.as_ref().expect("policy");
     let good = pods.iter().find(|(p, _)| p.contains("deployment-api")).expect("api pod").1.clone();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<Breaker> = vec![
         ("run-as-non-root", Box::new(|p| p["spec"]["securityContext"]["runAsNonRoot"] = json!(false))),
         (
             "read-only-root-filesystem",

@@ -135,10 +135,10 @@ fn render(local: &LocalPlan) -> Vec<Artifact> {
          # cp .env.example .env, fill it in, then `docker compose up --watch`.\n{yaml}",
         local.project
     );
-    let mut env = format!(
+    let mut env = String::from(
         "# Variables of docker-compose.yml, for local development only. Copy this file\n\
          # to .env (kept out of Git by .gitignore) and give every variable a value made\n\
-         # up for this machine: never a real credential.\n"
+         # up for this machine: never a real credential.\n",
     );
     for v in &local.variables {
         env.push_str(&format!("\n# {}\n{}=\n", one_line(&v.about), v.name));
