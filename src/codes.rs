@@ -140,10 +140,10 @@ codes! {
     E0307 = "E0307", Error, "invalid Kafka topic name",
         "Use 1 to 249 characters from letters, digits, `.`, `_` and `-`, not `.` or `..` alone.",
         "A topic name is what Kafka accepts (letters, digits, `.`, `_`, `-`, at most 249 characters, and neither `.` nor `..`); deployc also names the topic's KafkaTopic object after it (lowercase, `_` as `-`), so two topics that differ only in case or in `_`/`-` would collide and are rejected too.\n\nExample:\n\n    resource events = kafka { topics = [\"orders v2\"] }   // a space: rejected";
-    E0330 = "E0330", Error, "invalid local development setting",
+    E0333 = "E0333", Error, "invalid local development setting",
         "Write `sync` as an absolute path in the container (\"/app\"), give `command` at least one word, and give each service its own `port`.",
         "A service's `local { ... }` block says how it runs in the generated `compose/docker-compose.yml`. `sync` is the folder inside the container the build context is copied to when a file changes (Compose Watch), so it must be an absolute path; `command` replaces the image's command and cannot be empty; `port` is the port on the developer's machine (bound to 127.0.0.1), and two services cannot both listen on it.\n\nExample:\n\n    service api { local { sync = \"app\" port = 3000 } }   // sync: not absolute\n    service web { local { port = 3000 } }                  // port 3000 taken by api";
-    E0331 = "E0331", Error, "invalid allowed registry",
+    E0334 = "E0334", Error, "invalid allowed registry",
         "Write the beginning of the allowed image names, such as \"public.ecr.aws/acme/\", without pattern characters.",
         "`policy = kyverno { registries = [...] }` names image prefixes the admission policy allows besides the program's registry and the engine images deployc itself runs. Each becomes `PREFIX*` in a Kyverno pattern, where `*`, `?`, `|`, `!`, `&`, `<`, `>`, `=`, parentheses and spaces are operators: one of them in a prefix would widen or break the rule, so they are rejected, as is an empty prefix (which would allow every image).\n\nExample:\n\n    policy = kyverno { registries = [\"docker.io/* | quay.io\"] }   // rejected";
     E0340 = "E0340", Error, "recovery point objective not met",

@@ -1192,7 +1192,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
 /// Characters Kyverno reads as pattern operators in an image pattern.
 const PATTERN_CHARS: &[char] = &['*', '?', '|', '!', '&', '<', '>', '=', '(', ')', ' '];
 
-/// `policy = kyverno { ... }`; E0331 for an allowed registry that is empty
+/// `policy = kyverno { ... }`; E0334 for an allowed registry that is empty
 /// or holds a character Kyverno's patterns would read as an operator.
 fn pod_policy(f: &Fields, diags: &mut Diagnostics) -> PodPolicy {
     for v in list(f, "registries") {
@@ -1200,7 +1200,7 @@ fn pod_policy(f: &Fields, diags: &mut Diagnostics) -> PodPolicy {
         let text = render_static(t);
         if text.is_empty() || text.contains(PATTERN_CHARS) {
             diags.push(
-                Diagnostic::new(Code::E0331, format!("allowed registry {text:?} is not a plain image prefix"))
+                Diagnostic::new(Code::E0334, format!("allowed registry {text:?} is not a plain image prefix"))
                     .label(v.span, "a prefix such as \"public.ecr.aws/acme/\"")
                     .help("Write the beginning of the allowed image names, without `*`, `?`, `|`, `!`, `&`, `<`, `>`, `=`, parentheses or spaces: the policy adds the wildcard itself."),
             );
@@ -1218,14 +1218,14 @@ fn pod_policy(f: &Fields, diags: &mut Diagnostics) -> PodPolicy {
     }
 }
 
-/// A service's `local { ... }` block; E0330 for a relative `sync`, an empty
+/// A service's `local { ... }` block; E0333 for a relative `sync`, an empty
 /// `command` and a host port another service already took.
 fn local_dev(service: &str, f: &Fields, ports: &mut BTreeMap<u16, String>, diags: &mut Diagnostics) -> LocalDev {
     let sync = lit(f, "sync");
     if let (Some(path), Some(v)) = (&sync, get(f, "sync")) {
         if !path.starts_with('/') {
             diags.push(
-                Diagnostic::new(Code::E0330, format!("`sync` of service `{service}` is not an absolute path"))
+                Diagnostic::new(Code::E0333, format!("`sync` of service `{service}` is not an absolute path"))
                     .label(v.span, "a path inside the container, from its root")
                     .help("Write the folder the container runs from, e.g. `sync = \"/app\"`."),
             );
@@ -1234,7 +1234,7 @@ fn local_dev(service: &str, f: &Fields, ports: &mut BTreeMap<u16, String>, diags
     let command = list_str(f, "command");
     if let (true, Some(v)) = (command.is_empty(), get(f, "command")) {
         diags.push(
-            Diagnostic::new(Code::E0330, format!("empty `command` for service `{service}`"))
+            Diagnostic::new(Code::E0333, format!("empty `command` for service `{service}`"))
                 .label(v.span, "no command")
                 .help("Name the dev command, e.g. `command = [\"npm\", \"run\", \"dev\"]`, or leave the field out to run the image's."),
         );
@@ -1243,7 +1243,7 @@ fn local_dev(service: &str, f: &Fields, ports: &mut BTreeMap<u16, String>, diags
     if let (Some(p), Some(v)) = (port, get(f, "port")) {
         if let Some(other) = ports.get(&p) {
             diags.push(
-                Diagnostic::new(Code::E0330, format!("services `{other}` and `{service}` both take local port {p}"))
+                Diagnostic::new(Code::E0333, format!("services `{other}` and `{service}` both take local port {p}"))
                     .label(v.span, format!("already taken by `{other}`"))
                     .help("Give each service its own `local { port = ... }`; a service without one gets the next free port."),
             );
