@@ -123,6 +123,18 @@ pub struct Project {
     pub secret_store: SecretStore,
     pub compliance: Vec<String>,
     pub team: Option<String>,
+    /// Admission policies for what the program promises (`policy = kyverno`).
+    #[serde(default)]
+    pub policy: Option<PodPolicy>,
+}
+
+/// `policy = kyverno { ... }`: admission policies in every environment.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
+pub struct PodPolicy {
+    /// Refuse (true) or only report (false) a pod that breaks a promise.
+    pub enforce: bool,
+    /// Image prefixes allowed besides the program's registry and the engines'.
+    pub registries: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
@@ -308,6 +320,26 @@ pub struct Service {
     pub uses: Vec<ResourceId>,
     pub security: Security,
     pub metrics: bool,
+    /// How it runs in local development (`local { ... }`); `None` runs the
+    /// image as built.
+    #[serde(default)]
+    pub local: Option<LocalDev>,
+    /// A Vertical Pod Autoscaler for the service (`vpa = ...`).
+    #[serde(default)]
+    pub vpa: Option<VpaMode>,
+}
+
+/// A service's local-development settings (the compose target).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Default)]
+pub struct LocalDev {
+    /// Where in the container the build context is synced on change.
+    pub sync: Option<String>,
+    /// The command run instead of the image's; empty keeps the image's.
+    pub command: Vec<String>,
+    /// The port on the developer's machine, when the program names one.
+    pub port: Option<u16>,
+    /// Paths of the build context not synced.
+    pub ignore: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
@@ -366,6 +398,9 @@ pub struct Resource {
     pub cluster: bool,
     pub replicas: u32,
     pub backup: Option<Backup>,
+    /// The recovery point objective (`recovery { rpo = ... }`), in ms.
+    #[serde(default)]
+    pub rpo_ms: Option<u64>,
     pub database: String,
     pub fifo: bool,
     pub retention_ms: u64,
@@ -579,6 +614,11 @@ macro_rules! words {
             }
         }
     };
+}
+
+words! {
+    /// How a service's Vertical Pod Autoscaler acts (`vpa`).
+    VpaMode { Recommend = "recommend", Initial = "initial" }
 }
 
 words! {

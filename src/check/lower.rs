@@ -40,6 +40,10 @@ pub struct Extra {
     pub probe_given: BTreeSet<String>,
     /// Environments whose promotion had an error: treated as entry points.
     pub bad_promote: BTreeSet<String>,
+    /// Service name to the span of its `vpa` value.
+    pub vpa_spans: BTreeMap<String, Span>,
+    /// Resource name to the span of its `recovery { rpo = ... }` value.
+    pub rpo_spans: BTreeMap<String, Span>,
 }
 
 /// An analysis of a strategy, for the metrics-provider rule.
@@ -574,10 +578,13 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         secret_store,
         compliance: list_str(pf, "compliance"),
         team: lit(pf, "team"),
+        policy: tagged(pf, "policy").map(|(_, f)| pod_policy(f, diags)),
     };
 
     // ---- services
     let mut services = Vec::new();
+    // Host ports named by `local { port = ... }`, with the service and span.
+    let mut local_ports: BTreeMap<u16, String> = BTreeMap::new();
     for (i, c) in service_decls.iter().enumerate() {
         let f = &c.fields;
         let port_ = port(f, "port").unwrap_or(8080);
@@ -682,6 +689,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         if f.contains_key("health") || f.contains_key("readiness") {
             extra.probe_given.insert(c.name().to_string());
         }
+        if let Some(v) = get(f, "vpa") {
+            extra.vpa_spans.insert(c.name().to_string(), v.span);
+        }
         services.push(Service {
             id: ServiceId(i as u32),
             name: c.name().to_string(),
@@ -710,6 +720,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             uses: uses.into_iter().collect(),
             security,
             metrics: boolean(f, "metrics", true),
+            local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
+            vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
         });
         if language.is_none() && toolchains.is_empty() {
             return None;
@@ -757,6 +769,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         if engine == Engine::Kafka {
             check_topics(f, diags);
         }
+        if let Some(v) = strukt(f, "recovery").and_then(|r| get(r, "rpo")) {
+            extra.rpo_spans.insert(c.name().to_string(), v.span);
+        }
         resources.push(Resource {
             id: ResourceId(i as u32),
             name: c.name().to_string(),
@@ -774,6 +789,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
                 retain_days: dur(b, "retain").map(|d| d.div_ceil(86_400_000)).unwrap_or(7),
             }),
+            rpo_ms: strukt(f, "recovery").and_then(|r| dur(r, "rpo")),
             database: lit(f, "database").unwrap_or_else(|| c.name().replace('-', "_")),
             fifo: boolean(f, "fifo", false),
             retention_ms: dur(f, "retention").unwrap_or(default_retention),
@@ -1200,6 +1216,71 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let model =
         Model { project, toolchains, services, resources, environments, gates, integrations, pipeline, observability };
     Some((model, extra))
+}
+
+/// Characters Kyverno reads as pattern operators in an image pattern.
+const PATTERN_CHARS: &[char] = &['*', '?', '|', '!', '&', '<', '>', '=', '(', ')', ' '];
+
+/// `policy = kyverno { ... }`; E0334 for an allowed registry that is empty
+/// or holds a character Kyverno's patterns would read as an operator.
+fn pod_policy(f: &Fields, diags: &mut Diagnostics) -> PodPolicy {
+    for v in list(f, "registries") {
+        let V::Str(t) = &v.v else { continue };
+        let text = render_static(t);
+        if text.is_empty() || text.contains(PATTERN_CHARS) {
+            diags.push(
+                Diagnostic::new(Code::E0334, format!("allowed registry {text:?} is not a plain image prefix"))
+                    .label(v.span, "a prefix such as \"public.ecr.aws/acme/\"")
+                    .help("Write the beginning of the allowed image names, without `*`, `?`, `|`, `!`, `&`, `<`, `>`, `=`, parentheses or spaces: the policy adds the wildcard itself."),
+            );
+        }
+    }
+    PodPolicy {
+        enforce: enm(f, "action").is_none_or(|a| a == "enforce"),
+        registries: list(f, "registries")
+            .iter()
+            .filter_map(|v| match &v.v {
+                V::Str(t) => Some(render_static(t)),
+                _ => None,
+            })
+            .collect(),
+    }
+}
+
+/// A service's `local { ... }` block; E0333 for a relative `sync`, an empty
+/// `command` and a host port another service already took.
+fn local_dev(service: &str, f: &Fields, ports: &mut BTreeMap<u16, String>, diags: &mut Diagnostics) -> LocalDev {
+    let sync = lit(f, "sync");
+    if let (Some(path), Some(v)) = (&sync, get(f, "sync")) {
+        if !path.starts_with('/') {
+            diags.push(
+                Diagnostic::new(Code::E0333, format!("`sync` of service `{service}` is not an absolute path"))
+                    .label(v.span, "a path inside the container, from its root")
+                    .help("Write the folder the container runs from, e.g. `sync = \"/app\"`."),
+            );
+        }
+    }
+    let command = list_str(f, "command");
+    if let (true, Some(v)) = (command.is_empty(), get(f, "command")) {
+        diags.push(
+            Diagnostic::new(Code::E0333, format!("empty `command` for service `{service}`"))
+                .label(v.span, "no command")
+                .help("Name the dev command, e.g. `command = [\"npm\", \"run\", \"dev\"]`, or leave the field out to run the image's."),
+        );
+    }
+    let port = port(f, "port");
+    if let (Some(p), Some(v)) = (port, get(f, "port")) {
+        if let Some(other) = ports.get(&p) {
+            diags.push(
+                Diagnostic::new(Code::E0333, format!("services `{other}` and `{service}` both take local port {p}"))
+                    .label(v.span, format!("already taken by `{other}`"))
+                    .help("Give each service its own `local { port = ... }`; a service without one gets the next free port."),
+            );
+        } else {
+            ports.insert(p, service.to_string());
+        }
+    }
+    LocalDev { sync, command, port, ignore: list_str(f, "ignore") }
 }
 
 /// Kafka topic names: what Kafka accepts, and distinct as KafkaTopic objects.

@@ -38,6 +38,8 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     blue_green_readiness(model, extra, diags);
     analysis_providers(model, extra, diags);
     gate_languages(model, extra, diags);
+    recovery_objectives(model, extra, diags);
+    vpa_with_hpa(model, extra, diags);
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
 }
@@ -306,6 +308,114 @@ pub fn unused(syms: &Symbols, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::new(Code::W0001, format!("{} `{name}` is never used", kind.word()))
                     .label(sym.span, "declared here"),
+            );
+        }
+    }
+}
+
+/// The most data a restore of `r` can lose where it is placed, in ms, and
+/// how that comes about: managed PostgreSQL (RDS, Aurora) and DocumentDB
+/// restore to a point in time (about five minutes behind), ElastiCache keeps
+/// one snapshot a day, and in the cluster the backup CronJob's schedule is
+/// the gap. `None` without backups.
+pub fn recovery_point(r: &crate::model::Resource, placement: crate::model::Placement) -> Option<(u64, String)> {
+    use crate::model::{Engine, Placement};
+    const HOUR: u64 = 3_600_000;
+    let b = r.backup.as_ref()?;
+    Some(match (placement, &r.engine) {
+        (Placement::Managed, Engine::Postgres | Engine::MongoDb) => {
+            (5 * 60_000, "managed point-in-time recovery, about 5 minutes behind".to_string())
+        }
+        (Placement::Managed, Engine::Redis) => (24 * HOUR, "ElastiCache keeps one snapshot a day".to_string()),
+        _ => {
+            let every = match b.schedule.as_str() {
+                "hourly" => HOUR,
+                "every_6h" => 6 * HOUR,
+                "weekly" => 7 * 24 * HOUR,
+                _ => 24 * HOUR,
+            };
+            (every, format!("the backup CronJob runs `{}`", b.schedule))
+        }
+    })
+}
+
+fn words(ms: u64) -> String {
+    const HOUR: u64 = 3_600_000;
+    match ms {
+        m if m % (24 * HOUR) == 0 => format!("{}d", m / (24 * HOUR)),
+        m if m % HOUR == 0 => format!("{}h", m / HOUR),
+        m if m % 60_000 == 0 => format!("{}m", m / 60_000),
+        m => format!("{}s", m.div_ceil(1000)),
+    }
+}
+
+/// E0340: a declared recovery point objective that the backups cannot meet
+/// in some environment (or no backups at all).
+fn recovery_objectives(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    for r in &model.resources {
+        let (Some(rpo), Some(span)) = (r.rpo_ms, extra.rpo_spans.get(&r.name)) else { continue };
+        if r.backup.is_none() {
+            diags.push(
+                Diagnostic::new(
+                    Code::E0340,
+                    format!("resource `{}` declares an RPO of {} but no backups", r.name, words(rpo)),
+                )
+                .label(*span, "nothing is backed up to meet this")
+                .help(format!(
+                    "Add `backup {{ schedule = hourly }}` (or a schedule at least as frequent as {}) to the resource.",
+                    words(rpo)
+                )),
+            );
+            continue;
+        }
+        for env in &model.environments {
+            let Some(u) = env.resources.iter().find(|u| u.resource == r.id) else { continue };
+            let Some((gap, how)) = recovery_point(r, u.placement) else { continue };
+            if gap > rpo {
+                let fix = match u.placement {
+                    crate::model::Placement::InCluster => "Back up more often (`schedule = hourly`)",
+                    crate::model::Placement::Managed => "Run the resource in the cluster with an hourly backup there",
+                };
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0340,
+                        format!(
+                            "resource `{}` can lose {} of data in `{}`, more than its RPO of {}",
+                            r.name,
+                            words(gap),
+                            env.name,
+                            words(rpo)
+                        ),
+                    )
+                    .label(*span, format!("{how} in `{}`", env.name))
+                    .help(format!("{fix}, or raise the RPO to at least {}.", words(gap))),
+                );
+            }
+        }
+    }
+}
+
+/// E0350: a VPA that sets cpu and memory requests (`initial`) on a service an
+/// HPA scales on cpu utilisation in some environment: the two would fight,
+/// each new request changing the utilisation the HPA reads.
+fn vpa_with_hpa(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{Replicas, VpaMode};
+    for s in &model.services {
+        let (Some(VpaMode::Initial), Some(span)) = (s.vpa, extra.vpa_spans.get(&s.name)) else { continue };
+        let hpa_envs: Vec<&str> = model
+            .environments
+            .iter()
+            .filter(|e| e.deployments.iter().any(|d| d.service == s.id && matches!(d.replicas, Replicas::Auto { .. })))
+            .map(|e| e.name.as_str())
+            .collect();
+        if !hpa_envs.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Code::E0350,
+                    format!("service `{}` has a VPA setting requests and an HPA in `{}`", s.name, hpa_envs.join("`, `")),
+                )
+                .label(*span, "sets the requests the HPA's cpu target is measured against")
+                .help("Use `vpa = recommend` (recommendations only) with a replica range, or fixed replicas with `vpa = initial`."),
             );
         }
     }

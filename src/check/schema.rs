@@ -225,6 +225,25 @@ pub static SECRET_STORES: &[Variant] = &[
 pub static DNS: &[Variant] =
     &[v("route53", &[f("zone", Ty::Host, "project domain", "hosted zone name")], "Amazon Route53")];
 
+pub static POLICIES: &[Variant] = &[v(
+    "kyverno",
+    &[
+        f(
+            "action",
+            Ty::Enum(&["enforce", "audit"]),
+            "enforce",
+            "refuse pods that break a promise (enforce) or only report them (audit)",
+        ),
+        f(
+            "registries",
+            Ty::List(&Ty::Str),
+            "[]",
+            "image prefixes allowed besides the program's registry and the engine images deployc runs, e.g. \"public.ecr.aws/acme/\"",
+        ),
+    ],
+    "Kyverno policies in each environment's namespace: non-root, read-only root filesystem, no `latest`, limits, allowed registries",
+)];
+
 pub static PROJECT: &[FieldSpec] = &[
     req("repository", Ty::Str, "source repository, e.g. \"github.com/acme/healthcp\""),
     f("branch", Ty::Branch, "\"main\"", "default branch"),
@@ -241,6 +260,12 @@ pub static PROJECT: &[FieldSpec] = &[
         "regimes the platform is audited against",
     ),
     f("team", Ty::Str, "", "owning team, used in labels"),
+    f(
+        "policy",
+        Ty::Tagged(POLICIES),
+        "",
+        "policy as code: admission policies holding every pod of an environment to what the program promises",
+    ),
 ];
 
 // ------------------------------------------------------------------ service
@@ -295,6 +320,22 @@ pub static SECURITY: &[FieldSpec] = &[
     f("allow_privilege_escalation", Ty::Bool, "false", "relaxing this warns (W0003)"),
     f("writable_paths", Ty::List(&Ty::Str), "[\"/tmp\"]", "paths mounted as emptyDir"),
 ];
+pub static LOCAL: &[FieldSpec] = &[
+    f(
+        "sync",
+        Ty::Str,
+        "",
+        "absolute path in the container the build context is copied to on every change (Compose Watch); without it a change rebuilds the image",
+    ),
+    f(
+        "command",
+        Ty::List(&Ty::Str),
+        "the image's",
+        "command run locally instead of the image's, e.g. a dev server that reloads on change",
+    ),
+    f("port", Ty::Port, "the container port, or the next free one", "port on 127.0.0.1 of the developer's machine"),
+    f("ignore", Ty::List(&Ty::Str), "[]", "paths of the build context not synced (beside `.dockerignore`)"),
+];
 pub static SERVICE: &[FieldSpec] = &[
     f(
         "extends",
@@ -321,6 +362,18 @@ pub static SERVICE: &[FieldSpec] = &[
     f("uses", Ty::List(&Ty::Ref(RefKind::Resource)), "[]", "resources used without an env reference"),
     f("security", Ty::Struct(SECURITY), "secure defaults", "explicit relaxations of the pod security defaults"),
     f("metrics", Ty::Bool, "true when observability.metrics is set", "expose /metrics for scraping"),
+    f(
+        "vpa",
+        Ty::Enum(&["recommend", "initial"]),
+        "",
+        "a Vertical Pod Autoscaler: `recommend` only reports requests, `initial` also sets them when pods start (not with an HPA, E0350)",
+    ),
+    f(
+        "local",
+        Ty::Struct(LOCAL),
+        "built and run as it is",
+        "local development with Docker Compose (`compose/docker-compose.yml`): hot reload, dev command, host port",
+    ),
 ];
 
 // ---------------------------------------------------------------- resources
@@ -329,6 +382,11 @@ pub static BACKUP: &[FieldSpec] = &[
     req("schedule", Ty::Enum(&["hourly", "every_6h", "daily", "weekly"]), "how often"),
     f("retain", Ty::Duration, "7d", "how long backups are kept"),
 ];
+pub static RECOVERY: &[FieldSpec] = &[req(
+    "rpo",
+    Ty::Duration,
+    "recovery point objective: the most recent data a restore may lose; every environment's backups must meet it (E0340)",
+)];
 const PLACEMENT: Ty = Ty::Enum(&["managed", "in_cluster"]);
 pub static RESOURCES: &[Variant] = &[
     v(
@@ -347,6 +405,7 @@ pub static RESOURCES: &[Variant] = &[
             f("read_replicas", Ty::Int, "0", "read replicas"),
             f("multi_az", Ty::Bool, "false", "multi-AZ standby"),
             f("backup", Ty::Struct(BACKUP), "", "automated backups"),
+            f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
         ],
         "PostgreSQL",
@@ -361,6 +420,7 @@ pub static RESOURCES: &[Variant] = &[
             f("instance", Ty::Str, "\"cache.t4g.small\"", "node type"),
             f("storage", Ty::Memory, "1Gi", "volume size in-cluster"),
             f("backup", Ty::Struct(BACKUP), "", "snapshots"),
+            f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
         ],
         "Redis",
     ),
@@ -371,6 +431,7 @@ pub static RESOURCES: &[Variant] = &[
             f("placement", PLACEMENT, "in_cluster", "in-cluster StatefulSet (managed means DocumentDB)"),
             f("storage", Ty::Memory, "20Gi", "volume size"),
             f("backup", Ty::Struct(BACKUP), "", "backups"),
+            f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
         ],
         "MongoDB",

@@ -8,6 +8,7 @@
 //! never another emitter (`tests/architecture.rs` enforces it).
 
 pub mod argocd;
+pub mod compose;
 pub mod docs;
 pub mod github;
 pub mod helm;
@@ -56,11 +57,21 @@ pub enum Target {
     Helm,
     /// The architecture page with Mermaid diagrams (`docs/`).
     Docs,
+    /// Docker Compose for local development (`compose/`).
+    Compose,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] =
-        &[Target::K8s, Target::Argocd, Target::Github, Target::Jenkins, Target::Terraform, Target::Helm, Target::Docs];
+    pub const ALL: &'static [Target] = &[
+        Target::K8s,
+        Target::Argocd,
+        Target::Github,
+        Target::Jenkins,
+        Target::Terraform,
+        Target::Helm,
+        Target::Docs,
+        Target::Compose,
+    ];
 }
 
 impl Target {
@@ -73,6 +84,7 @@ impl Target {
             Target::Terraform => "terraform",
             Target::Helm => "helm",
             Target::Docs => "docs",
+            Target::Compose => "compose",
         }
     }
 
@@ -88,8 +100,10 @@ impl Target {
             Target::Jenkins if model.pipeline.provider != PipelineProvider::Jenkins => {
                 Some("the pipeline runs on another provider (`pipeline { provider = ... }`)")
             }
-            Target::Github | Target::Jenkins if model.services.is_empty() => Some("the program declares no service"),
-            Target::Github | Target::Jenkins => None,
+            Target::Github | Target::Jenkins | Target::Compose if model.services.is_empty() => {
+                Some("the program declares no service")
+            }
+            Target::Github | Target::Jenkins | Target::Compose => None,
             Target::Terraform => match model.project.cloud {
                 Cloud::Aws { .. } => None,
                 // The shared ECR module is all a GCP or Azure program gets.
@@ -215,6 +229,7 @@ pub fn emit(plan: &Plan, targets: &[Target]) -> Vec<Artifact> {
             Target::Terraform => out.extend(terraform::emit(plan)),
             Target::Helm => out.extend(helm::emit(plan)),
             Target::Docs => out.extend(docs::emit(plan)),
+            Target::Compose => out.extend(compose::emit(plan)),
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));

@@ -18,6 +18,8 @@ pub enum Addon {
     KubePrometheusStack,
     Strimzi,
     Reloader,
+    Kyverno,
+    Vpa,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -126,6 +128,28 @@ pub const ADDONS: &[AddonSpec] = &[
         needed_by: "workloads that read Secrets: a rotated Secret rolls their pods (Rollouts through their strategy)",
         values: "reloader:\n  isArgoRollouts: true\n",
     },
+    AddonSpec {
+        addon: Addon::Kyverno,
+        name: "kyverno",
+        repo_url: "https://kyverno.github.io/kyverno/",
+        chart: "kyverno",
+        // Kyverno 1.17 (per-rule `failureAction`).
+        version: "3.7.2",
+        namespace: "kyverno",
+        needed_by: "Policies holding every pod to the program's promises (`policy = kyverno`)",
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::Vpa,
+        name: "vpa",
+        repo_url: "https://charts.fairwinds.com/stable",
+        chart: "vpa",
+        version: "4.10.0",
+        namespace: "vpa",
+        needed_by: "VerticalPodAutoscalers (`vpa = ...` on a service)",
+        // deployc never asks the VPA to evict pods (no Auto or Recreate).
+        values: "updater:\n  enabled: false\n",
+    },
 ];
 
 /// The row of an add-on. Every variant has one (a unit test checks).
@@ -172,6 +196,12 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
         if let (true, Some(op)) = (in_cluster, super::engines::spec(&r.engine).operator) {
             need.push(op);
         }
+    }
+    if model.project.policy.is_some() {
+        need.push(Addon::Kyverno);
+    }
+    if model.services.iter().any(|s| s.vpa.is_some()) {
+        need.push(Addon::Vpa);
     }
     // Reloader serves the workloads that read a Secret (the inventory says which).
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
@@ -234,6 +264,8 @@ mod tests {
             KubePrometheusStack,
             Strimzi,
             Reloader,
+            Kyverno,
+            Vpa,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

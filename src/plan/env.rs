@@ -105,6 +105,8 @@ impl<'a> EnvPlan<'a> {
 /// come last, so they never hold up the waves before them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wave {
+    /// Admission policies, in place before any pod of the environment.
+    Admission,
     Data,
     Backup,
     Migrate,
@@ -115,6 +117,7 @@ pub enum Wave {
 impl Wave {
     pub fn number(self) -> i32 {
         match self {
+            Wave::Admission => -1,
             Wave::Data => 0,
             Wave::Backup => 1,
             Wave::Migrate => 2,

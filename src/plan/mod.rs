@@ -18,12 +18,15 @@ pub mod env;
 pub mod gates;
 pub mod identity;
 pub mod kafka;
+pub mod local;
 pub mod network;
 pub mod observability;
 pub mod pod;
+pub mod policy;
 pub mod routes;
 pub mod secrets;
 pub mod topology;
+pub mod vpa;
 
 pub use env::EnvPlan;
 

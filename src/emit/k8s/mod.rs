@@ -79,11 +79,18 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         workload::namespace(&mut cx);
         for d in &env.deployments {
             workload::service(&mut cx, d);
+            if let Some(v) = crate::plan::vpa::vpa(ep, d) {
+                cx.push("VerticalPodAutoscaler", &v.metadata.name.clone(), &v);
+            }
         }
         data::resources(&mut cx);
         data::secrets(&mut cx);
         data::monitoring(&mut cx);
         network::policies(&mut cx);
+        if let Some(p) = crate::plan::policy::kyverno(ep) {
+            let name = p.metadata.name.clone();
+            cx.push("Policy", &name, &p);
+        }
         let mut files = std::mem::take(&mut cx.files);
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let prefix = format!("k8s/{}/", env.name);
