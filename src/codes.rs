@@ -140,6 +140,12 @@ codes! {
     E0307 = "E0307", Error, "invalid Kafka topic name",
         "Use 1 to 249 characters from letters, digits, `.`, `_` and `-`, not `.` or `..` alone.",
         "A topic name is what Kafka accepts (letters, digits, `.`, `_`, `-`, at most 249 characters, and neither `.` nor `..`); deployc also names the topic's KafkaTopic object after it (lowercase, `_` as `-`), so two topics that differ only in case or in `_`/`-` would collide and are rejected too.\n\nExample:\n\n    resource events = kafka { topics = [\"orders v2\"] }   // a space: rejected";
+    E0310 = "E0310", Error, "invalid image reference",
+        "Write a repository name to build here (\"team/api\") or a full reference with one tag or a digest (\"argoproj/rollouts-demo:blue\").",
+        "A service's `image` is either the name of a repository CI builds and pushes to the project's registry (no registry host, no tag: CD sets the tag per environment), or the full reference of a prebuilt image, deployed exactly as written: `[registry/]repository[:tag][@digest]`.\n\nThe reference is checked as container runtimes parse it: one tag of letters, digits, `_`, `.`, `-`; a digest `sha256:` + 64 lowercase hex digits; a lower-case repository; no empty part. A reference naming another registry must have a tag or digest.\n\nExample:\n\n    service demo { image = \"argoproj/rollouts-demo:blue:v2\" }   // two tags: rejected";
+    E0311 = "E0311", Error, "build settings on a prebuilt image",
+        "Remove `language` and `build`, or write `image` without a tag to build it from this repository.",
+        "An `image` with a tag or a digest is a prebuilt image: CI neither builds nor lints it, and CD deploys it as written. `language` (which drives lint, type-check and tests) and `build` (how the image is built) would be silently ignored, so they are refused.\n\nExample:\n\n    service redis { image = \"redis:7.2-alpine\"  language = node }   // rejected";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

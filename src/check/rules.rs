@@ -186,7 +186,7 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         let fits = |sid: &crate::model::ServiceId| {
             let s = model.service(*sid);
             extra.unresolved_language.contains(&s.name)
-                || families.contains(&model.toolchain(s.language).family.as_str())
+                || s.language().is_some_and(|l| families.contains(&model.toolchain(l).family.as_str()))
         };
         let span = extra.gate_tool.get(&g.name).copied();
         let want = families.join("/");
@@ -215,7 +215,9 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         } else {
             for sid in g.services.iter().filter(|s| !fits(s)) {
                 let s = model.service(*sid);
-                let lang = &model.toolchain(s.language).name;
+                let lang = &s
+                    .language()
+                    .map_or_else(|| "no code here (a prebuilt image)".to_string(), |l| model.toolchain(l).name.clone());
                 diags.push(
                     Diagnostic::new(
                         Code::E0601,

@@ -284,9 +284,19 @@ pub static SECURITY: &[FieldSpec] = &[
     f("writable_paths", Ty::List(&Ty::Str), "[\"/tmp\"]", "paths mounted as emptyDir"),
 ];
 pub static SERVICE: &[FieldSpec] = &[
-    f("image", Ty::Str, "service name", "image repository name in the registry"),
-    f("build", Ty::Struct(BUILD), "{ context = \".\" }", "how the image is built"),
-    req("language", Ty::Ref(RefKind::Toolchain), "toolchain preset driving lint, type-check and test steps"),
+    f(
+        "image",
+        Ty::Str,
+        "service name",
+        "a repository name (no tag): CI builds it and pushes it to the project's registry; or a full reference with a tag or digest (`\"argoproj/rollouts-demo:blue\"`, `\"ghcr.io/o/x@sha256:...\"`): a prebuilt image, deployed as written",
+    ),
+    f("build", Ty::Struct(BUILD), "{ context = \".\" }", "how the image is built (not with a prebuilt image)"),
+    f(
+        "language",
+        Ty::Ref(RefKind::Toolchain),
+        "",
+        "toolchain preset driving lint, type-check and test steps; required for an image built here, refused with a prebuilt one",
+    ),
     f("framework", Ty::Str, "", "framework name, for docs"),
     req("port", Ty::Port, "container port"),
     f("service_port", Ty::Port, "port", "port of the Kubernetes Service"),

@@ -89,6 +89,10 @@ impl Target {
                 Some("the pipeline runs on another provider (`pipeline { provider = ... }`)")
             }
             Target::Github | Target::Jenkins if model.services.is_empty() => Some("the program declares no service"),
+            // Every service runs a prebuilt image: nothing to lint, build or release.
+            Target::Github | Target::Jenkins if model.built_services().next().is_none() => {
+                Some("every service runs a prebuilt image, so there is nothing to build or release")
+            }
             Target::Github | Target::Jenkins => None,
             Target::Terraform => match model.project.cloud {
                 Cloud::Aws { .. } => None,

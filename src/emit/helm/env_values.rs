@@ -9,7 +9,7 @@ use crate::model::{Exposure, Placement, Probe, Quantity, Replicas, SecretStore a
 use crate::plan::analysis::{alert_rules, env_analysis};
 use crate::plan::backup::{backup_script, cron};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
-use crate::plan::env::{container_env, image_repository, image_tag};
+use crate::plan::env::{container_env, service_image};
 use crate::plan::pod::{self, checkov_skips, quantity_mem, DATABASE_SKIPS, SERVICE_SKIPS};
 use crate::plan::routes::{ingress_peers, routes, traffic_routing, BackendPort, Peer as RoutePeer};
 use crate::plan::secrets::{external_secrets_role, inventory, Producer};
@@ -141,12 +141,16 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     let default_probe = Probe::Tcp { port: s.port };
     let liveness = s.health.as_ref().unwrap_or(&default_probe);
     let readiness = s.readiness.as_ref().unwrap_or(liveness);
-    let repository = image_repository(model, &s.image);
     // The chart keeps the tag policy's first tag: Helm releases set the tag
     // they deploy (`--set`), and CD's released tags live in the kustomizations.
-    let tag = image_tag(model, cx.env, &repository, &crate::plan::Options::default());
+    let image = service_image(model, cx.env, s, &crate::plan::Options::default());
     ServiceValues {
-        image: Image { repository, tag, pull_policy: PullPolicy::Always },
+        image: Image {
+            repository: image.repository,
+            tag: image.tag,
+            digest: image.digest,
+            pull_policy: PullPolicy::Always,
+        },
         port: s.port,
         service_port: s.service_port,
         service_type: match s.expose {

@@ -210,9 +210,15 @@ pub struct ServiceValues {
 #[schemars(deny_unknown_fields)]
 pub struct Image {
     pub repository: String,
-    /// The released tag; CD sets it (never `latest`).
+    /// The released tag; CD sets it (never `latest`). A prebuilt image
+    /// pinned by digest alone has none.
     #[schemars(pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
-    pub tag: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// A prebuilt image's digest (`sha256:...`), as the program wrote it.
+    #[schemars(pattern(r"^sha(256|512):[a-f0-9]+$"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
     pub pull_policy: PullPolicy,
 }
 

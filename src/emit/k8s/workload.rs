@@ -39,7 +39,7 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
     let readiness = s.readiness.as_ref().unwrap_or(liveness);
     let container = Container {
         name: s.name.clone(),
-        image: Some(cx.image(&s.image)),
+        image: Some(cx.image(s).reference()),
         image_pull_policy: Some("Always".into()),
         command,
         ports: (!is_job).then(|| {

@@ -162,7 +162,10 @@ spec:
   automountServiceAccountToken: false
   containers:
     - name: {{ .name | quote }}
-      image: {{ printf "%s:%s" $s.image.repository $s.image.tag | quote }}
+      {{- $image := $s.image.repository }}
+      {{- with $s.image.tag }}{{ $image = printf "%s:%s" $image . }}{{ end }}
+      {{- with $s.image.digest }}{{ $image = printf "%s@%s" $image . }}{{ end }}
+      image: {{ $image | quote }}
       imagePullPolicy: {{ $s.image.pullPolicy }}
       {{- if $job }}
       command:
