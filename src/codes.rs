@@ -215,6 +215,9 @@ codes! {
     W0004 = "W0004", Warning, "mutable image tag in production",
         "Use a tag policy that yields immutable tags (branch_sha, sha or semver) for production.",
         "The tag policy deploys `latest` to a production environment; a mutable tag makes a rollback or an audit impossible.";
+    W0010 = "W0010", Warning, "service without a probe",
+        "Declare `health` (and `readiness` if it differs): `http { path = \"/healthz\" }`, `grpc { }`, `tcp { }` or `exec { command = [...] }`.",
+        "A service with a port, deployed to a production environment, has neither `health` nor `readiness`. deployc does not invent a probe: a guessed TCP check restarts nothing that hangs and may restart what is only slow to start. Without a probe Kubernetes neither restarts a stuck container nor waits for readiness before routing traffic to it, and policy scanners (Checkov CKV_K8S_8/9) flag the workload.\n\nExample:\n\n    service api { language = node  port = 8080 }   // W0010\n    service api { language = node  port = 8080  health = http { path = \"/healthz\" } }";
     W0005 = "W0005", Warning, "target has nothing to emit",
         "Drop the target from `--target`, or change the program so the target applies (the message says what it needs).",
         "A target of the build cannot serve this program, so it writes nothing: for example Terraform for a `cloud = gcp` or `azure` program (the Terraform target writes AWS only), Jenkins for a program whose pipeline runs on GitHub Actions, or GitHub Actions for a program without services.\n\nThe build goes on with the other targets; the warning makes sure a missing folder is never a surprise.\n\nExample:\n\n    project p { cloud = gcp { project = \"acme\" region = \"europe-west1\" } }\n\n    $ deployc build p.dpl --target terraform\n    warning[W0005]: target `terraform` has nothing to emit: the Terraform target writes AWS infrastructure only";

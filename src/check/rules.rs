@@ -36,6 +36,7 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     dependency_cycles(model, graph, extra, diags);
     promotion(model, graph, extra, diags);
     blue_green_readiness(model, extra, diags);
+    missing_probes(model, extra, diags);
     analysis_providers(model, extra, diags);
     gate_languages(model, extra, diags);
     secrets_in_production(model, extra, diags);
@@ -121,6 +122,33 @@ fn blue_green_readiness(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
             .help(format!("Add e.g. `health = http {{ path = \"/healthz\" }}` to service `{}`.", s.name));
             diags.push(diag);
         }
+    }
+}
+
+/// A service with a port but no probe, deployed to production: deployc adds
+/// none of its own (a guessed probe restarts a pod that is fine, or passes
+/// one that is not), so it says so where a stuck pod costs. Development
+/// environments are left alone, so sketches and test programs stay quiet.
+fn missing_probes(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    for s in &model.services {
+        if s.health.is_some() || s.readiness.is_some() || extra.probe_given.contains(&s.name) {
+            continue;
+        }
+        let Some(prod) = model.environments.iter().find(|e| e.production && e.deploys(s.id)) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::W0010,
+                format!("service `{}` listens on port {} but has no probe in production", s.name, s.port),
+            )
+            .label_opt(s.span, "no `health` or `readiness`")
+            .label_opt(prod.span, "deployed to this production environment")
+                .help(format!(
+                    "Declare how to tell it is alive, e.g. `health = http {{ path = \"/healthz\" }}`, `grpc {{ }}` or `tcp {{ }}`; without one, Kubernetes restarts nothing and routes to pods before they are ready ({}).",
+                    s.name
+                )),
+        );
     }
 }
 

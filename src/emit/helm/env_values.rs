@@ -138,9 +138,9 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     let model = cx.model;
     let s = model.service(d.service);
     let (config, env) = container_env(cx, d);
-    let default_probe = Probe::Tcp { port: s.port };
-    let liveness = s.health.as_ref().unwrap_or(&default_probe);
-    let readiness = s.readiness.as_ref().unwrap_or(liveness);
+    // Probes only where the program declares them, as the k8s target.
+    let liveness = s.health.as_ref();
+    let readiness = s.readiness.as_ref().or(liveness);
     // The chart keeps the tag policy's first tag: Helm releases set the tag
     // they deploy (`--set`), and CD's released tags live in the kustomizations.
     let image = service_image(model, cx.env, s, &crate::plan::Options::default());
@@ -167,8 +167,8 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             Replicas::Fixed(_) => None,
         },
         resources: resources(d.cpu, d.memory),
-        liveness_probe: probe(liveness),
-        readiness_probe: probe(readiness),
+        liveness_probe: liveness.map(probe),
+        readiness_probe: readiness.map(probe),
         security_context: SecurityValues {
             run_as_user: s.security.run_as_user,
             read_only_root_filesystem: s.security.read_only_root_filesystem,

@@ -179,8 +179,11 @@ pub struct ServiceValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<Autoscaling>,
     pub resources: Resources,
-    pub liveness_probe: ProbeHandler,
-    pub readiness_probe: ProbeHandler,
+    /// Only when the program declares a probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<ProbeHandler>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<ProbeHandler>,
     pub security_context: SecurityValues,
     /// Paths the read-only container may write to (each an emptyDir; the first is `tmp`).
     pub writable_paths: Vec<String>,

@@ -188,10 +188,14 @@ spec:
       resources:
         {{- include "deployc.resources" $s.resources | nindent 8 }}
       {{- if not $job }}
+      {{- with $s.livenessProbe }}
       livenessProbe:
-        {{- include "deployc.probe" (dict "handler" $s.livenessProbe "delay" 10) | nindent 8 }}
+        {{- include "deployc.probe" (dict "handler" . "delay" 10) | nindent 8 }}
+      {{- end }}
+      {{- with $s.readinessProbe }}
       readinessProbe:
-        {{- include "deployc.probe" (dict "handler" $s.readinessProbe "delay" 5) | nindent 8 }}
+        {{- include "deployc.probe" (dict "handler" . "delay" 5) | nindent 8 }}
+      {{- end }}
       {{- end }}
       securityContext:
         {{- include "deployc.containerSecurity" $s.securityContext | nindent 8 }}
