@@ -293,6 +293,10 @@ pub struct Service {
     /// `dockerfile` and `build_target` only mean something for a built one.
     pub source: ImageSource,
     pub framework: Option<String>,
+    /// The container's command and arguments; empty keeps the image's
+    /// ENTRYPOINT and CMD.
+    pub command: Vec<String>,
+    pub args: Vec<String>,
     pub port: u16,
     pub service_port: u16,
     pub expose: Exposure,

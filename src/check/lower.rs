@@ -696,6 +696,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 None => ImageSource::Build { language: ToolchainId(language.unwrap_or(0) as u32) },
             },
             framework: lit(f, "framework"),
+            command: list_str(f, "command"),
+            args: list_str(f, "args"),
             port: port_,
             service_port: port(f, "service_port").unwrap_or(port_),
             expose,

@@ -298,6 +298,8 @@ pub static SERVICE: &[FieldSpec] = &[
         "toolchain preset driving lint, type-check and test steps; required for an image built here, refused with a prebuilt one",
     ),
     f("framework", Ty::Str, "", "framework name, for docs"),
+    f("command", Ty::List(&Ty::Str), "the image's ENTRYPOINT", "the container's command, replacing the image's ENTRYPOINT"),
+    f("args", Ty::List(&Ty::Str), "the image's CMD", "the container's arguments, replacing the image's CMD"),
     req("port", Ty::Port, "container port"),
     f("service_port", Ty::Port, "port", "port of the Kubernetes Service"),
     f("expose", Ty::Tagged(EXPOSURE), "internal", "how the service is reached"),

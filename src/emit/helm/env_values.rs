@@ -151,6 +151,8 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             digest: image.digest,
             pull_policy: PullPolicy::Always,
         },
+        command: s.command.clone(),
+        args: s.args.clone(),
         port: s.port,
         service_port: s.service_port,
         service_type: match s.expose {

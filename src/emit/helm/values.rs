@@ -166,6 +166,11 @@ pub struct Annotations {
 #[schemars(deny_unknown_fields)]
 pub struct ServiceValues {
     pub image: Image,
+    /// The container's command and arguments (the image's when absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
     /// The container port.
     #[schemars(range(min = 1, max = 65535))]
     pub port: u16,

@@ -41,7 +41,9 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
         name: s.name.clone(),
         image: Some(cx.image(s).reference()),
         image_pull_policy: Some("Always".into()),
-        command,
+        // The migration Job runs its own command, without the service's arguments.
+        command: command.or_else(|| (!s.command.is_empty()).then(|| s.command.clone())),
+        args: (!is_job && !s.args.is_empty()).then(|| s.args.clone()),
         ports: (!is_job).then(|| {
             vec![ContainerPort { name: Some("http".into()), container_port: s.port as i32, ..Default::default() }]
         }),

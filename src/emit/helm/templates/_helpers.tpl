@@ -171,6 +171,14 @@ spec:
       command:
         {{- toYaml .command | nindent 8 }}
       {{- else }}
+      {{- with $s.command }}
+      command:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $s.args }}
+      args:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       ports:
         - containerPort: {{ $s.port | int }}
           name: http
