@@ -216,6 +216,8 @@ pub struct ServiceValues {
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
+// A built image has a tag; a prebuilt one a tag, a digest or both: never neither.
+#[schemars(extend("anyOf" = [{"required": ["tag"]}, {"required": ["digest"]}]))]
 pub struct Image {
     pub repository: String,
     /// The released tag; CD sets it (never `latest`). A prebuilt image
@@ -224,7 +226,7 @@ pub struct Image {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// A prebuilt image's digest (`sha256:...`), as the program wrote it.
-    #[schemars(pattern(r"^sha(256|512):[a-f0-9]+$"))]
+    #[schemars(pattern(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     pub pull_policy: PullPolicy,
