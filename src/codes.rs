@@ -149,6 +149,12 @@ codes! {
     E0307 = "E0307", Error, "invalid Kafka topic name",
         "Use 1 to 249 characters from letters, digits, `.`, `_` and `-`, not `.` or `..` alone.",
         "A topic name is what Kafka accepts (letters, digits, `.`, `_`, `-`, at most 249 characters, and neither `.` nor `..`); deployc also names the topic's KafkaTopic object after it (lowercase, `_` as `-`), so two topics that differ only in case or in `_`/`-` would collide and are rejected too.\n\nExample:\n\n    resource events = kafka { topics = [\"orders v2\"] }   // a space: rejected";
+    E0310 = "E0310", Error, "invalid image reference",
+        "Write a repository name to build here (\"team/api\") or a full reference with one tag or a digest (\"argoproj/rollouts-demo:blue\").",
+        "A service's `image` is either the name of a repository CI builds and pushes to the project's registry (no registry host, no tag: CD sets the tag per environment), or the full reference of a prebuilt image, deployed exactly as written: `[registry/]repository[:tag][@digest]`.\n\nThe reference is checked as container runtimes parse it: one tag of letters, digits, `_`, `.`, `-`; a digest `sha256:` + 64 lowercase hex digits; a lower-case repository; no empty part. A reference naming another registry must have a tag or digest.\n\nExample:\n\n    service demo { image = \"argoproj/rollouts-demo:blue:v2\" }   // two tags: rejected";
+    E0311 = "E0311", Error, "build settings on a prebuilt image",
+        "Remove `language` and `build`, or write `image` without a tag to build it from this repository.",
+        "An `image` with a tag or a digest is a prebuilt image: CI neither builds nor lints it, and CD deploys it as written. `language` (which drives lint, type-check and tests) and `build` (how the image is built) would be silently ignored, so they are refused.\n\nExample:\n\n    service redis { image = \"redis:7.2-alpine\"  language = node }   // rejected";
     E0330 = "E0330", Error, "invalid branch name",
         "Write the branch as git names it, e.g. \"main\", \"develop\" or \"release/1.2\".",
         "A branch (the project's `branch`, `on_push(...)`) must be a name `git check-ref-format --branch` accepts, without quotes, `$`, `{` or `}`: it is written into workflow `on.push.branches` filters, `if:` conditions, a Jenkinsfile's `branch '...'` and shell commands.\n\nExample:\n\n    promote = on_push(\"main branch\")   // a space: rejected\n    promote = on_push(\"main\")          // accepted";
@@ -239,6 +245,9 @@ codes! {
     W0004 = "W0004", Warning, "mutable image tag in production",
         "Use a tag policy that yields immutable tags (branch_sha, sha or semver) for production.",
         "The tag policy deploys `latest` to a production environment; a mutable tag makes a rollback or an audit impossible.";
+    W0010 = "W0010", Warning, "service without a probe",
+        "Declare `health` (and `readiness` if it differs): `http { path = \"/healthz\" }`, `grpc { }`, `tcp { }` or `exec { command = [...] }`.",
+        "A service with a port, deployed to a production environment, has neither `health` nor `readiness`. deployc does not invent a probe: a guessed TCP check restarts nothing that hangs and may restart what is only slow to start. Without a probe Kubernetes neither restarts a stuck container nor waits for readiness before routing traffic to it, and policy scanners (Checkov CKV_K8S_8/9) flag the workload.\n\nExample:\n\n    service api { language = node  port = 8080 }   // W0010\n    service api { language = node  port = 8080  health = http { path = \"/healthz\" } }";
     W0005 = "W0005", Warning, "target has nothing to emit",
         "Drop the target from `--target`, or change the program so the target applies (the message says what it needs).",
         "A target of the build cannot serve this program, so it writes nothing: for example Terraform for a `cloud = gcp` or `azure` program (the Terraform target writes AWS only), Jenkins for a program whose pipeline runs on GitHub Actions, or GitHub Actions for a program without services.\n\nThe build goes on with the other targets; the warning makes sure a missing folder is never a surprise.\n\nExample:\n\n    project p { cloud = gcp { project = \"acme\" region = \"europe-west1\" } }\n\n    $ deployc build p.dpl --target terraform\n    warning[W0005]: target `terraform` has nothing to emit: the Terraform target writes AWS infrastructure only";

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod emit;
 pub mod fmt;
 pub mod graph;
+pub mod image;
 pub mod load;
 pub mod lsp;
 pub mod model;

@@ -301,8 +301,14 @@ pub struct Service {
     pub build_context: String,
     pub dockerfile: String,
     pub build_target: Option<String>,
-    pub language: ToolchainId,
+    /// Built here (with its toolchain) or prebuilt; `image`, `build_context`,
+    /// `dockerfile` and `build_target` only mean something for a built one.
+    pub source: ImageSource,
     pub framework: Option<String>,
+    /// The container's command and arguments; empty keeps the image's
+    /// ENTRYPOINT and CMD.
+    pub command: Vec<String>,
+    pub args: Vec<String>,
     pub port: u16,
     pub service_port: u16,
     pub expose: Exposure,
@@ -340,6 +346,49 @@ pub struct LocalDev {
     pub port: Option<u16>,
     /// Paths of the build context not synced.
     pub ignore: Vec<String>,
+}
+
+/// Where a service's image comes from.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum ImageSource {
+    /// CI builds the image from the repository and pushes it to the
+    /// project's registry as `image`; CD sets its tag per environment.
+    Build { language: ToolchainId },
+    /// A prebuilt image, deployed exactly as written (a tag or a digest):
+    /// CI does not build it, CD does not retag it.
+    Prebuilt { reference: String },
+}
+
+/// A service CI builds from the repository, with its toolchain. It reads as
+/// the service (`Deref`), so code written for services takes it as is.
+#[derive(Clone, Copy, Debug)]
+pub struct Built<'m> {
+    pub service: &'m Service,
+    pub toolchain: &'m Toolchain,
+}
+
+impl std::ops::Deref for Built<'_> {
+    type Target = Service;
+    fn deref(&self) -> &Service {
+        self.service
+    }
+}
+
+impl Service {
+    /// The toolchain of a service built here; `None` for a prebuilt image.
+    pub fn language(&self) -> Option<ToolchainId> {
+        match self.source {
+            ImageSource::Build { language } => Some(language),
+            ImageSource::Prebuilt { .. } => None,
+        }
+    }
+    /// The full reference of a prebuilt image.
+    pub fn prebuilt(&self) -> Option<&str> {
+        match &self.source {
+            ImageSource::Prebuilt { reference } => Some(reference),
+            ImageSource::Build { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
@@ -794,6 +843,15 @@ impl Model {
     }
     pub fn toolchain(&self, id: ToolchainId) -> &Toolchain {
         &self.toolchains[id.index()]
+    }
+    /// The services CI builds from the repository, with their toolchains:
+    /// the ones lint, test and image builds run for.
+    pub fn built_services(&self) -> impl Iterator<Item = Built<'_>> {
+        self.services.iter().filter_map(|s| self.built(s))
+    }
+    /// The service with its toolchain, when CI builds it.
+    pub fn built<'m>(&'m self, s: &'m Service) -> Option<Built<'m>> {
+        s.language().map(|l| Built { service: s, toolchain: self.toolchain(l) })
     }
     pub fn service_by_name(&self, name: &str) -> Option<&Service> {
         // Services are sorted by name (an invariant of the model).

@@ -117,6 +117,7 @@ fn the_schema_rejects_wrong_values() {
         ("a namespace that is no DNS label", json!({"namespace": {"name": "Shop_Dev"}})),
         ("a cpu quantity with a unit typo", json!({"services": {"api": {"resources": {"limits": {"cpu": "1core"}}}}})),
         ("a missing image tag", json!({"services": {"api": {"image": {"tag": null}}}})),
+        ("a short digest", json!({"services": {"api": {"image": {"digest": "sha256:abc"}}}})),
     ];
     for (what, patch) in bad {
         let merged = helm::patch::apply(&base, &patch);

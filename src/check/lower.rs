@@ -592,7 +592,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             Some(V::Ref(_, n)) => toolchains.iter().position(|t| &t.name == n),
             _ => None,
         };
-        if language.is_none() {
+        let prebuilt = image_source(c, diags);
+        if language.is_none() && prebuilt.is_none() {
             extra.unresolved_language.insert(c.name().to_string());
         }
         let mut deps = BTreeSet::new();
@@ -700,8 +701,13 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             build_context,
             dockerfile,
             build_target: build.and_then(|b| lit(b, "target")),
-            language: ToolchainId(language.unwrap_or(0) as u32),
+            source: match prebuilt {
+                Some(reference) => ImageSource::Prebuilt { reference },
+                None => ImageSource::Build { language: ToolchainId(language.unwrap_or(0) as u32) },
+            },
             framework: lit(f, "framework"),
+            command: list_str(f, "command"),
+            args: list_str(f, "args"),
             port: port_,
             service_port: port(f, "service_port").unwrap_or(port_),
             expose,
@@ -723,7 +729,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
             vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
         });
-        if language.is_none() && toolchains.is_empty() {
+        if language.is_none() && toolchains.is_empty() && services.last().is_some_and(|s| s.prebuilt().is_none()) {
             return None;
         }
     }
@@ -1346,6 +1352,54 @@ fn patches(f: &Fields, diags: &mut Diagnostics) -> Vec<Patch> {
         }
     }
     out
+}
+
+/// Reads a service's `image`: `Some(reference)` for a prebuilt image (a tag
+/// or a digest), `None` for one built here. A reference that does not parse
+/// is E0310; `language` or `build` beside a prebuilt image, or neither
+/// beside a built one, is E0311 / E0204.
+fn image_source(c: &Checked, diags: &mut Diagnostics) -> Option<String> {
+    let f = &c.fields;
+    let (span, text) = match f.get("image") {
+        Some((_, v @ Val { v: V::Str(t), .. })) => (v.span, t.as_literal()?),
+        // The image defaults to the service name, which E0206 checks.
+        _ => (c.anchor(), c.name().to_ascii_lowercase()),
+    };
+    let r = match crate::image::parse(&text) {
+        Ok(r) => r,
+        Err(_) if !f.contains_key("image") => {
+            crate::image::ImageRef { registry: None, repository: text.clone(), tag: None, digest: None }
+        }
+        Err(e) => {
+            diags.push(
+                Diagnostic::new(Code::E0310, e.message(&text))
+                    .label(span, "not a valid image reference")
+                    .help(e.help()),
+            );
+            return None;
+        }
+    };
+    if !r.is_pinned() {
+        if !f.contains_key("language") {
+            diags.push(
+                Diagnostic::new(Code::E0204, "missing required field `language`")
+                    .label(c.anchor(), format!("`{text}` is built here, so it needs a toolchain"))
+                    .help("Add `language = ...` (the toolchain that lints and tests it), or give `image` a tag or digest to deploy a prebuilt image."),
+            );
+        }
+        return None;
+    }
+    for key in ["language", "build"] {
+        if let Some((kspan, _)) = f.get(key) {
+            diags.push(
+                Diagnostic::new(Code::E0311, format!("`{key}` is set for the prebuilt image `{text}`"))
+                    .label(*kspan, "nothing is built for this service")
+                    .label(span, "a tag or digest makes this a prebuilt image")
+                    .help("Remove the field, or write `image` without a tag to build the image from this repository."),
+            );
+        }
+    }
+    Some(text)
 }
 
 fn default_rolling() -> StrategyKind {

@@ -36,6 +36,7 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     dependency_cycles(model, graph, extra, diags);
     promotion(model, graph, extra, diags);
     blue_green_readiness(model, extra, diags);
+    missing_probes(model, extra, diags);
     analysis_providers(model, extra, diags);
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
@@ -126,6 +127,33 @@ fn blue_green_readiness(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
     }
 }
 
+/// A service with a port but no probe, deployed to production: deployc adds
+/// none of its own (a guessed probe restarts a pod that is fine, or passes
+/// one that is not), so it says so where a stuck pod costs. Development
+/// environments are left alone, so sketches and test programs stay quiet.
+fn missing_probes(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    for s in &model.services {
+        if s.health.is_some() || s.readiness.is_some() || extra.probe_given.contains(&s.name) {
+            continue;
+        }
+        let Some(prod) = model.environments.iter().find(|e| e.production && e.deploys(s.id)) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::W0010,
+                format!("service `{}` listens on port {} but has no probe in production", s.name, s.port),
+            )
+            .label_opt(s.span, "no `health` or `readiness`")
+            .label_opt(prod.span, "deployed to this production environment")
+                .help(format!(
+                    "Declare how to tell it is alive, e.g. `health = http {{ path = \"/healthz\" }}`, `grpc {{ }}` or `tcp {{ }}`; without one, Kubernetes restarts nothing and routes to pods before they are ready ({}).",
+                    s.name
+                )),
+        );
+    }
+}
+
 fn analysis_providers(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
     let providers = model.metrics_providers();
     for a in &extra.analyses {
@@ -188,7 +216,7 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         let fits = |sid: &crate::model::ServiceId| {
             let s = model.service(*sid);
             extra.unresolved_language.contains(&s.name)
-                || families.contains(&model.toolchain(s.language).family.as_str())
+                || s.language().is_some_and(|l| families.contains(&model.toolchain(l).family.as_str()))
         };
         let span = extra.gate_tool.get(&g.name).copied();
         let want = families.join("/");
@@ -217,7 +245,9 @@ fn gate_languages(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         } else {
             for sid in g.services.iter().filter(|s| !fits(s)) {
                 let s = model.service(*sid);
-                let lang = &model.toolchain(s.language).name;
+                let lang = &s
+                    .language()
+                    .map_or_else(|| "no code here (a prebuilt image)".to_string(), |l| model.toolchain(l).name.clone());
                 diags.push(
                     Diagnostic::new(
                         Code::E0601,

@@ -33,8 +33,9 @@ struct Cx<'m> {
 }
 
 impl<'m> Cx<'m> {
-    fn services(&self) -> impl Iterator<Item = &'m Service> {
-        self.model.services.iter()
+    /// The services CI builds (a prebuilt image is neither linted nor built).
+    fn services(&self) -> impl Iterator<Item = crate::model::Built<'m>> {
+        self.model.built_services()
     }
     fn gitops_branch(&self) -> String {
         deploy::gitops_branch(self.model)
@@ -198,7 +199,7 @@ fn comment(s: &str) -> String {
 /// The Jenkinsfile, or nothing when the pipeline runs on another provider.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = plan.model;
-    if model.pipeline.provider != crate::model::PipelineProvider::Jenkins || model.services.is_empty() {
+    if model.pipeline.provider != crate::model::PipelineProvider::Jenkins || model.built_services().next().is_none() {
         return Vec::new();
     }
     let cx = Cx { model };
@@ -263,7 +264,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             let langs: Vec<&str> = {
                 let mut v: Vec<&str> = covered
                     .iter()
-                    .map(|s| match cx.model.toolchain(s.language).family.as_str() {
+                    .map(|s| match s.toolchain.family.as_str() {
                         "node" => "javascript-typescript",
                         "python" => "python",
                         "go" => "go",
@@ -316,7 +317,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
             .iter()
             .map(|s| {
                 let files: Vec<String> =
-                    requirement_files(cx.model.toolchain(s.language)).iter().map(|f| format!("-r {f}")).collect();
+                    requirement_files(s.toolchain).iter().map(|f| format!("-r {f}")).collect();
                 let cmd = if g.tool == GateTool::Safety {
                     "safety check $REQUIREMENTS --full-report"
                 } else {
@@ -360,7 +361,7 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
         GateTool::Coverage | GateTool::Tests => covered
             .iter()
             .flat_map(|s| {
-                let tc = cx.model.toolchain(s.language);
+                let tc = s.toolchain;
                 test_commands(tc).into_iter().map(move |(_, c)| in_dir(s, sh(&c)))
             })
             .collect(),
@@ -592,9 +593,9 @@ fn tag_script(policy: &[TagPolicy]) -> String {
     out
 }
 
-fn service_cx(cx: &Cx, s: &Service) -> Svc {
+fn service_cx(cx: &Cx, s: crate::model::Built) -> Svc {
     let m = cx.model;
-    let tc = m.toolchain(s.language);
+    let tc = s.toolchain;
     let min = m
         .gates
         .iter()

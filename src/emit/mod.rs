@@ -103,6 +103,10 @@ impl Target {
             Target::Github | Target::Jenkins | Target::Compose if model.services.is_empty() => {
                 Some("the program declares no service")
             }
+            // Every service runs a prebuilt image: nothing to lint, build or release.
+            Target::Github | Target::Jenkins if model.built_services().next().is_none() => {
+                Some("every service runs a prebuilt image, so there is nothing to build or release")
+            }
             Target::Github | Target::Jenkins | Target::Compose => None,
             Target::Terraform => match model.project.cloud {
                 Cloud::Aws { .. } => None,

@@ -242,8 +242,12 @@ fn model_facts(m: &Model, keyword: &str, name: &str) -> Option<String> {
                 Exposure::Ingress { .. } => "ingress".to_string(),
             };
             let mut out = format!(
-                "language `{}` · port {} (Service port {}) · {expose} · {} · cpu {} · memory {}",
-                m.toolchain(s.language).name,
+                "{} · port {} (Service port {}) · {expose} · {} · cpu {} · memory {}",
+                match &s.source {
+                    crate::model::ImageSource::Build { language } =>
+                        format!("language `{}`", m.toolchain(*language).name),
+                    crate::model::ImageSource::Prebuilt { reference } => format!("prebuilt image `{reference}`"),
+                },
                 s.port,
                 s.service_port,
                 replicas(s.replicas),

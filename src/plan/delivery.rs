@@ -13,7 +13,7 @@
 use super::env::image_repository;
 use crate::model::{
     BeforeHook, Engine, Environment, Exposure, Gate, GateTool, Model, NotifyEvent, Placement, Probe, Promotion,
-    Registry, Service,
+    Registry,
 };
 use crate::model::{Step as CStep, StrategyKind, Toolchain};
 use crate::pins;
@@ -58,8 +58,13 @@ pub fn app_name(model: &Model, env: &Environment) -> String {
 
 /// The image repositories an environment deploys, as its kustomization lists them.
 pub fn images(model: &Model, env: &Environment) -> Vec<String> {
-    let mut v: Vec<String> =
-        env.deployments.iter().map(|d| image_repository(model, &model.service(d.service).image)).collect();
+    let mut v: Vec<String> = env
+        .deployments
+        .iter()
+        .map(|d| model.service(d.service))
+        .filter(|s| s.prebuilt().is_none())
+        .map(|s| image_repository(model, &s.image))
+        .collect();
     v.sort();
     v.dedup();
     v
@@ -269,17 +274,14 @@ pub fn is_quality(g: &Gate) -> bool {
 }
 
 /// The services a gate covers: its `services`, else every service whose
-/// toolchain family the tool understands.
-pub fn covered<'m>(model: &'m Model, g: &Gate) -> Vec<&'m Service> {
+/// toolchain family the tool understands. Only services built here: a
+/// prebuilt image has no code in the repository to check.
+pub fn covered<'m>(model: &'m Model, g: &Gate) -> Vec<crate::model::Built<'m>> {
     if !g.services.is_empty() {
-        return g.services.iter().map(|id| model.service(*id)).collect();
+        return g.services.iter().filter_map(|id| model.built(model.service(*id))).collect();
     }
     let families = super::gates::spec(g.tool).families;
-    model
-        .services
-        .iter()
-        .filter(|s| families.is_empty() || families.contains(&model.toolchain(s.language).family.as_str()))
-        .collect()
+    model.built_services().filter(|s| families.is_empty() || families.contains(&s.toolchain.family.as_str())).collect()
 }
 
 /// The command a lint or type-check gate runs in each covered service's

@@ -7,7 +7,7 @@ use crate::graph::Graph;
 use crate::model::render_env;
 use crate::model::{
     AttrRef, AttrTarget, Deployment as Dep, Engine, EnvValue, Environment, Model, Placement, Registry, ResourceId,
-    ResourceUse, TPart, Template,
+    ResourceUse, Service, TPart, Template,
 };
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, SecretKeySelector};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -87,11 +87,9 @@ impl<'a> EnvPlan<'a> {
         self.resource_use(r).placement == Placement::InCluster
     }
 
-    /// The image reference of a service in this environment.
-    pub fn image(&self, image: &str) -> String {
-        let repo = image_repository(self.model, image);
-        let tag = image_tag(self.model, self.env, &repo, self.opts);
-        format!("{repo}:{tag}")
+    /// The image a service runs in this environment.
+    pub fn image(&self, s: &Service) -> ServiceImage {
+        service_image(self.model, self.env, s, self.opts)
     }
 }
 
@@ -178,6 +176,60 @@ pub fn selector(name: &str) -> BTreeMap<String, String> {
 
 pub fn label_selector(name: &str) -> LabelSelector {
     LabelSelector { match_labels: Some(selector(name)), ..Default::default() }
+}
+
+/// The image a service runs in one environment: the decision every target
+/// (Kubernetes, Helm, the kustomization CD rewrites, the pipelines) reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceImage {
+    /// The repository with its registry host, as pulled.
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+    /// Built here and released by CD: the kustomization's `images` list it,
+    /// CD rewrites its tag, CI builds and pushes it. A prebuilt image is
+    /// deployed exactly as written and is none of these.
+    pub released: bool,
+}
+
+impl ServiceImage {
+    /// The full reference: `repository[:tag][@digest]`.
+    pub fn reference(&self) -> String {
+        let mut r = self.repository.clone();
+        if let Some(t) = &self.tag {
+            r.push(':');
+            r.push_str(t);
+        }
+        if let Some(d) = &self.digest {
+            r.push('@');
+            r.push_str(d);
+        }
+        r
+    }
+}
+
+/// The image of a service in an environment: a built one is the project's
+/// registry, the repository name and the released tag; a prebuilt one is
+/// the reference as the program wrote it.
+pub fn service_image(model: &Model, env: &Environment, s: &Service, opts: &Options) -> ServiceImage {
+    match s.prebuilt().map(crate::image::parse) {
+        Some(Ok(r)) => ServiceImage {
+            repository: match r.registry {
+                Some(host) => format!("{host}/{}", r.repository),
+                None => r.repository,
+            },
+            tag: r.tag,
+            digest: r.digest,
+            released: false,
+        },
+        // The checker parsed every prebuilt reference; a built image is named
+        // by the program and tagged by CD.
+        _ => {
+            let repository = image_repository(model, &s.image);
+            let tag = image_tag(model, env, &repository, opts);
+            ServiceImage { repository, tag: Some(tag), digest: None, released: true }
+        }
+    }
 }
 
 /// The full repository of an image in the project's registry.

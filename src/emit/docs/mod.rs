@@ -189,7 +189,7 @@ fn services(s: &mut String, model: &Model) {
             s,
             "| `{}` | {} | {} | {} | {} | {} |",
             sv.name,
-            model.toolchain(sv.language).name,
+            sv.language().map_or("prebuilt", |l| model.toolchain(l).name.as_str()),
             sv.port,
             cell(&exposure),
             deps,

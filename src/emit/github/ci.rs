@@ -7,7 +7,7 @@ use super::steps::{self, checkout, coverage_check, coverage_report, prepare, tes
 use super::wf::{Concurrency, Job, Map, PullRequest, Step, Workflow};
 use super::{dedup, file, job_if, on_for, secret_ref, Cx};
 use crate::emit::Artifact;
-use crate::model::{Gate, IntegrationKind, Service, Trigger};
+use crate::model::{Built, Gate, IntegrationKind, Service, Trigger};
 use crate::pins;
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -34,8 +34,8 @@ fn codecov_token(cx: &Cx) -> Option<String> {
 }
 
 /// The CI job of one service, its steps taken from the toolchain preset.
-fn service_job(cx: &Cx, s: &Service, cache: bool) -> Job {
-    let tc = cx.model.toolchain(s.language);
+fn service_job(cx: &Cx, s: Built, cache: bool) -> Job {
+    let tc = s.toolchain;
     let mut parts = Vec::new();
     if !tc.lint.is_empty() {
         parts.push("lint");
@@ -52,7 +52,7 @@ fn service_job(cx: &Cx, s: &Service, cache: bool) -> Job {
     let what = if parts.is_empty() { "install".to_string() } else { parts.join(", ") };
     let mut job = Job::new(format!("{} ({what})", s.name)).working_directory(&s.build_context);
     job = job.step(checkout());
-    job = job.steps(prepare(tc, s, cache).into_iter().map(|mut st| {
+    job = job.steps(prepare(tc, &s, cache).into_iter().map(|mut st| {
         // The job's default working directory already is the build context.
         st.working_directory = None;
         st
@@ -72,7 +72,7 @@ fn service_job(cx: &Cx, s: &Service, cache: bool) -> Job {
         job = job.step(Step::run(n, c));
     }
     if tc.coverage.is_some() {
-        if let Some(min) = coverage_min(cx, s) {
+        if let Some(min) = coverage_min(cx, &s) {
             job = job.step(coverage_check(
                 tc,
                 &format!("Coverage at least {}% (coverage gate)", steps::pct(min)),

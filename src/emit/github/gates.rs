@@ -8,7 +8,7 @@ use super::steps::{self, checkout, checkout_history, join, prepare, upload_sarif
 use super::wf::{Job, Map, Step, Workflow};
 use super::{file, job_if, on_for, Cx};
 use crate::emit::Artifact;
-use crate::model::{Gate, GateTool, Service, Trigger};
+use crate::model::{Gate, GateTool, Trigger};
 use crate::pins;
 use crate::plan::delivery::{check_command, decisions_path, is_quality};
 use crate::plan::gates::threshold;
@@ -21,13 +21,13 @@ pub fn job_id(g: &Gate) -> String {
 
 /// Steps after the first service's run even when an earlier one failed, so
 /// one job reports every service; the job still fails.
-fn each_service(cx: &Cx, g: &Gate, cache: bool, f: impl Fn(&Service) -> Vec<Step>) -> Vec<Step> {
+fn each_service(cx: &Cx, g: &Gate, cache: bool, f: impl Fn(crate::model::Built) -> Vec<Step>) -> Vec<Step> {
     let svcs = crate::plan::delivery::covered(cx.model, g);
     let many = svcs.len() > 1;
     let mut out = Vec::new();
     for s in svcs {
-        let tc = cx.model.toolchain(s.language);
-        let mut group = prepare(tc, s, cache);
+        let tc = s.toolchain;
+        let mut group = prepare(tc, &s, cache);
         group.extend(f(s));
         for mut st in group {
             if many {
@@ -108,7 +108,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             ]);
             let mut langs: Vec<(&str, &str)> = crate::plan::delivery::covered(cx.model, g)
                 .iter()
-                .map(|s| match cx.model.toolchain(s.language).family.as_str() {
+                .map(|s| match s.toolchain.family.as_str() {
                     "node" => ("javascript-typescript", "none"),
                     "python" => ("python", "none"),
                     "go" => ("go", "autobuild"),
@@ -259,7 +259,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("safety"));
             for s in crate::plan::delivery::covered(cx.model, g) {
-                let tc = cx.model.toolchain(s.language);
+                let tc = s.toolchain;
                 let files: Vec<String> = steps::requirement_files(tc).iter().map(|f| format!("-r {f}")).collect();
                 let mut st = Step::run(
                     format!("Check {} dependencies with Safety", s.name),
@@ -279,7 +279,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             let mut v = vec![checkout()];
             v.extend(python_tool_setup("pip-audit"));
             for s in crate::plan::delivery::covered(cx.model, g) {
-                let tc = cx.model.toolchain(s.language);
+                let tc = s.toolchain;
                 let files: Vec<String> = steps::requirement_files(tc).iter().map(|f| format!("-r {f}")).collect();
                 let mut st = Step::run(
                     format!("Audit {} dependencies with pip-audit", s.name),
@@ -299,7 +299,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             let mut v = vec![checkout()];
             let svcs = crate::plan::delivery::covered(cx.model, g);
             for s in &svcs {
-                let tc = cx.model.toolchain(s.language);
+                let tc = s.toolchain;
                 let mut st = Step::run(
                     format!("Audit {} dependencies with npm audit", s.name),
                     "npm audit --audit-level=\"$AUDIT_LEVEL\"",
@@ -418,7 +418,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             let min = g.min.unwrap_or(70.0);
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
-                let tc = cx.model.toolchain(s.language);
+                let tc = s.toolchain;
                 let mut out: Vec<Step> =
                     steps::test_commands(tc).into_iter().map(|(n, c)| Step::run(n, c).dir(&s.build_context)).collect();
                 if tc.coverage.is_some() {
@@ -436,7 +436,7 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
         GateTool::Tests => {
             let mut v = vec![checkout()];
             v.extend(each_service(cx, g, cache, |s| {
-                let tc = cx.model.toolchain(s.language);
+                let tc = s.toolchain;
                 tc.test.iter().map(|t| Step::run(format!("Test: {t}"), t.clone()).dir(&s.build_context)).collect()
             }));
             v

@@ -27,7 +27,7 @@ pub mod steps;
 pub mod wf;
 
 use super::{Artifact, Target};
-use crate::model::{Model, Service, Trigger};
+use crate::model::{Model, Trigger};
 use crate::pins;
 pub use crate::plan::delivery::dedup;
 use crate::plan::Plan;
@@ -36,7 +36,9 @@ use wf::{Cron, Empty, On, PullRequest, Push, Workflow};
 /// Emits the workflows, or nothing when the pipeline runs on another provider.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = plan.model;
-    if model.pipeline.provider != crate::model::PipelineProvider::GithubActions || model.services.is_empty() {
+    if model.pipeline.provider != crate::model::PipelineProvider::GithubActions
+        || model.built_services().next().is_none()
+    {
         return Vec::new();
     }
     let cx = Cx::new(model);
@@ -76,8 +78,9 @@ impl<'a> Cx<'a> {
     pub fn gitops_branch(&self) -> String {
         data(&crate::plan::delivery::gitops_branch(self.model))
     }
-    pub fn services(&self) -> impl Iterator<Item = &'a Service> {
-        self.model.services.iter()
+    /// The services CI builds (a prebuilt image is neither linted nor built).
+    pub fn services(&self) -> impl Iterator<Item = crate::model::Built<'a>> {
+        self.model.built_services()
     }
     /// One matrix entry per service with what a Docker build needs, and its
     /// image repository when the build pushes.

@@ -9,7 +9,7 @@ use crate::model::{Exposure, Placement, Probe, Quantity, Replicas, SecretStore a
 use crate::plan::analysis::{alert_rules, env_analysis};
 use crate::plan::backup::{backup_script, cron};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
-use crate::plan::env::{container_env, image_repository, image_tag};
+use crate::plan::env::{container_env, service_image};
 use crate::plan::pod::{self, checkov_skips, quantity_mem, DATABASE_SKIPS, SERVICE_SKIPS};
 use crate::plan::routes::{ingress_peers, routes, traffic_routing, BackendPort, Peer as RoutePeer};
 use crate::plan::secrets::{external_secrets_role, inventory, Producer};
@@ -148,15 +148,21 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     let model = cx.model;
     let s = model.service(d.service);
     let (config, env) = container_env(cx, d);
-    let default_probe = Probe::Tcp { port: s.port };
-    let liveness = s.health.as_ref().unwrap_or(&default_probe);
-    let readiness = s.readiness.as_ref().unwrap_or(liveness);
-    let repository = image_repository(model, &s.image);
+    // Probes only where the program declares them, as the k8s target.
+    let liveness = s.health.as_ref();
+    let readiness = s.readiness.as_ref().or(liveness);
     // The chart keeps the tag policy's first tag: Helm releases set the tag
     // they deploy (`--set`), and CD's released tags live in the kustomizations.
-    let tag = image_tag(model, cx.env, &repository, &crate::plan::Options::default());
+    let image = service_image(model, cx.env, s, &crate::plan::Options::default());
     ServiceValues {
-        image: Image { repository, tag, pull_policy: PullPolicy::Always },
+        image: Image {
+            repository: image.repository,
+            tag: image.tag,
+            digest: image.digest,
+            pull_policy: PullPolicy::Always,
+        },
+        command: s.command.clone(),
+        args: s.args.clone(),
         port: s.port,
         service_port: s.service_port,
         service_type: match s.expose {
@@ -173,8 +179,8 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             Replicas::Fixed(_) => None,
         },
         resources: resources(d.cpu, d.memory),
-        liveness_probe: probe(liveness),
-        readiness_probe: probe(readiness),
+        liveness_probe: liveness.map(probe),
+        readiness_probe: readiness.map(probe),
         security_context: SecurityValues {
             run_as_user: s.security.run_as_user,
             read_only_root_filesystem: s.security.read_only_root_filesystem,

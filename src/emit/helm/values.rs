@@ -166,6 +166,11 @@ pub struct Annotations {
 #[schemars(deny_unknown_fields)]
 pub struct ServiceValues {
     pub image: Image,
+    /// The container's command and arguments (the image's when absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
     /// The container port.
     #[schemars(range(min = 1, max = 65535))]
     pub port: u16,
@@ -179,8 +184,11 @@ pub struct ServiceValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<Autoscaling>,
     pub resources: Resources,
-    pub liveness_probe: ProbeHandler,
-    pub readiness_probe: ProbeHandler,
+    /// Only when the program declares a probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<ProbeHandler>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<ProbeHandler>,
     pub security_context: SecurityValues,
     /// Paths the read-only container may write to (each an emptyDir; the first is `tmp`).
     pub writable_paths: Vec<String>,
@@ -208,11 +216,19 @@ pub struct ServiceValues {
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
+// A built image has a tag; a prebuilt one a tag, a digest or both: never neither.
+#[schemars(extend("anyOf" = [{"required": ["tag"]}, {"required": ["digest"]}]))]
 pub struct Image {
     pub repository: String,
-    /// The released tag; CD sets it (never `latest`).
+    /// The released tag; CD sets it (never `latest`). A prebuilt image
+    /// pinned by digest alone has none.
     #[schemars(pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
-    pub tag: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// A prebuilt image's digest (`sha256:...`), as the program wrote it.
+    #[schemars(pattern(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
     pub pull_policy: PullPolicy,
 }
 

@@ -11,7 +11,7 @@ pub mod network;
 pub mod workload;
 
 use super::{yaml_file, Artifact, Target};
-use crate::plan::env::{image_repository, image_tag};
+use crate::plan::env::service_image;
 use crate::plan::{EnvPlan, Plan};
 use serde::Serialize;
 
@@ -94,14 +94,13 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         let mut files = std::mem::take(&mut cx.files);
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let prefix = format!("k8s/{}/", env.name);
+        // Only images CD releases: a prebuilt image keeps the tag it was given.
         let mut images: Vec<KImage> = env
             .deployments
             .iter()
-            .map(|d| {
-                let repo = image_repository(model, &model.service(d.service).image);
-                let tag = image_tag(model, env, &repo, opts);
-                KImage { name: repo, new_tag: tag }
-            })
+            .map(|d| service_image(model, env, model.service(d.service), opts))
+            .filter(|i| i.released)
+            .map(|i| KImage { name: i.repository, new_tag: i.tag.unwrap_or_default() })
             .collect();
         images.sort_by(|a, b| a.name.cmp(&b.name));
         images.dedup_by(|a, b| a.name == b.name);

@@ -3,7 +3,7 @@
 //! the secure pod defaults.
 
 use super::EnvCx;
-use crate::model::{Deployment as Dep, Exposure, Placement, Probe, Replicas, Service, StrategyKind, Surge};
+use crate::model::{Deployment as Dep, Exposure, Placement, Replicas, Service, StrategyKind, Surge};
 use crate::plan::crd::{self, Rollout};
 use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, sync_wave, Wave};
 use crate::plan::pod::{
@@ -34,14 +34,16 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
     let (plain, env) = container_env(cx, d);
     let (volumes, mounts) = scratch_volumes(&s.security.writable_paths);
     let is_job = command.is_some();
-    let default_probe = Probe::Tcp { port: s.port };
-    let liveness = s.health.as_ref().unwrap_or(&default_probe);
-    let readiness = s.readiness.as_ref().unwrap_or(liveness);
+    // Probes only where the program declares them (W0010 otherwise).
+    let liveness = s.health.as_ref();
+    let readiness = s.readiness.as_ref().or(liveness);
     let container = Container {
         name: s.name.clone(),
-        image: Some(cx.image(&s.image)),
+        image: Some(cx.image(s).reference()),
         image_pull_policy: Some("Always".into()),
-        command,
+        // The migration Job runs its own command, without the service's arguments.
+        command: command.or_else(|| (!s.command.is_empty()).then(|| s.command.clone())),
+        args: (!is_job && !s.args.is_empty()).then(|| s.args.clone()),
         ports: (!is_job).then(|| {
             vec![ContainerPort { name: Some("http".into()), container_port: s.port as i32, ..Default::default() }]
         }),
@@ -53,8 +55,8 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
         }),
         env: (!env.is_empty()).then_some(env),
         resources: Some(resources(d.cpu, d.memory)),
-        liveness_probe: (!is_job).then(|| probe(liveness, 10)),
-        readiness_probe: (!is_job).then(|| probe(readiness, 5)),
+        liveness_probe: liveness.filter(|_| !is_job).map(|p| probe(p, 10)),
+        readiness_probe: readiness.filter(|_| !is_job).map(|p| probe(p, 5)),
         security_context: Some(container_security(
             s.security.run_as_user,
             s.security.read_only_root_filesystem,

@@ -50,7 +50,7 @@ pub fn module(model: &Model, region: &str, ecr: bool) -> Module {
             "policy": jsonencode(&policy)
         }),
     );
-    let images: BTreeSet<&str> = model.services.iter().map(|s| s.image.as_str()).collect();
+    let images: BTreeSet<&str> = model.built_services().map(|s| s.service.image.as_str()).collect();
     let lifecycle = json!({
         "rules": [{
             "rulePriority": 1,

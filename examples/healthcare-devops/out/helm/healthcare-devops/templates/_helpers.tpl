@@ -162,12 +162,23 @@ spec:
   automountServiceAccountToken: false
   containers:
     - name: {{ .name | quote }}
-      image: {{ printf "%s:%s" $s.image.repository $s.image.tag | quote }}
+      {{- $image := $s.image.repository }}
+      {{- with $s.image.tag }}{{ $image = printf "%s:%s" $image . }}{{ end }}
+      {{- with $s.image.digest }}{{ $image = printf "%s@%s" $image . }}{{ end }}
+      image: {{ $image | quote }}
       imagePullPolicy: {{ $s.image.pullPolicy }}
       {{- if $job }}
       command:
         {{- toYaml .command | nindent 8 }}
       {{- else }}
+      {{- with $s.command }}
+      command:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $s.args }}
+      args:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       ports:
         - containerPort: {{ $s.port | int }}
           name: http
@@ -185,10 +196,14 @@ spec:
       resources:
         {{- include "deployc.resources" $s.resources | nindent 8 }}
       {{- if not $job }}
+      {{- with $s.livenessProbe }}
       livenessProbe:
-        {{- include "deployc.probe" (dict "handler" $s.livenessProbe "delay" 10) | nindent 8 }}
+        {{- include "deployc.probe" (dict "handler" . "delay" 10) | nindent 8 }}
+      {{- end }}
+      {{- with $s.readinessProbe }}
       readinessProbe:
-        {{- include "deployc.probe" (dict "handler" $s.readinessProbe "delay" 5) | nindent 8 }}
+        {{- include "deployc.probe" (dict "handler" . "delay" 5) | nindent 8 }}
+      {{- end }}
       {{- end }}
       securityContext:
         {{- include "deployc.containerSecurity" $s.securityContext | nindent 8 }}
