@@ -91,10 +91,10 @@ impl Target {
             Target::Github | Target::Jenkins if model.services.is_empty() => Some("the program declares no service"),
             Target::Github | Target::Jenkins => None,
             Target::Terraform => match model.project.cloud {
-                Cloud::Aws { .. } => None,
-                // The shared ECR module is all a GCP or Azure program gets.
-                Cloud::Gcp { .. } | Cloud::Azure { .. } => {
-                    Some("the Terraform target writes AWS infrastructure only; this program's cloud gets none")
+                Cloud::Aws { .. } | Cloud::Gcp { .. } => None,
+                // The shared ECR module is all an Azure program gets.
+                Cloud::Azure { .. } => {
+                    Some("the Terraform target writes AWS and GCP infrastructure only; this program's cloud gets none")
                 }
             },
         }
@@ -107,7 +107,7 @@ impl Target {
 pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
     let explicit = !requested.is_empty();
     let targets = if explicit { requested } else { Target::ALL };
-    targets
+    let mut out: Vec<Diagnostic> = targets
         .iter()
         .filter_map(|t| t.unserved(model).map(|why| (*t, why)))
         .filter(|(t, _)| explicit || !matches!(t, Target::Github | Target::Jenkins))
@@ -116,7 +116,12 @@ pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
                 .label_opt(model.project.span, if t == Target::Terraform { "this cloud" } else { "in this program" })
                 .help(Code::W0005.info().help)
         })
-        .collect()
+        .collect();
+    // What the Terraform target serves only in part (W0006).
+    if targets.contains(&Target::Terraform) {
+        out.extend(terraform::gcp::gaps(model));
+    }
+    out
 }
 
 /// Emits every requested target, sorted by path.

@@ -25,6 +25,7 @@
 
 mod cluster;
 mod data;
+pub mod gcp;
 mod network;
 mod pipeline;
 mod security;
@@ -243,8 +244,11 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         state::backend(&mut m, model, region, shared_dir(model));
         out.extend(m.artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
-    // The environments' infrastructure is written for AWS only; GCP and Azure
-    // are accepted by the language but get no Terraform yet.
+    if let Cloud::Gcp { .. } = &model.project.cloud {
+        out.extend(gcp::emit(model, graph, opts, &plan.topology));
+        return out;
+    }
+    // Azure is accepted by the language but gets no Terraform yet (W0005).
     let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };
     let topology = &plan.topology;
     let Some(first) = model.environments.first() else { return out };
