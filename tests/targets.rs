@@ -61,27 +61,27 @@ const GCP_GAPS: &str = r#"project p {
   secret_store = aws_secrets_manager { region = "eu-west-1" }
 }
 resource db   = postgres {}
-resource jobs = queue {}
+resource docs = mongodb {}
 service api {
   image    = "p/api"
   language = node
   port     = 8080
-  env { DATABASE_URL = db.url QUEUE_URL = jobs.url }
+  env { DATABASE_URL = db.url MONGO_URL = docs.url }
 }
-environment dev { promote = on_push("main") resources { jobs { placement = in_cluster } } }
-environment prod { promote = manual(from = dev) production = true resources { jobs { placement = managed } } }
+environment dev { promote = on_push("main") resources { docs { placement = in_cluster } } }
+environment prod { promote = manual(from = dev) production = true resources { docs { placement = managed } } }
 "#;
 
 #[test]
 fn what_gcp_cannot_serve_is_a_coded_warning_and_the_rest_is_written() {
     let (ok, err, out, _d) = build_program(GCP_GAPS, &["--target", "terraform"]);
     assert!(ok, "{err}");
-    assert!(err.contains("W0006") && err.contains("managed queue `jobs` has no GCP Terraform yet (environments: prod)"), "{err}");
+    assert!(err.contains("W0006") && err.contains("`docs` has no GCP Terraform yet (environments: prod)"), "{err}");
     assert!(err.contains("secret store `aws_secrets_manager` on a GCP cloud"), "{err}");
     assert!(!err.contains("W0005"), "{err}");
     assert!(!err.contains("`db`"), "Cloud SQL serves db: {err}");
     let db = std::fs::read_to_string(out.join("terraform/prod/databases.tf.json")).expect("prod databases");
-    assert!(db.contains("google_sql_database_instance") && !db.contains("jobs"), "{db}");
+    assert!(db.contains("google_sql_database_instance") && !db.contains("docs"), "{db}");
     let (ok, err, _out, _d) = build_program(GCP_GAPS, &["--target", "terraform", "--deny", "warnings"]);
     assert!(!ok, "{err}");
 }

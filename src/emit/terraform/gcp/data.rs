@@ -242,7 +242,7 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
                 }),
             );
         } else if let Some(Origin::Connection { resource }) = owned {
-            in_cluster_credential(gx, env, &id, resource);
+            in_cluster_credential(gx, env, k8s, &id, resource);
         }
         if let Some(s) = inventory.iter().find(|s| &s.name == name) {
             for reader in s.readers.iter().filter(|r| deployed.contains(*r)) {
@@ -278,8 +278,12 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
 
 /// The password of a database this output runs in the cluster, generated
 /// once and kept (the database was initialised with it).
-fn in_cluster_credential(gx: &mut Gx, env: &Environment, id: &str, resource: &str) {
+fn in_cluster_credential(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, id: &str, resource: &str) {
     let Some(r) = gx.model.resource_by_name(resource) else { return };
+    // A managed resource GCP cannot serve yet (W0006) has no credential to generate.
+    if !k8s.in_cluster(r.id) || !crate::plan::engines::spec(&r.engine).secret_in_cluster {
+        return;
+    }
     let host = format!("{}.{}.svc.cluster.local", r.name, env.namespace);
     let pw = password(gx, id);
     const PW: &str = "\u{0}password\u{0}";
