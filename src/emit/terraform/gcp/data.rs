@@ -226,7 +226,7 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
                 "secret_id": secret_id(gx, env, name),
                 "replication": { "auto": {} },
                 "labels": expr("local.labels"),
-                "annotations": { "kubernetes-secret": name }
+                "annotations": { "kubernetes-object": name }
             }),
         );
         let owned = inventory.iter().find(|s| &s.name == name).map(|s| &s.origin);
