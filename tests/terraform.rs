@@ -634,7 +634,9 @@ fn of_type<'a>(m: &'a BTreeMap<String, serde_json::Map<String, Value>>, ty: &str
 fn gcp_program_gets_gke_clusters_cloud_sql_memorystore_and_workload_identity() {
     let tree = build("tests/programs/gcp.dpl", &[Target::Terraform]);
     let dirs = modules(&tree);
-    for d in ["terraform/shared", "terraform/clusters/nonprod", "terraform/clusters/prod", "terraform/dev", "terraform/prod"] {
+    for d in
+        ["terraform/shared", "terraform/clusters/nonprod", "terraform/clusters/prod", "terraform/dev", "terraform/prod"]
+    {
         assert!(dirs.contains(d), "{d} missing: {dirs:?}");
     }
     assert!(!tree.keys().any(|p| p.contains("aws")), "no AWS file in a GCP tree");
@@ -650,8 +652,12 @@ fn gcp_program_gets_gke_clusters_cloud_sql_memorystore_and_workload_identity() {
         assert_eq!(gke["workload_identity_config"]["workload_pool"], "${var.project}.svc.id.goog");
         assert_eq!(gke["deletion_protection"], key == "prod", "{key}");
         let sub = of_type(&m, "google_compute_subnetwork")["nodes"];
-        let names: Vec<&str> =
-            sub["secondary_ip_range"].as_array().expect("ranges").iter().filter_map(|r| r["range_name"].as_str()).collect();
+        let names: Vec<&str> = sub["secondary_ip_range"]
+            .as_array()
+            .expect("ranges")
+            .iter()
+            .filter_map(|r| r["range_name"].as_str())
+            .collect();
         assert_eq!(names, ["pods", "services"]);
         assert!(of_type(&m, "google_compute_router_nat").contains_key("main"));
         assert!(of_type(&m, "google_service_networking_connection").contains_key("private_services"));
@@ -662,7 +668,9 @@ fn gcp_program_gets_gke_clusters_cloud_sql_memorystore_and_workload_identity() {
     // The hub (prod, the last environment's cluster) holds ArgoCD's identity.
     let hub = module(&tree, "terraform/clusters/prod");
     let wi = of_type(&hub, "google_service_account_iam_member");
-    assert!(wi.values().any(|b| b["member"] == "serviceAccount:${var.project}.svc.id.goog[argocd/argocd-application-controller]"));
+    assert!(wi
+        .values()
+        .any(|b| b["member"] == "serviceAccount:${var.project}.svc.id.goog[argocd/argocd-application-controller]"));
     // prod runs db and cache managed: Cloud SQL on the private network, Memorystore, the URL in Secret Manager.
     let prod = module(&tree, "terraform/prod");
     let sql = of_type(&prod, "google_sql_database_instance");
@@ -675,7 +683,10 @@ fn gcp_program_gets_gke_clusters_cloud_sql_memorystore_and_workload_identity() {
     assert!(versions["db_connection"]["secret_data"].as_str().is_some_and(|s| s.contains("private_ip_address")));
     // api reads db, cache and jwt: its own Google service account, bound to its ServiceAccount.
     let members = of_type(&prod, "google_service_account_iam_member");
-    assert_eq!(members["service_api_workload_identity"]["member"], "serviceAccount:${var.project}.svc.id.goog[gshop-prod/api]");
+    assert_eq!(
+        members["service_api_workload_identity"]["member"],
+        "serviceAccount:${var.project}.svc.id.goog[gshop-prod/api]"
+    );
     let access = of_type(&prod, "google_secret_manager_secret_iam_member");
     for s in ["db_connection", "cache_connection", "jwt"] {
         assert!(access.contains_key(format!("service_api_{s}").as_str()), "api cannot read {s}");

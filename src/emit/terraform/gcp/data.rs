@@ -30,7 +30,12 @@ const SQL_TIER: &str = "db-custom-2-7680";
 pub fn environment(gx: &mut Gx, env: &Environment, c: &Cluster) {
     let default = if c.created { Some(json!(c.name)) } else { None };
     gx.m.variable("cluster_name", "string", "name of the GKE cluster this environment runs on", default.clone());
-    gx.m.variable("network_name", "string", "VPC network of that cluster (the cluster root names it after the cluster)", default);
+    gx.m.variable(
+        "network_name",
+        "string",
+        "VPC network of that cluster (the cluster root names it after the cluster)",
+        default,
+    );
     gx.m.data("data.tf.json", "google_compute_network", "main", json!({ "name": expr("var.network_name") }));
     let k8s = EnvPlan::new(gx.model, gx.graph, env, gx.opts);
     let mut urls: BTreeMap<String, Value> = BTreeMap::new();
@@ -65,7 +70,11 @@ fn url_template(r: &Resource, host: &str, password: &str, suffix: &str) -> Optio
     const HOST: &str = "\u{0}host\u{0}";
     const PW: &str = "\u{0}password\u{0}";
     let url = crate::plan::engines::connection_url(r, HOST, PW)?;
-    Some(hcl_quoted(&format!("{url}{suffix}")).replace(HOST, &format!("${{{host}}}")).replace(PW, &format!("${{{password}}}")))
+    Some(
+        hcl_quoted(&format!("{url}{suffix}"))
+            .replace(HOST, &format!("${{{host}}}"))
+            .replace(PW, &format!("${{{password}}}")),
+    )
 }
 
 /// Cloud SQL for PostgreSQL; returns the connection secret's content (an HCL object).
@@ -212,8 +221,7 @@ pub fn secret_id(gx: &Gx, env: &Environment, name: &str) -> String {
 fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String, Value>) {
     let inventory = k8s.secrets().to_vec();
     let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let deployed: BTreeSet<String> =
-        env.deployments.iter().map(|d| gx.model.service(d.service).name.clone()).collect();
+    let deployed: BTreeSet<String> = env.deployments.iter().map(|d| gx.model.service(d.service).name.clone()).collect();
     let mut names: BTreeSet<String> = inventory.iter().map(|s| s.name.clone()).collect();
     names.extend(urls.keys().cloned());
     for name in &names {
@@ -381,5 +389,9 @@ fn dns(gx: &mut Gx, env: &Environment, k8s: &EnvPlan) {
             }),
         );
     }
-    gx.m.output("ingress_address", "the address the ingress controller's Service must request", attr("google_compute_address", "ingress", "address"));
+    gx.m.output(
+        "ingress_address",
+        "the address the ingress controller's Service must request",
+        attr("google_compute_address", "ingress", "address"),
+    );
 }

@@ -22,8 +22,8 @@ mod data;
 mod shared;
 
 use super::{expr, Artifact, Module, Target, TERRAFORM_VERSION};
-use crate::diagnostic::Diagnostic;
 use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
 use crate::graph::Graph;
 use crate::model::{Cloud, Engine, Environment, Model, Placement, SecretStore};
 use crate::plan::topology::Cluster;
@@ -183,11 +183,7 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
         out.push(
             Diagnostic::new(
                 Code::W0006,
-                format!(
-                    "managed {what} `{}` has no GCP Terraform yet (environments: {})",
-                    r.name,
-                    envs.join(", ")
-                ),
+                format!("managed {what} `{}` has no GCP Terraform yet (environments: {})", r.name, envs.join(", ")),
             )
             .label_opt(r.span, "managed on GCP here")
             .help(Code::W0006.info().help),
