@@ -169,7 +169,7 @@ pub static CLOUDS: &[Variant] = &[
     v(
         "gcp",
         &[req("project", Ty::Str, "GCP project id"), req("region", Ty::Str, "GCP region")],
-        "Google Cloud (named for completeness; Terraform output targets AWS first)",
+        "Google Cloud: Terraform writes VPC networks, GKE, Cloud SQL, Memorystore, Secret Manager, Cloud DNS and GitHub Workload Identity Federation",
     ),
     v("azure", &[req("location", Ty::Str, "Azure location")], "Microsoft Azure (named for completeness)"),
 ];
