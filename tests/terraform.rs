@@ -646,6 +646,11 @@ fn gcp_program_gets_gke_clusters_cloud_sql_memorystore_and_workload_identity() {
         let m = module(&tree, &format!("terraform/clusters/{key}"));
         let cidr = m["variable"]["vpc_cidr"]["default"].as_str().expect("cidr").to_string();
         assert!(ranges.insert(cidr.clone()), "{cidr} used twice");
+        // The node pool as the gcp block says.
+        assert_eq!(m["variable"]["machine_type"]["default"], "n2-standard-4");
+        assert_eq!(m["variable"]["node_min_count"]["default"], 2);
+        assert_eq!(m["variable"]["node_max_count"]["default"], 8);
+        assert_eq!(m["variable"]["release_channel"]["default"], "STABLE");
         let gke = of_type(&m, "google_container_cluster")["main"];
         assert_eq!(gke["name"], format!("gshop-{key}-gke"));
         assert_eq!(gke["private_cluster_config"]["enable_private_nodes"], true);

@@ -6,17 +6,12 @@
 
 use super::{account_id, Gx};
 use crate::emit::terraform::{attr, expr, Validation};
+use crate::model::GkeCluster;
 use crate::plan::topology::{Cluster, Topology};
 use serde_json::json;
 
 const NET: &str = "network.tf.json";
 const GKE: &str = "cluster.tf.json";
-
-/// Nodes, autoscaling bounds and machine type when the program gives none
-/// (the `gcp` cloud block has no node fields yet).
-const MACHINE_TYPE: &str = "e2-standard-4";
-const MIN_NODES: u32 = 1;
-const MAX_NODES: u32 = 6;
 
 /// The network, subnetwork, NAT and private services access of a cluster.
 pub fn network(gx: &mut Gx, c: &Cluster) {
@@ -121,11 +116,11 @@ pub fn network(gx: &mut Gx, c: &Cluster) {
 /// The GKE cluster (private nodes, Workload Identity, Dataplane V2, which
 /// enforces the Kubernetes target's NetworkPolicies) and its node pool,
 /// run by a node service account with only the logging and monitoring roles.
-pub fn gke(gx: &mut Gx, c: &Cluster, production: bool) {
-    gx.m.variable("release_channel", "string", "GKE release channel", Some(json!("REGULAR")));
-    gx.m.variable("machine_type", "string", "machine type of the node pool", Some(json!(MACHINE_TYPE)));
-    gx.m.variable("node_min_count", "number", "smallest node count (whole pool)", Some(json!(MIN_NODES)));
-    gx.m.variable("node_max_count", "number", "largest node count (whole pool)", Some(json!(MAX_NODES)));
+pub fn gke(gx: &mut Gx, c: &Cluster, pool: &GkeCluster, production: bool) {
+    gx.m.variable("release_channel", "string", "GKE release channel", Some(json!(pool.release_channel)));
+    gx.m.variable("machine_type", "string", "machine type of the node pool", Some(json!(pool.machine_type)));
+    gx.m.variable("node_min_count", "number", "smallest node count (whole pool)", Some(json!(pool.min_nodes)));
+    gx.m.variable("node_max_count", "number", "largest node count (whole pool)", Some(json!(pool.max_nodes)));
     gx.m.variable(
         "api_authorized_cidr",
         "string",

@@ -123,7 +123,7 @@ fn common(gx: &mut Gx, root: &str, name: &str, labels: &[(&str, &str)], random: 
 
 /// The roots of a `cloud = gcp` program.
 pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan::topology::Topology) -> Vec<Artifact> {
-    let Cloud::Gcp { project, region } = &model.project.cloud else { return Vec::new() };
+    let Cloud::Gcp { project, region, cluster: gke } = &model.project.cloud else { return Vec::new() };
     let mut out = Vec::new();
     let shared_dir = super::shared_dir(model);
     let clusters_dir = super::clusters_dir(model);
@@ -137,7 +137,7 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
         let envs: Vec<&Environment> = c.envs.iter().map(|id| &model.environments[id.index()]).collect();
         common(&mut gx, &root, &c.name, &[("cluster", &c.key)], false);
         cluster::network(&mut gx, c);
-        cluster::gke(&mut gx, c, envs.iter().any(|e| e.production));
+        cluster::gke(&mut gx, c, gke, envs.iter().any(|e| e.production));
         cluster::argocd_access(&mut gx, topology, c);
         out.extend(std::mem::take(&mut gx.m).artifacts(&format!("terraform/{root}"), None));
     }
