@@ -79,7 +79,8 @@ fn what_gcp_cannot_serve_is_a_coded_warning_and_the_rest_is_written() {
     assert!(err.contains("W0006") && err.contains("`docs` has no GCP Terraform yet (environments: prod)"), "{err}");
     assert!(err.contains("secret store `aws_secrets_manager` on a GCP cloud"), "{err}");
     assert!(!err.contains("W0005"), "{err}");
-    assert!(!err.contains("`db`"), "Cloud SQL serves db: {err}");
+    assert!(err.contains("the credentials Terraform generates for `db`, `docs` go to GCP Secret Manager"), "{err}");
+    assert!(!err.contains("`db` has no GCP Terraform"), "Cloud SQL serves db: {err}");
     let db = std::fs::read_to_string(out.join("terraform/prod/databases.tf.json")).expect("prod databases");
     assert!(db.contains("google_sql_database_instance") && !db.contains("docs"), "{db}");
     let (ok, err, _out, _d) = build_program(GCP_GAPS, &["--target", "terraform", "--deny", "warnings"]);

@@ -189,6 +189,39 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
             .help(Code::W0006.info().help),
         );
     }
+    // The credentials this output generates (Cloud SQL, Memorystore, the
+    // in-cluster databases) land in Secret Manager, which no secret store
+    // of the language reads yet.
+    let generated: Vec<&str> = model
+        .resources
+        .iter()
+        .filter(|r| {
+            model.environments.iter().any(|e| match e.resources[r.id.index()].placement {
+                Placement::Managed => served(&r.engine) && !r.aurora,
+                Placement::InCluster => crate::plan::engines::spec(&r.engine).secret_in_cluster,
+            })
+        })
+        .map(|r| r.name.as_str())
+        .collect();
+    if !generated.is_empty() {
+        let store = match &model.project.secret_store {
+            SecretStore::Kubernetes => "kubernetes",
+            SecretStore::SealedSecrets { .. } => "sealed_secrets",
+            SecretStore::AwsSecretsManager { .. } => "aws_secrets_manager",
+            SecretStore::Vault { .. } => "vault",
+        };
+        out.push(
+            Diagnostic::new(
+                Code::W0006,
+                format!(
+                    "the credentials Terraform generates for {} go to GCP Secret Manager, which secret store `{store}` does not read",
+                    generated.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .label_opt(model.project.span, "this cloud")
+            .help("Copy each `<project>-<env>-<resource>-connection` secret from Secret Manager into the store; deployc has no `gcp_secret_manager` store yet."),
+        );
+    }
     if let SecretStore::AwsSecretsManager { .. } = model.project.secret_store {
         out.push(
             Diagnostic::new(
