@@ -665,6 +665,7 @@ fn gcp_program_gets_gke_clusters_cloud_sql_memorystore_and_workload_identity() {
             .collect();
         assert_eq!(names, ["pods", "services"]);
         assert!(of_type(&m, "google_compute_router_nat").contains_key("main"));
+        assert!(of_type(&m, "google_compute_address").contains_key("ingress"), "one ingress address per cluster");
         assert!(of_type(&m, "google_service_networking_connection").contains_key("private_services"));
         assert!(of_type(&m, "google_container_node_pool")["main"]["autoscaling"].is_object());
         let backend = &tree[&format!("terraform/clusters/{key}/versions.tf.json")]["terraform"]["backend"]["gcs"];

@@ -110,7 +110,25 @@ pub fn network(gx: &mut Gx, c: &Cluster) {
             "reserved_peering_ranges": [attr("google_compute_global_address", "private_services", "name")]
         }),
     );
+    // The address of the cluster's one ingress controller; the environments'
+    // DNS records read it by name.
+    m.resource(
+        NET,
+        "google_compute_address",
+        "ingress",
+        json!({
+            "name": "${local.name}-ingress",
+            "region": expr("var.region"),
+            "address_type": "EXTERNAL",
+            "description": "the ingress controller's load balancer (its Service's loadBalancerIP)"
+        }),
+    );
     m.output("network_id", "the cluster's VPC network", attr("google_compute_network", "main", "id"));
+    m.output(
+        "ingress_address",
+        "the address the ingress controller's Service must request (controller.service.loadBalancerIP)",
+        attr("google_compute_address", "ingress", "address"),
+    );
 }
 
 /// The GKE cluster (private nodes, Workload Identity, Dataplane V2, which

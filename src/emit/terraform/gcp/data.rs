@@ -342,9 +342,9 @@ fn workload_identity(gx: &mut Gx, env: &Environment, key: &str, ksa: &str, secre
     }
 }
 
-/// Cloud DNS: a reserved regional address for the ingress controller's load
-/// balancer and an A record for every host of this environment under the
-/// project's domain, in the managed zone the team already has.
+/// Cloud DNS: an A record for every host of this environment under the
+/// project's domain, in the managed zone the team already has, at the
+/// address the cluster root reserved for its ingress controller.
 fn dns(gx: &mut Gx, env: &Environment, k8s: &EnvPlan) {
     let Some(domain) = &gx.model.project.domain else { return };
     let zone = gx.model.project.dns.as_ref().map(|d| d.zone.clone()).unwrap_or_else(|| domain.clone());
@@ -363,16 +363,12 @@ fn dns(gx: &mut Gx, env: &Environment, k8s: &EnvPlan) {
         zone.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     gx.m.variable("dns_zone_name", "string", &format!("Cloud DNS managed zone of {zone}"), Some(json!(zone_name)));
     gx.m.data(DNS, "google_dns_managed_zone", "main", json!({ "name": expr("var.dns_zone_name") }));
-    gx.m.resource(
+    // One ingress controller per cluster, so its address is the cluster root's.
+    gx.m.data(
         DNS,
         "google_compute_address",
         "ingress",
-        json!({
-            "name": "${local.name}-ingress",
-            "region": expr("var.region"),
-            "address_type": "EXTERNAL",
-            "description": "the ingress controller's load balancer (its Service's loadBalancerIP)"
-        }),
+        json!({ "name": "${var.cluster_name}-ingress", "region": expr("var.region") }),
     );
     for h in &hosts {
         let id: String = h.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
@@ -385,13 +381,8 @@ fn dns(gx: &mut Gx, env: &Environment, k8s: &EnvPlan) {
                 "name": format!("{h}."),
                 "type": "A",
                 "ttl": 300,
-                "rrdatas": [attr("google_compute_address", "ingress", "address")]
+                "rrdatas": [attr("data.google_compute_address", "ingress", "address")]
             }),
         );
     }
-    gx.m.output(
-        "ingress_address",
-        "the address the ingress controller's Service must request",
-        attr("google_compute_address", "ingress", "address"),
-    );
 }
