@@ -370,12 +370,13 @@ fn dns(gx: &mut Gx, env: &Environment, k8s: &EnvPlan) {
         "ingress",
         json!({ "name": "${var.cluster_name}-ingress", "region": expr("var.region") }),
     );
-    for h in &hosts {
-        let id: String = h.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    // Keyed by position among the sorted hosts: a Terraform name never
+    // carries program text.
+    for (n, h) in hosts.iter().enumerate() {
         gx.m.resource(
             DNS,
             "google_dns_record_set",
-            &format!("host_{id}"),
+            &format!("host_{n}"),
             json!({
                 "managed_zone": attr("data.google_dns_managed_zone", "main", "name"),
                 "name": format!("{h}."),
