@@ -1,5 +1,6 @@
 //! The Terraform target: the AWS infrastructure the services run on, as
-//! Terraform's JSON configuration syntax (`*.tf.json`).
+//! Terraform's JSON configuration syntax (`*.tf.json`). A `cloud = gcp`
+//! program gets the same layout in Google's terms ([`gcp`]).
 //!
 //! **Layout: one root module per environment** (`terraform/<env>/`), plus
 //! `terraform/shared/` for what all environments share (the ECR
