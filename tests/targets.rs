@@ -1,6 +1,6 @@
 //! A target that cannot serve a program says so with a coded warning
 //! (W0005) instead of writing nothing without a word, and what a cloud
-//! cannot serve of a program is a coded warning too (W0006).
+//! cannot serve of a program is a coded warning too (W0008).
 
 use std::process::Command;
 
@@ -76,7 +76,7 @@ environment prod { promote = manual(from = dev) production = true resources { do
 fn what_gcp_cannot_serve_is_a_coded_warning_and_the_rest_is_written() {
     let (ok, err, out, _d) = build_program(GCP_GAPS, &["--target", "terraform"]);
     assert!(ok, "{err}");
-    assert!(err.contains("W0006") && err.contains("`docs` has no GCP Terraform yet (environments: prod)"), "{err}");
+    assert!(err.contains("W0008") && err.contains("`docs` has no GCP Terraform yet (environments: prod)"), "{err}");
     assert!(err.contains("secret store `aws_secrets_manager` on a GCP cloud"), "{err}");
     assert!(!err.contains("W0005"), "{err}");
     assert!(err.contains("the credentials Terraform generates for `db`, `docs` go to GCP Secret Manager"), "{err}");

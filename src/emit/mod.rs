@@ -117,7 +117,7 @@ pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
                 .help(Code::W0005.info().help)
         })
         .collect();
-    // What the Terraform target serves only in part (W0006).
+    // What the Terraform target serves only in part (W0008).
     if targets.contains(&Target::Terraform) {
         out.extend(terraform::gcp::gaps(model));
     }

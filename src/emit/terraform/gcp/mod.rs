@@ -15,7 +15,7 @@
 //! Memorystore) `/20` at `.48`, pods `/17` at `.128`.
 //!
 //! What has no GCP block yet (managed MongoDB, queues, buckets, Kafka) is
-//! left out with a coded warning (W0006, [`gaps`]), never silently.
+//! left out with a coded warning (W0008, [`gaps`]), never silently.
 
 mod cluster;
 mod data;
@@ -162,7 +162,7 @@ pub fn served(engine: &Engine) -> bool {
 }
 
 /// What a `cloud = gcp` program asks for that the GCP output cannot give
-/// yet (W0006): managed resources without a GCP block here, and a secret
+/// yet (W0008): managed resources without a GCP block here, and a secret
 /// store the GKE clusters have no identity for.
 pub fn gaps(model: &Model) -> Vec<Diagnostic> {
     if !matches!(model.project.cloud, Cloud::Gcp { .. }) {
@@ -182,11 +182,11 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
         let what = if r.engine == Engine::Postgres { "Aurora PostgreSQL" } else { r.engine.word() };
         out.push(
             Diagnostic::new(
-                Code::W0006,
+                Code::W0008,
                 format!("managed {what} `{}` has no GCP Terraform yet (environments: {})", r.name, envs.join(", ")),
             )
             .label_opt(r.span, "managed on GCP here")
-            .help(Code::W0006.info().help),
+            .help(Code::W0008.info().help),
         );
     }
     // The credentials this output generates (Cloud SQL, Memorystore, the
@@ -212,7 +212,7 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
         };
         out.push(
             Diagnostic::new(
-                Code::W0006,
+                Code::W0008,
                 format!(
                     "the credentials Terraform generates for {} go to GCP Secret Manager, which secret store `{store}` does not read",
                     generated.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
@@ -225,11 +225,11 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
     if let SecretStore::AwsSecretsManager { .. } = model.project.secret_store {
         out.push(
             Diagnostic::new(
-                Code::W0006,
+                Code::W0008,
                 "secret store `aws_secrets_manager` on a GCP cloud: the GKE clusters have no AWS identity to read it with",
             )
             .label_opt(model.project.span, "this cloud")
-            .help(Code::W0006.info().help),
+            .help(Code::W0008.info().help),
         );
     }
     out
