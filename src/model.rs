@@ -156,6 +156,7 @@ pub enum Cloud {
     Gcp {
         project: String,
         region: String,
+        cluster: GkeCluster,
     },
     Azure {
         location: String,
@@ -176,6 +177,28 @@ pub struct EksCluster {
 impl Default for EksCluster {
     fn default() -> Self {
         EksCluster { version: "1.33".into(), node_types: vec!["m6i.large".into()], min_nodes: 2, max_nodes: 6 }
+    }
+}
+
+/// The node pool and release channel of the GKE clusters a GCP program creates.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
+pub struct GkeCluster {
+    /// Compute Engine machine type of the node pool, e.g. "e2-standard-4".
+    pub machine_type: String,
+    pub min_nodes: u32,
+    pub max_nodes: u32,
+    /// "RAPID", "REGULAR" or "STABLE".
+    pub release_channel: String,
+}
+
+impl Default for GkeCluster {
+    fn default() -> Self {
+        GkeCluster {
+            machine_type: "e2-standard-4".into(),
+            min_nodes: 1,
+            max_nodes: 6,
+            release_channel: "REGULAR".into(),
+        }
     }
 }
 

@@ -382,6 +382,14 @@ environment prod {{
 pipeline {{ provider = {provider} }}
 "##
     );
+    // The GCP Terraform reads the same fields (labels, DNS records, the
+    // Cloud SQL URL): `gcp` is GitHub Actions on a `cloud = gcp` project.
+    if provider == "gcp" {
+        text = text.replace("pipeline { provider = gcp }", "pipeline { provider = github_actions }").replace(
+            "  team         =",
+            "  cloud        = gcp { project = \"acme-shop\" region = \"europe-west1\" }\n  team         =",
+        );
+    }
     for (name, benign) in WIDE {
         let value = match *name {
             n if n == field => v.to_string(),
@@ -480,7 +488,9 @@ fn all_targets(text: &str, targets: &[Target]) -> Option<BTreeMap<String, String
 /// Whether the program with `field = v` compiled (and was checked).
 fn check_wide(field: &str, v: &str) -> bool {
     let mut compiled = false;
-    for (provider, targets) in [("github_actions", Target::ALL), ("jenkins", &[Target::Jenkins][..])] {
+    for (provider, targets) in
+        [("github_actions", Target::ALL), ("jenkins", &[Target::Jenkins][..]), ("gcp", &[Target::Terraform][..])]
+    {
         let benign = all_targets(&wide_program(provider, "", ""), targets).expect("the benign program compiles");
         let Some(hostile) = all_targets(&wide_program(provider, field, &dpl(v)), targets) else {
             continue; // rejected by the checker

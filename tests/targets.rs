@@ -1,12 +1,13 @@
 //! A target that cannot serve a program says so with a coded warning
-//! (W0005) instead of writing nothing without a word.
+//! (W0005) instead of writing nothing without a word, and what a cloud
+//! cannot serve of a program is a coded warning too (W0008).
 
 use std::process::Command;
 
-const GCP: &str = r#"project p {
+const AZURE: &str = r#"project p {
   repository = "github.com/acme/p"
   registry   = ghcr { owner = "acme" }
-  cloud      = gcp { project = "acme" region = "europe-west1" }
+  cloud      = azure { location = "westeurope" }
 }
 service api {
   image    = "p/api"
@@ -17,9 +18,13 @@ environment dev { promote = on_push("main") }
 "#;
 
 fn build(extra: &[&str]) -> (bool, String, std::path::PathBuf, tempfile::TempDir) {
+    build_program(AZURE, extra)
+}
+
+fn build_program(program: &str, extra: &[&str]) -> (bool, String, std::path::PathBuf, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("p.dpl");
-    std::fs::write(&file, GCP).expect("write");
+    std::fs::write(&file, program).expect("write");
     let out = dir.path().join("out");
     let o = Command::new(env!("CARGO_BIN_EXE_deployc"))
         .args(["--color", "never", "build"])
@@ -33,7 +38,7 @@ fn build(extra: &[&str]) -> (bool, String, std::path::PathBuf, tempfile::TempDir
 }
 
 #[test]
-fn terraform_for_a_gcp_program_warns_and_the_rest_is_built() {
+fn terraform_for_an_azure_program_warns_and_the_rest_is_built() {
     let (ok, err, out, _d) = build(&[]);
     assert!(ok, "{err}");
     assert!(err.contains("W0005") && err.contains("target `terraform` has nothing to emit"), "{err}");
@@ -47,4 +52,37 @@ fn an_explicit_target_that_does_not_apply_warns_and_fails_with_deny() {
     let (ok, err, _out, _d) = build(&["--target", "jenkins", "--deny", "warnings"]);
     assert!(!ok);
     assert!(err.contains("target `jenkins` has nothing to emit"), "{err}");
+}
+
+const GCP_GAPS: &str = r#"project p {
+  repository   = "github.com/acme/p"
+  registry     = ghcr { owner = "acme" }
+  cloud        = gcp { project = "acme" region = "europe-west1" }
+  secret_store = aws_secrets_manager { region = "eu-west-1" }
+}
+resource db   = postgres {}
+resource docs = mongodb {}
+service api {
+  image    = "p/api"
+  language = node
+  port     = 8080
+  env { DATABASE_URL = db.url MONGO_URL = docs.url }
+}
+environment dev { promote = on_push("main") resources { docs { placement = in_cluster } } }
+environment prod { promote = manual(from = dev) production = true resources { docs { placement = managed } } }
+"#;
+
+#[test]
+fn what_gcp_cannot_serve_is_a_coded_warning_and_the_rest_is_written() {
+    let (ok, err, out, _d) = build_program(GCP_GAPS, &["--target", "terraform"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("W0008") && err.contains("`docs` has no GCP Terraform yet (environments: prod)"), "{err}");
+    assert!(err.contains("secret store `aws_secrets_manager` on a GCP cloud"), "{err}");
+    assert!(!err.contains("W0005"), "{err}");
+    assert!(err.contains("the credentials Terraform generates for `db`, `docs` go to GCP Secret Manager"), "{err}");
+    assert!(!err.contains("`db` has no GCP Terraform"), "Cloud SQL serves db: {err}");
+    let db = std::fs::read_to_string(out.join("terraform/prod/databases.tf.json")).expect("prod databases");
+    assert!(db.contains("google_sql_database_instance") && !db.contains("docs"), "{db}");
+    let (ok, err, _out, _d) = build_program(GCP_GAPS, &["--target", "terraform", "--deny", "warnings"]);
+    assert!(!ok, "{err}");
 }

@@ -137,7 +137,7 @@ fn references(e: &str) -> Vec<String> {
             let take = match parts[0].as_str() {
                 "data" if parts.len() >= 3 => Some(3),
                 "local" | "var" if parts.len() >= 2 => Some(2),
-                p if p.starts_with("aws_") && parts.len() >= 2 => Some(2),
+                p if ["aws_", "google_", "random_"].iter().any(|c| p.starts_with(c)) && parts.len() >= 2 => Some(2),
                 _ => None,
             };
             if let Some(n) = take {
@@ -230,6 +230,7 @@ fn a_dangling_reference_is_caught() {
 #[test]
 fn every_reference_points_into_its_own_module() {
     let mut total = check_references(&infra());
+    total += check_references(&build("tests/programs/gcp.dpl", &[Target::Terraform]));
     for name in ["austa-cockpit", "cicd-pipeline", "healthcare-devops", "healthcp", "platform-microservices"] {
         total += check_references(&build(&format!("examples/{name}.dpl"), &[Target::Terraform]));
     }
@@ -685,4 +686,93 @@ fn every_connection_key_a_pod_reads_is_written_by_terraform() {
         }
     }
     assert!(checked >= 6, "only {checked} keys checked");
+/// The resources of one type in a module, by name.
+fn of_type<'a>(m: &'a BTreeMap<String, serde_json::Map<String, Value>>, ty: &str) -> BTreeMap<&'a str, &'a Value> {
+    m.get("resource")
+        .and_then(|r| r.get(ty))
+        .and_then(Value::as_object)
+        .map(|o| o.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn gcp_program_gets_gke_clusters_cloud_sql_memorystore_and_workload_identity() {
+    let tree = build("tests/programs/gcp.dpl", &[Target::Terraform]);
+    let dirs = modules(&tree);
+    for d in
+        ["terraform/shared", "terraform/clusters/nonprod", "terraform/clusters/prod", "terraform/dev", "terraform/prod"]
+    {
+        assert!(dirs.contains(d), "{d} missing: {dirs:?}");
+    }
+    assert!(!tree.keys().any(|p| p.contains("aws")), "no AWS file in a GCP tree");
+    // Each created cluster: its own /16, private nodes, Workload Identity, a node pool.
+    let mut ranges = BTreeSet::new();
+    for key in ["nonprod", "prod"] {
+        let m = module(&tree, &format!("terraform/clusters/{key}"));
+        let cidr = m["variable"]["vpc_cidr"]["default"].as_str().expect("cidr").to_string();
+        assert!(ranges.insert(cidr.clone()), "{cidr} used twice");
+        // The node pool as the gcp block says.
+        assert_eq!(m["variable"]["machine_type"]["default"], "n2-standard-4");
+        assert_eq!(m["variable"]["node_min_count"]["default"], 2);
+        assert_eq!(m["variable"]["node_max_count"]["default"], 8);
+        assert_eq!(m["variable"]["release_channel"]["default"], "STABLE");
+        let gke = of_type(&m, "google_container_cluster")["main"];
+        assert_eq!(gke["name"], format!("gshop-{key}-gke"));
+        assert_eq!(gke["private_cluster_config"]["enable_private_nodes"], true);
+        assert_eq!(gke["workload_identity_config"]["workload_pool"], "${var.project}.svc.id.goog");
+        assert_eq!(gke["deletion_protection"], key == "prod", "{key}");
+        let sub = of_type(&m, "google_compute_subnetwork")["nodes"];
+        let names: Vec<&str> = sub["secondary_ip_range"]
+            .as_array()
+            .expect("ranges")
+            .iter()
+            .filter_map(|r| r["range_name"].as_str())
+            .collect();
+        assert_eq!(names, ["pods", "services"]);
+        assert!(of_type(&m, "google_compute_router_nat").contains_key("main"));
+        assert!(of_type(&m, "google_compute_address").contains_key("ingress"), "one ingress address per cluster");
+        assert!(of_type(&m, "google_service_networking_connection").contains_key("private_services"));
+        assert!(of_type(&m, "google_container_node_pool")["main"]["autoscaling"].is_object());
+        let backend = &tree[&format!("terraform/clusters/{key}/versions.tf.json")]["terraform"]["backend"]["gcs"];
+        assert_eq!(backend["prefix"], format!("clusters/{key}"));
+    }
+    // The hub (prod, the last environment's cluster) holds ArgoCD's identity.
+    let hub = module(&tree, "terraform/clusters/prod");
+    let wi = of_type(&hub, "google_service_account_iam_member");
+    assert!(wi
+        .values()
+        .any(|b| b["member"] == "serviceAccount:${var.project}.svc.id.goog[argocd/argocd-application-controller]"));
+    // prod runs db and cache managed: Cloud SQL on the private network, Memorystore, the URL in Secret Manager.
+    let prod = module(&tree, "terraform/prod");
+    let sql = of_type(&prod, "google_sql_database_instance");
+    assert_eq!(sql["db"]["settings"]["ip_configuration"]["ipv4_enabled"], false);
+    assert_eq!(sql["db"]["deletion_protection"], true);
+    assert_eq!(sql["db"]["settings"]["backup_configuration"]["backup_retention_settings"]["retained_backups"], 14);
+    assert!(sql.contains_key("db_replica_0"));
+    assert_eq!(of_type(&prod, "google_redis_instance")["cache"]["auth_enabled"], true);
+    let versions = of_type(&prod, "google_secret_manager_secret_version");
+    assert!(versions["db_connection"]["secret_data"].as_str().is_some_and(|s| s.contains("private_ip_address")));
+    // api reads db, cache and jwt: its own Google service account, bound to its ServiceAccount.
+    let members = of_type(&prod, "google_service_account_iam_member");
+    assert_eq!(
+        members["service_api_workload_identity"]["member"],
+        "serviceAccount:${var.project}.svc.id.goog[gshop-prod/api]"
+    );
+    let access = of_type(&prod, "google_secret_manager_secret_iam_member");
+    for s in ["db_connection", "cache_connection", "jwt"] {
+        assert!(access.contains_key(format!("service_api_{s}").as_str()), "api cannot read {s}");
+    }
+    assert!(!access.keys().any(|k| k.starts_with("service_web_")), "web reads no secret");
+    // dev runs both in the cluster: no Cloud SQL, a generated password instead.
+    let dev = module(&tree, "terraform/dev");
+    assert!(of_type(&dev, "google_sql_database_instance").is_empty());
+    assert!(of_type(&dev, "random_password").contains_key("db_connection"));
+    // Cloud DNS: one A record per host, at the reserved ingress address.
+    let records = of_type(&prod, "google_dns_record_set");
+    let names: BTreeSet<&str> = records.values().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["gshop-prod.gshop.example.dev.", "api.gshop-prod.gshop.example.dev."]));
+    // GitHub: a pool whose provider accepts only this repository.
+    let shared = module(&tree, "terraform/shared");
+    let provider = of_type(&shared, "google_iam_workload_identity_pool_provider")["github"];
+    assert_eq!(provider["attribute_condition"], "assertion.repository == \"acme/gshop\"");
 }

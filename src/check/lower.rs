@@ -499,7 +499,22 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     };
     let cloud = match tagged(pf, "cloud") {
         Some(("gcp", f)) => {
-            Cloud::Gcp { project: lit(f, "project").unwrap_or_default(), region: lit(f, "region").unwrap_or_default() }
+            let mut cluster = GkeCluster::default();
+            if let Some(t) = lit(f, "machine_type") {
+                cluster.machine_type = t;
+            }
+            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
+            // A node pool needs at least one node to run the cluster's own add-ons.
+            cluster.min_nodes = nodes.min().max(1);
+            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
+            if let Some(c) = enm(f, "release_channel") {
+                cluster.release_channel = c.to_ascii_uppercase();
+            }
+            Cloud::Gcp {
+                project: lit(f, "project").unwrap_or_default(),
+                region: lit(f, "region").unwrap_or_default(),
+                cluster,
+            }
         }
         Some(("azure", f)) => Cloud::Azure { location: lit(f, "location").unwrap_or_default() },
         Some((_, f)) => {

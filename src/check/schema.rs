@@ -177,8 +177,19 @@ pub static CLOUDS: &[Variant] = &[
     ),
     v(
         "gcp",
-        &[req("project", Ty::Str, "GCP project id"), req("region", Ty::Str, "GCP region")],
-        "Google Cloud (named for completeness; Terraform output targets AWS first)",
+        &[
+            req("project", Ty::Str, "GCP project id"),
+            req("region", Ty::Str, "GCP region"),
+            f("machine_type", Ty::Str, "\"e2-standard-4\"", "machine type of each GKE cluster's node pool"),
+            f("nodes", Ty::Range(&Ty::Int), "1..6", "node count of each cluster's node pool (whole pool), min..max"),
+            f(
+                "release_channel",
+                Ty::Enum(&["rapid", "regular", "stable"]),
+                "regular",
+                "GKE release channel: how soon clusters get new Kubernetes versions",
+            ),
+        ],
+        "Google Cloud: Terraform writes VPC networks, GKE, Cloud SQL, Memorystore, Secret Manager, Cloud DNS and GitHub Workload Identity Federation",
     ),
     v("azure", &[req("location", Ty::Str, "Azure location")], "Microsoft Azure (named for completeness)"),
 ];

@@ -109,10 +109,10 @@ impl Target {
             }
             Target::Github | Target::Jenkins | Target::Compose => None,
             Target::Terraform => match model.project.cloud {
-                Cloud::Aws { .. } => None,
-                // The shared ECR module is all a GCP or Azure program gets.
-                Cloud::Gcp { .. } | Cloud::Azure { .. } => {
-                    Some("the Terraform target writes AWS infrastructure only; this program's cloud gets none")
+                Cloud::Aws { .. } | Cloud::Gcp { .. } => None,
+                // The shared ECR module is all an Azure program gets.
+                Cloud::Azure { .. } => {
+                    Some("the Terraform target writes AWS and GCP infrastructure only; this program's cloud gets none")
                 }
             },
         }
@@ -125,7 +125,7 @@ impl Target {
 pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
     let explicit = !requested.is_empty();
     let targets = if explicit { requested } else { Target::ALL };
-    targets
+    let mut out: Vec<Diagnostic> = targets
         .iter()
         .filter_map(|t| t.unserved(model).map(|why| (*t, why)))
         .filter(|(t, _)| explicit || !matches!(t, Target::Github | Target::Jenkins))
@@ -134,7 +134,12 @@ pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
                 .label_opt(model.project.span, if t == Target::Terraform { "this cloud" } else { "in this program" })
                 .help(Code::W0005.info().help)
         })
-        .collect()
+        .collect();
+    // What the Terraform target serves only in part (W0008).
+    if targets.contains(&Target::Terraform) {
+        out.extend(terraform::gcp::gaps(model));
+    }
+    out
 }
 
 /// W0007 when the build writes the Helm chart for a program with patches:

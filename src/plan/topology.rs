@@ -13,7 +13,7 @@
 //! **Invariant:** every environment runs on exactly one planned cluster;
 //! created clusters get distinct `10.<n>.0.0/16` ranges in order of first use.
 
-use crate::model::{EnvId, Environment, Model};
+use crate::model::{Cloud, EnvId, Environment, Model};
 
 /// ArgoCD's address for the cluster it runs in.
 pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
@@ -31,7 +31,7 @@ pub struct Cluster {
     pub created: bool,
     /// Whether ArgoCD runs in it.
     pub hub: bool,
-    /// EKS cluster name (`<project>-<key>-eks`, distinct from every environment's
+    /// Cluster name (`<project>-<key>-eks`, `-gke` on GCP, distinct from every environment's
     /// `<project>-<env>` prefix); for an existing cluster, its URL.
     pub name: String,
     /// The VPC's address range, for a created cluster.
@@ -68,6 +68,12 @@ impl Topology {
             .rev()
             .find_map(|e| named(e).filter(|c| !is_url(c)))
             .unwrap_or_else(|| DEFAULT_CLUSTER.to_string());
+        // The cluster's kind in its name: EKS, GKE or AKS.
+        let suffix = match model.project.cloud {
+            Cloud::Aws { .. } => "eks",
+            Cloud::Gcp { .. } => "gke",
+            Cloud::Azure { .. } => "aks",
+        };
         let mut clusters: Vec<Cluster> = Vec::new();
         for e in &model.environments {
             let key = named(e).unwrap_or_else(|| hub.clone());
@@ -76,7 +82,7 @@ impl Topology {
                 None => {
                     let created = !is_url(&key);
                     clusters.push(Cluster {
-                        name: if created { format!("{}-{key}-eks", model.project.name) } else { key.clone() },
+                        name: if created { format!("{}-{key}-{suffix}", model.project.name) } else { key.clone() },
                         hub: key == hub,
                         created,
                         cidr: None,

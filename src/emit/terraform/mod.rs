@@ -1,5 +1,6 @@
 //! The Terraform target: the AWS infrastructure the services run on, as
-//! Terraform's JSON configuration syntax (`*.tf.json`).
+//! Terraform's JSON configuration syntax (`*.tf.json`). A `cloud = gcp`
+//! program gets the same layout in Google's terms ([`gcp`]).
 //!
 //! **Layout: one root module per environment** (`terraform/<env>/`), plus
 //! `terraform/shared/` for what all environments share (the ECR
@@ -25,6 +26,7 @@
 
 mod cluster;
 mod data;
+pub mod gcp;
 mod network;
 mod pipeline;
 mod security;
@@ -243,8 +245,11 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         state::backend(&mut m, model, region, shared_dir(model));
         out.extend(m.artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
-    // The environments' infrastructure is written for AWS only; GCP and Azure
-    // are accepted by the language but get no Terraform yet.
+    if let Cloud::Gcp { .. } = &model.project.cloud {
+        out.extend(gcp::emit(model, graph, opts, &plan.topology));
+        return out;
+    }
+    // Azure is accepted by the language but gets no Terraform yet (W0005).
     let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };
     let topology = &plan.topology;
     let Some(first) = model.environments.first() else { return out };

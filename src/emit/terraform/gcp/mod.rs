@@ -1,0 +1,285 @@
+//! The Terraform target for `cloud = gcp`: the same layout as AWS — one
+//! root per planned cluster (`clusters/<key>/`: VPC network, subnetwork
+//! with the pods' and services' secondary ranges, Cloud NAT, private
+//! services access, GKE with Workload Identity and a node pool), one root
+//! per environment (Cloud SQL for PostgreSQL, Memorystore for Redis,
+//! Secret Manager, a Google service account per workload that reads
+//! secrets, Cloud DNS) and `shared/` (the project's APIs, GitHub Workload
+//! Identity Federation and the deploy service account). Every root keeps
+//! its state in one GCS bucket under `<root>/`.
+//!
+//! Address plan: each created cluster owns the `10.<n>.0.0/16` that
+//! `plan::topology` gives it (so no two clusters overlap and their networks
+//! can be peered); inside it, nodes `/20` at `.0`, services `/20` at `.16`,
+//! the control plane `/28` at `.32`, the private services range (Cloud SQL,
+//! Memorystore) `/20` at `.48`, pods `/17` at `.128`.
+//!
+//! What has no GCP block yet (managed MongoDB, queues, buckets, Kafka) is
+//! left out with a coded warning (W0008, [`gaps`]), never silently.
+
+mod cluster;
+mod data;
+mod shared;
+
+use super::{expr, Artifact, Module, Target, TERRAFORM_VERSION};
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::graph::Graph;
+use crate::model::{Cloud, Engine, Environment, Model, Placement, SecretStore};
+use crate::plan::topology::Cluster;
+use crate::plan::Options;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// The google provider's major version the output is written for.
+pub const GOOGLE_PROVIDER: &str = "~> 6.0";
+/// The random provider (generated database passwords).
+pub const RANDOM_PROVIDER: &str = "~> 3.6";
+
+/// Everything the blocks of one GCP root need.
+pub struct Gx<'a> {
+    pub model: &'a Model,
+    pub graph: &'a Graph,
+    pub opts: &'a Options,
+    /// The GCP project id (escaped program text).
+    pub project: &'a str,
+    pub region: &'a str,
+    pub m: Module,
+}
+
+/// The GCS bucket every root keeps its state in: `<gcp project>-terraform-state`.
+pub fn state_bucket(project: &str) -> String {
+    format!("{project}-terraform-state")
+}
+
+/// A Google service account id: 6–30 characters, lowercase letters, digits
+/// and hyphens, starting with a letter. Longer names keep their start and
+/// end with a short hash of the whole, so two long names stay distinct.
+pub fn account_id(name: &str) -> String {
+    let mut s: String =
+        name.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        s.insert(0, 'a');
+    }
+    if s.len() > 30 {
+        let hash = Sha256::digest(name.as_bytes());
+        let tag: String = hash.iter().take(3).map(|b| format!("{b:02x}")).collect();
+        s = format!("{}-{tag}", s[..23].trim_end_matches('-'));
+    }
+    let mut s = s.trim_end_matches('-').to_string();
+    while s.len() < 6 {
+        s.push('0');
+    }
+    s
+}
+
+/// The email of a service account this output creates.
+pub fn account_email(id: &str) -> String {
+    format!("{id}@${{var.project}}.iam.gserviceaccount.com")
+}
+
+/// `versions.tf.json` (providers, GCS backend) and the provider block.
+fn header(m: &mut Module, project: &str, root: &str, random: bool) {
+    let mut providers = json!({ "google": { "source": "hashicorp/google", "version": GOOGLE_PROVIDER } });
+    if random {
+        providers["random"] = json!({ "source": "hashicorp/random", "version": RANDOM_PROVIDER });
+    }
+    m.file("versions.tf.json").terraform = Some(json!({
+        "required_version": TERRAFORM_VERSION,
+        "required_providers": providers,
+        "backend": { "gcs": { "bucket": state_bucket(project), "prefix": root } }
+    }));
+    m.file("main.tf.json").provider.insert(
+        "google".into(),
+        json!({ "project": expr("var.project"), "region": expr("var.region"), "default_labels": expr("local.labels") }),
+    );
+}
+
+/// Providers, the project and region variables and the labels every root shares.
+fn common(gx: &mut Gx, root: &str, name: &str, labels: &[(&str, &str)], random: bool) {
+    header(&mut gx.m, gx.project, root, random);
+    gx.m.variable("project", "string", "GCP project id", Some(json!(gx.project)));
+    gx.m.variable("region", "string", "GCP region", Some(json!(gx.region)));
+    let mut all = serde_json::Map::new();
+    // Label values: lowercase letters, digits, `-` and `_`, at most 63.
+    let label = |s: &str| -> String {
+        s.to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+            .take(63)
+            .collect()
+    };
+    all.insert("project".into(), json!(label(&gx.model.project.name)));
+    all.insert("managed-by".into(), json!("deployc"));
+    if let Some(team) = &gx.model.project.team {
+        all.insert("team".into(), json!(label(team)));
+    }
+    for (k, v) in labels {
+        all.insert((*k).into(), json!(label(v)));
+    }
+    gx.m.local("labels", serde_json::Value::Object(all));
+    gx.m.local("name", json!(name));
+}
+
+/// The roots of a `cloud = gcp` program.
+pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan::topology::Topology) -> Vec<Artifact> {
+    let Cloud::Gcp { project, region, cluster: gke } = &model.project.cloud else { return Vec::new() };
+    let mut out = Vec::new();
+    let shared_dir = super::shared_dir(model);
+    let clusters_dir = super::clusters_dir(model);
+    let mut gx = Gx { model, graph, opts, project, region, m: Module::default() };
+    common(&mut gx, shared_dir, &model.project.name, &[], false);
+    shared::module(&mut gx);
+    out.extend(std::mem::take(&mut gx.m).artifacts(&format!("terraform/{shared_dir}"), None));
+    let mut created: Vec<&Cluster> = topology.clusters.iter().filter(|c| c.created).collect();
+    for c in &created {
+        let root = format!("{clusters_dir}/{}", c.key);
+        let envs: Vec<&Environment> = c.envs.iter().map(|id| &model.environments[id.index()]).collect();
+        common(&mut gx, &root, &c.name, &[("cluster", &c.key)], false);
+        cluster::network(&mut gx, c);
+        cluster::gke(&mut gx, c, gke, envs.iter().any(|e| e.production));
+        cluster::argocd_access(&mut gx, topology, c);
+        out.extend(std::mem::take(&mut gx.m).artifacts(&format!("terraform/{root}"), None));
+    }
+    for env in &model.environments {
+        let name = format!("{}-{}", model.project.name, env.name);
+        common(&mut gx, &env.name, &name, &[("environment", &env.name)], true);
+        gx.m.local("namespace", json!(env.namespace));
+        data::environment(&mut gx, env, topology.of(env.id));
+        out.extend(std::mem::take(&mut gx.m).artifacts(&format!("terraform/{}", env.name), Some(&env.name)));
+    }
+    created.sort_by_key(|c| !c.hub);
+    let mut roots = vec![format!("terraform/{shared_dir}")];
+    roots.extend(created.iter().map(|c| format!("terraform/{clusters_dir}/{}", c.key)));
+    roots.extend(model.environments.iter().map(|e| format!("terraform/{}", e.name)));
+    out.push(readme(project, region, &roots));
+    out
+}
+
+/// Whether the GCP output has blocks for a managed resource of this engine.
+pub fn served(engine: &Engine) -> bool {
+    matches!(engine, Engine::Postgres | Engine::Redis)
+}
+
+/// What a `cloud = gcp` program asks for that the GCP output cannot give
+/// yet (W0008): managed resources without a GCP block here, and a secret
+/// store the GKE clusters have no identity for.
+pub fn gaps(model: &Model) -> Vec<Diagnostic> {
+    if !matches!(model.project.cloud, Cloud::Gcp { .. }) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for r in &model.resources {
+        let envs: Vec<&str> = model
+            .environments
+            .iter()
+            .filter(|e| e.resources[r.id.index()].placement == Placement::Managed)
+            .map(|e| e.name.as_str())
+            .collect();
+        if envs.is_empty() || served(&r.engine) || (r.engine == Engine::Postgres && !r.aurora) {
+            continue;
+        }
+        let what = if r.engine == Engine::Postgres { "Aurora PostgreSQL" } else { r.engine.word() };
+        out.push(
+            Diagnostic::new(
+                Code::W0008,
+                format!("managed {what} `{}` has no GCP Terraform yet (environments: {})", r.name, envs.join(", ")),
+            )
+            .label_opt(r.span, "managed on GCP here")
+            .help(Code::W0008.info().help),
+        );
+    }
+    // The credentials this output generates (Cloud SQL, Memorystore, the
+    // in-cluster databases) land in Secret Manager, which no secret store
+    // of the language reads yet.
+    let generated: Vec<&str> = model
+        .resources
+        .iter()
+        .filter(|r| {
+            model.environments.iter().any(|e| match e.resources[r.id.index()].placement {
+                Placement::Managed => served(&r.engine) && !r.aurora,
+                Placement::InCluster => crate::plan::engines::spec(&r.engine).secret_in_cluster,
+            })
+        })
+        .map(|r| r.name.as_str())
+        .collect();
+    if !generated.is_empty() {
+        let store = match &model.project.secret_store {
+            SecretStore::Kubernetes => "kubernetes",
+            SecretStore::SealedSecrets { .. } => "sealed_secrets",
+            SecretStore::AwsSecretsManager { .. } => "aws_secrets_manager",
+            SecretStore::Vault { .. } => "vault",
+        };
+        out.push(
+            Diagnostic::new(
+                Code::W0008,
+                format!(
+                    "the credentials Terraform generates for {} go to GCP Secret Manager, which secret store `{store}` does not read",
+                    generated.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .label_opt(model.project.span, "this cloud")
+            .help("Copy each `<project>-<env>-<resource>-connection` secret from Secret Manager into the store; deployc has no `gcp_secret_manager` store yet."),
+        );
+    }
+    if let SecretStore::AwsSecretsManager { .. } = model.project.secret_store {
+        out.push(
+            Diagnostic::new(
+                Code::W0008,
+                "secret store `aws_secrets_manager` on a GCP cloud: the GKE clusters have no AWS identity to read it with",
+            )
+            .label_opt(model.project.span, "this cloud")
+            .help(Code::W0008.info().help),
+        );
+    }
+    out
+}
+
+/// `terraform/README.md` for GCP: the state bucket's bootstrap and the order of applies.
+fn readme(project: &str, region: &str, roots: &[String]) -> Artifact {
+    let b = state_bucket(project);
+    let mut text = format!(
+        "# Terraform\n\n\
+Generated by deployc. Every folder is a root module with its own state in the GCS\n\
+bucket `{b}` (prefix `<folder>`; GCS locks the state itself), project `{project}`.\n\n\
+## Bootstrap (once per project)\n\n\
+The backend must exist before the first `terraform init`:\n\n\
+```sh\n\
+gcloud storage buckets create gs://{b} --project {project} --location {region} \\\n\
+  --uniform-bucket-level-access --public-access-prevention\n\
+gcloud storage buckets update gs://{b} --versioning\n\
+```\n\n\
+Versioning keeps every earlier state: recovering infrastructure is `terraform apply`\n\
+from the state (restore an older object generation to roll the state back).\n\n\
+## Order of applies\n\n"
+    );
+    for (n, r) in roots.iter().enumerate() {
+        text.push_str(&format!("{}. `{r}`\n", n + 1));
+    }
+    text.push_str(
+        "\nThe shared module first (the project's APIs, GitHub's Workload Identity Federation),\n\
+then the clusters (the ArgoCD hub's first), then the environments, which find their\n\
+cluster and its network by name.\n",
+    );
+    Artifact::new(Target::Terraform, None, "terraform/README.md".to_string(), text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_id;
+
+    #[test]
+    fn account_ids_fit_google_rules() {
+        for n in ["a", "shop-dev-api", "a-very-long-project-name-production-ai-service", "1abc", "x_y"] {
+            let id = account_id(n);
+            assert!((6..=30).contains(&id.len()), "{id}");
+            assert!(id.starts_with(|c: char| c.is_ascii_lowercase()), "{id}");
+            assert!(!id.ends_with('-'), "{id}");
+            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{id}");
+        }
+        assert_ne!(
+            account_id("a-very-long-project-name-production-ai-service"),
+            account_id("a-very-long-project-name-production-ai-servicf")
+        );
+    }
+}
