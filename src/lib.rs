@@ -9,6 +9,7 @@ pub mod check;
 pub mod codes;
 pub mod diagnostic;
 pub mod emit;
+pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod load;

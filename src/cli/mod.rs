@@ -364,6 +364,9 @@ pub fn explain(code: &str) -> ExitCode {
         Some(c) => {
             let i = c.info();
             println!("{}: {}\n\n{}\n\nHelp: {}", i.code.as_str(), i.title, i.explanation, i.help);
+            if let Some(e) = deployc::explain::example(c) {
+                println!("\n{}", deployc::explain::render(e));
+            }
             ExitCode::SUCCESS
         }
         None => {
