@@ -15,6 +15,7 @@ pub mod graph;
 pub mod load;
 pub mod lsp;
 pub mod model;
+pub mod onboard;
 pub mod pins;
 pub mod plan;
 pub mod reference;

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod fmt;
+pub mod onboard;
 pub mod secrets;
 
 use crate::writer;
@@ -134,6 +135,18 @@ pub fn compile_file(file: &Path) -> Result<deployc::Compilation, ExitCode> {
 
 /// Reads the root file: its display name and bytes, or exit code 2.
 pub fn read_root(file: &Path) -> Result<(String, Vec<u8>), ExitCode> {
+    if file == Path::new("-") {
+        // `check -`: the program on standard input; imports are relative to
+        // the working directory.
+        let mut bytes = Vec::new();
+        return match std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes) {
+            Ok(_) => Ok(("<stdin>".to_string(), bytes)),
+            Err(e) => {
+                eprintln!("error: cannot read standard input: {e}");
+                Err(ExitCode::from(2))
+            }
+        };
+    }
     match std::fs::read(file) {
         Ok(text) => Ok((display(file), text)),
         Err(e) => {
