@@ -50,7 +50,12 @@ pub fn program(frame: Frame, text: &str) -> String {
 
 /// The example as `deployc explain` prints it.
 pub fn render(e: &Example) -> String {
-    let indent = |t: &str| t.trim_end().lines().map(|l| format!("    {l}\n")).collect::<String>();
+    let indent = |t: &str| {
+        t.trim_end()
+            .lines()
+            .map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") })
+            .collect::<String>()
+    };
     let note = match e.frame {
         Frame::Snippet => "(after a `project` block)\n\n",
         Frame::TerraformBuild => "(built with `deployc build FILE --target terraform`)\n\n",

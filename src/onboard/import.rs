@@ -5,7 +5,7 @@
 //! ConfigMap references), liveness and readiness probes, cpu and memory,
 //! replicas. Everything else becomes a `// not imported: …` line.
 
-use super::{cpu, dedupe, memory, name, resource_of, Draft, EnvValue, Probe, Resource, Service};
+use super::{cpu, dedupe, link_resources, memory, name, resource_of, Draft, EnvValue, Probe, Resource, Service};
 use serde_yaml_ng::Value;
 use std::collections::BTreeMap;
 
@@ -51,10 +51,25 @@ fn image_parts(image: &str) -> (String, &'static str) {
         Some((p, _)) => p.to_string(),
         None => path,
     };
-    let lower = image.to_ascii_lowercase();
-    let table: &[(&str, &str)] =
-        &[("python", "python"), ("golang", "go"), ("java", "java"), ("jdk", "java"), ("spring", "java"), ("go-", "go")];
-    let language = table.iter().find(|(k, _)| lower.contains(k)).map_or("node", |(_, l)| l);
+    // What a registry accepts in a repository path.
+    let path: String = path
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/'))
+        .collect();
+    let lower = path.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    let table: &[(&str, &str)] = &[
+        ("python", "python"),
+        ("py", "python"),
+        ("golang", "go"),
+        ("go", "go"),
+        ("java", "java"),
+        ("jdk", "java"),
+        ("spring", "java"),
+        ("node", "node"),
+    ];
+    let language = table.iter().find(|(k, _)| words.contains(k)).map_or("node", |(_, l)| l);
     (path, language)
 }
 
@@ -177,6 +192,15 @@ pub fn kubernetes(texts: &[(String, String)], project: &str) -> Result<Draft, St
         };
         let image = get(c, "image").as_str().unwrap_or(&obj).to_string();
         if let Some((rkind, version)) = resource_of(&image) {
+            let labels = get(get(get(spec, "template"), "metadata"), "labels");
+            for svc in &services {
+                if get(get(svc, "spec"), "selector")
+                    .as_mapping()
+                    .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+                {
+                    used_services.push(kind_name(svc).1);
+                }
+            }
             d.resources.push(Resource {
                 name: name(&obj, "db"),
                 kind: rkind,
@@ -258,6 +282,7 @@ pub fn kubernetes(texts: &[(String, String)], project: &str) -> Result<Draft, St
                 s.not_imported.push(format!("env {k} (a field reference)"));
             }
         }
+        guess_from_env(&mut s);
         if c.get("envFrom").is_some() {
             s.not_imported.push("envFrom".into());
         }
@@ -294,7 +319,29 @@ pub fn kubernetes(texts: &[(String, String)], project: &str) -> Result<Draft, St
         }
     }
     dedupe(&mut d.services);
+    link_resources(&mut d);
     Ok(d)
+}
+
+/// A Compose memory size (`512m`, `1g`, `300M`, `1024k`, bytes): its units
+/// are binary, so they become `Ki`/`Mi`/`Gi`.
+fn compose_memory(q: &str) -> Option<String> {
+    let q = q.trim().to_ascii_lowercase();
+    let q = q.strip_suffix('b').filter(|r| r.ends_with(['k', 'm', 'g'])).unwrap_or(&q);
+    for (suffix, unit) in [("k", "Ki"), ("m", "Mi"), ("g", "Gi")] {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<u64>().ok().filter(|n| *n > 0).map(|n| format!("{n}{unit}"));
+        }
+    }
+    memory(q)
+}
+
+/// A JVM's options in the environment name the toolchain better than the image.
+fn guess_from_env(s: &mut Service) {
+    if s.language == "node" && s.env.iter().any(|(k, _)| k == "JAVA_OPTS" || k == "JAVA_TOOL_OPTIONS") {
+        s.language = "java".into();
+        s.language_note = Some("a guess from JAVA_OPTS: set the toolchain that builds it".into());
+    }
 }
 
 /// A draft from a Compose file.
@@ -409,11 +456,12 @@ pub fn compose(yaml: &str, project: &str) -> Result<Draft, String> {
         if get(c, "healthcheck").as_mapping().is_some_and(|m| m.len() > 1) {
             s.not_imported.push("healthcheck timings".into());
         }
+        guess_from_env(&mut s);
         let deploy = get(c, "deploy");
         s.replicas = get(deploy, "replicas").as_u64().and_then(|r| u32::try_from(r).ok());
         let res = get(deploy, "resources");
         let quantities = |kind: &str| (text(get(get(res, "reservations"), kind)), text(get(get(res, "limits"), kind)));
-        for (key, conv) in [("cpus", cpu as fn(&str) -> Option<String>), ("memory", memory)] {
+        for (key, conv) in [("cpus", cpu as fn(&str) -> Option<String>), ("memory", compose_memory)] {
             let (req, lim) = quantities(key);
             let (req, lim) = (req.as_deref().and_then(conv), lim.as_deref().and_then(conv));
             let pair = match (req, lim) {
@@ -441,6 +489,7 @@ pub fn compose(yaml: &str, project: &str) -> Result<Draft, String> {
     }
     dedupe(&mut d.services);
     split_uses(&mut d);
+    link_resources(&mut d);
     Ok(d)
 }
 

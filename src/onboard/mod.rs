@@ -120,12 +120,18 @@ pub fn quote(text: &str) -> String {
     out
 }
 
+/// A single-line `.dpl` string: control characters dropped, not escaped
+/// (hosts, paths and images must not hold a newline, E0305).
+pub fn quote_line(text: &str) -> String {
+    quote(&text.chars().filter(|c| !c.is_control()).collect::<String>())
+}
+
 /// One line of comment text: control characters become spaces (a newline
 /// must not end the comment and start code), `*/` cannot close anything.
 pub fn comment(text: &str) -> String {
     let line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut short: String = line.chars().take(200).collect();
+    let mut short: String = line.chars().take(300).collect();
     if short.len() < line.len() {
         short.push('…');
     }
@@ -172,13 +178,40 @@ pub fn dedupe(services: &mut [Service]) {
 fn probe(p: &Probe) -> String {
     let port = |p: &Option<u16>| p.map(|p| format!(" port = {p}")).unwrap_or_default();
     match p {
-        Probe::Http { path, port: pt } => format!("http {{ path = {}{} }}", quote(path), port(pt)),
+        Probe::Http { path, port: pt } => format!("http {{ path = {}{} }}", quote_line(path), port(pt)),
         Probe::Grpc { port: pt } if pt.is_some() => format!("grpc {{{} }}", port(pt)),
         Probe::Grpc { .. } => "grpc".into(),
         Probe::Tcp { port: pt } if pt.is_some() => format!("tcp {{{} }}", port(pt)),
         Probe::Tcp { .. } => "tcp".into(),
         Probe::Exec { command } => {
-            format!("exec {{ command = [{}] }}", command.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "))
+            format!("exec {{ command = [{}] }}", command.iter().map(|c| quote_line(c)).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
+/// Links services to the resources they evidently use, so that none is
+/// reported unused: a resource `X-db` (or `-cache`, `-redis`, `-mongo`,
+/// `-postgres`) belongs to the service `X`; an environment value naming the
+/// resource as a host (`//orders-db:`, `@orders-db`, `orders-db:27017`) uses it.
+pub fn link_resources(d: &mut Draft) {
+    let names: Vec<String> = d.resources.iter().map(|r| r.name.clone()).collect();
+    for s in &mut d.services {
+        for r in &names {
+            let owner = ["-db", "-cache", "-redis", "-mongo", "-postgres"]
+                .iter()
+                .any(|suffix| r.strip_suffix(suffix) == Some(s.name.as_str()));
+            let named = s.env.iter().any(|(_, v)| match v {
+                EnvValue::Literal(t) => {
+                    [format!("//{r}:"), format!("//{r}/"), format!("@{r}:"), format!("@{r}/"), format!("{r}:")]
+                        .iter()
+                        .any(|p| t.contains(p.as_str()))
+                        || t == r
+                }
+                EnvValue::Secret(_) => false,
+            });
+            if (owner || named) && !s.uses.contains(r) {
+                s.uses.push(r.clone());
+            }
         }
     }
 }
@@ -196,7 +229,7 @@ pub fn render(d: &Draft) -> String {
         s.push('\n');
     }
     let _ = writeln!(s, "project {} {{", name(&d.project, "app"));
-    let _ = writeln!(s, "  repository = {}", quote(&d.repository));
+    let _ = writeln!(s, "  repository = {}", quote_line(&d.repository));
     let _ =
         writeln!(s, "  // Where CI pushes images: ghcr, dockerhub or ecr {{ region = \"...\" account = \"...\" }}.");
     let _ = writeln!(s, "  registry = ghcr {{ owner = {} }}", quote(&owner(&d.repository)));
@@ -223,15 +256,15 @@ pub fn render(d: &Draft) -> String {
         }
         let _ = writeln!(s, "service {} {{", svc.name);
         if let Some(i) = &svc.image {
-            let _ = writeln!(s, "  image = {}", quote(i));
+            let _ = writeln!(s, "  image = {}", quote_line(i));
         }
         if svc.build_context.is_some() || svc.dockerfile.is_some() {
             let mut b = String::new();
             if let Some(c) = &svc.build_context {
-                let _ = write!(b, " context = {}", quote(c));
+                let _ = write!(b, " context = {}", quote_line(c));
             }
             if let Some(f) = &svc.dockerfile {
-                let _ = write!(b, " dockerfile = {}", quote(f));
+                let _ = write!(b, " dockerfile = {}", quote_line(f));
             }
             let _ = writeln!(s, "  build {{{b} }}");
         }
