@@ -86,6 +86,8 @@ pub enum Format {
     Human,
     /// One JSON object per line and diagnostic.
     Json,
+    /// GitHub Actions annotations (`::error file=…,line=…::…`), one per line.
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -174,6 +176,12 @@ pub fn report(diags: &Diagnostics, sources: &SourceMap, format: Format, color: C
             for d in &diags.items {
                 let json = serde_json::to_string(&diagnostic::to_json(d, sources)).unwrap_or_default();
                 let _ = writeln!(out, "{json}");
+            }
+        }
+        Format::Github => {
+            let mut out = std::io::stdout().lock();
+            for d in &diags.items {
+                let _ = writeln!(out, "{}", diagnostic::to_github(&diagnostic::to_json(d, sources)));
             }
         }
         Format::Human => {

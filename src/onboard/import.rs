@@ -482,7 +482,7 @@ pub fn compose(yaml: &str, project: &str) -> Result<Draft, String> {
         };
         for f in ["command", "entrypoint", "volumes", "restart", "networks", "env_file", "user", "links"] {
             if get(c, f) != &Value::Null {
-                s.not_imported.push(format!("{f}"));
+                s.not_imported.push(f.to_string());
             }
         }
         d.services.push(s);
