@@ -382,7 +382,7 @@ fn symbols_formatting_and_unknown_methods() {
     let formatting =
         json!({ "textDocument": { "uri": uri("main.dpl") }, "options": { "tabSize": 2, "insertSpaces": true } });
     assert_eq!(s.request("textDocument/formatting", formatting).expect("formatting"), json!([]));
-    let err = s.request("textDocument/rename", doc).expect_err("not offered");
+    let err = s.request("textDocument/signatureHelp", doc).expect_err("not offered");
     assert_eq!(err.code, lsp_server::ErrorCode::MethodNotFound as i32);
 }
 
