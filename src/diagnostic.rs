@@ -251,3 +251,38 @@ pub fn to_json(diag: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         }),
     }
 }
+
+/// A diagnostic as a GitHub Actions workflow command
+/// (`::error file=…,line=…,col=…,title=E0203 unknown field::message`), for
+/// `--format github`. Every part is escaped as the runner expects: `%`, CR
+/// and LF in the message; also `:` and `,` in properties, so that a file
+/// name or message cannot end the command or add a property.
+pub fn to_github(j: &JsonDiagnostic) -> String {
+    fn data(s: &str) -> String {
+        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    }
+    fn property(s: &str) -> String {
+        data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let level = match j.severity {
+        crate::codes::Severity::Error => "error",
+        crate::codes::Severity::Warning => "warning",
+    };
+    let mut props = Vec::new();
+    if let Some(f) = &j.file {
+        props.push(format!("file={}", property(f)));
+    }
+    if let Some(l) = j.line {
+        props.push(format!("line={l}"));
+    }
+    if let Some(c) = j.column {
+        props.push(format!("col={c}"));
+    }
+    props.push(format!("title={}", property(j.code)));
+    let mut message = j.message.clone();
+    if !j.help.is_empty() {
+        message.push_str("\nhelp: ");
+        message.push_str(&j.help);
+    }
+    format!("::{level} {}::{}", props.join(","), data(&message))
+}

@@ -20,7 +20,7 @@ use cli::{Color, Deny, DiffFormat, Format, GraphFormat, SecretsFormat};
 #[derive(Parser)]
 #[command(
     name = "deployc",
-    version,
+    version = env!("DEPLOYC_VERSION"),
     about = "Compile a deployment program (.dpl) into checked deployment artifacts",
     after_help = "Examples:\n  deployc check app.dpl\n  deployc build app.dpl -o out\n  deployc diff app.dpl -o out\n  deployc fmt --check\n  deployc explain E0401"
 )]
@@ -39,10 +39,10 @@ enum Command {
     /// Exits 0 when the program is clean, 1 when it has errors (or warnings
     /// with --deny warnings), 2 on a usage or I/O error.
     #[command(
-        after_help = "Examples:\n  deployc check examples/healthcp.dpl\n  deployc check app.dpl --format json --deny warnings"
+        after_help = "Examples:\n  deployc check examples/healthcp.dpl\n  deployc check app.dpl --format json --deny warnings\n  deployc check - < app.dpl"
     )]
     Check {
-        /// The program's root file.
+        /// The program's root file (`-`: read it from standard input).
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
@@ -142,6 +142,46 @@ enum Command {
         #[arg(long, value_enum, default_value_t = SecretsFormat::Text)]
         format: SecretsFormat,
     },
+    /// Write a first envs.dpl from what a repository holds.
+    ///
+    /// Every folder with a Dockerfile or a build manifest (package.json,
+    /// pyproject.toml, requirements.txt, go.mod, pom.xml, build.gradle)
+    /// becomes a service; a docker-compose.yml adds ports and environment.
+    /// Never overwrites envs.dpl without --force.
+    #[command(after_help = "Examples:\n  deployc init\n  deployc init path/to/repo --yes")]
+    Init {
+        /// The repository's folder (default: the current one).
+        dir: Option<PathBuf>,
+        /// Write without asking (for scripts).
+        #[arg(long, short)]
+        yes: bool,
+        /// Overwrite an existing envs.dpl.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Turn Kubernetes manifests or a Compose file into a program.
+    ///
+    /// INPUTS are folders of YAML manifests, manifest files, `-` (standard
+    /// input: `helm template` or `kustomize build` output) or one
+    /// docker-compose.yml. What the language cannot carry is kept as a
+    /// `// not imported: ...` comment.
+    #[command(
+        after_help = "Examples:\n  deployc import k8s/ -o envs.dpl\n  helm template shop ./chart | deployc import - -o envs.dpl\n  deployc import docker-compose.yml --project shop"
+    )]
+    Import {
+        /// Folders, files or `-`.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Write the program here (default: standard output).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// The project's name (default: the current folder's).
+        #[arg(long)]
+        project: Option<String>,
+        /// Overwrite the -o file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the long explanation of a diagnostic code.
     #[command(after_help = "Examples:\n  deployc explain E0401\n  deployc explain all")]
     Explain {
@@ -197,6 +237,8 @@ fn main() -> ExitCode {
         Command::Fmt { files, check, skip_unparsable } => cli::fmt::run(&files, check, skip_unparsable, color),
         Command::Graph { file, format } => cli::graph(&file, format, color),
         Command::Explain { code } => cli::explain(&code),
+        Command::Init { dir, yes, force } => cli::onboard::init(dir, yes, force),
+        Command::Import { inputs, out, project, force } => cli::onboard::import(&inputs, out, project, force),
         Command::Secrets { file, format } => cli::secrets::run(&file, format == SecretsFormat::Json, color),
         Command::Lsp { stdio: _ } => lsp_stdio::run(),
         Command::Schema => {

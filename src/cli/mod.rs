@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod fmt;
+pub mod onboard;
 pub mod secrets;
 
 use crate::writer;
@@ -85,6 +86,8 @@ pub enum Format {
     Human,
     /// One JSON object per line and diagnostic.
     Json,
+    /// GitHub Actions annotations (`::error file=…,line=…::…`), one per line.
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -134,6 +137,18 @@ pub fn compile_file(file: &Path) -> Result<deployc::Compilation, ExitCode> {
 
 /// Reads the root file: its display name and bytes, or exit code 2.
 pub fn read_root(file: &Path) -> Result<(String, Vec<u8>), ExitCode> {
+    if file == Path::new("-") {
+        // `check -`: the program on standard input; imports are relative to
+        // the working directory.
+        let mut bytes = Vec::new();
+        return match std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes) {
+            Ok(_) => Ok(("<stdin>".to_string(), bytes)),
+            Err(e) => {
+                eprintln!("error: cannot read standard input: {e}");
+                Err(ExitCode::from(2))
+            }
+        };
+    }
     match std::fs::read(file) {
         Ok(text) => Ok((display(file), text)),
         Err(e) => {
@@ -161,6 +176,12 @@ pub fn report(diags: &Diagnostics, sources: &SourceMap, format: Format, color: C
             for d in &diags.items {
                 let json = serde_json::to_string(&diagnostic::to_json(d, sources)).unwrap_or_default();
                 let _ = writeln!(out, "{json}");
+            }
+        }
+        Format::Github => {
+            let mut out = std::io::stdout().lock();
+            for d in &diags.items {
+                let _ = writeln!(out, "{}", diagnostic::to_github(&diagnostic::to_json(d, sources)));
             }
         }
         Format::Human => {
@@ -365,6 +386,9 @@ pub fn explain(code: &str) -> ExitCode {
         Some(c) => {
             let i = c.info();
             println!("{}: {}\n\n{}\n\nHelp: {}", i.code.as_str(), i.title, i.explanation, i.help);
+            if let Some(e) = deployc::explain::example(c) {
+                println!("\n{}", deployc::explain::render(e));
+            }
             ExitCode::SUCCESS
         }
         None => {

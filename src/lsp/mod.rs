@@ -21,6 +21,7 @@ pub mod diagnostics;
 pub mod format;
 pub mod hover;
 pub mod navigate;
+pub mod refs;
 pub mod server;
 pub mod text;
 pub mod workspace;

@@ -5,14 +5,15 @@
 //! [`super::run`] connects it to a transport.
 
 use super::workspace::{Document, Host, Workspace};
-use super::{complete, diagnostics, format, hover, navigate, text};
+use super::{complete, diagnostics, format, hover, navigate, refs, text};
 use lsp_server::{ErrorCode, Notification, ResponseError};
 use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, Request as _,
+    CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References, Rename,
+    Request as _,
 };
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions, InitializeParams, OneOf,
@@ -36,6 +37,8 @@ pub fn capabilities() -> ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
         hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions {
             trigger_characters: Some(vec![".".into(), "{".into()]),
             ..Default::default()
@@ -115,6 +118,26 @@ impl<'h> Server<'h> {
                     .and_then(|(text, off)| navigate::definition(&self.ws, &uri, &text, off))
                     .map(lsp_types::GotoDefinitionResponse::Scalar);
                 to_json(found)
+            }
+            References::METHOD => {
+                let p: lsp_types::ReferenceParams = parse(params)?;
+                let uri = p.text_document_position.text_document.uri;
+                let found = self
+                    .locate(&uri, p.text_document_position.position)
+                    .map(|(text, off)| refs::references(&self.ws, &uri, &text, off, p.context.include_declaration))
+                    .unwrap_or_default();
+                to_json(found)
+            }
+            Rename::METHOD => {
+                let p: lsp_types::RenameParams = parse(params)?;
+                let uri = p.text_document_position.text_document.uri;
+                let Some((text, off)) = self.locate(&uri, p.text_document_position.position) else {
+                    return to_json(Option::<lsp_types::WorkspaceEdit>::None);
+                };
+                match refs::rename(&self.ws, &uri, &text, off, &p.new_name) {
+                    Ok(edit) => to_json(edit),
+                    Err(message) => Err(ResponseError { code: ErrorCode::InvalidParams as i32, message, data: None }),
+                }
             }
             Completion::METHOD => {
                 let p: lsp_types::CompletionParams = parse(params)?;

@@ -382,7 +382,7 @@ fn symbols_formatting_and_unknown_methods() {
     let formatting =
         json!({ "textDocument": { "uri": uri("main.dpl") }, "options": { "tabSize": 2, "insertSpaces": true } });
     assert_eq!(s.request("textDocument/formatting", formatting).expect("formatting"), json!([]));
-    let err = s.request("textDocument/rename", doc).expect_err("not offered");
+    let err = s.request("textDocument/signatureHelp", doc).expect_err("not offered");
     assert_eq!(err.code, lsp_server::ErrorCode::MethodNotFound as i32);
 }
 
@@ -509,4 +509,74 @@ environment dev { promote = on_push("main") service_defaults { replicas = 2 } }
             .expect("completion"),
     );
     assert!(fields.contains(&"env".to_string()), "{fields:?}");
+}
+
+#[test]
+fn references_find_every_use_of_a_declaration_and_nothing_else() {
+    let c = Client::new();
+    let mut s = c.server();
+    open(&mut s, "main.dpl", MAIN);
+    let refs = |s: &mut Server, needle: &str, skip: usize, decl: bool| -> Vec<Value> {
+        let mut p = at("main.dpl", MAIN, needle, skip);
+        p["context"] = json!({ "includeDeclaration": decl });
+        s.request("textDocument/references", p).expect("references").as_array().cloned().unwrap_or_default()
+    };
+    let starts = |v: &[Value]| v.iter().map(|l| l["range"]["start"].clone()).collect::<Vec<_>>();
+    // From a use: the declaration, then db.url, db.host, the `db {` override.
+    let db = refs(&mut s, "db.url", 1, true);
+    assert_eq!(
+        starts(&db),
+        vec![
+            pos_of(MAIN, "db = postgres", 0),
+            pos_of(MAIN, "db.url", 0),
+            pos_of(MAIN, "db.host", 0),
+            pos_of(MAIN, "db { placement", 0)
+        ]
+    );
+    // From the declaration, without it.
+    let dev = refs(&mut s, "dev {", 0, false);
+    assert_eq!(starts(&dev), vec![pos_of(MAIN, "dev)", 0)]);
+    // Across files: the integration declared in lib.dpl.
+    let slack = refs(&mut s, "[slack]", 1, true);
+    assert_eq!(slack.len(), 2);
+    assert_eq!(slack[0]["uri"], uri("lib.dpl"));
+    // `api` the service: its `depends_on` use, never the `api.` in a host string.
+    let api = refs(&mut s, "service api", 8, true);
+    assert_eq!(starts(&api), vec![pos_of(MAIN, "api {", 0), pos_of(MAIN, "[api]", 1)]);
+}
+
+#[test]
+fn rename_edits_the_declaration_and_its_references() {
+    let c = Client::new();
+    let mut s = c.server();
+    open(&mut s, "main.dpl", MAIN);
+    let mut p = at("main.dpl", MAIN, "db.url", 0);
+    p["newName"] = json!("primary");
+    let edit = s.request("textDocument/rename", p).expect("rename");
+    let edits = edit["changes"][uri("main.dpl")].as_array().expect("edits of main.dpl").clone();
+    assert_eq!(edits.len(), 4);
+    assert!(edits.iter().all(|e| e["newText"] == "primary"));
+    // Applying the edits gives a program that still checks clean.
+    let mut text = MAIN.to_string();
+    let ix = super::text::LineIndex::new(MAIN);
+    let mut ranges: Vec<(usize, usize)> = edits
+        .iter()
+        .map(|e| {
+            let r: lsp_types::Range = serde_json::from_value(e["range"].clone()).expect("range");
+            (ix.offset(MAIN, r.start), ix.offset(MAIN, r.end))
+        })
+        .collect();
+    ranges.sort();
+    for (a, b) in ranges.into_iter().rev() {
+        text.replace_range(a..b, "primary");
+    }
+    assert!(text.contains("resource primary = postgres") && text.contains("DATABASE_URL = primary.url"));
+    assert!(text.contains("primary { placement = in_cluster }"));
+    // A standard-library declaration and a name that is not one are refused.
+    let mut std = at("main.dpl", MAIN, "canary-standard", 0);
+    std["newName"] = json!("mine");
+    assert!(s.request("textDocument/rename", std).is_err());
+    let mut bad = at("main.dpl", MAIN, "db.url", 0);
+    bad["newName"] = json!("two words");
+    assert!(s.request("textDocument/rename", bad).is_err());
 }

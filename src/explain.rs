@@ -1,0 +1,125 @@
+//! A mistake and its fix for every diagnostic code, shown by `deployc
+//! explain CODE` after the registry's explanation. The table sits beside
+//! the registry (`codes.rs`) rather than in it so that a code added there
+//! fails `tests/explain.rs` until it gets its pair here; that test compiles
+//! every pair and holds that the wrong one produces the code and the fixed
+//! one does not.
+
+use crate::codes::Code;
+
+/// How an example is compiled (and shown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// A snippet: compiled after [`PROJECT`] (a program has one project).
+    Snippet,
+    /// A whole program, shown and compiled as it is, as `main.dpl`.
+    Program,
+    /// `wrong` is a program whose `é` is saved as Latin-1 (not UTF-8).
+    Latin1,
+    /// A whole program built with `--target terraform` (a warning of the build, not of the check).
+    TerraformBuild,
+    /// A situation of the output tree, described as a shell session; the
+    /// writer reports these, and `tests/writer.rs` produces each one.
+    Writer,
+}
+
+/// One mistake and its fix.
+#[derive(Clone, Copy, Debug)]
+pub struct Example {
+    pub frame: Frame,
+    pub wrong: &'static str,
+    pub fixed: &'static str,
+}
+
+/// The project block every snippet is compiled after.
+pub const PROJECT: &str =
+    "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n}\n";
+
+/// The example of `code`; every code of the registry has one.
+pub fn example(code: Code) -> Option<&'static Example> {
+    EXAMPLES.iter().find(|(c, _)| *c == code).map(|(_, e)| e)
+}
+
+/// The source a snippet or program is compiled from.
+pub fn program(frame: Frame, text: &str) -> String {
+    match frame {
+        Frame::Snippet => format!("{PROJECT}\n{text}"),
+        _ => text.to_string(),
+    }
+}
+
+/// The example as `deployc explain` prints it.
+pub fn render(e: &Example) -> String {
+    let indent = |t: &str| {
+        t.trim_end()
+            .lines()
+            .map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") })
+            .collect::<String>()
+    };
+    let note = match e.frame {
+        Frame::Snippet => "(after a `project` block)\n\n",
+        Frame::TerraformBuild => "(built with `deployc build FILE --target terraform`)\n\n",
+        Frame::Latin1 => "(the file saved as Latin-1 by an old editor)\n\n",
+        Frame::Program | Frame::Writer => "",
+    };
+    format!("Wrong {note}{}\nFixed\n\n{}", indent(e.wrong), indent(e.fixed))
+}
+
+use Frame::*;
+
+macro_rules! ex {
+    ($code:ident, $frame:ident, $wrong:literal, $fixed:literal) => {
+        (Code::$code, Example { frame: $frame, wrong: $wrong, fixed: $fixed })
+    };
+}
+
+static EXAMPLES: &[(Code, Example)] = &[
+    ex!(E0001, Snippet, "service api {\n  language = python\n  port     = @8080\n}", "service api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0002, Snippet, "service api {\n  language = python\n  port     = 8080\n  image    = \"acme/api\n}", "service api {\n  language = python\n  port     = 8080\n  image    = \"acme/api\"\n}"),
+    ex!(E0003, Snippet, "service api {\n  language python\n  port = 8080\n}", "service api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0004, Snippet, "service api {\n  language = python\n  port     = 8080\n", "service api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0005, Snippet, "service api {\n  language = python\n  port     = 8080\n  memory   = 512MB\n}", "service api {\n  language = python\n  port     = 8080\n  memory   = 512Mi\n}"),
+    ex!(E0006, Snippet, "service api {\n  language = python\n  port     = 8080\n  env { GREETING = \"hello ${}\" }\n}", "service api {\n  language = python\n  port     = 8080\n  env { GREETING = \"hello ${env.name}\" }\n}"),
+    ex!(E0007, Snippet, "servce api {\n  language = python\n  port     = 8080\n}", "service api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0008, Latin1, "project café {\n  repository = \"github.com/acme/cafe\"\n  registry   = ghcr { owner = \"acme\" }\n}", "project cafe {\n  repository = \"github.com/acme/cafe\"\n  registry   = ghcr { owner = \"acme\" }\n}"),
+    ex!(E0009, Snippet, "service api {\n  language = python\n  port     = 8080\n  env { DATA_DIR = \"C:\\data\" }\n}", "service api {\n  language = python\n  port     = 8080\n  env { DATA_DIR = \"C:\\\\data\" }\n}"),
+    ex!(E0101, Snippet, "import \"std/strategy\"\n\nservice api {\n  language = python\n  port     = 8080\n}", "import \"std/strategies\"\n\nservice api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0102, Program, "// main.dpl\nimport \"./main.dpl\"\n\nproject shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n}", "// main.dpl\nproject shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n}"),
+    ex!(E0201, Snippet, "service api {\n  language = python\n  port     = 8080\n  env { DATABASE_URL = db.url }\n}", "resource db = postgres { version = \"16\" }\n\nservice api {\n  language = python\n  port     = 8080\n  env { DATABASE_URL = db.url }\n}"),
+    ex!(E0202, Snippet, "service api {\n  language = python\n  port     = 8080\n}\n\nservice api {\n  language = go\n  port     = 9090\n}", "service api {\n  language = python\n  port     = 8080\n}\n\nservice edge {\n  language = go\n  port     = 9090\n}"),
+    ex!(E0203, Snippet, "service api {\n  language = python\n  port     = 8080\n  replcias = 2\n}", "service api {\n  language = python\n  port     = 8080\n  replicas = 2\n}"),
+    ex!(E0204, Snippet, "service api {\n  language = python\n}", "service api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0205, Snippet, "resource db = postgres { version = \"16\" }\n\nservice api {\n  language = python\n  port     = 8080\n  env { DATABASE_URL = db.uri }\n}", "resource db = postgres { version = \"16\" }\n\nservice api {\n  language = python\n  port     = 8080\n  env { DATABASE_URL = db.url }\n}"),
+    ex!(E0206, Snippet, "service Billing_API {\n  language = python\n  port     = 8080\n}", "service billing-api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0207, Snippet, "service api {\n  language = python\n  port     = 8080\n  port     = 9090\n}", "service api {\n  language = python\n  port     = 9090\n}"),
+    ex!(E0208, Snippet, "gate sca = grpye { fail_on = high }", "gate sca = grype { fail_on = high }"),
+    ex!(E0209, Program, "service api {\n  language = python\n  port     = 8080\n}", "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n}\n\nservice api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0301, Snippet, "service api {\n  language = python\n  port     = \"8080\"\n}", "service api {\n  language = python\n  port     = 8080\n}"),
+    ex!(E0302, Snippet, "service api {\n  language = python\n  port     = 8080\n  memory   = 512m\n}", "service api {\n  language = python\n  port     = 8080\n  memory   = 512Mi\n}"),
+    ex!(E0303, Snippet, "service api {\n  language = python\n  port     = 70000\n}", "service api {\n  language = python\n  port     = 7000\n}"),
+    ex!(E0304, Snippet, "service api {\n  language = python\n  port     = 8080\n  replicas = 10..2\n}", "service api {\n  language = python\n  port     = 8080\n  replicas = 2..10\n}"),
+    ex!(E0305, Snippet, "service api {\n  language = python\n  port     = 8080\n  image    = \"acme/api\\n# injected\"\n}", "service api {\n  language = python\n  port     = 8080\n  image    = \"acme/api\"\n}"),
+    ex!(E0306, Snippet, "pipeline {\n  workflows_dir = \"../.github/workflows\"\n}", "pipeline {\n  workflows_dir = \".github/workflows\"\n}"),
+    ex!(E0307, Snippet, "resource events = kafka { topics = [\"orders v2\"] }\n\nservice api {\n  language = node\n  port     = 8080\n  env { KAFKA = events.url }\n}", "resource events = kafka { topics = [\"orders-v2\"] }\n\nservice api {\n  language = node\n  port     = 8080\n  env { KAFKA = events.url }\n}"),
+    ex!(E0401, Snippet, "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [50%, 20%, 100%] }\n}", "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [20%, 50%, 100%] }\n}"),
+    ex!(E0402, Snippet, "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [10%, 150%] }\n}", "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [10%, 100%] }\n}"),
+    ex!(E0403, Snippet, "service api {\n  language = python\n  port     = 8080\n}\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  strategy = blue_green { auto_promote = false }\n}", "service api {\n  language = python\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n}\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  strategy = blue_green { auto_promote = false }\n}"),
+    ex!(E0404, Snippet, "service api {\n  language = python\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n}\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  strategy = canary {\n    steps = [20%, 100%]\n    analysis { success_rate = 99% }\n  }\n}", "service api {\n  language = python\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n}\n\nobservability { metrics = prometheus }\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  strategy = canary {\n    steps = [20%, 100%]\n    analysis { success_rate = 99% }\n  }\n}"),
+    ex!(E0405, Snippet, "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [] }\n}", "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [25%, 100%] }\n}"),
+    ex!(E0501, Snippet, "environment dev {\n  promote = manual(from = qa)\n}\n\nenvironment qa {\n  promote = manual(from = dev)\n}", "environment dev {\n  promote = on_push(\"main\")\n}\n\nenvironment qa {\n  promote = manual(from = dev)\n}"),
+    ex!(E0502, Snippet, "environment dev {\n  promote = on_push(\"main\")\n}\n\nenvironment prod {\n  promote = manual\n}", "environment dev {\n  promote = on_push(\"main\")\n}\n\nenvironment prod {\n  promote = manual(from = dev)\n}"),
+    ex!(E0601, Snippet, "service web {\n  language = typescript\n  port     = 3000\n}\n\ngate sast = bandit\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  requires = [sast]\n}", "service web {\n  language = typescript\n  port     = 3000\n}\n\ngate sast = semgrep\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  requires = [sast]\n}"),
+    ex!(E0701, Snippet, "service api {\n  language = python\n  port     = 8080\n  env { DB_PASSWORD = \"hunter2\" }\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}", "service api {\n  language = python\n  port     = 8080\n  env { DB_PASSWORD = secret(\"db-password\") }\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}"),
+    ex!(E0801, Snippet, "service orders {\n  language   = python\n  port       = 8080\n  depends_on = [billing]\n}\n\nservice billing {\n  language   = python\n  port       = 8081\n  depends_on = [orders]\n}", "service orders {\n  language   = python\n  port       = 8080\n  depends_on = [billing]\n}\n\nservice billing {\n  language = python\n  port     = 8081\n}"),
+    ex!(E0901, Writer, "$ deployc build envs.dpl -o /srv/out        # a folder owned by root\nerror[E0901]: permission denied writing the output", "$ deployc build envs.dpl -o out             # a folder you can write"),
+    ex!(E0902, Writer, "$ deployc build envs.dpl -o /mnt/full/out   # a full filesystem\nerror[E0902]: no space left writing the output", "$ df -h /mnt/full                           # free space, then build again\n$ deployc build envs.dpl -o /mnt/full/out"),
+    ex!(E0903, Writer, "$ ln -s /elsewhere out/k8s/prod\n$ deployc build envs.dpl -o out\nerror[E0903]: symlink inside the output tree", "$ rm out/k8s/prod                           # let deployc write a real folder\n$ deployc build envs.dpl -o out"),
+    ex!(E0904, Writer, "$ touch out/k8s                             # a file where a folder belongs\n$ deployc build envs.dpl -o out\nerror[E0904]: output path conflict", "$ rm out/k8s\n$ deployc build envs.dpl -o out"),
+    ex!(E0905, Writer, "pipeline { workflows_dir = \"../workflows\" }   # rejected by the checker first (E0306)", "pipeline { workflows_dir = \"workflows\" }"),
+    ex!(E0906, Writer, "$ deployc build envs.dpl -o /mnt/nfs/out    # the network filesystem went away\nerror[E0906]: cannot write the output", "$ deployc build envs.dpl -o /mnt/nfs/out    # once the filesystem is back: the journal completes the build"),
+    ex!(W0001, Snippet, "resource cache = redis\n\nservice api {\n  language = python\n  port     = 8080\n}", "resource cache = redis\n\nservice api {\n  language = python\n  port     = 8080\n  env { REDIS_URL = cache.url }\n}"),
+    ex!(W0002, Snippet, "environment prod {\n  promote    = on_push(\"main\")\n  production = true\n}", "environment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}"),
+    ex!(W0003, Snippet, "service api {\n  language = python\n  port     = 8080\n  security { allow_privilege_escalation = true }\n}", "service api {\n  language = python\n  port     = 8080\n}"),
+    ex!(W0004, Snippet, "environment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}\n\npipeline { tags = [latest] }", "environment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}\n\npipeline { tags = [branch_sha] }"),
+    ex!(W0005, TerraformBuild, "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  cloud      = gcp { project = \"acme\" region = \"europe-west1\" }\n}", "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  cloud      = aws { region = \"eu-west-1\" }\n}"),
+];

@@ -1,0 +1,3 @@
+module github.com/acme/shop/worker
+
+go 1.22
