@@ -10,7 +10,7 @@ N=${1:-1000}
 BIN=$(realpath "${2:-target/release/deployc}")
 W=${TMPDIR:-/tmp}/deployc-rebuild-$N
 rm -rf "$W" && mkdir -p "$W"
-# The synthetic program of src/synth.rs, through the library's test helper binary-free:
+# The synthetic program of src/synth.rs (examples/synth.rs prints it):
 "$BIN" --version >/dev/null
 cargo run --quiet --release --example synth -- "$N" 4 > "$W/synth.dpl" 2>/dev/null || {
   echo "needs examples/synth.rs (cargo run --example synth)" >&2; exit 1; }
