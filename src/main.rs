@@ -55,17 +55,24 @@ enum Command {
     /// With --check nothing is written; the command exits 1 and lists every
     /// file that differs from what the sources produce (the GitOps drift check).
     #[command(
-        after_help = "Examples:\n  deployc build examples/healthcp.dpl -o examples/healthcp/out\n  deployc build app.dpl --target k8s --target docs\n  deployc build app.dpl --check --diff"
+        after_help = "Examples:\n  deployc build examples/healthcp.dpl -o examples/healthcp/out\n  deployc build app.dpl --target k8s --target docs\n  deployc build app.dpl --check --diff\n  deployc build app.dpl --stdout --env prod | kubectl apply -f -"
     )]
     Build {
         /// The program's root file.
         file: PathBuf,
-        /// Output directory (default: `out/` beside the file).
+        /// Output directory (default: `out/` beside the file); `-` is --stdout.
         #[arg(short, long)]
         out: Option<PathBuf>,
         /// Write nothing; exit 1 if the output on disk differs.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "stdout")]
         check: bool,
+        /// Print the Kubernetes objects as one YAML stream instead of writing
+        /// a tree (targets k8s, the default here, and argocd).
+        #[arg(long, conflicts_with = "out")]
+        stdout: bool,
+        /// With --stdout, only these environments (repeat to pick several).
+        #[arg(long = "env", value_name = "ENV")]
+        envs: Vec<String>,
         /// With --check, print a unified diff of each changed file.
         #[arg(long, requires = "check")]
         diff: bool,
@@ -230,8 +237,16 @@ fn main() -> ExitCode {
     let color = cli.color;
     match cli.command {
         Command::Check { file, format, deny } => cli::check(&file, format, deny.is_some(), color),
-        Command::Build { file, out, check, diff, targets, deny } => {
-            cli::build(&file, out, check, diff, &targets, deny.is_some(), color)
+        Command::Build { file, out, check, diff, stdout, envs, targets, deny } => {
+            let stdout = stdout || out.as_deref() == Some(std::path::Path::new("-"));
+            if stdout && !check {
+                cli::stream(&file, &targets, &envs, deny.is_some(), color)
+            } else if !envs.is_empty() {
+                eprintln!("error: --env selects environments of a stream; use it with --stdout (or -o -)");
+                ExitCode::from(2)
+            } else {
+                cli::build(&file, out, check, diff, &targets, deny.is_some(), color)
+            }
         }
         Command::Diff { file, out, format, targets } => cli::diff::run(&file, out, format, &targets, color),
         Command::Fmt { files, check, skip_unparsable } => cli::fmt::run(&files, check, skip_unparsable, color),

@@ -26,12 +26,17 @@ fn examples() -> Vec<String> {
 }
 
 /// Every file of a tree with its bytes, for before/after comparisons.
+/// Every file of an output tree, without the machine-local build state
+/// (`.deployc-cache/`: inodes and times, no part of the output).
 fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in fs::read_dir(&d).expect("dir").filter_map(|e| e.ok()) {
             let p = e.path();
+            if p == root.join(".deployc-cache") {
+                continue;
+            }
             if p.is_dir() {
                 stack.push(p);
             } else {

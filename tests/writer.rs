@@ -30,7 +30,9 @@ fn example() -> String {
     fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/healthcp.dpl")).expect("example")
 }
 
-/// Every file of a tree with its bytes (symlinks as their target), sorted.
+/// Every file of a tree with its bytes (symlinks as their target), sorted;
+/// without the machine-local build state (`.deployc-cache/`), a cache that
+/// a killed build removes and is no part of the output.
 fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -39,6 +41,9 @@ fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         for e in entries.filter_map(|e| e.ok()) {
             let p = e.path();
             let rel = p.strip_prefix(root).expect("under root").to_path_buf();
+            if rel.starts_with(".deployc-cache") {
+                continue;
+            }
             let ty = e.file_type().expect("type");
             if ty.is_symlink() {
                 out.push((rel, fs::read_link(&p).expect("link").into_os_string().into_encoded_bytes()));

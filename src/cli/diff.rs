@@ -98,7 +98,7 @@ pub fn run(
         return ExitCode::from(2);
     };
     let root = out_dir(file, out);
-    let artifacts = artifacts(&root, model, graph, targets);
+    let artifacts = artifacts(model, graph, targets, super::options(&root));
     let drift = match writer::drift(&root, &artifacts) {
         Ok((drift, recovered)) => {
             super::report_recovery(&root, recovered);

@@ -243,7 +243,19 @@ pub fn build(
         return ExitCode::from(1);
     };
     let root = out_dir(file, out);
-    let artifacts = artifacts(&root, model, graph, targets);
+    let opts = options(&root);
+    let fingerprint = fingerprint_of(&c.program.sources, targets, &opts);
+    // Nothing changed since the last build on this machine: its recorded
+    // state says so without emitting or reading the files back.
+    if let Some(n) = writer::up_to_date(&root, &fingerprint) {
+        if check {
+            println!("{}: up to date ({n} files, as recorded)", root.display());
+        } else {
+            println!("{}: 0 written, 0 removed, {n} unchanged (as recorded)", root.display());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let artifacts = artifacts(model, graph, targets, opts);
     if check {
         let drift = match writer::drift(&root, &artifacts) {
             Ok((drift, recovered)) => {
@@ -271,7 +283,11 @@ pub fn build(
         println!("{}: {} file(s) differ from the sources; run `deployc build` and commit", root.display(), drift.len());
         return ExitCode::from(1);
     }
-    match writer::write(&root, &artifacts) {
+    // A build keeps the image tags it finds in its output (CD owns them), so
+    // what the next run reads from the tree is what this one wrote: the
+    // fingerprint to record is computed from the written tree.
+    let next = || fingerprint_of(&c.program.sources, targets, &options(&root));
+    match writer::write(&root, &artifacts, Some(&next)) {
         Ok(s) => {
             report_recovery(&root, s.recovered);
             for k in &s.kept {
@@ -288,6 +304,47 @@ pub fn build(
         }
         Err(e) => write_failed(&e, color),
     }
+}
+
+/// `build --stdout`: the Kubernetes objects of the chosen targets (k8s by
+/// default) and environments (all by default) as one YAML stream on stdout.
+/// Reads nothing from an output tree: no released tags, no team files.
+pub fn stream(file: &Path, targets: &[deployc::emit::Target], envs: &[String], deny: bool, color: Color) -> ExitCode {
+    use deployc::emit::{self, Target, STREAMABLE};
+    use deployc::plan::{Options, Plan};
+    let targets: Vec<Target> = if targets.is_empty() { vec![Target::K8s] } else { targets.to_vec() };
+    if let Some(t) = targets.iter().find(|t| !STREAMABLE.contains(t)) {
+        let names: Vec<&str> = STREAMABLE.iter().map(|t| t.name()).collect();
+        eprintln!("error: target `{}` writes no Kubernetes objects; a stream takes {}", t.name(), names.join(", "));
+        return ExitCode::from(2);
+    }
+    let c = match compile_file(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut diagnostics = c.diagnostics.clone();
+    if let Some((model, _)) = &c.output {
+        diagnostics.items.extend(emit::unserved(model, &targets));
+    }
+    report(&diagnostics, &c.program.sources, Format::Human, color);
+    let denied = deny && diagnostics.warning_count() > 0;
+    let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
+        eprintln!("build failed: nothing was written");
+        return ExitCode::from(1);
+    };
+    if let Some(unknown) = envs.iter().find(|e| !model.environments.iter().any(|m| &m.name == *e)) {
+        let names: Vec<&str> = model.environments.iter().map(|m| m.name.as_str()).collect();
+        eprintln!("error: no environment `{unknown}`; the program has {}", names.join(", "));
+        return ExitCode::from(2);
+    }
+    let opts = Options::default();
+    let mut plan = Plan::new(model, graph, &opts);
+    if !envs.is_empty() {
+        plan.envs.retain(|p| envs.contains(&p.env.name));
+    }
+    let text = emit::stream(&plan, &targets, envs).unwrap_or_default();
+    print_out(&text);
+    ExitCode::SUCCESS
 }
 
 /// The team's own files in each environment's `extra/` folder of an existing
@@ -337,17 +394,55 @@ pub fn write_failed(e: &writer::WriteError, color: Color) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Everything a build writes under `root`, the manifest included.
+/// What a build reads from the existing output under `root`: released
+/// image tags and the team's extra files.
+pub fn options(root: &Path) -> deployc::plan::Options {
+    deployc::plan::Options { image_tags: writer::released_tags(root), extra_files: extra_files(root) }
+}
+
+/// The input fingerprint of a build: everything that decides its output
+/// (deployc itself, the targets, every loaded file, what it reads from the
+/// existing output). Two builds with the same fingerprint write the same bytes.
+pub fn fingerprint_of(sources: &SourceMap, targets: &[deployc::emit::Target], opts: &deployc::plan::Options) -> String {
+    use deployc::emit::Target;
+    let mut f = writer::Fingerprint::new();
+    let mut targets: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
+    targets.sort();
+    targets.dedup();
+    for t in targets {
+        f.part(t.name().as_bytes());
+    }
+    f.part(b"sources");
+    for i in 0..sources.len() {
+        let file = sources.get(deployc::source::SourceId(i as u32));
+        f.part(file.name.as_bytes());
+        f.part(file.text.as_bytes());
+    }
+    f.part(b"image tags");
+    for ((env, image), tag) in &opts.image_tags {
+        f.part(env.as_bytes());
+        f.part(image.as_bytes());
+        f.part(tag.as_bytes());
+    }
+    f.part(b"extra files");
+    for (env, files) in &opts.extra_files {
+        f.part(env.as_bytes());
+        files.iter().for_each(|n| f.part(n.as_bytes()));
+        f.part(b"");
+    }
+    f.finish()
+}
+
+/// Everything a build writes, the manifest included.
 pub fn artifacts(
-    root: &Path,
     model: &deployc::model::Model,
     graph: &deployc::graph::Graph,
     targets: &[deployc::emit::Target],
+    opts: deployc::plan::Options,
 ) -> Vec<deployc::emit::Artifact> {
     use deployc::emit::{self, Target};
-    use deployc::plan::{Options, Plan};
+    use deployc::plan::Plan;
     let targets: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
-    let opts = Options { image_tags: writer::released_tags(root), extra_files: extra_files(root) };
     let mut artifacts = emit::emit(&Plan::new(model, graph, &opts), &targets);
     artifacts.push(writer::manifest(&artifacts));
     artifacts

@@ -226,23 +226,69 @@ fn object_of(yaml: &str) -> Option<String> {
     None
 }
 
-/// Emits every requested target, sorted by path.
+/// One target's files.
+fn emit_one(plan: &Plan, target: Target) -> Vec<Artifact> {
+    match target {
+        Target::K8s => k8s::emit(plan),
+        Target::Argocd => argocd::emit(plan),
+        Target::Github => github::emit(plan),
+        Target::Jenkins => jenkins::emit(plan),
+        Target::Terraform => terraform::emit(plan),
+        Target::Helm => helm::emit(plan),
+        Target::Docs => docs::emit(plan),
+        Target::Compose => compose::emit(plan),
+    }
+}
+
+/// Emits every requested target, sorted by path. The targets are
+/// independent renderings of one plan, so they run on threads of their own
+/// (the Kubernetes target on one, the others shared out); the result does
+/// not depend on the threads, since it is sorted by path.
 pub fn emit(plan: &Plan, targets: &[Target]) -> Vec<Artifact> {
-    let mut out = Vec::new();
-    for t in targets {
-        match t {
-            Target::K8s => out.extend(k8s::emit(plan)),
-            Target::Argocd => out.extend(argocd::emit(plan)),
-            Target::Github => out.extend(github::emit(plan)),
-            Target::Jenkins => out.extend(jenkins::emit(plan)),
-            Target::Terraform => out.extend(terraform::emit(plan)),
-            Target::Helm => out.extend(helm::emit(plan)),
-            Target::Docs => out.extend(docs::emit(plan)),
-            Target::Compose => out.extend(compose::emit(plan)),
-        }
+    let mut parts: Vec<Vec<Artifact>> = if targets.len() < 2 {
+        targets.iter().map(|t| emit_one(plan, *t)).collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = targets.iter().map(|t| s.spawn(move || emit_one(plan, *t))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        })
+    };
+    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in &mut parts {
+        out.append(p);
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// The targets whose files are Kubernetes objects, which a stream can hold.
+pub const STREAMABLE: &[Target] = &[Target::K8s, Target::Argocd];
+
+/// The Kubernetes objects of the requested targets as one YAML stream
+/// (`deployc build --stdout`, like `kustomize build` or `helm template`):
+/// every document of every YAML file in path order, each opened by `---`,
+/// the kustomizations left out (they configure kustomize, they are no
+/// objects). With `envs`, only those environments' objects and the
+/// project-wide ones. `None` when a target does not write Kubernetes objects.
+pub fn stream(plan: &Plan, targets: &[Target], envs: &[String]) -> Option<String> {
+    if targets.iter().any(|t| !STREAMABLE.contains(t)) {
+        return None;
+    }
+    let files = emit(plan, targets);
+    let chosen = |a: &Artifact| envs.is_empty() || a.environment.as_ref().is_none_or(|e| envs.contains(e));
+    let objects =
+        || files.iter().filter(|a| chosen(a) && a.path.ends_with(".yaml") && !a.path.ends_with("/kustomization.yaml"));
+    let mut out = String::with_capacity(objects().map(|a| a.contents.len() + 4).sum());
+    for a in objects() {
+        if !a.contents.starts_with("---") {
+            out.push_str("---\n");
+        }
+        out.push_str(&a.contents);
+        if !a.contents.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Some(out)
 }
 
 /// Serialises one object as a YAML file.

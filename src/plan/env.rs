@@ -21,12 +21,12 @@ pub struct EnvPlan<'a> {
     pub opts: &'a Options,
     /// The secret inventory, made once on first use: every workload asks
     /// which Secrets it reads, and recomputing it per workload is quadratic.
-    secrets: std::cell::OnceCell<Vec<super::secrets::SecretPlan>>,
+    secrets: std::sync::OnceLock<Vec<super::secrets::SecretPlan>>,
 }
 
 impl<'a> EnvPlan<'a> {
     pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
-        EnvPlan { model, graph, env, opts, secrets: std::cell::OnceCell::new() }
+        EnvPlan { model, graph, env, opts, secrets: std::sync::OnceLock::new() }
     }
 
     /// Every Secret the environment reads (see [`super::secrets::inventory`]).

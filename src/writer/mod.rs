@@ -16,9 +16,11 @@
 //! The writer is Unix-only (directory handles through `rustix`).
 
 mod journal;
+mod state;
 mod tree;
 
 pub use journal::Recovery;
+pub use state::Fingerprint;
 pub use tree::WriteError;
 
 use deployc::emit::Artifact;
@@ -58,7 +60,7 @@ fn read_manifest(tree: &Tree) -> BTreeMap<String, String> {
     };
     text.lines()
         .filter_map(|l| l.split_once("  "))
-        .filter(|(h, p)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) && safe(p))
+        .filter(|(h, p)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) && safe(p) && !in_cache(p))
         .map(|(h, p)| (p.to_string(), h.to_ascii_lowercase()))
         .collect()
 }
@@ -162,9 +164,14 @@ fn remove_if_unchanged(tree: &Tree, rel: &str, hash_hex: &str) -> Result<bool, W
     Ok(true)
 }
 
+/// Whether `rel` is inside the writer's cache folder, which holds no output.
+pub(crate) fn in_cache(rel: &str) -> bool {
+    rel.split('/').next() == Some(state::CACHE_DIR)
+}
+
 /// Refuses artifact paths that would leave the output root.
 fn check_paths(root: &Path, artifacts: &[Artifact]) -> Result<(), WriteError> {
-    match artifacts.iter().find(|a| !safe(&a.path) || journal::is_own(split(&a.path).1)) {
+    match artifacts.iter().find(|a| !safe(&a.path) || journal::is_own(split(&a.path).1) || in_cache(&a.path)) {
         Some(bad) => Err(WriteError::new(
             Problem::UnsafePath,
             root.join(&bad.path),
@@ -174,12 +181,30 @@ fn check_paths(root: &Path, artifacts: &[Artifact]) -> Result<(), WriteError> {
     }
 }
 
-/// Writes the artifacts (the manifest among them) under `root`.
-pub fn write(root: &Path, artifacts: &[Artifact]) -> Result<Summary, WriteError> {
+/// How many files a build with this input fingerprint would leave as they
+/// are, when the tree under `root` is exactly what such a build wrote last
+/// (see [`state`]); `None` when only emitting and comparing can tell.
+pub fn up_to_date(root: &Path, fingerprint: &str) -> Option<usize> {
+    let tree = Tree::open(root, false).ok()??;
+    state::up_to_date(&tree, fingerprint)
+}
+
+/// Writes the artifacts (the manifest among them) under `root`. With
+/// `fingerprint`, records the build state for the next run's fast path:
+/// it is called once the tree is written, while the tree is still locked,
+/// and gives the input fingerprint the next run would compute (what a build
+/// reads from its own output, the image tags, is only there now).
+pub fn write(
+    root: &Path,
+    artifacts: &[Artifact],
+    fingerprint: Option<&dyn Fn() -> String>,
+) -> Result<Summary, WriteError> {
     check_paths(root, artifacts)?;
     let tree = Tree::open(root, true)?.ok_or_else(|| WriteError::new(Problem::Other, root, "cannot create"))?;
     let mut summary = Summary { recovered: journal::recover(&tree)?, ..Summary::default() };
     let old = read_manifest(&tree);
+    // The state describes the tree as it is; from here on it may not be.
+    state::forget(&tree)?;
     journal::begin(&tree)?;
     let staged = stage(&tree, artifacts, &old, &mut summary);
     let steps = match staged {
@@ -202,6 +227,10 @@ pub fn write(root: &Path, artifacts: &[Artifact]) -> Result<Summary, WriteError>
     };
     let applied = journal::apply(&tree, &steps).map_err(committed)?;
     journal::finish(&tree).map_err(committed)?;
+    if let Some(fingerprint) = fingerprint {
+        let files: Vec<(&str, &[u8])> = artifacts.iter().map(|a| (a.path.as_str(), a.contents.as_bytes())).collect();
+        state::record(&tree, &fingerprint(), &files);
+    }
     summary.written = applied.renamed;
     summary.written.sort();
     summary.removed = applied.removed;

@@ -1,0 +1,352 @@
+//! The build state: what makes a rebuild with nothing changed cost a
+//! `stat` per file instead of emitting and reading back the whole tree.
+//!
+//! After a successful build the writer records, in `.deployc-cache/state`,
+//! the *input fingerprint* (a SHA-256 over everything that decides the
+//! output: deployc's version and binary, the targets, every loaded source
+//! file, the image tags and team files read from the existing tree) and,
+//! for every file it generated (the manifest among them), the metadata a
+//! change to it would alter: inode, size, mtime and ctime (which no user
+//! tool can set back). A later `build` or `build --check` with the same
+//! fingerprint, no journal and every file's metadata as recorded has
+//! nothing to do, and says so without emitting.
+//!
+//! A file changed within the same clock tick as the state was written could
+//! keep all four values ("racy", as git calls it): such entries also record
+//! the SHA-256 of their content, and the fast path reads them back.
+//!
+//! The state is a cache, never an authority: it is removed before a build
+//! changes anything and written only after the build finished, so a killed
+//! build leaves none. A missing, torn, foreign or edited state only costs
+//! the slow path; it can never make the writer delete or keep a file (those
+//! decisions read the manifest and the files' hashes). The folder holds a
+//! `.gitignore` of `*`, so the machine-local state is never committed with
+//! the output.
+
+use super::tree::{safe, split, Tree, WriteError};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// The folder of the state, in the output root; no artifact may live there.
+pub const CACHE_DIR: &str = ".deployc-cache";
+const STATE: &str = "state";
+const STATE_NEW: &str = "state.new";
+const HEADER: &str = "deployc state 1";
+/// A content change within this long before the state was written may
+/// have left a file's times as recorded (coarse filesystem clocks tick
+/// every few milliseconds): such entries are checked by content.
+const RACY_NS: i128 = 50_000_000;
+
+/// Builds the input fingerprint: each part is hashed with its length, so
+/// parts cannot run into each other.
+#[derive(Default)]
+pub struct Fingerprint(Sha256);
+
+impl Fingerprint {
+    pub fn new() -> Self {
+        let mut f = Fingerprint(Sha256::new());
+        f.part(HEADER.as_bytes());
+        f.part(env!("CARGO_PKG_VERSION").as_bytes());
+        // The binary itself: a rebuilt deployc (a changed emitter, a new
+        // standard library) may write other bytes under the same version.
+        // Its identity is cheap to read; reading its bytes would not be.
+        match std::env::current_exe().and_then(std::fs::metadata) {
+            Ok(m) => {
+                use std::os::unix::fs::MetadataExt;
+                f.part(format!("exe {} {} {} {}.{}", m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()).as_bytes())
+            }
+            // Unknown binary: a fingerprint no later run can reproduce.
+            Err(_) => f.part(format!("exe unknown {:?}", std::time::SystemTime::now()).as_bytes()),
+        }
+        f
+    }
+
+    pub fn part(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    pub fn finish(self) -> String {
+        hex(&self.0.finalize())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// What a file's metadata says about its content.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Meta {
+    ino: u64,
+    size: u64,
+    mtime: i128,
+    ctime: i128,
+}
+
+fn meta(st: &rustix::fs::Stat) -> Meta {
+    Meta {
+        ino: st.st_ino,
+        size: st.st_size as u64,
+        mtime: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
+        ctime: st.st_ctime as i128 * 1_000_000_000 + st.st_ctime_nsec as i128,
+    }
+}
+
+/// One recorded file, or a folder the build wrote to.
+struct Entry {
+    path: String,
+    meta: Meta,
+    kind: Kind,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+enum Kind {
+    /// A file whose metadata tells (`-`).
+    File,
+    /// A racy file: the SHA-256 of its content.
+    Racy(String),
+    /// A folder the build wrote files to (`dir`): a file added to it (a
+    /// leftover temporary file the slow path would clear) changes its
+    /// times. A racy folder (`dir?`) is listed instead.
+    Dir { racy: bool },
+}
+
+/// Removes the state: called before a build changes the tree.
+pub fn forget(tree: &Tree) -> Result<(), WriteError> {
+    let Ok(Some(fd)) = tree.dir(CACHE_DIR, false) else { return Ok(()) };
+    match rustix::fs::unlinkat(&fd, STATE, AtFlags::empty()) {
+        Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+        Err(e) => Err((tree.full(&format!("{CACHE_DIR}/{STATE}")), e).into()),
+    }
+}
+
+/// Stats `rel` without following symlinks: its metadata if it is a regular file.
+fn stat_file(fd: &std::os::fd::OwnedFd, name: &str) -> Option<Meta> {
+    let st = rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+    (FileType::from_raw_mode(st.st_mode) == FileType::RegularFile).then(|| meta(&st))
+}
+
+/// Groups items by the folder of their path, keeping their order.
+fn by_dir<'a, T>(items: &'a [T], path: impl Fn(&'a T) -> &'a str) -> Vec<(&'a str, Vec<&'a T>)> {
+    let mut groups: BTreeMap<&'a str, Vec<&'a T>> = BTreeMap::new();
+    for it in items {
+        groups.entry(split(path(it)).0).or_default().push(it);
+    }
+    groups.into_iter().collect()
+}
+
+/// Records the state after a successful build: `files` are the paths the
+/// build generated (the manifest among them) with their contents. A failure
+/// only leaves no state (the next run takes the slow path).
+pub fn record(tree: &Tree, fingerprint: &str, files: &[(&str, &[u8])]) {
+    let _ = try_record(tree, fingerprint, files);
+}
+
+/// What `record` stats in one folder: the folder and each file.
+type Stats<'a> = (&'a str, Option<Meta>, Vec<(&'a str, &'a [u8], Option<Meta>)>);
+
+fn try_record(tree: &Tree, fingerprint: &str, files: &[(&str, &[u8])]) -> Option<()> {
+    // The cache folder first: creating it changes the root's times.
+    let fd = tree.dir(CACHE_DIR, true).ok()??;
+    let ignore = rustix::fs::statat(&fd, ".gitignore", AtFlags::SYMLINK_NOFOLLOW);
+    if !matches!(ignore, Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::RegularFile) {
+        write_file(&fd, ".gitignore", b"# deployc's machine-local build state: never committed.\n*\n")?;
+    }
+    let groups = by_dir(files, |f| f.0);
+    let stats: Vec<Stats> = super::parallel(&groups, |(dir, items)| {
+        let Some(dfd) = tree.dir(dir, false)? else { return Ok((*dir, None, Vec::new())) };
+        let dmeta = rustix::fs::fstat(&dfd).ok().map(|st| meta(&st));
+        let files = items.iter().map(|(path, bytes)| (*path, *bytes, stat_file(&dfd, split(path).1))).collect();
+        Ok((*dir, dmeta, files))
+    })
+    .ok()?;
+    // The stamp: a time no earlier than any stat above, on the filesystem's clock.
+    write_file(&fd, STATE_NEW, b"")?;
+    let stamp = meta(&rustix::fs::statat(&fd, STATE_NEW, AtFlags::SYMLINK_NOFOLLOW).ok()?).mtime;
+    let racy = |m: &Meta| m.ctime + RACY_NS >= stamp || m.mtime + RACY_NS >= stamp;
+    let mut text = String::with_capacity(64 + files.len() * 96);
+    text.push_str(HEADER);
+    text.push('\n');
+    text.push_str("fingerprint\t");
+    text.push_str(fingerprint);
+    text.push('\n');
+    let mut count = 0usize;
+    use std::fmt::Write as _;
+    for (dir, dmeta, files) in &stats {
+        // Anything not there as expected: no fast path next time.
+        let m = (*dmeta)?;
+        let kind = if racy(&m) { "dir?" } else { "dir" };
+        let name = if dir.is_empty() { "." } else { dir };
+        let _ = writeln!(text, "{}\t{}\t{}\t{}\t{kind}\t{name}", m.ino, m.size, m.mtime, m.ctime);
+        count += 1;
+        for (path, bytes, m) in files {
+            let m = (*m)?;
+            let hash = if racy(&m) { hex(&Sha256::digest(bytes)) } else { "-".to_string() };
+            let _ = writeln!(text, "{}\t{}\t{}\t{}\t{hash}\t{path}", m.ino, m.size, m.mtime, m.ctime);
+            count += 1;
+        }
+    }
+    let _ = writeln!(text, "end\t{count}");
+    write_file(&fd, STATE_NEW, text.as_bytes())?;
+    rustix::fs::renameat(&fd, STATE_NEW, &fd, STATE).ok()
+}
+
+/// Writes `bytes` to `name` in `dir`, replacing it; never through a symlink.
+fn write_file(dir: &std::os::fd::OwnedFd, name: &str, bytes: &[u8]) -> Option<()> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::from_raw_mode(0o666)).ok()?;
+    std::fs::File::from(fd).write_all(bytes).ok()
+}
+
+/// Parses a state's text: the fingerprint and the entries; `None` unless
+/// complete and every path safe.
+fn parse(text: &str) -> Option<(&str, Vec<Entry>)> {
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let fingerprint = lines.next()?.strip_prefix("fingerprint\t")?;
+    let mut entries = Vec::new();
+    for line in lines {
+        if let Some(n) = line.strip_prefix("end\t") {
+            return (n.parse::<usize>().ok()? == entries.len()).then_some((fingerprint, entries));
+        }
+        let mut f = line.splitn(6, '\t');
+        let mut num = || f.next()?.parse::<i128>().ok();
+        let (ino, size, mtime, ctime) = (num()?, num()?, num()?, num()?);
+        let kind = f.next()?;
+        let mut path = f.next()?;
+        let kind = match kind {
+            "-" => Kind::File,
+            "dir" | "dir?" => {
+                if path == "." {
+                    path = "";
+                }
+                Kind::Dir { racy: kind == "dir?" }
+            }
+            h if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => Kind::Racy(h.to_ascii_lowercase()),
+            _ => return None,
+        };
+        let root = matches!(kind, Kind::Dir { .. }) && path.is_empty();
+        if !(root || safe(path)) || super::in_cache(path) {
+            return None;
+        }
+        let meta = Meta { ino: u64::try_from(ino).ok()?, size: u64::try_from(size).ok()?, mtime, ctime };
+        entries.push(Entry { path: path.to_string(), meta, kind });
+    }
+    None
+}
+
+/// Whether the tree is exactly what a build with `fingerprint` wrote last:
+/// the number of files it generated, or `None` when the slow path must
+/// decide. Reads no file except racy ones; writes nothing.
+pub fn up_to_date(tree: &Tree, fingerprint: &str) -> Option<usize> {
+    // An interrupted build must be repaired first, by the slow path.
+    match rustix::fs::statat(tree.root(), super::journal::JOURNAL, AtFlags::SYMLINK_NOFOLLOW) {
+        Err(rustix::io::Errno::NOENT) => {}
+        _ => return None,
+    }
+    let fd = tree.dir(CACHE_DIR, false).ok()??;
+    let text = match tree.existing(&fd, STATE, STATE).ok()? {
+        super::tree::Existing::File(bytes) => String::from_utf8(bytes).ok()?,
+        _ => return None,
+    };
+    let (recorded, entries) = parse(&text)?;
+    if recorded != fingerprint {
+        return None;
+    }
+    // Each folder's entry, then its files.
+    let mut groups: Vec<(&Entry, Vec<&Entry>)> = Vec::new();
+    for e in &entries {
+        match (&e.kind, groups.last_mut()) {
+            (Kind::Dir { .. }, _) => groups.push((e, Vec::new())),
+            (_, Some((dir, files))) if split(&e.path).0 == dir.path => files.push(e),
+            _ => return None,
+        }
+    }
+    let files: usize = groups.iter().map(|(_, f)| f.len()).sum();
+    if files == 0 {
+        return None;
+    }
+    let same = super::parallel(&groups, |(dir, items)| {
+        let Ok(Some(fd)) = tree.dir(&dir.path, false) else { return Ok(false) };
+        let folder = match dir.kind {
+            Kind::Dir { racy: false } => rustix::fs::fstat(&fd).ok().map(|st| meta(&st)) == Some(dir.meta),
+            // No temporary file the slow path would clear.
+            _ => no_temporary_files(&fd),
+        };
+        Ok(folder
+            && items.iter().all(|e| {
+                let name = split(&e.path).1;
+                stat_file(&fd, name) == Some(e.meta)
+                    && match &e.kind {
+                        Kind::Racy(h) => match tree.existing(&fd, name, &e.path) {
+                            Ok(super::tree::Existing::File(bytes)) => hex(&Sha256::digest(&bytes)) == *h,
+                            _ => false,
+                        },
+                        _ => true,
+                    }
+            }))
+    })
+    .ok()?;
+    same.into_iter().all(|s| s).then_some(files)
+}
+
+/// Whether a folder holds no temporary file of the writer.
+fn no_temporary_files(fd: &std::os::fd::OwnedFd) -> bool {
+    let Ok(entries) = rustix::fs::Dir::read_from(fd) else { return false };
+    for entry in entries {
+        let Ok(entry) = entry else { return false };
+        if super::tree::is_temp(&entry.file_name().to_string_lossy()) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_complete_safe_state_parses() {
+        let h = "b".repeat(64);
+        let good = format!(
+            "{HEADER}\nfingerprint\tabc\n9\t9\t9\t9\tdir\t.\n5\t6\t7\t8\t{h}\t.deployc-manifest\n9\t9\t9\t9\tdir?\tk8s\n1\t2\t3\t4\t-\tk8s/a.yaml\nend\t4\n"
+        );
+        let (fp, entries) = parse(&good).expect("parses");
+        assert_eq!(fp, "abc");
+        assert_eq!(entries.len(), 4);
+        assert_eq!((&entries[0].kind, entries[0].path.as_str()), (&Kind::Dir { racy: false }, ""));
+        assert_eq!(entries[1].kind, Kind::Racy(h.clone()));
+        assert_eq!(entries[2].kind, Kind::Dir { racy: true });
+        assert_eq!(entries[3].meta, Meta { ino: 1, size: 2, mtime: 3, ctime: 4 });
+        // Torn, miscounted, unsafe paths, bad hashes, negative sizes.
+        assert!(parse(&good[..good.len() - 4]).is_none());
+        assert!(parse(&good.replace("end\t4", "end\t3")).is_none());
+        assert!(parse(&good.replace("k8s/a.yaml", "../a.yaml")).is_none());
+        assert!(parse(&good.replace("k8s/a.yaml", ".deployc-cache/state")).is_none());
+        assert!(parse(&good.replace(&h, "xyz")).is_none());
+        assert!(parse(&good.replace("1\t2\t3", "1\t-2\t3")).is_none());
+    }
+
+    #[test]
+    fn fingerprint_parts_do_not_run_into_each_other() {
+        let fp = |parts: &[&str]| {
+            let mut f = Fingerprint::new();
+            parts.iter().for_each(|p| f.part(p.as_bytes()));
+            f.finish()
+        };
+        assert_eq!(fp(&["ab", "c"]), fp(&["ab", "c"]));
+        assert_ne!(fp(&["ab", "c"]), fp(&["a", "bc"]));
+    }
+}

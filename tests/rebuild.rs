@@ -1,0 +1,167 @@
+//! The rebuild fast path through the real binary: a build records its input
+//! fingerprint and each file's metadata (`.deployc-cache/state`); the next
+//! `build` or `build --check` with nothing changed answers from it, and any
+//! change that could alter the output or the tree sends it down the slow
+//! path. Also `build --stdout`, the one-stream mode.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn deployc() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_deployc"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
+    c
+}
+
+fn run(args: &[&str], src: &Path, out: &Path) -> Output {
+    deployc().args(args).arg(src).arg("-o").arg(out).output().expect("run")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn example() -> String {
+    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/healthcp.dpl")).expect("example")
+}
+
+/// Builds and says whether the recorded state answered.
+fn build(src: &Path, out: &Path) -> (bool, String) {
+    let o = run(&["build"], src, out);
+    assert!(o.status.success(), "{}", text(&o));
+    (text(&o).contains("(as recorded)"), text(&o))
+}
+
+#[test]
+fn an_unchanged_rebuild_answers_from_the_state_and_every_change_is_seen() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    fs::write(&src, example()).expect("write");
+    let out = dir.path().join("out");
+
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast && !msg.contains(" 0 written"), "{msg}");
+    // The state is machine-local and keeps itself out of git.
+    let ignore = fs::read_to_string(out.join(".deployc-cache/.gitignore")).expect("gitignore");
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+    assert!(!fs::read_to_string(out.join(".deployc-manifest")).expect("manifest").contains(".deployc-cache"));
+
+    let (fast, msg) = build(&src, &out);
+    assert!(fast && msg.contains(" 0 written, 0 removed"), "{msg}");
+    let o = run(&["build", "--check"], &src, &out);
+    assert!(o.status.success() && text(&o).contains("as recorded"), "{}", text(&o));
+
+    // A generated file edited in place, its size and mtime put back: the
+    // inode's change time still tells. The build restores it; --check sees it.
+    let file = out.join("k8s/dev/kustomization.yaml");
+    let before = fs::read(&file).expect("read");
+    let mtime = fs::metadata(&file).expect("meta").modified().expect("mtime");
+    let mut edited = before.clone();
+    let i = edited.iter().position(|b| *b == b'K').expect("a K");
+    edited[i] = b'k';
+    fs::write(&file, &edited).expect("write");
+    fs::File::options().write(true).open(&file).expect("open").set_modified(mtime).expect("set mtime");
+    let o = run(&["build", "--check"], &src, &out);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("changed   k8s/dev/kustomization.yaml"), "{}", text(&o));
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast && msg.contains(" 1 written"), "{msg}");
+    assert_eq!(fs::read(&file).expect("read"), before);
+    assert!(build(&src, &out).0, "recorded again after the repair");
+
+    // A deleted generated file.
+    fs::remove_file(out.join("k8s/dev/kustomization.yaml")).expect("rm");
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast && msg.contains(" 1 written"), "{msg}");
+
+    // A file the team adds to an environment's extra/ folder changes the
+    // kustomization: the fingerprint covers what the build reads from the tree.
+    fs::create_dir_all(out.join("k8s/dev/extra")).expect("mkdir");
+    fs::write(out.join("k8s/dev/extra/sealed.yaml"), "kind: SealedSecret\n").expect("write");
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast && msg.contains(" 2 written"), "kustomization and manifest: {msg}");
+    assert!(fs::read_to_string(&file).expect("read").contains("extra/sealed.yaml"));
+    assert!(build(&src, &out).0);
+
+    // A changed program, even by one comment, is a different input.
+    fs::write(&src, example() + "\n// one more line\n").expect("write");
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast && msg.contains(" 0 written"), "{msg}");
+    assert!(build(&src, &out).0);
+
+    // Other targets are another input, and the state follows the last build.
+    let o = run(&["build", "--target", "k8s"], &src, &out);
+    assert!(o.status.success() && !text(&o).contains("as recorded"), "{}", text(&o));
+    let o = run(&["build", "--target", "k8s"], &src, &out);
+    assert!(text(&o).contains("as recorded"), "{}", text(&o));
+    assert!(!build(&src, &out).0);
+}
+
+#[test]
+fn a_forged_or_torn_state_only_costs_the_slow_path() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    fs::write(&src, example()).expect("write");
+    let out = dir.path().join("out");
+    build(&src, &out);
+    let state = out.join(".deployc-cache/state");
+    let good = fs::read_to_string(&state).expect("state");
+    assert!(good.starts_with("deployc state 1\nfingerprint\t"), "{good}");
+
+    // Torn, and listing a file outside the output: ignored.
+    for bad in [good[..good.len() / 2].to_string(), good.replacen("\tk8s/", "\t../k8s/", 1)] {
+        fs::write(&state, bad).expect("write");
+        let (fast, msg) = build(&src, &out);
+        assert!(!fast && msg.contains(" 0 written"), "{msg}");
+    }
+    // A state that claims an edited file is as recorded: the edit changed
+    // the file's inode change time, which nobody can set back.
+    assert!(build(&src, &out).0);
+    let good = fs::read_to_string(&state).expect("state");
+    let file = out.join("k8s/dev/kustomization.yaml");
+    fs::write(&file, "kind: Edited\n").expect("write");
+    fs::write(&state, &good).expect("write");
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast && msg.contains(" 1 written"), "{msg}");
+}
+
+#[test]
+fn stdout_prints_the_kubernetes_objects_as_one_stream() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    fs::write(&src, example()).expect("write");
+    let out = dir.path().join("out");
+    let o = run(&["build", "--target", "k8s"], &src, &out);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // The stream holds every object of the tree, in path order, and nothing else.
+    let o = deployc().args(["build", "--stdout"]).arg(&src).output().expect("run");
+    assert!(o.status.success(), "{}", text(&o));
+    let stream = String::from_utf8(o.stdout).expect("utf-8");
+    let mut files: Vec<String> = fs::read_to_string(out.join(".deployc-manifest"))
+        .expect("manifest")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once("  ").map(|(_, p)| p.to_string()))
+        .filter(|p| !p.ends_with("kustomization.yaml"))
+        .collect();
+    files.sort();
+    let expected: String =
+        files.iter().map(|p| format!("---\n{}", fs::read_to_string(out.join(p)).expect("read"))).collect();
+    assert_eq!(stream, expected);
+
+    // `-o -` is the same; --env picks environments; other targets are refused.
+    let o = deployc().args(["build", "-o", "-"]).arg(&src).output().expect("run");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), stream);
+    let o = deployc().args(["build", "--stdout", "--env", "dev"]).arg(&src).output().expect("run");
+    let dev = String::from_utf8(o.stdout).expect("utf-8");
+    assert!(dev.contains("namespace: healthcp-dev") && !dev.contains("deployc.dev/environment: staging"), "{dev}");
+    assert!(dev.len() < stream.len() / 2, "{} of {}", dev.len(), stream.len());
+    let o = deployc().args(["build", "--stdout", "--env", "nowhere"]).arg(&src).output().expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = deployc().args(["build", "--stdout", "--target", "terraform"]).arg(&src).output().expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = deployc().args(["build", "--env", "dev"]).arg(&src).arg("-o").arg(&out).output().expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
