@@ -18,6 +18,8 @@ pub enum Frame {
     Latin1,
     /// A whole program built with `--target terraform` (a warning of the build, not of the check).
     TerraformBuild,
+    /// A snippet built with `--target helm` (a warning of the build, not of the check).
+    HelmBuild,
     /// A situation of the output tree, described as a shell session; the
     /// writer reports these, and `tests/writer.rs` produces each one.
     Writer,
@@ -43,7 +45,7 @@ pub fn example(code: Code) -> Option<&'static Example> {
 /// The source a snippet or program is compiled from.
 pub fn program(frame: Frame, text: &str) -> String {
     match frame {
-        Frame::Snippet => format!("{PROJECT}\n{text}"),
+        Frame::Snippet | Frame::HelmBuild => format!("{PROJECT}\n{text}"),
         _ => text.to_string(),
     }
 }
@@ -59,6 +61,7 @@ pub fn render(e: &Example) -> String {
     let note = match e.frame {
         Frame::Snippet => "(after a `project` block)\n\n",
         Frame::TerraformBuild => "(built with `deployc build FILE --target terraform`)\n\n",
+        Frame::HelmBuild => "(after a `project` block, built with `deployc build FILE --target helm`)\n\n",
         Frame::Latin1 => "(the file saved as Latin-1 by an old editor)\n\n",
         Frame::Program | Frame::Writer => "",
     };
@@ -109,7 +112,7 @@ static EXAMPLES: &[(Code, Example)] = &[
     ex!(E0501, Snippet, "environment dev {\n  promote = manual(from = qa)\n}\n\nenvironment qa {\n  promote = manual(from = dev)\n}", "environment dev {\n  promote = on_push(\"main\")\n}\n\nenvironment qa {\n  promote = manual(from = dev)\n}"),
     ex!(E0502, Snippet, "environment dev {\n  promote = on_push(\"main\")\n}\n\nenvironment prod {\n  promote = manual\n}", "environment dev {\n  promote = on_push(\"main\")\n}\n\nenvironment prod {\n  promote = manual(from = dev)\n}"),
     ex!(E0601, Snippet, "service web {\n  language = typescript\n  port     = 3000\n}\n\ngate sast = bandit\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  requires = [sast]\n}", "service web {\n  language = typescript\n  port     = 3000\n}\n\ngate sast = semgrep\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  requires = [sast]\n}"),
-    ex!(E0701, Snippet, "service api {\n  language = python\n  port     = 8080\n  env { DB_PASSWORD = \"hunter2\" }\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}", "service api {\n  language = python\n  port     = 8080\n  env { DB_PASSWORD = secret(\"db-password\") }\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}"),
+    ex!(E0701, Snippet, "service api {\n  language = python\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n  env { DB_PASSWORD = \"hunter2\" }\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}", "service api {\n  language = python\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n  env { DB_PASSWORD = secret(\"db-password\") }\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}"),
     ex!(E0801, Snippet, "service orders {\n  language   = python\n  port       = 8080\n  depends_on = [billing]\n}\n\nservice billing {\n  language   = python\n  port       = 8081\n  depends_on = [orders]\n}", "service orders {\n  language   = python\n  port       = 8080\n  depends_on = [billing]\n}\n\nservice billing {\n  language = python\n  port     = 8081\n}"),
     ex!(E0901, Writer, "$ deployc build envs.dpl -o /srv/out        # a folder owned by root\nerror[E0901]: permission denied writing the output", "$ deployc build envs.dpl -o out             # a folder you can write"),
     ex!(E0902, Writer, "$ deployc build envs.dpl -o /mnt/full/out   # a full filesystem\nerror[E0902]: no space left writing the output", "$ df -h /mnt/full                           # free space, then build again\n$ deployc build envs.dpl -o /mnt/full/out"),
@@ -121,5 +124,21 @@ static EXAMPLES: &[(Code, Example)] = &[
     ex!(W0002, Snippet, "environment prod {\n  promote    = on_push(\"main\")\n  production = true\n}", "environment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}"),
     ex!(W0003, Snippet, "service api {\n  language = python\n  port     = 8080\n  security { allow_privilege_escalation = true }\n}", "service api {\n  language = python\n  port     = 8080\n}"),
     ex!(W0004, Snippet, "environment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}\n\npipeline { tags = [latest] }", "environment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}\n\npipeline { tags = [branch_sha] }"),
-    ex!(W0005, TerraformBuild, "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  cloud      = gcp { project = \"acme\" region = \"europe-west1\" }\n}", "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  cloud      = aws { region = \"eu-west-1\" }\n}"),
+    ex!(W0005, TerraformBuild, "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  cloud      = azure { location = \"westeurope\" }\n}", "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  cloud      = aws { region = \"eu-west-1\" }\n}"),
+    ex!(E0220, Snippet, "preset web {\n  extends  = base\n  language = go\n}\n\npreset base {\n  extends = web\n  port    = 8080\n}\n\nservice api {\n  extends = web\n}", "preset base {\n  port = 8080\n}\n\npreset web {\n  extends  = base\n  language = go\n}\n\nservice api {\n  extends = web\n}"),
+    ex!(E0221, Snippet, "preset web {\n  language = go\n  image    = \"shop/web\"\n}\n\nservice api {\n  extends = web\n  port    = 8080\n}", "preset web {\n  language = go\n}\n\nservice api {\n  extends = web\n  image   = \"shop/api\"\n  port    = 8080\n}"),
+    ex!(E0230, Snippet, "service api {\n  language = go\n  port     = 8080\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n  patches = [{ target = \"Deployment/web\" file = \"web.yaml\" }]\n}", "service api {\n  language = go\n  port     = 8080\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n  patches = [{ target = \"Deployment/api\" file = \"api.yaml\" }]\n}"),
+    ex!(E0310, Snippet, "service demo {\n  image = \"argoproj/rollouts-demo:blue:main\"\n  port  = 8080\n}", "service demo {\n  image = \"argoproj/rollouts-demo:blue\"\n  port  = 8080\n}"),
+    ex!(E0311, Snippet, "service demo {\n  image    = \"argoproj/rollouts-demo:blue\"\n  language = node\n  port     = 8080\n}", "service demo {\n  image = \"argoproj/rollouts-demo:blue\"\n  port  = 8080\n}"),
+    ex!(E0330, Snippet, "service api {\n  language = node\n  port     = 8080\n}\n\nenvironment dev {\n  promote = on_push(\"main branch\")\n}", "service api {\n  language = node\n  port     = 8080\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}"),
+    ex!(E0331, Program, "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  domain     = \"Shop Example\"\n}", "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  domain     = \"shop.example.com\"\n}"),
+    ex!(E0332, Snippet, "service api {\n  language = node\n  port     = 8080\n  health   = http { path = \"healthz\" }\n}", "service api {\n  language = node\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n}"),
+    ex!(E0333, Snippet, "service api {\n  language = node\n  port     = 8080\n  local { sync = \"app\" }\n}", "service api {\n  language = node\n  port     = 8080\n  local { sync = \"/app\" }\n}"),
+    ex!(E0334, Program, "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  policy     = kyverno { registries = [\"docker.io/*\"] }\n}", "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  policy     = kyverno { registries = [\"docker.io/library/\"] }\n}"),
+    ex!(E0340, Snippet, "resource db = postgres {\n  placement = in_cluster\n  backup   { schedule = every_6h }\n  recovery { rpo = 1h }\n}\n\nservice api {\n  language = node\n  port     = 8080\n  env { DATABASE_URL = db.url }\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}", "resource db = postgres {\n  placement = in_cluster\n  backup   { schedule = hourly }\n  recovery { rpo = 1h }\n}\n\nservice api {\n  language = node\n  port     = 8080\n  env { DATABASE_URL = db.url }\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}"),
+    ex!(E0350, Snippet, "service api {\n  language = node\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n  vpa      = initial\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n  services { api { replicas = 2..6 } }\n}", "service api {\n  language = node\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n  vpa      = recommend\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n  services { api { replicas = 2..6 } }\n}"),
+    ex!(W0006, Snippet, "integration jira = jira {\n  url     = \"https://acme.atlassian.net\"\n  project = \"OPS\"\n  token   = secret(\"jira-token\")\n}\n\nobservability {\n  metrics = prometheus\n  alerts { crash_loop = true route_to = [jira] }\n}", "integration chat = slack {\n  channel = \"#alerts\"\n  webhook = secret(\"slack-webhook\")\n}\n\nobservability {\n  metrics = prometheus\n  alerts { crash_loop = true route_to = [chat] }\n}"),
+    ex!(W0007, HelmBuild, "service api {\n  language = go\n  port     = 8080\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n  patches = [{ target = \"Deployment/api\" file = \"api.yaml\" }]\n}", "service api {\n  language = go\n  port     = 8080\n  env { GOMAXPROCS = \"2\" }\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}"),
+    ex!(W0008, TerraformBuild, "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  cloud      = gcp { project = \"acme\" region = \"europe-west1\" }\n}\n\nresource jobs = queue {}\n\nservice api {\n  language = go\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n  env { QUEUE_URL = jobs.url }\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}", "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n  cloud      = gcp { project = \"acme\" region = \"europe-west1\" }\n}\n\nservice api {\n  language = go\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}"),
+    ex!(W0010, Snippet, "service api {\n  language = node\n  port     = 8080\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}", "service api {\n  language = node\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n}\n\nenvironment prod {\n  promote    = on_tag(\"v*\")\n  production = true\n}"),
 ];

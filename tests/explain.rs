@@ -29,9 +29,15 @@ fn codes(frame: Frame, text: &str) -> Vec<Code> {
         deployc::compile("main.dpl", &source, &Only(source.clone()))
     };
     let mut codes: Vec<Code> = c.diagnostics.items.iter().map(|d| d.code).collect();
-    if frame == Frame::TerraformBuild {
-        if let Some((model, _)) = &c.output {
-            codes.extend(deployc::emit::unserved(model, &[deployc::emit::Target::Terraform]).iter().map(|d| d.code));
+    if let Some((model, _)) = &c.output {
+        let target = match frame {
+            Frame::TerraformBuild => Some(deployc::emit::Target::Terraform),
+            Frame::HelmBuild => Some(deployc::emit::Target::Helm),
+            _ => None,
+        };
+        if let Some(t) = target {
+            codes.extend(deployc::emit::unserved(model, &[t]).iter().map(|d| d.code));
+            codes.extend(deployc::emit::helm_gaps(model, &[t]).iter().map(|d| d.code));
         }
     }
     codes

@@ -25,7 +25,7 @@ fn a_service_starts_from_its_preset_chain_and_wins_over_it() {
     let api = m.services.iter().find(|s| s.name == "api").expect("api");
     // From `base` through `web`.
     assert_eq!(api.cpu, Quantity { request: 100, limit: 500 });
-    assert_eq!(m.toolchain(api.language).name, "go");
+    assert_eq!(m.toolchain(api.language().expect("built here")).name, "go");
     // From `web`.
     assert_eq!(api.port, 8080);
     assert_eq!(api.replicas, Replicas::Fixed(2));

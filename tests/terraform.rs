@@ -686,6 +686,8 @@ fn every_connection_key_a_pod_reads_is_written_by_terraform() {
         }
     }
     assert!(checked >= 6, "only {checked} keys checked");
+}
+
 /// The resources of one type in a module, by name.
 fn of_type<'a>(m: &'a BTreeMap<String, serde_json::Map<String, Value>>, ty: &str) -> BTreeMap<&'a str, &'a Value> {
     m.get("resource")

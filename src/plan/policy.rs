@@ -58,8 +58,9 @@ pub struct Validate {
 }
 
 /// The image prefixes an environment's pods may use: the program's
-/// registry, the engine images of the resources it runs in the cluster, and
-/// the program's own additions; sorted, without duplicates.
+/// registry, the engine images of the resources it runs in the cluster, the
+/// prebuilt images it deploys, and the program's own additions; sorted,
+/// without duplicates.
 pub fn allowed_images(cx: &EnvPlan) -> Vec<String> {
     let m = cx.model;
     let mut out = vec![super::env::image_repository(m, "")];
@@ -68,6 +69,16 @@ pub fn allowed_images(cx: &EnvPlan) -> Vec<String> {
             if let Some(ic) = &super::engines::spec(&r.engine).in_cluster {
                 out.push(format!("{}:", ic.image));
             }
+        }
+    }
+    // The prebuilt images the program deploys here, exactly (a tag or a
+    // digest follows the repository, nothing else).
+    for d in &cx.env.deployments {
+        let s = m.service(d.service);
+        if s.prebuilt().is_some() {
+            let image = super::env::service_image(m, cx.env, s, cx.opts);
+            out.push(format!("{}:", image.repository));
+            out.push(format!("{}@", image.repository));
         }
     }
     if let Some(p) = &m.project.policy {
