@@ -180,3 +180,30 @@ fn the_rendered_overviews_are_kept_beside_the_pages_but_never_generated() {
         );
     }
 }
+
+/// The page lists exactly the charts the ArgoCD target's add-on
+/// Applications install (one per cluster where there are several).
+#[test]
+fn the_page_lists_the_cluster_add_ons_argocd_installs() {
+    for name in EXAMPLES {
+        let program = format!("examples/{name}.dpl");
+        let c = common::compile_file(&program);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
+        let out = emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Docs, Target::Argocd]);
+        let page = &out.iter().find(|a| a.path == "docs/ARCHITECTURE.md").expect("page").contents;
+        let listed: std::collections::BTreeSet<String> = table(page, "## Cluster add-ons")
+            .into_iter()
+            .map(|r| r[1].split('`').nth(1).expect("`chart`").to_string())
+            .collect();
+        let installed: std::collections::BTreeSet<String> = out
+            .iter()
+            .filter(|a| a.path.starts_with("argocd/addons/application-"))
+            .filter_map(|a| {
+                let v: serde_json::Value = serde_yaml_ng::from_str(&a.contents).expect("yaml");
+                v["spec"]["source"]["chart"].as_str().map(String::from)
+            })
+            .collect();
+        assert!(!installed.is_empty(), "{name}: no add-ons");
+        assert_eq!(listed, installed, "{name}");
+    }
+}
