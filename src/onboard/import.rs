@@ -1,6 +1,7 @@
 //! `deployc import`: a program from Kubernetes manifests (any number of
 //! multi-document YAML texts: a folder, `helm template` or `kustomize build`
-//! output) or from a Compose file. Carried: per workload its image, first
+//! output) or from a Compose file. Carried: per workload its image (a
+//! tagged or digested reference as a prebuilt image, exactly), first
 //! container port and Service port, environment (literals, Secret and
 //! ConfigMap references), liveness and readiness probes, cpu and memory,
 //! replicas. Everything else becomes a `// not imported: …` line.
@@ -74,6 +75,14 @@ fn image_parts(image: &str) -> (String, &'static str) {
 }
 
 fn set_image(s: &mut Service, image: &str) {
+    // A reference with a tag or digest is a prebuilt image: deployed as
+    // written, nothing to build, no toolchain.
+    if crate::image::parse(image).is_ok_and(|r| r.is_pinned()) {
+        s.image = Some(image.to_string());
+        s.language = String::new();
+        s.language_note = None;
+        return;
+    }
     let (path, language) = image_parts(image);
     s.language = language.to_string();
     s.language_note = Some("a guess from the image name: set the toolchain that builds it".into());

@@ -268,7 +268,9 @@ pub fn render(d: &Draft) -> String {
             }
             let _ = writeln!(s, "  build {{{b} }}");
         }
+        // No language: a prebuilt image, which nothing builds.
         match &svc.language_note {
+            _ if svc.language.is_empty() => {}
             Some(n) => {
                 let _ = writeln!(s, "  language = {} // {}", svc.language, comment(n));
             }
