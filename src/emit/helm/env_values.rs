@@ -62,7 +62,21 @@ pub fn for_env(cx: &EnvPlan) -> Values {
                 .map(|d| (d.config_map, BTreeMap::from([(d.file, d.json)])))
                 .collect(),
         },
+        objects: objects(cx),
     }
+}
+
+/// The objects the plan gives whole, as the Kubernetes target writes them.
+fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = cx
+        .env
+        .deployments
+        .iter()
+        .filter_map(|d| crate::plan::vpa::vpa(cx, d))
+        .filter_map(|v| serde_json::to_value(v).ok())
+        .collect();
+    out.extend(crate::plan::policy::kyverno(cx).and_then(|p| serde_json::to_value(p).ok()));
+    out
 }
 
 fn strategy(cx: &EnvPlan) -> Strategy {
@@ -315,6 +329,10 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 env: env_entries(env),
                 resources: resources(BACKUP_RESOURCES.0, BACKUP_RESOURCES.1),
                 storage: quantity_mem(u.storage * 2).0,
+                predeploy: crate::plan::delivery::backups(model, cx.env).into_iter().find_map(|x| match x {
+                    crate::plan::delivery::Backup::Hook { resource, job } if resource == r.name => Some(job),
+                    _ => None,
+                }),
             }
         });
         out.insert(

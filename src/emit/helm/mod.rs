@@ -35,6 +35,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("datastore.yaml", include_str!("templates/datastore.yaml")),
     ("kafka.yaml", include_str!("templates/kafka.yaml")),
     ("backup.yaml", include_str!("templates/backup.yaml")),
+    ("objects.yaml", include_str!("templates/objects.yaml")),
     ("externalsecrets.yaml", include_str!("templates/externalsecrets.yaml")),
     ("monitoring.yaml", include_str!("templates/monitoring.yaml")),
     ("analysistemplate.yaml", include_str!("templates/analysistemplate.yaml")),

@@ -45,6 +45,10 @@ pub struct Values {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_secrets: Option<ExternalSecrets>,
     pub monitoring: Monitoring,
+    /// Objects the plan gives whole, rendered as they are: the Kyverno
+    /// Policy and the VerticalPodAutoscalers of the environment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -485,6 +489,10 @@ pub struct Backup {
     pub resources: Resources,
     /// Size of the backup volume.
     pub storage: String,
+    /// The Job that backs up before each sync (`before = [backup]`), an
+    /// ArgoCD Sync hook in the backup wave; its volume comes in that wave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predeploy: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -250,3 +250,40 @@ spec:
     {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* The pod of a backup (the CronJob's and the pre-deploy Job's): root, d (datastore), b (backup), job, claim, restart. */}}
+{{- define "deployc.backupPod" -}}
+metadata:
+  labels:
+    {{- include "deployc.labels" (dict "root" .root "name" .job "component" "backup") | nindent 4 }}
+spec:
+  automountServiceAccountToken: false {{- /* # pragma: allowlist secret (a boolean: detect-secrets reads templates as text) */}}
+  restartPolicy: {{ .restart }}
+  securityContext:
+    {{- include "deployc.podSecurity" .d.runAsUser | nindent 4 }}
+  containers:
+    - name: backup
+      image: {{ .d.image | quote }}
+      imagePullPolicy: Always
+      command:
+        - /bin/sh
+        - -c
+        - {{ .b.script | quote }}
+      env:
+        {{- include "deployc.env" .b.env | nindent 8 }}
+      resources:
+        {{- include "deployc.resources" .b.resources | nindent 8 }}
+      securityContext:
+        {{- include "deployc.containerSecurity" (dict "runAsUser" .d.runAsUser "readOnlyRootFilesystem" true "allowPrivilegeEscalation" false) | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+        - name: backups
+          mountPath: /backups
+  volumes:
+    - name: tmp
+      emptyDir: {}
+    - name: backups
+      persistentVolumeClaim:
+        claimName: {{ .claim | quote }}
+{{- end }}
