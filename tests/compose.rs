@@ -22,22 +22,6 @@ fn file<'a>(arts: &'a [Artifact], path: &str) -> &'a str {
     &arts.iter().find(|a| a.path == path).unwrap_or_else(|| panic!("no {path}")).contents
 }
 
-fn programs() -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for dir in ["examples", "tests/programs"] {
-        for e in std::fs::read_dir(root.join(dir)).expect("dir") {
-            let p = e.expect("entry").path();
-            if p.extension().is_some_and(|x| x == "dpl") {
-                let rel = common::rel(&p);
-                out.push((rel, std::fs::read_to_string(&p).expect("readable")));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn validator() -> jsonschema::Validator {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/compose-spec.json"))
         .expect("vendored schema");
@@ -49,7 +33,7 @@ fn validator() -> jsonschema::Validator {
 fn every_compose_file_follows_the_compose_specification() {
     let v = validator();
     let mut checked = 0;
-    for (rel, text) in programs() {
+    for (rel, text) in common::programs() {
         let arts = compose_of(&rel, &text);
         if arts.is_empty() {
             continue;

@@ -11,7 +11,6 @@ use deployc::emit::{self, Target};
 use deployc::plan::Plan;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 fn glob(pat: &str, s: &str) -> bool {
     fn go(p: &[char], s: &[char]) -> bool {
@@ -114,25 +113,10 @@ fn broken(policy: &Value, pod: &Value) -> Vec<String> {
         .collect()
 }
 
-fn programs() -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for dir in ["examples", "tests/programs"] {
-        for e in std::fs::read_dir(root.join(dir)).expect("dir") {
-            let p = e.expect("entry").path();
-            if p.extension().is_some_and(|x| x == "dpl") {
-                out.push((common::rel(&p), std::fs::read_to_string(&p).expect("readable")));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn the_policy_admits_every_pod_deployc_generates() {
     let mut pods = 0;
-    for (rel, text) in programs() {
+    for (rel, text) in common::programs() {
         let declared = text.lines().any(|l| l.trim_start().starts_with("policy ") && l.contains("kyverno"));
         let text = if declared { text } else { with_policy(&text) };
         for (env, (policy, envpods)) in outputs(&rel, &text) {
@@ -150,7 +134,8 @@ fn the_policy_admits_every_pod_deployc_generates() {
 
 #[test]
 fn the_policy_refuses_pods_that_break_a_promise() {
-    let (_, text) = programs().into_iter().find(|(r, _)| r.ends_with("healthcare-devops.dpl")).expect("example");
+    let (_, text) =
+        common::programs().into_iter().find(|(r, _)| r.ends_with("healthcare-devops.dpl")).expect("example");
     let out = outputs("examples/healthcare-devops.dpl", &with_policy(&text));
     let (policy, pods) = out.get("staging").expect("staging");
     let policy = policy.as_ref().expect("policy");
@@ -186,7 +171,8 @@ fn the_policy_refuses_pods_that_break_a_promise() {
 
 #[test]
 fn the_policy_allows_only_the_registry_the_engines_and_the_programs_prefixes() {
-    let (_, text) = programs().into_iter().find(|(r, _)| r.ends_with("healthcare-devops.dpl")).expect("example");
+    let (_, text) =
+        common::programs().into_iter().find(|(r, _)| r.ends_with("healthcare-devops.dpl")).expect("example");
     let text = with_policy(&text)
         .replace("policy = kyverno", "policy = kyverno { registries = [\"public.ecr.aws/acme/\"] action = audit }");
     let out = outputs("examples/healthcare-devops.dpl", &text);

@@ -45,3 +45,20 @@ pub fn expected_codes(text: &str) -> Vec<String> {
         .filter(|c| !c.is_empty())
         .collect()
 }
+
+/// Every program of the examples and of `tests/programs/`, with its text, by
+/// path relative to the crate root, sorted.
+pub fn programs() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["examples", "tests/programs"] {
+        for e in std::fs::read_dir(root.join(dir)).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.extension().is_some_and(|x| x == "dpl") {
+                out.push((rel(&p), std::fs::read_to_string(&p).expect("readable")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
