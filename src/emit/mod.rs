@@ -261,6 +261,22 @@ pub fn emit(plan: &Plan, targets: &[Target]) -> Vec<Artifact> {
     out
 }
 
+/// `f` over `items` on as many threads as the machine has cores, results in
+/// the order of `items` (so output stays deterministic).
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    if threads < 2 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> =
+            items.chunks(chunk).map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
 /// The targets whose files are Kubernetes objects, which a stream can hold.
 pub const STREAMABLE: &[Target] = &[Target::K8s, Target::Argocd];
 

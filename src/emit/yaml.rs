@@ -71,11 +71,10 @@ fn plain_ok(s: &str) -> bool {
             return false;
         }
     }
-    // Words YAML 1.1 or 1.2 would read as booleans or null.
-    !matches!(
-        s.to_ascii_lowercase().as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~"
-    )
+    // Words YAML 1.1 or 1.2 would read as booleans or null (compared without
+    // allocating: this runs for every string of every object).
+    !(s.len() <= 5
+        && ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"].iter().any(|w| s.eq_ignore_ascii_case(w)))
 }
 
 /// Multi-line text reads best as a literal block (`|`), which keeps every

@@ -71,9 +71,18 @@ struct KImage {
 
 /// Emits every environment's folder.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
+    // Environments are independent: each is emitted on its own thread.
+    let mut out: Vec<Artifact> =
+        crate::emit::par_map(&plan.envs, |ep| env_folder(plan, ep)).into_iter().flatten().collect();
+    out.extend(cluster(plan));
+    out
+}
+
+/// One environment's objects and its kustomization.
+fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
     let (model, opts) = (plan.model, plan.opts);
     let mut out = Vec::new();
-    for ep in &plan.envs {
+    {
         let env = ep.env;
         let mut cx = EnvCx { plan: ep, files: Vec::new() };
         workload::namespace(&mut cx);
@@ -131,7 +140,6 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         out.extend(files);
         out.push(yaml_file(Target::K8s, Some(&env.name), format!("{prefix}kustomization.yaml"), &k));
     }
-    out.extend(cluster(plan));
     out
 }
 
