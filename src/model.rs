@@ -484,6 +484,21 @@ pub struct Resource {
     pub brokers: u32,
     pub topics: Vec<String>,
     pub partitions: u32,
+    // ---- in-cluster sizing and auth (issue 11, item 6)
+    /// Clients authenticate with a password from the connection Secret
+    /// (`auth = false`: a Redis without a password, as many apps expect).
+    #[serde(default = "yes")]
+    pub auth: bool,
+    /// The StatefulSet's cpu and memory when it runs in the cluster (the
+    /// engine's defaults when absent).
+    #[serde(default)]
+    pub cpu: Option<Quantity>,
+    #[serde(default)]
+    pub memory: Option<Quantity>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]

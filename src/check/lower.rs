@@ -821,6 +821,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             visibility_timeout_ms: dur(f, "visibility_timeout").unwrap_or(30_000),
             versioning: boolean(f, "versioning", true),
             expire_after_ms: dur(f, "expire_after"),
+            auth: boolean(f, "auth", true),
+            cpu: get(f, "cpu").map(|v| range_q(Some(v), (0, 0))),
+            memory: get(f, "memory").map(|v| range_q(Some(v), (0, 0))),
             engine,
         });
     }

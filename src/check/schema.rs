@@ -430,6 +430,9 @@ pub static RESOURCES: &[Variant] = &[
             f("backup", Ty::Struct(BACKUP), "", "automated backups"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
+            // in-cluster sizing and auth
+            f("cpu", Ty::Range(&Ty::Cpu), "250m..1", "cpu request..limit of the StatefulSet in the cluster"),
+            f("memory", Ty::Range(&Ty::Memory), "512Mi..1Gi", "memory request..limit of the StatefulSet in the cluster"),
         ],
         "PostgreSQL",
     ),
@@ -444,6 +447,10 @@ pub static RESOURCES: &[Variant] = &[
             f("storage", Ty::Memory, "1Gi", "volume size in-cluster"),
             f("backup", Ty::Struct(BACKUP), "", "snapshots"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
+            // in-cluster sizing and auth
+            f("cpu", Ty::Range(&Ty::Cpu), "100m..500m", "cpu request..limit of the StatefulSet in the cluster"),
+            f("memory", Ty::Range(&Ty::Memory), "256Mi..512Mi", "memory request..limit of the StatefulSet in the cluster"),
+            f("auth", Ty::Bool, "true", "clients authenticate with a password from the connection Secret; `false`: no password and no Secret (in the cluster only)"),
         ],
         "Redis",
     ),
@@ -456,6 +463,9 @@ pub static RESOURCES: &[Variant] = &[
             f("backup", Ty::Struct(BACKUP), "", "backups"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
+            // in-cluster sizing and auth
+            f("cpu", Ty::Range(&Ty::Cpu), "250m..1", "cpu request..limit of the StatefulSet in the cluster"),
+            f("memory", Ty::Range(&Ty::Memory), "512Mi..1Gi", "memory request..limit of the StatefulSet in the cluster"),
         ],
         "MongoDB",
     ),
@@ -911,7 +921,8 @@ pub static GATE_VARIANTS: &[Variant] = &{
 /// Attributes a reference may read from a resource of the given engine.
 pub fn resource_attrs(engine: &str) -> &'static [&'static str] {
     match engine {
-        "postgres" | "mongodb" | "redis" => &["url", "host", "port", "name"],
+        "postgres" | "mongodb" => &["url", "host", "port", "name", "address", "user", "password", "database"],
+        "redis" => &["url", "host", "port", "name", "address", "user", "password"],
         "queue" => &["url", "arn", "name"],
         "bucket" => &["name", "arn", "url"],
         "kafka" => &["url", "host", "port"],

@@ -123,7 +123,7 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
         }
     }
     for r in &model.resources {
-        if cx.in_cluster(r.id) && super::engines::spec(&r.engine).secret_in_cluster {
+        if cx.in_cluster(r.id) && super::engines::uses_password(r) {
             let name = connection_secret(&r.name);
             add(&name, "password", &r.name, Origin::Connection { resource: r.name.clone() });
         }

@@ -319,7 +319,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
         let u = cx.resource_use(r.id);
         let Some(spec) = &engines::spec(&r.engine).in_cluster else { continue };
         let (uid, data_path, scratch) = (spec.uid, spec.data_path, spec.scratch);
-        let (cpu, mem) = (spec.cpu, spec.memory);
+        let (cpu, mem) = engines::engine_resources(r);
         let clients = clients(cx, r);
         let backup = r.backup.as_ref().map(|b| {
             let (script, env) = backup_script(cx, r, b);
@@ -344,7 +344,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 run_as_user: uid,
                 data_path: data_path.into(),
                 writable_paths: scratch.iter().map(|s| s.to_string()).collect(),
-                args: spec.args.iter().map(|a| a.to_string()).collect(),
+                args: engines::engine_args(r),
                 env: env_entries(engine_env(r)),
                 resources: resources(cpu, mem),
                 storage: quantity_mem(u.storage).0,

@@ -248,7 +248,7 @@ fn owned_credential(cx: &mut Cx, plan: &EnvPlan, file: &'static str, name: &str,
     let Some(r) = cx.model.resources.iter().find(|r| {
         crate::plan::env::connection_secret(&r.name) == name
             && plan.in_cluster(r.id)
-            && crate::plan::engines::spec(&r.engine).secret_in_cluster
+            && crate::plan::engines::uses_password(r)
     }) else {
         return;
     };

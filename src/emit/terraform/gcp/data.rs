@@ -289,7 +289,7 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
 fn in_cluster_credential(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, id: &str, resource: &str) {
     let Some(r) = gx.model.resource_by_name(resource) else { return };
     // A managed resource GCP cannot serve yet (W0008) has no credential to generate.
-    if !k8s.in_cluster(r.id) || !crate::plan::engines::spec(&r.engine).secret_in_cluster {
+    if !k8s.in_cluster(r.id) || !crate::plan::engines::uses_password(r) {
         return;
     }
     let host = format!("{}.{}.svc.cluster.local", r.name, env.namespace);
