@@ -323,6 +323,7 @@ pub fn secrets(cx: &mut EnvCx) {
     };
     cx.push("SecretStore", &store_name, &store);
     for s in inventory(cx) {
+        let template = crate::plan::secrets::secret_type(&s).map(|t| crd::SecretTemplate { type_: t.into() });
         let Producer::ExternalSecret { key, .. } = s.producer else { continue };
         let name = s.name;
         let es = ExternalSecret {
@@ -332,7 +333,7 @@ pub fn secrets(cx: &mut EnvCx) {
             spec: crd::ExternalSecretSpec {
                 refresh_interval: "1h".into(),
                 secret_store_ref: crd::StoreRef { name: store_name.clone(), kind: "SecretStore".into() },
-                target: crd::SecretTarget { name: name.clone(), creation_policy: "Owner".into() },
+                target: crd::SecretTarget { name: name.clone(), creation_policy: "Owner".into(), template },
                 data_from: vec![crd::DataFrom { extract: crd::Extract { key } }],
             },
         };

@@ -267,7 +267,9 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
     let mut out = Vec::new();
     for (service, ids) in &readers {
         let key = format!("service_{}", ident(service));
-        workload_identity(gx, env, &key, service, ids);
+        // The ServiceAccount the service's pods run as (`service_account`).
+        let ksa = gx.model.service_by_name(service).map_or(service.as_str(), crate::plan::pod::service_account);
+        workload_identity(gx, env, &key, ksa, ids);
         out.push(format!("\"{}\" = google_service_account.{key}.email", hcl_quoted(service)));
     }
     gx.m.output(
