@@ -176,6 +176,21 @@ codes! {
     E0350 = "E0350", Error, "vertical and horizontal autoscalers fight",
         "Use `vpa = recommend` beside a replica range, or fixed replicas with `vpa = initial`.",
         "A Vertical Pod Autoscaler in `initial` mode sets each new pod's cpu and memory requests from its recommendation; an HPA scales the same pods on cpu utilisation, which is measured against those requests. Together, each change of requests moves the utilisation the HPA acts on, and the two chase each other. `vpa = recommend` only reports recommendations (updateMode Off) and is allowed with an HPA.\n\nExample:\n\n    service api { replicas = 2..10  vpa = initial }   // rejected";
+    E0370 = "E0370", Error, "invalid Kubernetes label",
+        "Write a label key as `[prefix/]name` (name: letters, digits, `-_.`, 63 characters at most, alphanumeric at both ends; prefix: a lowercase DNS subdomain) and a value the same way as the name, or empty.",
+        "Pod `labels` and `node_selector` entries become Kubernetes labels and label selectors; the API server rejects a key or value outside the label syntax when the manifests are applied, long after the build. deployc checks them at compile time. Keys with a prefix are written quoted.\n\nExample:\n\n    labels { \"Example.com/team\" = \"cart service\" }   // rejected: uppercase prefix, space in the value\n    labels { \"example.com/team\" = \"cart\" }";
+    E0371 = "E0371", Error, "invalid Kubernetes annotation key",
+        "Write an annotation key as `[prefix/]name`, like a label key; the value may be any text.",
+        "Pod `annotations` keys follow the label key syntax (an optional lowercase DNS-subdomain prefix and `/`, then a name of at most 63 letters, digits, `-_.`). Annotation values are free text.\n\nExample:\n\n    annotations { \"prometheus io/scrape\" = \"true\" }   // rejected: space\n    annotations { \"prometheus.io/scrape\" = \"true\" }";
+    E0372 = "E0372", Error, "invalid toleration",
+        "Write a toleration as `kubectl taint` writes the taint: \"key=value:NoSchedule\", \"key:NoExecute\" or \"key\".",
+        "Each entry of `tolerations` names a taint: its key, optionally `=value` (without one any value matches, operator Exists) and optionally `:Effect`, one of NoSchedule, PreferNoSchedule, NoExecute (without one every effect matches).\n\nExample:\n\n    tolerations = [\"dedicated=gpu:NoSchedul\"]   // rejected: unknown effect\n    tolerations = [\"dedicated=gpu:NoSchedule\"]";
+    E0373 = "E0373", Error, "range without an upper bound",
+        "Give the upper bound (`cpu = 5m..200m`), or one value for a request equal to its limit (`cpu = 200m`).",
+        "A range is `low..high`. A cpu or memory range is the request and the limit; a replica range is the HPA's minimum and maximum. A range ending in `..` is incomplete. Requests without limits cannot be written yet.\n\nExample:\n\n    cpu = 5m..       // rejected\n    cpu = 5m..200m";
+    E0374 = "E0374", Error, "invalid config file path",
+        "Mount each file at an absolute path without `..`, each file name once per service: `files { \"/etc/app/config.yaml\" = \"...\" }`.",
+        "`files` mounts each entry's content at its path, from the ConfigMap `<service>-files` whose keys are the file names. A relative path, a `..` segment, a name outside letters, digits and `-._`, or two paths with the same file name cannot be mounted.\n\nExample:\n\n    files { \"config.yaml\" = \"port: 8080\\n\" }            // rejected: relative\n    files { \"/etc/app/config.yaml\" = \"port: 8080\\n\" }";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

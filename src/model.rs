@@ -356,6 +356,126 @@ pub struct Service {
     /// A Vertical Pod Autoscaler for the service (`vpa = ...`).
     #[serde(default)]
     pub vpa: Option<VpaMode>,
+    /// Pod details (issue 11, item 5).
+    #[serde(default)]
+    pub pod: PodDetails,
+}
+
+/// What a service says about its pods beyond the container.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Default)]
+pub struct PodDetails {
+    /// The ServiceAccount's name; the service's name when absent.
+    pub service_account: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+    /// `spread`: `Some(true)` zones, `Some(false)` none, `None` the plan's default.
+    pub spread: Option<bool>,
+    pub pull_secrets: Vec<String>,
+    pub timing: ProbeTiming,
+    pub startup: Option<Probe>,
+    /// Config files: mount path → content.
+    pub files: BTreeMap<String, String>,
+}
+
+/// A taint the pods tolerate.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct Toleration {
+    pub key: String,
+    /// `None`: any value (operator `Exists`).
+    pub value: Option<String>,
+    /// `None`: every effect.
+    pub effect: Option<String>,
+}
+
+/// Probe timings, in seconds; `None` keeps the default.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq, Default)]
+pub struct ProbeTiming {
+    pub period: Option<u32>,
+    pub timeout: Option<u32>,
+    pub failure_threshold: Option<u32>,
+    pub success_threshold: Option<u32>,
+    pub initial_delay: Option<u32>,
+}
+
+/// Parses a toleration as `kubectl taint` writes a taint: `key=value:Effect`,
+/// `key:Effect` or `key`. `Err` says what is wrong.
+pub fn parse_toleration(text: &str) -> Result<Toleration, &'static str> {
+    let (kv, effect) = match text.rsplit_once(':') {
+        Some((kv, e)) => (kv, Some(e)),
+        None => (text, None),
+    };
+    if let Some(e) = effect {
+        if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&e) {
+            return Err("the effect is one of NoSchedule, PreferNoSchedule, NoExecute");
+        }
+    }
+    let (key, value) = match kv.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (kv, None),
+    };
+    if crate::model::label_key_problem(key).is_some() {
+        return Err("the key is a Kubernetes label key (`[prefix/]name`)");
+    }
+    if let Some(v) = value {
+        if label_value_problem(v).is_some() {
+            return Err("the value is a Kubernetes label value (63 characters at most: letters, digits, `-_.`)");
+        }
+    }
+    Ok(Toleration { key: key.into(), value: value.map(str::to_string), effect: effect.map(str::to_string) })
+}
+
+fn dns_label_ok(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// What is wrong with a Kubernetes label (or annotation) key: an optional
+/// DNS-subdomain prefix and `/`, then a name of 63 characters at most,
+/// alphanumeric at both ends, with `-_.` inside.
+pub fn label_key_problem(key: &str) -> Option<&'static str> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        if p.len() > 253 || !p.split('.').all(|l| dns_label_ok(l, 63)) {
+            return Some("the prefix before `/` must be a DNS subdomain (lowercase letters, digits, `-`, `.`)");
+        }
+    }
+    if name.is_empty() || name.len() > 63 {
+        return Some("the name must be 1 to 63 characters");
+    }
+    let edge = |c: char| c.is_ascii_alphanumeric();
+    if !name.starts_with(edge) || !name.ends_with(edge) {
+        return Some("the name must begin and end with a letter or digit");
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        return Some("the name may hold only letters, digits, `-`, `_` and `.`");
+    }
+    None
+}
+
+/// What is wrong with a Kubernetes label value (empty is allowed).
+pub fn label_value_problem(v: &str) -> Option<&'static str> {
+    if v.is_empty() {
+        return None;
+    }
+    if v.len() > 63 {
+        return Some("a label value is 63 characters at most");
+    }
+    let edge = |c: char| c.is_ascii_alphanumeric();
+    if !v.starts_with(edge) || !v.ends_with(edge) {
+        return Some("a label value begins and ends with a letter or digit");
+    }
+    if !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        return Some("a label value holds only letters, digits, `-`, `_` and `.`");
+    }
+    None
 }
 
 /// A service's local-development settings (the compose target).
@@ -484,6 +604,21 @@ pub struct Resource {
     pub brokers: u32,
     pub topics: Vec<String>,
     pub partitions: u32,
+    // ---- in-cluster sizing and auth (issue 11, item 6)
+    /// Clients authenticate with a password from the connection Secret
+    /// (`auth = false`: a Redis without a password, as many apps expect).
+    #[serde(default = "yes")]
+    pub auth: bool,
+    /// The StatefulSet's cpu and memory when it runs in the cluster (the
+    /// engine's defaults when absent).
+    #[serde(default)]
+    pub cpu: Option<Quantity>,
+    #[serde(default)]
+    pub memory: Option<Quantity>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
@@ -552,6 +687,9 @@ pub struct Deployment {
     pub cpu: Quantity,
     pub memory: Quantity,
     pub env: BTreeMap<String, EnvValue>,
+    /// The HPA's cpu utilisation target here (the service's unless overridden).
+    #[serde(default)]
+    pub target_cpu: u32,
 }
 
 /// A resource as provided in one environment, overrides applied.
@@ -563,6 +701,11 @@ pub struct ResourceUse {
     pub read_replicas: u32,
     pub multi_az: bool,
     pub storage: u64,
+    /// The StatefulSet's cpu and memory here, when the program sets them.
+    #[serde(default)]
+    pub cpu: Option<Quantity>,
+    #[serde(default)]
+    pub memory: Option<Quantity>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]

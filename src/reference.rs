@@ -329,6 +329,7 @@ fn article(word: &str) -> &'static str {
 pub fn ty_text(ty: &Ty) -> String {
     match ty {
         Ty::Str => "string".into(),
+        Ty::Text => "text".into(),
         Ty::RelPath => "relative path".into(),
         Ty::Branch => "branch name".into(),
         Ty::Host => "host name".into(),

@@ -19,6 +19,7 @@ const PROGRAMS: &[&str] = &[
     "examples/platform-microservices.dpl",
     "tests/programs/edge.dpl",
     "tests/programs/infra.dpl",
+    "tests/programs/pods.dpl",
     "tests/programs/shop.dpl",
 ];
 
@@ -33,6 +34,12 @@ fn referenced(v: &Value, out: &mut BTreeSet<String>) {
             }
             if let Some(n) = m.get("secret").and_then(|r| r["secretName"].as_str()) {
                 out.insert(n.to_string());
+            }
+            // Image pull secrets are Secrets too.
+            for p in m.get("imagePullSecrets").and_then(|p| p.as_array()).into_iter().flatten() {
+                if let Some(n) = p["name"].as_str() {
+                    out.insert(n.to_string());
+                }
             }
             m.values().for_each(|x| referenced(x, out));
         }

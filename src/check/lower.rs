@@ -201,6 +201,117 @@ fn replicas(v: Option<&Val>, default: Replicas) -> Replicas {
     }
 }
 
+/// A block of plain strings (`labels { team = "cart" }`), with each key's span.
+fn map_str(f: &Fields, k: &str) -> Vec<(String, Span, String)> {
+    match get(f, k).map(|v| &v.v) {
+        Some(V::Map(m)) => m
+            .iter()
+            .filter_map(|(key, (span, v))| match &v.v {
+                V::Str(t) => Some((key.clone(), *span, render_static(t))),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A service's pod details, with the Kubernetes syntax of labels,
+/// annotation keys and tolerations checked (E0370–E0372).
+fn pod_details(f: &Fields, port: u16, diags: &mut Diagnostics) -> crate::model::PodDetails {
+    use crate::model::{label_key_problem, label_value_problem, parse_toleration, PodDetails, ProbeTiming};
+    let labels_of = |k: &str, diags: &mut Diagnostics| {
+        let mut out = BTreeMap::new();
+        for (key, span, value) in map_str(f, k) {
+            let problem =
+                label_key_problem(&key).map(|p| ("key", p)).or(label_value_problem(&value).map(|p| ("value", p)));
+            if let Some((what, why)) = problem {
+                diags.push(
+                    Diagnostic::new(Code::E0370, format!("`{key}` = \"{value}\" is not a valid Kubernetes label"))
+                        .label(span, format!("invalid label {what}: {why}")),
+                );
+                continue;
+            }
+            out.insert(key, value);
+        }
+        out
+    };
+    let labels = labels_of("labels", diags);
+    let node_selector = labels_of("node_selector", diags);
+    let mut annotations = BTreeMap::new();
+    for (key, span, value) in map_str(f, "annotations") {
+        match label_key_problem(&key) {
+            Some(why) => diags.push(
+                Diagnostic::new(Code::E0371, format!("`{key}` is not a valid Kubernetes annotation key"))
+                    .label(span, why),
+            ),
+            None => {
+                annotations.insert(key, value);
+            }
+        }
+    }
+    let mut tolerations = Vec::new();
+    for v in list(f, "tolerations") {
+        let V::Str(t) = &v.v else { continue };
+        let text = render_static(t);
+        match parse_toleration(&text) {
+            Ok(t) => tolerations.push(t),
+            Err(why) => {
+                diags.push(Diagnostic::new(Code::E0372, format!("\"{text}\" is not a toleration")).label(v.span, why))
+            }
+        }
+    }
+    let secs = |fs: &Fields, k: &str| dur(fs, k).map(|ms| ms.div_ceil(1000) as u32);
+    let count = |fs: &Fields, k: &str| match get(fs, k).map(|v| &v.v) {
+        Some(V::Int(n)) => Some(*n as u32),
+        _ => None,
+    };
+    let timing = strukt(f, "probes")
+        .map(|t| ProbeTiming {
+            period: secs(t, "period"),
+            timeout: secs(t, "timeout"),
+            failure_threshold: count(t, "failure_threshold"),
+            success_threshold: count(t, "success_threshold"),
+            initial_delay: secs(t, "initial_delay"),
+        })
+        .unwrap_or_default();
+    let mut files = BTreeMap::new();
+    let mut names = std::collections::BTreeSet::new();
+    for (path, span, content) in map_str(f, "files") {
+        let name = path.rsplit('/').next().unwrap_or_default().to_string();
+        let why = if !path.starts_with('/') {
+            Some("the mount path must be absolute")
+        } else if path.split('/').any(|seg| seg == ".." || seg == ".") {
+            Some("the mount path must not hold `.` or `..` segments")
+        } else if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            Some("the file name must be letters, digits, `-`, `_` and `.`")
+        } else if !names.insert(name.clone()) {
+            Some("another file of this service has the same name")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => diags.push(
+                Diagnostic::new(Code::E0374, format!("`{path}` cannot be mounted as a config file")).label(span, why),
+            ),
+            None => {
+                files.insert(path, content);
+            }
+        }
+    }
+    PodDetails {
+        files,
+        service_account: lit(f, "service_account"),
+        labels,
+        annotations,
+        node_selector,
+        tolerations,
+        spread: enm(f, "spread").map(|s| s == "zones"),
+        pull_secrets: list_str(f, "pull_secrets"),
+        timing,
+        startup: probe(f, "startup", port),
+    }
+}
+
 fn probe(f: &Fields, k: &str, default_port: u16) -> Option<Probe> {
     let (tag, fs) = tagged(f, k)?;
     let p = port(fs, "port").unwrap_or(default_port);
@@ -743,6 +854,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             metrics: boolean(f, "metrics", true),
             local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
             vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
+            pod: pod_details(f, port_, diags),
         });
         if language.is_none() && toolchains.is_empty() && services.last().is_some_and(|s| s.prebuilt().is_none()) {
             return None;
@@ -821,6 +933,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             visibility_timeout_ms: dur(f, "visibility_timeout").unwrap_or(30_000),
             versioning: boolean(f, "versioning", true),
             expire_after_ms: dur(f, "expire_after"),
+            auth: boolean(f, "auth", true),
+            cpu: get(f, "cpu").map(|v| range_q(Some(v), (0, 0))),
+            memory: get(f, "memory").map(|v| range_q(Some(v), (0, 0))),
             engine,
         });
     }
@@ -1034,6 +1149,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     .map(|v| range_q(Some(v), (s.memory.request, s.memory.limit)))
                     .unwrap_or(s.memory),
                 env,
+                target_cpu: o.as_ref().and_then(|o| pct(o, "target_cpu")).map_or(s.target_cpu, |p| p as u32),
             });
         }
         let roverrides = match get(f, "resources").map(|v| &v.v) {
@@ -1066,6 +1182,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                         .map(|o| boolean(o, "multi_az", r.multi_az || env_multi_az))
                         .unwrap_or(r.multi_az || env_multi_az),
                     storage: o.as_ref().and_then(|o| mem(o, "storage")).unwrap_or(r.storage),
+                    cpu: o.as_ref().and_then(|o| get(o, "cpu")).map(|v| range_q(Some(v), (0, 0))).or(r.cpu),
+                    memory: o.as_ref().and_then(|o| get(o, "memory")).map(|v| range_q(Some(v), (0, 0))).or(r.memory),
                 }
             })
             .collect();

@@ -49,6 +49,9 @@ impl RefKind {
 pub enum Ty {
     /// One line of text: no newline or other control character (E0305).
     Str,
+    /// Text of several lines (`\n`, `\t` allowed), such as a config file's
+    /// content; other control characters are refused (E0305).
+    Text,
     /// A relative path inside a tree: a one-line string, not absolute,
     /// without `..` (E0306).
     RelPath,
@@ -397,6 +400,25 @@ pub static SERVICE: &[FieldSpec] = &[
         "built and run as it is",
         "local development with Docker Compose (`compose/docker-compose.yml`): hot reload, dev command, host port",
     ),
+    // ---- pod details (issue 11, item 5)
+    f("service_account", Ty::Str, "the service's name", "name of the Kubernetes ServiceAccount the pods run as (deployc creates it)"),
+    f("labels", Ty::Map(&Ty::Str), "{}", "extra labels on the pods: Kubernetes label keys and values (E0370); keys with a prefix are quoted (`\"example.com/team\" = \"cart\"`)"),
+    f("annotations", Ty::Map(&Ty::Str), "{}", "extra annotations on the pods: Kubernetes annotation keys (E0371)"),
+    f("node_selector", Ty::Map(&Ty::Str), "{}", "node labels the pods must run on (label keys and values, E0370)"),
+    f("tolerations", Ty::List(&Ty::Str), "[]", "taints the pods tolerate, as `kubectl taint` writes them: `key=value:Effect`, `key:Effect` or `key` (E0372)"),
+    f("spread", Ty::Enum(&["zones", "none"]), "zones in a production environment when replicas > 1, else none", "spread the replicas across availability zones (a topology spread constraint on `topology.kubernetes.io/zone`)"),
+    f("pull_secrets", Ty::List(&Ty::Str), "[]", "image pull Secrets (`kubernetes.io/dockerconfigjson`); they join the secret inventory and get a producer like every Secret"),
+    f("probes", Ty::Struct(PROBE_TIMING), "period 10s, timeout 3s, failure 3, success 1", "timings of the liveness, readiness and startup probes"),
+    f("startup", Ty::Tagged(PROBES), "", "startup probe: liveness and readiness wait until it succeeds"),
+    f("files", Ty::Map(&Ty::Text), "{}", "config files: absolute mount path = content (E0374); delivered by the ConfigMap `<service>-files`, and a change rolls the pods (`checksum/files`)"),
+];
+
+pub static PROBE_TIMING: &[FieldSpec] = &[
+    f("period", Ty::Duration, "10s", "how often the probes run"),
+    f("timeout", Ty::Duration, "3s", "how long one probe may take"),
+    f("failure_threshold", Ty::Int, "3", "failures in a row before the pod is restarted or taken out of the Service"),
+    f("success_threshold", Ty::Int, "1", "successes in a row before a failed readiness probe counts as ready again"),
+    f("initial_delay", Ty::Duration, "10s liveness, 5s readiness, 0s startup", "delay before the first probe"),
 ];
 
 // ---------------------------------------------------------------- resources
@@ -430,6 +452,9 @@ pub static RESOURCES: &[Variant] = &[
             f("backup", Ty::Struct(BACKUP), "", "automated backups"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
+            // in-cluster sizing and auth
+            f("cpu", Ty::Range(&Ty::Cpu), "250m..1", "cpu request..limit of the StatefulSet in the cluster"),
+            f("memory", Ty::Range(&Ty::Memory), "512Mi..1Gi", "memory request..limit of the StatefulSet in the cluster"),
         ],
         "PostgreSQL",
     ),
@@ -444,6 +469,10 @@ pub static RESOURCES: &[Variant] = &[
             f("storage", Ty::Memory, "1Gi", "volume size in-cluster"),
             f("backup", Ty::Struct(BACKUP), "", "snapshots"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
+            // in-cluster sizing and auth
+            f("cpu", Ty::Range(&Ty::Cpu), "100m..500m", "cpu request..limit of the StatefulSet in the cluster"),
+            f("memory", Ty::Range(&Ty::Memory), "256Mi..512Mi", "memory request..limit of the StatefulSet in the cluster"),
+            f("auth", Ty::Bool, "true", "clients authenticate with a password from the connection Secret; `false`: no password and no Secret (in the cluster only)"),
         ],
         "Redis",
     ),
@@ -456,6 +485,9 @@ pub static RESOURCES: &[Variant] = &[
             f("backup", Ty::Struct(BACKUP), "", "backups"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
+            // in-cluster sizing and auth
+            f("cpu", Ty::Range(&Ty::Cpu), "250m..1", "cpu request..limit of the StatefulSet in the cluster"),
+            f("memory", Ty::Range(&Ty::Memory), "512Mi..1Gi", "memory request..limit of the StatefulSet in the cluster"),
         ],
         "MongoDB",
     ),
@@ -501,6 +533,8 @@ pub static OVERRIDE: &[FieldSpec] = &[
     f("memory", Ty::Range(&Ty::Memory), "service's", "memory request..limit here"),
     f("env", Ty::Map(&Ty::EnvValue), "{}", "variables added or replaced here"),
     f("enabled", Ty::Bool, "true", "deploy the service to this environment at all"),
+    // ---- pod details (issue 11, item 5)
+    f("target_cpu", Ty::Percent, "service's", "HPA cpu utilisation target here"),
 ];
 pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
     f("placement", PLACEMENT, "resource's", "managed or in_cluster here"),
@@ -508,6 +542,9 @@ pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
     f("read_replicas", Ty::Int, "resource's", "read replicas here"),
     f("multi_az", Ty::Bool, "resource's", "multi-AZ here"),
     f("storage", Ty::Memory, "resource's", "storage here"),
+    // ---- in-cluster sizing (issue 11, item 6)
+    f("cpu", Ty::Range(&Ty::Cpu), "resource's", "cpu request..limit of the StatefulSet here"),
+    f("memory", Ty::Range(&Ty::Memory), "resource's", "memory request..limit of the StatefulSet here"),
 ];
 pub static PATCH: &[FieldSpec] = &[
     req(
@@ -911,7 +948,8 @@ pub static GATE_VARIANTS: &[Variant] = &{
 /// Attributes a reference may read from a resource of the given engine.
 pub fn resource_attrs(engine: &str) -> &'static [&'static str] {
     match engine {
-        "postgres" | "mongodb" | "redis" => &["url", "host", "port", "name"],
+        "postgres" | "mongodb" => &["url", "host", "port", "name", "address", "user", "password", "database"],
+        "redis" => &["url", "host", "port", "name", "address", "user", "password"],
         "queue" => &["url", "arn", "name"],
         "bucket" => &["name", "arn", "url"],
         "kafka" => &["url", "host", "port"],

@@ -78,6 +78,7 @@ fn mismatch(expected: &str, value: &ast::Value) -> Diagnostic {
 pub fn describe_ty(ty: &Ty) -> String {
     match ty {
         Ty::Str => "a string".into(),
+        Ty::Text => "a string (newlines allowed)".into(),
         Ty::RelPath => "a relative path".into(),
         Ty::Branch => "a branch name".into(),
         Ty::Host => "a host name".into(),
@@ -111,6 +112,7 @@ pub fn describe_ty(ty: &Ty) -> String {
 fn describe_plural(ty: &Ty) -> String {
     match ty {
         Ty::Str => "strings".into(),
+        Ty::Text => "strings (newlines allowed)".into(),
         Ty::RelPath => "relative paths".into(),
         Ty::Branch => "branch names".into(),
         Ty::Host => "host names".into(),
@@ -171,6 +173,20 @@ impl Cx<'_> {
                     match unsafe_text(parts, matches!(ty, Ty::RelPath), value).or_else(|| web_text(parts, ty, value)) {
                         Some(d) => self.err(d),
                         None => V::Str(self.template(parts)),
+                    }
+                }
+                _ => self.err(mismatch(&describe_ty(ty), value)),
+            },
+            Ty::Text => match &value.kind {
+                ValueKind::Str(parts) => {
+                    let bad = parts.iter().any(|p| match p {
+                        ast::StrPart::Lit(s) => s.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+                        ast::StrPart::Interp(_) => false,
+                    });
+                    if bad {
+                        self.err(control_character(value))
+                    } else {
+                        V::Str(self.template(parts))
                     }
                 }
                 _ => self.err(mismatch(&describe_ty(ty), value)),

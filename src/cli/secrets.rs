@@ -69,6 +69,17 @@ fn provide(ns: &str, env: &str, s: &SecretPlan) -> String {
     let what = match &s.origin {
         Origin::Program => "a value only people have".to_string(),
         Origin::Connection { resource } => format!("the connection details of `{resource}`"),
+        Origin::PullSecret => {
+            "registry credentials to pull images with (type kubernetes.io/dockerconfigjson)".to_string()
+        }
+    };
+    // A pull secret is made by `kubectl create secret docker-registry`.
+    let create = match s.origin {
+        Origin::PullSecret => format!(
+            "kubectl create secret docker-registry {} -n {ns} --docker-server=... --docker-username=... --docker-password=...",
+            s.name
+        ),
+        _ => format!("kubectl create secret generic {} -n {ns} {}", s.name, literals.join(" ")),
     };
     match &s.producer {
         // Terraform writes the connection details it creates (endpoints,
@@ -89,13 +100,11 @@ fn provide(ns: &str, env: &str, s: &SecretPlan) -> String {
             format!("{what}: the ExternalSecret `{}` copies it from {store} `{key}`; set it with: {put}", s.name)
         }
         Producer::SealedByTeam { controller_namespace } => format!(
-            "{what}: seal it into k8s/{env}/extra/ (listed by the kustomization): kubectl create secret generic {} -n {ns} {} --dry-run=client -o yaml | kubeseal --controller-namespace {controller_namespace} --format yaml > k8s/{env}/extra/sealedsecret-{}.yaml",
-            s.name,
-            literals.join(" "),
+            "{what}: seal it into k8s/{env}/extra/ (listed by the kustomization): {create} --dry-run=client -o yaml | kubeseal --controller-namespace {controller_namespace} --format yaml > k8s/{env}/extra/sealedsecret-{}.yaml",
             s.name
         ),
         Producer::CreatedByTeam => {
-            format!("{what}: create it in the cluster: kubectl create secret generic {} -n {ns} {}", s.name, literals.join(" "))
+            format!("{what}: create it in the cluster: {create}")
         }
     }
 }

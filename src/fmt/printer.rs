@@ -241,8 +241,9 @@ impl Printer<'_> {
     fn entry(&mut self, e: &Entry, indent: usize) -> (usize, usize, Shape) {
         match e {
             Entry::Field(f) => {
-                self.push(&f.key.name);
-                let head = (self.cur_len(), f.key.name.chars().count());
+                let key = key_text(&f.key.name);
+                self.push(&key);
+                let head = (self.cur_len(), key.chars().count());
                 match &f.value.kind {
                     ValueKind::Block(b) => {
                         self.push(" ");
@@ -399,7 +400,7 @@ impl Printer<'_> {
                 if i > 0 {
                     self.push(" ");
                 }
-                self.push(&f.key.name);
+                self.push(&key_text(&f.key.name));
                 if let ValueKind::Block(inner) = &f.value.kind {
                     self.push(" ");
                     self.block(inner, indent);
@@ -540,4 +541,29 @@ fn align_comments(lines: &mut [Line]) {
         }
         i = j;
     }
+}
+
+/// A field key as written: a name as it is, any other key quoted
+/// (`"example.com/team"`), with `"`, `\\` and `$` escaped.
+fn key_text(key: &str) -> String {
+    let mut chars = key.chars();
+    let is_name = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if is_name {
+        return key.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in key.chars() {
+        match c {
+            '"' | '\\' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

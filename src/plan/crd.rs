@@ -580,6 +580,15 @@ pub struct StoreRef {
 pub struct SecretTarget {
     pub name: String,
     pub creation_policy: String,
+    /// The Secret's type when it is not Opaque (an image pull secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<SecretTemplate>,
+}
+
+#[derive(Serialize)]
+pub struct SecretTemplate {
+    #[serde(rename = "type")]
+    pub type_: String,
 }
 
 #[derive(Serialize)]

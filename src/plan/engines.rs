@@ -161,6 +161,43 @@ pub fn connection_url(r: &Resource, host: &str, password: &str) -> Option<String
     }
 }
 
+/// Whether clients of `r` in the cluster authenticate with a password from
+/// its connection Secret (and so whether that Secret exists at all).
+pub fn uses_password(r: &Resource) -> bool {
+    spec(&r.engine).secret_in_cluster && r.auth
+}
+
+/// The URL of an in-cluster resource that takes no password (`auth = false`).
+pub fn open_url(r: &Resource, host: &str) -> Option<String> {
+    let port = spec(&r.engine).port;
+    match r.engine {
+        Engine::Redis => Some(format!("redis://{host}:{port}/0")),
+        _ => None,
+    }
+}
+
+/// The container arguments of an in-cluster engine: the table's, without
+/// the password option when the resource takes none.
+pub fn engine_args(r: &Resource) -> Vec<String> {
+    let Some(c) = &spec(&r.engine).in_cluster else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut args = c.args.iter();
+    while let Some(a) = args.next() {
+        if *a == "--requirepass" && !r.auth {
+            args.next();
+            continue;
+        }
+        out.push(a.to_string());
+    }
+    out
+}
+
+/// CPU and memory of an in-cluster engine's container: the program's, else the table's.
+pub fn engine_resources(r: &Resource) -> (Quantity, Quantity) {
+    let Some(c) = &spec(&r.engine).in_cluster else { return SMALL };
+    (r.cpu.unwrap_or(c.cpu), r.memory.unwrap_or(c.memory))
+}
+
 /// The port clients connect to in the cluster.
 pub fn engine_port(e: &Engine) -> u16 {
     spec(e).port
@@ -227,6 +264,7 @@ pub fn engine_env(r: &Resource) -> Vec<EnvVar> {
             plain_env("PGDATA", "/var/lib/postgresql/data/pgdata"),
             secret_env("POSTGRES_PASSWORD", &secret, "password"),
         ],
+        Engine::Redis if !r.auth => Vec::new(),
         Engine::Redis => vec![secret_env("REDIS_PASSWORD", &secret, "password")],
         Engine::MongoDb => vec![
             plain_env("MONGO_INITDB_ROOT_USERNAME", "admin"),

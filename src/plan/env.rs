@@ -302,7 +302,26 @@ pub fn resolve_attr(cx: &EnvPlan, r: &AttrRef) -> Source {
                 }
                 (Engine::Kafka, "host", Placement::InCluster) => Source::Plain(bootstrap),
                 (Engine::Kafka, "port", Placement::Managed) => Source::Plain(managed_port(&res.engine).to_string()),
+                // `auth = false`: nothing secret about the address.
+                (_, "url", Placement::InCluster) if !super::engines::uses_password(res) => {
+                    let host = format!("{name}.{ns}.svc.cluster.local");
+                    super::engines::open_url(res, &host).map_or_else(|| secret("url"), Source::Plain)
+                }
                 (_, "url", _) => secret("url"),
+                // The host:port form many apps read (`REDIS_ADDR`).
+                (_, "address", Placement::InCluster) => {
+                    Source::Plain(format!("{name}.{ns}.svc.cluster.local:{}", engine_port(&res.engine)))
+                }
+                (_, "address", Placement::Managed) => secret("address"),
+                (_, "user", Placement::InCluster) => Source::Plain(
+                    super::engines::spec(&res.engine).in_cluster.as_ref().map_or("", |c| c.user).to_string(),
+                ),
+                (_, "user", Placement::Managed) => secret("user"),
+                (_, "password", Placement::InCluster) if !super::engines::uses_password(res) => {
+                    Source::Plain(String::new())
+                }
+                (_, "password", _) => secret("password"),
+                (_, "database", _) => Source::Plain(res.database.clone()),
                 (Engine::Queue | Engine::Bucket, "arn", _) => secret("arn"),
                 (Engine::Queue | Engine::Bucket, "name", _) => {
                     let n = cloud_name(cx, name);

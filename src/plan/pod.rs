@@ -1,9 +1,10 @@
 //! Pod-level decisions shared by every workload: resources, security contexts, scratch volumes and the Checkov skips with their reasons.
 
-use crate::model::Probe;
+use crate::model::{Probe, ProbeTiming, Service};
 use k8s_openapi::api::core::v1::{
-    Capabilities, EmptyDirVolumeSource, ExecAction, GRPCAction, HTTPGetAction, PodSecurityContext, Probe as KProbe,
-    ResourceRequirements, SeccompProfile, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, ExecAction, GRPCAction, HTTPGetAction,
+    LocalObjectReference, PodSecurityContext, Probe as KProbe, ResourceRequirements, SeccompProfile, SecurityContext,
+    TCPSocketAction, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -37,14 +38,42 @@ pub fn resources(cpu: crate::model::Quantity, mem: crate::model::Quantity) -> Re
     }
 }
 
-pub fn probe(p: &Probe, initial_delay: i32) -> KProbe {
-    let mut k = KProbe {
-        initial_delay_seconds: Some(initial_delay),
-        period_seconds: Some(10),
-        timeout_seconds: Some(3),
-        failure_threshold: Some(3),
+/// Which probe of a container: each has its own default initial delay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    Liveness,
+    Readiness,
+    Startup,
+}
+
+impl ProbeKind {
+    /// The initial delay when the program gives none.
+    pub fn default_delay(self) -> i32 {
+        match self {
+            ProbeKind::Liveness => 10,
+            ProbeKind::Readiness => 5,
+            ProbeKind::Startup => 0,
+        }
+    }
+}
+
+/// The timing of one probe: the program's `probes { ... }`, else the
+/// defaults (period 10s, timeout 3s, 3 failures). The success threshold is
+/// written only when the program sets it (liveness and startup probes
+/// accept only 1, so it applies to readiness).
+pub fn probe_timing(t: &ProbeTiming, kind: ProbeKind) -> KProbe {
+    KProbe {
+        initial_delay_seconds: Some(t.initial_delay.map_or(kind.default_delay(), |d| d as i32)),
+        period_seconds: Some(t.period.unwrap_or(10) as i32),
+        timeout_seconds: Some(t.timeout.unwrap_or(3) as i32),
+        failure_threshold: Some(t.failure_threshold.unwrap_or(3) as i32),
+        success_threshold: t.success_threshold.filter(|_| kind == ProbeKind::Readiness).map(|n| n as i32),
         ..Default::default()
-    };
+    }
+}
+
+pub fn probe(p: &Probe, t: &ProbeTiming, kind: ProbeKind) -> KProbe {
+    let mut k = probe_timing(t, kind);
     match p {
         Probe::Http { path, port } => {
             k.http_get = Some(HTTPGetAction {
@@ -124,3 +153,125 @@ pub const DATABASE_SKIPS: &[(&str, &str)] = &[
     ("CKV_K8S_43", "official images are pinned by version tag; digests differ per architecture"),
     ("CKV_K8S_35", "the database image reads its credentials from environment variables"),
 ];
+
+// ---- pod details (issue 11, item 5)
+
+/// The ServiceAccount a service's pods run as: the program's name, else the service's.
+pub fn service_account(s: &Service) -> &str {
+    s.pod.service_account.as_deref().unwrap_or(&s.name)
+}
+
+/// The topology key replicas are spread over.
+pub const ZONE_KEY: &str = "topology.kubernetes.io/zone";
+
+/// Whether a service's replicas are spread across zones here: as the
+/// program says (`spread`), else in a production environment whenever it
+/// may run more than one replica.
+pub fn spreads(production: bool, s: &Service, max_replicas: u32) -> bool {
+    s.pod.spread.unwrap_or(production && max_replicas > 1)
+}
+
+/// The pod spec details beyond the container, decided once for both targets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PodDetails {
+    pub service_account: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub node_selector: Option<BTreeMap<String, String>>,
+    pub tolerations: Option<Vec<Toleration>>,
+    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
+}
+
+/// A service's pod details in an environment. Zone spreading is soft
+/// (`ScheduleAnyway`, skew 1): the scheduler places replicas in different
+/// zones whenever it can, and still schedules them when a zone is down or
+/// the cluster has one zone, where a hard constraint would leave them pending.
+pub fn details(production: bool, s: &Service, max_replicas: u32) -> PodDetails {
+    let p = &s.pod;
+    let spread = spreads(production, s, max_replicas).then(|| {
+        vec![TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: ZONE_KEY.into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            label_selector: Some(super::env::label_selector(&s.name)),
+            ..Default::default()
+        }]
+    });
+    PodDetails {
+        service_account: service_account(s).to_string(),
+        labels: p.labels.clone(),
+        annotations: p.annotations.clone(),
+        node_selector: (!p.node_selector.is_empty()).then(|| p.node_selector.clone()),
+        tolerations: (!p.tolerations.is_empty()).then(|| {
+            p.tolerations
+                .iter()
+                .map(|t| Toleration {
+                    key: Some(t.key.clone()),
+                    operator: Some(if t.value.is_some() { "Equal" } else { "Exists" }.into()),
+                    value: t.value.clone(),
+                    effect: t.effect.clone(),
+                    toleration_seconds: None,
+                })
+                .collect()
+        }),
+        topology_spread_constraints: spread,
+        image_pull_secrets: (!p.pull_secrets.is_empty())
+            .then(|| p.pull_secrets.iter().map(|n| LocalObjectReference { name: n.clone() }).collect()),
+    }
+}
+
+/// A service's config files (`files`): the ConfigMap `<service>-files` keyed
+/// by file name, and where each is mounted (name → absolute path). Each is
+/// mounted alone (`subPath`), so the directory around it stays the image's;
+/// `checksum/files` on the pod template rolls the pods when a file changes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigFiles {
+    pub config_map: String,
+    pub data: BTreeMap<String, String>,
+    pub mounts: BTreeMap<String, String>,
+}
+
+/// The volume holding the config files.
+pub const FILES_VOLUME: &str = "files";
+
+pub fn config_files(s: &Service) -> Option<ConfigFiles> {
+    if s.pod.files.is_empty() {
+        return None;
+    }
+    let mut data = BTreeMap::new();
+    let mut mounts = BTreeMap::new();
+    for (path, content) in &s.pod.files {
+        // The checker refused a path without a file name (E0374).
+        let name = path.rsplit('/').next().unwrap_or_default().to_string();
+        data.insert(name.clone(), content.clone());
+        mounts.insert(name, path.clone());
+    }
+    Some(ConfigFiles { config_map: format!("{}-files", s.name), data, mounts })
+}
+
+impl ConfigFiles {
+    pub fn volume(&self) -> Volume {
+        Volume {
+            name: FILES_VOLUME.into(),
+            config_map: Some(ConfigMapVolumeSource { name: self.config_map.clone(), ..Default::default() }),
+            ..Default::default()
+        }
+    }
+    pub fn volume_mounts(&self) -> Vec<VolumeMount> {
+        self.mounts
+            .iter()
+            .map(|(name, path)| VolumeMount {
+                name: FILES_VOLUME.into(),
+                mount_path: path.clone(),
+                sub_path: Some(name.clone()),
+                read_only: Some(true),
+                ..Default::default()
+            })
+            .collect()
+    }
+    /// The annotation that rolls the pods when a file changes.
+    pub fn checksum(&self) -> String {
+        super::env::config_checksum(&self.data)
+    }
+}

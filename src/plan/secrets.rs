@@ -29,6 +29,15 @@ pub enum Origin {
     /// The connection details of a backing resource (`db.url`): the
     /// credentials the platform owns.
     Connection { resource: String },
+    /// Registry credentials a service's pods pull their image with
+    /// (`pull_secrets`): a Secret of type `kubernetes.io/dockerconfigjson`
+    /// whose one key, `.dockerconfigjson`, the store entry holds.
+    PullSecret,
+}
+
+/// The Kubernetes type of a Secret, when it is not `Opaque`.
+pub fn secret_type(s: &SecretPlan) -> Option<&'static str> {
+    (s.origin == Origin::PullSecret).then_some("kubernetes.io/dockerconfigjson")
 }
 
 /// One Secret of one environment: its keys, readers, producer and origin.
@@ -123,9 +132,16 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
         }
     }
     for r in &model.resources {
-        if cx.in_cluster(r.id) && super::engines::spec(&r.engine).secret_in_cluster {
+        if cx.in_cluster(r.id) && super::engines::uses_password(r) {
             let name = connection_secret(&r.name);
             add(&name, "password", &r.name, Origin::Connection { resource: r.name.clone() });
+        }
+    }
+    // Image pull secrets: read by the kubelet for the service's pods.
+    for d in &cx.env.deployments {
+        let s = model.service(d.service);
+        for name in &s.pod.pull_secrets {
+            add(name, ".dockerconfigjson", &s.name, Origin::PullSecret);
         }
     }
     // Alertmanager's receivers (a Slack webhook, a PagerDuty routing key).

@@ -258,7 +258,7 @@ impl Parser<'_> {
             if depth == 0 {
                 match self.peek() {
                     Tok::RBrace => return,
-                    Tok::Ident(_) if matches!(self.peek_at(1), Tok::Eq | Tok::LBrace) => return,
+                    Tok::Ident(_) | Tok::Str(_) if matches!(self.peek_at(1), Tok::Eq | Tok::LBrace) => return,
                     _ if self.at_decl_start() => return,
                     _ => {}
                 }
@@ -273,7 +273,10 @@ impl Parser<'_> {
     }
 
     fn field(&mut self) -> Option<Field> {
-        let key = self.ident("a field name")?;
+        let key = match self.quoted_key() {
+            Some(k) => k,
+            None => self.ident("a field name")?,
+        };
         match self.peek() {
             Tok::Eq => {
                 self.bump();
@@ -308,6 +311,25 @@ impl Parser<'_> {
         }
     }
 
+    /// A quoted key (`"example.com/team" = ...`): label and annotation keys
+    /// hold `.` and `/`, which a name cannot. Plain text only, and `=` or
+    /// `{` after it; the checker accepts such keys in free-key blocks only.
+    fn quoted_key(&mut self) -> Option<Ident> {
+        let Tok::Str(parts) = self.peek().clone() else { return None };
+        if !matches!(self.peek_at(1), Tok::Eq | Tok::LBrace) {
+            return None;
+        }
+        let mut name = String::new();
+        for p in &parts {
+            match p {
+                StrPart::Lit(s) => name.push_str(s),
+                StrPart::Interp(_) => return None,
+            }
+        }
+        let t = self.bump();
+        Some(Ident { name, span: t.span })
+    }
+
     /// After a field name: does a value follow directly, its `=` left out?
     /// A name followed by `=` is the next field, not a value.
     fn missing_eq(&self) -> bool {
@@ -321,7 +343,23 @@ impl Parser<'_> {
     fn value(&mut self) -> Option<Value> {
         let lo = self.atom()?;
         if self.at(&Tok::DotDot) {
-            self.bump();
+            let dots = self.bump().span;
+            // `cpu = 5m..` then the next field or the end of the block: the
+            // upper bound is missing.
+            let ends = match self.peek() {
+                Tok::RBrace | Tok::RBracket | Tok::RParen | Tok::Comma | Tok::Semi | Tok::Eof => true,
+                Tok::Ident(_) | Tok::Str(_) => matches!(self.peek_at(1), Tok::Eq | Tok::LBrace) || self.at_decl_start(),
+                _ => false,
+            };
+            if ends {
+                let span = lo.span.to(dots);
+                self.diags.push(
+                    Diagnostic::new(Code::E0373, "range without an upper bound")
+                        .label(span, "nothing after `..`")
+                        .help("Give the upper bound (`cpu = 5m..200m`), or one value for a request equal to its limit (`cpu = 200m`)."),
+                );
+                return Some(Value::error(span));
+            }
             let hi = self.atom()?;
             let span = lo.span.to(hi.span);
             return Some(Value { kind: ValueKind::Range(Box::new(lo), Box::new(hi)), span });

@@ -11,6 +11,7 @@ use crate::plan::backup::{backup_script, cron};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
 use crate::plan::env::{container_env, service_image};
 use crate::plan::pod::{self, checkov_skips, quantity_mem, DATABASE_SKIPS, SERVICE_SKIPS};
+use crate::plan::pod::{probe_timing, ProbeKind};
 use crate::plan::routes::{ingress_peers, routes, traffic_routing, BackendPort, Peer as RoutePeer};
 use crate::plan::secrets::{external_secrets_role, inventory, Producer};
 use crate::plan::{crd, network, observability, EnvPlan};
@@ -168,6 +169,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     // The chart keeps the tag policy's first tag: Helm releases set the tag
     // they deploy (`--set`), and CD's released tags live in the kustomizations.
     let image = service_image(model, cx.env, s, &crate::plan::Options::default());
+    let pod = crate::plan::pod::details(cx.env.production, s, d.replicas.max());
     ServiceValues {
         image: Image {
             repository: image.repository,
@@ -188,7 +190,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             Replicas::Auto { min, max } => Some(Autoscaling {
                 min_replicas: min,
                 max_replicas: max,
-                target_cpu_utilization_percentage: s.target_cpu,
+                target_cpu_utilization_percentage: d.target_cpu,
             }),
             Replicas::Fixed(_) => None,
         },
@@ -230,7 +232,26 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             .filter(|_| runs_migrations(cx))
             .map(|m| Migration { command: m.command.clone() }),
         network: service_network(cx, d.service),
+        service_account: pod.service_account,
+        pod_labels: pod.labels,
+        pod_annotations: pod.annotations,
+        node_selector: pod.node_selector.unwrap_or_default(),
+        tolerations: pod.tolerations.unwrap_or_default().iter().map(to_value).collect(),
+        topology_spread_constraints: pod.topology_spread_constraints.unwrap_or_default().iter().map(to_value).collect(),
+        image_pull_secrets: pod.image_pull_secrets.unwrap_or_default().iter().map(to_value).collect(),
+        probe_timing: ProbeTimings {
+            liveness: to_value(&probe_timing(&s.pod.timing, ProbeKind::Liveness)),
+            readiness: to_value(&probe_timing(&s.pod.timing, ProbeKind::Readiness)),
+            startup: to_value(&probe_timing(&s.pod.timing, ProbeKind::Startup)),
+        },
+        startup_probe: s.pod.startup.as_ref().map(probe),
+        files: crate::plan::pod::config_files(s).map(|f| FilesValues { data: f.data, mounts: f.mounts }),
     }
+}
+
+/// A Kubernetes object as JSON (always possible for these plain structs).
+fn to_value<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
 }
 
 fn deployed(cx: &EnvPlan, n: &Node) -> bool {
@@ -319,7 +340,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
         let u = cx.resource_use(r.id);
         let Some(spec) = &engines::spec(&r.engine).in_cluster else { continue };
         let (uid, data_path, scratch) = (spec.uid, spec.data_path, spec.scratch);
-        let (cpu, mem) = (spec.cpu, spec.memory);
+        let (cpu, mem) = engines::engine_resources(r);
         let clients = clients(cx, r);
         let backup = r.backup.as_ref().map(|b| {
             let (script, env) = backup_script(cx, r, b);
@@ -344,7 +365,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 run_as_user: uid,
                 data_path: data_path.into(),
                 writable_paths: scratch.iter().map(|s| s.to_string()).collect(),
-                args: spec.args.iter().map(|a| a.to_string()).collect(),
+                args: engines::engine_args(r),
                 env: env_entries(engine_env(r)),
                 resources: resources(cpu, mem),
                 storage: quantity_mem(u.storage).0,
@@ -370,8 +391,12 @@ fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
     let role_arn = external_secrets_role(cx);
     let secrets = inventory(cx)
         .into_iter()
-        .filter_map(|s| match s.producer {
-            Producer::ExternalSecret { key, .. } => Some(StoreEntry { name: s.name, path: key }),
+        .filter_map(|s| match s.producer.clone() {
+            Producer::ExternalSecret { key, .. } => Some(StoreEntry {
+                type_: crate::plan::secrets::secret_type(&s).map(str::to_string),
+                name: s.name,
+                path: key,
+            }),
             Producer::SealedByTeam { .. } | Producer::CreatedByTeam => None,
         })
         .collect();

@@ -215,6 +215,48 @@ pub struct ServiceValues {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload_on_change: Option<String>,
     pub network: ServiceNetwork,
+    // ---- pod details (issue 11, item 5): decided in plan/pod.rs, given whole.
+    /// The ServiceAccount the pods run as.
+    pub service_account: String,
+    /// Extra labels and annotations of the pods.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// Pod spec lists, as Kubernetes writes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topology_spread_constraints: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<serde_json::Value>,
+    /// The timing fields of each probe (initialDelaySeconds, periodSeconds, ...).
+    pub probe_timing: ProbeTimings,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<ProbeHandler>,
+    /// Config files: the ConfigMap `<service>-files`, mounted one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<FilesValues>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct FilesValues {
+    /// File name → content.
+    pub data: BTreeMap<String, String>,
+    /// File name → absolute mount path.
+    pub mounts: BTreeMap<String, String>,
+}
+
+/// Timing fields of the liveness, readiness and startup probes.
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ProbeTimings {
+    pub liveness: serde_json::Value,
+    pub readiness: serde_json::Value,
+    pub startup: serde_json::Value,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -519,6 +561,9 @@ pub struct ExternalSecrets {
 pub struct StoreEntry {
     pub name: String,
     pub path: String,
+    /// The Secret's type when not Opaque (`kubernetes.io/dockerconfigjson`).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -54,8 +54,8 @@ pub fn resources(cx: &mut EnvCx) {
         let scratch: Vec<String> = spec.scratch.iter().map(|s| s.to_string()).collect();
         let (mut volumes, mut mounts) = scratch_volumes(&scratch);
         mounts.push(VolumeMount { name: "data".into(), mount_path: data_path.into(), ..Default::default() });
-        let args = (!spec.args.is_empty()).then(|| spec.args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
-        let (cpu, mem) = (spec.cpu, spec.memory);
+        let args = Some(engines::engine_args(r)).filter(|a| !a.is_empty());
+        let (cpu, mem) = engines::engine_resources(r);
         let tcp = || Probe {
             tcp_socket: Some(TCPSocketAction { port: IntOrString::Int(port), ..Default::default() }),
             initial_delay_seconds: Some(10),
@@ -68,7 +68,7 @@ pub fn resources(cx: &mut EnvCx) {
             image_pull_policy: Some("Always".into()),
             args,
             ports: Some(vec![ContainerPort { name: Some("tcp".into()), container_port: port, ..Default::default() }]),
-            env: Some(engine_env(r)),
+            env: Some(engine_env(r)).filter(|e| !e.is_empty()),
             resources: Some(pod::resources(cpu, mem)),
             liveness_probe: Some(tcp()),
             readiness_probe: Some(tcp()),
@@ -323,6 +323,7 @@ pub fn secrets(cx: &mut EnvCx) {
     };
     cx.push("SecretStore", &store_name, &store);
     for s in inventory(cx) {
+        let template = crate::plan::secrets::secret_type(&s).map(|t| crd::SecretTemplate { type_: t.into() });
         let Producer::ExternalSecret { key, .. } = s.producer else { continue };
         let name = s.name;
         let es = ExternalSecret {
@@ -332,7 +333,7 @@ pub fn secrets(cx: &mut EnvCx) {
             spec: crd::ExternalSecretSpec {
                 refresh_interval: "1h".into(),
                 secret_store_ref: crd::StoreRef { name: store_name.clone(), kind: "SecretStore".into() },
-                target: crd::SecretTarget { name: name.clone(), creation_policy: "Owner".into() },
+                target: crd::SecretTarget { name: name.clone(), creation_policy: "Owner".into(), template },
                 data_from: vec![crd::DataFrom { extract: crd::Extract { key } }],
             },
         };

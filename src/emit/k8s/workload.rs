@@ -7,7 +7,8 @@ use crate::model::{Deployment as Dep, Exposure, Placement, Replicas, Service, St
 use crate::plan::crd::{self, Rollout};
 use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, sync_wave, Wave};
 use crate::plan::pod::{
-    checkov_skips, container_security, pod_security, probe, resources, scratch_volumes, SERVICE_SKIPS,
+    checkov_skips, container_security, details, pod_security, probe, resources, scratch_volumes, ProbeKind,
+    SERVICE_SKIPS,
 };
 use crate::plan::routes::{routes, BackendPort};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
@@ -32,7 +33,12 @@ use std::collections::BTreeMap;
 /// The pod template of a service (also used by its migration Job).
 fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Option<Vec<String>>) -> PodTemplateSpec {
     let (plain, env) = container_env(cx, d);
-    let (volumes, mounts) = scratch_volumes(&s.security.writable_paths);
+    let (mut volumes, mut mounts) = scratch_volumes(&s.security.writable_paths);
+    let files = crate::plan::pod::config_files(s);
+    if let Some(f) = &files {
+        volumes.push(f.volume());
+        mounts.extend(f.volume_mounts());
+    }
     let is_job = command.is_some();
     // Probes only where the program declares them (W0010 otherwise).
     let liveness = s.health.as_ref();
@@ -55,8 +61,9 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
         }),
         env: (!env.is_empty()).then_some(env),
         resources: Some(resources(d.cpu, d.memory)),
-        liveness_probe: liveness.filter(|_| !is_job).map(|p| probe(p, 10)),
-        readiness_probe: readiness.filter(|_| !is_job).map(|p| probe(p, 5)),
+        liveness_probe: liveness.filter(|_| !is_job).map(|p| probe(p, &s.pod.timing, ProbeKind::Liveness)),
+        readiness_probe: readiness.filter(|_| !is_job).map(|p| probe(p, &s.pod.timing, ProbeKind::Readiness)),
+        startup_probe: s.pod.startup.as_ref().filter(|_| !is_job).map(|p| probe(p, &s.pod.timing, ProbeKind::Startup)),
         security_context: Some(container_security(
             s.security.run_as_user,
             s.security.read_only_root_filesystem,
@@ -65,17 +72,30 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
         volume_mounts: Some(mounts),
         ..Default::default()
     };
-    let mut labels = cx.labels(pod_name, if is_job { "migration" } else { "service" });
+    let pod = details(cx.env.production, s, d.replicas.max());
+    // The program's labels first: deployc's own (selector included) win.
+    let mut labels = pod.labels.clone();
+    labels.extend(cx.labels(pod_name, if is_job { "migration" } else { "service" }));
     labels.insert("deployc.dev/service".into(), s.name.clone());
+    let mut annotations = pod.annotations.clone();
+    if !plain.is_empty() {
+        annotations.insert("checksum/config".to_string(), config_checksum(&plain));
+    }
+    if let Some(f) = &files {
+        annotations.insert("checksum/files".to_string(), f.checksum());
+    }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(labels),
-            annotations: (!plain.is_empty())
-                .then(|| BTreeMap::from([("checksum/config".to_string(), config_checksum(&plain))])),
+            annotations: (!annotations.is_empty()).then_some(annotations),
             ..Default::default()
         }),
         spec: Some(PodSpec {
-            service_account_name: Some(s.name.clone()),
+            service_account_name: Some(pod.service_account),
+            node_selector: pod.node_selector,
+            tolerations: pod.tolerations,
+            topology_spread_constraints: pod.topology_spread_constraints.filter(|_| !is_job),
+            image_pull_secrets: pod.image_pull_secrets,
             automount_service_account_token: Some(false),
             security_context: Some(pod_security(s.security.run_as_user)),
             containers: vec![container],
@@ -126,12 +146,17 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
     let s = model.service(d.service);
     let name = s.name.as_str();
 
+    let account = crate::plan::pod::service_account(s).to_string();
     let sa = ServiceAccount {
-        metadata: cx.meta(name, name, "service"),
+        metadata: cx.meta(&account, &account, "service"),
         automount_service_account_token: Some(false),
         ..Default::default()
     };
-    cx.push("ServiceAccount", name, &sa);
+    // Services sharing a ServiceAccount get it once.
+    let sa_path = format!("k8s/{}/serviceaccount-{account}.yaml", cx.env.name);
+    if !cx.files.iter().any(|f| f.path == sa_path) {
+        cx.push("ServiceAccount", &account, &sa);
+    }
 
     let (plain, _) = container_env(cx, d);
     if !plain.is_empty() {
@@ -141,6 +166,12 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
             ..Default::default()
         };
         cx.push("ConfigMap", &format!("{name}-config"), &cm);
+    }
+
+    if let Some(f) = crate::plan::pod::config_files(s) {
+        let cm =
+            ConfigMap { metadata: cx.meta(&f.config_map, name, "service"), data: Some(f.data), ..Default::default() };
+        cx.push("ConfigMap", &f.config_map, &cm);
     }
 
     let template = pod_template(cx, s, d, name, None);
@@ -280,7 +311,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                         name: "cpu".into(),
                         target: MetricTarget {
                             type_: "Utilization".into(),
-                            average_utilization: Some(s.target_cpu as i32),
+                            average_utilization: Some(d.target_cpu as i32),
                             ..Default::default()
                         },
                     }),

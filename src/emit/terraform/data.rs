@@ -222,7 +222,10 @@ fn db_connection(r: &Resource, host: &str, pw: &str, port: u16) -> Value {
         ),
         _ => format!("postgresql://app:{pw}@{host}:{port}/{db}?sslmode=require"),
     };
-    json!({ "url": url, "host": host, "port": port.to_string(), "user": "app", "password": pw, "database": db })
+    json!({
+        "url": url, "host": host, "port": port.to_string(), "address": format!("{host}:{port}"),
+        "user": "app", "password": pw, "database": db
+    })
 }
 
 /// What every RDS database needs first: its security group (returned), the
@@ -624,7 +627,7 @@ fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
         let pw = format!("${{{pw}}}");
         let values = json!({
             "url": format!("rediss://{user}:{pw}@{host}:6379/0"),
-            "host": host, "port": "6379", "user": user, "password": pw
+            "host": host, "port": "6379", "address": format!("{host}:6379"), "user": user, "password": pw
         });
         write_connection(cx, DB, &secret, values, true);
     }

@@ -222,7 +222,9 @@ pub fn irsa(cx: &mut Cx) {
         let id = format!("service_{}", ident(&s.name));
         let ns = expr("local.namespace");
         // `${local.name}-<service>`: the name super::service_role_name gives.
-        irsa_role(cx, &id, &cx.name(&s.name), &ns, &s.name, statements);
+        // Trust the ServiceAccount the pods run as (`service_account`).
+        let account = crate::plan::pod::service_account(s).to_string();
+        irsa_role(cx, &id, &cx.name(&s.name), &ns, &account, statements);
         roles.push((s.name.clone(), id));
     }
     if !roles.is_empty() {
@@ -248,7 +250,7 @@ fn owned_credential(cx: &mut Cx, plan: &EnvPlan, file: &'static str, name: &str,
     let Some(r) = cx.model.resources.iter().find(|r| {
         crate::plan::env::connection_secret(&r.name) == name
             && plan.in_cluster(r.id)
-            && crate::plan::engines::spec(&r.engine).secret_in_cluster
+            && crate::plan::engines::uses_password(r)
     }) else {
         return;
     };

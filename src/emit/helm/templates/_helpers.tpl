@@ -112,6 +112,24 @@ requests:
 {{- end }}
 {{- end }}
 
+{{/* Config files (`files`): the ConfigMap `<service>-files`, each file mounted alone. */}}
+{{- define "deployc.fileMounts" -}}
+{{- with . }}{{ range $name, $path := .mounts }}
+- mountPath: {{ $path | quote }}
+  name: files
+  readOnly: true
+  subPath: {{ $name | quote }}
+{{- end }}{{ end }}
+{{- end }}
+
+{{- define "deployc.fileVolume" -}}
+{{- if .files }}
+- configMap:
+    name: {{ printf "%s-files" .name | quote }}
+  name: files
+{{- end }}
+{{- end }}
+
 {{/* Container variables: literal values, or keys of Secrets. */}}
 {{- define "deployc.env" -}}
 {{- range $i, $e := . }}{{ if $i }}{{ "\n" }}{{ end }}- name: {{ .name | quote }}
@@ -127,14 +145,11 @@ requests:
 {{- end }}
 {{- end }}
 
-{{/* A probe: what it checks, and the timing every service gets.
-     (dict "handler" HANDLER "delay" SECONDS) */}}
+{{/* A probe: what it checks, and its timing (decided by deployc per probe).
+     (dict "handler" HANDLER "timing" TIMING) */}}
 {{- define "deployc.probe" -}}
 {{ toYaml .handler }}
-failureThreshold: 3
-initialDelaySeconds: {{ .delay }}
-periodSeconds: 10
-timeoutSeconds: 3
+{{ toYaml .timing }}
 {{- end }}
 
 {{/* A TCP probe on a datastore's port. */}}
@@ -151,15 +166,42 @@ tcpSocket:
 {{- $s := .service -}}
 {{- $job := hasKey . "command" -}}
 metadata:
-  {{- if $s.config }}
+  {{- if or $s.config $s.podAnnotations $s.files }}
   annotations:
+    {{- with $s.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- if $s.config }}
     checksum/config: {{ printf "sha256:%s" ($s.config | toJson | sha256sum | trunc 8) | quote }}
+    {{- end }}
+    {{- with $s.files }}
+    checksum/files: {{ printf "sha256:%s" (.data | toJson | sha256sum | trunc 8) | quote }}
+    {{- end }}
   {{- end }}
   labels:
-    {{- include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | nindent 4 }}
-    deployc.dev/service: {{ .name | quote }}
+    {{- $own := include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | fromYaml }}
+    {{- $labels := merge (dict "deployc.dev/service" .name) $own (deepCopy ($s.podLabels | default dict)) }}
+    {{- toYaml $labels | nindent 4 }}
 spec:
   automountServiceAccountToken: false
+  {{- with $s.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $s.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if not $job }}
+  {{- with $s.topologySpreadConstraints }}
+  topologySpreadConstraints:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- end }}
+  {{- with $s.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   containers:
     - name: {{ .name | quote }}
       {{- $image := $s.image.repository }}
@@ -198,23 +240,27 @@ spec:
       {{- if not $job }}
       {{- with $s.livenessProbe }}
       livenessProbe:
-        {{- include "deployc.probe" (dict "handler" . "delay" 10) | nindent 8 }}
+        {{- include "deployc.probe" (dict "handler" . "timing" $s.probeTiming.liveness) | nindent 8 }}
       {{- end }}
       {{- with $s.readinessProbe }}
       readinessProbe:
-        {{- include "deployc.probe" (dict "handler" . "delay" 5) | nindent 8 }}
+        {{- include "deployc.probe" (dict "handler" . "timing" $s.probeTiming.readiness) | nindent 8 }}
+      {{- end }}
+      {{- with $s.startupProbe }}
+      startupProbe:
+        {{- include "deployc.probe" (dict "handler" . "timing" $s.probeTiming.startup) | nindent 8 }}
       {{- end }}
       {{- end }}
       securityContext:
         {{- include "deployc.containerSecurity" $s.securityContext | nindent 8 }}
-      volumeMounts: {{- if $s.writablePaths }}{{ include "deployc.scratchMounts" $s.writablePaths | nindent 8 }}{{ else }} []{{ end }}
+      volumeMounts: {{- if or $s.writablePaths $s.files }}{{ include "deployc.scratchMounts" $s.writablePaths | nindent 8 }}{{ include "deployc.fileMounts" $s.files | nindent 8 }}{{ else }} []{{ end }}
   {{- if $job }}
   restartPolicy: Never
   {{- end }}
   securityContext:
     {{- include "deployc.podSecurity" $s.securityContext.runAsUser | nindent 4 }}
-  serviceAccountName: {{ .name | quote }}
-  volumes: {{- if $s.writablePaths }}{{ include "deployc.scratchVolumes" $s.writablePaths | nindent 4 }}{{ else }} []{{ end }}
+  serviceAccountName: {{ $s.serviceAccount | quote }}
+  volumes: {{- if or $s.writablePaths $s.files }}{{ include "deployc.scratchVolumes" $s.writablePaths | nindent 4 }}{{ include "deployc.fileVolume" (dict "name" .name "files" $s.files) | nindent 4 }}{{ else }} []{{ end }}
 {{- end }}
 
 {{/* HTTPS to addresses outside the cluster network: cloud APIs, telemetry, third parties. */}}

@@ -267,7 +267,9 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
     let mut out = Vec::new();
     for (service, ids) in &readers {
         let key = format!("service_{}", ident(service));
-        workload_identity(gx, env, &key, service, ids);
+        // The ServiceAccount the service's pods run as (`service_account`).
+        let ksa = gx.model.service_by_name(service).map_or(service.as_str(), crate::plan::pod::service_account);
+        workload_identity(gx, env, &key, ksa, ids);
         out.push(format!("\"{}\" = google_service_account.{key}.email", hcl_quoted(service)));
     }
     gx.m.output(
@@ -289,7 +291,7 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
 fn in_cluster_credential(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, id: &str, resource: &str) {
     let Some(r) = gx.model.resource_by_name(resource) else { return };
     // A managed resource GCP cannot serve yet (W0008) has no credential to generate.
-    if !k8s.in_cluster(r.id) || !crate::plan::engines::spec(&r.engine).secret_in_cluster {
+    if !k8s.in_cluster(r.id) || !crate::plan::engines::uses_password(r) {
         return;
     }
     let host = format!("{}.{}.svc.cluster.local", r.name, env.namespace);

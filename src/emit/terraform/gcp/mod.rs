@@ -198,7 +198,7 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
         .filter(|r| {
             model.environments.iter().any(|e| match e.resources[r.id.index()].placement {
                 Placement::Managed => served(&r.engine) && !r.aurora,
-                Placement::InCluster => crate::plan::engines::spec(&r.engine).secret_in_cluster,
+                Placement::InCluster => crate::plan::engines::uses_password(r),
             })
         })
         .map(|r| r.name.as_str())
