@@ -181,7 +181,7 @@ pub const GIT_SETUP: &str = "git config user.name gitlab-ci\ngit config user.ema
 const READ_RELEASE: &str = "commit=\"\"\nhead=\"\"\nif [ -f \"$RELEASE_OUT\" ]; then . \"$RELEASE_OUT\"; fi\nDEPLOY_COMMIT=\"$commit\"\nVERIFIED_COMMIT=\"$head\"\n";
 
 /// Tools the deploy jobs need, on a pinned Alpine with the Argo CD CLI of the pin table.
-const DEPLOY_SETUP: &str = "apk add --no-cache bash git jq curl aws-cli > /dev/null\ncurl --fail --silent --show-error --location --output /usr/local/bin/argocd \"https://github.com/argoproj/argo-cd/releases/download/$ARGOCD_VERSION/argocd-linux-amd64\"\nchmod +x /usr/local/bin/argocd";
+pub const DEPLOY_SETUP: &str = "apk add --no-cache bash git jq curl aws-cli > /dev/null\ncurl --fail --silent --show-error --location --output /usr/local/bin/argocd \"https://github.com/argoproj/argo-cd/releases/download/$ARGOCD_VERSION/argocd-linux-amd64\"\nchmod +x /usr/local/bin/argocd";
 
 fn alpine() -> Image {
     Image { name: "alpine:3.20".into(), entrypoint: None }
@@ -816,11 +816,15 @@ fn on_failure(rollback: String, bad: &[String], back: &[String]) -> Vec<String> 
     for n in bad {
         s.push_str(&format!("{n} || echo 'could not send a failure notice'\n"));
     }
-    s.push_str(&format!("if {rollback}\nthen\n"));
+    // The rollback runs with `set -e` of its own: a subshell in an `if` or
+    // after `||` would run with `-e` ignored.
+    s.push_str(&format!(
+        "set +e\n{rollback}\nrolled_back=$?\nset -e\nif [ \"$rolled_back\" -eq 0 ]; then\n  echo 'rolled back'\n"
+    ));
     for n in back {
         s.push_str(&format!("{n} || echo 'could not send a rollback notice'\n"));
     }
-    s.push_str("else\n  echo 'the rollback failed: fix the environment by hand' >&2\nfi");
+    s.push_str("else\n  echo 'the rollback failed: fix the environment by hand' >&2\n  exit 1\nfi");
     vec![s]
 }
 
@@ -930,7 +934,7 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
         }
     }
     let record = format!("{GIT_SETUP}{READ_RELEASE}{}", deploy::RECORD_VERIFIED);
-    let rollback = format!("(\n{GIT_SETUP}{READ_RELEASE}{}\n)", deploy::ROLLBACK);
+    let rollback = format!("(\nset -e\n{GIT_SETUP}{READ_RELEASE}{}\n)", deploy::ROLLBACK);
     job.artifacts =
         Some(Artifacts { when: "always".into(), paths: vec![".deployc/".into()], expire_in: "1 week".into() });
     if paused {
