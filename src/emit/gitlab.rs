@@ -597,6 +597,9 @@ fn pipeline(m: &Model) -> Pipeline {
     }
 }
 
+/// A gate's command in one covered service's folder, with its variables.
+type ServiceScript<'a> = dyn Fn(&crate::model::Built) -> (String, Vec<(&'static str, String)>) + 'a;
+
 /// The jobs of one gate: one per covered service folder where the tool runs
 /// in a folder, else one for the repository; container scans after the push.
 fn gate_jobs(m: &Model, g: &Gate, tag: &str, rules: &[Rule]) -> Vec<(String, Job)> {
@@ -622,22 +625,20 @@ fn gate_jobs(m: &Model, g: &Gate, tag: &str, rules: &[Rule]) -> Vec<(String, Job
         vec![("repository".to_string(), j)]
     };
     // One job per covered service, in its folder.
-    let per_service =
-        |image: &dyn Fn(&crate::model::Toolchain) -> Image,
-         script: &dyn Fn(&crate::model::Built) -> (String, Vec<(&'static str, String)>)| {
-            cov.iter()
-                .map(|s| {
-                    let mut j = mk(image(s.toolchain));
-                    j.var("SERVICE_DIR", lit(s.build_context.clone()));
-                    let (sc, env) = script(s);
-                    for (k, v) in env {
-                        j.var(k, lit(v));
-                    }
-                    j.script = vec!["cd \"$SERVICE_DIR\"".into(), sc];
-                    (s.name.clone(), j)
-                })
-                .collect::<Vec<_>>()
-        };
+    let per_service = |image: &dyn Fn(&crate::model::Toolchain) -> Image, script: &ServiceScript| {
+        cov.iter()
+            .map(|s| {
+                let mut j = mk(image(s.toolchain));
+                j.var("SERVICE_DIR", lit(s.build_context.clone()));
+                let (sc, env) = script(s);
+                for (k, v) in env {
+                    j.var(k, lit(v));
+                }
+                j.script = vec!["cd \"$SERVICE_DIR\"".into(), sc];
+                (s.name.clone(), j)
+            })
+            .collect::<Vec<_>>()
+    };
     let fixed = |cmd: String| move |_: &crate::model::Built| (cmd.clone(), Vec::new());
     let rt = |tc: &crate::model::Toolchain| runtime_image(tc);
     let py = |tc: &crate::model::Toolchain| runtime_image(tc);
@@ -771,11 +772,10 @@ fn notices(m: &Model, env: &Environment, job: &mut Job) -> (Vec<String>, Vec<Str
         match &i.kind {
             IntegrationKind::Slack { channel, webhook, events } => {
                 let slack = |job: &mut Job, outcome: &str| {
-                    let s = job.step(
+                    job.step(
                         "SLACK_WEBHOOK_URL=$(printenv \"$SECRET\")\npayload=$(jq -n --arg channel \"$CHANNEL\" --arg text \"$TEXT $IMAGE_TAG to $ENVIRONMENT$OUTCOME ($CI_JOB_URL)\" '{channel: $channel, text: $text}')\ncurl --fail --silent --show-error -X POST -H 'Content-Type: application/json' --data \"$payload\" \"$SLACK_WEBHOOK_URL\"",
                         &[("SECRET", secret_var(webhook)), ("CHANNEL", channel.clone()), ("TEXT", what.clone()), ("OUTCOME", outcome.to_string())],
-                    );
-                    s
+                    )
                 };
                 if deploy::notify_success(events, env) {
                     ok.push(slack(job, ""));
