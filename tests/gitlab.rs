@@ -207,3 +207,53 @@ fn program_strings_reach_scripts_only_through_variables() {
         }
     }
 }
+
+/// The shape of the GitLab pipeline of tests/programs/gitlab.dpl (seed 004
+/// on GitLab): each job's stage, needs, rules and environment, one a line.
+#[test]
+fn the_gitlab_pipeline_of_the_test_program() {
+    let text = std::fs::read_to_string("tests/programs/gitlab.dpl").expect("program");
+    let y = gitlab(&text);
+    let mut lines = vec![format!("stages: {}", serde_json::to_string(&y["stages"]).expect("json"))];
+    for (name, job) in y.as_mapping().expect("map") {
+        let name = name.as_str().unwrap_or("");
+        if job["script"].is_null() {
+            continue;
+        }
+        let rules: Vec<String> = job["rules"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                format!(
+                    "{}{}",
+                    r["if"].as_str().unwrap_or(""),
+                    r["when"].as_str().map(|w| format!(" ({w})")).unwrap_or_default()
+                )
+            })
+            .collect();
+        lines.push(format!(
+            "{name}: stage {} | needs {} | rules {} | env {} | services {}",
+            job["stage"].as_str().unwrap_or(""),
+            serde_json::to_string(&job["needs"]).expect("json"),
+            rules.join("; "),
+            job["environment"]["name"].as_str().unwrap_or("-"),
+            job["services"].as_sequence().map_or(0, |s| s.len()),
+        ));
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn a_deploy_waits_for_the_gates_its_environment_requires() {
+    let text = program("gitlab").replace("environment dev  {{", "environment dev  {{");
+    let text = text.replace(
+        "environment dev  { promote = on_push(\"main\")",
+        "environment dev  { promote = on_push(\"main\") requires = [sca]",
+    );
+    let y = gitlab(&text);
+    let needs: Vec<&str> =
+        y["deploy:dev"]["needs"].as_sequence().expect("needs").iter().filter_map(|n| n.as_str()).collect();
+    assert!(needs.contains(&"sca:api") && needs.contains(&"sca:web"), "{needs:?}");
+    assert!(!needs.iter().any(|n| n.starts_with("lint:")), "lint is not required: {needs:?}");
+}

@@ -565,7 +565,20 @@ fn pipeline(m: &Model) -> Pipeline {
     for env in &m.environments {
         let stage = format!("deploy-{}", env.name);
         stages.push(stage.clone());
-        let (deploy_job, release) = env_jobs(m, env, &stage, &tag);
+        let (mut deploy_job, release) = env_jobs(m, env, &stage, &tag);
+        // The gates the environment requires pass first (with `needs`, stage
+        // order alone would not wait for them).
+        for g in &env.requires {
+            let prefix = format!("{}:", m.gates[g.index()].name);
+            let required: Vec<String> = jobs.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
+            if let Some(needs) = deploy_job.needs.as_mut() {
+                for r in required {
+                    if !needs.contains(&r) {
+                        needs.push(r);
+                    }
+                }
+            }
+        }
         jobs.insert(format!("deploy:{}", env.name), deploy_job);
         if let Some(r) = release {
             jobs.insert(format!("release:{}", env.name), r);
