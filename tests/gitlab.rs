@@ -246,7 +246,7 @@ fn the_gitlab_pipeline_of_the_test_program() {
 
 #[test]
 fn a_deploy_waits_for_the_gates_its_environment_requires() {
-    let text = program("gitlab").replace("environment dev  {{", "environment dev  {{");
+    let text = program("gitlab");
     let text = text.replace(
         "environment dev  { promote = on_push(\"main\")",
         "environment dev  { promote = on_push(\"main\") requires = [sca]",
