@@ -838,7 +838,7 @@ words! {
 
 words! {
     /// The CI system the pipeline runs on.
-    PipelineProvider { GithubActions = "github_actions", Jenkins = "jenkins" }
+    PipelineProvider { GithubActions = "github_actions", Jenkins = "jenkins", Gitlab = "gitlab" }
 }
 
 words! {

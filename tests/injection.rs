@@ -4,7 +4,8 @@
 //! the workflows parse to the same shape (no new keys, no new `${{ }}` in
 //! `if:` or `run:`), and the Jenkinsfile has the same Groovy code outside
 //! its string literals and the same shell scripts, the value reaching the
-//! shell only through `withEnv` bindings.
+//! shell only through `withEnv` bindings; the `.gitlab-ci.yml` has the same
+//! jobs and the same script lines, the value living in job `variables:`.
 
 mod common;
 use deployc::emit::{self, Target};
@@ -204,6 +205,25 @@ fn groovy(src: &str) -> Result<(String, Vec<Literal>), String> {
     Ok((code, lits))
 }
 
+/// The job names and every `script:`/`after_script:` line of a `.gitlab-ci.yml`.
+fn gitlab_scripts(files: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let Some((_, text)) = files.iter().find(|(p, _)| p == ".gitlab-ci.yml") else { return Vec::new() };
+    let v: Value = serde_yaml_ng::from_str(text).expect("valid YAML");
+    let mut out = Vec::new();
+    for (name, job) in v.as_object().into_iter().flatten() {
+        let lines: Vec<String> = ["script", "after_script"]
+            .iter()
+            .filter_map(|k| job.get(*k).and_then(Value::as_array))
+            .flatten()
+            .filter_map(|l| l.as_str().map(str::to_string))
+            .collect();
+        if !lines.is_empty() {
+            out.push((name.clone(), lines));
+        }
+    }
+    out
+}
+
 fn jenkins_parts(files: &[(String, String)]) -> (String, Vec<String>, Vec<Literal>) {
     let (_, text) = files.iter().find(|(p, _)| p == "jenkins/Jenkinsfile").expect("a Jenkinsfile");
     let (code, lits) = groovy(text).unwrap_or_else(|e| panic!("the Jenkinsfile does not lex: {e}\n{text}"));
@@ -253,6 +273,16 @@ fn check(field: &str, v: &str) {
             assert_eq!(pa, pb);
             assert!(sa == sb, "{field} = {v:?} changes the structure of {pb}");
             assert_eq!(na, nb, "{field} = {v:?} adds an expression to {pb}");
+        }
+    }
+    // GitLab: every script line is the same; the value lives in variables.
+    let benign_gl = build(&program("gitlab", field, benign_v), Target::Gitlab).expect("benign compiles");
+    if let Some(gl) = build(&text("gitlab"), Target::Gitlab) {
+        let (a, b) = (gitlab_scripts(&benign_gl), gitlab_scripts(&gl));
+        assert!(!a.is_empty(), "the GitLab program has scripts");
+        assert!(a == b, "{field} = {v:?} reaches a GitLab script or changes its jobs");
+        if field != "owner" && field != "branch" {
+            assert!(gl.iter().any(|(_, t)| t.contains("expand: false")), "literal variables");
         }
     }
     if let Some(jf) = build(&text("jenkins"), Target::Jenkins) {
@@ -468,6 +498,11 @@ fn structure(path: &str, text: &str) -> Value {
         let templates: usize = all.iter().map(|s| tf_templates(s)).sum();
         return serde_json::json!({ "shape": shape(&v, &mut exprs), "templates": templates });
     }
+    if path == ".gitlab-ci.yml" {
+        let doc: Value = serde_yaml_ng::from_str(text).unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        let scripts = gitlab_scripts(&[(path.to_string(), text.to_string())]);
+        return serde_json::json!({ "shape": shape(&doc, &mut exprs), "scripts": scripts });
+    }
     if path.ends_with(".yaml") || path.ends_with(".yml") {
         let docs = yaml_docs(path, text);
         let mut scripts = Vec::new();
@@ -488,9 +523,12 @@ fn all_targets(text: &str, targets: &[Target]) -> Option<BTreeMap<String, String
 /// Whether the program with `field = v` compiled (and was checked).
 fn check_wide(field: &str, v: &str) -> bool {
     let mut compiled = false;
-    for (provider, targets) in
-        [("github_actions", Target::ALL), ("jenkins", &[Target::Jenkins][..]), ("gcp", &[Target::Terraform][..])]
-    {
+    for (provider, targets) in [
+        ("github_actions", Target::ALL),
+        ("jenkins", &[Target::Jenkins][..]),
+        ("gitlab", &[Target::Gitlab][..]),
+        ("gcp", &[Target::Terraform][..]),
+    ] {
         let benign = all_targets(&wide_program(provider, "", ""), targets).expect("the benign program compiles");
         let Some(hostile) = all_targets(&wide_program(provider, field, &dpl(v)), targets) else {
             continue; // rejected by the checker

@@ -12,8 +12,12 @@
 //! commit, a deploy whose health check fails (the rollback), and a
 //! promotion that copies the source environment's *verified* tag rather
 //! than the tag at the branch head. The Jenkinsfile renders the same plan
-//! shell (`plan::delivery`); here the GitHub rendering is executed.
+//! shell (`plan::delivery`); here the GitHub rendering is executed, and
+//! the GitLab rendering's `deploy:staging` job (tests/programs/gitlab.dpl):
+//! its `script:` as one bash script, then `after_script:` with
+//! `$CI_JOB_STATUS` — a first deploy, a re-run, a failed health check.
 
+mod common;
 use serde_yaml_ng::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -620,4 +624,137 @@ fn a_release_without_its_pre_deploy_backup_is_rolled_back() {
     assert!(r.ran.iter().any(|(n, ok)| n.starts_with("Roll production back") && *ok), "{:?}", r.ran);
     assert!(w.remote_git(&["log", "-1", "--format=%s", "main"]).starts_with("rollback(production): revert "));
     assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-production^{commit}"]), verified);
+}
+
+// ---------------------------------------------------------------- GitLab CI
+
+/// The `.gitlab-ci.yml` of tests/programs/gitlab.dpl (healthcare-devops with
+/// its pipeline on GitLab; its Kubernetes tree is the example's).
+fn gitlab_ci() -> Value {
+    let text = std::fs::read_to_string("tests/programs/gitlab.dpl").expect("program");
+    let c = deployc::compile("gitlab.dpl", &text, &common::Disk);
+    let (model, graph) = c.output.expect("compiles");
+    let out = deployc::emit::emit(
+        &deployc::plan::Plan::new(&model, &graph, &Default::default()),
+        &[deployc::emit::Target::Gitlab],
+    );
+    serde_yaml_ng::from_str(&out[0].contents).expect("yaml")
+}
+
+/// Runs a GitLab job the way the runner does: all `script:` lines as one
+/// bash script (`set -eo pipefail`), then `after_script:` as another with
+/// `$CI_JOB_STATUS`, with the job's literal variables and the predefined
+/// ones. The tool install (`apk`, the Argo CD download) is left out.
+fn run_gitlab_job(w: &World, ci: &Value, job: &str, work: &Path, env: &[(&str, &str)]) -> (bool, bool) {
+    let j = &ci[job];
+    assert!(j.is_mapping(), "no job {job}");
+    if !work.exists() {
+        git(
+            &w.root,
+            &[
+                "clone",
+                "--quiet",
+                "--branch",
+                "develop",
+                w.remote.to_str().expect("utf8"),
+                work.to_str().expect("utf8"),
+            ],
+        );
+    }
+    let join = |k: &str| -> String {
+        let lines: Vec<String> = j[k]
+            .as_sequence()
+            .map(|s| {
+                s.iter()
+                    .filter_map(|l| l.as_str())
+                    .map(|l| l.replace(deployc::emit::gitlab::DEPLOY_SETUP, ":"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        format!("set -eo pipefail\n{}\n", lines.join("\n"))
+    };
+    let run = |script: String, status: &str| -> bool {
+        let file = w.root.join(format!("{}-{status}.sh", job.replace(':', "-")));
+        std::fs::write(&file, script).expect("script");
+        let mut cmd = Command::new("bash");
+        cmd.arg(&file).current_dir(work);
+        cmd.env("PATH", format!("{}:{}", w.bin.display(), std::env::var("PATH").unwrap_or_default()));
+        cmd.env("GIT_CONFIG_GLOBAL", w.root.join("gitconfig"));
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1");
+        cmd.env("STUB_LOG", &w.log);
+        cmd.env("CI_PROJECT_DIR", work);
+        cmd.env("CI_COMMIT_BRANCH", "develop");
+        cmd.env("CI_COMMIT_SHA", "abc1234def5678");
+        cmd.env("CI_JOB_URL", "https://gitlab.example/job/1");
+        cmd.env("CI_PIPELINE_ID", "7");
+        cmd.env("CI_JOB_STATUS", status);
+        cmd.env("GITOPS_REMOTE", &w.remote);
+        if let Some(vars) = j["variables"].as_mapping() {
+            for (k, v) in vars {
+                if let Some(value) = v["value"].as_str() {
+                    cmd.env(k.as_str().expect("key"), value);
+                    if k.as_str().is_some_and(|k| k.ends_with("_SECRET")) {
+                        cmd.env(value, "token");
+                    }
+                }
+            }
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("bash runs");
+        if !out.status.success() {
+            eprintln!(
+                "{job} ({status}):\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        out.status.success()
+    };
+    let ok = run(join("script"), "running");
+    let after = run(join("after_script"), if ok { "success" } else { "failed" });
+    (ok, after)
+}
+
+#[test]
+fn gitlab_deploys_records_and_rolls_back_a_failed_release() {
+    let w = World::new("healthcare-devops");
+    // GitLab accepts push options (`-o ci.skip`); a bare repository does when told.
+    w.remote_git(&["config", "receive.advertisePushOptions", "true"]);
+    let ci = gitlab_ci();
+    let json = argo_json(&w, &[], &[]);
+    let env = [("STUB_ARGO_JSON", json.to_str().expect("utf8"))];
+    let before = w.remote_git(&["rev-parse", "develop"]);
+    // A first deploy: committed with [skip ci], synced, checked, recorded.
+    let (ok, after) = run_gitlab_job(&w, &ci, "deploy:staging", &w.root.join("gl-1"), &env);
+    assert!(ok && after, "the deploy passes");
+    let head = w.remote_git(&["rev-parse", "develop"]);
+    assert_ne!(head, before, "a release commit");
+    let subject = w.remote_git(&["log", "-1", "--format=%s", "develop"]);
+    assert!(subject.starts_with("deploy(staging): ") && subject.ends_with("[skip ci]"), "{subject}");
+    assert_eq!(tag_in(&w, "develop", "staging"), "sha-abc1234");
+    assert_eq!(w.remote_git(&["rev-parse", "deployc-verified-staging^{commit}"]), head);
+    assert!(w.calls().iter().any(|c| c.starts_with("argocd app get healthcare-devops-staging --refresh")));
+    // A second run of the same commit changes nothing and passes.
+    let (ok, _) = run_gitlab_job(&w, &ci, "deploy:staging", &w.root.join("gl-2"), &env);
+    assert!(ok, "a re-run passes");
+    assert_eq!(w.remote_git(&["rev-parse", "develop"]), head, "no second commit");
+    // A new build whose health check fails is reverted by after_script.
+    let failing = [
+        ("STUB_ARGO_JSON", json.to_str().expect("utf8")),
+        ("STUB_CURL_FAIL", "health"),
+        ("CI_COMMIT_SHA", "fff0000aaaa"),
+    ];
+    let (ok, after) = run_gitlab_job(&w, &ci, "deploy:staging", &w.root.join("gl-3"), &failing);
+    assert!(!ok, "the health check fails the job");
+    assert!(after, "the rollback succeeds");
+    let subject = w.remote_git(&["log", "-1", "--format=%s", "develop"]);
+    assert!(subject.starts_with("rollback(staging): revert "), "{subject}");
+    assert_eq!(tag_in(&w, "develop", "staging"), "sha-abc1234", "the revert restores the verified tag");
+    assert_eq!(
+        w.remote_git(&["rev-parse", "deployc-verified-staging^{commit}"]),
+        head,
+        "the verified tag did not move"
+    );
 }

@@ -795,7 +795,7 @@ pub static PR_CHECKS: &[FieldSpec] = &[
     f("auto_label", Ty::Bool, "false", "label PRs by changed paths"),
 ];
 pub static PIPELINE: &[FieldSpec] = &[
-    f("provider", Ty::Enum(&["github_actions", "jenkins"]), "github_actions", "CI system"),
+    f("provider", Ty::Enum(&["github_actions", "jenkins", "gitlab"]), "github_actions", "CI system"),
     f("triggers", Ty::List(&Ty::Trigger), "[push(\"main\"), pull_request]", "when CI runs"),
     f("platforms", Ty::List(&Ty::Enum(&["amd64", "arm64"])), "[amd64]", "image architectures"),
     f("sbom", Ty::Bool, "false", "generate an SBOM for each image"),

@@ -11,6 +11,7 @@ pub mod argocd;
 pub mod compose;
 pub mod docs;
 pub mod github;
+pub mod gitlab;
 pub mod helm;
 pub mod jenkins;
 pub mod k8s;
@@ -51,6 +52,8 @@ pub enum Target {
     Github,
     /// A declarative Jenkinsfile (`jenkins/`), when the pipeline provider is Jenkins.
     Jenkins,
+    /// A `.gitlab-ci.yml`, when the pipeline provider is GitLab CI.
+    Gitlab,
     /// Terraform JSON, one root module per environment (`terraform/`).
     Terraform,
     /// A Helm chart with per-environment values (`helm/<project>/`).
@@ -67,6 +70,7 @@ impl Target {
         Target::Argocd,
         Target::Github,
         Target::Jenkins,
+        Target::Gitlab,
         Target::Terraform,
         Target::Helm,
         Target::Docs,
@@ -81,6 +85,7 @@ impl Target {
             Target::Argocd => "argocd",
             Target::Github => "github",
             Target::Jenkins => "jenkins",
+            Target::Gitlab => "gitlab",
             Target::Terraform => "terraform",
             Target::Helm => "helm",
             Target::Docs => "docs",
@@ -100,14 +105,17 @@ impl Target {
             Target::Jenkins if model.pipeline.provider != PipelineProvider::Jenkins => {
                 Some("the pipeline runs on another provider (`pipeline { provider = ... }`)")
             }
-            Target::Github | Target::Jenkins | Target::Compose if model.services.is_empty() => {
+            Target::Gitlab if model.pipeline.provider != PipelineProvider::Gitlab => {
+                Some("the pipeline runs on another provider (`pipeline { provider = ... }`)")
+            }
+            Target::Github | Target::Jenkins | Target::Gitlab | Target::Compose if model.services.is_empty() => {
                 Some("the program declares no service")
             }
             // Every service runs a prebuilt image: nothing to lint, build or release.
-            Target::Github | Target::Jenkins if model.built_services().next().is_none() => {
+            Target::Github | Target::Jenkins | Target::Gitlab if model.built_services().next().is_none() => {
                 Some("every service runs a prebuilt image, so there is nothing to build or release")
             }
-            Target::Github | Target::Jenkins | Target::Compose => None,
+            Target::Github | Target::Jenkins | Target::Gitlab | Target::Compose => None,
             Target::Terraform => match model.project.cloud {
                 Cloud::Aws { .. } | Cloud::Gcp { .. } => None,
                 // The shared ECR module is all an Azure program gets.
@@ -128,7 +136,7 @@ pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = targets
         .iter()
         .filter_map(|t| t.unserved(model).map(|why| (*t, why)))
-        .filter(|(t, _)| explicit || !matches!(t, Target::Github | Target::Jenkins))
+        .filter(|(t, _)| explicit || !matches!(t, Target::Github | Target::Jenkins | Target::Gitlab))
         .map(|(t, why)| {
             Diagnostic::new(Code::W0005, format!("target `{}` has nothing to emit: {why}", t.name()))
                 .label_opt(model.project.span, if t == Target::Terraform { "this cloud" } else { "in this program" })
@@ -233,6 +241,7 @@ fn emit_one(plan: &Plan, target: Target) -> Vec<Artifact> {
         Target::Argocd => argocd::emit(plan),
         Target::Github => github::emit(plan),
         Target::Jenkins => jenkins::emit(plan),
+        Target::Gitlab => gitlab::emit(plan),
         Target::Terraform => terraform::emit(plan),
         Target::Helm => helm::emit(plan),
         Target::Docs => docs::emit(plan),

@@ -176,6 +176,7 @@ pub fn ci(provider: PipelineProvider) -> &'static str {
     match provider {
         PipelineProvider::GithubActions => "GitHub Actions",
         PipelineProvider::Jenkins => "Jenkins",
+        PipelineProvider::Gitlab => "GitLab CI",
     }
 }
 
