@@ -340,3 +340,17 @@ pub fn https_out() -> NetworkPolicyEgressRule {
         }]),
     }
 }
+
+/// Why the in-cluster backups of a program stay in the cluster, when they do
+/// (W0014): no cloud with an off-cluster store, or no AWS account for the
+/// role ARN.
+pub fn stays_in_cluster(model: &crate::model::Model) -> Option<&'static str> {
+    match &model.project.cloud {
+        crate::model::Cloud::Aws { .. } if super::identity::account(model).is_some() => None,
+        crate::model::Cloud::Aws { .. } => Some(
+            "the program names no AWS account (the `aws` cloud's or the ECR registry's `account`) for the upload role",
+        ),
+        crate::model::Cloud::Gcp { .. } => Some("GCP has no off-cluster backup copy yet"),
+        crate::model::Cloud::Azure { .. } => Some("Azure has no off-cluster backup copy yet"),
+    }
+}

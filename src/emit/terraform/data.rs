@@ -894,3 +894,126 @@ fn backups(cx: &mut Cx, dbs: &[(&Resource, String)]) {
         );
     }
 }
+
+/// The off-cluster copies of the in-cluster backups (`plan::backup::off_cluster`):
+/// one bucket per environment (versioned, encrypted with the environment's
+/// key, public access blocked, TLS only, objects expiring after the longest
+/// declared retention) and the IRSA role of the backup ServiceAccount, which
+/// may write and read backups there and nothing else.
+pub fn backup_store(cx: &mut Cx) {
+    let plan = crate::plan::EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
+    let Some(store) = crate::plan::backup::off_cluster(&plan) else { return };
+    let days =
+        crate::plan::backup::backed_up(&plan).iter().filter_map(|r| r.backup.as_ref()).map(|b| b.retain_days).max();
+    let file = "backups.tf.json";
+    let id = "backups";
+    let b = attr("aws_s3_bucket", id, "id");
+    let arn = attr("aws_s3_bucket", id, "arn");
+    cx.m.resource(
+        file,
+        "aws_s3_bucket",
+        id,
+        json!({ "bucket": cx.name("backups"), "tags": cx.tags(&cx.name("backups")) }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_public_access_block",
+        id,
+        json!({
+            "bucket": b,
+            "block_public_acls": true,
+            "block_public_policy": true,
+            "ignore_public_acls": true,
+            "restrict_public_buckets": true
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_ownership_controls",
+        id,
+        json!({ "bucket": b, "rule": { "object_ownership": "BucketOwnerEnforced" } }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_server_side_encryption_configuration",
+        id,
+        json!({
+            "bucket": b,
+            "rule": [{
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": attr("aws_kms_key", "main", "arn")
+                },
+                "bucket_key_enabled": true
+            }]
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_versioning",
+        id,
+        json!({ "bucket": b, "versioning_configuration": { "status": "Enabled" } }),
+    );
+    // The CronJob prunes its volume after `retain` days; the bucket keeps
+    // each dump as long, and an overwritten or deleted version as long again.
+    let days = days.unwrap_or(7).max(1);
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_lifecycle_configuration",
+        id,
+        json!({
+            "bucket": b,
+            "rule": [{
+                "id": "retention",
+                "status": "Enabled",
+                "filter": {},
+                "expiration": { "days": days },
+                "noncurrent_version_expiration": { "noncurrent_days": days },
+                "abort_incomplete_multipart_upload": { "days_after_initiation": 1 }
+            }]
+        }),
+    );
+    // Uploads and deletions reach EventBridge, where a rule can watch for
+    // missing backups.
+    cx.m.resource(file, "aws_s3_bucket_notification", id, json!({ "bucket": b, "eventbridge": true }));
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": { "AWS": "*" },
+            "Action": "s3:*",
+            "Resource": [arn, format!("${{aws_s3_bucket.{id}.arn}}/*")],
+            "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+        }]
+    });
+    cx.m.resource(file, "aws_s3_bucket_policy", id, json!({ "bucket": b, "policy": super::jsonencode(&policy) }));
+    let statements = vec![
+        json!({ "sid": "ListBackups", "actions": ["s3:ListBucket"], "resources": [arn] }),
+        json!({
+            "sid": "ReadWriteBackups",
+            "actions": ["s3:PutObject", "s3:GetObject"],
+            "resources": [format!("${{aws_s3_bucket.{id}.arn}}/*")]
+        }),
+        json!({
+            "sid": "BackupKey",
+            "actions": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "resources": [attr("aws_kms_key", "main", "arn")]
+        }),
+    ];
+    // Trusted by exactly the backup ServiceAccount of this environment's namespace.
+    super::security::irsa_role(
+        cx,
+        "backup_upload",
+        &cx.name("backup-upload"),
+        &expr("local.namespace"),
+        &store.service_account,
+        statements,
+    );
+    cx.m.output("backup_bucket", "Bucket of the off-cluster backup copies", b);
+    cx.m.output(
+        "backup_role_arn",
+        "IAM role of the backup service account (annotation eks.amazonaws.com/role-arn)",
+        attr("aws_iam_role", "backup_upload", "arn"),
+    );
+}
