@@ -177,6 +177,11 @@ fn role_trusts_exactly_the_backup_service_account_and_bucket_keeps_the_retention
     for k in ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"] {
         assert_eq!(pab[k], true);
     }
+    // Access logs and replication exist only once the team names their targets.
+    assert_eq!(b["aws_s3_bucket_logging"]["backups"]["count"], "${var.backup_access_log_bucket == null ? 0 : 1}");
+    let rep = &b["aws_s3_bucket_replication_configuration"]["backups"];
+    assert_eq!(rep["count"], "${var.backup_replica_bucket_arn == null ? 0 : 1}");
+    assert_eq!(rep["rule"][0]["destination"]["bucket"], "${var.backup_replica_bucket_arn}");
     let policy = b["aws_s3_bucket_policy"]["backups"]["policy"].as_str().unwrap();
     assert!(policy.contains("aws:SecureTransport"), "{policy}");
 }

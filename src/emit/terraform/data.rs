@@ -988,6 +988,7 @@ pub fn backup_store(cx: &mut Cx) {
         }]
     });
     cx.m.resource(file, "aws_s3_bucket_policy", id, json!({ "bucket": b, "policy": super::jsonencode(&policy) }));
+    backup_store_options(cx, file, id);
     let statements = vec![
         json!({ "sid": "ListBackups", "actions": ["s3:ListBucket"], "resources": [arn] }),
         json!({
@@ -1015,5 +1016,101 @@ pub fn backup_store(cx: &mut Cx) {
         "backup_role_arn",
         "IAM role of the backup service account (annotation eks.amazonaws.com/role-arn)",
         attr("aws_iam_role", "backup_upload", "arn"),
+    );
+}
+
+/// What the team names for the backup bucket (variables, null by default,
+/// so `plan` never stops to ask): the access-log bucket of the organisation
+/// (server access logs go to an SSE-S3 bucket, which this output does not
+/// create beside a KMS-encrypted one), and a bucket in a secondary region
+/// with its KMS key to replicate every backup to. Each is written when named.
+fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str) {
+    let b = attr("aws_s3_bucket", id, "id");
+    cx.m.variable(
+        "backup_access_log_bucket",
+        "string",
+        "Bucket (SSE-S3) that receives the server access logs of the backup bucket; null (the default) writes none",
+        Some(json!(null)),
+    );
+    cx.m.variable(
+        "backup_replica_bucket_arn",
+        "string",
+        "ARN of a versioned bucket in a secondary region that every backup is replicated to; null (the default) keeps the backups in this region",
+        Some(json!(null)),
+    );
+    cx.m.variable(
+        "backup_replica_kms_key_arn",
+        "string",
+        "KMS key in the replica bucket's region that replicated backups are encrypted with (required with backup_replica_bucket_arn)",
+        Some(json!(null)),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_logging",
+        id,
+        json!({
+            "count": expr("var.backup_access_log_bucket == null ? 0 : 1"),
+            "bucket": b,
+            "target_bucket": expr("var.backup_access_log_bucket"),
+            "target_prefix": format!("{}/", cx.name("backups"))
+        }),
+    );
+    service_role(cx, "backup_replication", &cx.name("backup-replication"), "s3.amazonaws.com");
+    let replica = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadSource",
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket", "s3:GetObjectVersionForReplication",
+                           "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                "Resource": [attr("aws_s3_bucket", id, "arn"), format!("${{aws_s3_bucket.{id}.arn}}/*")]
+            },
+            {
+                "Sid": "WriteReplica",
+                "Effect": "Allow",
+                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                "Resource": ["${var.backup_replica_bucket_arn}/*"]
+            },
+            {
+                "Sid": "Keys",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": [attr("aws_kms_key", "main", "arn"), expr("var.backup_replica_kms_key_arn")]
+            }
+        ]
+    });
+    cx.m.resource(
+        "iam.tf.json",
+        "aws_iam_role_policy",
+        "backup_replication",
+        json!({
+            "count": expr("var.backup_replica_bucket_arn == null ? 0 : 1"),
+            "name": "replicate",
+            "role": attr("aws_iam_role", "backup_replication", "id"),
+            "policy": super::jsonencode(&replica)
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_replication_configuration",
+        id,
+        json!({
+            "count": expr("var.backup_replica_bucket_arn == null ? 0 : 1"),
+            "depends_on": [format!("aws_s3_bucket_versioning.{id}")],
+            "bucket": b,
+            "role": attr("aws_iam_role", "backup_replication", "arn"),
+            "rule": [{
+                "id": "secondary-region",
+                "status": "Enabled",
+                "filter": {},
+                "delete_marker_replication": { "status": "Enabled" },
+                "source_selection_criteria": { "sse_kms_encrypted_objects": { "status": "Enabled" } },
+                "destination": {
+                    "bucket": expr("var.backup_replica_bucket_arn"),
+                    "encryption_configuration": { "replica_kms_key_id": expr("var.backup_replica_kms_key_arn") }
+                }
+            }]
+        }),
     );
 }
