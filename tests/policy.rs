@@ -185,7 +185,7 @@ fn the_policy_allows_only_the_registry_the_engines_and_the_programs_prefixes() {
         .expect("rule");
     assert_eq!(
         rule["validate"]["pattern"]["spec"]["containers"][0]["image"],
-        "123456789012.dkr.ecr.us-east-1.amazonaws.com/* | docker.io/library/mongo:* | public.ecr.aws/acme/*"
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/* | docker.io/library/mongo:* | public.ecr.aws/acme/* | public.ecr.aws/aws-cli/aws-cli:*"
     );
     assert_eq!(rule["validate"]["failureAction"], "Audit");
 }

@@ -147,7 +147,36 @@ pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
     if targets.contains(&Target::Terraform) {
         out.extend(terraform::gcp::gaps(model));
     }
+    if targets.iter().any(|t| matches!(t, Target::Terraform | Target::K8s | Target::Helm)) {
+        out.extend(backup_gaps(model));
+    }
     out
+}
+
+/// W0014 for each in-cluster database whose backups cannot be copied off the cluster.
+pub fn backup_gaps(model: &Model) -> Vec<Diagnostic> {
+    let Some(why) = crate::plan::backup::stays_in_cluster(model) else { return Vec::new() };
+    model
+        .resources
+        .iter()
+        .filter(|r| r.backup.is_some() && crate::plan::backup::restore_script(&r.engine).is_some())
+        .filter_map(|r| {
+            let envs: Vec<&str> = model
+                .environments
+                .iter()
+                .filter(|e| e.resources[r.id.index()].placement == crate::model::Placement::InCluster)
+                .map(|e| e.name.as_str())
+                .collect();
+            (!envs.is_empty()).then(|| {
+                Diagnostic::new(
+                    Code::W0014,
+                    format!("backups of `{}` stay in the cluster (environments: {}): {why}", r.name, envs.join(", ")),
+                )
+                .label_opt(r.span, "backed up only inside the cluster")
+                .help(Code::W0014.info().help)
+            })
+        })
+        .collect()
 }
 
 /// W0007 when the build writes the Helm chart for a program with patches:

@@ -4,7 +4,14 @@ use super::engines::secret_env;
 use super::env::connection_secret;
 use super::EnvPlan;
 use crate::model::{Engine, Resource};
-use k8s_openapi::api::core::v1::EnvVar;
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, PodTemplateSpec, ServiceAccount, Volume, VolumeMount};
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
 
 pub fn cron(schedule: &str) -> &'static str {
     match schedule {
@@ -54,4 +61,296 @@ pub fn backup_script(cx: &EnvPlan, r: &Resource, b: &crate::model::Backup) -> (S
         days = b.retain_days
     );
     (script, env)
+}
+
+// ------------------------------------------------------------ off-cluster copies
+
+/// The AWS CLI image that uploads dumps and fetches them for the drill,
+/// pinned to a release.
+pub const AWS_CLI_IMAGE: &str = "public.ecr.aws/aws-cli/aws-cli:2.27.50";
+/// When the recovery drill runs: Mondays 05:00, after the nightly backups.
+pub const DRILL_SCHEDULE: &str = "0 5 * * 1";
+/// How long a drill may take before it counts as failed.
+pub const DRILL_DEADLINE_SECONDS: i64 = 2 * 3600;
+
+/// Where an environment's in-cluster backups are copied off the cluster: an
+/// S3 bucket per environment (each environment is its own Terraform root
+/// and namespace, so a bucket per environment keeps retention, IAM scope and
+/// deletion of one environment apart from the others), written through an
+/// IRSA role that only the backup ServiceAccount of that namespace can assume.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OffCluster {
+    /// `<project>-<env>-backups` (Terraform: `${local.name}-backups`).
+    pub bucket: String,
+    pub region: String,
+    /// The ServiceAccount the backup and drill pods run as: `<project>-backup`.
+    pub service_account: String,
+    /// `<project>-<env>-backup-upload` (Terraform: `${local.name}-backup-upload`).
+    pub role_name: String,
+    pub role_arn: String,
+}
+
+/// The in-cluster resources of an environment whose backups are taken by a CronJob.
+pub fn backed_up<'m>(cx: &EnvPlan<'m>) -> Vec<&'m Resource> {
+    cx.model
+        .resources
+        .iter()
+        .filter(|r| r.backup.is_some() && r.engine.can_run_in_cluster() && cx.in_cluster(r.id))
+        .filter(|r| matches!(r.engine, Engine::Postgres | Engine::Redis | Engine::MongoDb))
+        .collect()
+}
+
+/// The off-cluster store of an environment, when it has in-cluster backups,
+/// runs on AWS and the program names the account (the role ARN needs it).
+/// Other clouds keep the backups in the cluster (warning W0014).
+pub fn off_cluster(cx: &EnvPlan) -> Option<OffCluster> {
+    let crate::model::Cloud::Aws { region, .. } = &cx.model.project.cloud else { return None };
+    let account = super::identity::account(cx.model)?;
+    if backed_up(cx).is_empty() {
+        return None;
+    }
+    let prefix = format!("{}-{}", cx.model.project.name, cx.env.name);
+    let role_name = format!("{prefix}-backup-upload");
+    Some(OffCluster {
+        bucket: format!("{prefix}-backups"),
+        region: region.clone(),
+        service_account: format!("{}-backup", cx.model.project.name),
+        role_arn: super::identity::role_arn(account, &role_name),
+        role_name,
+    })
+}
+
+/// The file suffix of a resource's dumps.
+pub fn extension(e: &Engine) -> &'static str {
+    match e {
+        Engine::Postgres => "dump",
+        Engine::Redis => "rdb",
+        Engine::MongoDb => "archive.gz",
+        _ => "",
+    }
+}
+
+fn plain_env(name: &str, value: &str) -> EnvVar {
+    EnvVar { name: name.into(), value: Some(value.into()), value_from: None }
+}
+
+/// The environment of the AWS CLI containers: bucket, key prefix (the
+/// resource's name) and region reach the scripts only through these.
+fn aws_env(store: &OffCluster, r: &Resource) -> Vec<EnvVar> {
+    vec![
+        plain_env("BACKUP_BUCKET", &store.bucket),
+        plain_env("BACKUP_PREFIX", &r.name),
+        plain_env("AWS_REGION", &store.region),
+        plain_env("HOME", "/tmp"),
+    ]
+}
+
+/// The script of the upload step. It runs as the pod's container after the
+/// dump ran as its init container, so a dump that failed or came out empty
+/// (the size check in [`backup_script`]) never reaches the bucket; it
+/// uploads the newest dump on the volume.
+pub fn upload_script(r: &Resource) -> String {
+    format!(
+        "set -eu\nf=''\nfor b in /backups/*.{ext}; do if [ -z \"$f\" ]; then f=$b; elif [ \"$b\" -nt \"$f\" ]; then f=$b; fi; done\n\
+         test -s \"$f\" || {{ echo 'no backup to upload' >&2; exit 1; }}\n\
+         aws s3 cp \"$f\" \"s3://$BACKUP_BUCKET/$BACKUP_PREFIX/$$(basename \"$f\")\" --only-show-errors\n\
+         echo \"uploaded $f to s3://$BACKUP_BUCKET/$BACKUP_PREFIX/\"\n",
+        ext = extension(&r.engine)
+    )
+}
+
+/// The upload container of a backup pod.
+pub fn upload_container(store: &OffCluster, r: &Resource, uid: u32) -> Container {
+    Container {
+        name: "upload".into(),
+        image: Some(AWS_CLI_IMAGE.into()),
+        image_pull_policy: Some("Always".into()),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), upload_script(r)]),
+        env: Some(aws_env(store, r)),
+        resources: Some(super::pod::resources(super::engines::BACKUP_RESOURCES.0, super::engines::BACKUP_RESOURCES.1)),
+        security_context: Some(super::pod::container_security(uid, true, false)),
+        volume_mounts: Some(vec![
+            VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..Default::default() },
+            VolumeMount { name: "backups".into(), mount_path: "/backups".into(), ..Default::default() },
+        ]),
+        ..Default::default()
+    }
+}
+
+/// The ServiceAccount backup and drill pods run as, annotated with the IRSA role.
+pub fn service_account(cx: &EnvPlan, store: &OffCluster) -> ServiceAccount {
+    let mut meta = cx.meta(&store.service_account, &store.service_account, "backup");
+    meta.annotations = Some(BTreeMap::from([("eks.amazonaws.com/role-arn".to_string(), store.role_arn.clone())]));
+    ServiceAccount { metadata: meta, automount_service_account_token: Some(false), ..Default::default() }
+}
+
+/// The script that fetches the newest object under the resource's prefix.
+pub const FETCH_SCRIPT: &str = "set -eu\n\
+key=$$(aws s3api list-objects-v2 --bucket \"$BACKUP_BUCKET\" --prefix \"$BACKUP_PREFIX/\" --query 'sort_by(Contents, &LastModified)[-1].Key' --output text)\n\
+if [ -z \"$key\" ] || [ \"$key\" = None ]; then echo \"RESTORE DRILL FAILED: no backup under s3://$BACKUP_BUCKET/$BACKUP_PREFIX/\" >&2; exit 1; fi\n\
+aws s3 cp \"s3://$BACKUP_BUCKET/$key\" /restore/latest --only-show-errors\n\
+test -s /restore/latest || { echo \"RESTORE DRILL FAILED: $key is empty\" >&2; exit 1; }\n\
+echo \"restoring $key\"\n";
+
+/// The script that restores `/restore/latest` into a scratch server started
+/// inside the drill pod and checks that it holds data; `None` for engines
+/// without a drill.
+pub fn restore_script(e: &Engine) -> Option<&'static str> {
+    Some(match e {
+        Engine::Postgres => "set -eu\nfail() { echo \"RESTORE DRILL FAILED: $1\" >&2; exit 1; }\n\
+mkdir -p /tmp/drill\n\
+initdb -D /tmp/drill/data -U drill --auth=trust >/dev/null || fail 'initdb'\n\
+pg_ctl -D /tmp/drill/data -o '-c listen_addresses=127.0.0.1 -p 5433 -k /tmp/drill' -l /tmp/drill/log -w start || fail 'scratch server did not start'\n\
+createdb -h 127.0.0.1 -p 5433 -U drill scratch\n\
+pg_restore -h 127.0.0.1 -p 5433 -U drill -d scratch --no-owner --no-privileges --exit-on-error /restore/latest || fail 'pg_restore'\n\
+n=$$(psql -h 127.0.0.1 -p 5433 -U drill -d scratch -tAc \"select count(*) from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')\")\n\
+test \"$n\" -gt 0 || fail 'the restored database has no tables'\n\
+pg_ctl -D /tmp/drill/data -m fast stop\n\
+echo \"restore drill passed: $n tables\"\n",
+        Engine::MongoDb => "set -eu\nfail() { echo \"RESTORE DRILL FAILED: $1\" >&2; exit 1; }\n\
+mkdir -p /tmp/drill/db\n\
+mongod --dbpath /tmp/drill/db --bind_ip 127.0.0.1 --port 27018 --fork --logpath /tmp/drill/mongod.log || fail 'scratch server did not start'\n\
+mongorestore --host 127.0.0.1 --port 27018 --gzip --archive=/restore/latest || fail 'mongorestore'\n\
+n=$$(mongosh --host 127.0.0.1 --port 27018 --quiet --eval 'db.adminCommand({listDatabases: 1}).databases.filter(d => ![\"admin\", \"local\", \"config\"].includes(d.name)).length')\n\
+test \"$n\" -gt 0 || fail 'the restored server has no databases'\n\
+mongod --dbpath /tmp/drill/db --shutdown\n\
+echo \"restore drill passed: $n databases\"\n",
+        Engine::Redis => "set -eu\nfail() { echo \"RESTORE DRILL FAILED: $1\" >&2; exit 1; }\n\
+redis-check-rdb /restore/latest || fail 'redis-check-rdb'\n\
+redis-server --port 6380 --bind 127.0.0.1 --dir /restore --dbfilename latest --save '' --appendonly no --daemonize yes\n\
+for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -p 6380 ping >/dev/null 2>&1 && break; sleep 1; done\n\
+n=$$(redis-cli -p 6380 dbsize) || fail 'the restored snapshot did not load'\n\
+redis-cli -p 6380 shutdown nosave || true\n\
+echo \"restore drill passed: $n keys\"\n",
+        _ => return None,
+    })
+}
+
+/// The recovery drill of one resource: a CronJob whose pod fetches the
+/// newest off-cluster backup (init container, AWS CLI), restores it into a
+/// scratch server inside the pod (the engine's image, data on an `emptyDir`)
+/// and checks that data came back. A failure fails the Job, which stays in
+/// the CronJob's history and fires the Job-failed alerts of the cluster's
+/// monitoring; the scratch data goes with the pod.
+pub fn drill(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> Option<CronJob> {
+    let restore = restore_script(&r.engine)?;
+    let spec = super::engines::spec(&r.engine).in_cluster.as_ref()?;
+    let name = drill_name(r);
+    let mounts = |tmp: bool| {
+        let mut m = vec![VolumeMount { name: "restore".into(), mount_path: "/restore".into(), ..Default::default() }];
+        if tmp {
+            m.push(VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..Default::default() });
+        }
+        m
+    };
+    let fetch = Container {
+        name: "fetch".into(),
+        image: Some(AWS_CLI_IMAGE.into()),
+        image_pull_policy: Some("Always".into()),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), FETCH_SCRIPT.into()]),
+        env: Some(aws_env(store, r)),
+        resources: Some(super::pod::resources(super::engines::BACKUP_RESOURCES.0, super::engines::BACKUP_RESOURCES.1)),
+        security_context: Some(super::pod::container_security(spec.uid, true, false)),
+        volume_mounts: Some(mounts(true)),
+        ..Default::default()
+    };
+    let check = Container {
+        name: "restore".into(),
+        image: Some(super::engines::resource_image(&r.engine, &r.version)),
+        image_pull_policy: Some("Always".into()),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), restore.into()]),
+        env: Some(vec![plain_env("HOME", "/tmp")]),
+        resources: Some(super::pod::resources(spec.cpu, spec.memory)),
+        security_context: Some(super::pod::container_security(spec.uid, true, false)),
+        volume_mounts: Some(mounts(true)),
+        ..Default::default()
+    };
+    let empty = |n: &str| Volume { name: n.into(), empty_dir: Some(Default::default()), ..Default::default() };
+    let mut meta = cx.meta(&name, &name, "backup");
+    meta.annotations = Some(super::pod::checkov_skips(super::pod::DATABASE_SKIPS));
+    meta.annotations.get_or_insert_with(BTreeMap::new).extend([super::env::sync_wave(super::env::Wave::Deferred)]);
+    Some(CronJob {
+        metadata: meta,
+        spec: Some(CronJobSpec {
+            schedule: DRILL_SCHEDULE.into(),
+            concurrency_policy: Some("Forbid".into()),
+            successful_jobs_history_limit: Some(1),
+            failed_jobs_history_limit: Some(3),
+            job_template: JobTemplateSpec {
+                metadata: None,
+                spec: Some(JobSpec {
+                    backoff_limit: Some(0),
+                    active_deadline_seconds: Some(DRILL_DEADLINE_SECONDS),
+                    ttl_seconds_after_finished: Some(7 * 86_400),
+                    template: PodTemplateSpec {
+                        metadata: Some(ObjectMeta { labels: Some(cx.labels(&name, "backup")), ..Default::default() }),
+                        spec: Some(PodSpec {
+                            service_account_name: Some(store.service_account.clone()),
+                            automount_service_account_token: Some(false),
+                            security_context: Some(super::pod::pod_security(spec.uid)),
+                            restart_policy: Some("Never".into()),
+                            init_containers: Some(vec![fetch]),
+                            containers: vec![check],
+                            volumes: Some(vec![empty("tmp"), empty("restore")]),
+                            ..Default::default()
+                        }),
+                    },
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        status: None,
+    })
+}
+
+/// `<resource>-restore-drill`.
+pub fn drill_name(r: &Resource) -> String {
+    format!("{}-restore-drill", r.name)
+}
+
+/// The drill pod reaches only S3 (HTTPS outside the private ranges) and DNS.
+pub fn drill_policy(cx: &EnvPlan, r: &Resource) -> NetworkPolicy {
+    let name = drill_name(r);
+    NetworkPolicy {
+        metadata: cx.meta(&name, &name, "network"),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(super::env::label_selector(&name)),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ingress: None,
+            egress: Some(vec![https_out()]),
+        }),
+    }
+}
+
+/// HTTPS to addresses outside the private ranges (S3's public endpoints).
+pub fn https_out() -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        to: Some(vec![NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: "0.0.0.0/0".into(),
+                except: Some(vec!["10.0.0.0/8".into(), "172.16.0.0/12".into(), "192.168.0.0/16".into()]),
+            }),
+            ..Default::default()
+        }]),
+        ports: Some(vec![NetworkPolicyPort {
+            port: Some(IntOrString::Int(443)),
+            protocol: Some("TCP".into()),
+            end_port: None,
+        }]),
+    }
+}
+
+/// Why the in-cluster backups of a program stay in the cluster, when they do
+/// (W0014): no cloud with an off-cluster store, or no AWS account for the
+/// role ARN.
+pub fn stays_in_cluster(model: &crate::model::Model) -> Option<&'static str> {
+    match &model.project.cloud {
+        crate::model::Cloud::Aws { .. } if super::identity::account(model).is_some() => None,
+        crate::model::Cloud::Aws { .. } => Some(
+            "the program names no AWS account (the `aws` cloud's or the ECR registry's `account`) for the upload role",
+        ),
+        crate::model::Cloud::Gcp { .. } => Some("GCP has no off-cluster backup copy yet"),
+        crate::model::Cloud::Azure { .. } => Some("Azure has no off-cluster backup copy yet"),
+    }
 }

@@ -71,6 +71,12 @@ pub fn allowed_images(cx: &EnvPlan) -> Vec<String> {
             }
         }
     }
+    // The AWS CLI that copies backups off the cluster and fetches them for the drill.
+    if super::backup::off_cluster(cx).is_some() {
+        if let Some((repo, _)) = super::backup::AWS_CLI_IMAGE.rsplit_once(':') {
+            out.push(format!("{repo}:"));
+        }
+    }
     // The prebuilt images the program deploys here, exactly (a tag or a
     // digest follows the repository, nothing else).
     for d in &cx.env.deployments {

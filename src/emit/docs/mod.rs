@@ -37,6 +37,7 @@ pub fn page(plan: &Plan) -> String {
     environments(&mut s, model);
     services(&mut s, model);
     resources(&mut s, model);
+    recovery(&mut s, plan);
     gates(&mut s, model);
     integrations(&mut s, model);
     addons(&mut s, plan);
@@ -289,6 +290,70 @@ fn resources(s: &mut String, model: &Model) {
                 cell(&backup)
             );
         }
+    }
+}
+
+/// Backups of the in-cluster databases: where the copies go, the recovery
+/// point the schedule gives against the declared RPO, and the drill.
+fn recovery(s: &mut String, plan: &Plan) {
+    use crate::plan::backup;
+    let rows: Vec<(String, String)> = plan
+        .envs
+        .iter()
+        .flat_map(|cx| {
+            let store = backup::off_cluster(cx);
+            backup::backed_up(cx).into_iter().map(move |r| (cx, store.clone(), r))
+        })
+        .map(|(cx, store, r)| {
+            let b = r.backup.as_ref().map(|b| b.schedule.as_str()).unwrap_or("daily");
+            let gap = match b {
+                "hourly" => "1h",
+                "every_6h" => "6h",
+                "weekly" => "7d",
+                _ => "1d",
+            };
+            let rpo =
+                r.rpo_ms.map(|ms| format!("{}h", ms.div_ceil(3_600_000))).unwrap_or_else(|| "not declared".into());
+            let copy = match &store {
+                Some(st) => format!("S3 bucket `{}` under `{}/`", st.bucket, r.name),
+                None => "none: the backups stay in the cluster (W0014)".into(),
+            };
+            let drill = match &store {
+                Some(_) => format!("CronJob `{}` (`{}`)", backup::drill_name(r), backup::DRILL_SCHEDULE),
+                None => "none".into(),
+            };
+            (
+                cx.env.name.clone(),
+                format!(
+                    "| `{}` | `{}` | {b}, up to {gap} lost | {rpo} | {} | {} |",
+                    cx.env.name,
+                    r.name,
+                    cell(&copy),
+                    cell(&drill)
+                ),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    s.push_str("\n## Backups and recovery\n\n");
+    s.push_str(
+        "In-cluster databases are dumped by a CronJob onto a volume of their namespace (and before each sync when the \
+         environment asks for it). On AWS each dump is then copied to the environment's S3 bucket by the backup pod's \
+         upload container, as the ServiceAccount whose IRSA role may write there; the bucket keeps the dumps for the \
+         declared retention. The recovery drill fetches the newest copy, restores it into a scratch server inside its \
+         own pod and checks that tables (PostgreSQL), databases (MongoDB) or a loadable snapshot (Redis) came back; a \
+         failure fails the Job (`RESTORE DRILL FAILED` in its log). The recovery point is the backup schedule, checked \
+         against the declared RPO by `deployc check` (E0340); the recovery time is how long the drill's restore takes, \
+         visible in its Job's duration.\n\n",
+    );
+    s.push_str(
+        "| Environment | Resource | Schedule | RPO | Off-cluster copy | Recovery drill |\n|---|---|---|---|---|---|\n",
+    );
+    for (_, row) in rows {
+        s.push_str(&row);
+        s.push('\n');
     }
 }
 

@@ -77,6 +77,15 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
         .filter_map(|v| serde_json::to_value(v).ok())
         .collect();
     out.extend(crate::plan::policy::kyverno(cx).and_then(|p| serde_json::to_value(p).ok()));
+    if let Some(store) = crate::plan::backup::off_cluster(cx) {
+        out.extend(serde_json::to_value(crate::plan::backup::service_account(cx, &store)).ok());
+        for r in crate::plan::backup::backed_up(cx) {
+            if let Some(cj) = crate::plan::backup::drill(cx, &store, r) {
+                out.extend(serde_json::to_value(cj).ok());
+                out.extend(serde_json::to_value(crate::plan::backup::drill_policy(cx, r)).ok());
+            }
+        }
+    }
     out
 }
 
@@ -344,6 +353,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
         let clients = clients(cx, r);
         let backup = r.backup.as_ref().map(|b| {
             let (script, env) = backup_script(cx, r, b);
+            let store = crate::plan::backup::off_cluster(cx);
             Backup {
                 schedule: cron(&b.schedule).into(),
                 script,
@@ -354,6 +364,10 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                     crate::plan::delivery::Backup::Hook { resource, job } if resource == r.name => Some(job),
                     _ => None,
                 }),
+                upload: store
+                    .as_ref()
+                    .and_then(|s| serde_json::to_value(crate::plan::backup::upload_container(s, r, uid)).ok()),
+                service_account: store.map(|s| s.service_account),
             }
         });
         out.insert(

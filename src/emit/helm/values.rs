@@ -535,6 +535,13 @@ pub struct Backup {
     /// ArgoCD Sync hook in the backup wave; its volume comes in that wave.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predeploy: Option<String>,
+    /// The container that copies the dump off the cluster (an S3 upload);
+    /// with it, the dump runs as the init container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload: Option<serde_json::Value>,
+    /// The ServiceAccount (with the upload role) the pod runs as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -136,6 +136,20 @@ pub fn resources(cx: &mut EnvCx) {
             backup(cx, r, b, uid);
         }
     }
+    // Off-cluster copies: the ServiceAccount with the IRSA role, and the
+    // weekly recovery drill of each backed-up resource.
+    if let Some(store) = crate::plan::backup::off_cluster(cx) {
+        let sa = crate::plan::backup::service_account(cx, &store);
+        cx.push("ServiceAccount", &store.service_account, &sa);
+        for r in crate::plan::backup::backed_up(cx) {
+            if let Some(cj) = crate::plan::backup::drill(cx, &store, r) {
+                let name = crate::plan::backup::drill_name(r);
+                cx.push("CronJob", &name, &cj);
+                let p = crate::plan::backup::drill_policy(cx, r);
+                cx.push("NetworkPolicy", &name, &p);
+            }
+        }
+    }
 }
 
 /// A custom resource: our typed spec under the usual envelope.
@@ -225,6 +239,14 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
         volume_mounts: Some(mounts),
         ..Default::default()
     };
+    // With an off-cluster store the dump runs as the init container and the
+    // upload as the container: the upload starts only after the dump and its
+    // size check succeeded.
+    let store = crate::plan::backup::off_cluster(cx);
+    let (init, containers) = match &store {
+        Some(s) => (Some(vec![container.clone()]), vec![crate::plan::backup::upload_container(s, r, uid)]),
+        None => (None, vec![container.clone()]),
+    };
     let pod = |cx: &EnvCx, restart: &str| PodTemplateSpec {
         // The pods of both jobs carry the CronJob's labels, so the network
         // policy that lets backups reach the database admits them alike.
@@ -233,7 +255,9 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
             automount_service_account_token: Some(false),
             security_context: Some(pod_security(uid)),
             restart_policy: Some(restart.into()),
-            containers: vec![container.clone()],
+            service_account_name: store.as_ref().map(|s| s.service_account.clone()),
+            init_containers: init.clone(),
+            containers: containers.clone(),
             volumes: Some(volumes.clone()),
             ..Default::default()
         }),

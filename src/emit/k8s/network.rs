@@ -211,8 +211,12 @@ pub fn policies(cx: &mut EnvCx) {
         }
         cx.push("NetworkPolicy", &r.name, &p);
         if r.backup.is_some() {
-            let p =
-                policy(cx, &backup, &backup, label_selector(&backup), vec![], vec![egress(vec![pods(&r.name)], port)]);
+            let mut eg = vec![egress(vec![pods(&r.name)], port)];
+            // The upload reaches S3 over HTTPS.
+            if crate::plan::backup::off_cluster(cx).is_some() {
+                eg.push(https_out());
+            }
+            let p = policy(cx, &backup, &backup, label_selector(&backup), vec![], eg);
             cx.push("NetworkPolicy", &backup, &p);
         }
     }

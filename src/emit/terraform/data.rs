@@ -897,3 +897,223 @@ fn backups(cx: &mut Cx, dbs: &[(&Resource, String)]) {
         );
     }
 }
+
+/// The off-cluster copies of the in-cluster backups (`plan::backup::off_cluster`):
+/// one bucket per environment (versioned, encrypted with the environment's
+/// key, public access blocked, TLS only, objects expiring after the longest
+/// declared retention) and the IRSA role of the backup ServiceAccount, which
+/// may write and read backups there and nothing else.
+pub fn backup_store(cx: &mut Cx) {
+    let plan = crate::plan::EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
+    let Some(store) = crate::plan::backup::off_cluster(&plan) else { return };
+    let days =
+        crate::plan::backup::backed_up(&plan).iter().filter_map(|r| r.backup.as_ref()).map(|b| b.retain_days).max();
+    let file = "backups.tf.json";
+    let id = "backups";
+    let b = attr("aws_s3_bucket", id, "id");
+    let arn = attr("aws_s3_bucket", id, "arn");
+    cx.m.resource(
+        file,
+        "aws_s3_bucket",
+        id,
+        json!({ "bucket": cx.name("backups"), "tags": cx.tags(&cx.name("backups")) }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_public_access_block",
+        id,
+        json!({
+            "bucket": b,
+            "block_public_acls": true,
+            "block_public_policy": true,
+            "ignore_public_acls": true,
+            "restrict_public_buckets": true
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_ownership_controls",
+        id,
+        json!({ "bucket": b, "rule": { "object_ownership": "BucketOwnerEnforced" } }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_server_side_encryption_configuration",
+        id,
+        json!({
+            "bucket": b,
+            "rule": [{
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": attr("aws_kms_key", "main", "arn")
+                },
+                "bucket_key_enabled": true
+            }]
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_versioning",
+        id,
+        json!({ "bucket": b, "versioning_configuration": { "status": "Enabled" } }),
+    );
+    // The CronJob prunes its volume after `retain` days; the bucket keeps
+    // each dump as long, and an overwritten or deleted version as long again.
+    let days = days.unwrap_or(7).max(1);
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_lifecycle_configuration",
+        id,
+        json!({
+            "bucket": b,
+            "rule": [{
+                "id": "retention",
+                "status": "Enabled",
+                "filter": {},
+                "expiration": { "days": days },
+                "noncurrent_version_expiration": { "noncurrent_days": days },
+                "abort_incomplete_multipart_upload": { "days_after_initiation": 1 }
+            }]
+        }),
+    );
+    // Uploads and deletions reach EventBridge, where a rule can watch for
+    // missing backups.
+    cx.m.resource(file, "aws_s3_bucket_notification", id, json!({ "bucket": b, "eventbridge": true }));
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": { "AWS": "*" },
+            "Action": "s3:*",
+            "Resource": [arn, format!("${{aws_s3_bucket.{id}.arn}}/*")],
+            "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+        }]
+    });
+    cx.m.resource(file, "aws_s3_bucket_policy", id, json!({ "bucket": b, "policy": super::jsonencode(&policy) }));
+    backup_store_options(cx, file, id);
+    let statements = vec![
+        json!({ "sid": "ListBackups", "actions": ["s3:ListBucket"], "resources": [arn] }),
+        json!({
+            "sid": "ReadWriteBackups",
+            "actions": ["s3:PutObject", "s3:GetObject"],
+            "resources": [format!("${{aws_s3_bucket.{id}.arn}}/*")]
+        }),
+        json!({
+            "sid": "BackupKey",
+            "actions": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "resources": [attr("aws_kms_key", "main", "arn")]
+        }),
+    ];
+    // Trusted by exactly the backup ServiceAccount of this environment's namespace.
+    super::security::irsa_role(
+        cx,
+        "backup_upload",
+        &cx.name("backup-upload"),
+        &expr("local.namespace"),
+        &store.service_account,
+        statements,
+    );
+    cx.m.output("backup_bucket", "Bucket of the off-cluster backup copies", b);
+    cx.m.output(
+        "backup_role_arn",
+        "IAM role of the backup service account (annotation eks.amazonaws.com/role-arn)",
+        attr("aws_iam_role", "backup_upload", "arn"),
+    );
+}
+
+/// What the team names for the backup bucket (variables, null by default,
+/// so `plan` never stops to ask): the access-log bucket of the organisation
+/// (server access logs go to an SSE-S3 bucket, which this output does not
+/// create beside a KMS-encrypted one), and a bucket in a secondary region
+/// with its KMS key to replicate every backup to. Each is written when named.
+fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str) {
+    let b = attr("aws_s3_bucket", id, "id");
+    cx.m.variable(
+        "backup_access_log_bucket",
+        "string",
+        "Bucket (SSE-S3) that receives the server access logs of the backup bucket; null (the default) writes none",
+        Some(json!(null)),
+    );
+    cx.m.variable(
+        "backup_replica_bucket_arn",
+        "string",
+        "ARN of a versioned bucket in a secondary region that every backup is replicated to; null (the default) keeps the backups in this region",
+        Some(json!(null)),
+    );
+    cx.m.variable(
+        "backup_replica_kms_key_arn",
+        "string",
+        "KMS key in the replica bucket's region that replicated backups are encrypted with (required with backup_replica_bucket_arn)",
+        Some(json!(null)),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_logging",
+        id,
+        json!({
+            "count": expr("var.backup_access_log_bucket == null ? 0 : 1"),
+            "bucket": b,
+            "target_bucket": expr("var.backup_access_log_bucket"),
+            "target_prefix": format!("{}/", cx.name("backups"))
+        }),
+    );
+    service_role(cx, "backup_replication", &cx.name("backup-replication"), "s3.amazonaws.com");
+    let replica = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadSource",
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket", "s3:GetObjectVersionForReplication",
+                           "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                "Resource": [attr("aws_s3_bucket", id, "arn"), format!("${{aws_s3_bucket.{id}.arn}}/*")]
+            },
+            {
+                "Sid": "WriteReplica",
+                "Effect": "Allow",
+                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                "Resource": ["${var.backup_replica_bucket_arn}/*"]
+            },
+            {
+                "Sid": "Keys",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": [attr("aws_kms_key", "main", "arn"), expr("var.backup_replica_kms_key_arn")]
+            }
+        ]
+    });
+    cx.m.resource(
+        "iam.tf.json",
+        "aws_iam_role_policy",
+        "backup_replication",
+        json!({
+            "count": expr("var.backup_replica_bucket_arn == null ? 0 : 1"),
+            "name": "replicate",
+            "role": attr("aws_iam_role", "backup_replication", "id"),
+            "policy": super::jsonencode(&replica)
+        }),
+    );
+    cx.m.resource(
+        file,
+        "aws_s3_bucket_replication_configuration",
+        id,
+        json!({
+            "count": expr("var.backup_replica_bucket_arn == null ? 0 : 1"),
+            "depends_on": [format!("aws_s3_bucket_versioning.{id}")],
+            "bucket": b,
+            "role": attr("aws_iam_role", "backup_replication", "arn"),
+            "rule": [{
+                "id": "secondary-region",
+                "status": "Enabled",
+                "filter": {},
+                "delete_marker_replication": { "status": "Enabled" },
+                "source_selection_criteria": { "sse_kms_encrypted_objects": { "status": "Enabled" } },
+                "destination": {
+                    "bucket": expr("var.backup_replica_bucket_arn"),
+                    "encryption_configuration": { "replica_kms_key_id": expr("var.backup_replica_kms_key_arn") }
+                }
+            }]
+        }),
+    );
+}

@@ -281,6 +281,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         data::resources(&mut cx);
         security::secrets(&mut cx);
         security::irsa(&mut cx);
+        data::backup_store(&mut cx);
         security::dns(&mut cx);
         security::certificates(&mut cx);
         pipeline::deploy(&mut cx);

@@ -305,9 +305,16 @@ metadata:
 spec:
   automountServiceAccountToken: false {{- /* # pragma: allowlist secret (a boolean: detect-secrets reads templates as text) */}}
   restartPolicy: {{ .restart }}
+  {{- with .b.serviceAccount }}
+  serviceAccountName: {{ . | quote }}
+  {{- end }}
   securityContext:
     {{- include "deployc.podSecurity" .d.runAsUser | nindent 4 }}
+  {{- if .b.upload }}
+  initContainers:
+  {{- else }}
   containers:
+  {{- end }}
     - name: backup
       image: {{ .d.image | quote }}
       imagePullPolicy: Always
@@ -326,6 +333,10 @@ spec:
           mountPath: /tmp
         - name: backups
           mountPath: /backups
+  {{- with .b.upload }}
+  containers:
+    - {{- toYaml . | nindent 6 }}
+  {{- end }}
   volumes:
     - name: tmp
       emptyDir: {}
