@@ -819,6 +819,12 @@ pub struct Metrics {
 pub struct Sink {
     pub kind: String,
     pub endpoint: Option<String>,
+    /// Tracing: share of traces kept outside production, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<f64>,
+    /// Tracing: share of traces kept in production environments, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_sampling: Option<f64>,
 }
 
 pub fn attr_text(r: &AttrRef) -> String {

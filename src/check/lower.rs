@@ -1184,8 +1184,12 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let obs_decl = by_kw("observability").into_iter().next();
     let ob = obs_decl.map(|c| &c.fields).unwrap_or(&empty);
     let sink = |k: &str| {
-        tagged(ob, k)
-            .map(|(t, f)| Sink { kind: t.to_string(), endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")) })
+        tagged(ob, k).map(|(t, f)| Sink {
+            kind: t.to_string(),
+            endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")),
+            sampling: pct(f, "sampling"),
+            production_sampling: pct(f, "production_sampling"),
+        })
     };
     let observability = Observability {
         metrics: tagged(ob, "metrics").map(|(t, f)| Metrics {

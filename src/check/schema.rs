@@ -798,8 +798,24 @@ pub static METRICS: &[Variant] = &[v(
     "Prometheus Operator ServiceMonitors",
 )];
 pub static TRACING: &[Variant] = &[
-    v("jaeger", &[req("endpoint", Ty::Str, "collector endpoint")], "Jaeger"),
-    v("otlp", &[req("endpoint", Ty::Str, "OTLP endpoint")], "OpenTelemetry collector"),
+    v(
+        "jaeger",
+        &[
+            req("endpoint", Ty::Str, "Jaeger collector; traces go to its OTLP gRPC port (4317) on the same host"),
+            f("sampling", Ty::Percent, "100%", "share of traces kept outside production"),
+            f("production_sampling", Ty::Percent, "10%", "share of traces kept in production environments"),
+        ],
+        "Jaeger, through an OpenTelemetry Collector per environment",
+    ),
+    v(
+        "otlp",
+        &[
+            req("endpoint", Ty::Str, "OTLP/HTTP endpoint (Tempo, a vendor, another collector)"),
+            f("sampling", Ty::Percent, "100%", "share of traces kept outside production"),
+            f("production_sampling", Ty::Percent, "10%", "share of traces kept in production environments"),
+        ],
+        "an OTLP endpoint, through an OpenTelemetry Collector per environment",
+    ),
 ];
 pub static LOGS: &[Variant] = &[
     v("elk", &[req("endpoint", Ty::Str, "Elasticsearch endpoint")], "ELK stack"),

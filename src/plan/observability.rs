@@ -379,6 +379,11 @@ pub enum PodVar {
     Plain(String),
     /// A key of a Secret the inventory produces.
     Secret { name: String, key: String },
+    /// A field of the pod, through the downward API (`metadata.uid`).
+    Field(String),
+    /// An `env` value expanding earlier variables (`$(NAME)`); never in
+    /// the ConfigMap, where Kubernetes does not expand.
+    Expanded(String),
 }
 
 /// The DSN Secret of the program's Sentry integration, which applies to
@@ -398,11 +403,16 @@ pub fn sentry_dsn(model: &Model) -> Option<&str> {
 /// image tag, which CD rewrites in image references only (`SET_TAG` in
 /// `plan/delivery.rs`), so a tag written anywhere else would be stale after
 /// every deploy and fail the drift check.
+///
+/// Tracing: the OpenTelemetry SDK variables of `plan/tracing.rs`, in the
+/// order it gives (a variable expanding another comes after it).
 pub fn pod_env(cx: &EnvPlan, d: &crate::model::Deployment) -> Vec<(String, PodVar)> {
     let mut out = BTreeMap::new();
     if let Some(dsn) = sentry_dsn(cx.model) {
         out.insert("SENTRY_DSN".to_string(), PodVar::Secret { name: dsn.to_string(), key: SECRET_KEY.into() });
         out.insert("SENTRY_ENVIRONMENT".to_string(), PodVar::Plain(cx.env.name.clone()));
     }
+    let mut out: Vec<(String, PodVar)> = out.into_iter().collect();
+    out.extend(super::tracing::pod_vars(cx, d));
     out.into_iter().filter(|(k, _)| !d.env.contains_key(k)).collect()
 }

@@ -14,7 +14,7 @@ use crate::plan::pod::{self, checkov_skips, quantity_mem, DATABASE_SKIPS, SERVIC
 use crate::plan::routes::{ingress_peers, routes, traffic_routing, BackendPort, Peer as RoutePeer};
 use crate::plan::secrets::{external_secrets_role, inventory, Producer};
 use crate::plan::{crd, network, observability, EnvPlan};
-use k8s_openapi::api::core::v1::EnvVar;
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource};
 use std::collections::BTreeMap;
 
 /// The complete values of one environment.
@@ -76,6 +76,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
         .filter_map(|v| serde_json::to_value(v).ok())
         .collect();
     out.extend(crate::plan::policy::kyverno(cx).and_then(|p| serde_json::to_value(p).ok()));
+    out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 
@@ -137,9 +138,14 @@ fn resources(cpu: Quantity, mem: Quantity) -> Resources {
 
 fn env_entries(vars: Vec<EnvVar>) -> Vec<EnvEntry> {
     vars.into_iter()
-        .map(|v| match v.value_from.and_then(|f| f.secret_key_ref) {
-            Some(r) => EnvEntry::Secret { name: v.name, secret_key_ref: KeyRef { name: r.name, key: r.key } },
-            None => EnvEntry::Value { name: v.name, value: v.value.unwrap_or_default() },
+        .map(|v| match v.value_from {
+            Some(EnvVarSource { secret_key_ref: Some(r), .. }) => {
+                EnvEntry::Secret { name: v.name, secret_key_ref: KeyRef { name: r.name, key: r.key } }
+            }
+            Some(EnvVarSource { field_ref: Some(f), .. }) => {
+                EnvEntry::Field { name: v.name, field_ref: FieldRef { field_path: f.field_path } }
+            }
+            _ => EnvEntry::Value { name: v.name, value: v.value.unwrap_or_default() },
         })
         .collect()
 }
@@ -267,6 +273,13 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
             // Queues and buckets are AWS APIs, reached over HTTPS.
             _ => {}
         }
+    }
+    // Traces, to the environment's OpenTelemetry Collector.
+    if crate::plan::tracing::sink(model).is_some() {
+        to_resources.push(Peer::Labels {
+            labels: crate::plan::tracing::collector_pod_labels(cx),
+            port: crate::plan::tracing::OTLP_HTTP_PORT,
+        });
     }
     let outside = ingress_peers(cx, model.service(sid))
         .into_iter()

@@ -335,6 +335,18 @@ pub enum EnvEntry {
         name: String,
         secret_key_ref: KeyRef,
     },
+    /// A field of the pod, through the downward API.
+    #[serde(rename_all = "camelCase")]
+    Field {
+        name: String,
+        field_ref: FieldRef,
+    },
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRef {
+    pub field_path: String,
 }
 
 #[derive(Serialize, JsonSchema)]

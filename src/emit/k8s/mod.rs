@@ -87,6 +87,9 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         data::secrets(&mut cx);
         data::monitoring(&mut cx);
         network::policies(&mut cx);
+        for (kind, name, obj) in crate::plan::tracing::objects(ep) {
+            cx.push(kind, &name, &obj);
+        }
         if let Some(p) = crate::plan::policy::kyverno(ep) {
             let name = p.metadata.name.clone();
             cx.push("Policy", &name, &p);
