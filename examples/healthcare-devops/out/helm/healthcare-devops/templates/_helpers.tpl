@@ -121,6 +121,10 @@ requests:
       key: {{ .secretKeyRef.key | quote }}
       name: {{ .secretKeyRef.name | quote }}
       optional: false
+  {{- else if hasKey . "fieldRef" }}
+  valueFrom:
+    fieldRef:
+      fieldPath: {{ .fieldRef.fieldPath | quote }}
   {{- else }}
   value: {{ .value | quote }}
   {{- end }}
