@@ -395,6 +395,76 @@ pub fn sentry_dsn(model: &Model) -> Option<&str> {
     })
 }
 
+// ------------------------------------------------------ Datadog service tags
+
+/// Datadog's unified service tagging labels.
+pub const DD_ENV_LABEL: &str = "tags.datadoghq.com/env";
+pub const DD_SERVICE_LABEL: &str = "tags.datadoghq.com/service";
+pub const DD_VERSION_LABEL: &str = "tags.datadoghq.com/version";
+
+/// Whether the program ships logs to Datadog (`logs = datadog`).
+pub fn datadog(model: &Model) -> bool {
+    model.observability.logs.as_ref().is_some_and(|l| l.kind == "datadog")
+}
+
+/// The unified service tagging labels of a service's pods: environment,
+/// service and, when the image has a tag, the version = that tag. The
+/// version label is kept equal to the tag CD deploys by a kustomize
+/// `replacements` entry copying it from the container image (see
+/// [`version_replacement`]); the Helm chart derives it from the image tag
+/// value the release sets.
+pub fn datadog_labels(cx: &EnvPlan, s: &crate::model::Service) -> BTreeMap<String, String> {
+    if !datadog(cx.model) {
+        return BTreeMap::new();
+    }
+    let mut l = BTreeMap::from([
+        (DD_ENV_LABEL.to_string(), cx.env.name.clone()),
+        (DD_SERVICE_LABEL.to_string(), s.name.clone()),
+    ]);
+    if let Some(tag) = cx.image(s).tag {
+        l.insert(DD_VERSION_LABEL.to_string(), tag);
+    }
+    l
+}
+
+/// The kustomize `replacements` entry that copies the deployed image tag
+/// into the pods' version label, after kustomize's `images:` transformer
+/// has set the tag CD released: `(workload kind, workload name, image
+/// container, targets (kind, name))`. None when the image is not released
+/// by CD (its tag never changes) or its repository names a registry port
+/// (a `:` before the tag, which the split on `:` would take for it).
+pub fn version_replacement(cx: &EnvPlan, d: &crate::model::Deployment) -> Option<serde_json::Value> {
+    if !datadog(cx.model) {
+        return None;
+    }
+    let s = cx.model.service(d.service);
+    let image = cx.image(s);
+    if !image.released || image.tag.is_none() || image.digest.is_some() || image.repository.contains(':') {
+        return None;
+    }
+    let kind = match cx.env.strategy.kind {
+        crate::model::StrategyKind::Rolling { .. } => "Deployment",
+        _ => "Rollout",
+    };
+    let label = format!("spec.template.metadata.labels.{}", DD_VERSION_LABEL.replace('.', "\\."));
+    let mut targets = vec![serde_json::json!({ "select": { "kind": kind, "name": s.name }, "fieldPaths": [label] })];
+    if s.migrations.is_some() && cx.runs_migrations() {
+        targets.push(serde_json::json!({
+            "select": { "kind": "Job", "name": format!("{}-migrate", s.name) },
+            "fieldPaths": [label]
+        }));
+    }
+    Some(serde_json::json!({
+        "source": {
+            "kind": kind,
+            "name": s.name,
+            "fieldPath": format!("spec.template.spec.containers.[name={}].image", s.name),
+            "options": { "delimiter": ":", "index": 1 }
+        },
+        "targets": targets
+    }))
+}
+
 /// The variables observability adds to a service's container, sorted by
 /// name; a variable the service sets itself is left to the service.
 ///
@@ -411,6 +481,14 @@ pub fn pod_env(cx: &EnvPlan, d: &crate::model::Deployment) -> Vec<(String, PodVa
     if let Some(dsn) = sentry_dsn(cx.model) {
         out.insert("SENTRY_DSN".to_string(), PodVar::Secret { name: dsn.to_string(), key: SECRET_KEY.into() });
         out.insert("SENTRY_ENVIRONMENT".to_string(), PodVar::Plain(cx.env.name.clone()));
+    }
+    // Datadog: DD_ENV, DD_SERVICE, DD_VERSION read from the pod's labels
+    // through the downward API, so the version follows the label.
+    let labels = datadog_labels(cx, cx.model.service(d.service));
+    for (var, label) in [("DD_ENV", DD_ENV_LABEL), ("DD_SERVICE", DD_SERVICE_LABEL), ("DD_VERSION", DD_VERSION_LABEL)] {
+        if labels.contains_key(label) {
+            out.insert(var.to_string(), PodVar::Field(format!("metadata.labels['{label}']")));
+        }
     }
     let mut out: Vec<(String, PodVar)> = out.into_iter().collect();
     out.extend(super::tracing::pod_vars(cx, d));

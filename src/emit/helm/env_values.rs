@@ -236,6 +236,10 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             .filter(|_| runs_migrations(cx))
             .map(|m| Migration { command: m.command.clone() }),
         network: service_network(cx, d.service),
+        unified_tags: observability::datadog_labels(cx, s)
+            .into_iter()
+            .filter(|(k, _)| k != observability::DD_VERSION_LABEL)
+            .collect(),
     }
 }
 

@@ -215,6 +215,10 @@ pub struct ServiceValues {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload_on_change: Option<String>,
     pub network: ServiceNetwork,
+    /// Datadog's unified service tags on its pods (`tags.datadoghq.com/env`
+    /// and `service`); the version label is the image tag the release sets.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unified_tags: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -48,6 +48,10 @@ struct Kustomization {
     /// strategic merge patch from a JSON 6902 one by its content.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     patches: Vec<KPatch>,
+    /// Fields copied after the `images:` transformer (Datadog's version
+    /// label from the deployed image tag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    replacements: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -130,6 +134,11 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                     target: KTarget { kind: p.kind.clone(), name: p.name.clone() },
                 })
                 .collect(),
+            replacements: env
+                .deployments
+                .iter()
+                .filter_map(|d| crate::plan::observability::version_replacement(ep, d))
+                .collect(),
         };
         out.extend(files);
         out.push(yaml_file(Target::K8s, Some(&env.name), format!("{prefix}kustomization.yaml"), &k));
@@ -171,6 +180,7 @@ fn cluster(plan: &Plan) -> Vec<Artifact> {
         resources: vec![file.clone()],
         images: Vec::new(),
         patches: Vec::new(),
+        replacements: Vec::new(),
     };
     vec![
         yaml_file(Target::K8s, None, format!("{CLUSTER_DIR}/{file}"), &obj),

@@ -67,6 +67,7 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
     };
     let mut labels = cx.labels(pod_name, if is_job { "migration" } else { "service" });
     labels.insert("deployc.dev/service".into(), s.name.clone());
+    labels.extend(crate::plan::observability::datadog_labels(cx, s));
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(labels),

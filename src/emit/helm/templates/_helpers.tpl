@@ -162,6 +162,12 @@ metadata:
   labels:
     {{- include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | nindent 4 }}
     deployc.dev/service: {{ .name | quote }}
+    {{- range $k, $v := $s.unifiedTags }}
+    {{ $k }}: {{ $v | quote }}
+    {{- end }}
+    {{- if and $s.unifiedTags $s.image.tag }}
+    tags.datadoghq.com/version: {{ $s.image.tag | quote }}
+    {{- end }}
 spec:
   automountServiceAccountToken: false
   containers:
