@@ -331,6 +331,74 @@ fn check_tracing(program: &str, model: &Model, ep: &deployc::plan::EnvPlan, objs
     }
 }
 
+/// `logs = datadog`: unified service tagging. DD_VERSION comes from the
+/// pod's version label (downward API), that label starts equal to the
+/// image tag, and the kustomization copies CD's tag into it.
+#[test]
+fn datadog_version_follows_the_image_tag() {
+    use deployc::plan::observability::{DD_ENV_LABEL, DD_SERVICE_LABEL, DD_VERSION_LABEL};
+    let mut checked = 0;
+    for program in PROGRAMS {
+        let c = common::compile_file(program);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
+        if !deployc::plan::observability::datadog(&model) {
+            continue;
+        }
+        let opts = Default::default();
+        let plan = Plan::new(&model, &graph, &opts);
+        let files = emit::emit(&plan, &[Target::K8s]);
+        for ep in &plan.envs {
+            let doc = |path: String| -> Value {
+                let a = files.iter().find(|a| a.path == path).unwrap_or_else(|| panic!("{program}: no {path}"));
+                serde_yaml_ng::from_str(&a.contents).expect("yaml")
+            };
+            let kustomization = doc(format!("k8s/{}/kustomization.yaml", ep.env.name));
+            for d in &ep.env.deployments {
+                let s = model.service(d.service);
+                let kind = match ep.env.strategy.kind {
+                    deployc::model::StrategyKind::Rolling { .. } => "deployment",
+                    _ => "rollout",
+                };
+                let w = doc(format!("k8s/{}/{kind}-{}.yaml", ep.env.name, s.name));
+                let labels = &w["spec"]["template"]["metadata"]["labels"];
+                assert_eq!(labels[DD_ENV_LABEL].as_str(), Some(ep.env.name.as_str()), "{program}");
+                assert_eq!(labels[DD_SERVICE_LABEL].as_str(), Some(s.name.as_str()), "{program}");
+                let container = &w["spec"]["template"]["spec"]["containers"][0];
+                let image = container["image"].as_str().expect("image");
+                let tag = image.rsplit_once(':').map(|(_, t)| t).expect("tagged image");
+                assert_eq!(labels[DD_VERSION_LABEL].as_str(), Some(tag), "{program}: version label is the tag");
+                let vars = container["env"].as_array().expect("env");
+                for (var, label) in
+                    [("DD_ENV", DD_ENV_LABEL), ("DD_SERVICE", DD_SERVICE_LABEL), ("DD_VERSION", DD_VERSION_LABEL)]
+                {
+                    let v = vars.iter().find(|v| v["name"] == var).unwrap_or_else(|| panic!("{program}: no {var}"));
+                    assert_eq!(
+                        v["valueFrom"]["fieldRef"]["fieldPath"].as_str(),
+                        Some(format!("metadata.labels['{label}']").as_str()),
+                        "{program}: {var} must come from the label"
+                    );
+                }
+                // CD rewrites `images:` only; the replacement carries the tag to the label.
+                let reps = kustomization["replacements"].as_array().expect("replacements");
+                let rep = reps
+                    .iter()
+                    .find(|r| r["source"]["name"] == s.name.as_str())
+                    .unwrap_or_else(|| panic!("{program}/{}: no version replacement for {}", ep.env.name, s.name));
+                assert_eq!(
+                    rep["source"]["fieldPath"].as_str(),
+                    Some(format!("spec.template.spec.containers.[name={}].image", s.name).as_str())
+                );
+                assert_eq!(rep["source"]["options"]["delimiter"], ":");
+                assert_eq!(rep["source"]["options"]["index"], 1);
+                let targets = rep["targets"].to_string();
+                assert!(targets.contains("tags\\\\.datadoghq\\\\.com/version"), "{targets}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0, "no program declares logs = datadog");
+}
+
 /// Sampling differs per environment: production keeps fewer traces than
 /// the others by default, and both shares are settable.
 #[test]
