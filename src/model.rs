@@ -639,6 +639,7 @@ pub enum IntegrationKind {
     Slack { channel: String, webhook: String, events: Vec<NotifyEvent> },
     Jira { url: String, project: String, token: String },
     PagerDuty { routing_key: String, severity: String },
+    Opsgenie { api_key: String, severity: String, region: String },
     NewRelic { account_id: String, api_key: String, region: String },
     Datadog { site: String, api_key: String, app_key: String },
     Sentry { dsn: String, org: Option<String>, project: Option<String> },

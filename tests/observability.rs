@@ -220,6 +220,10 @@ fn every_observability_declaration_produces_its_objects() {
                             (routing_key, &r["pagerdutyConfigs"][0]["routingKey"])
                         }
                         IntegrationKind::Slack { webhook, .. } => (webhook, &r["slackConfigs"][0]["apiURL"]),
+                        IntegrationKind::Opsgenie { api_key, .. } => {
+                            assert!(ep.env.production, "{program}: Opsgenie pages from {}", ep.env.name);
+                            (api_key, &r["opsgenieConfigs"][0]["apiKey"])
+                        }
                         _ => unreachable!(),
                     };
                     assert_eq!(field["name"].as_str(), Some(secret.as_str()));

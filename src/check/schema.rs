@@ -719,6 +719,20 @@ pub static INTEGRATIONS: &[Variant] = &[
         "PagerDuty paging",
     ),
     v(
+        "opsgenie",
+        &[
+            req("api_key", Ty::Secret, "Alertmanager integration API key"),
+            f(
+                "severity",
+                Ty::Enum(&["critical", "error", "warning", "info"]),
+                "critical",
+                "least severe alert that pages",
+            ),
+            f("region", Ty::Enum(&["us", "eu"]), "us", "Opsgenie instance"),
+        ],
+        "Opsgenie paging from Alertmanager",
+    ),
+    v(
         "newrelic",
         &[
             req("account_id", Ty::Str, "account id"),

@@ -220,7 +220,31 @@ pub struct Receiver {
     pub pagerduty_configs: Vec<PagerDutyConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slack_configs: Vec<SlackConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opsgenie_configs: Vec<OpsgenieConfig>,
 }
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OpsgenieConfig {
+    pub api_key: SecretKey,
+    #[serde(rename = "apiURL")]
+    pub api_url: String,
+    pub message: String,
+    pub priority: String,
+    pub send_resolved: bool,
+}
+
+/// Opsgenie's API per instance (`region`).
+pub fn opsgenie_api_url(region: &str) -> &'static str {
+    match region {
+        "eu" => "https://api.eu.opsgenie.com/",
+        _ => "https://api.opsgenie.com/",
+    }
+}
+
+/// Opsgenie priority from the rule's severity, as a Go template.
+pub const OPSGENIE_PRIORITY: &str = "{{ if eq .CommonLabels.severity \"critical\" }}P1{{ else if eq .CommonLabels.severity \"error\" }}P2{{ else if eq .CommonLabels.severity \"warning\" }}P3{{ else }}P5{{ end }}";
 
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -243,7 +267,7 @@ pub struct SlackConfig {
 
 /// Whether an integration kind can receive alerts from Alertmanager.
 pub fn receives_alerts(kind: &IntegrationKind) -> bool {
-    matches!(kind, IntegrationKind::Slack { .. } | IntegrationKind::PagerDuty { .. })
+    matches!(kind, IntegrationKind::Slack { .. } | IntegrationKind::PagerDuty { .. } | IntegrationKind::Opsgenie { .. })
 }
 
 /// A program string as a Go template that prints it verbatim: Alertmanager
@@ -254,7 +278,7 @@ pub fn go_template_literal(s: &str) -> String {
 }
 
 /// The integrations that receive this environment's alerts, with the
-/// severities each is sent. PagerDuty pages only for production
+/// severities each is sent. PagerDuty and Opsgenie page only for production
 /// environments, and only at or above its declared severity; chat gets
 /// every severity everywhere.
 fn alert_targets<'m>(cx: &EnvPlan<'m>) -> Vec<(&'m crate::model::Integration, Vec<&'static str>)> {
@@ -264,7 +288,9 @@ fn alert_targets<'m>(cx: &EnvPlan<'m>) -> Vec<(&'m crate::model::Integration, Ve
     for id in &a.route_to {
         let i = &model.integrations[id.index()];
         match &i.kind {
-            IntegrationKind::PagerDuty { severity, .. } if cx.env.production => {
+            IntegrationKind::PagerDuty { severity, .. } | IntegrationKind::Opsgenie { severity, .. }
+                if cx.env.production =>
+            {
                 let upto = SEVERITIES.iter().position(|s| s == severity).unwrap_or(0);
                 out.push((i, SEVERITIES[..=upto].to_vec()));
             }
@@ -286,6 +312,7 @@ pub fn receiver_secrets(cx: &EnvPlan) -> Vec<(String, String)> {
         .filter_map(|(i, _)| match &i.kind {
             IntegrationKind::PagerDuty { routing_key, .. } => Some(routing_key.clone()),
             IntegrationKind::Slack { webhook, .. } => Some(webhook.clone()),
+            IntegrationKind::Opsgenie { api_key, .. } => Some(api_key.clone()),
             _ => None,
         })
         .filter(|n| !n.is_empty())
@@ -309,11 +336,20 @@ pub fn alertmanager_spec(cx: &EnvPlan) -> Option<AlertmanagerConfigSpec> {
     if targets.is_empty() {
         return None;
     }
-    let mut receivers =
-        vec![Receiver { name: NULL_RECEIVER.into(), pagerduty_configs: Vec::new(), slack_configs: Vec::new() }];
+    let mut receivers = vec![Receiver {
+        name: NULL_RECEIVER.into(),
+        pagerduty_configs: Vec::new(),
+        slack_configs: Vec::new(),
+        opsgenie_configs: Vec::new(),
+    }];
     let mut routes = Vec::new();
     for (i, severities) in targets {
-        let mut r = Receiver { name: i.name.clone(), pagerduty_configs: Vec::new(), slack_configs: Vec::new() };
+        let mut r = Receiver {
+            name: i.name.clone(),
+            pagerduty_configs: Vec::new(),
+            slack_configs: Vec::new(),
+            opsgenie_configs: Vec::new(),
+        };
         match &i.kind {
             IntegrationKind::PagerDuty { routing_key, .. } => r.pagerduty_configs.push(PagerDutyConfig {
                 routing_key: SecretKey { name: routing_key.clone(), key: SECRET_KEY.into() },
@@ -327,6 +363,13 @@ pub fn alertmanager_spec(cx: &EnvPlan) -> Option<AlertmanagerConfigSpec> {
                 send_resolved: true,
                 title: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})".into(),
                 text: "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}".into(),
+            }),
+            IntegrationKind::Opsgenie { api_key, region, .. } => r.opsgenie_configs.push(OpsgenieConfig {
+                api_key: SecretKey { name: api_key.clone(), key: SECRET_KEY.into() },
+                api_url: opsgenie_api_url(region).into(),
+                message: "{{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})".into(),
+                priority: OPSGENIE_PRIORITY.into(),
+                send_resolved: true,
             }),
             _ => continue,
         }
