@@ -782,6 +782,7 @@ pub enum IntegrationKind {
     Slack { channel: String, webhook: String, events: Vec<NotifyEvent> },
     Jira { url: String, project: String, token: String },
     PagerDuty { routing_key: String, severity: String },
+    Opsgenie { api_key: String, severity: String, region: String },
     NewRelic { account_id: String, api_key: String, region: String },
     Datadog { site: String, api_key: String, app_key: String },
     Sentry { dsn: String, org: Option<String>, project: Option<String> },
@@ -962,6 +963,12 @@ pub struct Metrics {
 pub struct Sink {
     pub kind: String,
     pub endpoint: Option<String>,
+    /// Tracing: share of traces kept outside production, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<f64>,
+    /// Tracing: share of traces kept in production environments, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_sampling: Option<f64>,
 }
 
 pub fn attr_text(r: &AttrRef) -> String {

@@ -127,6 +127,12 @@ fn every_observability_declaration_produces_its_objects() {
                         carried.insert((program.to_string(), "sentry"));
                     }
                 }
+                // tracing → the SDK variables on every pod, a collector with
+                // its NetworkPolicy, and egress from each service to it.
+                if obs.tracing.is_some() {
+                    check_tracing(program, model, ep, objs);
+                    carried.insert((program.to_string(), "tracing"));
+                }
                 // dashboards = grafana → an overview and one per scraped service.
                 if obs.dashboards.is_some() && obs.metrics.is_some() {
                     let cm = |n: &str| objs.get(&("ConfigMap".to_string(), format!("dashboard-{n}")));
@@ -214,6 +220,10 @@ fn every_observability_declaration_produces_its_objects() {
                             (routing_key, &r["pagerdutyConfigs"][0]["routingKey"])
                         }
                         IntegrationKind::Slack { webhook, .. } => (webhook, &r["slackConfigs"][0]["apiURL"]),
+                        IntegrationKind::Opsgenie { api_key, .. } => {
+                            assert!(ep.env.production, "{program}: Opsgenie pages from {}", ep.env.name);
+                            (api_key, &r["opsgenieConfigs"][0]["apiKey"])
+                        }
                         _ => unreachable!(),
                     };
                     assert_eq!(field["name"].as_str(), Some(secret.as_str()));
@@ -237,10 +247,194 @@ fn every_observability_declaration_produces_its_objects() {
     // The examples between them declare each of these; a refactoring that
     // drops one everywhere must not pass silently.
     let kinds: BTreeSet<&str> = carried.iter().map(|(_, k)| *k).collect();
-    for k in
-        ["metrics", "sentry", "crash_loop", "error_rate", "latency", "cert_expiry", "resource_exhaustion", "route_to"]
-    {
+    for k in [
+        "metrics",
+        "sentry",
+        "tracing",
+        "crash_loop",
+        "error_rate",
+        "latency",
+        "cert_expiry",
+        "resource_exhaustion",
+        "route_to",
+    ] {
         assert!(kinds.contains(k), "no example exercised `{k}`");
+    }
+}
+
+/// What `tracing` must produce in one environment.
+fn check_tracing(program: &str, model: &Model, ep: &deployc::plan::EnvPlan, objs: &Objects) {
+    use deployc::plan::tracing;
+    let env = &ep.env.name;
+    let name = tracing::collector_name(model);
+    let get = |kind: &str| {
+        objs.get(&(kind.to_string(), name.clone()))
+            .unwrap_or_else(|| panic!("{program}/{env}: `tracing` made no {kind} {name}"))
+    };
+    let collector = get("OpenTelemetryCollector");
+    assert_eq!(collector["spec"]["serviceAccount"].as_str(), Some(name.as_str()));
+    get("ServiceAccount");
+    assert_eq!(get("RoleBinding")["roleRef"]["name"].as_str(), Some(name.as_str()));
+    let config = &collector["spec"]["config"];
+    let pipeline = &config["service"]["pipelines"]["traces"];
+    let processors: Vec<&str> =
+        pipeline["processors"].as_array().expect("processors").iter().filter_map(|p| p.as_str()).collect();
+    // service.version follows the running image: k8sattributes reads the
+    // container's tag, the transform copies it.
+    assert!(
+        processors.contains(&"k8sattributes") && processors.contains(&"transform/version"),
+        "{program}: {processors:?}"
+    );
+    let extracted = config["processors"]["k8sattributes"]["extract"]["metadata"].to_string();
+    assert!(extracted.contains("container.image.tag"), "{program}: {extracted}");
+    let statements = config["processors"]["transform/version"]["trace_statements"].to_string();
+    assert!(statements.contains("service.version") && statements.contains("container.image.tag"), "{statements}");
+    for e in pipeline["exporters"].as_array().expect("exporters") {
+        assert!(config["exporters"].get(e.as_str().expect("name")).is_some(), "{program}: exporter {e} undefined");
+    }
+    // The collector's pods: OTLP in, and a policy that selects them.
+    let np = get("NetworkPolicy");
+    for (k, v) in tracing::collector_pod_labels(ep) {
+        assert_eq!(np["spec"]["podSelector"]["matchLabels"][&k].as_str(), Some(v.as_str()));
+    }
+    let ratio = tracing::sampling_ratio(ep).expect("ratio");
+    for d in &ep.env.deployments {
+        let s = model.service(d.service);
+        let workload = ["Deployment", "Rollout"]
+            .iter()
+            .find_map(|k| objs.get(&(k.to_string(), s.name.clone())))
+            .unwrap_or_else(|| panic!("{program}: no workload for {}", s.name));
+        let vars = workload["spec"]["template"]["spec"]["containers"][0]["env"].as_array().expect("env");
+        let pos = |n: &str| vars.iter().position(|v| v["name"] == n);
+        let uid = pos("K8S_POD_UID").unwrap_or_else(|| panic!("{program}/{env}: {} lacks K8S_POD_UID", s.name));
+        assert_eq!(vars[uid]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.uid");
+        let attrs = pos("OTEL_RESOURCE_ATTRIBUTES").expect("OTEL_RESOURCE_ATTRIBUTES");
+        // Kubernetes expands $(K8S_POD_UID) only from an earlier entry.
+        assert!(uid < attrs, "{program}: K8S_POD_UID must precede OTEL_RESOURCE_ATTRIBUTES");
+        let a = vars[attrs]["value"].as_str().expect("value");
+        assert!(
+            a.contains(&format!("deployment.environment={env}")) && a.contains("k8s.pod.uid=$(K8S_POD_UID)"),
+            "{a}"
+        );
+        // No literal version anywhere: CD rewrites image tags only.
+        assert!(!a.contains("service.version"), "{program}: a literal service.version would drift: {a}");
+        let cm = &objs[&("ConfigMap".to_string(), format!("{}-config", s.name))]["data"];
+        assert_eq!(cm["OTEL_SERVICE_NAME"].as_str(), Some(s.name.as_str()));
+        assert_eq!(cm["OTEL_EXPORTER_OTLP_ENDPOINT"].as_str(), Some(tracing::otlp_endpoint(ep).as_str()));
+        assert_eq!(cm["OTEL_TRACES_SAMPLER_ARG"].as_str().and_then(|r| r.parse::<f64>().ok()), Some(ratio));
+        assert!(cm.get("OTEL_RESOURCE_ATTRIBUTES").is_none());
+        // The service may reach the collector on OTLP/HTTP.
+        let pol = &objs[&("NetworkPolicy".to_string(), s.name.clone())];
+        let reaches = pol["spec"]["egress"].as_array().expect("egress").iter().any(|r| {
+            r["ports"][0]["port"] == tracing::OTLP_HTTP_PORT
+                && tracing::collector_pod_labels(ep)
+                    .iter()
+                    .all(|(k, v)| r["to"][0]["podSelector"]["matchLabels"][k].as_str() == Some(v.as_str()))
+        });
+        assert!(reaches, "{program}/{env}: {} has no egress to the collector", s.name);
+    }
+}
+
+/// `logs = datadog`: unified service tagging. DD_VERSION comes from the
+/// pod's version label (downward API), that label starts equal to the
+/// image tag, and the kustomization copies CD's tag into it.
+#[test]
+fn datadog_version_follows_the_image_tag() {
+    use deployc::plan::observability::{DD_ENV_LABEL, DD_SERVICE_LABEL, DD_VERSION_LABEL};
+    let mut checked = 0;
+    for program in PROGRAMS {
+        let c = common::compile_file(program);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
+        if !deployc::plan::observability::datadog(&model) {
+            continue;
+        }
+        let opts = Default::default();
+        let plan = Plan::new(&model, &graph, &opts);
+        let files = emit::emit(&plan, &[Target::K8s]);
+        for ep in &plan.envs {
+            let doc = |path: String| -> Value {
+                let a = files.iter().find(|a| a.path == path).unwrap_or_else(|| panic!("{program}: no {path}"));
+                serde_yaml_ng::from_str(&a.contents).expect("yaml")
+            };
+            let kustomization = doc(format!("k8s/{}/kustomization.yaml", ep.env.name));
+            for d in &ep.env.deployments {
+                let s = model.service(d.service);
+                let kind = match ep.env.strategy.kind {
+                    deployc::model::StrategyKind::Rolling { .. } => "deployment",
+                    _ => "rollout",
+                };
+                let w = doc(format!("k8s/{}/{kind}-{}.yaml", ep.env.name, s.name));
+                let labels = &w["spec"]["template"]["metadata"]["labels"];
+                assert_eq!(labels[DD_ENV_LABEL].as_str(), Some(ep.env.name.as_str()), "{program}");
+                assert_eq!(labels[DD_SERVICE_LABEL].as_str(), Some(s.name.as_str()), "{program}");
+                let container = &w["spec"]["template"]["spec"]["containers"][0];
+                let image = container["image"].as_str().expect("image");
+                let tag = image.rsplit_once(':').map(|(_, t)| t).expect("tagged image");
+                assert_eq!(labels[DD_VERSION_LABEL].as_str(), Some(tag), "{program}: version label is the tag");
+                let vars = container["env"].as_array().expect("env");
+                for (var, label) in
+                    [("DD_ENV", DD_ENV_LABEL), ("DD_SERVICE", DD_SERVICE_LABEL), ("DD_VERSION", DD_VERSION_LABEL)]
+                {
+                    let v = vars.iter().find(|v| v["name"] == var).unwrap_or_else(|| panic!("{program}: no {var}"));
+                    assert_eq!(
+                        v["valueFrom"]["fieldRef"]["fieldPath"].as_str(),
+                        Some(format!("metadata.labels['{label}']").as_str()),
+                        "{program}: {var} must come from the label"
+                    );
+                }
+                // CD rewrites `images:` only; the replacement carries the tag to the label.
+                let reps = kustomization["replacements"].as_array().expect("replacements");
+                let rep = reps
+                    .iter()
+                    .find(|r| r["source"]["name"] == s.name.as_str())
+                    .unwrap_or_else(|| panic!("{program}/{}: no version replacement for {}", ep.env.name, s.name));
+                assert_eq!(
+                    rep["source"]["fieldPath"].as_str(),
+                    Some(format!("spec.template.spec.containers.[name={}].image", s.name).as_str())
+                );
+                assert_eq!(rep["source"]["options"]["delimiter"], ":");
+                assert_eq!(rep["source"]["options"]["index"], 1);
+                let targets = rep["targets"].to_string();
+                assert!(targets.contains("tags\\\\.datadoghq\\\\.com/version"), "{targets}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0, "no program declares logs = datadog");
+}
+
+/// Sampling differs per environment: production keeps fewer traces than
+/// the others by default, and both shares are settable.
+#[test]
+fn trace_sampling_is_per_environment_and_settable() {
+    let ratios = |text: &str| -> BTreeMap<(String, bool), f64> {
+        let c = deployc::compile("p.dpl", text, &common::Disk);
+        let errors = common::render_all(&c);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errors}"));
+        let opts = Default::default();
+        let plan = Plan::new(&model, &graph, &opts);
+        plan.envs
+            .iter()
+            .map(|ep| {
+                ((ep.env.name.clone(), ep.env.production), deployc::plan::tracing::sampling_ratio(ep).expect("ratio"))
+            })
+            .collect()
+    };
+    let path = "examples/platform-microservices.dpl";
+    let text = std::fs::read_to_string(path).expect("example");
+    let default = ratios(&text);
+    assert!(default.keys().any(|(_, p)| *p) && default.keys().any(|(_, p)| !*p), "{default:?}");
+    for ((env, production), r) in &default {
+        assert_eq!(*r, if *production { 0.1 } else { 1.0 }, "{env}");
+    }
+    let decl = "tracing    = jaeger { endpoint = \"http://jaeger-collector.observability.svc.cluster.local:14268/api/traces\" }";
+    assert!(text.contains(decl));
+    let set = ratios(&text.replace(
+        decl,
+        "tracing = otlp { endpoint = \"https://tempo.example.com:4318\" sampling = 50% production_sampling = 2% }",
+    ));
+    for ((env, production), r) in &set {
+        assert_eq!(*r, if *production { 0.02 } else { 0.5 }, "{env}");
     }
 }
 

@@ -1008,6 +1008,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     routing_key: secret_name(f, "routing_key"),
                     severity: enm(f, "severity").unwrap_or_else(|| "critical".into()),
                 },
+                "opsgenie" => IntegrationKind::Opsgenie {
+                    api_key: secret_name(f, "api_key"),
+                    severity: enm(f, "severity").unwrap_or_else(|| "critical".into()),
+                    region: enm(f, "region").unwrap_or_else(|| "us".into()),
+                },
                 "newrelic" => IntegrationKind::NewRelic {
                     account_id: lit(f, "account_id").unwrap_or_default(),
                     api_key: secret_name(f, "api_key"),
@@ -1302,9 +1307,23 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let obs_decl = by_kw("observability").into_iter().next();
     let ob = obs_decl.map(|c| &c.fields).unwrap_or(&empty);
     let sink = |k: &str| {
-        tagged(ob, k)
-            .map(|(t, f)| Sink { kind: t.to_string(), endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")) })
+        tagged(ob, k).map(|(t, f)| Sink {
+            kind: t.to_string(),
+            endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")),
+            sampling: pct(f, "sampling"),
+            production_sampling: pct(f, "production_sampling"),
+        })
     };
+    // Only Datadog's unified service tagging is emitted for `logs` so far.
+    if let Some(Val { v: V::Tagged(t, _), span }) = get(ob, "logs") {
+        if t != "datadog" {
+            diags.push(
+                Diagnostic::new(Code::W0006, format!("logs = {t} ships no logs yet"))
+                    .label(*span, "no target installs a log shipper for this sink")
+                    .help("Ship logs with the cluster's own agent for now, or use `logs = datadog`."),
+            );
+        }
+    }
     let observability = Observability {
         metrics: tagged(ob, "metrics").map(|(t, f)| Metrics {
             provider: t.to_string(),
@@ -1332,7 +1351,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     .and_then(|c| c.tag.as_ref())
                     .map(|t| t.0.as_str())
                     .unwrap_or("");
-                if !tag.is_empty() && !matches!(tag, "slack" | "pagerduty") {
+                if !tag.is_empty() && !matches!(tag, "slack" | "pagerduty" | "opsgenie") {
                     diags.push(
                         Diagnostic::new(Code::W0006, format!("alerts cannot be routed to {tag} integration `{n}`"))
                             .label(span, "no Alertmanager receiver for this kind"),

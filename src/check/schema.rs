@@ -756,6 +756,20 @@ pub static INTEGRATIONS: &[Variant] = &[
         "PagerDuty paging",
     ),
     v(
+        "opsgenie",
+        &[
+            req("api_key", Ty::Secret, "Alertmanager integration API key"),
+            f(
+                "severity",
+                Ty::Enum(&["critical", "error", "warning", "info"]),
+                "critical",
+                "least severe alert that pages",
+            ),
+            f("region", Ty::Enum(&["us", "eu"]), "us", "Opsgenie instance"),
+        ],
+        "Opsgenie paging from Alertmanager",
+    ),
+    v(
         "newrelic",
         &[
             req("account_id", Ty::Str, "account id"),
@@ -835,8 +849,24 @@ pub static METRICS: &[Variant] = &[v(
     "Prometheus Operator ServiceMonitors",
 )];
 pub static TRACING: &[Variant] = &[
-    v("jaeger", &[req("endpoint", Ty::Str, "collector endpoint")], "Jaeger"),
-    v("otlp", &[req("endpoint", Ty::Str, "OTLP endpoint")], "OpenTelemetry collector"),
+    v(
+        "jaeger",
+        &[
+            req("endpoint", Ty::Str, "Jaeger collector; traces go to its OTLP gRPC port (4317) on the same host"),
+            f("sampling", Ty::Percent, "100%", "share of traces kept outside production"),
+            f("production_sampling", Ty::Percent, "10%", "share of traces kept in production environments"),
+        ],
+        "Jaeger, through an OpenTelemetry Collector per environment",
+    ),
+    v(
+        "otlp",
+        &[
+            req("endpoint", Ty::Str, "OTLP/HTTP endpoint (Tempo, a vendor, another collector)"),
+            f("sampling", Ty::Percent, "100%", "share of traces kept outside production"),
+            f("production_sampling", Ty::Percent, "10%", "share of traces kept in production environments"),
+        ],
+        "an OTLP endpoint, through an OpenTelemetry Collector per environment",
+    ),
 ];
 pub static LOGS: &[Variant] = &[
     v("elk", &[req("endpoint", Ty::Str, "Elasticsearch endpoint")], "ELK stack"),

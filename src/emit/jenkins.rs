@@ -451,7 +451,10 @@ fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>, Vec<Notice>
                     &[("TEXT", what.clone()), ("JIRA_PROJECT", project.clone()), ("JIRA_URL", url.trim_end_matches('/').to_string())],
                 ),
             }),
-            IntegrationKind::NewRelic { .. } | IntegrationKind::Sentry { .. } | IntegrationKind::Codecov { .. } => {}
+            IntegrationKind::NewRelic { .. }
+            | IntegrationKind::Sentry { .. }
+            | IntegrationKind::Codecov { .. }
+            | IntegrationKind::Opsgenie { .. } => {}
         }
     }
     (ok, bad, back)

@@ -20,6 +20,7 @@ pub enum Addon {
     Reloader,
     Kyverno,
     Vpa,
+    OpenTelemetryOperator,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -150,6 +151,18 @@ pub const ADDONS: &[AddonSpec] = &[
         // deployc never asks the VPA to evict pods (no Auto or Recreate).
         values: "updater:\n  enabled: false\n",
     },
+    AddonSpec {
+        addon: Addon::OpenTelemetryOperator,
+        name: "opentelemetry-operator",
+        repo_url: "https://open-telemetry.github.io/opentelemetry-helm-charts",
+        chart: "opentelemetry-operator",
+        version: "0.119.0",
+        namespace: "opentelemetry-operator",
+        needed_by: "OpenTelemetryCollectors (`tracing = ...`)",
+        // The admission webhook's certificate without requiring cert-manager;
+        // the contrib collector carries k8sattributes and transform.
+        values: "admissionWebhooks:\n  certManager:\n    enabled: false\n  autoGenerateCert:\n    enabled: true\nmanager:\n  collectorImage:\n    repository: otel/opentelemetry-collector-contrib\n",
+    },
 ];
 
 /// The row of an add-on. Every variant has one (a unit test checks).
@@ -202,6 +215,9 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     }
     if model.services.iter().any(|s| s.vpa.is_some()) {
         need.push(Addon::Vpa);
+    }
+    if model.observability.tracing.is_some() {
+        need.push(Addon::OpenTelemetryOperator);
     }
     // Reloader serves the workloads that read a Secret (the inventory says which).
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
@@ -266,6 +282,7 @@ mod tests {
             Reloader,
             Kyverno,
             Vpa,
+            OpenTelemetryOperator,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

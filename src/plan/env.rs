@@ -9,7 +9,7 @@ use crate::model::{
     AttrRef, AttrTarget, Deployment as Dep, Engine, EnvValue, Environment, Model, Placement, Registry, ResourceId,
     ResourceUse, Service, TPart, Template,
 };
-use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, SecretKeySelector};
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, SecretKeySelector};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use std::collections::BTreeMap;
 
@@ -412,6 +412,17 @@ pub fn container_env(cx: &EnvPlan, d: &Dep) -> (BTreeMap<String, String>, Vec<En
                 plain.insert(name, p);
             }
             super::observability::PodVar::Secret { name: s, key } => env.push(secret_var(&name, &s, &key)),
+            super::observability::PodVar::Field(path) => env.push(EnvVar {
+                name,
+                value_from: Some(EnvVarSource {
+                    field_ref: Some(ObjectFieldSelector { field_path: path, api_version: None }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            super::observability::PodVar::Expanded(v) => {
+                env.push(EnvVar { name, value: Some(v), ..Default::default() })
+            }
         }
     }
     (plain, env)

@@ -26,6 +26,7 @@ pub mod policy;
 pub mod routes;
 pub mod secrets;
 pub mod topology;
+pub mod tracing;
 pub mod vpa;
 
 pub use env::EnvPlan;

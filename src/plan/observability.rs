@@ -220,7 +220,31 @@ pub struct Receiver {
     pub pagerduty_configs: Vec<PagerDutyConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slack_configs: Vec<SlackConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opsgenie_configs: Vec<OpsgenieConfig>,
 }
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OpsgenieConfig {
+    pub api_key: SecretKey,
+    #[serde(rename = "apiURL")]
+    pub api_url: String,
+    pub message: String,
+    pub priority: String,
+    pub send_resolved: bool,
+}
+
+/// Opsgenie's API per instance (`region`).
+pub fn opsgenie_api_url(region: &str) -> &'static str {
+    match region {
+        "eu" => "https://api.eu.opsgenie.com/",
+        _ => "https://api.opsgenie.com/",
+    }
+}
+
+/// Opsgenie priority from the rule's severity, as a Go template.
+pub const OPSGENIE_PRIORITY: &str = "{{ if eq .CommonLabels.severity \"critical\" }}P1{{ else if eq .CommonLabels.severity \"error\" }}P2{{ else if eq .CommonLabels.severity \"warning\" }}P3{{ else }}P5{{ end }}";
 
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -243,7 +267,7 @@ pub struct SlackConfig {
 
 /// Whether an integration kind can receive alerts from Alertmanager.
 pub fn receives_alerts(kind: &IntegrationKind) -> bool {
-    matches!(kind, IntegrationKind::Slack { .. } | IntegrationKind::PagerDuty { .. })
+    matches!(kind, IntegrationKind::Slack { .. } | IntegrationKind::PagerDuty { .. } | IntegrationKind::Opsgenie { .. })
 }
 
 /// A program string as a Go template that prints it verbatim: Alertmanager
@@ -254,7 +278,7 @@ pub fn go_template_literal(s: &str) -> String {
 }
 
 /// The integrations that receive this environment's alerts, with the
-/// severities each is sent. PagerDuty pages only for production
+/// severities each is sent. PagerDuty and Opsgenie page only for production
 /// environments, and only at or above its declared severity; chat gets
 /// every severity everywhere.
 fn alert_targets<'m>(cx: &EnvPlan<'m>) -> Vec<(&'m crate::model::Integration, Vec<&'static str>)> {
@@ -264,7 +288,9 @@ fn alert_targets<'m>(cx: &EnvPlan<'m>) -> Vec<(&'m crate::model::Integration, Ve
     for id in &a.route_to {
         let i = &model.integrations[id.index()];
         match &i.kind {
-            IntegrationKind::PagerDuty { severity, .. } if cx.env.production => {
+            IntegrationKind::PagerDuty { severity, .. } | IntegrationKind::Opsgenie { severity, .. }
+                if cx.env.production =>
+            {
                 let upto = SEVERITIES.iter().position(|s| s == severity).unwrap_or(0);
                 out.push((i, SEVERITIES[..=upto].to_vec()));
             }
@@ -286,6 +312,7 @@ pub fn receiver_secrets(cx: &EnvPlan) -> Vec<(String, String)> {
         .filter_map(|(i, _)| match &i.kind {
             IntegrationKind::PagerDuty { routing_key, .. } => Some(routing_key.clone()),
             IntegrationKind::Slack { webhook, .. } => Some(webhook.clone()),
+            IntegrationKind::Opsgenie { api_key, .. } => Some(api_key.clone()),
             _ => None,
         })
         .filter(|n| !n.is_empty())
@@ -309,11 +336,20 @@ pub fn alertmanager_spec(cx: &EnvPlan) -> Option<AlertmanagerConfigSpec> {
     if targets.is_empty() {
         return None;
     }
-    let mut receivers =
-        vec![Receiver { name: NULL_RECEIVER.into(), pagerduty_configs: Vec::new(), slack_configs: Vec::new() }];
+    let mut receivers = vec![Receiver {
+        name: NULL_RECEIVER.into(),
+        pagerduty_configs: Vec::new(),
+        slack_configs: Vec::new(),
+        opsgenie_configs: Vec::new(),
+    }];
     let mut routes = Vec::new();
     for (i, severities) in targets {
-        let mut r = Receiver { name: i.name.clone(), pagerduty_configs: Vec::new(), slack_configs: Vec::new() };
+        let mut r = Receiver {
+            name: i.name.clone(),
+            pagerduty_configs: Vec::new(),
+            slack_configs: Vec::new(),
+            opsgenie_configs: Vec::new(),
+        };
         match &i.kind {
             IntegrationKind::PagerDuty { routing_key, .. } => r.pagerduty_configs.push(PagerDutyConfig {
                 routing_key: SecretKey { name: routing_key.clone(), key: SECRET_KEY.into() },
@@ -327,6 +363,13 @@ pub fn alertmanager_spec(cx: &EnvPlan) -> Option<AlertmanagerConfigSpec> {
                 send_resolved: true,
                 title: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})".into(),
                 text: "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}".into(),
+            }),
+            IntegrationKind::Opsgenie { api_key, region, .. } => r.opsgenie_configs.push(OpsgenieConfig {
+                api_key: SecretKey { name: api_key.clone(), key: SECRET_KEY.into() },
+                api_url: opsgenie_api_url(region).into(),
+                message: "{{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})".into(),
+                priority: OPSGENIE_PRIORITY.into(),
+                send_resolved: true,
             }),
             _ => continue,
         }
@@ -379,6 +422,11 @@ pub enum PodVar {
     Plain(String),
     /// A key of a Secret the inventory produces.
     Secret { name: String, key: String },
+    /// A field of the pod, through the downward API (`metadata.uid`).
+    Field(String),
+    /// An `env` value expanding earlier variables (`$(NAME)`); never in
+    /// the ConfigMap, where Kubernetes does not expand.
+    Expanded(String),
 }
 
 /// The DSN Secret of the program's Sentry integration, which applies to
@@ -390,6 +438,76 @@ pub fn sentry_dsn(model: &Model) -> Option<&str> {
     })
 }
 
+// ------------------------------------------------------ Datadog service tags
+
+/// Datadog's unified service tagging labels.
+pub const DD_ENV_LABEL: &str = "tags.datadoghq.com/env";
+pub const DD_SERVICE_LABEL: &str = "tags.datadoghq.com/service";
+pub const DD_VERSION_LABEL: &str = "tags.datadoghq.com/version";
+
+/// Whether the program ships logs to Datadog (`logs = datadog`).
+pub fn datadog(model: &Model) -> bool {
+    model.observability.logs.as_ref().is_some_and(|l| l.kind == "datadog")
+}
+
+/// The unified service tagging labels of a service's pods: environment,
+/// service and, when the image has a tag, the version = that tag. The
+/// version label is kept equal to the tag CD deploys by a kustomize
+/// `replacements` entry copying it from the container image (see
+/// [`version_replacement`]); the Helm chart derives it from the image tag
+/// value the release sets.
+pub fn datadog_labels(cx: &EnvPlan, s: &crate::model::Service) -> BTreeMap<String, String> {
+    if !datadog(cx.model) {
+        return BTreeMap::new();
+    }
+    let mut l = BTreeMap::from([
+        (DD_ENV_LABEL.to_string(), cx.env.name.clone()),
+        (DD_SERVICE_LABEL.to_string(), s.name.clone()),
+    ]);
+    if let Some(tag) = cx.image(s).tag {
+        l.insert(DD_VERSION_LABEL.to_string(), tag);
+    }
+    l
+}
+
+/// The kustomize `replacements` entry that copies the deployed image tag
+/// into the pods' version label, after kustomize's `images:` transformer
+/// has set the tag CD released: `(workload kind, workload name, image
+/// container, targets (kind, name))`. None when the image is not released
+/// by CD (its tag never changes) or its repository names a registry port
+/// (a `:` before the tag, which the split on `:` would take for it).
+pub fn version_replacement(cx: &EnvPlan, d: &crate::model::Deployment) -> Option<serde_json::Value> {
+    if !datadog(cx.model) {
+        return None;
+    }
+    let s = cx.model.service(d.service);
+    let image = cx.image(s);
+    if !image.released || image.tag.is_none() || image.digest.is_some() || image.repository.contains(':') {
+        return None;
+    }
+    let kind = match cx.env.strategy.kind {
+        crate::model::StrategyKind::Rolling { .. } => "Deployment",
+        _ => "Rollout",
+    };
+    let label = format!("spec.template.metadata.labels.{}", DD_VERSION_LABEL.replace('.', "\\."));
+    let mut targets = vec![serde_json::json!({ "select": { "kind": kind, "name": s.name }, "fieldPaths": [label] })];
+    if s.migrations.is_some() && cx.runs_migrations() {
+        targets.push(serde_json::json!({
+            "select": { "kind": "Job", "name": format!("{}-migrate", s.name) },
+            "fieldPaths": [label]
+        }));
+    }
+    Some(serde_json::json!({
+        "source": {
+            "kind": kind,
+            "name": s.name,
+            "fieldPath": format!("spec.template.spec.containers.[name={}].image", s.name),
+            "options": { "delimiter": ":", "index": 1 }
+        },
+        "targets": targets
+    }))
+}
+
 /// The variables observability adds to a service's container, sorted by
 /// name; a variable the service sets itself is left to the service.
 ///
@@ -398,11 +516,24 @@ pub fn sentry_dsn(model: &Model) -> Option<&str> {
 /// image tag, which CD rewrites in image references only (`SET_TAG` in
 /// `plan/delivery.rs`), so a tag written anywhere else would be stale after
 /// every deploy and fail the drift check.
+///
+/// Tracing: the OpenTelemetry SDK variables of `plan/tracing.rs`, in the
+/// order it gives (a variable expanding another comes after it).
 pub fn pod_env(cx: &EnvPlan, d: &crate::model::Deployment) -> Vec<(String, PodVar)> {
     let mut out = BTreeMap::new();
     if let Some(dsn) = sentry_dsn(cx.model) {
         out.insert("SENTRY_DSN".to_string(), PodVar::Secret { name: dsn.to_string(), key: SECRET_KEY.into() });
         out.insert("SENTRY_ENVIRONMENT".to_string(), PodVar::Plain(cx.env.name.clone()));
     }
+    // Datadog: DD_ENV, DD_SERVICE, DD_VERSION read from the pod's labels
+    // through the downward API, so the version follows the label.
+    let labels = datadog_labels(cx, cx.model.service(d.service));
+    for (var, label) in [("DD_ENV", DD_ENV_LABEL), ("DD_SERVICE", DD_SERVICE_LABEL), ("DD_VERSION", DD_VERSION_LABEL)] {
+        if labels.contains_key(label) {
+            out.insert(var.to_string(), PodVar::Field(format!("metadata.labels['{label}']")));
+        }
+    }
+    let mut out: Vec<(String, PodVar)> = out.into_iter().collect();
+    out.extend(super::tracing::pod_vars(cx, d));
     out.into_iter().filter(|(k, _)| !d.env.contains_key(k)).collect()
 }

@@ -144,6 +144,7 @@ pub fn overview(model: &Model) -> String {
             IntegrationKind::Slack { .. } | IntegrationKind::Jira { .. } => (true, "notify"),
             IntegrationKind::PagerDuty { .. } => (true, "alert"),
             IntegrationKind::Codecov { .. } => (true, "coverage"),
+            IntegrationKind::Opsgenie { .. } => (false, "alert"),
             IntegrationKind::NewRelic { .. } | IntegrationKind::Datadog { .. } => (false, "metrics and analysis"),
             IntegrationKind::Sentry { .. } => (false, "errors"),
         };

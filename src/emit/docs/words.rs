@@ -251,6 +251,9 @@ pub fn integration(i: &Integration) -> (&'static str, String) {
         IntegrationKind::Datadog { site, .. } => ("Datadog", format!("APM, metrics and canary analysis ({site})")),
         IntegrationKind::Sentry { .. } => ("Sentry", "error tracking and release markers".into()),
         IntegrationKind::Codecov { .. } => ("Codecov", "coverage reports from CI".into()),
+        IntegrationKind::Opsgenie { severity, region, .. } => {
+            ("Opsgenie", format!("alerts from Alertmanager, severity {severity} and above ({region} instance)"))
+        }
     }
 }
 

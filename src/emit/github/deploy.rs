@@ -432,7 +432,8 @@ done"#,
             IntegrationKind::Jira { .. }
             | IntegrationKind::NewRelic { .. }
             | IntegrationKind::Sentry { .. }
-            | IntegrationKind::Codecov { .. } => {}
+            | IntegrationKind::Codecov { .. }
+            | IntegrationKind::Opsgenie { .. } => {}
         }
     }
     out

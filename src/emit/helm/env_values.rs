@@ -15,7 +15,7 @@ use crate::plan::pod::{probe_timing, ProbeKind};
 use crate::plan::routes::{ingress_peers, routes, traffic_routing, BackendPort, Peer as RoutePeer};
 use crate::plan::secrets::{external_secrets_role, inventory, Producer};
 use crate::plan::{crd, network, observability, EnvPlan};
-use k8s_openapi::api::core::v1::EnvVar;
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource};
 use std::collections::BTreeMap;
 
 /// The complete values of one environment.
@@ -86,6 +86,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
             }
         }
     }
+    out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 
@@ -147,9 +148,14 @@ fn resources(cpu: Quantity, mem: Quantity) -> Resources {
 
 fn env_entries(vars: Vec<EnvVar>) -> Vec<EnvEntry> {
     vars.into_iter()
-        .map(|v| match v.value_from.and_then(|f| f.secret_key_ref) {
-            Some(r) => EnvEntry::Secret { name: v.name, secret_key_ref: KeyRef { name: r.name, key: r.key } },
-            None => EnvEntry::Value { name: v.name, value: v.value.unwrap_or_default() },
+        .map(|v| match v.value_from {
+            Some(EnvVarSource { secret_key_ref: Some(r), .. }) => {
+                EnvEntry::Secret { name: v.name, secret_key_ref: KeyRef { name: r.name, key: r.key } }
+            }
+            Some(EnvVarSource { field_ref: Some(f), .. }) => {
+                EnvEntry::Field { name: v.name, field_ref: FieldRef { field_path: f.field_path } }
+            }
+            _ => EnvEntry::Value { name: v.name, value: v.value.unwrap_or_default() },
         })
         .collect()
 }
@@ -255,6 +261,10 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         },
         startup_probe: s.pod.startup.as_ref().map(probe),
         files: crate::plan::pod::config_files(s).map(|f| FilesValues { data: f.data, mounts: f.mounts }),
+        unified_tags: observability::datadog_labels(cx, s)
+            .into_iter()
+            .filter(|(k, _)| k != observability::DD_VERSION_LABEL)
+            .collect(),
     }
 }
 
@@ -297,6 +307,13 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
             // Queues and buckets are AWS APIs, reached over HTTPS.
             _ => {}
         }
+    }
+    // Traces, to the environment's OpenTelemetry Collector.
+    if crate::plan::tracing::sink(model).is_some() {
+        to_resources.push(Peer::Labels {
+            labels: crate::plan::tracing::collector_pod_labels(cx),
+            port: crate::plan::tracing::OTLP_HTTP_PORT,
+        });
     }
     let outside = ingress_peers(cx, model.service(sid))
         .into_iter()

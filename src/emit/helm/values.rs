@@ -215,6 +215,10 @@ pub struct ServiceValues {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload_on_change: Option<String>,
     pub network: ServiceNetwork,
+    /// Datadog's unified service tags on its pods (`tags.datadoghq.com/env`
+    /// and `service`); the version label is the image tag the release sets.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unified_tags: BTreeMap<String, String>,
     // ---- pod details (issue 11, item 5): decided in plan/pod.rs, given whole.
     /// The ServiceAccount the pods run as.
     pub service_account: String,
@@ -377,6 +381,18 @@ pub enum EnvEntry {
         name: String,
         secret_key_ref: KeyRef,
     },
+    /// A field of the pod, through the downward API.
+    #[serde(rename_all = "camelCase")]
+    Field {
+        name: String,
+        field_ref: FieldRef,
+    },
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRef {
+    pub field_path: String,
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -48,6 +48,10 @@ struct Kustomization {
     /// strategic merge patch from a JSON 6902 one by its content.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     patches: Vec<KPatch>,
+    /// Fields copied after the `images:` transformer (Datadog's version
+    /// label from the deployed image tag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    replacements: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +100,9 @@ fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
         data::secrets(&mut cx);
         data::monitoring(&mut cx);
         network::policies(&mut cx);
+        for (kind, name, obj) in crate::plan::tracing::objects(ep) {
+            cx.push(kind, &name, &obj);
+        }
         if let Some(p) = crate::plan::policy::kyverno(ep) {
             let name = p.metadata.name.clone();
             cx.push("Policy", &name, &p);
@@ -135,6 +142,11 @@ fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
                     path: format!("{}/{}", crate::plan::PATCHES_DIR, p.file),
                     target: KTarget { kind: p.kind.clone(), name: p.name.clone() },
                 })
+                .collect(),
+            replacements: env
+                .deployments
+                .iter()
+                .filter_map(|d| crate::plan::observability::version_replacement(ep, d))
                 .collect(),
         };
         out.extend(files);
@@ -176,6 +188,7 @@ fn cluster(plan: &Plan) -> Vec<Artifact> {
         resources: vec![file.clone()],
         images: Vec::new(),
         patches: Vec::new(),
+        replacements: Vec::new(),
     };
     vec![
         yaml_file(Target::K8s, None, format!("{CLUSTER_DIR}/{file}"), &obj),

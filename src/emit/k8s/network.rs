@@ -237,5 +237,14 @@ fn resource_egress(cx: &EnvCx, me: Node) -> Vec<NetworkPolicyEgressRule> {
             _ => {}
         }
     }
+    // Traces, to the environment's OpenTelemetry Collector.
+    if crate::plan::tracing::sink(model).is_some() {
+        let selector =
+            LabelSelector { match_labels: Some(crate::plan::tracing::collector_pod_labels(cx)), ..Default::default() };
+        out.push(egress(
+            vec![NetworkPolicyPeer { pod_selector: Some(selector), ..Default::default() }],
+            crate::plan::tracing::OTLP_HTTP_PORT,
+        ));
+    }
     out
 }

@@ -77,6 +77,7 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
     let mut labels = pod.labels.clone();
     labels.extend(cx.labels(pod_name, if is_job { "migration" } else { "service" }));
     labels.insert("deployc.dev/service".into(), s.name.clone());
+    labels.extend(crate::plan::observability::datadog_labels(cx, s));
     let mut annotations = pod.annotations.clone();
     if !plain.is_empty() {
         annotations.insert("checksum/config".to_string(), config_checksum(&plain));

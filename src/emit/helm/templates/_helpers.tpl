@@ -139,6 +139,10 @@ requests:
       key: {{ .secretKeyRef.key | quote }}
       name: {{ .secretKeyRef.name | quote }}
       optional: false
+  {{- else if hasKey . "fieldRef" }}
+  valueFrom:
+    fieldRef:
+      fieldPath: {{ .fieldRef.fieldPath | quote }}
   {{- else }}
   value: {{ .value | quote }}
   {{- end }}
@@ -180,7 +184,11 @@ metadata:
   {{- end }}
   labels:
     {{- $own := include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | fromYaml }}
-    {{- $labels := merge (dict "deployc.dev/service" .name) $own (deepCopy ($s.podLabels | default dict)) }}
+    {{- $tags := deepCopy ($s.unifiedTags | default dict) }}
+    {{- if and $s.unifiedTags $s.image.tag }}
+    {{- $_ := set $tags "tags.datadoghq.com/version" ($s.image.tag | toString) }}
+    {{- end }}
+    {{- $labels := merge $tags (dict "deployc.dev/service" .name) $own (deepCopy ($s.podLabels | default dict)) }}
     {{- toYaml $labels | nindent 4 }}
 spec:
   automountServiceAccountToken: false
