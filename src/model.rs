@@ -160,6 +160,7 @@ pub enum Cloud {
     },
     Azure {
         location: String,
+        cluster: AksCluster,
     },
 }
 
@@ -199,6 +200,21 @@ impl Default for GkeCluster {
             max_nodes: 6,
             release_channel: "REGULAR".into(),
         }
+    }
+}
+
+/// The node pools of the AKS clusters an Azure program creates.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
+pub struct AksCluster {
+    /// Virtual machine size of the node pools, e.g. "Standard_D4s_v5".
+    pub vm_size: String,
+    pub min_nodes: u32,
+    pub max_nodes: u32,
+}
+
+impl Default for AksCluster {
+    fn default() -> Self {
+        AksCluster { vm_size: "Standard_D4s_v5".into(), min_nodes: 2, max_nodes: 6 }
     }
 }
 

@@ -191,7 +191,15 @@ pub static CLOUDS: &[Variant] = &[
         ],
         "Google Cloud: Terraform writes VPC networks, GKE, Cloud SQL, Memorystore, Secret Manager, Cloud DNS and GitHub Workload Identity Federation",
     ),
-    v("azure", &[req("location", Ty::Str, "Azure location")], "Microsoft Azure (named for completeness)"),
+    v(
+        "azure",
+        &[
+            req("location", Ty::Str, "Azure location (region), e.g. \"westeurope\""),
+            f("vm_size", Ty::Str, "\"Standard_D4s_v5\"", "virtual machine size of each AKS cluster's node pools"),
+            f("nodes", Ty::Range(&Ty::Int), "2..6", "node count of each cluster's application node pool, min..max"),
+        ],
+        "Microsoft Azure: Terraform writes VNets, AKS with workload identity, PostgreSQL flexible servers, Azure Cache for Redis, Key Vault, Azure DNS and GitHub federated credentials",
+    ),
 ];
 pub static GITOPS: &[Variant] = &[v(
     "argocd",
