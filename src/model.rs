@@ -240,9 +240,22 @@ pub struct Dns {
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum SecretStore {
     Kubernetes,
-    SealedSecrets { controller_namespace: String },
-    AwsSecretsManager { region: String, prefix: String },
-    Vault { address: String, path: String, role: String },
+    SealedSecrets {
+        controller_namespace: String,
+    },
+    AwsSecretsManager {
+        region: String,
+        prefix: String,
+    },
+    Vault {
+        address: String,
+        path: String,
+        role: String,
+    },
+    /// Google Secret Manager of a GCP project, read through GKE Workload Identity.
+    GcpSecretManager {
+        project: String,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]

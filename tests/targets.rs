@@ -119,3 +119,18 @@ fn what_gcp_cannot_serve_is_a_coded_warning_and_the_rest_is_written() {
     let (ok, err, _out, _d) = build_program(GCP_GAPS, &["--target", "terraform", "--deny", "warnings"]);
     assert!(!ok, "{err}");
 }
+
+#[test]
+fn a_gcp_secret_manager_store_reads_the_generated_credentials_so_no_warning_says_otherwise() {
+    let program = GCP_GAPS
+        .replace(
+            r#"secret_store = aws_secrets_manager { region = "eu-west-1" }"#,
+            r#"secret_store = gcp_secret_manager { project = "acme" }"#,
+        )
+        .replace("resources { docs { placement = managed } }", "");
+    let (ok, err, out, _d) = build_program(&program, &["--target", "terraform", "--target", "k8s"]);
+    assert!(ok, "{err}");
+    assert!(!err.contains("does not read") && !err.contains("no AWS identity"), "{err}");
+    let store = std::fs::read_to_string(out.join("k8s/prod/secretstore-p-secrets.yaml")).expect("store");
+    assert!(store.contains("gcpsm:") && store.contains("projectID: acme"), "{store}");
+}

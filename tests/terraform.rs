@@ -895,3 +895,37 @@ fn azure_program_gets_aks_clusters_flexible_servers_redis_key_vault_and_workload
     assert!(subjects.contains("repo:acme/ashop:environment:prod"), "{subjects:?}");
     assert!(subjects.iter().all(|s| s.starts_with("repo:acme/ashop:")), "{subjects:?}");
 }
+
+#[test]
+fn gcp_secret_manager_store_reads_the_secrets_the_gcp_terraform_writes_as_its_service_account() {
+    let tree = build("tests/programs/gcp.dpl", &[Target::Terraform, Target::K8s]);
+    for env in ["dev", "staging", "prod"] {
+        let m = module(&tree, &format!("terraform/{env}"));
+        let ids: BTreeSet<&str> =
+            of_type(&m, "google_secret_manager_secret").values().filter_map(|s| s["secret_id"].as_str()).collect();
+        let keys: BTreeSet<&str> = tree
+            .iter()
+            .filter(|(p, _)| p.starts_with(&format!("k8s/{env}/externalsecret-")))
+            .filter_map(|(_, v)| v["spec"]["dataFrom"][0]["extract"]["key"].as_str())
+            .collect();
+        assert!(!keys.is_empty(), "{env}: no ExternalSecret");
+        assert!(keys.is_subset(&ids), "{env}: ExternalSecrets read {keys:?}, Terraform writes {ids:?}");
+        let store = &tree[&format!("k8s/{env}/secretstore-gshop-secrets.yaml")];
+        assert_eq!(store["spec"]["provider"]["gcpsm"]["projectID"], "acme-gshop");
+        assert_eq!(
+            store["spec"]["provider"]["gcpsm"]["auth"]["workloadIdentity"]["serviceAccountRef"]["name"],
+            "gshop-secrets"
+        );
+        // The ServiceAccount acts as the Google service account Terraform
+        // binds to exactly that Kubernetes ServiceAccount.
+        let sa = &tree[&format!("k8s/{env}/serviceaccount-gshop-secrets.yaml")];
+        let email = sa["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].as_str().expect("annotation");
+        let gsa = of_type(&m, "google_service_account")["external_secrets"]["account_id"].as_str().expect("id");
+        assert_eq!(email, format!("{gsa}@acme-gshop.iam.gserviceaccount.com"));
+        let binding = &of_type(&m, "google_service_account_iam_member")["external_secrets_workload_identity"];
+        assert_eq!(
+            binding["member"],
+            format!("serviceAccount:${{var.project}}.svc.id.goog[gshop-{env}/gshop-secrets]")
+        );
+    }
+}

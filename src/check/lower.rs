@@ -585,6 +585,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             path: lit(f, "path").unwrap_or_else(|| "secret".into()),
             role: lit(f, "role").unwrap_or_else(|| project_name.clone()),
         },
+        Some(("gcp_secret_manager", f)) => {
+            SecretStore::GcpSecretManager { project: lit(f, "project").unwrap_or_default() }
+        }
         _ => SecretStore::Kubernetes,
     };
     let domain = lit(pf, "domain");

@@ -240,6 +240,11 @@ pub static SECRET_STORES: &[Variant] = &[
         ],
         "HashiCorp Vault through External Secrets Operator",
     ),
+    v(
+        "gcp_secret_manager",
+        &[req("project", Ty::Str, "GCP project id the secrets live in (the `gcp` cloud's project)")],
+        "Google Secret Manager through External Secrets Operator, with GKE Workload Identity",
+    ),
 ];
 pub static DNS: &[Variant] =
     &[v("route53", &[f("zone", Ty::Host, "project domain", "hosted zone name")], "Amazon Route53")];

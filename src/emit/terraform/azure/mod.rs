@@ -206,6 +206,7 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
         SecretStore::SealedSecrets { .. } => "sealed_secrets",
         SecretStore::AwsSecretsManager { .. } => "aws_secrets_manager",
         SecretStore::Vault { .. } => "vault",
+        SecretStore::GcpSecretManager { .. } => "gcp_secret_manager",
     };
     if !generated.is_empty() {
         out.push(
@@ -220,11 +221,16 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
             .help("Copy each `<resource>-connection` secret from the environment's Key Vault into the store; deployc has no `azure_key_vault` store yet."),
         );
     }
-    if let SecretStore::AwsSecretsManager { .. } = model.project.secret_store {
+    let foreign = match model.project.secret_store {
+        SecretStore::AwsSecretsManager { .. } => Some(("aws_secrets_manager", "AWS")),
+        SecretStore::GcpSecretManager { .. } => Some(("gcp_secret_manager", "Google")),
+        _ => None,
+    };
+    if let Some((store, cloud)) = foreign {
         out.push(
             Diagnostic::new(
                 Code::W0008,
-                "secret store `aws_secrets_manager` on an Azure cloud: the AKS clusters have no AWS identity to read it with",
+                format!("secret store `{store}` on an Azure cloud: the AKS clusters have no {cloud} identity to read it with"),
             )
             .label_opt(model.project.span, "this cloud")
             .help(Code::W0008.info().help),
