@@ -269,6 +269,8 @@ from the state (promote an older blob version to roll the state back).\n\n\
   AKS API server (your operators, CI runners, and the ArgoCD hub's `outbound_ips` output).\n\
 - Each environment root needs `key_vault_allowed_ranges`: the public ranges Terraform writes\n\
   secrets from (the nodes reach the vault through their subnet's service endpoint).\n\
+- Environment roots with DNS records need `dns_zone_resource_group`: the resource group of\n\
+  the Azure DNS zone the team already has.\n\
 - Secrets people own (`secret(\"...\")` in the program) are created with the value `unset`:\n\
   set them with `az keyvault secret set`; Terraform ignores their value afterwards.\n\n\
 ## Order of applies\n\n"
