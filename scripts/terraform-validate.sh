@@ -22,7 +22,7 @@ for tree in "$@"; do
   cp -r "$tree" "$copy"
   while IFS= read -r dir; do
     # A root whose providers are not all in the mirror (the GCP output needs
-    # hashicorp/google and hashicorp/random) cannot be initialised offline:
+    # hashicorp/google, the Azure output hashicorp/azurerm, both hashicorp/random) cannot be initialised offline:
     # it is named as skipped, and tf-schema-check covers its schema instead.
     missing=""
     for src in $(grep -ho '"source": *"[^"]*"' "$dir"/*.tf.json | sed 's/.*"\([^"]*\)"$/\1/' | sort -u); do

@@ -160,6 +160,7 @@ pub enum Cloud {
     },
     Azure {
         location: String,
+        cluster: AksCluster,
     },
 }
 
@@ -202,6 +203,21 @@ impl Default for GkeCluster {
     }
 }
 
+/// The node pools of the AKS clusters an Azure program creates.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
+pub struct AksCluster {
+    /// Virtual machine size of the node pools, e.g. "Standard_D4s_v5".
+    pub vm_size: String,
+    pub min_nodes: u32,
+    pub max_nodes: u32,
+}
+
+impl Default for AksCluster {
+    fn default() -> Self {
+        AksCluster { vm_size: "Standard_D4s_v5".into(), min_nodes: 2, max_nodes: 6 }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum GitOpsMode {
     Application,
@@ -224,9 +240,22 @@ pub struct Dns {
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum SecretStore {
     Kubernetes,
-    SealedSecrets { controller_namespace: String },
-    AwsSecretsManager { region: String, prefix: String },
-    Vault { address: String, path: String, role: String },
+    SealedSecrets {
+        controller_namespace: String,
+    },
+    AwsSecretsManager {
+        region: String,
+        prefix: String,
+    },
+    Vault {
+        address: String,
+        path: String,
+        role: String,
+    },
+    /// Google Secret Manager of a GCP project, read through GKE Workload Identity.
+    GcpSecretManager {
+        project: String,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]

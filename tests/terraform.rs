@@ -231,6 +231,7 @@ fn a_dangling_reference_is_caught() {
 fn every_reference_points_into_its_own_module() {
     let mut total = check_references(&infra());
     total += check_references(&build("tests/programs/gcp.dpl", &[Target::Terraform]));
+    total += check_references(&build("tests/programs/azure.dpl", &[Target::Terraform]));
     for name in ["austa-cockpit", "cicd-pipeline", "healthcare-devops", "healthcp", "platform-microservices"] {
         total += check_references(&build(&format!("examples/{name}.dpl"), &[Target::Terraform]));
     }
@@ -777,4 +778,154 @@ fn gcp_program_gets_gke_clusters_cloud_sql_memorystore_and_workload_identity() {
     let shared = module(&tree, "terraform/shared");
     let provider = of_type(&shared, "google_iam_workload_identity_pool_provider")["github"];
     assert_eq!(provider["attribute_condition"], "assertion.repository == \"acme/gshop\"");
+}
+
+#[test]
+fn azure_program_gets_aks_clusters_flexible_servers_redis_key_vault_and_workload_identity() {
+    let tree = build("tests/programs/azure.dpl", &[Target::Terraform]);
+    let dirs = modules(&tree);
+    for d in
+        ["terraform/shared", "terraform/clusters/nonprod", "terraform/clusters/prod", "terraform/dev", "terraform/prod"]
+    {
+        assert!(dirs.contains(d), "{d} missing: {dirs:?}");
+    }
+    assert!(!tree.keys().any(|p| p.contains("aws") || p.contains("google")), "no other cloud's file in an Azure tree");
+    for (path, v) in &tree {
+        let text = v.to_string();
+        assert!(!text.contains("\"aws_") && !text.contains("\"google_"), "{path}: another cloud's block");
+    }
+    // Each created cluster: its own /16 VNet, AKS with OIDC issuer and workload identity, a user pool.
+    let mut ranges = BTreeSet::new();
+    for key in ["nonprod", "prod"] {
+        let m = module(&tree, &format!("terraform/clusters/{key}"));
+        let cidr = m["variable"]["vnet_cidr"]["default"].as_str().expect("cidr").to_string();
+        assert!(ranges.insert(cidr.clone()), "{cidr} used twice");
+        assert_eq!(m["variable"]["vm_size"]["default"], "Standard_D8s_v5");
+        assert_eq!(m["variable"]["node_min_count"]["default"], 3);
+        assert_eq!(m["variable"]["node_max_count"]["default"], 9);
+        // Someone must say who reaches the API server: no default, never empty.
+        assert!(m["variable"]["api_authorized_ranges"].get("default").is_none());
+        let aks = of_type(&m, "azurerm_kubernetes_cluster")["main"];
+        assert_eq!(aks["name"], format!("ashop-{key}-aks"));
+        assert_eq!(aks["oidc_issuer_enabled"], true);
+        assert_eq!(aks["workload_identity_enabled"], true);
+        assert_eq!(aks["local_account_disabled"], true);
+        assert_eq!(aks["network_profile"]["network_policy"], "cilium");
+        assert_eq!(aks["api_server_access_profile"]["authorized_ip_ranges"], "${var.api_authorized_ranges}");
+        assert_eq!(aks["sku_tier"], if key == "prod" { "Standard" } else { "Free" });
+        assert_eq!(of_type(&m, "azurerm_virtual_network")["main"]["address_space"][0], "${var.vnet_cidr}");
+        let subnets = of_type(&m, "azurerm_subnet");
+        assert_eq!(
+            subnets["postgres"]["delegation"][0]["service_delegation"]["name"],
+            "Microsoft.DBforPostgreSQL/flexibleServers"
+        );
+        assert!(of_type(&m, "azurerm_public_ip").contains_key("ingress"), "one ingress address per cluster");
+        assert_eq!(of_type(&m, "azurerm_kubernetes_cluster_node_pool")["apps"]["mode"], "User");
+        let backend = &tree[&format!("terraform/clusters/{key}/versions.tf.json")]["terraform"]["backend"]["azurerm"];
+        assert_eq!(backend["key"], format!("clusters/{key}.tfstate"));
+        assert_eq!(backend["storage_account_name"], "ashoptfstate");
+    }
+    // The hub (prod) holds ArgoCD's identity, federated with its controller's ServiceAccount;
+    // the other cluster grants that identity access to itself only.
+    let hub = module(&tree, "terraform/clusters/prod");
+    let fed = of_type(&hub, "azurerm_federated_identity_credential");
+    assert!(fed.values().any(|b| b["subject"] == "system:serviceaccount:argocd:argocd-application-controller"));
+    let nonprod = module(&tree, "terraform/clusters/nonprod");
+    let grant = of_type(&nonprod, "azurerm_role_assignment")["argocd"];
+    assert_eq!(grant["scope"], "${azurerm_kubernetes_cluster.main.id}");
+    assert_eq!(nonprod["variable"]["argocd_hub_cluster"]["default"], "ashop-prod-aks");
+    // prod runs db and cache managed: a private, TLS-only flexible server, TLS-only Redis.
+    let prod = module(&tree, "terraform/prod");
+    let pg = of_type(&prod, "azurerm_postgresql_flexible_server");
+    assert_eq!(pg["db"]["public_network_access_enabled"], false);
+    assert_eq!(pg["db"]["backup_retention_days"], 14);
+    assert_eq!(pg["db"]["geo_redundant_backup_enabled"], true);
+    assert_eq!(pg["db"]["high_availability"]["mode"], "ZoneRedundant");
+    assert_eq!(pg["db_replica_0"]["create_mode"], "Replica");
+    assert_eq!(
+        of_type(&prod, "azurerm_postgresql_flexible_server_configuration")["db_require_secure_transport"]["value"],
+        "on"
+    );
+    let redis = of_type(&prod, "azurerm_redis_cache");
+    assert_eq!(redis["cache"]["non_ssl_port_enabled"], false);
+    assert_eq!(redis["cache"]["public_network_access_enabled"], false);
+    // Connection secrets written to Key Vault from references, never literals.
+    let secrets = of_type(&prod, "azurerm_key_vault_secret");
+    let db_url = secrets["db_connection"]["value"].as_str().expect("db value");
+    assert!(
+        db_url.contains("azurerm_postgresql_flexible_server.db.fqdn") && db_url.contains("random_password.db.result")
+    );
+    let cache_url = secrets["cache_connection"]["value"].as_str().expect("cache value");
+    assert!(
+        cache_url.contains("rediss://") && cache_url.contains(":6380/") && cache_url.contains("primary_access_key")
+    );
+    // The secret people own is created unset and left to them.
+    assert_eq!(secrets["jwt"]["value"], "unset");
+    assert_eq!(secrets["jwt"]["lifecycle"]["ignore_changes"][0], "value");
+    for (name, s) in &secrets {
+        let v = s["value"].as_str().unwrap_or_default();
+        assert!(v == "unset" || (v.starts_with("${") && v.ends_with('}')), "{name}: literal secret value {v}");
+    }
+    // api reads db, cache and jwt: its own identity, federated with its ServiceAccount, reading exactly those.
+    let fed = of_type(&prod, "azurerm_federated_identity_credential");
+    assert_eq!(fed["service_api"]["subject"], "system:serviceaccount:ashop-prod:api");
+    assert_eq!(fed["service_api"]["issuer"], "${data.azurerm_kubernetes_cluster.main.oidc_issuer_url}");
+    let grants = of_type(&prod, "azurerm_role_assignment");
+    for s in ["db_connection", "cache_connection", "jwt"] {
+        let g = grants.get(format!("service_api_{s}").as_str()).unwrap_or_else(|| panic!("api cannot read {s}"));
+        assert_eq!(g["scope"], format!("${{azurerm_key_vault_secret.{s}.resource_versionless_id}}"));
+        assert_eq!(g["role_definition_name"], "Key Vault Secrets User");
+    }
+    assert!(!grants.keys().any(|k| k.starts_with("service_web_")), "web reads no secret");
+    // dev runs both in the cluster: no flexible server, a generated password instead.
+    let dev = module(&tree, "terraform/dev");
+    assert!(of_type(&dev, "azurerm_postgresql_flexible_server").is_empty());
+    assert!(of_type(&dev, "random_password").contains_key("db_connection"));
+    // Azure DNS: one A record per host, aliasing the cluster's ingress address.
+    let records = of_type(&prod, "azurerm_dns_a_record");
+    let names: BTreeSet<&str> = records.values().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["ashop-prod", "api.ashop-prod"]));
+    // GitHub: federated credentials for this repository's refs and environments only.
+    let shared = module(&tree, "terraform/shared");
+    let subjects: BTreeSet<&str> = of_type(&shared, "azurerm_federated_identity_credential")
+        .values()
+        .filter_map(|c| c["subject"].as_str())
+        .collect();
+    assert!(subjects.contains("repo:acme/ashop:ref:refs/heads/main"), "{subjects:?}");
+    assert!(subjects.contains("repo:acme/ashop:environment:prod"), "{subjects:?}");
+    assert!(subjects.iter().all(|s| s.starts_with("repo:acme/ashop:")), "{subjects:?}");
+}
+
+#[test]
+fn gcp_secret_manager_store_reads_the_secrets_the_gcp_terraform_writes_as_its_service_account() {
+    let tree = build("tests/programs/gcp.dpl", &[Target::Terraform, Target::K8s]);
+    for env in ["dev", "staging", "prod"] {
+        let m = module(&tree, &format!("terraform/{env}"));
+        let ids: BTreeSet<&str> =
+            of_type(&m, "google_secret_manager_secret").values().filter_map(|s| s["secret_id"].as_str()).collect();
+        let keys: BTreeSet<&str> = tree
+            .iter()
+            .filter(|(p, _)| p.starts_with(&format!("k8s/{env}/externalsecret-")))
+            .filter_map(|(_, v)| v["spec"]["dataFrom"][0]["extract"]["key"].as_str())
+            .collect();
+        assert!(!keys.is_empty(), "{env}: no ExternalSecret");
+        assert!(keys.is_subset(&ids), "{env}: ExternalSecrets read {keys:?}, Terraform writes {ids:?}");
+        let store = &tree[&format!("k8s/{env}/secretstore-gshop-secrets.yaml")];
+        assert_eq!(store["spec"]["provider"]["gcpsm"]["projectID"], "acme-gshop");
+        assert_eq!(
+            store["spec"]["provider"]["gcpsm"]["auth"]["workloadIdentity"]["serviceAccountRef"]["name"],
+            "gshop-secrets"
+        );
+        // The ServiceAccount acts as the Google service account Terraform
+        // binds to exactly that Kubernetes ServiceAccount.
+        let sa = &tree[&format!("k8s/{env}/serviceaccount-gshop-secrets.yaml")];
+        let email = sa["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].as_str().expect("annotation");
+        let gsa = of_type(&m, "google_service_account")["external_secrets"]["account_id"].as_str().expect("id");
+        assert_eq!(email, format!("{gsa}@acme-gshop.iam.gserviceaccount.com"));
+        let binding = &of_type(&m, "google_service_account_iam_member")["external_secrets_workload_identity"];
+        assert_eq!(
+            binding["member"],
+            format!("serviceAccount:${{var.project}}.svc.id.goog[gshop-{env}/gshop-secrets]")
+        );
+    }
 }

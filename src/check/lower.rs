@@ -627,7 +627,16 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 cluster,
             }
         }
-        Some(("azure", f)) => Cloud::Azure { location: lit(f, "location").unwrap_or_default() },
+        Some(("azure", f)) => {
+            let mut cluster = AksCluster::default();
+            if let Some(t) = lit(f, "vm_size") {
+                cluster.vm_size = t;
+            }
+            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
+            cluster.min_nodes = nodes.min().max(1);
+            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
+            Cloud::Azure { location: lit(f, "location").unwrap_or_default(), cluster }
+        }
         Some((_, f)) => {
             let region = lit(f, "region").unwrap_or_else(|| "us-east-1".into());
             let mut zones = list_str(f, "zones");
@@ -687,6 +696,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             path: lit(f, "path").unwrap_or_else(|| "secret".into()),
             role: lit(f, "role").unwrap_or_else(|| project_name.clone()),
         },
+        Some(("gcp_secret_manager", f)) => {
+            SecretStore::GcpSecretManager { project: lit(f, "project").unwrap_or_default() }
+        }
         _ => SecretStore::Kubernetes,
     };
     let domain = lit(pf, "domain");

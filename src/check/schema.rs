@@ -194,7 +194,15 @@ pub static CLOUDS: &[Variant] = &[
         ],
         "Google Cloud: Terraform writes VPC networks, GKE, Cloud SQL, Memorystore, Secret Manager, Cloud DNS and GitHub Workload Identity Federation",
     ),
-    v("azure", &[req("location", Ty::Str, "Azure location")], "Microsoft Azure (named for completeness)"),
+    v(
+        "azure",
+        &[
+            req("location", Ty::Str, "Azure location (region), e.g. \"westeurope\""),
+            f("vm_size", Ty::Str, "\"Standard_D4s_v5\"", "virtual machine size of each AKS cluster's node pools"),
+            f("nodes", Ty::Range(&Ty::Int), "2..6", "node count of each cluster's application node pool, min..max"),
+        ],
+        "Microsoft Azure: Terraform writes VNets, AKS with workload identity, PostgreSQL flexible servers, Azure Cache for Redis, Key Vault, Azure DNS and GitHub federated credentials",
+    ),
 ];
 pub static GITOPS: &[Variant] = &[v(
     "argocd",
@@ -234,6 +242,11 @@ pub static SECRET_STORES: &[Variant] = &[
             f("role", Ty::Str, "project name", "Kubernetes auth role"),
         ],
         "HashiCorp Vault through External Secrets Operator",
+    ),
+    v(
+        "gcp_secret_manager",
+        &[req("project", Ty::Str, "GCP project id the secrets live in (the `gcp` cloud's project)")],
+        "Google Secret Manager through External Secrets Operator, with GKE Workload Identity",
     ),
 ];
 pub static DNS: &[Variant] =

@@ -83,9 +83,11 @@ fn provide(ns: &str, env: &str, s: &SecretPlan) -> String {
     };
     match &s.producer {
         // Terraform writes the connection details it creates (endpoints,
-        // generated passwords) into Secrets Manager itself.
+        // generated passwords) into Secrets Manager or Secret Manager itself
+        // (what GCP cannot serve yet is W0008 at build).
         Producer::ExternalSecret { store, key }
-            if store == "aws_secrets_manager" && matches!(s.origin, Origin::Connection { .. }) =>
+            if (store == "aws_secrets_manager" || store == "gcp_secret_manager")
+                && matches!(s.origin, Origin::Connection { .. }) =>
         {
             format!(
                 "{what}: the ExternalSecret `{}` copies it from {store} `{key}`, which Terraform writes (terraform/{env}); nothing to set",
@@ -95,6 +97,10 @@ fn provide(ns: &str, env: &str, s: &SecretPlan) -> String {
         Producer::ExternalSecret { store, key } => {
             let put = match store.as_str() {
                 "vault" => format!("vault kv put {key} {}", kv(s, "=...")),
+                "gcp_secret_manager" => format!(
+                    "printf '%s' '{{{}}}' | gcloud secrets versions add {key} --data-file=-",
+                    kv(s, ":\"...\"")
+                ),
                 _ => format!("aws secretsmanager put-secret-value --secret-id {key} --secret-string '{{{}}}'", kv(s, ":\"...\"")),
             };
             format!("{what}: the ExternalSecret `{}` copies it from {store} `{key}`; set it with: {put}", s.name)

@@ -20,7 +20,7 @@ pub mod yaml;
 
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::model::{Cloud, Model, PipelineProvider};
+use crate::model::{Model, PipelineProvider};
 use crate::plan::Plan;
 
 /// One output file: the target that made it (`None` for the files the
@@ -116,13 +116,9 @@ impl Target {
                 Some("every service runs a prebuilt image, so there is nothing to build or release")
             }
             Target::Github | Target::Jenkins | Target::Gitlab | Target::Compose => None,
-            Target::Terraform => match model.project.cloud {
-                Cloud::Aws { .. } | Cloud::Gcp { .. } => None,
-                // The shared ECR module is all an Azure program gets.
-                Cloud::Azure { .. } => {
-                    Some("the Terraform target writes AWS and GCP infrastructure only; this program's cloud gets none")
-                }
-            },
+            // Every cloud of the language has Terraform; what one cannot
+            // serve of a program is W0008 (`unserved` below).
+            Target::Terraform => None,
         }
     }
 }
@@ -146,6 +142,7 @@ pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
     // What the Terraform target serves only in part (W0008).
     if targets.contains(&Target::Terraform) {
         out.extend(terraform::gcp::gaps(model));
+        out.extend(terraform::azure::gaps(model));
     }
     if targets.iter().any(|t| matches!(t, Target::Terraform | Target::K8s | Target::Helm)) {
         out.extend(backup_gaps(model));

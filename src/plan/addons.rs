@@ -185,7 +185,9 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
         need.push(Addon::ArgoRollouts);
     }
     match model.project.secret_store {
-        SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } => need.push(Addon::ExternalSecrets),
+        SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } | SecretStore::GcpSecretManager { .. } => {
+            need.push(Addon::ExternalSecrets)
+        }
         SecretStore::SealedSecrets { .. } => need.push(Addon::SealedSecrets),
         SecretStore::Kubernetes => {}
     }

@@ -621,6 +621,24 @@ pub struct StoreProvider {
     pub aws: Option<AwsProvider>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vault: Option<VaultProvider>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gcpsm: Option<GcpsmProvider>,
+}
+
+/// Google Secret Manager, reached as the Google service account the store's
+/// ServiceAccount is bound to (GKE Workload Identity; ESO finds the cluster
+/// through the metadata server).
+#[derive(Serialize)]
+pub struct GcpsmProvider {
+    #[serde(rename = "projectID")]
+    pub project_id: String,
+    pub auth: GcpsmAuth,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GcpsmAuth {
+    pub workload_identity: Jwt,
 }
 
 #[derive(Serialize)]

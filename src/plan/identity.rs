@@ -5,6 +5,7 @@
 //! environments that run the jobs.
 
 use crate::model::{Cloud, Environment, Model, Promotion, Registry, Trigger};
+use sha2::{Digest, Sha256};
 
 /// GitHub's OIDC issuer, the identity provider the roles trust.
 pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
@@ -72,4 +73,25 @@ pub fn push_subjects(model: &Model) -> Vec<String> {
 /// environment of the same name (so its protection rules apply).
 pub fn deploy_subject(model: &Model, env: &Environment) -> String {
     format!("repo:{}:environment:{}", github_repository(model), env.name)
+}
+
+/// A Google service account id: 6–30 characters, lowercase letters, digits
+/// and hyphens, starting with a letter. Longer names keep their start and
+/// end with a short hash of the whole, so two long names stay distinct.
+pub fn gcp_account_id(name: &str) -> String {
+    let mut s: String =
+        name.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        s.insert(0, 'a');
+    }
+    if s.len() > 30 {
+        let hash = Sha256::digest(name.as_bytes());
+        let tag: String = hash.iter().take(3).map(|b| format!("{b:02x}")).collect();
+        s = format!("{}-{tag}", s[..23].trim_end_matches('-'));
+    }
+    let mut s = s.trim_end_matches('-').to_string();
+    while s.len() < 6 {
+        s.push('0');
+    }
+    s
 }

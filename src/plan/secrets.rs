@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Producer {
     /// An ExternalSecret the output ships copies it from the external store
-    /// (AWS Secrets Manager or Vault) entry at `key`.
+    /// (AWS Secrets Manager, Vault or Google Secret Manager) entry at `key`.
     ExternalSecret { store: String, key: String },
     /// The team seals it with kubeseal into `k8s/<env>/extra/`, which the
     /// environment's kustomization lists.
@@ -163,6 +163,10 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
                     store: "vault".into(),
                     key: format!("{}/{env}/{name}", model.project.name),
                 },
+                Store::GcpSecretManager { .. } => Producer::ExternalSecret {
+                    store: "gcp_secret_manager".into(),
+                    key: gcp_secret_id(model, cx.env, &name),
+                },
                 Store::SealedSecrets { controller_namespace } => {
                     Producer::SealedByTeam { controller_namespace: controller_namespace.clone() }
                 }
@@ -171,6 +175,29 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
             SecretPlan { name, keys, readers, origin, producer }
         })
         .collect()
+}
+
+/// The Secret Manager secret id of a Kubernetes Secret: `<project>-<env>-<name>`
+/// (Secret Manager takes letters, digits, `-` and `_`). The GCP Terraform
+/// creates it under this id; the ExternalSecret reads it under this id.
+pub fn gcp_secret_id(model: &crate::model::Model, env: &crate::model::Environment, name: &str) -> String {
+    format!("{}-{}-{name}", model.project.name, env.name)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
+
+/// The Google service account External Secrets acts as through Workload
+/// Identity (annotation `iam.gke.io/gcp-service-account`), which the GCP
+/// Terraform creates as `<project>-<env>-<project>-secrets`.
+pub fn external_secrets_gcp_account(cx: &EnvPlan) -> Option<String> {
+    let model = cx.model;
+    let Store::GcpSecretManager { project } = &model.project.secret_store else { return None };
+    let id = super::identity::gcp_account_id(&format!(
+        "{}-{}-{}-secrets",
+        model.project.name, cx.env.name, model.project.name
+    ));
+    Some(format!("{id}@{project}.iam.gserviceaccount.com"))
 }
 
 /// The Kubernetes Secrets this environment's workloads read, sorted.

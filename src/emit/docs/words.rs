@@ -269,6 +269,12 @@ pub fn secret_store(s: &SecretStore) -> Option<(&'static str, String)> {
         SecretStore::Vault { address, path, .. } => {
             Some(("HashiCorp Vault", format!("secrets under `{path}` at {address}, through External Secrets")))
         }
+        SecretStore::GcpSecretManager { project } => Some((
+            "Google Secret Manager",
+            format!(
+                "secrets `<project>-<env>-<name>` in project {project}, through External Secrets and Workload Identity"
+            ),
+        )),
     }
 }
 

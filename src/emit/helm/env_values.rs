@@ -417,6 +417,7 @@ fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
         Store::Vault { address, path, role } => {
             StoreProvider::Vault(VaultStore { server: address.clone(), path: path.clone(), role: role.clone() })
         }
+        Store::GcpSecretManager { project } => StoreProvider::Gcp(GcpStore { project_id: project.clone() }),
         _ => return None,
     };
     let role_arn = external_secrets_role(cx);
@@ -431,5 +432,6 @@ fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
             Producer::SealedByTeam { .. } | Producer::CreatedByTeam => None,
         })
         .collect();
-    Some(ExternalSecrets { store, provider, role_arn, refresh_interval: "1h".into(), secrets })
+    let gcp_service_account = crate::plan::secrets::external_secrets_gcp_account(cx);
+    Some(ExternalSecrets { store, provider, role_arn, gcp_service_account, refresh_interval: "1h".into(), secrets })
 }

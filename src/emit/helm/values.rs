@@ -570,6 +570,9 @@ pub struct ExternalSecrets {
     /// IAM role of the store's ServiceAccount (IRSA).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
+    /// Google service account of the store's ServiceAccount (GKE Workload Identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gcp_service_account: Option<String>,
     pub refresh_interval: String,
     /// The Secrets to create, sorted by name. A list rather than a map
     /// keyed by Secret name: a name such as `jwt-secret` as a key reads as a
@@ -597,6 +600,15 @@ pub enum StoreProvider {
     Aws(AwsStore),
     /// HashiCorp Vault (KV v2), with Kubernetes authentication.
     Vault(VaultStore),
+    /// Google Secret Manager, with GKE Workload Identity.
+    Gcp(GcpStore),
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct GcpStore {
+    pub project_id: String,
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -315,6 +315,17 @@ pub fn secrets(cx: &mut EnvCx) {
                 auth: crd::AwsAuth { jwt: crd::Jwt { service_account_ref: crd::NameRef { name: store_name.clone() } } },
             }),
             vault: None,
+            gcpsm: None,
+        },
+        Store::GcpSecretManager { project } => crd::StoreProvider {
+            aws: None,
+            vault: None,
+            gcpsm: Some(crd::GcpsmProvider {
+                project_id: project.clone(),
+                auth: crd::GcpsmAuth {
+                    workload_identity: crd::Jwt { service_account_ref: crd::NameRef { name: store_name.clone() } },
+                },
+            }),
         },
         Store::Vault { address, path, role } => crd::StoreProvider {
             aws: None,
@@ -330,12 +341,16 @@ pub fn secrets(cx: &mut EnvCx) {
                     },
                 },
             }),
+            gcpsm: None,
         },
         _ => return,
     };
     let mut sa_meta = cx.meta(&store_name, &store_name, "secrets");
     if let Some(arn) = external_secrets_role(cx) {
         sa_meta.annotations = Some(BTreeMap::from([("eks.amazonaws.com/role-arn".to_string(), arn)]));
+    }
+    if let Some(account) = crate::plan::secrets::external_secrets_gcp_account(cx) {
+        sa_meta.annotations = Some(BTreeMap::from([("iam.gke.io/gcp-service-account".to_string(), account)]));
     }
     let sa = ServiceAccount { metadata: sa_meta, automount_service_account_token: Some(false), ..Default::default() };
     cx.push("ServiceAccount", &store_name, &sa);

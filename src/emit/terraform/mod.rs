@@ -1,6 +1,7 @@
 //! The Terraform target: the AWS infrastructure the services run on, as
 //! Terraform's JSON configuration syntax (`*.tf.json`). A `cloud = gcp`
-//! program gets the same layout in Google's terms ([`gcp`]).
+//! program gets the same layout in Google's terms ([`gcp`]), a
+//! `cloud = azure` program in Azure's ([`azure`]).
 //!
 //! **Layout: one root module per environment** (`terraform/<env>/`), plus
 //! `terraform/shared/` for what all environments share (the ECR
@@ -24,6 +25,7 @@
 //! **Invariant:** every `${...}` reference names a resource, data source,
 //! local or variable the same module defines (tests/terraform.rs checks it).
 
+pub mod azure;
 mod cluster;
 mod data;
 pub mod gcp;
@@ -249,7 +251,10 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         out.extend(gcp::emit(model, graph, opts, &plan.topology));
         return out;
     }
-    // Azure is accepted by the language but gets no Terraform yet (W0005).
+    if let Cloud::Azure { .. } = &model.project.cloud {
+        out.extend(azure::emit(model, graph, opts, &plan.topology));
+        return out;
+    }
     let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };
     let topology = &plan.topology;
     let Some(first) = model.environments.first() else { return out };

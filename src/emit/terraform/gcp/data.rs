@@ -208,10 +208,7 @@ fn memorystore(gx: &mut Gx, env: &Environment, r: &Resource, u: &ResourceUse) ->
 /// A Secret Manager secret id for a Kubernetes Secret: `<project>-<env>-<name>`
 /// (Secret Manager takes letters, digits, `-` and `_`).
 pub fn secret_id(gx: &Gx, env: &Environment, name: &str) -> String {
-    format!("{}-{}-{name}", gx.model.project.name, env.name)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect()
+    crate::plan::secrets::gcp_secret_id(gx.model, env, name)
 }
 
 /// Secret Manager secrets for every Secret the pods read, the values this

@@ -29,7 +29,6 @@ use crate::model::{Cloud, Engine, Environment, Model, Placement, SecretStore};
 use crate::plan::topology::Cluster;
 use crate::plan::Options;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 /// The google provider's major version the output is written for.
 pub const GOOGLE_PROVIDER: &str = "~> 6.0";
@@ -52,25 +51,9 @@ pub fn state_bucket(project: &str) -> String {
     format!("{project}-terraform-state")
 }
 
-/// A Google service account id: 6–30 characters, lowercase letters, digits
-/// and hyphens, starting with a letter. Longer names keep their start and
-/// end with a short hash of the whole, so two long names stay distinct.
+/// A Google service account id ([`crate::plan::identity::gcp_account_id`]).
 pub fn account_id(name: &str) -> String {
-    let mut s: String =
-        name.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
-        s.insert(0, 'a');
-    }
-    if s.len() > 30 {
-        let hash = Sha256::digest(name.as_bytes());
-        let tag: String = hash.iter().take(3).map(|b| format!("{b:02x}")).collect();
-        s = format!("{}-{tag}", s[..23].trim_end_matches('-'));
-    }
-    let mut s = s.trim_end_matches('-').to_string();
-    while s.len() < 6 {
-        s.push('0');
-    }
-    s
+    crate::plan::identity::gcp_account_id(name)
 }
 
 /// The email of a service account this output creates.
@@ -203,13 +186,15 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
         })
         .map(|r| r.name.as_str())
         .collect();
-    if !generated.is_empty() {
-        let store = match &model.project.secret_store {
-            SecretStore::Kubernetes => "kubernetes",
-            SecretStore::SealedSecrets { .. } => "sealed_secrets",
-            SecretStore::AwsSecretsManager { .. } => "aws_secrets_manager",
-            SecretStore::Vault { .. } => "vault",
-        };
+    let store = match &model.project.secret_store {
+        SecretStore::Kubernetes => Some("kubernetes"),
+        SecretStore::SealedSecrets { .. } => Some("sealed_secrets"),
+        SecretStore::AwsSecretsManager { .. } => Some("aws_secrets_manager"),
+        SecretStore::Vault { .. } => Some("vault"),
+        // External Secrets reads them where Terraform writes them.
+        SecretStore::GcpSecretManager { .. } => None,
+    };
+    if let (false, Some(store)) = (generated.is_empty(), store) {
         out.push(
             Diagnostic::new(
                 Code::W0008,
@@ -219,7 +204,7 @@ pub fn gaps(model: &Model) -> Vec<Diagnostic> {
                 ),
             )
             .label_opt(model.project.span, "this cloud")
-            .help("Copy each `<project>-<env>-<resource>-connection` secret from Secret Manager into the store; deployc has no `gcp_secret_manager` store yet."),
+            .help("Copy each `<project>-<env>-<resource>-connection` secret from Secret Manager into the store; or choose `secret_store = gcp_secret_manager { project = ... }`, which External Secrets reads through Workload Identity."),
         );
     }
     if let SecretStore::AwsSecretsManager { .. } = model.project.secret_store {
