@@ -332,8 +332,10 @@ pub struct Service {
     /// ENTRYPOINT and CMD.
     pub command: Vec<String>,
     pub args: Vec<String>,
-    pub port: u16,
-    pub service_port: u16,
+    /// The container port; `None` for a workload nothing connects to (a
+    /// worker, a job, a cron job, or a service that only makes calls).
+    pub port: Option<u16>,
+    pub service_port: Option<u16>,
     pub expose: Exposure,
     pub health: Option<Probe>,
     pub readiness: Option<Probe>,
@@ -356,6 +358,72 @@ pub struct Service {
     /// A Vertical Pod Autoscaler for the service (`vpa = ...`).
     #[serde(default)]
     pub vpa: Option<VpaMode>,
+    // ---- workload kinds and per-service strategy (issue 11)
+    /// What runs: a long-running server, a worker, a Job per release or a CronJob.
+    #[serde(default)]
+    pub kind: WorkloadKind,
+    /// The service's own rollout strategy (`strategy = ...`), replacing the
+    /// environment's; `None` follows the environment.
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
+}
+
+/// What kind of workload a service is.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum WorkloadKind {
+    /// A long-running server: a Deployment or Rollout, Services for its port.
+    #[default]
+    Service,
+    /// A long-running process nothing connects to (a queue consumer): a
+    /// Deployment or Rollout, no port, no Service, no ingress.
+    Worker,
+    /// A Job run once per release, after the release is live (an ArgoCD
+    /// PostSync hook; a Helm post-install/post-upgrade hook).
+    Job(Batch),
+    /// A CronJob on a schedule.
+    Cron { schedule: String, concurrency: Concurrency, batch: Batch },
+}
+
+impl WorkloadKind {
+    /// Long-running: a Deployment or Rollout (services and workers).
+    pub fn long_running(&self) -> bool {
+        matches!(self, WorkloadKind::Service | WorkloadKind::Worker)
+    }
+    pub fn word(&self) -> &'static str {
+        match self {
+            WorkloadKind::Service => "service",
+            WorkloadKind::Worker => "worker",
+            WorkloadKind::Job(_) => "job",
+            WorkloadKind::Cron { .. } => "cron",
+        }
+    }
+}
+
+/// How a job or cron job's runs are bounded.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct Batch {
+    /// Retries of a failed pod (`backoffLimit`).
+    pub retries: u32,
+    /// How long a run may take before it is killed (`activeDeadlineSeconds`).
+    pub deadline_secs: u64,
+}
+
+/// What a cron job does when a run is due while the last is still running.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum Concurrency {
+    Forbid,
+    Replace,
+    Allow,
+}
+
+impl Concurrency {
+    pub fn k8s(self) -> &'static str {
+        match self {
+            Concurrency::Forbid => "Forbid",
+            Concurrency::Replace => "Replace",
+            Concurrency::Allow => "Allow",
+        }
+    }
 }
 
 /// A service's local-development settings (the compose target).
@@ -552,6 +620,11 @@ pub struct Deployment {
     pub cpu: Quantity,
     pub memory: Quantity,
     pub env: BTreeMap<String, EnvValue>,
+    /// How this service rolls out here: its own strategy, else the
+    /// environment's; a worker follows a progressive environment with a
+    /// plain rolling update (it takes no traffic to split or analyse), and
+    /// a job or cron job has no rollout (rolling, unused).
+    pub strategy: Strategy,
 }
 
 /// A resource as provided in one environment, overrides applied.
@@ -603,6 +676,28 @@ pub struct Patch {
 }
 
 impl Environment {
+    /// The progressive strategy rolling out here, which the environment's
+    /// AnalysisTemplate, rollback and pipeline timing follow: the
+    /// environment's own when progressive, else the first service's own
+    /// progressive strategy, else the environment's (rolling).
+    pub fn progressive(&self) -> &StrategyKind {
+        let rolling = |k: &StrategyKind| matches!(k, StrategyKind::Rolling { .. });
+        if !rolling(&self.strategy.kind) {
+            return &self.strategy.kind;
+        }
+        self.deployments.iter().map(|d| &d.strategy.kind).find(|k| !rolling(k)).unwrap_or(&self.strategy.kind)
+    }
+
+    /// The deployment of a service here, if it runs here.
+    pub fn deployment(&self, s: ServiceId) -> Option<&Deployment> {
+        self.deployments.binary_search_by(|d| d.service.cmp(&s)).ok().map(|i| &self.deployments[i])
+    }
+
+    /// How a service rolls out here (the environment's strategy when it does not run here).
+    pub fn strategy_of(&self, s: ServiceId) -> &StrategyKind {
+        self.deployment(s).map_or(&self.strategy.kind, |d| &d.strategy.kind)
+    }
+
     /// Whether the service runs in this environment. Deployments are in
     /// service id order, so this is a binary search.
     pub fn deploys(&self, s: ServiceId) -> bool {

@@ -136,13 +136,15 @@ fn missing_probes(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         if s.health.is_some() || s.readiness.is_some() || extra.probe_given.contains(&s.name) {
             continue;
         }
+        // Only a workload with a port: a worker or job has nothing to probe by default.
+        let Some(port) = s.port else { continue };
         let Some(prod) = model.environments.iter().find(|e| e.production && e.deploys(s.id)) else {
             continue;
         };
         diags.push(
             Diagnostic::new(
                 Code::W0010,
-                format!("service `{}` listens on port {} but has no probe in production", s.name, s.port),
+                format!("service `{}` listens on port {} but has no probe in production", s.name, port),
             )
             .label_opt(s.span, "no `health` or `readiness`")
             .label_opt(prod.span, "deployed to this production environment")

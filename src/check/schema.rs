@@ -370,7 +370,7 @@ pub static SERVICE: &[FieldSpec] = &[
     f("framework", Ty::Str, "", "framework name, for docs"),
     f("command", Ty::List(&Ty::Str), "the image's ENTRYPOINT", "the container's command, replacing the image's ENTRYPOINT"),
     f("args", Ty::List(&Ty::Str), "the image's CMD", "the container's arguments, replacing the image's CMD"),
-    req("port", Ty::Port, "container port"),
+    f("port", Ty::Port, "none", "container port; a service without one gets no Kubernetes Service"),
     f("service_port", Ty::Port, "port", "port of the Kubernetes Service"),
     f("expose", Ty::Tagged(EXPOSURE), "internal", "how the service is reached"),
     f("health", Ty::Tagged(PROBES), "", "liveness probe (and readiness unless `readiness` is set)"),
@@ -396,6 +396,28 @@ pub static SERVICE: &[FieldSpec] = &[
         Ty::Struct(LOCAL),
         "built and run as it is",
         "local development with Docker Compose (`compose/docker-compose.yml`): hot reload, dev command, host port",
+    ),
+    // ---- workload kinds and per-service strategy (issue 11)
+    f(
+        "kind",
+        Ty::Enum(&["service", "worker", "job", "cron"]),
+        "service",
+        "`service`: a long-running server; `worker`: a long-running process nothing connects to (no port, Service or ingress); `job`: a Job run once per release, after the release is live (ArgoCD PostSync hook); `cron`: a CronJob on `schedule`",
+    ),
+    f("schedule", Ty::Str, "", "cron schedule of a `kind = cron` (five fields, UTC), e.g. `\"0 3 * * *\"`"),
+    f(
+        "concurrency",
+        Ty::Enum(&["forbid", "replace", "allow"]),
+        "forbid",
+        "a cron job's run when the last one still runs: skipped, replacing it, or beside it",
+    ),
+    f("retries", Ty::Int, "2", "retries of a failed job or cron job pod (backoffLimit)"),
+    f("deadline", Ty::Duration, "1h", "how long a job or cron job run may take (activeDeadlineSeconds)"),
+    f(
+        "strategy",
+        Ty::Strategy,
+        "the environment's",
+        "this service's rollout strategy in every environment, replacing the environment's; a worker takes only `rolling` (and follows a progressive environment with a rolling update), a job or cron job none",
     ),
 ];
 

@@ -5,7 +5,9 @@
 
 use super::values::*;
 use crate::graph::{Edge, Node};
-use crate::model::{Exposure, Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge};
+use crate::model::{
+    Exposure, Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge, WorkloadKind,
+};
 use crate::plan::analysis::{alert_rules, env_analysis};
 use crate::plan::backup::{backup_script, cron};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
@@ -24,7 +26,7 @@ pub fn for_env(cx: &EnvPlan) -> Values {
         project: model.project.name.clone(),
         environment: cx.env.name.clone(),
         namespace: Namespace { name: cx.ns().to_string(), create: false },
-        strategy: strategy(cx),
+        strategy: strategy(&cx.env.strategy.kind, cx),
         analysis: analysis(cx),
         network: Network {
             monitoring_namespace: network::MONITORING_NAMESPACE.into(),
@@ -79,8 +81,8 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
     out
 }
 
-fn strategy(cx: &EnvPlan) -> Strategy {
-    match &cx.env.strategy.kind {
+fn strategy(kind: &StrategyKind, cx: &EnvPlan) -> Strategy {
+    match kind {
         StrategyKind::Rolling { max_surge, max_unavailable } => {
             let v = |s: &Surge| match s {
                 Surge::Percent(p) => IntOrPercent::Percent(format!("{}%", *p as i64)),
@@ -179,12 +181,36 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         args: s.args.clone(),
         port: s.port,
         service_port: s.service_port,
+        kind: match s.kind {
+            WorkloadKind::Service => Kind::Service,
+            WorkloadKind::Worker => Kind::Worker,
+            WorkloadKind::Job(_) => Kind::Job,
+            WorkloadKind::Cron { .. } => Kind::Cron,
+        },
+        strategy: strategy(&d.strategy.kind, cx),
+        batch: match &s.kind {
+            WorkloadKind::Job(b) => Some(BatchValues {
+                schedule: None,
+                concurrency_policy: None,
+                backoff_limit: b.retries,
+                active_deadline_seconds: b.deadline_secs,
+            }),
+            WorkloadKind::Cron { schedule, concurrency, batch: b } => Some(BatchValues {
+                schedule: Some(schedule.clone()),
+                concurrency_policy: Some(concurrency.k8s().into()),
+                backoff_limit: b.retries,
+                active_deadline_seconds: b.deadline_secs,
+            }),
+            _ => None,
+        },
         service_type: match s.expose {
             Exposure::LoadBalancer => ServiceType::LoadBalancer,
             _ => ServiceType::ClusterIP,
         },
-        replicas: d.replicas.min(),
+        replicas: if s.kind.long_running() { d.replicas.min() } else { 1 },
         autoscaling: match d.replicas {
+            // A job or cron job has no HPA (nor a PDB: `replicas` is 1).
+            _ if !s.kind.long_running() => None,
             Replicas::Auto { min, max } => Some(Autoscaling {
                 min_replicas: min,
                 max_replicas: max,
@@ -219,10 +245,9 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
                 tls: r.tls_secret.map(|secret_name| IngressTls { secret_name }),
             })
             .collect(),
-        traffic_routing: matches!(cx.env.strategy.kind, StrategyKind::Canary { .. })
-            .then(|| traffic_routing(s))
-            .flatten(),
-        metrics: s.metrics,
+        traffic_routing: matches!(d.strategy.kind, StrategyKind::Canary { .. }).then(|| traffic_routing(s)).flatten(),
+        // Scraped on its port: a worker or job has none.
+        metrics: s.metrics && s.port.is_some(),
         reload_on_change: crate::plan::secrets::reload_annotation(cx, &s.name).map(|(_, v)| v),
         migration: s
             .migrations
@@ -241,14 +266,22 @@ fn deployed(cx: &EnvPlan, n: &Node) -> bool {
 fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork {
     let (model, graph) = (cx.model, cx.graph);
     let me = Node::Service(sid);
-    let from =
-        graph.sources(me, Edge::DependsOn).iter().filter(|n| deployed(cx, n)).map(|n| graph.name(model, *n)).collect();
+    // A workload without a port (a worker, a job) admits nothing.
+    let has_port = model.service(sid).port.is_some();
+    let from = graph
+        .sources(me, Edge::DependsOn)
+        .iter()
+        .filter(|n| has_port && deployed(cx, n))
+        .map(|n| graph.name(model, *n))
+        .collect();
     let to_services = graph
         .targets(me, Edge::DependsOn)
         .iter()
         .filter(|n| deployed(cx, n))
         .filter_map(|n| match n {
-            Node::Service(t) => Some(PodPort { name: model.service(*t).name.clone(), port: model.service(*t).port }),
+            Node::Service(t) => {
+                model.service(*t).port.map(|port| PodPort { name: model.service(*t).name.clone(), port })
+            }
             _ => None,
         })
         .collect();
@@ -270,6 +303,7 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
     }
     let outside = ingress_peers(cx, model.service(sid))
         .into_iter()
+        .filter(|_| has_port)
         .map(|p| match p {
             RoutePeer::Namespace(namespace) => Outside::Namespace { namespace },
             RoutePeer::Cidr(cidr) => Outside::Cidr { cidr },

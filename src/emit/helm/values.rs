@@ -74,6 +74,28 @@ pub enum IntOrPercent {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+pub enum Kind {
+    Service,
+    Worker,
+    Job,
+    Cron,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct BatchValues {
+    /// A cron job's schedule (five fields, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_policy: Option<String>,
+    pub backoff_limit: u32,
+    pub active_deadline_seconds: u64,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub enum Strategy {
     Rolling(Rolling),
@@ -175,12 +197,22 @@ pub struct ServiceValues {
     pub command: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
-    /// The container port.
+    /// The container port; absent for a worker, job or cron job (no Service).
     #[schemars(range(min = 1, max = 65535))]
-    pub port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
     /// The port of the Service in front of it.
     #[schemars(range(min = 1, max = 65535))]
-    pub service_port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_port: Option<u16>,
+    // ---- workload kinds and per-service strategy (issue 11)
+    /// `service`, `worker` (a Deployment or Rollout), `job` (a post-release hook Job) or `cron` (a CronJob).
+    pub kind: Kind,
+    /// How this service rolls out: its own strategy, else the environment's.
+    pub strategy: Strategy,
+    /// A job's or cron job's run: schedule, concurrency, retries, deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchValues>,
     pub service_type: ServiceType,
     /// Replicas when not autoscaled.
     pub replicas: u32,

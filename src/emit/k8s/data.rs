@@ -347,7 +347,8 @@ pub fn monitoring(cx: &mut EnvCx) {
     if let Some(m) = &obs.metrics {
         for d in &cx.env.deployments {
             let s = model.service(d.service);
-            if !s.metrics {
+            // Scraped on its port: a worker or job has none.
+            if !s.metrics || s.port.is_none() {
                 continue;
             }
             let sm = ServiceMonitor {

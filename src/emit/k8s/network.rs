@@ -137,8 +137,10 @@ pub fn policies(cx: &mut EnvCx) {
             .filter(|n| is_deployed(n))
             .map(|n| pods(&graph.name(model, *n)))
             .collect();
-        if !callers.is_empty() {
-            ing.push(ingress(callers, s.port));
+        // A workload without a port (a worker, a job) admits nothing.
+        let port = s.port;
+        if let (false, Some(port)) = (callers.is_empty(), port) {
+            ing.push(ingress(callers, port));
         }
         let outside: Vec<NetworkPolicyPeer> = ingress_peers(cx, s)
             .into_iter()
@@ -147,16 +149,18 @@ pub fn policies(cx: &mut EnvCx) {
                 Peer::Cidr(c) => cidr(&c, None),
             })
             .collect();
-        if !outside.is_empty() {
-            ing.push(ingress(outside, s.port));
+        if let (false, Some(port)) = (outside.is_empty(), port) {
+            ing.push(ingress(outside, port));
         }
-        if model.observability.metrics.is_some() && s.metrics {
-            ing.push(ingress(vec![namespace(MONITORING_NAMESPACE)], s.port));
+        if let (true, Some(port)) = (model.observability.metrics.is_some() && s.metrics, port) {
+            ing.push(ingress(vec![namespace(MONITORING_NAMESPACE)], port));
         }
         let mut eg = Vec::new();
         for n in graph.targets(me, Edge::DependsOn).iter().filter(|n| is_deployed(n)) {
             if let Node::Service(t) = n {
-                eg.push(egress(vec![pods(&model.service(*t).name)], model.service(*t).port));
+                if let Some(port) = model.service(*t).port {
+                    eg.push(egress(vec![pods(&model.service(*t).name)], port));
+                }
             }
         }
         let resource_egress = resource_egress(cx, me);

@@ -179,9 +179,11 @@ spec:
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- with $s.port }}
       ports:
-        - containerPort: {{ $s.port | int }}
+        - containerPort: {{ . | int }}
           name: http
+      {{- end }}
       {{- end }}
       {{- if $s.config }}
       envFrom:
@@ -208,7 +210,7 @@ spec:
       securityContext:
         {{- include "deployc.containerSecurity" $s.securityContext | nindent 8 }}
       volumeMounts: {{- if $s.writablePaths }}{{ include "deployc.scratchMounts" $s.writablePaths | nindent 8 }}{{ else }} []{{ end }}
-  {{- if $job }}
+  {{- if or $job (has $s.kind (list "job" "cron")) }}
   restartPolicy: Never
   {{- end }}
   securityContext:
