@@ -192,6 +192,9 @@ codes! {
     E0364 = "E0364", Error, "strategy a workload cannot roll out with",
         "Remove `strategy` from the worker, job or cron job.",
         "A service's `strategy` replaces its environments' strategy for it. Canary and blue-green split traffic and analyse it: a worker takes none, so it rolls out with a rolling update (a progressive environment gives its workers the default rolling update). A job or cron job runs its pods to completion and has no rollout at all.\n\nExample:\n\n    service consumer { kind = worker  strategy = canary { steps = [20%, 100%] } }   // rejected";
+    E0365 = "E0365", Error, "port or Service that cannot be named",
+        "Give each extra port its own name and number, and each extra Service its own DNS name serving declared ports.",
+        "A workload's `ports` stand beside its main `port` (named `http`): each has a port name Kubernetes accepts (at most 15 lowercase letters, digits and `-`, with a letter), not `http`, and a number of its own. Its `services` stand beside the main Service (named after the workload, typed by `expose`) and the canary or preview Service: each needs a DNS name none of them has, and serves ports by name. `canary_service` and `preview_service` are DNS names other than the workload's. A workload without a main `port` has neither.\n\nExample:\n\n    service frontend {\n      port     = 8080\n      services = [{ name = \"frontend\" type = load_balancer }]   // rejected: the main Service's name\n    }";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

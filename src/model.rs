@@ -366,6 +366,47 @@ pub struct Service {
     /// environment's; `None` follows the environment.
     #[serde(default)]
     pub strategy: Option<Strategy>,
+    /// Named ports beside the main one (`http`): gRPC, metrics, ...
+    #[serde(default)]
+    pub ports: Vec<NamedPort>,
+    /// Services beside the main one, each with its own name and type.
+    #[serde(default)]
+    pub services: Vec<ExtraService>,
+    /// The names of the canary and preview Services (`<name>-canary`, `<name>-preview` by default).
+    #[serde(default)]
+    pub canary_service: Option<String>,
+    #[serde(default)]
+    pub preview_service: Option<String>,
+}
+
+/// A named port of a workload beside its main `http` port.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct NamedPort {
+    pub name: String,
+    pub port: u16,
+    pub service_port: u16,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+    pub app_protocol: Option<String>,
+}
+
+/// A Service of a workload beside its main one.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct ExtraService {
+    pub name: String,
+    pub kind: ServiceKind,
+    /// The ports it serves, by name; empty serves every port.
+    pub ports: Vec<String>,
+}
+
+/// The type of a Kubernetes Service.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum ServiceKind {
+    ClusterIp,
+    LoadBalancer,
+    NodePort,
+    /// A ClusterIP Service without a cluster IP (`clusterIP: None`): DNS names each pod.
+    Headless,
 }
 
 /// What kind of workload a service is.

@@ -759,7 +759,14 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
             kind,
             strategy: None,
+            ports: named_ports(c.name(), f, port_, diags),
+            services: Vec::new(),
+            canary_service: lit(f, "canary_service"),
+            preview_service: lit(f, "preview_service"),
         });
+        if let Some(s) = services.last_mut() {
+            s.services = extra_services(s, f, diags);
+        }
         if language.is_none() && toolchains.is_empty() && services.last().is_some_and(|s| s.prebuilt().is_none()) {
             return None;
         }
@@ -1481,7 +1488,7 @@ fn workload_kind(name: &str, f: &Fields, diags: &mut Diagnostics) -> WorkloadKin
     let word = enm(f, "kind").unwrap_or_else(|| "service".into());
     let kind_span = f.get("kind").map(|(_, v)| v.span);
     if word != "service" {
-        for k in ["port", "service_port", "expose"] {
+        for k in ["port", "service_port", "expose", "ports", "services", "canary_service", "preview_service"] {
             if let Some((_, v)) = f.get(k) {
                 diags.push(
                     Diagnostic::new(Code::E0361, format!("a {word} takes no connections, but `{name}` sets `{k}`"))
@@ -1546,6 +1553,108 @@ fn workload_kind(name: &str, f: &Fields, diags: &mut Diagnostics) -> WorkloadKin
         }
         _ => WorkloadKind::Service,
     }
+}
+
+// ---- several ports and Services (issue 11)
+
+/// Whether `n` is a Kubernetes port name (IANA service name): at most 15
+/// lowercase letters, digits and `-`, with a letter, no `-` at either end
+/// or doubled.
+fn is_port_name(n: &str) -> bool {
+    (1..=15).contains(&n.len())
+        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && n.bytes().any(|b| b.is_ascii_lowercase())
+        && !n.starts_with('-')
+        && !n.ends_with('-')
+        && !n.contains("--")
+}
+
+/// The named ports beside the main one, checked (E0365): valid, unique
+/// names other than `http`, unique numbers, and a main port to stand beside.
+fn named_ports(name: &str, f: &Fields, main: Option<u16>, diags: &mut Diagnostics) -> Vec<NamedPort> {
+    let mut out: Vec<NamedPort> = Vec::new();
+    for item in list(f, "ports") {
+        let V::Struct(p) = &item.v else { continue };
+        let (Some(pname), Some(port_)) = (lit(p, "name"), port(p, "port")) else { continue };
+        let problem = if main.is_none() {
+            Some("a workload without a main `port` cannot have more".to_string())
+        } else if !is_port_name(&pname) {
+            Some(format!("`{pname}` is not a port name (at most 15 lowercase letters, digits and `-`)"))
+        } else if pname == "http" || out.iter().any(|o| o.name == pname) {
+            Some(format!("the port name `{pname}` is taken (`http` is the main port's)"))
+        } else if main == Some(port_) || out.iter().any(|o| o.port == port_) {
+            Some(format!("port {port_} is declared twice"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            diags.push(
+                Diagnostic::new(Code::E0365, format!("{problem} (`{name}`)"))
+                    .label(item.span, "this port")
+                    .help("Give each extra port its own name (`grpc`, `metrics`) and number, beside the main `port`."),
+            );
+            continue;
+        }
+        out.push(NamedPort {
+            name: pname,
+            port: port_,
+            service_port: port(p, "service_port").unwrap_or(port_),
+            protocol: enm(p, "protocol").unwrap_or_else(|| "tcp".into()).to_ascii_uppercase(),
+            app_protocol: lit(p, "app_protocol"),
+        });
+    }
+    out
+}
+
+/// The Services beside the main one, checked (E0365): DNS names that clash
+/// with no other Service of the program's workload, serving declared ports.
+fn extra_services(s: &Service, f: &Fields, diags: &mut Diagnostics) -> Vec<ExtraService> {
+    let canary = s.canary_service.clone().unwrap_or_else(|| format!("{}-canary", s.name));
+    let preview = s.preview_service.clone().unwrap_or_else(|| format!("{}-preview", s.name));
+    let mut taken = vec![s.name.clone(), canary.clone(), preview.clone()];
+    for (k, chosen) in [("canary_service", &s.canary_service), ("preview_service", &s.preview_service)] {
+        let Some(n) = chosen else { continue };
+        if !super::rules::is_dns_label(n) || n == &s.name || canary == preview {
+            diags.push(
+                Diagnostic::new(Code::E0365, format!("`{k}` `{n}` cannot name a Service of `{}`", s.name))
+                    .label_opt(f.get(k).map(|(_, v)| v.span), "a DNS label other than the workload's other Services")
+                    .help("Choose a lowercase name such as `canary-demo-preview`, distinct from the service's own."),
+            );
+        }
+    }
+    let names: Vec<&str> = std::iter::once("http").chain(s.ports.iter().map(|p| p.name.as_str())).collect();
+    let mut out = Vec::new();
+    for item in list(f, "services") {
+        let V::Struct(e) = &item.v else { continue };
+        let Some(n) = lit(e, "name") else { continue };
+        let ports = list_str(e, "ports");
+        let problem = if s.port.is_none() {
+            Some("a workload without a `port` has no Service".to_string())
+        } else if !super::rules::is_dns_label(&n) {
+            Some(format!("`{n}` is not a Service name (a lowercase DNS label)"))
+        } else if taken.contains(&n) {
+            Some(format!("the Service name `{n}` is taken"))
+        } else {
+            ports.iter().find(|p| !names.contains(&p.as_str())).map(|p| format!("no port is named `{p}`"))
+        };
+        if let Some(problem) = problem {
+            diags.push(
+                Diagnostic::new(Code::E0365, format!("{problem} (`{}`)", s.name))
+                    .label(item.span, "this Service")
+                    .help("Give each Service its own DNS name and list ports by name: `http` or a name from `ports`."),
+            );
+            continue;
+        }
+        taken.push(n.clone());
+        let kind = match enm(e, "type").as_deref() {
+            Some("load_balancer") => ServiceKind::LoadBalancer,
+            Some("node_port") => ServiceKind::NodePort,
+            Some("headless") => ServiceKind::Headless,
+            _ => ServiceKind::ClusterIp,
+        };
+        out.push(ExtraService { name: n, kind, ports });
+    }
+    out
 }
 
 fn default_rolling() -> StrategyKind {

@@ -281,6 +281,25 @@ pub static PROJECT: &[FieldSpec] = &[
 
 // ------------------------------------------------------------------ service
 
+// ---- several ports and Services (issue 11)
+pub static NAMED_PORT: &[FieldSpec] = &[
+    req("name", Ty::Str, "port name: a lowercase IANA service name of at most 15 characters (`grpc`, `metrics`); `http` is the main port's"),
+    req("port", Ty::Port, "container port"),
+    f("service_port", Ty::Port, "port", "port on the workload's Services"),
+    f("protocol", Ty::Enum(&["tcp", "udp", "sctp"]), "tcp", "transport protocol"),
+    f("app_protocol", Ty::Str, "", "application protocol (`appProtocol`), e.g. `grpc`, `http`, `kubernetes.io/h2c`"),
+];
+pub static EXTRA_SERVICE: &[FieldSpec] = &[
+    req("name", Ty::Str, "name of the Service (a DNS label)"),
+    f(
+        "type",
+        Ty::Enum(&["cluster_ip", "load_balancer", "node_port", "headless"]),
+        "cluster_ip",
+        "Kubernetes Service type; `headless` is a ClusterIP Service without a cluster IP",
+    ),
+    f("ports", Ty::List(&Ty::Str), "every port", "names of the ports it serves (`http` is the main port)"),
+];
+
 pub static PROBES: &[Variant] = &[
     v(
         "http",
@@ -419,6 +438,20 @@ pub static SERVICE: &[FieldSpec] = &[
         "the environment's",
         "this service's rollout strategy in every environment, replacing the environment's; a worker takes only `rolling` (and follows a progressive environment with a rolling update), a job or cron job none",
     ),
+    f(
+        "ports",
+        Ty::List(&Ty::Struct(NAMED_PORT)),
+        "[]",
+        "named ports beside the main `port` (named `http`): on the container, every Service and the network policy; a port named `metrics` is the one Prometheus scrapes",
+    ),
+    f(
+        "services",
+        Ty::List(&Ty::Struct(EXTRA_SERVICE)),
+        "[]",
+        "Services beside the main one (whose type `expose` sets), e.g. `{ name = \"frontend-external\" type = load_balancer }`",
+    ),
+    f("canary_service", Ty::Str, "\"<service>-canary\"", "name of the canary Service under a canary strategy"),
+    f("preview_service", Ty::Str, "\"<service>-preview\"", "name of the preview Service under a blue-green strategy"),
 ];
 
 // ---------------------------------------------------------------- resources

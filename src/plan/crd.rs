@@ -200,7 +200,7 @@ pub fn rollout_strategy(cx: &EnvPlan, s: &Service, kind: &StrategyKind) -> Rollo
     match kind {
         StrategyKind::Canary { steps, analysis, .. } => {
             let has_inline = steps.iter().any(|s| matches!(s, Step::Analysis));
-            let canary = format!("{service}-canary");
+            let canary = super::ports::canary_name(s);
             let steps = steps
                 .iter()
                 .map(|s| match s {
@@ -229,7 +229,7 @@ pub fn rollout_strategy(cx: &EnvPlan, s: &Service, kind: &StrategyKind) -> Rollo
             }
         }
         StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, analysis, .. } => {
-            let preview = format!("{service}-preview");
+            let preview = super::ports::preview_name(s);
             let post = post_promotion_analysis(cx);
             RolloutStrategy {
                 canary: None,

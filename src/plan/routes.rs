@@ -164,7 +164,7 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
             class: class.clone(),
             host: preview_host(&host),
             path: path.clone(),
-            service: name,
+            service: super::ports::preview_name(s),
             port: BackendPort::Number(service_port),
             annotations,
         });
@@ -191,7 +191,7 @@ fn internal_preview(cx: &EnvPlan, s: &Service, service_port: u16) -> Option<Rout
         class: "nginx".into(),
         host: preview_host(&format!("{}.{}", s.name, cx.env.domain)),
         path: "/".into(),
-        service: name,
+        service: super::ports::preview_name(s),
         port: BackendPort::Number(service_port),
         annotations,
     })

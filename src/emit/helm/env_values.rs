@@ -6,7 +6,7 @@
 use super::values::*;
 use crate::graph::{Edge, Node};
 use crate::model::{
-    Exposure, Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge, WorkloadKind,
+    Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge, WorkloadKind,
 };
 use crate::plan::analysis::{alert_rules, env_analysis};
 use crate::plan::backup::{backup_script, cron};
@@ -188,6 +188,19 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             WorkloadKind::Cron { .. } => Kind::Cron,
         },
         strategy: strategy(&d.strategy.kind, cx),
+        ports: port_values(s),
+        kube_services: crate::plan::ports::services(cx, s)
+            .into_iter()
+            .map(|sp| KubeService {
+                name: sp.name.clone(),
+                type_: sp.type_().into(),
+                headless: sp.kind == crate::model::ServiceKind::Headless,
+                ports: sp.ports.into_iter().map(port_value).collect(),
+            })
+            .collect(),
+        canary_service: crate::plan::ports::canary_name(s),
+        preview_service: crate::plan::ports::preview_name(s),
+        metrics_port: crate::plan::ports::metrics_port(s).into(),
         batch: match &s.kind {
             WorkloadKind::Job(b) => Some(BatchValues {
                 schedule: None,
@@ -202,10 +215,6 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
                 active_deadline_seconds: b.deadline_secs,
             }),
             _ => None,
-        },
-        service_type: match s.expose {
-            Exposure::LoadBalancer => ServiceType::LoadBalancer,
-            _ => ServiceType::ClusterIP,
         },
         replicas: if s.kind.long_running() { d.replicas.min() } else { 1 },
         autoscaling: match d.replicas {
@@ -258,6 +267,20 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     }
 }
 
+fn port_value(p: crate::plan::ports::PortPlan) -> PortValues {
+    PortValues {
+        name: p.name,
+        container_port: p.container_port,
+        service_port: p.service_port,
+        protocol: p.protocol,
+        app_protocol: p.app_protocol,
+    }
+}
+
+fn port_values(s: &crate::model::Service) -> Vec<PortValues> {
+    crate::plan::ports::ports(s).into_iter().map(port_value).collect()
+}
+
 fn deployed(cx: &EnvPlan, n: &Node) -> bool {
     matches!(n, Node::Service(s) if cx.env.deployments.iter().any(|d| d.service == *s))
 }
@@ -280,7 +303,8 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
         .filter(|n| deployed(cx, n))
         .filter_map(|n| match n {
             Node::Service(t) => {
-                model.service(*t).port.map(|port| PodPort { name: model.service(*t).name.clone(), port })
+                let ports = port_values(model.service(*t));
+                (!ports.is_empty()).then(|| PodPort { name: model.service(*t).name.clone(), ports })
             }
             _ => None,
         })
@@ -309,7 +333,8 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
             RoutePeer::Cidr(cidr) => Outside::Cidr { cidr },
         })
         .collect();
-    ServiceNetwork { from, outside, to_services, to_resources }
+    let public = crate::plan::ports::public_ports(model.service(sid)).into_iter().map(port_value).collect();
+    ServiceNetwork { from, outside, public, to_services, to_resources }
 }
 
 /// The pods that connect to an in-cluster resource: the services that use

@@ -213,7 +213,15 @@ pub struct ServiceValues {
     /// A job's or cron job's run: schedule, concurrency, retries, deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<BatchValues>,
-    pub service_type: ServiceType,
+    /// Every port, the main one (`http`) first.
+    pub ports: Vec<PortValues>,
+    /// Its Services: the main one, the canary or preview one, the extra ones.
+    pub kube_services: Vec<KubeService>,
+    /// The names of its canary and preview Services.
+    pub canary_service: String,
+    pub preview_service: String,
+    /// The port Prometheus scrapes, by name.
+    pub metrics_port: String,
     /// Replicas when not autoscaled.
     pub replicas: u32,
     /// An HPA on CPU, which then owns the replica count.
@@ -273,12 +281,6 @@ pub enum PullPolicy {
     Always,
     IfNotPresent,
     Never,
-}
-
-#[derive(Serialize, JsonSchema, PartialEq)]
-pub enum ServiceType {
-    ClusterIP,
-    LoadBalancer,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -426,6 +428,8 @@ pub struct ServiceNetwork {
     /// Peers outside the namespace that reach it: the ingress controller's
     /// namespace (nginx), the VPC (ALB ip targets), anyone (LoadBalancer).
     pub outside: Vec<Outside>,
+    /// Ports an extra LoadBalancer or NodePort Service publishes to any address.
+    pub public: Vec<PortValues>,
     /// Services this one calls, with their container ports.
     pub to_services: Vec<PodPort>,
     /// Backing resources it uses: in-cluster pods, or the private network for managed ones.
@@ -437,8 +441,37 @@ pub struct ServiceNetwork {
 #[schemars(deny_unknown_fields)]
 pub struct PodPort {
     pub name: String,
+    /// Every port of the service it calls.
+    pub ports: Vec<PortValues>,
+}
+
+/// A port of a workload: on its container, its Services and its network policy.
+#[derive(Serialize, JsonSchema, Clone)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct PortValues {
+    pub name: String,
     #[schemars(range(min = 1, max = 65535))]
-    pub port: u16,
+    pub container_port: u16,
+    #[schemars(range(min = 1, max = 65535))]
+    pub service_port: u16,
+    pub protocol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+}
+
+/// A Service of a workload, as the plan decides it.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct KubeService {
+    pub name: String,
+    /// `ClusterIP`, `LoadBalancer` or `NodePort`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A headless Service (`clusterIP: None`).
+    pub headless: bool,
+    pub ports: Vec<PortValues>,
 }
 
 #[derive(Serialize, JsonSchema)]

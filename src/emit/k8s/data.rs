@@ -358,7 +358,7 @@ pub fn monitoring(cx: &mut EnvCx) {
                 spec: crd::ServiceMonitorSpec {
                     selector: label_selector(&s.name),
                     endpoints: vec![crd::Endpoint {
-                        port: "http".into(),
+                        port: crate::plan::ports::metrics_port(s).into(),
                         path: m.path.clone(),
                         interval: crd::duration(m.scrape_interval_ms),
                     }],

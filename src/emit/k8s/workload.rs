@@ -4,7 +4,7 @@
 
 use super::EnvCx;
 use crate::model::{
-    Batch, Deployment as Dep, Exposure, Placement, Replicas, Service, StrategyKind, Surge, WorkloadKind,
+    Batch, Deployment as Dep, Placement, Replicas, Service, ServiceKind, StrategyKind, Surge, WorkloadKind,
 };
 use crate::plan::crd::{self, Rollout};
 use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, sync_wave, Wave};
@@ -50,8 +50,17 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
         command: command.or_else(|| (!s.command.is_empty()).then(|| s.command.clone())),
         args: (!is_job && !s.args.is_empty()).then(|| s.args.clone()),
         // Only a workload with a port: a worker, job or cron job has none.
-        ports: s.port.filter(|_| !is_job).map(|port| {
-            vec![ContainerPort { name: Some("http".into()), container_port: port as i32, ..Default::default() }]
+        ports: s.port.filter(|_| !is_job).map(|_| {
+            crate::plan::ports::ports(s)
+                .into_iter()
+                .map(|p| ContainerPort {
+                    name: Some(p.name),
+                    container_port: p.container_port as i32,
+                    // TCP is the default; only another protocol is written.
+                    protocol: (p.protocol != "TCP").then_some(p.protocol),
+                    ..Default::default()
+                })
+                .collect()
         }),
         env_from: (!plain.is_empty()).then(|| {
             vec![EnvFromSource {
@@ -241,33 +250,33 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         }
     };
 
-    // Services: the stable one, plus canary or preview for progressive
-    // delivery; none for a workload without a port.
-    let mut services = if s.port.is_some() { vec![name.to_string()] } else { Vec::new() };
-    match strategy {
-        StrategyKind::Canary { .. } => services.push(format!("{name}-canary")),
-        StrategyKind::BlueGreen { .. } => services.push(format!("{name}-preview")),
-        _ => {}
-    }
-    let lb = matches!(s.expose, Exposure::LoadBalancer);
-    for (i, svc_name) in services.iter().enumerate() {
+    // Services: the main one, the canary or preview one of a progressive
+    // strategy, and the extra ones; none for a workload without a port.
+    for sp in crate::plan::ports::services(cx, s) {
         let svc = KService {
-            metadata: cx.meta(svc_name, name, "service"),
+            metadata: cx.meta(&sp.name, name, comp),
             spec: Some(ServiceSpec {
-                type_: Some(if lb && i == 0 { "LoadBalancer" } else { "ClusterIP" }.into()),
+                type_: Some(sp.type_().into()),
+                cluster_ip: (sp.kind == ServiceKind::Headless).then(|| "None".into()),
                 selector: Some(crate::plan::env::selector(name)),
-                ports: Some(vec![ServicePort {
-                    name: Some("http".into()),
-                    port: s.service_port.unwrap_or_default() as i32,
-                    target_port: Some(IntOrString::String("http".into())),
-                    protocol: Some("TCP".into()),
-                    ..Default::default()
-                }]),
+                ports: Some(
+                    sp.ports
+                        .iter()
+                        .map(|p| ServicePort {
+                            name: Some(p.name.clone()),
+                            port: p.service_port as i32,
+                            target_port: Some(IntOrString::String(p.name.clone())),
+                            protocol: Some(p.protocol.clone()),
+                            app_protocol: p.app_protocol.clone(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        cx.push("Service", svc_name, &svc);
+        cx.push("Service", &sp.name, &svc);
     }
 
     for r in routes(cx, s) {

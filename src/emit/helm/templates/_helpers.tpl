@@ -179,10 +179,15 @@ spec:
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- with $s.port }}
+      {{- with $s.ports }}
       ports:
-        - containerPort: {{ . | int }}
-          name: http
+        {{- range . }}
+        - containerPort: {{ .containerPort | int }}
+          name: {{ .name | quote }}
+          {{- if ne .protocol "TCP" }}
+          protocol: {{ .protocol }}
+          {{- end }}
+        {{- end }}
       {{- end }}
       {{- end }}
       {{- if $s.config }}
