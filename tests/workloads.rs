@@ -101,9 +101,9 @@ fn the_api_keeps_its_own_canary_and_the_worker_rolls() {
     // Production's own strategy is rolling; the API's canary replaces it.
     let r = doc(&files, "k8s/prod/rollout-api.yaml");
     let canary = &r["spec"]["strategy"]["canary"];
-    assert_eq!(canary["canaryService"], "api-canary");
+    assert_eq!(canary["canaryService"], "api-next");
     assert_eq!(canary["steps"][0]["setWeight"], 20);
-    assert!(has(&files, "k8s/prod/service-api-canary.yaml"));
+    assert!(has(&files, "k8s/prod/service-api-next.yaml"));
     assert!(has(&files, "k8s/prod/analysistemplate-tasks-analysis.yaml"), "the API's analysis has its template");
     assert!(!has(&files, "k8s/prod/deployment-api.yaml"));
     // The worker rolls out with a rolling update, never a canary.
@@ -121,4 +121,48 @@ fn ci_builds_the_images_jobs_and_workers_run() {
     let all: String = files.iter().map(|a| a.contents.as_str()).collect();
     assert!(all.contains("acme/worker"), "the worker's image is built");
     assert!(all.contains("acme/api"), "the API's image is built");
+}
+
+#[test]
+fn the_api_has_named_ports_and_a_second_service_of_its_own_type() {
+    let files = output(&[Target::K8s]);
+    let r = doc(&files, "k8s/prod/rollout-api.yaml");
+    let names: Vec<&str> = r["spec"]["template"]["spec"]["containers"][0]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["http", "grpc", "metrics"]);
+    // The main Service stays ClusterIP (behind the Ingress) with every port.
+    let main = doc(&files, "k8s/prod/service-api.yaml");
+    assert_eq!(main["spec"]["type"], "ClusterIP");
+    assert_eq!(main["spec"]["ports"].as_array().map(Vec::len), Some(3));
+    // The partners' Service is a LoadBalancer serving gRPC only.
+    let partners = doc(&files, "k8s/prod/service-api-partners.yaml");
+    assert_eq!(partners["spec"]["type"], "LoadBalancer");
+    assert_eq!(partners["spec"]["ports"][0]["name"], "grpc");
+    assert_eq!(partners["spec"]["ports"][0]["appProtocol"], "grpc");
+    assert_eq!(partners["spec"]["ports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(partners["spec"]["selector"]["app.kubernetes.io/name"], "api");
+    // The canary Service has the chosen name, and the Rollout and its analysis use it.
+    assert!(has(&files, "k8s/prod/service-api-next.yaml"));
+    assert!(!has(&files, "k8s/prod/service-api-canary.yaml"));
+    // Prometheus scrapes the metrics port.
+    let sm = doc(&files, "k8s/prod/servicemonitor-api.yaml");
+    assert_eq!(sm["spec"]["endpoints"][0]["port"], "metrics");
+    // The network policy admits every declared port, and the internet only on gRPC.
+    let np = serde_json::to_string(&doc(&files, "k8s/prod/networkpolicy-api.yaml")["spec"]["ingress"]).unwrap();
+    for port in ["3000", "50051", "9464"] {
+        assert!(np.contains(port), "port {port} admitted: {np}");
+    }
+    let rules = doc(&files, "k8s/prod/networkpolicy-api.yaml")["spec"]["ingress"].clone();
+    let public = rules
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["from"][0]["ipBlock"]["cidr"] == "0.0.0.0/0")
+        .expect("a rule for the LoadBalancer");
+    assert_eq!(public["ports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(public["ports"][0]["port"], 50051);
 }

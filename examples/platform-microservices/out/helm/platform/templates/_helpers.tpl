@@ -179,9 +179,16 @@ spec:
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- with $s.ports }}
       ports:
-        - containerPort: {{ $s.port | int }}
-          name: http
+        {{- range . }}
+        - containerPort: {{ .containerPort | int }}
+          name: {{ .name | quote }}
+          {{- if ne .protocol "TCP" }}
+          protocol: {{ .protocol }}
+          {{- end }}
+        {{- end }}
+      {{- end }}
       {{- end }}
       {{- if $s.config }}
       envFrom:
@@ -208,7 +215,7 @@ spec:
       securityContext:
         {{- include "deployc.containerSecurity" $s.securityContext | nindent 8 }}
       volumeMounts: {{- if $s.writablePaths }}{{ include "deployc.scratchMounts" $s.writablePaths | nindent 8 }}{{ else }} []{{ end }}
-  {{- if $job }}
+  {{- if or $job (has $s.kind (list "job" "cron")) }}
   restartPolicy: Never
   {{- end }}
   securityContext:
