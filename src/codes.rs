@@ -195,6 +195,9 @@ codes! {
     E0365 = "E0365", Error, "port or Service that cannot be named",
         "Give each extra port its own name and number, and each extra Service its own DNS name serving declared ports.",
         "A workload's `ports` stand beside its main `port` (named `http`): each has a port name Kubernetes accepts (at most 15 lowercase letters, digits and `-`, with a letter), not `http`, and a number of its own. Its `services` stand beside the main Service (named after the workload, typed by `expose`) and the canary or preview Service: each needs a DNS name none of them has, and serves ports by name. `canary_service` and `preview_service` are DNS names other than the workload's. A workload without a main `port` has neither.\n\nExample:\n\n    service frontend {\n      port     = 8080\n      services = [{ name = \"frontend\" type = load_balancer }]   // rejected: the main Service's name\n    }";
+    E0366 = "E0366", Error, "address of a workload without a port",
+        "Reach a worker through what it consumes (a queue, a database), or give the service a `port`.",
+        "`other.url`, `other.address`, `other.host` and `other.port` name the Service in front of `other`. A worker, a job, a cron job or a service without `port` has no Service: the value would be an address nothing listens on.\n\nExample:\n\n    service consumer { kind = worker  language = python }\n    service api { language = node  port = 8080  env { CONSUMER_URL = consumer.url } }   // rejected";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",
