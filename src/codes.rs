@@ -176,6 +176,28 @@ codes! {
     E0350 = "E0350", Error, "vertical and horizontal autoscalers fight",
         "Use `vpa = recommend` beside a replica range, or fixed replicas with `vpa = initial`.",
         "A Vertical Pod Autoscaler in `initial` mode sets each new pod's cpu and memory requests from its recommendation; an HPA scales the same pods on cpu utilisation, which is measured against those requests. Together, each change of requests moves the utilisation the HPA acts on, and the two chase each other. `vpa = recommend` only reports recommendations (updateMode Off) and is allowed with an HPA.\n\nExample:\n\n    service api { replicas = 2..10  vpa = initial }   // rejected";
+    // ---- workload kinds (issue 11)
+    E0360 = "E0360", Error, "cron job without a valid schedule",
+        "Write `schedule = \"0 3 * * *\"` (minute hour day-of-month month day-of-week, UTC).",
+        "A service with `kind = cron` becomes a Kubernetes CronJob, which needs a schedule: five fields, minute (0-59), hour (0-23), day of month (1-31), month (1-12 or jan-dec) and day of week (0-7 or sun-sat), each `*`, a number, a range `a-b`, a list `a,b` or a step `*/n`. Kubernetes reads it in the controller's time zone, which is UTC on managed clusters.\n\nExample:\n\n    service nightly { kind = cron }                          // rejected: no schedule\n    service nightly { kind = cron  schedule = \"0 3 * * *\" }  // every night at 03:00";
+    E0361 = "E0361", Error, "a worker or job with a port",
+        "Remove `port`, `service_port` and `expose`; a process that serves a port is a `kind = service`.",
+        "A `worker` (a long-running consumer), a `job` and a `cron` job take no connections: they get no Service, no Ingress and no NetworkPolicy ingress. A `port`, `service_port` or `expose` on one would promise an address nothing provides.\n\nExample:\n\n    service consumer { kind = worker  port = 8080 }   // rejected";
+    E0362 = "E0362", Error, "probe without a port",
+        "Give the probe its port (`http { path = \"/healthz\" port = 9090 }`) or use `exec { command = [...] }`.",
+        "An `http`, `grpc` or `tcp` probe checks the workload's port unless it names one. A worker, job or cron job has none, and neither has a service without `port`: such a probe must name its port, or be an `exec` probe.\n\nExample:\n\n    service consumer { kind = worker  health = http { path = \"/healthz\" } }   // rejected";
+    E0363 = "E0363", Error, "job setting on a long-running workload",
+        "Set `kind = cron` for `schedule` and `concurrency`, `kind = job` or `kind = cron` for `retries` and `deadline`.",
+        "`schedule` and `concurrency` belong to cron jobs, `retries` (backoffLimit) and `deadline` (activeDeadlineSeconds) to jobs and cron jobs. On a service or worker they would do nothing.\n\nExample:\n\n    service api { port = 8080  schedule = \"0 3 * * *\" }   // rejected";
+    E0364 = "E0364", Error, "strategy a workload cannot roll out with",
+        "Remove `strategy` from the worker, job or cron job.",
+        "A service's `strategy` replaces its environments' strategy for it. Canary and blue-green split traffic and analyse it: a worker takes none, so it rolls out with a rolling update (a progressive environment gives its workers the default rolling update). A job or cron job runs its pods to completion and has no rollout at all.\n\nExample:\n\n    service consumer { kind = worker  strategy = canary { steps = [20%, 100%] } }   // rejected";
+    E0365 = "E0365", Error, "port or Service that cannot be named",
+        "Give each extra port its own name and number, and each extra Service its own DNS name serving declared ports.",
+        "A workload's `ports` stand beside its main `port` (named `http`): each has a port name Kubernetes accepts (at most 15 lowercase letters, digits and `-`, with a letter), not `http`, and a number of its own. Its `services` stand beside the main Service (named after the workload, typed by `expose`) and the canary or preview Service: each needs a DNS name none of them has, and serves ports by name. `canary_service` and `preview_service` are DNS names other than the workload's. A workload without a main `port` has neither.\n\nExample:\n\n    service frontend {\n      port     = 8080\n      services = [{ name = \"frontend\" type = load_balancer }]   // rejected: the main Service's name\n    }";
+    E0366 = "E0366", Error, "address of a workload without a port",
+        "Reach a worker through what it consumes (a queue, a database), or give the service a `port`.",
+        "`other.url`, `other.address`, `other.host` and `other.port` name the Service in front of `other`. A worker, a job, a cron job or a service without `port` has no Service: the value would be an address nothing listens on.\n\nExample:\n\n    service consumer { kind = worker  language = python }\n    service api { language = node  port = 8080  env { CONSUMER_URL = consumer.url } }   // rejected";
     E0370 = "E0370", Error, "invalid Kubernetes label",
         "Write a label key as `[prefix/]name` (name: letters, digits, `-_.`, 63 characters at most, alphanumeric at both ends; prefix: a lowercase DNS subdomain) and a value the same way as the name, or empty.",
         "Pod `labels` and `node_selector` entries become Kubernetes labels and label selectors; the API server rejects a key or value outside the label syntax when the manifests are applied, long after the build. deployc checks them at compile time. Keys with a prefix are written quoted.\n\nExample:\n\n    labels { \"Example.com/team\" = \"cart service\" }   // rejected: uppercase prefix, space in the value\n    labels { \"example.com/team\" = \"cart\" }";

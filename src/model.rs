@@ -361,8 +361,10 @@ pub struct Service {
     /// ENTRYPOINT and CMD.
     pub command: Vec<String>,
     pub args: Vec<String>,
-    pub port: u16,
-    pub service_port: u16,
+    /// The container port; `None` for a workload nothing connects to (a
+    /// worker, a job, a cron job, or a service that only makes calls).
+    pub port: Option<u16>,
+    pub service_port: Option<u16>,
     pub expose: Exposure,
     pub health: Option<Probe>,
     pub readiness: Option<Probe>,
@@ -385,6 +387,25 @@ pub struct Service {
     /// A Vertical Pod Autoscaler for the service (`vpa = ...`).
     #[serde(default)]
     pub vpa: Option<VpaMode>,
+    // ---- workload kinds and per-service strategy (issue 11)
+    /// What runs: a long-running server, a worker, a Job per release or a CronJob.
+    #[serde(default)]
+    pub kind: WorkloadKind,
+    /// The service's own rollout strategy (`strategy = ...`), replacing the
+    /// environment's; `None` follows the environment.
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
+    /// Named ports beside the main one (`http`): gRPC, metrics, ...
+    #[serde(default)]
+    pub ports: Vec<NamedPort>,
+    /// Services beside the main one, each with its own name and type.
+    #[serde(default)]
+    pub services: Vec<ExtraService>,
+    /// The names of the canary and preview Services (`<name>-canary`, `<name>-preview` by default).
+    #[serde(default)]
+    pub canary_service: Option<String>,
+    #[serde(default)]
+    pub preview_service: Option<String>,
     /// Pod details (issue 11, item 5).
     #[serde(default)]
     pub pod: PodDetails,
@@ -505,6 +526,94 @@ pub fn label_value_problem(v: &str) -> Option<&'static str> {
         return Some("a label value holds only letters, digits, `-`, `_` and `.`");
     }
     None
+}
+
+/// A named port of a workload beside its main `http` port.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct NamedPort {
+    pub name: String,
+    pub port: u16,
+    pub service_port: u16,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+    pub app_protocol: Option<String>,
+}
+
+/// A Service of a workload beside its main one.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct ExtraService {
+    pub name: String,
+    pub kind: ServiceKind,
+    /// The ports it serves, by name; empty serves every port.
+    pub ports: Vec<String>,
+}
+
+/// The type of a Kubernetes Service.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum ServiceKind {
+    ClusterIp,
+    LoadBalancer,
+    NodePort,
+    /// A ClusterIP Service without a cluster IP (`clusterIP: None`): DNS names each pod.
+    Headless,
+}
+
+/// What kind of workload a service is.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum WorkloadKind {
+    /// A long-running server: a Deployment or Rollout, Services for its port.
+    #[default]
+    Service,
+    /// A long-running process nothing connects to (a queue consumer): a
+    /// Deployment or Rollout, no port, no Service, no ingress.
+    Worker,
+    /// A Job run once per release, after the release is live (an ArgoCD
+    /// PostSync hook; a Helm post-install/post-upgrade hook).
+    Job(Batch),
+    /// A CronJob on a schedule.
+    Cron { schedule: String, concurrency: Concurrency, batch: Batch },
+}
+
+impl WorkloadKind {
+    /// Long-running: a Deployment or Rollout (services and workers).
+    pub fn long_running(&self) -> bool {
+        matches!(self, WorkloadKind::Service | WorkloadKind::Worker)
+    }
+    pub fn word(&self) -> &'static str {
+        match self {
+            WorkloadKind::Service => "service",
+            WorkloadKind::Worker => "worker",
+            WorkloadKind::Job(_) => "job",
+            WorkloadKind::Cron { .. } => "cron",
+        }
+    }
+}
+
+/// How a job or cron job's runs are bounded.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct Batch {
+    /// Retries of a failed pod (`backoffLimit`).
+    pub retries: u32,
+    /// How long a run may take before it is killed (`activeDeadlineSeconds`).
+    pub deadline_secs: u64,
+}
+
+/// What a cron job does when a run is due while the last is still running.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum Concurrency {
+    Forbid,
+    Replace,
+    Allow,
+}
+
+impl Concurrency {
+    pub fn k8s(self) -> &'static str {
+        match self {
+            Concurrency::Forbid => "Forbid",
+            Concurrency::Replace => "Replace",
+            Concurrency::Allow => "Allow",
+        }
+    }
 }
 
 /// A service's local-development settings (the compose target).
@@ -719,6 +828,11 @@ pub struct Deployment {
     /// The HPA's cpu utilisation target here (the service's unless overridden).
     #[serde(default)]
     pub target_cpu: u32,
+    /// How this service rolls out here: its own strategy, else the
+    /// environment's; a worker follows a progressive environment with a
+    /// plain rolling update (it takes no traffic to split or analyse), and
+    /// a job or cron job has no rollout (rolling, unused).
+    pub strategy: Strategy,
 }
 
 /// A resource as provided in one environment, overrides applied.
@@ -775,6 +889,28 @@ pub struct Patch {
 }
 
 impl Environment {
+    /// The progressive strategy rolling out here, which the environment's
+    /// AnalysisTemplate, rollback and pipeline timing follow: the
+    /// environment's own when progressive, else the first service's own
+    /// progressive strategy, else the environment's (rolling).
+    pub fn progressive(&self) -> &StrategyKind {
+        let rolling = |k: &StrategyKind| matches!(k, StrategyKind::Rolling { .. });
+        if !rolling(&self.strategy.kind) {
+            return &self.strategy.kind;
+        }
+        self.deployments.iter().map(|d| &d.strategy.kind).find(|k| !rolling(k)).unwrap_or(&self.strategy.kind)
+    }
+
+    /// The deployment of a service here, if it runs here.
+    pub fn deployment(&self, s: ServiceId) -> Option<&Deployment> {
+        self.deployments.binary_search_by(|d| d.service.cmp(&s)).ok().map(|i| &self.deployments[i])
+    }
+
+    /// How a service rolls out here (the environment's strategy when it does not run here).
+    pub fn strategy_of(&self, s: ServiceId) -> &StrategyKind {
+        self.deployment(s).map_or(&self.strategy.kind, |d| &d.strategy.kind)
+    }
+
     /// Whether the service runs in this environment. Deployments are in
     /// service id order, so this is a binary search.
     pub fn deploys(&self, s: ServiceId) -> bool {

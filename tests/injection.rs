@@ -508,6 +508,11 @@ fn structure(path: &str, text: &str) -> Value {
         let mut scripts = Vec::new();
         docs.iter().for_each(|d| runs(d, &mut scripts));
         let shapes: Vec<Value> = docs.iter().map(|d| shape(d, &mut exprs)).collect();
+        // `${{` is an expression only to GitHub; elsewhere (Helm values,
+        // Compose, where `$$` escapes it) it is text.
+        if !path.starts_with(".github/") {
+            exprs = 0;
+        }
         return serde_json::json!({ "shape": shapes, "exprs": exprs, "run": scripts });
     }
     serde_json::json!({ "text": text })

@@ -187,8 +187,8 @@ fn an_editor_session_over_stdio() {
     // Hover on a field: its type, units and doc from the schema.
     let hover = s.request("textDocument/hover", at("port     =", 1));
     let text = hover["contents"]["value"].as_str().expect("markdown");
-    assert!(text.starts_with("**port**: port · required"), "{text}");
-    assert!(text.contains("Container port."), "{text}");
+    assert!(text.starts_with("**port**: port · default `none`"), "{text}");
+    assert!(text.contains("Container port; a service without one gets no Kubernetes Service."), "{text}");
 
     // Definition across files, and into the standard library.
     let def = s.request("textDocument/definition", at("[slack]", 2));

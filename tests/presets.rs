@@ -27,7 +27,7 @@ fn a_service_starts_from_its_preset_chain_and_wins_over_it() {
     assert_eq!(api.cpu, Quantity { request: 100, limit: 500 });
     assert_eq!(m.toolchain(api.language().expect("built here")).name, "go");
     // From `web`.
-    assert_eq!(api.port, 8080);
+    assert_eq!(api.port, Some(8080));
     assert_eq!(api.replicas, Replicas::Fixed(2));
     assert!(api.health.is_some());
     // The service's own field.
@@ -36,7 +36,7 @@ fn a_service_starts_from_its_preset_chain_and_wins_over_it() {
     assert_eq!(var(&api.env, "LOG_FORMAT").as_deref(), Some("json"));
     assert_eq!(var(&api.env, "REGION").as_deref(), Some("ap"));
     let worker = m.services.iter().find(|s| s.name == "worker").expect("worker");
-    assert_eq!(worker.port, 9000);
+    assert_eq!(worker.port, Some(9000));
     assert_eq!(var(&worker.env, "REGION").as_deref(), Some("eu"));
     assert!(worker.health.is_none(), "`health` of `web` must not leak into a sibling of `base`");
 }

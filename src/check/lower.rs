@@ -217,7 +217,7 @@ fn map_str(f: &Fields, k: &str) -> Vec<(String, Span, String)> {
 
 /// A service's pod details, with the Kubernetes syntax of labels,
 /// annotation keys and tolerations checked (E0370–E0372).
-fn pod_details(f: &Fields, port: u16, diags: &mut Diagnostics) -> crate::model::PodDetails {
+fn pod_details(f: &Fields, port: Option<u16>, diags: &mut Diagnostics) -> crate::model::PodDetails {
     use crate::model::{label_key_problem, label_value_problem, parse_toleration, PodDetails, ProbeTiming};
     let labels_of = |k: &str, diags: &mut Diagnostics| {
         let mut out = BTreeMap::new();
@@ -312,9 +312,10 @@ fn pod_details(f: &Fields, port: u16, diags: &mut Diagnostics) -> crate::model::
     }
 }
 
-fn probe(f: &Fields, k: &str, default_port: u16) -> Option<Probe> {
+fn probe(f: &Fields, k: &str, default_port: Option<u16>) -> Option<Probe> {
     let (tag, fs) = tagged(f, k)?;
-    let p = port(fs, "port").unwrap_or(default_port);
+    // A probe without a port on a workload without one is E0362.
+    let p = port(fs, "port").or(default_port).unwrap_or_default();
     Some(match tag {
         "http" => Probe::Http { path: lit(fs, "path").unwrap_or_else(|| "/".into()), port: p },
         "grpc" => Probe::Grpc { port: p },
@@ -725,7 +726,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let mut local_ports: BTreeMap<u16, String> = BTreeMap::new();
     for (i, c) in service_decls.iter().enumerate() {
         let f = &c.fields;
-        let port_ = port(f, "port").unwrap_or(8080);
+        let kind = workload_kind(c.name(), f, diags);
+        let port_ = port(f, "port");
         let language = match get(f, "language").map(|v| &v.v) {
             Some(V::Ref(_, n)) => toolchains.iter().position(|t| &t.name == n),
             _ => None,
@@ -825,6 +827,18 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             _ => Exposure::Internal,
         };
         let health = probe(f, "health", port_);
+        for k in ["health", "readiness"] {
+            if let (Some((_, v)), None) = (f.get(k), port_) {
+                let needs_port = matches!(&v.v, V::Tagged(tag, fs) if tag != "exec" && port(fs, "port").is_none());
+                if needs_port {
+                    diags.push(
+                        Diagnostic::new(Code::E0362, format!("`{k}` of `{}` probes a port it does not have", c.name()))
+                            .label(v.span, "no `port` here, and the workload declares none")
+                            .help("Name the port the process listens on, e.g. `http { path = \"/healthz\" port = 9090 }`, or check it with `exec { command = [...] }`."),
+                    );
+                }
+            }
+        }
         if f.contains_key("health") || f.contains_key("readiness") {
             extra.probe_given.insert(c.name().to_string());
         }
@@ -847,7 +861,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             command: list_str(f, "command"),
             args: list_str(f, "args"),
             port: port_,
-            service_port: port(f, "service_port").unwrap_or(port_),
+            service_port: port(f, "service_port").or(port_),
             expose,
             readiness: probe(f, "readiness", port_).or_else(|| health.clone()),
             health,
@@ -867,7 +881,16 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
             vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
             pod: pod_details(f, port_, diags),
+            kind,
+            strategy: None,
+            ports: named_ports(c.name(), f, port_, diags),
+            services: Vec::new(),
+            canary_service: lit(f, "canary_service"),
+            preview_service: lit(f, "preview_service"),
         });
+        if let Some(s) = services.last_mut() {
+            s.services = extra_services(s, f, diags);
+        }
         if language.is_none() && toolchains.is_empty() && services.last().is_some_and(|s| s.prebuilt().is_none()) {
             return None;
         }
@@ -1060,6 +1083,34 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         );
     }
 
+    // ---- per-service strategies (issue 11): a service's own replaces its
+    // environments'; workers never take a progressive one (no traffic to
+    // split, nothing to analyse), jobs and cron jobs have no rollout (E0364).
+    for (c, s) in service_decls.iter().zip(services.iter_mut()) {
+        let Some(v) = get(&c.fields, "strategy") else { continue };
+        let own = match &v.v {
+            V::Ref(_, n) => named.get(n).cloned(),
+            V::Tagged(tag, fs) => Some(strategy(tag, fs, None, c.anchor(), &mut extra, diags)),
+            _ => None,
+        };
+        let progressive = own.as_ref().is_some_and(|o| !matches!(o.kind, StrategyKind::Rolling { .. }));
+        let refused = match s.kind {
+            WorkloadKind::Job(_) | WorkloadKind::Cron { .. } => true,
+            WorkloadKind::Worker => progressive,
+            WorkloadKind::Service => false,
+        };
+        if refused {
+            let word = s.kind.word();
+            diags.push(
+                Diagnostic::new(Code::E0364, format!("`{}` is a {word}: it cannot roll out with this strategy", s.name))
+                    .label(v.span, if progressive && word == "worker" { "canary and blue-green split traffic a worker does not take" } else { "a job runs to completion; it has no rollout" })
+                    .help("Remove `strategy`: a worker rolls out with a rolling update, a job or cron job runs its pods to completion."),
+            );
+            continue;
+        }
+        s.strategy = own;
+    }
+
     // ---- environments, in promotion order
     let env_decls = by_kw("environment");
     let order = promotion_order(&env_decls);
@@ -1167,6 +1218,16 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     .unwrap_or(s.memory),
                 env,
                 target_cpu: o.as_ref().and_then(|o| pct(o, "target_cpu")).map_or(s.target_cpu, |p| p as u32),
+                strategy: match (&s.strategy, &s.kind) {
+                    (Some(own), _) => own.clone(),
+                    (None, WorkloadKind::Service) => strategy.clone(),
+                    // A worker follows a rolling environment's settings, and a
+                    // progressive one with the default rolling update.
+                    (None, WorkloadKind::Worker) if matches!(strategy.kind, StrategyKind::Rolling { .. }) => {
+                        strategy.clone()
+                    }
+                    (None, _) => Strategy { name: None, kind: default_rolling() },
+                },
             });
         }
         let roverrides = match get(f, "resources").map(|v| &v.v) {
@@ -1564,6 +1625,185 @@ fn image_source(c: &Checked, diags: &mut Diagnostics) -> Option<String> {
         }
     }
     Some(text)
+}
+
+// ---- workload kinds (issue 11)
+
+/// The workload kind of a service, with its rules: a cron job needs a valid
+/// schedule (E0360); a worker, job or cron job takes no connections, so no
+/// `port`, `service_port` or `expose` (E0361); the schedule, concurrency,
+/// retries and deadline belong to jobs and cron jobs (E0363).
+fn workload_kind(name: &str, f: &Fields, diags: &mut Diagnostics) -> WorkloadKind {
+    let word = enm(f, "kind").unwrap_or_else(|| "service".into());
+    let kind_span = f.get("kind").map(|(_, v)| v.span);
+    if word != "service" {
+        for k in ["port", "service_port", "expose", "ports", "services", "canary_service", "preview_service"] {
+            if let Some((_, v)) = f.get(k) {
+                diags.push(
+                    Diagnostic::new(Code::E0361, format!("a {word} takes no connections, but `{name}` sets `{k}`"))
+                        .label(v.span, "nothing connects to it")
+                        .label_opt(kind_span, format!("`{name}` is a {word}"))
+                        .help("Remove it; a process that serves a port is a `kind = service` (the default)."),
+                );
+            }
+        }
+    }
+    let batch_fields = ["schedule", "concurrency", "retries", "deadline"];
+    for k in batch_fields {
+        let allowed = match word.as_str() {
+            "cron" => true,
+            "job" => k == "retries" || k == "deadline",
+            _ => false,
+        };
+        if let (false, Some((_, v))) = (allowed, f.get(k)) {
+            diags.push(
+                Diagnostic::new(Code::E0363, format!("`{k}` does not apply to `{name}`, a {word}"))
+                    .label(v.span, format!("only for {}", if k == "schedule" || k == "concurrency" { "`kind = cron`" } else { "`kind = job` or `kind = cron`" }))
+                    .label_opt(kind_span, format!("`{name}` is a {word}"))
+                    .help("Set `kind = cron` with a `schedule` for a recurring run, or `kind = job` for one run per release."),
+            );
+        }
+    }
+    let batch = Batch {
+        retries: int(f, "retries", 2).max(0) as u32,
+        deadline_secs: dur(f, "deadline").map(|ms| (ms / 1000).max(1)).unwrap_or(3600),
+    };
+    match word.as_str() {
+        "worker" => WorkloadKind::Worker,
+        "job" => WorkloadKind::Job(batch),
+        "cron" => {
+            let schedule = lit(f, "schedule").unwrap_or_default();
+            let span = f.get("schedule").map(|(_, v)| v.span);
+            let problem = match span {
+                None => Some("a cron job needs a `schedule`".to_string()),
+                Some(_) if schedule.split_whitespace().count() != 5 => {
+                    Some(format!("`{schedule}` is not a cron expression of five fields"))
+                }
+                Some(_) => super::value::cron_out_of_range(&schedule).map(|p| format!("cron field out of range: {p}")),
+            };
+            if let Some(problem) = problem {
+                let d = Diagnostic::new(Code::E0360, format!("{problem} (`{name}`)"));
+                let d = match span {
+                    Some(s) => d.label(s, "minute hour day-of-month month day-of-week, in UTC"),
+                    None => d.label_opt(kind_span, "`kind = cron` without a `schedule`"),
+                };
+                diags.push(d.help("Write e.g. `schedule = \"0 3 * * *\"` for every night at 03:00 UTC."));
+            }
+            let concurrency = match enm(f, "concurrency").as_deref() {
+                Some("replace") => Concurrency::Replace,
+                Some("allow") => Concurrency::Allow,
+                _ => Concurrency::Forbid,
+            };
+            WorkloadKind::Cron {
+                schedule: schedule.split_whitespace().collect::<Vec<_>>().join(" "),
+                concurrency,
+                batch,
+            }
+        }
+        _ => WorkloadKind::Service,
+    }
+}
+
+// ---- several ports and Services (issue 11)
+
+/// Whether `n` is a Kubernetes port name (IANA service name): at most 15
+/// lowercase letters, digits and `-`, with a letter, no `-` at either end
+/// or doubled.
+fn is_port_name(n: &str) -> bool {
+    (1..=15).contains(&n.len())
+        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && n.bytes().any(|b| b.is_ascii_lowercase())
+        && !n.starts_with('-')
+        && !n.ends_with('-')
+        && !n.contains("--")
+}
+
+/// The named ports beside the main one, checked (E0365): valid, unique
+/// names other than `http`, unique numbers, and a main port to stand beside.
+fn named_ports(name: &str, f: &Fields, main: Option<u16>, diags: &mut Diagnostics) -> Vec<NamedPort> {
+    let mut out: Vec<NamedPort> = Vec::new();
+    for item in list(f, "ports") {
+        let V::Struct(p) = &item.v else { continue };
+        let (Some(pname), Some(port_)) = (lit(p, "name"), port(p, "port")) else { continue };
+        let problem = if main.is_none() {
+            Some("a workload without a main `port` cannot have more".to_string())
+        } else if !is_port_name(&pname) {
+            Some(format!("`{pname}` is not a port name (at most 15 lowercase letters, digits and `-`)"))
+        } else if pname == "http" || out.iter().any(|o| o.name == pname) {
+            Some(format!("the port name `{pname}` is taken (`http` is the main port's)"))
+        } else if main == Some(port_) || out.iter().any(|o| o.port == port_) {
+            Some(format!("port {port_} is declared twice"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            diags.push(
+                Diagnostic::new(Code::E0365, format!("{problem} (`{name}`)"))
+                    .label(item.span, "this port")
+                    .help("Give each extra port its own name (`grpc`, `metrics`) and number, beside the main `port`."),
+            );
+            continue;
+        }
+        out.push(NamedPort {
+            name: pname,
+            port: port_,
+            service_port: port(p, "service_port").unwrap_or(port_),
+            protocol: enm(p, "protocol").unwrap_or_else(|| "tcp".into()).to_ascii_uppercase(),
+            app_protocol: lit(p, "app_protocol"),
+        });
+    }
+    out
+}
+
+/// The Services beside the main one, checked (E0365): DNS names that clash
+/// with no other Service of the program's workload, serving declared ports.
+fn extra_services(s: &Service, f: &Fields, diags: &mut Diagnostics) -> Vec<ExtraService> {
+    let canary = s.canary_service.clone().unwrap_or_else(|| format!("{}-canary", s.name));
+    let preview = s.preview_service.clone().unwrap_or_else(|| format!("{}-preview", s.name));
+    let mut taken = vec![s.name.clone(), canary.clone(), preview.clone()];
+    for (k, chosen) in [("canary_service", &s.canary_service), ("preview_service", &s.preview_service)] {
+        let Some(n) = chosen else { continue };
+        if !super::rules::is_dns_label(n) || n == &s.name || canary == preview {
+            diags.push(
+                Diagnostic::new(Code::E0365, format!("`{k}` `{n}` cannot name a Service of `{}`", s.name))
+                    .label_opt(f.get(k).map(|(_, v)| v.span), "a DNS label other than the workload's other Services")
+                    .help("Choose a lowercase name such as `canary-demo-preview`, distinct from the service's own."),
+            );
+        }
+    }
+    let names: Vec<&str> = std::iter::once("http").chain(s.ports.iter().map(|p| p.name.as_str())).collect();
+    let mut out = Vec::new();
+    for item in list(f, "services") {
+        let V::Struct(e) = &item.v else { continue };
+        let Some(n) = lit(e, "name") else { continue };
+        let ports = list_str(e, "ports");
+        let problem = if s.port.is_none() {
+            Some("a workload without a `port` has no Service".to_string())
+        } else if !super::rules::is_dns_label(&n) {
+            Some(format!("`{n}` is not a Service name (a lowercase DNS label)"))
+        } else if taken.contains(&n) {
+            Some(format!("the Service name `{n}` is taken"))
+        } else {
+            ports.iter().find(|p| !names.contains(&p.as_str())).map(|p| format!("no port is named `{p}`"))
+        };
+        if let Some(problem) = problem {
+            diags.push(
+                Diagnostic::new(Code::E0365, format!("{problem} (`{}`)", s.name))
+                    .label(item.span, "this Service")
+                    .help("Give each Service its own DNS name and list ports by name: `http` or a name from `ports`."),
+            );
+            continue;
+        }
+        taken.push(n.clone());
+        let kind = match enm(e, "type").as_deref() {
+            Some("load_balancer") => ServiceKind::LoadBalancer,
+            Some("node_port") => ServiceKind::NodePort,
+            Some("headless") => ServiceKind::Headless,
+            _ => ServiceKind::ClusterIp,
+        };
+        out.push(ExtraService { name: n, kind, ports });
+    }
+    out
 }
 
 fn default_rolling() -> StrategyKind {

@@ -37,6 +37,7 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     promotion(model, graph, extra, diags);
     blue_green_readiness(model, extra, diags);
     missing_probes(model, extra, diags);
+    portless_references(model, extra, diags);
     analysis_providers(model, extra, diags);
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
@@ -131,18 +132,63 @@ fn blue_green_readiness(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
 /// none of its own (a guessed probe restarts a pod that is fine, or passes
 /// one that is not), so it says so where a stuck pod costs. Development
 /// environments are left alone, so sketches and test programs stay quiet.
+/// A reference to the address of a workload without a port (a worker, a
+/// job, a cron job, a service without `port`) would be an address nothing
+/// listens on (E0366).
+fn portless_references(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{AttrTarget, EnvValue, TPart};
+    let envs = model.services.iter().map(|s| (s, &s.env)).chain(
+        model.environments.iter().flat_map(|e| e.deployments.iter().map(|d| (model.service(d.service), &d.env))),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for (s, env) in envs {
+        for v in env.values() {
+            let refs: Vec<&crate::model::AttrRef> = match v {
+                EnvValue::Ref(r) => vec![r],
+                EnvValue::Literal(t) => t
+                    .parts
+                    .iter()
+                    .filter_map(|p| match p {
+                        TPart::Ref(r) => Some(r),
+                        _ => None,
+                    })
+                    .collect(),
+                EnvValue::Secret { .. } => Vec::new(),
+            };
+            for r in refs {
+                let AttrTarget::Service(t) = &r.target else { continue };
+                let Some(target) = model.service_by_name(t) else { continue };
+                if target.port.is_some() || !seen.insert((s.name.clone(), t.clone())) {
+                    continue;
+                }
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0366,
+                        format!("`{}` reads the address of `{t}`, a {} without a port", s.name, target.kind.word()),
+                    )
+                    .label_opt(extra.dep_spans.get(&(s.name.clone(), t.clone())).copied(), "nothing listens there")
+                    .label_opt(target.span, "declared without `port`")
+                    .help("Reach it through what it consumes (a queue, a database), or give it a `port` as a `kind = service`."),
+                );
+            }
+        }
+    }
+}
+
 fn missing_probes(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
     for s in &model.services {
         if s.health.is_some() || s.readiness.is_some() || extra.probe_given.contains(&s.name) {
             continue;
         }
+        // Only a workload with a port: a worker or job has nothing to probe by default.
+        let Some(port) = s.port else { continue };
         let Some(prod) = model.environments.iter().find(|e| e.production && e.deploys(s.id)) else {
             continue;
         };
         diags.push(
             Diagnostic::new(
                 Code::W0010,
-                format!("service `{}` listens on port {} but has no probe in production", s.name, s.port),
+                format!("service `{}` listens on port {} but has no probe in production", s.name, port),
             )
             .label_opt(s.span, "no `health` or `readiness`")
             .label_opt(prod.span, "deployed to this production environment")

@@ -297,6 +297,25 @@ pub static PROJECT: &[FieldSpec] = &[
 
 // ------------------------------------------------------------------ service
 
+// ---- several ports and Services (issue 11)
+pub static NAMED_PORT: &[FieldSpec] = &[
+    req("name", Ty::Str, "port name: a lowercase IANA service name of at most 15 characters (`grpc`, `metrics`); `http` is the main port's"),
+    req("port", Ty::Port, "container port"),
+    f("service_port", Ty::Port, "port", "port on the workload's Services"),
+    f("protocol", Ty::Enum(&["tcp", "udp", "sctp"]), "tcp", "transport protocol"),
+    f("app_protocol", Ty::Str, "", "application protocol (`appProtocol`), e.g. `grpc`, `http`, `kubernetes.io/h2c`"),
+];
+pub static EXTRA_SERVICE: &[FieldSpec] = &[
+    req("name", Ty::Str, "name of the Service (a DNS label)"),
+    f(
+        "type",
+        Ty::Enum(&["cluster_ip", "load_balancer", "node_port", "headless"]),
+        "cluster_ip",
+        "Kubernetes Service type; `headless` is a ClusterIP Service without a cluster IP",
+    ),
+    f("ports", Ty::List(&Ty::Str), "every port", "names of the ports it serves (`http` is the main port)"),
+];
+
 pub static PROBES: &[Variant] = &[
     v(
         "http",
@@ -386,7 +405,7 @@ pub static SERVICE: &[FieldSpec] = &[
     f("framework", Ty::Str, "", "framework name, for docs"),
     f("command", Ty::List(&Ty::Str), "the image's ENTRYPOINT", "the container's command, replacing the image's ENTRYPOINT"),
     f("args", Ty::List(&Ty::Str), "the image's CMD", "the container's arguments, replacing the image's CMD"),
-    req("port", Ty::Port, "container port"),
+    f("port", Ty::Port, "none", "container port; a service without one gets no Kubernetes Service"),
     f("service_port", Ty::Port, "port", "port of the Kubernetes Service"),
     f("expose", Ty::Tagged(EXPOSURE), "internal", "how the service is reached"),
     f("health", Ty::Tagged(PROBES), "", "liveness probe (and readiness unless `readiness` is set)"),
@@ -413,6 +432,42 @@ pub static SERVICE: &[FieldSpec] = &[
         "built and run as it is",
         "local development with Docker Compose (`compose/docker-compose.yml`): hot reload, dev command, host port",
     ),
+    // ---- workload kinds and per-service strategy (issue 11)
+    f(
+        "kind",
+        Ty::Enum(&["service", "worker", "job", "cron"]),
+        "service",
+        "`service`: a long-running server; `worker`: a long-running process nothing connects to (no port, Service or ingress); `job`: a Job run once per release, after the release is live (ArgoCD PostSync hook); `cron`: a CronJob on `schedule`",
+    ),
+    f("schedule", Ty::Str, "", "cron schedule of a `kind = cron` (five fields, UTC), e.g. `\"0 3 * * *\"`"),
+    f(
+        "concurrency",
+        Ty::Enum(&["forbid", "replace", "allow"]),
+        "forbid",
+        "a cron job's run when the last one still runs: skipped, replacing it, or beside it",
+    ),
+    f("retries", Ty::Int, "2", "retries of a failed job or cron job pod (backoffLimit)"),
+    f("deadline", Ty::Duration, "1h", "how long a job or cron job run may take (activeDeadlineSeconds)"),
+    f(
+        "strategy",
+        Ty::Strategy,
+        "the environment's",
+        "this service's rollout strategy in every environment, replacing the environment's; a worker takes only `rolling` (and follows a progressive environment with a rolling update), a job or cron job none",
+    ),
+    f(
+        "ports",
+        Ty::List(&Ty::Struct(NAMED_PORT)),
+        "[]",
+        "named ports beside the main `port` (named `http`): on the container, every Service and the network policy; a port named `metrics` is the one Prometheus scrapes",
+    ),
+    f(
+        "services",
+        Ty::List(&Ty::Struct(EXTRA_SERVICE)),
+        "[]",
+        "Services beside the main one (whose type `expose` sets), e.g. `{ name = \"frontend-external\" type = load_balancer }`",
+    ),
+    f("canary_service", Ty::Str, "\"<service>-canary\"", "name of the canary Service under a canary strategy"),
+    f("preview_service", Ty::Str, "\"<service>-preview\"", "name of the preview Service under a blue-green strategy"),
     // ---- pod details (issue 11, item 5)
     f("service_account", Ty::Str, "the service's name", "name of the Kubernetes ServiceAccount the pods run as (deployc creates it)"),
     f("labels", Ty::Map(&Ty::Str), "{}", "extra labels on the pods: Kubernetes label keys and values (E0370); keys with a prefix are quoted (`\"example.com/team\" = \"cart\"`)"),

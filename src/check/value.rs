@@ -1113,7 +1113,7 @@ fn bad_branch(name: &str, why: &str, value: &ast::Value) -> Diagnostic {
 }
 
 /// The first field of a five-field cron expression outside its range, named.
-fn cron_out_of_range(cron: &str) -> Option<String> {
+pub(crate) fn cron_out_of_range(cron: &str) -> Option<String> {
     const FIELDS: [(&str, u32, u32); 5] =
         [("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7)];
     const NAMES: [&[&str]; 5] = [

@@ -816,7 +816,10 @@ fn notices(m: &Model, env: &Environment, job: &mut Job) -> (Vec<String>, Vec<Str
                 "JIRA_AUTH=$(printenv \"$SECRET\")\npayload=$(jq -n --arg key \"$JIRA_PROJECT\" --arg summary \"$TEXT $IMAGE_TAG to $ENVIRONMENT\" '{fields: {project: {key: $key}, issuetype: {name: \"Task\"}, summary: $summary, labels: [\"deployment\"]}}')\ncurl --fail --silent --show-error -u \"$JIRA_AUTH\" -H 'Content-Type: application/json' --data \"$payload\" \"$JIRA_URL/rest/api/2/issue\"",
                 &[("SECRET", secret_var(token)), ("TEXT", what.clone()), ("JIRA_PROJECT", project.clone()), ("JIRA_URL", url.trim_end_matches('/').to_string())],
             )),
-            IntegrationKind::NewRelic { .. } | IntegrationKind::Sentry { .. } | IntegrationKind::Codecov { .. } => {}
+            IntegrationKind::NewRelic { .. }
+            | IntegrationKind::Sentry { .. }
+            | IntegrationKind::Codecov { .. }
+            | IntegrationKind::Opsgenie { .. } => {}
         }
     }
     (ok, bad, back)

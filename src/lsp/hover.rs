@@ -242,14 +242,16 @@ fn model_facts(m: &Model, keyword: &str, name: &str) -> Option<String> {
                 Exposure::Ingress { .. } => "ingress".to_string(),
             };
             let mut out = format!(
-                "{} · port {} (Service port {}) · {expose} · {} · cpu {} · memory {}",
+                "{} · {} · {expose} · {} · cpu {} · memory {}",
                 match &s.source {
                     crate::model::ImageSource::Build { language } =>
                         format!("language `{}`", m.toolchain(*language).name),
                     crate::model::ImageSource::Prebuilt { reference } => format!("prebuilt image `{reference}`"),
                 },
-                s.port,
-                s.service_port,
+                match (s.port, s.service_port) {
+                    (Some(p), Some(sp)) => format!("port {p} (Service port {sp})"),
+                    _ => format!("{} without a port", s.kind.word()),
+                },
                 replicas(s.replicas),
                 cpu(s.cpu.request, s.cpu.limit),
                 memory(s.memory.request, s.memory.limit)

@@ -286,7 +286,10 @@ fn completion_offers_fields_names_kinds_and_attributes() {
     assert_eq!(labels(&complete(&mut s, &text, "[sca]", 1)), ["sca"]);
     assert_eq!(labels(&complete(&mut s, &text, "from = dev", 7)), ["dev", "prod"]);
     // Attributes after the dot, resource heads before it.
-    assert_eq!(labels(&complete(&mut s, &text, "db.url", 3)), ["url", "host", "port", "name"]);
+    assert_eq!(
+        labels(&complete(&mut s, &text, "db.url", 3)),
+        ["url", "host", "port", "name", "address", "user", "password", "database"]
+    );
     let heads = labels(&complete(&mut s, &text, "db.url", 1));
     assert!(heads.contains(&"db".to_string()) && heads.contains(&"api".to_string()), "{heads:?}");
     // The edit replaces the whole typed word, dashes included.
@@ -438,7 +441,11 @@ fn every_position_of_the_examples_is_safe() {
     for text in examples {
         let mut s = c.server();
         let out = open(&mut s, "main.dpl", text);
-        assert_eq!(published(&out, "main.dpl").map(Vec::len), Some(0), "the examples are clean");
+        // Clean, but for the one warning an example carries on purpose
+        // (platform-microservices' ELK log sink, which no target ships yet;
+        // .ci/run lists it too).
+        let diags = published(&out, "main.dpl").expect("diagnostics published");
+        assert!(diags.iter().all(|d| d["code"] == "W0006"), "the examples are clean: {diags:?}");
         let ix = super::text::LineIndex::new(text);
         for off in (0..=text.len()).filter(|i| text.is_char_boundary(*i)).step_by(3) {
             let p = ix.position(text, off);

@@ -181,7 +181,7 @@ pub fn needs_cluster_objects(plan: &Plan) -> bool {
 pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     let model = plan.model;
     let mut need = Vec::new();
-    if model.environments.iter().any(|e| !matches!(e.strategy.kind, StrategyKind::Rolling { .. })) {
+    if model.environments.iter().any(|e| !matches!(e.progressive(), StrategyKind::Rolling { .. })) {
         need.push(Addon::ArgoRollouts);
     }
     match model.project.secret_store {

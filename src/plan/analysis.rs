@@ -9,7 +9,7 @@ pub use super::observability::alert_rules;
 /// The analysis an environment's strategy runs, with the canary's abort
 /// thresholds (error rate, latency), if any.
 pub fn env_analysis(cx: &EnvPlan) -> Option<(crate::model::Analysis, Option<f64>, Option<u64>)> {
-    match &cx.env.strategy.kind {
+    match cx.env.progressive() {
         StrategyKind::Canary { steps, analysis, abort_error_rate, abort_latency_ms } => {
             // An inline `analysis` step without a declared analysis still needs a template.
             let inline = steps.iter().any(|s| matches!(s, crate::model::Step::Analysis));

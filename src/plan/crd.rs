@@ -200,7 +200,7 @@ pub fn rollout_strategy(cx: &EnvPlan, s: &Service, kind: &StrategyKind) -> Rollo
     match kind {
         StrategyKind::Canary { steps, analysis, .. } => {
             let has_inline = steps.iter().any(|s| matches!(s, Step::Analysis));
-            let canary = format!("{service}-canary");
+            let canary = super::ports::canary_name(s);
             let steps = steps
                 .iter()
                 .map(|s| match s {
@@ -229,7 +229,7 @@ pub fn rollout_strategy(cx: &EnvPlan, s: &Service, kind: &StrategyKind) -> Rollo
             }
         }
         StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, analysis, .. } => {
-            let preview = format!("{service}-preview");
+            let preview = super::ports::preview_name(s);
             let post = post_promotion_analysis(cx);
             RolloutStrategy {
                 canary: None,
@@ -251,7 +251,7 @@ pub fn rollout_strategy(cx: &EnvPlan, s: &Service, kind: &StrategyKind) -> Rollo
 
 /// The analysis a blue-green environment runs after the switch, if any.
 pub fn post_promotion_analysis(cx: &EnvPlan) -> Option<Analysis> {
-    match &cx.env.strategy.kind {
+    match cx.env.progressive() {
         StrategyKind::BlueGreen { analyze_after_switch: true, .. } => env_analysis(cx).map(|(a, _, _)| a),
         _ => None,
     }
@@ -261,7 +261,7 @@ pub fn post_promotion_analysis(cx: &EnvPlan) -> Option<Analysis> {
 /// and at least as long as the post-promotion analysis runs (plus a
 /// minute), so that a failing analysis switches back to pods still running.
 pub fn scale_down_delay_seconds(cx: &EnvPlan) -> i64 {
-    let StrategyKind::BlueGreen { scale_down_delay_ms, .. } = &cx.env.strategy.kind else { return 0 };
+    let StrategyKind::BlueGreen { scale_down_delay_ms, .. } = cx.env.progressive() else { return 0 };
     let post = post_promotion_analysis(cx).map(|a| analysis_duration_ms(&a) + 60_000).unwrap_or(0);
     ((*scale_down_delay_ms).max(post) / 1000) as i64
 }

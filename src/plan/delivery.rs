@@ -174,10 +174,11 @@ pub const VERIFIED_TAG_SH: &str = "VERIFIED_TAG=\"deployc-verified-$ENVIRONMENT\
 /// strategy rolls out), which a rollback aborts first; empty for rolling
 /// updates (plain Deployments).
 pub fn rollouts(model: &Model, env: &Environment) -> Vec<String> {
-    if matches!(env.strategy.kind, StrategyKind::Rolling { .. }) {
-        return Vec::new();
-    }
-    env.deployments.iter().map(|d| model.service(d.service).name.clone()).collect()
+    env.deployments
+        .iter()
+        .filter(|d| !matches!(d.strategy.kind, StrategyKind::Rolling { .. }))
+        .map(|d| model.service(d.service).name.clone())
+        .collect()
 }
 
 /// Commits the released tags and pushes them to `$BRANCH` through
@@ -559,7 +560,7 @@ pub fn coverage_script(tc: &Toolchain) -> String {
 
 /// Whether a rollout in this environment stops until someone promotes it.
 pub fn manual_pause(env: &Environment) -> bool {
-    match &env.strategy.kind {
+    match env.progressive() {
         StrategyKind::Canary { steps, .. } => steps.iter().any(|s| matches!(s, CStep::Pause(None))),
         StrategyKind::BlueGreen { auto_promote, auto_promote_after_ms, .. } => {
             !auto_promote && auto_promote_after_ms.is_none()
@@ -571,7 +572,7 @@ pub fn manual_pause(env: &Environment) -> bool {
 /// How long a rollout may take: ten minutes plus its timed pauses and analyses.
 pub fn rollout_seconds(env: &Environment) -> u64 {
     let analysis = |a: &Option<crate::model::Analysis>| a.as_ref().map_or(0, |a| a.interval_ms * a.count as u64);
-    let ms = match &env.strategy.kind {
+    let ms = match env.progressive() {
         StrategyKind::Canary { steps, analysis: a, .. } => {
             let pauses: u64 = steps.iter().map(|s| if let CStep::Pause(Some(d)) = s { *d } else { 0 }).sum();
             let analyses = steps.iter().filter(|s| matches!(s, CStep::Analysis)).count() as u64;

@@ -283,11 +283,13 @@ pub fn resolve_attr(cx: &EnvPlan, r: &AttrRef) -> Source {
         AttrTarget::Service(name) => {
             let Some(s) = m.service_by_name(name) else { return Source::Plain(String::new()) };
             let host = format!("{name}.{ns}.svc.cluster.local");
+            // A reference to a workload without a port is E0365.
+            let port = s.service_port.unwrap_or_default();
             Source::Plain(match r.attr.as_str() {
-                "url" => format!("http://{host}:{}", s.service_port),
-                "address" => format!("{host}:{}", s.service_port),
+                "url" => format!("http://{host}:{port}"),
+                "address" => format!("{host}:{port}"),
                 "host" => host,
-                _ => s.service_port.to_string(),
+                _ => port.to_string(),
             })
         }
         AttrTarget::Resource(name) => {

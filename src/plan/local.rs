@@ -199,7 +199,7 @@ impl<'m> Builder<'m> {
             // Containers reach each other by service name on the container
             // port: Compose has no Service object translating ports.
             AttrTarget::Service(name) => {
-                let port = m.service_by_name(name).map(|s| s.port).unwrap_or_default();
+                let port = m.service_by_name(name).and_then(|s| s.port).unwrap_or_default();
                 match a.attr.as_str() {
                     "url" => format!("http://{name}:{port}"),
                     "address" => format!("{name}:{port}"),
@@ -418,7 +418,7 @@ impl<'m> Builder<'m> {
             build: Some(build),
             command: local.command.iter().map(|c| data(c)).collect(),
             environment,
-            ports: vec![(local.port.unwrap_or(0), s.port)],
+            ports: s.port.map(|p| (local.port.unwrap_or(0), p)).into_iter().collect(),
             depends_on,
             healthcheck,
             volumes: Vec::new(),

@@ -23,6 +23,7 @@ pub mod network;
 pub mod observability;
 pub mod pod;
 pub mod policy;
+pub mod ports;
 pub mod routes;
 pub mod secrets;
 pub mod topology;

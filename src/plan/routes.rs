@@ -70,15 +70,17 @@ pub enum Peer {
 pub const PRIVATE_RANGES: &str = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16";
 
 /// Whether a blue-green environment waits for a person to promote.
-fn manual_promotion(cx: &EnvPlan) -> bool {
-    matches!(cx.env.strategy.kind, StrategyKind::BlueGreen { auto_promote: false, auto_promote_after_ms: None, .. })
+fn manual_promotion(cx: &EnvPlan, s: &Service) -> bool {
+    matches!(cx.env.strategy_of(s.id), StrategyKind::BlueGreen { auto_promote: false, auto_promote_after_ms: None, .. })
 }
 
 /// The peers outside the namespace that reach a service's pods on its port.
 pub fn ingress_peers(cx: &EnvPlan, s: &Service) -> Vec<Peer> {
     match &s.expose {
         // The preview route of an internal service goes through ingress-nginx.
-        Exposure::Internal if manual_promotion(cx) => vec![Peer::Namespace(INGRESS_NAMESPACE.into())],
+        Exposure::Internal if manual_promotion(cx, s) && s.port.is_some() => {
+            vec![Peer::Namespace(INGRESS_NAMESPACE.into())]
+        }
         Exposure::Ingress { class, .. } => match controller(class) {
             Controller::Nginx => vec![Peer::Namespace(INGRESS_NAMESPACE.into())],
             // ALB ip targets: the load balancer's nodes connect from VPC addresses.
@@ -103,12 +105,14 @@ pub fn preview_host(host: &str) -> String {
 /// The Ingresses of a service in an environment: the main route to the
 /// stable/active Service and, for blue-green, a preview route.
 pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
+    // A workload without a port has no route (`expose` needs a port, E0361).
+    let Some(service_port) = s.service_port else { return Vec::new() };
     let Exposure::Ingress { host, path, tls, class, certificate } = &s.expose else {
-        return internal_preview(cx, s).into_iter().collect();
+        return internal_preview(cx, s, service_port).into_iter().collect();
     };
     let host = render(cx, host);
     let ctl = controller(class);
-    let strategy = &cx.env.strategy.kind;
+    let strategy = cx.env.strategy_of(s.id);
     let mut annotations = BTreeMap::new();
     match ctl {
         Controller::Nginx => {
@@ -147,7 +151,7 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
         port: if canary && ctl == Controller::Alb {
             BackendPort::UseAnnotation
         } else {
-            BackendPort::Number(s.service_port)
+            BackendPort::Number(service_port)
         },
         annotations: annotations.clone(),
         tls_secret: tls_secret(&s.name),
@@ -160,8 +164,8 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
             class: class.clone(),
             host: preview_host(&host),
             path: path.clone(),
-            service: name,
-            port: BackendPort::Number(s.service_port),
+            service: super::ports::preview_name(s),
+            port: BackendPort::Number(service_port),
             annotations,
         });
     }
@@ -172,8 +176,8 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
 /// manual: the person promoting must be able to try the new version, so it
 /// gets `preview-<service>.<domain>` through ingress-nginx, admitted from
 /// private networks only (the service itself stays unexposed).
-fn internal_preview(cx: &EnvPlan, s: &Service) -> Option<Route> {
-    if !manual_promotion(cx) || cx.env.domain.is_empty() {
+fn internal_preview(cx: &EnvPlan, s: &Service, service_port: u16) -> Option<Route> {
+    if !manual_promotion(cx, s) || cx.env.domain.is_empty() {
         return None;
     }
     let name = format!("{}-preview", s.name);
@@ -187,8 +191,8 @@ fn internal_preview(cx: &EnvPlan, s: &Service) -> Option<Route> {
         class: "nginx".into(),
         host: preview_host(&format!("{}.{}", s.name, cx.env.domain)),
         path: "/".into(),
-        service: name,
-        port: BackendPort::Number(s.service_port),
+        service: super::ports::preview_name(s),
+        port: BackendPort::Number(service_port),
         annotations,
     })
 }
@@ -203,7 +207,7 @@ pub fn traffic_routing(s: &Service) -> Option<TrafficRouting> {
             nginx: None,
             // No rootService: the Ingress backend is the stable Service, whose
             // name the forward action Argo Rollouts writes then carries.
-            alb: Some(AlbRouting { ingress: s.name.clone(), service_port: s.service_port }),
+            alb: Some(AlbRouting { ingress: s.name.clone(), service_port: s.service_port.unwrap_or_default() }),
         },
     })
 }

@@ -64,8 +64,8 @@ pub struct ContainerPolicy {
 
 /// The workload a strategy makes: a Deployment for rolling updates, an
 /// Argo Rollout otherwise (it has the scale subresource a VPA reads).
-pub fn workload_ref(cx: &EnvPlan) -> (&'static str, &'static str) {
-    match cx.env.strategy.kind {
+pub fn workload_ref(kind: &StrategyKind) -> (&'static str, &'static str) {
+    match kind {
         StrategyKind::Rolling { .. } => ("apps/v1", "Deployment"),
         _ => ("argoproj.io/v1alpha1", "Rollout"),
     }
@@ -75,7 +75,7 @@ pub fn workload_ref(cx: &EnvPlan) -> (&'static str, &'static str) {
 pub fn vpa(cx: &EnvPlan, d: &Deployment) -> Option<Vpa> {
     let s = cx.model.service(d.service);
     let mode = s.vpa?;
-    let (api_version, kind) = workload_ref(cx);
+    let (api_version, kind) = workload_ref(&d.strategy.kind);
     Some(Vpa {
         api_version: "autoscaling.k8s.io/v1",
         kind: "VerticalPodAutoscaler",

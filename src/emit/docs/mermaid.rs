@@ -281,7 +281,18 @@ pub fn pipeline(model: &Model) -> String {
 pub fn dependencies(model: &Model) -> String {
     let mut s = String::from("flowchart LR\n");
     for sv in &model.services {
-        let _ = writeln!(s, "    {}[\"{}\"]", id("svc", &sv.name), lines(&[&sv.name, &format!("port {}", sv.port)]));
+        let _ = writeln!(
+            s,
+            "    {}[\"{}\"]",
+            id("svc", &sv.name),
+            lines(&[
+                &sv.name,
+                &match sv.port {
+                    Some(p) => format!("port {p}"),
+                    None => sv.kind.word().to_string(),
+                }
+            ])
+        );
     }
     for r in &model.resources {
         let _ = writeln!(s, "    {}[(\"{}\")]", id("res", &r.name), lines(&[&r.name, &words::engine(r)]));

@@ -215,7 +215,7 @@ fn services(s: &mut String, model: &Model) {
             "| `{}` | {} | {} | {} | {} | {} |",
             sv.name,
             sv.language().map_or("prebuilt", |l| model.toolchain(l).name.as_str()),
-            sv.port,
+            sv.port.map_or_else(|| sv.kind.word().to_string(), |p| p.to_string()),
             cell(&exposure),
             deps,
             uses

@@ -91,7 +91,7 @@ impl<'a> Cx<'a> {
                     ("service".to_string(), s.name.clone()),
                     ("context".to_string(), data(&s.build_context)),
                     ("dockerfile".to_string(), data(&s.dockerfile)),
-                    ("target".to_string(), s.build_target.clone().unwrap_or_default()),
+                    ("target".to_string(), data(s.build_target.as_deref().unwrap_or_default())),
                 ]);
                 if with_image {
                     m.insert("image".to_string(), data(&crate::plan::env::image_repository(self.model, &s.image)));

@@ -5,7 +5,9 @@
 
 use super::values::*;
 use crate::graph::{Edge, Node};
-use crate::model::{Exposure, Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge};
+use crate::model::{
+    Placement, Probe, Quantity, Replicas, SecretStore as Store, Step, StrategyKind, Surge, WorkloadKind,
+};
 use crate::plan::analysis::{alert_rules, env_analysis};
 use crate::plan::backup::{backup_script, cron};
 use crate::plan::engines::{self, engine_env, engine_port, resource_image, BACKUP_RESOURCES};
@@ -25,7 +27,7 @@ pub fn for_env(cx: &EnvPlan) -> Values {
         project: model.project.name.clone(),
         environment: cx.env.name.clone(),
         namespace: Namespace { name: cx.ns().to_string(), create: false },
-        strategy: strategy(cx),
+        strategy: strategy(&cx.env.strategy.kind, cx),
         analysis: analysis(cx),
         network: Network {
             monitoring_namespace: network::MONITORING_NAMESPACE.into(),
@@ -90,8 +92,8 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
     out
 }
 
-fn strategy(cx: &EnvPlan) -> Strategy {
-    match &cx.env.strategy.kind {
+fn strategy(kind: &StrategyKind, cx: &EnvPlan) -> Strategy {
+    match kind {
         StrategyKind::Rolling { max_surge, max_unavailable } => {
             let v = |s: &Surge| match s {
                 Surge::Percent(p) => IntOrPercent::Percent(format!("{}%", *p as i64)),
@@ -196,12 +198,45 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         args: s.args.clone(),
         port: s.port,
         service_port: s.service_port,
-        service_type: match s.expose {
-            Exposure::LoadBalancer => ServiceType::LoadBalancer,
-            _ => ServiceType::ClusterIP,
+        kind: match s.kind {
+            WorkloadKind::Service => Kind::Service,
+            WorkloadKind::Worker => Kind::Worker,
+            WorkloadKind::Job(_) => Kind::Job,
+            WorkloadKind::Cron { .. } => Kind::Cron,
         },
-        replicas: d.replicas.min(),
+        strategy: strategy(&d.strategy.kind, cx),
+        ports: port_values(s),
+        kube_services: crate::plan::ports::services(cx, s)
+            .into_iter()
+            .map(|sp| KubeService {
+                name: sp.name.clone(),
+                type_: sp.type_().into(),
+                headless: sp.kind == crate::model::ServiceKind::Headless,
+                ports: sp.ports.into_iter().map(port_value).collect(),
+            })
+            .collect(),
+        canary_service: crate::plan::ports::canary_name(s),
+        preview_service: crate::plan::ports::preview_name(s),
+        metrics_port: crate::plan::ports::metrics_port(s).into(),
+        batch: match &s.kind {
+            WorkloadKind::Job(b) => Some(BatchValues {
+                schedule: None,
+                concurrency_policy: None,
+                backoff_limit: b.retries,
+                active_deadline_seconds: b.deadline_secs,
+            }),
+            WorkloadKind::Cron { schedule, concurrency, batch: b } => Some(BatchValues {
+                schedule: Some(schedule.clone()),
+                concurrency_policy: Some(concurrency.k8s().into()),
+                backoff_limit: b.retries,
+                active_deadline_seconds: b.deadline_secs,
+            }),
+            _ => None,
+        },
+        replicas: if s.kind.long_running() { d.replicas.min() } else { 1 },
         autoscaling: match d.replicas {
+            // A job or cron job has no HPA (nor a PDB: `replicas` is 1).
+            _ if !s.kind.long_running() => None,
             Replicas::Auto { min, max } => Some(Autoscaling {
                 min_replicas: min,
                 max_replicas: max,
@@ -236,10 +271,9 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
                 tls: r.tls_secret.map(|secret_name| IngressTls { secret_name }),
             })
             .collect(),
-        traffic_routing: matches!(cx.env.strategy.kind, StrategyKind::Canary { .. })
-            .then(|| traffic_routing(s))
-            .flatten(),
-        metrics: s.metrics,
+        traffic_routing: matches!(d.strategy.kind, StrategyKind::Canary { .. }).then(|| traffic_routing(s)).flatten(),
+        // Scraped on its port: a worker or job has none.
+        metrics: s.metrics && s.port.is_some(),
         reload_on_change: crate::plan::secrets::reload_annotation(cx, &s.name).map(|(_, v)| v),
         migration: s
             .migrations
@@ -273,6 +307,20 @@ fn to_value<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or_default()
 }
 
+fn port_value(p: crate::plan::ports::PortPlan) -> PortValues {
+    PortValues {
+        name: p.name,
+        container_port: p.container_port,
+        service_port: p.service_port,
+        protocol: p.protocol,
+        app_protocol: p.app_protocol,
+    }
+}
+
+fn port_values(s: &crate::model::Service) -> Vec<PortValues> {
+    crate::plan::ports::ports(s).into_iter().map(port_value).collect()
+}
+
 fn deployed(cx: &EnvPlan, n: &Node) -> bool {
     matches!(n, Node::Service(s) if cx.env.deployments.iter().any(|d| d.service == *s))
 }
@@ -281,14 +329,23 @@ fn deployed(cx: &EnvPlan, n: &Node) -> bool {
 fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork {
     let (model, graph) = (cx.model, cx.graph);
     let me = Node::Service(sid);
-    let from =
-        graph.sources(me, Edge::DependsOn).iter().filter(|n| deployed(cx, n)).map(|n| graph.name(model, *n)).collect();
+    // A workload without a port (a worker, a job) admits nothing.
+    let has_port = model.service(sid).port.is_some();
+    let from = graph
+        .sources(me, Edge::DependsOn)
+        .iter()
+        .filter(|n| has_port && deployed(cx, n))
+        .map(|n| graph.name(model, *n))
+        .collect();
     let to_services = graph
         .targets(me, Edge::DependsOn)
         .iter()
         .filter(|n| deployed(cx, n))
         .filter_map(|n| match n {
-            Node::Service(t) => Some(PodPort { name: model.service(*t).name.clone(), port: model.service(*t).port }),
+            Node::Service(t) => {
+                let ports = port_values(model.service(*t));
+                (!ports.is_empty()).then(|| PodPort { name: model.service(*t).name.clone(), ports })
+            }
             _ => None,
         })
         .collect();
@@ -317,12 +374,14 @@ fn service_network(cx: &EnvPlan, sid: crate::model::ServiceId) -> ServiceNetwork
     }
     let outside = ingress_peers(cx, model.service(sid))
         .into_iter()
+        .filter(|_| has_port)
         .map(|p| match p {
             RoutePeer::Namespace(namespace) => Outside::Namespace { namespace },
             RoutePeer::Cidr(cidr) => Outside::Cidr { cidr },
         })
         .collect();
-    ServiceNetwork { from, outside, to_services, to_resources }
+    let public = crate::plan::ports::public_ports(model.service(sid)).into_iter().map(port_value).collect();
+    ServiceNetwork { from, outside, public, to_services, to_resources }
 }
 
 /// The pods that connect to an in-cluster resource: the services that use

@@ -31,6 +31,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("hpa.yaml", include_str!("templates/hpa.yaml")),
     ("pdb.yaml", include_str!("templates/pdb.yaml")),
     ("migration-job.yaml", include_str!("templates/migration-job.yaml")),
+    ("batch.yaml", include_str!("templates/batch.yaml")),
     ("networkpolicy.yaml", include_str!("templates/networkpolicy.yaml")),
     ("datastore.yaml", include_str!("templates/datastore.yaml")),
     ("kafka.yaml", include_str!("templates/kafka.yaml")),

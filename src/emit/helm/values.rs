@@ -74,6 +74,28 @@ pub enum IntOrPercent {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+pub enum Kind {
+    Service,
+    Worker,
+    Job,
+    Cron,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct BatchValues {
+    /// A cron job's schedule (five fields, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_policy: Option<String>,
+    pub backoff_limit: u32,
+    pub active_deadline_seconds: u64,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub enum Strategy {
     Rolling(Rolling),
@@ -175,13 +197,31 @@ pub struct ServiceValues {
     pub command: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
-    /// The container port.
+    /// The container port; absent for a worker, job or cron job (no Service).
     #[schemars(range(min = 1, max = 65535))]
-    pub port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
     /// The port of the Service in front of it.
     #[schemars(range(min = 1, max = 65535))]
-    pub service_port: u16,
-    pub service_type: ServiceType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_port: Option<u16>,
+    // ---- workload kinds and per-service strategy (issue 11)
+    /// `service`, `worker` (a Deployment or Rollout), `job` (a post-release hook Job) or `cron` (a CronJob).
+    pub kind: Kind,
+    /// How this service rolls out: its own strategy, else the environment's.
+    pub strategy: Strategy,
+    /// A job's or cron job's run: schedule, concurrency, retries, deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchValues>,
+    /// Every port, the main one (`http`) first.
+    pub ports: Vec<PortValues>,
+    /// Its Services: the main one, the canary or preview one, the extra ones.
+    pub kube_services: Vec<KubeService>,
+    /// The names of its canary and preview Services.
+    pub canary_service: String,
+    pub preview_service: String,
+    /// The port Prometheus scrapes, by name.
+    pub metrics_port: String,
     /// Replicas when not autoscaled.
     pub replicas: u32,
     /// An HPA on CPU, which then owns the replica count.
@@ -287,12 +327,6 @@ pub enum PullPolicy {
     Always,
     IfNotPresent,
     Never,
-}
-
-#[derive(Serialize, JsonSchema, PartialEq)]
-pub enum ServiceType {
-    ClusterIP,
-    LoadBalancer,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -452,6 +486,8 @@ pub struct ServiceNetwork {
     /// Peers outside the namespace that reach it: the ingress controller's
     /// namespace (nginx), the VPC (ALB ip targets), anyone (LoadBalancer).
     pub outside: Vec<Outside>,
+    /// Ports an extra LoadBalancer or NodePort Service publishes to any address.
+    pub public: Vec<PortValues>,
     /// Services this one calls, with their container ports.
     pub to_services: Vec<PodPort>,
     /// Backing resources it uses: in-cluster pods, or the private network for managed ones.
@@ -463,8 +499,37 @@ pub struct ServiceNetwork {
 #[schemars(deny_unknown_fields)]
 pub struct PodPort {
     pub name: String,
+    /// Every port of the service it calls.
+    pub ports: Vec<PortValues>,
+}
+
+/// A port of a workload: on its container, its Services and its network policy.
+#[derive(Serialize, JsonSchema, Clone)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct PortValues {
+    pub name: String,
     #[schemars(range(min = 1, max = 65535))]
-    pub port: u16,
+    pub container_port: u16,
+    #[schemars(range(min = 1, max = 65535))]
+    pub service_port: u16,
+    pub protocol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+}
+
+/// A Service of a workload, as the plan decides it.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct KubeService {
+    pub name: String,
+    /// `ClusterIP`, `LoadBalancer` or `NodePort`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A headless Service (`clusterIP: None`).
+    pub headless: bool,
+    pub ports: Vec<PortValues>,
 }
 
 #[derive(Serialize, JsonSchema)]

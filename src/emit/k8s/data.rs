@@ -387,7 +387,8 @@ pub fn monitoring(cx: &mut EnvCx) {
     if let Some(m) = &obs.metrics {
         for d in &cx.env.deployments {
             let s = model.service(d.service);
-            if !s.metrics {
+            // Scraped on its port: a worker or job has none.
+            if !s.metrics || s.port.is_none() {
                 continue;
             }
             let sm = ServiceMonitor {
@@ -397,7 +398,7 @@ pub fn monitoring(cx: &mut EnvCx) {
                 spec: crd::ServiceMonitorSpec {
                     selector: label_selector(&s.name),
                     endpoints: vec![crd::Endpoint {
-                        port: "http".into(),
+                        port: crate::plan::ports::metrics_port(s).into(),
                         path: m.path.clone(),
                         interval: crd::duration(m.scrape_interval_ms),
                     }],

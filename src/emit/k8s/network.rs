@@ -50,6 +50,22 @@ fn ingress(from: Vec<NetworkPolicyPeer>, port: u16) -> NetworkPolicyIngressRule 
     NetworkPolicyIngressRule { from: Some(from), ports: Some(tcp(port)) }
 }
 
+/// Admits every declared port of a workload (`http` and the named ones).
+fn ingress_all(from: Vec<NetworkPolicyPeer>, ports: &[crate::plan::ports::PortPlan]) -> NetworkPolicyIngressRule {
+    NetworkPolicyIngressRule { from: Some(from), ports: Some(port_list(ports)) }
+}
+
+fn port_list(ports: &[crate::plan::ports::PortPlan]) -> Vec<NetworkPolicyPort> {
+    ports
+        .iter()
+        .map(|p| NetworkPolicyPort {
+            port: Some(IntOrString::Int(p.container_port as i32)),
+            protocol: Some(p.protocol.clone()),
+            end_port: None,
+        })
+        .collect()
+}
+
 fn egress(to: Vec<NetworkPolicyPeer>, port: u16) -> NetworkPolicyEgressRule {
     NetworkPolicyEgressRule { to: Some(to), ports: Some(tcp(port)) }
 }
@@ -137,8 +153,10 @@ pub fn policies(cx: &mut EnvCx) {
             .filter(|n| is_deployed(n))
             .map(|n| pods(&graph.name(model, *n)))
             .collect();
-        if !callers.is_empty() {
-            ing.push(ingress(callers, s.port));
+        // Every declared port; a workload without one (a worker, a job) admits nothing.
+        let ports = crate::plan::ports::ports(s);
+        if !callers.is_empty() && !ports.is_empty() {
+            ing.push(ingress_all(callers, &ports));
         }
         let outside: Vec<NetworkPolicyPeer> = ingress_peers(cx, s)
             .into_iter()
@@ -147,16 +165,26 @@ pub fn policies(cx: &mut EnvCx) {
                 Peer::Cidr(c) => cidr(&c, None),
             })
             .collect();
-        if !outside.is_empty() {
-            ing.push(ingress(outside, s.port));
+        if !outside.is_empty() && !ports.is_empty() {
+            ing.push(ingress_all(outside, &ports));
         }
-        if model.observability.metrics.is_some() && s.metrics {
-            ing.push(ingress(vec![namespace(MONITORING_NAMESPACE)], s.port));
+        let public = crate::plan::ports::public_ports(s);
+        if !public.is_empty() {
+            ing.push(ingress_all(vec![cidr("0.0.0.0/0", None)], &public));
+        }
+        if model.observability.metrics.is_some() && s.metrics && !ports.is_empty() {
+            ing.push(ingress_all(vec![namespace(MONITORING_NAMESPACE)], &ports));
         }
         let mut eg = Vec::new();
         for n in graph.targets(me, Edge::DependsOn).iter().filter(|n| is_deployed(n)) {
             if let Node::Service(t) = n {
-                eg.push(egress(vec![pods(&model.service(*t).name)], model.service(*t).port));
+                let ports = crate::plan::ports::ports(model.service(*t));
+                if !ports.is_empty() {
+                    eg.push(NetworkPolicyEgressRule {
+                        to: Some(vec![pods(&model.service(*t).name)]),
+                        ports: Some(port_list(&ports)),
+                    });
+                }
             }
         }
         let resource_egress = resource_egress(cx, me);

@@ -3,7 +3,9 @@
 //! the secure pod defaults.
 
 use super::EnvCx;
-use crate::model::{Deployment as Dep, Exposure, Placement, Replicas, Service, StrategyKind, Surge};
+use crate::model::{
+    Batch, Deployment as Dep, Placement, Replicas, Service, ServiceKind, StrategyKind, Surge, WorkloadKind,
+};
 use crate::plan::crd::{self, Rollout};
 use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, sync_wave, Wave};
 use crate::plan::pod::{
@@ -16,7 +18,7 @@ use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
     ResourceMetricSource,
 };
-use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, Namespace, PodSpec, PodTemplateSpec,
     Service as KService, ServiceAccount, ServicePort, ServiceSpec,
@@ -34,12 +36,15 @@ use std::collections::BTreeMap;
 fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Option<Vec<String>>) -> PodTemplateSpec {
     let (plain, env) = container_env(cx, d);
     let (mut volumes, mut mounts) = scratch_volumes(&s.security.writable_paths);
+    // The migration Job's pod (its own command); a job's or cron job's pod
+    // runs to completion too.
     let files = crate::plan::pod::config_files(s);
     if let Some(f) = &files {
         volumes.push(f.volume());
         mounts.extend(f.volume_mounts());
     }
     let is_job = command.is_some();
+    let runs_once = is_job || !s.kind.long_running();
     // Probes only where the program declares them (W0010 otherwise).
     let liveness = s.health.as_ref();
     let readiness = s.readiness.as_ref().or(liveness);
@@ -50,8 +55,18 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
         // The migration Job runs its own command, without the service's arguments.
         command: command.or_else(|| (!s.command.is_empty()).then(|| s.command.clone())),
         args: (!is_job && !s.args.is_empty()).then(|| s.args.clone()),
-        ports: (!is_job).then(|| {
-            vec![ContainerPort { name: Some("http".into()), container_port: s.port as i32, ..Default::default() }]
+        // Only a workload with a port: a worker, job or cron job has none.
+        ports: s.port.filter(|_| !is_job).map(|_| {
+            crate::plan::ports::ports(s)
+                .into_iter()
+                .map(|p| ContainerPort {
+                    name: Some(p.name),
+                    container_port: p.container_port as i32,
+                    // TCP is the default; only another protocol is written.
+                    protocol: (p.protocol != "TCP").then_some(p.protocol),
+                    ..Default::default()
+                })
+                .collect()
         }),
         env_from: (!plain.is_empty()).then(|| {
             vec![EnvFromSource {
@@ -75,7 +90,7 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
     let pod = details(cx.env.production, s, d.replicas.max());
     // The program's labels first: deployc's own (selector included) win.
     let mut labels = pod.labels.clone();
-    labels.extend(cx.labels(pod_name, if is_job { "migration" } else { "service" }));
+    labels.extend(cx.labels(pod_name, if is_job { "migration" } else { component(s) }));
     labels.insert("deployc.dev/service".into(), s.name.clone());
     labels.extend(crate::plan::observability::datadog_labels(cx, s));
     let mut annotations = pod.annotations.clone();
@@ -101,10 +116,15 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
             security_context: Some(pod_security(s.security.run_as_user)),
             containers: vec![container],
             volumes: Some(volumes),
-            restart_policy: is_job.then(|| "Never".into()),
+            restart_policy: runs_once.then(|| "Never".into()),
             ..Default::default()
         }),
     }
+}
+
+/// The `app.kubernetes.io/component` of a service's objects: its kind.
+pub fn component(s: &Service) -> &'static str {
+    s.kind.word()
 }
 
 /// Metadata of a workload object, carrying Checkov's skip annotations.
@@ -147,9 +167,10 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
     let s = model.service(d.service);
     let name = s.name.as_str();
 
+    let comp = component(s);
     let account = crate::plan::pod::service_account(s).to_string();
     let sa = ServiceAccount {
-        metadata: cx.meta(&account, &account, "service"),
+        metadata: cx.meta(&account, &account, comp),
         automount_service_account_token: Some(false),
         ..Default::default()
     };
@@ -176,11 +197,46 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
     }
 
     let template = pod_template(cx, s, d, name, None);
+    match &s.kind {
+        WorkloadKind::Job(batch) => {
+            let job = release_job(cx, s, batch, template);
+            cx.push("Job", name, &job);
+            return migrations(cx, s, d);
+        }
+        WorkloadKind::Cron { schedule, concurrency, batch } => {
+            let cron = CronJob {
+                metadata: workload_meta(cx, name, name, comp, SERVICE_SKIPS),
+                spec: Some(CronJobSpec {
+                    schedule: schedule.clone(),
+                    time_zone: Some("Etc/UTC".into()),
+                    concurrency_policy: Some(concurrency.k8s().into()),
+                    // A run missed by more than five minutes (controller down) is skipped, not caught up.
+                    starting_deadline_seconds: Some(300),
+                    successful_jobs_history_limit: Some(3),
+                    failed_jobs_history_limit: Some(3),
+                    job_template: JobTemplateSpec {
+                        metadata: None,
+                        spec: Some(JobSpec {
+                            backoff_limit: Some(batch.retries as i32),
+                            active_deadline_seconds: Some(batch.deadline_secs as i64),
+                            template,
+                            ..Default::default()
+                        }),
+                    },
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            cx.push("CronJob", name, &cron);
+            return migrations(cx, s, d);
+        }
+        WorkloadKind::Service | WorkloadKind::Worker => {}
+    }
     let fixed = match d.replicas {
         Replicas::Fixed(n) => Some(n as i32),
         Replicas::Auto { .. } => None,
     };
-    let strategy = &cx.env.strategy.kind;
+    let strategy = &d.strategy.kind;
     let workload_kind = match strategy {
         StrategyKind::Rolling { max_surge, max_unavailable } => {
             let surge = |s: &Surge| match s {
@@ -188,7 +244,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                 Surge::Count(n) => IntOrString::Int(*n as i32),
             };
             let dep = Deployment {
-                metadata: waved(cx, workload_meta(cx, name, name, "service", SERVICE_SKIPS), name),
+                metadata: waved(cx, workload_meta(cx, name, name, comp, SERVICE_SKIPS), name),
                 spec: Some(DeploymentSpec {
                     replicas: fixed,
                     revision_history_limit: Some(5),
@@ -212,7 +268,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
             let rollout = Rollout {
                 api_version: "argoproj.io/v1alpha1",
                 kind: "Rollout",
-                metadata: waved(cx, cx.meta(name, name, "service"), name),
+                metadata: waved(cx, cx.meta(name, name, comp), name),
                 spec: crd::RolloutSpec {
                     replicas: fixed,
                     revision_history_limit: 5,
@@ -226,32 +282,33 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         }
     };
 
-    // Services: the stable one, plus canary or preview for progressive delivery.
-    let mut services = vec![name.to_string()];
-    match strategy {
-        StrategyKind::Canary { .. } => services.push(format!("{name}-canary")),
-        StrategyKind::BlueGreen { .. } => services.push(format!("{name}-preview")),
-        _ => {}
-    }
-    let lb = matches!(s.expose, Exposure::LoadBalancer);
-    for (i, svc_name) in services.iter().enumerate() {
+    // Services: the main one, the canary or preview one of a progressive
+    // strategy, and the extra ones; none for a workload without a port.
+    for sp in crate::plan::ports::services(cx, s) {
         let svc = KService {
-            metadata: cx.meta(svc_name, name, "service"),
+            metadata: cx.meta(&sp.name, name, comp),
             spec: Some(ServiceSpec {
-                type_: Some(if lb && i == 0 { "LoadBalancer" } else { "ClusterIP" }.into()),
+                type_: Some(sp.type_().into()),
+                cluster_ip: (sp.kind == ServiceKind::Headless).then(|| "None".into()),
                 selector: Some(crate::plan::env::selector(name)),
-                ports: Some(vec![ServicePort {
-                    name: Some("http".into()),
-                    port: s.service_port as i32,
-                    target_port: Some(IntOrString::String("http".into())),
-                    protocol: Some("TCP".into()),
-                    ..Default::default()
-                }]),
+                ports: Some(
+                    sp.ports
+                        .iter()
+                        .map(|p| ServicePort {
+                            name: Some(p.name.clone()),
+                            port: p.service_port as i32,
+                            target_port: Some(IntOrString::String(p.name.clone())),
+                            protocol: Some(p.protocol.clone()),
+                            app_protocol: p.app_protocol.clone(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        cx.push("Service", svc_name, &svc);
+        cx.push("Service", &sp.name, &svc);
     }
 
     for r in routes(cx, s) {
@@ -297,7 +354,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
 
     if let Replicas::Auto { min, max } = d.replicas {
         let hpa = HorizontalPodAutoscaler {
-            metadata: cx.meta(name, name, "service"),
+            metadata: cx.meta(name, name, comp),
             spec: Some(HorizontalPodAutoscalerSpec {
                 min_replicas: Some(min as i32),
                 max_replicas: max as i32,
@@ -327,7 +384,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
 
     if d.replicas.max() > 1 {
         let pdb = PodDisruptionBudget {
-            metadata: cx.meta(name, name, "service"),
+            metadata: cx.meta(name, name, comp),
             spec: Some(PodDisruptionBudgetSpec {
                 max_unavailable: Some(IntOrString::Int(1)),
                 selector: Some(label_selector(name)),
@@ -338,6 +395,12 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         cx.push("PodDisruptionBudget", name, &pdb);
     }
 
+    migrations(cx, s, d);
+}
+
+/// The migration Job of a service, where the environment runs migrations.
+fn migrations(cx: &mut EnvCx, s: &Service, d: &Dep) {
+    let name = s.name.as_str();
     if let Some(m) = &s.migrations {
         if cx.env.before.iter().any(|b| b == "migrations") {
             let job_name = format!("{name}-migrate");
@@ -359,6 +422,32 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
             };
             cx.push("Job", &job_name, &job);
         }
+    }
+}
+
+/// A `kind = job` service: a Job run once per release, after the release
+/// is live. ArgoCD runs it as a PostSync hook (only once every object of
+/// the sync is healthy; recreated on each sync, since a Job's pod template
+/// cannot change in place); Helm as a post-install/post-upgrade hook.
+/// *Why after, not before:* what must happen before new code runs is a
+/// migration (`migrations`, a Sync hook before the workloads); a release
+/// job (reindex, cache warm-up, notify) acts on the live release.
+pub fn release_job(cx: &EnvCx, s: &Service, batch: &Batch, template: PodTemplateSpec) -> Job {
+    let name = s.name.as_str();
+    let mut meta = workload_meta(cx, name, name, component(s), SERVICE_SKIPS);
+    meta.annotations.get_or_insert_with(BTreeMap::new).extend(BTreeMap::from([
+        ("argocd.argoproj.io/hook".to_string(), "PostSync".to_string()),
+        ("argocd.argoproj.io/hook-delete-policy".to_string(), "BeforeHookCreation".to_string()),
+    ]));
+    Job {
+        metadata: meta,
+        spec: Some(JobSpec {
+            backoff_limit: Some(batch.retries as i32),
+            active_deadline_seconds: Some(batch.deadline_secs as i64),
+            template,
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }
 

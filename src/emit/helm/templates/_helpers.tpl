@@ -229,9 +229,16 @@ spec:
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- with $s.ports }}
       ports:
-        - containerPort: {{ $s.port | int }}
-          name: http
+        {{- range . }}
+        - containerPort: {{ .containerPort | int }}
+          name: {{ .name | quote }}
+          {{- if ne .protocol "TCP" }}
+          protocol: {{ .protocol }}
+          {{- end }}
+        {{- end }}
+      {{- end }}
       {{- end }}
       {{- if $s.config }}
       envFrom:
@@ -262,7 +269,7 @@ spec:
       securityContext:
         {{- include "deployc.containerSecurity" $s.securityContext | nindent 8 }}
       volumeMounts: {{- if or $s.writablePaths $s.files }}{{ include "deployc.scratchMounts" $s.writablePaths | nindent 8 }}{{ include "deployc.fileMounts" $s.files | nindent 8 }}{{ else }} []{{ end }}
-  {{- if $job }}
+  {{- if or $job (has $s.kind (list "job" "cron")) }}
   restartPolicy: Never
   {{- end }}
   securityContext:

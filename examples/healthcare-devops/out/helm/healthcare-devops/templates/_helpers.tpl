@@ -139,6 +139,10 @@ requests:
       key: {{ .secretKeyRef.key | quote }}
       name: {{ .secretKeyRef.name | quote }}
       optional: false
+  {{- else if hasKey . "fieldRef" }}
+  valueFrom:
+    fieldRef:
+      fieldPath: {{ .fieldRef.fieldPath | quote }}
   {{- else }}
   value: {{ .value | quote }}
   {{- end }}
@@ -180,7 +184,11 @@ metadata:
   {{- end }}
   labels:
     {{- $own := include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | fromYaml }}
-    {{- $labels := merge (dict "deployc.dev/service" .name) $own (deepCopy ($s.podLabels | default dict)) }}
+    {{- $tags := deepCopy ($s.unifiedTags | default dict) }}
+    {{- if and $s.unifiedTags $s.image.tag }}
+    {{- $_ := set $tags "tags.datadoghq.com/version" ($s.image.tag | toString) }}
+    {{- end }}
+    {{- $labels := merge $tags (dict "deployc.dev/service" .name) $own (deepCopy ($s.podLabels | default dict)) }}
     {{- toYaml $labels | nindent 4 }}
 spec:
   automountServiceAccountToken: false
@@ -221,9 +229,16 @@ spec:
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- with $s.ports }}
       ports:
-        - containerPort: {{ $s.port | int }}
-          name: http
+        {{- range . }}
+        - containerPort: {{ .containerPort | int }}
+          name: {{ .name | quote }}
+          {{- if ne .protocol "TCP" }}
+          protocol: {{ .protocol }}
+          {{- end }}
+        {{- end }}
+      {{- end }}
       {{- end }}
       {{- if $s.config }}
       envFrom:
@@ -254,7 +269,7 @@ spec:
       securityContext:
         {{- include "deployc.containerSecurity" $s.securityContext | nindent 8 }}
       volumeMounts: {{- if or $s.writablePaths $s.files }}{{ include "deployc.scratchMounts" $s.writablePaths | nindent 8 }}{{ include "deployc.fileMounts" $s.files | nindent 8 }}{{ else }} []{{ end }}
-  {{- if $job }}
+  {{- if or $job (has $s.kind (list "job" "cron")) }}
   restartPolicy: Never
   {{- end }}
   securityContext:
