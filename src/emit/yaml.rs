@@ -32,6 +32,12 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     Ok(out)
 }
 
+/// Appends one value as a YAML document (no `---` marker) to `out`: the
+/// stream mode writes every object of an environment into one buffer.
+pub fn append<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Error> {
+    value.serialize(Ser { out, ctx: Ctx::Top })
+}
+
 /// Where a value is being written.
 #[derive(Clone, Copy)]
 enum Ctx {
@@ -49,10 +55,27 @@ struct Ser<'a> {
 }
 
 fn spaces(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
     }
+    out.push_str(&SPACES[..n]);
 }
+
+/// Bytes a plain scalar may hold anywhere (`:` is checked apart: it is
+/// plain only when no space follows it).
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'@' | b'+' | b'-' | b'=');
+        c += 1;
+    }
+    t
+};
 
 /// Whether `s` can be written without quotes and read back as the same string.
 fn plain_ok(s: &str) -> bool {
@@ -64,10 +87,9 @@ fn plain_ok(s: &str) -> bool {
     if b[b.len() - 1] == b':' {
         return false;
     }
+    // A table lookup per byte: this runs for every string of every object.
     for (i, &c) in b.iter().enumerate() {
-        let ok = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'@' | b'+' | b'-' | b'=');
-        let colon = c == b':' && b.get(i + 1).is_some_and(|n| *n != b' ');
-        if !ok && !colon {
+        if !PLAIN[c as usize] && !(c == b':' && b.get(i + 1).is_some_and(|n| *n != b' ')) {
             return false;
         }
     }
@@ -117,21 +139,29 @@ pub fn write_str(out: &mut String, s: &str) {
         return;
     }
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
+    // Copies the runs between escapes whole rather than char by char.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escaped = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\t' => "\\t",
+            '\r' => "\\r",
             // Control characters, the byte-order mark and Unicode line
             // separators are not printable YAML: escape them.
-            c if c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}') => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+            c if c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}') => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push_str(escaped);
         }
+        run = i + c.len_utf8();
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 

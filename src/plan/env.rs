@@ -22,11 +22,15 @@ pub struct EnvPlan<'a> {
     /// The secret inventory, made once on first use: every workload asks
     /// which Secrets it reads, and recomputing it per workload is quadratic.
     secrets: std::sync::OnceLock<Vec<super::secrets::SecretPlan>>,
+    /// Whether migrations run before the workloads (asked once per workload).
+    migrations: bool,
 }
 
 impl<'a> EnvPlan<'a> {
     pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
-        EnvPlan { model, graph, env, opts, secrets: std::sync::OnceLock::new() }
+        let migrations = env.before.iter().any(|b| b == "migrations")
+            && env.deployments.iter().any(|d| model.service(d.service).migrations.is_some());
+        EnvPlan { model, graph, env, opts, secrets: std::sync::OnceLock::new(), migrations }
     }
 
     /// Every Secret the environment reads (see [`super::secrets::inventory`]).
@@ -75,8 +79,7 @@ impl<'a> EnvPlan<'a> {
 
     /// Whether the environment runs migrations before its workloads.
     pub fn runs_migrations(&self) -> bool {
-        self.env.before.iter().any(|b| b == "migrations")
-            && self.env.deployments.iter().any(|d| self.model.service(d.service).migrations.is_some())
+        self.migrations
     }
 
     pub fn resource_use(&self, r: ResourceId) -> &'a ResourceUse {

@@ -18,7 +18,24 @@ use serde::Serialize;
 /// One environment's plan and the objects rendered from it so far.
 pub struct EnvCx<'a> {
     pub plan: &'a EnvPlan<'a>,
-    files: Vec<Artifact>,
+    sink: Sink,
+    /// Paths written so far, for objects several services share.
+    paths: std::collections::HashSet<String>,
+}
+
+/// Where rendered objects go: one artifact per file (a build), or one
+/// buffer per environment with each document's path and byte range (the
+/// `--stdout` stream, which never needs the files themselves).
+enum Sink {
+    Files(Vec<Artifact>),
+    Stream(Stream),
+}
+
+/// An environment's documents in one buffer, each `---`-opened.
+#[derive(Default)]
+pub struct Stream {
+    pub buf: String,
+    pub docs: Vec<(String, std::ops::Range<usize>)>,
 }
 
 impl<'a> std::ops::Deref for EnvCx<'a> {
@@ -32,7 +49,24 @@ impl<'a> EnvCx<'a> {
     /// Records an object as `k8s/<env>/<kind>-<name>.yaml`.
     pub fn push<T: Serialize>(&mut self, kind: &str, name: &str, obj: &T) {
         let path = format!("k8s/{}/{}-{}.yaml", self.env.name, kind.to_ascii_lowercase(), name);
-        self.files.push(yaml_file(Target::K8s, Some(&self.env.name), path, obj));
+        self.paths.insert(path.clone());
+        let env = self.plan.env;
+        match &mut self.sink {
+            Sink::Files(files) => files.push(yaml_file(Target::K8s, Some(&env.name), path, obj)),
+            Sink::Stream(st) => {
+                let start = st.buf.len();
+                st.buf.push_str("---\n");
+                if let Err(e) = super::yaml::append(&mut st.buf, obj) {
+                    st.buf.push_str(&format!("# deployc: serialization failed: {e}\n"));
+                }
+                st.docs.push((path, start..st.buf.len()));
+            }
+        }
+    }
+
+    /// Whether an object was already recorded under `kind` and `name`.
+    pub fn has(&self, kind: &str, name: &str) -> bool {
+        self.paths.contains(&format!("k8s/{}/{}-{}.yaml", self.env.name, kind.to_ascii_lowercase(), name))
     }
 }
 
@@ -82,32 +116,58 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     out
 }
 
+/// Every environment's objects as one stream per environment (documents in
+/// emission order; the caller orders them by path). No kustomizations.
+pub fn streams(plan: &Plan) -> Vec<Stream> {
+    crate::emit::par_map(&plan.envs, |ep| {
+        // About 2.5 KB of YAML per object and a dozen objects per service:
+        // reserving once avoids copying a growing buffer (untouched capacity
+        // costs no memory).
+        let st = Stream { buf: String::with_capacity((ep.env.deployments.len() + 8) * 32 * 1024), docs: Vec::new() };
+        let mut cx = EnvCx { plan: ep, sink: Sink::Stream(st), paths: Default::default() };
+        objects(&mut cx);
+        match cx.sink {
+            Sink::Stream(st) => st,
+            Sink::Files(_) => Stream::default(),
+        }
+    })
+}
+
+/// Renders every object of one environment into its sink.
+fn objects(cx: &mut EnvCx) {
+    let (ep, env) = (cx.plan, cx.plan.env);
+    workload::namespace(cx);
+    for d in &env.deployments {
+        workload::service(cx, d);
+        if let Some(v) = crate::plan::vpa::vpa(ep, d) {
+            cx.push("VerticalPodAutoscaler", &v.metadata.name.clone(), &v);
+        }
+    }
+    data::resources(cx);
+    data::secrets(cx);
+    data::monitoring(cx);
+    network::policies(cx);
+    for (kind, name, obj) in crate::plan::tracing::objects(ep) {
+        cx.push(kind, &name, &obj);
+    }
+    if let Some(p) = crate::plan::policy::kyverno(ep) {
+        let name = p.metadata.name.clone();
+        cx.push("Policy", &name, &p);
+    }
+}
+
 /// One environment's objects and its kustomization.
 fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
     let (model, opts) = (plan.model, plan.opts);
     let mut out = Vec::new();
     {
         let env = ep.env;
-        let mut cx = EnvCx { plan: ep, files: Vec::new() };
-        workload::namespace(&mut cx);
-        for d in &env.deployments {
-            workload::service(&mut cx, d);
-            if let Some(v) = crate::plan::vpa::vpa(ep, d) {
-                cx.push("VerticalPodAutoscaler", &v.metadata.name.clone(), &v);
-            }
-        }
-        data::resources(&mut cx);
-        data::secrets(&mut cx);
-        data::monitoring(&mut cx);
-        network::policies(&mut cx);
-        for (kind, name, obj) in crate::plan::tracing::objects(ep) {
-            cx.push(kind, &name, &obj);
-        }
-        if let Some(p) = crate::plan::policy::kyverno(ep) {
-            let name = p.metadata.name.clone();
-            cx.push("Policy", &name, &p);
-        }
-        let mut files = std::mem::take(&mut cx.files);
+        let mut cx = EnvCx { plan: ep, sink: Sink::Files(Vec::new()), paths: Default::default() };
+        objects(&mut cx);
+        let mut files = match cx.sink {
+            Sink::Files(files) => files,
+            Sink::Stream(_) => Vec::new(),
+        };
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let prefix = format!("k8s/{}/", env.name);
         // Only images CD releases: a prebuilt image keeps the tag it was given.
@@ -157,7 +217,8 @@ fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
 
 use crate::plan::addons::CLUSTER_DIR;
 
-fn cluster(plan: &Plan) -> Vec<Artifact> {
+/// The cluster-wide objects (the StorageClass) and their kustomization.
+pub fn cluster(plan: &Plan) -> Vec<Artifact> {
     use k8s_openapi::api::storage::v1::StorageClass;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     let model = plan.model;

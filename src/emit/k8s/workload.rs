@@ -175,8 +175,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         ..Default::default()
     };
     // Services sharing a ServiceAccount get it once.
-    let sa_path = format!("k8s/{}/serviceaccount-{account}.yaml", cx.env.name);
-    if !cx.files.iter().any(|f| f.path == sa_path) {
+    if !cx.has("ServiceAccount", &account) {
         cx.push("ServiceAccount", &account, &sa);
     }
 
