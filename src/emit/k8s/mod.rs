@@ -100,6 +100,9 @@ fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
         data::secrets(&mut cx);
         data::monitoring(&mut cx);
         network::policies(&mut cx);
+        for (kind, name, obj) in crate::plan::sealed::objects(ep) {
+            cx.push(kind, &name, &obj);
+        }
         for (kind, name, obj) in crate::plan::tracing::objects(ep) {
             cx.push(kind, &name, &obj);
         }
