@@ -130,11 +130,31 @@ pub fn missing(w: &Wanted) -> Diagnostic {
 /// right type. Every problem is reported, not only the first.
 pub fn check(w: &Wanted, text: &str, file: SourceId) -> Result<SealedFile, Vec<Diagnostic>> {
     let whole = Span::new(file, 0, text.lines().next().map_or(0, str::len));
-    let at = |needle: &str| -> Span {
-        match (!needle.is_empty()).then(|| text.find(needle)).flatten() {
-            Some(i) => Span::new(file, i, i + needle.len()),
-            None => whole,
+    // The value of the first line whose key is `key` (else the key itself,
+    // else the first line): where a label in the file points.
+    let at = |key: &str| -> Span {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let body = line.trim_start();
+            let indent = line.len() - body.len();
+            let key_len = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")]
+                .iter()
+                .find(|k| !key.is_empty() && body.starts_with(k.as_str()))
+                .map(String::len);
+            if let Some(n) = key_len {
+                let value = body[n..].trim_end();
+                let lead = value.len() - value.trim_start().len();
+                let value = value.trim_start();
+                let start = offset + indent + n + lead;
+                return if value.is_empty() {
+                    Span::new(file, offset + indent, offset + indent + n - 1)
+                } else {
+                    Span::new(file, start, start + value.len())
+                };
+            }
+            offset += line.len();
         }
+        whole
     };
     let malformed = |what: String, span: Span| {
         Diagnostic::new(Code::E0381, format!("`{}` is not a usable SealedSecret: {what}", w.file))
@@ -152,7 +172,8 @@ pub fn check(w: &Wanted, text: &str, file: SourceId) -> Result<SealedFile, Vec<D
         Ok(v) => v,
         Err(e) => {
             let span = e.location().map_or(whole, |l| {
-                let i = l.index().min(text.len());
+                // At the end of the text, point at its last character.
+                let i = l.index().min(text.trim_end().len().saturating_sub(1));
                 let end = text[i..].chars().next().map_or(i, |c| i + c.len_utf8());
                 Span::new(file, i, end)
             });
@@ -175,7 +196,7 @@ pub fn check(w: &Wanted, text: &str, file: SourceId) -> Result<SealedFile, Vec<D
     let api = string(&value, &["apiVersion"]).unwrap_or_default();
     if kind != "SealedSecret" || api != API_VERSION {
         let what = format!("`kind: {kind}` of `apiVersion: {api}`, not `kind: SealedSecret` of `{API_VERSION}`");
-        return Err(vec![malformed(what, at(if kind != "SealedSecret" { &kind } else { &api }))]);
+        return Err(vec![malformed(what, at(if kind != "SealedSecret" { "kind" } else { "apiVersion" }))]);
     }
     // A string → string map at `path` (absent or null is empty).
     let map = |path: &[&str], errors: &mut Vec<Diagnostic>| -> BTreeMap<String, String> {
@@ -195,9 +216,10 @@ pub fn check(w: &Wanted, text: &str, file: SourceId) -> Result<SealedFile, Vec<D
                     }
                 }
             }
-            Some(_) => {
-                errors.push(malformed(format!("`{}` is not a mapping", path.join(".")), at(path[path.len() - 1])))
-            }
+            Some(_) => errors.push(malformed(
+                format!("`{}` is not a mapping", path.join(".")),
+                at(path.last().copied().unwrap_or_default()),
+            )),
         }
         out
     };
@@ -262,7 +284,7 @@ pub fn check(w: &Wanted, text: &str, file: SourceId) -> Result<SealedFile, Vec<D
                 if found.is_empty() { "a SealedSecret without a name" } else { found },
                 w.secret.name
             ),
-            at(found),
+            at("name"),
         ));
     }
     if !cluster_wide && namespace.as_deref() != Some(w.namespace.as_str()) {
@@ -275,7 +297,7 @@ pub fn check(w: &Wanted, text: &str, file: SourceId) -> Result<SealedFile, Vec<D
                 w.env,
                 w.namespace
             ),
-            at(found),
+            at("namespace"),
         ));
     }
     let missing: Vec<&str> = w.secret.keys.iter().filter(|k| !encrypted.contains_key(*k)).map(String::as_str).collect();
