@@ -23,7 +23,16 @@ pub enum Frame {
     /// A situation of the output tree, described as a shell session; the
     /// writer reports these, and `tests/writer.rs` produces each one.
     Writer,
+    /// `wrong` and `fixed` are the sealed file [`SEALED_FILE`] of the
+    /// program [`SEALED_PROGRAM`] (compiled as `main.dpl`).
+    Sealed,
 }
+
+/// The program of [`Frame::Sealed`] examples: its one Secret, an image pull
+/// secret, comes from a sealed file.
+pub const SEALED_PROGRAM: &str = "project shop {\n  repository   = \"github.com/acme/shop\"\n  registry     = ghcr { owner = \"acme\" }\n  secret_store = sealed_secrets { dir = \"sealed\" }\n}\n\nservice api {\n  language     = go\n  port         = 8080\n  health       = http { path = \"/healthz\" }\n  pull_secrets = [\"registry\"]\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}\n";
+/// The file the [`Frame::Sealed`] examples are, relative to the program.
+pub const SEALED_FILE: &str = "sealed/dev/registry.yaml";
 
 /// One mistake and its fix.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +73,14 @@ pub fn render(e: &Example) -> String {
         Frame::HelmBuild => "(after a `project` block, built with `deployc build FILE --target helm`)\n\n",
         Frame::Latin1 => "(the file saved as Latin-1 by an old editor)\n\n",
         Frame::Program | Frame::Writer => "",
+        Frame::Sealed => {
+            return format!(
+                "The program\n\n{}\nWrong (its {SEALED_FILE})\n\n{}\nFixed\n\n{}",
+                indent(SEALED_PROGRAM),
+                indent(e.wrong),
+                indent(e.fixed)
+            )
+        }
     };
     format!("Wrong {note}{}\nFixed\n\n{}", indent(e.wrong), indent(e.fixed))
 }
@@ -104,6 +121,11 @@ static EXAMPLES: &[(Code, Example)] = &[
     ex!(E0305, Snippet, "service api {\n  language = python\n  port     = 8080\n  image    = \"acme/api\\n# injected\"\n}", "service api {\n  language = python\n  port     = 8080\n  image    = \"acme/api\"\n}"),
     ex!(E0306, Snippet, "pipeline {\n  workflows_dir = \"../.github/workflows\"\n}", "pipeline {\n  workflows_dir = \".github/workflows\"\n}"),
     ex!(E0307, Snippet, "resource events = kafka { topics = [\"orders v2\"] }\n\nservice api {\n  language = node\n  port     = 8080\n  env { KAFKA = events.url }\n}", "resource events = kafka { topics = [\"orders-v2\"] }\n\nservice api {\n  language = node\n  port     = 8080\n  env { KAFKA = events.url }\n}"),
+    ex!(E0380, Program, "project shop {\n  repository   = \"github.com/acme/shop\"\n  registry     = ghcr { owner = \"acme\" }\n  secret_store = sealed_secrets { dir = \"sealed\" }\n}\n\nservice api {\n  language = go\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n  env { API_TOKEN = secret(\"api-token\") }\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}", "project shop {\n  repository   = \"github.com/acme/shop\"\n  registry     = ghcr { owner = \"acme\" }\n  secret_store = sealed_secrets { controller_namespace = \"kube-system\" }\n}\n\nservice api {\n  language = go\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n  env { API_TOKEN = secret(\"api-token\") }\n}\n\nenvironment dev {\n  promote = on_push(\"main\")\n}"),
+    ex!(E0381, Sealed, "apiVersion: bitnami.com/v1alpha1\nkind: Secret\nmetadata:\n  name: registry\n  namespace: shop-dev\nspec:\n  encryptedData:\n    \".dockerconfigjson\": AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq\n  template:\n    type: kubernetes.io/dockerconfigjson\n", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: registry\n  namespace: shop-dev\nspec:\n  encryptedData:\n    \".dockerconfigjson\": AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq\n  template:\n    type: kubernetes.io/dockerconfigjson\n"),
+    ex!(E0382, Sealed, "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: registry\n  namespace: shop-staging\nspec:\n  encryptedData:\n    \".dockerconfigjson\": AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq\n  template:\n    type: kubernetes.io/dockerconfigjson\n", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: registry\n  namespace: shop-dev\nspec:\n  encryptedData:\n    \".dockerconfigjson\": AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq\n  template:\n    type: kubernetes.io/dockerconfigjson\n"),
+    ex!(E0383, Sealed, "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: registry\n  namespace: shop-dev\nspec:\n  encryptedData:\n    config: AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq\n  template:\n    type: kubernetes.io/dockerconfigjson\n", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: registry\n  namespace: shop-dev\nspec:\n  encryptedData:\n    \".dockerconfigjson\": AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq\n  template:\n    type: kubernetes.io/dockerconfigjson\n"),
+    ex!(E0384, Sealed, "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: registry\n  namespace: shop-dev\nspec:\n  encryptedData:\n    \".dockerconfigjson\": AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq\n  template:\n    type: Opaque\n", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: registry\n  namespace: shop-dev\nspec:\n  encryptedData:\n    \".dockerconfigjson\": AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq\n  template:\n    type: kubernetes.io/dockerconfigjson\n"),
     ex!(E0401, Snippet, "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [50%, 20%, 100%] }\n}", "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [20%, 50%, 100%] }\n}"),
     ex!(E0402, Snippet, "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [10%, 150%] }\n}", "environment dev {\n  promote  = on_push(\"main\")\n  strategy = canary { steps = [10%, 100%] }\n}"),
     ex!(E0403, Snippet, "service api {\n  language = python\n  port     = 8080\n}\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  strategy = blue_green { auto_promote = false }\n}", "service api {\n  language = python\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n}\n\nenvironment dev {\n  promote  = on_push(\"main\")\n  strategy = blue_green { auto_promote = false }\n}"),

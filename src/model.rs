@@ -105,6 +105,44 @@ pub struct Model {
     pub integrations: Vec<Integration>,
     pub pipeline: Pipeline,
     pub observability: Observability,
+    /// The team's sealed secrets and where the program reads each secret:
+    /// inputs beside the program, not part of its meaning.
+    #[serde(skip)]
+    pub sealed: Sealed,
+}
+
+/// The team's SealedSecrets (`secret_store = sealed_secrets { dir = ... }`):
+/// the checker records where each secret is referenced, the driver reads
+/// and checks `<dir>/<env>/<secret>.yaml` (`deployc::compile`), the plan
+/// writes them into the output.
+#[derive(Clone, Debug, Default)]
+pub struct Sealed {
+    /// Secret name → the first place the program reads it (`secret("x")`,
+    /// a `pull_secrets` entry).
+    pub secret_refs: BTreeMap<String, Span>,
+    /// Resource name → the first reference to one of its attributes (`db.url`).
+    pub resource_refs: BTreeMap<String, Span>,
+    /// The `dir` value of the secret store.
+    pub dir_span: Option<Span>,
+    /// (environment, secret) → the checked SealedSecret of its file.
+    pub files: BTreeMap<(String, String), SealedFile>,
+}
+
+/// A SealedSecret the team sealed with kubeseal, as checked: only the
+/// fields deployc writes back out (re-serialized, never pasted).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SealedFile {
+    /// The file, relative to the program's folder.
+    pub path: String,
+    /// `sealedsecrets.bitnami.com/*` annotations (the sealing scope).
+    pub annotations: BTreeMap<String, String>,
+    /// Key → ciphertext (base64).
+    pub encrypted_data: BTreeMap<String, String>,
+    /// `spec.template`: the Secret's type, labels, annotations and immutability.
+    pub secret_type: Option<String>,
+    pub template_labels: BTreeMap<String, String>,
+    pub template_annotations: BTreeMap<String, String>,
+    pub immutable: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -242,6 +280,10 @@ pub enum SecretStore {
     Kubernetes,
     SealedSecrets {
         controller_namespace: String,
+        /// The folder, relative to the program's, of the team's kubeseal
+        /// output: `<dir>/<env>/<secret>.yaml`.
+        #[serde(default)]
+        dir: Option<String>,
     },
     AwsSecretsManager {
         region: String,

@@ -687,6 +687,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let secret_store = match tagged(pf, "secret_store") {
         Some(("sealed_secrets", f)) => SecretStore::SealedSecrets {
             controller_namespace: lit(f, "controller_namespace").unwrap_or_else(|| "kube-system".into()),
+            dir: lit(f, "dir").map(|d| d.trim_end_matches('/').to_string()),
         },
         Some(("aws_secrets_manager", f)) => SecretStore::AwsSecretsManager {
             region: lit(f, "region").unwrap_or_default(),
@@ -1444,8 +1445,18 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         tracing: sink("tracing"),
         logs: sink("logs"),
     };
-    let model =
-        Model { project, toolchains, services, resources, environments, gates, integrations, pipeline, observability };
+    let model = Model {
+        project,
+        toolchains,
+        services,
+        resources,
+        environments,
+        gates,
+        integrations,
+        pipeline,
+        observability,
+        sealed: Sealed::default(),
+    };
     Some((model, extra))
 }
 

@@ -223,8 +223,16 @@ pub static SECRET_STORES: &[Variant] = &[
     v("kubernetes", &[], "plain Kubernetes Secrets created out of band; deployc only references them"),
     v(
         "sealed_secrets",
-        &[f("controller_namespace", Ty::Str, "\"kube-system\"", "namespace of the Sealed Secrets controller")],
-        "Bitnami Sealed Secrets: the team commits SealedSecrets, deployc references the Secrets they unseal to",
+        &[
+            f("controller_namespace", Ty::Str, "\"kube-system\"", "namespace of the Sealed Secrets controller"),
+            f(
+                "dir",
+                Ty::RelPath,
+                "none",
+                "folder beside the program holding the team's kubeseal output, `<dir>/<env>/<secret>.yaml`: each file is checked (E0380-E0384) and written into the output; without it the team commits SealedSecrets into `k8s/<env>/extra/`",
+            ),
+        ],
+        "Bitnami Sealed Secrets: the team seals each Secret with kubeseal; deployc checks and ships the SealedSecrets of `dir`, or references the Secrets of those the team commits into `extra/`",
     ),
     v(
         "aws_secrets_manager",

@@ -28,14 +28,14 @@ impl ser::Error for Error {
 /// Serializes one value as a YAML document (no `---` marker), ending in a newline.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     let mut out = String::with_capacity(1024);
-    value.serialize(Ser { out: &mut out, ctx: Ctx::Top })?;
+    value.serialize(Ser { out: &mut out, ctx: Ctx::Top, mark: Mark::No })?;
     Ok(out)
 }
 
 /// Appends one value as a YAML document (no `---` marker) to `out`: the
 /// stream mode writes every object of an environment into one buffer.
 pub fn append<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Error> {
-    value.serialize(Ser { out, ctx: Ctx::Top })
+    value.serialize(Ser { out, ctx: Ctx::Top, mark: Mark::No })
 }
 
 /// Where a value is being written.
@@ -52,7 +52,25 @@ enum Ctx {
 struct Ser<'a> {
     out: &'a mut String,
     ctx: Ctx,
+    mark: Mark,
 }
+
+/// Ciphertext is safe to commit, but secret scanners (detect-secrets, which
+/// validate-output and pre-commit hooks run) read any base64 as a leaked
+/// key. The one-line values of a mapping under the key `encryptedData` (a
+/// SealedSecret's, the only place deployc writes ciphertext) end with the
+/// scanners' inline allowlist comment; the parsed YAML is unchanged.
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    No,
+    /// The value of `encryptedData:`: its entries are ciphertext.
+    Entries,
+    /// One ciphertext.
+    Value,
+}
+
+/// The comment that tells secret scanners a line holds no secret.
+pub const ALLOWLIST: &str = " # pragma: allowlist secret";
 
 fn spaces(out: &mut String, n: usize) {
     const SPACES: &str = "                                                                ";
@@ -176,6 +194,9 @@ impl<'a> Ser<'a> {
         } else {
             self.out.push_str(text);
         }
+        if self.mark == Mark::Value {
+            self.out.push_str(ALLOWLIST);
+        }
         self.out.push('\n');
         Ok(())
     }
@@ -186,7 +207,15 @@ impl<'a> Ser<'a> {
             Ctx::MapValue(i) => (i + 2, false),
             Ctx::SeqItem(i) => (i + 2, true),
         };
-        Compound { out: self.out, ctx: self.ctx, indent, inline_first, count: 0 }
+        Compound {
+            out: self.out,
+            ctx: self.ctx,
+            indent,
+            inline_first,
+            count: 0,
+            ciphertext: self.mark == Mark::Entries,
+            next: Mark::No,
+        }
     }
 }
 
@@ -198,6 +227,10 @@ pub struct Compound<'a> {
     /// The first entry continues the current line (after `- ` or at the root).
     inline_first: bool,
     count: usize,
+    /// This compound is the value of `encryptedData:`.
+    ciphertext: bool,
+    /// The mark of the value after the key just written.
+    next: Mark,
 }
 
 impl Compound<'_> {
@@ -214,19 +247,26 @@ impl Compound<'_> {
     }
 
     fn key(&mut self, key: &str) {
+        self.next = if self.ciphertext {
+            Mark::Value
+        } else if key == "encryptedData" {
+            Mark::Entries
+        } else {
+            Mark::No
+        };
         self.start_entry();
         write_str(self.out, key);
         self.out.push(':');
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        value.serialize(Ser { out: self.out, ctx: Ctx::MapValue(self.indent) })
+        value.serialize(Ser { out: self.out, ctx: Ctx::MapValue(self.indent), mark: self.next })
     }
 
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
         self.start_entry();
         self.out.push_str("- ");
-        value.serialize(Ser { out: self.out, ctx: Ctx::SeqItem(self.indent) })
+        value.serialize(Ser { out: self.out, ctx: Ctx::SeqItem(self.indent), mark: Mark::No })
     }
 
     fn end(self, empty: &str) -> Result<(), Error> {

@@ -25,6 +25,7 @@ pub mod pod;
 pub mod policy;
 pub mod ports;
 pub mod routes;
+pub mod sealed;
 pub mod secrets;
 pub mod topology;
 pub mod tracing;

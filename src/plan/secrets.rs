@@ -13,9 +13,15 @@ pub enum Producer {
     /// An ExternalSecret the output ships copies it from the external store
     /// (AWS Secrets Manager, Vault or Google Secret Manager) entry at `key`.
     ExternalSecret { store: String, key: String },
-    /// The team seals it with kubeseal into `k8s/<env>/extra/`, which the
-    /// environment's kustomization lists.
-    SealedByTeam { controller_namespace: String },
+    /// The team seals it with kubeseal: into `file` (`<dir>/<env>/<name>.yaml`
+    /// beside the program, checked and written into the output as
+    /// `sealedsecret-<name>.yaml`) when the store names a `dir`, else into
+    /// `k8s/<env>/extra/`, which the environment's kustomization lists.
+    SealedByTeam {
+        controller_namespace: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+    },
     /// The team creates it in the namespace (`secret_store = kubernetes`).
     CreatedByTeam,
 }
@@ -167,9 +173,10 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
                     store: "gcp_secret_manager".into(),
                     key: gcp_secret_id(model, cx.env, &name),
                 },
-                Store::SealedSecrets { controller_namespace } => {
-                    Producer::SealedByTeam { controller_namespace: controller_namespace.clone() }
-                }
+                Store::SealedSecrets { controller_namespace, dir } => Producer::SealedByTeam {
+                    controller_namespace: controller_namespace.clone(),
+                    file: dir.as_ref().map(|d| super::sealed::file_of(d, env, &name)),
+                },
                 Store::Kubernetes => Producer::CreatedByTeam,
             };
             SecretPlan { name, keys, readers, origin, producer }

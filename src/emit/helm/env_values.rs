@@ -89,6 +89,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
         }
     }
     out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
+    out.extend(crate::plan::sealed::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 

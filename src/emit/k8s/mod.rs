@@ -147,6 +147,9 @@ fn objects(cx: &mut EnvCx) {
     data::secrets(cx);
     data::monitoring(cx);
     network::policies(cx);
+    for (kind, name, obj) in crate::plan::sealed::objects(ep) {
+        cx.push(kind, &name, &obj);
+    }
     for (kind, name, obj) in crate::plan::tracing::objects(ep) {
         cx.push(kind, &name, &obj);
     }
