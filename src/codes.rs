@@ -213,6 +213,9 @@ codes! {
     E0374 = "E0374", Error, "invalid config file path",
         "Mount each file at an absolute path without `..`, each file name once per service: `files { \"/etc/app/config.yaml\" = \"...\" }`.",
         "`files` mounts each entry's content at its path, from the ConfigMap `<service>-files` whose keys are the file names. A relative path, a `..` segment, a name outside letters, digits and `-._`, or two paths with the same file name cannot be mounted.\n\nExample:\n\n    files { \"config.yaml\" = \"port: 8080\\n\" }            // rejected: relative\n    files { \"/etc/app/config.yaml\" = \"port: 8080\\n\" }";
+    E0375 = "E0375", Error, "invalid storage class name",
+        "Name a StorageClass the cluster has, e.g. `storage_class = \"gp3-encrypted\"`, or leave it out for the class deployc generates.",
+        "`storage_class` names the StorageClass of an in-cluster resource's data volume. A StorageClass name is a Kubernetes object name: lowercase letters, digits, `-` and `.`, each dot-separated part starting and ending with a letter or digit, at most 253 characters; the API server refuses a claim naming anything else. Without `storage_class`, the volume uses the encrypted class deployc generates in `k8s/_cluster/` (`gp3-encrypted` on AWS). Backup volumes always use the generated class.\n\nExample:\n\n    resource db = postgres { placement = in_cluster storage_class = \"Fast_SSD\" }   // rejected\n    resource db = postgres { placement = in_cluster storage_class = \"io2-encrypted\" }";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",
