@@ -795,6 +795,10 @@ pub struct Resource {
     pub cpu: Option<Quantity>,
     #[serde(default)]
     pub memory: Option<Quantity>,
+    /// The StorageClass of its data volume in the cluster (`storage_class`;
+    /// the generated class when absent).
+    #[serde(default)]
+    pub storage_class: Option<String>,
 }
 
 fn yes() -> bool {

@@ -96,7 +96,8 @@ fn every_observability_declaration_produces_its_objects() {
                 if obs.metrics.is_some() {
                     for d in &ep.env.deployments {
                         let s = model.service(d.service);
-                        if !s.metrics {
+                        // A workload without a port (worker, job) has nothing to scrape.
+                        if !s.metrics || s.port.is_none() {
                             continue;
                         }
                         let sm = objs.get(&("ServiceMonitor".into(), s.name.clone())).unwrap_or_else(|| {
@@ -140,9 +141,16 @@ fn every_observability_declaration_produces_its_objects() {
                     assert!(cm(&overview).is_some(), "{program}/{}: `dashboards` made no overview", ep.env.name);
                     for d in &ep.env.deployments {
                         let s = model.service(d.service);
-                        if s.metrics {
+                        // One per scraped service; a workload without a port has none.
+                        if s.metrics && s.port.is_some() {
                             let c = cm(&s.name).unwrap_or_else(|| panic!("{program}: no dashboard for {}", s.name));
                             assert_eq!(c["metadata"]["labels"]["grafana_dashboard"], "1");
+                        } else {
+                            assert!(
+                                cm(&s.name).is_none(),
+                                "{program}: a dashboard for {}, which nothing scrapes",
+                                s.name
+                            );
                         }
                     }
                     carried.insert((program.to_string(), "dashboards"));
@@ -359,11 +367,14 @@ fn datadog_version_follows_the_image_tag() {
             let kustomization = doc(format!("k8s/{}/kustomization.yaml", ep.env.name));
             for d in &ep.env.deployments {
                 let s = model.service(d.service);
-                let kind = match ep.env.strategy.kind {
-                    deployc::model::StrategyKind::Rolling { .. } => "deployment",
-                    _ => "rollout",
+                // The service's own strategy decides (a worker in a progressive
+                // environment rolls out as a Deployment), and the replacement
+                // must select that workload, or kustomize refuses the build.
+                let kind = match d.strategy.kind {
+                    deployc::model::StrategyKind::Rolling { .. } => "Deployment",
+                    _ => "Rollout",
                 };
-                let w = doc(format!("k8s/{}/{kind}-{}.yaml", ep.env.name, s.name));
+                let w = doc(format!("k8s/{}/{}-{}.yaml", ep.env.name, kind.to_lowercase(), s.name));
                 let labels = &w["spec"]["template"]["metadata"]["labels"];
                 assert_eq!(labels[DD_ENV_LABEL].as_str(), Some(ep.env.name.as_str()), "{program}");
                 assert_eq!(labels[DD_SERVICE_LABEL].as_str(), Some(s.name.as_str()), "{program}");
@@ -392,6 +403,7 @@ fn datadog_version_follows_the_image_tag() {
                     rep["source"]["fieldPath"].as_str(),
                     Some(format!("spec.template.spec.containers.[name={}].image", s.name).as_str())
                 );
+                assert_eq!(rep["source"]["kind"], kind, "{program}/{}: {}", ep.env.name, s.name);
                 assert_eq!(rep["source"]["options"]["delimiter"], ":");
                 assert_eq!(rep["source"]["options"]["index"], 1);
                 let targets = rep["targets"].to_string();

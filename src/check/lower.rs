@@ -73,6 +73,29 @@ fn tpl(f: &Fields, k: &str) -> Option<Template> {
         _ => None,
     }
 }
+/// A resource's `storage_class`: a Kubernetes object name (a DNS subdomain:
+/// lowercase letters, digits, `-` and `.`, at most 253 characters), E0375
+/// otherwise, since the API server would refuse the claim.
+fn storage_class(f: &Fields, diags: &mut Diagnostics) -> Option<String> {
+    let span = get(f, "storage_class")?.span;
+    let name = lit(f, "storage_class")?;
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.len() <= 253 && name.split('.').all(label_ok) {
+        return Some(name);
+    }
+    diags.push(
+        Diagnostic::new(Code::E0375, format!("`{name}` is not a storage class name"))
+            .label(span, "a StorageClass name is lowercase letters, digits, `-` and `.`")
+            .help("Name a StorageClass the cluster has, e.g. `storage_class = \"gp3-encrypted\"`, or leave it out for the class deployc generates."),
+    );
+    None
+}
+
 fn lit(f: &Fields, k: &str) -> Option<String> {
     tpl(f, k).map(|t| render_static(&t))
 }
@@ -972,6 +995,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             auth: boolean(f, "auth", true),
             cpu: get(f, "cpu").map(|v| range_q(Some(v), (0, 0))),
             memory: get(f, "memory").map(|v| range_q(Some(v), (0, 0))),
+            storage_class: storage_class(f, diags),
             engine,
         });
     }

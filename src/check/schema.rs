@@ -523,6 +523,7 @@ pub static RESOURCES: &[Variant] = &[
             f("aurora", Ty::Bool, "false", "Aurora PostgreSQL instead of RDS"),
             f("instance", Ty::Str, "\"db.t4g.medium\"", "instance class"),
             f("storage", Ty::Memory, "20Gi", "allocated storage"),
+            f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
             f("read_replicas", Ty::Int, "0", "read replicas"),
             f("multi_az", Ty::Bool, "false", "multi-AZ standby"),
             f("backup", Ty::Struct(BACKUP), "", "automated backups"),
@@ -543,6 +544,7 @@ pub static RESOURCES: &[Variant] = &[
             f("replicas", Ty::Int, "0", "replicas per shard"),
             f("instance", Ty::Str, "\"cache.t4g.small\"", "node type"),
             f("storage", Ty::Memory, "1Gi", "volume size in-cluster"),
+            f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
             f("backup", Ty::Struct(BACKUP), "", "snapshots"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             // in-cluster sizing and auth
@@ -558,6 +560,7 @@ pub static RESOURCES: &[Variant] = &[
             f("version", Ty::Str, "\"7\"", "engine version"),
             f("placement", PLACEMENT, "in_cluster", "in-cluster StatefulSet (managed means DocumentDB)"),
             f("storage", Ty::Memory, "20Gi", "volume size"),
+            f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
             f("backup", Ty::Struct(BACKUP), "", "backups"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),

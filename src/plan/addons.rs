@@ -245,6 +245,13 @@ pub struct StorageClassSpec {
     pub parameters: &'static [(&'static str, &'static str)],
 }
 
+/// The StorageClass of an in-cluster resource's data volume: the program's
+/// `storage_class`, else the one `k8s/_cluster/` defines. Backup volumes
+/// always use the generated (encrypted) class.
+pub fn data_class<'a>(model: &'a crate::model::Model, r: &'a crate::model::Resource) -> &'a str {
+    r.storage_class.as_deref().unwrap_or(storage_class(&model.project.cloud).name)
+}
+
 pub fn storage_class(cloud: &Cloud) -> StorageClassSpec {
     match cloud {
         Cloud::Aws { .. } => StorageClassSpec {

@@ -219,6 +219,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         canary_service: crate::plan::ports::canary_name(s),
         preview_service: crate::plan::ports::preview_name(s),
         metrics_port: crate::plan::ports::metrics_port(s).into(),
+        checkov_skips: crate::plan::pod::extra_skips(s),
         batch: match &s.kind {
             WorkloadKind::Job(b) => Some(BatchValues {
                 schedule: None,
@@ -460,6 +461,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 env: env_entries(engine_env(r)),
                 resources: resources(cpu, mem),
                 storage: quantity_mem(u.storage).0,
+                storage_class: crate::plan::addons::data_class(model, r).into(),
                 reload_on_change: crate::plan::secrets::reload_annotation(cx, &r.name).map(|(_, v)| v),
                 clients,
                 backup,

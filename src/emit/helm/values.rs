@@ -222,6 +222,9 @@ pub struct ServiceValues {
     pub preview_service: String,
     /// The port Prometheus scrapes, by name.
     pub metrics_port: String,
+    /// Checkov skips this workload adds to `annotations.workloads` (a worker without probes).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checkov_skips: BTreeMap<String, String>,
     /// Replicas when not autoscaled.
     pub replicas: u32,
     /// An HPA on CPU, which then owns the replica count.
@@ -590,6 +593,8 @@ pub struct Datastore {
     pub resources: Resources,
     /// Size of the data volume.
     pub storage: String,
+    /// StorageClass of the data volume.
+    pub storage_class: String,
     /// Pods allowed to connect (services and their migration Jobs).
     pub clients: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -134,6 +134,12 @@ pub fn workload_meta(cx: &EnvCx, name: &str, owner: &str, component: &str, skips
     m
 }
 
+/// A Deployment's metadata with the skips its own workload adds (a worker without probes).
+fn worker_meta(mut m: ObjectMeta, s: &Service) -> ObjectMeta {
+    m.annotations.get_or_insert_with(Default::default).extend(crate::plan::pod::extra_skips(s));
+    m
+}
+
 pub fn namespace(cx: &mut EnvCx) {
     let ns = Namespace {
         metadata: ObjectMeta {
@@ -182,7 +188,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
     let (plain, _) = container_env(cx, d);
     if !plain.is_empty() {
         let cm = ConfigMap {
-            metadata: cx.meta(&format!("{name}-config"), name, "service"),
+            metadata: cx.meta(&format!("{name}-config"), name, comp),
             data: Some(plain),
             ..Default::default()
         };
@@ -243,7 +249,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                 Surge::Count(n) => IntOrString::Int(*n as i32),
             };
             let dep = Deployment {
-                metadata: waved(cx, workload_meta(cx, name, name, comp, SERVICE_SKIPS), name),
+                metadata: waved(cx, worker_meta(workload_meta(cx, name, name, comp, SERVICE_SKIPS), s), name),
                 spec: Some(DeploymentSpec {
                     replicas: fixed,
                     revision_history_limit: Some(5),
