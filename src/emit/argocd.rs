@@ -207,6 +207,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
     )];
     let several = clusters.len() > 1;
     for (key, first_env) in &clusters {
+        let Some(cluster) = plan.topology.clusters.iter().find(|c| c.key == *key) else { continue };
         let suffix = if several { format!("-{key}") } else { String::new() };
         let app = |name: String, wave: i32, source: Source, namespace: &str| {
             let mut m = meta(model, &name);
@@ -243,9 +244,14 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                 target_revision: a.version.into(),
                 path: None,
                 chart: Some(a.chart.into()),
-                helm: Some(HelmSource { release_name: a.name.into(), values: a.values.into() }),
+                helm: Some(HelmSource { release_name: a.name.into(), values: addon_values(plan, a, cluster) }),
             };
             files.push(app(format!("{}-{}{suffix}", p.name, a.name), -2, source, a.namespace));
+        }
+        // The add-ons' Secrets (plan/logs.rs), after External Secrets' CRDs.
+        if !crate::plan::logs::addon_objects(plan, cluster).is_empty() {
+            let path = format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::logs::addons_dir(plan, cluster));
+            files.push(app(format!("{}-addon-secrets{suffix}", p.name), -1, git_source(model, path), "default"));
         }
         if cluster_objects {
             let path = format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::addons::CLUSTER_DIR);
@@ -253,6 +259,15 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
         }
     }
     files
+}
+
+/// An add-on's chart values: generated from the program (the log add-ons)
+/// or the table's.
+fn addon_values(plan: &Plan, a: &crate::plan::addons::AddonSpec, c: &crate::plan::topology::Cluster) -> String {
+    match crate::plan::logs::values(plan, a.addon, c) {
+        Some(v) => crate::emit::yaml::to_string(&v).unwrap_or_default(),
+        None => a.values.into(),
+    }
 }
 
 fn git_source(model: &Model, path: String) -> Source {

@@ -284,7 +284,9 @@ pub fn secrets(cx: &mut Cx) {
     let Some(prefix) = secrets_manager(cx.model) else { return };
     let prefix = prefix.to_string();
     let k8s = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
-    let names = secret_names(&k8s);
+    let mut names = secret_names(&k8s);
+    // The cluster add-ons' Secrets this environment's identity reads (plan/logs.rs).
+    names.extend(crate::plan::logs::addon_secret_names(cx.model, cx.env.id));
     let file = "secrets.tf.json";
     cx.m.local("store_prefix", json!(format!("{prefix}/{}", cx.env.name)));
     if !names.is_empty() {
