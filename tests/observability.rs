@@ -589,18 +589,23 @@ fn every_logs_declaration_ships_logs() {
                 .iter()
                 .find(|a| {
                     a["spec"]["source"]["chart"] == chart
-                        && nss.iter().all(|ns| a["spec"]["source"]["helm"]["values"].as_str().unwrap_or("").contains(ns.as_str()))
+                        && nss.iter().all(|ns| {
+                            a["spec"]["source"]["helm"]["values"].as_str().unwrap_or("").contains(ns.as_str())
+                        })
                 })
                 .unwrap_or_else(|| panic!("{program}: no {chart} Application covers cluster {}", cl.key));
             assert!(app["spec"]["source"]["targetRevision"].as_str().is_some_and(|v| !v.is_empty()));
-            let values: Value = serde_yaml_ng::from_str(app["spec"]["source"]["helm"]["values"].as_str().expect("values"))
-                .expect("values are YAML");
+            let values: Value =
+                serde_yaml_ng::from_str(app["spec"]["source"]["helm"]["values"].as_str().expect("values"))
+                    .expect("values are YAML");
             match &sink {
                 LogSink::Datadog { site, api_key } => {
                     assert_eq!(values["datadog"]["site"].as_str(), Some(site.as_str()));
                     assert_eq!(values["datadog"]["logs"]["enabled"], true);
                     let params = app["spec"]["source"]["helm"]["parameters"].as_array().expect("parameters");
-                    assert!(params.iter().any(|p| p["name"] == "datadog.apiKeyExistingSecret" && p["value"] == api_key.as_str()));
+                    assert!(params
+                        .iter()
+                        .any(|p| p["name"] == "datadog.apiKeyExistingSecret" && p["value"] == api_key.as_str()));
                     // The Secret: an ExternalSecret in the agent's namespace,
                     // listed by `deployc secrets`, readable by the identity it uses.
                     let secrets = logs::addon_secrets(&plan);
@@ -613,7 +618,8 @@ fn every_logs_declaration_ships_logs() {
                     .expect("yaml");
                     assert_eq!(es["metadata"]["namespace"], logs::DATADOG_NAMESPACE);
                     let store: Value = serde_yaml_ng::from_str(
-                        file(&format!("{dir}/clustersecretstore-{}.yaml", logs::addon_store_name(&model))).expect("store"),
+                        file(&format!("{dir}/clustersecretstore-{}.yaml", logs::addon_store_name(&model)))
+                            .expect("store"),
                     )
                     .expect("yaml");
                     assert_eq!(store["spec"]["conditions"][0]["namespaces"][0], logs::DATADOG_NAMESPACE);
@@ -624,13 +630,17 @@ fn every_logs_declaration_ships_logs() {
                 }
                 _ => {
                     let cfg = &values["config"];
-                    let (inputs, outputs) = (cfg["inputs"].as_str().expect("inputs"), cfg["outputs"].as_str().expect("outputs"));
+                    let (inputs, outputs) =
+                        (cfg["inputs"].as_str().expect("inputs"), cfg["outputs"].as_str().expect("outputs"));
                     assert!(cfg["filters"].as_str().expect("filters").contains("Name kubernetes"));
                     assert!(cfg["filters"].as_str().expect("filters").contains("Name multiline"));
                     assert!(cfg["customParsers"].as_str().expect("parsers").contains("Format json"));
                     for e in &cl.envs {
                         let ns = plan.envs[e.index()].ns();
-                        assert!(inputs.contains(&format!("/var/log/containers/*_{ns}_*.log")), "{program}: {ns} not read");
+                        assert!(
+                            inputs.contains(&format!("/var/log/containers/*_{ns}_*.log")),
+                            "{program}: {ns} not read"
+                        );
                         let out = outputs
                             .split("[OUTPUT]")
                             .find(|o| o.contains(&format!("Match kube.*_{ns}_*")))
@@ -650,8 +660,12 @@ fn every_logs_declaration_ships_logs() {
                             LogSink::CloudWatch { .. } => {
                                 let group = logs::log_group(&model, model.env(*e)).expect("group");
                                 assert!(out.contains(&format!("log_group_name {group}")));
-                                let tf = file(&format!("terraform/clusters/{}/logs.tf.json", cl.key)).expect("logs.tf.json");
-                                assert!(tf.contains(&format!("\"name\": \"{group}\"")), "{program}: no log group {group}");
+                                let tf =
+                                    file(&format!("terraform/clusters/{}/logs.tf.json", cl.key)).expect("logs.tf.json");
+                                assert!(
+                                    tf.contains(&format!("\"name\": \"{group}\"")),
+                                    "{program}: no log group {group}"
+                                );
                                 assert!(tf.contains("\"kms_key_id\""));
                                 let irsa = file(&format!("terraform/clusters/{}/irsa.tf.json", cl.key)).expect("irsa");
                                 assert!(irsa.contains("system:serviceaccount:logging:fluent-bit"));

@@ -1397,8 +1397,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     let text = lit(f, "endpoint").unwrap_or_default();
                     if crate::model::LogEndpoint::parse(&text).is_none() {
                         diags.push(
-                            Diagnostic::new(Code::E0385, format!("log endpoint `{}` cannot be a Fluent Bit output", text.escape_debug()))
-                                .label(v.span, "not an http(s) URL with a host, optional port and plain path"),
+                            Diagnostic::new(
+                                Code::E0385,
+                                format!("log endpoint `{}` cannot be a Fluent Bit output", text.escape_debug()),
+                            )
+                            .label(v.span, "not an http(s) URL with a host, optional port and plain path"),
                         );
                     }
                 }
@@ -1407,8 +1410,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 if let (Some(v), Some(g)) = (get(f, "group"), lit(f, "group")) {
                     if !crate::model::valid_log_group(&g) {
                         diags.push(
-                            Diagnostic::new(Code::E0386, format!("`{}` is not a CloudWatch log group name", g.escape_debug()))
-                                .label(v.span, "letters, digits and `_-/.#` only"),
+                            Diagnostic::new(
+                                Code::E0386,
+                                format!("`{}` is not a CloudWatch log group name", g.escape_debug()),
+                            )
+                            .label(v.span, "letters, digits and `_-/.#` only"),
                         );
                     }
                 }
@@ -1416,7 +1422,10 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     if let Some(span) = span {
                         diags.push(
                             Diagnostic::new(Code::W0006, "logs = cloudwatch ships no logs on this cloud")
-                                .label(span, "only the AWS Terraform creates the log groups and the role Fluent Bit writes with")
+                                .label(
+                                    span,
+                                    "only the AWS Terraform creates the log groups and the role Fluent Bit writes with",
+                                )
                                 .help("Use `logs = elk`, `loki` or `datadog`, or move the project to `cloud = aws`."),
                         );
                     }

@@ -37,11 +37,7 @@ pub fn run(file: &Path, json: bool, color: Color) -> ExitCode {
     // The cluster add-ons' Secrets (the Datadog agent's API key), each in
     // its add-on's namespace, from its cluster's log environment.
     for s in deployc::plan::logs::addon_secrets(&plan) {
-        envs.push(EnvSecrets {
-            environment: &model.env(s.env).name,
-            namespace: s.namespace,
-            secrets: vec![s.secret],
-        });
+        envs.push(EnvSecrets { environment: &model.env(s.env).name, namespace: s.namespace, secrets: vec![s.secret] });
     }
     if json {
         match serde_json::to_string_pretty(&envs) {

@@ -265,7 +265,8 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
         }
         // The add-ons' Secrets (plan/logs.rs), after External Secrets' CRDs.
         if !crate::plan::logs::addon_objects(plan, cluster).is_empty() {
-            let path = format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::logs::addons_dir(plan, cluster));
+            let path =
+                format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::logs::addons_dir(plan, cluster));
             files.push(app(format!("{}-addon-secrets{suffix}", p.name), -1, git_source(model, path), "default"));
         }
         if cluster_objects {

@@ -249,8 +249,9 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
         need.push(a);
         // The add-on's Secrets come from the store through External Secrets.
         if !super::logs::addon_secrets(plan).is_empty() {
-            if let SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } | SecretStore::GcpSecretManager { .. } =
-                model.project.secret_store
+            if let SecretStore::AwsSecretsManager { .. }
+            | SecretStore::Vault { .. }
+            | SecretStore::GcpSecretManager { .. } = model.project.secret_store
             {
                 need.push(Addon::ExternalSecrets);
             }

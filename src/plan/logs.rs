@@ -135,12 +135,8 @@ fn fluent_bit_output(model: &Model, sink: &LogSink, env: &Environment, ns: &str,
     let m = matches_ns(ns);
     match sink {
         LogSink::Elasticsearch(e) => {
-            let mut v = vec![
-                ("Name", "es".to_string()),
-                ("Match", m),
-                ("Host", e.host.clone()),
-                ("Port", e.port.to_string()),
-            ];
+            let mut v =
+                vec![("Name", "es".to_string()), ("Match", m), ("Host", e.host.clone()), ("Port", e.port.to_string())];
             if !e.path.is_empty() {
                 v.push(("Path", e.path.clone()));
             }
@@ -215,7 +211,10 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
                 "INPUT",
                 &[
                     ("Name", "tail".into()),
-                    ("Path", nss.iter().map(|n| format!("/var/log/containers/*_{n}_*.log")).collect::<Vec<_>>().join(",")),
+                    (
+                        "Path",
+                        nss.iter().map(|n| format!("/var/log/containers/*_{n}_*.log")).collect::<Vec<_>>().join(","),
+                    ),
                     ("Tag", "kube.*".into()),
                     ("multiline.parser", "cri, docker".into()),
                     ("Mem_Buf_Limit", "10MB".into()),
@@ -496,7 +495,15 @@ mod tests {
         assert_eq!((e.tls, e.host.as_str(), e.port, e.path.as_str()), (true, "es.logging.svc.cluster.local", 9200, ""));
         let e = LogEndpoint::parse("http://loki:3100/loki/api/v1/push").unwrap();
         assert_eq!((e.tls, e.port, e.path.as_str()), (false, 3100, "/loki/api/v1/push"));
-        for bad in ["es:9200", "ftp://es", "https://", "https://es:0", "https://a b", "https://es/x\n[OUTPUT]", "https://u:p@es"] {
+        for bad in [
+            "es:9200",
+            "ftp://es",
+            "https://",
+            "https://es:0",
+            "https://a b",
+            "https://es/x\n[OUTPUT]",
+            "https://u:p@es",
+        ] {
             assert!(LogEndpoint::parse(bad).is_none(), "{bad}");
         }
     }
