@@ -8,6 +8,7 @@
 //! never each other.
 
 pub mod addons;
+pub mod alarms;
 pub mod analysis;
 pub mod backup;
 pub mod crd;

@@ -19,9 +19,9 @@ use std::collections::BTreeSet;
 
 /// The key that encrypts everything of one environment at rest: secrets in
 /// etcd, databases, caches, queues, logs, backups and Secrets Manager.
-pub fn kms(cx: &mut Cx) {
+pub fn kms(cx: &mut Cx, alarms: bool) {
     let root = "arn:${local.partition}:iam::${local.account_id}:root";
-    let policy = json!({
+    let mut policy = json!({
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -48,6 +48,19 @@ pub fn kms(cx: &mut Cx) {
             }
         ]
     });
+    // CloudWatch alarms publish to the environment's encrypted SNS topic.
+    if alarms {
+        if let Some(st) = policy["Statement"].as_array_mut() {
+            st.push(json!({
+                "Sid": "CloudWatchAlarms",
+                "Effect": "Allow",
+                "Principal": { "Service": "cloudwatch.amazonaws.com" },
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": { "StringEquals": { "aws:SourceAccount": "${local.account_id}" } }
+            }));
+        }
+    }
     cx.m.resource(
         "kms.tf.json",
         "aws_kms_key",
