@@ -690,3 +690,52 @@ fn every_logs_declaration_ships_logs() {
         assert!(carried.contains(k), "no program exercised `logs = {k}`");
     }
 }
+
+/// Managed resources → CloudWatch alarms (the alarm table's rows for their
+/// engine) notifying the environment's KMS-encrypted SNS topic, which the
+/// paging integrations of `route_to` subscribe to in production.
+#[test]
+fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
+    use deployc::plan::alarms::{paging, rows, watched};
+    let mut checked = 0;
+    for program in PROGRAMS {
+        let c = common::compile_file(program);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
+        if !matches!(model.project.cloud, deployc::model::Cloud::Aws { .. }) {
+            continue;
+        }
+        let opts = Default::default();
+        let plan = Plan::new(&model, &graph, &opts);
+        let files = emit::emit(&plan, &[Target::Terraform]);
+        for env in &model.environments {
+            let want: Vec<_> = model
+                .resources
+                .iter()
+                .filter(|r| env.resources[r.id.index()].placement == deployc::model::Placement::Managed)
+                .flat_map(|r| watched(r, env.resources[r.id.index()].read_replicas).into_iter().map(move |w| (r, w)))
+                .collect();
+            let path = format!("terraform/{}/alarms.tf.json", env.name);
+            let Some(a) = files.iter().find(|a| a.path == path) else {
+                assert!(want.is_empty(), "{program}/{}: managed resources without alarms", env.name);
+                continue;
+            };
+            let doc: Value = serde_json::from_str(&a.contents).expect("json");
+            let alarms = doc["resource"]["aws_cloudwatch_metric_alarm"].as_object().expect("alarms");
+            assert!(doc["resource"]["aws_sns_topic"]["alarms"]["kms_master_key_id"].is_string());
+            for (r, w) in &want {
+                for row in rows(*w) {
+                    let hit = alarms.values().any(|x| {
+                        x["metric_name"] == row.metric
+                            && x["alarm_name"].as_str().is_some_and(|n| n.contains(&format!("-{}-{}", r.name, row.key)))
+                            && x["alarm_actions"][0] == "${aws_sns_topic.alarms.arn}"
+                    });
+                    assert!(hit, "{program}/{}: no {} alarm for {}", env.name, row.metric, r.name);
+                    checked += 1;
+                }
+            }
+            let subs = doc["resource"]["aws_sns_topic_subscription"].as_object().map(|m| m.len()).unwrap_or(0);
+            assert_eq!(subs, paging(&model, env.production).len(), "{program}/{}: paging subscriptions", env.name);
+        }
+    }
+    assert!(checked > 0, "no program runs a managed resource");
+}
