@@ -491,9 +491,9 @@ mod tests {
 
     #[test]
     fn endpoints_parse_strictly() {
-        let e = LogEndpoint::parse("https://es.logging.svc.cluster.local:9200").unwrap();
+        let e = LogEndpoint::parse("https://es.logging.svc.cluster.local:9200").expect("valid");
         assert_eq!((e.tls, e.host.as_str(), e.port, e.path.as_str()), (true, "es.logging.svc.cluster.local", 9200, ""));
-        let e = LogEndpoint::parse("http://loki:3100/loki/api/v1/push").unwrap();
+        let e = LogEndpoint::parse("http://loki:3100/loki/api/v1/push").expect("valid");
         assert_eq!((e.tls, e.port, e.path.as_str()), (false, 3100, "/loki/api/v1/push"));
         for bad in [
             "es:9200",
