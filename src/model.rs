@@ -1182,6 +1182,65 @@ pub struct Sink {
     pub production_sampling: Option<f64>,
 }
 
+/// A log sink's endpoint (`logs = elk { endpoint = .. }`, `loki`), split as
+/// Fluent Bit's outputs take it. Only `http`/`https` URLs whose host is a DNS
+/// name or an IPv4 address, an optional port and a path of URL-safe
+/// characters are accepted (E0385), so no program text can break out of a
+/// Fluent Bit configuration line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEndpoint {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    /// Empty, or starting with `/`, without a trailing `/`.
+    pub path: String,
+}
+
+impl LogEndpoint {
+    pub fn parse(raw: &str) -> Option<LogEndpoint> {
+        let (scheme, rest) = raw.split_once("://")?;
+        let tls = match scheme {
+            "https" => true,
+            "http" => false,
+            _ => return None,
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().ok().filter(|p| *p > 0)?),
+            None => (authority, if tls { 443 } else { 80 }),
+        };
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        let path_ok = path.chars().all(|c| c.is_ascii_alphanumeric() || "/-._~".contains(c)) && !path.contains("//");
+        (host_ok && path_ok).then(|| LogEndpoint {
+            tls,
+            host: host.to_ascii_lowercase(),
+            port,
+            path: path.trim_end_matches('/').to_string(),
+        })
+    }
+}
+
+/// Whether a CloudWatch Logs group name is valid (1 to 512 characters of
+/// `A-Za-z0-9_-/.#`), E0386. The environment's name is appended after a `/`.
+pub fn valid_log_group(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 480
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c))
+        && !name.starts_with("aws/")
+        && !name.starts_with("/aws/")
+}
+
 pub fn attr_text(r: &AttrRef) -> String {
     let head = match &r.target {
         AttrTarget::Service(n) | AttrTarget::Resource(n) => n.as_str(),

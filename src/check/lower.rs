@@ -1412,14 +1412,61 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             production_sampling: pct(f, "production_sampling"),
         })
     };
-    // Only Datadog's unified service tagging is emitted for `logs` so far.
-    if let Some(Val { v: V::Tagged(t, _), span }) = get(ob, "logs") {
-        if t != "datadog" {
-            diags.push(
-                Diagnostic::new(Code::W0006, format!("logs = {t} ships no logs yet"))
-                    .label(*span, "no target installs a log shipper for this sink")
-                    .help("Ship logs with the cluster's own agent for now, or use `logs = datadog`."),
-            );
+    // Log shipping (plan/logs.rs): Fluent Bit for elk, loki and cloudwatch,
+    // the Datadog agent for datadog. What no output can ship is W0006.
+    if let Some((t, f)) = tagged(ob, "logs") {
+        let span = get(ob, "logs").map(|v| v.span);
+        match t {
+            "elk" | "loki" => {
+                if let Some(v) = get(f, "endpoint") {
+                    let text = lit(f, "endpoint").unwrap_or_default();
+                    if crate::model::LogEndpoint::parse(&text).is_none() {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::E0385,
+                                format!("log endpoint `{}` cannot be a Fluent Bit output", text.escape_debug()),
+                            )
+                            .label(v.span, "not an http(s) URL with a host, optional port and plain path"),
+                        );
+                    }
+                }
+            }
+            "cloudwatch" => {
+                if let (Some(v), Some(g)) = (get(f, "group"), lit(f, "group")) {
+                    if !crate::model::valid_log_group(&g) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::E0386,
+                                format!("`{}` is not a CloudWatch log group name", g.escape_debug()),
+                            )
+                            .label(v.span, "letters, digits and `_-/.#` only"),
+                        );
+                    }
+                }
+                if !matches!(project.cloud, crate::model::Cloud::Aws { .. }) {
+                    if let Some(span) = span {
+                        diags.push(
+                            Diagnostic::new(Code::W0006, "logs = cloudwatch ships no logs on this cloud")
+                                .label(
+                                    span,
+                                    "only the AWS Terraform creates the log groups and the role Fluent Bit writes with",
+                                )
+                                .help("Use `logs = elk`, `loki` or `datadog`, or move the project to `cloud = aws`."),
+                        );
+                    }
+                }
+            }
+            "datadog" => {
+                let has_key = integration_decls.iter().any(|c| c.tag.as_ref().is_some_and(|t| t.0 == "datadog"));
+                if let (false, Some(span)) = (has_key, span) {
+                    diags.push(
+                        Diagnostic::new(Code::W0006, "logs = datadog ships no logs without a datadog integration")
+                            .label(span, "the Datadog agent needs the integration's `api_key` and `site`")
+                            .help("Declare `integration datadog = datadog { site = \"datadoghq.com\" api_key = secret(\"datadog-api-key\") }`."),
+                    );
+                }
+            }
+            _ => {}
         }
     }
     let observability = Observability {

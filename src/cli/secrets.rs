@@ -31,11 +31,16 @@ pub fn run(file: &Path, json: bool, color: Color) -> ExitCode {
     let program = super::display(file);
     let opts = Options::default();
     let plan = Plan::new(model, graph, &opts);
-    let envs: Vec<EnvSecrets> = plan
+    let mut envs: Vec<EnvSecrets> = plan
         .envs
         .iter()
         .map(|e| EnvSecrets { environment: &e.env.name, namespace: e.ns(), secrets: inventory(e) })
         .collect();
+    // The cluster add-ons' Secrets (the Datadog agent's API key), each in
+    // its add-on's namespace, from its cluster's log environment.
+    for s in deployc::plan::logs::addon_secrets(&plan) {
+        envs.push(EnvSecrets { environment: &model.env(s.env).name, namespace: s.namespace, secrets: vec![s.secret] });
+    }
     if json {
         match serde_json::to_string_pretty(&envs) {
             Ok(t) => print_out(&(t + "\n")),

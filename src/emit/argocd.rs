@@ -55,8 +55,16 @@ struct Source {
 #[serde(rename_all = "camelCase")]
 struct HelmSource {
     release_name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    parameters: Vec<HelmParameter>,
     #[serde(skip_serializing_if = "String::is_empty")]
     values: String,
+}
+
+#[derive(Serialize)]
+struct HelmParameter {
+    name: String,
+    value: String,
 }
 
 #[derive(Serialize)]
@@ -207,6 +215,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
     )];
     let several = clusters.len() > 1;
     for (key, first_env) in &clusters {
+        let Some(cluster) = plan.topology.clusters.iter().find(|c| c.key == *key) else { continue };
         let suffix = if several { format!("-{key}") } else { String::new() };
         let app = |name: String, wave: i32, source: Source, namespace: &str| {
             let mut m = meta(model, &name);
@@ -243,9 +252,22 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                 target_revision: a.version.into(),
                 path: None,
                 chart: Some(a.chart.into()),
-                helm: Some(HelmSource { release_name: a.name.into(), values: a.values.into() }),
+                helm: Some(HelmSource {
+                    release_name: a.name.into(),
+                    parameters: crate::plan::logs::parameters(model, a.addon)
+                        .into_iter()
+                        .map(|(name, value)| HelmParameter { name, value })
+                        .collect(),
+                    values: addon_values(plan, a, cluster),
+                }),
             };
             files.push(app(format!("{}-{}{suffix}", p.name, a.name), -2, source, a.namespace));
+        }
+        // The add-ons' Secrets (plan/logs.rs), after External Secrets' CRDs.
+        if !crate::plan::logs::addon_objects(plan, cluster).is_empty() {
+            let path =
+                format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::logs::addons_dir(plan, cluster));
+            files.push(app(format!("{}-addon-secrets{suffix}", p.name), -1, git_source(model, path), "default"));
         }
         if cluster_objects {
             let path = format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::addons::CLUSTER_DIR);
@@ -253,6 +275,15 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
         }
     }
     files
+}
+
+/// An add-on's chart values: generated from the program (the log add-ons)
+/// or the table's.
+fn addon_values(plan: &Plan, a: &crate::plan::addons::AddonSpec, c: &crate::plan::topology::Cluster) -> String {
+    match crate::plan::logs::values(plan, a.addon, c) {
+        Some(v) => crate::emit::yaml::to_string(&v).unwrap_or_default(),
+        None => a.values.into(),
+    }
 }
 
 fn git_source(model: &Model, path: String) -> Source {

@@ -340,7 +340,7 @@ pub fn stream(
     let mut files: Vec<Artifact> =
         targets.iter().filter(|t| **t != Target::K8s).flat_map(|t| emit_one(plan, *t)).collect();
     if k8s {
-        files.extend(k8s::cluster(plan));
+        files.extend(k8s::cluster_wide(plan));
     }
     let streams = if k8s { k8s::streams(plan) } else { Vec::new() };
     let mut docs: Vec<(&str, &str, bool)> = files

@@ -21,6 +21,8 @@ pub enum Addon {
     Kyverno,
     Vpa,
     OpenTelemetryOperator,
+    FluentBit,
+    DatadogAgent,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -163,6 +165,28 @@ pub const ADDONS: &[AddonSpec] = &[
         // the contrib collector carries k8sattributes and transform.
         values: "admissionWebhooks:\n  certManager:\n    enabled: false\n  autoGenerateCert:\n    enabled: true\nmanager:\n  collectorImage:\n    repository: otel/opentelemetry-collector-contrib\n",
     },
+    AddonSpec {
+        addon: Addon::FluentBit,
+        name: "fluent-bit",
+        repo_url: "https://fluent.github.io/helm-charts",
+        chart: "fluent-bit",
+        version: "0.47.10",
+        namespace: super::logs::FLUENT_BIT_NAMESPACE,
+        needed_by: "log shipping (`logs = elk`, `loki` or `cloudwatch`): a DaemonSet reading this program's namespaces",
+        // Generated per cluster from the program (plan/logs.rs).
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::DatadogAgent,
+        name: "datadog",
+        repo_url: "https://helm.datadoghq.com",
+        chart: "datadog",
+        version: "3.81.0",
+        namespace: super::logs::DATADOG_NAMESPACE,
+        needed_by: "log shipping (`logs = datadog`): the Datadog agent, collecting this program's namespaces",
+        // Generated per cluster from the program (plan/logs.rs).
+        values: "",
+    },
 ];
 
 /// The row of an add-on. Every variant has one (a unit test checks).
@@ -220,6 +244,18 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     }
     if model.observability.tracing.is_some() {
         need.push(Addon::OpenTelemetryOperator);
+    }
+    if let Some(a) = super::logs::addon(model) {
+        need.push(a);
+        // The add-on's Secrets come from the store through External Secrets.
+        if !super::logs::addon_secrets(plan).is_empty() {
+            if let SecretStore::AwsSecretsManager { .. }
+            | SecretStore::Vault { .. }
+            | SecretStore::GcpSecretManager { .. } = model.project.secret_store
+            {
+                need.push(Addon::ExternalSecrets);
+            }
+        }
     }
     // Reloader serves the workloads that read a Secret (the inventory says which).
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
@@ -292,6 +328,8 @@ mod tests {
             Kyverno,
             Vpa,
             OpenTelemetryOperator,
+            FluentBit,
+            DatadogAgent,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

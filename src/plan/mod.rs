@@ -8,6 +8,7 @@
 //! never each other.
 
 pub mod addons;
+pub mod alarms;
 pub mod analysis;
 pub mod backup;
 pub mod crd;
@@ -19,6 +20,7 @@ pub mod gates;
 pub mod identity;
 pub mod kafka;
 pub mod local;
+pub mod logs;
 pub mod network;
 pub mod observability;
 pub mod pod;

@@ -112,7 +112,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     // Environments are independent: each is emitted on its own thread.
     let mut out: Vec<Artifact> =
         crate::emit::par_map(&plan.envs, |ep| env_folder(plan, ep)).into_iter().flatten().collect();
-    out.extend(cluster(plan));
+    out.extend(cluster_wide(plan));
     out
 }
 
@@ -220,8 +220,45 @@ fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
 
 use crate::plan::addons::CLUSTER_DIR;
 
+/// The objects of no one environment: cluster-wide ones and the add-ons'.
+pub fn cluster_wide(plan: &Plan) -> Vec<Artifact> {
+    let mut out = cluster(plan);
+    out.extend(addon_objects(plan));
+    out
+}
+
+/// `k8s/_addons/<cluster>/`: the objects the add-ons need per cluster (the
+/// log agent's Secret from the store, plan/logs.rs).
+fn addon_objects(plan: &Plan) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    for c in &plan.topology.clusters {
+        let objects = crate::plan::logs::addon_objects(plan, c);
+        if objects.is_empty() {
+            continue;
+        }
+        let dir = crate::plan::logs::addons_dir(plan, c);
+        let mut files = Vec::new();
+        for (kind, name, obj) in objects {
+            let file = format!("{}-{name}.yaml", kind.to_ascii_lowercase());
+            out.push(yaml_file(Target::K8s, None, format!("{dir}/{file}"), &obj));
+            files.push(file);
+        }
+        files.sort();
+        let k = Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            resources: files,
+            images: Vec::new(),
+            patches: Vec::new(),
+            replacements: Vec::new(),
+        };
+        out.push(yaml_file(Target::K8s, None, format!("{dir}/kustomization.yaml"), &k));
+    }
+    out
+}
+
 /// The cluster-wide objects (the StorageClass) and their kustomization.
-pub fn cluster(plan: &Plan) -> Vec<Artifact> {
+fn cluster(plan: &Plan) -> Vec<Artifact> {
     use k8s_openapi::api::storage::v1::StorageClass;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     let model = plan.model;

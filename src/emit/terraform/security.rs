@@ -19,9 +19,9 @@ use std::collections::BTreeSet;
 
 /// The key that encrypts everything of one environment at rest: secrets in
 /// etcd, databases, caches, queues, logs, backups and Secrets Manager.
-pub fn kms(cx: &mut Cx) {
+pub fn kms(cx: &mut Cx, alarms: bool) {
     let root = "arn:${local.partition}:iam::${local.account_id}:root";
-    let policy = json!({
+    let mut policy = json!({
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -48,6 +48,19 @@ pub fn kms(cx: &mut Cx) {
             }
         ]
     });
+    // CloudWatch alarms publish to the environment's encrypted SNS topic.
+    if alarms {
+        if let Some(st) = policy["Statement"].as_array_mut() {
+            st.push(json!({
+                "Sid": "CloudWatchAlarms",
+                "Effect": "Allow",
+                "Principal": { "Service": "cloudwatch.amazonaws.com" },
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": { "StringEquals": { "aws:SourceAccount": "${local.account_id}" } }
+            }));
+        }
+    }
     cx.m.resource(
         "kms.tf.json",
         "aws_kms_key",
@@ -284,7 +297,9 @@ pub fn secrets(cx: &mut Cx) {
     let Some(prefix) = secrets_manager(cx.model) else { return };
     let prefix = prefix.to_string();
     let k8s = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
-    let names = secret_names(&k8s);
+    let mut names = secret_names(&k8s);
+    // The cluster add-ons' Secrets this environment's identity reads (plan/logs.rs).
+    names.extend(crate::plan::logs::addon_secret_names(cx.model, cx.env.id));
     let file = "secrets.tf.json";
     cx.m.local("store_prefix", json!(format!("{prefix}/{}", cx.env.name)));
     if !names.is_empty() {
