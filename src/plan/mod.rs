@@ -17,6 +17,7 @@ pub mod engines;
 pub mod env;
 pub mod gates;
 pub mod identity;
+pub mod irsa;
 pub mod kafka;
 pub mod local;
 pub mod network;
