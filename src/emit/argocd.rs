@@ -207,6 +207,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
     )];
     let several = clusters.len() > 1;
     for (key, first_env) in &clusters {
+        let Some(cluster) = plan.topology.clusters.iter().find(|c| c.key == *key) else { continue };
         let suffix = if several { format!("-{key}") } else { String::new() };
         let app = |name: String, wave: i32, source: Source, namespace: &str| {
             let mut m = meta(model, &name);
@@ -238,12 +239,13 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
             )
         };
         for a in &needed {
+            let Some(values) = crate::plan::addons::cluster_values(plan, a, cluster) else { continue };
             let source = Source {
                 repo_url: a.repo_url.into(),
                 target_revision: a.version.into(),
                 path: None,
                 chart: Some(a.chart.into()),
-                helm: Some(HelmSource { release_name: a.name.into(), values: a.values.into() }),
+                helm: Some(HelmSource { release_name: a.name.into(), values }),
             };
             files.push(app(format!("{}-{}{suffix}", p.name, a.name), -2, source, a.namespace));
         }
