@@ -253,6 +253,13 @@ codes! {
     E0405 = "E0405", Error, "empty canary",
         "Give the canary at least one weight step.",
         "A canary strategy with no weight steps would go straight to 100%; use rolling instead, or list the steps.";
+    // ------------------------------------------------------- cloud identities
+    W0018 = "W0018", Warning, "ServiceAccount without its IAM role",
+        "Name the account in the `aws` cloud block (`account = \"123456789012\"`) or on the ECR registry: the ServiceAccount's role annotation needs the role's full ARN.",
+        "On AWS, a service that uses a queue, a bucket or a managed Redis reaches it through AWS's APIs, with the credentials of an IAM role its ServiceAccount assumes through the cluster's OIDC provider (IRSA). Terraform creates that role per environment as `<project>-<env>-<service account>`, trusting exactly `system:serviceaccount:<namespace>:<service account>`, with a policy on those resources alone; the ServiceAccount carries `eks.amazonaws.com/role-arn`, whose value must be the role's full ARN. Without the account the ARN cannot be written: Terraform still creates the role, but the ServiceAccount does not name it and the pods start without AWS credentials until the team annotates it.\n\nExample:\n\n    project p { cloud = aws { region = \"us-east-1\" } }\n    resource jobs = queue {}\n    service api { env { JOBS_QUEUE = jobs.url } }   // warned: no account";
+    E0421 = "E0421", Error, "IAM role name too long",
+        "Shorten the project, environment or ServiceAccount name (`service_account = \"...\"` on the service), so `<project>-<env>-<service account>` fits in 64 characters.",
+        "The IAM role a ServiceAccount assumes on AWS (IRSA) is named `<project>-<env>-<service account>`. IAM refuses role names longer than 64 characters, so `terraform apply` would fail on the role and the ServiceAccount would name a role that does not exist.";
     // ------------------------------------------------------------- promotion
     E0501 = "E0501", Error, "promotion cycle",
         "Break the cycle: one environment must be the entry point, promoted on push or tag.",

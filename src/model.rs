@@ -739,6 +739,16 @@ impl Engine {
     pub fn can_run_in_cluster(&self) -> bool {
         matches!(self, Engine::Postgres | Engine::Redis | Engine::MongoDb | Engine::Kafka)
     }
+    /// Whether pods reach it through the cloud's APIs, and so need cloud
+    /// credentials (on AWS an IRSA role): queues and buckets always, a
+    /// managed Redis too (ElastiCache authenticates with IAM).
+    pub fn reached_through_api(&self, managed: bool) -> bool {
+        match self {
+            Engine::Queue | Engine::Bucket => true,
+            Engine::Redis => managed,
+            Engine::Postgres | Engine::MongoDb | Engine::Kafka => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
@@ -1274,7 +1284,24 @@ pub fn topic_object_name(topic: &str) -> String {
     topic.to_ascii_lowercase().replace('_', "-")
 }
 
+/// IAM role names are at most 64 characters long.
+pub const IAM_ROLE_NAME_MAX: usize = 64;
+
 impl Model {
+    /// The AWS account the program names: the ECR registry's, else the
+    /// `aws` cloud block's.
+    pub fn aws_account(&self) -> Option<&str> {
+        match (&self.project.registry, &self.project.cloud) {
+            (Registry::Ecr { account: Some(a), .. }, _) => Some(a),
+            (_, Cloud::Aws { account, .. }) => account.as_deref(),
+            _ => None,
+        }
+    }
+    /// The IAM role a ServiceAccount assumes in an environment (IRSA):
+    /// `<project>-<env>-<service account>`.
+    pub fn irsa_role_name(&self, env: &str, service_account: &str) -> String {
+        format!("{}-{env}-{service_account}", self.project.name)
+    }
     pub fn service(&self, id: ServiceId) -> &Service {
         &self.services[id.index()]
     }

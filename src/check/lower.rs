@@ -34,6 +34,8 @@ pub struct Extra {
     pub unresolved_language: BTreeSet<String>,
     /// Service name to the span of each dependency it declares or references.
     pub dep_spans: BTreeMap<(String, String), Span>,
+    /// Where a service first references a resource (service, resource).
+    pub use_spans: BTreeMap<(String, String), Span>,
     /// The span of the `latest` tag policy entry.
     pub latest_tag: Option<Span>,
     /// Services whose probes were written (even if wrongly): no E0403 for them.
@@ -773,6 +775,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             AttrTarget::Resource(n) => {
                 if let Some(id) = resource_id(n) {
                     uses.insert(id);
+                    extra.use_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
                 }
             }
             _ => {}

@@ -38,6 +38,7 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     blue_green_readiness(model, extra, diags);
     missing_probes(model, extra, diags);
     portless_references(model, extra, diags);
+    aws_identities(model, graph, extra, diags);
     analysis_providers(model, extra, diags);
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
@@ -493,6 +494,68 @@ fn vpa_with_hpa(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                 .label(*span, "sets the requests the HPA's cpu target is measured against")
                 .help("Use `vpa = recommend` (recommendations only) with a replica range, or fixed replicas with `vpa = initial`."),
             );
+        }
+    }
+}
+
+/// A service that reaches a resource through AWS's APIs (a queue, a bucket,
+/// a managed Redis) runs as a ServiceAccount annotated with its IAM role's
+/// ARN (IRSA, `plan::irsa`). The ARN needs the AWS account (W0018), and the
+/// role's name `<project>-<env>-<account>` must fit IAM's 64 characters
+/// (E0421); without either, the pods get no credentials.
+fn aws_identities(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{Cloud, Placement};
+    if !matches!(model.project.cloud, Cloud::Aws { .. }) {
+        return;
+    }
+    let mut no_account = BTreeSet::new();
+    let mut too_long = BTreeSet::new();
+    for e in &model.environments {
+        for d in &e.deployments {
+            let s = model.service(d.service);
+            let used: Vec<&crate::model::Resource> = graph
+                .targets(Node::Service(s.id), Edge::Uses)
+                .into_iter()
+                .filter_map(|n| match n {
+                    Node::Resource(r) => Some(model.resource(r)),
+                    _ => None,
+                })
+                .filter(|r| r.engine.reached_through_api(e.resources[r.id.index()].placement == Placement::Managed))
+                .collect();
+            let Some(first) = used.first() else { continue };
+            if model.aws_account().is_none() && no_account.insert(s.name.clone()) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::W0018,
+                        format!(
+                            "`{}` uses {} `{}` through AWS's API, but its ServiceAccount cannot name its IAM role: the program names no AWS account",
+                            s.name,
+                            first.engine.word(),
+                            first.name
+                        ),
+                    )
+                    .label_opt(extra.use_spans.get(&(s.name.clone(), first.name.clone())).copied(), "needs AWS credentials")
+                    .label_opt(model.project.span, "no `account` here")
+                    .help(Code::W0018.info().help),
+                );
+            }
+            let account = s.pod.service_account.as_deref().unwrap_or(&s.name);
+            let role = model.irsa_role_name(&e.name, account);
+            if role.len() > crate::model::IAM_ROLE_NAME_MAX && too_long.insert(role.clone()) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0421,
+                        format!(
+                            "the IAM role of ServiceAccount `{account}` in `{}` would be named `{role}`, {} characters (IAM allows {})",
+                            e.name,
+                            role.len(),
+                            crate::model::IAM_ROLE_NAME_MAX
+                        ),
+                    )
+                    .label_opt(s.span, "its pods assume that role")
+                    .help(Code::E0421.info().help),
+                );
+            }
         }
     }
 }

@@ -247,6 +247,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
             )
         };
         for a in &needed {
+            let Some(values) = crate::plan::addons::cluster_values(plan, a, cluster) else { continue };
             let source = Source {
                 repo_url: a.repo_url.into(),
                 target_revision: a.version.into(),
@@ -258,7 +259,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                         .into_iter()
                         .map(|(name, value)| HelmParameter { name, value })
                         .collect(),
-                    values: addon_values(plan, a, cluster),
+                    values: addon_values(plan, a, cluster, values),
                 }),
             };
             files.push(app(format!("{}-{}{suffix}", p.name, a.name), -2, source, a.namespace));
@@ -279,10 +280,17 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
 
 /// An add-on's chart values: generated from the program (the log add-ons)
 /// or the table's.
-fn addon_values(plan: &Plan, a: &crate::plan::addons::AddonSpec, c: &crate::plan::topology::Cluster) -> String {
+/// The log agents' values are generated per cluster (plan/logs.rs); the
+/// other add-ons take the table's values with what the cluster adds.
+fn addon_values(
+    plan: &Plan,
+    a: &crate::plan::addons::AddonSpec,
+    c: &crate::plan::topology::Cluster,
+    values: String,
+) -> String {
     match crate::plan::logs::values(plan, a.addon, c) {
         Some(v) => crate::emit::yaml::to_string(&v).unwrap_or_default(),
-        None => a.values.into(),
+        None => values,
     }
 }
 

@@ -23,6 +23,7 @@ pub enum Addon {
     OpenTelemetryOperator,
     FluentBit,
     DatadogAgent,
+    ClusterAutoscaler,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -187,6 +188,20 @@ pub const ADDONS: &[AddonSpec] = &[
         // Generated per cluster from the program (plan/logs.rs).
         values: "",
     },
+    AddonSpec {
+        addon: Addon::ClusterAutoscaler,
+        name: "cluster-autoscaler",
+        repo_url: "https://kubernetes.github.io/autoscaler",
+        chart: "cluster-autoscaler",
+        version: "9.46.3",
+        namespace: "kube-system",
+        needed_by: "the EKS node groups: nodes are added when pods cannot be scheduled and removed when idle, within the node group's min and max",
+        // The ServiceAccount Terraform's IRSA role trusts
+        // (`system:serviceaccount:kube-system:cluster-autoscaler`); the
+        // cluster name, region, image and role are per cluster
+        // ([`cluster_values`]).
+        values: "cloudProvider: aws\nextraArgs:\n  balance-similar-node-groups: true\n  expander: least-waste\nrbac:\n  serviceAccount:\n    create: true\n    name: cluster-autoscaler\n",
+    },
 ];
 
 /// The row of an add-on. Every variant has one (a unit test checks).
@@ -257,6 +272,16 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
             }
         }
     }
+    // Terraform creates the EKS clusters' node groups and the autoscaler's
+    // IRSA role; the controller resizes them. Its ServiceAccount names the
+    // role by ARN, so the program must name the AWS account: without
+    // credentials the controller would only crash.
+    if matches!(model.project.cloud, Cloud::Aws { .. })
+        && model.aws_account().is_some()
+        && plan.topology.clusters.iter().any(|c| c.created)
+    {
+        need.push(Addon::ClusterAutoscaler);
+    }
     // Reloader serves the workloads that read a Secret (the inventory says which).
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
         need.push(Addon::Reloader);
@@ -264,6 +289,64 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     need.sort();
     need.dedup();
     need.into_iter().map(spec).collect()
+}
+
+/// An add-on's chart values in one cluster: the table's, plus what only
+/// that cluster knows. `None` when the add-on does not run there (the
+/// autoscaler runs only in clusters this output creates, which have its
+/// node groups and its IAM role, and only when the AWS account is known).
+pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::Cluster) -> Option<String> {
+    let model = plan.model;
+    let Cloud::Aws { region, cluster: eks, .. } = &model.project.cloud else {
+        return (spec.addon != Addon::ClusterAutoscaler).then(|| spec.values.to_string());
+    };
+    // Strings as JSON literals, which YAML reads as double-quoted scalars.
+    let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+    // The IRSA role Terraform's cluster root names `<cluster name>-<suffix>`.
+    let role = |suffix: &str| {
+        model.aws_account().map(|a| {
+            format!(
+                "  annotations:\n    eks.amazonaws.com/role-arn: {}\n",
+                q(&super::identity::role_arn(a, &format!("{}-{suffix}", cluster.name)))
+            )
+        })
+    };
+    match spec.addon {
+        Addon::ClusterAutoscaler => {
+            let role = role("cluster-autoscaler")?;
+            if !cluster.created {
+                return None;
+            }
+            // The autoscaler's minor version follows the cluster's.
+            let version = &eks.version;
+            let mut v = format!(
+                "autoDiscovery:\n  clusterName: {}\nawsRegion: {}\nimage:\n  tag: {}\n{}",
+                q(&cluster.name),
+                q(region),
+                q(&format!("v{version}.0")),
+                spec.values
+            );
+            v.push_str(&role.lines().map(|l| format!("  {l}\n")).collect::<String>());
+            Some(v)
+        }
+        Addon::AwsLoadBalancerController if cluster.created => {
+            // The nodes' instance metadata allows one hop (IMDSv2), so the
+            // controller cannot read its VPC from there: it finds the VPC by
+            // the Name tag Terraform gives it (the cluster's name).
+            let mut v = format!(
+                "clusterName: {}\nregion: {}\nvpcTags:\n  Name: {}\n{}",
+                q(&cluster.name),
+                q(region),
+                q(&cluster.name),
+                spec.values
+            );
+            if let Some(r) = role("lb-controller") {
+                v.push_str(&r);
+            }
+            Some(v)
+        }
+        _ => Some(spec.values.to_string()),
+    }
 }
 
 /// The folder of cluster-wide objects (`k8s/_cluster/`), which every
@@ -330,6 +413,7 @@ mod tests {
             OpenTelemetryOperator,
             FluentBit,
             DatadogAgent,
+            ClusterAutoscaler,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

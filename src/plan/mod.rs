@@ -18,6 +18,7 @@ pub mod engines;
 pub mod env;
 pub mod gates;
 pub mod identity;
+pub mod irsa;
 pub mod kafka;
 pub mod local;
 pub mod logs;

@@ -265,6 +265,9 @@ pub struct ServiceValues {
     // ---- pod details (issue 11, item 5): decided in plan/pod.rs, given whole.
     /// The ServiceAccount the pods run as.
     pub service_account: String,
+    /// The IAM role its ServiceAccount assumes (IRSA), when it uses AWS APIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
     /// Extra labels and annotations of the pods.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pod_labels: BTreeMap<String, String>,

@@ -175,11 +175,12 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
 
     let comp = component(s);
     let account = crate::plan::pod::service_account(s).to_string();
-    let sa = ServiceAccount {
-        metadata: cx.meta(&account, &account, comp),
-        automount_service_account_token: Some(false),
-        ..Default::default()
-    };
+    let mut sa_meta = cx.meta(&account, &account, comp);
+    // IRSA: the IAM role Terraform creates for this ServiceAccount.
+    if let Some(a) = crate::plan::irsa::account_annotations(cx, &account) {
+        sa_meta.annotations.get_or_insert_with(BTreeMap::new).extend(a);
+    }
+    let sa = ServiceAccount { metadata: sa_meta, automount_service_account_token: Some(false), ..Default::default() };
     // Services sharing a ServiceAccount get it once.
     if !cx.has("ServiceAccount", &account) {
         cx.push("ServiceAccount", &account, &sa);
