@@ -42,6 +42,8 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
     vpa_with_hpa(model, extra, diags);
+    mesh_ports(model, diags);
+    istio_canaries(model, diags);
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
 }
@@ -493,6 +495,62 @@ fn vpa_with_hpa(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                 .label(*span, "sets the requests the HPA's cpu target is measured against")
                 .help("Use `vpa = recommend` (recommendations only) with a replica range, or fixed replicas with `vpa = initial`."),
             );
+        }
+    }
+}
+
+/// A port the mesh's sidecar takes in every pod (E0390): the application
+/// could not bind it, or the sidecar could not.
+fn mesh_ports(model: &Model, diags: &mut Diagnostics) {
+    let Some(mesh) = model.project.mesh else { return };
+    for s in &model.services {
+        let ports =
+            s.port.into_iter().map(|p| ("port".to_string(), p)).chain(s.ports.iter().map(|p| (p.name.clone(), p.port)));
+        for (name, port) in ports {
+            if mesh.reserved_ports().contains(&port) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0390,
+                        format!("port {port} of `{}` ({name}) is taken by the {} sidecar", s.name, mesh.word()),
+                    )
+                    .label_opt(s.span, "declared here")
+                    .label_opt(model.project.span, "the mesh injects its sidecar into this service's pods")
+                    .help(format!(
+                        "Move the service off the ports the {} sidecar listens on: {}.",
+                        mesh.word(),
+                        mesh.reserved_ports().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// A canary behind an nginx Ingress under Istio (E0391): nginx's canary
+/// Ingress would forward through the controller's sidecar with the stable
+/// Service's host, so Istio would route every request to the stable pods;
+/// Istio's own traffic routing (VirtualService and DestinationRule) is not
+/// generated yet.
+fn istio_canaries(model: &Model, diags: &mut Diagnostics) {
+    use crate::model::{Exposure, Mesh, StrategyKind};
+    if model.project.mesh != Some(Mesh::Istio) {
+        return;
+    }
+    for e in &model.environments {
+        for d in &e.deployments {
+            let s = model.service(d.service);
+            let nginx = matches!(&s.expose, Exposure::Ingress { class, .. } if class != "alb");
+            if nginx && matches!(e.strategy_of(s.id), StrategyKind::Canary { .. }) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0391,
+                        format!("canary of `{}` in `{}` behind nginx with `mesh = istio`", s.name, e.name),
+                    )
+                    .label_opt(s.span, "exposed through an nginx Ingress")
+                    .label_opt(e.span, "runs it as a canary")
+                    .help("Use blue-green or rolling for this service with Istio, or `mesh = linkerd`, whose canaries keep nginx's traffic routing."),
+                );
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod gates;
 pub mod identity;
 pub mod kafka;
 pub mod local;
+pub mod mesh;
 pub mod network;
 pub mod observability;
 pub mod pod;

@@ -119,6 +119,7 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
             if *tls {
                 annotations.insert("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string());
             }
+            annotations.extend(super::mesh::nginx_annotations(cx, &s.name));
         }
         Controller::Alb => {
             let mut a = |k: &str, v: String| annotations.insert(format!("{ALB}{k}"), v);
@@ -158,6 +159,10 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
     }];
     if matches!(strategy, StrategyKind::BlueGreen { .. }) {
         let name = format!("{}-preview", s.name);
+        let mut annotations = annotations;
+        if ctl == Controller::Nginx {
+            annotations.extend(super::mesh::nginx_annotations(cx, &super::ports::preview_name(s)));
+        }
         out.push(Route {
             tls_secret: tls_secret(&name),
             name: name.clone(),
@@ -181,10 +186,11 @@ fn internal_preview(cx: &EnvPlan, s: &Service, service_port: u16) -> Option<Rout
         return None;
     }
     let name = format!("{}-preview", s.name);
-    let annotations = BTreeMap::from([
+    let mut annotations = BTreeMap::from([
         ("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string()),
         ("nginx.ingress.kubernetes.io/whitelist-source-range".to_string(), PRIVATE_RANGES.to_string()),
     ]);
+    annotations.extend(super::mesh::nginx_annotations(cx, &super::ports::preview_name(s)));
     Some(Route {
         tls_secret: Some(format!("{name}-tls")),
         name: name.clone(),

@@ -26,7 +26,12 @@ pub fn for_env(cx: &EnvPlan) -> Values {
     Values {
         project: model.project.name.clone(),
         environment: cx.env.name.clone(),
-        namespace: Namespace { name: cx.ns().to_string(), create: false },
+        namespace: Namespace {
+            name: cx.ns().to_string(),
+            create: false,
+            labels: crate::plan::mesh::namespace_labels(model.project.mesh),
+            annotations: cx.namespace_annotations(),
+        },
         strategy: strategy(&cx.env.strategy.kind, cx),
         analysis: analysis(cx),
         network: Network {
@@ -89,6 +94,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
         }
     }
     out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
+    out.extend(crate::plan::mesh::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 
