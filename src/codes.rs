@@ -216,9 +216,6 @@ codes! {
     E0390 = "E0390", Error, "port taken by the mesh's sidecar",
         "Move the service to a port the mesh's sidecar does not listen on.",
         "With `mesh = istio` or `mesh = linkerd`, every pod gets a sidecar that listens on ports of its own inside the pod's network namespace: Istio's Envoy and agent on 15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053 and 15090; Linkerd's proxy on 4140, 4143, 4190 and 4191. A service port among them collides: either the application or the sidecar cannot bind it, and the pod never becomes ready.\n\nExample:\n\n    project p { ... mesh = istio }\n    service api { language = node  port = 15020 }   // rejected";
-    E0391 = "E0391", Error, "nginx canary under Istio",
-        "Use blue-green or rolling for the service, or `mesh = linkerd`.",
-        "Under `mesh = istio` the ingress controller forwards through its sidecar to the Service's host name (Istio routes on it; `STRICT` mutual TLS refuses anything else). Argo Rollouts' nginx canary adds a second Ingress for the canary Service, but it carries the stable Ingress's annotations, so the sidecar routes its share to the stable pods too and the canary gets no traffic. Istio's own canary routing (a VirtualService with weights over DestinationRule subsets, `trafficRouting.istio`) is not generated yet, so the combination is refused rather than deployed without a canary.\n\nExample:\n\n    project p { ... mesh = istio }\n    service web { ... expose = ingress { host = \"shop.example.com\" } }\n    environment prod { strategy = canary { steps = [10%, 100%] } }   // rejected";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

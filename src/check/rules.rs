@@ -43,7 +43,6 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     recovery_objectives(model, extra, diags);
     vpa_with_hpa(model, extra, diags);
     mesh_ports(model, diags);
-    istio_canaries(model, diags);
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
 }
@@ -520,35 +519,6 @@ fn mesh_ports(model: &Model, diags: &mut Diagnostics) {
                         mesh.word(),
                         mesh.reserved_ports().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
                     )),
-                );
-            }
-        }
-    }
-}
-
-/// A canary behind an nginx Ingress under Istio (E0391): nginx's canary
-/// Ingress would forward through the controller's sidecar with the stable
-/// Service's host, so Istio would route every request to the stable pods;
-/// Istio's own traffic routing (VirtualService and DestinationRule) is not
-/// generated yet.
-fn istio_canaries(model: &Model, diags: &mut Diagnostics) {
-    use crate::model::{Exposure, Mesh, StrategyKind};
-    if model.project.mesh != Some(Mesh::Istio) {
-        return;
-    }
-    for e in &model.environments {
-        for d in &e.deployments {
-            let s = model.service(d.service);
-            let nginx = matches!(&s.expose, Exposure::Ingress { class, .. } if class != "alb");
-            if nginx && matches!(e.strategy_of(s.id), StrategyKind::Canary { .. }) {
-                diags.push(
-                    Diagnostic::new(
-                        Code::E0391,
-                        format!("canary of `{}` in `{}` behind nginx with `mesh = istio`", s.name, e.name),
-                    )
-                    .label_opt(s.span, "exposed through an nginx Ingress")
-                    .label_opt(e.span, "runs it as a canary")
-                    .help("Use blue-green or rolling for this service with Istio, or `mesh = linkerd`, whose canaries keep nginx's traffic routing."),
                 );
             }
         }

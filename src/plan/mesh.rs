@@ -11,7 +11,13 @@
 //!   from outside the mesh (Prometheus, an ALB's ip targets, a
 //!   LoadBalancer) are `PERMISSIVE` in a per-service `PeerAuthentication`:
 //!   those clients have no sidecar. Canaries route through Istio
-//!   (`trafficRouting.istio`, see [`super::routes::traffic_routing`]).
+//!   (`trafficRouting.istio`, see [`super::routes::traffic_routing`]): a
+//!   VirtualService per canary service splits its host between the stable
+//!   and the canary Service (host-level splitting: the two Services the
+//!   analysis and the network policy already know; subset-level splitting
+//!   would need one Service selecting both, which Argo Rollouts' stable
+//!   Service is not). nginx (meshed) and every caller inside the cluster
+//!   then see the weights; an ALB reaches pods directly and keeps its own.
 //! - **Linkerd**: per port a `Server`; per service a `MeshTLSAuthentication`
 //!   of its callers' identities (with the ingress-nginx and monitoring
 //!   namespaces', both meshed through their add-ons' values) and a
@@ -203,6 +209,32 @@ fn allow_mesh(cx: &EnvPlan, m: &MeshSpec) -> (&'static str, String, Value) {
     ("NetworkPolicy", name, np)
 }
 
+/// The route of a service's VirtualService whose weights Argo Rollouts sets.
+pub const PRIMARY_ROUTE: &str = "primary";
+
+/// The VirtualService of a canary under Istio: on the main port, all of
+/// the stable Service's traffic, none of the canary's, until Argo Rollouts
+/// moves the weights (`trafficRouting.istio`).
+pub fn virtual_service(cx: &EnvPlan, s: &Service) -> Option<Value> {
+    let routing = super::routes::traffic_routing(cx, s)?;
+    routing.istio.as_ref()?;
+    let port = s.service_port?;
+    let dest = |host: String, weight: u32| json!({ "destination": { "host": host, "port": { "number": port } }, "weight": weight });
+    Some(json!({
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": meta(cx, &s.name, &s.name),
+        "spec": {
+            "hosts": [s.name],
+            "http": [{
+                "name": PRIMARY_ROUTE,
+                "match": [{ "port": port }],
+                "route": [dest(s.name.clone(), 100), dest(super::ports::canary_name(s), 0)],
+            }],
+        },
+    }))
+}
+
 fn istio(cx: &EnvPlan, out: &mut Vec<(&'static str, String, Value)>) {
     let model = cx.model;
     out.push((
@@ -220,6 +252,11 @@ fn istio(cx: &EnvPlan, out: &mut Vec<(&'static str, String, Value)>) {
         let ports = super::ports::ports(s);
         if ports.is_empty() {
             continue;
+        }
+        if matches!(cx.env.strategy_of(s.id), crate::model::StrategyKind::Canary { .. }) {
+            if let Some(vs) = virtual_service(cx, s) {
+                out.push(("VirtualService", s.name.clone(), vs));
+            }
         }
         let p = peers(cx, s);
         let all: Vec<String> = ports.iter().map(|x| x.container_port.to_string()).collect();

@@ -277,7 +277,9 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
                 tls: r.tls_secret.map(|secret_name| IngressTls { secret_name }),
             })
             .collect(),
-        traffic_routing: matches!(d.strategy.kind, StrategyKind::Canary { .. }).then(|| traffic_routing(s)).flatten(),
+        traffic_routing: matches!(d.strategy.kind, StrategyKind::Canary { .. })
+            .then(|| traffic_routing(cx, s))
+            .flatten(),
         // Scraped on its port: a worker or job has none.
         metrics: s.metrics && s.port.is_some(),
         reload_on_change: crate::plan::secrets::reload_annotation(cx, &s.name).map(|(_, v)| v),
