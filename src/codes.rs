@@ -237,6 +237,9 @@ codes! {
     E0384 = "E0384", Error, "image pull secret of the wrong type",
         "Seal a pull secret made by `kubectl create secret docker-registry`, which sets `type: kubernetes.io/dockerconfigjson`.",
         "The kubelet reads `pull_secrets` as registry credentials only from a Secret of type `kubernetes.io/dockerconfigjson` with the key `.dockerconfigjson`; the type is in the SealedSecret's `spec.template.type`. Another type makes every image pull fail with an authentication error.\n\nExample:\n\n    template:\n      type: Opaque                     # rejected for a pull secret\n      type: kubernetes.io/dockerconfigjson";
+    E0390 = "E0390", Error, "port taken by the mesh's sidecar",
+        "Move the service to a port the mesh's sidecar does not listen on.",
+        "With `mesh = istio` or `mesh = linkerd`, every pod gets a sidecar that listens on ports of its own inside the pod's network namespace: Istio's Envoy and agent on 15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053 and 15090; Linkerd's proxy on 4140, 4143, 4190 and 4191. A service port among them collides: either the application or the sidecar cannot bind it, and the pod never becomes ready.\n\nExample:\n\n    project p { ... mesh = istio }\n    service api { language = node  port = 15020 }   // rejected";
     // -------------------------------------------------------------- strategy
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",

@@ -164,6 +164,35 @@ pub struct Project {
     /// Admission policies for what the program promises (`policy = kyverno`).
     #[serde(default)]
     pub policy: Option<PodPolicy>,
+    /// The service mesh every environment's pods join (`mesh = istio | linkerd`).
+    #[serde(default)]
+    pub mesh: Option<Mesh>,
+}
+
+/// `mesh = istio | linkerd`: sidecars with mutual TLS, authorization from the graph.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum Mesh {
+    Istio,
+    Linkerd,
+}
+
+impl Mesh {
+    pub fn word(self) -> &'static str {
+        match self {
+            Mesh::Istio => "istio",
+            Mesh::Linkerd => "linkerd",
+        }
+    }
+
+    /// The ports the mesh's sidecar listens on inside every pod (Istio's
+    /// Envoy and agent; Linkerd's proxy): an application port among them
+    /// collides (E0390).
+    pub fn reserved_ports(self) -> &'static [u16] {
+        match self {
+            Mesh::Istio => &[15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090],
+            Mesh::Linkerd => &[4140, 4143, 4190, 4191],
+        }
+    }
 }
 
 /// `policy = kyverno { ... }`: admission policies in every environment.

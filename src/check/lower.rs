@@ -744,6 +744,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         compliance: list_str(pf, "compliance"),
         team: lit(pf, "team"),
         policy: tagged(pf, "policy").map(|(_, f)| pod_policy(f, diags)),
+        mesh: tagged(pf, "mesh").and_then(|(kind, _)| match kind {
+            "istio" => Some(Mesh::Istio),
+            "linkerd" => Some(Mesh::Linkerd),
+            _ => None,
+        }),
     };
 
     // ---- services

@@ -43,6 +43,7 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
     vpa_with_hpa(model, extra, diags);
+    mesh_ports(model, diags);
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
 }
@@ -554,6 +555,33 @@ fn aws_identities(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagn
                     )
                     .label_opt(s.span, "its pods assume that role")
                     .help(Code::E0421.info().help),
+                );
+            }
+        }
+    }
+}
+
+/// A port the mesh's sidecar takes in every pod (E0390): the application
+/// could not bind it, or the sidecar could not.
+fn mesh_ports(model: &Model, diags: &mut Diagnostics) {
+    let Some(mesh) = model.project.mesh else { return };
+    for s in &model.services {
+        let ports =
+            s.port.into_iter().map(|p| ("port".to_string(), p)).chain(s.ports.iter().map(|p| (p.name.clone(), p.port)));
+        for (name, port) in ports {
+            if mesh.reserved_ports().contains(&port) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0390,
+                        format!("port {port} of `{}` ({name}) is taken by the {} sidecar", s.name, mesh.word()),
+                    )
+                    .label_opt(s.span, "declared here")
+                    .label_opt(model.project.span, "the mesh injects its sidecar into this service's pods")
+                    .help(format!(
+                        "Move the service off the ports the {} sidecar listens on: {}.",
+                        mesh.word(),
+                        mesh.reserved_ports().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+                    )),
                 );
             }
         }

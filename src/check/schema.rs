@@ -279,6 +279,19 @@ pub static POLICIES: &[Variant] = &[v(
     "Kyverno policies in each environment's namespace: non-root, read-only root filesystem, no `latest`, limits, allowed registries",
 )];
 
+pub static MESHES: &[Variant] = &[
+    v(
+        "istio",
+        &[],
+        "Istio sidecars (with the Istio CNI plugin): strict mTLS in each environment's namespace, an AuthorizationPolicy per service from the dependency graph, canaries routed by Istio",
+    ),
+    v(
+        "linkerd",
+        &[],
+        "Linkerd proxies (with the Linkerd CNI plugin): a Server, MeshTLSAuthentication and AuthorizationPolicy per service from the dependency graph",
+    ),
+];
+
 pub static PROJECT: &[FieldSpec] = &[
     req("repository", Ty::Str, "source repository, e.g. \"github.com/acme/healthcp\""),
     f("branch", Ty::Branch, "\"main\"", "default branch"),
@@ -300,6 +313,12 @@ pub static PROJECT: &[FieldSpec] = &[
         Ty::Tagged(POLICIES),
         "",
         "policy as code: admission policies holding every pod of an environment to what the program promises",
+    ),
+    f(
+        "mesh",
+        Ty::Tagged(MESHES),
+        "",
+        "service mesh: mutual TLS between the services and authorization along the dependency graph",
     ),
 ];
 

@@ -70,6 +70,9 @@ struct HelmParameter {
 #[derive(Serialize)]
 struct NamespaceMetadata {
     labels: BTreeMap<String, String>,
+    /// The mesh's injection annotation (Linkerd), as the Namespace carries it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
 }
 
 /// A cluster by the name it is registered under in ArgoCD, or by its API URL.
@@ -318,15 +321,15 @@ fn auto_sync(env: &Environment) -> bool {
     matches!(env.promote, Promotion::OnPush(_))
 }
 
-fn sync_policy(auto: bool, namespace_labels: Option<BTreeMap<String, String>>) -> SyncPolicy {
+fn sync_policy(auto: bool, namespace: Option<NamespaceMetadata>) -> SyncPolicy {
     let mut sync_options = vec!["PruneLast=true".to_string()];
-    if namespace_labels.is_some() {
+    if namespace.is_some() {
         sync_options.insert(0, "CreateNamespace=true".into());
     }
     SyncPolicy {
         automated: auto.then_some(Automated { prune: true, self_heal: true }),
         sync_options,
-        managed_namespace_metadata: namespace_labels.map(|labels| NamespaceMetadata { labels }),
+        managed_namespace_metadata: namespace,
         // Generous: on a fresh cluster the add-ons' CRDs arrive in parallel.
         retry: Retry { limit: 10, backoff: Backoff { duration: "10s".into(), factor: 2, max_duration: "5m".into() } },
     }
@@ -407,7 +410,13 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                         project: p.name.clone(),
                         source: git_source(model, path(e)),
                         destination: Destination::of(plan, e),
-                        sync_policy: sync_policy(auto_sync(e), Some(ep.namespace_labels())),
+                        sync_policy: sync_policy(
+                            auto_sync(e),
+                            Some(NamespaceMetadata {
+                                labels: ep.namespace_labels(),
+                                annotations: ep.namespace_annotations(),
+                            }),
+                        ),
                     },
                 };
                 let file = format!("argocd/application-{name}.yaml");
@@ -418,6 +427,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         GitOpsMode::ApplicationSet => {
             // The same labels as each environment's, with its name templated.
             let mut set_labels = plan.envs.first().map(|e| e.namespace_labels()).unwrap_or_default();
+            let set_annotations = plan.envs.first().map(|e| e.namespace_annotations()).unwrap_or_default();
             if let Some(v) = set_labels.get_mut("deployc.dev/environment") {
                 *v = "{{.env}}".into();
             }
@@ -451,7 +461,10 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                             project: p.name.clone(),
                             source: git_source(model, "{{.path}}".into()),
                             destination: appset_destination(plan),
-                            sync_policy: sync_policy(false, Some(set_labels)),
+                            sync_policy: sync_policy(
+                                false,
+                                Some(NamespaceMetadata { labels: set_labels, annotations: set_annotations }),
+                            ),
                         },
                     },
                     // Only automatically promoted environments sync on their own.

@@ -24,6 +24,12 @@ pub enum Addon {
     FluentBit,
     DatadogAgent,
     ClusterAutoscaler,
+    IstioBase,
+    IstioCni,
+    Istiod,
+    LinkerdCrds,
+    LinkerdCni,
+    LinkerdControlPlane,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -202,7 +208,90 @@ pub const ADDONS: &[AddonSpec] = &[
         // ([`cluster_values`]).
         values: "cloudProvider: aws\nextraArgs:\n  balance-similar-node-groups: true\n  expander: least-waste\nrbac:\n  serviceAccount:\n    create: true\n    name: cluster-autoscaler\n",
     },
+    AddonSpec {
+        addon: Addon::IstioBase,
+        name: "istio-base",
+        repo_url: "https://istio-release.storage.googleapis.com/charts",
+        chart: "base",
+        version: "1.26.2",
+        namespace: "istio-system",
+        needed_by: "Istio's CRDs: PeerAuthentications, AuthorizationPolicies, VirtualServices, DestinationRules (`mesh = istio`)",
+        values: "defaultRevision: default\n",
+    },
+    AddonSpec {
+        addon: Addon::IstioCni,
+        name: "istio-cni",
+        repo_url: "https://istio-release.storage.googleapis.com/charts",
+        chart: "cni",
+        version: "1.26.2",
+        namespace: "istio-system",
+        // The node agent sets up each pod's redirection, so injected pods
+        // need no NET_ADMIN init container (Pod Security `restricted`).
+        needed_by: "the traffic redirection of injected pods without privileged init containers (`mesh = istio`)",
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::Istiod,
+        name: "istiod",
+        repo_url: "https://istio-release.storage.googleapis.com/charts",
+        chart: "istiod",
+        version: "1.26.2",
+        namespace: "istio-system",
+        needed_by: "sidecar injection, certificates and configuration of the mesh (`mesh = istio`)",
+        // The CNI plugin instead of istio-init; native sidecars so Jobs complete.
+        values: "pilot:\n  cni:\n    enabled: true\n  env:\n    ENABLE_NATIVE_SIDECARS: \"true\"\n",
+    },
+    AddonSpec {
+        addon: Addon::LinkerdCrds,
+        name: "linkerd-crds",
+        repo_url: "https://helm.linkerd.io/edge",
+        chart: "linkerd-crds",
+        version: "2024.11.8",
+        namespace: "linkerd",
+        needed_by: "Linkerd's CRDs: Servers, AuthorizationPolicies, MeshTLSAuthentications (`mesh = linkerd`)",
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::LinkerdCni,
+        name: "linkerd2-cni",
+        repo_url: "https://helm.linkerd.io/edge",
+        chart: "linkerd2-cni",
+        version: "2024.11.8",
+        namespace: "linkerd-cni",
+        needed_by: "the traffic redirection of injected pods without privileged init containers (`mesh = linkerd`)",
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::LinkerdControlPlane,
+        name: "linkerd-control-plane",
+        repo_url: "https://helm.linkerd.io/edge",
+        chart: "linkerd-control-plane",
+        version: "2024.11.8",
+        namespace: "linkerd",
+        // The trust anchor and issuer come from the team (cert-manager and
+        // trust-manager, as Linkerd documents): the ConfigMap
+        // `linkerd-identity-trust-roots` and the Secret `linkerd-identity-issuer`.
+        needed_by: "proxy injection and mutual TLS identities (`mesh = linkerd`); the team provides the trust anchor ConfigMap `linkerd-identity-trust-roots` and the issuer Secret `linkerd-identity-issuer` in `linkerd`",
+        values: "cniEnabled: true\nproxy:\n  nativeSidecar: true\nidentity:\n  externalCA: true\n  issuer:\n    scheme: kubernetes.io/tls\n",
+    },
 ];
+
+/// The values an add-on is installed with: its row's, or, under a mesh,
+/// the ingress controller's pods and Prometheus joined to the mesh. The
+/// ingress controller's sidecar carries its requests to the services over
+/// mutual TLS and leaves the load balancer's traffic to it alone
+/// (`includeInboundPorts: ""`); a meshed Prometheus (Linkerd) scrapes over
+/// mutual TLS (Istio's Prometheus stays outside and scrapes a `PERMISSIVE`
+/// port instead, as Istio documents).
+pub fn values(plan: &Plan, a: &AddonSpec) -> String {
+    use crate::model::Mesh;
+    match (a.addon, plan.model.project.mesh) {
+        (Addon::IngressNginx, Some(Mesh::Istio)) => "controller:\n  metrics:\n    enabled: true\n  podLabels:\n    sidecar.istio.io/inject: \"true\"\n  podAnnotations:\n    traffic.sidecar.istio.io/includeInboundPorts: \"\"\n".into(),
+        (Addon::IngressNginx, Some(Mesh::Linkerd)) => "controller:\n  metrics:\n    enabled: true\n  podAnnotations:\n    linkerd.io/inject: enabled\n".into(),
+        (Addon::KubePrometheusStack, Some(Mesh::Linkerd)) => "prometheus:\n  prometheusSpec:\n    podMetadata:\n      annotations:\n        linkerd.io/inject: enabled\n".into(),
+        _ => a.values.into(),
+    }
+}
 
 /// The row of an add-on. Every variant has one (a unit test checks).
 pub fn spec(a: Addon) -> &'static AddonSpec {
@@ -282,6 +371,13 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     {
         need.push(Addon::ClusterAutoscaler);
     }
+    match model.project.mesh {
+        Some(crate::model::Mesh::Istio) => need.extend([Addon::IstioBase, Addon::IstioCni, Addon::Istiod]),
+        Some(crate::model::Mesh::Linkerd) => {
+            need.extend([Addon::LinkerdCrds, Addon::LinkerdCni, Addon::LinkerdControlPlane])
+        }
+        None => {}
+    }
     // Reloader serves the workloads that read a Secret (the inventory says which).
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
         need.push(Addon::Reloader);
@@ -298,7 +394,7 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
 pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::Cluster) -> Option<String> {
     let model = plan.model;
     let Cloud::Aws { region, cluster: eks, .. } = &model.project.cloud else {
-        return (spec.addon != Addon::ClusterAutoscaler).then(|| spec.values.to_string());
+        return (spec.addon != Addon::ClusterAutoscaler).then(|| values(plan, spec));
     };
     // Strings as JSON literals, which YAML reads as double-quoted scalars.
     let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
@@ -324,7 +420,7 @@ pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::
                 q(&cluster.name),
                 q(region),
                 q(&format!("v{version}.0")),
-                spec.values
+                values(plan, spec)
             );
             v.push_str(&role.lines().map(|l| format!("  {l}\n")).collect::<String>());
             Some(v)
@@ -338,14 +434,14 @@ pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::
                 q(&cluster.name),
                 q(region),
                 q(&cluster.name),
-                spec.values
+                values(plan, spec)
             );
             if let Some(r) = role("lb-controller") {
                 v.push_str(&r);
             }
             Some(v)
         }
-        _ => Some(spec.values.to_string()),
+        _ => Some(values(plan, spec)),
     }
 }
 
@@ -414,6 +510,12 @@ mod tests {
             FluentBit,
             DatadogAgent,
             ClusterAutoscaler,
+            IstioBase,
+            IstioCni,
+            Istiod,
+            LinkerdCrds,
+            LinkerdCni,
+            LinkerdControlPlane,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

@@ -64,7 +64,14 @@ impl<'a> EnvPlan<'a> {
         for mode in ["enforce", "audit", "warn"] {
             labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
         }
+        labels.extend(super::mesh::namespace_labels(self.model.project.mesh));
         labels
+    }
+
+    /// The annotations of the environment's Namespace that ArgoCD's
+    /// `managedNamespaceMetadata` carries too: the mesh's injection switch.
+    pub fn namespace_annotations(&self) -> BTreeMap<String, String> {
+        super::mesh::namespace_annotations(self.model.project.mesh)
     }
 
     /// Metadata with name, namespace and labels.

@@ -22,6 +22,7 @@ pub mod irsa;
 pub mod kafka;
 pub mod local;
 pub mod logs;
+pub mod mesh;
 pub mod network;
 pub mod observability;
 pub mod pod;

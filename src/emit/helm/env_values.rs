@@ -26,7 +26,12 @@ pub fn for_env(cx: &EnvPlan) -> Values {
     Values {
         project: model.project.name.clone(),
         environment: cx.env.name.clone(),
-        namespace: Namespace { name: cx.ns().to_string(), create: false },
+        namespace: Namespace {
+            name: cx.ns().to_string(),
+            create: false,
+            labels: crate::plan::mesh::namespace_labels(model.project.mesh),
+            annotations: cx.namespace_annotations(),
+        },
         strategy: strategy(&cx.env.strategy.kind, cx),
         analysis: analysis(cx),
         network: Network {
@@ -90,6 +95,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
     }
     out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::sealed::objects(cx).into_iter().map(|(_, _, o)| o));
+    out.extend(crate::plan::mesh::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 
@@ -273,7 +279,9 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
                 tls: r.tls_secret.map(|secret_name| IngressTls { secret_name }),
             })
             .collect(),
-        traffic_routing: matches!(d.strategy.kind, StrategyKind::Canary { .. }).then(|| traffic_routing(s)).flatten(),
+        traffic_routing: matches!(d.strategy.kind, StrategyKind::Canary { .. })
+            .then(|| traffic_routing(cx, s))
+            .flatten(),
         // Scraped on its port: a worker or job has none.
         metrics: s.metrics && s.port.is_some(),
         reload_on_change: crate::plan::secrets::reload_annotation(cx, &s.name).map(|(_, v)| v),

@@ -61,6 +61,9 @@ pub struct Namespace {
     /// Render the Namespace (Pod Security `restricted`) too; off by default, as Helm
     /// usually installs into an existing namespace (`--create-namespace`).
     pub create: bool,
+    /// Labels and annotations the mesh adds to the Namespace (its injection switch).
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A Kubernetes int-or-string: a count or a percentage.

@@ -145,7 +145,11 @@ pub fn namespace(cx: &mut EnvCx) {
         metadata: ObjectMeta {
             name: Some(cx.ns().to_string()),
             labels: Some(cx.namespace_labels()),
-            annotations: Some(keep_on_delete()),
+            annotations: Some({
+                let mut a = keep_on_delete();
+                a.extend(cx.namespace_annotations());
+                a
+            }),
             ..Default::default()
         },
         ..Default::default()
