@@ -360,11 +360,14 @@ fn github_jenkins_and_gitlab_share_gates_backups_notifications_and_stages() {
     let gl_yaml: Value = serde_yaml_ng::from_str(gl).expect("GitLab YAML");
     let gl_job = |k: &str| serde_json::to_string(&gl_yaml[k]).expect("job");
     let (gl_dev, gl_prod) = (gl_job("deploy:dev"), gl_job("deploy:prod"));
-    assert!(!gl_dev.contains("SLACK_WEBHOOK_URL") && gl_prod.contains("SLACK_WEBHOOK_URL"), "GitLab: promotion means prod");
+    assert!(
+        !gl_dev.contains("SLACK_WEBHOOK_URL") && gl_prod.contains("SLACK_WEBHOOK_URL"),
+        "GitLab: promotion means prod"
+    );
 
     // Unit tests, then integration tests beside a PostgreSQL container, on all three.
-    let ci: Value =
-        serde_yaml_ng::from_str(&gh.iter().find(|a| a.path.ends_with("/ci.yml")).expect("ci.yml").contents).expect("ci");
+    let ci: Value = serde_yaml_ng::from_str(&gh.iter().find(|a| a.path.ends_with("/ci.yml")).expect("ci.yml").contents)
+        .expect("ci");
     let unit = serde_json::to_string(&ci["jobs"]["test-api"]).expect("unit job");
     let integ = &ci["jobs"]["integration-api"];
     assert!(unit.contains("pytest tests/unit") && !unit.contains("pytest tests/integration"), "{unit}");

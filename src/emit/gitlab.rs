@@ -14,9 +14,7 @@
 //! `[skip ci]`, and the `workflow:` rules drop them as well.
 
 use super::{Artifact, Target};
-use crate::model::{
-    Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, TagPolicy,
-};
+use crate::model::{Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, TagPolicy};
 use crate::pins;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, is_quality, pct, requirement_files,
@@ -218,7 +216,6 @@ fn runtime_image(tc: &crate::model::Toolchain) -> Image {
     };
     Image { name, entrypoint: None }
 }
-
 
 /// The integration stage of a service: its `integration` commands, after its
 /// unit tests, with its databases and caches as `services:` containers.
@@ -567,7 +564,12 @@ fn pipeline(m: &Model) -> Pipeline {
     let mut stages = vec![
         "test".to_string(),
         "integration".into(),
-        "quality".into(), "security".into(), "build".into(), "push".into(), "scan".into()];
+        "quality".into(),
+        "security".into(),
+        "build".into(),
+        "push".into(),
+        "scan".into(),
+    ];
     for env in &m.environments {
         let stage = format!("deploy-{}", env.name);
         stages.push(stage.clone());

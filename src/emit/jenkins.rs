@@ -12,8 +12,7 @@
 
 use super::{Artifact, Target};
 use crate::model::{
-    Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind,
-    TagPolicy, Trigger,
+    Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, TagPolicy, Trigger,
 };
 use crate::pins;
 use crate::plan::delivery::{

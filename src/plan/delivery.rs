@@ -12,8 +12,8 @@
 
 use super::env::image_repository;
 use crate::model::{
-    AfterHook, BeforeHook, Engine, ServiceId, Environment, Exposure, Gate, GateTool, Model, NotifyEvent, Placement, Probe, Promotion,
-    Registry,
+    AfterHook, BeforeHook, Engine, Environment, Exposure, Gate, GateTool, Model, NotifyEvent, Placement, Probe,
+    Promotion, Registry, ServiceId,
 };
 use crate::model::{Step as CStep, StrategyKind, Toolchain};
 use crate::pins;
@@ -619,7 +619,11 @@ fn test_service(engine: &Engine) -> Option<TestService> {
             port: 5432,
             // A container that lives as long as the job, reached only from it:
             // no password (none to leak, none for secret scanners to flag).
-            container_env: &[("POSTGRES_DB", "test"), ("POSTGRES_USER", "test"), ("POSTGRES_HOST_AUTH_METHOD", "trust")],
+            container_env: &[
+                ("POSTGRES_DB", "test"),
+                ("POSTGRES_USER", "test"),
+                ("POSTGRES_HOST_AUTH_METHOD", "trust"),
+            ],
             ready: "pg_isready -U test -d test",
             var: "DATABASE_URL",
             url: "postgresql://test@{host}:{port}/test",

@@ -16,8 +16,7 @@ use super::{data, secret_ref, Cx};
 use crate::model::{Environment, IntegrationKind, Promotion};
 use crate::pins;
 use crate::plan::delivery::{
-    self, app_name, images, kustomization, rollout_seconds, routes, Backup, Check, Outcome, Suite, READ_TAG,
-    SET_TAG,
+    self, app_name, images, kustomization, rollout_seconds, routes, Backup, Check, Outcome, Suite, READ_TAG, SET_TAG,
 };
 
 /// Where the tags an environment receives come from.
