@@ -338,7 +338,18 @@ pub struct Toolchain {
     pub install: Option<String>,
     pub lint: Vec<String>,
     pub typecheck: Vec<String>,
+    /// Unit test commands (`test`), run in CI without any service.
     pub test: Vec<String>,
+    /// Integration test commands, run in CI with the service's databases and
+    /// caches as service containers, and against a deployed environment
+    /// whose `after` lists `integration_tests`.
+    pub integration: Vec<String>,
+    /// Smoke test commands, run against a deployed environment whose `after`
+    /// lists `smoke_tests`.
+    pub smoke: Vec<String>,
+    /// Performance test commands, run against a deployed environment whose
+    /// `after` lists `performance_tests`.
+    pub performance: Vec<String>,
     pub coverage: Option<String>,
     pub build: Option<String>,
     pub cache: Option<String>,
@@ -1104,7 +1115,13 @@ words! {
 
 words! {
     /// A check run after deploying to an environment (`after`).
-    AfterHook { SmokeTests = "smoke_tests", HealthCheck = "health_check", Verification = "verification" }
+    AfterHook {
+        SmokeTests = "smoke_tests",
+        HealthCheck = "health_check",
+        Verification = "verification",
+        IntegrationTests = "integration_tests",
+        PerformanceTests = "performance_tests",
+    }
 }
 
 words! {

@@ -144,7 +144,8 @@ fn the_mesh_authorizes_exactly_the_callers_the_network_policy_admits() {
 
 #[test]
 fn linkerd_program_routes_through_the_mesh() {
-    let t = tree("tests/programs/mesh.dpl", &std::fs::read_to_string("tests/programs/mesh.dpl").expect("program")).expect("compiles");
+    let t = tree("tests/programs/mesh.dpl", &std::fs::read_to_string("tests/programs/mesh.dpl").expect("program"))
+        .expect("compiles");
     let web = &t["k8s/prod/ingress-web.yaml"];
     assert_eq!(web["metadata"]["annotations"]["nginx.ingress.kubernetes.io/service-upstream"], "true");
     // The ALB's ip targets are outside the mesh: a NetworkAuthentication for the VPC.
@@ -168,7 +169,9 @@ fn linkerd_program_routes_through_the_mesh() {
 
 #[test]
 fn istio_leaves_plain_text_ports_permissive_and_strict_elsewhere() {
-    let t = tree("examples/austa-cockpit.dpl", &std::fs::read_to_string("examples/austa-cockpit.dpl").expect("example")).expect("compiles");
+    let t =
+        tree("examples/austa-cockpit.dpl", &std::fs::read_to_string("examples/austa-cockpit.dpl").expect("example"))
+            .expect("compiles");
     let d = &t["k8s/production/peerauthentication-default.yaml"];
     assert_eq!(d["spec"]["mtls"]["mode"], "STRICT");
     // Prometheus scrapes the main port without a sidecar: that port alone is PERMISSIVE,

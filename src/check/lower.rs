@@ -17,6 +17,8 @@ pub struct Extra {
     /// Per environment: the span of its strategy value and of its promotion.
     pub env_strategy: BTreeMap<String, Span>,
     pub env_promote: BTreeMap<String, Span>,
+    /// Per environment: the span of its `after` list.
+    pub env_after: BTreeMap<String, Span>,
     /// The span of each `from = x` in a manual promotion.
     pub env_from: BTreeMap<String, Span>,
     /// Analyses: the span, the provider named (if any), and the named strategy
@@ -606,6 +608,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             lint: list_str(&c.fields, "lint"),
             typecheck: list_str(&c.fields, "typecheck"),
             test: list_str(&c.fields, "test"),
+            integration: list_str(&c.fields, "integration"),
+            smoke: list_str(&c.fields, "smoke"),
+            performance: list_str(&c.fields, "performance"),
             coverage: lit(&c.fields, "coverage"),
             build: lit(&c.fields, "build"),
             cache: lit(&c.fields, "cache"),
@@ -1323,6 +1328,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         let mut before: Vec<BeforeHook> = list_str(f, "before").iter().filter_map(|w| BeforeHook::parse(w)).collect();
         if get(f, "before").is_none() {
             before = vec![BeforeHook::Migrations];
+        }
+        if let Some(v) = get(f, "after") {
+            extra.env_after.insert(c.name().to_string(), v.span);
         }
         let mut after: Vec<AfterHook> = list_str(f, "after").iter().filter_map(|w| AfterHook::parse(w)).collect();
         if get(f, "after").is_none() {

@@ -46,6 +46,67 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     mesh_ports(model, diags);
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
+    post_deploy_suites(model, extra, diags);
+}
+
+/// `after = [integration_tests]` or `[performance_tests]` where no deployed
+/// service's toolchain declares those commands runs nothing (E0602); a
+/// service whose toolchain declares them but has no public route cannot be
+/// reached from CI and is skipped (W0013). `smoke_tests` without commands
+/// checks the routes instead, so it is neither.
+fn post_deploy_suites(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{AfterHook, Exposure};
+    for env in &model.environments {
+        let span = extra.env_after.get(&env.name).copied().or(env.span);
+        for hook in &env.after {
+            let (field, what) = match hook {
+                AfterHook::IntegrationTests => ("integration", "integration tests"),
+                AfterHook::PerformanceTests => ("performance", "performance tests"),
+                AfterHook::SmokeTests => ("smoke", "smoke tests"),
+                AfterHook::HealthCheck | AfterHook::Verification => continue,
+            };
+            let mut runs = false;
+            for d in &env.deployments {
+                let s = model.service(d.service);
+                let Some(b) = model.built(s) else { continue };
+                let commands = match hook {
+                    AfterHook::IntegrationTests => &b.toolchain.integration,
+                    AfterHook::PerformanceTests => &b.toolchain.performance,
+                    _ => &b.toolchain.smoke,
+                };
+                if commands.is_empty() {
+                    continue;
+                }
+                if matches!(s.expose, Exposure::Ingress { .. }) {
+                    runs = true;
+                } else {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::W0013,
+                            format!("the {what} of `{}` do not run after a deploy to `{}`", s.name, env.name),
+                        )
+                        .label_opt(span, format!("asks for {what}"))
+                        .label_opt(s.span, "no public route (`expose = ingress`): CI cannot reach it")
+                        .help(format!(
+                            "Expose `{}` through an ingress, or run its `{field}` commands from a service that is exposed.",
+                            s.name
+                        )),
+                    );
+                }
+            }
+            if !runs && *hook != AfterHook::SmokeTests {
+                diags.push(
+                    Diagnostic::new(Code::E0602, format!("`{}` asks for {what} that no service declares", env.name))
+                        .label_opt(span, format!("`{}` runs nothing here", hook.word()))
+                        .help(format!(
+                            "Give the toolchain of a public service deployed to `{}` its `{field}` commands (`{field} = [\"...\"]`), or remove `{}` from `after`.",
+                            env.name,
+                            hook.word()
+                        )),
+                );
+            }
+        }
+    }
 }
 
 fn dependency_cycles(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
