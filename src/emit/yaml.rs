@@ -107,7 +107,7 @@ fn plain_ok(s: &str) -> bool {
     }
     // A table lookup per byte: this runs for every string of every object.
     for (i, &c) in b.iter().enumerate() {
-        if !PLAIN[c as usize] && !(c == b':' && b.get(i + 1).is_some_and(|n| *n != b' ')) {
+        if !(PLAIN[c as usize] || c == b':' && b.get(i + 1).is_some_and(|n| *n != b' ')) {
             return false;
         }
     }
