@@ -4,8 +4,7 @@
 //! drill restores the newest object and fails loudly.
 
 mod common;
-use deployc::emit::{self, Target};
-use deployc::plan::Plan;
+use deployc::emit::Target;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -16,20 +15,7 @@ fn compile(text: &str) -> (deployc::model::Model, deployc::graph::Graph) {
 }
 
 fn tree(text: &str, targets: &[Target]) -> BTreeMap<String, Value> {
-    let (model, graph) = compile(text);
-    emit::emit(&Plan::new(&model, &graph, &Default::default()), targets)
-        .into_iter()
-        .filter_map(|a| {
-            let v = if a.path.ends_with(".yaml") {
-                serde_yaml_ng::from_str(&a.contents).ok()?
-            } else if a.path.ends_with(".json") {
-                serde_json::from_str(&a.contents).ok()?
-            } else {
-                return None;
-            };
-            Some((a.path.clone(), v))
-        })
-        .collect()
+    common::parsed_tree(text, targets)
 }
 
 fn program(account: &str) -> String {

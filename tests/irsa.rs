@@ -6,28 +6,12 @@
 //! cluster as the ServiceAccount its Terraform role trusts.
 
 mod common;
-use deployc::emit::{self, Target};
-use deployc::plan::Plan;
+use deployc::emit::Target;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 fn tree(text: &str) -> BTreeMap<String, Value> {
-    let c = deployc::compile("p.dpl", text, &common::Disk);
-    let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
-    let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errs:?}"));
-    emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::K8s, Target::Terraform, Target::Argocd])
-        .into_iter()
-        .filter_map(|a| {
-            let v = if a.path.ends_with(".yaml") {
-                serde_yaml_ng::from_str(&a.contents).ok()?
-            } else if a.path.ends_with(".json") {
-                serde_json::from_str(&a.contents).ok()?
-            } else {
-                return None;
-            };
-            Some((a.path.clone(), v))
-        })
-        .collect()
+    common::parsed_tree(text, &[Target::K8s, Target::Terraform, Target::Argocd])
 }
 
 fn program(account: &str) -> String {
