@@ -22,6 +22,9 @@ pub struct EnvPlan<'a> {
     /// The secret inventory, made once on first use: every workload asks
     /// which Secrets it reads, and recomputing it per workload is quadratic.
     secrets: std::sync::OnceLock<Vec<super::secrets::SecretPlan>>,
+    /// Each reader's Secrets, comma-joined in inventory order, made once
+    /// from the inventory (asked once per workload).
+    reloads: std::sync::OnceLock<BTreeMap<String, String>>,
     /// Whether migrations run before the workloads (asked once per workload).
     migrations: bool,
 }
@@ -30,12 +33,37 @@ impl<'a> EnvPlan<'a> {
     pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
         let migrations = env.before.iter().any(|b| b == "migrations")
             && env.deployments.iter().any(|d| model.service(d.service).migrations.is_some());
-        EnvPlan { model, graph, env, opts, secrets: std::sync::OnceLock::new(), migrations }
+        EnvPlan {
+            model,
+            graph,
+            env,
+            opts,
+            secrets: std::sync::OnceLock::new(),
+            reloads: std::sync::OnceLock::new(),
+            migrations,
+        }
     }
 
     /// Every Secret the environment reads (see [`super::secrets::inventory`]).
     pub fn secrets(&self) -> &[super::secrets::SecretPlan] {
         self.secrets.get_or_init(|| super::secrets::build_inventory(self))
+    }
+
+    /// The Secrets each reader reads, comma-joined in inventory order.
+    pub fn reloads(&self) -> &BTreeMap<String, String> {
+        self.reloads.get_or_init(|| {
+            let mut out: BTreeMap<String, String> = BTreeMap::new();
+            for s in self.secrets() {
+                for r in &s.readers {
+                    let names = out.entry(r.clone()).or_default();
+                    if !names.is_empty() {
+                        names.push(',');
+                    }
+                    names.push_str(&s.name);
+                }
+            }
+            out
+        })
     }
 
     pub fn ns(&self) -> &str {

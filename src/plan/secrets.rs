@@ -62,9 +62,7 @@ pub struct SecretPlan {
 /// variables are read only at start, and the Secrets' contents are not in
 /// the output, so no checksum on the pod template could notice.
 pub fn reload_annotation(cx: &EnvPlan, reader: &str) -> Option<(String, String)> {
-    let names: Vec<&str> =
-        cx.secrets().iter().filter(|s| s.readers.contains(reader)).map(|s| s.name.as_str()).collect();
-    (!names.is_empty()).then(|| ("secret.reloader.stakater.com/reload".to_string(), names.join(",")))
+    cx.reloads().get(reader).map(|names| ("secret.reloader.stakater.com/reload".to_string(), names.clone()))
 }
 
 /// Every Secret the environment reads, sorted by name, with who produces it.
