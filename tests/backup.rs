@@ -129,6 +129,14 @@ fn upload_script_sends_the_newest_dump_and_refuses_an_empty_one() {
     assert!(sent.contains("db-20260102-000000.dump s3://b/db/db-20260102-000000.dump"), "{sent}");
     // An empty newest dump is never uploaded.
     std::fs::write(backups.join("db-20260103-000000.dump"), "").unwrap();
+    // Same modification time as the previous dump (two dumps in one clock
+    // tick): the name's timestamp still decides which is newest.
+    std::process::Command::new("touch")
+        .arg("-r")
+        .arg(backups.join("db-20260102-000000.dump"))
+        .arg(backups.join("db-20260103-000000.dump"))
+        .status()
+        .unwrap();
     std::fs::remove_file(&log).unwrap();
     assert!(!run().status.success());
     assert!(!log.exists(), "nothing uploaded");
