@@ -27,6 +27,8 @@ pub struct EnvPlan<'a> {
     reloads: std::sync::OnceLock<BTreeMap<String, String>>,
     /// Whether migrations run before the workloads (asked once per workload).
     migrations: bool,
+    /// The IRSA roles by ServiceAccount, made once (asked once per workload).
+    roles: std::sync::OnceLock<BTreeMap<String, super::irsa::ServiceRole>>,
 }
 
 impl<'a> EnvPlan<'a> {
@@ -41,6 +43,7 @@ impl<'a> EnvPlan<'a> {
             secrets: std::sync::OnceLock::new(),
             reloads: std::sync::OnceLock::new(),
             migrations,
+            roles: std::sync::OnceLock::new(),
         }
     }
 
@@ -64,6 +67,11 @@ impl<'a> EnvPlan<'a> {
             }
             out
         })
+    }
+
+    /// The environment's IRSA roles, by ServiceAccount (see [`super::irsa::service_roles`]).
+    pub fn roles(&self) -> &BTreeMap<String, super::irsa::ServiceRole> {
+        self.roles.get_or_init(|| super::irsa::service_roles(self))
     }
 
     pub fn ns(&self) -> &str {

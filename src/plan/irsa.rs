@@ -92,7 +92,6 @@ pub fn role_name(model: &Model, env: &str, service_account: &str) -> String {
 
 /// The annotations of a ServiceAccount: its role, when it has one here.
 pub fn account_annotations(cx: &EnvPlan, service_account: &str) -> Option<BTreeMap<String, String>> {
-    let roles = service_roles(cx);
-    let arn = roles.get(service_account)?.role_arn.clone()?;
+    let arn = cx.roles().get(service_account)?.role_arn.clone()?;
     Some(BTreeMap::from([(ROLE_ANNOTATION.to_string(), arn)]))
 }

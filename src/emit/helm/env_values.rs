@@ -291,7 +291,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             .filter(|_| runs_migrations(cx))
             .map(|m| Migration { command: m.command.clone() }),
         network: service_network(cx, d.service),
-        role_arn: crate::plan::irsa::service_roles(cx).remove(&pod.service_account).and_then(|r| r.role_arn),
+        role_arn: cx.roles().get(&pod.service_account).and_then(|r| r.role_arn.clone()),
         service_account: pod.service_account,
         pod_labels: pod.labels,
         pod_annotations: pod.annotations,
