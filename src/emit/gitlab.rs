@@ -16,6 +16,7 @@
 use super::{Artifact, Target};
 use crate::model::{Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, TagPolicy};
 use crate::pins;
+use crate::plan::branches;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, is_quality, pct, requirement_files,
     test_commands, Backup, BuildCache, Check, Outcome, READ_TAG, SET_TAG,
@@ -357,12 +358,26 @@ fn glob_regex(glob: &str) -> String {
     out
 }
 
+/// `rules: if:` for a push to any of the branches: names compared, patterns
+/// matched with their regex (`plan::branches`). The checker allows no
+/// quote, `$` or `/`-delimiter problem in either (E0330, E0603).
+fn branch_rule(branches: &[String]) -> String {
+    let tests: Vec<String> = branches
+        .iter()
+        .map(|b| match branches::is_glob(b) {
+            true => format!("$CI_COMMIT_BRANCH =~ /{}/", branches::regex(b)),
+            false => format!("$CI_COMMIT_BRANCH == \"{b}\""),
+        })
+        .collect();
+    tests.join(" || ")
+}
+
 /// The rule of an environment's chain root trigger (as the Jenkinsfile's `when`).
 fn trigger_rule(model: &Model, env: &Environment) -> String {
     let mut e = env;
     for _ in 0..model.environments.len() {
         match &e.promote {
-            Promotion::OnPush(b) => return format!("$CI_COMMIT_BRANCH == \"{b}\""),
+            Promotion::OnPush(bs) => return branch_rule(bs),
             Promotion::OnTag(t) => return format!("$CI_COMMIT_TAG =~ {}", glob_regex(t)),
             Promotion::Manual { from } => match from.map(|f| model.env(f)) {
                 Some(f) => e = f,

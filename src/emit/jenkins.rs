@@ -3,7 +3,7 @@
 //! workflows: Build, Test and Code Quality per service (parallel), the
 //! Security Scan gates, Push Images, then one stage per environment along
 //! the promotion path (Deploy, Canary Release, Blue-Green Deploy, with an
-//! `input` approval where promotion is manual) and a Release stage that
+//! `input` approval where promotion is manual or `approvers` are named) and a Release stage that
 //! promotes a paused rollout after a second approval.
 //!
 //! The Jenkinsfile is text, so it comes from a minijinja template
@@ -15,6 +15,7 @@ use crate::model::{
     Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, TagPolicy, Trigger,
 };
 use crate::pins;
+use crate::plan::branches;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
     test_commands, Backup, BuildCache, Check, Outcome, Suite, SET_TAG,
@@ -390,7 +391,20 @@ fn when(model: &Model, env: &Environment) -> String {
     let mut e = env;
     for _ in 0..model.environments.len() {
         match &e.promote {
-            Promotion::OnPush(b) => return format!("branch {}", groovy(b)),
+            Promotion::OnPush(bs) => {
+                let conds: Vec<String> = bs
+                    .iter()
+                    .map(|b| match branches::is_glob(b) {
+                        // An Ant glob: `*` stays within one `/`-separated part, `**` spans them.
+                        true => format!("branch pattern: {}, comparator: 'GLOB'", groovy(b)),
+                        false => format!("branch {}", groovy(b)),
+                    })
+                    .collect();
+                return match conds.len() {
+                    1 => conds.join(""),
+                    _ => format!("anyOf {{ {} }}", conds.join("; ")),
+                };
+            }
             Promotion::OnTag(t) => return format!("tag {}", groovy(t)),
             Promotion::Manual { from } => match from.map(|f| model.env(f)) {
                 Some(f) => e = f,
@@ -470,7 +484,8 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         StrategyKind::Canary { .. } => "Canary Release",
         StrategyKind::BlueGreen { .. } => "Blue-Green Deploy",
     };
-    let manual = matches!(env.promote, Promotion::Manual { .. });
+    // Approvers approve every deploy here, a push's too.
+    let manual = matches!(env.promote, Promotion::Manual { .. }) || !env.approvers.is_empty();
     let submitter = env.approvers.join(",");
     let input = manual.then(|| Input {
         message: format!("Deploy {} to {}?", m.project.name, env.name),

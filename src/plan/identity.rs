@@ -52,7 +52,7 @@ pub fn push_subjects(model: &Model) -> Vec<String> {
     }
     for e in &model.environments {
         match &e.promote {
-            Promotion::OnPush(b) => refs.push(format!("refs/heads/{b}")),
+            Promotion::OnPush(bs) => refs.extend(bs.iter().map(|b| format!("refs/heads/{}", super::branches::iam(b)))),
             Promotion::OnTag(p) => refs.push(format!("refs/tags/{p}")),
             Promotion::Manual { .. } => {}
         }
