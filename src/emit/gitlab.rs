@@ -19,7 +19,7 @@ use crate::pins;
 use crate::plan::branches;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, is_quality, pct, requirement_files,
-    test_commands, Backup, BuildCache, Check, Outcome, READ_TAG, SET_TAG,
+    tag_order, test_commands, Backup, BuildCache, Check, Outcome, READ_TAG, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
@@ -303,22 +303,21 @@ pub fn secret_var(id: &str) -> String {
 
 /// The shell that sets `$IMAGE_TAG` from the tag policy, most specific rule first.
 fn tag_script(policy: &[TagPolicy]) -> String {
-    let mut rules: Vec<(u32, Option<&str>, &str)> = policy
-        .iter()
+    // In the plan's order (`delivery::tag_order`), as shell tests.
+    let rules: Vec<(Option<&str>, &str)> = tag_order(policy)
+        .into_iter()
         .map(|t| match t {
-            TagPolicy::Semver => (4, Some("case \"$CI_COMMIT_TAG\" in v[0-9]*.[0-9]*.[0-9]*) true ;; *) false ;; esac"), "$CI_COMMIT_TAG"),
+            TagPolicy::Semver => (Some("case \"$CI_COMMIT_TAG\" in v[0-9]*.[0-9]*.[0-9]*) true ;; *) false ;; esac"), "$CI_COMMIT_TAG"),
             TagPolicy::BranchSha => (
-                3,
                 Some("[ -n \"$CI_COMMIT_BRANCH\" ]"),
                 "$(printf %s \"$CI_COMMIT_BRANCH\" | tr -c 'A-Za-z0-9_.-' '-')-$(printf %s \"$CI_COMMIT_SHA\" | cut -c1-7)",
             ),
-            TagPolicy::Sha => (2, None, "sha-$(printf %s \"$CI_COMMIT_SHA\" | cut -c1-7)"),
-            TagPolicy::Latest => (1, Some("[ \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" ]"), "latest"),
+            TagPolicy::Sha => (None, "sha-$(printf %s \"$CI_COMMIT_SHA\" | cut -c1-7)"),
+            TagPolicy::Latest => (Some("[ \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" ]"), "latest"),
         })
         .collect();
-    rules.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut out = String::from("IMAGE_TAG=\"\"\n");
-    for (i, (_, cond, value)) in rules.iter().enumerate() {
+    for (i, (cond, value)) in rules.iter().enumerate() {
         let kw = if i == 0 { "if" } else { "elif" };
         match cond {
             Some(c) => out.push_str(&format!("{kw} {c}; then IMAGE_TAG=\"{value}\"\n")),
@@ -1011,7 +1010,10 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
                     vec![("SUITE_DIR".into(), suite.dir.clone()), ("BASE_URL".into(), suite.base_url.clone())];
                 let mut script = String::from("export BASE_URL\ncd \"$CI_PROJECT_DIR/$SUITE_DIR\"\n");
                 let cmds: Vec<String> =
-                    tc.and_then(|t| t.install.clone()).into_iter().chain(suite.commands.iter().cloned()).collect();
+                    tc.and_then(|t| t.install.clone().filter(|_| suite.install))
+                        .into_iter()
+                        .chain(suite.commands.iter().cloned())
+                        .collect();
                 for (i, c) in cmds.into_iter().enumerate() {
                     env_.push((suite_command(i), c));
                     script.push_str(&format!("bash -c \"${}\"\n", suite_command(i)));
