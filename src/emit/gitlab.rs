@@ -272,7 +272,7 @@ fn notes(m: &Model) -> Vec<String> {
     ];
     match &m.project.registry {
         Registry::Ecr { .. } => out.push(format!(
-            "ECR through GitLab's OIDC id_token: the role {} must trust this project's token (aud sts.amazonaws.com).",
+            "ECR through GitLab's OIDC id_token: the role {} (terraform/shared/gitlab.tf.json) trusts this project's pushes.",
             identity::ecr_push_role(m)
         )),
         Registry::Ghcr { .. } | Registry::DockerHub { .. } => {
