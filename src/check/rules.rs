@@ -421,7 +421,7 @@ fn production_warnings(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                     format!(
                         "production environment `{}` is deployed on every push to {}",
                         e.name,
-                        crate::plan::branches::listed(branch)
+                        branch.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", ")
                     ),
                 )
                 .label_opt(extra.env_promote.get(&e.name).copied(), "automatic promotion"),
