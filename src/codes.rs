@@ -278,6 +278,12 @@ codes! {
     E0602 = "E0602", Error, "post-deploy test stage without tests",
         "Give the toolchain of a public service deployed there its `integration` or `performance` commands, or remove the entry from `after`.",
         "An environment's `after` may run test suites against the deployed environment: `integration_tests` runs the toolchains' `integration` commands, `performance_tests` their `performance` commands, each in the service's folder with `BASE_URL` set to the service's public URL. When no service deployed there (with a public route) declares those commands, the stage would run nothing and still look like a passed check.\n\nExample:\n\n    toolchain api-node { family = node  test = [\"npm test\"] }\n    environment staging { promote = on_push(\"main\")  after = [performance_tests] }   // rejected: no `performance` commands";
+    E0603 = "E0603", Error, "untranslatable branch pattern",
+        "Use `*` within one `/`-separated part (\"release/*\") or `**` as the whole last part (\"feature/**\"), with branch-name characters in between.",
+        "`on_push(...)` takes branch names and patterns. A pattern is written into GitHub's `on.push.branches`, a Jenkinsfile's `branch pattern: ..., comparator: 'GLOB'` (an Ant glob) and a GitLab `rules: if: $CI_COMMIT_BRANCH =~ /.../` regex, so deployc accepts only the part the three read alike: `*` matches any run of characters within one `/`-separated part, and `**` as the whole last part matches any rest, `/` included. GitHub reads `+`, `!`, `[`, `]` and `?` as pattern syntax (Ant and regexes read them otherwise), so they are refused in names and patterns; the literal parts follow the branch-name rules of E0330.\n\nExample:\n\n    promote = on_push(\"release/**/fix\")        // `**` in the middle: rejected\n    promote = on_push(\"main\", \"release/*\")    // accepted";
+    E0604 = "E0604", Error, "branch listed twice",
+        "List each branch or pattern once.",
+        "`on_push(...)` lists the branches whose pushes deploy the environment; a branch or pattern written twice is most likely a typo for another one.\n\nExample:\n\n    promote = on_push(\"main\", \"main\")        // rejected\n    promote = on_push(\"main\", \"release/*\")   // accepted";
     // ---------------------------------------------------------------- secrets
     E0701 = "E0701", Error, "secret as literal value",
         "Reference it instead: `secret(\"name\")`, resolved from the project's secret store.",
@@ -312,8 +318,8 @@ codes! {
         "Remove it, or reference it from an environment or service.",
         "A strategy, resource, integration or secret store is declared in this program but nothing uses it. Declarations from imported standard modules are exempt.";
     W0002 = "W0002", Warning, "automatic promotion to production",
-        "Use `promote = manual(from = ...)` or `on_tag(...)` for production environments.",
-        "A production environment is deployed automatically on every push. Most teams want a human approval or a release tag in front of production.";
+        "Use `promote = manual(from = ...)` or `on_tag(...)` for production environments, or name its `approvers`.",
+        "A production environment is deployed automatically on every push, and nobody approves it (`approvers` is empty). Most teams want a human approval or a release tag in front of production.";
     W0003 = "W0003", Warning, "security default relaxed",
         "Keep the default unless the workload really needs it; the relaxation is applied in every environment.",
         "deployc's generated pods run as non-root with a read-only root filesystem and no privilege escalation. A `security { ... }` block may relax one of these; deployc accepts it and warns, so the choice shows up in review.";

@@ -69,7 +69,9 @@ pub struct AttrRef {
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum Promotion {
-    OnPush(String),
+    /// Deployed on a push to any of these branches: names or patterns
+    /// (`release/*`, `feature/**`; see `plan::branches`), never empty.
+    OnPush(Vec<String>),
     OnTag(String),
     /// Promoted by a person from another environment (by id, resolved).
     Manual {

@@ -109,7 +109,7 @@ impl Gen {
             ("secret", "`secret(\"name\")` or `secret(\"name\", key = \"k\")`"),
             (
                 "promotion",
-                "`on_push(\"branch\")`, `on_push()` (the project's branch), `on_tag(\"v*\")`, `manual(from = ENV)`",
+                "`on_push(\"branch\")`, `on_push(\"main\", \"release/*\")` (branches and patterns), `on_push()` (the project's branch), `on_tag(\"v*\")`, `manual(from = ENV)`",
             ),
             ("trigger", "`pull_request`, `push`, `push(\"main\")`, `tag(\"v*\")`, `schedule(\"0 3 * * *\")`, `manual`"),
             ("canary step", "a weight `10%`, `pause(5m)`, `pause(manual)`, `pause()`, or `analysis`"),

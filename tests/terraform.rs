@@ -929,3 +929,38 @@ fn gcp_secret_manager_store_reads_the_secrets_the_gcp_terraform_writes_as_its_se
         );
     }
 }
+
+/// A GitLab pipeline's build jobs push to ECR with GitLab.com's ID token:
+/// the shared module trusts gitlab.com (not GitHub) for this project's
+/// pushes, under the role name the `.gitlab-ci.yml` assumes.
+#[test]
+fn a_gitlab_pipeline_gets_gitlab_s_oidc_provider_and_push_role() {
+    let tree = build("tests/programs/gitlab.dpl", &[Target::Terraform, Target::Gitlab]);
+    let shared = module(&tree, "terraform/shared");
+    let provider = block(&shared, "resource", "aws_iam_openid_connect_provider", "gitlab").expect("provider");
+    assert_eq!(provider["url"], "https://gitlab.com");
+    assert_eq!(provider["client_id_list"], serde_json::json!(["sts.amazonaws.com"]));
+    assert!(block(&shared, "resource", "aws_iam_openid_connect_provider", "github").is_none(), "no GitHub provider");
+    let trust = block(&shared, "data", "aws_iam_policy_document", "gitlab_ecr_push_assume").expect("trust");
+    let conds = trust["statement"][0]["condition"].as_array().expect("conditions");
+    let aud = conds.iter().find(|c| c["variable"] == "gitlab.com:aud").expect("aud");
+    assert_eq!(aud["test"], "StringEquals");
+    assert_eq!(aud["values"], serde_json::json!(["sts.amazonaws.com"]));
+    let sub = conds.iter().find(|c| c["variable"] == "gitlab.com:sub").expect("sub");
+    let subs: Vec<&str> = sub["values"].as_array().expect("subjects").iter().filter_map(Value::as_str).collect();
+    assert!(subs.contains(&"project_path:acme/healthcare-devops:ref_type:branch:ref:develop"), "{subs:?}");
+    assert!(subs.contains(&"project_path:acme/healthcare-devops:ref_type:tag:ref:v*"), "{subs:?}");
+    assert!(subs.iter().all(|s| s.starts_with("project_path:acme/healthcare-devops:ref_type:")), "{subs:?}");
+    // The role the build jobs assume is the one created here.
+    let role = block(&shared, "resource", "aws_iam_role", "gitlab_ecr_push").expect("role");
+    let name = role["name"].as_str().expect("name");
+    let ci = &tree[".gitlab-ci.yml"];
+    let arns: Vec<&str> = ci
+        .as_object()
+        .expect("jobs")
+        .values()
+        .filter_map(|j| j["variables"]["AWS_ROLE_ARN"]["value"].as_str().or(j["variables"]["AWS_ROLE_ARN"].as_str()))
+        .collect();
+    assert!(!arns.is_empty(), "some job assumes the push role");
+    assert!(arns.iter().all(|a| a.ends_with(&format!(":role/{name}"))), "{arns:?} vs {name}");
+}

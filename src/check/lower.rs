@@ -1182,7 +1182,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         };
         let promote = match get(f, "promote").map(|v| &v.v) {
             Some(V::Promotion(p)) => match p {
-                PromotionRule::OnPush(b) if b.is_empty() => Promotion::OnPush(project.branch.clone()),
+                PromotionRule::OnPush(b) if b.is_empty() => Promotion::OnPush(vec![project.branch.clone()]),
                 PromotionRule::OnPush(b) => Promotion::OnPush(b.clone()),
                 PromotionRule::OnTag(t) => Promotion::OnTag(t.clone()),
                 // An unknown name has its own error; the model keeps no dangling id.

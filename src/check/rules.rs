@@ -412,11 +412,17 @@ fn secrets_in_production(model: &Model, extra: &Extra, diags: &mut Diagnostics) 
 
 fn production_warnings(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
     for e in model.environments.iter().filter(|e| e.production) {
-        if let Promotion::OnPush(branch) = &e.promote {
+        // Approvers put a person in front of every deploy here (a Jenkins
+        // `input`, the GitHub and GitLab environments' required reviewers).
+        if let (Promotion::OnPush(branch), true) = (&e.promote, e.approvers.is_empty()) {
             diags.push(
                 Diagnostic::new(
                     Code::W0002,
-                    format!("production environment `{}` is deployed on every push to `{branch}`", e.name),
+                    format!(
+                        "production environment `{}` is deployed on every push to {}",
+                        e.name,
+                        branch.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", ")
+                    ),
                 )
                 .label_opt(extra.env_promote.get(&e.name).copied(), "automatic promotion"),
             );

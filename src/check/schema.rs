@@ -669,7 +669,7 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
     req("promote", Ty::Promotion, "how releases reach this environment"),
     f("production", Ty::Bool, "false", "marks a production environment (stricter checks)"),
     f("requires", Ty::List(&Ty::Ref(RefKind::Gate)), "[]", "gates that must pass before deploying here"),
-    f("approvers", Ty::List(&Ty::Str), "[]", "GitHub users or teams who approve a manual promotion"),
+    f("approvers", Ty::List(&Ty::Str), "[]", "users or teams who approve each deploy here: a manual promotion, or each push or tag that deploys (GitHub and GitLab environment reviewers, a Jenkins `input` submitter)"),
     f(
         "service_defaults",
         Ty::Struct(OVERRIDE),

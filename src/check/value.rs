@@ -13,9 +13,12 @@ pub use crate::model::{AttrRef, AttrTarget, Step, TPart, Template, Trigger};
 /// resolves it to the model's `Promotion`, which holds an `EnvId`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PromotionRule {
-    OnPush(String),
+    /// Branch names or patterns; empty: the project's branch.
+    OnPush(Vec<String>),
     OnTag(String),
-    Manual { from: Option<String> },
+    Manual {
+        from: Option<String>,
+    },
 }
 use crate::source::Span;
 use crate::suggest::with_article;
@@ -670,21 +673,60 @@ impl Cx<'_> {
         }
     }
 
+    /// `on_push(...)`'s arguments: branch names or patterns (E0330, E0603).
+    fn branch_patterns(&mut self, args: &[ast::Arg], value: &ast::Value) -> V {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for a in args {
+            if let Some(n) = &a.name {
+                self.diags.push(
+                    Diagnostic::new(Code::E0203, format!("unknown argument `{}`", n.name))
+                        .label(n.span, "on_push(...) takes branch names")
+                        .help("Write e.g. `on_push(\"main\", \"release/*\")`."),
+                );
+                ok = false;
+                continue;
+            }
+            let Some(b) = self.string_arg(std::slice::from_ref(a), value, "a branch name", "on_push(\"main\")") else {
+                ok = false;
+                continue;
+            };
+            let problem = if b.contains('*') {
+                pattern_problem(&b).map(|why| bad_pattern(&b, why, &a.value))
+            } else if let Some(why) = branch_problem(&b) {
+                Some(bad_branch(&b, why, &a.value))
+            } else {
+                special_problem(&b).map(|why| bad_pattern(&b, why, &a.value))
+            };
+            match problem {
+                Some(d) => {
+                    self.diags.push(d);
+                    ok = false;
+                }
+                None if out.contains(&b) => {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0604, format!("branch `{b}` is listed twice"))
+                            .label(a.value.span, "already listed")
+                            .help("List each branch or pattern once."),
+                    );
+                    ok = false;
+                }
+                None => out.push(b),
+            }
+        }
+        if ok {
+            V::Promotion(PromotionRule::OnPush(out))
+        } else {
+            V::Error
+        }
+    }
+
     fn promotion(&mut self, value: &ast::Value) -> V {
         let Some((name, args)) = self.call(value, &["on_push", "on_tag", "manual"]) else {
             return V::Error;
         };
         match name {
-            "on_push" => match args.first() {
-                None => V::Promotion(PromotionRule::OnPush(String::new())),
-                Some(a) => match self.string_arg(&args, value, "a branch name", "on_push(\"main\")") {
-                    Some(b) => match branch_problem(&b) {
-                        Some(why) => self.err(bad_branch(&b, why, &a.value)),
-                        None => V::Promotion(PromotionRule::OnPush(b)),
-                    },
-                    None => V::Error,
-                },
-            },
+            "on_push" => self.branch_patterns(&args, value),
             "on_tag" => self
                 .string_arg(&args, value, "a tag pattern", "on_tag(\"v*\")")
                 .map(|t| V::Promotion(PromotionRule::OnTag(t)))
@@ -1103,6 +1145,43 @@ fn branch_problem(name: &str) -> Option<&'static str> {
         return Some("a `/`-separated part is empty, starts with `.` or ends with `.lock`");
     }
     None
+}
+
+/// Why GitHub, Jenkins and GitLab would read a branch name or pattern
+/// differently: the characters GitHub's filters treat as pattern syntax
+/// (`+`, `!`, `[`, `]`, `?`), which deployc does not translate.
+fn special_problem(name: &str) -> Option<&'static str> {
+    if name.contains(['+', '!', '[', ']', '?']) {
+        return Some("GitHub's branch filters read `+`, `!`, `[`, `]` and `?` as pattern syntax");
+    }
+    None
+}
+
+/// Why a branch pattern (a name holding `*`) cannot be translated to the
+/// same set of branches in GitHub filters, a Jenkins Ant glob and a GitLab
+/// regex: `*` matches within one `/`-separated part, and `**` only as the
+/// last part (any rest, `/` included).
+pub(crate) fn pattern_problem(pattern: &str) -> Option<&'static str> {
+    if pattern.contains("***") {
+        return Some("it holds `***`");
+    }
+    let parts: Vec<&str> = pattern.split('/').collect();
+    let last = parts.len() - 1;
+    if parts.iter().enumerate().any(|(i, p)| p.contains("**") && (*p != "**" || i != last)) {
+        return Some("`**` may only be the whole last `/`-separated part (\"feature/**\")");
+    }
+    if let Some(why) = special_problem(pattern) {
+        return Some(why);
+    }
+    // The literal parts must be what a branch name may hold.
+    branch_problem(&pattern.replace('*', "x"))
+}
+
+/// E0603 at a branch pattern deployc cannot translate.
+fn bad_pattern(pattern: &str, why: &str, value: &ast::Value) -> Diagnostic {
+    Diagnostic::new(Code::E0603, format!("`{pattern}` is not a branch pattern deployc can translate"))
+        .label(value.span, why.to_string())
+        .help("Use `*` within one `/`-separated part (\"release/*\") or `**` as the whole last part (\"feature/**\"), with branch-name characters in between.")
 }
 
 /// E0330 at a branch name git would refuse.

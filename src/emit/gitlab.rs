@@ -16,9 +16,10 @@
 use super::{Artifact, Target};
 use crate::model::{Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, TagPolicy};
 use crate::pins;
+use crate::plan::branches;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, is_quality, pct, requirement_files,
-    test_commands, Backup, BuildCache, Check, Outcome, READ_TAG, SET_TAG,
+    tag_order, test_commands, Backup, BuildCache, Check, Outcome, READ_TAG, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
@@ -271,7 +272,7 @@ fn notes(m: &Model) -> Vec<String> {
     ];
     match &m.project.registry {
         Registry::Ecr { .. } => out.push(format!(
-            "ECR through GitLab's OIDC id_token: the role {} must trust this project's token (aud sts.amazonaws.com).",
+            "ECR through GitLab's OIDC id_token: the role {} (terraform/shared/gitlab.tf.json) trusts this project's pushes.",
             identity::ecr_push_role(m)
         )),
         Registry::Ghcr { .. } | Registry::DockerHub { .. } => {
@@ -302,22 +303,21 @@ pub fn secret_var(id: &str) -> String {
 
 /// The shell that sets `$IMAGE_TAG` from the tag policy, most specific rule first.
 fn tag_script(policy: &[TagPolicy]) -> String {
-    let mut rules: Vec<(u32, Option<&str>, &str)> = policy
-        .iter()
+    // In the plan's order (`delivery::tag_order`), as shell tests.
+    let rules: Vec<(Option<&str>, &str)> = tag_order(policy)
+        .into_iter()
         .map(|t| match t {
-            TagPolicy::Semver => (4, Some("case \"$CI_COMMIT_TAG\" in v[0-9]*.[0-9]*.[0-9]*) true ;; *) false ;; esac"), "$CI_COMMIT_TAG"),
+            TagPolicy::Semver => (Some("case \"$CI_COMMIT_TAG\" in v[0-9]*.[0-9]*.[0-9]*) true ;; *) false ;; esac"), "$CI_COMMIT_TAG"),
             TagPolicy::BranchSha => (
-                3,
                 Some("[ -n \"$CI_COMMIT_BRANCH\" ]"),
                 "$(printf %s \"$CI_COMMIT_BRANCH\" | tr -c 'A-Za-z0-9_.-' '-')-$(printf %s \"$CI_COMMIT_SHA\" | cut -c1-7)",
             ),
-            TagPolicy::Sha => (2, None, "sha-$(printf %s \"$CI_COMMIT_SHA\" | cut -c1-7)"),
-            TagPolicy::Latest => (1, Some("[ \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" ]"), "latest"),
+            TagPolicy::Sha => (None, "sha-$(printf %s \"$CI_COMMIT_SHA\" | cut -c1-7)"),
+            TagPolicy::Latest => (Some("[ \"$CI_COMMIT_BRANCH\" = \"$CI_DEFAULT_BRANCH\" ]"), "latest"),
         })
         .collect();
-    rules.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut out = String::from("IMAGE_TAG=\"\"\n");
-    for (i, (_, cond, value)) in rules.iter().enumerate() {
+    for (i, (cond, value)) in rules.iter().enumerate() {
         let kw = if i == 0 { "if" } else { "elif" };
         match cond {
             Some(c) => out.push_str(&format!("{kw} {c}; then IMAGE_TAG=\"{value}\"\n")),
@@ -357,12 +357,26 @@ fn glob_regex(glob: &str) -> String {
     out
 }
 
+/// `rules: if:` for a push to any of the branches: names compared, patterns
+/// matched with their regex (`plan::branches`). The checker allows no
+/// quote, `$` or `/`-delimiter problem in either (E0330, E0603).
+fn branch_rule(branches: &[String]) -> String {
+    let tests: Vec<String> = branches
+        .iter()
+        .map(|b| match branches::is_glob(b) {
+            true => format!("$CI_COMMIT_BRANCH =~ /{}/", branches::regex(b)),
+            false => format!("$CI_COMMIT_BRANCH == \"{b}\""),
+        })
+        .collect();
+    tests.join(" || ")
+}
+
 /// The rule of an environment's chain root trigger (as the Jenkinsfile's `when`).
 fn trigger_rule(model: &Model, env: &Environment) -> String {
     let mut e = env;
     for _ in 0..model.environments.len() {
         match &e.promote {
-            Promotion::OnPush(b) => return format!("$CI_COMMIT_BRANCH == \"{b}\""),
+            Promotion::OnPush(bs) => return branch_rule(bs),
             Promotion::OnTag(t) => return format!("$CI_COMMIT_TAG =~ {}", glob_regex(t)),
             Promotion::Manual { from } => match from.map(|f| model.env(f)) {
                 Some(f) => e = f,
@@ -996,7 +1010,10 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
                     vec![("SUITE_DIR".into(), suite.dir.clone()), ("BASE_URL".into(), suite.base_url.clone())];
                 let mut script = String::from("export BASE_URL\ncd \"$CI_PROJECT_DIR/$SUITE_DIR\"\n");
                 let cmds: Vec<String> =
-                    tc.and_then(|t| t.install.clone()).into_iter().chain(suite.commands.iter().cloned()).collect();
+                    tc.and_then(|t| t.install.clone().filter(|_| suite.install))
+                        .into_iter()
+                        .chain(suite.commands.iter().cloned())
+                        .collect();
                 for (i, c) in cmds.into_iter().enumerate() {
                     env_.push((suite_command(i), c));
                     script.push_str(&format!("bash -c \"${}\"\n", suite_command(i)));

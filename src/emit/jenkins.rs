@@ -3,7 +3,7 @@
 //! workflows: Build, Test and Code Quality per service (parallel), the
 //! Security Scan gates, Push Images, then one stage per environment along
 //! the promotion path (Deploy, Canary Release, Blue-Green Deploy, with an
-//! `input` approval where promotion is manual) and a Release stage that
+//! `input` approval where promotion is manual or `approvers` are named) and a Release stage that
 //! promotes a paused rollout after a second approval.
 //!
 //! The Jenkinsfile is text, so it comes from a minijinja template
@@ -15,9 +15,10 @@ use crate::model::{
     Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, TagPolicy, Trigger,
 };
 use crate::pins;
+use crate::plan::branches;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
-    test_commands, Backup, BuildCache, Check, Outcome, Suite, SET_TAG,
+    tag_order, test_commands, Backup, BuildCache, Check, Outcome, Suite, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
@@ -390,7 +391,20 @@ fn when(model: &Model, env: &Environment) -> String {
     let mut e = env;
     for _ in 0..model.environments.len() {
         match &e.promote {
-            Promotion::OnPush(b) => return format!("branch {}", groovy(b)),
+            Promotion::OnPush(bs) => {
+                let conds: Vec<String> = bs
+                    .iter()
+                    .map(|b| match branches::is_glob(b) {
+                        // An Ant glob: `*` stays within one `/`-separated part, `**` spans them.
+                        true => format!("branch pattern: {}, comparator: 'GLOB'", groovy(b)),
+                        false => format!("branch {}", groovy(b)),
+                    })
+                    .collect();
+                return match conds.len() {
+                    1 => conds.join(""),
+                    _ => format!("anyOf {{ {} }}", conds.join("; ")),
+                };
+            }
             Promotion::OnTag(t) => return format!("tag {}", groovy(t)),
             Promotion::Manual { from } => match from.map(|f| model.env(f)) {
                 Some(f) => e = f,
@@ -470,7 +484,8 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         StrategyKind::Canary { .. } => "Canary Release",
         StrategyKind::BlueGreen { .. } => "Blue-Green Deploy",
     };
-    let manual = matches!(env.promote, Promotion::Manual { .. });
+    // Approvers approve every deploy here, a push's too.
+    let manual = matches!(env.promote, Promotion::Manual { .. }) || !env.approvers.is_empty();
     let submitter = env.approvers.join(",");
     let input = manual.then(|| Input {
         message: format!("Deploy {} to {}?", m.project.name, env.name),
@@ -563,7 +578,9 @@ fn suite_block(m: &Model, suite: &Suite) -> String {
     let Some(b) = m.built(m.service(suite.service)) else { return String::new() };
     let tc = b.toolchain;
     let mut lines = Vec::new();
-    lines.extend(tc.install.iter().map(|i| sh(i)));
+    if suite.install {
+        lines.extend(tc.install.iter().map(|i| sh(i)));
+    }
     lines.extend(suite.commands.iter().map(|c| sh(c)));
     let binds = groovy(&format!("BASE_URL={}", suite.base_url));
     format!("dir({}) {{\nwithEnv([{binds}]) {{\n{}\n}}\n}}", groovy(&suite.dir), lines.join("\n"))
@@ -595,23 +612,17 @@ fn integration_script(m: &Model, s: &Service, commands: &[String]) -> String {
 }
 
 fn tag_script(policy: &[TagPolicy]) -> String {
-    // Most specific first, as the GitHub workflows' tag priorities.
-    let mut rules: Vec<(u32, Option<&str>, &str)> = policy
-        .iter()
-        .map(|t| match t {
-            TagPolicy::Semver => (4, Some("env.TAG_NAME && env.TAG_NAME ==~ /v\\d+\\.\\d+\\.\\d+.*/"), "env.TAG_NAME"),
-            TagPolicy::BranchSha => (
-                3,
-                Some("env.BRANCH_NAME && !env.TAG_NAME"),
-                "env.BRANCH_NAME.replaceAll('[^A-Za-z0-9_.-]', '-') + '-' + sha",
-            ),
-            TagPolicy::Sha => (2, None, "'sha-' + sha"),
-            TagPolicy::Latest => (1, Some("env.BRANCH_NAME == env.DEFAULT_BRANCH"), "'latest'"),
-        })
-        .collect();
-    rules.sort_by_key(|r| std::cmp::Reverse(r.0));
+    // In the plan's order (`delivery::tag_order`), as Groovy conditions.
+    let rules = tag_order(policy).into_iter().map(|t| match t {
+        TagPolicy::Semver => (Some("env.TAG_NAME && env.TAG_NAME ==~ /v\\d+\\.\\d+\\.\\d+.*/"), "env.TAG_NAME"),
+        TagPolicy::BranchSha => {
+            (Some("env.BRANCH_NAME && !env.TAG_NAME"), "env.BRANCH_NAME.replaceAll('[^A-Za-z0-9_.-]', '-') + '-' + sha")
+        }
+        TagPolicy::Sha => (None, "'sha-' + sha"),
+        TagPolicy::Latest => (Some("env.BRANCH_NAME == env.DEFAULT_BRANCH"), "'latest'"),
+    });
     let mut out = String::from("          ");
-    for (i, (_, cond, value)) in rules.iter().enumerate() {
+    for (i, (cond, value)) in rules.enumerate() {
         let body = format!("{{\n            env.IMAGE_TAG = {value}\n          }}");
         match (i, cond) {
             (0, Some(c)) => out.push_str(&format!("if ({c}) {body}")),

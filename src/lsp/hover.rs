@@ -150,7 +150,7 @@ pub fn variant_doc(what: &str, v: &Variant) -> String {
 /// What the calls of promotions, triggers and canary steps do.
 pub fn call_doc(name: &str) -> Option<&'static str> {
     Some(match name {
-        "on_push" => "`on_push(\"branch\")`: deploy every push to the branch (`on_push()`: the project's branch).",
+        "on_push" => "`on_push(\"branch\", ...)`: deploy every push to the branches, names or patterns (`release/*`: `*` within one `/`-separated part; `feature/**`: any rest); `on_push()`: the project's branch.",
         "on_tag" => "`on_tag(\"v*\")`: deploy tags matching the pattern.",
         "manual" => "`manual(from = ENV)`: promote by hand what runs in `ENV`; as a trigger, a manual run.",
         "pull_request" => "`pull_request`: run on pull requests.",
@@ -290,7 +290,7 @@ fn model_facts(m: &Model, keyword: &str, name: &str) -> Option<String> {
                 None => strategy.to_string(),
             };
             let promote = match &e.promote {
-                Promotion::OnPush(b) => format!("on push to `{b}`"),
+                Promotion::OnPush(b) => format!("on push to {}", crate::plan::branches::listed(b)),
                 Promotion::OnTag(t) => format!("on tags `{t}`"),
                 Promotion::Manual { from: Some(f) } => format!("manual from `{}`", m.env(*f).name),
                 Promotion::Manual { from: None } => "manual".into(),

@@ -710,6 +710,10 @@ pub struct Suite {
     pub dir: String,
     pub base_url: String,
     pub commands: Vec<String>,
+    /// Install the toolchain's dependencies first: true for the service's
+    /// first suite of a deploy. Its later suites run in the same workspace
+    /// (one job, one stage), where the dependencies already are.
+    pub install: bool,
 }
 
 /// One check after a deploy, in the order the environment's `after` lists them.
@@ -747,6 +751,7 @@ pub fn suites(model: &Model, env: &Environment, kind: SuiteKind) -> Vec<Suite> {
                 dir: b.build_context.clone(),
                 base_url: r.base.clone(),
                 commands: commands.to_vec(),
+                install: true,
             });
         }
     }
@@ -786,5 +791,34 @@ pub fn checks(model: &Model, env: &Environment) -> Vec<Check> {
             }
         }
     }
+    // Dependencies once per service: its first suite installs them.
+    let mut installed = Vec::new();
+    for c in &mut out {
+        if let Check::Suite(s) = c {
+            s.install = !installed.contains(&s.service);
+            installed.push(s.service);
+        }
+    }
     out
+}
+
+/// The tag policy's rules in the order CI tries them, most specific first
+/// (the GitHub workflows' `priority`): a release tag's semver, branch-sha,
+/// sha, latest. The first that applies names `$IMAGE_TAG`; `sha` always
+/// applies, so no rule after it is listed.
+pub fn tag_order(policy: &[crate::model::TagPolicy]) -> Vec<crate::model::TagPolicy> {
+    use crate::model::TagPolicy;
+    let rank = |t: &TagPolicy| match t {
+        TagPolicy::Semver => 4,
+        TagPolicy::BranchSha => 3,
+        TagPolicy::Sha => 2,
+        TagPolicy::Latest => 1,
+    };
+    let mut v = policy.to_vec();
+    v.sort_by_key(|t| std::cmp::Reverse(rank(t)));
+    v.dedup();
+    if let Some(i) = v.iter().position(|t| *t == TagPolicy::Sha) {
+        v.truncate(i + 1);
+    }
+    v
 }

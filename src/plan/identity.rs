@@ -37,32 +37,80 @@ pub fn github_repository(model: &Model) -> String {
     r.strip_prefix("https://").unwrap_or(r).strip_prefix("github.com/").unwrap_or(r).to_string()
 }
 
-/// The OIDC subjects (`sub` claims) of the runs that build and push images:
-/// pushes to the branches and tags that start `cd.yml`.
-pub fn push_subjects(model: &Model) -> Vec<String> {
-    let repo = github_repository(model);
-    let mut refs: Vec<String> = Vec::new();
+/// A ref whose pushes build and push images: a branch (name or pattern,
+/// as an IAM `StringLike` value) or a tag pattern.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PushRef {
+    Branch(String),
+    Tag(String),
+}
+
+/// The refs whose pushes build and push images: the pipeline's push and tag
+/// triggers and the automatically promoted environments' branches and tags
+/// (the project's branch when there are none), once each, in that order.
+pub fn push_refs(model: &Model) -> Vec<PushRef> {
+    let mut refs: Vec<PushRef> = Vec::new();
     for t in &model.pipeline.triggers {
         match t {
-            Trigger::Push(Some(b)) => refs.push(format!("refs/heads/{b}")),
-            Trigger::Push(None) => refs.push("refs/heads/*".into()),
-            Trigger::Tag(p) => refs.push(format!("refs/tags/{p}")),
+            Trigger::Push(Some(b)) => refs.push(PushRef::Branch(b.clone())),
+            Trigger::Push(None) => refs.push(PushRef::Branch("*".into())),
+            Trigger::Tag(p) => refs.push(PushRef::Tag(p.clone())),
             _ => {}
         }
     }
     for e in &model.environments {
         match &e.promote {
-            Promotion::OnPush(b) => refs.push(format!("refs/heads/{b}")),
-            Promotion::OnTag(p) => refs.push(format!("refs/tags/{p}")),
+            Promotion::OnPush(bs) => refs.extend(bs.iter().map(|b| PushRef::Branch(super::branches::iam(b)))),
+            Promotion::OnTag(p) => refs.push(PushRef::Tag(p.clone())),
             Promotion::Manual { .. } => {}
         }
     }
     if refs.is_empty() {
-        refs.push(format!("refs/heads/{}", model.project.branch));
+        refs.push(PushRef::Branch(model.project.branch.clone()));
     }
     let mut seen = std::collections::BTreeSet::new();
     refs.retain(|r| seen.insert(r.clone()));
-    refs.into_iter().map(|r| format!("repo:{repo}:ref:{r}")).collect()
+    refs
+}
+
+/// The OIDC subjects (`sub` claims) of the runs that build and push images:
+/// pushes to the branches and tags that start `cd.yml`.
+pub fn push_subjects(model: &Model) -> Vec<String> {
+    let repo = github_repository(model);
+    push_refs(model)
+        .into_iter()
+        .map(|r| match r {
+            PushRef::Branch(b) => format!("repo:{repo}:ref:refs/heads/{b}"),
+            PushRef::Tag(t) => format!("repo:{repo}:ref:refs/tags/{t}"),
+        })
+        .collect()
+}
+
+/// GitLab.com's OIDC issuer, trusted by the push role of a GitLab pipeline.
+pub const GITLAB_OIDC_HOST: &str = "gitlab.com";
+
+/// The project path of the repository on GitLab (`gitlab.com/acme/shop` →
+/// `acme/shop`; a path without a host stays as written).
+pub fn gitlab_project_path(model: &Model) -> String {
+    let r = model.project.repository.trim_end_matches(".git").trim_end_matches('/');
+    let r = r.strip_prefix("https://").unwrap_or(r);
+    match r.split_once('/') {
+        Some((host, rest)) if host.contains('.') => rest.to_string(),
+        _ => r.to_string(),
+    }
+}
+
+/// The GitLab ID token subjects (`sub` claims) of the jobs that push
+/// images: `project_path:<path>:ref_type:branch|tag:ref:<ref>`.
+pub fn gitlab_push_subjects(model: &Model) -> Vec<String> {
+    let path = gitlab_project_path(model);
+    push_refs(model)
+        .into_iter()
+        .map(|r| match r {
+            PushRef::Branch(b) => format!("project_path:{path}:ref_type:branch:ref:{b}"),
+            PushRef::Tag(t) => format!("project_path:{path}:ref_type:tag:ref:{t}"),
+        })
+        .collect()
 }
 
 /// The OIDC subject of an environment's deploy job, which runs in the GitHub

@@ -11,6 +11,7 @@ pub mod addons;
 pub mod alarms;
 pub mod analysis;
 pub mod backup;
+pub mod branches;
 pub mod crd;
 pub mod dashboards;
 pub mod delivery;

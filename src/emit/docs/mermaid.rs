@@ -237,10 +237,11 @@ pub fn pipeline(model: &Model) -> String {
     for e in words::delivery_order(model) {
         match &e.promote {
             Promotion::OnPush(b) => {
+                let b = b.join(", ");
                 if built_for.as_deref() != Some(b.as_str()) {
                     build(&mut s, &format!("push to {b}"));
                     gates_and_image(&mut s);
-                    built_for = Some(b.clone());
+                    built_for = Some(b);
                 }
                 deploy(&mut s, e);
             }

@@ -139,7 +139,7 @@ pub fn before_steps<'m>(model: &Model, e: &'m Environment) -> Vec<&'m str> {
 /// How an environment receives a release.
 pub fn promotion(model: &Model, env: &Environment) -> String {
     let mut s = match &env.promote {
-        Promotion::OnPush(b) => format!("automatic on push to `{b}`"),
+        Promotion::OnPush(b) => format!("automatic on push to {}", crate::plan::branches::listed(b)),
         Promotion::OnTag(p) => format!("automatic on tags `{p}`"),
         Promotion::Manual { from: Some(f) } => format!("manual, from `{}`", model.env(*f).name),
         Promotion::Manual { from: None } => "manual".to_string(),
@@ -330,7 +330,9 @@ pub fn delivery_order(model: &Model) -> Vec<&Environment> {
         Promotion::Manual { from: Some(_) } => 3,
     };
     let mut roots: Vec<&Environment> = model.environments.iter().filter(|e| e.promoted_from(model).is_none()).collect();
-    roots.sort_by_key(|e| rank(e));
+    // Among roots of one rank, production last (GitFlow: develop → staging
+    // before main → production).
+    roots.sort_by_key(|e| (rank(e), e.production));
     let mut out: Vec<&Environment> = Vec::new();
     fn visit<'m>(model: &'m Model, e: &'m Environment, out: &mut Vec<&'m Environment>) {
         if out.iter().any(|x| x.id == e.id) {

@@ -9,18 +9,19 @@ use super::deploy::{self, Source};
 use super::gates;
 use super::steps::checkout;
 use super::wf::{Concurrency, Empty, Job, Map, Step, Workflow};
-use super::{dedup, file, on_for, or, trigger_test, Cx};
+use super::{dedup, file, job_if, on_for, or, Cx};
 use crate::emit::Artifact;
 use crate::model::{Environment, Gate, Promotion, Registry, TagPolicy, Trigger};
 use crate::plan::delivery::{self, BuildCache};
 use indexmap::IndexMap;
 
-/// The push trigger that deploys an automatically promoted environment.
-fn env_trigger(env: &Environment) -> Option<Trigger> {
+/// The push triggers that deploy an automatically promoted environment
+/// (one per branch or pattern of `on_push`).
+fn env_triggers(env: &Environment) -> Vec<Trigger> {
     match &env.promote {
-        Promotion::OnPush(b) => Some(Trigger::Push(Some(b.clone()))),
-        Promotion::OnTag(t) => Some(Trigger::Tag(t.clone())),
-        Promotion::Manual { .. } => None,
+        Promotion::OnPush(bs) => bs.iter().map(|b| Trigger::Push(Some(b.clone()))).collect(),
+        Promotion::OnTag(t) => vec![Trigger::Tag(t.clone())],
+        Promotion::Manual { .. } => Vec::new(),
     }
 }
 
@@ -214,19 +215,16 @@ pub fn cd(cx: &Cx) -> Artifact {
     let m = cx.model;
     let mut triggers: Vec<Trigger> =
         m.pipeline.triggers.iter().filter(|t| matches!(t, Trigger::Push(_) | Trigger::Tag(_))).cloned().collect();
-    let autos: Vec<(&Environment, Trigger)> =
-        m.environments.iter().filter_map(|e| env_trigger(e).map(|t| (e, t))).collect();
-    triggers.extend(autos.iter().map(|(_, t)| t.clone()));
+    let autos: Vec<(&Environment, Vec<Trigger>)> =
+        m.environments.iter().map(|e| (e, env_triggers(e))).filter(|(_, ts)| !ts.is_empty()).collect();
+    triggers.extend(autos.iter().flat_map(|(_, ts)| ts.iter().cloned()));
     if triggers.is_empty() {
         triggers.push(Trigger::Push(Some(m.project.branch.clone())));
     }
     let triggers = dedup(&triggers);
     let mut jobs = IndexMap::new();
     jobs.insert("build".to_string(), build_job(cx));
-    let conds: Vec<(&Environment, Option<String>)> = autos
-        .iter()
-        .map(|(e, t)| (*e, if triggers.len() == 1 { None } else { Some(trigger_test(t, &triggers)) }))
-        .collect();
+    let conds: Vec<(&Environment, Option<String>)> = autos.iter().map(|(e, ts)| (*e, job_if(ts, &triggers))).collect();
     let mut skips = Vec::new();
     if !m.pipeline.sbom {
         skips.push((
@@ -263,15 +261,26 @@ pub fn cd(cx: &Cx) -> Artifact {
         "policy's tags, signs it with cosign (keyless) and attests its SBOM; then".to_string(),
         "deploys each automatically promoted environment on its trigger:".to_string(),
     ];
-    for (e, t) in &autos {
-        let when = match t {
-            Trigger::Tag(p) => format!("tags {p}"),
-            Trigger::Push(Some(b)) => format!("pushes to {b}"),
-            _ => "pushes".into(),
-        };
+    for (e, ts) in &autos {
+        let when: Vec<String> = ts
+            .iter()
+            .map(|t| match t {
+                Trigger::Tag(p) => format!("tags {p}"),
+                Trigger::Push(Some(b)) => format!("pushes to {b}"),
+                _ => "pushes".into(),
+            })
+            .collect();
+        let when = when.join(", ");
         let reqs: Vec<String> = e.requires.iter().map(|g| m.gates[g.index()].name.clone()).collect();
         let gates = if reqs.is_empty() { String::new() } else { format!(", after the gates {}", reqs.join(", ")) };
         header.push(format!("  {} on {when}{gates}", e.name));
+        if !e.approvers.is_empty() {
+            header.push(format!(
+                "    approved by the required reviewers of the \"{}\" environment (repository settings): {}",
+                e.name,
+                e.approvers.join(", ")
+            ));
+        }
     }
     header.extend(deploy_notes(cx));
     file(cx, "cd.yml", &header, &wf, &skips)

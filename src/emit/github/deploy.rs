@@ -86,7 +86,9 @@ fn checks(cx: &Cx, env: &Environment, released: &str) -> Vec<Step> {
 fn suite_steps(cx: &Cx, suite: &Suite) -> Vec<Step> {
     let s = cx.model.service(suite.service);
     let Some(b) = cx.model.built(s) else { return Vec::new() };
-    let mut v: Vec<Step> = prepare(b.toolchain, s, false)
+    // The service's earlier suite in this job set up its runtime and dependencies.
+    let prepared = if suite.install { prepare(b.toolchain, s, false) } else { Vec::new() };
+    let mut v: Vec<Step> = prepared
         .into_iter()
         .map(|mut st| {
             if st.uses.is_none() {

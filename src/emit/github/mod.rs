@@ -162,12 +162,21 @@ pub fn comment(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
-/// `github.ref` compared with a ref pattern: equality, or a prefix test for
-/// a trailing glob (`v*`); GitHub expressions have no glob matching.
+/// `github.ref` compared with a ref pattern: equality, or a test of the
+/// literal text before the first and after the last `*` (`v*`,
+/// `release/*`). GitHub expressions have no glob matching, so the test is
+/// looser than the pattern (`release/*` also admits `release/a/b`); the
+/// workflow's `on.push` filters hold the exact patterns.
 fn ref_test(prefix: &str, pattern: &str) -> String {
-    match pattern.find('*') {
-        Some(i) => format!("startsWith(github.ref, {})", quote(&format!("{prefix}{}", &pattern[..i]))),
-        None => format!("github.ref == {}", quote(&format!("{prefix}{pattern}"))),
+    match (pattern.find('*'), pattern.rfind('*')) {
+        (Some(i), Some(j)) => {
+            let start = format!("startsWith(github.ref, {})", quote(&format!("{prefix}{}", &pattern[..i])));
+            match &pattern[j + 1..] {
+                "" => start,
+                end => format!("{start} && endsWith(github.ref, {})", quote(end)),
+            }
+        }
+        _ => format!("github.ref == {}", quote(&format!("{prefix}{pattern}"))),
     }
 }
 

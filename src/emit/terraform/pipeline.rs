@@ -7,16 +7,24 @@
 //! GitHub environment (deploy) that use the role.
 
 use super::{attr, expr, ident, Cx, Module};
-use crate::model::{Engine, Model};
-use crate::plan::identity::{deploy_role, deploy_subject, ecr_push_role, push_subjects, GITHUB_OIDC_HOST};
+use crate::model::{Engine, Model, PipelineProvider};
+use crate::plan::identity::{
+    deploy_role, deploy_subject, ecr_push_role, gitlab_push_subjects, push_subjects, GITHUB_OIDC_HOST, GITLAB_OIDC_HOST,
+};
 use serde_json::{json, Value};
 
 const FILE: &str = "github.tf.json";
 
 /// A trust policy for GitHub's OIDC token: audience STS, subject one of `subjects`.
 fn github_trust(m: &mut Module, id: &str, provider_arn: String, subjects: Vec<String>) {
+    oidc_trust(m, FILE, GITHUB_OIDC_HOST, id, provider_arn, subjects)
+}
+
+/// A trust policy for an OIDC issuer's token: audience STS, subject one of
+/// `subjects` (`StringLike`: a branch pattern's `*` is IAM's wildcard).
+fn oidc_trust(m: &mut Module, file: &'static str, host: &str, id: &str, provider_arn: String, subjects: Vec<String>) {
     m.data(
-        FILE,
+        file,
         "aws_iam_policy_document",
         &format!("{id}_assume"),
         json!({
@@ -24,8 +32,8 @@ fn github_trust(m: &mut Module, id: &str, provider_arn: String, subjects: Vec<St
                 "actions": ["sts:AssumeRoleWithWebIdentity"],
                 "principals": [{ "type": "Federated", "identifiers": [provider_arn] }],
                 "condition": [
-                    { "test": "StringEquals", "variable": format!("{GITHUB_OIDC_HOST}:aud"), "values": ["sts.amazonaws.com"] },
-                    { "test": "StringLike", "variable": format!("{GITHUB_OIDC_HOST}:sub"), "values": subjects }
+                    { "test": "StringEquals", "variable": format!("{host}:aud"), "values": ["sts.amazonaws.com"] },
+                    { "test": "StringLike", "variable": format!("{host}:sub"), "values": subjects }
                 ]
             }]
         }),
@@ -34,24 +42,86 @@ fn github_trust(m: &mut Module, id: &str, provider_arn: String, subjects: Vec<St
 
 /// A role with one inline policy.
 fn role(m: &mut Module, id: &str, name: String, statements: Vec<Value>) {
+    role_in(m, FILE, id, name, statements)
+}
+
+fn role_in(m: &mut Module, file: &'static str, id: &str, name: String, statements: Vec<Value>) {
     m.resource(
-        FILE,
+        file,
         "aws_iam_role",
         id,
         json!({ "name": name, "assume_role_policy": attr("data.aws_iam_policy_document", &format!("{id}_assume"), "json") }),
     );
-    m.data(FILE, "aws_iam_policy_document", id, json!({ "statement": statements }));
+    m.data(file, "aws_iam_policy_document", id, json!({ "statement": statements }));
     m.resource(
-        FILE,
+        file,
         "aws_iam_role_policy",
         id,
         json!({ "name": "access", "role": attr("aws_iam_role", id, "id"), "policy": attr("data.aws_iam_policy_document", id, "json") }),
     );
 }
 
-/// The shared module's part: the OIDC provider and the ECR push role.
-/// `repositories` are the Terraform names of the ECR repositories.
+/// The ECR push role's permissions on `repositories` (Terraform names).
+fn push_statements(repositories: &[String]) -> Vec<Value> {
+    let repos: Vec<String> = repositories.iter().map(|id| attr("aws_ecr_repository", id, "arn")).collect();
+    vec![
+        // GetAuthorizationToken has no resource-level permissions.
+        json!({ "sid": "Login", "actions": ["ecr:GetAuthorizationToken"], "resources": ["*"] }),
+        json!({
+            "sid": "Push",
+            "actions": [
+                "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+                "ecr:DescribeImages"
+            ],
+            "resources": repos
+        }),
+    ]
+}
+
+/// A GitLab pipeline's part of the shared module: GitLab.com's OIDC
+/// provider and the ECR push role its build jobs assume with their ID token
+/// (`id_tokens: AWS_ID_TOKEN: aud: sts.amazonaws.com`), trusted for this
+/// project's pushes to the branches and tags that build.
+fn gitlab_shared(m: &mut Module, model: &Model, repositories: &[String]) {
+    const GITLAB_FILE: &str = "gitlab.tf.json";
+    m.resource(
+        GITLAB_FILE,
+        "aws_iam_openid_connect_provider",
+        "gitlab",
+        json!({ "url": format!("https://{GITLAB_OIDC_HOST}"), "client_id_list": ["sts.amazonaws.com"] }),
+    );
+    m.output(
+        "gitlab_oidc_provider_arn",
+        "GitLab.com's OIDC provider, trusted by the pipeline roles",
+        attr("aws_iam_openid_connect_provider", "gitlab", "arn"),
+    );
+    if repositories.is_empty() {
+        return;
+    }
+    oidc_trust(
+        m,
+        GITLAB_FILE,
+        GITLAB_OIDC_HOST,
+        "gitlab_ecr_push",
+        attr("aws_iam_openid_connect_provider", "gitlab", "arn"),
+        gitlab_push_subjects(model),
+    );
+    role_in(m, GITLAB_FILE, "gitlab_ecr_push", ecr_push_role(model), push_statements(repositories));
+    m.output(
+        "gitlab_ecr_push_role_arn",
+        "the role the GitLab build jobs push images with (AWS_ROLE_ARN)",
+        attr("aws_iam_role", "gitlab_ecr_push", "arn"),
+    );
+}
+
+/// The shared module's part: the OIDC provider and the ECR push role of
+/// the program's CI. `repositories` are the Terraform names of the ECR
+/// repositories.
 pub fn shared(m: &mut Module, model: &Model, repositories: &[String]) {
+    if model.pipeline.provider == PipelineProvider::Gitlab {
+        return gitlab_shared(m, model, repositories);
+    }
     m.resource(
         FILE,
         "aws_iam_openid_connect_provider",
@@ -67,25 +137,7 @@ pub fn shared(m: &mut Module, model: &Model, repositories: &[String]) {
         return;
     }
     github_trust(m, "github_ecr_push", attr("aws_iam_openid_connect_provider", "github", "arn"), push_subjects(model));
-    let repos: Vec<String> = repositories.iter().map(|id| attr("aws_ecr_repository", id, "arn")).collect();
-    role(
-        m,
-        "github_ecr_push",
-        ecr_push_role(model),
-        vec![
-            // GetAuthorizationToken has no resource-level permissions.
-            json!({ "sid": "Login", "actions": ["ecr:GetAuthorizationToken"], "resources": ["*"] }),
-            json!({
-                "sid": "Push",
-                "actions": [
-                    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                    "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
-                    "ecr:DescribeImages"
-                ],
-                "resources": repos
-            }),
-        ],
-    );
+    role(m, "github_ecr_push", ecr_push_role(model), push_statements(repositories));
     m.output(
         "github_ecr_push_role_arn",
         "the role cd.yml pushes images with",

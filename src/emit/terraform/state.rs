@@ -71,10 +71,14 @@ from the state (restore an older object version to roll the state back).\n\n\
     for (n, r) in roots.iter().enumerate() {
         text.push_str(&format!("{}. `{r}`\n", n + 1));
     }
-    text.push_str(
-        "\nThe shared module first (GitHub's OIDC provider, the registry), then the clusters\n\
+    let ci = match model.pipeline.provider {
+        crate::model::PipelineProvider::Gitlab => "GitLab's",
+        _ => "GitHub's",
+    };
+    text.push_str(&format!(
+        "\nThe shared module first ({ci} OIDC provider, the registry), then the clusters\n\
 (the ArgoCD hub's before the others: their access entries name the hub's role), then\n\
 the environments, which find their cluster by name.\n",
-    );
+    ));
     Artifact::new(Target::Terraform, None, "terraform/README.md".to_string(), text)
 }
