@@ -14,6 +14,7 @@ pub mod backup;
 pub mod crd;
 pub mod dashboards;
 pub mod delivery;
+pub mod edge;
 pub mod engines;
 pub mod env;
 pub mod gates;
