@@ -263,6 +263,29 @@ codes! {
     E0421 = "E0421", Error, "IAM role name too long",
         "Shorten the project, environment or ServiceAccount name (`service_account = \"...\"` on the service), so `<project>-<env>-<service account>` fits in 64 characters.",
         "The IAM role a ServiceAccount assumes on AWS (IRSA) is named `<project>-<env>-<service account>`. IAM refuses role names longer than 64 characters, so `terraform apply` would fail on the role and the ServiceAccount would name a role that does not exist.";
+    // ------------------------------------------------------------------ edge
+    E0422 = "E0422", Error, "edge protection needs AWS",
+        "Remove the `edge` block, or move the project to `cloud = aws`.",
+        "An environment's `edge` block puts an AWS WAF web ACL (and, with `shield = true`, AWS Shield Advanced) in front of its Application Load Balancer. Only the AWS Terraform creates them; on GCP or Azure the block would protect nothing (Cloud Armor and Front Door are not generated yet), so deployc refuses it rather than leave the environment unguarded while the program says otherwise.";
+    E0423 = "E0423", Error, "edge protection without an ALB",
+        "Expose the environment's public services with `expose = ingress { ... class = \"alb\" }`: AWS WAF and Shield attach to an Application Load Balancer, not to the Network Load Balancer in front of ingress-nginx.",
+        "The web ACL of an environment's `edge` block is associated with the Application Load Balancer that the AWS Load Balancer Controller creates for the environment's Ingresses of class `alb` (they share one ALB through `alb.ingress.kubernetes.io/group.name`). When no service deployed in that environment is exposed through an `alb` Ingress there is no ALB: ingress-nginx is reached through a Network Load Balancer, which AWS WAF cannot protect, so the ACL would guard nothing.\n\nExample:\n\n    service web { ... expose = ingress { host = \"shop.dev\" } }   // class nginx\n    environment prod { ... edge { rate_limit = 2000 } }             // E0423";
+    E0424 = "E0424", Error, "WAF rate limit out of range",
+        "Write a limit between 10 and 2000000000 requests per client IP in 5 minutes.",
+        "`edge { rate_limit = N }` becomes a rate-based rule of the web ACL: a client IP that sends more than N requests in any 5-minute window is blocked until its rate falls below N. AWS WAF accepts limits from 10 to 2,000,000,000; anything else fails `terraform apply`.";
+    E0425 = "E0425", Error, "edge block that protects nothing",
+        "Leave `waf` on (the default) or set `shield = true`, or remove the `edge` block.",
+        "An `edge` block with `waf = false` and without `shield = true` creates nothing, but reads as if the environment were protected at the edge.";
+    // ------------------------------------------------------------ data tier
+    E0426 = "E0426", Error, "serverless capacity without Aurora",
+        "Add `aurora = true` to the resource, or remove `serverless`.",
+        "`serverless = min..max` sets the capacity range of Aurora Serverless v2, which exists only for Aurora clusters. A plain RDS PostgreSQL instance has a fixed instance class (`instance`).";
+    E0427 = "E0427", Error, "serverless capacity out of range",
+        "Write `serverless = MIN..MAX` in ACUs, both between 0.5 and 256 in steps of 0.5, MIN not above MAX (e.g. `0.5..16`).",
+        "Aurora Serverless v2 scales each instance between a minimum and a maximum capacity in Aurora capacity units (ACUs; one ACU is about 2 GiB of memory with matching CPU). RDS accepts 0.5 to 256 ACUs in steps of 0.5 and refuses anything else at `terraform apply`.";
+    W0017 = "W0017", Warning, "instance class unused under serverless",
+        "Remove `instance`: a serverless Aurora cluster's instances are all `db.serverless`, sized by `serverless = MIN..MAX`.",
+        "With `serverless = MIN..MAX` every instance of the Aurora cluster (writer and readers) has the class `db.serverless` and scales within that capacity, so an `instance` class written beside it has no effect.";
     // ------------------------------------------------------------- promotion
     E0501 = "E0501", Error, "promotion cycle",
         "Break the cycle: one environment must be the entry point, promoted on push or tag.",

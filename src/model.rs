@@ -815,6 +815,10 @@ pub struct Resource {
     pub version: String,
     pub placement: Placement,
     pub aurora: bool,
+    /// Aurora Serverless v2 capacity (`serverless = min..max`), in half ACUs
+    /// (0.5 ACU = 1), so the table stays in whole numbers.
+    #[serde(default)]
+    pub serverless: Option<(u32, u32)>,
     pub instance: String,
     pub storage: u64,
     pub read_replicas: u32,
@@ -969,9 +973,31 @@ pub struct Environment {
     pub before: Vec<BeforeHook>,
     pub after: Vec<AfterHook>,
     pub multi_az: bool,
+    /// Edge protection of the environment's ALB (`edge { ... }`), if declared.
+    pub edge: Option<EdgeProtection>,
     /// The team's patches of generated objects, in program order.
     pub patches: Vec<Patch>,
 }
+
+/// An environment's `edge` block: what guards its Application Load
+/// Balancer (AWS). The plan (`plan::edge`) turns it into the web ACL, its
+/// logging and the Ingress annotations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EdgeProtection {
+    /// An AWS WAF web ACL with the managed rule groups and the rate limit.
+    pub waf: bool,
+    /// Requests per client IP in any 5 minutes before the WAF blocks it.
+    pub rate_limit: u64,
+    /// Shield Advanced protection of the ALB.
+    pub shield: bool,
+    #[serde(skip)]
+    pub span: Option<Span>,
+    #[serde(skip)]
+    pub rate_limit_span: Option<Span>,
+}
+
+/// The bounds AWS WAF accepts for a rate-based rule's limit (5-minute window).
+pub const WAF_RATE_LIMIT: std::ops::RangeInclusive<u64> = 10..=2_000_000_000;
 
 /// A patch the team keeps in `k8s/<env>/patches/`, applied by the
 /// environment's kustomization to one generated object.

@@ -984,6 +984,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             version: lit(f, "version").unwrap_or_else(|| default_version.into()),
             placement,
             aurora: boolean(f, "aurora", false),
+            serverless: serverless(c.name(), f, diags),
             instance: lit(f, "instance").unwrap_or_else(|| default_instance.into()),
             storage: mem(f, "storage").unwrap_or(default_storage),
             read_replicas: int(f, "read_replicas", 0) as u32,
@@ -1353,6 +1354,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             before,
             after,
             multi_az: env_multi_az,
+            edge: edge(f),
             patches: patches(f, diags),
             name,
         });
@@ -1650,6 +1652,58 @@ fn check_topics(f: &Fields, diags: &mut Diagnostics) {
 }
 
 /// An environment's `patches`; E0230 for a target that is not `Kind/name`.
+/// Aurora Serverless v2 capacity (`serverless = 0.5..16`) in half ACUs:
+/// Aurora takes 0.5 to 256 ACUs in steps of 0.5, the minimum not above the
+/// maximum (E0427), and only on an Aurora cluster (E0426).
+fn serverless(name: &str, f: &Fields, diags: &mut Diagnostics) -> Option<(u32, u32)> {
+    let v = get(f, "serverless")?;
+    let q = range_q(Some(v), (0, 0));
+    if !boolean(f, "aurora", false) {
+        diags.push(
+            Diagnostic::new(Code::E0426, format!("`{name}` sets a serverless capacity but is not Aurora"))
+                .label(v.span, "Aurora Serverless v2 capacity"),
+        );
+        return None;
+    }
+    let ok = |m: u64| m % 500 == 0 && (500..=256_000).contains(&m);
+    if !ok(q.request) || !ok(q.limit) || q.request > q.limit {
+        diags.push(
+            Diagnostic::new(
+                Code::E0427,
+                format!("`{name}`: serverless capacity must be min..max ACUs between 0.5 and 256 in steps of 0.5"),
+            )
+            .label(v.span, "not a capacity Aurora Serverless v2 accepts"),
+        );
+        return None;
+    }
+    if let Some(i) = get(f, "instance") {
+        diags.push(
+            Diagnostic::new(Code::W0017, format!("`{name}`: `instance` is unused under `serverless`"))
+                .label(i.span, "ignored: every instance is `db.serverless`")
+                .label(v.span, "the capacity comes from here"),
+        );
+    }
+    Some(((q.request / 500) as u32, (q.limit / 500) as u32))
+}
+
+/// An environment's `edge` block; its rules need the whole program (the
+/// cloud, the services' ingress classes) and run in `rules::edge`.
+fn edge(f: &Fields) -> Option<crate::model::EdgeProtection> {
+    let span = get(f, "edge")?.span;
+    let e = strukt(f, "edge")?;
+    let rate_limit = match get(e, "rate_limit").map(|v| &v.v) {
+        Some(V::Int(n)) => u64::try_from(*n).unwrap_or(0),
+        _ => 2000,
+    };
+    Some(crate::model::EdgeProtection {
+        waf: boolean(e, "waf", true),
+        rate_limit,
+        shield: boolean(e, "shield", false),
+        span: Some(span),
+        rate_limit_span: get(e, "rate_limit").map(|v| v.span),
+    })
+}
+
 fn patches(f: &Fields, diags: &mut Diagnostics) -> Vec<Patch> {
     let mut out = Vec::new();
     for v in list(f, "patches") {

@@ -540,6 +540,12 @@ pub static RESOURCES: &[Variant] = &[
                 "RDS (managed) or a StatefulSet (in_cluster); environments may override",
             ),
             f("aurora", Ty::Bool, "false", "Aurora PostgreSQL instead of RDS"),
+            f(
+                "serverless",
+                Ty::Range(&Ty::Cpu),
+                "",
+                "Aurora Serverless v2 capacity in ACUs, min..max in steps of 0.5 (`0.5..16`; 0.5 to 256): every instance is `db.serverless` and scales within it (needs `aurora = true`)",
+            ),
             f("instance", Ty::Str, "\"db.t4g.medium\"", "instance class"),
             f("storage", Ty::Memory, "20Gi", "allocated storage"),
             f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
@@ -694,10 +700,37 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
     ),
     f("multi_az", Ty::Bool, "false", "spread managed resources over zones"),
     f(
+        "edge",
+        Ty::Struct(EDGE),
+        "none",
+        "edge protection of the environment's Application Load Balancer (AWS, services with `class = \"alb\"`): a WAF web ACL and Shield Advanced",
+    ),
+    f(
         "patches",
         Ty::List(&Ty::Struct(PATCH)),
         "[]",
         "the escape hatch: the team's patches of generated objects, applied by this environment's kustomization",
+    ),
+];
+
+pub static EDGE: &[FieldSpec] = &[
+    f(
+        "waf",
+        Ty::Bool,
+        "true",
+        "an AWS WAF web ACL on the ALB: AWS managed rule groups (IP reputation, common, known bad inputs) and the per-IP rate limit, logged to CloudWatch Logs",
+    ),
+    f(
+        "rate_limit",
+        Ty::Int,
+        "2000",
+        "requests one client IP may send in any 5 minutes before the WAF blocks it (10 to 2000000000)",
+    ),
+    f(
+        "shield",
+        Ty::Bool,
+        "false",
+        "AWS Shield Advanced protection of the ALB (DDoS); the account needs a Shield Advanced subscription",
     ),
 ];
 

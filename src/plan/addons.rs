@@ -93,7 +93,7 @@ pub const ADDONS: &[AddonSpec] = &[
         name: "aws-load-balancer-controller",
         repo_url: "https://aws.github.io/eks-charts",
         chart: "aws-load-balancer-controller",
-        version: "1.13.0",
+        version: "1.14.1",
         namespace: "kube-system",
         needed_by: "Ingresses of class alb",
         values: "serviceAccount:\n  name: aws-load-balancer-controller\n",

@@ -15,6 +15,7 @@ pub mod branches;
 pub mod crd;
 pub mod dashboards;
 pub mod delivery;
+pub mod edge;
 pub mod engines;
 pub mod env;
 pub mod gates;

@@ -131,6 +131,12 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
             if let Some(Probe::Http { path, .. }) = readiness {
                 a("healthcheck-path", path.clone());
             }
+            // The environment's web ACL and Shield: every member of the ALB
+            // group carries the same values.
+            if let Some(edge) = super::edge::edge(cx.model, cx.env) {
+                annotations.extend(edge.annotations());
+            }
+            let mut a = |k: &str, v: String| annotations.insert(format!("{ALB}{k}"), v);
             if *tls {
                 a("listen-ports", r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.into());
                 a("ssl-redirect", "443".into());

@@ -184,6 +184,31 @@ fn stmt(sid: &str, actions: &[&str], resources: Vec<String>, conditions: Vec<Val
     s
 }
 
+/// What the load balancer controller needs for `wafv2-acl-name` and
+/// `shield-advanced-protection` (the upstream policy's WAFv2 and Shield
+/// statements, scoped to regional web ACLs, this account's Shield
+/// protections and application load balancers). Listing web ACLs (to find
+/// one by name) and reading the subscription state have no resource.
+fn edge_statements() -> Vec<Value> {
+    let elb_app = arn("elasticloadbalancing", "loadbalancer/app/*/*");
+    vec![
+        stmt("EdgeRead", &["wafv2:ListWebACLs", "shield:GetSubscriptionState"], vec!["*".into()], vec![]),
+        stmt(
+            "WebAcl",
+            &["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
+            vec![arn("wafv2", "regional/webacl/*/*"), elb_app.clone()],
+            vec![],
+        ),
+        stmt("WebAclOnLoadBalancers", &["elasticloadbalancing:SetWebAcl"], vec![elb_app], vec![]),
+        stmt(
+            "Shield",
+            &["shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection"],
+            vec!["arn:${local.partition}:shield::${local.account_id}:protection/*".into()],
+            vec![],
+        ),
+    ]
+}
+
 fn cond(test: &str, variable: &str, values: &[&str]) -> Value {
     json!({ "test": test, "variable": variable, "values": values })
 }
@@ -194,7 +219,11 @@ fn cond(test: &str, variable: &str, values: &[&str]) -> Value {
 /// tagged for this cluster, and the Cluster Autoscaler
 /// (`kube-system/cluster-autoscaler`), which may only resize this cluster's
 /// node groups (EKS tags their Auto Scaling groups `k8s.io/cluster-autoscaler/<cluster>`).
-pub fn addon_roles(cx: &mut Cx) {
+///
+/// When an environment on the cluster declares `edge`, the controller may
+/// also associate the environment's web ACL (found by name, `plan::edge`)
+/// with the load balancers it owns and turn on Shield Advanced for them.
+pub fn addon_roles(cx: &mut Cx, edge: bool) {
     let tagged = || cond("Null", "aws:ResourceTag/elbv2.k8s.aws/cluster", &["false"]);
     let requested = || cond("Null", "aws:RequestTag/elbv2.k8s.aws/cluster", &["false"]);
     let elb = |what: &str| arn("elasticloadbalancing", what);
@@ -269,6 +298,10 @@ pub fn addon_roles(cx: &mut Cx) {
             vec![],
         ),
     ];
+    let mut lbc = lbc;
+    if edge {
+        lbc.extend(edge_statements());
+    }
     irsa_role(
         cx,
         "load_balancer_controller",

@@ -369,11 +369,19 @@ fn aurora(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
             "enabled_cloudwatch_logs_exports": ["postgresql"],
             "tags": cx.tags(&cx.name(&r.name))
     });
+    // Aurora Serverless v2: provisioned mode with `db.serverless` instances
+    // that scale within the declared ACUs (the model keeps half ACUs).
+    if let Some((lo, hi)) = r.serverless {
+        cluster["engine_mode"] = json!("provisioned");
+        cluster["serverlessv2_scaling_configuration"] =
+            json!({ "min_capacity": f64::from(lo) / 2.0, "max_capacity": f64::from(hi) / 2.0 });
+    }
     let generated = master_password(cx, r, &mut cluster, "master_password");
     if generated.is_none() {
         cluster["master_user_secret_kms_key_id"] = json!(attr("aws_kms_key", "main", "arn"));
     }
     cx.m.resource(DB, "aws_rds_cluster", &id, cluster);
+    let instance_class = if r.serverless.is_some() { "db.serverless".to_string() } else { u.instance.clone() };
     // A writer plus the read replicas; a multi-AZ cluster without replicas
     // still gets a second instance to fail over to.
     let instances = 1 + u.read_replicas.max(u.multi_az as u32);
@@ -387,7 +395,7 @@ fn aurora(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
             "cluster_identifier": attr("aws_rds_cluster", &id, "id"),
             "engine": attr("aws_rds_cluster", &id, "engine"),
             "engine_version": attr("aws_rds_cluster", &id, "engine_version"),
-            "instance_class": u.instance,
+            "instance_class": instance_class,
             "db_subnet_group_name": attr("aws_db_subnet_group", "main", "name"),
             "publicly_accessible": false,
             "auto_minor_version_upgrade": true,

@@ -29,6 +29,7 @@ mod alarms;
 pub mod azure;
 mod cluster;
 mod data;
+mod edge;
 pub mod gcp;
 mod network;
 mod pipeline;
@@ -267,7 +268,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         security::kms(&mut cx, false);
         network::vpc(&mut cx, envs.iter().any(|e| e.multi_az || e.production));
         cluster::eks(&mut cx);
-        cluster::addon_roles(&mut cx);
+        cluster::addon_roles(&mut cx, envs.iter().any(|e| e.edge.is_some()));
         cluster::log_groups(&mut cx, &envs);
         cluster::argocd_access(&mut cx, topology, c);
         state::backend(&mut cx.m, model, region, &format!("clusters/{}", c.key));
@@ -293,6 +294,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         data::backup_store(&mut cx);
         security::dns(&mut cx);
         security::certificates(&mut cx);
+        edge::web_acl(&mut cx);
         pipeline::deploy(&mut cx);
         state::backend(&mut cx.m, model, region, &env.name);
         out.extend(cx.m.artifacts(&format!("terraform/{}", env.name), Some(&env.name)));
