@@ -89,10 +89,12 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* CPU and memory requests and limits. */}}
+{{/* CPU and memory requests and limits (no cpu limit for `cpu = request..`). */}}
 {{- define "deployc.resources" -}}
 limits:
-  cpu: {{ .limits.cpu | quote }}
+  {{- with .limits.cpu }}
+  cpu: {{ . | quote }}
+  {{- end }}
   memory: {{ .limits.memory | quote }}
 requests:
   cpu: {{ .requests.cpu | quote }}
