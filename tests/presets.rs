@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use deployc::model::{EnvValue, Model, Cpu, Replicas};
+use deployc::model::{Cpu, EnvValue, Model, Replicas};
 
 fn model(rel: &str) -> Model {
     let c = compile_file(rel);

@@ -313,8 +313,9 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         files: crate::plan::pod::config_files(s).map(|f| FilesValues { data: f.data, mounts: f.mounts }),
         unified_tags: observability::datadog_labels(cx, s)
             .into_iter()
-            .filter(|(k, _)| k != observability::DD_VERSION_LABEL)
+            .filter(|(k, _)| !observability::version_label_keys(model).contains(&k.as_str()))
             .collect(),
+        version_labels: observability::version_label_keys(model),
     }
 }
 

@@ -267,6 +267,10 @@ pub struct ServiceValues {
     /// and `service`); the version label is the image tag the release sets.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unified_tags: BTreeMap<String, String>,
+    /// The pod labels set to the image tag the release deploys (Datadog's
+    /// version tag, Sentry's `app.kubernetes.io/version`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub version_labels: Vec<&'static str>,
     // ---- pod details (issue 11, item 5): decided in plan/pod.rs, given whole.
     /// The ServiceAccount the pods run as.
     pub service_account: String,
