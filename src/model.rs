@@ -363,6 +363,37 @@ pub struct Quantity {
     pub limit: u64,
 }
 
+/// A worker scaled on the depth of a queue it reads (`queue_scaling`):
+/// a KEDA ScaledObject between its replica range's bounds.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct QueueScaling {
+    /// The queue, Redis or Kafka resource it reads.
+    pub resource: ResourceId,
+    /// The Redis list or the Kafka topic (none for a queue).
+    pub name: Option<String>,
+    /// The Kafka consumer group.
+    pub group: Option<String>,
+    /// Messages waiting per replica (KEDA's target).
+    pub per_replica: u32,
+}
+
+/// A service's cpu: a request and, unless the program wrote `request..`,
+/// a limit (millicores). Only cpu may go without a limit: a pod over its
+/// cpu request is only throttled when the node is busy, while a pod
+/// without a memory limit can take the node's memory and get other pods
+/// OOM-killed, so memory stays a [`Quantity`] with its limit.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct Cpu {
+    pub request: u64,
+    pub limit: Option<u64>,
+}
+
+impl From<Quantity> for Cpu {
+    fn from(q: Quantity) -> Cpu {
+        Cpu { request: q.request, limit: Some(q.limit) }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum Replicas {
     Fixed(u32),
@@ -452,7 +483,7 @@ pub struct Service {
     pub expose: Exposure,
     pub health: Option<Probe>,
     pub readiness: Option<Probe>,
-    pub cpu: Quantity,
+    pub cpu: Cpu,
     pub memory: Quantity,
     pub replicas: Replicas,
     pub target_cpu: u32,
@@ -485,6 +516,9 @@ pub struct Service {
     /// Services beside the main one, each with its own name and type.
     #[serde(default)]
     pub services: Vec<ExtraService>,
+    /// Scaling on a queue's depth (KEDA) instead of cpu (the HPA).
+    #[serde(default)]
+    pub queue_scaling: Option<QueueScaling>,
     /// The names of the canary and preview Services (`<name>-canary`, `<name>-preview` by default).
     #[serde(default)]
     pub canary_service: Option<String>,
@@ -924,7 +958,7 @@ pub struct Strategy {
 pub struct Deployment {
     pub service: ServiceId,
     pub replicas: Replicas,
-    pub cpu: Quantity,
+    pub cpu: Cpu,
     pub memory: Quantity,
     pub env: BTreeMap<String, EnvValue>,
     /// The HPA's cpu utilisation target here (the service's unless overridden).

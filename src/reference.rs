@@ -309,7 +309,7 @@ fn block_of(ty: &Ty) -> Option<(Block, String)> {
         Ty::Struct(f) => Some((Block::Fields(f), String::new())),
         Ty::Tagged(v) => Some((Block::Variants(v), String::new())),
         Ty::Analysis => Some((Block::Fields(ANALYSIS), String::new())),
-        Ty::Range(t) => block_of(t),
+        Ty::Range(t) | Ty::OpenRange(t) => block_of(t),
         Ty::List(t) => block_of(t).map(|(b, s)| (b, format!("[]{s}"))),
         Ty::Map(t) => block_of(t).map(|(b, s)| (b, format!(".KEY{s}"))),
         Ty::Keyed(k, t) => block_of(t).map(|(b, s)| (b, format!(".<{}>{s}", k.word()))),
@@ -342,6 +342,7 @@ pub fn ty_text(ty: &Ty) -> String {
         Ty::Duration => "duration".into(),
         Ty::Percent => "percentage".into(),
         Ty::Range(t) => format!("{} range", ty_text(t)),
+        Ty::OpenRange(t) => format!("{} range, upper bound optional", ty_text(t)),
         Ty::List(t) => match t {
             Ty::Enum(vs) => format!("list, each one of: {}", vs.join(", ")),
             Ty::Ref(k) => format!("list of {} names", k.word()),

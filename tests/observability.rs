@@ -751,3 +751,59 @@ fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
     }
     assert!(checked > 0, "no program runs a managed resource");
 }
+
+/// `integration sentry`: SENTRY_RELEASE is the deployed image tag, read from
+/// the pod's `app.kubernetes.io/version` label, which the kustomization
+/// keeps equal to the tag CD sets in `images:` (checked by building the
+/// kustomization with a new tag when kubectl is on the machine).
+#[test]
+fn sentry_release_follows_the_deployed_image_tag() {
+    use serde::Deserialize;
+    let program = "examples/cicd-pipeline.dpl";
+    let c = common::compile_file(program);
+    let (model, graph) = c.output.expect("compiles");
+    assert!(deployc::plan::observability::sentry_dsn(&model).is_some(), "{program} declares sentry");
+    let opts = Default::default();
+    let plan = Plan::new(&model, &graph, &opts);
+    let files = emit::emit(&plan, &[Target::K8s]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for a in files.iter().filter(|a| a.path.starts_with("k8s/production/")) {
+        let p = dir.path().join(&a.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &a.contents).unwrap();
+    }
+    let ks = dir.path().join("k8s/production/kustomization.yaml");
+    let text = std::fs::read_to_string(&ks).unwrap();
+    let rollout: Value = serde_yaml_ng::from_str(
+        &files.iter().find(|a| a.path == "k8s/production/rollout-backend.yaml").expect("rollout").contents,
+    )
+    .unwrap();
+    let pod = &rollout["spec"]["template"];
+    let tag = pod["spec"]["containers"][0]["image"].as_str().unwrap().rsplit_once(':').unwrap().1.to_string();
+    assert_eq!(pod["metadata"]["labels"]["app.kubernetes.io/version"].as_str(), Some(tag.as_str()));
+    let release = pod["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "SENTRY_RELEASE")
+        .expect("SENTRY_RELEASE")
+        .clone();
+    assert_eq!(release["valueFrom"]["fieldRef"]["fieldPath"], "metadata.labels['app.kubernetes.io/version']");
+    if std::process::Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        return;
+    }
+    // CD releases v9.9.9: only `newTag` changes; the label must follow.
+    assert!(text.contains(&format!("newTag: {tag}")) || text.contains(&format!("newTag: \"{tag}\"")), "{text}");
+    std::fs::write(&ks, text.replace(&tag, "v9.9.9")).unwrap();
+    let out = std::process::Command::new("kubectl")
+        .args(["kustomize", dir.path().join("k8s/production").to_str().unwrap()])
+        .output()
+        .expect("kubectl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let built = String::from_utf8(out.stdout).unwrap();
+    let docs: Vec<Value> =
+        serde_yaml_ng::Deserializer::from_str(&built).map(|d| Value::deserialize(d).unwrap()).collect();
+    let r = docs.iter().find(|d| d["kind"] == "Rollout" && d["metadata"]["name"] == "backend").expect("rollout");
+    assert_eq!(r["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"], "v9.9.9");
+    assert!(r["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap().ends_with(":v9.9.9"));
+}

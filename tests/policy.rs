@@ -103,12 +103,29 @@ fn outputs(rel: &str, text: &str) -> BTreeMap<String, EnvPods> {
 
 /// The rules a pod breaks.
 fn broken(policy: &Value, pod: &Value) -> Vec<String> {
-    let excluded = pod["metadata"]["labels"].get("strimzi.io/cluster").is_some();
+    // A `match`/`exclude` entry applies to a pod whose labels meet its
+    // selector (Exists and In, the operators deployc writes).
+    let selects = |entries: &Value| {
+        entries["any"].as_array().into_iter().flatten().any(|e| {
+            let exprs = e["resources"]["selector"]["matchExpressions"].as_array();
+            exprs.is_some_and(|xs| {
+                xs.iter().all(|x| {
+                    let v = &pod["metadata"]["labels"][x["key"].as_str().unwrap_or_default()];
+                    match x["operator"].as_str() {
+                        Some("Exists") => !v.is_null(),
+                        Some("In") => x["values"].as_array().is_some_and(|vs| vs.contains(v)),
+                        op => panic!("operator {op:?}"),
+                    }
+                })
+            }) || (exprs.is_none() && e["resources"]["kinds"].is_array())
+        })
+    };
     policy["spec"]["rules"]
         .as_array()
         .expect("rules")
         .iter()
-        .filter(|r| !excluded && !matches(&r["validate"]["pattern"], Some(pod)))
+        .filter(|r| selects(&r["match"]) && !selects(&r["exclude"]))
+        .filter(|r| !matches(&r["validate"]["pattern"], Some(pod)))
         .map(|r| r["name"].as_str().unwrap_or_default().to_string())
         .collect()
 }
@@ -121,7 +138,11 @@ fn the_policy_admits_every_pod_deployc_generates() {
         let text = if declared { text } else { with_policy(&text) };
         for (env, (policy, envpods)) in outputs(&rel, &text) {
             let policy = policy.unwrap_or_else(|| panic!("{rel} {env}: no Kyverno Policy"));
-            assert_eq!(policy["spec"]["rules"].as_array().map(Vec::len), Some(6));
+            // A seventh rule holds the pods of services without a cpu limit
+            // to a memory limit and a cpu request.
+            let unlimited = text.lines().any(|l| l.contains("cpu") && l.trim_end().ends_with(".."));
+            let rules = if unlimited { 7 } else { 6 };
+            assert_eq!(policy["spec"]["rules"].as_array().map(Vec::len), Some(rules), "{rel} {env}");
             for (path, pod) in envpods {
                 let b = broken(&policy, &pod);
                 assert!(b.is_empty(), "{rel}: {path} breaks {b:?}");
@@ -188,4 +209,26 @@ fn the_policy_allows_only_the_registry_the_engines_and_the_programs_prefixes() {
         "123456789012.dkr.ecr.us-east-1.amazonaws.com/* | docker.io/library/mongo:* | public.ecr.aws/acme/* | public.ecr.aws/aws-cli/aws-cli:*"
     );
     assert_eq!(rule["validate"]["failureAction"], "Audit");
+}
+
+#[test]
+fn a_service_without_a_cpu_limit_is_still_held_to_its_memory_limit_and_cpu_request() {
+    let text = std::fs::read_to_string("tests/programs/worker.dpl").expect("program");
+    let out = outputs("tests/programs/worker.dpl", &with_policy(&text));
+    let (policy, pods) = out.get("prod").expect("prod");
+    let policy = policy.as_ref().expect("policy");
+    let worker = pods.iter().find(|(p, _)| p.contains("deployment-worker")).expect("worker pod").1.clone();
+    let api = pods.iter().find(|(p, _)| p.contains("rollout-api")).expect("api pod").1.clone();
+    assert!(broken(policy, &worker).is_empty(), "the worker's pod without a cpu limit is admitted");
+    // Taking the api's cpu limit away is still refused: only the worker and
+    // the cron job opted out.
+    let mut api_unlimited = api.clone();
+    api_unlimited["spec"]["containers"][0]["resources"]["limits"].as_object_mut().unwrap().remove("cpu");
+    assert_eq!(broken(policy, &api_unlimited), vec!["resource-limits".to_string()]);
+    let mut no_memory = worker.clone();
+    no_memory["spec"]["containers"][0]["resources"]["limits"].as_object_mut().unwrap().remove("memory");
+    assert_eq!(broken(policy, &no_memory), vec!["memory-limit-cpu-request".to_string()]);
+    let mut no_request = worker;
+    no_request["spec"]["containers"][0]["resources"]["requests"].as_object_mut().unwrap().remove("cpu");
+    assert_eq!(broken(policy, &no_request), vec!["memory-limit-cpu-request".to_string()]);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use deployc::model::{EnvValue, Model, Quantity, Replicas};
+use deployc::model::{Cpu, EnvValue, Model, Replicas};
 
 fn model(rel: &str) -> Model {
     let c = compile_file(rel);
@@ -24,7 +24,7 @@ fn a_service_starts_from_its_preset_chain_and_wins_over_it() {
     let m = model("tests/cases/pass/presets_and_service_defaults.dpl");
     let api = m.services.iter().find(|s| s.name == "api").expect("api");
     // From `base` through `web`.
-    assert_eq!(api.cpu, Quantity { request: 100, limit: 500 });
+    assert_eq!(api.cpu, Cpu { request: 100, limit: Some(500) });
     assert_eq!(m.toolchain(api.language().expect("built here")).name, "go");
     // From `web`.
     assert_eq!(api.port, Some(8080));

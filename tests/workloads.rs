@@ -47,8 +47,9 @@ fn a_worker_has_no_port_service_or_invented_probe() {
         let egress = serde_json::to_string(&np["spec"]["egress"]).unwrap();
         assert!(egress.contains("6379") && egress.contains("5432"), "{env}: egress to Redis and Postgres: {egress}");
     }
-    // Production's replicas override applies, and a PDB guards them.
-    assert_eq!(doc(&files, "k8s/prod/deployment-worker.yaml")["spec"]["replicas"], 3);
+    // Production's replica range applies (KEDA owns the count), and a PDB guards them.
+    assert!(doc(&files, "k8s/prod/deployment-worker.yaml")["spec"]["replicas"].is_null());
+    assert_eq!(doc(&files, "k8s/prod/scaledobject-worker.yaml")["spec"]["minReplicaCount"], 3);
     assert!(has(&files, "k8s/prod/poddisruptionbudget-worker.yaml"));
 }
 
@@ -190,4 +191,114 @@ fn storage_class_names_the_data_volume_in_both_targets() {
     assert_eq!((db.as_str(), cache.as_str()), (Some("io2-encrypted"), Some("gp3-encrypted")), "{values}");
     let template = files.iter().find(|a| a.path == "helm/shop/templates/datastore.yaml").expect("template");
     assert!(template.contents.contains("storageClassName: {{ $d.storageClass | quote }}"));
+}
+
+#[test]
+fn a_cpu_request_without_a_limit_keeps_the_memory_limit_and_says_why_checkov_is_skipped() {
+    let files = output(&[Target::K8s]);
+    for (path, request) in [("k8s/prod/deployment-worker.yaml", "50m"), ("k8s/prod/cronjob-nightly.yaml", "100m")] {
+        let d = doc(&files, path);
+        let pod =
+            if d["kind"] == "CronJob" { &d["spec"]["jobTemplate"]["spec"]["template"] } else { &d["spec"]["template"] };
+        let res = &pod["spec"]["containers"][0]["resources"];
+        assert_eq!(res["requests"]["cpu"], request, "{path}");
+        assert!(res["limits"].get("cpu").is_none(), "{path}: no cpu limit: {res}");
+        assert_eq!(res["limits"]["memory"], "256Mi", "{path}: memory keeps its limit");
+        let skips = serde_json::to_string(&d["metadata"]["annotations"]).unwrap();
+        assert!(skips.contains("CKV_K8S_11="), "{path}: the cpu limit check is waived on this object: {skips}");
+    }
+    // The API writes no cpu, so it keeps the default limit and no waiver.
+    let api = doc(&files, "k8s/prod/rollout-api.yaml");
+    assert_eq!(api["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"], "500m");
+    assert!(!serde_json::to_string(&api["metadata"]).unwrap().contains("CKV_K8S_11"));
+}
+
+#[test]
+fn the_worker_scales_on_its_redis_list_through_keda_and_has_no_hpa() {
+    let files = output(&[Target::K8s, Target::Argocd]);
+    for (env, min, max) in [("dev", 2, 8), ("prod", 3, 12)] {
+        let so = doc(&files, &format!("k8s/{env}/scaledobject-worker.yaml"));
+        assert_eq!(so["apiVersion"], "keda.sh/v1alpha1");
+        // It targets the worker's Deployment (rolling), within the replica range here.
+        let target = &so["spec"]["scaleTargetRef"];
+        assert_eq!((target["kind"].as_str(), target["name"].as_str()), (Some("Deployment"), Some("worker")), "{env}");
+        assert!(has(&files, &format!("k8s/{env}/deployment-worker.yaml")));
+        assert_eq!(
+            (so["spec"]["minReplicaCount"].as_u64(), so["spec"]["maxReplicaCount"].as_u64()),
+            (Some(min), Some(max))
+        );
+        let t = &so["spec"]["triggers"][0];
+        assert_eq!(t["type"], "redis");
+        assert_eq!(t["metadata"]["address"], format!("queue.tasks-{env}.svc.cluster.local:6379"));
+        assert_eq!(t["metadata"]["listName"], "tasks");
+        assert_eq!(t["metadata"]["listLength"], "20");
+        // The trigger authentication it names exists and reads the Redis
+        // password from the connection Secret the Redis itself uses.
+        let auth = t["authenticationRef"]["name"].as_str().expect("authenticationRef");
+        let ta = doc(&files, &format!("k8s/{env}/triggerauthentication-{auth}.yaml"));
+        assert_eq!(ta["kind"], "TriggerAuthentication");
+        assert_eq!(ta["spec"]["secretTargetRef"][0]["name"], "queue-connection");
+        assert_eq!(ta["spec"]["secretTargetRef"][0]["parameter"], "password");
+        let redis = doc(&files, &format!("k8s/{env}/statefulset-queue.yaml"));
+        let redis_env = serde_json::to_string(&redis["spec"]["template"]["spec"]["containers"][0]["env"]).unwrap();
+        assert!(redis_env.contains("queue-connection"), "{env}: {redis_env}");
+        // No HPA of our own fights KEDA's; the API keeps its cpu HPA.
+        assert!(!has(&files, &format!("k8s/{env}/horizontalpodautoscaler-worker.yaml")), "{env}");
+        assert!(has(&files, &format!("k8s/{env}/horizontalpodautoscaler-api.yaml")), "{env}");
+        // KEDA's operator may reach the Redis.
+        let np = serde_json::to_string(&doc(&files, &format!("k8s/{env}/networkpolicy-queue.yaml"))["spec"]["ingress"])
+            .unwrap();
+        assert!(np.contains("keda-operator") && np.contains("\"keda\""), "{env}: {np}");
+    }
+    // The KEDA add-on is installed, pinned, before the environments.
+    let addon =
+        files.iter().find(|a| a.path.contains("argocd") && a.path.contains("keda")).expect("KEDA add-on application");
+    assert!(
+        addon.contents.contains("https://kedacore.github.io/charts") && addon.contents.contains("2.16.1"),
+        "{}",
+        addon.contents
+    );
+}
+
+#[test]
+fn a_kafka_consumer_scales_on_its_group_lag_at_the_in_cluster_bootstrap_service() {
+    let text = r#"
+project stream {
+  repository = "github.com/acme/stream"
+  registry   = ghcr { owner = "acme" }
+}
+resource events = kafka { version = "3.9.0" placement = in_cluster topics = ["orders"] }
+service consumer {
+  kind          = worker
+  language      = python
+  replicas      = 1..6
+  health        = exec { command = ["python", "-m", "alive"] }
+  queue_scaling { queue = events  list = "orders"  group = "billing"  per_replica = 50 }
+}
+environment dev { promote = on_push("main") }
+"#;
+    let c = deployc::compile("stream.dpl", text, &common::Disk);
+    assert!(
+        c.diagnostics.items.iter().all(|d| d.code.severity() != deployc::codes::Severity::Error),
+        "{}",
+        common::render_all(&c)
+    );
+    let (model, graph) = c.output.expect("model");
+    let files = emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::K8s]);
+    let so = doc(&files, "k8s/dev/scaledobject-consumer.yaml");
+    assert_eq!(so["spec"]["scaleTargetRef"]["name"], "consumer");
+    let t = &so["spec"]["triggers"][0];
+    assert_eq!(t["type"], "kafka");
+    assert_eq!(t["metadata"]["bootstrapServers"], "events-kafka-bootstrap.stream-dev.svc.cluster.local:9092");
+    assert_eq!(
+        (t["metadata"]["topic"].as_str(), t["metadata"]["consumerGroup"].as_str()),
+        (Some("orders"), Some("billing"))
+    );
+    assert_eq!(t["metadata"]["lagThreshold"], "50");
+    // A plain listener: no credentials, so no TriggerAuthentication.
+    assert!(t["authenticationRef"].is_null());
+    assert!(!files.iter().any(|a| a.path.contains("triggerauthentication")));
+    assert!(!has(&files, "k8s/dev/horizontalpodautoscaler-consumer.yaml"));
+    let np = serde_json::to_string(&doc(&files, "k8s/dev/networkpolicy-events.yaml")["spec"]["ingress"]).unwrap();
+    assert!(np.contains("keda-operator"), "{np}");
 }

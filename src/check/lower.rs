@@ -46,6 +46,8 @@ pub struct Extra {
     pub bad_promote: BTreeSet<String>,
     /// Service name to the span of its `vpa` value.
     pub vpa_spans: BTreeMap<String, Span>,
+    /// Each service's `queue_scaling` block.
+    pub queue_scaling_spans: BTreeMap<String, Span>,
     /// Resource name to the span of its `recovery { rpo = ... }` value.
     pub rpo_spans: BTreeMap<String, Span>,
 }
@@ -208,7 +210,7 @@ fn range_q(v: Option<&Val>, default: (u64, u64)) -> Quantity {
     };
     match v.map(|v| &v.v) {
         Some(V::Range(lo, hi)) => {
-            Quantity { request: one(lo).unwrap_or(default.0), limit: one(hi).unwrap_or(default.1) }
+            Quantity { request: one(lo).unwrap_or(default.0), limit: hi.as_deref().and_then(one).unwrap_or(default.1) }
         }
         // A single value is both request and limit: the guaranteed QoS class.
         Some(V::Cpu(n)) | Some(V::Memory(n)) => Quantity { request: *n, limit: *n },
@@ -216,10 +218,74 @@ fn range_q(v: Option<&Val>, default: (u64, u64)) -> Quantity {
     }
 }
 
+/// A service's `queue_scaling { .. }`, its resource's engine tag known:
+/// the list, topic and group each engine needs (E0377, E0378).
+fn queue_scaling(
+    q: &Fields,
+    resource: ResourceId,
+    tag: &str,
+    span: Span,
+    diags: &mut Diagnostics,
+) -> Option<QueueScaling> {
+    let mut plain = |k: &str| {
+        lit(q, k).filter(|n| {
+            let ok = !n.is_empty()
+                && n.len() <= 249
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+            if !ok {
+                diags.push(
+                    Diagnostic::new(Code::E0378, format!("`{k}` is not a plain list, topic or group name"))
+                        .label(get(q, k).map_or(span, |v| v.span), "letters, digits and `-_.:` only")
+                        .help(Code::E0378.info().help),
+                );
+            }
+            ok
+        })
+    };
+    let (list, group) = (plain("list"), plain("group"));
+    let missing = |what: &str, diags: &mut Diagnostics| {
+        diags.push(
+            Diagnostic::new(Code::E0378, format!("queue scaling on a {tag} needs {what}"))
+                .label(span, format!("a {tag}"))
+                .help(Code::E0378.info().help),
+        );
+    };
+    match tag {
+        "queue" if list.is_some() || group.is_some() => missing("no `list` or `group`", diags),
+        "queue" => {}
+        "redis" if list.is_none() => missing("the `list` it measures", diags),
+        "redis" if group.is_some() => missing("no `group`", diags),
+        "redis" => {}
+        "kafka" if list.is_none() || group.is_none() => missing("the topic (`list`) and consumer `group`", diags),
+        "kafka" => {}
+        // Not a queue: E0377 from the rules, with the environments.
+        _ => {}
+    }
+    let per_replica = int(q, "per_replica", 5).max(1) as u32;
+    Some(QueueScaling { resource, name: list, group, per_replica })
+}
+
+/// A service's cpu: like [`range_q`], and `request..` is a request
+/// without a limit.
+fn range_cpu(v: Option<&Val>, default: Cpu) -> Cpu {
+    match v.map(|v| &v.v) {
+        Some(V::Range(lo, None)) => match lo.v {
+            V::Cpu(n) => Cpu { request: n, limit: None },
+            _ => default,
+        },
+        Some(V::Range(lo, Some(hi))) => match (&lo.v, &hi.v) {
+            (V::Cpu(a), V::Cpu(b)) => Cpu { request: *a, limit: Some(*b) },
+            _ => default,
+        },
+        Some(V::Cpu(n)) => Cpu { request: *n, limit: Some(*n) },
+        _ => default,
+    }
+}
+
 fn replicas(v: Option<&Val>, default: Replicas) -> Replicas {
     match v.map(|v| &v.v) {
         Some(V::Int(n)) => Replicas::Fixed(*n as u32),
-        Some(V::Range(lo, hi)) => match (&lo.v, &hi.v) {
+        Some(V::Range(lo, Some(hi))) => match (&lo.v, &hi.v) {
             (V::Int(a), V::Int(b)) if a == b => Replicas::Fixed(*a as u32),
             (V::Int(a), V::Int(b)) => Replicas::Auto { min: *a as u32, max: *b as u32 },
             _ => default,
@@ -902,7 +968,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             expose,
             readiness: probe(f, "readiness", port_).or_else(|| health.clone()),
             health,
-            cpu: range_q(get(f, "cpu"), (100, 500)),
+            cpu: range_cpu(get(f, "cpu"), Cpu { request: 100, limit: Some(500) }),
             memory: range_q(get(f, "memory"), (128 << 20, 256 << 20)),
             replicas: replicas(get(f, "replicas"), Replicas::Fixed(1)),
             target_cpu: pct(f, "target_cpu").unwrap_or(70.0) as u32,
@@ -924,7 +990,27 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             services: Vec::new(),
             canary_service: lit(f, "canary_service"),
             preview_service: lit(f, "preview_service"),
+            queue_scaling: strukt(f, "queue_scaling").and_then(|q| {
+                let (name, span) = match get(q, "queue") {
+                    Some(Val { v: V::Ref(_, n), span }) => (n.clone(), *span),
+                    _ => return None,
+                };
+                let id = resource_id(&name)?;
+                let tag = resource_decls[id.index()].tag.as_ref().map(|t| t.0.as_str()).unwrap_or("");
+                queue_scaling(q, id, tag, span, diags)
+            }),
         });
+        if let Some(q) = services.last().and_then(|s| s.queue_scaling.clone()) {
+            if let Some(v) = get(f, "queue_scaling") {
+                extra.queue_scaling_spans.insert(c.name().to_string(), v.span);
+            }
+            // KEDA reads the resource: the service uses it.
+            let s = services.last_mut().expect("just pushed");
+            if !s.uses.contains(&q.resource) {
+                s.uses.push(q.resource);
+                s.uses.sort();
+            }
+        }
         if let Some(s) = services.last_mut() {
             s.services = extra_services(s, f, diags);
         }
@@ -1245,11 +1331,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             deployments.push(Deployment {
                 service: s.id,
                 replicas: o.as_ref().map(|o| replicas(get(o, "replicas"), s.replicas)).unwrap_or(s.replicas),
-                cpu: o
-                    .as_ref()
-                    .and_then(|o| get(o, "cpu"))
-                    .map(|v| range_q(Some(v), (s.cpu.request, s.cpu.limit)))
-                    .unwrap_or(s.cpu),
+                cpu: o.as_ref().and_then(|o| get(o, "cpu")).map(|v| range_cpu(Some(v), s.cpu)).unwrap_or(s.cpu),
                 memory: o
                     .as_ref()
                     .and_then(|o| get(o, "memory"))

@@ -116,7 +116,9 @@ fn secret_refs(checked: &[Checked], out: &mut crate::model::Sealed) {
             }
             V::Range(a, b) => {
                 walk(key, a, out);
-                walk(key, b, out);
+                if let Some(b) = b {
+                    walk(key, b, out);
+                }
             }
             V::List(items) => items.iter().for_each(|i| walk(key, i, out)),
             V::Map(fs) | V::Tagged(_, fs) | V::Struct(fs) => {

@@ -43,6 +43,7 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
     vpa_with_hpa(model, extra, diags);
+    queue_scaling(model, extra, diags);
     mesh_ports(model, diags);
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
@@ -561,6 +562,54 @@ fn vpa_with_hpa(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                 )
                 .label(*span, "sets the requests the HPA's cpu target is measured against")
                 .help("Use `vpa = recommend` (recommendations only) with a replica range, or fixed replicas with `vpa = initial`."),
+            );
+        }
+    }
+}
+
+/// `queue_scaling` in each environment a service is deployed to: a replica
+/// range to scale in (E0376), and the resource where KEDA can measure it
+/// (E0377): a Redis or Kafka the environment runs in the cluster (deployc
+/// connects KEDA to it there).
+fn queue_scaling(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{Engine, Placement, Replicas};
+    for s in &model.services {
+        let (Some(q), Some(span)) = (&s.queue_scaling, extra.queue_scaling_spans.get(&s.name)) else { continue };
+        let r = model.resource(q.resource);
+        let mut fixed = Vec::new();
+        let mut managed = Vec::new();
+        for e in &model.environments {
+            let Some(d) = e.deployments.iter().find(|d| d.service == s.id) else { continue };
+            if !matches!(d.replicas, Replicas::Auto { .. }) || !s.kind.long_running() {
+                fixed.push(e.name.as_str());
+            }
+            if e.resources[r.id.index()].placement != Placement::InCluster {
+                managed.push(e.name.as_str());
+            }
+        }
+        if !fixed.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Code::E0376,
+                    format!("queue scaling of `{}` without a replica range in `{}`", s.name, fixed.join("`, `")),
+                )
+                .label(*span, "KEDA scales between the bounds of `replicas`")
+                .help(Code::E0376.info().help),
+            );
+        }
+        let why = match r.engine {
+            Engine::Redis | Engine::Kafka if !managed.is_empty() => {
+                Some(format!("`{}` is managed in `{}`, not in the cluster", r.name, managed.join("`, `")))
+            }
+            Engine::Redis | Engine::Kafka => None,
+            Engine::Queue => Some(format!("`{}` is an SQS queue: KEDA's SQS trigger is not generated yet", r.name)),
+            _ => Some(format!("`{}` is a {}, not a queue", r.name, r.engine.word())),
+        };
+        if let Some(why) = why {
+            diags.push(
+                Diagnostic::new(Code::E0377, format!("KEDA cannot measure the depth of `{}` here", r.name))
+                    .label(*span, why)
+                    .help(Code::E0377.info().help),
             );
         }
     }

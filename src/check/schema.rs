@@ -78,6 +78,9 @@ pub enum Ty {
     Percent,
     /// A value, or a `min..max` range of it.
     Range(&'static Ty),
+    /// A value, a `min..max` range of it, or `min..` without an upper
+    /// bound: a cpu request without a limit (a service's `cpu` only).
+    OpenRange(&'static Ty),
     List(&'static Ty),
     /// A block with free keys (environment variables, labels).
     Map(&'static Ty),
@@ -437,7 +440,7 @@ pub static SERVICE: &[FieldSpec] = &[
     f("expose", Ty::Tagged(EXPOSURE), "internal", "how the service is reached"),
     f("health", Ty::Tagged(PROBES), "", "liveness probe (and readiness unless `readiness` is set)"),
     f("readiness", Ty::Tagged(PROBES), "health", "readiness probe"),
-    f("cpu", Ty::Range(&Ty::Cpu), "100m..500m", "cpu request..limit"),
+    f("cpu", Ty::OpenRange(&Ty::Cpu), "100m..500m", "cpu request..limit, or request.. without a limit"),
     f("memory", Ty::Range(&Ty::Memory), "128Mi..256Mi", "memory request..limit"),
     f("replicas", Ty::Range(&Ty::Int), "1", "fixed count, or min..max for an HPA"),
     f("target_cpu", Ty::Percent, "70%", "HPA cpu utilisation target"),
@@ -505,7 +508,15 @@ pub static SERVICE: &[FieldSpec] = &[
     f("pull_secrets", Ty::List(&Ty::Str), "[]", "image pull Secrets (`kubernetes.io/dockerconfigjson`); they join the secret inventory and get a producer like every Secret"),
     f("probes", Ty::Struct(PROBE_TIMING), "period 10s, timeout 3s, failure 3, success 1", "timings of the liveness, readiness and startup probes"),
     f("startup", Ty::Tagged(PROBES), "", "startup probe: liveness and readiness wait until it succeeds"),
+    f("queue_scaling", Ty::Struct(QUEUE_SCALING), "", "scale on the depth of a queue the service reads (a KEDA ScaledObject between the bounds of `replicas`, no HPA): a `queue` (SQS), an in-cluster Redis list or a Kafka topic (E0376-E0378)"),
     f("files", Ty::Map(&Ty::Text), "{}", "config files: absolute mount path = content (E0374); delivered by the ConfigMap `<service>-files`, and a change rolls the pods (`checksum/files`)"),
+];
+
+pub static QUEUE_SCALING: &[FieldSpec] = &[
+    req("queue", Ty::Ref(RefKind::Resource), "the resource read: a `queue`, a Redis (its list) or a Kafka (a topic)"),
+    f("list", Ty::Str, "", "the Redis list, or the Kafka topic, whose length is measured"),
+    f("group", Ty::Str, "", "the Kafka consumer group whose lag is measured"),
+    f("per_replica", Ty::Int, "5", "messages waiting per replica: KEDA adds replicas above it"),
 ];
 
 pub static PROBE_TIMING: &[FieldSpec] = &[
@@ -633,7 +644,7 @@ pub static RESOURCES: &[Variant] = &[
 
 pub static OVERRIDE: &[FieldSpec] = &[
     f("replicas", Ty::Range(&Ty::Int), "service's", "replica count or HPA range here"),
-    f("cpu", Ty::Range(&Ty::Cpu), "service's", "cpu request..limit here"),
+    f("cpu", Ty::OpenRange(&Ty::Cpu), "service's", "cpu request..limit (or request..) here"),
     f("memory", Ty::Range(&Ty::Memory), "service's", "memory request..limit here"),
     f("env", Ty::Map(&Ty::EnvValue), "{}", "variables added or replaced here"),
     f("enabled", Ty::Bool, "true", "deploy the service to this environment at all"),

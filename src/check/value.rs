@@ -47,7 +47,8 @@ pub enum V {
     /// Milliseconds.
     Duration(u64),
     Percent(f64),
-    Range(Box<Val>, Box<Val>),
+    /// `lo..hi`; `lo..` (no upper bound) only where the type is an open range.
+    Range(Box<Val>, Option<Box<Val>>),
     List(Vec<Val>),
     Map(Fields),
     Ref(RefKind, String),
@@ -94,6 +95,7 @@ pub fn describe_ty(ty: &Ty) -> String {
         Ty::Duration => "a duration (30s, 5m, 6h)".into(),
         Ty::Percent => "a percentage (10%)".into(),
         Ty::Range(t) => format!("{} or a range of them", describe_ty(t)),
+        Ty::OpenRange(t) => format!("{}, a range of them or `low..` without an upper bound", describe_ty(t)),
         Ty::List(t) => format!("a list of {}", describe_plural(t)),
         Ty::Map(_) | Ty::Struct(_) | Ty::Keyed(..) => "a block `{ ... }`".into(),
         Ty::Ref(k) => format!("the name of {}", with_article(k.word())),
@@ -127,7 +129,7 @@ fn describe_plural(ty: &Ty) -> String {
         Ty::Memory => "memory quantities (512Mi, 1Gi)".into(),
         Ty::Duration => "durations (30s, 5m, 6h)".into(),
         Ty::Percent => "percentages (10%)".into(),
-        Ty::Range(t) => format!("{} or ranges of them", describe_plural(t)),
+        Ty::Range(t) | Ty::OpenRange(t) => format!("{} or ranges of them", describe_plural(t)),
         Ty::List(t) => format!("lists of {}", describe_plural(t)),
         Ty::Map(_) | Ty::Struct(_) | Ty::Keyed(..) => "blocks `{ ... }`".into(),
         Ty::Ref(k) => format!("{} names", k.word()),
@@ -165,8 +167,14 @@ impl Cx<'_> {
     fn value_kind(&mut self, value: &ast::Value, ty: &Ty) -> V {
         // A range is only welcome where the type says so.
         if let ValueKind::Range(lo, hi) = &value.kind {
-            return match ty {
-                Ty::Range(inner) => self.range(lo, hi, inner),
+            return match (ty, hi) {
+                (Ty::Range(inner) | Ty::OpenRange(inner), Some(hi)) => self.range(lo, hi, inner),
+                (Ty::OpenRange(inner), None) => V::Range(Box::new(self.value(lo, inner)), None),
+                (Ty::Range(_), None) => self.err(
+                    Diagnostic::new(Code::E0373, "range without an upper bound")
+                        .label(value.span, "nothing after `..`")
+                        .help(Code::E0373.info().help),
+                ),
                 _ => self.err(mismatch(&describe_ty(ty), value)),
             };
         }
@@ -208,7 +216,7 @@ impl Cx<'_> {
                 _ => self.err(mismatch("`true` or `false`", value)),
             },
             Ty::Cpu | Ty::Memory | Ty::Duration | Ty::Percent => self.quantity(value, ty),
-            Ty::Range(inner) => self.value(value, inner).v,
+            Ty::Range(inner) | Ty::OpenRange(inner) => self.value(value, inner).v,
             Ty::List(inner) => match &value.kind {
                 ValueKind::List(items) => V::List(items.iter().map(|i| self.value(i, inner)).collect()),
                 _ => self.err(mismatch(&describe_ty(ty), value)),
@@ -319,7 +327,7 @@ impl Cx<'_> {
                 return V::Error;
             }
         }
-        V::Range(Box::new(l), Box::new(h))
+        V::Range(Box::new(l), Some(Box::new(h)))
     }
 
     fn int(&mut self, value: &ast::Value, min: i64, max: i64, what: &str) -> Option<i64> {
@@ -933,7 +941,7 @@ impl Cx<'_> {
         let mut ok = true;
         if matches!(field, "replicas" | "read_replicas") {
             let items: Vec<&Val> = match &val.v {
-                V::Range(lo, hi) => vec![lo, hi],
+                V::Range(lo, hi) => std::iter::once(&**lo).chain(hi.as_deref()).collect(),
                 _ => vec![val],
             };
             for item in items {

@@ -375,7 +375,9 @@ impl Printer<'_> {
             ValueKind::Range(lo, hi) => {
                 self.value(lo, indent);
                 self.push("..");
-                self.value(hi, indent);
+                if let Some(hi) = hi {
+                    self.value(hi, indent);
+                }
             }
         }
     }

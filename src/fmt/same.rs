@@ -77,7 +77,9 @@ fn erase_value(v: &mut Value) {
         }
         ValueKind::Range(lo, hi) => {
             erase_value(lo);
-            erase_value(hi);
+            if let Some(hi) = hi {
+                erase_value(hi);
+            }
         }
     }
 }

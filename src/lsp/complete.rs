@@ -195,7 +195,7 @@ fn values(ws: &Workspace, a: Option<&Analysis>, want: Want) -> Vec<CompletionIte
         Ty::Pause => {
             vec![item("manual", CompletionItemKind::KEYWORD, None, hover::call_doc("pause").map(str::to_string))]
         }
-        Ty::Range(t) | Ty::List(t) => values(ws, a, Want::Ty(t)),
+        Ty::Range(t) | Ty::OpenRange(t) | Ty::List(t) => values(ws, a, Want::Ty(t)),
         _ => Vec::new(),
     }
 }

@@ -74,7 +74,7 @@ impl Want {
             Want::Ty(Ty::Analysis) if tag.is_none() => Shape::Fields(schema::ANALYSIS),
             Want::Ty(Ty::Map(t)) if tag.is_none() => Shape::Map(t),
             Want::Ty(Ty::Keyed(k, t)) if tag.is_none() => Shape::Keyed(*k, t),
-            Want::Ty(Ty::Range(t)) => Want::Ty(t).block(tag),
+            Want::Ty(Ty::Range(t) | Ty::OpenRange(t)) => Want::Ty(t).block(tag),
             _ => Shape::Unknown,
         }
     }
@@ -87,7 +87,7 @@ impl Want {
     }
     fn range_bound(self) -> Want {
         match self {
-            Want::Ty(Ty::Range(t)) => Want::Ty(t),
+            Want::Ty(Ty::Range(t) | Ty::OpenRange(t)) => Want::Ty(t),
             w => w,
         }
     }

@@ -101,7 +101,7 @@ pub fn units(ty: &Ty) -> Option<&'static str> {
         Ty::Port => "a plain number 1–65535, no unit",
         Ty::Int => "a plain whole number, no unit",
         Ty::Pause => "a duration (`5m`) or `manual`",
-        Ty::Range(t) | Ty::List(t) => return units(t),
+        Ty::Range(t) | Ty::OpenRange(t) | Ty::List(t) => return units(t),
         _ => return None,
     })
 }
@@ -118,8 +118,11 @@ pub fn field_doc(spec: &FieldSpec) -> String {
     if let Some(u) = units(&spec.ty) {
         let _ = write!(out, "\n\nUnits: {u}.");
     }
-    if matches!(spec.ty, Ty::Range(_)) {
+    if matches!(spec.ty, Ty::Range(_) | Ty::OpenRange(_)) {
         out.push_str("\n\nA range `min..max` is request..limit (cpu, memory) or an autoscaler's bounds (replicas).");
+    }
+    if matches!(spec.ty, Ty::OpenRange(_)) {
+        out.push_str(" `request..` (no upper bound) requests cpu without a cpu limit.");
     }
     out
 }
@@ -314,9 +317,9 @@ fn replicas(r: Replicas) -> String {
     }
 }
 
-fn cpu(req: u64, lim: u64) -> String {
+fn cpu(req: u64, lim: Option<u64>) -> String {
     let one = |m: u64| if m % 1000 == 0 { (m / 1000).to_string() } else { format!("{m}m") };
-    format!("{}..{}", one(req), one(lim))
+    format!("{}..{}", one(req), lim.map(one).unwrap_or_default())
 }
 
 fn memory(req: u64, lim: u64) -> String {

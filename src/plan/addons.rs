@@ -24,6 +24,7 @@ pub enum Addon {
     FluentBit,
     DatadogAgent,
     ClusterAutoscaler,
+    Keda,
     IstioBase,
     IstioCni,
     Istiod,
@@ -242,6 +243,16 @@ pub const ADDONS: &[AddonSpec] = &[
         values: "pilot:\n  cni:\n    enabled: true\n  env:\n    ENABLE_NATIVE_SIDECARS: \"true\"\n",
     },
     AddonSpec {
+        addon: Addon::Keda,
+        name: "keda",
+        repo_url: "https://kedacore.github.io/charts",
+        chart: "keda",
+        version: "2.16.1",
+        namespace: "keda",
+        needed_by: "ScaledObjects and TriggerAuthentications (`queue_scaling`: workers scaled on a Redis list or a Kafka lag)",
+        values: "",
+    },
+    AddonSpec {
         addon: Addon::LinkerdCrds,
         name: "linkerd-crds",
         repo_url: "https://helm.linkerd.io/edge",
@@ -379,6 +390,9 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
         None => {}
     }
     // Reloader serves the workloads that read a Secret (the inventory says which).
+    if plan.envs.iter().any(|e| e.env.deployments.iter().any(|d| super::keda::scales(e, d))) {
+        need.push(Addon::Keda);
+    }
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
         need.push(Addon::Reloader);
     }
@@ -510,6 +524,7 @@ mod tests {
             FluentBit,
             DatadogAgent,
             ClusterAutoscaler,
+            Keda,
             IstioBase,
             IstioCni,
             Istiod,

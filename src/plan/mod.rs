@@ -22,6 +22,7 @@ pub mod gates;
 pub mod identity;
 pub mod irsa;
 pub mod kafka;
+pub mod keda;
 pub mod local;
 pub mod logs;
 pub mod mesh;

@@ -444,6 +444,22 @@ pub fn sentry_dsn(model: &Model) -> Option<&str> {
 pub const DD_ENV_LABEL: &str = "tags.datadoghq.com/env";
 pub const DD_SERVICE_LABEL: &str = "tags.datadoghq.com/service";
 pub const DD_VERSION_LABEL: &str = "tags.datadoghq.com/version";
+/// The pods' version label Sentry's release is read from (`SENTRY_RELEASE`).
+pub const VERSION_LABEL: &str = "app.kubernetes.io/version";
+
+/// The pod labels that hold the deployed image tag: Datadog's version tag
+/// (`logs = datadog`) and `app.kubernetes.io/version` (Sentry's release),
+/// each kept equal to the tag CD deploys by [`version_replacement`].
+pub fn version_label_keys(model: &Model) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if datadog(model) {
+        out.push(DD_VERSION_LABEL);
+    }
+    if sentry_dsn(model).is_some() {
+        out.push(VERSION_LABEL);
+    }
+    out
+}
 
 /// Whether the program ships logs to Datadog (`logs = datadog`).
 pub fn datadog(model: &Model) -> bool {
@@ -456,16 +472,18 @@ pub fn datadog(model: &Model) -> bool {
 /// `replacements` entry copying it from the container image (see
 /// [`version_replacement`]); the Helm chart derives it from the image tag
 /// value the release sets.
+///
+/// With Sentry, `app.kubernetes.io/version` = the tag too, kept the same way.
 pub fn datadog_labels(cx: &EnvPlan, s: &crate::model::Service) -> BTreeMap<String, String> {
-    if !datadog(cx.model) {
-        return BTreeMap::new();
+    let mut l = BTreeMap::new();
+    if datadog(cx.model) {
+        l.insert(DD_ENV_LABEL.to_string(), cx.env.name.clone());
+        l.insert(DD_SERVICE_LABEL.to_string(), s.name.clone());
     }
-    let mut l = BTreeMap::from([
-        (DD_ENV_LABEL.to_string(), cx.env.name.clone()),
-        (DD_SERVICE_LABEL.to_string(), s.name.clone()),
-    ]);
     if let Some(tag) = cx.image(s).tag {
-        l.insert(DD_VERSION_LABEL.to_string(), tag);
+        for k in version_label_keys(cx.model) {
+            l.insert(k.to_string(), tag.clone());
+        }
     }
     l
 }
@@ -477,7 +495,8 @@ pub fn datadog_labels(cx: &EnvPlan, s: &crate::model::Service) -> BTreeMap<Strin
 /// by CD (its tag never changes) or its repository names a registry port
 /// (a `:` before the tag, which the split on `:` would take for it).
 pub fn version_replacement(cx: &EnvPlan, d: &crate::model::Deployment) -> Option<serde_json::Value> {
-    if !datadog(cx.model) {
+    let keys = version_label_keys(cx.model);
+    if keys.is_empty() {
         return None;
     }
     let s = cx.model.service(d.service);
@@ -493,12 +512,13 @@ pub fn version_replacement(cx: &EnvPlan, d: &crate::model::Deployment) -> Option
         crate::model::WorkloadKind::Cron { .. } => ("CronJob", "spec.jobTemplate.spec.template"),
         _ => (super::vpa::workload_ref(&d.strategy.kind).1, "spec.template"),
     };
-    let label = format!("{template}.metadata.labels.{}", DD_VERSION_LABEL.replace('.', "\\."));
-    let mut targets = vec![serde_json::json!({ "select": { "kind": kind, "name": s.name }, "fieldPaths": [label] })];
+    let label: Vec<String> =
+        keys.iter().map(|k| format!("{template}.metadata.labels.{}", k.replace('.', "\\."))).collect();
+    let mut targets = vec![serde_json::json!({ "select": { "kind": kind, "name": s.name }, "fieldPaths": label })];
     if s.migrations.is_some() && cx.runs_migrations() {
         targets.push(serde_json::json!({
             "select": { "kind": "Job", "name": format!("{}-migrate", s.name) },
-            "fieldPaths": [label]
+            "fieldPaths": label
         }));
     }
     Some(serde_json::json!({
@@ -515,11 +535,14 @@ pub fn version_replacement(cx: &EnvPlan, d: &crate::model::Deployment) -> Option
 /// The variables observability adds to a service's container, sorted by
 /// name; a variable the service sets itself is left to the service.
 ///
-/// Sentry: `SENTRY_DSN` from the Secret and `SENTRY_ENVIRONMENT`, the
-/// environment's name. `SENTRY_RELEASE` is not set: the release is the
-/// image tag, which CD rewrites in image references only (`SET_TAG` in
-/// `plan/delivery.rs`), so a tag written anywhere else would be stale after
-/// every deploy and fail the drift check.
+/// Sentry: `SENTRY_DSN` from the Secret, `SENTRY_ENVIRONMENT`, the
+/// environment's name, and `SENTRY_RELEASE`, the deployed image tag read
+/// from the pod's `app.kubernetes.io/version` label through the downward
+/// API. CD rewrites tags in image references only (`SET_TAG` in
+/// `plan/delivery.rs`), so a literal would be stale after every deploy;
+/// the label follows the image through kustomize's `replacements`
+/// ([`version_replacement`], as Datadog's version does) and the chart's
+/// image tag value. An image without a tag (a digest) sets no release.
 ///
 /// Tracing: the OpenTelemetry SDK variables of `plan/tracing.rs`, in the
 /// order it gives (a variable expanding another comes after it).
@@ -529,9 +552,12 @@ pub fn pod_env(cx: &EnvPlan, d: &crate::model::Deployment) -> Vec<(String, PodVa
         out.insert("SENTRY_DSN".to_string(), PodVar::Secret { name: dsn.to_string(), key: SECRET_KEY.into() });
         out.insert("SENTRY_ENVIRONMENT".to_string(), PodVar::Plain(cx.env.name.clone()));
     }
+    let labels = datadog_labels(cx, cx.model.service(d.service));
+    if sentry_dsn(cx.model).is_some() && labels.contains_key(VERSION_LABEL) {
+        out.insert("SENTRY_RELEASE".to_string(), PodVar::Field(format!("metadata.labels['{VERSION_LABEL}']")));
+    }
     // Datadog: DD_ENV, DD_SERVICE, DD_VERSION read from the pod's labels
     // through the downward API, so the version follows the label.
-    let labels = datadog_labels(cx, cx.model.service(d.service));
     for (var, label) in [("DD_ENV", DD_ENV_LABEL), ("DD_SERVICE", DD_SERVICE_LABEL), ("DD_VERSION", DD_VERSION_LABEL)] {
         if labels.contains_key(label) {
             out.insert(var.to_string(), PodVar::Field(format!("metadata.labels['{label}']")));

@@ -24,16 +24,22 @@ pub fn quantity_mem(b: u64) -> Quantity {
     Quantity(b.to_string())
 }
 
-pub fn resources(cpu: crate::model::Quantity, mem: crate::model::Quantity) -> ResourceRequirements {
+/// Requests and limits. A cpu written `request..` has no cpu limit (the
+/// pod may use idle cores, throttled by nothing but its request's share
+/// when the node is busy); memory always has its limit, since memory over
+/// the request is not given back and takes the node down with it.
+pub fn resources(cpu: impl Into<crate::model::Cpu>, mem: crate::model::Quantity) -> ResourceRequirements {
+    let cpu = cpu.into();
+    let mut limits = BTreeMap::from([("memory".to_string(), quantity_mem(mem.limit))]);
+    if let Some(l) = cpu.limit {
+        limits.insert("cpu".to_string(), quantity_cpu(l));
+    }
     ResourceRequirements {
         requests: Some(BTreeMap::from([
             ("cpu".to_string(), quantity_cpu(cpu.request)),
             ("memory".to_string(), quantity_mem(mem.request)),
         ])),
-        limits: Some(BTreeMap::from([
-            ("cpu".to_string(), quantity_cpu(cpu.limit)),
-            ("memory".to_string(), quantity_mem(mem.limit)),
-        ])),
+        limits: Some(limits),
         ..Default::default()
     }
 }
@@ -147,13 +153,24 @@ const PROBELESS_WORKER_SKIPS: &[(&str, &str)] = &[
     ("CKV_K8S_9", "a worker is in no Service, so readiness gates nothing; the program declares no probe"),
 ];
 
+/// Checkov's cpu limit check, waived for a workload whose program wrote a
+/// cpu request without a limit (`cpu = 100m..`): the team's explicit
+/// choice, so the waiver is on that object only and says so.
+const NO_CPU_LIMIT_SKIP: (&str, &str) = (
+    "CKV_K8S_11",
+    "the program requests cpu without a limit (cpu = request..) so the pod may use idle cores; memory keeps its limit",
+);
+
 /// The Checkov skips a service's Deployment or Rollout carries beyond
 /// `SERVICE_SKIPS` (numbered after them, so both targets can add them to the
-/// shared ones).
-pub fn extra_skips(s: &Service) -> BTreeMap<String, String> {
+/// shared ones), given its cpu in this environment.
+pub fn extra_skips(s: &Service, cpu: crate::model::Cpu) -> BTreeMap<String, String> {
     let probeless_worker =
         matches!(s.kind, crate::model::WorkloadKind::Worker) && s.health.is_none() && s.readiness.is_none();
-    let extra: &[(&str, &str)] = if probeless_worker { PROBELESS_WORKER_SKIPS } else { &[] };
+    let mut extra: Vec<(&str, &str)> = if probeless_worker { PROBELESS_WORKER_SKIPS.to_vec() } else { Vec::new() };
+    if cpu.limit.is_none() {
+        extra.push(NO_CPU_LIMIT_SKIP);
+    }
     extra
         .iter()
         .enumerate()

@@ -123,6 +123,21 @@ pub fn kyverno(cx: &EnvPlan) -> Option<KyvernoPolicy> {
         exclude: Some(exclude.clone()),
         validate: Validate { failure_action: action, message, pattern },
     };
+    // The services that request cpu without a limit here (`cpu = 100m..`,
+    // the team's explicit choice): their pods are held to a memory limit
+    // and a cpu request instead of both limits.
+    let unlimited: Vec<String> = cx
+        .env
+        .deployments
+        .iter()
+        .filter(|d| d.cpu.limit.is_none())
+        .map(|d| cx.model.service(d.service).name.clone())
+        .collect();
+    let named = |names: &[String]| {
+        json!({ "resources": { "selector": { "matchExpressions": [
+            { "key": "app.kubernetes.io/name", "operator": "In", "values": names }
+        ] } } })
+    };
     let mut non_root = every_container(json!({ "=(securityContext)": { "=(runAsNonRoot)": true } }));
     non_root["spec"]["securityContext"] = json!({ "runAsNonRoot": true });
     let rules = vec![
@@ -138,17 +153,35 @@ pub fn kyverno(cx: &EnvPlan) -> Option<KyvernoPolicy> {
             "Images must not use the mutable `latest` tag.".into(),
             every_container(json!({ "image": "!*:latest" })),
         ),
-        rule(
-            "resource-limits",
-            "Containers must set cpu and memory limits.".into(),
-            every_container(json!({ "resources": { "limits": { "cpu": "?*", "memory": "?*" } } })),
-        ),
+        Rule {
+            exclude: Some(if unlimited.is_empty() {
+                exclude.clone()
+            } else {
+                json!({ "any": [exclude["any"][0].clone(), named(&unlimited)] })
+            }),
+            ..rule(
+                "resource-limits",
+                "Containers must set cpu and memory limits.".into(),
+                every_container(json!({ "resources": { "limits": { "cpu": "?*", "memory": "?*" } } })),
+            )
+        },
         rule(
             "allowed-registries",
             format!("Images must come from {}.", allowed.join(", ")),
             every_container(json!({ "image": images })),
         ),
     ];
+    let mut rules = rules;
+    if !unlimited.is_empty() {
+        rules.push(Rule {
+            match_: json!({ "any": [{ "resources": { "kinds": ["Pod"], "selector": named(&unlimited)["resources"]["selector"] } }] }),
+            ..rule(
+                "memory-limit-cpu-request",
+                "Containers of services without a cpu limit must set a memory limit and a cpu request.".into(),
+                every_container(json!({ "resources": { "limits": { "memory": "?*" }, "requests": { "cpu": "?*" } } })),
+            )
+        });
+    }
     let name = format!("{}-pod-promises", cx.model.project.name);
     Some(KyvernoPolicy {
         api_version: "kyverno.io/v1",

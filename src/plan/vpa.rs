@@ -92,10 +92,14 @@ pub fn vpa(cx: &EnvPlan, d: &Deployment) -> Option<Vpa> {
                 container_policies: vec![ContainerPolicy {
                     container_name: s.name.clone(),
                     controlled_resources: vec!["cpu", "memory"],
-                    max_allowed: BTreeMap::from([
-                        ("cpu", super::pod::quantity_cpu(d.cpu.limit).0),
-                        ("memory", super::pod::quantity_mem(d.memory.limit).0),
-                    ]),
+                    // No cpu cap where the program wrote no cpu limit.
+                    max_allowed: d
+                        .cpu
+                        .limit
+                        .map(|l| ("cpu", super::pod::quantity_cpu(l).0))
+                        .into_iter()
+                        .chain([("memory", super::pod::quantity_mem(d.memory.limit).0)])
+                        .collect(),
                 }],
             },
         },

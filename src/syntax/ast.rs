@@ -89,7 +89,9 @@ pub enum ValueKind {
         args: Option<Args>,
         block: Option<Block>,
     },
-    Range(Box<Value>, Box<Value>),
+    /// `lo..hi`, or `lo..` with no upper bound (the checker accepts the
+    /// open form only where the type allows it: a service's cpu request).
+    Range(Box<Value>, Option<Box<Value>>),
     /// Stands in for a value that failed to parse; the error is already reported.
     Error,
 }

@@ -352,17 +352,14 @@ impl Parser<'_> {
                 _ => false,
             };
             if ends {
+                // The checker decides whether the type allows no upper
+                // bound (a cpu request without a limit) or reports E0373.
                 let span = lo.span.to(dots);
-                self.diags.push(
-                    Diagnostic::new(Code::E0373, "range without an upper bound")
-                        .label(span, "nothing after `..`")
-                        .help("Give the upper bound (`cpu = 5m..200m`), or one value for a request equal to its limit (`cpu = 200m`)."),
-                );
-                return Some(Value::error(span));
+                return Some(Value { kind: ValueKind::Range(Box::new(lo), None), span });
             }
             let hi = self.atom()?;
             let span = lo.span.to(hi.span);
-            return Some(Value { kind: ValueKind::Range(Box::new(lo), Box::new(hi)), span });
+            return Some(Value { kind: ValueKind::Range(Box::new(lo), Some(Box::new(hi))), span });
         }
         Some(lo)
     }

@@ -96,6 +96,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
     out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::sealed::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::mesh::objects(cx).into_iter().map(|(_, _, o)| o));
+    out.extend(crate::plan::keda::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 
@@ -143,7 +144,7 @@ fn analysis(cx: &EnvPlan) -> Option<AnalysisValues> {
     Some(AnalysisValues { metrics: t.spec.metrics })
 }
 
-fn resources(cpu: Quantity, mem: Quantity) -> Resources {
+fn resources(cpu: impl Into<crate::model::Cpu>, mem: Quantity) -> Resources {
     // The Kubernetes target's own formatting of quantities.
     let r = pod::resources(cpu, mem);
     let get = |m: &Option<BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>, k: &str| {
@@ -151,7 +152,10 @@ fn resources(cpu: Quantity, mem: Quantity) -> Resources {
     };
     Resources {
         requests: CpuMemory { cpu: get(&r.requests, "cpu"), memory: get(&r.requests, "memory") },
-        limits: CpuMemory { cpu: get(&r.limits, "cpu"), memory: get(&r.limits, "memory") },
+        limits: Limits {
+            cpu: r.limits.as_ref().and_then(|m| m.get("cpu")).map(|q| q.0.clone()),
+            memory: get(&r.limits, "memory"),
+        },
     }
 }
 
@@ -225,7 +229,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         canary_service: crate::plan::ports::canary_name(s),
         preview_service: crate::plan::ports::preview_name(s),
         metrics_port: crate::plan::ports::metrics_port(s).into(),
-        checkov_skips: crate::plan::pod::extra_skips(s),
+        checkov_skips: crate::plan::pod::extra_skips(s, d.cpu),
         batch: match &s.kind {
             WorkloadKind::Job(b) => Some(BatchValues {
                 schedule: None,
@@ -253,6 +257,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             Replicas::Fixed(_) => None,
         },
         resources: resources(d.cpu, d.memory),
+        scaled_by_keda: crate::plan::keda::scales(cx, d),
         liveness_probe: liveness.map(probe),
         readiness_probe: readiness.map(probe),
         security_context: SecurityValues {
@@ -308,8 +313,9 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         files: crate::plan::pod::config_files(s).map(|f| FilesValues { data: f.data, mounts: f.mounts }),
         unified_tags: observability::datadog_labels(cx, s)
             .into_iter()
-            .filter(|(k, _)| k != observability::DD_VERSION_LABEL)
+            .filter(|(k, _)| !observability::version_label_keys(model).contains(&k.as_str()))
             .collect(),
+        version_labels: observability::version_label_keys(model),
     }
 }
 
@@ -420,7 +426,12 @@ fn kafka(cx: &EnvPlan) -> BTreeMap<String, KafkaValues> {
             continue;
         }
         let clients = clients(cx, r);
-        let values = KafkaValues { plan: crate::plan::kafka::plan(cx, r), port: engine_port(&r.engine), clients };
+        let values = KafkaValues {
+            plan: crate::plan::kafka::plan(cx, r),
+            port: engine_port(&r.engine),
+            clients,
+            keda: crate::plan::keda::measures(cx, r),
+        };
         out.insert(r.name.clone(), values);
     }
     out
@@ -473,6 +484,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 storage_class: crate::plan::addons::data_class(model, r).into(),
                 reload_on_change: crate::plan::secrets::reload_annotation(cx, &r.name).map(|(_, v)| v),
                 clients,
+                keda: crate::plan::keda::measures(cx, r),
                 backup,
             },
         );

@@ -233,6 +233,8 @@ pub struct ServiceValues {
     /// An HPA on CPU, which then owns the replica count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<Autoscaling>,
+    /// KEDA's ScaledObject (in `objects`) scales it: no HPA of the chart's.
+    pub scaled_by_keda: bool,
     pub resources: Resources,
     /// Only when the program declares a probe.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -265,6 +267,10 @@ pub struct ServiceValues {
     /// and `service`); the version label is the image tag the release sets.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unified_tags: BTreeMap<String, String>,
+    /// The pod labels set to the image tag the release deploys (Datadog's
+    /// version tag, Sentry's `app.kubernetes.io/version`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub version_labels: Vec<&'static str>,
     // ---- pod details (issue 11, item 5): decided in plan/pod.rs, given whole.
     /// The ServiceAccount the pods run as.
     pub service_account: String,
@@ -355,7 +361,18 @@ pub struct Autoscaling {
 #[schemars(deny_unknown_fields)]
 pub struct Resources {
     pub requests: CpuMemory,
-    pub limits: CpuMemory,
+    pub limits: Limits,
+}
+
+/// Limits: memory always, cpu unless the program wrote `cpu = request..`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Limits {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)?m?$"))]
+    pub cpu: Option<String>,
+    #[schemars(pattern(r"^[0-9]+(Ki|Mi|Gi|Ti)?$"))]
+    pub memory: String,
 }
 
 /// Kubernetes quantities, as strings (`250m`, `1`, `512Mi`).
@@ -577,6 +594,8 @@ pub struct KafkaValues {
     #[schemars(range(min = 1, max = 65535))]
     pub port: u16,
     pub clients: Vec<String>,
+    /// KEDA's operator measures a consumer group's lag here (`queue_scaling`).
+    pub keda: bool,
 }
 
 /// A backing resource run in the cluster: a StatefulSet with a headless Service.
@@ -603,6 +622,8 @@ pub struct Datastore {
     pub storage_class: String,
     /// Pods allowed to connect (services and their migration Jobs).
     pub clients: Vec<String>,
+    /// KEDA's operator measures a list's length here (`queue_scaling`).
+    pub keda: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<Backup>,
     /// The Secrets it reads, comma-separated: Reloader rolls it when one changes.

@@ -216,6 +216,16 @@ pub fn policies(cx: &mut EnvCx) {
                 }
             }
         }
+        // KEDA's operator reads a list's length or a consumer group's lag.
+        if crate::plan::keda::measures(cx.plan, r) {
+            let mut peer = namespace(crate::plan::keda::NAMESPACE);
+            let (k, v) = crate::plan::keda::OPERATOR_LABEL;
+            peer.pod_selector = Some(LabelSelector {
+                match_labels: Some(BTreeMap::from([(k.into(), v.into())])),
+                ..Default::default()
+            });
+            from.push(peer);
+        }
         let backup = format!("{}-backup", r.name);
         if r.backup.is_some() {
             from.push(pods(&backup));

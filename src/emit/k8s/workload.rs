@@ -134,9 +134,10 @@ pub fn workload_meta(cx: &EnvCx, name: &str, owner: &str, component: &str, skips
     m
 }
 
-/// A Deployment's metadata with the skips its own workload adds (a worker without probes).
-fn worker_meta(mut m: ObjectMeta, s: &Service) -> ObjectMeta {
-    m.annotations.get_or_insert_with(Default::default).extend(crate::plan::pod::extra_skips(s));
+/// A workload's metadata with the skips its own workload adds (a worker
+/// without probes, a cpu request without a limit here).
+fn worker_meta(mut m: ObjectMeta, s: &Service, d: &Dep) -> ObjectMeta {
+    m.annotations.get_or_insert_with(Default::default).extend(crate::plan::pod::extra_skips(s, d.cpu));
     m
 }
 
@@ -209,13 +210,14 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
     let template = pod_template(cx, s, d, name, None);
     match &s.kind {
         WorkloadKind::Job(batch) => {
-            let job = release_job(cx, s, batch, template);
+            let mut job = release_job(cx, s, batch, template);
+            job.metadata.annotations.get_or_insert_with(BTreeMap::new).extend(crate::plan::pod::extra_skips(s, d.cpu));
             cx.push("Job", name, &job);
             return migrations(cx, s, d);
         }
         WorkloadKind::Cron { schedule, concurrency, batch } => {
             let cron = CronJob {
-                metadata: workload_meta(cx, name, name, comp, SERVICE_SKIPS),
+                metadata: worker_meta(workload_meta(cx, name, name, comp, SERVICE_SKIPS), s, d),
                 spec: Some(CronJobSpec {
                     schedule: schedule.clone(),
                     time_zone: Some("Etc/UTC".into()),
@@ -254,7 +256,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                 Surge::Count(n) => IntOrString::Int(*n as i32),
             };
             let dep = Deployment {
-                metadata: waved(cx, worker_meta(workload_meta(cx, name, name, comp, SERVICE_SKIPS), s), name),
+                metadata: waved(cx, worker_meta(workload_meta(cx, name, name, comp, SERVICE_SKIPS), s, d), name),
                 spec: Some(DeploymentSpec {
                     replicas: fixed,
                     revision_history_limit: Some(5),
@@ -362,7 +364,9 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         cx.push("Ingress", &r.name, &ing);
     }
 
-    if let Replicas::Auto { min, max } = d.replicas {
+    // KEDA's ScaledObject makes the HPA of a service scaled on a queue.
+    let keda = crate::plan::keda::scales(cx.plan, d);
+    if let (Replicas::Auto { min, max }, false) = (d.replicas, keda) {
         let hpa = HorizontalPodAutoscaler {
             metadata: cx.meta(name, name, comp),
             spec: Some(HorizontalPodAutoscalerSpec {

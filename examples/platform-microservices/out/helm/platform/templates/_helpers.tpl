@@ -89,10 +89,12 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* CPU and memory requests and limits. */}}
+{{/* CPU and memory requests and limits (no cpu limit for `cpu = request..`). */}}
 {{- define "deployc.resources" -}}
 limits:
-  cpu: {{ .limits.cpu | quote }}
+  {{- with .limits.cpu }}
+  cpu: {{ . | quote }}
+  {{- end }}
   memory: {{ .limits.memory | quote }}
 requests:
   cpu: {{ .requests.cpu | quote }}
@@ -185,8 +187,10 @@ metadata:
   labels:
     {{- $own := include "deployc.labels" (dict "root" .root "name" .pod "component" .component) | fromYaml }}
     {{- $tags := deepCopy ($s.unifiedTags | default dict) }}
-    {{- if and $s.unifiedTags $s.image.tag }}
-    {{- $_ := set $tags "tags.datadoghq.com/version" ($s.image.tag | toString) }}
+    {{- if $s.image.tag }}
+    {{- range $s.versionLabels }}
+    {{- $_ := set $tags . ($s.image.tag | toString) }}
+    {{- end }}
     {{- end }}
     {{- $labels := merge $tags (dict "deployc.dev/service" .name) $own (deepCopy ($s.podLabels | default dict)) }}
     {{- toYaml $labels | nindent 4 }}
