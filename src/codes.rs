@@ -214,6 +214,15 @@ codes! {
         "Mount each file at an absolute path without `..`, each file name once per service: `files { \"/etc/app/config.yaml\" = \"...\" }`.",
         "`files` mounts each entry's content at its path, from the ConfigMap `<service>-files` whose keys are the file names. A relative path, a `..` segment, a name outside letters, digits and `-._`, or two paths with the same file name cannot be mounted.\n\nExample:\n\n    files { \"config.yaml\" = \"port: 8080\\n\" }            // rejected: relative\n    files { \"/etc/app/config.yaml\" = \"port: 8080\\n\" }";
     // -------------------------------------------------------------- strategy
+    E0410 = "E0410", Error, "cluster in two clouds",
+        "Give every environment on this cluster the same `cloud`, or put the environment on a cluster of its own (`cluster = \"dr\"`).",
+        "An environment's `cloud` is the cloud of the cluster it runs on (the project's `cloud` when it names none). Environments that share a cluster (the same `cluster`, or none: the hub) share its cloud, so they must not name different ones.\n\nExample:\n\n    environment staging { promote = on_push(\"main\") }\n    environment dr { promote = manual(from = staging)  cloud = gcp { project = \"p\" region = \"europe-west1\" } }   // rejected: on the hub, which is on AWS";
+    E0411 = "E0411", Error, "managed resource the cloud cannot host",
+        "Run the resource in the cluster in this environment (`resources { db { placement = in_cluster } }`), or put the environment on a cloud that hosts it.",
+        "An environment that names a `cloud` gets its managed resources from that cloud's Terraform. GCP (Cloud SQL, Memorystore) and Azure (PostgreSQL flexible server, Azure Cache for Redis) host PostgreSQL and Redis; MongoDB, MySQL, queues, buckets, Kafka and Aurora are managed on AWS only. On the project's own cloud the same gap is warning W0008 at build time.\n\nExample:\n\n    resource db = mongodb { placement = managed }\n    environment dr { promote = manual  cluster = \"dr\"  cloud = gcp { project = \"p\" region = \"europe-west1\" } }   // rejected";
+    E0412 = "E0412", Error, "one cloud set up two ways",
+        "Write the same block wherever the cloud is named (for several regions of one cloud, use existing clusters by URL).",
+        "Each cloud's Terraform roots share a provider configuration, a state backend and the pipeline's identity, so a program sets each cloud (`aws`, `gcp`, `azure`) up once: every environment naming a cloud of the project's kind gives the project's block, and environments naming another cloud give the same block as each other.\n\nExample:\n\n    project p { cloud = aws { region = \"us-east-1\" } }\n    environment dr { promote = manual  cluster = \"dr\"  cloud = aws { region = \"us-west-2\" } }   // rejected";
     E0401 = "E0401", Error, "canary weights not increasing",
         "List the weights in strictly increasing order, e.g. [10%, 30%, 60%, 100%].",
         "Canary steps shift traffic step by step; each weight must be strictly greater than the one before it.";

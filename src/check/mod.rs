@@ -9,6 +9,7 @@
 //! **Invariant:** the checker never panics and never stops at the first
 //! error; a model is returned only when there are no errors.
 
+pub mod clouds;
 pub mod lower;
 pub mod preset;
 pub mod rules;
@@ -72,6 +73,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
     // error already explains.
     let graph = Graph::build(&model);
     rules::whole_program(&model, &graph, &extra, diags);
+    clouds::clouds(&model, diags);
     if diags.has_errors() {
         return None;
     }

@@ -184,12 +184,19 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     if model.environments.iter().any(|e| !matches!(e.progressive(), StrategyKind::Rolling { .. })) {
         need.push(Addon::ArgoRollouts);
     }
-    match model.project.secret_store {
-        SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } | SecretStore::GcpSecretManager { .. } => {
-            need.push(Addon::ExternalSecrets)
-        }
-        SecretStore::SealedSecrets { .. } => need.push(Addon::SealedSecrets),
-        SecretStore::Kubernetes => {}
+    // Each cluster's store (a cloud's own store follows the cluster's cloud).
+    let mut stores: Vec<SecretStore> = model.environments.iter().map(|e| model.secret_store_of(e)).collect();
+    if stores.is_empty() {
+        stores.push(model.project.secret_store.clone());
+    }
+    let external = stores.iter().any(|s| {
+        matches!(s, SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } | SecretStore::GcpSecretManager { .. })
+    });
+    if external {
+        need.push(Addon::ExternalSecrets);
+    }
+    if stores.iter().any(|s| matches!(s, SecretStore::SealedSecrets { .. })) {
+        need.push(Addon::SealedSecrets);
     }
     for s in &model.services {
         if let Exposure::Ingress { class, tls, .. } = &s.expose {
@@ -235,6 +242,20 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
 /// several environments can share a cluster. Environment names cannot
 /// start with an underscore, so the folder never collides with one.
 pub const CLUSTER_DIR: &str = "k8s/_cluster";
+
+/// The folder of one cloud's cluster-wide objects: [`CLUSTER_DIR`], or
+/// `k8s/_cluster/<cloud>` when the clusters are in several clouds (each
+/// cloud's StorageClass names its own CSI driver).
+pub fn cluster_dir(plan: &Plan, cloud: &Cloud) -> String {
+    let mut kinds: Vec<&str> = plan.topology.clusters.iter().map(|c| c.cloud.kind()).collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.len() > 1 {
+        format!("{CLUSTER_DIR}/{}", cloud.kind())
+    } else {
+        CLUSTER_DIR.to_string()
+    }
+}
 
 /// The StorageClass every volume of the output names, per cloud: encrypted,
 /// bound when the pod is scheduled (so the volume lands in the pod's zone),

@@ -150,10 +150,11 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
         add(&name, &key, &reader, Origin::Program);
     }
     let env = &cx.env.name;
+    let store = model.secret_store_of(cx.env);
     found
         .into_iter()
         .map(|(name, (keys, readers, origin))| {
-            let producer = match &model.project.secret_store {
+            let producer = match &store {
                 Store::AwsSecretsManager { prefix, .. } => Producer::ExternalSecret {
                     store: "aws_secrets_manager".into(),
                     key: format!("{prefix}/{env}/{name}"),
@@ -192,7 +193,7 @@ pub fn gcp_secret_id(model: &crate::model::Model, env: &crate::model::Environmen
 /// Terraform creates as `<project>-<env>-<project>-secrets`.
 pub fn external_secrets_gcp_account(cx: &EnvPlan) -> Option<String> {
     let model = cx.model;
-    let Store::GcpSecretManager { project } = &model.project.secret_store else { return None };
+    let Store::GcpSecretManager { project } = model.secret_store_of(cx.env) else { return None };
     let id = super::identity::gcp_account_id(&format!(
         "{}-{}-{}-secrets",
         model.project.name, cx.env.name, model.project.name
@@ -209,7 +210,7 @@ pub fn secret_names(cx: &EnvPlan) -> BTreeSet<String> {
 /// secrets live in AWS Secrets Manager and the account is known.
 pub fn external_secrets_role(cx: &EnvPlan) -> Option<String> {
     let model = cx.model;
-    match (&model.project.secret_store, &model.project.registry) {
+    match (&model.secret_store_of(cx.env), &model.project.registry) {
         (Store::AwsSecretsManager { .. }, Registry::Ecr { account: Some(account), .. }) => {
             Some(format!("arn:aws:iam::{account}:role/{}-{}-external-secrets", model.project.name, cx.env.name))
         }

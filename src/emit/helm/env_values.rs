@@ -34,7 +34,7 @@ pub fn for_env(cx: &EnvPlan) -> Values {
             private_cidr: network::PRIVATE_CIDR.into(),
         },
         annotations: Annotations { workloads: checkov_skips(SERVICE_SKIPS), datastores: checkov_skips(DATABASE_SKIPS) },
-        storage_class: crate::plan::addons::storage_class(&model.project.cloud).name.into(),
+        storage_class: crate::plan::addons::storage_class(model.cloud_of(cx.env)).name.into(),
         workloads_after_migrations: cx.runs_migrations(),
         services: cx.env.deployments.iter().map(|d| (model.service(d.service).name.clone(), service(cx, d))).collect(),
         datastores: datastores(cx),
@@ -471,7 +471,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
 fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
     let model = cx.model;
     let store = format!("{}-secrets", model.project.name);
-    let provider = match &model.project.secret_store {
+    let provider = match &model.secret_store_of(cx.env) {
         Store::AwsSecretsManager { region, .. } => StoreProvider::Aws(AwsStore { region: region.clone() }),
         Store::Vault { address, path, role } => {
             StoreProvider::Vault(VaultStore { server: address.clone(), path: path.clone(), role: role.clone() })

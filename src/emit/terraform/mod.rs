@@ -225,7 +225,13 @@ pub fn escaped(model: &Model) -> Result<Model, serde_json::Error> {
     serde_json::from_value(v)
 }
 
-/// The root module of every environment, and the shared module.
+/// The root modules of every cloud the clusters are in. The project's
+/// cloud writes under `terraform/` as a single-cloud program does; every
+/// other cloud under `terraform/<cloud>/` (`terraform/gcp/clusters/dr`),
+/// with its own shared root, state backend and README. Each cloud's
+/// emitter sees the model as a program of that cloud (the project's `cloud`
+/// and secret store are the cluster's) and only its clusters and the
+/// environments on them.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = match escaped(plan.model) {
         Ok(m) => m,
@@ -235,10 +241,49 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
             return vec![Artifact::new(Target::Terraform, None, "terraform/ERROR.tf.json".to_string(), text)];
         }
     };
-    let (model, graph, opts) = (&model, plan.graph, plan.opts);
     let mut out = Vec::new();
+    let primary = model.project.cloud.kind();
+    for cloud in plan.topology.clouds(&model) {
+        let topology = plan.topology.in_cloud(cloud.kind());
+        let mut sub = model.clone();
+        sub.project.cloud = cloud.clone();
+        if let Some(e) = model.environments.iter().find(|e| topology.runs(e.id)) {
+            sub.project.secret_store = model.secret_store_of(e);
+        }
+        let files = emit_cloud(&sub, plan.graph, plan.opts, &topology, cloud.kind() == primary);
+        if cloud.kind() == primary {
+            out.extend(files);
+        } else {
+            let prefix = format!("terraform/{}/", cloud.kind());
+            out.extend(files.into_iter().map(|mut a| {
+                if let Some(rest) = a.path.strip_prefix("terraform/") {
+                    a.path = format!("{prefix}{rest}");
+                }
+                // The README names the roots by their folders.
+                if a.path.ends_with("README.md") {
+                    a.contents = a.contents.replace("terraform/", &prefix);
+                }
+                a
+            }));
+        }
+    }
+    out
+}
+
+/// The roots of one cloud: the shared module (ECR on AWS), the clusters
+/// and the environments on them.
+fn emit_cloud(
+    model: &Model,
+    graph: &Graph,
+    opts: &Options,
+    topology: &crate::plan::topology::Topology,
+    primary: bool,
+) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    // The ECR registry's root once: with the project's cloud, or with AWS.
     let shared_region = match (&model.project.registry, &model.project.cloud) {
-        (Registry::Ecr { region, .. }, _) | (_, Cloud::Aws { region, .. }) => Some(region),
+        (_, Cloud::Aws { region, .. }) => Some(region),
+        (Registry::Ecr { region, .. }, _) if primary => Some(region),
         _ => None,
     };
     if let Some(region) = shared_region {
@@ -248,16 +293,16 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         out.extend(m.artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
     if let Cloud::Gcp { .. } = &model.project.cloud {
-        out.extend(gcp::emit(model, graph, opts, &plan.topology));
+        out.extend(gcp::emit(model, graph, opts, topology));
         return out;
     }
     if let Cloud::Azure { .. } = &model.project.cloud {
-        out.extend(azure::emit(model, graph, opts, &plan.topology));
+        out.extend(azure::emit(model, graph, opts, topology));
         return out;
     }
     let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };
-    let topology = &plan.topology;
-    let Some(first) = model.environments.first() else { return out };
+    let envs_here: Vec<&Environment> = model.environments.iter().filter(|e| topology.runs(e.id)).collect();
+    let Some(first) = envs_here.first().copied() else { return out };
     for c in topology.clusters.iter().filter(|c| c.created) {
         let envs: Vec<&Environment> = c.envs.iter().map(|id| &model.environments[id.index()]).collect();
         let env = envs.first().copied().unwrap_or(first);
@@ -276,9 +321,9 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let mut created: Vec<_> = topology.clusters.iter().filter(|c| c.created).collect();
     created.sort_by_key(|c| !c.hub);
     roots.extend(created.iter().map(|c| format!("terraform/{}/{}", clusters_dir(model), c.key)));
-    roots.extend(model.environments.iter().map(|e| format!("terraform/{}", e.name)));
+    roots.extend(envs_here.iter().map(|e| format!("terraform/{}", e.name)));
     out.push(state::readme(model, region, &roots));
-    for env in &model.environments {
+    for env in envs_here {
         let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
         main(&mut cx);
         env_cluster(&mut cx, topology.of(env.id));

@@ -141,7 +141,7 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
         cluster::argocd_access(&mut ax, c, hub.as_deref());
         out.extend(std::mem::take(&mut ax.m).artifacts(&format!("terraform/{root}"), None));
     }
-    for env in &model.environments {
+    for env in model.environments.iter().filter(|e| topology.runs(e.id)) {
         let name = format!("{}-{}", model.project.name, env.name);
         common(&mut ax, &env.name, &name, &[("environment", &env.name)], true);
         ax.m.local("namespace", json!(env.namespace));
@@ -151,7 +151,7 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
     created.sort_by_key(|c| !c.hub);
     let mut roots = vec![format!("terraform/{shared_dir}")];
     roots.extend(created.iter().map(|c| format!("terraform/{clusters_dir}/{}", c.key)));
-    roots.extend(model.environments.iter().map(|e| format!("terraform/{}", e.name)));
+    roots.extend(model.environments.iter().filter(|e| topology.runs(e.id)).map(|e| format!("terraform/{}", e.name)));
     out.push(readme(model, location, &roots));
     out
 }
