@@ -15,6 +15,64 @@ pub fn clouds(model: &Model, diags: &mut Diagnostics) {
     one_cloud_per_cluster(model, diags);
     hosted(model, diags);
     one_setting_per_cloud(model, diags);
+    registry_reach(model, diags);
+    azure_store(model, diags);
+}
+
+/// A cloud's own secret store follows a cluster to GKE (Secret Manager)
+/// and EKS (Secrets Manager), but no store of the language reads Azure Key
+/// Vault yet: External Secrets' `azurekv` store needs each reader's
+/// workload identity client id, a GUID known only after the Terraform
+/// apply. An AKS cluster of a program whose store is another cloud's has no
+/// identity to read it with (W0008, as for a `cloud = azure` program).
+fn azure_store(model: &Model, diags: &mut Diagnostics) {
+    use crate::model::SecretStore;
+    if model.project.cloud.kind() == "azure" {
+        return;
+    }
+    let native = matches!(
+        model.project.secret_store,
+        SecretStore::AwsSecretsManager { .. } | SecretStore::GcpSecretManager { .. }
+    );
+    for e in model.environments.iter().filter(|e| native && model.cloud_of(e).kind() == "azure") {
+        diags.push(
+            Diagnostic::new(
+                Code::W0008,
+                format!("environment `{}` runs on AKS, which has no identity to read the project's secret store with", e.name),
+            )
+            .label_opt(e.cloud_span, "on Azure")
+            .help("Use a store every cluster reaches (`vault`), or `sealed_secrets`; Key Vault has no External Secrets store in deployc yet."),
+        );
+    }
+}
+
+/// Built images on ECR deployed to a cluster outside AWS: GKE and AKS
+/// nodes have no AWS identity, and ECR's pull tokens last 12 hours, so a
+/// stored pull secret would not do either (W0015).
+fn registry_reach(model: &Model, diags: &mut Diagnostics) {
+    if !matches!(model.project.registry, crate::model::Registry::Ecr { .. }) {
+        return;
+    }
+    let far: Vec<&Environment> = model
+        .environments
+        .iter()
+        .filter(|e| !matches!(model.cloud_of(e), Cloud::Aws { .. }))
+        .filter(|e| e.deployments.iter().any(|d| model.built(model.service(d.service)).is_some()))
+        .collect();
+    for e in far {
+        diags.push(
+            Diagnostic::new(
+                Code::W0015,
+                format!(
+                    "environment `{}` runs in {} but its images are on ECR, which its cluster's nodes cannot pull from",
+                    e.name,
+                    model.cloud_of(e).kind()
+                ),
+            )
+            .label_opt(e.cloud_span.or(e.span), format!("`{}` runs in {}", e.name, model.cloud_of(e).kind()))
+            .help(Code::W0015.info().help),
+        );
+    }
 }
 
 /// Environments sharing a cluster must agree on its cloud.

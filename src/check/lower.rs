@@ -207,7 +207,8 @@ fn lower_cloud(t: Option<(&str, &Fields)>, diags: &mut Diagnostics) -> Cloud {
             cluster: EksCluster::default(),
             account: None,
         },
-    }}
+    }
+}
 fn strukt<'a>(f: &'a Fields, k: &str) -> Option<&'a Fields> {
     match &get(f, k)?.v {
         V::Struct(fs) => Some(fs),

@@ -190,7 +190,10 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
         stores.push(model.project.secret_store.clone());
     }
     let external = stores.iter().any(|s| {
-        matches!(s, SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } | SecretStore::GcpSecretManager { .. })
+        matches!(
+            s,
+            SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } | SecretStore::GcpSecretManager { .. }
+        )
     });
     if external {
         need.push(Addon::ExternalSecrets);

@@ -73,6 +73,9 @@ pub struct Validation {
 pub struct Output {
     pub description: String,
     pub value: String,
+    /// Set when the value reads a sensitive attribute (Terraform refuses it otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
 }
 
 /// One `*.tf.json` file: the top-level blocks in Terraform's usual order.
@@ -124,7 +127,14 @@ impl Module {
         self.file("main.tf.json").variable.insert(name.into(), v);
     }
     pub fn output(&mut self, name: &str, description: &str, value: String) {
-        self.file("outputs.tf.json").output.insert(name.into(), Output { description: description.into(), value });
+        self.file("outputs.tf.json")
+            .output
+            .insert(name.into(), Output { description: description.into(), value, sensitive: None });
+    }
+    /// An output whose value reads a sensitive attribute.
+    pub fn sensitive_output(&mut self, name: &str, description: &str, value: String) {
+        let o = Output { description: description.into(), value, sensitive: Some(true) };
+        self.file("outputs.tf.json").output.insert(name.into(), o);
     }
 
     /// The files under `dir`, serialised.

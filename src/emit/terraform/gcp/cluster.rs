@@ -453,7 +453,10 @@ pub fn foreign_hub_access(gx: &mut Gx, c: &Cluster, hub: &Cluster) {
     m.output(
         "argocd_cluster_server",
         &format!("`server` of ArgoCD's cluster Secret `{}` (the DNS endpoint)", c.name),
-        format!("https://{}", expr("google_container_cluster.main.control_plane_endpoints_config[0].dns_endpoint_config[0].endpoint")),
+        format!(
+            "https://{}",
+            expr("google_container_cluster.main.control_plane_endpoints_config[0].dns_endpoint_config[0].endpoint")
+        ),
     );
     m.output(
         "argocd_cluster_config",
