@@ -293,22 +293,6 @@ find their cluster, its network and its ingress address by name.\n",
     Artifact::new(Target::Terraform, None, "terraform/README.md".to_string(), text)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::compact_name;
-
-    #[test]
-    fn compact_names_fit_azure_rules() {
-        for n in ["a", "shop", "a-very-long-project-name-tfstate", "1abc", "x_y"] {
-            let s = compact_name(n, 24);
-            assert!((3..=24).contains(&s.len()), "{s}");
-            assert!(s.starts_with(|c: char| c.is_ascii_lowercase()), "{s}");
-            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{s}");
-        }
-        assert_ne!(compact_name("a-very-long-project-name-one", 24), compact_name("a-very-long-project-name-two", 24));
-    }
-}
-
 /// How ArgoCD in a hub of another cloud reaches these clusters.
 fn hub_readme(model: &Model, hub: &Cluster, created: &[&Cluster]) -> String {
     let ns = &model.project.gitops.namespace;
@@ -331,4 +315,20 @@ root's `argocd_cluster_server` and `argocd_cluster_config` outputs:\n\n",
         t.push_str(&format!("- `{}` (root `clusters/{}`)\n", c.name, c.key));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_name;
+
+    #[test]
+    fn compact_names_fit_azure_rules() {
+        for n in ["a", "shop", "a-very-long-project-name-tfstate", "1abc", "x_y"] {
+            let s = compact_name(n, 24);
+            assert!((3..=24).contains(&s.len()), "{s}");
+            assert!(s.starts_with(|c: char| c.is_ascii_lowercase()), "{s}");
+            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{s}");
+        }
+        assert_ne!(compact_name("a-very-long-project-name-one", 24), compact_name("a-very-long-project-name-two", 24));
+    }
 }
