@@ -8,10 +8,12 @@ SEMANTICS.json is `validate-semantics OUT --json`; SECRETS.json is
 
 Every finding fails the gate, with one exception that is checked, not
 waived: K8S-SECRET-REF for a Secret the program declares to be provided by
-the team (`sealed_by_team` through k8s/<env>/extra/, or `created_by_team`
-with kubectl). deployc cannot produce those values; `deployc secrets` lists
-them with the command that provides each. A missing Secret that the output
-should have produced (an ExternalSecret, a connection Secret) still fails.
+the team outside the tree (`sealed_by_team` through k8s/<env>/extra/, or
+`created_by_team` with kubectl). deployc cannot produce those values;
+`deployc secrets` lists them with the command that provides each. A missing
+Secret that the output should have produced (an ExternalSecret, a
+connection Secret, or a SealedSecret from the sealed files the program's
+`dir` names, listed with a `file`) still fails.
 """
 import json
 import re
@@ -22,7 +24,10 @@ envs = json.load(open(sys.argv[2]))
 team = set()
 for e in envs:
     for s in e["secrets"]:
-        if s["producer"]["kind"] in ("sealed_by_team", "created_by_team"):
+        p = s["producer"]
+        # A sealed file beside the program (`file`) is checked by deployc
+        # and written into the tree: its Secret must have a producer there.
+        if p["kind"] == "created_by_team" or (p["kind"] == "sealed_by_team" and not p.get("file")):
             team.add((e["namespace"], s["name"]))
 
 failed, excused = [], 0

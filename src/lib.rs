@@ -44,14 +44,52 @@ pub fn compile(root_name: &str, root_text: &str, files: &dyn FileProvider) -> Co
 /// error (E0008) with a position, not a failure to read.
 pub fn compile_bytes(root_name: &str, root: Vec<u8>, files: &dyn FileProvider) -> Compilation {
     let mut diagnostics = Diagnostics::default();
-    let program = load::load_bytes(root_name, root, files, &mut diagnostics);
-    let output = check::check(&program, &mut diagnostics);
-    if let Some((model, graph)) = &output {
+    let mut program = load::load_bytes(root_name, root, files, &mut diagnostics);
+    let mut output = check::check(&program, &mut diagnostics);
+    if let Some((model, graph)) = &mut output {
         for d in emit::check_patches(model, graph) {
             diagnostics.push(d);
         }
+        read_sealed(root_name, files, &mut program, model, graph, &mut diagnostics);
     }
     diagnostics.sort();
     let output = if diagnostics.has_errors() { None } else { output };
     Compilation { program, diagnostics, output }
+}
+
+/// Reads and checks the team's sealed files (`secret_store = sealed_secrets
+/// { dir = ... }`), relative to the root file as imports are. Each file read
+/// joins the program's sources, so diagnostics can point into it and a
+/// build's fingerprint covers it; each one that passes goes into the model
+/// for the plan to write out.
+fn read_sealed(
+    root_name: &str,
+    files: &dyn FileProvider,
+    program: &mut Program,
+    model: &mut model::Model,
+    graph: &graph::Graph,
+    diags: &mut Diagnostics,
+) {
+    if !matches!(&model.project.secret_store, model::SecretStore::SealedSecrets { dir: Some(_), .. }) {
+        return;
+    }
+    let wanted = {
+        let opts = plan::Options::default();
+        plan::sealed::wanted(&plan::Plan::new(model, graph, &opts))
+    };
+    for w in wanted {
+        let path = load::join(root_name, &w.file);
+        let Some(bytes) = files.read_bytes(&path) else {
+            diags.push(plan::sealed::missing(&w));
+            continue;
+        };
+        let (text, _) = load::decode(bytes);
+        let id = program.sources.find(&path).unwrap_or_else(|| program.sources.add(path.clone(), text.clone()));
+        match plan::sealed::check(&w, &text, id) {
+            Ok(f) => {
+                model.sealed.files.insert((w.env.clone(), w.secret.name.clone()), f);
+            }
+            Err(ds) => ds.into_iter().for_each(|d| diags.push(d)),
+        }
+    }
 }

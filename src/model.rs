@@ -105,6 +105,44 @@ pub struct Model {
     pub integrations: Vec<Integration>,
     pub pipeline: Pipeline,
     pub observability: Observability,
+    /// The team's sealed secrets and where the program reads each secret:
+    /// inputs beside the program, not part of its meaning.
+    #[serde(skip)]
+    pub sealed: Sealed,
+}
+
+/// The team's SealedSecrets (`secret_store = sealed_secrets { dir = ... }`):
+/// the checker records where each secret is referenced, the driver reads
+/// and checks `<dir>/<env>/<secret>.yaml` (`deployc::compile`), the plan
+/// writes them into the output.
+#[derive(Clone, Debug, Default)]
+pub struct Sealed {
+    /// Secret name → the first place the program reads it (`secret("x")`,
+    /// a `pull_secrets` entry).
+    pub secret_refs: BTreeMap<String, Span>,
+    /// Resource name → the first reference to one of its attributes (`db.url`).
+    pub resource_refs: BTreeMap<String, Span>,
+    /// The `dir` value of the secret store.
+    pub dir_span: Option<Span>,
+    /// (environment, secret) → the checked SealedSecret of its file.
+    pub files: BTreeMap<(String, String), SealedFile>,
+}
+
+/// A SealedSecret the team sealed with kubeseal, as checked: only the
+/// fields deployc writes back out (re-serialized, never pasted).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SealedFile {
+    /// The file, relative to the program's folder.
+    pub path: String,
+    /// `sealedsecrets.bitnami.com/*` annotations (the sealing scope).
+    pub annotations: BTreeMap<String, String>,
+    /// Key → ciphertext (base64).
+    pub encrypted_data: BTreeMap<String, String>,
+    /// `spec.template`: the Secret's type, labels, annotations and immutability.
+    pub secret_type: Option<String>,
+    pub template_labels: BTreeMap<String, String>,
+    pub template_annotations: BTreeMap<String, String>,
+    pub immutable: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -126,6 +164,35 @@ pub struct Project {
     /// Admission policies for what the program promises (`policy = kyverno`).
     #[serde(default)]
     pub policy: Option<PodPolicy>,
+    /// The service mesh every environment's pods join (`mesh = istio | linkerd`).
+    #[serde(default)]
+    pub mesh: Option<Mesh>,
+}
+
+/// `mesh = istio | linkerd`: sidecars with mutual TLS, authorization from the graph.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub enum Mesh {
+    Istio,
+    Linkerd,
+}
+
+impl Mesh {
+    pub fn word(self) -> &'static str {
+        match self {
+            Mesh::Istio => "istio",
+            Mesh::Linkerd => "linkerd",
+        }
+    }
+
+    /// The ports the mesh's sidecar listens on inside every pod (Istio's
+    /// Envoy and agent; Linkerd's proxy): an application port among them
+    /// collides (E0390).
+    pub fn reserved_ports(self) -> &'static [u16] {
+        match self {
+            Mesh::Istio => &[15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090],
+            Mesh::Linkerd => &[4140, 4143, 4190, 4191],
+        }
+    }
 }
 
 /// `policy = kyverno { ... }`: admission policies in every environment.
@@ -265,6 +332,10 @@ pub enum SecretStore {
     Kubernetes,
     SealedSecrets {
         controller_namespace: String,
+        /// The folder, relative to the program's, of the team's kubeseal
+        /// output: `<dir>/<env>/<secret>.yaml`.
+        #[serde(default)]
+        dir: Option<String>,
     },
     AwsSecretsManager {
         region: String,
@@ -290,7 +361,18 @@ pub struct Toolchain {
     pub install: Option<String>,
     pub lint: Vec<String>,
     pub typecheck: Vec<String>,
+    /// Unit test commands (`test`), run in CI without any service.
     pub test: Vec<String>,
+    /// Integration test commands, run in CI with the service's databases and
+    /// caches as service containers, and against a deployed environment
+    /// whose `after` lists `integration_tests`.
+    pub integration: Vec<String>,
+    /// Smoke test commands, run against a deployed environment whose `after`
+    /// lists `smoke_tests`.
+    pub smoke: Vec<String>,
+    /// Performance test commands, run against a deployed environment whose
+    /// `after` lists `performance_tests`.
+    pub performance: Vec<String>,
     pub coverage: Option<String>,
     pub build: Option<String>,
     pub cache: Option<String>,
@@ -720,6 +802,16 @@ impl Engine {
     pub fn can_run_in_cluster(&self) -> bool {
         matches!(self, Engine::Postgres | Engine::Redis | Engine::MongoDb | Engine::Kafka)
     }
+    /// Whether pods reach it through the cloud's APIs, and so need cloud
+    /// credentials (on AWS an IRSA role): queues and buckets always, a
+    /// managed Redis too (ElastiCache authenticates with IAM).
+    pub fn reached_through_api(&self, managed: bool) -> bool {
+        match self {
+            Engine::Queue | Engine::Bucket => true,
+            Engine::Redis => managed,
+            Engine::Postgres | Engine::MongoDb | Engine::Kafka => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
@@ -776,6 +868,10 @@ pub struct Resource {
     pub cpu: Option<Quantity>,
     #[serde(default)]
     pub memory: Option<Quantity>,
+    /// The StorageClass of its data volume in the cluster (`storage_class`;
+    /// the generated class when absent).
+    #[serde(default)]
+    pub storage_class: Option<String>,
 }
 
 fn yes() -> bool {
@@ -1049,7 +1145,13 @@ words! {
 
 words! {
     /// A check run after deploying to an environment (`after`).
-    AfterHook { SmokeTests = "smoke_tests", HealthCheck = "health_check", Verification = "verification" }
+    AfterHook {
+        SmokeTests = "smoke_tests",
+        HealthCheck = "health_check",
+        Verification = "verification",
+        IntegrationTests = "integration_tests",
+        PerformanceTests = "performance_tests",
+    }
 }
 
 words! {
@@ -1166,6 +1268,65 @@ pub struct Sink {
     pub production_sampling: Option<f64>,
 }
 
+/// A log sink's endpoint (`logs = elk { endpoint = .. }`, `loki`), split as
+/// Fluent Bit's outputs take it. Only `http`/`https` URLs whose host is a DNS
+/// name or an IPv4 address, an optional port and a path of URL-safe
+/// characters are accepted (E0385), so no program text can break out of a
+/// Fluent Bit configuration line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEndpoint {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    /// Empty, or starting with `/`, without a trailing `/`.
+    pub path: String,
+}
+
+impl LogEndpoint {
+    pub fn parse(raw: &str) -> Option<LogEndpoint> {
+        let (scheme, rest) = raw.split_once("://")?;
+        let tls = match scheme {
+            "https" => true,
+            "http" => false,
+            _ => return None,
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().ok().filter(|p| *p > 0)?),
+            None => (authority, if tls { 443 } else { 80 }),
+        };
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        let path_ok = path.chars().all(|c| c.is_ascii_alphanumeric() || "/-._~".contains(c)) && !path.contains("//");
+        (host_ok && path_ok).then(|| LogEndpoint {
+            tls,
+            host: host.to_ascii_lowercase(),
+            port,
+            path: path.trim_end_matches('/').to_string(),
+        })
+    }
+}
+
+/// Whether a CloudWatch Logs group name is valid (1 to 512 characters of
+/// `A-Za-z0-9_-/.#`), E0386. The environment's name is appended after a `/`.
+pub fn valid_log_group(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 480
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c))
+        && !name.starts_with("aws/")
+        && !name.starts_with("/aws/")
+}
+
 pub fn attr_text(r: &AttrRef) -> String {
     let head = match &r.target {
         AttrTarget::Service(n) | AttrTarget::Resource(n) => n.as_str(),
@@ -1203,6 +1364,9 @@ pub fn topic_object_name(topic: &str) -> String {
 fn named_cluster(e: &Environment) -> Option<String> {
     (!e.cluster.is_empty() && e.cluster != "https://kubernetes.default.svc").then(|| e.cluster.clone())
 }
+
+/// IAM role names are at most 64 characters long.
+pub const IAM_ROLE_NAME_MAX: usize = 64;
 
 impl Model {
     /// The cloud an environment's cluster is in: its own `cloud`, else the project's.
@@ -1258,6 +1422,20 @@ impl Model {
             }
         }
         "main".into()
+    }
+    /// The AWS account the program names: the ECR registry's, else the
+    /// `aws` cloud block's.
+    pub fn aws_account(&self) -> Option<&str> {
+        match (&self.project.registry, &self.project.cloud) {
+            (Registry::Ecr { account: Some(a), .. }, _) => Some(a),
+            (_, Cloud::Aws { account, .. }) => account.as_deref(),
+            _ => None,
+        }
+    }
+    /// The IAM role a ServiceAccount assumes in an environment (IRSA):
+    /// `<project>-<env>-<service account>`.
+    pub fn irsa_role_name(&self, env: &str, service_account: &str) -> String {
+        format!("{}-{env}-{service_account}", self.project.name)
     }
     pub fn service(&self, id: ServiceId) -> &Service {
         &self.services[id.index()]

@@ -4,8 +4,7 @@
 //! drill restores the newest object and fails loudly.
 
 mod common;
-use deployc::emit::{self, Target};
-use deployc::plan::Plan;
+use deployc::emit::Target;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -16,20 +15,7 @@ fn compile(text: &str) -> (deployc::model::Model, deployc::graph::Graph) {
 }
 
 fn tree(text: &str, targets: &[Target]) -> BTreeMap<String, Value> {
-    let (model, graph) = compile(text);
-    emit::emit(&Plan::new(&model, &graph, &Default::default()), targets)
-        .into_iter()
-        .filter_map(|a| {
-            let v = if a.path.ends_with(".yaml") {
-                serde_yaml_ng::from_str(&a.contents).ok()?
-            } else if a.path.ends_with(".json") {
-                serde_json::from_str(&a.contents).ok()?
-            } else {
-                return None;
-            };
-            Some((a.path.clone(), v))
-        })
-        .collect()
+    common::parsed_tree(text, targets)
 }
 
 fn program(account: &str) -> String {
@@ -143,6 +129,14 @@ fn upload_script_sends_the_newest_dump_and_refuses_an_empty_one() {
     assert!(sent.contains("db-20260102-000000.dump s3://b/db/db-20260102-000000.dump"), "{sent}");
     // An empty newest dump is never uploaded.
     std::fs::write(backups.join("db-20260103-000000.dump"), "").unwrap();
+    // Same modification time as the previous dump (two dumps in one clock
+    // tick): the name's timestamp still decides which is newest.
+    std::process::Command::new("touch")
+        .arg("-r")
+        .arg(backups.join("db-20260102-000000.dump"))
+        .arg(backups.join("db-20260103-000000.dump"))
+        .status()
+        .unwrap();
     std::fs::remove_file(&log).unwrap();
     assert!(!run().status.success());
     assert!(!log.exists(), "nothing uploaded");

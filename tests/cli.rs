@@ -2,6 +2,8 @@
 //! models of the examples validate against it), completions, an example in
 //! every subcommand's help, and `--color` everywhere.
 
+mod common;
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -123,7 +125,8 @@ fn schema_describes_the_model_of_every_example() {
     let mut validated = 0;
     for p in programs {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&p)).expect("read");
-        let c = deployc::compile(&p, &text, &std::collections::BTreeMap::new());
+        // From disk: austa-cockpit reads its sealed files beside it.
+        let c = deployc::compile(&p, &text, &common::Disk);
         let Some((model, _)) = c.output else { continue };
         let v = serde_json::to_value(&model).expect("model as JSON");
         validate(&schema, &schema, &v, "model").unwrap_or_else(|e| panic!("{p}: {e}"));

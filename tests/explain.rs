@@ -6,12 +6,17 @@ use deployc::codes::{Code, REGISTRY};
 use deployc::explain::{self, Frame};
 use deployc::load::FileProvider;
 
-/// The example is the only file: `main.dpl` (which E0102's example imports).
-struct Only(String);
+/// The example is the only file: `main.dpl` (which E0102's example imports),
+/// or the program and its sealed file ([`Frame::Sealed`]).
+struct Only(String, Option<String>);
 
 impl FileProvider for Only {
     fn read(&self, path: &str) -> Option<String> {
-        (path.trim_start_matches("./") == "main.dpl").then(|| self.0.clone())
+        match path.trim_start_matches("./") {
+            "main.dpl" => Some(self.0.clone()),
+            p if p == explain::SEALED_FILE => self.1.clone(),
+            _ => None,
+        }
     }
     fn read_bytes(&self, path: &str) -> Option<Vec<u8>> {
         self.read(path).map(String::into_bytes)
@@ -24,9 +29,12 @@ fn codes(frame: Frame, text: &str) -> Vec<Code> {
     let c = if frame == Frame::Latin1 {
         // Latin-1 keeps every character below U+0100 as one byte.
         let bytes: Vec<u8> = source.chars().map(|ch| u8::try_from(u32::from(ch)).expect("Latin-1 text")).collect();
-        deployc::compile_bytes("main.dpl", bytes, &Only(source.clone()))
+        deployc::compile_bytes("main.dpl", bytes, &Only(source.clone(), None))
+    } else if frame == Frame::Sealed {
+        let program = explain::SEALED_PROGRAM.to_string();
+        deployc::compile("main.dpl", &program, &Only(program.clone(), Some(source)))
     } else {
-        deployc::compile("main.dpl", &source, &Only(source.clone()))
+        deployc::compile("main.dpl", &source, &Only(source.clone(), None))
     };
     let mut codes: Vec<Code> = c.diagnostics.items.iter().map(|d| d.code).collect();
     if let Some((model, _)) = &c.output {

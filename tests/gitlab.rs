@@ -20,8 +20,16 @@ project shop {{
   registry   = ghcr {{ owner = "acme" }}
   domain     = "shop.acme.dev"
 }}
+toolchain py {{
+  family      = python
+  version     = "3.12"
+  install     = "pip install -r requirements.txt -r requirements-dev.txt"
+  lint        = ["ruff check ."]
+  test        = ["pytest tests/unit"]
+  integration = ["pytest tests/integration"]
+}}
 service api {{
-  language = python
+  language = py
   build    {{ context = "api" }}
   port     = 8080
   uses     = [db, cache]
@@ -85,7 +93,9 @@ fn only_a_gitlab_program_gets_a_gitlab_ci_file() {
 #[test]
 fn integration_tests_get_the_service_s_databases_as_service_containers() {
     let y = gitlab(&program("gitlab"));
-    let api = &y["test:api"];
+    // Unit tests run alone; the integration job gets the containers.
+    assert!(y["test:api"]["services"].is_null(), "unit tests need no containers");
+    let api = &y["integration:api"];
     let names: Vec<&str> =
         api["services"].as_sequence().expect("services").iter().filter_map(|s| s["name"].as_str()).collect();
     assert!(names.iter().any(|n| n.starts_with("postgres:")), "api uses postgres: {names:?}");
@@ -94,7 +104,7 @@ fn integration_tests_get_the_service_s_databases_as_service_containers() {
     // web uses nothing: no containers.
     assert!(y["test:web"]["services"].is_null());
     // Python dev dependencies come before the checks.
-    let s = scripts(api);
+    let s = scripts(&y["test:api"]);
     assert!(s.find("requirements-dev.txt").expect("dev deps") < s.find("COMMAND_0").expect("commands"));
 }
 

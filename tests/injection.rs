@@ -376,8 +376,15 @@ strategy careful = canary {{
     metrics {{ backlog {{ query = "@query@" success = "result[0] < 100" }} }}
   }}
 }}
+toolchain web-ts {{
+  family      = node
+  install     = "npm ci"
+  test        = ["npx jest --ci"]
+  integration = ["npm run test:integration"]
+  smoke       = ["npm run test:smoke"]
+}}
 service web {{
-  language  = typescript
+  language  = web-ts
   framework = "@framework@"
   port      = 3000
   build     {{ context = "web" target = "@build_target@" }}
@@ -395,7 +402,8 @@ service api {{
 environment dev {{
   promote = on_push("main")
   notify  = [chat]
-  after   = [health_check, smoke_tests]
+  // The suites reach the shell with BASE_URL from the domain and the path.
+  after   = [health_check, smoke_tests, integration_tests]
   resources {{ db {{ placement = in_cluster }} }}
 }}
 environment staging {{

@@ -96,7 +96,8 @@ fn every_observability_declaration_produces_its_objects() {
                 if obs.metrics.is_some() {
                     for d in &ep.env.deployments {
                         let s = model.service(d.service);
-                        if !s.metrics {
+                        // A workload without a port (worker, job) has nothing to scrape.
+                        if !s.metrics || s.port.is_none() {
                             continue;
                         }
                         let sm = objs.get(&("ServiceMonitor".into(), s.name.clone())).unwrap_or_else(|| {
@@ -140,9 +141,16 @@ fn every_observability_declaration_produces_its_objects() {
                     assert!(cm(&overview).is_some(), "{program}/{}: `dashboards` made no overview", ep.env.name);
                     for d in &ep.env.deployments {
                         let s = model.service(d.service);
-                        if s.metrics {
+                        // One per scraped service; a workload without a port has none.
+                        if s.metrics && s.port.is_some() {
                             let c = cm(&s.name).unwrap_or_else(|| panic!("{program}: no dashboard for {}", s.name));
                             assert_eq!(c["metadata"]["labels"]["grafana_dashboard"], "1");
+                        } else {
+                            assert!(
+                                cm(&s.name).is_none(),
+                                "{program}: a dashboard for {}, which nothing scrapes",
+                                s.name
+                            );
                         }
                     }
                     carried.insert((program.to_string(), "dashboards"));
@@ -359,11 +367,14 @@ fn datadog_version_follows_the_image_tag() {
             let kustomization = doc(format!("k8s/{}/kustomization.yaml", ep.env.name));
             for d in &ep.env.deployments {
                 let s = model.service(d.service);
-                let kind = match ep.env.strategy.kind {
-                    deployc::model::StrategyKind::Rolling { .. } => "deployment",
-                    _ => "rollout",
+                // The service's own strategy decides (a worker in a progressive
+                // environment rolls out as a Deployment), and the replacement
+                // must select that workload, or kustomize refuses the build.
+                let kind = match d.strategy.kind {
+                    deployc::model::StrategyKind::Rolling { .. } => "Deployment",
+                    _ => "Rollout",
                 };
-                let w = doc(format!("k8s/{}/{kind}-{}.yaml", ep.env.name, s.name));
+                let w = doc(format!("k8s/{}/{}-{}.yaml", ep.env.name, kind.to_lowercase(), s.name));
                 let labels = &w["spec"]["template"]["metadata"]["labels"];
                 assert_eq!(labels[DD_ENV_LABEL].as_str(), Some(ep.env.name.as_str()), "{program}");
                 assert_eq!(labels[DD_SERVICE_LABEL].as_str(), Some(s.name.as_str()), "{program}");
@@ -392,6 +403,7 @@ fn datadog_version_follows_the_image_tag() {
                     rep["source"]["fieldPath"].as_str(),
                     Some(format!("spec.template.spec.containers.[name={}].image", s.name).as_str())
                 );
+                assert_eq!(rep["source"]["kind"], kind, "{program}/{}: {}", ep.env.name, s.name);
                 assert_eq!(rep["source"]["options"]["delimiter"], ":");
                 assert_eq!(rep["source"]["options"]["index"], 1);
                 let targets = rep["targets"].to_string();
@@ -554,4 +566,188 @@ fn dashboards_are_grafana_json_with_valid_queries() {
         });
     }
     assert!(seen >= 4, "only {seen} dashboards");
+}
+
+/// `logs = ...` → the objects that ship them, per cluster: Fluent Bit's
+/// Application whose generated configuration reads every environment's
+/// namespace and writes it to the declared sink (an index prefix, a Loki
+/// label, a CloudWatch log group the cluster's Terraform creates with a
+/// role limited to it), or the Datadog agent's Application with the
+/// integration's site and the Secret its API key comes from, which the
+/// store's Terraform creates and an ExternalSecret in the agent's namespace
+/// produces. Fails when a declaration produces nothing.
+#[test]
+fn every_logs_declaration_ships_logs() {
+    use deployc::plan::logs::{self, LogSink};
+    let mut carried = BTreeSet::new();
+    for program in PROGRAMS {
+        let c = common::compile_file(program);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
+        let Some(declared) = model.observability.logs.as_ref() else { continue };
+        let opts = Default::default();
+        let plan = Plan::new(&model, &graph, &opts);
+        let sink = logs::sink(&model).unwrap_or_else(|| panic!("{program}: logs = {} ships nothing", declared.kind));
+        let files = emit::emit(&plan, &[Target::K8s, Target::Argocd, Target::Terraform]);
+        let file = |path: &str| files.iter().find(|a| a.path == path).map(|a| a.contents.as_str());
+        let apps: Vec<Value> = files
+            .iter()
+            .filter(|a| a.path.starts_with("argocd/addons/application-"))
+            .map(|a| serde_yaml_ng::from_str(&a.contents).expect("yaml"))
+            .collect();
+        let chart = if matches!(sink, LogSink::Datadog { .. }) { "datadog" } else { "fluent-bit" };
+        for cl in &plan.topology.clusters {
+            let nss: Vec<String> = cl.envs.iter().map(|e| plan.envs[e.index()].ns().to_string()).collect();
+            let app = apps
+                .iter()
+                .find(|a| {
+                    a["spec"]["source"]["chart"] == chart
+                        && nss.iter().all(|ns| {
+                            a["spec"]["source"]["helm"]["values"].as_str().unwrap_or("").contains(ns.as_str())
+                        })
+                })
+                .unwrap_or_else(|| panic!("{program}: no {chart} Application covers cluster {}", cl.key));
+            assert!(app["spec"]["source"]["targetRevision"].as_str().is_some_and(|v| !v.is_empty()));
+            let values: Value =
+                serde_yaml_ng::from_str(app["spec"]["source"]["helm"]["values"].as_str().expect("values"))
+                    .expect("values are YAML");
+            match &sink {
+                LogSink::Datadog { site, api_key } => {
+                    assert_eq!(values["datadog"]["site"].as_str(), Some(site.as_str()));
+                    assert_eq!(values["datadog"]["logs"]["enabled"], true);
+                    let params = app["spec"]["source"]["helm"]["parameters"].as_array().expect("parameters");
+                    assert!(params
+                        .iter()
+                        .any(|p| p["name"] == "datadog.apiKeyExistingSecret" && p["value"] == api_key.as_str()));
+                    // The Secret: an ExternalSecret in the agent's namespace,
+                    // listed by `deployc secrets`, readable by the identity it uses.
+                    let secrets = logs::addon_secrets(&plan);
+                    let s = secrets.iter().find(|s| s.cluster == cl.key).expect("add-on secret listed");
+                    assert_eq!(&s.secret.name, api_key);
+                    let dir = logs::addons_dir(&plan, cl);
+                    let es: Value = serde_yaml_ng::from_str(
+                        file(&format!("{dir}/externalsecret-{api_key}.yaml")).expect("ExternalSecret of the API key"),
+                    )
+                    .expect("yaml");
+                    assert_eq!(es["metadata"]["namespace"], logs::DATADOG_NAMESPACE);
+                    let store: Value = serde_yaml_ng::from_str(
+                        file(&format!("{dir}/clustersecretstore-{}.yaml", logs::addon_store_name(&model)))
+                            .expect("store"),
+                    )
+                    .expect("yaml");
+                    assert_eq!(store["spec"]["conditions"][0]["namespaces"][0], logs::DATADOG_NAMESPACE);
+                    let env = &model.env(s.env).name;
+                    let tf = file(&format!("terraform/{env}/secrets.tf.json")).expect("secrets.tf.json");
+                    assert!(tf.contains(&format!("/{api_key}\"")), "{program}: Terraform creates no {api_key} entry");
+                    carried.insert("datadog");
+                }
+                _ => {
+                    let cfg = &values["config"];
+                    let (inputs, outputs) =
+                        (cfg["inputs"].as_str().expect("inputs"), cfg["outputs"].as_str().expect("outputs"));
+                    assert!(cfg["filters"].as_str().expect("filters").contains("Name kubernetes"));
+                    assert!(cfg["filters"].as_str().expect("filters").contains("Name multiline"));
+                    assert!(cfg["customParsers"].as_str().expect("parsers").contains("Format json"));
+                    for e in &cl.envs {
+                        let ns = plan.envs[e.index()].ns();
+                        assert!(
+                            inputs.contains(&format!("/var/log/containers/*_{ns}_*.log")),
+                            "{program}: {ns} not read"
+                        );
+                        let out = outputs
+                            .split("[OUTPUT]")
+                            .find(|o| o.contains(&format!("Match kube.*_{ns}_*")))
+                            .unwrap_or_else(|| panic!("{program}: no output for {ns}"));
+                        match &sink {
+                            LogSink::Elasticsearch(ep) => {
+                                assert!(out.contains("Name es") && out.contains(&format!("Host {}", ep.host)));
+                                assert!(out.contains(&format!("Port {}", ep.port)));
+                                assert_eq!(out.contains("tls On"), ep.tls);
+                                carried.insert("elk");
+                            }
+                            LogSink::Loki(ep) => {
+                                assert!(out.contains("Name loki") && out.contains(&format!("Host {}", ep.host)));
+                                assert!(out.contains(&format!("environment={}", model.env(*e).name)));
+                                carried.insert("loki");
+                            }
+                            LogSink::CloudWatch { .. } => {
+                                let group = logs::log_group(&model, model.env(*e)).expect("group");
+                                assert!(out.contains(&format!("log_group_name {group}")));
+                                let tf =
+                                    file(&format!("terraform/clusters/{}/logs.tf.json", cl.key)).expect("logs.tf.json");
+                                assert!(
+                                    tf.contains(&format!("\"name\": \"{group}\"")),
+                                    "{program}: no log group {group}"
+                                );
+                                assert!(tf.contains("\"kms_key_id\""));
+                                let irsa = file(&format!("terraform/clusters/{}/irsa.tf.json", cl.key)).expect("irsa");
+                                assert!(irsa.contains("system:serviceaccount:logging:fluent-bit"));
+                                assert!(irsa.contains("logs:PutLogEvents"));
+                                let role = logs::fluent_bit_role_name(cl);
+                                assert_eq!(
+                                    values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+                                        .as_str()
+                                        .map(|a| a.ends_with(&format!(":role/{role}"))),
+                                    Some(true)
+                                );
+                                carried.insert("cloudwatch");
+                            }
+                            LogSink::Datadog { .. } => unreachable!(),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for k in ["elk", "loki", "cloudwatch", "datadog"] {
+        assert!(carried.contains(k), "no program exercised `logs = {k}`");
+    }
+}
+
+/// Managed resources → CloudWatch alarms (the alarm table's rows for their
+/// engine) notifying the environment's KMS-encrypted SNS topic, which the
+/// paging integrations of `route_to` subscribe to in production.
+#[test]
+fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
+    use deployc::plan::alarms::{paging, rows, watched};
+    let mut checked = 0;
+    for program in PROGRAMS {
+        let c = common::compile_file(program);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
+        if !matches!(model.project.cloud, deployc::model::Cloud::Aws { .. }) {
+            continue;
+        }
+        let opts = Default::default();
+        let plan = Plan::new(&model, &graph, &opts);
+        let files = emit::emit(&plan, &[Target::Terraform]);
+        for env in &model.environments {
+            let want: Vec<_> = model
+                .resources
+                .iter()
+                .filter(|r| env.resources[r.id.index()].placement == deployc::model::Placement::Managed)
+                .flat_map(|r| watched(r, env.resources[r.id.index()].read_replicas).into_iter().map(move |w| (r, w)))
+                .collect();
+            let path = format!("terraform/{}/alarms.tf.json", env.name);
+            let Some(a) = files.iter().find(|a| a.path == path) else {
+                assert!(want.is_empty(), "{program}/{}: managed resources without alarms", env.name);
+                continue;
+            };
+            let doc: Value = serde_json::from_str(&a.contents).expect("json");
+            let alarms = doc["resource"]["aws_cloudwatch_metric_alarm"].as_object().expect("alarms");
+            assert!(doc["resource"]["aws_sns_topic"]["alarms"]["kms_master_key_id"].is_string());
+            for (r, w) in &want {
+                for row in rows(*w) {
+                    let hit = alarms.values().any(|x| {
+                        x["metric_name"] == row.metric
+                            && x["alarm_name"].as_str().is_some_and(|n| n.contains(&format!("-{}-{}", r.name, row.key)))
+                            && x["alarm_actions"][0] == "${aws_sns_topic.alarms.arn}"
+                    });
+                    assert!(hit, "{program}/{}: no {} alarm for {}", env.name, row.metric, r.name);
+                    checked += 1;
+                }
+            }
+            let subs = doc["resource"]["aws_sns_topic_subscription"].as_object().map(|m| m.len()).unwrap_or(0);
+            assert_eq!(subs, paging(&model, env.production).len(), "{program}/{}: paging subscriptions", env.name);
+        }
+    }
+    assert!(checked > 0, "no program runs a managed resource");
 }

@@ -95,7 +95,8 @@ impl World {
             "curl",
             "if [ -n \"$STUB_CURL_FAIL\" ]; then case \"$*\" in *\"$STUB_CURL_FAIL\"*) exit 22 ;; esac; fi\ncase \"$*\" in *--write-out*) printf 200 ;; *) echo '{}' ;; esac",
         );
-        for name in ["sudo", "aws", "docker", "kubectl", "crane"] {
+        // The post-deploy suites (integration, performance) run their runtime's tools.
+        for name in ["sudo", "aws", "docker", "kubectl", "crane", "npm", "npx", "pip", "pytest", "go"] {
             stub(&bin, name, "");
         }
         // The workflow's authenticated remote URL is this bare repository.

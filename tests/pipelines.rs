@@ -298,10 +298,19 @@ project shop {{
   registry   = ghcr {{ owner = "acme" }}
   domain     = "shop.acme.dev"
 }}
+toolchain api-py {{
+  family      = python
+  install     = "pip install -r requirements.txt"
+  test        = ["pytest tests/unit"]
+  integration = ["pytest tests/integration"]
+  smoke       = ["pytest tests/smoke"]
+  performance = ["locust --headless -f perf.py"]
+}}
 service api {{
-  language = python
+  language = api-py
   build    {{ context = "api" }}
   port     = 8080
+  expose   = ingress {{ host = "api.${{env.domain}}" }}
   uses     = [db]
 }}
 resource db = postgres {{
@@ -315,23 +324,32 @@ integration chat = slack {{
 }}
 gate lint = ruff
 environment dev  {{ promote = on_push("main") notify = [chat] }}
-environment prod {{ promote = manual(from = dev) before = [backup] notify = [chat] }}
+environment prod {{
+  promote = manual(from = dev)
+  before  = [backup]
+  after   = [health_check, smoke_tests, performance_tests]
+  notify  = [chat]
+}}
 pipeline {{ provider = {provider} }}
 "##
     )
 }
 
 #[test]
-fn github_and_jenkins_share_gates_backups_and_notifications() {
+fn github_jenkins_and_gitlab_share_gates_backups_notifications_and_stages() {
     let gh = build(&shared_program("github_actions"), &[Target::Github]);
     let jf = build(&shared_program("jenkins"), &[Target::Jenkins]);
+    let gl = build(&shared_program("gitlab"), &[Target::Gitlab]);
     let gh_text: String = gh.iter().map(|a| a.contents.as_str()).collect();
     let jf = &jf.iter().find(|a| a.path == "jenkins/Jenkinsfile").expect("a Jenkinsfile").contents;
-    // ruff is pinned on both.
+    let gl = &gl.iter().find(|a| a.path == ".gitlab-ci.yml").expect("a .gitlab-ci.yml").contents;
+    // ruff is pinned on all three.
     let ruff = format!("ruff=={}", pins::tool("ruff"));
-    assert!(gh_text.contains(&ruff) && jf.contains(&ruff), "ruff pinned on both");
-    // The managed database is snapshotted before prod on both.
-    assert!(gh_text.contains("aws rds create-db-snapshot") && jf.contains("aws rds create-db-snapshot"));
+    assert!(gh_text.contains(&ruff) && jf.contains(&ruff) && gl.contains(&ruff), "ruff pinned on all three");
+    // The managed database is snapshotted before prod on all three.
+    for t in [gh_text.as_str(), jf, gl] {
+        assert!(t.contains("aws rds create-db-snapshot"));
+    }
     // `promotion`: prod (promoted by hand) is announced, dev (automatic) is not.
     let cd = &gh.iter().find(|a| a.path.ends_with("/cd.yml")).expect("cd.yml").contents;
     let promote = &gh.iter().find(|a| a.path.ends_with("/promote-prod.yml")).expect("promote-prod.yml").contents;
@@ -339,6 +357,75 @@ fn github_and_jenkins_share_gates_backups_and_notifications() {
     let dev = &jf[jf.find("stage('Deploy: dev')").expect("dev stage")..jf.find("stage('Deploy: prod')").expect("prod")];
     let prod = &jf[jf.find("stage('Deploy: prod')").expect("prod stage")..];
     assert!(!dev.contains("SLACK_WEBHOOK_URL") && prod.contains("SLACK_WEBHOOK_URL"), "Jenkins: promotion means prod");
+    let gl_yaml: Value = serde_yaml_ng::from_str(gl).expect("GitLab YAML");
+    let gl_job = |k: &str| serde_json::to_string(&gl_yaml[k]).expect("job");
+    let (gl_dev, gl_prod) = (gl_job("deploy:dev"), gl_job("deploy:prod"));
+    assert!(
+        !gl_dev.contains("SLACK_WEBHOOK_URL") && gl_prod.contains("SLACK_WEBHOOK_URL"),
+        "GitLab: promotion means prod"
+    );
+
+    // Unit tests, then integration tests beside a PostgreSQL container, on all three.
+    let ci: Value = serde_yaml_ng::from_str(&gh.iter().find(|a| a.path.ends_with("/ci.yml")).expect("ci.yml").contents)
+        .expect("ci");
+    let unit = serde_json::to_string(&ci["jobs"]["test-api"]).expect("unit job");
+    let integ = &ci["jobs"]["integration-api"];
+    assert!(unit.contains("pytest tests/unit") && !unit.contains("pytest tests/integration"), "{unit}");
+    assert_eq!(integ["needs"][0].as_str(), Some("test-api"));
+    assert_eq!(integ["services"]["postgres"]["image"].as_str(), Some("postgres:16"));
+    assert_eq!(integ["env"]["DATABASE_URL"].as_str(), Some("postgresql://test@localhost:5432/test"));
+    assert!(serde_json::to_string(integ).expect("job").contains("pytest tests/integration"));
+    let (t, i, q) = (
+        jf.find("stage('Test')").expect("Test"),
+        jf.find("stage('Integration Test')").expect("Integration Test"),
+        jf.find("stage('Code Quality')").expect("Code Quality"),
+    );
+    assert!(t < i && i < q, "Jenkins: unit, then integration");
+    let jf_integ = &jf[i..q];
+    assert!(jf_integ.contains("docker run --detach --publish 127.0.0.1::5432"), "{jf_integ}");
+    assert!(jf_integ.contains("export DATABASE_URL=\"postgresql://test@127.0.0.1:$port/test\""), "{jf_integ}");
+    assert!(jf_integ.contains("pytest tests/integration") && !jf[t..i].contains("pytest tests/integration"));
+    let gl_integ = &gl_yaml["integration:api"];
+    assert_eq!(gl_integ["stage"].as_str(), Some("integration"));
+    assert_eq!(gl_integ["services"][0]["name"].as_str(), Some("postgres:16"));
+    assert_eq!(gl_integ["variables"]["DATABASE_URL"]["value"].as_str(), Some("postgresql://test@postgres:5432/test"));
+    assert!(gl_yaml["test:api"]["services"].is_null(), "unit tests run without containers");
+
+    // After the prod deploy and before the verified release is recorded:
+    // the health check, the smoke suite and the performance suite against
+    // the public URL, in `after`'s order, on all three (dev asks for none).
+    let base = "https://api.shop-prod.shop.acme.dev";
+    let order = |text: &str, marks: &[&str]| -> Vec<usize> {
+        marks.iter().map(|m| text.find(m).unwrap_or_else(|| panic!("{m} missing in:\n{text}"))).collect()
+    };
+    for (what, text) in [("GitHub", promote.as_str()), ("Jenkins", prod)] {
+        let at = order(text, &["pytest tests/smoke", "locust --headless -f perf.py", "git tag --force"]);
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{what}: suites run in order, before the record: {at:?}");
+        assert!(text.contains(base), "{what}: BASE_URL is the public route");
+    }
+    // GitLab: the commands live in variables; the script reads them by name.
+    let job = &gl_yaml["deploy:prod"];
+    let var_of = |value: &str| -> String {
+        job["variables"]
+            .as_object()
+            .expect("variables")
+            .iter()
+            .find(|(_, v)| v["value"].as_str() == Some(value))
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| panic!("no variable holds {value}"))
+    };
+    let script: Vec<&str> = job["script"].as_array().expect("script").iter().filter_map(|l| l.as_str()).collect();
+    let line_of = |needle: &str| script.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}"));
+    let at = [
+        line_of(&format!("\"${}\"", var_of("pytest tests/smoke"))),
+        line_of(&format!("\"${}\"", var_of("locust --headless -f perf.py"))),
+        line_of("git tag --force \"$VERIFIED_TAG\""),
+    ];
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "GitLab: suites in order, before the record: {at:?}");
+    assert!(gl_prod.contains(base), "GitLab: BASE_URL is the public route");
+    for text in [cd.as_str(), dev, gl_dev.as_str()] {
+        assert!(!text.contains("pytest tests/smoke") && !text.contains("locust"), "dev asks for no suite");
+    }
 }
 
 /// ECR tags are immutable: no build pushes a fixed cache tag, and a re-run

@@ -166,3 +166,28 @@ fn the_api_has_named_ports_and_a_second_service_of_its_own_type() {
     assert_eq!(public["ports"].as_array().map(Vec::len), Some(1));
     assert_eq!(public["ports"][0]["port"], 50051);
 }
+
+/// `storage_class` names the data volume's class in both targets; a
+/// resource without it keeps the generated encrypted class, and backups
+/// always do (tests/cases/pass/storage_class.dpl).
+#[test]
+fn storage_class_names_the_data_volume_in_both_targets() {
+    let c = common::compile_file("tests/cases/pass/storage_class.dpl");
+    assert!(c.diagnostics.items.is_empty(), "{}", common::render_all(&c));
+    let (model, graph) = c.output.expect("model");
+    let opts = Default::default();
+    let plan = Plan::new(&model, &graph, &opts);
+    let files = emit::emit(&plan, &[Target::K8s, Target::Helm]);
+    let class = |name: &str| {
+        let s = doc(&files, &format!("k8s/dev/statefulset-{name}.yaml"));
+        s["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"].clone()
+    };
+    assert_eq!(class("db"), "io2-encrypted");
+    assert_eq!(class("cache"), "gp3-encrypted");
+    let values = doc(&files, "helm/shop/values.yaml");
+    let datastores = &values["datastores"];
+    let (db, cache) = (&datastores["db"]["storageClass"], &datastores["cache"]["storageClass"]);
+    assert_eq!((db.as_str(), cache.as_str()), (Some("io2-encrypted"), Some("gp3-encrypted")), "{values}");
+    let template = files.iter().find(|a| a.path == "helm/shop/templates/datastore.yaml").expect("template");
+    assert!(template.contents.contains("storageClassName: {{ $d.storageClass | quote }}"));
+}

@@ -17,6 +17,8 @@ pub struct Extra {
     /// Per environment: the span of its strategy value and of its promotion.
     pub env_strategy: BTreeMap<String, Span>,
     pub env_promote: BTreeMap<String, Span>,
+    /// Per environment: the span of its `after` list.
+    pub env_after: BTreeMap<String, Span>,
     /// The span of each `from = x` in a manual promotion.
     pub env_from: BTreeMap<String, Span>,
     /// Analyses: the span, the provider named (if any), and the named strategy
@@ -34,6 +36,8 @@ pub struct Extra {
     pub unresolved_language: BTreeSet<String>,
     /// Service name to the span of each dependency it declares or references.
     pub dep_spans: BTreeMap<(String, String), Span>,
+    /// Where a service first references a resource (service, resource).
+    pub use_spans: BTreeMap<(String, String), Span>,
     /// The span of the `latest` tag policy entry.
     pub latest_tag: Option<Span>,
     /// Services whose probes were written (even if wrongly): no E0403 for them.
@@ -73,6 +77,29 @@ fn tpl(f: &Fields, k: &str) -> Option<Template> {
         _ => None,
     }
 }
+/// A resource's `storage_class`: a Kubernetes object name (a DNS subdomain:
+/// lowercase letters, digits, `-` and `.`, at most 253 characters), E0375
+/// otherwise, since the API server would refuse the claim.
+fn storage_class(f: &Fields, diags: &mut Diagnostics) -> Option<String> {
+    let span = get(f, "storage_class")?.span;
+    let name = lit(f, "storage_class")?;
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.len() <= 253 && name.split('.').all(label_ok) {
+        return Some(name);
+    }
+    diags.push(
+        Diagnostic::new(Code::E0375, format!("`{name}` is not a storage class name"))
+            .label(span, "a StorageClass name is lowercase letters, digits, `-` and `.`")
+            .help("Name a StorageClass the cluster has, e.g. `storage_class = \"gp3-encrypted\"`, or leave it out for the class deployc generates."),
+    );
+    None
+}
+
 fn lit(f: &Fields, k: &str) -> Option<String> {
     tpl(f, k).map(|t| render_static(&t))
 }
@@ -641,6 +668,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             lint: list_str(&c.fields, "lint"),
             typecheck: list_str(&c.fields, "typecheck"),
             test: list_str(&c.fields, "test"),
+            integration: list_str(&c.fields, "integration"),
+            smoke: list_str(&c.fields, "smoke"),
+            performance: list_str(&c.fields, "performance"),
             coverage: lit(&c.fields, "coverage"),
             build: lit(&c.fields, "build"),
             cache: lit(&c.fields, "cache"),
@@ -691,6 +721,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let secret_store = match tagged(pf, "secret_store") {
         Some(("sealed_secrets", f)) => SecretStore::SealedSecrets {
             controller_namespace: lit(f, "controller_namespace").unwrap_or_else(|| "kube-system".into()),
+            dir: lit(f, "dir").map(|d| d.trim_end_matches('/').to_string()),
         },
         Some(("aws_secrets_manager", f)) => SecretStore::AwsSecretsManager {
             region: lit(f, "region").unwrap_or_default(),
@@ -722,6 +753,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         compliance: list_str(pf, "compliance"),
         team: lit(pf, "team"),
         policy: tagged(pf, "policy").map(|(_, f)| pod_policy(f, diags)),
+        mesh: tagged(pf, "mesh").and_then(|(kind, _)| match kind {
+            "istio" => Some(Mesh::Istio),
+            "linkerd" => Some(Mesh::Linkerd),
+            _ => None,
+        }),
     };
 
     // ---- services
@@ -753,6 +789,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             AttrTarget::Resource(n) => {
                 if let Some(id) = resource_id(n) {
                     uses.insert(id);
+                    extra.use_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
                 }
             }
             _ => {}
@@ -975,6 +1012,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             auth: boolean(f, "auth", true),
             cpu: get(f, "cpu").map(|v| range_q(Some(v), (0, 0))),
             memory: get(f, "memory").map(|v| range_q(Some(v), (0, 0))),
+            storage_class: storage_class(f, diags),
             engine,
         });
     }
@@ -1295,6 +1333,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         if get(f, "before").is_none() {
             before = vec![BeforeHook::Migrations];
         }
+        if let Some(v) = get(f, "after") {
+            extra.env_after.insert(c.name().to_string(), v.span);
+        }
         let mut after: Vec<AfterHook> = list_str(f, "after").iter().filter_map(|w| AfterHook::parse(w)).collect();
         if get(f, "after").is_none() {
             after = vec![AfterHook::HealthCheck];
@@ -1393,14 +1434,61 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             production_sampling: pct(f, "production_sampling"),
         })
     };
-    // Only Datadog's unified service tagging is emitted for `logs` so far.
-    if let Some(Val { v: V::Tagged(t, _), span }) = get(ob, "logs") {
-        if t != "datadog" {
-            diags.push(
-                Diagnostic::new(Code::W0006, format!("logs = {t} ships no logs yet"))
-                    .label(*span, "no target installs a log shipper for this sink")
-                    .help("Ship logs with the cluster's own agent for now, or use `logs = datadog`."),
-            );
+    // Log shipping (plan/logs.rs): Fluent Bit for elk, loki and cloudwatch,
+    // the Datadog agent for datadog. What no output can ship is W0006.
+    if let Some((t, f)) = tagged(ob, "logs") {
+        let span = get(ob, "logs").map(|v| v.span);
+        match t {
+            "elk" | "loki" => {
+                if let Some(v) = get(f, "endpoint") {
+                    let text = lit(f, "endpoint").unwrap_or_default();
+                    if crate::model::LogEndpoint::parse(&text).is_none() {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::E0385,
+                                format!("log endpoint `{}` cannot be a Fluent Bit output", text.escape_debug()),
+                            )
+                            .label(v.span, "not an http(s) URL with a host, optional port and plain path"),
+                        );
+                    }
+                }
+            }
+            "cloudwatch" => {
+                if let (Some(v), Some(g)) = (get(f, "group"), lit(f, "group")) {
+                    if !crate::model::valid_log_group(&g) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::E0386,
+                                format!("`{}` is not a CloudWatch log group name", g.escape_debug()),
+                            )
+                            .label(v.span, "letters, digits and `_-/.#` only"),
+                        );
+                    }
+                }
+                if !matches!(project.cloud, crate::model::Cloud::Aws { .. }) {
+                    if let Some(span) = span {
+                        diags.push(
+                            Diagnostic::new(Code::W0006, "logs = cloudwatch ships no logs on this cloud")
+                                .label(
+                                    span,
+                                    "only the AWS Terraform creates the log groups and the role Fluent Bit writes with",
+                                )
+                                .help("Use `logs = elk`, `loki` or `datadog`, or move the project to `cloud = aws`."),
+                        );
+                    }
+                }
+            }
+            "datadog" => {
+                let has_key = integration_decls.iter().any(|c| c.tag.as_ref().is_some_and(|t| t.0 == "datadog"));
+                if let (false, Some(span)) = (has_key, span) {
+                    diags.push(
+                        Diagnostic::new(Code::W0006, "logs = datadog ships no logs without a datadog integration")
+                            .label(span, "the Datadog agent needs the integration's `api_key` and `site`")
+                            .help("Declare `integration datadog = datadog { site = \"datadoghq.com\" api_key = secret(\"datadog-api-key\") }`."),
+                    );
+                }
+            }
+            _ => {}
         }
     }
     let observability = Observability {
@@ -1450,8 +1538,18 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         tracing: sink("tracing"),
         logs: sink("logs"),
     };
-    let model =
-        Model { project, toolchains, services, resources, environments, gates, integrations, pipeline, observability };
+    let model = Model {
+        project,
+        toolchains,
+        services,
+        resources,
+        environments,
+        gates,
+        integrations,
+        pipeline,
+        observability,
+        sealed: Sealed::default(),
+    };
     Some((model, extra))
 }
 

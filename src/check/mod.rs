@@ -67,7 +67,8 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
         }
         preset::apply(&mut cx, &mut checked);
     }
-    let (model, extra) = lower::lower(&checked, diags)?;
+    let (mut model, extra) = lower::lower(&checked, diags)?;
+    secret_refs(&checked, &mut model.sealed);
     // The whole-program rules run even after earlier errors, on a model built
     // with defaults, so one run reports everything; they skip what an earlier
     // error already explains.
@@ -80,6 +81,64 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
     // Unused names are only worth a warning once every reference resolved.
     rules::unused(&syms, diags);
     Some((model, graph))
+}
+
+/// Where the program first reads each secret and each resource's
+/// attributes, and the span of the secret store's `dir`: diagnostics about
+/// a sealed file point there.
+fn secret_refs(checked: &[Checked], out: &mut crate::model::Sealed) {
+    fn walk(key: &str, v: &value::Val, out: &mut crate::model::Sealed) {
+        match &v.v {
+            V::Secret { name, .. } => {
+                out.secret_refs.entry(name.clone()).or_insert(v.span);
+            }
+            V::Attr(r) => {
+                if let crate::model::AttrTarget::Resource(name) = &r.target {
+                    out.resource_refs.entry(name.clone()).or_insert(v.span);
+                }
+            }
+            V::Str(t) => {
+                for p in &t.parts {
+                    if let crate::model::TPart::Ref(crate::model::AttrRef {
+                        target: crate::model::AttrTarget::Resource(name),
+                        ..
+                    }) = p
+                    {
+                        out.resource_refs.entry(name.clone()).or_insert(v.span);
+                    }
+                }
+                // `pull_secrets = ["registry-credentials"]` names a Secret.
+                if key == "pull_secrets" {
+                    if let Some(name) = t.as_literal() {
+                        out.secret_refs.entry(name).or_insert(v.span);
+                    }
+                }
+            }
+            V::Range(a, b) => {
+                walk(key, a, out);
+                walk(key, b, out);
+            }
+            V::List(items) => items.iter().for_each(|i| walk(key, i, out)),
+            V::Map(fs) | V::Tagged(_, fs) | V::Struct(fs) => {
+                for (k, (_, v)) in fs {
+                    walk(k, v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    for c in checked.iter().filter(|c| !c.is_std) {
+        for (k, (_, v)) in &c.fields {
+            walk(k, v, out);
+        }
+        if c.keyword == "project" {
+            if let Some((_, v)) = c.fields.get("secret_store") {
+                if let V::Tagged(_, fs) = &v.v {
+                    out.dir_span = fs.get("dir").map(|(_, v)| v.span);
+                }
+            }
+        }
+    }
 }
 
 /// Pass 1: every declaration into the symbol table; duplicates and unknown keywords reported.

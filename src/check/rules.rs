@@ -38,12 +38,75 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     blue_green_readiness(model, extra, diags);
     missing_probes(model, extra, diags);
     portless_references(model, extra, diags);
+    aws_identities(model, graph, extra, diags);
     analysis_providers(model, extra, diags);
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
     vpa_with_hpa(model, extra, diags);
+    mesh_ports(model, diags);
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
+    post_deploy_suites(model, extra, diags);
+}
+
+/// `after = [integration_tests]` or `[performance_tests]` where no deployed
+/// service's toolchain declares those commands runs nothing (E0602); a
+/// service whose toolchain declares them but has no public route cannot be
+/// reached from CI and is skipped (W0013). `smoke_tests` without commands
+/// checks the routes instead, so it is neither.
+fn post_deploy_suites(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{AfterHook, Exposure};
+    for env in &model.environments {
+        let span = extra.env_after.get(&env.name).copied().or(env.span);
+        for hook in &env.after {
+            let (field, what) = match hook {
+                AfterHook::IntegrationTests => ("integration", "integration tests"),
+                AfterHook::PerformanceTests => ("performance", "performance tests"),
+                AfterHook::SmokeTests => ("smoke", "smoke tests"),
+                AfterHook::HealthCheck | AfterHook::Verification => continue,
+            };
+            let mut runs = false;
+            for d in &env.deployments {
+                let s = model.service(d.service);
+                let Some(b) = model.built(s) else { continue };
+                let commands = match hook {
+                    AfterHook::IntegrationTests => &b.toolchain.integration,
+                    AfterHook::PerformanceTests => &b.toolchain.performance,
+                    _ => &b.toolchain.smoke,
+                };
+                if commands.is_empty() {
+                    continue;
+                }
+                if matches!(s.expose, Exposure::Ingress { .. }) {
+                    runs = true;
+                } else {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::W0013,
+                            format!("the {what} of `{}` do not run after a deploy to `{}`", s.name, env.name),
+                        )
+                        .label_opt(span, format!("asks for {what}"))
+                        .label_opt(s.span, "no public route (`expose = ingress`): CI cannot reach it")
+                        .help(format!(
+                            "Expose `{}` through an ingress, or run its `{field}` commands from a service that is exposed.",
+                            s.name
+                        )),
+                    );
+                }
+            }
+            if !runs && *hook != AfterHook::SmokeTests {
+                diags.push(
+                    Diagnostic::new(Code::E0602, format!("`{}` asks for {what} that no service declares", env.name))
+                        .label_opt(span, format!("`{}` runs nothing here", hook.word()))
+                        .help(format!(
+                            "Give the toolchain of a public service deployed to `{}` its `{field}` commands (`{field} = [\"...\"]`), or remove `{}` from `after`.",
+                            env.name,
+                            hook.word()
+                        )),
+                );
+            }
+        }
+    }
 }
 
 fn dependency_cycles(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
@@ -493,6 +556,93 @@ fn vpa_with_hpa(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                 .label(*span, "sets the requests the HPA's cpu target is measured against")
                 .help("Use `vpa = recommend` (recommendations only) with a replica range, or fixed replicas with `vpa = initial`."),
             );
+        }
+    }
+}
+
+/// A service that reaches a resource through AWS's APIs (a queue, a bucket,
+/// a managed Redis) runs as a ServiceAccount annotated with its IAM role's
+/// ARN (IRSA, `plan::irsa`). The ARN needs the AWS account (W0018), and the
+/// role's name `<project>-<env>-<account>` must fit IAM's 64 characters
+/// (E0421); without either, the pods get no credentials.
+fn aws_identities(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{Cloud, Placement};
+    let mut no_account = BTreeSet::new();
+    let mut too_long = BTreeSet::new();
+    // Environments on GKE or AKS have no IRSA role.
+    for e in model.environments.iter().filter(|e| matches!(model.cloud_of(e), Cloud::Aws { .. })) {
+        for d in &e.deployments {
+            let s = model.service(d.service);
+            let used: Vec<&crate::model::Resource> = graph
+                .targets(Node::Service(s.id), Edge::Uses)
+                .into_iter()
+                .filter_map(|n| match n {
+                    Node::Resource(r) => Some(model.resource(r)),
+                    _ => None,
+                })
+                .filter(|r| r.engine.reached_through_api(e.resources[r.id.index()].placement == Placement::Managed))
+                .collect();
+            let Some(first) = used.first() else { continue };
+            if model.aws_account().is_none() && no_account.insert(s.name.clone()) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::W0018,
+                        format!(
+                            "`{}` uses {} `{}` through AWS's API, but its ServiceAccount cannot name its IAM role: the program names no AWS account",
+                            s.name,
+                            first.engine.word(),
+                            first.name
+                        ),
+                    )
+                    .label_opt(extra.use_spans.get(&(s.name.clone(), first.name.clone())).copied(), "needs AWS credentials")
+                    .label_opt(model.project.span, "no `account` here")
+                    .help(Code::W0018.info().help),
+                );
+            }
+            let account = s.pod.service_account.as_deref().unwrap_or(&s.name);
+            let role = model.irsa_role_name(&e.name, account);
+            if role.len() > crate::model::IAM_ROLE_NAME_MAX && too_long.insert(role.clone()) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0421,
+                        format!(
+                            "the IAM role of ServiceAccount `{account}` in `{}` would be named `{role}`, {} characters (IAM allows {})",
+                            e.name,
+                            role.len(),
+                            crate::model::IAM_ROLE_NAME_MAX
+                        ),
+                    )
+                    .label_opt(s.span, "its pods assume that role")
+                    .help(Code::E0421.info().help),
+                );
+            }
+        }
+    }
+}
+
+/// A port the mesh's sidecar takes in every pod (E0390): the application
+/// could not bind it, or the sidecar could not.
+fn mesh_ports(model: &Model, diags: &mut Diagnostics) {
+    let Some(mesh) = model.project.mesh else { return };
+    for s in &model.services {
+        let ports =
+            s.port.into_iter().map(|p| ("port".to_string(), p)).chain(s.ports.iter().map(|p| (p.name.clone(), p.port)));
+        for (name, port) in ports {
+            if mesh.reserved_ports().contains(&port) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0390,
+                        format!("port {port} of `{}` ({name}) is taken by the {} sidecar", s.name, mesh.word()),
+                    )
+                    .label_opt(s.span, "declared here")
+                    .label_opt(model.project.span, "the mesh injects its sidecar into this service's pods")
+                    .help(format!(
+                        "Move the service off the ports the {} sidecar listens on: {}.",
+                        mesh.word(),
+                        mesh.reserved_ports().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+                    )),
+                );
+            }
         }
     }
 }

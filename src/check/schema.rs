@@ -223,8 +223,16 @@ pub static SECRET_STORES: &[Variant] = &[
     v("kubernetes", &[], "plain Kubernetes Secrets created out of band; deployc only references them"),
     v(
         "sealed_secrets",
-        &[f("controller_namespace", Ty::Str, "\"kube-system\"", "namespace of the Sealed Secrets controller")],
-        "Bitnami Sealed Secrets: the team commits SealedSecrets, deployc references the Secrets they unseal to",
+        &[
+            f("controller_namespace", Ty::Str, "\"kube-system\"", "namespace of the Sealed Secrets controller"),
+            f(
+                "dir",
+                Ty::RelPath,
+                "none",
+                "folder beside the program holding the team's kubeseal output, `<dir>/<env>/<secret>.yaml`: each file is checked (E0380-E0384) and written into the output; without it the team commits SealedSecrets into `k8s/<env>/extra/`",
+            ),
+        ],
+        "Bitnami Sealed Secrets: the team seals each Secret with kubeseal; deployc checks and ships the SealedSecrets of `dir`, or references the Secrets of those the team commits into `extra/`",
     ),
     v(
         "aws_secrets_manager",
@@ -271,6 +279,19 @@ pub static POLICIES: &[Variant] = &[v(
     "Kyverno policies in each environment's namespace: non-root, read-only root filesystem, no `latest`, limits, allowed registries",
 )];
 
+pub static MESHES: &[Variant] = &[
+    v(
+        "istio",
+        &[],
+        "Istio sidecars (with the Istio CNI plugin): strict mTLS in each environment's namespace, an AuthorizationPolicy per service from the dependency graph, canaries routed by Istio",
+    ),
+    v(
+        "linkerd",
+        &[],
+        "Linkerd proxies (with the Linkerd CNI plugin): a Server, MeshTLSAuthentication and AuthorizationPolicy per service from the dependency graph",
+    ),
+];
+
 pub static PROJECT: &[FieldSpec] = &[
     req("repository", Ty::Str, "source repository, e.g. \"github.com/acme/healthcp\""),
     f("branch", Ty::Branch, "\"main\"", "default branch"),
@@ -292,6 +313,12 @@ pub static PROJECT: &[FieldSpec] = &[
         Ty::Tagged(POLICIES),
         "",
         "policy as code: admission policies holding every pod of an environment to what the program promises",
+    ),
+    f(
+        "mesh",
+        Ty::Tagged(MESHES),
+        "",
+        "service mesh: mutual TLS between the services and authorization along the dependency graph",
     ),
 ];
 
@@ -515,6 +542,7 @@ pub static RESOURCES: &[Variant] = &[
             f("aurora", Ty::Bool, "false", "Aurora PostgreSQL instead of RDS"),
             f("instance", Ty::Str, "\"db.t4g.medium\"", "instance class"),
             f("storage", Ty::Memory, "20Gi", "allocated storage"),
+            f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
             f("read_replicas", Ty::Int, "0", "read replicas"),
             f("multi_az", Ty::Bool, "false", "multi-AZ standby"),
             f("backup", Ty::Struct(BACKUP), "", "automated backups"),
@@ -535,6 +563,7 @@ pub static RESOURCES: &[Variant] = &[
             f("replicas", Ty::Int, "0", "replicas per shard"),
             f("instance", Ty::Str, "\"cache.t4g.small\"", "node type"),
             f("storage", Ty::Memory, "1Gi", "volume size in-cluster"),
+            f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
             f("backup", Ty::Struct(BACKUP), "", "snapshots"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             // in-cluster sizing and auth
@@ -550,6 +579,7 @@ pub static RESOURCES: &[Variant] = &[
             f("version", Ty::Str, "\"7\"", "engine version"),
             f("placement", PLACEMENT, "in_cluster", "in-cluster StatefulSet (managed means DocumentDB)"),
             f("storage", Ty::Memory, "20Gi", "volume size"),
+            f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
             f("backup", Ty::Struct(BACKUP), "", "backups"),
             f("recovery", Ty::Struct(RECOVERY), "", "recovery objectives, checked against the backups"),
             f("database", Ty::Str, "resource name", "database name"),
@@ -658,9 +688,15 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
     f("before", Ty::List(&Ty::Enum(&["backup", "migrations"])), "[migrations]", "steps run before deploying"),
     f(
         "after",
-        Ty::List(&Ty::Enum(&["smoke_tests", "health_check", "verification"])),
+        Ty::List(&Ty::Enum(&[
+            "smoke_tests",
+            "health_check",
+            "verification",
+            "integration_tests",
+            "performance_tests",
+        ])),
         "[health_check]",
-        "steps run after deploying",
+        "steps run after deploying: `smoke_tests` runs the toolchains' `smoke` commands against each public service (every route answers, without them), `integration_tests` and `performance_tests` their `integration` and `performance` commands",
     ),
     f("multi_az", Ty::Bool, "false", "spread managed resources over zones"),
     f(
@@ -973,7 +1009,25 @@ pub static TOOLCHAIN: &[FieldSpec] = &[
     f("install", Ty::Str, "", "install dependencies"),
     f("lint", Ty::List(&Ty::Str), "[]", "lint commands"),
     f("typecheck", Ty::List(&Ty::Str), "[]", "type-check commands"),
-    f("test", Ty::List(&Ty::Str), "[]", "test commands"),
+    f("test", Ty::List(&Ty::Str), "[]", "unit test commands, run in CI"),
+    f(
+        "integration",
+        Ty::List(&Ty::Str),
+        "[]",
+        "integration test commands: a CI stage of their own with the service's databases and caches as service containers (`DATABASE_URL`, `REDIS_URL`, `MONGODB_URL`), and after a deploy where `after` lists `integration_tests`, against `BASE_URL`",
+    ),
+    f(
+        "smoke",
+        Ty::List(&Ty::Str),
+        "[]",
+        "smoke test commands, run after a deploy where `after` lists `smoke_tests`, against the service's public URL in `BASE_URL`",
+    ),
+    f(
+        "performance",
+        Ty::List(&Ty::Str),
+        "[]",
+        "performance test commands, run after a deploy where `after` lists `performance_tests`, against `BASE_URL`",
+    ),
     f("coverage", Ty::Str, "", "coverage command"),
     f("build", Ty::Str, "", "build command"),
     f("cache", Ty::Str, "", "package-manager cache kind for CI"),

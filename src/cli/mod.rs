@@ -342,8 +342,9 @@ pub fn stream(file: &Path, targets: &[deployc::emit::Target], envs: &[String], d
     if !envs.is_empty() {
         plan.envs.retain(|p| envs.contains(&p.env.name));
     }
-    let text = emit::stream(&plan, &targets, envs).unwrap_or_default();
-    print_out(&text);
+    // A closed pipe (`deployc build --stdout | head`) is not an error.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let _ = emit::stream(&plan, &targets, envs, &mut out);
     ExitCode::SUCCESS
 }
 

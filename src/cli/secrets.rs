@@ -4,6 +4,7 @@
 //! what the Kubernetes and Helm outputs reference.
 
 use super::{compile_file, print_out, report, Color, Format};
+use deployc::plan::sealed::{create_command, seal_command};
 use deployc::plan::secrets::{inventory, Origin, Producer, SecretPlan};
 use deployc::plan::{Options, Plan};
 use serde::Serialize;
@@ -27,13 +28,19 @@ pub fn run(file: &Path, json: bool, color: Color) -> ExitCode {
         report(&c.diagnostics, &c.program.sources, Format::Human, color);
         return ExitCode::from(1);
     };
+    let program = super::display(file);
     let opts = Options::default();
     let plan = Plan::new(model, graph, &opts);
-    let envs: Vec<EnvSecrets> = plan
+    let mut envs: Vec<EnvSecrets> = plan
         .envs
         .iter()
         .map(|e| EnvSecrets { environment: &e.env.name, namespace: e.ns(), secrets: inventory(e) })
         .collect();
+    // The cluster add-ons' Secrets (the Datadog agent's API key), each in
+    // its add-on's namespace, from its cluster's log environment.
+    for s in deployc::plan::logs::addon_secrets(&plan) {
+        envs.push(EnvSecrets { environment: &model.env(s.env).name, namespace: s.namespace, secrets: vec![s.secret] });
+    }
     if json {
         match serde_json::to_string_pretty(&envs) {
             Ok(t) => print_out(&(t + "\n")),
@@ -55,7 +62,7 @@ pub fn run(file: &Path, json: bool, color: Color) -> ExitCode {
             let keys: Vec<&str> = s.keys.iter().map(String::as_str).collect();
             let readers: Vec<&str> = s.readers.iter().map(String::as_str).collect();
             let _ = writeln!(out, "  {}  keys: {}  read by: {}", s.name, keys.join(", "), readers.join(", "));
-            let _ = writeln!(out, "    {}", provide(e.namespace, e.environment, s));
+            let _ = writeln!(out, "    {}", provide(&program, e.namespace, e.environment, s));
         }
         out.push('\n');
     }
@@ -63,9 +70,9 @@ pub fn run(file: &Path, json: bool, color: Color) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// How the value arrives, as a sentence with the command to run.
-fn provide(ns: &str, env: &str, s: &SecretPlan) -> String {
-    let literals: Vec<String> = s.keys.iter().map(|k| format!("--from-literal={k}=...")).collect();
+/// How the value arrives, as a sentence with the command to run. `program`
+/// is the program's path, from which a sealed file's is joined.
+fn provide(program: &str, ns: &str, env: &str, s: &SecretPlan) -> String {
     let what = match &s.origin {
         Origin::Program => "a value only people have".to_string(),
         Origin::Connection { resource } => format!("the connection details of `{resource}`"),
@@ -73,14 +80,7 @@ fn provide(ns: &str, env: &str, s: &SecretPlan) -> String {
             "registry credentials to pull images with (type kubernetes.io/dockerconfigjson)".to_string()
         }
     };
-    // A pull secret is made by `kubectl create secret docker-registry`.
-    let create = match s.origin {
-        Origin::PullSecret => format!(
-            "kubectl create secret docker-registry {} -n {ns} --docker-server=... --docker-username=... --docker-password=...",
-            s.name
-        ),
-        _ => format!("kubectl create secret generic {} -n {ns} {}", s.name, literals.join(" ")),
-    };
+    let create = create_command(ns, s);
     match &s.producer {
         // Terraform writes the connection details it creates (endpoints,
         // generated passwords) into Secrets Manager or Secret Manager itself
@@ -105,8 +105,17 @@ fn provide(ns: &str, env: &str, s: &SecretPlan) -> String {
             };
             format!("{what}: the ExternalSecret `{}` copies it from {store} `{key}`; set it with: {put}", s.name)
         }
-        Producer::SealedByTeam { controller_namespace } => format!(
-            "{what}: seal it into k8s/{env}/extra/ (listed by the kustomization): {create} --dry-run=client -o yaml | kubeseal --controller-namespace {controller_namespace} --format yaml > k8s/{env}/extra/sealedsecret-{}.yaml",
+        Producer::SealedByTeam { controller_namespace, file: Some(file) } => {
+            let path = deployc::load::join(program, file);
+            format!(
+                "{what}: provided by {path} (checked, and written to k8s/{env}/sealedsecret-{}.yaml and the Helm chart); reseal it with: {}",
+                s.name,
+                seal_command(ns, s, controller_namespace, &path)
+            )
+        }
+        Producer::SealedByTeam { controller_namespace, file: None } => format!(
+            "{what}: seal it into k8s/{env}/extra/ (listed by the kustomization): {} --dry-run=client -o yaml | kubeseal --controller-namespace {controller_namespace} --format yaml > k8s/{env}/extra/sealedsecret-{}.yaml",
+            create,
             s.name
         ),
         Producer::CreatedByTeam => {

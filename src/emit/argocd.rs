@@ -55,13 +55,24 @@ struct Source {
 #[serde(rename_all = "camelCase")]
 struct HelmSource {
     release_name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    parameters: Vec<HelmParameter>,
     #[serde(skip_serializing_if = "String::is_empty")]
     values: String,
 }
 
 #[derive(Serialize)]
+struct HelmParameter {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
 struct NamespaceMetadata {
     labels: BTreeMap<String, String>,
+    /// The mesh's injection annotation (Linkerd), as the Namespace carries it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
 }
 
 /// A cluster by the name it is registered under in ArgoCD, or by its API URL.
@@ -211,6 +222,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
     )];
     let several = clusters.len() > 1;
     for (key, first_env, cloud) in &clusters {
+        let Some(cluster) = plan.topology.clusters.iter().find(|c| c.key == *key) else { continue };
         let suffix = if several { format!("-{key}") } else { String::new() };
         let app = |name: String, wave: i32, source: Source, namespace: &str| {
             let mut m = meta(model, &name);
@@ -242,14 +254,28 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
             )
         };
         for a in &needed {
+            let Some(values) = crate::plan::addons::cluster_values(plan, a, cluster) else { continue };
             let source = Source {
                 repo_url: a.repo_url.into(),
                 target_revision: a.version.into(),
                 path: None,
                 chart: Some(a.chart.into()),
-                helm: Some(HelmSource { release_name: a.name.into(), values: a.values.into() }),
+                helm: Some(HelmSource {
+                    release_name: a.name.into(),
+                    parameters: crate::plan::logs::parameters(model, a.addon)
+                        .into_iter()
+                        .map(|(name, value)| HelmParameter { name, value })
+                        .collect(),
+                    values: addon_values(plan, a, cluster, values),
+                }),
             };
             files.push(app(format!("{}-{}{suffix}", p.name, a.name), -2, source, a.namespace));
+        }
+        // The add-ons' Secrets (plan/logs.rs), after External Secrets' CRDs.
+        if !crate::plan::logs::addon_objects(plan, cluster).is_empty() {
+            let path =
+                format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::logs::addons_dir(plan, cluster));
+            files.push(app(format!("{}-addon-secrets{suffix}", p.name), -1, git_source(model, path), "default"));
         }
         if cluster_objects {
             let dir = crate::plan::addons::cluster_dir(plan, cloud);
@@ -258,6 +284,22 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
         }
     }
     files
+}
+
+/// An add-on's chart values: generated from the program (the log add-ons)
+/// or the table's.
+/// The log agents' values are generated per cluster (plan/logs.rs); the
+/// other add-ons take the table's values with what the cluster adds.
+fn addon_values(
+    plan: &Plan,
+    a: &crate::plan::addons::AddonSpec,
+    c: &crate::plan::topology::Cluster,
+    values: String,
+) -> String {
+    match crate::plan::logs::values(plan, a.addon, c) {
+        Some(v) => crate::emit::yaml::to_string(&v).unwrap_or_default(),
+        None => values,
+    }
 }
 
 fn git_source(model: &Model, path: String) -> Source {
@@ -284,15 +326,15 @@ fn auto_sync(env: &Environment) -> bool {
     matches!(env.promote, Promotion::OnPush(_))
 }
 
-fn sync_policy(auto: bool, namespace_labels: Option<BTreeMap<String, String>>) -> SyncPolicy {
+fn sync_policy(auto: bool, namespace: Option<NamespaceMetadata>) -> SyncPolicy {
     let mut sync_options = vec!["PruneLast=true".to_string()];
-    if namespace_labels.is_some() {
+    if namespace.is_some() {
         sync_options.insert(0, "CreateNamespace=true".into());
     }
     SyncPolicy {
         automated: auto.then_some(Automated { prune: true, self_heal: true }),
         sync_options,
-        managed_namespace_metadata: namespace_labels.map(|labels| NamespaceMetadata { labels }),
+        managed_namespace_metadata: namespace,
         // Generous: on a fresh cluster the add-ons' CRDs arrive in parallel.
         retry: Retry { limit: 10, backoff: Backoff { duration: "10s".into(), factor: 2, max_duration: "5m".into() } },
     }
@@ -373,7 +415,13 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                         project: p.name.clone(),
                         source: git_source(model, path(e)),
                         destination: Destination::of(plan, e),
-                        sync_policy: sync_policy(auto_sync(e), Some(ep.namespace_labels())),
+                        sync_policy: sync_policy(
+                            auto_sync(e),
+                            Some(NamespaceMetadata {
+                                labels: ep.namespace_labels(),
+                                annotations: ep.namespace_annotations(),
+                            }),
+                        ),
                     },
                 };
                 let file = format!("argocd/application-{name}.yaml");
@@ -384,6 +432,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
         GitOpsMode::ApplicationSet => {
             // The same labels as each environment's, with its name templated.
             let mut set_labels = plan.envs.first().map(|e| e.namespace_labels()).unwrap_or_default();
+            let set_annotations = plan.envs.first().map(|e| e.namespace_annotations()).unwrap_or_default();
             if let Some(v) = set_labels.get_mut("deployc.dev/environment") {
                 *v = "{{.env}}".into();
             }
@@ -417,7 +466,10 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                             project: p.name.clone(),
                             source: git_source(model, "{{.path}}".into()),
                             destination: appset_destination(plan),
-                            sync_policy: sync_policy(false, Some(set_labels)),
+                            sync_policy: sync_policy(
+                                false,
+                                Some(NamespaceMetadata { labels: set_labels, annotations: set_annotations }),
+                            ),
                         },
                     },
                     // Only automatically promoted environments sync on their own.

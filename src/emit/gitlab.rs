@@ -14,13 +14,11 @@
 //! `[skip ci]`, and the `workflow:` rules drop them as well.
 
 use super::{Artifact, Target};
-use crate::model::{
-    AfterHook, Engine, Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, TagPolicy,
-};
+use crate::model::{Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, TagPolicy};
 use crate::pins;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, is_quality, pct, requirement_files,
-    test_commands, Backup, BuildCache, Outcome, READ_TAG, SET_TAG,
+    test_commands, Backup, BuildCache, Check, Outcome, READ_TAG, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
@@ -138,13 +136,14 @@ impl Job {
     /// Runs `script` with `env` bound: each value becomes a numbered job
     /// variable and the script reads it through a shell assignment, in a
     /// subshell so bindings of one step never leak into the next.
-    fn step(&mut self, script: &str, env: &[(&str, String)]) -> String {
+    fn step<K: AsRef<str>>(&mut self, script: &str, env: &[(K, String)]) -> String {
         if env.is_empty() {
             return script.to_string();
         }
         let n = self.variables.keys().filter(|k| k.starts_with("STEP")).count();
         let mut head = String::from("(\n");
         for (i, (k, v)) in env.iter().enumerate() {
+            let k = k.as_ref();
             let name = format!("STEP{n}_{i}_{k}");
             head.push_str(&format!("{k}=\"${name}\"\n"));
             self.variables.insert(name, lit(v.clone()));
@@ -218,14 +217,33 @@ fn runtime_image(tc: &crate::model::Toolchain) -> Image {
     Image { name, entrypoint: None }
 }
 
-/// The service container an integration test of a service talks to, per engine.
-fn service_container(engine: &Engine) -> Option<(&'static str, &'static str)> {
-    match engine {
-        Engine::Postgres => Some(("postgres:16", "postgres")),
-        Engine::Redis => Some(("redis:7", "redis")),
-        Engine::MongoDb => Some(("mongo:7", "mongo")),
-        Engine::Kafka | Engine::Queue | Engine::Bucket => None,
+/// The integration stage of a service: its `integration` commands, after its
+/// unit tests, with its databases and caches as `services:` containers.
+fn integration_job(m: &Model, s: &crate::model::Built, rules: &[Rule]) -> Job {
+    let tc = s.toolchain;
+    let mut job = Job::new("integration");
+    job.image = Some(runtime_image(tc));
+    job.rules = rules.to_vec();
+    job.needs = Some(vec![format!("test:{}", s.name)]);
+    for t in deploy::test_services(m, s) {
+        job.services.push(ServiceContainer { name: t.image.into(), alias: t.alias.into() });
+        for (k, v) in t.container_env {
+            job.var(k, lit(*v));
+        }
+        job.var(t.var, lit(t.url_at(t.alias, &t.port.to_string())));
     }
+    job.var("SERVICE_DIR", lit(s.build_context.clone()));
+    let mut script = vec!["cd \"$SERVICE_DIR\"".to_string()];
+    if tc.family == "python" {
+        script.push("if [ -f requirements-dev.txt ]; then python -m pip install -r requirements-dev.txt; fi".into());
+    }
+    for (i, c) in tc.install.iter().chain(&tc.integration).enumerate() {
+        let name = format!("COMMAND_{i}");
+        job.var(&name, lit(c.clone()));
+        script.push(format!("bash -c \"${name}\""));
+    }
+    job.script = script;
+    job
 }
 
 /// The `.gitlab-ci.yml`, or nothing when the pipeline runs on another provider.
@@ -430,26 +448,6 @@ fn pipeline(m: &Model) -> Pipeline {
         let mut job = Job::new("test");
         job.image = Some(runtime_image(tc));
         job.rules = on_change.clone();
-        for r in &s.uses {
-            let res = &m.resources[r.index()];
-            if let Some((image, alias)) = service_container(&res.engine) {
-                if !job.services.iter().any(|c| c.alias == alias) {
-                    job.services.push(ServiceContainer { name: image.into(), alias: alias.into() });
-                }
-                if res.engine == Engine::Postgres {
-                    job.var("POSTGRES_DB", lit("test"));
-                    job.var("POSTGRES_USER", lit("test"));
-                    job.var("POSTGRES_PASSWORD", lit("test"));
-                    job.var("DATABASE_URL", lit("postgresql://test:test@postgres:5432/test"));
-                }
-                if res.engine == Engine::Redis {
-                    job.var("REDIS_URL", lit("redis://redis:6379/0"));
-                }
-                if res.engine == Engine::MongoDb {
-                    job.var("MONGODB_URL", lit("mongodb://mongo:27017/test"));
-                }
-            }
-        }
         job.var("SERVICE_DIR", lit(s.build_context.clone()));
         let mut script = vec!["cd \"$SERVICE_DIR\"".to_string()];
         if tc.family == "python" {
@@ -481,6 +479,9 @@ fn pipeline(m: &Model) -> Pipeline {
         }
         job.script = script;
         jobs.insert(format!("test:{}", s.name), job);
+        if !tc.integration.is_empty() {
+            jobs.insert(format!("integration:{}", s.name), integration_job(m, &s, &on_change));
+        }
     }
 
     // Gates.
@@ -560,8 +561,15 @@ fn pipeline(m: &Model) -> Pipeline {
     }
 
     // Environments.
-    let mut stages =
-        vec!["test".to_string(), "quality".into(), "security".into(), "build".into(), "push".into(), "scan".into()];
+    let mut stages = vec![
+        "test".to_string(),
+        "integration".into(),
+        "quality".into(),
+        "security".into(),
+        "build".into(),
+        "push".into(),
+        "scan".into(),
+    ];
     for env in &m.environments {
         let stage = format!("deploy-{}", env.name);
         stages.push(stage.clone());
@@ -844,6 +852,43 @@ fn on_failure(rollback: String, bad: &[String], back: &[String]) -> Vec<String> 
     vec![s]
 }
 
+/// The names a suite's commands reach its script by (its install command first).
+fn suite_command(i: usize) -> String {
+    format!("SUITE_COMMAND_{i}")
+}
+
+/// The image of the job that runs an environment's checks: Alpine, or the
+/// Alpine build of the first suite's runtime at its toolchain's version (the
+/// deploy setup installs its tools with `apk`), and the Alpine packages of
+/// the other suites' runtimes.
+fn check_image(m: &Model, env: &Environment) -> (Image, Vec<&'static str>) {
+    let mut families: Vec<&crate::model::Toolchain> = Vec::new();
+    for c in deploy::checks(m, env) {
+        if let Check::Suite(s) = c {
+            if let Some(b) = m.built(m.service(s.service)) {
+                if !families.iter().any(|t| t.family == b.toolchain.family) {
+                    families.push(b.toolchain);
+                }
+            }
+        }
+    }
+    let Some(first) = families.first() else { return (alpine(), Vec::new()) };
+    let mut image = runtime_image(first);
+    // node:20-alpine, python:3.11-alpine, golang:1.22-alpine, gradle:jdk21-alpine,
+    // maven:3-eclipse-temurin-21-alpine.
+    image.name = format!("{}-alpine", image.name);
+    let mut extra = Vec::new();
+    for t in &families[1..] {
+        extra.extend(match t.family.as_str() {
+            "node" => &["nodejs", "npm"][..],
+            "python" => &["python3", "py3-pip"][..],
+            "go" => &["go"][..],
+            _ => &["openjdk21-jdk", "maven"][..],
+        });
+    }
+    (image, extra)
+}
+
 fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Option<Job>) {
     let mut job = Job::new(stage);
     job.image = Some(alpine());
@@ -929,26 +974,38 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
         script.push(st);
     }
     let mut checks = Vec::new();
-    for a in &env.after {
-        match a {
-            AfterHook::HealthCheck => {
-                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
-                if !urls.is_empty() {
-                    checks.push((deploy::HEALTH_CHECK.to_string(), vec![("HEALTH_URLS", urls.join(" "))]));
-                }
-            }
-            AfterHook::SmokeTests => {
-                let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
-                if !urls.is_empty() {
-                    checks.push((deploy::SMOKE_TESTS.to_string(), vec![("ROUTES", urls.join(" "))]));
-                }
-            }
-            AfterHook::Verification => checks.push((
+    let (image, extra) = check_image(m, env);
+    if !extra.is_empty() {
+        checks.push((format!("apk add --no-cache {} > /dev/null", extra.join(" ")), vec![]));
+        if extra.contains(&"py3-pip") {
+            // Alpine's Python is the system's: pip installs into it only when told.
+            job.var("PIP_BREAK_SYSTEM_PACKAGES", lit("1"));
+        }
+    }
+    for c in deploy::checks(m, env) {
+        match c {
+            Check::Health { urls } => checks.push((deploy::HEALTH_CHECK.to_string(), vec![("HEALTH_URLS".into(), urls.join(" "))])),
+            Check::Routes { urls } => checks.push((deploy::SMOKE_TESTS.to_string(), vec![("ROUTES".into(), urls.join(" "))])),
+            Check::Verification => checks.push((
                 "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  printf '%s\\n' \"$live\" | grep -qxF \"$image:$IMAGE_TAG\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone".to_string(),
                 vec![],
             )),
+            Check::Suite(suite) => {
+                let tc = m.built(m.service(suite.service)).map(|b| b.toolchain);
+                let mut env_: Vec<(String, String)> =
+                    vec![("SUITE_DIR".into(), suite.dir.clone()), ("BASE_URL".into(), suite.base_url.clone())];
+                let mut script = String::from("export BASE_URL\ncd \"$CI_PROJECT_DIR/$SUITE_DIR\"\n");
+                let cmds: Vec<String> =
+                    tc.and_then(|t| t.install.clone()).into_iter().chain(suite.commands.iter().cloned()).collect();
+                for (i, c) in cmds.into_iter().enumerate() {
+                    env_.push((suite_command(i), c));
+                    script.push_str(&format!("bash -c \"${}\"\n", suite_command(i)));
+                }
+                checks.push((script.trim_end().to_string(), env_));
+            }
         }
     }
+    job.image = Some(image.clone());
     let record = format!("{GIT_SETUP}{READ_RELEASE}{}", deploy::RECORD_VERIFIED);
     let rollback = format!("(\nset -e\n{GIT_SETUP}{READ_RELEASE}{}\n)", deploy::ROLLBACK);
     job.artifacts =
@@ -956,7 +1013,7 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
     if paused {
         // Awaiting promotion: nothing reported or recorded until the release job.
         let mut rel = Job::new(stage);
-        rel.image = Some(alpine());
+        rel.image = Some(image);
         rel.rules =
             vec![Rule { cond: Some(trigger_rule(m, env)), when: Some("manual".into()), allow_failure: Some(false) }];
         rel.needs = Some(vec![format!("deploy:{}", env.name)]);

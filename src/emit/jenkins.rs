@@ -12,13 +12,12 @@
 
 use super::{Artifact, Target};
 use crate::model::{
-    AfterHook, Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind,
-    TagPolicy, Trigger,
+    Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, Service, StrategyKind, TagPolicy, Trigger,
 };
 use crate::pins;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
-    test_commands, Backup, BuildCache, Outcome, SET_TAG,
+    test_commands, Backup, BuildCache, Check, Outcome, Suite, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
@@ -58,6 +57,8 @@ struct Ctx {
     login: String,
     branch: String,
     envs: Vec<EnvCx>,
+    /// Whether a service has integration tests (the Integration Test stage).
+    integration: bool,
 }
 
 #[derive(Serialize)]
@@ -67,6 +68,8 @@ struct Svc {
     install: Option<String>,
     build: Option<String>,
     tests: Vec<String>,
+    /// The integration stage's script: sidecar containers, then the commands.
+    integration: Option<String>,
     coverage: Option<String>,
     coverage_min: String,
     quality: Vec<String>,
@@ -497,25 +500,15 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     let paused = deploy::outcome(env) == Outcome::AwaitingPromotion;
     let flags = if paused { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
     let wait = format!("{start}\nargocd app wait \"$APP\" {flags} --timeout {}", deploy::rollout_seconds(env));
-    let routes = deploy::routes(cx.model, env);
     let mut checks = Vec::new();
-    for a in &env.after {
-        match a {
-            AfterHook::HealthCheck => {
-                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
-                if !urls.is_empty() {
-                    checks.push(sh_env(deploy::HEALTH_CHECK, &[("HEALTH_URLS", urls.join(" "))]));
-                }
-            }
-            AfterHook::SmokeTests => {
-                let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
-                if !urls.is_empty() {
-                    checks.push(sh_env(deploy::SMOKE_TESTS, &[("ROUTES", urls.join(" "))]));
-                }
-            }
-            AfterHook::Verification => checks.push(sh(
+    for c in deploy::checks(m, env) {
+        match c {
+            Check::Health { urls } => checks.push(sh_env(deploy::HEALTH_CHECK, &[("HEALTH_URLS", urls.join(" "))])),
+            Check::Routes { urls } => checks.push(sh_env(deploy::SMOKE_TESTS, &[("ROUTES", urls.join(" "))])),
+            Check::Verification => checks.push(sh(
                 "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone",
             )),
+            Check::Suite(suite) => checks.push(suite_block(m, &suite)),
         }
     }
     let record = sh(&format!("{GIT_SETUP}{READ_RELEASE}{}{}", deploy::VERIFIED_TAG_SH, deploy::RECORD_VERIFIED));
@@ -562,6 +555,43 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         notify_rollback,
         release_stage,
     }
+}
+
+/// A toolchain's suite against the deployed environment, in the service's
+/// folder with `BASE_URL` bound (the agent has the language runtimes).
+fn suite_block(m: &Model, suite: &Suite) -> String {
+    let Some(b) = m.built(m.service(suite.service)) else { return String::new() };
+    let tc = b.toolchain;
+    let mut lines = Vec::new();
+    lines.extend(tc.install.iter().map(|i| sh(i)));
+    lines.extend(suite.commands.iter().map(|c| sh(c)));
+    let binds = groovy(&format!("BASE_URL={}", suite.base_url));
+    format!("dir({}) {{\nwithEnv([{binds}]) {{\n{}\n}}\n}}", groovy(&suite.dir), lines.join("\n"))
+}
+
+/// The integration tests of a service on the agent's Docker: each database
+/// or cache as a sidecar container published on a free loopback port,
+/// waited for, removed on exit; the tests read its URL.
+fn integration_script(m: &Model, s: &Service, commands: &[String]) -> String {
+    let mut out = String::from(
+        "containers=\"\"\ntrap 'if [ -n \"$containers\" ]; then docker rm --force $containers > /dev/null; fi' EXIT\n",
+    );
+    for t in deploy::test_services(m, s) {
+        let env: String = t.container_env.iter().map(|(k, v)| format!(" --env {k}={v}")).collect();
+        out.push_str(&format!(
+            "c=$(docker run --detach --publish 127.0.0.1::{port}{env} {image})\ncontainers=\"$containers $c\"\nport=$(docker port \"$c\" {port}/tcp | head -n 1 | sed 's/.*://')\nfor attempt in $(seq 60); do docker exec \"$c\" {ready} > /dev/null 2>&1 && break; sleep 2; done\ndocker exec \"$c\" {ready} > /dev/null\nexport {var}=\"{url}\"\n",
+            port = t.port,
+            image = t.image,
+            ready = t.ready,
+            var = t.var,
+            url = t.url_at("127.0.0.1", "$port"),
+        ));
+    }
+    for c in commands {
+        out.push_str(c);
+        out.push('\n');
+    }
+    out.trim_end().to_string()
 }
 
 fn tag_script(policy: &[TagPolicy]) -> String {
@@ -650,6 +680,7 @@ fn service_cx(cx: &Cx, s: crate::model::Built) -> Svc {
         install: tc.install.clone(),
         build: tc.build.clone(),
         tests: test_commands(tc).into_iter().map(|(_, c)| c).collect(),
+        integration: (!tc.integration.is_empty()).then(|| sh(&integration_script(m, &s, &tc.integration))),
         coverage: (tc.coverage.is_some() && min.is_some()).then(|| coverage_script(tc)),
         coverage_min: min.map(pct).unwrap_or_default(),
         quality: tc.lint.iter().chain(&tc.typecheck).cloned().collect(),
@@ -774,6 +805,7 @@ fn context(cx: &Cx) -> Ctx {
             ("DEFAULT_BRANCH".into(), groovy(&p.branch)),
         ],
         tag_script: tag_script(&m.pipeline.tags),
+        integration: cx.services().any(|s| !s.toolchain.integration.is_empty()),
         services: cx.services().map(|s| service_cx(cx, s)).collect(),
         quality,
         security,

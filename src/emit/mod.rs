@@ -325,25 +325,53 @@ pub const STREAMABLE: &[Target] = &[Target::K8s, Target::Argocd];
 /// the kustomizations left out (they configure kustomize, they are no
 /// objects). With `envs`, only those environments' objects and the
 /// project-wide ones. `None` when a target does not write Kubernetes objects.
-pub fn stream(plan: &Plan, targets: &[Target], envs: &[String]) -> Option<String> {
+///
+/// The Kubernetes target renders each environment straight into one buffer
+/// (no file artifacts, no second copy): the documents are written to `out`
+/// from those buffers in path order.
+pub fn stream(
+    plan: &Plan,
+    targets: &[Target],
+    envs: &[String],
+    out: &mut dyn std::io::Write,
+) -> Option<std::io::Result<()>> {
     if targets.iter().any(|t| !STREAMABLE.contains(t)) {
         return None;
     }
-    let files = emit(plan, targets);
-    let chosen = |a: &Artifact| envs.is_empty() || a.environment.as_ref().is_none_or(|e| envs.contains(e));
-    let objects =
-        || files.iter().filter(|a| chosen(a) && a.path.ends_with(".yaml") && !a.path.ends_with("/kustomization.yaml"));
-    let mut out = String::with_capacity(objects().map(|a| a.contents.len() + 4).sum());
-    for a in objects() {
-        if !a.contents.starts_with("---") {
-            out.push_str("---\n");
-        }
-        out.push_str(&a.contents);
-        if !a.contents.ends_with('\n') {
-            out.push('\n');
+    let chosen = |e: Option<&String>| envs.is_empty() || e.is_none_or(|e| envs.contains(e));
+    let k8s = targets.contains(&Target::K8s);
+    // Whole files: the other targets, and the cluster-wide Kubernetes objects.
+    let mut files: Vec<Artifact> =
+        targets.iter().filter(|t| **t != Target::K8s).flat_map(|t| emit_one(plan, *t)).collect();
+    if k8s {
+        files.extend(k8s::cluster_wide(plan));
+    }
+    let streams = if k8s { k8s::streams(plan) } else { Vec::new() };
+    let mut docs: Vec<(&str, &str, bool)> = files
+        .iter()
+        .filter(|a| chosen(a.environment.as_ref()))
+        .filter(|a| a.path.ends_with(".yaml") && !a.path.ends_with("/kustomization.yaml"))
+        .map(|a| (a.path.as_str(), a.contents.as_str(), !a.contents.starts_with("---")))
+        .collect();
+    for (ep, st) in plan.envs.iter().zip(&streams) {
+        if chosen(Some(&ep.env.name)) {
+            docs.extend(st.docs.iter().map(|(p, r)| (p.as_str(), &st.buf[r.clone()], false)));
         }
     }
-    Some(out)
+    docs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+        for (_, text, open) in docs {
+            if open {
+                out.write_all(b"---\n")?;
+            }
+            out.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                out.write_all(b"\n")?;
+            }
+        }
+        out.flush()
+    };
+    Some(write(out))
 }
 
 /// Serialises one object as a YAML file.

@@ -148,6 +148,16 @@ mod tests {
     }
 
     #[test]
+    fn carriage_returns_before_a_line_end_in_a_block_comment_all_go() {
+        // Found by fuzzing: `\r\r\n` became `\r\n`, which the next run changed again.
+        let once = fmt("/*a\r\r\nb\r\r\r\n*/\n");
+        assert_eq!(once, "/*a\nb\n*/\n");
+        assert_eq!(fmt(&once), once);
+        let fuzzed = "/*\u{fffd}\0\r\r\r\n\r\r\u{f}\r\r\r\0\u{3}*TiB\u{fffd}*/";
+        assert!(format("t.dpl", fuzzed).is_ok());
+    }
+
+    #[test]
     fn comments_in_odd_places() {
         for src in [
             "service /* a */ api { port = 1 }",

@@ -23,12 +23,14 @@ pub fn print(text: &str, file: &File, comments: &[Comment]) -> String {
 }
 
 /// The text of a comment as printed: a line comment without trailing
-/// whitespace, a block comment with `\n` line ends.
+/// whitespace, a block comment with `\n` line ends. Every carriage return
+/// before a line end goes, not only one: replacing `\r\n` once would turn
+/// `\r\r\n` into a new `\r\n`, and formatting would not be idempotent.
 pub fn comment_text(text: &str, c: &Comment) -> String {
     let raw = text.get(c.span.start as usize..c.span.end as usize).unwrap_or("");
     match c.kind {
         CommentKind::Line => raw.trim_end().to_string(),
-        CommentKind::Block => raw.replace("\r\n", "\n"),
+        CommentKind::Block => raw.split('\n').map(|l| l.trim_end_matches('\r')).collect::<Vec<_>>().join("\n"),
     }
 }
 

@@ -21,6 +21,15 @@ pub enum Addon {
     Kyverno,
     Vpa,
     OpenTelemetryOperator,
+    FluentBit,
+    DatadogAgent,
+    ClusterAutoscaler,
+    IstioBase,
+    IstioCni,
+    Istiod,
+    LinkerdCrds,
+    LinkerdCni,
+    LinkerdControlPlane,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -163,7 +172,126 @@ pub const ADDONS: &[AddonSpec] = &[
         // the contrib collector carries k8sattributes and transform.
         values: "admissionWebhooks:\n  certManager:\n    enabled: false\n  autoGenerateCert:\n    enabled: true\nmanager:\n  collectorImage:\n    repository: otel/opentelemetry-collector-contrib\n",
     },
+    AddonSpec {
+        addon: Addon::FluentBit,
+        name: "fluent-bit",
+        repo_url: "https://fluent.github.io/helm-charts",
+        chart: "fluent-bit",
+        version: "0.47.10",
+        namespace: super::logs::FLUENT_BIT_NAMESPACE,
+        needed_by: "log shipping (`logs = elk`, `loki` or `cloudwatch`): a DaemonSet reading this program's namespaces",
+        // Generated per cluster from the program (plan/logs.rs).
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::DatadogAgent,
+        name: "datadog",
+        repo_url: "https://helm.datadoghq.com",
+        chart: "datadog",
+        version: "3.81.0",
+        namespace: super::logs::DATADOG_NAMESPACE,
+        needed_by: "log shipping (`logs = datadog`): the Datadog agent, collecting this program's namespaces",
+        // Generated per cluster from the program (plan/logs.rs).
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::ClusterAutoscaler,
+        name: "cluster-autoscaler",
+        repo_url: "https://kubernetes.github.io/autoscaler",
+        chart: "cluster-autoscaler",
+        version: "9.46.3",
+        namespace: "kube-system",
+        needed_by: "the EKS node groups: nodes are added when pods cannot be scheduled and removed when idle, within the node group's min and max",
+        // The ServiceAccount Terraform's IRSA role trusts
+        // (`system:serviceaccount:kube-system:cluster-autoscaler`); the
+        // cluster name, region, image and role are per cluster
+        // ([`cluster_values`]).
+        values: "cloudProvider: aws\nextraArgs:\n  balance-similar-node-groups: true\n  expander: least-waste\nrbac:\n  serviceAccount:\n    create: true\n    name: cluster-autoscaler\n",
+    },
+    AddonSpec {
+        addon: Addon::IstioBase,
+        name: "istio-base",
+        repo_url: "https://istio-release.storage.googleapis.com/charts",
+        chart: "base",
+        version: "1.26.2",
+        namespace: "istio-system",
+        needed_by: "Istio's CRDs: PeerAuthentications, AuthorizationPolicies, VirtualServices, DestinationRules (`mesh = istio`)",
+        values: "defaultRevision: default\n",
+    },
+    AddonSpec {
+        addon: Addon::IstioCni,
+        name: "istio-cni",
+        repo_url: "https://istio-release.storage.googleapis.com/charts",
+        chart: "cni",
+        version: "1.26.2",
+        namespace: "istio-system",
+        // The node agent sets up each pod's redirection, so injected pods
+        // need no NET_ADMIN init container (Pod Security `restricted`).
+        needed_by: "the traffic redirection of injected pods without privileged init containers (`mesh = istio`)",
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::Istiod,
+        name: "istiod",
+        repo_url: "https://istio-release.storage.googleapis.com/charts",
+        chart: "istiod",
+        version: "1.26.2",
+        namespace: "istio-system",
+        needed_by: "sidecar injection, certificates and configuration of the mesh (`mesh = istio`)",
+        // The CNI plugin instead of istio-init; native sidecars so Jobs complete.
+        values: "pilot:\n  cni:\n    enabled: true\n  env:\n    ENABLE_NATIVE_SIDECARS: \"true\"\n",
+    },
+    AddonSpec {
+        addon: Addon::LinkerdCrds,
+        name: "linkerd-crds",
+        repo_url: "https://helm.linkerd.io/edge",
+        chart: "linkerd-crds",
+        version: "2024.11.8",
+        namespace: "linkerd",
+        needed_by: "Linkerd's CRDs: Servers, AuthorizationPolicies, MeshTLSAuthentications (`mesh = linkerd`)",
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::LinkerdCni,
+        name: "linkerd2-cni",
+        repo_url: "https://helm.linkerd.io/edge",
+        chart: "linkerd2-cni",
+        version: "2024.11.8",
+        namespace: "linkerd-cni",
+        needed_by: "the traffic redirection of injected pods without privileged init containers (`mesh = linkerd`)",
+        values: "",
+    },
+    AddonSpec {
+        addon: Addon::LinkerdControlPlane,
+        name: "linkerd-control-plane",
+        repo_url: "https://helm.linkerd.io/edge",
+        chart: "linkerd-control-plane",
+        version: "2024.11.8",
+        namespace: "linkerd",
+        // The trust anchor and issuer come from the team (cert-manager and
+        // trust-manager, as Linkerd documents): the ConfigMap
+        // `linkerd-identity-trust-roots` and the Secret `linkerd-identity-issuer`.
+        needed_by: "proxy injection and mutual TLS identities (`mesh = linkerd`); the team provides the trust anchor ConfigMap `linkerd-identity-trust-roots` and the issuer Secret `linkerd-identity-issuer` in `linkerd`",
+        values: "cniEnabled: true\nproxy:\n  nativeSidecar: true\nidentity:\n  externalCA: true\n  issuer:\n    scheme: kubernetes.io/tls\n",
+    },
 ];
+
+/// The values an add-on is installed with: its row's, or, under a mesh,
+/// the ingress controller's pods and Prometheus joined to the mesh. The
+/// ingress controller's sidecar carries its requests to the services over
+/// mutual TLS and leaves the load balancer's traffic to it alone
+/// (`includeInboundPorts: ""`); a meshed Prometheus (Linkerd) scrapes over
+/// mutual TLS (Istio's Prometheus stays outside and scrapes a `PERMISSIVE`
+/// port instead, as Istio documents).
+pub fn values(plan: &Plan, a: &AddonSpec) -> String {
+    use crate::model::Mesh;
+    match (a.addon, plan.model.project.mesh) {
+        (Addon::IngressNginx, Some(Mesh::Istio)) => "controller:\n  metrics:\n    enabled: true\n  podLabels:\n    sidecar.istio.io/inject: \"true\"\n  podAnnotations:\n    traffic.sidecar.istio.io/includeInboundPorts: \"\"\n".into(),
+        (Addon::IngressNginx, Some(Mesh::Linkerd)) => "controller:\n  metrics:\n    enabled: true\n  podAnnotations:\n    linkerd.io/inject: enabled\n".into(),
+        (Addon::KubePrometheusStack, Some(Mesh::Linkerd)) => "prometheus:\n  prometheusSpec:\n    podMetadata:\n      annotations:\n        linkerd.io/inject: enabled\n".into(),
+        _ => a.values.into(),
+    }
+}
 
 /// The row of an add-on. Every variant has one (a unit test checks).
 pub fn spec(a: Addon) -> &'static AddonSpec {
@@ -231,6 +359,34 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     if model.observability.tracing.is_some() {
         need.push(Addon::OpenTelemetryOperator);
     }
+    if let Some(a) = super::logs::addon(model) {
+        need.push(a);
+        // The add-on's Secrets come from the store through External Secrets.
+        if !super::logs::addon_secrets(plan).is_empty() {
+            if let SecretStore::AwsSecretsManager { .. }
+            | SecretStore::Vault { .. }
+            | SecretStore::GcpSecretManager { .. } = model.project.secret_store
+            {
+                need.push(Addon::ExternalSecrets);
+            }
+        }
+    }
+    // Terraform creates the EKS clusters' node groups and the autoscaler's
+    // IRSA role; the controller resizes them. Its ServiceAccount names the
+    // role by ARN, so the program must name the AWS account: without
+    // credentials the controller would only crash.
+    if model.aws_account().is_some()
+        && plan.topology.clusters.iter().any(|c| c.created && matches!(c.cloud, Cloud::Aws { .. }))
+    {
+        need.push(Addon::ClusterAutoscaler);
+    }
+    match model.project.mesh {
+        Some(crate::model::Mesh::Istio) => need.extend([Addon::IstioBase, Addon::IstioCni, Addon::Istiod]),
+        Some(crate::model::Mesh::Linkerd) => {
+            need.extend([Addon::LinkerdCrds, Addon::LinkerdCni, Addon::LinkerdControlPlane])
+        }
+        None => {}
+    }
     // Reloader serves the workloads that read a Secret (the inventory says which).
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
         need.push(Addon::Reloader);
@@ -238,6 +394,67 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     need.sort();
     need.dedup();
     need.into_iter().map(spec).collect()
+}
+
+/// An add-on's chart values in one cluster: the table's, plus what only
+/// that cluster knows. `None` when the add-on does not run there (the
+/// autoscaler runs only in clusters this output creates, which have its
+/// node groups and its IAM role, and only when the AWS account is known).
+pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::Cluster) -> Option<String> {
+    let model = plan.model;
+    let Cloud::Aws { region, cluster: eks, .. } = &cluster.cloud else {
+        // The autoscaler and the load balancer controller are AWS's: GKE and
+        // AKS scale their node pools and serve load balancers themselves.
+        let aws_only = matches!(spec.addon, Addon::ClusterAutoscaler | Addon::AwsLoadBalancerController);
+        return (!aws_only).then(|| values(plan, spec));
+    };
+    // Strings as JSON literals, which YAML reads as double-quoted scalars.
+    let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+    // The IRSA role Terraform's cluster root names `<cluster name>-<suffix>`.
+    let role = |suffix: &str| {
+        model.aws_account().map(|a| {
+            format!(
+                "  annotations:\n    eks.amazonaws.com/role-arn: {}\n",
+                q(&super::identity::role_arn(a, &format!("{}-{suffix}", cluster.name)))
+            )
+        })
+    };
+    match spec.addon {
+        Addon::ClusterAutoscaler => {
+            let role = role("cluster-autoscaler")?;
+            if !cluster.created {
+                return None;
+            }
+            // The autoscaler's minor version follows the cluster's.
+            let version = &eks.version;
+            let mut v = format!(
+                "autoDiscovery:\n  clusterName: {}\nawsRegion: {}\nimage:\n  tag: {}\n{}",
+                q(&cluster.name),
+                q(region),
+                q(&format!("v{version}.0")),
+                values(plan, spec)
+            );
+            v.push_str(&role.lines().map(|l| format!("  {l}\n")).collect::<String>());
+            Some(v)
+        }
+        Addon::AwsLoadBalancerController if cluster.created => {
+            // The nodes' instance metadata allows one hop (IMDSv2), so the
+            // controller cannot read its VPC from there: it finds the VPC by
+            // the Name tag Terraform gives it (the cluster's name).
+            let mut v = format!(
+                "clusterName: {}\nregion: {}\nvpcTags:\n  Name: {}\n{}",
+                q(&cluster.name),
+                q(region),
+                q(&cluster.name),
+                values(plan, spec)
+            );
+            if let Some(r) = role("lb-controller") {
+                v.push_str(&r);
+            }
+            Some(v)
+        }
+        _ => Some(values(plan, spec)),
+    }
 }
 
 /// The folder of cluster-wide objects (`k8s/_cluster/`), which every
@@ -267,6 +484,18 @@ pub struct StorageClassSpec {
     pub name: &'static str,
     pub provisioner: &'static str,
     pub parameters: &'static [(&'static str, &'static str)],
+}
+
+/// The StorageClass of an in-cluster resource's data volume in an
+/// environment: the program's `storage_class`, else the one `k8s/_cluster/`
+/// defines for the environment's cloud. Backup volumes always use the
+/// generated (encrypted) class.
+pub fn data_class<'a>(
+    model: &'a crate::model::Model,
+    env: &'a crate::model::Environment,
+    r: &'a crate::model::Resource,
+) -> &'a str {
+    r.storage_class.as_deref().unwrap_or(storage_class(model.cloud_of(env)).name)
 }
 
 pub fn storage_class(cloud: &Cloud) -> StorageClassSpec {
@@ -309,6 +538,15 @@ mod tests {
             Kyverno,
             Vpa,
             OpenTelemetryOperator,
+            FluentBit,
+            DatadogAgent,
+            ClusterAutoscaler,
+            IstioBase,
+            IstioCni,
+            Istiod,
+            LinkerdCrds,
+            LinkerdCni,
+            LinkerdControlPlane,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

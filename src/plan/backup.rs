@@ -148,10 +148,12 @@ fn aws_env(store: &OffCluster, r: &Resource) -> Vec<EnvVar> {
 /// The script of the upload step. It runs as the pod's container after the
 /// dump ran as its init container, so a dump that failed or came out empty
 /// (the size check in [`backup_script`]) never reaches the bucket; it
-/// uploads the newest dump on the volume.
+/// uploads the newest dump on the volume: the last in glob order, since dump
+/// names carry a sortable UTC timestamp (modification times can tie within a
+/// clock tick, and `-nt` then keeps the older file).
 pub fn upload_script(r: &Resource) -> String {
     format!(
-        "set -eu\nf=''\nfor b in /backups/*.{ext}; do if [ -z \"$f\" ]; then f=$b; elif [ \"$b\" -nt \"$f\" ]; then f=$b; fi; done\n\
+        "set -eu\nf=''\nfor b in /backups/*.{ext}; do f=$b; done\n\
          test -s \"$f\" || {{ echo 'no backup to upload' >&2; exit 1; }}\n\
          aws s3 cp \"$f\" \"s3://$BACKUP_BUCKET/$BACKUP_PREFIX/$$(basename \"$f\")\" --only-show-errors\n\
          echo \"uploaded $f to s3://$BACKUP_BUCKET/$BACKUP_PREFIX/\"\n",

@@ -61,6 +61,22 @@ pub struct TrafficRouting {
     pub nginx: Option<NginxRouting>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alb: Option<AlbRouting>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub istio: Option<IstioRouting>,
+}
+
+/// Istio host-level splitting: Argo Rollouts sets the weights of the
+/// VirtualService's route between the stable and the canary Service.
+#[derive(Serialize, JsonSchema, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct IstioRouting {
+    pub virtual_service: VirtualServiceRef,
+}
+
+#[derive(Serialize, JsonSchema, Clone, Debug)]
+pub struct VirtualServiceRef {
+    pub name: String,
+    pub routes: Vec<String>,
 }
 
 #[derive(Serialize, JsonSchema, Clone, Debug)]
@@ -221,7 +237,7 @@ pub fn rollout_strategy(cx: &EnvPlan, s: &Service, kind: &StrategyKind) -> Rollo
                 canary: Some(Canary {
                     stable_service: service.to_string(),
                     canary_service: canary,
-                    traffic_routing: traffic_routing(s),
+                    traffic_routing: traffic_routing(cx, s),
                     steps,
                     analysis: background,
                 }),

@@ -154,7 +154,9 @@ pub fn dashboards(cx: &EnvPlan) -> Vec<Dashboard> {
     );
     for d in &cx.env.deployments {
         let s = model.service(d.service);
-        if !s.metrics {
+        // Only what a ServiceMonitor scrapes: a workload without a port
+        // (worker, job) has no request metrics to chart.
+        if !s.metrics || s.port.is_none() {
             continue;
         }
         let svc = s.name.as_str();

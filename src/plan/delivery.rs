@@ -12,8 +12,8 @@
 
 use super::env::image_repository;
 use crate::model::{
-    BeforeHook, Engine, Environment, Exposure, Gate, GateTool, Model, NotifyEvent, Placement, Probe, Promotion,
-    Registry,
+    AfterHook, BeforeHook, Engine, Environment, Exposure, Gate, GateTool, Model, NotifyEvent, Placement, Probe,
+    Promotion, Registry, ServiceId,
 };
 use crate::model::{Step as CStep, StrategyKind, Toolchain};
 use crate::pins;
@@ -584,4 +584,207 @@ pub fn rollout_seconds(env: &Environment) -> u64 {
         StrategyKind::Rolling { .. } => 0,
     };
     600 + ms / 1000
+}
+
+/// A database or cache an integration test stage runs beside the tests,
+/// from the service's resources (one row per engine).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestService {
+    /// The resource's engine word (`postgres`), also the container's alias.
+    pub alias: &'static str,
+    pub image: &'static str,
+    pub port: u16,
+    /// The container's own settings.
+    pub container_env: &'static [(&'static str, &'static str)],
+    /// A command inside the container that succeeds once it serves.
+    pub ready: &'static str,
+    /// The variable the tests read, and its URL with `{host}` and `{port}`.
+    pub var: &'static str,
+    pub url: &'static str,
+}
+
+impl TestService {
+    /// The URL the tests read, reaching the container at `host:port`.
+    pub fn url_at(&self, host: &str, port: &str) -> String {
+        self.url.replace("{host}", host).replace("{port}", port)
+    }
+}
+
+/// The engine table of integration test containers.
+fn test_service(engine: &Engine) -> Option<TestService> {
+    Some(match engine {
+        Engine::Postgres => TestService {
+            alias: "postgres",
+            image: "postgres:16",
+            port: 5432,
+            // A container that lives as long as the job, reached only from it:
+            // no password (none to leak, none for secret scanners to flag).
+            container_env: &[
+                ("POSTGRES_DB", "test"),
+                ("POSTGRES_USER", "test"),
+                ("POSTGRES_HOST_AUTH_METHOD", "trust"),
+            ],
+            ready: "pg_isready -U test -d test",
+            var: "DATABASE_URL",
+            url: "postgresql://test@{host}:{port}/test",
+        },
+        Engine::Redis => TestService {
+            alias: "redis",
+            image: "redis:7",
+            port: 6379,
+            container_env: &[],
+            ready: "redis-cli ping",
+            var: "REDIS_URL",
+            url: "redis://{host}:{port}/0",
+        },
+        Engine::MongoDb => TestService {
+            alias: "mongo",
+            image: "mongo:7",
+            port: 27017,
+            container_env: &[],
+            ready: "mongosh --quiet --eval 'db.runCommand({ ping: 1 })'",
+            var: "MONGODB_URL",
+            url: "mongodb://{host}:{port}/test",
+        },
+        // Kafka, queues and buckets have no container here: their tests
+        // bring their own (testcontainers) or stub them.
+        Engine::Kafka | Engine::Queue | Engine::Bucket => return None,
+    })
+}
+
+/// The containers an integration test stage of `s` runs beside its tests:
+/// one per engine among the resources the service uses, in resource order.
+pub fn test_services(model: &Model, s: &crate::model::Service) -> Vec<TestService> {
+    let mut out: Vec<TestService> = Vec::new();
+    for r in &s.uses {
+        if let Some(t) = test_service(&model.resources[r.index()].engine) {
+            if !out.iter().any(|o| o.alias == t.alias) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// The suites a toolchain declares beside its unit tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuiteKind {
+    Integration,
+    Smoke,
+    Performance,
+}
+
+impl SuiteKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            SuiteKind::Integration => "integration",
+            SuiteKind::Smoke => "smoke",
+            SuiteKind::Performance => "performance",
+        }
+    }
+    /// The toolchain's commands of this suite.
+    pub fn commands(self, tc: &Toolchain) -> &[String] {
+        match self {
+            SuiteKind::Integration => &tc.integration,
+            SuiteKind::Smoke => &tc.smoke,
+            SuiteKind::Performance => &tc.performance,
+        }
+    }
+    /// The `after` entry that runs this suite against an environment.
+    pub fn hook(self) -> AfterHook {
+        match self {
+            SuiteKind::Integration => AfterHook::IntegrationTests,
+            SuiteKind::Smoke => AfterHook::SmokeTests,
+            SuiteKind::Performance => AfterHook::PerformanceTests,
+        }
+    }
+}
+
+/// One service's suite run against a deployed environment: its commands,
+/// in its build context, with `BASE_URL` set to its public route.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suite {
+    pub kind: SuiteKind,
+    pub service: ServiceId,
+    pub name: String,
+    pub dir: String,
+    pub base_url: String,
+    pub commands: Vec<String>,
+}
+
+/// One check after a deploy, in the order the environment's `after` lists them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Check {
+    /// `health_check`: every health URL answers (see [`HEALTH_CHECK`], `$HEALTH_URLS`).
+    Health { urls: Vec<String> },
+    /// `smoke_tests` for the public services whose toolchain has no `smoke`
+    /// commands: every route answers without a server error ([`SMOKE_TESTS`], `$ROUTES`).
+    Routes { urls: Vec<String> },
+    /// `verification`: the released images run.
+    Verification,
+    /// A toolchain's suite against the environment.
+    Suite(Suite),
+}
+
+/// The suites of `kind` an environment runs after a deploy: one per
+/// deployed service with a public route whose toolchain declares them
+/// (a service without a route has no URL CI can reach: W0013).
+pub fn suites(model: &Model, env: &Environment, kind: SuiteKind) -> Vec<Suite> {
+    let routes = routes(model, env);
+    let mut out = Vec::new();
+    for d in &env.deployments {
+        let s = model.service(d.service);
+        let Some(b) = model.built(s) else { continue };
+        let commands = kind.commands(b.toolchain);
+        if commands.is_empty() {
+            continue;
+        }
+        if let Some(r) = routes.iter().find(|r| r.service == s.name) {
+            out.push(Suite {
+                kind,
+                service: s.id,
+                name: s.name.clone(),
+                dir: b.build_context.clone(),
+                base_url: r.base.clone(),
+                commands: commands.to_vec(),
+            });
+        }
+    }
+    out
+}
+
+/// The checks after a deploy to `env`, every renderer's list.
+pub fn checks(model: &Model, env: &Environment) -> Vec<Check> {
+    let routes = routes(model, env);
+    let mut out = Vec::new();
+    for a in &env.after {
+        match a {
+            AfterHook::HealthCheck => {
+                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
+                if !urls.is_empty() {
+                    out.push(Check::Health { urls });
+                }
+            }
+            AfterHook::SmokeTests => {
+                let suites = suites(model, env, SuiteKind::Smoke);
+                let urls: Vec<String> = routes
+                    .iter()
+                    .filter(|r| !suites.iter().any(|s| s.name == r.service))
+                    .map(|r| r.base.clone())
+                    .collect();
+                if !urls.is_empty() {
+                    out.push(Check::Routes { urls });
+                }
+                out.extend(suites.into_iter().map(Check::Suite));
+            }
+            AfterHook::Verification => out.push(Check::Verification),
+            AfterHook::IntegrationTests => {
+                out.extend(suites(model, env, SuiteKind::Integration).into_iter().map(Check::Suite))
+            }
+            AfterHook::PerformanceTests => {
+                out.extend(suites(model, env, SuiteKind::Performance).into_iter().map(Check::Suite))
+            }
+        }
+    }
+    out
 }

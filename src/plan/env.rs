@@ -22,16 +22,48 @@ pub struct EnvPlan<'a> {
     /// The secret inventory, made once on first use: every workload asks
     /// which Secrets it reads, and recomputing it per workload is quadratic.
     secrets: std::sync::OnceLock<Vec<super::secrets::SecretPlan>>,
+    /// Each reader's Secrets, comma-joined in inventory order, made once
+    /// from the inventory (asked once per workload).
+    reloads: std::sync::OnceLock<BTreeMap<String, String>>,
+    /// Whether migrations run before the workloads (asked once per workload).
+    migrations: bool,
 }
 
 impl<'a> EnvPlan<'a> {
     pub fn new(model: &'a Model, graph: &'a Graph, env: &'a Environment, opts: &'a Options) -> Self {
-        EnvPlan { model, graph, env, opts, secrets: std::sync::OnceLock::new() }
+        let migrations = env.before.iter().any(|b| b == "migrations")
+            && env.deployments.iter().any(|d| model.service(d.service).migrations.is_some());
+        EnvPlan {
+            model,
+            graph,
+            env,
+            opts,
+            secrets: std::sync::OnceLock::new(),
+            reloads: std::sync::OnceLock::new(),
+            migrations,
+        }
     }
 
     /// Every Secret the environment reads (see [`super::secrets::inventory`]).
     pub fn secrets(&self) -> &[super::secrets::SecretPlan] {
         self.secrets.get_or_init(|| super::secrets::build_inventory(self))
+    }
+
+    /// The Secrets each reader reads, comma-joined in inventory order.
+    pub fn reloads(&self) -> &BTreeMap<String, String> {
+        self.reloads.get_or_init(|| {
+            let mut out: BTreeMap<String, String> = BTreeMap::new();
+            for s in self.secrets() {
+                for r in &s.readers {
+                    let names = out.entry(r.clone()).or_default();
+                    if !names.is_empty() {
+                        names.push(',');
+                    }
+                    names.push_str(&s.name);
+                }
+            }
+            out
+        })
     }
 
     pub fn ns(&self) -> &str {
@@ -60,7 +92,14 @@ impl<'a> EnvPlan<'a> {
         for mode in ["enforce", "audit", "warn"] {
             labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
         }
+        labels.extend(super::mesh::namespace_labels(self.model.project.mesh));
         labels
+    }
+
+    /// The annotations of the environment's Namespace that ArgoCD's
+    /// `managedNamespaceMetadata` carries too: the mesh's injection switch.
+    pub fn namespace_annotations(&self) -> BTreeMap<String, String> {
+        super::mesh::namespace_annotations(self.model.project.mesh)
     }
 
     /// Metadata with name, namespace and labels.
@@ -75,8 +114,7 @@ impl<'a> EnvPlan<'a> {
 
     /// Whether the environment runs migrations before its workloads.
     pub fn runs_migrations(&self) -> bool {
-        self.env.before.iter().any(|b| b == "migrations")
-            && self.env.deployments.iter().any(|d| self.model.service(d.service).migrations.is_some())
+        self.migrations
     }
 
     pub fn resource_use(&self, r: ResourceId) -> &'a ResourceUse {

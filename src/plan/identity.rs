@@ -4,7 +4,7 @@
 //! names, with trust scoped to the repository and to the refs or GitHub
 //! environments that run the jobs.
 
-use crate::model::{Cloud, Environment, Model, Promotion, Registry, Trigger};
+use crate::model::{Environment, Model, Promotion, Trigger};
 use sha2::{Digest, Sha256};
 
 /// GitHub's OIDC issuer, the identity provider the roles trust.
@@ -23,11 +23,7 @@ pub fn deploy_role(model: &Model, env: &Environment) -> String {
 /// The AWS account the pipeline roles live in, when the program names it:
 /// the ECR registry's, else the `aws` cloud block's.
 pub fn account(model: &Model) -> Option<&str> {
-    match (&model.project.registry, &model.project.cloud) {
-        (Registry::Ecr { account: Some(a), .. }, _) => Some(a),
-        (_, Cloud::Aws { account, .. }) => account.as_deref(),
-        _ => None,
-    }
+    model.aws_account()
 }
 
 /// `arn:aws:iam::<account>:role/<name>`.

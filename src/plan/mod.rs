@@ -8,6 +8,7 @@
 //! never each other.
 
 pub mod addons;
+pub mod alarms;
 pub mod analysis;
 pub mod backup;
 pub mod crd;
@@ -17,14 +18,18 @@ pub mod engines;
 pub mod env;
 pub mod gates;
 pub mod identity;
+pub mod irsa;
 pub mod kafka;
 pub mod local;
+pub mod logs;
+pub mod mesh;
 pub mod network;
 pub mod observability;
 pub mod pod;
 pub mod policy;
 pub mod ports;
 pub mod routes;
+pub mod sealed;
 pub mod secrets;
 pub mod topology;
 pub mod tracing;

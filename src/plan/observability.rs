@@ -485,11 +485,15 @@ pub fn version_replacement(cx: &EnvPlan, d: &crate::model::Deployment) -> Option
     if !image.released || image.tag.is_none() || image.digest.is_some() || image.repository.contains(':') {
         return None;
     }
-    let kind = match cx.env.strategy.kind {
-        crate::model::StrategyKind::Rolling { .. } => "Deployment",
-        _ => "Rollout",
+    // The service's own strategy decides the workload (a worker in a
+    // progressive environment is a Deployment); a job's pod template sits
+    // one level deeper in a CronJob.
+    let (kind, template) = match s.kind {
+        crate::model::WorkloadKind::Job(_) => ("Job", "spec.template"),
+        crate::model::WorkloadKind::Cron { .. } => ("CronJob", "spec.jobTemplate.spec.template"),
+        _ => (super::vpa::workload_ref(&d.strategy.kind).1, "spec.template"),
     };
-    let label = format!("spec.template.metadata.labels.{}", DD_VERSION_LABEL.replace('.', "\\."));
+    let label = format!("{template}.metadata.labels.{}", DD_VERSION_LABEL.replace('.', "\\."));
     let mut targets = vec![serde_json::json!({ "select": { "kind": kind, "name": s.name }, "fieldPaths": [label] })];
     if s.migrations.is_some() && cx.runs_migrations() {
         targets.push(serde_json::json!({
@@ -501,7 +505,7 @@ pub fn version_replacement(cx: &EnvPlan, d: &crate::model::Deployment) -> Option
         "source": {
             "kind": kind,
             "name": s.name,
-            "fieldPath": format!("spec.template.spec.containers.[name={}].image", s.name),
+            "fieldPath": format!("{template}.spec.containers.[name={}].image", s.name),
             "options": { "delimiter": ":", "index": 1 }
         },
         "targets": targets

@@ -139,6 +139,28 @@ pub const SERVICE_SKIPS: &[(&str, &str)] = &[
     ("CKV_K8S_35", "the application reads 12-factor environment variables; values come from the secret store"),
 ];
 
+/// Checks of Checkov waived for a worker that declares no probe: it serves
+/// no traffic, and deployc invents no probe (a guessed one restarts a busy
+/// worker or passes for a hung one).
+const PROBELESS_WORKER_SKIPS: &[(&str, &str)] = &[
+    ("CKV_K8S_8", "a worker serves no traffic and the program declares no liveness probe; deployc invents none"),
+    ("CKV_K8S_9", "a worker is in no Service, so readiness gates nothing; the program declares no probe"),
+];
+
+/// The Checkov skips a service's Deployment or Rollout carries beyond
+/// `SERVICE_SKIPS` (numbered after them, so both targets can add them to the
+/// shared ones).
+pub fn extra_skips(s: &Service) -> BTreeMap<String, String> {
+    let probeless_worker =
+        matches!(s.kind, crate::model::WorkloadKind::Worker) && s.health.is_none() && s.readiness.is_none();
+    let extra: &[(&str, &str)] = if probeless_worker { PROBELESS_WORKER_SKIPS } else { &[] };
+    extra
+        .iter()
+        .enumerate()
+        .map(|(i, (id, why))| (format!("checkov.io/skip{}", SERVICE_SKIPS.len() + i + 1), format!("{id}={why}")))
+        .collect()
+}
+
 /// Checkov's skip annotations, one per check, each with its reason.
 pub fn checkov_skips(skips: &[(&str, &str)]) -> BTreeMap<String, String> {
     skips

@@ -90,6 +90,10 @@ pub fn allowed_images(cx: &EnvPlan) -> Vec<String> {
     if let Some(p) = &m.project.policy {
         out.extend(p.registries.iter().cloned());
     }
+    // The sidecar the mesh injects into every pod.
+    if let Some(mesh) = m.project.mesh {
+        out.extend(super::mesh::spec(mesh).proxy_images.iter().map(|i| i.to_string()));
+    }
     out.sort();
     out.dedup();
     out

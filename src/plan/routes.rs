@@ -8,7 +8,7 @@
 //! through that Ingress (`trafficRouting`), and every blue-green preview
 //! Service of an exposed service has a route.
 
-use super::crd::{AlbRouting, NginxRouting, TrafficRouting};
+use super::crd::{AlbRouting, IstioRouting, NginxRouting, TrafficRouting, VirtualServiceRef};
 use super::env::render;
 use super::network::{INGRESS_NAMESPACE, PRIVATE_CIDR};
 use super::EnvPlan;
@@ -119,6 +119,7 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
             if *tls {
                 annotations.insert("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string());
             }
+            annotations.extend(super::mesh::nginx_annotations(cx, &s.name));
         }
         Controller::Alb => {
             let mut a = |k: &str, v: String| annotations.insert(format!("{ALB}{k}"), v);
@@ -158,6 +159,10 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
     }];
     if matches!(strategy, StrategyKind::BlueGreen { .. }) {
         let name = format!("{}-preview", s.name);
+        let mut annotations = annotations;
+        if ctl == Controller::Nginx {
+            annotations.extend(super::mesh::nginx_annotations(cx, &super::ports::preview_name(s)));
+        }
         out.push(Route {
             tls_secret: tls_secret(&name),
             name: name.clone(),
@@ -181,10 +186,11 @@ fn internal_preview(cx: &EnvPlan, s: &Service, service_port: u16) -> Option<Rout
         return None;
     }
     let name = format!("{}-preview", s.name);
-    let annotations = BTreeMap::from([
+    let mut annotations = BTreeMap::from([
         ("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string()),
         ("nginx.ingress.kubernetes.io/whitelist-source-range".to_string(), PRIVATE_RANGES.to_string()),
     ]);
+    annotations.extend(super::mesh::nginx_annotations(cx, &super::ports::preview_name(s)));
     Some(Route {
         tls_secret: Some(format!("{name}-tls")),
         name: name.clone(),
@@ -198,16 +204,35 @@ fn internal_preview(cx: &EnvPlan, s: &Service, service_port: u16) -> Option<Rout
 }
 
 /// The canary traffic routing of a service: through its Ingress, so that
-/// `setWeight` moves that share of user requests to the canary pods.
-pub fn traffic_routing(s: &Service) -> Option<TrafficRouting> {
+/// `setWeight` moves that share of user requests to the canary pods. Under
+/// Istio the mesh carries the traffic of nginx (whose sidecar forwards to
+/// the Service's host) and of every caller inside the cluster, so the
+/// weights go on the service's VirtualService instead (host-level
+/// splitting between the stable and the canary Service,
+/// [`super::mesh::virtual_service`]); an ALB reaches the pods directly,
+/// outside the mesh, and keeps splitting the weights itself.
+pub fn traffic_routing(cx: &EnvPlan, s: &Service) -> Option<TrafficRouting> {
+    let none = TrafficRouting { nginx: None, alb: None, istio: None };
+    let alb = matches!(&s.expose, Exposure::Ingress { class, .. } if controller(class) == Controller::Alb);
+    if super::mesh::mesh(cx) == Some(crate::model::Mesh::Istio) && !alb && s.service_port.is_some() {
+        return Some(TrafficRouting {
+            istio: Some(IstioRouting {
+                virtual_service: VirtualServiceRef {
+                    name: s.name.clone(),
+                    routes: vec![super::mesh::PRIMARY_ROUTE.into()],
+                },
+            }),
+            ..none
+        });
+    }
     let Exposure::Ingress { class, .. } = &s.expose else { return None };
     Some(match controller(class) {
-        Controller::Nginx => TrafficRouting { nginx: Some(NginxRouting { stable_ingress: s.name.clone() }), alb: None },
+        Controller::Nginx => TrafficRouting { nginx: Some(NginxRouting { stable_ingress: s.name.clone() }), ..none },
         Controller::Alb => TrafficRouting {
-            nginx: None,
             // No rootService: the Ingress backend is the stable Service, whose
             // name the forward action Argo Rollouts writes then carries.
             alb: Some(AlbRouting { ingress: s.name.clone(), service_port: s.service_port.unwrap_or_default() }),
+            ..none
         },
     })
 }

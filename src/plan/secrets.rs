@@ -13,9 +13,15 @@ pub enum Producer {
     /// An ExternalSecret the output ships copies it from the external store
     /// (AWS Secrets Manager, Vault or Google Secret Manager) entry at `key`.
     ExternalSecret { store: String, key: String },
-    /// The team seals it with kubeseal into `k8s/<env>/extra/`, which the
-    /// environment's kustomization lists.
-    SealedByTeam { controller_namespace: String },
+    /// The team seals it with kubeseal: into `file` (`<dir>/<env>/<name>.yaml`
+    /// beside the program, checked and written into the output as
+    /// `sealedsecret-<name>.yaml`) when the store names a `dir`, else into
+    /// `k8s/<env>/extra/`, which the environment's kustomization lists.
+    SealedByTeam {
+        controller_namespace: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+    },
     /// The team creates it in the namespace (`secret_store = kubernetes`).
     CreatedByTeam,
 }
@@ -56,9 +62,7 @@ pub struct SecretPlan {
 /// variables are read only at start, and the Secrets' contents are not in
 /// the output, so no checksum on the pod template could notice.
 pub fn reload_annotation(cx: &EnvPlan, reader: &str) -> Option<(String, String)> {
-    let names: Vec<&str> =
-        cx.secrets().iter().filter(|s| s.readers.contains(reader)).map(|s| s.name.as_str()).collect();
-    (!names.is_empty()).then(|| ("secret.reloader.stakater.com/reload".to_string(), names.join(",")))
+    cx.reloads().get(reader).map(|names| ("secret.reloader.stakater.com/reload".to_string(), names.clone()))
 }
 
 /// Every Secret the environment reads, sorted by name, with who produces it.
@@ -168,9 +172,10 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
                     store: "gcp_secret_manager".into(),
                     key: gcp_secret_id(model, cx.env, &name),
                 },
-                Store::SealedSecrets { controller_namespace } => {
-                    Producer::SealedByTeam { controller_namespace: controller_namespace.clone() }
-                }
+                Store::SealedSecrets { controller_namespace, dir } => Producer::SealedByTeam {
+                    controller_namespace: controller_namespace.clone(),
+                    file: dir.as_ref().map(|d| super::sealed::file_of(d, env, &name)),
+                },
                 Store::Kubernetes => Producer::CreatedByTeam,
             };
             SecretPlan { name, keys, readers, origin, producer }

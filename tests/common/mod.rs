@@ -62,3 +62,29 @@ pub fn programs() -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// A program's output for `targets`, each YAML or JSON file parsed (the
+/// other files left out), by path. Panics with the diagnostics when the
+/// program does not compile.
+pub fn parsed_tree(
+    text: &str,
+    targets: &[deployc::emit::Target],
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    use deployc::plan::Plan;
+    let c = deployc::compile("p.dpl", text, &Disk);
+    let errs: Vec<_> = c.diagnostics.items.iter().map(|d| d.message.clone()).collect();
+    let (model, graph) = c.output.unwrap_or_else(|| panic!("compiles: {errs:?}"));
+    deployc::emit::emit(&Plan::new(&model, &graph, &Default::default()), targets)
+        .into_iter()
+        .filter_map(|a| {
+            let v = if a.path.ends_with(".yaml") {
+                serde_yaml_ng::from_str(&a.contents).ok()?
+            } else if a.path.ends_with(".json") {
+                serde_json::from_str(&a.contents).ok()?
+            } else {
+                return None;
+            };
+            Some((a.path.clone(), v))
+        })
+        .collect()
+}

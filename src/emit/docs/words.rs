@@ -260,7 +260,7 @@ pub fn integration(i: &Integration) -> (&'static str, String) {
 pub fn secret_store(s: &SecretStore) -> Option<(&'static str, String)> {
     match s {
         SecretStore::Kubernetes => None,
-        SecretStore::SealedSecrets { controller_namespace } => {
+        SecretStore::SealedSecrets { controller_namespace, .. } => {
             Some(("Sealed Secrets", format!("encrypted secrets in Git, controller in `{controller_namespace}`")))
         }
         SecretStore::AwsSecretsManager { region, prefix } => {

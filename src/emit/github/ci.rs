@@ -4,7 +4,7 @@
 
 use super::gates;
 use super::steps::{self, checkout, coverage_check, coverage_report, prepare, test_commands};
-use super::wf::{Concurrency, Job, Map, PullRequest, Step, Workflow};
+use super::wf::{Concurrency, Container, Job, Map, PullRequest, Step, Workflow};
 use super::{dedup, file, job_if, on_for, secret_ref, Cx};
 use crate::emit::Artifact;
 use crate::model::{Built, Gate, IntegrationKind, Service, Trigger};
@@ -103,6 +103,38 @@ fn service_job(cx: &Cx, s: Built, cache: bool) -> Job {
     job
 }
 
+/// The integration stage of one service: its `integration` commands with
+/// its databases and caches as service containers, after its unit tests.
+fn integration_job(cx: &Cx, s: Built, cache: bool) -> Job {
+    let tc = s.toolchain;
+    let mut job = Job::new(format!("{} (integration tests)", s.name)).working_directory(&s.build_context);
+    for t in crate::plan::delivery::test_services(cx.model, &s) {
+        let env: Map = t.container_env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        job.services.insert(
+            t.alias.to_string(),
+            Container {
+                image: t.image.to_string(),
+                env,
+                ports: vec![format!("{0}:{0}", t.port)],
+                options: format!(
+                    "--health-cmd \"{}\" --health-interval 5s --health-timeout 5s --health-retries 20",
+                    t.ready.replace('"', "\\\"")
+                ),
+            },
+        );
+        job.env.insert(t.var.to_string(), t.url_at("localhost", &t.port.to_string()));
+    }
+    job = job.step(checkout());
+    job = job.steps(prepare(tc, &s, cache).into_iter().map(|mut st| {
+        st.working_directory = None;
+        st
+    }));
+    for c in &tc.integration {
+        job = job.step(Step::run(format!("Integration tests: {c}"), c.clone()));
+    }
+    job
+}
+
 /// Builds every image without pushing it: the Dockerfiles still build.
 fn docker_job(cx: &Cx) -> Job {
     let include = cx.build_matrix(false);
@@ -156,6 +188,12 @@ pub fn ci(cx: &Cx) -> Artifact {
         let mut j = service_job(cx, s, cache);
         j.if_ = ci_if.clone();
         jobs.insert(format!("test-{}", s.name), j);
+        if !s.toolchain.integration.is_empty() {
+            let mut j = integration_job(cx, s, cache);
+            j.if_ = ci_if.clone();
+            j.needs = vec![format!("test-{}", s.name)];
+            jobs.insert(format!("integration-{}", s.name), j);
+        }
     }
     let mut d = docker_job(cx);
     d.if_ = ci_if.clone();

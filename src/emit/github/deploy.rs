@@ -10,13 +10,13 @@
 //! a scoped ArgoCD token (`ARGOCD_AUTH_TOKEN`, best kept as an environment
 //! secret) can sync and read exactly this project's applications.
 
-use super::steps::checkout;
+use super::steps::{checkout, prepare};
 use super::wf::{Concurrency, Environment as GhEnv, Job, Step};
 use super::{data, secret_ref, Cx};
-use crate::model::{AfterHook, Environment, IntegrationKind, Promotion};
+use crate::model::{Environment, IntegrationKind, Promotion};
 use crate::pins;
 use crate::plan::delivery::{
-    self, app_name, images, kustomization, rollout_seconds, routes, Backup, Outcome, READ_TAG, SET_TAG,
+    self, app_name, images, kustomization, rollout_seconds, routes, Backup, Check, Outcome, Suite, READ_TAG, SET_TAG,
 };
 
 /// Where the tags an environment receives come from.
@@ -57,25 +57,16 @@ argocd version --client --short"#,
 /// The `after` checks of an environment, reading the released image
 /// references from `released` (an expression).
 fn checks(cx: &Cx, env: &Environment, released: &str) -> Vec<Step> {
-    let routes = routes(cx.model, env);
     let mut steps = Vec::new();
-    for a in &env.after {
-        match a {
-            AfterHook::HealthCheck => {
-                let urls: Vec<String> = routes.iter().filter_map(|r| r.health.clone()).collect();
-                if !urls.is_empty() {
-                    steps.push(
-                        Step::run("Health check", delivery::HEALTH_CHECK).env("HEALTH_URLS", data(&urls.join(" "))),
-                    );
-                }
+    for c in delivery::checks(cx.model, env) {
+        match c {
+            Check::Health { urls } => {
+                steps.push(Step::run("Health check", delivery::HEALTH_CHECK).env("HEALTH_URLS", data(&urls.join(" "))))
             }
-            AfterHook::SmokeTests => {
-                let urls: Vec<String> = routes.iter().map(|r| r.base.clone()).collect();
-                if !urls.is_empty() {
-                    steps.push(Step::run("Smoke tests", delivery::SMOKE_TESTS).env("ROUTES", data(&urls.join(" "))));
-                }
+            Check::Routes { urls } => {
+                steps.push(Step::run("Smoke tests", delivery::SMOKE_TESTS).env("ROUTES", data(&urls.join(" "))))
             }
-            AfterHook::Verification => {
+            Check::Verification => {
                 steps.push(argo(
                     Step::run(
                         "Verify the released images run",
@@ -84,9 +75,39 @@ fn checks(cx: &Cx, env: &Environment, released: &str) -> Vec<Step> {
                     .env("RELEASED", released),
                 ));
             }
+            Check::Suite(suite) => steps.extend(suite_steps(cx, &suite)),
         }
     }
     steps
+}
+
+/// A toolchain's suite against the deployed environment: its runtime, its
+/// dependencies, then each command in its folder with `BASE_URL` set.
+fn suite_steps(cx: &Cx, suite: &Suite) -> Vec<Step> {
+    let s = cx.model.service(suite.service);
+    let Some(b) = cx.model.built(s) else { return Vec::new() };
+    let mut v: Vec<Step> = prepare(b.toolchain, s, false)
+        .into_iter()
+        .map(|mut st| {
+            if st.uses.is_none() {
+                st.name = format!("Install {} dependencies", suite.name);
+            }
+            st
+        })
+        .collect();
+    for c in &suite.commands {
+        v.push(
+            Step::run(format!("{} tests of {}: {c}", title(suite.kind.word()), suite.name), c.clone())
+                .dir(&suite.dir)
+                .env("BASE_URL", data(&suite.base_url)),
+        );
+    }
+    v
+}
+
+fn title(w: &str) -> String {
+    let mut c = w.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
 /// Records the verified release (`head`, an expression): the last step

@@ -116,10 +116,23 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub defaults: Option<Defaults>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub services: IndexMap<String, Container>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub env: Map,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: Map,
     pub steps: Vec<Step>,
+}
+
+/// A service container of a job (`services:`), reached from the runner at
+/// `localhost` through its published port.
+#[derive(Serialize, Clone)]
+pub struct Container {
+    pub image: String,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub env: Map,
+    pub ports: Vec<String>,
+    pub options: String,
 }
 
 impl Job {
@@ -137,6 +150,7 @@ impl Job {
             continue_on_error: None,
             strategy: None,
             defaults: None,
+            services: IndexMap::new(),
             env: Map::new(),
             outputs: Map::new(),
             steps: Vec::new(),

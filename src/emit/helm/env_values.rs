@@ -26,7 +26,12 @@ pub fn for_env(cx: &EnvPlan) -> Values {
     Values {
         project: model.project.name.clone(),
         environment: cx.env.name.clone(),
-        namespace: Namespace { name: cx.ns().to_string(), create: false },
+        namespace: Namespace {
+            name: cx.ns().to_string(),
+            create: false,
+            labels: crate::plan::mesh::namespace_labels(model.project.mesh),
+            annotations: cx.namespace_annotations(),
+        },
         strategy: strategy(&cx.env.strategy.kind, cx),
         analysis: analysis(cx),
         network: Network {
@@ -89,6 +94,8 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
         }
     }
     out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
+    out.extend(crate::plan::sealed::objects(cx).into_iter().map(|(_, _, o)| o));
+    out.extend(crate::plan::mesh::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 
@@ -218,6 +225,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         canary_service: crate::plan::ports::canary_name(s),
         preview_service: crate::plan::ports::preview_name(s),
         metrics_port: crate::plan::ports::metrics_port(s).into(),
+        checkov_skips: crate::plan::pod::extra_skips(s),
         batch: match &s.kind {
             WorkloadKind::Job(b) => Some(BatchValues {
                 schedule: None,
@@ -271,7 +279,9 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
                 tls: r.tls_secret.map(|secret_name| IngressTls { secret_name }),
             })
             .collect(),
-        traffic_routing: matches!(d.strategy.kind, StrategyKind::Canary { .. }).then(|| traffic_routing(s)).flatten(),
+        traffic_routing: matches!(d.strategy.kind, StrategyKind::Canary { .. })
+            .then(|| traffic_routing(cx, s))
+            .flatten(),
         // Scraped on its port: a worker or job has none.
         metrics: s.metrics && s.port.is_some(),
         reload_on_change: crate::plan::secrets::reload_annotation(cx, &s.name).map(|(_, v)| v),
@@ -281,6 +291,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
             .filter(|_| runs_migrations(cx))
             .map(|m| Migration { command: m.command.clone() }),
         network: service_network(cx, d.service),
+        role_arn: crate::plan::irsa::service_roles(cx).remove(&pod.service_account).and_then(|r| r.role_arn),
         service_account: pod.service_account,
         pod_labels: pod.labels,
         pod_annotations: pod.annotations,
@@ -459,6 +470,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 env: env_entries(engine_env(r)),
                 resources: resources(cpu, mem),
                 storage: quantity_mem(u.storage).0,
+                storage_class: crate::plan::addons::data_class(model, cx.env, r).into(),
                 reload_on_change: crate::plan::secrets::reload_annotation(cx, &r.name).map(|(_, v)| v),
                 clients,
                 backup,

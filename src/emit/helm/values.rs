@@ -61,6 +61,9 @@ pub struct Namespace {
     /// Render the Namespace (Pod Security `restricted`) too; off by default, as Helm
     /// usually installs into an existing namespace (`--create-namespace`).
     pub create: bool,
+    /// Labels and annotations the mesh adds to the Namespace (its injection switch).
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A Kubernetes int-or-string: a count or a percentage.
@@ -222,6 +225,9 @@ pub struct ServiceValues {
     pub preview_service: String,
     /// The port Prometheus scrapes, by name.
     pub metrics_port: String,
+    /// Checkov skips this workload adds to `annotations.workloads` (a worker without probes).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checkov_skips: BTreeMap<String, String>,
     /// Replicas when not autoscaled.
     pub replicas: u32,
     /// An HPA on CPU, which then owns the replica count.
@@ -262,6 +268,9 @@ pub struct ServiceValues {
     // ---- pod details (issue 11, item 5): decided in plan/pod.rs, given whole.
     /// The ServiceAccount the pods run as.
     pub service_account: String,
+    /// The IAM role its ServiceAccount assumes (IRSA), when it uses AWS APIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
     /// Extra labels and annotations of the pods.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pod_labels: BTreeMap<String, String>,
@@ -590,6 +599,8 @@ pub struct Datastore {
     pub resources: Resources,
     /// Size of the data volume.
     pub storage: String,
+    /// StorageClass of the data volume.
+    pub storage_class: String,
     /// Pods allowed to connect (services and their migration Jobs).
     pub clients: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -80,7 +80,7 @@ pub fn resources(cx: &mut EnvCx) {
             metadata: ObjectMeta { name: Some("data".into()), ..Default::default() },
             spec: Some(PersistentVolumeClaimSpec {
                 access_modes: Some(vec!["ReadWriteOnce".into()]),
-                storage_class_name: Some(storage_class(cx.model.cloud_of(cx.env)).name.into()),
+                storage_class_name: Some(crate::plan::addons::data_class(cx.model, cx.env, r).into()),
                 resources: Some(VolumeResourceRequirements {
                     requests: Some(BTreeMap::from([("storage".to_string(), quantity_mem(u.storage))])),
                     ..Default::default()

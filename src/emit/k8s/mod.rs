@@ -18,7 +18,24 @@ use serde::Serialize;
 /// One environment's plan and the objects rendered from it so far.
 pub struct EnvCx<'a> {
     pub plan: &'a EnvPlan<'a>,
-    files: Vec<Artifact>,
+    sink: Sink,
+    /// Paths written so far, for objects several services share.
+    paths: std::collections::HashSet<String>,
+}
+
+/// Where rendered objects go: one artifact per file (a build), or one
+/// buffer per environment with each document's path and byte range (the
+/// `--stdout` stream, which never needs the files themselves).
+enum Sink {
+    Files(Vec<Artifact>),
+    Stream(Stream),
+}
+
+/// An environment's documents in one buffer, each `---`-opened.
+#[derive(Default)]
+pub struct Stream {
+    pub buf: String,
+    pub docs: Vec<(String, std::ops::Range<usize>)>,
 }
 
 impl<'a> std::ops::Deref for EnvCx<'a> {
@@ -32,7 +49,24 @@ impl<'a> EnvCx<'a> {
     /// Records an object as `k8s/<env>/<kind>-<name>.yaml`.
     pub fn push<T: Serialize>(&mut self, kind: &str, name: &str, obj: &T) {
         let path = format!("k8s/{}/{}-{}.yaml", self.env.name, kind.to_ascii_lowercase(), name);
-        self.files.push(yaml_file(Target::K8s, Some(&self.env.name), path, obj));
+        self.paths.insert(path.clone());
+        let env = self.plan.env;
+        match &mut self.sink {
+            Sink::Files(files) => files.push(yaml_file(Target::K8s, Some(&env.name), path, obj)),
+            Sink::Stream(st) => {
+                let start = st.buf.len();
+                st.buf.push_str("---\n");
+                if let Err(e) = super::yaml::append(&mut st.buf, obj) {
+                    st.buf.push_str(&format!("# deployc: serialization failed: {e}\n"));
+                }
+                st.docs.push((path, start..st.buf.len()));
+            }
+        }
+    }
+
+    /// Whether an object was already recorded under `kind` and `name`.
+    pub fn has(&self, kind: &str, name: &str) -> bool {
+        self.paths.contains(&format!("k8s/{}/{}-{}.yaml", self.env.name, kind.to_ascii_lowercase(), name))
     }
 }
 
@@ -78,8 +112,54 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     // Environments are independent: each is emitted on its own thread.
     let mut out: Vec<Artifact> =
         crate::emit::par_map(&plan.envs, |ep| env_folder(plan, ep)).into_iter().flatten().collect();
-    out.extend(cluster(plan));
+    out.extend(cluster_wide(plan));
     out
+}
+
+/// Every environment's objects as one stream per environment (documents in
+/// emission order; the caller orders them by path). No kustomizations.
+pub fn streams(plan: &Plan) -> Vec<Stream> {
+    crate::emit::par_map(&plan.envs, |ep| {
+        // About 2.5 KB of YAML per object and a dozen objects per service:
+        // reserving once avoids copying a growing buffer (untouched capacity
+        // costs no memory).
+        let st = Stream { buf: String::with_capacity((ep.env.deployments.len() + 8) * 32 * 1024), docs: Vec::new() };
+        let mut cx = EnvCx { plan: ep, sink: Sink::Stream(st), paths: Default::default() };
+        objects(&mut cx);
+        match cx.sink {
+            Sink::Stream(st) => st,
+            Sink::Files(_) => Stream::default(),
+        }
+    })
+}
+
+/// Renders every object of one environment into its sink.
+fn objects(cx: &mut EnvCx) {
+    let (ep, env) = (cx.plan, cx.plan.env);
+    workload::namespace(cx);
+    for d in &env.deployments {
+        workload::service(cx, d);
+        if let Some(v) = crate::plan::vpa::vpa(ep, d) {
+            cx.push("VerticalPodAutoscaler", &v.metadata.name.clone(), &v);
+        }
+    }
+    data::resources(cx);
+    data::secrets(cx);
+    data::monitoring(cx);
+    network::policies(cx);
+    for (kind, name, obj) in crate::plan::sealed::objects(ep) {
+        cx.push(kind, &name, &obj);
+    }
+    for (kind, name, obj) in crate::plan::tracing::objects(ep) {
+        cx.push(kind, &name, &obj);
+    }
+    for (kind, name, obj) in crate::plan::mesh::objects(ep) {
+        cx.push(kind, &name, &obj);
+    }
+    if let Some(p) = crate::plan::policy::kyverno(ep) {
+        let name = p.metadata.name.clone();
+        cx.push("Policy", &name, &p);
+    }
 }
 
 /// One environment's objects and its kustomization.
@@ -88,26 +168,12 @@ fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
     let mut out = Vec::new();
     {
         let env = ep.env;
-        let mut cx = EnvCx { plan: ep, files: Vec::new() };
-        workload::namespace(&mut cx);
-        for d in &env.deployments {
-            workload::service(&mut cx, d);
-            if let Some(v) = crate::plan::vpa::vpa(ep, d) {
-                cx.push("VerticalPodAutoscaler", &v.metadata.name.clone(), &v);
-            }
-        }
-        data::resources(&mut cx);
-        data::secrets(&mut cx);
-        data::monitoring(&mut cx);
-        network::policies(&mut cx);
-        for (kind, name, obj) in crate::plan::tracing::objects(ep) {
-            cx.push(kind, &name, &obj);
-        }
-        if let Some(p) = crate::plan::policy::kyverno(ep) {
-            let name = p.metadata.name.clone();
-            cx.push("Policy", &name, &p);
-        }
-        let mut files = std::mem::take(&mut cx.files);
+        let mut cx = EnvCx { plan: ep, sink: Sink::Files(Vec::new()), paths: Default::default() };
+        objects(&mut cx);
+        let mut files = match cx.sink {
+            Sink::Files(files) => files,
+            Sink::Stream(_) => Vec::new(),
+        };
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let prefix = format!("k8s/{}/", env.name);
         // Only images CD releases: a prebuilt image keeps the tag it was given.
@@ -155,6 +221,44 @@ fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
     out
 }
 
+/// The objects of no one environment: cluster-wide ones and the add-ons'.
+pub fn cluster_wide(plan: &Plan) -> Vec<Artifact> {
+    let mut out = cluster(plan);
+    out.extend(addon_objects(plan));
+    out
+}
+
+/// `k8s/_addons/<cluster>/`: the objects the add-ons need per cluster (the
+/// log agent's Secret from the store, plan/logs.rs).
+fn addon_objects(plan: &Plan) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    for c in &plan.topology.clusters {
+        let objects = crate::plan::logs::addon_objects(plan, c);
+        if objects.is_empty() {
+            continue;
+        }
+        let dir = crate::plan::logs::addons_dir(plan, c);
+        let mut files = Vec::new();
+        for (kind, name, obj) in objects {
+            let file = format!("{}-{name}.yaml", kind.to_ascii_lowercase());
+            out.push(yaml_file(Target::K8s, None, format!("{dir}/{file}"), &obj));
+            files.push(file);
+        }
+        files.sort();
+        let k = Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            resources: files,
+            images: Vec::new(),
+            patches: Vec::new(),
+            replacements: Vec::new(),
+        };
+        out.push(yaml_file(Target::K8s, None, format!("{dir}/kustomization.yaml"), &k));
+    }
+    out
+}
+
+/// The cluster-wide objects (the StorageClass) and their kustomization.
 fn cluster(plan: &Plan) -> Vec<Artifact> {
     if !crate::plan::addons::needs_cluster_objects(plan) {
         return Vec::new();

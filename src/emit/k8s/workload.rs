@@ -134,12 +134,22 @@ pub fn workload_meta(cx: &EnvCx, name: &str, owner: &str, component: &str, skips
     m
 }
 
+/// A Deployment's metadata with the skips its own workload adds (a worker without probes).
+fn worker_meta(mut m: ObjectMeta, s: &Service) -> ObjectMeta {
+    m.annotations.get_or_insert_with(Default::default).extend(crate::plan::pod::extra_skips(s));
+    m
+}
+
 pub fn namespace(cx: &mut EnvCx) {
     let ns = Namespace {
         metadata: ObjectMeta {
             name: Some(cx.ns().to_string()),
             labels: Some(cx.namespace_labels()),
-            annotations: Some(keep_on_delete()),
+            annotations: Some({
+                let mut a = keep_on_delete();
+                a.extend(cx.namespace_annotations());
+                a
+            }),
             ..Default::default()
         },
         ..Default::default()
@@ -169,21 +179,21 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
 
     let comp = component(s);
     let account = crate::plan::pod::service_account(s).to_string();
-    let sa = ServiceAccount {
-        metadata: cx.meta(&account, &account, comp),
-        automount_service_account_token: Some(false),
-        ..Default::default()
-    };
+    let mut sa_meta = cx.meta(&account, &account, comp);
+    // IRSA: the IAM role Terraform creates for this ServiceAccount.
+    if let Some(a) = crate::plan::irsa::account_annotations(cx, &account) {
+        sa_meta.annotations.get_or_insert_with(BTreeMap::new).extend(a);
+    }
+    let sa = ServiceAccount { metadata: sa_meta, automount_service_account_token: Some(false), ..Default::default() };
     // Services sharing a ServiceAccount get it once.
-    let sa_path = format!("k8s/{}/serviceaccount-{account}.yaml", cx.env.name);
-    if !cx.files.iter().any(|f| f.path == sa_path) {
+    if !cx.has("ServiceAccount", &account) {
         cx.push("ServiceAccount", &account, &sa);
     }
 
     let (plain, _) = container_env(cx, d);
     if !plain.is_empty() {
         let cm = ConfigMap {
-            metadata: cx.meta(&format!("{name}-config"), name, "service"),
+            metadata: cx.meta(&format!("{name}-config"), name, comp),
             data: Some(plain),
             ..Default::default()
         };
@@ -244,7 +254,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                 Surge::Count(n) => IntOrString::Int(*n as i32),
             };
             let dep = Deployment {
-                metadata: waved(cx, workload_meta(cx, name, name, comp, SERVICE_SKIPS), name),
+                metadata: waved(cx, worker_meta(workload_meta(cx, name, name, comp, SERVICE_SKIPS), s), name),
                 spec: Some(DeploymentSpec {
                     replicas: fixed,
                     revision_history_limit: Some(5),

@@ -414,3 +414,50 @@ pub fn argocd_access(cx: &mut Cx, topology: &Topology, c: &Cluster) {
         }),
     );
 }
+
+/// `logs = cloudwatch`: a log group per environment on the cluster
+/// (`<group>/<env>`, a year's retention, the cluster's key) and the role
+/// Fluent Bit (`logging/fluent-bit`) writes with, limited to those groups'
+/// streams (plan/logs.rs).
+pub fn log_groups(cx: &mut Cx, envs: &[&crate::model::Environment]) {
+    let file = "logs.tf.json";
+    let mut streams = Vec::new();
+    for env in envs {
+        let Some(group) = crate::plan::logs::log_group(cx.model, env) else { return };
+        let id = format!("logs_{}", super::ident(&env.name));
+        cx.m.resource(
+            file,
+            "aws_cloudwatch_log_group",
+            &id,
+            json!({
+                "name": group,
+                "retention_in_days": crate::plan::logs::RETENTION_DAYS,
+                "kms_key_id": attr("aws_kms_key", "main", "arn"),
+                "tags": { "environment": env.name }
+            }),
+        );
+        streams.push(format!("${{aws_cloudwatch_log_group.{id}.arn}}:*"));
+    }
+    if streams.is_empty() {
+        return;
+    }
+    let statements = vec![stmt(
+        "WriteLogs",
+        &["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        streams,
+        vec![],
+    )];
+    irsa_role(
+        cx,
+        "fluent_bit",
+        "${local.name}-fluent-bit",
+        crate::plan::logs::FLUENT_BIT_NAMESPACE,
+        crate::plan::logs::FLUENT_BIT_ACCOUNT,
+        statements,
+    );
+    cx.m.output(
+        "fluent_bit_role_arn",
+        "IAM role Fluent Bit writes to CloudWatch Logs with (annotation eks.amazonaws.com/role-arn on logging/fluent-bit)",
+        attr("aws_iam_role", "fluent_bit", "arn"),
+    );
+}

@@ -25,6 +25,7 @@
 //! **Invariant:** every `${...}` reference names a resource, data source,
 //! local or variable the same module defines (tests/terraform.rs checks it).
 
+mod alarms;
 pub mod azure;
 mod cluster;
 mod data;
@@ -318,10 +319,11 @@ fn emit_cloud(
         let env = envs.first().copied().unwrap_or(first);
         let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
         cluster_main(&mut cx, c);
-        security::kms(&mut cx);
+        security::kms(&mut cx, false);
         network::vpc(&mut cx, envs.iter().any(|e| e.multi_az || e.production));
         cluster::eks(&mut cx);
         cluster::addon_roles(&mut cx);
+        cluster::log_groups(&mut cx, &envs);
         cluster::argocd_access(&mut cx, topology, c);
         state::backend(&mut cx.m, model, region, &format!("clusters/{}", c.key));
         out.extend(cx.m.artifacts(&format!("terraform/{}/{}", clusters_dir(model), c.key), None));
@@ -337,8 +339,10 @@ fn emit_cloud(
         let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
         main(&mut cx);
         env_cluster(&mut cx, topology.of(env.id));
-        security::kms(&mut cx);
+        let watched = alarms::any(&cx);
+        security::kms(&mut cx, watched);
         data::resources(&mut cx);
+        alarms::alarms(&mut cx);
         security::secrets(&mut cx);
         security::irsa(&mut cx);
         data::backup_store(&mut cx);

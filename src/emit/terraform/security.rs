@@ -9,7 +9,6 @@
 //! there by people or rotation, never by this output.
 
 use super::{attr, expr, ident, jsonencode, secrets_manager, Cx};
-use crate::graph::{Edge, Node};
 use crate::model::{Engine, Exposure};
 use crate::plan::env::render;
 use crate::plan::secrets::secret_names;
@@ -19,9 +18,9 @@ use std::collections::BTreeSet;
 
 /// The key that encrypts everything of one environment at rest: secrets in
 /// etcd, databases, caches, queues, logs, backups and Secrets Manager.
-pub fn kms(cx: &mut Cx) {
+pub fn kms(cx: &mut Cx, alarms: bool) {
     let root = "arn:${local.partition}:iam::${local.account_id}:root";
-    let policy = json!({
+    let mut policy = json!({
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -48,6 +47,19 @@ pub fn kms(cx: &mut Cx) {
             }
         ]
     });
+    // CloudWatch alarms publish to the environment's encrypted SNS topic.
+    if alarms {
+        if let Some(st) = policy["Statement"].as_array_mut() {
+            st.push(json!({
+                "Sid": "CloudWatchAlarms",
+                "Effect": "Allow",
+                "Principal": { "Service": "cloudwatch.amazonaws.com" },
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": { "StringEquals": { "aws:SourceAccount": "${local.account_id}" } }
+            }));
+        }
+    }
     cx.m.resource(
         "kms.tf.json",
         "aws_kms_key",
@@ -200,32 +212,19 @@ fn access(cx: &Cx, rid: crate::model::ResourceId) -> Vec<Value> {
     }
 }
 
-/// Roles for the services that use cloud APIs, and for External Secrets.
+/// Roles for the ServiceAccounts of services that use cloud APIs (as
+/// `plan::irsa` decided them), and for External Secrets.
 pub fn irsa(cx: &mut Cx) {
-    let model = cx.model;
+    let plan = crate::plan::EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
     let mut roles = Vec::new();
-    for d in &cx.env.deployments {
-        let s = model.service(d.service);
-        let statements: Vec<Value> = cx
-            .graph
-            .targets(Node::Service(s.id), Edge::Uses)
-            .into_iter()
-            .filter_map(|n| match n {
-                Node::Resource(r) => Some(access(cx, r)),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        if statements.is_empty() {
-            continue;
-        }
-        let id = format!("service_{}", ident(&s.name));
+    for (account, role) in crate::plan::irsa::service_roles(&plan) {
+        let statements: Vec<Value> = role.resources.iter().flat_map(|r| access(cx, *r)).collect();
+        let id = format!("service_{}", ident(&account));
         let ns = expr("local.namespace");
-        // `${local.name}-<service>`: the name super::service_role_name gives.
-        // Trust the ServiceAccount the pods run as (`service_account`).
-        let account = crate::plan::pod::service_account(s).to_string();
-        irsa_role(cx, &id, &cx.name(&s.name), &ns, &account, statements);
-        roles.push((s.name.clone(), id));
+        // `${local.name}-<account>`: the name plan::irsa::role_name gives,
+        // trusting exactly the ServiceAccount the pods run as.
+        irsa_role(cx, &id, &cx.name(&account), &ns, &account, statements);
+        roles.push((account, id));
     }
     if !roles.is_empty() {
         let map: Vec<String> = roles.iter().map(|(name, id)| format!("\"{name}\" = aws_iam_role.{id}.arn")).collect();
@@ -284,7 +283,9 @@ pub fn secrets(cx: &mut Cx) {
     let Some(prefix) = secrets_manager(cx.model) else { return };
     let prefix = prefix.to_string();
     let k8s = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
-    let names = secret_names(&k8s);
+    let mut names = secret_names(&k8s);
+    // The cluster add-ons' Secrets this environment's identity reads (plan/logs.rs).
+    names.extend(crate::plan::logs::addon_secret_names(cx.model, cx.env.id));
     let file = "secrets.tf.json";
     cx.m.local("store_prefix", json!(format!("{prefix}/{}", cx.env.name)));
     if !names.is_empty() {

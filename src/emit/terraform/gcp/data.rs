@@ -221,6 +221,8 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
     let deployed: BTreeSet<String> = env.deployments.iter().map(|d| gx.model.service(d.service).name.clone()).collect();
     let mut names: BTreeSet<String> = inventory.iter().map(|s| s.name.clone()).collect();
     names.extend(urls.keys().cloned());
+    // The cluster add-ons' Secrets this environment's identity reads (plan/logs.rs).
+    names.extend(crate::plan::logs::addon_secret_names(gx.model, env.id));
     for name in &names {
         let id = ident(&name.replace('.', "_"));
         gx.m.resource(

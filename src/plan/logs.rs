@@ -1,0 +1,510 @@
+//! Log shipping decided once (`logs = elk | loki | cloudwatch | datadog`).
+//!
+//! `elk`, `loki` and `cloudwatch` install Fluent Bit (the upstream chart, a
+//! cluster add-on) with a configuration generated here: a `tail` input on
+//! the containers of this program's namespaces only (the cluster may run
+//! others), the CRI/Docker multiline parsers, the `kubernetes` filter
+//! (pod, namespace, labels; JSON log lines merged into fields), a
+//! `multiline` filter joining Go, Java and Python stack traces, and one
+//! output per environment on the cluster (its own index prefix, Loki
+//! `environment` label or CloudWatch log group). `datadog` installs the
+//! Datadog agent (its chart) with log collection limited to the same
+//! namespaces, the integration's site and its API key.
+//!
+//! Both run in namespaces of their own (`logging`, `datadog`), not in the
+//! environments' locked-down ones: a log agent reads `/var/log` on every
+//! node, which the environments' `restricted` Pod Security level forbids.
+//! The charts create their ServiceAccount and the RBAC that reads pod
+//! metadata; no NetworkPolicy selects those namespaces, so their egress is
+//! open.
+//!
+//! **Secrets of add-ons.** The Datadog API key lives in the program's
+//! secret store. With an external store, `k8s/_addons/<cluster>/` holds a
+//! `ClusterSecretStore` that authenticates as the External Secrets
+//! ServiceAccount of the cluster's log environment (its production one, or
+//! else its last) and admits only the agent's namespace, and the
+//! ExternalSecret making the Secret the chart reads; `deployc secrets`
+//! lists it. With Sealed Secrets or plain Secrets the team provides it in
+//! that namespace.
+
+use super::topology::Cluster;
+use super::Plan;
+use crate::model::{EnvId, Environment, IntegrationKind, LogEndpoint, Model, Registry, SecretStore as Store};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// Namespaces of the log agents.
+pub const FLUENT_BIT_NAMESPACE: &str = "logging";
+pub const DATADOG_NAMESPACE: &str = "datadog";
+/// The ServiceAccount of the Fluent Bit chart (its `fullnameOverride`),
+/// which the CloudWatch IRSA role trusts.
+pub const FLUENT_BIT_ACCOUNT: &str = "fluent-bit";
+/// The key of the Datadog chart's `apiKeyExistingSecret`.
+pub const DATADOG_API_KEY: &str = "api-key";
+/// Folder of the add-ons' objects per cluster (their Secrets).
+pub const ADDONS_DIR: &str = "k8s/_addons";
+/// Days every log group keeps its events (CIS/Checkov: at least a year).
+pub const RETENTION_DAYS: u32 = 365;
+
+/// Where the program ships logs, once checked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LogSink {
+    Elasticsearch(LogEndpoint),
+    Loki(LogEndpoint),
+    CloudWatch { group: String },
+    Datadog { site: String, api_key: String },
+}
+
+/// The program's log sink when some output ships it (W0006 otherwise).
+pub fn sink(model: &Model) -> Option<LogSink> {
+    let l = model.observability.logs.as_ref()?;
+    let endpoint = || LogEndpoint::parse(l.endpoint.as_deref().unwrap_or_default());
+    match l.kind.as_str() {
+        "elk" => endpoint().map(LogSink::Elasticsearch),
+        "loki" => endpoint().map(LogSink::Loki),
+        "cloudwatch" if matches!(model.project.cloud, crate::model::Cloud::Aws { .. }) => {
+            Some(LogSink::CloudWatch { group: l.endpoint.clone().unwrap_or_else(|| model.project.name.clone()) })
+        }
+        "datadog" => model.integrations.iter().find_map(|i| match &i.kind {
+            IntegrationKind::Datadog { site, api_key, .. } if !api_key.is_empty() => {
+                Some(LogSink::Datadog { site: site.clone(), api_key: api_key.clone() })
+            }
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// The add-on that ships the program's logs.
+pub fn addon(model: &Model) -> Option<super::addons::Addon> {
+    Some(match sink(model)? {
+        LogSink::Datadog { .. } => super::addons::Addon::DatadogAgent,
+        _ => super::addons::Addon::FluentBit,
+    })
+}
+
+/// The CloudWatch log group of an environment: `<group>/<env>`.
+pub fn log_group(model: &Model, env: &Environment) -> Option<String> {
+    match sink(model)? {
+        LogSink::CloudWatch { group } => Some(format!("{}/{}", group.trim_end_matches('/'), env.name)),
+        _ => None,
+    }
+}
+
+/// The IAM role Fluent Bit writes to CloudWatch with, which the cluster's
+/// Terraform root creates: `<cluster name>-fluent-bit`.
+pub fn fluent_bit_role_name(c: &Cluster) -> String {
+    format!("{}-fluent-bit", c.name)
+}
+
+/// The AWS account the clusters live in, when the program names it.
+pub fn aws_account(model: &Model) -> Option<&str> {
+    if let crate::model::Cloud::Aws { account: Some(a), .. } = &model.project.cloud {
+        return Some(a);
+    }
+    match &model.project.registry {
+        Registry::Ecr { account: Some(a), .. } => Some(a),
+        _ => None,
+    }
+}
+
+fn namespaces(plan: &Plan, c: &Cluster) -> Vec<String> {
+    c.envs.iter().map(|e| plan.envs[e.index()].ns().to_string()).collect()
+}
+
+/// The `Match` pattern of one namespace's container logs: `tail` tags each
+/// record `kube.<path>` and the file is `<pod>_<namespace>_<container>-<id>.log`.
+fn matches_ns(ns: &str) -> String {
+    format!("kube.*_{ns}_*")
+}
+
+fn section(kind: &str, entries: &[(&str, String)]) -> String {
+    let mut s = format!("[{kind}]\n");
+    for (k, v) in entries {
+        s.push_str(&format!("    {k} {v}\n"));
+    }
+    s
+}
+
+fn on(b: bool) -> String {
+    (if b { "On" } else { "Off" }).to_string()
+}
+
+/// The Fluent Bit outputs of one environment.
+fn fluent_bit_output(model: &Model, sink: &LogSink, env: &Environment, ns: &str, region: &str) -> String {
+    let m = matches_ns(ns);
+    match sink {
+        LogSink::Elasticsearch(e) => {
+            let mut v =
+                vec![("Name", "es".to_string()), ("Match", m), ("Host", e.host.clone()), ("Port", e.port.to_string())];
+            if !e.path.is_empty() {
+                v.push(("Path", e.path.clone()));
+            }
+            v.extend([
+                ("tls", on(e.tls)),
+                ("tls.verify", on(e.tls)),
+                // One index family per environment: <project>-<env>-YYYY.MM.DD.
+                ("Logstash_Format", "On".into()),
+                ("Logstash_Prefix", format!("{}-{}", model.project.name, env.name)),
+                ("Suppress_Type_Name", "On".into()),
+                ("Replace_Dots", "On".into()),
+                ("Trace_Error", "On".into()),
+                ("Retry_Limit", "10".into()),
+            ]);
+            section("OUTPUT", &v)
+        }
+        LogSink::Loki(e) => {
+            let uri = if e.path.is_empty() { "/loki/api/v1/push".to_string() } else { e.path.clone() };
+            section(
+                "OUTPUT",
+                &[
+                    ("Name", "loki".into()),
+                    ("Match", m),
+                    ("Host", e.host.clone()),
+                    ("Port", e.port.to_string()),
+                    ("Uri", uri),
+                    ("tls", on(e.tls)),
+                    ("tls.verify", on(e.tls)),
+                    (
+                        "Labels",
+                        format!(
+                            "job=fluent-bit, project={}, environment={}, namespace=$kubernetes['namespace_name'], pod=$kubernetes['pod_name'], container=$kubernetes['container_name']",
+                            model.project.name, env.name
+                        ),
+                    ),
+                    ("Line_Format", "json".into()),
+                    ("Retry_Limit", "10".into()),
+                ],
+            )
+        }
+        LogSink::CloudWatch { .. } => section(
+            "OUTPUT",
+            &[
+                ("Name", "cloudwatch_logs".into()),
+                ("Match", m),
+                ("region", region.to_string()),
+                ("log_group_name", log_group(model, env).unwrap_or_default()),
+                // Terraform creates the group (retention, KMS); the role may not.
+                ("auto_create_group", "Off".into()),
+                ("log_stream_prefix", "kube.".into()),
+                ("Retry_Limit", "10".into()),
+            ],
+        ),
+        LogSink::Datadog { .. } => String::new(),
+    }
+}
+
+/// Chart values of the log add-on on one cluster, `None` for other add-ons.
+pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value> {
+    use super::addons::Addon;
+    let model = plan.model;
+    let sink = sink(model)?;
+    let nss = namespaces(plan, c);
+    match (a, &sink) {
+        (Addon::FluentBit, LogSink::Datadog { .. }) => None,
+        (Addon::FluentBit, _) => {
+            let region = match &model.project.cloud {
+                crate::model::Cloud::Aws { region, .. } => region.clone(),
+                _ => String::new(),
+            };
+            let input = section(
+                "INPUT",
+                &[
+                    ("Name", "tail".into()),
+                    (
+                        "Path",
+                        nss.iter().map(|n| format!("/var/log/containers/*_{n}_*.log")).collect::<Vec<_>>().join(","),
+                    ),
+                    ("Tag", "kube.*".into()),
+                    ("multiline.parser", "cri, docker".into()),
+                    ("Mem_Buf_Limit", "10MB".into()),
+                    ("Skip_Long_Lines", "On".into()),
+                    ("Refresh_Interval", "10".into()),
+                ],
+            );
+            let filters = [
+                section(
+                    "FILTER",
+                    &[
+                        ("Name", "kubernetes".into()),
+                        ("Match", "kube.*".into()),
+                        ("Kube_Tag_Prefix", "kube.var.log.containers.".into()),
+                        // JSON log lines become fields; others stay in `log`.
+                        ("Merge_Log", "On".into()),
+                        ("Merge_Parser", "json_log".into()),
+                        ("Keep_Log", "Off".into()),
+                        ("K8S-Logging.Parser", "On".into()),
+                        ("K8S-Logging.Exclude", "On".into()),
+                        ("Labels", "On".into()),
+                        ("Annotations", "Off".into()),
+                    ],
+                ),
+                section(
+                    "FILTER",
+                    &[
+                        ("Name", "multiline".into()),
+                        ("Match", "kube.*".into()),
+                        ("multiline.key_content", "log".into()),
+                        ("multiline.parser", "go, java, python".into()),
+                    ],
+                ),
+            ]
+            .concat();
+            let outputs: String = c
+                .envs
+                .iter()
+                .map(|e| fluent_bit_output(model, &sink, model.env(*e), plan.envs[e.index()].ns(), &region))
+                .collect();
+            let parsers = section(
+                "PARSER",
+                &[
+                    ("Name", "json_log".into()),
+                    ("Format", "json".into()),
+                    ("Time_Key", "time".into()),
+                    ("Time_Format", "%Y-%m-%dT%H:%M:%S.%L%z".into()),
+                    ("Time_Keep", "On".into()),
+                ],
+            );
+            let mut sa = json!({ "create": true, "name": FLUENT_BIT_ACCOUNT });
+            if let (LogSink::CloudWatch { .. }, Some(account), true) = (&sink, aws_account(model), c.created) {
+                sa["annotations"] = json!({
+                    "eks.amazonaws.com/role-arn": format!("arn:aws:iam::{account}:role/{}", fluent_bit_role_name(c))
+                });
+            }
+            Some(json!({
+                "fullnameOverride": FLUENT_BIT_ACCOUNT,
+                "kind": "DaemonSet",
+                "serviceAccount": sa,
+                "rbac": { "create": true },
+                "resources": {
+                    "requests": { "cpu": "50m", "memory": "64Mi" },
+                    "limits": { "memory": "256Mi" }
+                },
+                "securityContext": {
+                    "allowPrivilegeEscalation": false,
+                    "readOnlyRootFilesystem": true,
+                    "capabilities": { "drop": ["ALL"] }
+                },
+                "config": {
+                    "inputs": input,
+                    "filters": filters,
+                    "outputs": outputs,
+                    "customParsers": parsers
+                }
+            }))
+        }
+        (Addon::DatadogAgent, LogSink::Datadog { site, .. }) => {
+            let include: Vec<String> = nss.iter().map(|n| format!("kube_namespace:^{n}$")).collect();
+            let mut dd = json!({
+                "site": site,
+                "logs": { "enabled": true, "containerCollectAll": true },
+                // Only this program's namespaces: the cluster may run others.
+                "containerExcludeLogs": "kube_namespace:.*",
+                "containerIncludeLogs": include.join(" "),
+                "kubeStateMetricsEnabled": false
+            });
+            if c.created {
+                dd["clusterName"] = json!(c.name);
+            }
+            Some(json!({ "datadog": dd, "clusterAgent": { "enabled": true } }))
+        }
+        _ => None,
+    }
+}
+
+/// Chart parameters (Argo CD's `helm.parameters`, one `--set` each) of an
+/// add-on: the Secret the Datadog agent reads its API key from
+/// (`datadog.apiKeyExistingSecret`). A parameter rather than a value, so the
+/// Secret's name never stands on one line beside the word "apiKey", which
+/// secret scanners read as a credential.
+pub fn parameters(model: &Model, a: super::addons::Addon) -> Vec<(String, String)> {
+    match (a, sink(model)) {
+        (super::addons::Addon::DatadogAgent, Some(LogSink::Datadog { api_key, .. })) => {
+            vec![("datadog.apiKeyExistingSecret".to_string(), api_key)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The environment whose External Secrets identity reads an add-on's
+/// secrets on a cluster: its production environment, or else its last.
+pub fn secrets_env(plan: &Plan, c: &Cluster) -> Option<EnvId> {
+    log_env(plan.model, c)
+}
+
+fn log_env(model: &Model, c: &Cluster) -> Option<EnvId> {
+    c.envs.iter().copied().find(|e| model.env(*e).production).or_else(|| c.envs.last().copied())
+}
+
+/// One Secret an add-on reads on one cluster.
+#[derive(Clone, Debug)]
+pub struct AddonSecret {
+    pub cluster: String,
+    /// The environment whose store entry and identity it comes from.
+    pub env: EnvId,
+    pub namespace: &'static str,
+    pub secret: super::secrets::SecretPlan,
+}
+
+/// The names of the add-on Secrets whose store entries live under an
+/// environment (the secret store's Terraform creates them and lets the
+/// environment's External Secrets role read them).
+pub fn addon_secret_names(model: &Model, env: EnvId) -> Vec<String> {
+    let Some(LogSink::Datadog { api_key, .. }) = sink(model) else { return Vec::new() };
+    let topology = super::topology::Topology::new(model);
+    if log_env(model, topology.of(env)) == Some(env) {
+        vec![api_key]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The Secrets the log add-on reads, per cluster.
+pub fn addon_secrets(plan: &Plan) -> Vec<AddonSecret> {
+    use super::secrets::{Origin, Producer, SecretPlan};
+    let model = plan.model;
+    let Some(LogSink::Datadog { api_key, .. }) = sink(model) else { return Vec::new() };
+    plan.topology
+        .clusters
+        .iter()
+        .filter_map(|c| {
+            let env = secrets_env(plan, c)?;
+            let env_name = &model.env(env).name;
+            let producer = match &model.project.secret_store {
+                Store::AwsSecretsManager { prefix, .. } => Producer::ExternalSecret {
+                    store: "aws_secrets_manager".into(),
+                    key: format!("{prefix}/{env_name}/{api_key}"),
+                },
+                Store::Vault { .. } => Producer::ExternalSecret {
+                    store: "vault".into(),
+                    key: format!("{}/{env_name}/{api_key}", model.project.name),
+                },
+                Store::GcpSecretManager { .. } => Producer::ExternalSecret {
+                    store: "gcp_secret_manager".into(),
+                    key: super::secrets::gcp_secret_id(model, model.env(env), &api_key),
+                },
+                // No environment's kustomization may write the agent's
+                // namespace: the team creates (or seals and applies) it there.
+                Store::SealedSecrets { .. } | Store::Kubernetes => Producer::CreatedByTeam,
+            };
+            Some(AddonSecret {
+                cluster: c.key.clone(),
+                env,
+                namespace: DATADOG_NAMESPACE,
+                secret: SecretPlan {
+                    name: api_key.clone(),
+                    keys: BTreeSet::from([DATADOG_API_KEY.to_string()]),
+                    readers: BTreeSet::from(["datadog-agent".to_string()]),
+                    origin: Origin::Program,
+                    producer,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The folder of a cluster's add-on objects: `k8s/_addons/<key>`, or
+/// `k8s/_addons/cluster-<n>` for a cluster named by its URL.
+pub fn addons_dir(plan: &Plan, c: &Cluster) -> String {
+    let n = plan.topology.clusters.iter().position(|x| x.key == c.key).unwrap_or(0);
+    if c.created {
+        format!("{ADDONS_DIR}/{}", c.key)
+    } else {
+        format!("{ADDONS_DIR}/cluster-{}", n + 1)
+    }
+}
+
+/// The name of the `ClusterSecretStore` the add-ons' ExternalSecrets use.
+pub fn addon_store_name(model: &Model) -> String {
+    format!("{}-addons", model.project.name)
+}
+
+/// The objects of `k8s/_addons/<cluster>/`: the ClusterSecretStore (the
+/// log environment's identity, admitting only the add-ons' namespaces) and
+/// one ExternalSecret per add-on Secret, as `(kind, name, object)`.
+pub fn addon_objects(plan: &Plan, c: &Cluster) -> Vec<(&'static str, String, Value)> {
+    use super::secrets::Producer;
+    let model = plan.model;
+    let secrets: Vec<AddonSecret> = addon_secrets(plan).into_iter().filter(|s| s.cluster == c.key).collect();
+    let Some(first) = secrets.first() else { return Vec::new() };
+    let ep = &plan.envs[first.env.index()];
+    let ns = ep.ns().to_string();
+    // The environment's External Secrets ServiceAccount (emit/k8s/data.rs).
+    let sa = json!({ "name": format!("{}-secrets", model.project.name), "namespace": ns });
+    let provider = match &model.project.secret_store {
+        Store::AwsSecretsManager { region, .. } => {
+            json!({ "aws": { "service": "SecretsManager", "region": region, "auth": { "jwt": { "serviceAccountRef": sa } } } })
+        }
+        Store::GcpSecretManager { project } => {
+            json!({ "gcpsm": { "projectID": project, "auth": { "workloadIdentity": { "serviceAccountRef": sa } } } })
+        }
+        Store::Vault { address, path, role } => json!({ "vault": {
+            "server": address, "path": path, "version": "v2",
+            "auth": { "kubernetes": { "mountPath": "kubernetes", "role": role, "serviceAccountRef": sa } }
+        } }),
+        _ => return Vec::new(),
+    };
+    let labels = json!({
+        "app.kubernetes.io/part-of": model.project.name,
+        "app.kubernetes.io/managed-by": "deployc",
+        "app.kubernetes.io/component": "logs"
+    });
+    let store = addon_store_name(model);
+    let namespaces: BTreeSet<&str> = secrets.iter().map(|s| s.namespace).collect();
+    let mut out = vec![(
+        "ClusterSecretStore",
+        store.clone(),
+        json!({
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ClusterSecretStore",
+            "metadata": { "name": store, "labels": labels },
+            "spec": {
+                "provider": provider,
+                "conditions": [ { "namespaces": namespaces } ]
+            }
+        }),
+    )];
+    for s in &secrets {
+        let Producer::ExternalSecret { key, .. } = &s.secret.producer else { continue };
+        out.push((
+            "ExternalSecret",
+            s.secret.name.clone(),
+            json!({
+                "apiVersion": "external-secrets.io/v1",
+                "kind": "ExternalSecret",
+                "metadata": { "name": s.secret.name, "namespace": s.namespace, "labels": labels },
+                "spec": {
+                    "refreshInterval": "1h",
+                    "secretStoreRef": { "name": store, "kind": "ClusterSecretStore" },
+                    "target": { "name": s.secret.name, "creationPolicy": "Owner" },
+                    "dataFrom": [ { "extract": { "key": key } } ]
+                }
+            }),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_strictly() {
+        let e = LogEndpoint::parse("https://es.logging.svc.cluster.local:9200").expect("valid");
+        assert_eq!((e.tls, e.host.as_str(), e.port, e.path.as_str()), (true, "es.logging.svc.cluster.local", 9200, ""));
+        let e = LogEndpoint::parse("http://loki:3100/loki/api/v1/push").expect("valid");
+        assert_eq!((e.tls, e.port, e.path.as_str()), (false, 3100, "/loki/api/v1/push"));
+        for bad in [
+            "es:9200",
+            "ftp://es",
+            "https://",
+            "https://es:0",
+            "https://a b",
+            "https://es/x\n[OUTPUT]",
+            "https://u:p@es",
+        ] {
+            assert!(LogEndpoint::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
