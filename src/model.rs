@@ -1432,6 +1432,18 @@ impl Model {
             _ => None,
         }
     }
+    /// Whether an environment pulls the project's ECR images with a token
+    /// External Secrets refreshes (`plan::registry`): it runs on a GKE
+    /// cluster this output creates (whose OIDC issuer is known), and the
+    /// program names the AWS account the pull role lives in. Environments
+    /// outside AWS for which this is false cannot pull their images (W0015).
+    pub fn pulls_ecr_with_token(&self, env: &Environment) -> bool {
+        let key = self.cluster_key(env);
+        matches!(self.project.registry, Registry::Ecr { .. })
+            && matches!(self.cloud_of(env), Cloud::Gcp { .. })
+            && self.aws_account().is_some()
+            && !(key.starts_with("https://") || key.starts_with("http://"))
+    }
     /// The IAM role a ServiceAccount assumes in an environment (IRSA):
     /// `<project>-<env>-<service account>`.
     pub fn irsa_role_name(&self, env: &str, service_account: &str) -> String {

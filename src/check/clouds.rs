@@ -46,9 +46,13 @@ fn azure_store(model: &Model, diags: &mut Diagnostics) {
     }
 }
 
-/// Built images on ECR deployed to a cluster outside AWS: GKE and AKS
-/// nodes have no AWS identity, and ECR's pull tokens last 12 hours, so a
-/// stored pull secret would not do either (W0015).
+/// Built images on ECR deployed to a cluster outside AWS that nothing gives
+/// access: GKE and AKS nodes have no AWS identity, and ECR's pull tokens
+/// last 12 hours, so a stored pull secret would not do either. A GKE
+/// cluster the output creates gets a refreshed pull secret
+/// (`plan::registry`); AKS clusters (whose issuer is known only once they
+/// exist), existing clusters and programs without an AWS account do not
+/// (W0015).
 fn registry_reach(model: &Model, diags: &mut Diagnostics) {
     if !matches!(model.project.registry, crate::model::Registry::Ecr { .. }) {
         return;
@@ -56,7 +60,7 @@ fn registry_reach(model: &Model, diags: &mut Diagnostics) {
     let far: Vec<&Environment> = model
         .environments
         .iter()
-        .filter(|e| !matches!(model.cloud_of(e), Cloud::Aws { .. }))
+        .filter(|e| !matches!(model.cloud_of(e), Cloud::Aws { .. }) && !model.pulls_ecr_with_token(e))
         .filter(|e| e.deployments.iter().any(|d| model.built(model.service(d.service)).is_some()))
         .collect();
     for e in far {

@@ -24,6 +24,10 @@ pub enum Producer {
     },
     /// The team creates it in the namespace (`secret_store = kubernetes`).
     CreatedByTeam,
+    /// An ExternalSecret the output ships writes it from a generator's
+    /// output, refreshed (the ECR pull token of `plan::registry`): no store
+    /// entry, nothing for the team to set.
+    Generated { generator: String },
 }
 
 /// Where the value of a Secret comes from.
@@ -155,7 +159,7 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
     }
     let env = &cx.env.name;
     let store = model.secret_store_of(cx.env);
-    found
+    let mut out: Vec<SecretPlan> = found
         .into_iter()
         .map(|(name, (keys, readers, origin))| {
             let producer = match &store {
@@ -179,6 +183,36 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
                 Store::Kubernetes => Producer::CreatedByTeam,
             };
             SecretPlan { name, keys, readers, origin, producer }
+        })
+        .chain(generated(cx))
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The Secrets the output generates (the ECR pull secret of a GKE
+/// environment), read by the kubelet for the built services' pods.
+fn generated(cx: &EnvPlan) -> Vec<SecretPlan> {
+    let model = cx.model;
+    let pull = super::registry::pull_secrets(cx);
+    let readers: BTreeSet<String> = cx
+        .env
+        .deployments
+        .iter()
+        .map(|d| model.service(d.service))
+        .filter(|s| model.built(s).is_some())
+        .map(|s| s.name.clone())
+        .collect();
+    if readers.is_empty() {
+        return Vec::new();
+    }
+    pull.into_iter()
+        .map(|name| SecretPlan {
+            name,
+            keys: BTreeSet::from([".dockerconfigjson".to_string()]),
+            readers: readers.clone(),
+            origin: Origin::PullSecret,
+            producer: Producer::Generated { generator: "ECRAuthorizationToken".into() },
         })
         .collect()
 }
@@ -206,9 +240,18 @@ pub fn external_secrets_gcp_account(cx: &EnvPlan) -> Option<String> {
     Some(format!("{id}@{project}.iam.gserviceaccount.com"))
 }
 
-/// The Kubernetes Secrets this environment's workloads read, sorted.
+/// The Kubernetes Secrets this environment's workloads read that the
+/// store holds (all but the generated ones), sorted.
 pub fn secret_names(cx: &EnvPlan) -> BTreeSet<String> {
-    cx.secrets().iter().map(|s| s.name.clone()).collect()
+    cx.secrets().iter().filter(|s| s.in_store()).map(|s| s.name.clone()).collect()
+}
+
+impl SecretPlan {
+    /// Whether its value lives in the secret store (or with the team):
+    /// every Secret but those the output generates.
+    pub fn in_store(&self) -> bool {
+        !matches!(self.producer, Producer::Generated { .. })
+    }
 }
 
 /// The IAM role that Terraform creates for External Secrets (IRSA), when

@@ -96,6 +96,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
     out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::sealed::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::mesh::objects(cx).into_iter().map(|(_, _, o)| o));
+    out.extend(crate::plan::registry::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 
@@ -193,7 +194,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     // The chart keeps the tag policy's first tag: Helm releases set the tag
     // they deploy (`--set`), and CD's released tags live in the kustomizations.
     let image = service_image(model, cx.env, s, &crate::plan::Options::default());
-    let pod = crate::plan::pod::details(cx.env.production, s, d.replicas.max());
+    let pod = crate::plan::registry::pod_details(cx, s, d.replicas.max());
     ServiceValues {
         image: Image {
             repository: image.repository,
@@ -500,7 +501,7 @@ fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
                 name: s.name,
                 path: key,
             }),
-            Producer::SealedByTeam { .. } | Producer::CreatedByTeam => None,
+            Producer::SealedByTeam { .. } | Producer::CreatedByTeam | Producer::Generated { .. } => None,
         })
         .collect();
     let gcp_service_account = crate::plan::secrets::external_secrets_gcp_account(cx);

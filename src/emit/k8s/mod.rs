@@ -156,6 +156,9 @@ fn objects(cx: &mut EnvCx) {
     for (kind, name, obj) in crate::plan::mesh::objects(ep) {
         cx.push(kind, &name, &obj);
     }
+    for (kind, name, obj) in crate::plan::registry::objects(ep) {
+        cx.push(kind, &name, &obj);
+    }
     if let Some(p) = crate::plan::policy::kyverno(ep) {
         let name = p.metadata.name.clone();
         cx.push("Policy", &name, &p);

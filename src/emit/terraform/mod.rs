@@ -254,14 +254,33 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     };
     let mut out = Vec::new();
     let primary = model.project.cloud.kind();
+    let pullers = crate::plan::registry::pullers(plan);
     for cloud in plan.topology.clouds(&model) {
         let topology = plan.topology.in_cloud(cloud.kind());
         let mut sub = model.clone();
-        sub.project.cloud = cloud.clone();
+        // The cloud as the escaped model has it (the topology's copy is the
+        // program's text, unescaped for HCL).
+        sub.project.cloud = model
+            .environments
+            .iter()
+            .map(|e| model.cloud_of(e))
+            .find(|c| c.kind() == cloud.kind())
+            .unwrap_or(cloud)
+            .clone();
+        // Another cloud's program keeps every environment where the whole
+        // program puts it: its cluster and cloud pinned, so that what the
+        // emitter derives from them (the hub, each cluster's environments)
+        // is the program's, not that of a program of this cloud.
+        if cloud.kind() != primary {
+            for (e, orig) in sub.environments.iter_mut().zip(&model.environments) {
+                e.cluster = model.cluster_key(orig);
+                e.cloud = Some(model.cloud_of(orig).clone());
+            }
+        }
         if let Some(e) = model.environments.iter().find(|e| topology.runs(e.id)) {
             sub.project.secret_store = model.secret_store_of(e);
         }
-        let files = emit_cloud(&sub, plan.graph, plan.opts, &topology, cloud.kind() == primary);
+        let files = emit_cloud(&sub, plan.graph, plan.opts, &topology, cloud.kind() == primary, &pullers);
         if cloud.kind() == primary {
             out.extend(files);
         } else {
@@ -289,6 +308,7 @@ fn emit_cloud(
     opts: &Options,
     topology: &crate::plan::topology::Topology,
     primary: bool,
+    pullers: &[crate::plan::registry::EcrPuller],
 ) -> Vec<Artifact> {
     let mut out = Vec::new();
     // The ECR registry's root once: with the project's cloud, or with AWS.
@@ -299,7 +319,7 @@ fn emit_cloud(
     };
     if let Some(region) = shared_region {
         let ecr = matches!(model.project.registry, Registry::Ecr { .. });
-        let mut m = shared::module(model, region, ecr);
+        let mut m = shared::module(model, region, ecr, pullers);
         state::backend(&mut m, model, region, shared_dir(model));
         out.extend(m.artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
