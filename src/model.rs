@@ -233,6 +233,29 @@ pub enum Cloud {
     },
 }
 
+impl Cloud {
+    /// The cloud's keyword: `aws`, `gcp` or `azure`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Cloud::Aws { .. } => "aws",
+            Cloud::Gcp { .. } => "gcp",
+            Cloud::Azure { .. } => "azure",
+        }
+    }
+    /// Whether the Terraform output for this cloud creates a managed resource
+    /// of this engine (`aurora`: Aurora PostgreSQL rather than plain).
+    /// AWS hosts every engine; GCP (Cloud SQL, Memorystore) and Azure
+    /// (PostgreSQL flexible server, Azure Cache for Redis) PostgreSQL and Redis.
+    pub fn hosts(&self, engine: &Engine, aurora: bool) -> bool {
+        match self {
+            Cloud::Aws { .. } => true,
+            Cloud::Gcp { .. } | Cloud::Azure { .. } => {
+                matches!(engine, Engine::Redis) || (matches!(engine, Engine::Postgres) && !aurora)
+            }
+        }
+    }
+}
+
 /// The EKS cluster each environment's Terraform module creates.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub struct EksCluster {
@@ -995,6 +1018,13 @@ pub struct Environment {
     pub span: Option<Span>,
     pub namespace: String,
     pub cluster: String,
+    /// The cloud of the cluster it runs on, when the environment names one
+    /// (`cloud = gcp { ... }`); else the project's. See [`Model::cloud_of`].
+    #[serde(default)]
+    pub cloud: Option<Cloud>,
+    /// The `cloud` field, for diagnostics about what that cloud can host.
+    #[serde(skip)]
+    pub cloud_span: Option<Span>,
     pub domain: String,
     pub strategy: Strategy,
     pub promote: Promotion,
@@ -1392,10 +1422,69 @@ pub fn topic_object_name(topic: &str) -> String {
     topic.to_ascii_lowercase().replace('_', "-")
 }
 
+/// The cluster an environment names, unless it is ArgoCD's own address.
+fn named_cluster(e: &Environment) -> Option<String> {
+    (!e.cluster.is_empty() && e.cluster != "https://kubernetes.default.svc").then(|| e.cluster.clone())
+}
+
 /// IAM role names are at most 64 characters long.
 pub const IAM_ROLE_NAME_MAX: usize = 64;
 
 impl Model {
+    /// The cloud an environment's cluster is in: its own `cloud`, else the project's.
+    pub fn cloud_of<'a>(&'a self, env: &'a Environment) -> &'a Cloud {
+        env.cloud.as_ref().unwrap_or(&self.project.cloud)
+    }
+    /// The secret store an environment's cluster reads. A cloud's own store
+    /// (`aws_secrets_manager`, `gcp_secret_manager`) follows the cluster to
+    /// the other cloud's store: a GKE cluster reads Secret Manager in the
+    /// `gcp` cloud's project, an EKS cluster Secrets Manager in the `aws`
+    /// cloud's region under the same prefix. Stores that are no cloud's
+    /// (Vault, Sealed Secrets, Kubernetes) and Azure, whose Key Vault no store
+    /// of the language reads yet, keep the project's.
+    pub fn secret_store_of(&self, env: &Environment) -> SecretStore {
+        let store = &self.project.secret_store;
+        let native = matches!(store, SecretStore::AwsSecretsManager { .. } | SecretStore::GcpSecretManager { .. });
+        if !native || self.cloud_of(env).kind() == self.project.cloud.kind() {
+            return store.clone();
+        }
+        let prefix = match store {
+            SecretStore::AwsSecretsManager { prefix, .. } => prefix.clone(),
+            _ => self.project.name.clone(),
+        };
+        match self.cloud_of(env) {
+            Cloud::Gcp { project, .. } => SecretStore::GcpSecretManager { project: project.clone() },
+            Cloud::Aws { region, .. } => SecretStore::AwsSecretsManager { region: region.clone(), prefix },
+            Cloud::Azure { .. } => store.clone(),
+        }
+    }
+    /// The key of the cluster an environment runs on: its `cluster` (a name,
+    /// or an existing cluster's `https://` URL), else the hub: the cluster
+    /// named by the last environment in promotion order that names one, or
+    /// `main`. The plan's topology and the checker's cloud rules share it.
+    pub fn cluster_key(&self, env: &Environment) -> String {
+        named_cluster(env).unwrap_or_else(|| self.hub_key())
+    }
+    /// The key of the cluster ArgoCD runs in (see [`Model::cluster_key`]):
+    /// in the project's cloud, the cluster of the last environment in
+    /// promotion order naming one; else `main`, where environments naming
+    /// no cluster run; else the last named cluster of another cloud. (A
+    /// disaster-recovery environment promoted from production on another
+    /// cloud's cluster so does not pull ArgoCD and production over there.)
+    pub fn hub_key(&self) -> String {
+        let is_url = |s: &str| s.starts_with("https://") || s.starts_with("http://");
+        let created = |e: &Environment| named_cluster(e).filter(|c| !is_url(c));
+        let home = |e: &&Environment| self.cloud_of(e).kind() == self.project.cloud.kind();
+        if let Some(k) = self.environments.iter().rev().filter(home).find_map(created) {
+            return k;
+        }
+        if self.environments.iter().all(|e| named_cluster(e).is_some()) {
+            if let Some(k) = self.environments.iter().rev().find_map(created) {
+                return k;
+            }
+        }
+        "main".into()
+    }
     /// The AWS account the program names: the ECR registry's, else the
     /// `aws` cloud block's.
     pub fn aws_account(&self) -> Option<&str> {
@@ -1404,6 +1493,18 @@ impl Model {
             (_, Cloud::Aws { account, .. }) => account.as_deref(),
             _ => None,
         }
+    }
+    /// Whether an environment pulls the project's ECR images with a token
+    /// External Secrets refreshes (`plan::registry`): it runs on a GKE
+    /// cluster this output creates (whose OIDC issuer is known), and the
+    /// program names the AWS account the pull role lives in. Environments
+    /// outside AWS for which this is false cannot pull their images (W0015).
+    pub fn pulls_ecr_with_token(&self, env: &Environment) -> bool {
+        let key = self.cluster_key(env);
+        matches!(self.project.registry, Registry::Ecr { .. })
+            && matches!(self.cloud_of(env), Cloud::Gcp { .. })
+            && self.aws_account().is_some()
+            && !(key.starts_with("https://") || key.starts_with("http://"))
     }
     /// The IAM role a ServiceAccount assumes in an environment (IRSA):
     /// `<project>-<env>-<service account>`.

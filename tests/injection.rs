@@ -343,6 +343,7 @@ const WIDE: &[(&str, &str)] = &[
     ("migration_arg", "head"),
     ("approver", "acme/rm"),
     ("query", "sum(rate(jobs_total[1m]))"),
+    ("gcp_project", "acme-dr"),
 ];
 
 fn wide_program(provider: &str, field: &str, v: &str) -> String {
@@ -426,6 +427,26 @@ pipeline {{ provider = {provider} }}
         text = text.replace("pipeline { provider = gcp }", "pipeline { provider = github_actions }").replace(
             "  team         =",
             "  cloud        = gcp { project = \"acme-shop\" region = \"europe-west1\" }\n  team         =",
+        );
+    }
+    // A standby on GKE pulling ECR images (plan/registry.rs): the GCP
+    // project reaches the IAM OIDC provider's URL and trust conditions
+    // (HCL JSON) and the ServiceAccount's role ARN (YAML).
+    if provider == "multicloud" {
+        text = text
+            .replace("pipeline { provider = multicloud }", "pipeline { provider = github_actions }")
+            .replace(
+                "registry     = ghcr { owner = \"@owner@\" }",
+                "registry     = ecr { region = \"us-east-1\" account = \"123456789012\" }",
+            )
+            .replace(
+                "secret_store = aws_secrets_manager",
+                "cloud        = aws { region = \"us-east-1\" }\n  secret_store = aws_secrets_manager",
+            )
+            // GCP has no queue (E0411).
+            .replace("resource jobs = queue {}\n", "");
+        text.push_str(
+            "environment dr {\n  promote = manual(from = prod)\n  cluster = \"dr\"\n  cloud   = gcp { project = \"@gcp_project@\" region = \"us-central1\" }\n  resources { db { placement = in_cluster } }\n}\n",
         );
     }
     for (name, benign) in WIDE {
@@ -541,6 +562,7 @@ fn check_wide(field: &str, v: &str) -> bool {
         ("jenkins", &[Target::Jenkins][..]),
         ("gitlab", &[Target::Gitlab][..]),
         ("gcp", &[Target::Terraform][..]),
+        ("multicloud", &[Target::Terraform, Target::K8s, Target::Helm][..]),
     ] {
         let benign = all_targets(&wide_program(provider, "", ""), targets).expect("the benign program compiles");
         let Some(hostile) = all_targets(&wide_program(provider, field, &dpl(v)), targets) else {

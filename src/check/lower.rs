@@ -178,6 +178,66 @@ fn tagged<'a>(f: &'a Fields, k: &str) -> Option<(&'a str, &'a Fields)> {
         _ => None,
     }
 }
+/// A `cloud = ...` value (the project's, or an environment's cluster's).
+fn lower_cloud(t: Option<(&str, &Fields)>, diags: &mut Diagnostics) -> Cloud {
+    match t {
+        Some(("gcp", f)) => {
+            let mut cluster = GkeCluster::default();
+            if let Some(t) = lit(f, "machine_type") {
+                cluster.machine_type = t;
+            }
+            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
+            // A node pool needs at least one node to run the cluster's own add-ons.
+            cluster.min_nodes = nodes.min().max(1);
+            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
+            if let Some(c) = enm(f, "release_channel") {
+                cluster.release_channel = c.to_ascii_uppercase();
+            }
+            Cloud::Gcp {
+                project: lit(f, "project").unwrap_or_default(),
+                region: lit(f, "region").unwrap_or_default(),
+                cluster,
+            }
+        }
+        Some(("azure", f)) => {
+            let mut cluster = AksCluster::default();
+            if let Some(t) = lit(f, "vm_size") {
+                cluster.vm_size = t;
+            }
+            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
+            cluster.min_nodes = nodes.min().max(1);
+            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
+            Cloud::Azure { location: lit(f, "location").unwrap_or_default(), cluster }
+        }
+        Some((_, f)) => {
+            let region = lit(f, "region").unwrap_or_else(|| "us-east-1".into());
+            let mut zones = list_str(f, "zones");
+            if zones.is_empty() {
+                zones = ["a", "b", "c"].iter().map(|z| format!("{region}{z}")).collect();
+            }
+            let mut cluster = EksCluster::default();
+            if let Some(v) = lit(f, "kubernetes") {
+                cluster.version = v;
+            }
+            let types = list_str(f, "node_types");
+            if !types.is_empty() {
+                cluster.node_types = types;
+            }
+            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
+            // A node group needs at least one node to run the cluster's own add-ons.
+            cluster.min_nodes = nodes.min().max(1);
+            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
+            check_account(f, diags);
+            Cloud::Aws { region, zones, cluster, account: lit(f, "account") }
+        }
+        None => Cloud::Aws {
+            region: "us-east-1".into(),
+            zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+            cluster: EksCluster::default(),
+            account: None,
+        },
+    }
+}
 fn strukt<'a>(f: &'a Fields, k: &str) -> Option<&'a Fields> {
     match &get(f, k)?.v {
         V::Struct(fs) => Some(fs),
@@ -705,63 +765,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         Some((_, f)) => Registry::Ghcr { owner: lit(f, "owner").unwrap_or_default() },
         None => Registry::Ghcr { owner: String::new() },
     };
-    let cloud = match tagged(pf, "cloud") {
-        Some(("gcp", f)) => {
-            let mut cluster = GkeCluster::default();
-            if let Some(t) = lit(f, "machine_type") {
-                cluster.machine_type = t;
-            }
-            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
-            // A node pool needs at least one node to run the cluster's own add-ons.
-            cluster.min_nodes = nodes.min().max(1);
-            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
-            if let Some(c) = enm(f, "release_channel") {
-                cluster.release_channel = c.to_ascii_uppercase();
-            }
-            Cloud::Gcp {
-                project: lit(f, "project").unwrap_or_default(),
-                region: lit(f, "region").unwrap_or_default(),
-                cluster,
-            }
-        }
-        Some(("azure", f)) => {
-            let mut cluster = AksCluster::default();
-            if let Some(t) = lit(f, "vm_size") {
-                cluster.vm_size = t;
-            }
-            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
-            cluster.min_nodes = nodes.min().max(1);
-            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
-            Cloud::Azure { location: lit(f, "location").unwrap_or_default(), cluster }
-        }
-        Some((_, f)) => {
-            let region = lit(f, "region").unwrap_or_else(|| "us-east-1".into());
-            let mut zones = list_str(f, "zones");
-            if zones.is_empty() {
-                zones = ["a", "b", "c"].iter().map(|z| format!("{region}{z}")).collect();
-            }
-            let mut cluster = EksCluster::default();
-            if let Some(v) = lit(f, "kubernetes") {
-                cluster.version = v;
-            }
-            let types = list_str(f, "node_types");
-            if !types.is_empty() {
-                cluster.node_types = types;
-            }
-            let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
-            // A node group needs at least one node to run the cluster's own add-ons.
-            cluster.min_nodes = nodes.min().max(1);
-            cluster.max_nodes = nodes.max().max(cluster.min_nodes);
-            check_account(f, diags);
-            Cloud::Aws { region, zones, cluster, account: lit(f, "account") }
-        }
-        None => Cloud::Aws {
-            region: "us-east-1".into(),
-            zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
-            cluster: EksCluster::default(),
-            account: None,
-        },
-    };
+    let cloud = lower_cloud(tagged(pf, "cloud"), diags);
     let gitops = match tagged(pf, "gitops") {
         Some((_, f)) => GitOps {
             namespace: lit(f, "namespace").unwrap_or_else(|| "argocd".into()),
@@ -1424,6 +1428,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             span: c.name.as_ref().map(|n| n.span),
             namespace,
             cluster: lit(f, "cluster").unwrap_or_else(|| "https://kubernetes.default.svc".into()),
+            cloud: tagged(f, "cloud").map(|t| lower_cloud(Some(t), diags)),
+            cloud_span: get(f, "cloud").map(|v| v.span),
             domain,
             strategy,
             promote,

@@ -10,6 +10,7 @@
 //! error; a model is returned only when there are no errors.
 
 pub mod edge;
+pub mod clouds;
 pub mod lower;
 pub mod preset;
 pub mod rules;
@@ -75,6 +76,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
     let graph = Graph::build(&model);
     rules::whole_program(&model, &graph, &extra, diags);
     edge::check(&model, diags);
+    clouds::clouds(&model, diags);
     if diags.has_errors() {
         return None;
     }

@@ -622,12 +622,10 @@ fn queue_scaling(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
 /// (E0421); without either, the pods get no credentials.
 fn aws_identities(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Diagnostics) {
     use crate::model::{Cloud, Placement};
-    if !matches!(model.project.cloud, Cloud::Aws { .. }) {
-        return;
-    }
     let mut no_account = BTreeSet::new();
     let mut too_long = BTreeSet::new();
-    for e in &model.environments {
+    // Environments on GKE or AKS have no IRSA role.
+    for e in model.environments.iter().filter(|e| matches!(model.cloud_of(e), Cloud::Aws { .. })) {
         for d in &e.deployments {
             let s = model.service(d.service);
             let used: Vec<&crate::model::Resource> = graph

@@ -681,6 +681,12 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
         "the hub",
         "cluster this environment runs on: a name (environments naming the same cluster share it; deployc creates one VPC and EKS cluster per name) or an existing cluster's API URL",
     ),
+    f(
+        "cloud",
+        Ty::Tagged(CLOUDS),
+        "the project's `cloud`",
+        "cloud of the cluster this environment runs on (EKS, GKE or AKS); environments sharing a cluster share its cloud",
+    ),
     f("domain", Ty::Host, "\"<project>-<env>.<project domain>\"", "DNS domain of this environment"),
     f("strategy", Ty::Strategy, "rolling", "how releases roll out here"),
     req("promote", Ty::Promotion, "how releases reach this environment"),

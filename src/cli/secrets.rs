@@ -118,6 +118,11 @@ fn provide(program: &str, ns: &str, env: &str, s: &SecretPlan) -> String {
             create,
             s.name
         ),
+        Producer::Generated { generator } => format!(
+            "{what}: the ExternalSecret `{}` writes it from the {generator} generator's token, refreshed every {}; nothing to set",
+            s.name,
+            deployc::plan::registry::REFRESH
+        ),
         Producer::CreatedByTeam => {
             format!("{what}: create it in the cluster: {create}")
         }

@@ -190,8 +190,12 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
         return Vec::new();
     }
     // Each cluster of the topology once, reached as its first environment is.
-    let clusters: Vec<(&str, &Environment)> =
-        plan.topology.clusters.iter().filter_map(|c| c.envs.first().map(|e| (c.key.as_str(), model.env(*e)))).collect();
+    let clusters: Vec<(&str, &Environment, &crate::model::Cloud)> = plan
+        .topology
+        .clusters
+        .iter()
+        .filter_map(|c| c.envs.first().map(|e| (c.key.as_str(), model.env(*e), &c.cloud)))
+        .collect();
     let to = |e: &Environment, namespace: &str| Destination { namespace: namespace.into(), ..Destination::of(plan, e) };
     let project = format!("{}-addons", p.name);
     let mut repos: Vec<String> = needed.iter().map(|a| a.repo_url.to_string()).collect();
@@ -208,7 +212,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                 p.name
             ),
             source_repos: repos,
-            destinations: clusters.iter().map(|(_, e)| to(e, "*")).collect(),
+            destinations: clusters.iter().map(|(_, e, _)| to(e, "*")).collect(),
             cluster_resource_whitelist: vec![GroupKind { group: "*".into(), kind: "*".into() }],
         },
     };
@@ -217,7 +221,7 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
         yaml_file(Target::Argocd, None, String::new(), &proj).contents,
     )];
     let several = clusters.len() > 1;
-    for (key, first_env) in &clusters {
+    for (key, first_env, cloud) in &clusters {
         let Some(cluster) = plan.topology.clusters.iter().find(|c| c.key == *key) else { continue };
         let suffix = if several { format!("-{key}") } else { String::new() };
         let app = |name: String, wave: i32, source: Source, namespace: &str| {
@@ -274,7 +278,8 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
             files.push(app(format!("{}-addon-secrets{suffix}", p.name), -1, git_source(model, path), "default"));
         }
         if cluster_objects {
-            let path = format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::addons::CLUSTER_DIR);
+            let dir = crate::plan::addons::cluster_dir(plan, cloud);
+            let path = format!("{}/{dir}", p.gitops.path.trim_end_matches('/'));
             files.push(app(format!("{}-cluster{suffix}", p.name), -1, git_source(model, path), "default"));
         }
     }

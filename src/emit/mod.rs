@@ -152,16 +152,20 @@ pub fn unserved(model: &Model, requested: &[Target]) -> Vec<Diagnostic> {
 
 /// W0014 for each in-cluster database whose backups cannot be copied off the cluster.
 pub fn backup_gaps(model: &Model) -> Vec<Diagnostic> {
-    let Some(why) = crate::plan::backup::stays_in_cluster(model) else { return Vec::new() };
-    model
-        .resources
-        .iter()
-        .filter(|r| r.backup.is_some() && crate::plan::backup::restore_script(&r.engine).is_some())
-        .filter_map(|r| {
+    // One warning per reason (clouds differ per cluster) and database.
+    let mut whys: Vec<&'static str> =
+        model.environments.iter().filter_map(|e| crate::plan::backup::stays_in_cluster(model, e)).collect();
+    whys.sort_unstable();
+    whys.dedup();
+    whys.into_iter()
+        .flat_map(|why| model.resources.iter().map(move |r| (why, r)))
+        .filter(|(_, r)| r.backup.is_some() && crate::plan::backup::restore_script(&r.engine).is_some())
+        .filter_map(|(why, r)| {
             let envs: Vec<&str> = model
                 .environments
                 .iter()
                 .filter(|e| e.resources[r.id.index()].placement == crate::model::Placement::InCluster)
+                .filter(|e| crate::plan::backup::stays_in_cluster(model, e) == Some(why))
                 .map(|e| e.name.as_str())
                 .collect();
             (!envs.is_empty()).then(|| {

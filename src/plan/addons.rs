@@ -323,12 +323,22 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     if model.environments.iter().any(|e| !matches!(e.progressive(), StrategyKind::Rolling { .. })) {
         need.push(Addon::ArgoRollouts);
     }
-    match model.project.secret_store {
-        SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } | SecretStore::GcpSecretManager { .. } => {
-            need.push(Addon::ExternalSecrets)
-        }
-        SecretStore::SealedSecrets { .. } => need.push(Addon::SealedSecrets),
-        SecretStore::Kubernetes => {}
+    // Each cluster's store (a cloud's own store follows the cluster's cloud).
+    let mut stores: Vec<SecretStore> = model.environments.iter().map(|e| model.secret_store_of(e)).collect();
+    if stores.is_empty() {
+        stores.push(model.project.secret_store.clone());
+    }
+    let external = stores.iter().any(|s| {
+        matches!(
+            s,
+            SecretStore::AwsSecretsManager { .. } | SecretStore::Vault { .. } | SecretStore::GcpSecretManager { .. }
+        )
+    });
+    if external {
+        need.push(Addon::ExternalSecrets);
+    }
+    if stores.iter().any(|s| matches!(s, SecretStore::SealedSecrets { .. })) {
+        need.push(Addon::SealedSecrets);
     }
     for s in &model.services {
         if let Exposure::Ingress { class, tls, .. } = &s.expose {
@@ -376,9 +386,8 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     // IRSA role; the controller resizes them. Its ServiceAccount names the
     // role by ARN, so the program must name the AWS account: without
     // credentials the controller would only crash.
-    if matches!(model.project.cloud, Cloud::Aws { .. })
-        && model.aws_account().is_some()
-        && plan.topology.clusters.iter().any(|c| c.created)
+    if model.aws_account().is_some()
+        && plan.topology.clusters.iter().any(|c| c.created && matches!(c.cloud, Cloud::Aws { .. }))
     {
         need.push(Addon::ClusterAutoscaler);
     }
@@ -407,8 +416,11 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
 /// node groups and its IAM role, and only when the AWS account is known).
 pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::Cluster) -> Option<String> {
     let model = plan.model;
-    let Cloud::Aws { region, cluster: eks, .. } = &model.project.cloud else {
-        return (spec.addon != Addon::ClusterAutoscaler).then(|| values(plan, spec));
+    let Cloud::Aws { region, cluster: eks, .. } = &cluster.cloud else {
+        // The autoscaler and the load balancer controller are AWS's: GKE and
+        // AKS scale their node pools and serve load balancers themselves.
+        let aws_only = matches!(spec.addon, Addon::ClusterAutoscaler | Addon::AwsLoadBalancerController);
+        return (!aws_only).then(|| values(plan, spec));
     };
     // Strings as JSON literals, which YAML reads as double-quoted scalars.
     let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
@@ -465,6 +477,20 @@ pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::
 /// start with an underscore, so the folder never collides with one.
 pub const CLUSTER_DIR: &str = "k8s/_cluster";
 
+/// The folder of one cloud's cluster-wide objects: [`CLUSTER_DIR`], or
+/// `k8s/_cluster/<cloud>` when the clusters are in several clouds (each
+/// cloud's StorageClass names its own CSI driver).
+pub fn cluster_dir(plan: &Plan, cloud: &Cloud) -> String {
+    let mut kinds: Vec<&str> = plan.topology.clusters.iter().map(|c| c.cloud.kind()).collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.len() > 1 {
+        format!("{CLUSTER_DIR}/{}", cloud.kind())
+    } else {
+        CLUSTER_DIR.to_string()
+    }
+}
+
 /// The StorageClass every volume of the output names, per cloud: encrypted,
 /// bound when the pod is scheduled (so the volume lands in the pod's zone),
 /// and kept when its claim is deleted.
@@ -474,11 +500,16 @@ pub struct StorageClassSpec {
     pub parameters: &'static [(&'static str, &'static str)],
 }
 
-/// The StorageClass of an in-cluster resource's data volume: the program's
-/// `storage_class`, else the one `k8s/_cluster/` defines. Backup volumes
-/// always use the generated (encrypted) class.
-pub fn data_class<'a>(model: &'a crate::model::Model, r: &'a crate::model::Resource) -> &'a str {
-    r.storage_class.as_deref().unwrap_or(storage_class(&model.project.cloud).name)
+/// The StorageClass of an in-cluster resource's data volume in an
+/// environment: the program's `storage_class`, else the one `k8s/_cluster/`
+/// defines for the environment's cloud. Backup volumes always use the
+/// generated (encrypted) class.
+pub fn data_class<'a>(
+    model: &'a crate::model::Model,
+    env: &'a crate::model::Environment,
+    r: &'a crate::model::Resource,
+) -> &'a str {
+    r.storage_class.as_deref().unwrap_or(storage_class(model.cloud_of(env)).name)
 }
 
 pub fn storage_class(cloud: &Cloud) -> StorageClassSpec {

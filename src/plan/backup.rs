@@ -104,7 +104,7 @@ pub fn backed_up<'m>(cx: &EnvPlan<'m>) -> Vec<&'m Resource> {
 /// runs on AWS and the program names the account (the role ARN needs it).
 /// Other clouds keep the backups in the cluster (warning W0014).
 pub fn off_cluster(cx: &EnvPlan) -> Option<OffCluster> {
-    let crate::model::Cloud::Aws { region, .. } = &cx.model.project.cloud else { return None };
+    let crate::model::Cloud::Aws { region, .. } = cx.model.cloud_of(cx.env) else { return None };
     let account = super::identity::account(cx.model)?;
     if backed_up(cx).is_empty() {
         return None;
@@ -346,8 +346,8 @@ pub fn https_out() -> NetworkPolicyEgressRule {
 /// Why the in-cluster backups of a program stay in the cluster, when they do
 /// (W0014): no cloud with an off-cluster store, or no AWS account for the
 /// role ARN.
-pub fn stays_in_cluster(model: &crate::model::Model) -> Option<&'static str> {
-    match &model.project.cloud {
+pub fn stays_in_cluster(model: &crate::model::Model, env: &crate::model::Environment) -> Option<&'static str> {
+    match model.cloud_of(env) {
         crate::model::Cloud::Aws { .. } if super::identity::account(model).is_some() => None,
         crate::model::Cloud::Aws { .. } => Some(
             "the program names no AWS account (the `aws` cloud's or the ECR registry's `account`) for the upload role",

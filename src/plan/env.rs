@@ -56,7 +56,10 @@ impl<'a> EnvPlan<'a> {
     pub fn reloads(&self) -> &BTreeMap<String, String> {
         self.reloads.get_or_init(|| {
             let mut out: BTreeMap<String, String> = BTreeMap::new();
-            for s in self.secrets() {
+            // A generated Secret refreshes on its own schedule (the ECR
+            // token hourly) and is read only by the kubelet: no restarts.
+            for s in self.secrets().iter().filter(|s| !matches!(s.producer, super::secrets::Producer::Generated { .. }))
+            {
                 for r in &s.readers {
                     let names = out.entry(r.clone()).or_default();
                     if !names.is_empty() {

@@ -54,11 +54,11 @@ pub fn api_resources(cx: &EnvPlan, service: crate::model::ServiceId) -> Vec<Reso
 }
 
 /// The roles of one environment, by ServiceAccount name. Empty unless the
-/// project runs on AWS.
+/// environment's cluster runs on AWS.
 pub fn service_roles(cx: &EnvPlan) -> BTreeMap<String, ServiceRole> {
     let model = cx.model;
     let mut out: BTreeMap<String, ServiceRole> = BTreeMap::new();
-    if !matches!(model.project.cloud, Cloud::Aws { .. }) {
+    if !matches!(model.cloud_of(cx.env), Cloud::Aws { .. }) {
         return out;
     }
     let account = super::identity::account(model);

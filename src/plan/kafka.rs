@@ -134,7 +134,7 @@ pub fn plan(cx: &EnvPlan, r: &Resource) -> KafkaPlan {
                 id: 0,
                 type_: "persistent-claim".into(),
                 size,
-                class: storage_class(&cx.model.project.cloud).name.into(),
+                class: storage_class(cx.model.cloud_of(cx.env)).name.into(),
                 delete_claim: false,
                 kraft_metadata: "shared".into(),
             }],

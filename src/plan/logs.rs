@@ -370,7 +370,8 @@ pub fn addon_secrets(plan: &Plan) -> Vec<AddonSecret> {
         .filter_map(|c| {
             let env = secrets_env(plan, c)?;
             let env_name = &model.env(env).name;
-            let producer = match &model.project.secret_store {
+            // The store the cluster reads (a cloud's own store follows its cloud).
+            let producer = match &model.secret_store_of(model.env(env)) {
                 Store::AwsSecretsManager { prefix, .. } => Producer::ExternalSecret {
                     store: "aws_secrets_manager".into(),
                     key: format!("{prefix}/{env_name}/{api_key}"),
@@ -431,7 +432,7 @@ pub fn addon_objects(plan: &Plan, c: &Cluster) -> Vec<(&'static str, String, Val
     let ns = ep.ns().to_string();
     // The environment's External Secrets ServiceAccount (emit/k8s/data.rs).
     let sa = json!({ "name": format!("{}-secrets", model.project.name), "namespace": ns });
-    let provider = match &model.project.secret_store {
+    let provider = match &model.secret_store_of(ep.env) {
         Store::AwsSecretsManager { region, .. } => {
             json!({ "aws": { "service": "SecretsManager", "region": region, "auth": { "jwt": { "serviceAccountRef": sa } } } })
         }

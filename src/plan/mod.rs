@@ -31,6 +31,7 @@ pub mod observability;
 pub mod pod;
 pub mod policy;
 pub mod ports;
+pub mod registry;
 pub mod routes;
 pub mod sealed;
 pub mod secrets;

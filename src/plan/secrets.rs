@@ -24,6 +24,10 @@ pub enum Producer {
     },
     /// The team creates it in the namespace (`secret_store = kubernetes`).
     CreatedByTeam,
+    /// An ExternalSecret the output ships writes it from a generator's
+    /// output, refreshed (the ECR pull token of `plan::registry`): no store
+    /// entry, nothing for the team to set.
+    Generated { generator: String },
 }
 
 /// Where the value of a Secret comes from.
@@ -154,10 +158,11 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
         add(&name, &key, &reader, Origin::Program);
     }
     let env = &cx.env.name;
-    found
+    let store = model.secret_store_of(cx.env);
+    let mut out: Vec<SecretPlan> = found
         .into_iter()
         .map(|(name, (keys, readers, origin))| {
-            let producer = match &model.project.secret_store {
+            let producer = match &store {
                 Store::AwsSecretsManager { prefix, .. } => Producer::ExternalSecret {
                     store: "aws_secrets_manager".into(),
                     key: format!("{prefix}/{env}/{name}"),
@@ -179,6 +184,36 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
             };
             SecretPlan { name, keys, readers, origin, producer }
         })
+        .chain(generated(cx))
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The Secrets the output generates (the ECR pull secret of a GKE
+/// environment), read by the kubelet for the built services' pods.
+fn generated(cx: &EnvPlan) -> Vec<SecretPlan> {
+    let model = cx.model;
+    let pull = super::registry::pull_secrets(cx);
+    let readers: BTreeSet<String> = cx
+        .env
+        .deployments
+        .iter()
+        .map(|d| model.service(d.service))
+        .filter(|s| model.built(s).is_some())
+        .map(|s| s.name.clone())
+        .collect();
+    if readers.is_empty() {
+        return Vec::new();
+    }
+    pull.into_iter()
+        .map(|name| SecretPlan {
+            name,
+            keys: BTreeSet::from([".dockerconfigjson".to_string()]),
+            readers: readers.clone(),
+            origin: Origin::PullSecret,
+            producer: Producer::Generated { generator: "ECRAuthorizationToken".into() },
+        })
         .collect()
 }
 
@@ -197,7 +232,7 @@ pub fn gcp_secret_id(model: &crate::model::Model, env: &crate::model::Environmen
 /// Terraform creates as `<project>-<env>-<project>-secrets`.
 pub fn external_secrets_gcp_account(cx: &EnvPlan) -> Option<String> {
     let model = cx.model;
-    let Store::GcpSecretManager { project } = &model.project.secret_store else { return None };
+    let Store::GcpSecretManager { project } = model.secret_store_of(cx.env) else { return None };
     let id = super::identity::gcp_account_id(&format!(
         "{}-{}-{}-secrets",
         model.project.name, cx.env.name, model.project.name
@@ -205,16 +240,25 @@ pub fn external_secrets_gcp_account(cx: &EnvPlan) -> Option<String> {
     Some(format!("{id}@{project}.iam.gserviceaccount.com"))
 }
 
-/// The Kubernetes Secrets this environment's workloads read, sorted.
+/// The Kubernetes Secrets this environment's workloads read that the
+/// store holds (all but the generated ones), sorted.
 pub fn secret_names(cx: &EnvPlan) -> BTreeSet<String> {
-    cx.secrets().iter().map(|s| s.name.clone()).collect()
+    cx.secrets().iter().filter(|s| s.in_store()).map(|s| s.name.clone()).collect()
+}
+
+impl SecretPlan {
+    /// Whether its value lives in the secret store (or with the team):
+    /// every Secret but those the output generates.
+    pub fn in_store(&self) -> bool {
+        !matches!(self.producer, Producer::Generated { .. })
+    }
 }
 
 /// The IAM role that Terraform creates for External Secrets (IRSA), when
 /// secrets live in AWS Secrets Manager and the account is known.
 pub fn external_secrets_role(cx: &EnvPlan) -> Option<String> {
     let model = cx.model;
-    match (&model.project.secret_store, &model.project.registry) {
+    match (&model.secret_store_of(cx.env), &model.project.registry) {
         (Store::AwsSecretsManager { .. }, Registry::Ecr { account: Some(account), .. }) => {
             Some(format!("arn:aws:iam::{account}:role/{}-{}-external-secrets", model.project.name, cx.env.name))
         }

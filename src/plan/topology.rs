@@ -13,7 +13,7 @@
 //! **Invariant:** every environment runs on exactly one planned cluster;
 //! created clusters get distinct `10.<n>.0.0/16` ranges in order of first use.
 
-use crate::model::{Cloud, EnvId, Environment, Model};
+use crate::model::{Cloud, EnvId, Model};
 
 /// ArgoCD's address for the cluster it runs in.
 pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
@@ -36,6 +36,8 @@ pub struct Cluster {
     pub name: String,
     /// The VPC's address range, for a created cluster.
     pub cidr: Option<String>,
+    /// The cloud it runs in: its environments' `cloud`, else the project's.
+    pub cloud: Cloud,
     /// The environments running on it, in promotion order.
     pub envs: Vec<EnvId>,
 }
@@ -53,6 +55,10 @@ pub enum Destination {
 #[derive(Clone, Debug, Default)]
 pub struct Topology {
     pub clusters: Vec<Cluster>,
+    /// In one cloud's part of the topology ([`Topology::in_cloud`]): the
+    /// hub, when it is in another cloud (ArgoCD reaches these clusters
+    /// across clouds).
+    pub foreign_hub: Option<Cluster>,
 }
 
 fn is_url(s: &str) -> bool {
@@ -61,41 +67,63 @@ fn is_url(s: &str) -> bool {
 
 impl Topology {
     pub fn new(model: &Model) -> Self {
-        let named = |e: &Environment| (!e.cluster.is_empty() && e.cluster != IN_CLUSTER).then(|| e.cluster.clone());
-        let hub = model
-            .environments
-            .iter()
-            .rev()
-            .find_map(|e| named(e).filter(|c| !is_url(c)))
-            .unwrap_or_else(|| DEFAULT_CLUSTER.to_string());
-        // The cluster's kind in its name: EKS, GKE or AKS.
-        let suffix = match model.project.cloud {
-            Cloud::Aws { .. } => "eks",
-            Cloud::Gcp { .. } => "gke",
-            Cloud::Azure { .. } => "aks",
-        };
+        let hub = model.hub_key();
         let mut clusters: Vec<Cluster> = Vec::new();
         for e in &model.environments {
-            let key = named(e).unwrap_or_else(|| hub.clone());
+            let key = model.cluster_key(e);
             match clusters.iter_mut().find(|c| c.key == key) {
                 Some(c) => c.envs.push(e.id),
                 None => {
                     let created = !is_url(&key);
+                    let cloud = model.cloud_of(e).clone();
+                    // The cluster's kind in its name: EKS, GKE or AKS.
+                    let suffix = match cloud {
+                        Cloud::Aws { .. } => "eks",
+                        Cloud::Gcp { .. } => "gke",
+                        Cloud::Azure { .. } => "aks",
+                    };
                     clusters.push(Cluster {
                         name: if created { format!("{}-{key}-{suffix}", model.project.name) } else { key.clone() },
                         hub: key == hub,
                         created,
                         cidr: None,
+                        cloud,
                         envs: vec![e.id],
                         key,
                     });
                 }
             }
         }
+        // Ranges are numbered across every cloud, so clusters that talk
+        // (ArgoCD's hub and the others, peered networks) never overlap.
         for (n, c) in clusters.iter_mut().filter(|c| c.created).enumerate() {
             c.cidr = Some(format!("10.{n}.0.0/16"));
         }
-        Topology { clusters }
+        Topology { clusters, foreign_hub: None }
+    }
+
+    /// The clouds of the clusters, the project's first, each once.
+    pub fn clouds<'a>(&'a self, model: &'a Model) -> Vec<&'a Cloud> {
+        let mut out: Vec<&Cloud> = vec![&model.project.cloud];
+        for c in &self.clusters {
+            if !out.iter().any(|o| o.kind() == c.cloud.kind()) {
+                out.push(&c.cloud);
+            }
+        }
+        out
+    }
+
+    /// The clusters in one cloud, as a topology of its own (the hub keeps its flag).
+    pub fn in_cloud(&self, kind: &str) -> Topology {
+        Topology {
+            clusters: self.clusters.iter().filter(|c| c.cloud.kind() == kind).cloned().collect(),
+            foreign_hub: self.hub().filter(|h| h.cloud.kind() != kind).cloned(),
+        }
+    }
+
+    /// Whether an environment runs on one of these clusters.
+    pub fn runs(&self, env: EnvId) -> bool {
+        self.clusters.iter().any(|c| c.envs.contains(&env))
     }
 
     /// The cluster an environment runs on.

@@ -80,9 +80,10 @@ pub fn overview(model: &Model) -> String {
     };
     let _ = writeln!(s, "        ARGO[\"{}\"]", lines(&["ArgoCD", &format!("namespace {}", p.gitops.namespace), mode]));
     s.push_str("    end\n");
-    let kube = words::kubernetes(&p.cloud);
     let clusters = clusters(model);
     for (i, (cluster, envs)) in clusters.iter().enumerate() {
+        // Each cluster's own cloud (environments sharing one share its cloud, E0410).
+        let kube = envs.first().map_or(words::kubernetes(&p.cloud), |e| words::kubernetes(model.cloud_of(e)));
         // Nodes in delivery order, so the layout reads in that order too.
         let _ = writeln!(s, "    subgraph cluster_{i}[\"{}\"]", text(&format!("{kube} · {}", words::cluster(cluster))));
         for e in envs {

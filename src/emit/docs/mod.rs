@@ -244,8 +244,8 @@ fn resources(s: &mut String, model: &Model) {
         s.push_str("\nNo backing resources.\n");
         return;
     }
-    let cloud = words::cloud(&model.project.cloud);
     for e in words::delivery_order(model) {
+        let cloud = words::cloud(model.cloud_of(e));
         let _ = writeln!(s, "\n### `{}`\n", e.name);
         s.push_str("| Resource | Engine | Placement | Size | Redundancy | Backup |\n|---|---|---|---|---|---|\n");
         for u in &e.resources {

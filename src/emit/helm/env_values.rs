@@ -39,7 +39,7 @@ pub fn for_env(cx: &EnvPlan) -> Values {
             private_cidr: network::PRIVATE_CIDR.into(),
         },
         annotations: Annotations { workloads: checkov_skips(SERVICE_SKIPS), datastores: checkov_skips(DATABASE_SKIPS) },
-        storage_class: crate::plan::addons::storage_class(&model.project.cloud).name.into(),
+        storage_class: crate::plan::addons::storage_class(model.cloud_of(cx.env)).name.into(),
         workloads_after_migrations: cx.runs_migrations(),
         services: cx.env.deployments.iter().map(|d| (model.service(d.service).name.clone(), service(cx, d))).collect(),
         datastores: datastores(cx),
@@ -97,6 +97,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
     out.extend(crate::plan::sealed::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::mesh::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::keda::objects(cx).into_iter().map(|(_, _, o)| o));
+    out.extend(crate::plan::registry::objects(cx).into_iter().map(|(_, _, o)| o));
     out
 }
 
@@ -197,7 +198,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     // The chart keeps the tag policy's first tag: Helm releases set the tag
     // they deploy (`--set`), and CD's released tags live in the kustomizations.
     let image = service_image(model, cx.env, s, &crate::plan::Options::default());
-    let pod = crate::plan::pod::details(cx.env.production, s, d.replicas.max());
+    let pod = crate::plan::registry::pod_details(cx, s, d.replicas.max());
     ServiceValues {
         image: Image {
             repository: image.repository,
@@ -481,7 +482,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 env: env_entries(engine_env(r)),
                 resources: resources(cpu, mem),
                 storage: quantity_mem(u.storage).0,
-                storage_class: crate::plan::addons::data_class(model, r).into(),
+                storage_class: crate::plan::addons::data_class(model, cx.env, r).into(),
                 reload_on_change: crate::plan::secrets::reload_annotation(cx, &r.name).map(|(_, v)| v),
                 clients,
                 keda: crate::plan::keda::measures(cx, r),
@@ -495,7 +496,7 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
 fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
     let model = cx.model;
     let store = format!("{}-secrets", model.project.name);
-    let provider = match &model.project.secret_store {
+    let provider = match &model.secret_store_of(cx.env) {
         Store::AwsSecretsManager { region, .. } => StoreProvider::Aws(AwsStore { region: region.clone() }),
         Store::Vault { address, path, role } => {
             StoreProvider::Vault(VaultStore { server: address.clone(), path: path.clone(), role: role.clone() })
@@ -512,7 +513,7 @@ fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {
                 name: s.name,
                 path: key,
             }),
-            Producer::SealedByTeam { .. } | Producer::CreatedByTeam => None,
+            Producer::SealedByTeam { .. } | Producer::CreatedByTeam | Producer::Generated { .. } => None,
         })
         .collect();
     let gcp_service_account = crate::plan::secrets::external_secrets_gcp_account(cx);

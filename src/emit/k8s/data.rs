@@ -80,7 +80,7 @@ pub fn resources(cx: &mut EnvCx) {
             metadata: ObjectMeta { name: Some("data".into()), ..Default::default() },
             spec: Some(PersistentVolumeClaimSpec {
                 access_modes: Some(vec!["ReadWriteOnce".into()]),
-                storage_class_name: Some(crate::plan::addons::data_class(cx.model, r).into()),
+                storage_class_name: Some(crate::plan::addons::data_class(cx.model, cx.env, r).into()),
                 resources: Some(VolumeResourceRequirements {
                     requests: Some(BTreeMap::from([("storage".to_string(), quantity_mem(u.storage))])),
                     ..Default::default()
@@ -208,7 +208,7 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
         metadata: pvc_meta,
         spec: Some(PersistentVolumeClaimSpec {
             access_modes: Some(vec!["ReadWriteOnce".into()]),
-            storage_class_name: Some(storage_class(&cx.model.project.cloud).name.into()),
+            storage_class_name: Some(storage_class(cx.model.cloud_of(cx.env)).name.into()),
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_string(),
@@ -307,7 +307,7 @@ fn backup(cx: &mut EnvCx, r: &Resource, b: &crate::model::Backup, uid: u32) {
 pub fn secrets(cx: &mut EnvCx) {
     let model = cx.model;
     let store_name = format!("{}-secrets", model.project.name);
-    let provider = match &model.project.secret_store {
+    let provider = match &model.secret_store_of(cx.env) {
         Store::AwsSecretsManager { region, .. } => crd::StoreProvider {
             aws: Some(crd::AwsProvider {
                 service: "SecretsManager".into(),

@@ -159,6 +159,9 @@ fn objects(cx: &mut EnvCx) {
     for (kind, name, obj) in crate::plan::keda::objects(ep) {
         cx.push(kind, &name, &obj);
     }
+    for (kind, name, obj) in crate::plan::registry::objects(ep) {
+        cx.push(kind, &name, &obj);
+    }
     if let Some(p) = crate::plan::policy::kyverno(ep) {
         let name = p.metadata.name.clone();
         cx.push("Policy", &name, &p);
@@ -224,8 +227,6 @@ fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
     out
 }
 
-use crate::plan::addons::CLUSTER_DIR;
-
 /// The objects of no one environment: cluster-wide ones and the add-ons'.
 pub fn cluster_wide(plan: &Plan) -> Vec<Artifact> {
     let mut out = cluster(plan);
@@ -265,13 +266,28 @@ fn addon_objects(plan: &Plan) -> Vec<Artifact> {
 
 /// The cluster-wide objects (the StorageClass) and their kustomization.
 fn cluster(plan: &Plan) -> Vec<Artifact> {
-    use k8s_openapi::api::storage::v1::StorageClass;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-    let model = plan.model;
     if !crate::plan::addons::needs_cluster_objects(plan) {
         return Vec::new();
     }
-    let sc = crate::plan::addons::storage_class(&model.project.cloud);
+    let mut out = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
+    for c in &plan.topology.clusters {
+        if done.contains(&c.cloud.kind()) {
+            continue;
+        }
+        done.push(c.cloud.kind());
+        out.extend(storage_class(plan, &c.cloud));
+    }
+    out
+}
+
+/// One cloud's cluster-wide folder: its StorageClass and kustomization.
+fn storage_class(plan: &Plan, cloud: &crate::model::Cloud) -> Vec<Artifact> {
+    use k8s_openapi::api::storage::v1::StorageClass;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    let model = plan.model;
+    let dir = crate::plan::addons::cluster_dir(plan, cloud);
+    let sc = crate::plan::addons::storage_class(cloud);
     let obj = StorageClass {
         metadata: ObjectMeta {
             name: Some(sc.name.into()),
@@ -298,7 +314,7 @@ fn cluster(plan: &Plan) -> Vec<Artifact> {
         replacements: Vec::new(),
     };
     vec![
-        yaml_file(Target::K8s, None, format!("{CLUSTER_DIR}/{file}"), &obj),
-        yaml_file(Target::K8s, None, format!("{CLUSTER_DIR}/kustomization.yaml"), &k),
+        yaml_file(Target::K8s, None, format!("{dir}/{file}"), &obj),
+        yaml_file(Target::K8s, None, format!("{dir}/kustomization.yaml"), &k),
     ]
 }

@@ -9,8 +9,7 @@ use crate::model::{
 use crate::plan::crd::{self, Rollout};
 use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, sync_wave, Wave};
 use crate::plan::pod::{
-    checkov_skips, container_security, details, pod_security, probe, resources, scratch_volumes, ProbeKind,
-    SERVICE_SKIPS,
+    checkov_skips, container_security, pod_security, probe, resources, scratch_volumes, ProbeKind, SERVICE_SKIPS,
 };
 use crate::plan::routes::{routes, BackendPort};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
@@ -87,7 +86,7 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
         volume_mounts: Some(mounts),
         ..Default::default()
     };
-    let pod = details(cx.env.production, s, d.replicas.max());
+    let pod = crate::plan::registry::pod_details(cx, s, d.replicas.max());
     // The program's labels first: deployc's own (selector included) win.
     let mut labels = pod.labels.clone();
     labels.extend(cx.labels(pod_name, if is_job { "migration" } else { component(s) }));

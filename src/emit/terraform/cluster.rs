@@ -170,6 +170,11 @@ pub fn eks(cx: &mut Cx) {
         "the OIDC provider IRSA roles trust",
         attr("aws_iam_openid_connect_provider", "eks", "arn"),
     );
+    m.output(
+        "oidc_issuer",
+        "the cluster's OIDC issuer URL (clusters in other clouds trust the hub's ArgoCD through it: their hub_oidc_issuer)",
+        expr("aws_eks_cluster.main.identity[0].oidc[0].issuer"),
+    );
 }
 
 fn arn(service: &str, what: &str) -> String {

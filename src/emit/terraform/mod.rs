@@ -75,6 +75,9 @@ pub struct Validation {
 pub struct Output {
     pub description: String,
     pub value: String,
+    /// Set when the value reads a sensitive attribute (Terraform refuses it otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
 }
 
 /// One `*.tf.json` file: the top-level blocks in Terraform's usual order.
@@ -126,7 +129,14 @@ impl Module {
         self.file("main.tf.json").variable.insert(name.into(), v);
     }
     pub fn output(&mut self, name: &str, description: &str, value: String) {
-        self.file("outputs.tf.json").output.insert(name.into(), Output { description: description.into(), value });
+        self.file("outputs.tf.json")
+            .output
+            .insert(name.into(), Output { description: description.into(), value, sensitive: None });
+    }
+    /// An output whose value reads a sensitive attribute.
+    pub fn sensitive_output(&mut self, name: &str, description: &str, value: String) {
+        let o = Output { description: description.into(), value, sensitive: Some(true) };
+        self.file("outputs.tf.json").output.insert(name.into(), o);
     }
 
     /// The files under `dir`, serialised.
@@ -227,7 +237,13 @@ pub fn escaped(model: &Model) -> Result<Model, serde_json::Error> {
     serde_json::from_value(v)
 }
 
-/// The root module of every environment, and the shared module.
+/// The root modules of every cloud the clusters are in. The project's
+/// cloud writes under `terraform/` as a single-cloud program does; every
+/// other cloud under `terraform/<cloud>/` (`terraform/gcp/clusters/dr`),
+/// with its own shared root, state backend and README. Each cloud's
+/// emitter sees the model as a program of that cloud (the project's `cloud`
+/// and secret store are the cluster's) and only its clusters and the
+/// environments on them.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = match escaped(plan.model) {
         Ok(m) => m,
@@ -237,29 +253,88 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
             return vec![Artifact::new(Target::Terraform, None, "terraform/ERROR.tf.json".to_string(), text)];
         }
     };
-    let (model, graph, opts) = (&model, plan.graph, plan.opts);
     let mut out = Vec::new();
+    let primary = model.project.cloud.kind();
+    let pullers = crate::plan::registry::pullers(plan);
+    for cloud in plan.topology.clouds(&model) {
+        let topology = plan.topology.in_cloud(cloud.kind());
+        let mut sub = model.clone();
+        // The cloud as the escaped model has it (the topology's copy is the
+        // program's text, unescaped for HCL).
+        sub.project.cloud = model
+            .environments
+            .iter()
+            .map(|e| model.cloud_of(e))
+            .find(|c| c.kind() == cloud.kind())
+            .unwrap_or(cloud)
+            .clone();
+        // Another cloud's program keeps every environment where the whole
+        // program puts it: its cluster and cloud pinned, so that what the
+        // emitter derives from them (the hub, each cluster's environments)
+        // is the program's, not that of a program of this cloud.
+        if cloud.kind() != primary {
+            for (e, orig) in sub.environments.iter_mut().zip(&model.environments) {
+                e.cluster = model.cluster_key(orig);
+                e.cloud = Some(model.cloud_of(orig).clone());
+            }
+        }
+        if let Some(e) = model.environments.iter().find(|e| topology.runs(e.id)) {
+            sub.project.secret_store = model.secret_store_of(e);
+        }
+        let files = emit_cloud(&sub, plan.graph, plan.opts, &topology, cloud.kind() == primary, &pullers);
+        if cloud.kind() == primary {
+            out.extend(files);
+        } else {
+            let prefix = format!("terraform/{}/", cloud.kind());
+            out.extend(files.into_iter().map(|mut a| {
+                if let Some(rest) = a.path.strip_prefix("terraform/") {
+                    a.path = format!("{prefix}{rest}");
+                }
+                // The README names the roots by their folders.
+                if a.path.ends_with("README.md") {
+                    a.contents = a.contents.replace("terraform/", &prefix);
+                }
+                a
+            }));
+        }
+    }
+    out
+}
+
+/// The roots of one cloud: the shared module (ECR on AWS), the clusters
+/// and the environments on them.
+fn emit_cloud(
+    model: &Model,
+    graph: &Graph,
+    opts: &Options,
+    topology: &crate::plan::topology::Topology,
+    primary: bool,
+    pullers: &[crate::plan::registry::EcrPuller],
+) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    // The ECR registry's root once: with the project's cloud, or with AWS.
     let shared_region = match (&model.project.registry, &model.project.cloud) {
-        (Registry::Ecr { region, .. }, _) | (_, Cloud::Aws { region, .. }) => Some(region),
+        (_, Cloud::Aws { region, .. }) => Some(region),
+        (Registry::Ecr { region, .. }, _) if primary => Some(region),
         _ => None,
     };
     if let Some(region) = shared_region {
         let ecr = matches!(model.project.registry, Registry::Ecr { .. });
-        let mut m = shared::module(model, region, ecr);
+        let mut m = shared::module(model, region, ecr, pullers);
         state::backend(&mut m, model, region, shared_dir(model));
         out.extend(m.artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
     if let Cloud::Gcp { .. } = &model.project.cloud {
-        out.extend(gcp::emit(model, graph, opts, &plan.topology));
+        out.extend(gcp::emit(model, graph, opts, topology));
         return out;
     }
     if let Cloud::Azure { .. } = &model.project.cloud {
-        out.extend(azure::emit(model, graph, opts, &plan.topology));
+        out.extend(azure::emit(model, graph, opts, topology));
         return out;
     }
     let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };
-    let topology = &plan.topology;
-    let Some(first) = model.environments.first() else { return out };
+    let envs_here: Vec<&Environment> = model.environments.iter().filter(|e| topology.runs(e.id)).collect();
+    let Some(first) = envs_here.first().copied() else { return out };
     for c in topology.clusters.iter().filter(|c| c.created) {
         let envs: Vec<&Environment> = c.envs.iter().map(|id| &model.environments[id.index()]).collect();
         let env = envs.first().copied().unwrap_or(first);
@@ -279,9 +354,9 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let mut created: Vec<_> = topology.clusters.iter().filter(|c| c.created).collect();
     created.sort_by_key(|c| !c.hub);
     roots.extend(created.iter().map(|c| format!("terraform/{}/{}", clusters_dir(model), c.key)));
-    roots.extend(model.environments.iter().map(|e| format!("terraform/{}", e.name)));
+    roots.extend(envs_here.iter().map(|e| format!("terraform/{}", e.name)));
     out.push(state::readme(model, region, &roots));
-    for env in &model.environments {
+    for env in envs_here {
         let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
         main(&mut cx);
         env_cluster(&mut cx, topology.of(env.id));

@@ -217,3 +217,61 @@ pub fn deploy(cx: &mut Cx) {
         expr("aws_iam_role.github_deploy.arn"),
     );
 }
+
+/// The pull roles of the clusters outside AWS that pull the ECR images
+/// (`plan::registry`): an OIDC provider for each GKE cluster's issuer
+/// (known before the cluster exists) and a role its environments'
+/// `ecr-pull` ServiceAccounts may assume, allowed to pull and nothing else.
+pub fn ecr_pullers(m: &mut Module, pullers: &[crate::plan::registry::EcrPuller], repositories: &[String]) {
+    use super::literal;
+    use crate::plan::registry::AUDIENCE;
+    if repositories.is_empty() {
+        return;
+    }
+    let repos: Vec<String> = repositories.iter().map(|id| attr("aws_ecr_repository", id, "arn")).collect();
+    for p in pullers {
+        let id = format!("ecr_pull_{}", ident(&p.key));
+        let issuer = literal(&p.issuer);
+        let host = issuer.trim_start_matches("https://").to_string();
+        m.resource(
+            FILE,
+            "aws_iam_openid_connect_provider",
+            &id,
+            json!({ "url": issuer, "client_id_list": [AUDIENCE] }),
+        );
+        m.data(
+            FILE,
+            "aws_iam_policy_document",
+            &format!("{id}_assume"),
+            json!({
+                "statement": [{
+                    "actions": ["sts:AssumeRoleWithWebIdentity"],
+                    "principals": [{ "type": "Federated", "identifiers": [attr("aws_iam_openid_connect_provider", &id, "arn")] }],
+                    "condition": [
+                        { "test": "StringEquals", "variable": format!("{host}:aud"), "values": [AUDIENCE] },
+                        { "test": "StringEquals", "variable": format!("{host}:sub"), "values": p.subjects.iter().map(|s| literal(s)).collect::<Vec<_>>() }
+                    ]
+                }]
+            }),
+        );
+        role(
+            m,
+            &id,
+            literal(&p.role_name),
+            vec![
+                // GetAuthorizationToken has no resource-level permissions.
+                json!({ "sid": "Login", "actions": ["ecr:GetAuthorizationToken"], "resources": ["*"] }),
+                json!({
+                    "sid": "Pull",
+                    "actions": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    "resources": repos
+                }),
+            ],
+        );
+        m.output(
+            &format!("{id}_role_arn"),
+            "the role External Secrets in the GKE cluster gets ECR pull tokens with (its ecr-pull ServiceAccounts)",
+            attr("aws_iam_role", &id, "arn"),
+        );
+    }
+}

@@ -17,7 +17,7 @@ fn repo_ident(image: &str) -> String {
 }
 
 /// The shared module; ECR repositories only when `ecr` (the project's registry is ECR).
-pub fn module(model: &Model, region: &str, ecr: bool) -> Module {
+pub fn module(model: &Model, region: &str, ecr: bool, pullers: &[crate::plan::registry::EcrPuller]) -> Module {
     let mut m = Module::default();
     header(&mut m, json!(expr("var.region")));
     m.variable("region", "string", "AWS region of the registry", Some(json!(region)));
@@ -86,5 +86,6 @@ pub fn module(model: &Model, region: &str, ecr: bool) -> Module {
     }
     m.output("repository_urls", "ECR repository URL of each image", expr(&format!("{{{}}}", urls.join(", "))));
     super::pipeline::shared(&mut m, model, &ids);
+    super::pipeline::ecr_pullers(&mut m, pullers, &ids);
     m
 }

@@ -322,3 +322,88 @@ pub fn argocd_access(ax: &mut Ax, c: &Cluster, hub: Option<&str>) {
         }),
     );
 }
+
+/// Where the hub's ArgoCD reads its projected token for Entra ID.
+pub const HUB_TOKEN_PATH: &str = "/var/run/secrets/azure/tokens/azure-identity-token";
+
+/// ArgoCD's access from a hub in another cloud (EKS, GKE): a user-assigned
+/// identity federated with the hub cluster's OIDC issuer (`hub_oidc_issuer`)
+/// for ArgoCD's two ServiceAccounts, the AKS RBAC Cluster Admin role on this
+/// cluster only, and the `server` and `config` of ArgoCD's cluster Secret
+/// (`argocd-k8s-auth azure` in workload identity mode) as outputs.
+pub fn foreign_hub_access(ax: &mut Ax, c: &Cluster, hub: &Cluster) {
+    let ns = ax.model.project.gitops.namespace.clone();
+    ax.m.variable(
+        "hub_oidc_issuer",
+        "string",
+        &format!("OIDC issuer URL of the ArgoCD hub `{}` (its root's `oidc_issuer` output)", hub.key),
+        None,
+    );
+    let file = "argocd.tf.json";
+    let m = &mut ax.m;
+    m.resource(
+        file,
+        "azurerm_user_assigned_identity",
+        "hub_argocd",
+        json!({
+            "name": "${local.name}-hub-argocd",
+            "location": expr("var.location"),
+            "resource_group_name": rg(),
+            "tags": expr("local.tags")
+        }),
+    );
+    for ksa in ["argocd-application-controller", "argocd-server"] {
+        m.resource(
+            file,
+            "azurerm_federated_identity_credential",
+            &format!("hub_{}", ksa.trim_start_matches("argocd-").replace('-', "_")),
+            json!({
+                "name": format!("hub-{ksa}"),
+                "resource_group_name": rg(),
+                "parent_id": attr("azurerm_user_assigned_identity", "hub_argocd", "id"),
+                "audience": ["api://AzureADTokenExchange"],
+                "issuer": expr("var.hub_oidc_issuer"),
+                "subject": format!("system:serviceaccount:{ns}:{ksa}")
+            }),
+        );
+    }
+    m.resource(
+        file,
+        "azurerm_role_assignment",
+        "hub_argocd",
+        json!({
+            "scope": attr("azurerm_kubernetes_cluster", "main", "id"),
+            "role_definition_name": "Azure Kubernetes Service RBAC Cluster Admin",
+            "principal_id": attr("azurerm_user_assigned_identity", "hub_argocd", "principal_id")
+        }),
+    );
+    let config = json!({
+        "execProviderConfig": {
+            "command": "argocd-k8s-auth",
+            "args": ["azure"],
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "env": {
+                "AAD_LOGIN_METHOD": "workloadidentity",
+                "AZURE_CLIENT_ID": attr("azurerm_user_assigned_identity", "hub_argocd", "client_id"),
+                "AZURE_TENANT_ID": attr("azurerm_user_assigned_identity", "hub_argocd", "tenant_id"),
+                "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com/",
+                "AZURE_FEDERATED_TOKEN_FILE": HUB_TOKEN_PATH
+            }
+        },
+        "tlsClientConfig": {
+            "insecure": false,
+            "caData": expr("azurerm_kubernetes_cluster.main.kube_config[0].cluster_ca_certificate")
+        }
+    });
+    m.output(
+        "argocd_cluster_server",
+        &format!("`server` of ArgoCD's cluster Secret `{}`", c.name),
+        format!("https://{}:443", attr("azurerm_kubernetes_cluster", "main", "fqdn")),
+    );
+    // The cluster's CA certificate is part of the sensitive kube_config.
+    m.sensitive_output(
+        "argocd_cluster_config",
+        &format!("`config` of ArgoCD's cluster Secret `{}`", c.name),
+        crate::emit::terraform::jsonencode(&config),
+    );
+}

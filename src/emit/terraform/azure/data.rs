@@ -307,7 +307,8 @@ pub fn secret_name(name: &str) -> String {
 /// people to fill), and who may read them: External Secrets' identity all
 /// of them, each workload's identity those it reads.
 fn secrets(ax: &mut Ax, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String, Value>) {
-    let inventory = k8s.secrets().to_vec();
+    // Generated Secrets (the ECR pull token) have no store entry.
+    let inventory: Vec<_> = k8s.secrets().iter().filter(|s| s.in_store()).cloned().collect();
     let mut names: BTreeSet<String> = inventory.iter().map(|s| s.name.clone()).collect();
     names.extend(urls.keys().cloned());
     if names.is_empty() {

@@ -139,9 +139,12 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
         cluster::network(&mut ax, c);
         cluster::aks(&mut ax, c, aks, envs.iter().any(|e| e.production));
         cluster::argocd_access(&mut ax, c, hub.as_deref());
+        if let Some(hub) = &topology.foreign_hub {
+            cluster::foreign_hub_access(&mut ax, c, hub);
+        }
         out.extend(std::mem::take(&mut ax.m).artifacts(&format!("terraform/{root}"), None));
     }
-    for env in &model.environments {
+    for env in model.environments.iter().filter(|e| topology.runs(e.id)) {
         let name = format!("{}-{}", model.project.name, env.name);
         common(&mut ax, &env.name, &name, &[("environment", &env.name)], true);
         ax.m.local("namespace", json!(env.namespace));
@@ -151,8 +154,12 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
     created.sort_by_key(|c| !c.hub);
     let mut roots = vec![format!("terraform/{shared_dir}")];
     roots.extend(created.iter().map(|c| format!("terraform/{clusters_dir}/{}", c.key)));
-    roots.extend(model.environments.iter().map(|e| format!("terraform/{}", e.name)));
-    out.push(readme(model, location, &roots));
+    roots.extend(model.environments.iter().filter(|e| topology.runs(e.id)).map(|e| format!("terraform/{}", e.name)));
+    let mut doc = readme(model, location, &roots);
+    if let Some(hub) = &topology.foreign_hub {
+        doc.contents.push_str(&hub_readme(model, hub, &created));
+    }
+    out.push(doc);
     out
 }
 
@@ -284,6 +291,30 @@ hub's first: the others grant its identity access), then the environments, which
 find their cluster, its network and its ingress address by name.\n",
     );
     Artifact::new(Target::Terraform, None, "terraform/README.md".to_string(), text)
+}
+
+/// How ArgoCD in a hub of another cloud reaches these clusters.
+fn hub_readme(model: &Model, hub: &Cluster, created: &[&Cluster]) -> String {
+    let ns = &model.project.gitops.namespace;
+    let mut t = format!(
+        "\n## ArgoCD in the hub `{}` (another cloud)\n\n\
+ArgoCD runs in `{}`. Each cluster root here creates an identity federated with that cluster's\n\
+OIDC issuer for ArgoCD's ServiceAccounts `{ns}/argocd-application-controller` and\n\
+`{ns}/argocd-server` (variable `hub_oidc_issuer`: the hub root's `oidc_issuer` output), with\n\
+the AKS RBAC Cluster Admin role on that cluster only. Add the hub's egress addresses (its NAT\n\
+gateways' public IPs) to `api_authorized_ranges`. On the hub, give both ArgoCD components a\n\
+projected ServiceAccount token volume with audience `api://AzureADTokenExchange` mounted so the\n\
+token is at `{}`. Then register each cluster under the name the Applications use, as a Secret in\n\
+`{ns}` labelled `argocd.argoproj.io/secret-type: cluster`, with `server` and `config` from the\n\
+root's `argocd_cluster_server` and `argocd_cluster_config` outputs:\n\n",
+        hub.key,
+        hub.name,
+        cluster::HUB_TOKEN_PATH,
+    );
+    for c in created {
+        t.push_str(&format!("- `{}` (root `clusters/{}`)\n", c.name, c.key));
+    }
+    t
 }
 
 #[cfg(test)]

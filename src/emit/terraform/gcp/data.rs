@@ -216,7 +216,8 @@ pub fn secret_id(gx: &Gx, env: &Environment, name: &str) -> String {
 /// External Secrets' service account all of them, each workload's service
 /// account those it reads.
 fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String, Value>) {
-    let inventory = k8s.secrets().to_vec();
+    // Generated Secrets (the ECR pull token) have no store entry.
+    let inventory: Vec<_> = k8s.secrets().iter().filter(|s| s.in_store()).cloned().collect();
     let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let deployed: BTreeSet<String> = env.deployments.iter().map(|d| gx.model.service(d.service).name.clone()).collect();
     let mut names: BTreeSet<String> = inventory.iter().map(|s| s.name.clone()).collect();

@@ -122,9 +122,12 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
         cluster::network(&mut gx, c);
         cluster::gke(&mut gx, c, gke, envs.iter().any(|e| e.production));
         cluster::argocd_access(&mut gx, topology, c);
+        if let Some(hub) = &topology.foreign_hub {
+            cluster::foreign_hub_access(&mut gx, c, hub);
+        }
         out.extend(std::mem::take(&mut gx.m).artifacts(&format!("terraform/{root}"), None));
     }
-    for env in &model.environments {
+    for env in model.environments.iter().filter(|e| topology.runs(e.id)) {
         let name = format!("{}-{}", model.project.name, env.name);
         common(&mut gx, &env.name, &name, &[("environment", &env.name)], true);
         gx.m.local("namespace", json!(env.namespace));
@@ -134,9 +137,41 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
     created.sort_by_key(|c| !c.hub);
     let mut roots = vec![format!("terraform/{shared_dir}")];
     roots.extend(created.iter().map(|c| format!("terraform/{clusters_dir}/{}", c.key)));
-    roots.extend(model.environments.iter().map(|e| format!("terraform/{}", e.name)));
-    out.push(readme(project, region, &roots));
+    roots.extend(model.environments.iter().filter(|e| topology.runs(e.id)).map(|e| format!("terraform/{}", e.name)));
+    let mut doc = readme(project, region, &roots);
+    if let Some(hub) = &topology.foreign_hub {
+        doc.contents.push_str(&hub_readme(model, hub, &created));
+    }
+    out.push(doc);
     out
+}
+
+/// How ArgoCD in a hub of another cloud reaches these clusters.
+fn hub_readme(model: &Model, hub: &Cluster, created: &[&Cluster]) -> String {
+    let ns = &model.project.gitops.namespace;
+    let mut t = format!(
+        "\n## ArgoCD in the hub `{}` (another cloud)\n\n\
+ArgoCD runs in `{}`. Each cluster root here trusts that cluster's OIDC issuer for ArgoCD's\n\
+ServiceAccounts `{ns}/argocd-application-controller` and `{ns}/argocd-server` (variable\n\
+`hub_oidc_issuer`: the hub root's `oidc_issuer` output) and lets them act as a Google service\n\
+account that administers the GKE clusters. On the hub, give both ArgoCD components\n\
+(argo-cd chart values `controller` and `server`):\n\n\
+- a projected ServiceAccount token volume with audience `{}` mounted so the token is at\n\
+  `{}`;\n\
+- the root's `argocd_credential_config` output as a file (a ConfigMap) and\n\
+  `GOOGLE_APPLICATION_CREDENTIALS` pointing at it.\n\n\
+Then register each cluster under the name the Applications use, as a Secret in `{ns}` labelled\n\
+`argocd.argoproj.io/secret-type: cluster`, with `server` and `config` from the root's\n\
+`argocd_cluster_server` and `argocd_cluster_config` outputs:\n\n",
+        hub.key,
+        hub.name,
+        cluster::HUB_AUDIENCE,
+        cluster::HUB_TOKEN_PATH,
+    );
+    for c in created {
+        t.push_str(&format!("- `{}` (root `clusters/{}`)\n", c.name, c.key));
+    }
+    t
 }
 
 /// Whether the GCP output has blocks for a managed resource of this engine.

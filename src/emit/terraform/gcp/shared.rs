@@ -66,8 +66,10 @@ pub fn module(gx: &mut Gx) {
                 "attribute.ref": "assertion.ref",
                 "attribute.environment": "assertion.environment"
             },
-            // Tokens of any other repository are refused by the provider itself.
-            "attribute_condition": format!("assertion.repository == \"{}\"", crate::emit::terraform::hcl_quoted(&repo)),
+            // Only the runs the pipeline's identities serve: tokens of any
+            // other repository, ref or environment are refused by the
+            // provider itself.
+            "attribute_condition": attribute_condition(gx.model, &repo),
             "oidc": { "issuer_uri": format!("https://{GITHUB_OIDC_HOST}") }
         }),
     );
@@ -101,4 +103,22 @@ pub fn module(gx: &mut Gx) {
         "service_account of google-github-actions/auth in deploy jobs",
         attr("google_service_account", "github_deploy", "email"),
     );
+}
+
+/// The CEL condition of the GitHub provider: this repository, and a subject
+/// the pipeline uses (the refs that push images, the environments that
+/// deploy); a ref pattern (`refs/tags/v*`) is a prefix.
+fn attribute_condition(model: &crate::model::Model, repo: &str) -> String {
+    use crate::plan::identity::{deploy_subject, push_subjects};
+    let q = crate::emit::terraform::hcl_quoted;
+    let mut subjects = push_subjects(model);
+    subjects.extend(model.environments.iter().map(|e| deploy_subject(model, e)));
+    let tests: Vec<String> = subjects
+        .iter()
+        .map(|s| match s.strip_suffix('*') {
+            Some(prefix) => format!("assertion.sub.startsWith(\"{}\")", q(prefix)),
+            None => format!("assertion.sub == \"{}\"", q(s)),
+        })
+        .collect();
+    format!("assertion.repository == \"{}\" && ({})", q(repo), tests.join(" || "))
 }
