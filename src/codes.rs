@@ -304,6 +304,13 @@ codes! {
     W0017 = "W0017", Warning, "instance class unused under serverless",
         "Remove `instance`: a serverless Aurora cluster's instances are all `db.serverless`, sized by `serverless = MIN..MAX`.",
         "With `serverless = MIN..MAX` every instance of the Aurora cluster (writer and readers) has the class `db.serverless` and scales within that capacity, so an `instance` class written beside it has no effect.";
+    // -------------------------------------------------------------- gitops
+    E0428 = "E0428", Error, "sync retry limit out of range",
+        "Write `retry = N` with N between 0 (a failed sync is not retried) and 50; the default is 10.",
+        "`gitops = argocd { retry = N }` becomes `syncPolicy.retry.limit` of every environment's Application: ArgoCD retries a failed sync N times, waiting 10s, then twice as long each time up to 5 minutes. Ten retries span about half an hour, which covers add-ons whose CRDs arrive in parallel on a fresh cluster. A negative limit would retry forever, and beyond 50 a broken sync keeps retrying for hours after the deploy job stopped waiting, so deployc accepts 0 to 50.";
+    E0429 = "E0429", Error, "sync settings with no automatic sync",
+        "Promote an environment `on_push(...)` so it syncs automatically, or remove `self_heal = true` / `prune = true`.",
+        "`self_heal` and `prune` on `gitops = argocd { ... }` become `syncPolicy.automated.selfHeal` and `.prune` of the environments that sync automatically: those promoted `on_push`. Environments promoted `manual(...)` or `on_tag(...)` are synced by their deploy job, and a manual sync neither reverts changes made by hand nor deletes objects on its own. When no environment syncs automatically the settings would change nothing, while the program reads as if the clusters healed themselves.";
     // ------------------------------------------------------------- promotion
     E0501 = "E0501", Error, "promotion cycle",
         "Break the cycle: one environment must be the entry point, promoted on push or tag.",

@@ -322,6 +322,31 @@ pub struct GitOps {
     pub mode: GitOpsMode,
     pub revision: String,
     pub path: String,
+    /// The environments' sync settings (`self_heal`, `prune`, `retry`).
+    #[serde(default)]
+    pub sync: SyncSettings,
+}
+
+/// How ArgoCD syncs the environments' Applications: whether an automatic
+/// sync reverts changes made in the cluster by hand and deletes what the
+/// tree no longer holds, and how often a failed sync is retried. Whether an
+/// environment syncs automatically at all follows its promotion
+/// (`on_push`/`on_tag` do, `manual` waits for the deploy job's sync).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct SyncSettings {
+    pub self_heal: bool,
+    pub prune: bool,
+    pub retry: i64,
+}
+
+/// The retry limits `retry` accepts: 0 never retries; beyond 50 a broken
+/// sync keeps retrying (every 5 minutes) for hours after the deploy gave up.
+pub const SYNC_RETRY: std::ops::RangeInclusive<i64> = 0..=50;
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings { self_heal: true, prune: true, retry: 10 }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]

@@ -293,6 +293,45 @@ fn argocd_syncs_automatic_environments_only() {
 }
 
 #[test]
+fn argocd_sync_settings_shape_the_sync_policy() {
+    let src = std::fs::read_to_string("tests/programs/shop.dpl").expect("shop");
+    let with = |gitops: &str| {
+        let text = src.replacen(
+            "  domain       = \"shop.example.dev\"",
+            &format!("  domain       = \"shop.example.dev\"\n  gitops       = {gitops}"),
+            1,
+        );
+        assert_ne!(text, src);
+        tree_of(&text)
+    };
+    // Applications: the automatic environment heals and prunes as written;
+    // every environment retries as often as written.
+    let t = with("argocd { self_heal = false prune = false retry = 3 }");
+    let dev = get(&t, "argocd/application-shop-dev.yaml");
+    assert_eq!(dev["spec"]["syncPolicy"]["automated"], serde_json::json!({"prune": false, "selfHeal": false}));
+    assert_eq!(dev["spec"]["syncPolicy"]["retry"]["limit"], 3);
+    let prod = get(&t, "argocd/application-shop-prod.yaml");
+    assert!(prod["spec"]["syncPolicy"].get("automated").is_none());
+    assert_eq!(prod["spec"]["syncPolicy"]["retry"]["limit"], 3);
+    // The defaults are today's: heal, prune, 10 retries.
+    let t = tree();
+    let dev = get(&t, "argocd/application-shop-dev.yaml");
+    assert_eq!(dev["spec"]["syncPolicy"]["retry"]["limit"], 10);
+    // An ApplicationSet: the template retries as written, and the patch that
+    // automates the environments promoted on push carries the settings.
+    let t = with("argocd { mode = applicationset self_heal = true prune = false retry = 0 }");
+    let set = get(&t, "argocd/applicationset-shop.yaml");
+    assert_eq!(set["spec"]["template"]["spec"]["syncPolicy"]["retry"]["limit"], 0);
+    assert!(set["spec"]["template"]["spec"]["syncPolicy"].get("automated").is_none());
+    let patch = set["spec"]["templatePatch"].as_str().expect("templatePatch");
+    // Rendered for an automatic element (as ArgoCD's Go template would).
+    let rendered: String = patch.lines().filter(|l| !l.starts_with("{{")).collect::<Vec<_>>().join("\n");
+    let rendered: Value = serde_yaml_ng::from_str(&rendered).expect("patch yaml");
+    assert_eq!(rendered["spec"]["syncPolicy"]["automated"], serde_json::json!({"prune": false, "selfHeal": true}));
+    assert!(patch.starts_with("{{- if eq .autoSync \"true\" }}\n") && patch.ends_with("{{- end }}\n"));
+}
+
+#[test]
 fn the_whole_tree_is_pinned_by_a_snapshot() {
     let c = common::compile_file("tests/programs/shop.dpl");
     let (model, graph) = c.output.expect("compiles");

@@ -776,14 +776,25 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             },
             revision: lit(f, "revision").unwrap_or_else(|| "HEAD".into()),
             path: lit(f, "path").unwrap_or_else(|| "out".into()),
+            sync: sync_settings(f, diags),
         },
         None => GitOps {
             namespace: "argocd".into(),
             mode: GitOpsMode::Application,
             revision: "HEAD".into(),
             path: "out".into(),
+            sync: SyncSettings::default(),
         },
     };
+    // `self_heal = true` / `prune = true` act on automatic syncs only.
+    let sync_flags: Vec<(&str, Span)> = tagged(pf, "gitops")
+        .map(|(_, f)| {
+            ["self_heal", "prune"]
+                .into_iter()
+                .filter_map(|k| get(f, k).filter(|v| matches!(v.v, V::Bool(true))).map(|v| (k, v.span)))
+                .collect()
+        })
+        .unwrap_or_default();
     let secret_store = match tagged(pf, "secret_store") {
         Some(("sealed_secrets", f)) => SecretStore::SealedSecrets {
             controller_namespace: lit(f, "controller_namespace").unwrap_or_else(|| "kube-system".into()),
@@ -1634,7 +1645,42 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         observability,
         sealed: Sealed::default(),
     };
+    sync_without_auto(&model, &sync_flags, diags);
     Some((model, extra))
+}
+
+/// The `argocd { self_heal prune retry }` settings; E0428 for a retry
+/// limit outside [`SYNC_RETRY`].
+fn sync_settings(f: &Fields, diags: &mut Diagnostics) -> SyncSettings {
+    let d = SyncSettings::default();
+    let retry = int(f, "retry", d.retry);
+    if let Some(v) = get(f, "retry") {
+        if !SYNC_RETRY.contains(&retry) {
+            diags.push(
+                Diagnostic::new(Code::E0428, format!("a sync retry limit of {retry} is out of range"))
+                    .label(v.span, "expected 0 to 50 retries"),
+            );
+        }
+    }
+    SyncSettings {
+        self_heal: boolean(f, "self_heal", d.self_heal),
+        prune: boolean(f, "prune", d.prune),
+        retry: retry.clamp(*SYNC_RETRY.start(), *SYNC_RETRY.end()),
+    }
+}
+
+/// E0429: `self_heal = true` or `prune = true` written where no environment
+/// syncs automatically (none is promoted `on_push`): they would change nothing.
+fn sync_without_auto(model: &Model, flags: &[(&str, Span)], diags: &mut Diagnostics) {
+    if flags.is_empty() || model.environments.iter().any(|e| matches!(e.promote, Promotion::OnPush(_))) {
+        return;
+    }
+    for (k, span) in flags {
+        diags.push(
+            Diagnostic::new(Code::E0429, format!("`{k} = true` applies to no environment"))
+                .label(*span, "only automatic syncs heal and prune, and no environment is promoted `on_push`"),
+        );
+    }
 }
 
 /// Characters Kyverno reads as pattern operators in an image pattern.

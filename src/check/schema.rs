@@ -219,6 +219,24 @@ pub static GITOPS: &[Variant] = &[v(
         ),
         f("revision", Ty::Str, "\"HEAD\"", "target revision ArgoCD syncs"),
         f("path", Ty::RelPath, "\"out\"", "where the generated tree is committed in the repository"),
+        f(
+            "self_heal",
+            Ty::Bool,
+            "true",
+            "an automatically synced environment reverts changes made in its cluster by hand",
+        ),
+        f(
+            "prune",
+            Ty::Bool,
+            "true",
+            "an automatically synced environment deletes the objects the generated tree no longer holds",
+        ),
+        f(
+            "retry",
+            Ty::Int,
+            "10",
+            "times ArgoCD retries a failed sync of an environment (backoff from 10s doubling to 5m), 0..50",
+        ),
     ],
     "ArgoCD syncs the generated Kubernetes tree",
 )];

@@ -1,8 +1,9 @@
 //! The ArgoCD target: an AppProject, and one Application per environment or
 //! one ApplicationSet with a list generator, each pointing at the
 //! environment's folder of the committed output.
-//! Automatically promoted environments sync automatically with self-heal;
-//! manually promoted ones wait for a manual sync.
+//! Automatically promoted environments sync automatically, by default with
+//! self-heal and pruning (`argocd { self_heal prune }`); manually promoted
+//! ones wait for a manual sync. Every sync is retried (`argocd { retry }`).
 //!
 //! Each Application creates its Namespace (`CreateNamespace=true`, with the
 //! Pod Security labels), so hooks and the first wave find it; ArgoCD never
@@ -12,7 +13,7 @@
 //! waves than the environments.
 
 use super::{yaml_file, Artifact, Target};
-use crate::model::{Environment, GitOpsMode, Model, Promotion};
+use crate::model::{Environment, GitOpsMode, Model, Promotion, SyncSettings};
 use crate::plan::topology::Destination as ClusterDest;
 use crate::plan::Plan;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -326,18 +327,33 @@ fn auto_sync(env: &Environment) -> bool {
     matches!(env.promote, Promotion::OnPush(_))
 }
 
-fn sync_policy(auto: bool, namespace: Option<NamespaceMetadata>) -> SyncPolicy {
+/// An environment's sync policy: automatic (with the program's `self_heal`
+/// and `prune`) when it is promoted on push, retried `retry` times.
+fn sync_policy(sync: &SyncSettings, auto: bool, namespace: Option<NamespaceMetadata>) -> SyncPolicy {
     let mut sync_options = vec!["PruneLast=true".to_string()];
     if namespace.is_some() {
         sync_options.insert(0, "CreateNamespace=true".into());
     }
     SyncPolicy {
-        automated: auto.then_some(Automated { prune: true, self_heal: true }),
+        automated: auto.then_some(Automated { prune: sync.prune, self_heal: sync.self_heal }),
         sync_options,
         managed_namespace_metadata: namespace,
-        // Generous: on a fresh cluster the add-ons' CRDs arrive in parallel.
-        retry: Retry { limit: 10, backoff: Backoff { duration: "10s".into(), factor: 2, max_duration: "5m".into() } },
+        // The default of 10 is generous: on a fresh cluster the add-ons'
+        // CRDs arrive in parallel.
+        retry: Retry {
+            limit: sync.retry,
+            backoff: Backoff { duration: "10s".into(), factor: 2, max_duration: "5m".into() },
+        },
     }
+}
+
+/// The ApplicationSet's `templatePatch`: the automatic sync of the
+/// environments promoted on push (an element's `autoSync`).
+fn appset_auto_patch(sync: &SyncSettings) -> String {
+    format!(
+        "{{{{- if eq .autoSync \"true\" }}}}\nspec:\n  syncPolicy:\n    automated:\n      prune: {}\n      selfHeal: {}\n{{{{- end }}}}\n",
+        sync.prune, sync.self_heal
+    )
 }
 
 fn meta(model: &Model, name: &str) -> ObjectMeta {
@@ -416,6 +432,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                         source: git_source(model, path(e)),
                         destination: Destination::of(plan, e),
                         sync_policy: sync_policy(
+                            &p.gitops.sync,
                             auto_sync(e),
                             Some(NamespaceMetadata {
                                 labels: ep.namespace_labels(),
@@ -467,6 +484,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                             source: git_source(model, "{{.path}}".into()),
                             destination: appset_destination(plan),
                             sync_policy: sync_policy(
+                                &p.gitops.sync,
                                 false,
                                 Some(NamespaceMetadata { labels: set_labels, annotations: set_annotations }),
                             ),
@@ -474,7 +492,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
                     },
                     // Only automatically promoted environments sync on their own.
                     sync_policy: AppSetSyncPolicy { preserve_resources_on_deletion: true },
-                    template_patch: "{{- if eq .autoSync \"true\" }}\nspec:\n  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: true\n{{- end }}\n".into(),
+                    template_patch: appset_auto_patch(&p.gitops.sync),
                 },
             };
             files.push((
