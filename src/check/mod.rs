@@ -9,8 +9,8 @@
 //! **Invariant:** the checker never panics and never stops at the first
 //! error; a model is returned only when there are no errors.
 
-pub mod edge;
 pub mod clouds;
+pub mod edge;
 pub mod lower;
 pub mod preset;
 pub mod rules;
