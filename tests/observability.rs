@@ -767,6 +767,77 @@ fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
     assert!(checked > 0, "no program runs a managed resource");
 }
 
+/// ElastiCache alarms watch every node of a replication group, not only its
+/// first: per metric of the alarm table, one alarm instance per node the
+/// emitted group creates (`num_cache_clusters`, or `num_node_groups` ×
+/// (1 + `replicas_per_node_group`) in cluster mode), each on the
+/// `CacheClusterId` ElastiCache gives that member (`<group>-00N`, or
+/// `<group>-000S-00N` per shard), with keys Terraform knows at plan time.
+#[test]
+fn elasticache_alarms_watch_every_node() {
+    use deployc::plan::alarms::{rows, Watched};
+    let (mut groups, mut most) = (0, 0);
+    for program in PROGRAMS {
+        let c = common::compile_file(program);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
+        let opts = Default::default();
+        let plan = Plan::new(&model, &graph, &opts);
+        let files = emit::emit(&plan, &[Target::Terraform]);
+        for env in model.environments.iter().filter(|e| matches!(model.cloud_of(e), deployc::model::Cloud::Aws { .. }))
+        {
+            let prefix = format!("terraform/{}/", env.name);
+            let docs: Vec<Value> = files
+                .iter()
+                .filter(|a| a.path.starts_with(&prefix) && a.path.ends_with(".tf.json"))
+                .map(|a| serde_json::from_str(&a.contents).expect("json"))
+                .collect();
+            for doc in &docs {
+                let Some(rgs) = doc["resource"]["aws_elasticache_replication_group"].as_object() else { continue };
+                for (id, g) in rgs {
+                    let nodes: Vec<String> = match g["num_node_groups"].as_u64() {
+                        Some(shards) => {
+                            let per = 1 + g["replicas_per_node_group"].as_u64().expect("replicas per shard");
+                            (1..=shards).flat_map(|s| (1..=per).map(move |n| format!("{s:04}-{n:03}"))).collect()
+                        }
+                        None => (1..=g["num_cache_clusters"].as_u64().expect("node count"))
+                            .map(|n| format!("{n:03}"))
+                            .collect(),
+                    };
+                    let alarms = docs
+                        .iter()
+                        .find_map(|d| d["resource"]["aws_cloudwatch_metric_alarm"].as_object())
+                        .unwrap_or_else(|| panic!("{program}/{}: no alarms for {id}", env.name));
+                    for row in rows(Watched::ElastiCache) {
+                        let key = format!("{id}_{}", row.key.replace('-', "_"));
+                        let a = &alarms.get(&key).unwrap_or_else(|| panic!("{program}/{}: no {key}", env.name));
+                        assert_eq!(a["metric_name"], row.metric);
+                        let each = a["for_each"].as_str().expect("for_each");
+                        let list = each
+                            .strip_prefix("${toset(")
+                            .and_then(|x| x.strip_suffix(")}"))
+                            .unwrap_or_else(|| panic!("{key}: for_each of literals, known at plan time: {each}"));
+                        let keys: Vec<String> = serde_json::from_str(list).expect("literal list");
+                        assert_eq!(keys, nodes, "{program}/{}: {key} watches one alarm per node", env.name);
+                        assert_eq!(
+                            a["dimensions"]["CacheClusterId"],
+                            format!("${{aws_elasticache_replication_group.{id}.replication_group_id}}-${{each.key}}")
+                        );
+                        assert!(
+                            a["alarm_name"].as_str().is_some_and(|n| n.ends_with("-${each.key}")),
+                            "{key}: name per node"
+                        );
+                        assert!(a.get("count").is_none());
+                    }
+                    groups += 1;
+                    most = most.max(nodes.len());
+                }
+            }
+        }
+    }
+    assert!(groups > 0, "no program runs ElastiCache");
+    assert!(most >= 4, "no cluster-mode group with several shards and replicas was checked");
+}
+
 /// `integration sentry`: SENTRY_RELEASE is the deployed image tag, read from
 /// the pod's `app.kubernetes.io/version` label, which the kustomization
 /// keeps equal to the tag CD sets in `images:` (checked by building the

@@ -6,7 +6,7 @@
 //! notifies one SNS topic (the environment's key), which the declared
 //! paging integrations subscribe to where AWS can deliver to them.
 
-use crate::model::{Engine, IntegrationKind, Model, Resource};
+use crate::model::{Engine, IntegrationKind, Model, Resource, ResourceUse};
 
 /// The kind of managed object an alarm watches, with its CloudWatch dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +19,8 @@ pub enum Watched {
     Aurora,
     /// A DocumentDB cluster (`DBClusterIdentifier`).
     DocumentDb,
-    /// The first node of an ElastiCache replication group (`CacheClusterId`).
+    /// Each node of an ElastiCache replication group (`CacheClusterId`,
+    /// one per member: [`CacheNodes::members`]).
     ElastiCache,
     /// An SQS queue (`QueueName`).
     Queue,
@@ -97,6 +98,45 @@ pub fn watched(r: &Resource, read_replicas: u32) -> Vec<Watched> {
         Engine::Queue => vec![Watched::Queue],
         Engine::Kafka => vec![Watched::Msk],
         Engine::Bucket => Vec::new(),
+    }
+}
+
+/// The nodes of an ElastiCache replication group, as Terraform creates it:
+/// `num_cache_clusters = 1 + replicas`, or in cluster mode
+/// `num_node_groups = shards` with `replicas_per_node_group = replicas`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheNodes {
+    /// Shards in cluster mode; `None` without it (one primary).
+    pub shards: Option<u32>,
+    /// Replicas per primary.
+    pub replicas: u32,
+}
+
+/// Shards a cluster-mode group starts with: the program gives no count, so
+/// two, resharded online as the data grows.
+pub const CACHE_SHARDS: u32 = 2;
+
+/// The nodes of a Redis resource's replication group. Production and
+/// multi-AZ environments keep a replica in another zone, so the cache fails
+/// over automatically even when the program asks for none.
+pub fn cache_nodes(r: &Resource, u: &ResourceUse, production: bool) -> CacheNodes {
+    let spread = u.multi_az || production;
+    let replicas = if spread { r.replicas.max(1) } else { r.replicas };
+    CacheNodes { shards: r.cluster.then_some(CACHE_SHARDS), replicas }
+}
+
+impl CacheNodes {
+    /// The member suffixes ElastiCache gives the group's nodes: `-001`,
+    /// `-002`, … without cluster mode, `-0001-001`, `-0001-002`, … per shard
+    /// with it; `<replication_group_id><suffix>` is each node's
+    /// `CacheClusterId`, the dimension its node-level metrics carry.
+    pub fn members(&self) -> Vec<String> {
+        match self.shards {
+            None => (1..=1 + self.replicas).map(|n| format!("{n:03}")).collect(),
+            Some(shards) => {
+                (1..=shards).flat_map(|s| (1..=1 + self.replicas).map(move |n| format!("{s:04}-{n:03}"))).collect()
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::security::service_role;
 use super::{attr, expr, ident, Cx};
-use crate::plan::alarms::{paging, rows, slack, watched, Watched};
+use crate::plan::alarms::{cache_nodes, paging, rows, slack, watched, Watched};
 use serde_json::json;
 
 const FILE: &str = "alarms.tf.json";
@@ -44,35 +44,49 @@ pub fn alarms(cx: &mut Cx) {
         let u = &cx.env.resources[r.id.index()];
         let id = ident(&r.name);
         for w in watched(r, u.read_replicas) {
-            let (dimension, value, count): (&str, String, Option<u32>) = match w {
-                Watched::RdsInstance => ("DBInstanceIdentifier", format!("${{aws_db_instance.{id}.identifier}}"), None),
-                Watched::RdsReplica => (
-                    "DBInstanceIdentifier",
-                    format!("${{aws_db_instance.{id}_replica[count.index].identifier}}"),
-                    Some(u.read_replicas),
-                ),
-                Watched::Aurora => {
-                    ("DBClusterIdentifier", format!("${{aws_rds_cluster.{id}.cluster_identifier}}"), None)
+            // An alarm per replica (`count`) or per cache node (`for_each`).
+            let mut count: Option<u32> = None;
+            let mut each: Option<Vec<String>> = None;
+            let (dimension, value): (&str, String) = match w {
+                Watched::RdsInstance => ("DBInstanceIdentifier", format!("${{aws_db_instance.{id}.identifier}}")),
+                Watched::RdsReplica => {
+                    count = Some(u.read_replicas);
+                    ("DBInstanceIdentifier", format!("${{aws_db_instance.{id}_replica[count.index].identifier}}"))
                 }
+                Watched::Aurora => ("DBClusterIdentifier", format!("${{aws_rds_cluster.{id}.cluster_identifier}}")),
                 Watched::DocumentDb => {
-                    ("DBClusterIdentifier", format!("${{aws_docdb_cluster.{id}.cluster_identifier}}"), None)
+                    ("DBClusterIdentifier", format!("${{aws_docdb_cluster.{id}.cluster_identifier}}"))
                 }
-                // ElastiCache names the nodes of a group `<group>-001`, or
-                // `<group>-0001-001` per shard in cluster mode.
-                Watched::ElastiCache => (
-                    "CacheClusterId",
-                    format!(
-                        "${{aws_elasticache_replication_group.{id}.replication_group_id}}-{}",
-                        if r.cluster { "0001-001" } else { "001" }
-                    ),
-                    None,
-                ),
-                Watched::Queue => ("QueueName", format!("${{aws_sqs_queue.{id}.name}}"), None),
-                Watched::DeadLetter => ("QueueName", format!("${{aws_sqs_queue.{id}_dead_letter.name}}"), None),
-                Watched::Msk => ("Cluster Name", format!("${{aws_msk_cluster.{id}.cluster_name}}"), None),
+                // Every node of the group: its CacheClusterId is the group's
+                // id and the member suffix ElastiCache gives it (`-001`, or
+                // `-0001-001` per shard in cluster mode), derived from the
+                // node counts the group is created with. Not `for_each` over
+                // the group's `member_clusters`: that set is known only after
+                // apply, and `for_each` needs its keys at plan time, so the
+                // first plan would fail ("Invalid for_each argument"). The
+                // suffixes are literals and the group id is configuration, so
+                // the keys and dimensions are known when planning; changing
+                // the node counts adds or removes exactly the alarms of the
+                // nodes added or removed.
+                Watched::ElastiCache => {
+                    each = Some(cache_nodes(r, u, cx.env.production).members());
+                    (
+                        "CacheClusterId",
+                        format!("${{aws_elasticache_replication_group.{id}.replication_group_id}}-${{each.key}}"),
+                    )
+                }
+                Watched::Queue => ("QueueName", format!("${{aws_sqs_queue.{id}.name}}")),
+                Watched::DeadLetter => ("QueueName", format!("${{aws_sqs_queue.{id}_dead_letter.name}}")),
+                Watched::Msk => ("Cluster Name", format!("${{aws_msk_cluster.{id}.cluster_name}}")),
             };
             for row in rows(w) {
-                let suffix = if count.is_some() { "-${count.index + 1}" } else { "" };
+                let suffix = if count.is_some() {
+                    "-${count.index + 1}"
+                } else if each.is_some() {
+                    "-${each.key}"
+                } else {
+                    ""
+                };
                 let mut alarm = json!({
                     "alarm_name": format!("{}-{}{suffix}", cx.name(&r.name), row.key),
                     "alarm_description": format!("{} {}: {}", r.engine.word(), r.name, row.what),
@@ -92,6 +106,12 @@ pub fn alarms(cx: &mut Cx) {
                 });
                 if let Some(n) = count {
                     alarm["count"] = json!(n);
+                }
+                if let Some(members) = &each {
+                    alarm["alarm_description"] =
+                        json!(format!("{} {} node ${{each.key}}: {}", r.engine.word(), r.name, row.what));
+                    let keys: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
+                    alarm["for_each"] = json!(expr(&format!("toset([{}])", keys.join(", "))));
                 }
                 let tf_id = format!("{id}_{}", row.key.replace('-', "_"));
                 let tf_id = if matches!(w, Watched::RdsReplica | Watched::DeadLetter) {

@@ -20,6 +20,7 @@ use super::security::{attach, service_role};
 use super::{attr, expr, ident, Cx};
 use crate::graph::{Edge, Node};
 use crate::model::{Engine, Resource, ResourceUse};
+use crate::plan::alarms::cache_nodes;
 use crate::plan::engines::managed_port;
 use serde_json::{json, Value};
 
@@ -572,10 +573,11 @@ fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
             "kms_key_id": attr("aws_kms_key", "main", "arn")
         }),
     );
-    // Production and multi-AZ environments keep a replica in another zone, so
-    // the cache fails over automatically even when the program asks for none.
+    // Production and multi-AZ environments keep a replica in another zone
+    // (the plan's node counts, which the alarms watch node by node).
     let spread = u.multi_az || cx.env.production;
-    let replicas = if spread { r.replicas.max(1) } else { r.replicas };
+    let nodes = cache_nodes(r, u, cx.env.production);
+    let replicas = nodes.replicas;
     let failover = replicas >= 1;
     let mut group = json!({
         "replication_group_id": cx.name(&r.name),
@@ -606,12 +608,10 @@ fn redis(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
     if r.backup.is_some() {
         group["snapshot_window"] = json!(BACKUP_WINDOW);
     }
-    if r.cluster {
-        // The program gives no shard count: two shards to start with,
-        // resharded online as the data grows.
+    if let Some(shards) = nodes.shards {
         group["cluster_mode"] = json!("enabled");
         group["parameter_group_name"] = json!(format!("default.redis{}.cluster.on", major(&r.version)));
-        group["num_node_groups"] = json!(2);
+        group["num_node_groups"] = json!(shards);
         group["replicas_per_node_group"] = json!(replicas);
     } else {
         group["parameter_group_name"] = json!(format!("default.redis{}", major(&r.version)));
