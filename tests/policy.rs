@@ -9,6 +9,7 @@
 mod common;
 use deployc::emit::{self, Target};
 use deployc::plan::Plan;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -231,4 +232,55 @@ fn a_service_without_a_cpu_limit_is_still_held_to_its_memory_limit_and_cpu_reque
     let mut no_request = worker;
     no_request["spec"]["containers"][0]["resources"]["requests"].as_object_mut().unwrap().remove("cpu");
     assert_eq!(broken(policy, &no_request), vec!["memory-limit-cpu-request".to_string()]);
+}
+
+/// Collects every `checkov.io/skip*` annotation value under `v`.
+fn skip_values(v: &serde_yaml_ng::Value, out: &mut Vec<String>) {
+    match v {
+        serde_yaml_ng::Value::Mapping(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v.as_str()) {
+                    (Some(k), Some(s)) if k.starts_with("checkov.io/skip") => out.push(s.to_string()),
+                    _ => skip_values(v, out),
+                }
+            }
+        }
+        serde_yaml_ng::Value::Sequence(s) => s.iter().for_each(|v| skip_values(v, out)),
+        _ => {}
+    }
+}
+
+/// Checkov reads `checkov.io/skipN: ID=reason` by splitting on every `=`:
+/// a reason with an `=` in it crashes its Kubernetes runner (the whole scan,
+/// not one check), so every skip deployc writes, in the manifests and in
+/// the chart's values, is one check id, one `=` and a reason.
+#[test]
+fn every_checkov_skip_is_one_id_and_one_reason() {
+    let mut seen = 0;
+    for (rel, _) in common::programs() {
+        let c = common::compile_file(&rel);
+        let (model, graph) = c.output.as_ref().unwrap_or_else(|| panic!("{rel} compiles"));
+        for a in emit::emit(&Plan::new(model, graph, &Default::default()), &[Target::K8s, Target::Helm]) {
+            if !a.path.ends_with(".yaml") {
+                continue;
+            }
+            let mut values = Vec::new();
+            for doc in serde_yaml_ng::Deserializer::from_str(&a.contents) {
+                // A chart template is not YAML until rendered; its
+                // values file and the manifests are.
+                let Ok(v) = serde_yaml_ng::Value::deserialize(doc) else { break };
+                skip_values(&v, &mut values);
+            }
+            for s in values {
+                seen += 1;
+                let parts: Vec<&str> = s.split('=').collect();
+                assert!(
+                    parts.len() == 2 && parts[0].starts_with("CKV") && !parts[1].trim().is_empty(),
+                    "{rel}: {}: checkov skip {s:?} is not ID=reason",
+                    a.path
+                );
+            }
+        }
+    }
+    assert!(seen > 100, "only {seen} skips seen");
 }
