@@ -21,12 +21,8 @@ use std::collections::BTreeMap;
 pub const NAMESPACE: &str = "keda";
 pub const OPERATOR_LABEL: (&str, &str) = ("app.kubernetes.io/name", "keda-operator");
 
-#[derive(Serialize, Clone, Debug)]
-pub struct Meta {
-    pub name: String,
-    pub namespace: String,
-    pub labels: BTreeMap<String, String>,
-}
+/// The same name/namespace/labels metadata the VPA objects carry.
+pub use super::vpa::Meta;
 
 /// A `ScaledObject` (keda.sh/v1alpha1).
 #[derive(Serialize, Clone, Debug)]
