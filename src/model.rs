@@ -881,6 +881,37 @@ pub enum Placement {
     InCluster,
 }
 
+/// How long a copy takes to reach the secondary region: S3 Replication Time
+/// Control's 15 minutes for the off-cluster dumps, and as long again for an
+/// AWS Backup copy job started when its backup completes.
+pub const REPLICATION_LAG_MS: u64 = 15 * 60_000;
+
+/// The most data a failover of `r` to its secondary region can lose, in ms,
+/// and how: the newest copy there is one backup interval plus the copy old.
+/// Managed databases are copied by AWS Backup, which runs at most hourly.
+pub fn failover_point(r: &crate::model::Resource, placement: crate::model::Placement) -> Option<(u64, String)> {
+    use crate::model::Placement;
+    const HOUR: u64 = 3_600_000;
+    let region = r.dr_region.as_deref()?;
+    let b = r.backup.as_ref()?;
+    if !matches!(r.engine, crate::model::Engine::Postgres | crate::model::Engine::MongoDb) {
+        return None;
+    }
+    let every = match (placement, b.schedule.as_str()) {
+        (Placement::Managed, "every_30m" | "hourly") => HOUR,
+        (_, "every_30m") => HOUR / 2,
+        (_, "hourly") => HOUR,
+        (_, "every_6h") => 6 * HOUR,
+        (_, "weekly") => 7 * 24 * HOUR,
+        _ => 24 * HOUR,
+    };
+    let how = match placement {
+        Placement::InCluster => "dumps copied by S3 replication (15 minutes with Replication Time Control)",
+        Placement::Managed => "AWS Backup copies, at most hourly, each taking about 15 minutes",
+    };
+    Some((every + REPLICATION_LAG_MS, format!("{how} to {region}")))
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Backup {
     pub schedule: String,
@@ -911,6 +942,16 @@ pub struct Resource {
     /// The recovery point objective (`recovery { rpo = ... }`), in ms.
     #[serde(default)]
     pub rpo_ms: Option<u64>,
+    /// The recovery time objective (`recovery { rto = ... }`), in ms.
+    #[serde(default)]
+    pub rto_ms: Option<u64>,
+    /// The secondary AWS region the production backups are copied to
+    /// (`recovery { region = ... }`).
+    #[serde(default)]
+    pub dr_region: Option<String>,
+    /// An RDS Proxy between the pods and the managed database (`proxy`).
+    #[serde(default)]
+    pub proxy: bool,
     pub database: String,
     pub fifo: bool,
     pub retention_ms: u64,

@@ -50,6 +50,10 @@ pub struct Extra {
     pub queue_scaling_spans: BTreeMap<String, Span>,
     /// Resource name to the span of its `recovery { rpo = ... }` value.
     pub rpo_spans: BTreeMap<String, Span>,
+    /// Resource name to the span of its `recovery { region = ... }` value.
+    pub region_spans: BTreeMap<String, Span>,
+    /// Resource name to the span of its `proxy = true`.
+    pub proxy_spans: BTreeMap<String, Span>,
 }
 
 /// An analysis of a strategy, for the metrics-provider rule.
@@ -1078,6 +1082,23 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         if let Some(v) = strukt(f, "recovery").and_then(|r| get(r, "rpo")) {
             extra.rpo_spans.insert(c.name().to_string(), v.span);
         }
+        if let Some(v) = strukt(f, "recovery").and_then(|r| get(r, "region")) {
+            extra.region_spans.insert(c.name().to_string(), v.span);
+        }
+        if let Some(v) = get(f, "proxy").filter(|v| v.v == V::Bool(true)) {
+            if matches!(engine, Engine::Redis | Engine::MongoDb) {
+                let service = if engine == Engine::Redis { "ElastiCache" } else { "DocumentDB" };
+                diags.push(
+                    Diagnostic::new(Code::E0430, format!("`{}`: RDS Proxy cannot serve {}", c.name(), engine.word()))
+                        .label(v.span, format!("RDS Proxy has no {service} target"))
+                        .help(format!(
+                            "Remove `proxy`: {service} is reached directly, and the driver's own connection pool does the pooling."
+                        )),
+                );
+            } else {
+                extra.proxy_spans.insert(c.name().to_string(), v.span);
+            }
+        }
         resources.push(Resource {
             id: ResourceId(i as u32),
             name: c.name().to_string(),
@@ -1097,6 +1118,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 retain_days: dur(b, "retain").map(|d| d.div_ceil(86_400_000)).unwrap_or(7),
             }),
             rpo_ms: strukt(f, "recovery").and_then(|r| dur(r, "rpo")),
+            rto_ms: strukt(f, "recovery").and_then(|r| dur(r, "rto")),
+            dr_region: strukt(f, "recovery").and_then(|r| lit(r, "region")),
+            proxy: boolean(f, "proxy", false),
             database: lit(f, "database").unwrap_or_else(|| c.name().replace('-', "_")),
             fifo: boolean(f, "fifo", false),
             retention_ms: dur(f, "retention").unwrap_or(default_retention),

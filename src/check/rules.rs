@@ -42,6 +42,8 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     analysis_providers(model, extra, diags);
     gate_languages(model, extra, diags);
     recovery_objectives(model, extra, diags);
+    recovery_regions(model, extra, diags);
+    proxies(model, extra, diags);
     vpa_with_hpa(model, extra, diags);
     queue_scaling(model, extra, diags);
     mesh_ports(model, diags);
@@ -475,6 +477,7 @@ pub fn recovery_point(r: &crate::model::Resource, placement: crate::model::Place
         (Placement::Managed, Engine::Redis) => (24 * HOUR, "ElastiCache keeps one snapshot a day".to_string()),
         _ => {
             let every = match b.schedule.as_str() {
+                "every_30m" => HOUR / 2,
                 "hourly" => HOUR,
                 "every_6h" => 6 * HOUR,
                 "weekly" => 7 * 24 * HOUR,
@@ -485,11 +488,12 @@ pub fn recovery_point(r: &crate::model::Resource, placement: crate::model::Place
     })
 }
 
-fn words(ms: u64) -> String {
+pub fn words(ms: u64) -> String {
     const HOUR: u64 = 3_600_000;
     match ms {
         m if m % (24 * HOUR) == 0 => format!("{}d", m / (24 * HOUR)),
         m if m % HOUR == 0 => format!("{}h", m / HOUR),
+        m if m % 60_000 == 0 && m > HOUR => format!("{}h{}m", m / HOUR, (m % HOUR) / 60_000),
         m if m % 60_000 == 0 => format!("{}m", m / 60_000),
         m => format!("{}s", m.div_ceil(1000)),
     }
@@ -517,10 +521,22 @@ fn recovery_objectives(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
         for env in &model.environments {
             let Some(u) = env.resources.iter().find(|u| u.resource == r.id) else { continue };
             let Some((gap, how)) = recovery_point(r, u.placement) else { continue };
+            // A production environment's backups are also copied to the
+            // secondary region: a failover there loses the copy's lag too.
+            let failover = if env.production { crate::model::failover_point(r, u.placement) } else { None };
+            let (gap, how, in_failover) = match failover {
+                Some((g, h)) if g > gap => (g, format!("in a failover: {h}"), true),
+                _ => (gap, how, false),
+            };
             if gap > rpo {
-                let fix = match u.placement {
-                    crate::model::Placement::InCluster => "Back up more often (`schedule = hourly`)",
-                    crate::model::Placement::Managed => "Run the resource in the cluster with an hourly backup there",
+                let fix = match (u.placement, in_failover) {
+                    (crate::model::Placement::InCluster, false) => "Back up more often (`schedule = hourly`)",
+                    (crate::model::Placement::InCluster, true) => {
+                        "Back up more often (`schedule = every_30m`) so the copy in the secondary region stays within it"
+                    }
+                    (crate::model::Placement::Managed, _) => {
+                        "Run the resource in the cluster with more frequent backups there"
+                    }
                 };
                 diags.push(
                     Diagnostic::new(
@@ -538,6 +554,93 @@ fn recovery_objectives(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                 );
             }
         }
+    }
+}
+
+/// Whether `s` reads as an AWS region name (`us-east-1`, `us-gov-west-1`).
+pub fn is_aws_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else { return false };
+    (3..=4).contains(&parts.len())
+        && first.len() == 2
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && !last.is_empty()
+        && last.len() <= 2
+        && last.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// E0432-E0434: a `recovery { region }` must be an AWS region other than
+/// the project's (on AWS), the same for every resource (each environment has
+/// one backup bucket, replicated to one region), on a database whose
+/// backups the output can copy.
+fn recovery_regions(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{Cloud, Engine};
+    let mut first: Option<(&str, &str, crate::source::Span)> = None;
+    for r in &model.resources {
+        let (Some(region), Some(span)) = (r.dr_region.as_deref(), extra.region_spans.get(&r.name)) else { continue };
+        if !matches!(r.engine, Engine::Postgres | Engine::MongoDb) {
+            diags.push(
+                Diagnostic::new(
+                    Code::E0434,
+                    format!("`{}`: the output copies no {} backups to another region", r.name, r.engine.word()),
+                )
+                .label(*span, "nothing would be copied there"),
+            );
+            continue;
+        }
+        let primary = match &model.project.cloud {
+            Cloud::Aws { region, .. } => Some(region.as_str()),
+            _ => None,
+        };
+        if !is_aws_region(region) || primary.is_none() || primary == Some(region) {
+            let why = match primary {
+                None => "the project's cloud is not AWS".to_string(),
+                Some(p) if p == region => format!("the project already runs in `{p}`"),
+                Some(_) => "not an AWS region name".to_string(),
+            };
+            diags.push(
+                Diagnostic::new(Code::E0432, format!("`{}`: `{region}` cannot be the secondary region", r.name))
+                    .label(*span, why),
+            );
+            continue;
+        }
+        match first {
+            Some((other, name, at)) if other != region => diags.push(
+                Diagnostic::new(
+                    Code::E0433,
+                    format!("`{}` copies its backups to `{region}`, `{name}` to `{other}`", r.name),
+                )
+                .label(*span, "a second secondary region")
+                .label(at, "the first one"),
+            ),
+            Some(_) => {}
+            None => first = Some((region, &r.name, *span)),
+        }
+    }
+}
+
+/// E0431: `proxy = true` where no environment runs the database managed on
+/// AWS (RDS Proxy serves RDS and Aurora only).
+fn proxies(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
+    use crate::model::{Cloud, Placement};
+    for r in &model.resources {
+        let (true, Some(span)) = (r.proxy, extra.proxy_spans.get(&r.name)) else { continue };
+        let managed: Vec<&crate::model::Environment> = model
+            .environments
+            .iter()
+            .filter(|e| e.resources.iter().any(|u| u.resource == r.id && u.placement == Placement::Managed))
+            .collect();
+        let off_aws = managed.iter().find(|e| !matches!(model.cloud_of(e), Cloud::Aws { .. }));
+        let why = match (managed.is_empty(), off_aws) {
+            (true, _) => "no environment runs it as RDS: it runs in the cluster".to_string(),
+            (false, Some(e)) => format!("`{}` runs it managed outside AWS", e.name),
+            (false, None) => continue,
+        };
+        diags.push(
+            Diagnostic::new(Code::E0431, format!("`{}`: RDS Proxy needs the database managed on AWS", r.name))
+                .label(*span, why),
+        );
     }
 }
 

@@ -548,14 +548,35 @@ pub static PROBE_TIMING: &[FieldSpec] = &[
 // ---------------------------------------------------------------- resources
 
 pub static BACKUP: &[FieldSpec] = &[
-    req("schedule", Ty::Enum(&["hourly", "every_6h", "daily", "weekly"]), "how often"),
+    req(
+        "schedule",
+        Ty::Enum(&["every_30m", "hourly", "every_6h", "daily", "weekly"]),
+        "how often (AWS Backup runs a managed database's at most hourly)",
+    ),
     f("retain", Ty::Duration, "7d", "how long backups are kept"),
 ];
-pub static RECOVERY: &[FieldSpec] = &[req(
-    "rpo",
-    Ty::Duration,
-    "recovery point objective: the most recent data a restore may lose; every environment's backups must meet it (E0340)",
-)];
+pub static RECOVERY: &[FieldSpec] = &[
+    req(
+        "rpo",
+        Ty::Duration,
+        "recovery point objective: the most recent data a restore may lose; every environment's backups must meet it, counting the copy to `region` when one is named (E0340)",
+    ),
+    f(
+        "rto",
+        Ty::Duration,
+        "",
+        "recovery time objective: how long a restore may take; stated on the architecture page beside the weekly restore drill",
+    ),
+    f(
+        "region",
+        Ty::Str,
+        "",
+        "a secondary AWS region the production environments' backups are copied to (S3 replication of the off-cluster dumps, AWS Backup copies of managed databases); another region than the project's (E0432), one per program (E0433), postgres and mongodb only (E0434)",
+    ),
+];
+/// `proxy` on an engine RDS Proxy does not serve: a field so the checker
+/// can say why (E0430) rather than "unknown field".
+const NO_PROXY: &str = "not available: RDS Proxy pools connections to RDS and Aurora PostgreSQL only (E0430)";
 const PLACEMENT: Ty = Ty::Enum(&["managed", "in_cluster"]);
 pub static RESOURCES: &[Variant] = &[
     v(
@@ -569,6 +590,12 @@ pub static RESOURCES: &[Variant] = &[
                 "RDS (managed) or a StatefulSet (in_cluster); environments may override",
             ),
             f("aurora", Ty::Bool, "false", "Aurora PostgreSQL instead of RDS"),
+            f(
+                "proxy",
+                Ty::Bool,
+                "false",
+                "RDS Proxy in front of the managed database: pods connect to the proxy (TLS required), which pools connections and reads the credentials from the database's Secrets Manager secret; needs a managed placement on AWS (E0431)",
+            ),
             f(
                 "serverless",
                 Ty::Range(&Ty::Cpu),
@@ -595,6 +622,7 @@ pub static RESOURCES: &[Variant] = &[
             f("version", Ty::Str, "\"7\"", "engine version; in the cluster a bare number (`16`, `7.2`) gets the image's `-alpine` variant, any other tag (`alpine`, `16.4-bookworm`) is used as written"),
             f("placement", PLACEMENT, "managed", "ElastiCache (managed) or a StatefulSet"),
             f("cluster", Ty::Bool, "false", "cluster mode"),
+            f("proxy", Ty::Bool, "false", NO_PROXY),
             f("replicas", Ty::Int, "0", "replicas per shard"),
             f("instance", Ty::Str, "\"cache.t4g.small\"", "node type"),
             f("storage", Ty::Memory, "1Gi", "volume size in-cluster"),
@@ -613,6 +641,7 @@ pub static RESOURCES: &[Variant] = &[
         &[
             f("version", Ty::Str, "\"7\"", "engine version"),
             f("placement", PLACEMENT, "in_cluster", "in-cluster StatefulSet (managed means DocumentDB)"),
+            f("proxy", Ty::Bool, "false", NO_PROXY),
             f("storage", Ty::Memory, "20Gi", "volume size"),
             f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
             f("backup", Ty::Struct(BACKUP), "", "backups"),

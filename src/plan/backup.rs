@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 pub fn cron(schedule: &str) -> &'static str {
     match schedule {
+        "every_30m" => "*/30 * * * *",
         "hourly" => "0 * * * *",
         "every_6h" => "0 */6 * * *",
         "weekly" => "30 2 * * 0",
@@ -118,6 +119,28 @@ pub fn off_cluster(cx: &EnvPlan) -> Option<OffCluster> {
         role_arn: super::identity::role_arn(account, &role_name),
         role_name,
     })
+}
+
+/// The secondary AWS region a production environment's backups are copied
+/// to: the `recovery { region }` of a PostgreSQL or MongoDB resource with
+/// backups (the checker admits one region per program, E0433, and never
+/// the project's own, E0432). Other environments keep their backups in the
+/// project's region.
+pub fn secondary_region<'m>(model: &'m crate::model::Model, env: &crate::model::Environment) -> Option<&'m str> {
+    if !env.production || !matches!(model.cloud_of(env), crate::model::Cloud::Aws { .. }) {
+        return None;
+    }
+    model
+        .resources
+        .iter()
+        .filter(|r| r.backup.is_some() && matches!(r.engine, Engine::Postgres | Engine::MongoDb))
+        .find_map(|r| r.dr_region.as_deref())
+}
+
+/// The bucket in the secondary region that the off-cluster backups are
+/// replicated to: `<project>-<env>-backups-<region>`.
+pub fn replica_bucket(store: &OffCluster, region: &str) -> String {
+    format!("{}-{region}", store.bucket)
 }
 
 /// The file suffix of a resource's dumps.

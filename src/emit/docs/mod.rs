@@ -309,11 +309,11 @@ fn recovery(s: &mut String, plan: &Plan) {
             let gap = match b {
                 "hourly" => "1h",
                 "every_6h" => "6h",
+                "every_30m" => "30m",
                 "weekly" => "7d",
                 _ => "1d",
             };
-            let rpo =
-                r.rpo_ms.map(|ms| format!("{}h", ms.div_ceil(3_600_000))).unwrap_or_else(|| "not declared".into());
+            let rpo = r.rpo_ms.map(hours).unwrap_or_else(|| "not declared".into());
             let copy = match &store {
                 Some(st) => format!("S3 bucket `{}` under `{}/`", st.bucket, r.name),
                 None => "none: the backups stay in the cluster (W0014)".into(),
@@ -322,19 +322,59 @@ fn recovery(s: &mut String, plan: &Plan) {
                 Some(_) => format!("CronJob `{}` (`{}`)", backup::drill_name(r), backup::DRILL_SCHEDULE),
                 None => "none".into(),
             };
+            let rto = r.rto_ms.map(hours).unwrap_or_else(|| "not declared".into());
+            let failover = match (&store, backup::secondary_region(plan.model, cx.env)) {
+                (Some(st), Some(region)) => {
+                    let lost = crate::model::failover_point(r, crate::model::Placement::InCluster)
+                        .map(|(ms, _)| format!(", up to {} lost", hours(ms)))
+                        .unwrap_or_default();
+                    format!("`{}` in {region}{lost}", backup::replica_bucket(st, region))
+                }
+                _ => "none".into(),
+            };
             (
                 cx.env.name.clone(),
                 format!(
-                    "| `{}` | `{}` | {b}, up to {gap} lost | {rpo} | {} | {} |",
+                    "| `{}` | `{}` | {b}, up to {gap} lost | {rpo} | {rto} | {} | {} | {} |",
                     cx.env.name,
                     r.name,
                     cell(&copy),
+                    cell(&failover),
                     cell(&drill)
                 ),
             )
         })
         .collect();
-    if rows.is_empty() {
+    let mut copies = String::new();
+    // Managed databases copied to the secondary region by AWS Backup.
+    for cx in &plan.envs {
+        let Some(region) = backup::secondary_region(plan.model, cx.env) else { continue };
+        let managed: Vec<String> = plan
+            .model
+            .resources
+            .iter()
+            .filter(|r| r.backup.is_some() && !cx.in_cluster(r.id))
+            .filter(|r| matches!(r.engine, crate::model::Engine::Postgres | crate::model::Engine::MongoDb))
+            .map(|r| {
+                let lost = crate::model::failover_point(r, crate::model::Placement::Managed)
+                    .map(|(ms, _)| hours(ms))
+                    .unwrap_or_default();
+                let rto = r.rto_ms.map(|ms| format!(", RTO {}", hours(ms))).unwrap_or_default();
+                format!("`{}` (up to {lost} lost{rto})", r.name)
+            })
+            .collect();
+        if !managed.is_empty() {
+            let _ = writeln!(
+                copies,
+                "\nIn `{}` AWS Backup copies each backup of {} into the vault `{}-{}-recovery` in {region} when it completes.",
+                cx.env.name,
+                managed.join(", "),
+                plan.model.project.name,
+                cx.env.name
+            );
+        }
+    }
+    if rows.is_empty() && copies.is_empty() {
         return;
     }
     s.push_str("\n## Backups and recovery\n\n");
@@ -346,14 +386,30 @@ fn recovery(s: &mut String, plan: &Plan) {
          own pod and checks that tables (PostgreSQL), databases (MongoDB) or a loadable snapshot (Redis) came back; a \
          failure fails the Job (`RESTORE DRILL FAILED` in its log). The recovery point is the backup schedule, checked \
          against the declared RPO by `deployc check` (E0340); the recovery time is how long the drill's restore takes, \
-         visible in its Job's duration.\n\n",
+         visible in its Job's duration, to hold against the declared RTO. In a production environment with a \
+         secondary region (`recovery { region }`) S3 replicates every copy to a bucket there within 15 minutes \
+         (Replication Time Control), encrypted with a key of that region; a failover restores from it, and the RPO \
+         check counts those 15 minutes.\n\n",
     );
-    s.push_str(
-        "| Environment | Resource | Schedule | RPO | Off-cluster copy | Recovery drill |\n|---|---|---|---|---|---|\n",
-    );
+    if !rows.is_empty() {
+        s.push_str(
+            "| Environment | Resource | Schedule | RPO | RTO | Off-cluster copy | Secondary region | Recovery drill |\n|---|---|---|---|---|---|---|---|\n",
+        );
+    }
     for (_, row) in rows {
         s.push_str(&row);
         s.push('\n');
+    }
+    s.push_str(&copies);
+}
+
+/// A duration in hours and minutes (`1h`, `45m`, `1h15m`).
+fn hours(ms: u64) -> String {
+    let m = ms.div_ceil(60_000);
+    match (m / 60, m % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m}m"),
     }
 }
 

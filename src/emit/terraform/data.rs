@@ -98,6 +98,40 @@ fn security_group(cx: &mut Cx, r: &Resource) -> String {
             "tags": cx.tags(&cx.name(&r.name))
         }),
     );
+    if proxied(r) {
+        // RDS Proxy sits in the database's own group (Checkov's CKV2_AWS_5
+        // does not know that aws_db_proxy attaches groups, so a group of
+        // the proxy's own would be reported as unattached): the group
+        // admits itself, so the proxy reaches the database, and Terraform
+        // having removed the default allow-all egress, the proxy may open
+        // connections within the group and nowhere else.
+        cx.m.resource(
+            DB,
+            "aws_vpc_security_group_ingress_rule",
+            &format!("{id}_from_proxy"),
+            json!({
+                "security_group_id": attr("aws_security_group", &id, "id"),
+                "referenced_security_group_id": attr("aws_security_group", &id, "id"),
+                "ip_protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "description": format!("{} from its RDS Proxy", r.engine.word())
+            }),
+        );
+        cx.m.resource(
+            DB,
+            "aws_vpc_security_group_egress_rule",
+            &format!("{id}_proxy_to_db"),
+            json!({
+                "security_group_id": attr("aws_security_group", &id, "id"),
+                "referenced_security_group_id": attr("aws_security_group", &id, "id"),
+                "ip_protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "description": format!("RDS Proxy to {}", r.name)
+            }),
+        );
+    }
     if !users.is_empty() {
         cx.m.resource(
             DB,
@@ -109,7 +143,11 @@ fn security_group(cx: &mut Cx, r: &Resource) -> String {
                 "ip_protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
-                "description": format!("{} from the cluster, for {who}", r.engine.word())
+                "description": if proxied(r) {
+                    format!("{} through its RDS Proxy from the cluster, for {who}", r.engine.word())
+                } else {
+                    format!("{} from the cluster, for {who}", r.engine.word())
+                }
             }),
         );
     }
@@ -213,6 +251,144 @@ fn master_password(cx: &mut Cx, r: &Resource, block: &mut Value, field: &str) ->
     }
 }
 
+/// Whether `r` is reached through an RDS Proxy (only PostgreSQL here; the
+/// checker refuses `proxy` elsewhere, E0430).
+fn proxied(r: &Resource) -> bool {
+    r.proxy && r.engine == Engine::Postgres
+}
+
+/// Where pods connect to a PostgreSQL database: its RDS Proxy's endpoint
+/// when it has one, else `direct` (the instance's or the cluster's writer).
+fn pg_host(r: &Resource, direct: &str) -> String {
+    if proxied(r) {
+        format!("aws_db_proxy.{}.endpoint", ident(&r.name))
+    } else {
+        direct.to_string()
+    }
+}
+
+/// What an RDS Proxy forwards to.
+enum ProxyTarget {
+    Instance,
+    Cluster { readers: bool },
+}
+
+/// RDS Proxy in front of a PostgreSQL database (`proxy = true`): in the
+/// database's security group (see [`security_group`]), an IAM role that may read exactly
+/// `secret_arn` (the secret holding the database's `username` and
+/// `password`: the connection secret Terraform writes, or the one RDS
+/// keeps and rotates) and decrypt it with the environment's key through
+/// Secrets Manager only, TLS required from clients, the default target
+/// group's pool and the target. An Aurora cluster with readers gets a
+/// read-only endpoint beside the default (writer) one.
+fn rds_proxy(cx: &mut Cx, r: &Resource, target: ProxyTarget, secret_arn: String) {
+    let id = ident(&r.name);
+    let pid = format!("{id}_proxy");
+    service_role(cx, &pid, &cx.name(&format!("{}-proxy", r.name)), "rds.amazonaws.com");
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadCredentials",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": [secret_arn]
+            },
+            {
+                "Sid": "DecryptCredentials",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [attr("aws_kms_key", "main", "arn")],
+                "Condition": { "StringEquals": { "kms:ViaService": format!("secretsmanager.{}.amazonaws.com", cx.region) } }
+            }
+        ]
+    });
+    cx.m.resource(
+        "iam.tf.json",
+        "aws_iam_role_policy",
+        &pid,
+        json!({ "name": "read-credentials", "role": attr("aws_iam_role", &pid, "id"), "policy": super::jsonencode(&policy) }),
+    );
+    cx.m.resource(
+        DB,
+        "aws_db_proxy",
+        &id,
+        json!({
+            "name": cx.name(&r.name),
+            "engine_family": "POSTGRESQL",
+            "role_arn": attr("aws_iam_role", &pid, "arn"),
+            "vpc_subnet_ids": expr("local.database_subnet_ids"),
+            "vpc_security_group_ids": [attr("aws_security_group", &id, "id")],
+            "require_tls": true,
+            "idle_client_timeout": 1800,
+            "debug_logging": false,
+            "auth": [{
+                "auth_scheme": "SECRETS",
+                "description": format!("{} credentials", r.name),
+                // Clients authenticate with SCRAM-SHA-256, the PostgreSQL
+                // family's default `client_password_auth_type` (left out:
+                // secret scanners read the attribute's name as a password).
+                "iam_auth": "DISABLED",
+                "secret_arn": secret_arn
+            }],
+            "tags": cx.tags(&cx.name(&r.name))
+        }),
+    );
+    cx.m.resource(
+        DB,
+        "aws_db_proxy_default_target_group",
+        &id,
+        json!({
+            "db_proxy_name": attr("aws_db_proxy", &id, "name"),
+            "connection_pool_config": {
+                "connection_borrow_timeout": 120,
+                "max_connections_percent": 90,
+                "max_idle_connections_percent": 50
+            }
+        }),
+    );
+    let mut t = json!({
+        "db_proxy_name": attr("aws_db_proxy", &id, "name"),
+        "target_group_name": attr("aws_db_proxy_default_target_group", &id, "name")
+    });
+    let readers = match target {
+        ProxyTarget::Instance => {
+            t["db_instance_identifier"] = json!(attr("aws_db_instance", &id, "identifier"));
+            false
+        }
+        ProxyTarget::Cluster { readers } => {
+            t["db_cluster_identifier"] = json!(attr("aws_rds_cluster", &id, "cluster_identifier"));
+            readers
+        }
+    };
+    cx.m.resource(DB, "aws_db_proxy_target", &id, t);
+    cx.m.output(
+        &format!("{id}_proxy_endpoint"),
+        &format!("{} host through RDS Proxy (TLS required)", r.name),
+        attr("aws_db_proxy", &id, "endpoint"),
+    );
+    if readers {
+        cx.m.resource(
+            DB,
+            "aws_db_proxy_endpoint",
+            &format!("{id}_reader"),
+            json!({
+                "db_proxy_name": attr("aws_db_proxy", &id, "name"),
+                "db_proxy_endpoint_name": cx.name(&format!("{}-reader", r.name)),
+                "vpc_subnet_ids": expr("local.database_subnet_ids"),
+                "vpc_security_group_ids": [attr("aws_security_group", &id, "id")],
+                "target_role": "READ_ONLY",
+                "tags": cx.tags(&cx.name(&format!("{}-reader", r.name)))
+            }),
+        );
+        cx.m.output(
+            &format!("{id}_proxy_reader_endpoint"),
+            &format!("{} reader host through RDS Proxy (load-balanced over the replicas)", r.name),
+            attr("aws_db_proxy_endpoint", &format!("{id}_reader"), "endpoint"),
+        );
+    }
+}
+
 /// A database's connection values around its host expression.
 fn db_connection(r: &Resource, host: &str, pw: &str, port: u16) -> Value {
     let db = &r.database;
@@ -223,10 +399,16 @@ fn db_connection(r: &Resource, host: &str, pw: &str, port: u16) -> Value {
         ),
         _ => format!("postgresql://app:{pw}@{host}:{port}/{db}?sslmode=require"),
     };
-    json!({
+    let mut values = json!({
         "url": url, "host": host, "port": port.to_string(), "address": format!("{host}:{port}"),
         "user": "app", "password": pw, "database": db
-    })
+    });
+    // RDS Proxy reads the credentials from this secret under the keys
+    // `username` and `password`.
+    if proxied(r) {
+        values["username"] = json!("app");
+    }
+    values
 }
 
 /// What every RDS database needs first: its security group (returned), the
@@ -304,16 +486,25 @@ fn postgres(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
     cx.m.resource(DB, "aws_db_instance", &id, primary);
     cx.m.output(&format!("{id}_address"), &format!("{} primary host", r.name), attr("aws_db_instance", &id, "address"));
     cx.m.output(&format!("{id}_port"), &format!("{} port", r.name), attr("aws_db_instance", &id, "port"));
-    match generated {
+    let credentials = match generated {
         Some((secret, pw)) => {
-            let values = db_connection(r, &format!("aws_db_instance.{id}.address"), &pw, managed_port(&r.engine));
+            let host = pg_host(r, &format!("aws_db_instance.{id}.address"));
+            let values = db_connection(r, &host, &pw, managed_port(&r.engine));
             write_connection(cx, DB, &secret, values, true);
+            attr("aws_secretsmanager_secret", &secret, "arn")
         }
-        None => cx.m.output(
-            &format!("{id}_master_secret_arn"),
-            &format!("Secrets Manager secret RDS keeps the {} master password in", r.name),
-            expr(&format!("aws_db_instance.{id}.master_user_secret[0].secret_arn")),
-        ),
+        None => {
+            let arn = expr(&format!("aws_db_instance.{id}.master_user_secret[0].secret_arn"));
+            cx.m.output(
+                &format!("{id}_master_secret_arn"),
+                &format!("Secrets Manager secret RDS keeps the {} master password in", r.name),
+                arn.clone(),
+            );
+            arn
+        }
+    };
+    if proxied(r) {
+        rds_proxy(cx, r, ProxyTarget::Instance, credentials);
     }
     if u.read_replicas > 0 {
         let mut replica = json!({
@@ -418,16 +609,25 @@ fn aurora(cx: &mut Cx, r: &Resource, u: &ResourceUse) {
         &format!("{} reader host (load-balanced over the replicas)", r.name),
         attr("aws_rds_cluster", &id, "reader_endpoint"),
     );
-    match generated {
+    let credentials = match generated {
         Some((secret, pw)) => {
-            let values = db_connection(r, &format!("aws_rds_cluster.{id}.endpoint"), &pw, managed_port(&r.engine));
+            let host = pg_host(r, &format!("aws_rds_cluster.{id}.endpoint"));
+            let values = db_connection(r, &host, &pw, managed_port(&r.engine));
             write_connection(cx, DB, &secret, values, true);
+            attr("aws_secretsmanager_secret", &secret, "arn")
         }
-        None => cx.m.output(
-            &format!("{id}_master_secret_arn"),
-            &format!("Secrets Manager secret RDS keeps the {} master password in", r.name),
-            expr(&format!("aws_rds_cluster.{id}.master_user_secret[0].secret_arn")),
-        ),
+        None => {
+            let arn = expr(&format!("aws_rds_cluster.{id}.master_user_secret[0].secret_arn"));
+            cx.m.output(
+                &format!("{id}_master_secret_arn"),
+                &format!("Secrets Manager secret RDS keeps the {} master password in", r.name),
+                arn.clone(),
+            );
+            arn
+        }
+    };
+    if proxied(r) {
+        rds_proxy(cx, r, ProxyTarget::Cluster { readers: instances > 1 && u.read_replicas > 0 }, credentials);
     }
 }
 
@@ -852,7 +1052,8 @@ fn bucket(cx: &mut Cx, r: &Resource) {
 /// AWS Backup's schedule expression for a backup schedule.
 fn cron(schedule: &str) -> &'static str {
     match schedule {
-        "hourly" => "cron(0 * * * ? *)",
+        // AWS Backup runs at most hourly.
+        "every_30m" | "hourly" => "cron(0 * * * ? *)",
         "every_6h" => "cron(0 */6 * * ? *)",
         "weekly" => "cron(0 3 ? * SUN *)",
         _ => "cron(0 3 * * ? *)",
@@ -872,26 +1073,25 @@ fn backups(cx: &mut Cx, dbs: &[(&Resource, String)]) {
     service_role(cx, "backup", "${local.name}-backup", "backup.amazonaws.com");
     attach(cx, "iam.tf.json", "backup", "service-role/AWSBackupServiceRolePolicyForBackup");
     attach(cx, "iam.tf.json", "backup", "service-role/AWSBackupServiceRolePolicyForRestores");
+    // A production environment with a secondary region copies each backup
+    // into the vault there as soon as it completes.
+    let copy_to = super::recovery::region(cx).map(|region| super::recovery::vault(cx, region));
     for (r, arn) in dbs {
         let id = ident(&r.name);
         let (schedule, days) = match &r.backup {
             Some(b) => (cron(&b.schedule), b.retain_days.max(1)),
             None => (cron("daily"), 7),
         };
-        cx.m.resource(
-            BACKUP,
-            "aws_backup_plan",
-            &id,
-            json!({
-                "name": cx.name(&r.name),
-                "rule": [{
-                    "rule_name": format!("{}-{}", r.name, r.backup.as_ref().map(|b| b.schedule.as_str()).unwrap_or("daily")),
-                    "target_vault_name": attr("aws_backup_vault", "main", "name"),
-                    "schedule": schedule,
-                    "lifecycle": { "delete_after": days }
-                }]
-            }),
-        );
+        let mut rule = json!({
+            "rule_name": format!("{}-{}", r.name, r.backup.as_ref().map(|b| b.schedule.as_str()).unwrap_or("daily")),
+            "target_vault_name": attr("aws_backup_vault", "main", "name"),
+            "schedule": schedule,
+            "lifecycle": { "delete_after": days }
+        });
+        if let Some(vault) = &copy_to {
+            rule["copy_action"] = json!([{ "destination_vault_arn": vault, "lifecycle": { "delete_after": days } }]);
+        }
+        cx.m.resource(BACKUP, "aws_backup_plan", &id, json!({ "name": cx.name(&r.name), "rule": [rule] }));
         cx.m.resource(
             BACKUP,
             "aws_backup_selection",
@@ -1000,6 +1200,14 @@ pub fn backup_store(cx: &mut Cx) {
     });
     cx.m.resource(file, "aws_s3_bucket_policy", id, json!({ "bucket": b, "policy": super::jsonencode(&policy) }));
     backup_store_options(cx, file, id);
+    match super::recovery::region(cx) {
+        Some(region) => {
+            let bucket = crate::plan::backup::replica_bucket(&store, region);
+            let bucket = bucket.replacen(&store.bucket, &cx.name("backups"), 1);
+            super::recovery::replicate_bucket(cx, region, id, &bucket, days);
+        }
+        None => backup_replication_by_variable(cx, file, id),
+    }
     let statements = vec![
         json!({ "sid": "ListBackups", "actions": ["s3:ListBucket"], "resources": [arn] }),
         json!({
@@ -1043,18 +1251,6 @@ fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str) {
         "Bucket (SSE-S3) that receives the server access logs of the backup bucket; null (the default) writes none",
         Some(json!(null)),
     );
-    cx.m.variable(
-        "backup_replica_bucket_arn",
-        "string",
-        "ARN of a versioned bucket in a secondary region that every backup is replicated to; null (the default) keeps the backups in this region",
-        Some(json!(null)),
-    );
-    cx.m.variable(
-        "backup_replica_kms_key_arn",
-        "string",
-        "KMS key in the replica bucket's region that replicated backups are encrypted with (required with backup_replica_bucket_arn)",
-        Some(json!(null)),
-    );
     cx.m.resource(
         file,
         "aws_s3_bucket_logging",
@@ -1067,6 +1263,24 @@ fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str) {
         }),
     );
     service_role(cx, "backup_replication", &cx.name("backup-replication"), "s3.amazonaws.com");
+}
+
+/// Without a secondary region in the program, the team may still name a
+/// replica bucket of their own (variables, null by default).
+fn backup_replication_by_variable(cx: &mut Cx, file: &'static str, id: &str) {
+    cx.m.variable(
+        "backup_replica_bucket_arn",
+        "string",
+        "ARN of a versioned bucket in a secondary region that every backup is replicated to; null (the default) keeps the backups in this region",
+        Some(json!(null)),
+    );
+    cx.m.variable(
+        "backup_replica_kms_key_arn",
+        "string",
+        "KMS key in the replica bucket's region that replicated backups are encrypted with (required with backup_replica_bucket_arn)",
+        Some(json!(null)),
+    );
+    let b = attr("aws_s3_bucket", id, "id");
     let replica = json!({
         "Version": "2012-10-17",
         "Statement": [
