@@ -4,7 +4,9 @@
 //! database's security group, which admits the cluster and itself; with `recovery { region }` production's
 //! backups reach the secondary region (a versioned, encrypted replica bucket
 //! through the second provider, AWS Backup copies to a vault there), the
-//! RPO check counts the copy's lag, and other environments stay put.
+//! RPO check counts the copy's lag, and other environments stay put; an
+//! in-cluster MongoDB with `read_replicas` runs as a replica set whose
+//! members can reach each other and whose URL names them all.
 
 mod common;
 use deployc::codes::Code;
@@ -14,6 +16,7 @@ use std::collections::BTreeMap;
 
 const PROXY: &str = include_str!("cases/pass/rds_proxy.dpl");
 const REGION: &str = include_str!("cases/pass/secondary_region.dpl");
+const MONGO: &str = include_str!("cases/pass/mongodb_replica_set.dpl");
 
 fn tree(text: &str) -> BTreeMap<String, Value> {
     common::parsed_tree(text, &[Target::K8s, Target::Terraform])
@@ -204,4 +207,71 @@ fn the_rpo_check_counts_the_copy_to_the_secondary_region_in_production_only() {
     // A staging-only program copies nothing, so nothing lags.
     let staging_only = hourly.replace("  production = true\n", "");
     assert!(codes(&staging_only).is_empty());
+}
+
+#[test]
+fn an_in_cluster_mongodb_with_read_replicas_is_a_replica_set_its_clients_read_from() {
+    let t = tree(MONGO);
+    let sts = &t["k8s/prod/statefulset-docs.yaml"]["spec"];
+    assert_eq!(sts["replicas"], 3);
+    assert_eq!(sts["serviceName"], "docs");
+    let pod = &sts["template"]["spec"];
+    let script = pod["containers"][0]["command"][2].as_str().unwrap();
+    assert!(script.contains("exec docker-entrypoint.sh mongod --replSet rs0 --keyFile /etc/mongo-keyfile/keyfile"));
+    // Only member 0 creates the root user.
+    assert!(script.contains("*-0) ;;") && script.contains("unset MONGO_INITDB_ROOT_USERNAME"));
+    // The key file: copied from the Secret with mode 0400 into memory.
+    let init = &pod["initContainers"][0];
+    assert!(init["command"][2].as_str().unwrap().contains("chmod 0400 /etc/mongo-keyfile/keyfile"));
+    let volumes = serde_json::to_string(&pod["volumes"]).unwrap();
+    assert!(volumes.contains(r#""secretName":"docs-connection""#) && volumes.contains(r#""key":"keyfile""#));
+    // The headless Service gives each member the name the URL and the Job use.
+    assert_eq!(t["k8s/prod/service-docs.yaml"]["spec"]["clusterIP"], "None");
+    let hosts: Vec<String> = (0..3).map(|i| format!("docs-{i}.docs.shop-prod.svc.cluster.local:27017")).collect();
+    let job = &t["k8s/prod/job-docs-replica-set.yaml"];
+    assert_eq!(job["metadata"]["annotations"]["argocd.argoproj.io/hook"], "PostSync");
+    let env = serde_json::to_string(&job["spec"]["template"]["spec"]["containers"][0]["env"]).unwrap();
+    assert!(env.contains(&format!(r#""name":"MEMBERS","value":"{}""#, hosts.join(" "))), "{env}");
+    let job_script = job["spec"]["template"]["spec"]["containers"][0]["command"][2].as_str().unwrap();
+    assert!(job_script.contains("rs.initiate(") && job_script.contains("rs.add(h)"));
+    // The URL the pods read names every member, the set and the read preference.
+    let secret = resource(&t, "prod", "secrets.tf.json", "aws_secretsmanager_secret_version", "docs_connection");
+    let text = secret["secret_string"].as_str().unwrap();
+    assert!(
+        text.contains(&format!(
+            "@{}/docs?authSource=admin&replicaSet=rs0&readPreference=secondaryPreferred",
+            hosts.join(",")
+        )),
+        "{text}"
+    );
+    assert!(text.contains("keyfile = data.aws_secretsmanager_random_password.docs_connection_keyfile.random_password"));
+    // Dev keeps a standalone member and the plain URL.
+    assert_eq!(t["k8s/dev/statefulset-docs.yaml"]["spec"]["replicas"], 1);
+    assert!(!t.contains_key("k8s/dev/job-docs-replica-set.yaml"));
+    let dev = resource(&t, "dev", "secrets.tf.json", "aws_secretsmanager_secret_version", "docs_connection");
+    assert!(!dev["secret_string"].as_str().unwrap().contains("replicaSet"));
+}
+
+#[test]
+fn replica_set_members_and_its_job_may_reach_each_other() {
+    let t = tree(MONGO);
+    let p = &t["k8s/prod/networkpolicy-docs.yaml"]["spec"];
+    let from = serde_json::to_string(&p["ingress"][0]["from"]).unwrap();
+    assert!(from.contains(r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"docs"}}}"#));
+    assert!(from.contains(r#"{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"docs-replica-set"}}}"#));
+    assert_eq!(p["egress"][0]["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"], "docs");
+    assert_eq!(p["egress"][0]["ports"][0]["port"], 27017);
+    let job = &t["k8s/prod/networkpolicy-docs-replica-set.yaml"]["spec"];
+    assert_eq!(job["egress"][0]["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"], "docs");
+    // A standalone member needs no egress but DNS.
+    assert!(t["k8s/dev/networkpolicy-docs.yaml"]["spec"].get("egress").is_none());
+}
+
+#[test]
+fn a_managed_mongodb_gets_its_read_replicas_as_documentdb_instances() {
+    let t = tree(MONGO);
+    let instances = resource(&t, "prod", "databases.tf.json", "aws_docdb_cluster_instance", "catalog");
+    assert_eq!(instances["count"], 3);
+    let secret = resource(&t, "prod", "databases.tf.json", "aws_secretsmanager_secret_version", "catalog_connection");
+    assert!(secret["secret_string"].as_str().unwrap().contains("replicaSet=rs0&readPreference=secondaryPreferred"));
 }

@@ -642,6 +642,12 @@ pub static RESOURCES: &[Variant] = &[
             f("version", Ty::Str, "\"7\"", "engine version"),
             f("placement", PLACEMENT, "in_cluster", "in-cluster StatefulSet (managed means DocumentDB)"),
             f("proxy", Ty::Bool, "false", NO_PROXY),
+            f(
+                "read_replicas",
+                Ty::Int,
+                "0",
+                "secondaries: in the cluster a replica set of 1 + N members (clients read from the secondaries, write to the primary), managed N DocumentDB replica instances; environments may override",
+            ),
             f("storage", Ty::Memory, "20Gi", "volume size"),
             f("storage_class", Ty::Str, "the generated class", "StorageClass of the data volume in the cluster: a class the cluster has (E0375 if not a valid name); by default the encrypted class deployc generates (`gp3-encrypted` on AWS)"),
             f("backup", Ty::Struct(BACKUP), "", "backups"),

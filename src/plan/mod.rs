@@ -32,6 +32,7 @@ pub mod pod;
 pub mod policy;
 pub mod ports;
 pub mod registry;
+pub mod replica_set;
 pub mod routes;
 pub mod sealed;
 pub mod secrets;

@@ -143,6 +143,16 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
         if cx.in_cluster(r.id) && super::engines::uses_password(r) {
             let name = connection_secret(&r.name);
             add(&name, "password", &r.name, Origin::Connection { resource: r.name.clone() });
+            // A replica set's members share a key file (plan/replica_set.rs).
+            if super::replica_set::of(cx, r).is_some() {
+                add(&name, super::replica_set::KEYFILE_KEY, &r.name, Origin::Connection { resource: r.name.clone() });
+                add(
+                    &name,
+                    "password",
+                    &super::replica_set::job_name(r),
+                    Origin::Connection { resource: r.name.clone() },
+                );
+            }
         }
     }
     // Image pull secrets: read by the kubelet for the service's pods.

@@ -487,10 +487,28 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 clients,
                 keda: crate::plan::keda::measures(cx, r),
                 backup,
+                replica_set: replica_set(cx, r),
             },
         );
     }
     out
+}
+
+/// A MongoDB replica set's parts, as the Kubernetes target writes them.
+fn replica_set(cx: &EnvPlan, r: &crate::model::Resource) -> Option<super::values::ReplicaSetValues> {
+    use crate::plan::replica_set as rs;
+    let set = rs::of(cx, r)?;
+    let job = rs::job(cx, r, &set)?;
+    Some(super::values::ReplicaSetValues {
+        members: set.members,
+        command: rs::command(),
+        init_container: serde_json::to_value(rs::keyfile_container(r)?).ok()?,
+        volumes: serde_json::to_value(rs::keyfile_volumes(r)).ok()?,
+        volume_mount: serde_json::to_value(rs::keyfile_mount()).ok()?,
+        job_name: rs::job_name(r),
+        job_annotations: serde_json::to_value(job.metadata.annotations).ok()?,
+        job: serde_json::to_value(job.spec).ok()?,
+    })
 }
 
 fn external_secrets(cx: &EnvPlan) -> Option<ExternalSecrets> {

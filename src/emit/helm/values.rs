@@ -629,6 +629,31 @@ pub struct Datastore {
     /// The Secrets it reads, comma-separated: Reloader rolls it when one changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload_on_change: Option<String>,
+    /// A MongoDB replica set (`read_replicas`): members, their command, the
+    /// key file's init container, volumes and mount, and the Job that
+    /// initiates the set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_set: Option<ReplicaSetValues>,
+}
+
+/// The parts of a MongoDB replica set the chart adds to its datastore
+/// (`plan::replica_set` decides them; the chart places them).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ReplicaSetValues {
+    #[schemars(range(min = 2))]
+    pub members: u32,
+    pub command: Vec<String>,
+    pub init_container: serde_json::Value,
+    pub volumes: serde_json::Value,
+    pub volume_mount: serde_json::Value,
+    /// The name of the Job and of its pods.
+    pub job_name: String,
+    /// The Job's annotations (ArgoCD's PostSync hook, Checkov's skips).
+    pub job_annotations: serde_json::Value,
+    /// The Job's spec.
+    pub job: serde_json::Value,
 }
 
 /// A CronJob dumping the datastore into a PersistentVolumeClaim.

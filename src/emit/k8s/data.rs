@@ -55,6 +55,11 @@ pub fn resources(cx: &mut EnvCx) {
         let (mut volumes, mut mounts) = scratch_volumes(&scratch);
         mounts.push(VolumeMount { name: "data".into(), mount_path: data_path.into(), ..Default::default() });
         let args = Some(engines::engine_args(r)).filter(|a| !a.is_empty());
+        let rs = crate::plan::replica_set::of(cx, r);
+        if rs.is_some() {
+            mounts.push(crate::plan::replica_set::keyfile_mount());
+            volumes.extend(crate::plan::replica_set::keyfile_volumes(r));
+        }
         let (cpu, mem) = engines::engine_resources(r);
         let tcp = || Probe {
             tcp_socket: Some(TCPSocketAction { port: IntOrString::Int(port), ..Default::default() }),
@@ -66,6 +71,7 @@ pub fn resources(cx: &mut EnvCx) {
             name: r.engine.word().into(),
             image: Some(resource_image(&r.engine, &r.version)),
             image_pull_policy: Some("Always".into()),
+            command: rs.as_ref().map(|_| crate::plan::replica_set::command()),
             args,
             ports: Some(vec![ContainerPort { name: Some("tcp".into()), container_port: port, ..Default::default() }]),
             env: Some(engine_env(r)).filter(|e| !e.is_empty()),
@@ -97,13 +103,17 @@ pub fn resources(cx: &mut EnvCx) {
             metadata: sts_meta,
             spec: Some(StatefulSetSpec {
                 service_name: Some(name.to_string()),
-                replicas: Some(1),
+                replicas: Some(rs.as_ref().map_or(1, |rs| rs.members as i32)),
                 selector: label_selector(name),
                 template: PodTemplateSpec {
                     metadata: Some(pod_meta(cx, name, "database")),
                     spec: Some(PodSpec {
                         automount_service_account_token: Some(false),
                         security_context: Some(pod_security(uid)),
+                        init_containers: rs
+                            .as_ref()
+                            .and_then(|_| crate::plan::replica_set::keyfile_container(r))
+                            .map(|c| vec![c]),
                         containers: vec![container],
                         volumes: Some(std::mem::take(&mut volumes)),
                         ..Default::default()
@@ -132,6 +142,9 @@ pub fn resources(cx: &mut EnvCx) {
             ..Default::default()
         };
         cx.push("Service", name, &svc);
+        if let Some(job) = rs.as_ref().and_then(|rs| crate::plan::replica_set::job(cx, r, rs)) {
+            cx.push("Job", &crate::plan::replica_set::job_name(r), &job);
+        }
         if let Some(b) = &r.backup {
             backup(cx, r, b, uid);
         }

@@ -230,6 +230,13 @@ pub fn policies(cx: &mut EnvCx) {
         if r.backup.is_some() {
             from.push(pods(&backup));
         }
+        // A replica set's members replicate from each other; its Job
+        // initiates the set.
+        let rs = crate::plan::replica_set::of(cx.plan, r);
+        if rs.is_some() {
+            from.push(resource_pods(r));
+            from.push(pods(&crate::plan::replica_set::job_name(r)));
+        }
         let ing = if from.is_empty() { vec![] } else { vec![ingress(from, port)] };
         // A database needs no egress beyond DNS; listing Egress with no rule
         // denies it. Kafka's brokers talk to each other on every port, and its
@@ -240,6 +247,7 @@ pub fn policies(cx: &mut EnvCx) {
                 NetworkPolicyEgressRule { to: Some(vec![resource_pods(r)]), ports: None },
                 egress(vec![cidr(PRIVATE_CIDR, None)], 443),
             ],
+            None if rs.is_some() => vec![egress(vec![resource_pods(r)], port)],
             None => vec![],
         };
         let selector = LabelSelector { match_labels: Some(pod_labels(r)), ..Default::default() };
@@ -256,6 +264,11 @@ pub fn policies(cx: &mut EnvCx) {
             }
             let p = policy(cx, &backup, &backup, label_selector(&backup), vec![], eg);
             cx.push("NetworkPolicy", &backup, &p);
+        }
+        if rs.is_some() {
+            let job = crate::plan::replica_set::job_name(r);
+            let p = policy(cx, &job, &job, label_selector(&job), vec![], vec![egress(vec![resource_pods(r)], port)]);
+            cx.push("NetworkPolicy", &job, &p);
         }
     }
 }

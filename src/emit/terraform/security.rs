@@ -259,7 +259,13 @@ fn owned_credential(cx: &mut Cx, plan: &EnvPlan, file: &'static str, name: &str,
     // database name, the namespace) is quoted for HCL, then the password
     // reference goes in where the placeholder stands.
     const PW: &str = "\u{0}password\u{0}";
-    let Some(url) = crate::plan::engines::connection_url(r, &host, PW) else { return };
+    // A replica set's URL names every member (plan/replica_set.rs).
+    let rs = crate::plan::replica_set::of(plan, r);
+    let url = match &rs {
+        Some(rs) => Some(crate::plan::replica_set::url(r, rs, PW)),
+        None => crate::plan::engines::connection_url(r, &host, PW),
+    };
+    let Some(url) = url else { return };
     let url = super::hcl_quoted(&url).replace(PW, &format!("${{{password}}}"));
     cx.m.data(
         file,
@@ -267,13 +273,31 @@ fn owned_credential(cx: &mut Cx, plan: &EnvPlan, file: &'static str, name: &str,
         id,
         json!({ "password_length": 32, "exclude_punctuation": true }),
     );
+    // The members' shared key: 6 to 1024 base64 characters, which
+    // letters and digits are.
+    let keyfile = match rs {
+        Some(_) => {
+            let kid = format!("{id}_keyfile");
+            cx.m.data(
+                file,
+                "aws_secretsmanager_random_password",
+                &kid,
+                json!({ "password_length": 756, "exclude_punctuation": true }),
+            );
+            format!(
+                ", {} = data.aws_secretsmanager_random_password.{kid}.random_password",
+                crate::plan::replica_set::KEYFILE_KEY
+            )
+        }
+        None => String::new(),
+    };
     cx.m.resource(
         file,
         "aws_secretsmanager_secret_version",
         id,
         json!({
             "secret_id": attr("aws_secretsmanager_secret", id, "id"),
-            "secret_string": format!("${{jsonencode({{password = {password}, url = \"{url}\"}})}}"),
+            "secret_string": format!("${{jsonencode({{password = {password}, url = \"{url}\"{keyfile}}})}}"),
             "lifecycle": { "ignore_changes": ["secret_string"] }
         }),
     );
