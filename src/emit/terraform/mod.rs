@@ -33,6 +33,7 @@ mod edge;
 pub mod gcp;
 mod network;
 mod pipeline;
+mod proxy;
 mod recovery;
 mod security;
 mod shared;
