@@ -233,7 +233,7 @@ fn an_in_cluster_mongodb_with_read_replicas_is_a_replica_set_its_clients_read_fr
     let env = serde_json::to_string(&job["spec"]["template"]["spec"]["containers"][0]["env"]).unwrap();
     assert!(env.contains(&format!(r#""name":"MEMBERS","value":"{}""#, hosts.join(" "))), "{env}");
     let job_script = job["spec"]["template"]["spec"]["containers"][0]["command"][2].as_str().unwrap();
-    assert!(job_script.contains("rs.initiate(") && job_script.contains("rs.add(h)"));
+    assert!(job_script.contains("replSetInitiate") && job_script.contains("replSetReconfig"));
     // The URL the pods read names every member, the set and the read preference.
     let secret = resource(&t, "prod", "secrets.tf.json", "aws_secretsmanager_secret_version", "docs_connection");
     let text = secret["secret_string"].as_str().unwrap();
@@ -274,4 +274,41 @@ fn a_managed_mongodb_gets_its_read_replicas_as_documentdb_instances() {
     assert_eq!(instances["count"], 3);
     let secret = resource(&t, "prod", "databases.tf.json", "aws_secretsmanager_secret_version", "catalog_connection");
     assert!(secret["secret_string"].as_str().unwrap().contains("replicaSet=rs0&readPreference=secondaryPreferred"));
+}
+
+#[test]
+fn database_subnets_admit_the_vpc_only_both_ways() {
+    let t = tree(PROXY);
+    let (key, file) = t
+        .iter()
+        .find(|(k, v)| {
+            k.starts_with("terraform/clusters/")
+                && k.ends_with("/network.tf.json")
+                && !v["resource"]["aws_vpc"].is_null()
+        })
+        .expect("a cluster root with the VPC");
+    let r = &file["resource"];
+    let acl = &r["aws_network_acl"]["database"];
+    assert_eq!(acl["subnet_ids"], "${aws_subnet.database[*].id}", "{key}");
+    let rules: Vec<&Value> = r["aws_network_acl_rule"].as_object().unwrap().values().collect();
+    assert_eq!(rules.len(), 2);
+    // Stateless: one rule in, one out, both the VPC's range, so replies to
+    // clients' ephemeral ports leave and replies to the proxy come back.
+    assert_eq!(rules.iter().filter(|x| x["egress"] == true).count(), 1);
+    for rule in rules {
+        assert_eq!(rule["network_acl_id"], "${aws_network_acl.database.id}");
+        assert_eq!(rule["cidr_block"], "${var.vpc_cidr}");
+        assert_eq!(rule["rule_action"], "allow");
+        if rule["egress"] == false {
+            // Every engine port and every ephemeral port, TCP.
+            assert_eq!(
+                (rule["protocol"].as_str(), &rule["from_port"], &rule["to_port"]),
+                (Some("tcp"), &1024.into(), &65535.into())
+            );
+        } else {
+            assert_eq!(rule["protocol"], "-1");
+        }
+    }
+    // The nodes' and load balancers' subnets keep the default ACL.
+    assert!(r["aws_network_acl"].as_object().unwrap().len() == 1);
 }

@@ -1,5 +1,6 @@
 //! network.tf.json: the VPC with public, private and database subnets in
-//! every zone of the project, NAT, route tables and flow logs.
+//! every zone of the project, NAT, route tables, the database subnets'
+//! network ACL and flow logs.
 //!
 //! Address plan inside `var.vpc_cidr` (a /16 by default): private subnets
 //! are the first /19 blocks (8,190 addresses each: pods take VPC addresses
@@ -169,6 +170,47 @@ pub fn vpc(cx: &mut Cx, per_zone_nat: bool) {
             }),
         );
     }
+
+    // The database subnets' network ACL: traffic to and from the VPC's own
+    // range only, in both directions (ACLs are stateless: the replies to
+    // clients leave on their ephemeral ports, which the egress rule
+    // covers, and replies come back on ours, which the ingress rule does), so nothing outside the VPC (the internet, a peered hub's
+    // VPC) reaches a database even if a security group were opened. The
+    // public and private subnets keep the default ACL: the load balancers
+    // preserve client addresses, so their targets must accept any source
+    // on ephemeral ports anyway, and the security groups and
+    // NetworkPolicies decide there.
+    m.resource(
+        FILE,
+        "aws_network_acl",
+        "database",
+        json!({
+            "vpc_id": attr("aws_vpc", "main", "id"),
+            "subnet_ids": expr("aws_subnet.database[*].id"),
+            "tags": { "Name": "${local.name}-database" }
+        }),
+    );
+    // In: TCP from 1024 up, which holds every engine's port (5432, 6379,
+    // 27017, MSK's 9092-9098) and the replies to what the subnets open
+    // themselves (RDS Proxy to its database); out: anything to the VPC.
+    let rule = |egress: bool| {
+        let mut r = json!({
+            "network_acl_id": attr("aws_network_acl", "database", "id"),
+            "rule_number": 100,
+            "egress": egress,
+            "protocol": "-1",
+            "rule_action": "allow",
+            "cidr_block": expr("var.vpc_cidr")
+        });
+        if !egress {
+            r["protocol"] = json!("tcp");
+            r["from_port"] = json!(1024);
+            r["to_port"] = json!(65535);
+        }
+        r
+    };
+    m.resource(FILE, "aws_network_acl_rule", "database_in_from_vpc", rule(false));
+    m.resource(FILE, "aws_network_acl_rule", "database_out_to_vpc", rule(true));
 
     // Flow logs: every accepted and rejected connection, kept a year,
     // encrypted with the environment's key.
