@@ -312,3 +312,23 @@ fn database_subnets_admit_the_vpc_only_both_ways() {
     // The nodes' and load balancers' subnets keep the default ACL.
     assert!(r["aws_network_acl"].as_object().unwrap().len() == 1);
 }
+
+#[test]
+fn a_secondary_region_is_an_aws_region_name_or_nothing_reaches_the_output() {
+    // The region is written into bucket names, provider blocks and the
+    // architecture page: anything but a region name is refused first.
+    for hostile in ["us-west-2\"}", "${var.x}", "us-west-2 ", "eu-west-1\nx", "US-WEST-2", "us-west-22a", "x", ""] {
+        let text = REGION.replace(
+            "region = \"us-west-2\" }\n}\n\nresource db",
+            &format!("region = {hostile:?} }}\n}}\n\nresource db"),
+        );
+        assert_ne!(text, REGION);
+        let codes = codes(&text);
+        // `${` (an interpolation) and a line break the checker refuses in
+        // their own ways.
+        let other = hostile.contains("${") || hostile.contains('\n');
+        let refused = codes.contains(&Code::E0432) || (other && !codes.is_empty());
+        assert!(refused, "{hostile:?}: {codes:?}");
+    }
+    assert!(codes(&REGION.replace("us-west-2", "us-gov-west-1")).is_empty());
+}
