@@ -1305,6 +1305,8 @@ pub struct Pipeline {
     pub sbom: bool,
     pub tags: Vec<TagPolicy>,
     pub cache: bool,
+    /// Build only the services whose sources changed (`plan::changes`).
+    pub incremental: bool,
     pub pr_checks: PrChecks,
     pub pre_commit: bool,
     pub workflows_dir: String,

@@ -1506,6 +1506,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             }
         },
         cache: boolean(pl, "cache", true),
+        incremental: boolean(pl, "incremental", false),
         pr_checks: prc
             .map(|p| PrChecks {
                 title: boolean(p, "title", false),

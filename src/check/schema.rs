@@ -987,6 +987,12 @@ pub static PIPELINE: &[FieldSpec] = &[
     f("sbom", Ty::Bool, "false", "generate an SBOM for each image"),
     f("tags", Ty::List(&Ty::Enum(&["latest", "branch_sha", "sha", "semver"])), "[branch_sha]", "image tag policy"),
     f("cache", Ty::Bool, "true", "build layer cache"),
+    f(
+        "incremental",
+        Ty::Bool,
+        "false",
+        "build and push only the services whose build context changed since the image each deployed environment runs",
+    ),
     f("pr_checks", Ty::Struct(PR_CHECKS), "", "pull-request checks"),
     f("pre_commit", Ty::Bool, "false", "run pre-commit hooks in CI"),
     f("workflows_dir", Ty::RelPath, "\".github/workflows\"", "where workflows are written, inside the output tree"),

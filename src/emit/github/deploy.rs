@@ -212,17 +212,24 @@ pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
     let pick = match &source {
         Source::Build => {
             release = release.env("TAG", "${{ needs.build.outputs.tag }}");
-            r#"case "$TAG" in
+            let check = r#"case "$TAG" in
   "") echo "::error::the tag policy gives no image tag for $GITHUB_REF"; exit 1 ;;
   latest) echo "::error::refusing to deploy the mutable tag latest"; exit 1 ;;
 esac
-released=""
-for image in $IMAGES; do
-  set_tag "$KUSTOMIZATION" "$image" "$TAG"
-  released="$released $image:$TAG"
-done
-"#
-            .to_string()
+"#;
+            if cx.model.pipeline.incremental {
+                // The images this run built get its tag; the others keep the
+                // tag the scope job found deployed and in the registry.
+                let scope = super::cd::SCOPE;
+                release = release
+                    .env("BUILT", format!("${{{{ needs.{scope}.outputs.built }}}}"))
+                    .env("KEPT", format!("${{{{ needs.{scope}.outputs.kept }}}}"));
+                format!("{check}{}", crate::plan::changes::release_sh("$TAG"))
+            } else {
+                format!(
+                    "{check}released=\"\"\nfor image in $IMAGES; do\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$TAG\"\n  released=\"$released $image:$TAG\"\ndone\n"
+                )
+            }
         }
         Source::From(f) => {
             release = release
