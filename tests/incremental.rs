@@ -92,10 +92,8 @@ fn step<'a>(cd: &'a Value, job: &str, pick: &dyn Fn(&Value) -> bool) -> &'a Valu
 impl World {
     fn new() -> World {
         let files = outputs_of(PROGRAM);
-        let cd: Value = serde_yaml_ng::from_str(
-            &files.iter().find(|(p, _)| p.ends_with("cd.yml")).expect("cd.yml").1,
-        )
-        .expect("yaml");
+        let cd: Value = serde_yaml_ng::from_str(&files.iter().find(|(p, _)| p.ends_with("cd.yml")).expect("cd.yml").1)
+            .expect("yaml");
         let tmp = tempfile::tempdir().expect("tempdir");
         let root = tmp.path().to_path_buf();
         let remote = root.join("remote.git");
@@ -149,7 +147,10 @@ impl World {
         std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         std::fs::write(
             root.join("gitconfig"),
-            format!("[url \"{}\"]\n\tinsteadOf = https://x-access-token:token@github.com/acme/shop.git\n", remote.display()),
+            format!(
+                "[url \"{}\"]\n\tinsteadOf = https://x-access-token:token@github.com/acme/shop.git\n",
+                remote.display()
+            ),
         )
         .expect("gitconfig");
         World { _tmp: tmp, root, remote, dev, bin, registry, cd }
@@ -215,9 +216,10 @@ impl World {
         let job_env = self.cd["jobs"][job]["env"].as_mapping().cloned().unwrap_or_default();
         for (k, v) in job_env.iter().chain(s["env"].as_mapping().expect("env")) {
             let k = k.as_str().expect("key");
-            let v = v.as_str().map(str::to_string).unwrap_or_else(|| {
-                serde_yaml_ng::to_string(v).expect("scalar").trim().to_string()
-            });
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| serde_yaml_ng::to_string(v).expect("scalar").trim().to_string());
             let v = if v.contains("${{") {
                 vars.get(k).cloned().unwrap_or_else(|| panic!("the test sets no value for {k} = {v}"))
             } else {
@@ -316,7 +318,10 @@ fn only_changed_services_are_built_and_the_others_keep_a_pushed_tag() {
     let s = w.scope("main", &c2);
     assert_eq!(s["build"], "api", "{}", s["log"]);
     assert_eq!(s["kept"], format!("{WEB}:{}", short(&c1)));
-    assert_eq!(s["matrix"], r#"[{"service":"api","context":"api","dockerfile":"api/Dockerfile","target":"","image":"ghcr.io/acme/api"}]"#);
+    assert_eq!(
+        s["matrix"],
+        r#"[{"service":"api","context":"api","dockerfile":"api/Dockerfile","target":"","image":"ghcr.io/acme/api"}]"#
+    );
     w.push(API, &short(&c2), Some(&c2));
     w.release(&c2, &short(&c2), &s).expect("the second release");
     assert_eq!(w.deployed(API), short(&c2));
@@ -428,9 +433,122 @@ fn the_ref_is_matched_exactly_and_a_ref_that_deploys_nothing_builds_everything()
     // The deploy jobs require the exact match.
     let prod = w.cd["jobs"]["deploy-production"]["if"].as_str().expect("if");
     assert!(prod.ends_with("&& needs.scope.outputs.deploy-production == 'true'"), "{prod}");
-    let needs: Vec<&str> =
-        w.cd["jobs"]["deploy-production"]["needs"].as_sequence().expect("needs").iter().filter_map(Value::as_str).collect();
+    let needs: Vec<&str> = w.cd["jobs"]["deploy-production"]["needs"]
+        .as_sequence()
+        .expect("needs")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(needs.contains(&"scope") && needs.contains(&"build"), "{needs:?}");
     // No build when nothing changed: the build job (and so the deploys) skip.
     assert_eq!(w.cd["jobs"]["build"]["if"].as_str(), Some("needs.scope.outputs.build != ''"));
+}
+
+fn emitted(text: &str, target: Target, path: &str) -> String {
+    let c = deployc::compile("shop.dpl", text, &common::Disk);
+    assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics.items);
+    let (model, graph) = c.output.expect("a model");
+    emit::emit(&Plan::new(&model, &graph, &Default::default()), &[target])
+        .into_iter()
+        .find(|a| a.path.ends_with(path))
+        .unwrap_or_else(|| panic!("no {path}"))
+        .contents
+}
+
+/// Runs `script` under bash in `dir` with `env`, the stub registry's docker
+/// on PATH (it logs `docker ARGS` to `$STUB_LOG`).
+fn bash_in(dir: &Path, script: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let docker = bin.join("docker");
+    std::fs::write(&docker, "#!/usr/bin/env bash\necho \"docker $*\" >> \"$STUB_LOG\"\n").expect("stub");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = Command::new("bash")
+        .arg("-ec")
+        .arg(script)
+        .current_dir(dir)
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("STUB_LOG", dir.join("calls"))
+        .envs(env.iter().copied())
+        .output()
+        .expect("bash");
+    let log = std::fs::read_to_string(dir.join("calls")).unwrap_or_default();
+    (out.status.success(), format!("{log}{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn gitlab_pushes_only_what_the_scope_job_builds_and_deploys_what_it_keeps() {
+    let text = PROGRAM.replace("  triggers    = [push, pull_request]\n", "  provider    = gitlab\n");
+    let y: Value = serde_yaml_ng::from_str(&emitted(&text, Target::Gitlab, ".gitlab-ci.yml")).expect("yaml");
+    // The scope job runs the plan's script, on every deploy ref, with the
+    // whole history, and hands its file on as an artifact.
+    let scope = &y["scope"];
+    assert_eq!(
+        scope["variables"]["DEPLOYC_SCOPE"]["value"].as_str(),
+        Some(deployc::plan::changes::scope_script().as_str())
+    );
+    assert_eq!(scope["variables"]["GIT_DEPTH"]["value"].as_str(), Some("0"));
+    assert_eq!(scope["artifacts"]["paths"][0].as_str(), Some(".deployc/scope.env"));
+    assert_eq!(scope["rules"], y["push-image:api"]["rules"]);
+    let needs: Vec<&str> =
+        y["deploy:staging"]["needs"].as_sequence().expect("needs").iter().filter_map(Value::as_str).collect();
+    assert!(needs.contains(&"scope"), "{needs:?}");
+    // The push job of an unchanged service stops before building.
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(tmp.path().join(".deployc")).expect("mkdir");
+    std::fs::write(tmp.path().join(".deployc/scope.env"), format!("build=web\nbuilt={WEB}\nkept={API}:main-1111111\n"))
+        .expect("scope");
+    let dir = tmp.path().to_str().expect("utf8");
+    for (service, pushed) in [("api", false), ("web", true)] {
+        let job = &y[format!("push-image:{service}").as_str()];
+        let script: Vec<&str> = job["script"].as_sequence().expect("script").iter().filter_map(Value::as_str).collect();
+        let _ = std::fs::remove_file(tmp.path().join("calls"));
+        let (ok, log) = bash_in(
+            tmp.path(),
+            &script.join("\n"),
+            &[
+                ("CI_PROJECT_DIR", dir),
+                ("SERVICE", service),
+                ("CI_COMMIT_BRANCH", "main"),
+                ("CI_COMMIT_SHA", "2222222aaaa"),
+                ("IMAGE", if service == "api" { API } else { WEB }),
+                ("DOCKERFILE", "Dockerfile"),
+                ("CONTEXT", service),
+            ],
+        );
+        assert!(ok, "{log}");
+        assert_eq!(log.contains("docker buildx build"), pushed, "{service}: {log}");
+        if pushed {
+            assert!(log.contains("--label org.opencontainers.image.revision=2222222aaaa"), "{log}");
+        }
+    }
+    // The deploy sets the built image to this pipeline's tag and the kept one to its tag.
+    let release = y["deploy:staging"]["script"]
+        .as_sequence()
+        .expect("script")
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|s| s.contains("released_tag"))
+        .expect("the release");
+    assert!(release.contains(&deployc::plan::changes::release_sh("$IMAGE_TAG")), "{release}");
+}
+
+#[test]
+fn jenkins_scopes_in_the_push_stage_and_skips_unchanged_pushes() {
+    let text = PROGRAM.replace("  triggers    = [push, pull_request]\n", "  provider    = jenkins\n");
+    let jf = emitted(&text, Target::Jenkins, "Jenkinsfile");
+    let push = &jf[jf.find("stage('Push Images')").expect("push stage")..];
+    let push = &push[..push.find("stage('Deploy").expect("a deploy stage")];
+    // The plan's script, as `sh` writes it into a ''' string.
+    let scope = deployc::plan::changes::scope_script().replace('\\', "\\\\");
+    assert!(push.contains(&scope), "{push}");
+    assert!(push.contains("git fetch --quiet origin \"+refs/heads/$GITOPS_BRANCH:refs/remotes/origin/$GITOPS_BRANCH\""));
+    assert_eq!(push.matches("*) echo \"$SERVICE: nothing it is built from changed").count(), 2, "{push}");
+    assert_eq!(push.matches("--label \"org.opencontainers.image.revision=$GIT_COMMIT\"").count(), 2);
+    // Scope before the pushes, after the login.
+    assert!(push.find("docker login").expect("login") < push.find("SCOPE_OUT=").expect("scope"));
+    assert!(push.find("SCOPE_OUT=").expect("scope") < push.find("docker buildx build").expect("push"));
+    let deploy = &jf[jf.find("KUSTOMIZATION = 'out/k8s/staging/kustomization.yaml'").expect("staging")..];
+    assert!(deploy.contains("tag=$(released_tag \"$image\") || exit 1"), "{deploy}");
 }

@@ -610,7 +610,8 @@ fn pipeline(m: &Model) -> Pipeline {
         let mut script = vec![tag.clone()];
         if incremental {
             push.var("SERVICE", lit(s.name.clone()));
-            script.push(format!("{SCOPE_FILE}{}{}", changes::READ_SCOPE, changes::SKIP_UNCHANGED).trim_end().to_string());
+            script
+                .push(format!("{SCOPE_FILE}{}{}", changes::READ_SCOPE, changes::SKIP_UNCHANGED).trim_end().to_string());
         }
         if matches!(m.project.registry, Registry::Ecr { .. }) {
             script.push("apk add --no-cache aws-cli > /dev/null".into());

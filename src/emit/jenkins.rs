@@ -706,11 +706,7 @@ fn service_cx(cx: &Cx, s: crate::model::Built) -> Svc {
         }
     };
     // Incremental builds read the commit an image was built from off this label.
-    let label = if m.pipeline.incremental {
-        " --label \"org.opencontainers.image.revision=$GIT_COMMIT\""
-    } else {
-        ""
-    };
+    let label = if m.pipeline.incremental { " --label \"org.opencontainers.image.revision=$GIT_COMMIT\"" } else { "" };
     let push = format!(
         "docker buildx build --builder deployc --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{label}{cache} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
         platforms.join(",")

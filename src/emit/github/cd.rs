@@ -217,7 +217,10 @@ fn loose(env: &Environment, all: &[Trigger]) -> bool {
             Trigger::Tag(p) => (p, true),
             _ => return false,
         };
-        !exact(p) && filter(tag).iter().any(|q| !mine.iter().any(|m| matches!(m, Trigger::Push(Some(x)) | Trigger::Tag(x) if x == q)))
+        !exact(p)
+            && filter(tag)
+                .iter()
+                .any(|q| !mine.iter().any(|m| matches!(m, Trigger::Push(Some(x)) | Trigger::Tag(x) if x == q)))
     })
 }
 
