@@ -965,6 +965,12 @@ pub static INTEGRATIONS: &[Variant] = &[
             req("dsn", Ty::Secret, "DSN"),
             f("org", Ty::Str, "", "organisation slug"),
             f("project", Ty::Str, "", "project slug"),
+            f(
+                "auth_token",
+                Ty::Secret,
+                "",
+                "token (scope `project:releases`) with which CI creates a release per deployed tag after a verified deploy; needs `org` and `project`",
+            ),
         ],
         "Sentry error tracking",
     ),

@@ -871,6 +871,22 @@ fn tier(env: &Environment) -> String {
 fn notices(m: &Model, env: &Environment, job: &mut Job) -> (Vec<String>, Vec<String>, Vec<String>) {
     let (mut ok, mut bad, mut back) = (Vec::new(), Vec::new(), Vec::new());
     let what = format!("{}: released", m.project.name);
+    if let Some(r) = deploy::sentry_release(m) {
+        // The refs the release step recorded (the release job reads them
+        // from the deploy job's artifact); after a success only.
+        ok.push(job.step(
+            &format!(
+                "apk add --no-cache python3 py3-pip > /dev/null\nSENTRY_AUTH_TOKEN=$(printenv \"$SECRET\")\nexport SENTRY_AUTH_TOKEN SENTRY_ORG SENTRY_PROJECT\nRELEASE_OUT=\"$CI_PROJECT_DIR/.deployc/release-$ENVIRONMENT.env\"\nreleased=\"\"\nif [ -f \"$RELEASE_OUT\" ]; then . \"$RELEASE_OUT\"; fi\nRELEASED=\"$released\"\n{}",
+                deploy::SENTRY_RELEASE_SH
+            ),
+            &[
+                ("SECRET", secret_var(&r.token)),
+                ("SENTRY_CLI_VERSION", pins::tool("sentry-cli").to_string()),
+                ("SENTRY_ORG", r.org.clone()),
+                ("SENTRY_PROJECT", r.project.clone()),
+            ],
+        ));
+    }
     for id in &env.notify {
         let i = &m.integrations[id.index()];
         match &i.kind {
@@ -1050,7 +1066,7 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
         }
     };
     script.push(format!(
-        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}{pick}RELEASED=\"${{released# }}\"\n{}",
+        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}{pick}printf \"released='%s'\\n\" \"${{released# }}\" >> \"$RELEASE_OUT\"\nRELEASED=\"${{released# }}\"\n{}",
         deploy::COMMIT_RELEASE
     ));
     let start = if auto { "argocd app get \"$APP\" --refresh > /dev/null" } else { "argocd app sync \"$APP\" --async" };

@@ -169,6 +169,13 @@ fn scope_step(m: &crate::model::Model) -> String {
     format!("withCredentials([gitUsernamePassword(credentialsId: 'git-push')]) {{\n{}\n}}", sh_env(&script, &env))
 }
 
+/// Reads the refs the release step recorded into `$RELEASED`.
+const READ_RELEASED: &str =
+    "released=\"\"\nif [ -f \"$RELEASE_OUT\" ]; then . \"$RELEASE_OUT\"; fi\nRELEASED=\"$released\"\n";
+
+/// Records the released refs (`image:tag`, no quote in either) for later steps.
+const RECORD_RELEASED: &str = "printf \"released='%s'\\n\" \"${released# }\" >> \"$RELEASE_OUT\"\n";
+
 /// Reads the release step's record into `DEPLOY_COMMIT` and `VERIFIED_COMMIT`.
 const READ_RELEASE: &str = "commit=\"\"\nhead=\"\"\nif [ -f \"$RELEASE_OUT\" ]; then . \"$RELEASE_OUT\"; fi\nDEPLOY_COMMIT=\"$commit\"\nVERIFIED_COMMIT=\"$head\"\n";
 
@@ -450,6 +457,23 @@ fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>, Vec<Notice>
     let mut back = Vec::new();
     // What happened, finished by the shell: "<project>: released <tag> to <env>".
     let what = format!("{}: released", cx.model.project.name);
+    if let Some(r) = deploy::sentry_release(cx.model) {
+        // The refs the release step recorded; after a success only.
+        ok.push(Notice {
+            credentials: credential(&r.token, "SENTRY_AUTH_TOKEN"),
+            script: sh_env(
+                &format!(
+                    "RELEASE_OUT=\"$(git rev-parse --git-dir)/deployc-release-$ENVIRONMENT.env\"\n{READ_RELEASED}{}",
+                    deploy::SENTRY_RELEASE_SH
+                ),
+                &[
+                    ("SENTRY_CLI_VERSION", pins::tool("sentry-cli").to_string()),
+                    ("SENTRY_ORG", r.org.clone()),
+                    ("SENTRY_PROJECT", r.project.clone()),
+                ],
+            ),
+        });
+    }
     for id in &env.notify {
         let i = &cx.model.integrations[id.index()];
         match &i.kind {
@@ -542,7 +566,7 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
             .to_string()
     };
     let release = format!(
-        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}{pick}RELEASED=\"${{released# }}\"\n{}",
+        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}{pick}{RECORD_RELEASED}RELEASED=\"${{released# }}\"\n{}",
         deploy::COMMIT_RELEASE
     );
     let auto = matches!(env.promote, Promotion::OnPush(_));

@@ -249,7 +249,8 @@ fn scope_job(cx: &Cx) -> Job {
     }
     let mut step = Step::run("Match the ref and compare the sources", script)
         .id(SCOPE)
-        .env("REF_KIND", "${{ github.event_name == 'push' && github.ref_type || '' }}")
+        // cd.yml runs on pushes only (branches and tags).
+        .env("REF_KIND", "${{ github.ref_type }}")
         .env("REF_NAME", "${{ github.ref_name }}")
         .env("ROUTES", super::data(&crate::plan::changes::routes_var(m)))
         .env("INCREMENTAL", incremental.to_string());
