@@ -250,14 +250,15 @@ while read -r service image paths; do
       break
     fi
     t=$(tag_of "$work/kustomization.yaml" "$image")
-    if [ -z "$t" ]; then
-      why="$env names no tag of $image"
-    elif [ -n "$tag" ] && [ "$t" != "$tag" ]; then
+    # An environment that does not deploy the service has no say.
+    [ -n "$t" ] || continue
+    if [ -n "$tag" ] && [ "$t" != "$tag" ]; then
       why="the environments run different tags ($tag, $t)"
     else
       tag="$t"
     fi
   done
+  if [ -z "$why" ] && [ -z "$tag" ]; then why="no environment this run deploys runs $image"; fi
   rev=""
   if [ -z "$why" ] && ! rev=$(image_revision "$image:$tag"); then why="$image:$tag is not in the registry"; fi
   if [ -z "$why" ] && [ -z "$rev" ]; then why="$image:$tag records no source revision"; fi
