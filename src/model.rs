@@ -1198,14 +1198,45 @@ pub struct Gate {
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
 pub enum IntegrationKind {
-    Slack { channel: String, webhook: String, events: Vec<NotifyEvent> },
-    Jira { url: String, project: String, token: String },
-    PagerDuty { routing_key: String, severity: String },
-    Opsgenie { api_key: String, severity: String, region: String },
-    NewRelic { account_id: String, api_key: String, region: String },
-    Datadog { site: String, api_key: String, app_key: String },
-    Sentry { dsn: String, org: Option<String>, project: Option<String> },
-    Codecov { token: String },
+    Slack {
+        channel: String,
+        webhook: String,
+        events: Vec<NotifyEvent>,
+    },
+    Jira {
+        url: String,
+        project: String,
+        token: String,
+    },
+    PagerDuty {
+        routing_key: String,
+        severity: String,
+    },
+    Opsgenie {
+        api_key: String,
+        severity: String,
+        region: String,
+    },
+    NewRelic {
+        account_id: String,
+        api_key: String,
+        region: String,
+    },
+    Datadog {
+        site: String,
+        api_key: String,
+        app_key: String,
+    },
+    Sentry {
+        dsn: String,
+        org: Option<String>,
+        project: Option<String>,
+        /// The CI secret CI creates releases with; empty when not given.
+        auth_token: String,
+    },
+    Codecov {
+        token: String,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -1346,6 +1377,8 @@ pub struct Pipeline {
     pub sbom: bool,
     pub tags: Vec<TagPolicy>,
     pub cache: bool,
+    /// Build only the services whose sources changed (`plan::changes`).
+    pub incremental: bool,
     pub pr_checks: PrChecks,
     pub pre_commit: bool,
     pub workflows_dir: String,

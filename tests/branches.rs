@@ -232,3 +232,58 @@ proptest! {
         }
     }
 }
+
+/// The deploy job's expression cannot glob (`startsWith` admits
+/// `release/a/b`), and the workflow runs on every branch (`push`), so the
+/// scope job matches the ref with the same regex as above and the deploy
+/// job requires its answer; run here with bash as the runner would.
+#[test]
+fn github_gates_release_branches_exactly_through_the_scope_job() {
+    let text = program("github_actions", GITFLOW).replace(
+        "pipeline { provider = github_actions }",
+        "pipeline {\n  provider = github_actions\n  triggers = [push, pull_request]\n}",
+    );
+    let cd: Value = serde_yaml_ng::from_str(&file(&build(&text, Target::Github), "cd.yml")).expect("yaml");
+    assert_eq!(cd["on"]["push"]["branches"][0].as_str(), Some("**"), "every branch reaches the workflow");
+    let prod = cd["jobs"]["deploy-production"]["if"].as_str().expect("if");
+    assert!(prod.ends_with("&& needs.scope.outputs.deploy-production == 'true'"), "{prod}");
+    let step = cd["jobs"]["scope"]["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"].as_str() == Some("scope"))
+        .expect("the scope step");
+    let routes = step["env"]["ROUTES"].as_str().expect("ROUTES");
+    assert!(routes.contains(&format!("production branch {}\n", branches::regex("release/*"))), "{routes}");
+    for b in BRANCHES {
+        let out = tempfile::NamedTempFile::new().expect("tmp");
+        let run = Command::new("bash")
+            .arg("-ec")
+            .arg(step["run"].as_str().expect("run"))
+            .env("GITHUB_OUTPUT", out.path())
+            .env("REF_KIND", "branch")
+            .env("REF_NAME", b)
+            .env("ROUTES", routes)
+            .env("INCREMENTAL", "false")
+            .output()
+            .expect("bash");
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let got = std::fs::read_to_string(out.path()).expect("output");
+        let want = reference("main", b) || reference("release/*", b);
+        assert!(got.contains(&format!("deploy-production={want}\n")), "{b}: {got}");
+        assert!(got.contains(&format!("deploy-staging={}\n", *b == "develop")), "{b}: {got}");
+    }
+    // A tag push deploys neither.
+    let out = tempfile::NamedTempFile::new().expect("tmp");
+    Command::new("bash")
+        .arg("-ec")
+        .arg(step["run"].as_str().expect("run"))
+        .env("GITHUB_OUTPUT", out.path())
+        .env("REF_KIND", "tag")
+        .env("REF_NAME", "main")
+        .env("ROUTES", routes)
+        .env("INCREMENTAL", "false")
+        .output()
+        .expect("bash");
+    assert!(std::fs::read_to_string(out.path()).expect("output").contains("deploys=\n"));
+}

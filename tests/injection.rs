@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The program, with `{V}` in one of its free-text fields.
-const FIELDS: &[&str] = &["owner", "config", "channel", "branch", "approver"];
+const FIELDS: &[&str] = &["owner", "config", "channel", "branch", "approver", "sentry_org", "sentry_project"];
 
 fn program(provider: &str, field: &str, v: &str) -> String {
     let pick = |f: &str, benign: &str| if f == field { v.to_string() } else { benign.to_string() };
@@ -39,16 +39,27 @@ integration chat = slack {{
   webhook = secret("slack-webhook")
   events  = [deploy, failure]
 }}
+integration errors = sentry {{
+  dsn        = secret("sentry-dsn")
+  org        = "{sentry_org}"
+  project    = "{sentry_project}"
+  auth_token = secret("sentry-auth-token")
+}}
 gate sast = semgrep {{ config = "{config}" }}
 environment dev  {{ promote = on_push("{branch}") notify = [chat] after = [health_check, smoke_tests] }}
 environment prod {{ promote = manual(from = dev) approvers = ["{approver}"] requires = [sast] notify = [chat] }}
-pipeline {{ provider = {provider} }}
+pipeline {{
+  provider    = {provider}
+  incremental = true
+}}
 "##,
         owner = pick("owner", "acme"),
         channel = pick("channel", "#deploys"),
         config = pick("config", "p/default"),
         branch = pick("branch", "main"),
         approver = pick("approver", "acme/rm"),
+        sentry_org = pick("sentry_org", "acme"),
+        sentry_project = pick("sentry_project", "shop"),
     )
 }
 

@@ -1177,6 +1177,25 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         })
         .collect();
     let integration_decls = by_kw("integration");
+    // A Sentry release names its organisation and project (W0016).
+    for c in &integration_decls {
+        if c.tag.as_ref().map(|t| t.0.as_str()) != Some("sentry") {
+            continue;
+        }
+        let Some(token) = get(&c.fields, "auth_token") else { continue };
+        let missing: Vec<&str> = ["org", "project"].into_iter().filter(|k| lit(&c.fields, k).is_none()).collect();
+        if !missing.is_empty() {
+            let what = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ");
+            diags.push(
+                Diagnostic::new(Code::W0016, format!("`{}` creates no Sentry releases without {what}", c.name()))
+                    .label(token.span, "CI would create releases with this token")
+                    .help(format!(
+                        "Name the Sentry organisation and project slugs (`org = \"acme\"`, `project = \"shop\"`) in `{}`, or remove `auth_token`.",
+                        c.name()
+                    )),
+            );
+        }
+    }
     let integration_id =
         |n: &str| integration_decls.iter().position(|c| c.name() == n).map(|i| IntegrationId(i as u32));
     let integrations: Vec<Integration> = integration_decls
@@ -1226,6 +1245,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     dsn: secret_name(f, "dsn"),
                     org: lit(f, "org"),
                     project: lit(f, "project"),
+                    auth_token: secret_name(f, "auth_token"),
                 },
                 _ => IntegrationKind::Codecov { token: secret_name(f, "token") },
             };
@@ -1530,6 +1550,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             }
         },
         cache: boolean(pl, "cache", true),
+        incremental: boolean(pl, "incremental", false),
         pr_checks: prc
             .map(|p| PrChecks {
                 title: boolean(p, "title", false),

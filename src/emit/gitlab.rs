@@ -17,6 +17,7 @@ use super::{Artifact, Target};
 use crate::model::{Environment, Gate, GateTool, IntegrationKind, Model, Promotion, Registry, TagPolicy};
 use crate::pins;
 use crate::plan::branches;
+use crate::plan::changes;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, is_quality, pct, requirement_files,
     tag_order, test_commands, Backup, BuildCache, Check, Outcome, READ_TAG, SET_TAG,
@@ -437,6 +438,55 @@ fn docker_login(m: &Model) -> &'static str {
     }
 }
 
+/// The scope job of incremental builds.
+const SCOPE_JOB: &str = "scope";
+
+/// Where the scope job leaves its decision (an artifact of that job).
+const SCOPE_FILE: &str = "SCOPE_FILE=\"$CI_PROJECT_DIR/.deployc/scope.env\"\n";
+
+/// The scope job (`plan::changes`): on a deploy ref, which environments it
+/// deploys (the deploy jobs' rules decide the same with these regexes) and
+/// which services to push, from the deployed kustomizations at the GitOps
+/// branch's head and the registry. Its `.deployc/scope.env` reaches the
+/// push jobs (a later stage) and the deploy jobs (`needs`).
+fn scope_job(m: &Model, rules: &[Rule]) -> Job {
+    let mut job = Job::new("build");
+    dind(&mut job);
+    job.rules = rules.to_vec();
+    // The deployed images' commits must be in the clone.
+    job.var("GIT_DEPTH", lit("0"));
+    job.var("ROUTES", lit(changes::routes_var(m)));
+    job.var("INCREMENTAL", lit("true"));
+    job.var("SERVICES", lit(changes::services_var(m)));
+    job.var("SHARED", lit(changes::shared_var(m)));
+    job.var("IGNORED", lit(changes::ignored(m)));
+    job.var("KUSTOMIZATIONS", lit(changes::kustomizations_var(m)));
+    job.var("GITOPS_BRANCH", lit(deploy::gitops_branch(m)));
+    job.var("DEPLOYC_SCOPE", lit(changes::scope_script()));
+    let auth = registry_auth(m, &mut job);
+    let mut script = vec![if matches!(m.project.registry, Registry::Ecr { .. }) {
+        "apk add --no-cache bash git jq aws-cli > /dev/null".to_string()
+    } else {
+        "apk add --no-cache bash git jq > /dev/null".to_string()
+    }];
+    if !auth.is_empty() {
+        script.push(auth);
+    }
+    script.push(docker_login(m).into());
+    script.push(
+        "mkdir -p \"$CI_PROJECT_DIR/.deployc\"\nexport SCOPE_OUT=\"$CI_PROJECT_DIR/.deployc/scope.env\"\n: > \"$SCOPE_OUT\"\nif [ -n \"$CI_COMMIT_TAG\" ]; then export REF_KIND=tag REF_NAME=\"$CI_COMMIT_TAG\"; else export REF_KIND=branch REF_NAME=\"$CI_COMMIT_BRANCH\"; fi\n# A failed fetch leaves the ref missing: every service is then built.\ngit fetch --quiet origin \"+refs/heads/$GITOPS_BRANCH:refs/remotes/origin/$GITOPS_BRANCH\" || echo \"could not fetch $GITOPS_BRANCH\"\nexport GITOPS_REF=\"origin/$GITOPS_BRANCH\""
+            .into(),
+    );
+    script.push("bash -c \"$DEPLOYC_SCOPE\"".into());
+    job.script = script;
+    job.artifacts = Some(Artifacts {
+        when: "on_success".into(),
+        paths: vec![".deployc/scope.env".into()],
+        expire_in: "1 week".into(),
+    });
+    job
+}
+
 fn dind(job: &mut Job) {
     job.image = Some(Image { name: "docker:27-cli".into(), entrypoint: None });
     job.services = vec![ServiceContainer { name: "docker:27-dind".into(), alias: "docker".into() }];
@@ -508,6 +558,13 @@ fn pipeline(m: &Model) -> Pipeline {
         }
     }
 
+    // Incremental builds: the scope job decides what the push jobs push
+    // and which deployed tags the deploy jobs keep.
+    let incremental = m.pipeline.incremental;
+    if incremental {
+        jobs.insert(SCOPE_JOB.into(), scope_job(m, &deploy_refs));
+    }
+
     // Images: built on merge requests, pushed on deploy refs.
     let cache = deploy::build_cache(m);
     for s in m.built_services() {
@@ -551,6 +608,11 @@ fn pipeline(m: &Model) -> Pipeline {
             push.cache = Some(Cache { key: format!("buildx-{}", s.name), paths: vec![".buildx-cache".into()] });
         }
         let mut script = vec![tag.clone()];
+        if incremental {
+            push.var("SERVICE", lit(s.name.clone()));
+            script
+                .push(format!("{SCOPE_FILE}{}{}", changes::READ_SCOPE, changes::SKIP_UNCHANGED).trim_end().to_string());
+        }
         if matches!(m.project.registry, Registry::Ecr { .. }) {
             script.push("apk add --no-cache aws-cli > /dev/null".into());
         }
@@ -559,8 +621,10 @@ fn pipeline(m: &Model) -> Pipeline {
         }
         script.push(docker_login(m).into());
         script.push("docker buildx create --name deployc --driver docker-container --use".into());
+        // Incremental builds read the commit an image was built from off this label.
+        let label = if incremental { " --label \"org.opencontainers.image.revision=$CI_COMMIT_SHA\"" } else { "" };
         let mut build_push = format!(
-            "docker buildx build --builder deployc --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{cache_flags} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
+            "docker buildx build --builder deployc --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{label}{cache_flags} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
             platforms.join(",")
         );
         if cache == BuildCache::CiStore {
@@ -588,6 +652,11 @@ fn pipeline(m: &Model) -> Pipeline {
         let stage = format!("deploy-{}", env.name);
         stages.push(stage.clone());
         let (mut deploy_job, release) = env_jobs(m, env, &stage, &tag);
+        if incremental && matches!(env.promote, Promotion::OnPush(_) | Promotion::OnTag(_)) {
+            if let Some(needs) = deploy_job.needs.as_mut() {
+                needs.push(SCOPE_JOB.into());
+            }
+        }
         // The gates the environment requires pass first (with `needs`, stage
         // order alone would not wait for them).
         for g in &env.requires {
@@ -802,6 +871,22 @@ fn tier(env: &Environment) -> String {
 fn notices(m: &Model, env: &Environment, job: &mut Job) -> (Vec<String>, Vec<String>, Vec<String>) {
     let (mut ok, mut bad, mut back) = (Vec::new(), Vec::new(), Vec::new());
     let what = format!("{}: released", m.project.name);
+    if let Some(r) = deploy::sentry_release(m) {
+        // The refs the release step recorded (the release job reads them
+        // from the deploy job's artifact); after a success only.
+        ok.push(job.step(
+            &format!(
+                "apk add --no-cache python3 py3-pip > /dev/null\nSENTRY_AUTH_TOKEN=$(printenv \"$SECRET\")\nexport SENTRY_AUTH_TOKEN SENTRY_ORG SENTRY_PROJECT\nRELEASE_OUT=\"$CI_PROJECT_DIR/.deployc/release-$ENVIRONMENT.env\"\nreleased=\"\"\nif [ -f \"$RELEASE_OUT\" ]; then . \"$RELEASE_OUT\"; fi\nRELEASED=\"$released\"\n{}",
+                deploy::SENTRY_RELEASE_SH
+            ),
+            &[
+                ("SECRET", secret_var(&r.token)),
+                ("SENTRY_CLI_VERSION", pins::tool("sentry-cli").to_string()),
+                ("SENTRY_ORG", r.org.clone()),
+                ("SENTRY_PROJECT", r.project.clone()),
+            ],
+        ));
+    }
     for id in &env.notify {
         let i = &m.integrations[id.index()];
         match &i.kind {
@@ -967,6 +1052,11 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
         }
     }
     let pick = match source {
+        None if m.pipeline.incremental => format!(
+            "case \"$IMAGE_TAG\" in\n  \"\") echo \"the tag policy gives no image tag for this ref\" >&2; exit 1 ;;\n  latest) echo \"refusing to deploy the mutable tag latest\" >&2; exit 1 ;;\nesac\n{SCOPE_FILE}{}{}",
+            changes::READ_SCOPE,
+            changes::release_sh("$IMAGE_TAG")
+        ),
         None => "case \"$IMAGE_TAG\" in\n  \"\") echo \"the tag policy gives no image tag for this ref\" >&2; exit 1 ;;\n  latest) echo \"refusing to deploy the mutable tag latest\" >&2; exit 1 ;;\nesac\nreleased=\"\"\nfor image in $IMAGES; do\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$IMAGE_TAG\"\n  released=\"$released $image:$IMAGE_TAG\"\ndone\n".to_string(),
         Some(f) => {
             job.var("SOURCE", lit(deploy::kustomization(m, f)));
@@ -976,7 +1066,7 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
         }
     };
     script.push(format!(
-        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}{pick}RELEASED=\"${{released# }}\"\n{}",
+        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}{pick}printf \"released='%s'\\n\" \"${{released# }}\" >> \"$RELEASE_OUT\"\nRELEASED=\"${{released# }}\"\n{}",
         deploy::COMMIT_RELEASE
     ));
     let start = if auto { "argocd app get \"$APP\" --refresh > /dev/null" } else { "argocd app sync \"$APP\" --async" };
@@ -1000,6 +1090,10 @@ fn env_jobs(m: &Model, env: &Environment, stage: &str, tag: &str) -> (Job, Optio
         match c {
             Check::Health { urls } => checks.push((deploy::HEALTH_CHECK.to_string(), vec![("HEALTH_URLS".into(), urls.join(" "))])),
             Check::Routes { urls } => checks.push((deploy::SMOKE_TESTS.to_string(), vec![("ROUTES".into(), urls.join(" "))])),
+            Check::Verification if m.pipeline.incremental && source.is_none() => checks.push((
+                format!("{SCOPE_FILE}{}{}", changes::READ_SCOPE, changes::verify_sh("$IMAGE_TAG")).trim_end().to_string(),
+                vec![],
+            )),
             Check::Verification => checks.push((
                 "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  printf '%s\\n' \"$live\" | grep -qxF \"$image:$IMAGE_TAG\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone".to_string(),
                 vec![],

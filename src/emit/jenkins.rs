@@ -16,6 +16,7 @@ use crate::model::{
 };
 use crate::pins;
 use crate::plan::branches;
+use crate::plan::changes;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
     tag_order, test_commands, Backup, BuildCache, Check, Outcome, Suite, SET_TAG,
@@ -56,6 +57,8 @@ struct Ctx {
     push_when: String,
     push_env: Vec<String>,
     login: String,
+    /// With incremental builds, the step that decides what to push.
+    scope: Option<String>,
     branch: String,
     envs: Vec<EnvCx>,
     /// Whether a service has integration tests (the Integration Test stage).
@@ -140,6 +143,38 @@ struct EnvCx {
 /// the git directory so no commit ever holds it), read back by the record
 /// and rollback steps (`commit=`, `head=`).
 const GIT_SETUP: &str = "git config user.name jenkins\ngit config user.email jenkins@localhost\nremote=origin\nRELEASE_OUT=\"$(git rev-parse --git-dir)/deployc-release-$ENVIRONMENT.env\"\n";
+
+/// Where the scope of an incremental build is kept between stages.
+const SCOPE_FILE: &str = "SCOPE_FILE=\"$(git rev-parse --git-dir)/deployc-scope.env\"\n";
+
+/// The scope step of the Push Images stage (`plan::changes`): which
+/// environments this branch or tag deploys (the stages' `when` decide the
+/// same with Ant globs) and which services to push. Reads the deployed
+/// kustomizations at the GitOps branch's head (fetched with the
+/// `git-push` credentials) and the registry (logged in before).
+fn scope_step(m: &crate::model::Model) -> String {
+    let script = format!(
+        "SCOPE_OUT=\"$(git rev-parse --git-dir)/deployc-scope.env\"\n: > \"$SCOPE_OUT\"\nif [ -n \"${{TAG_NAME:-}}\" ]; then REF_KIND=tag; REF_NAME=\"$TAG_NAME\"; else REF_KIND=branch; REF_NAME=\"$BRANCH_NAME\"; fi\n# A failed fetch leaves the ref missing: every service is then built.\ngit fetch --quiet origin \"+refs/heads/$GITOPS_BRANCH:refs/remotes/origin/$GITOPS_BRANCH\" || echo \"could not fetch $GITOPS_BRANCH\"\nGITOPS_REF=\"origin/$GITOPS_BRANCH\"\n{}",
+        changes::scope_script()
+    );
+    let env = [
+        ("ROUTES", changes::routes_var(m)),
+        ("INCREMENTAL", "true".to_string()),
+        ("SERVICES", changes::services_var(m)),
+        ("SHARED", changes::shared_var(m)),
+        ("IGNORED", changes::ignored(m)),
+        ("KUSTOMIZATIONS", changes::kustomizations_var(m)),
+        ("GITOPS_BRANCH", deploy::gitops_branch(m)),
+    ];
+    format!("withCredentials([gitUsernamePassword(credentialsId: 'git-push')]) {{\n{}\n}}", sh_env(&script, &env))
+}
+
+/// Reads the refs the release step recorded into `$RELEASED`.
+const READ_RELEASED: &str =
+    "released=\"\"\nif [ -f \"$RELEASE_OUT\" ]; then . \"$RELEASE_OUT\"; fi\nRELEASED=\"$released\"\n";
+
+/// Records the released refs (`image:tag`, no quote in either) for later steps.
+const RECORD_RELEASED: &str = "printf \"released='%s'\\n\" \"${released# }\" >> \"$RELEASE_OUT\"\n";
 
 /// Reads the release step's record into `DEPLOY_COMMIT` and `VERIFIED_COMMIT`.
 const READ_RELEASE: &str = "commit=\"\"\nhead=\"\"\nif [ -f \"$RELEASE_OUT\" ]; then . \"$RELEASE_OUT\"; fi\nDEPLOY_COMMIT=\"$commit\"\nVERIFIED_COMMIT=\"$head\"\n";
@@ -422,6 +457,23 @@ fn notices(cx: &Cx, env: &Environment) -> (Vec<Notice>, Vec<Notice>, Vec<Notice>
     let mut back = Vec::new();
     // What happened, finished by the shell: "<project>: released <tag> to <env>".
     let what = format!("{}: released", cx.model.project.name);
+    if let Some(r) = deploy::sentry_release(cx.model) {
+        // The refs the release step recorded; after a success only.
+        ok.push(Notice {
+            credentials: credential(&r.token, "SENTRY_AUTH_TOKEN"),
+            script: sh_env(
+                &format!(
+                    "RELEASE_OUT=\"$(git rev-parse --git-dir)/deployc-release-$ENVIRONMENT.env\"\n{READ_RELEASED}{}",
+                    deploy::SENTRY_RELEASE_SH
+                ),
+                &[
+                    ("SENTRY_CLI_VERSION", pins::tool("sentry-cli").to_string()),
+                    ("SENTRY_ORG", r.org.clone()),
+                    ("SENTRY_PROJECT", r.project.clone()),
+                ],
+            ),
+        });
+    }
     for id in &env.notify {
         let i = &cx.model.integrations[id.index()];
         match &i.kind {
@@ -506,8 +558,15 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
             )),
         }
     }
+    let incremental = m.pipeline.incremental;
+    let pick = if incremental {
+        format!("{SCOPE_FILE}{}{}", changes::READ_SCOPE, changes::release_sh("$IMAGE_TAG"))
+    } else {
+        "released=\"\"\nfor image in $IMAGES; do\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$IMAGE_TAG\"\n  released=\"$released $image:$IMAGE_TAG\"\ndone\n"
+            .to_string()
+    };
     let release = format!(
-        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}released=\"\"\nfor image in $IMAGES; do\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$IMAGE_TAG\"\n  released=\"$released $image:$IMAGE_TAG\"\ndone\nRELEASED=\"${{released# }}\"\n{}",
+        "{GIT_SETUP}: > \"$RELEASE_OUT\"\n{SET_TAG}{pick}{RECORD_RELEASED}RELEASED=\"${{released# }}\"\n{}",
         deploy::COMMIT_RELEASE
     );
     let auto = matches!(env.promote, Promotion::OnPush(_));
@@ -520,6 +579,11 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         match c {
             Check::Health { urls } => checks.push(sh_env(deploy::HEALTH_CHECK, &[("HEALTH_URLS", urls.join(" "))])),
             Check::Routes { urls } => checks.push(sh_env(deploy::SMOKE_TESTS, &[("ROUTES", urls.join(" "))])),
+            Check::Verification if incremental => checks.push(sh(&format!(
+                "{SCOPE_FILE}{}{}",
+                changes::READ_SCOPE,
+                changes::verify_sh("$IMAGE_TAG")
+            ))),
             Check::Verification => checks.push(sh(
                 "live=$(argocd app get \"$APP\" --output json | jq -r '.status.summary.images[]?')\nfor image in $IMAGES; do\n  grep -qxF \"$image:$IMAGE_TAG\" <<< \"$live\" || { echo \"$image:$IMAGE_TAG is not running\"; exit 1; }\ndone",
             )),
@@ -665,8 +729,10 @@ fn service_cx(cx: &Cx, s: crate::model::Built) -> Svc {
             " --cache-from \"type=local,src=$CACHE\" --cache-to \"type=local,dest=$CACHE.new,mode=max\""
         }
     };
+    // Incremental builds read the commit an image was built from off this label.
+    let label = if m.pipeline.incremental { " --label \"org.opencontainers.image.revision=$GIT_COMMIT\"" } else { "" };
     let push = format!(
-        "docker buildx build --builder deployc --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{cache} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
+        "docker buildx build --builder deployc --push --platform {} --tag \"$IMAGE:$IMAGE_TAG\"{label}{cache} --file \"$DOCKERFILE\"{target} \"$CONTEXT\"",
         platforms.join(",")
     );
     let mut push_env = build_env.clone();
@@ -682,6 +748,12 @@ fn service_cx(cx: &Cx, s: crate::model::Built) -> Svc {
             push_env.push(("CACHE", format!("/var/tmp/deployc-buildx-cache/{}/{}", m.project.name, s.name)));
         }
         script
+    } else {
+        push
+    };
+    let push = if m.pipeline.incremental {
+        push_env.push(("SERVICE", s.name.clone()));
+        format!("{SCOPE_FILE}{}{}{push}", changes::READ_SCOPE, changes::SKIP_UNCHANGED)
     } else {
         push
     };
@@ -823,6 +895,7 @@ fn context(cx: &Cx) -> Ctx {
         push_when,
         push_env,
         login,
+        scope: m.pipeline.incremental.then(|| scope_step(m)),
         branch: cx.gitops_branch(),
         envs,
     }

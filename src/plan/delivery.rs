@@ -264,6 +264,52 @@ argocd app wait "$APP" --sync --health --operation --timeout "$TIMEOUT"
 pub const PROMOTE_ROLLOUT: &str = r#"argocd app actions run "$APP" promote-full --kind Rollout --group argoproj.io --all
 argocd app wait "$APP" --sync --health --timeout "$TIMEOUT""#;
 
+/// The Sentry release CI creates after a verified deploy: the program's
+/// Sentry integration with an `auth_token`, an `org` and a `project`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentryRelease {
+    pub org: String,
+    pub project: String,
+    /// The program's secret holding the auth token.
+    pub token: String,
+}
+
+/// The Sentry release of the program, when it asks for one (W0016 when
+/// `auth_token` comes without `org` or `project`).
+pub fn sentry_release(model: &Model) -> Option<SentryRelease> {
+    model.integrations.iter().find_map(|i| match &i.kind {
+        crate::model::IntegrationKind::Sentry { org: Some(org), project: Some(project), auth_token, .. }
+            if !auth_token.is_empty() =>
+        {
+            Some(SentryRelease { org: org.clone(), project: project.clone(), token: auth_token.clone() })
+        }
+        _ => None,
+    })
+}
+
+/// Creates, finalizes and marks deployed to `$ENVIRONMENT` one Sentry
+/// release per tag of `$RELEASED` (`image:tag` refs): the release names the
+/// pods report (`SENTRY_RELEASE` is the image tag). Reads `$SENTRY_ORG`,
+/// `$SENTRY_PROJECT` and `$SENTRY_AUTH_TOKEN` (sentry-cli's own variables)
+/// and installs sentry-cli `$SENTRY_CLI_VERSION` from PyPI into a virtual
+/// environment. Never fails: the release is verified and running, and a
+/// Sentry outage must not roll it back.
+pub const SENTRY_RELEASE_SH: &str = r#"failed=""
+venv="$(mktemp -d)/sentry-cli"
+if python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check "sentry-cli==$SENTRY_CLI_VERSION"; then
+  for version in $(for ref in $RELEASED; do echo "${ref##*:}"; done | sort -u); do
+    "$venv/bin/sentry-cli" releases new "$version" --project "$SENTRY_PROJECT" &&
+      "$venv/bin/sentry-cli" releases finalize "$version" &&
+      "$venv/bin/sentry-cli" deploys new --release "$version" --env "$ENVIRONMENT" ||
+      failed="$failed $version"
+  done
+else
+  failed="(sentry-cli $SENTRY_CLI_VERSION could not be installed)"
+fi
+if [ -n "$failed" ]; then echo "could not create the Sentry release(s):$failed" >&2; fi
+exit 0
+"#;
+
 /// Whether a Slack integration with these `events` is told about a failed deploy.
 pub fn notify_failure(events: &[NotifyEvent]) -> bool {
     events.contains(&NotifyEvent::Failure)

@@ -12,6 +12,7 @@ pub mod alarms;
 pub mod analysis;
 pub mod backup;
 pub mod branches;
+pub mod changes;
 pub mod crd;
 pub mod dashboards;
 pub mod delivery;

@@ -8,7 +8,7 @@
 use super::deploy::{self, Source};
 use super::gates;
 use super::steps::checkout;
-use super::wf::{Concurrency, Empty, Job, Map, Step, Workflow};
+use super::wf::{Concurrency, Empty, Include, Job, Map, Step, Workflow};
 use super::{dedup, file, job_if, on_for, or, Cx};
 use crate::emit::Artifact;
 use crate::model::{Environment, Gate, Promotion, Registry, TagPolicy, Trigger};
@@ -85,6 +85,14 @@ fn build_job(cx: &Cx) -> Job {
     let (login, perms) = registry_login(cx);
     let mut j =
         Job::new("Build, sign and push (${{ matrix.service }})").matrix(include).permissions(&perms).timeout(60);
+    if p.incremental {
+        // Only the services the scope job found changed (or unknown).
+        j.needs = vec![SCOPE.to_string()];
+        j.if_ = Some(format!("needs.{SCOPE}.outputs.build != ''"));
+        if let Some(st) = &mut j.strategy {
+            st.matrix.include = Include::Expr(format!("${{{{ fromJSON(needs.{SCOPE}.outputs.matrix) }}}}"));
+        }
+    }
     j.outputs.insert("tag".into(), "${{ steps.meta.outputs.version }}".into());
     j = j.step(checkout());
     let platforms: Vec<String> = p.platforms.iter().map(|a| format!("linux/{a}")).collect();
@@ -177,6 +185,107 @@ fn build_job(cx: &Cx) -> Job {
     j
 }
 
+/// The job that scopes a run (`plan::changes`).
+pub const SCOPE: &str = "scope";
+
+/// Whether a deploy job's `if:` can admit a ref its environment's patterns
+/// do not: a pattern the expression cannot match exactly (`release/*` is
+/// `startsWith`, which also admits `release/a/b`) while the workflow's
+/// `on.push` filter lets in refs from patterns that are not the
+/// environment's own. When every pattern of that kind in the filter is the
+/// environment's, GitHub's filter (which globs exactly) already made the
+/// decision and the expression only tells the environments apart.
+fn loose(env: &Environment, all: &[Trigger]) -> bool {
+    let exact = |p: &str| match p.find('*') {
+        None => true,
+        Some(i) => p.ends_with("**") && i == p.len() - 2 && (i == 0 || p[..i].ends_with('/')),
+    };
+    let mine = env_triggers(env);
+    let filter = |tag: bool| -> Vec<String> {
+        all.iter()
+            .filter_map(|t| match (t, tag) {
+                (Trigger::Push(None), false) => Some("**".to_string()),
+                (Trigger::Push(Some(b)), false) => Some(b.clone()),
+                (Trigger::Tag(p), true) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    mine.iter().any(|t| {
+        let (p, tag) = match t {
+            Trigger::Push(Some(b)) => (b, false),
+            Trigger::Tag(p) => (p, true),
+            _ => return false,
+        };
+        !exact(p)
+            && filter(tag)
+                .iter()
+                .any(|q| !mine.iter().any(|m| matches!(m, Trigger::Push(Some(x)) | Trigger::Tag(x) if x == q)))
+    })
+}
+
+/// The scope job: which environments the ref deploys, matched exactly
+/// (`deploy-<env>` outputs the deploy jobs require), and with incremental
+/// builds which services to build (`build`, `matrix`) and which deployed
+/// tags to keep (`built`, `kept`).
+fn scope_job(cx: &Cx) -> Job {
+    let m = cx.model;
+    let incremental = m.pipeline.incremental;
+    let mut j = Job::new("Scope the run (environments, changed services)").timeout(15);
+    let mut script = String::from("SCOPE_OUT=\"$GITHUB_OUTPUT\"\n");
+    if incremental {
+        let (login, perms) = registry_login(cx);
+        // Reading the registry needs no write access.
+        let ecr = matches!(m.project.registry, Registry::Ecr { .. });
+        let perms: Vec<(&str, &str)> = perms
+            .into_iter()
+            .filter(|(k, _)| *k != "id-token" || ecr)
+            .map(|(k, v)| if k == "packages" { (k, "read") } else { (k, v) })
+            .collect();
+        j = j.permissions(&perms).step(super::steps::checkout_history()).steps(login);
+        script.push_str(&crate::plan::changes::scope_script());
+    } else {
+        script.push_str(crate::plan::changes::SCOPE_SH);
+    }
+    let mut step = Step::run("Match the ref and compare the sources", script)
+        .id(SCOPE)
+        // cd.yml runs on pushes only (branches and tags).
+        .env("REF_KIND", "${{ github.ref_type }}")
+        .env("REF_NAME", "${{ github.ref_name }}")
+        .env("ROUTES", super::data(&crate::plan::changes::routes_var(m)))
+        .env("INCREMENTAL", incremental.to_string());
+    if incremental {
+        step = step
+            .env("SERVICES", super::data(&crate::plan::changes::services_var(m)))
+            .env("SHARED", super::data(&crate::plan::changes::shared_var(m)))
+            .env("IGNORED", super::data(&crate::plan::changes::ignored(m)))
+            .env("KUSTOMIZATIONS", super::data(&crate::plan::changes::kustomizations_var(m)))
+            .env("GITOPS_REF", format!("origin/{}", cx.gitops_branch()));
+    }
+    j = j.step(step);
+    for r in crate::plan::changes::routes(m) {
+        let k = format!("deploy-{}", r.env);
+        j.outputs.insert(k.clone(), format!("${{{{ steps.{SCOPE}.outputs.{k} }}}}"));
+    }
+    if incremental {
+        let all = serde_json::to_string(&cx.build_matrix(true)).unwrap_or_else(|_| "[]".into());
+        j = j.step(
+            Step::run(
+                "The build matrix of the changed services",
+                "matrix=$(jq -c --arg build \" $BUILD \" '[.[] | select(.service as $s | $build | contains(\" \" + $s + \" \"))]' <<< \"$ALL\")\necho \"matrix=$matrix\" >> \"$GITHUB_OUTPUT\"",
+            )
+            .id("matrix")
+            .env("BUILD", format!("${{{{ steps.{SCOPE}.outputs.build }}}}"))
+            .env("ALL", all),
+        );
+        for k in ["build", "built", "kept"] {
+            j.outputs.insert(k.into(), format!("${{{{ steps.{SCOPE}.outputs.{k} }}}}"));
+        }
+        j.outputs.insert("matrix".into(), "${{ steps.matrix.outputs.matrix }}".into());
+    }
+    j
+}
+
 /// The gate jobs a set of environments require, each running when any of
 /// those environments deploys.
 fn gate_jobs(
@@ -223,8 +332,12 @@ pub fn cd(cx: &Cx) -> Artifact {
     }
     let triggers = dedup(&triggers);
     let mut jobs = IndexMap::new();
-    jobs.insert("build".to_string(), build_job(cx));
     let conds: Vec<(&Environment, Option<String>)> = autos.iter().map(|(e, ts)| (*e, job_if(ts, &triggers))).collect();
+    let scoped = m.pipeline.incremental || autos.iter().any(|(e, _)| loose(e, &triggers));
+    if scoped {
+        jobs.insert(SCOPE.to_string(), scope_job(cx));
+    }
+    jobs.insert("build".to_string(), build_job(cx));
     let mut skips = Vec::new();
     if !m.pipeline.sbom {
         skips.push((
@@ -236,12 +349,25 @@ pub fn cd(cx: &Cx) -> Artifact {
     skips.extend(gate_jobs(cx, &conds, &mut jobs));
     for (e, c) in &conds {
         let mut j = deploy::job(cx, e, Source::Build);
-        j.needs = needs(cx, e, &["build"]);
+        // The release job needs only the deploy job, which carries the gate.
+        let release_if = c.clone();
+        let c = if scoped {
+            j.needs = needs(cx, e, &[SCOPE, "build"]);
+            // The ref matched one of the environment's patterns exactly.
+            let gate = format!("needs.{SCOPE}.outputs.deploy-{} == 'true'", e.name);
+            Some(match c {
+                Some(c) => format!("({c}) && {gate}"),
+                None => gate,
+            })
+        } else {
+            j.needs = needs(cx, e, &["build"]);
+            c.clone()
+        };
         j.if_ = c.clone();
         let id = format!("deploy-{}", e.name);
         jobs.insert(id.clone(), j);
         if let Some(mut r) = deploy::release_job(cx, e, &id) {
-            r.if_ = c.clone();
+            r.if_ = release_if;
             jobs.insert(format!("release-{}", e.name), r);
         }
     }
@@ -281,6 +407,22 @@ pub fn cd(cx: &Cx) -> Artifact {
                 e.approvers.join(", ")
             ));
         }
+    }
+    if m.pipeline.incremental {
+        header.extend([
+            String::new(),
+            "Incremental builds: the scope job builds a service only when the image each".to_string(),
+            "environment this run deploys runs is missing from the registry, records no".to_string(),
+            "source commit, or was built from a commit since which the service's build".to_string(),
+            "context, the program, a root lockfile or the workflows changed. The other".to_string(),
+            "services keep the tag they run, which the scope job found in the registry.".to_string(),
+        ]);
+    } else if scoped {
+        header.extend([
+            String::new(),
+            "The scope job matches the ref against each environment's branch patterns".to_string(),
+            "exactly (an expression cannot glob: `release/*` would admit `release/a/b`).".to_string(),
+        ]);
     }
     header.extend(deploy_notes(cx));
     file(cx, "cd.yml", &header, &wf, &skips)

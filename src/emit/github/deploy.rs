@@ -114,6 +114,21 @@ fn title(w: &str) -> String {
 
 /// Records the verified release (`head`, an expression): the last step
 /// before the success messages.
+/// The Sentry release of a verified deploy (`delivery::sentry_release`):
+/// sentry-cli from PyPI on the runner's Python, one release per deployed tag.
+fn sentry_release(cx: &Cx, released: &str) -> Vec<Step> {
+    let Some(r) = delivery::sentry_release(cx.model) else { return Vec::new() };
+    vec![
+        Step::uses("Set up Python for sentry-cli", "actions/setup-python").with("python-version", "3.12"),
+        Step::run("Create the Sentry release", delivery::SENTRY_RELEASE_SH)
+            .env("RELEASED", released)
+            .env("SENTRY_CLI_VERSION", pins::tool("sentry-cli"))
+            .env("SENTRY_ORG", data(&r.org))
+            .env("SENTRY_PROJECT", data(&r.project))
+            .env("SENTRY_AUTH_TOKEN", secret_ref(&r.token)),
+    ]
+}
+
 fn record_verified(env: &Environment, head: &str) -> Step {
     Step::run(
         format!("Record the verified release of {}", env.name),
@@ -212,17 +227,24 @@ pub fn job(cx: &Cx, env: &Environment, source: Source) -> Job {
     let pick = match &source {
         Source::Build => {
             release = release.env("TAG", "${{ needs.build.outputs.tag }}");
-            r#"case "$TAG" in
+            let check = r#"case "$TAG" in
   "") echo "::error::the tag policy gives no image tag for $GITHUB_REF"; exit 1 ;;
   latest) echo "::error::refusing to deploy the mutable tag latest"; exit 1 ;;
 esac
-released=""
-for image in $IMAGES; do
-  set_tag "$KUSTOMIZATION" "$image" "$TAG"
-  released="$released $image:$TAG"
-done
-"#
-            .to_string()
+"#;
+            if cx.model.pipeline.incremental {
+                // The images this run built get its tag; the others keep the
+                // tag the scope job found deployed and in the registry.
+                let scope = super::cd::SCOPE;
+                release = release
+                    .env("BUILT", format!("${{{{ needs.{scope}.outputs.built }}}}"))
+                    .env("KEPT", format!("${{{{ needs.{scope}.outputs.kept }}}}"));
+                format!("{check}{}", crate::plan::changes::release_sh("$TAG"))
+            } else {
+                format!(
+                    "{check}released=\"\"\nfor image in $IMAGES; do\n  set_tag \"$KUSTOMIZATION\" \"$image\" \"$TAG\"\n  released=\"$released $image:$TAG\"\ndone\n"
+                )
+            }
         }
         Source::From(f) => {
             release = release
@@ -287,6 +309,7 @@ done
     if verified {
         steps.extend(checks(cx, env, released));
         steps.push(record_verified(env, "${{ steps.release.outputs.head }}"));
+        steps.extend(sentry_release(cx, released));
     } else {
         steps.push(Step::run(
             "Awaiting promotion",
@@ -339,6 +362,7 @@ pub fn release_job(cx: &Cx, env: &Environment, deploy_job: &str) -> Option<Job> 
     steps.push(argo(Step::run("Promote to all traffic", delivery::PROMOTE_ROLLOUT).env("TIMEOUT", wait.to_string())));
     steps.extend(checks(cx, env, &released));
     steps.push(record_verified(env, &format!("${{{{ {} }}}}", out("head"))));
+    steps.extend(sentry_release(cx, &released));
     steps.push(rollback(cx, env, &out("commit")));
     steps.extend(notifications(cx, env, &format!("released to {}", env.name), &released, true, &out("commit")));
     steps.push(summary(&released));

@@ -165,8 +165,10 @@ pub fn comment(s: &str) -> String {
 /// `github.ref` compared with a ref pattern: equality, or a test of the
 /// literal text before the first and after the last `*` (`v*`,
 /// `release/*`). GitHub expressions have no glob matching, so the test is
-/// looser than the pattern (`release/*` also admits `release/a/b`); the
-/// workflow's `on.push` filters hold the exact patterns.
+/// looser than the pattern (`release/*` also admits `release/a/b`). Where
+/// the workflow's `on.push` filter (which globs exactly) does not already
+/// exclude such refs, cd.yml's scope job matches the ref with the pattern's
+/// regex (`plan::changes`) and the deploy job requires its answer.
 fn ref_test(prefix: &str, pattern: &str) -> String {
     match (pattern.find('*'), pattern.rfind('*')) {
         (Some(i), Some(j)) => {

@@ -80,7 +80,16 @@ pub struct Strategy {
 
 #[derive(Serialize, Clone)]
 pub struct Matrix {
-    pub include: Vec<Map>,
+    pub include: Include,
+}
+
+/// A matrix's entries: listed, or an expression that yields them
+/// (`${{ fromJSON(needs.scope.outputs.matrix) }}`).
+#[derive(Serialize, Clone)]
+#[serde(untagged)]
+pub enum Include {
+    List(Vec<Map>),
+    Expr(String),
 }
 
 #[derive(Serialize, Clone)]
@@ -171,7 +180,7 @@ impl Job {
         self
     }
     pub fn matrix(mut self, include: Vec<Map>) -> Self {
-        self.strategy = Some(Strategy { fail_fast: false, matrix: Matrix { include } });
+        self.strategy = Some(Strategy { fail_fast: false, matrix: Matrix { include: Include::List(include) } });
         self
     }
     pub fn step(mut self, s: Step) -> Self {
