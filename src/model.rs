@@ -613,6 +613,14 @@ pub struct ProbeTiming {
     pub failure_threshold: Option<u32>,
     pub success_threshold: Option<u32>,
     pub initial_delay: Option<u32>,
+    /// `probes { liveness { ... } }`: one probe's own timings, each field
+    /// replacing the shared one above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<Box<ProbeTiming>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<Box<ProbeTiming>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup: Option<Box<ProbeTiming>>,
 }
 
 /// Parses a toleration as `kubectl taint` writes a taint: `key=value:Effect`,

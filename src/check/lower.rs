@@ -418,13 +418,33 @@ fn pod_details(f: &Fields, port: Option<u16>, diags: &mut Diagnostics) -> crate:
         Some(V::Int(n)) => Some(*n as u32),
         _ => None,
     };
+    let times = |t: &Fields| ProbeTiming {
+        period: secs(t, "period"),
+        timeout: secs(t, "timeout"),
+        failure_threshold: count(t, "failure_threshold"),
+        success_threshold: count(t, "success_threshold"),
+        initial_delay: secs(t, "initial_delay"),
+        ..Default::default()
+    };
     let timing = strukt(f, "probes")
-        .map(|t| ProbeTiming {
-            period: secs(t, "period"),
-            timeout: secs(t, "timeout"),
-            failure_threshold: count(t, "failure_threshold"),
-            success_threshold: count(t, "success_threshold"),
-            initial_delay: secs(t, "initial_delay"),
+        .map(|t| {
+            let mut own = |kind: &str| {
+                let o = strukt(t, kind)?;
+                // Kubernetes refuses a liveness or startup probe whose
+                // success threshold is not 1.
+                if kind != "readiness" {
+                    if let Some(v) = get(o, "success_threshold").filter(|v| !matches!(v.v, V::Int(1))) {
+                        diags.push(
+                            Diagnostic::new(Code::E0379, format!("a {kind} probe's success threshold must be 1"))
+                                .label(v.span, "Kubernetes accepts only 1 here")
+                                .help("Drop `success_threshold` here; set it in `readiness { ... }` (or the shared block, which times readiness) instead."),
+                        );
+                    }
+                }
+                Some(Box::new(times(o)))
+            };
+            let (liveness, readiness, startup) = (own("liveness"), own("readiness"), own("startup"));
+            ProbeTiming { liveness, readiness, startup, ..times(t) }
         })
         .unwrap_or_default();
     let mut files = BTreeMap::new();

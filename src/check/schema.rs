@@ -543,6 +543,33 @@ pub static PROBE_TIMING: &[FieldSpec] = &[
     f("failure_threshold", Ty::Int, "3", "failures in a row before the pod is restarted or taken out of the Service"),
     f("success_threshold", Ty::Int, "1", "successes in a row before a failed readiness probe counts as ready again"),
     f("initial_delay", Ty::Duration, "10s liveness, 5s readiness, 0s startup", "delay before the first probe"),
+    f(
+        "liveness",
+        Ty::Struct(ONE_PROBE_TIMING),
+        "the shared timings",
+        "the liveness probe's own timings, replacing the shared ones field by field",
+    ),
+    f(
+        "readiness",
+        Ty::Struct(ONE_PROBE_TIMING),
+        "the shared timings",
+        "the readiness probe's own timings, replacing the shared ones field by field",
+    ),
+    f(
+        "startup",
+        Ty::Struct(ONE_PROBE_TIMING),
+        "the shared timings",
+        "the startup probe's own timings, replacing the shared ones field by field",
+    ),
+];
+
+/// One probe's timings inside `probes { liveness { ... } }`.
+pub static ONE_PROBE_TIMING: &[FieldSpec] = &[
+    f("period", Ty::Duration, "the shared period", "how often this probe runs"),
+    f("timeout", Ty::Duration, "the shared timeout", "how long one run of this probe may take"),
+    f("failure_threshold", Ty::Int, "the shared threshold", "failures in a row before the pod is restarted (liveness, startup) or taken out of the Service (readiness)"),
+    f("success_threshold", Ty::Int, "1", "successes in a row before a failed probe counts as passing again: readiness only; liveness and startup take only 1 (E0379)"),
+    f("initial_delay", Ty::Duration, "the shared delay", "delay before this probe's first run"),
 ];
 
 // ---------------------------------------------------------------- resources
