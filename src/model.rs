@@ -945,6 +945,63 @@ pub struct Resource {
     /// the generated class when absent).
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// CloudWatch alarm thresholds the program sets (`alarms { cpu = 90% }`),
+    /// by field name, in the program's units (see [`AlarmField`]); the
+    /// alarm table's defaults apply to the others.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, f64>,
+}
+
+/// A CloudWatch alarm threshold a program may set (`alarms { ... }` on a
+/// managed resource or an environment's resource override): its field, the
+/// unit it is written and kept in, and the engines whose alarms read it.
+/// `plan::alarms`' table names the same fields (a test there holds the two
+/// together).
+pub struct AlarmField {
+    pub name: &'static str,
+    pub unit: AlarmUnit,
+    pub engines: &'static [Engine],
+}
+
+/// The unit of an alarm threshold as the program writes it and the model
+/// keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlarmUnit {
+    /// `90%`, kept as 90.0.
+    Percent,
+    /// `10Gi`, kept in bytes.
+    Bytes,
+    /// `30s`, kept in milliseconds.
+    Duration,
+    /// `5000`, a count.
+    Count,
+}
+
+pub const ALARM_FIELDS: &[AlarmField] = &[
+    AlarmField { name: "cpu", unit: AlarmUnit::Percent, engines: &[Engine::Postgres, Engine::MongoDb, Engine::Redis] },
+    AlarmField { name: "free_storage", unit: AlarmUnit::Bytes, engines: &[Engine::Postgres] },
+    AlarmField { name: "free_memory", unit: AlarmUnit::Bytes, engines: &[Engine::Postgres, Engine::MongoDb] },
+    AlarmField { name: "memory_used", unit: AlarmUnit::Percent, engines: &[Engine::Redis] },
+    AlarmField { name: "replica_lag", unit: AlarmUnit::Duration, engines: &[Engine::Postgres, Engine::MongoDb] },
+    AlarmField { name: "age", unit: AlarmUnit::Duration, engines: &[Engine::Queue] },
+    AlarmField { name: "depth", unit: AlarmUnit::Count, engines: &[Engine::Queue] },
+    AlarmField { name: "dead_letters", unit: AlarmUnit::Count, engines: &[Engine::Queue] },
+    AlarmField { name: "offline_partitions", unit: AlarmUnit::Count, engines: &[Engine::Kafka] },
+];
+
+impl Resource {
+    /// The alarm thresholds this resource's CloudWatch alarms read, when it
+    /// is managed: by engine, less what its shape lacks (Aurora has no
+    /// allocated storage to run out of, a queue without a dead-letter queue
+    /// no dead letters).
+    pub fn alarm_fields(&self) -> Vec<&'static AlarmField> {
+        ALARM_FIELDS
+            .iter()
+            .filter(|a| a.engines.contains(&self.engine))
+            .filter(|a| !(a.name == "free_storage" && self.aurora))
+            .filter(|a| a.name != "dead_letters" || self.dead_letter)
+            .collect()
+    }
 }
 
 fn yes() -> bool {
@@ -1041,6 +1098,10 @@ pub struct ResourceUse {
     pub cpu: Option<Quantity>,
     #[serde(default)]
     pub memory: Option<Quantity>,
+    /// The resource's alarm thresholds with this environment's
+    /// `alarms { ... }` laid over them, field by field.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]

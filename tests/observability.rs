@@ -720,8 +720,9 @@ fn every_logs_declaration_ships_logs() {
 /// paging integrations of `route_to` subscribe to in production.
 #[test]
 fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
-    use deployc::plan::alarms::{paging, rows, watched};
+    use deployc::plan::alarms::{paging, rows, threshold, watched};
     let mut checked = 0;
+    let mut set = 0;
     for program in PROGRAMS {
         let c = common::compile_file(program);
         let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
@@ -750,13 +751,22 @@ fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
             let alarms = doc["resource"]["aws_cloudwatch_metric_alarm"].as_object().expect("alarms");
             assert!(doc["resource"]["aws_sns_topic"]["alarms"]["kms_master_key_id"].is_string());
             for (r, w) in &want {
+                let u = &env.resources[r.id.index()];
                 for row in rows(*w) {
+                    // The threshold is the program's where `alarms` (the
+                    // resource's, with the environment's over it) sets the
+                    // row's field, else the table's.
+                    let (limit, _) = threshold(row, &u.alarms);
+                    let program_set = row.field.and_then(|(f, _)| u.alarms.get(f));
+                    set += program_set.is_some() as usize;
                     let hit = alarms.values().any(|x| {
                         x["metric_name"] == row.metric
                             && x["alarm_name"].as_str().is_some_and(|n| n.contains(&format!("-{}-{}", r.name, row.key)))
                             && x["alarm_actions"][0] == "${aws_sns_topic.alarms.arn}"
+                            && x["threshold"].as_f64() == Some(limit)
+                            && (program_set.is_some() || x["threshold"].as_f64() == Some(row.threshold))
                     });
-                    assert!(hit, "{program}/{}: no {} alarm for {}", env.name, row.metric, r.name);
+                    assert!(hit, "{program}/{}: no {} alarm for {} at {limit}", env.name, row.metric, r.name);
                     checked += 1;
                 }
             }
@@ -765,6 +775,38 @@ fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
         }
     }
     assert!(checked > 0, "no program runs a managed resource");
+    assert!(set > 0, "no program sets an alarm threshold");
+}
+
+/// `alarms { ... }` reaches the alarms in CloudWatch's units: tests/programs/infra.dpl
+/// sets thresholds on the resources and overrides one per environment.
+#[test]
+fn alarm_thresholds_are_the_programs_in_the_metrics_units() {
+    let c = common::compile_file("tests/programs/infra.dpl");
+    let (model, graph) = c.output.expect("compiles");
+    let opts = Default::default();
+    let plan = Plan::new(&model, &graph, &opts);
+    let files = emit::emit(&plan, &[Target::Terraform]);
+    let doc: Value = serde_json::from_str(
+        &files.iter().find(|a| a.path == "terraform/prod/alarms.tf.json").expect("prod alarms").contents,
+    )
+    .expect("json");
+    let alarms = &doc["resource"]["aws_cloudwatch_metric_alarm"];
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    for (id, want) in [
+        ("db_free_storage", 2.0 * gib),         // the resource's 2Gi, in bytes
+        ("db_replica_replica_lag", 30.0),       // 30s: RDS ReplicaLag is in seconds
+        ("db_cpu", 70.0),                       // prod's override
+        ("db_memory", 256.0 * 1024.0 * 1024.0), // the table's
+        ("docs_replica_lag", 500.0),            // prod's 500ms: DocumentDB's lag is in ms
+        ("cache_memory", 75.0),                 // on every node
+        ("jobs_age", 3600.0),                   // 1h in seconds
+        ("jobs_depth", 5000.0),
+        ("jobs_dlq_dead_letters", 0.0),
+    ] {
+        assert_eq!(alarms[id]["threshold"].as_f64(), Some(want), "{id}");
+    }
+    assert_eq!(alarms["db_cpu"]["alarm_description"], "postgres db: CPUUtilization (Average) above 70% for 15 minutes");
 }
 
 /// ElastiCache alarms watch every node of a replication group, not only its

@@ -1132,7 +1132,10 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             memory: get(f, "memory").map(|v| range_q(Some(v), (0, 0))),
             storage_class: storage_class(f, diags),
             engine,
+            alarms: BTreeMap::new(),
         });
+        let r = resources.last_mut().expect("just pushed");
+        r.alarms = super::alarms::thresholds(strukt(f, "alarms"), r, r.storage, diags);
     }
 
     // ---- gates and integrations
@@ -1418,7 +1421,24 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     storage: o.as_ref().and_then(|o| mem(o, "storage")).unwrap_or(r.storage),
                     cpu: o.as_ref().and_then(|o| get(o, "cpu")).map(|v| range_q(Some(v), (0, 0))).or(r.cpu),
                     memory: o.as_ref().and_then(|o| get(o, "memory")).map(|v| range_q(Some(v), (0, 0))).or(r.memory),
+                    alarms: BTreeMap::new(),
                 }
+            })
+            .collect::<Vec<_>>();
+        // The environment's alarm thresholds over the resource's, checked
+        // against the storage the resource has here.
+        let res_uses = res_uses
+            .into_iter()
+            .zip(resources.iter())
+            .map(|(mut u, r)| {
+                let o = match roverrides.get(&r.name).map(|(_, v)| &v.v) {
+                    Some(V::Struct(o)) => strukt(o, "alarms"),
+                    _ => None,
+                };
+                let own = super::alarms::thresholds(o, r, u.storage, diags);
+                u.alarms = r.alarms.clone();
+                u.alarms.extend(own);
+                u
             })
             .collect();
         // Placing a queue or bucket in the cluster is not possible: say so.

@@ -9,6 +9,7 @@
 //! **Invariant:** the checker never panics and never stops at the first
 //! error; a model is returned only when there are no errors.
 
+pub mod alarms;
 pub mod clouds;
 pub mod edge;
 pub mod lower;

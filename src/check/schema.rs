@@ -613,6 +613,7 @@ pub static RESOURCES: &[Variant] = &[
             // in-cluster sizing and auth
             f("cpu", Ty::Range(&Ty::Cpu), "250m..1", "cpu request..limit of the StatefulSet in the cluster"),
             f("memory", Ty::Range(&Ty::Memory), "512Mi..1Gi", "memory request..limit of the StatefulSet in the cluster"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "PostgreSQL",
     ),
@@ -632,6 +633,7 @@ pub static RESOURCES: &[Variant] = &[
             f("cpu", Ty::Range(&Ty::Cpu), "100m..500m", "cpu request..limit of the StatefulSet in the cluster"),
             f("memory", Ty::Range(&Ty::Memory), "256Mi..512Mi", "memory request..limit of the StatefulSet in the cluster"),
             f("auth", Ty::Bool, "true", "clients authenticate with a password from the connection Secret; `false`: no password and no Secret (in the cluster only)"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "Redis",
     ),
@@ -648,6 +650,7 @@ pub static RESOURCES: &[Variant] = &[
             // in-cluster sizing and auth
             f("cpu", Ty::Range(&Ty::Cpu), "250m..1", "cpu request..limit of the StatefulSet in the cluster"),
             f("memory", Ty::Range(&Ty::Memory), "512Mi..1Gi", "memory request..limit of the StatefulSet in the cluster"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "MongoDB",
     ),
@@ -658,6 +661,7 @@ pub static RESOURCES: &[Variant] = &[
             f("retention", Ty::Duration, "4d", "message retention"),
             f("dead_letter", Ty::Bool, "true", "a dead-letter queue"),
             f("visibility_timeout", Ty::Duration, "30s", "visibility timeout"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "an SQS queue (always managed)",
     ),
@@ -680,6 +684,7 @@ pub static RESOURCES: &[Variant] = &[
             f("topics", Ty::List(&Ty::Str), "[]", "topics to create"),
             f("partitions", Ty::Int, "3", "partitions per topic"),
             f("retention", Ty::Duration, "7d", "message retention per topic"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "Apache Kafka: Strimzi's Kafka, KafkaNodePool and KafkaTopic in-cluster, or Amazon MSK",
     ),
@@ -705,6 +710,36 @@ pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
     // ---- in-cluster sizing (issue 11, item 6)
     f("cpu", Ty::Range(&Ty::Cpu), "resource's", "cpu request..limit of the StatefulSet here"),
     f("memory", Ty::Range(&Ty::Memory), "resource's", "memory request..limit of the StatefulSet here"),
+    f(
+        "alarms",
+        Ty::Struct(ALARM_THRESHOLDS),
+        "resource's",
+        "CloudWatch alarm thresholds here, replacing the resource's field by field",
+    ),
+];
+
+/// CloudWatch alarm thresholds of a managed resource (`model::ALARM_FIELDS`
+/// says which engine reads which; the others are E0391).
+pub static ALARM_THRESHOLDS: &[FieldSpec] = &[
+    f("cpu", Ty::Percent, "80%", "CPU (Redis: engine CPU) above it for 15 minutes; postgres, mongodb, redis"),
+    f(
+        "free_storage",
+        Ty::Memory,
+        "5Gi",
+        "allocated storage left below it; postgres on RDS (not Aurora), less than `storage`",
+    ),
+    f("free_memory", Ty::Memory, "256Mi", "freeable memory below it for 15 minutes; postgres, mongodb"),
+    f("memory_used", Ty::Percent, "85%", "Redis memory above this share of maxmemory for 15 minutes; redis"),
+    f(
+        "replica_lag",
+        Ty::Duration,
+        "60s on RDS, 1s on Aurora and DocumentDB",
+        "a replica further behind for 5 minutes; postgres, mongodb",
+    ),
+    f("age", Ty::Duration, "15m", "oldest message waiting longer; a queue, less than its `retention`"),
+    f("depth", Ty::Int, "1000", "more messages waiting for 15 minutes; a queue"),
+    f("dead_letters", Ty::Int, "0", "more messages in the dead-letter queue; a queue with `dead_letter`"),
+    f("offline_partitions", Ty::Int, "0", "more partitions without a leader for 5 minutes; kafka on MSK"),
 ];
 pub static PATCH: &[FieldSpec] = &[
     req(
