@@ -543,6 +543,10 @@ pub struct Service {
     pub uses: Vec<ResourceId>,
     pub security: Security,
     pub metrics: bool,
+    /// Metrics this service exposes beside the standard ones, charted on
+    /// its dashboard and the environment's business dashboard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_metrics: Vec<AppMetric>,
     /// How it runs in local development (`local { ... }`); `None` runs the
     /// image as built.
     #[serde(default)]
@@ -1399,6 +1403,41 @@ pub struct Observability {
     pub alerts: Option<Alerts>,
     pub tracing: Option<Sink>,
     pub logs: Option<Sink>,
+    /// Metrics several services expose (`observability { custom_metrics }`),
+    /// charted per service on the environment's business dashboard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_metrics: Vec<AppMetric>,
+}
+
+/// A metric the application exposes itself on its scraped port
+/// (`custom_metrics = [{ name kind description }]`): a business figure such
+/// as bookings, or a cache's hits and misses as the application counts them.
+/// The name is the one the application exposes, checked as a Prometheus
+/// metric name with the suffix its kind implies (E0393-E0395).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
+pub struct AppMetric {
+    pub name: String,
+    pub kind: MetricKind,
+    /// What it counts or measures: the panel's title and description.
+    pub description: String,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricKind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl MetricKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]

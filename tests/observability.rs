@@ -47,6 +47,12 @@ fn objects(program: &str, mut check: impl FnMut(&Model, &Plan, &BTreeMap<String,
     check(&model, &plan, &per_env);
 }
 
+/// The dashboard JSON a sidecar ConfigMap holds.
+fn dashboard_json(cm: &Value) -> Value {
+    let data = cm["data"].as_object().expect("data");
+    serde_json::from_str(data.values().next().and_then(|v| v.as_str()).expect("one file")).expect("dashboard JSON")
+}
+
 fn has_labels(doc: &Value, labels: &BTreeMap<String, String>) -> bool {
     labels.iter().all(|(k, v)| doc["metadata"]["labels"][k].as_str() == Some(v))
 }
@@ -145,6 +151,39 @@ fn every_observability_declaration_produces_its_objects() {
                         if s.metrics && s.port.is_some() {
                             let c = cm(&s.name).unwrap_or_else(|| panic!("{program}: no dashboard for {}", s.name));
                             assert_eq!(c["metadata"]["labels"]["grafana_dashboard"], "1");
+                            // custom_metrics → a panel each on the service's
+                            // dashboard and the business dashboard, querying
+                            // the series by the labels the ServiceMonitor's
+                            // scrape gives them (namespace, service).
+                            let sel = format!("namespace=\"{ns}\",service=\"{}\"", s.name);
+                            let business = format!("{}-{}-business", model.project.name, ep.env.name);
+                            for m in &s.custom_metrics {
+                                for (board, title) in [
+                                    (s.name.clone(), m.description.clone()),
+                                    (business.clone(), format!("{}: {}", s.name, m.description)),
+                                ] {
+                                    let d =
+                                        dashboard_json(cm(&board).unwrap_or_else(|| panic!("{program}: no {board}")));
+                                    let p = d["panels"]
+                                        .as_array()
+                                        .expect("panels")
+                                        .iter()
+                                        .find(|p| p["title"] == title.as_str());
+                                    let p = p.unwrap_or_else(|| {
+                                        panic!("{program}/{}: no panel `{title}` on {board}", ep.env.name)
+                                    });
+                                    let series = if m.kind == deployc::model::MetricKind::Histogram {
+                                        format!("{}_bucket{{{sel}}}", m.name)
+                                    } else {
+                                        format!("{}{{{sel}}}", m.name)
+                                    };
+                                    for t in p["targets"].as_array().expect("targets") {
+                                        let expr = t["expr"].as_str().expect("expr");
+                                        assert!(expr.contains(&series), "{program}: {expr} does not read {series}");
+                                    }
+                                }
+                                carried.insert((program.to_string(), "custom_metrics"));
+                            }
                         } else {
                             assert!(
                                 cm(&s.name).is_none(),
@@ -154,6 +193,22 @@ fn every_observability_declaration_produces_its_objects() {
                         }
                     }
                     carried.insert((program.to_string(), "dashboards"));
+                    // The project's custom metrics → a panel each on the
+                    // business dashboard, per service of the namespace.
+                    for m in &obs.custom_metrics {
+                        let business = format!("{}-{}-business", model.project.name, ep.env.name);
+                        let d = dashboard_json(cm(&business).unwrap_or_else(|| panic!("{program}: no {business}")));
+                        let p = d["panels"]
+                            .as_array()
+                            .expect("panels")
+                            .iter()
+                            .find(|p| p["title"] == m.description.as_str());
+                        let p = p.unwrap_or_else(|| panic!("{program}: no panel for {}", m.name));
+                        assert!(p["targets"][0]["expr"]
+                            .as_str()
+                            .is_some_and(|e| e.contains(&m.name) && e.contains("by (service")));
+                        carried.insert((program.to_string(), "custom_metrics"));
+                    }
                 }
                 // alerts → one PrometheusRule holding every declared condition.
                 let volumes = model.resources.iter().any(|r| ep.in_cluster(r.id));
@@ -265,6 +320,7 @@ fn every_observability_declaration_produces_its_objects() {
         "cert_expiry",
         "resource_exhaustion",
         "route_to",
+        "custom_metrics",
     ] {
         assert!(kinds.contains(k), "no example exercised `{k}`");
     }

@@ -253,7 +253,7 @@ fn secret_name(f: &Fields, k: &str) -> String {
 
 /// Renders a template whose references are not known here as `${...}` text.
 /// Only used for fields that the schema documents as plain strings.
-fn render_static(t: &Template) -> String {
+pub(super) fn render_static(t: &Template) -> String {
     t.parts
         .iter()
         .map(|p| match p {
@@ -1016,6 +1016,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             uses: uses.into_iter().collect(),
             security,
             metrics: boolean(f, "metrics", true),
+            custom_metrics: super::metrics::custom_metrics(list(f, "custom_metrics"), &[], diags),
             local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
             vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
             pod: pod_details(f, port_, diags),
@@ -1672,7 +1673,17 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         }),
         tracing: sink("tracing"),
         logs: sink("logs"),
+        custom_metrics: super::metrics::custom_metrics(list(ob, "custom_metrics"), &services, diags),
     };
+    if let Some(v) = get(ob, "custom_metrics").filter(|_| !observability.custom_metrics.is_empty()) {
+        if observability.metrics.is_none() || observability.dashboards.as_deref() != Some("grafana") {
+            diags.push(
+                Diagnostic::new(Code::W0012, "no dashboard charts the project's custom metrics")
+                    .label(v.span, "declared here")
+                    .help("Nothing scrapes or charts them: declare `metrics = prometheus` and `dashboards = grafana` in `observability`."),
+            );
+        }
+    }
     let model = Model {
         project,
         toolchains,

@@ -13,6 +13,7 @@ pub mod alarms;
 pub mod clouds;
 pub mod edge;
 pub mod lower;
+pub mod metrics;
 pub mod preset;
 pub mod rules;
 pub mod schema;

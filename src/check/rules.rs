@@ -49,6 +49,36 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     production_warnings(model, extra, diags);
     post_deploy_suites(model, extra, diags);
     unread_alarm_thresholds(model, diags);
+    uncharted_metrics(model, diags);
+}
+
+/// `custom_metrics` that no dashboard charts (W0012): no Prometheus metrics
+/// or Grafana dashboards, or a service no ServiceMonitor scrapes (no port,
+/// or `metrics = false`), the same condition `plan::dashboards` reads.
+fn uncharted_metrics(model: &Model, diags: &mut Diagnostics) {
+    let obs = &model.observability;
+    let charted = obs.metrics.is_some() && obs.dashboards.as_deref() == Some("grafana");
+    let why = "declare `metrics = prometheus` and `dashboards = grafana` in `observability`";
+    for s in model.services.iter().filter(|s| !s.custom_metrics.is_empty()) {
+        let problem = if !charted {
+            Some(why)
+        } else if s.port.is_none() {
+            Some("no ServiceMonitor scrapes a workload without a port")
+        } else if !s.metrics {
+            Some("`metrics = false`: no ServiceMonitor scrapes it")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            let mut d = Diagnostic::new(Code::W0012, format!("no dashboard charts the custom metrics of `{}`", s.name))
+                .help(format!("Nothing scrapes or charts them: {problem}."));
+            if let Some(span) = s.span {
+                d = d.label(span, "declares custom_metrics");
+            }
+            diags.push(d);
+        }
+    }
+    // The project's own list is W0012 in `lower`, where its span is.
 }
 
 /// `alarms { ... }` on a resource no environment runs managed on AWS: the

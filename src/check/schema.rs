@@ -469,6 +469,12 @@ pub static SERVICE: &[FieldSpec] = &[
     f("security", Ty::Struct(SECURITY), "secure defaults", "explicit relaxations of the pod security defaults"),
     f("metrics", Ty::Bool, "true when observability.metrics is set", "expose /metrics for scraping"),
     f(
+        "custom_metrics",
+        Ty::List(&Ty::Struct(APP_METRIC)),
+        "[]",
+        "metrics this service exposes itself (`[{ name = \"bookings_total\" kind = counter description = \"Bookings\" }]`), charted on its Grafana dashboard and the environment's business dashboard (E0393-E0395, W0012)",
+    ),
+    f(
         "vpa",
         Ty::Enum(&["recommend", "initial"]),
         "",
@@ -1123,6 +1129,19 @@ pub static OBSERVABILITY: &[FieldSpec] = &[
     f("alerts", Ty::Struct(ALERTS), "", "alert rules"),
     f("tracing", Ty::Tagged(TRACING), "", "tracing sink"),
     f("logs", Ty::Tagged(LOGS), "", "log sink"),
+    f(
+        "custom_metrics",
+        Ty::List(&Ty::Struct(APP_METRIC)),
+        "[]",
+        "metrics several services expose themselves, charted per service on each environment's business dashboard (E0393-E0395)",
+    ),
+];
+
+/// A metric the application exposes (`custom_metrics`).
+pub static APP_METRIC: &[FieldSpec] = &[
+    req("name", Ty::Str, "the Prometheus metric name the application exposes: letters, digits and `_`; a counter's ends in `_total` (E0393, E0394)"),
+    req("kind", Ty::Enum(&["counter", "gauge", "histogram"]), "a counter is charted as a rate, a gauge as its value, a histogram as its p50 and p99"),
+    f("description", Ty::Str, "the name", "what it counts or measures: the panel's title"),
 ];
 
 // ---------------------------------------------------------------- toolchain
