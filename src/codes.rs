@@ -267,6 +267,12 @@ codes! {
     E0395 = "E0395", Error, "custom metric declared twice",
         "Declare a metric once: on the service that exposes it, or in `observability { custom_metrics }` when several services expose it.",
         "A metric name is one series per scraped service. Declared twice in one list, or both in `observability` (charted for every service) and on a service, it would get two panels with different titles for one series.\n\nExample:\n\n    observability { custom_metrics = [{ name = \"cache_hits_total\" kind = counter }] }\n    service api { custom_metrics = [{ name = \"cache_hits_total\" kind = counter }] }   // rejected";
+    E0396 = "E0396", Error, "log shipping user without a password, or a password without a user",
+        "Set `user` and `password = secret(\"...\")` together, or neither.",
+        "Fluent Bit's `es` and `loki` outputs authenticate with HTTP basic auth: `HTTP_User` with `HTTP_Passwd` (`http_user`, `http_passwd` for Loki), and the password requires the user. deployc writes the user into Fluent Bit's configuration and reads the password from the `password` key of the named Secret, which the secret store produces in Fluent Bit's namespace (an ExternalSecret through the add-ons' ClusterSecretStore, or the team with Sealed Secrets or plain Secrets).\n\nExample:\n\n    logs = elk { endpoint = \"https://es.example.com\"  user = \"fluent\" }   // rejected\n    logs = elk { endpoint = \"https://es.example.com\"  user = \"fluent\"  password = secret(\"es-logs\") }";
+    E0397 = "E0397", Error, "log shipping user Fluent Bit's configuration cannot carry",
+        "Use the user name as the log store knows it: letters, digits and `._@+-`.",
+        "The user is written into Fluent Bit's classic configuration, a line-based format without quoting, where a space ends the value, a newline starts another key and `${...}` is read as an environment variable. deployc admits letters, digits and `._@+-`, at most 128 characters, which covers Elasticsearch's and Loki's user names.\n\nExample:\n\n    user = \"fluent bit\"     // rejected\n    user = \"fluent-bit\"";
     // -------------------------------------------------------------- strategy
     E0410 = "E0410", Error, "cluster in two clouds",
         "Give every environment on this cluster the same `cloud`, or put the environment on a cluster of its own (`cluster = \"dr\"`).",

@@ -1461,6 +1461,12 @@ pub struct Sink {
     /// Tracing: share of traces kept in production environments, in percent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub production_sampling: Option<f64>,
+    /// Logs (`elk`, `loki`): the basic-auth user and the Secret whose
+    /// `password` key holds the password, both or neither (E0396).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 /// A log sink's endpoint (`logs = elk { endpoint = .. }`, `loki`), split as

@@ -761,12 +761,55 @@ fn every_logs_declaration_ships_logs() {
                             }
                             LogSink::Datadog { .. } => unreachable!(),
                         }
+                        // user + password → basic auth on the output, the
+                        // password from the variable the Secret sets.
+                        if let Some((user, _)) = logs::credentials(&model) {
+                            let (u, p) = if matches!(sink, LogSink::Loki(_)) {
+                                ("http_user", "http_passwd")
+                            } else {
+                                ("HTTP_User", "HTTP_Passwd")
+                            };
+                            assert!(out.contains(&format!("{u} {user}\n")), "{program}: no {u} in {out}");
+                            assert!(out.contains(&format!("{p} ${{{}}}\n", logs::PASSWORD_VAR)), "{program}: {p}");
+                        }
+                    }
+                    // The password's Secret: read into the variable, produced
+                    // in Fluent Bit's namespace by an ExternalSecret through
+                    // the add-ons' store (which admits that namespace), its
+                    // store entry created by the log environment's Terraform.
+                    if let Some((_, secret)) = logs::credentials(&model) {
+                        let env = &values["env"][0];
+                        assert_eq!(env["name"], logs::PASSWORD_VAR);
+                        assert_eq!(env["valueFrom"]["secretKeyRef"]["name"], secret.as_str());
+                        assert_eq!(env["valueFrom"]["secretKeyRef"]["key"], logs::PASSWORD_KEY);
+                        let secrets = logs::addon_secrets(&plan);
+                        let s = secrets.iter().find(|s| s.cluster == cl.key).expect("the password's Secret is listed");
+                        assert_eq!((&s.secret.name, s.namespace), (&secret, logs::FLUENT_BIT_NAMESPACE));
+                        assert!(s.secret.keys.contains(logs::PASSWORD_KEY));
+                        let dir = logs::addons_dir(&plan, cl);
+                        let es: Value = serde_yaml_ng::from_str(
+                            file(&format!("{dir}/externalsecret-{secret}.yaml"))
+                                .expect("ExternalSecret of the password"),
+                        )
+                        .expect("yaml");
+                        assert_eq!(es["metadata"]["namespace"], logs::FLUENT_BIT_NAMESPACE);
+                        assert_eq!(es["spec"]["target"]["name"], secret.as_str());
+                        let store: Value = serde_yaml_ng::from_str(
+                            file(&format!("{dir}/clustersecretstore-{}.yaml", logs::addon_store_name(&model)))
+                                .expect("store"),
+                        )
+                        .expect("yaml");
+                        assert_eq!(store["spec"]["conditions"][0]["namespaces"][0], logs::FLUENT_BIT_NAMESPACE);
+                        let tf =
+                            file(&format!("terraform/{}/secrets.tf.json", model.env(s.env).name)).expect("secrets");
+                        assert!(tf.contains(&format!("/{secret}\"")), "{program}: Terraform creates no {secret} entry");
+                        carried.insert("log credentials");
                     }
                 }
             }
         }
     }
-    for k in ["elk", "loki", "cloudwatch", "datadog"] {
+    for k in ["elk", "loki", "cloudwatch", "datadog", "log credentials"] {
         assert!(carried.contains(k), "no program exercised `logs = {k}`");
     }
 }

@@ -1568,6 +1568,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")),
             sampling: pct(f, "sampling"),
             production_sampling: pct(f, "production_sampling"),
+            user: lit(f, "user"),
+            password: get(f, "password").map(|_| secret_name(f, "password")).filter(|n| !n.is_empty()),
         })
     };
     // Log shipping (plan/logs.rs): Fluent Bit for elk, loki and cloudwatch,
@@ -1576,6 +1578,28 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         let span = get(ob, "logs").map(|v| v.span);
         match t {
             "elk" | "loki" => {
+                // Basic auth: a user Fluent Bit's configuration can carry,
+                // with the password from the store, both or neither.
+                match (get(f, "user"), get(f, "password")) {
+                    (Some(v), None) | (None, Some(v)) => diags.push(
+                        Diagnostic::new(Code::E0396, "log shipping basic auth needs both `user` and `password`")
+                            .label(v.span, "set without the other")
+                            .help("Set `user` and `password = secret(\"...\")` together, or neither for an endpoint without authentication."),
+                    ),
+                    _ => {}
+                }
+                if let (Some(v), Some(user)) = (get(f, "user"), lit(f, "user")) {
+                    let ok = !user.is_empty()
+                        && user.len() <= 128
+                        && user.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-'));
+                    if !ok {
+                        diags.push(
+                            Diagnostic::new(Code::E0397, format!("`{}` is not a log shipping user", user.escape_debug()))
+                                .label(v.span, "letters, digits and `._@+-` only, at most 128")
+                                .help("Use the user name as the log store knows it; it is written into Fluent Bit's configuration, which has no quoting."),
+                        );
+                    }
+                }
                 if let Some(v) = get(f, "endpoint") {
                     let text = lit(f, "endpoint").unwrap_or_default();
                     if crate::model::LogEndpoint::parse(&text).is_none() {

@@ -1109,8 +1109,24 @@ pub static TRACING: &[Variant] = &[
     ),
 ];
 pub static LOGS: &[Variant] = &[
-    v("elk", &[req("endpoint", Ty::Str, "Elasticsearch endpoint")], "ELK stack"),
-    v("loki", &[req("endpoint", Ty::Str, "Loki push endpoint")], "Grafana Loki"),
+    v(
+        "elk",
+        &[
+            req("endpoint", Ty::Str, "Elasticsearch endpoint"),
+            f("user", Ty::Str, "", "basic-auth user Fluent Bit sends (letters, digits and `._@+-`, E0397); needs `password` (E0396)"),
+            f("password", Ty::Secret, "", "basic-auth password: the `password` key of this Secret from the secret store, read by Fluent Bit in its namespace"),
+        ],
+        "ELK stack",
+    ),
+    v(
+        "loki",
+        &[
+            req("endpoint", Ty::Str, "Loki push endpoint"),
+            f("user", Ty::Str, "", "basic-auth user Fluent Bit sends (letters, digits and `._@+-`, E0397); needs `password` (E0396)"),
+            f("password", Ty::Secret, "", "basic-auth password: the `password` key of this Secret from the secret store, read by Fluent Bit in its namespace"),
+        ],
+        "Grafana Loki",
+    ),
     v("cloudwatch", &[f("group", Ty::Str, "project name", "log group")], "CloudWatch Logs"),
     v("datadog", &[], "Datadog logs"),
 ];
