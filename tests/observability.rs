@@ -778,10 +778,13 @@ fn every_logs_declaration_ships_logs() {
                     // the add-ons' store (which admits that namespace), its
                     // store entry created by the log environment's Terraform.
                     if let Some((_, secret)) = logs::credentials(&model) {
-                        let env = &values["env"][0];
-                        assert_eq!(env["name"], logs::PASSWORD_VAR);
-                        assert_eq!(env["valueFrom"]["secretKeyRef"]["name"], secret.as_str());
-                        assert_eq!(env["valueFrom"]["secretKeyRef"]["key"], logs::PASSWORD_KEY);
+                        // Chart parameters (`--set`), which Helm merges over the values.
+                        let params = app["spec"]["source"]["helm"]["parameters"].as_array().expect("parameters");
+                        let param = |n: &str| params.iter().find(|p| p["name"] == n).map(|p| p["value"].clone());
+                        assert!(values.get("env").is_none(), "{program}: the env is set by parameters only");
+                        assert_eq!(param("env[0].name"), Some(logs::PASSWORD_VAR.into()));
+                        assert_eq!(param("env[0].valueFrom.secretKeyRef.name"), Some(secret.as_str().into()));
+                        assert_eq!(param("env[0].valueFrom.secretKeyRef.key"), Some(logs::PASSWORD_KEY.into()));
                         let secrets = logs::addon_secrets(&plan);
                         let s = secrets.iter().find(|s| s.cluster == cl.key).expect("the password's Secret is listed");
                         assert_eq!((&s.secret.name, s.namespace), (&secret, logs::FLUENT_BIT_NAMESPACE));

