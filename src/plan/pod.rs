@@ -151,6 +151,10 @@ pub fn scratch_volumes(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
 }
 
 /// Checks of Checkov that do not apply to a service workload, with the reason.
+/// Every workload object carries them: Deployments, Jobs and CronJobs (which
+/// Checkov 3.3 scans, `base_container_check.SUPPORTED_ENTITIES`) and
+/// Rollouts (which it does not scan: the kind is not in that list, so a
+/// Rollout's pod template never yields a finding).
 pub const SERVICE_SKIPS: &[(&str, &str)] = &[
     ("CKV_K8S_43", "images are pinned by immutable release tags that CD sets through kustomize"),
     ("CKV_K8S_35", "the application reads 12-factor environment variables; values come from the secret store"),
