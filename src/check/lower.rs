@@ -1437,6 +1437,23 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     _ => None,
                 };
                 let own = super::alarms::thresholds(o, r, u.storage, diags);
+                // The resource's free-storage threshold against the storage
+                // this environment gives it, where an alarm reads it (its
+                // own threshold is checked above).
+                if let (Some(free), None, Some((kspan, _))) =
+                    (r.alarms.get("free_storage"), own.get("free_storage"), roverrides.get(&r.name))
+                {
+                    if *free >= u.storage as f64 && u.placement == Placement::Managed {
+                        diags.push(
+                            Diagnostic::new(Code::E0392, "alarm threshold `free_storage` out of range")
+                                .label(*kspan, format!(
+                                    "the resource's free_storage is not below the {} GiB it has here: the alarm would always fire",
+                                    u.storage as f64 / (1u64 << 30) as f64
+                                ))
+                                .help("Set `alarms { free_storage = ... }` for this environment below its storage, or give it more storage."),
+                        );
+                    }
+                }
                 u.alarms = r.alarms.clone();
                 u.alarms.extend(own);
                 u
