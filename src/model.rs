@@ -543,6 +543,10 @@ pub struct Service {
     pub uses: Vec<ResourceId>,
     pub security: Security,
     pub metrics: bool,
+    /// Metrics this service exposes beside the standard ones, charted on
+    /// its dashboard and the environment's business dashboard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_metrics: Vec<AppMetric>,
     /// How it runs in local development (`local { ... }`); `None` runs the
     /// image as built.
     #[serde(default)]
@@ -613,6 +617,14 @@ pub struct ProbeTiming {
     pub failure_threshold: Option<u32>,
     pub success_threshold: Option<u32>,
     pub initial_delay: Option<u32>,
+    /// `probes { liveness { ... } }`: one probe's own timings, each field
+    /// replacing the shared one above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<Box<ProbeTiming>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<Box<ProbeTiming>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup: Option<Box<ProbeTiming>>,
 }
 
 /// Parses a toleration as `kubectl taint` writes a taint: `key=value:Effect`,
@@ -978,6 +990,63 @@ pub struct Resource {
     /// the generated class when absent).
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// CloudWatch alarm thresholds the program sets (`alarms { cpu = 90% }`),
+    /// by field name, in the program's units (see [`AlarmField`]); the
+    /// alarm table's defaults apply to the others.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, f64>,
+}
+
+/// A CloudWatch alarm threshold a program may set (`alarms { ... }` on a
+/// managed resource or an environment's resource override): its field, the
+/// unit it is written and kept in, and the engines whose alarms read it.
+/// `plan::alarms`' table names the same fields (a test there holds the two
+/// together).
+pub struct AlarmField {
+    pub name: &'static str,
+    pub unit: AlarmUnit,
+    pub engines: &'static [Engine],
+}
+
+/// The unit of an alarm threshold as the program writes it and the model
+/// keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlarmUnit {
+    /// `90%`, kept as 90.0.
+    Percent,
+    /// `10Gi`, kept in bytes.
+    Bytes,
+    /// `30s`, kept in milliseconds.
+    Duration,
+    /// `5000`, a count.
+    Count,
+}
+
+pub const ALARM_FIELDS: &[AlarmField] = &[
+    AlarmField { name: "cpu", unit: AlarmUnit::Percent, engines: &[Engine::Postgres, Engine::MongoDb, Engine::Redis] },
+    AlarmField { name: "free_storage", unit: AlarmUnit::Bytes, engines: &[Engine::Postgres] },
+    AlarmField { name: "free_memory", unit: AlarmUnit::Bytes, engines: &[Engine::Postgres, Engine::MongoDb] },
+    AlarmField { name: "memory_used", unit: AlarmUnit::Percent, engines: &[Engine::Redis] },
+    AlarmField { name: "replica_lag", unit: AlarmUnit::Duration, engines: &[Engine::Postgres, Engine::MongoDb] },
+    AlarmField { name: "age", unit: AlarmUnit::Duration, engines: &[Engine::Queue] },
+    AlarmField { name: "depth", unit: AlarmUnit::Count, engines: &[Engine::Queue] },
+    AlarmField { name: "dead_letters", unit: AlarmUnit::Count, engines: &[Engine::Queue] },
+    AlarmField { name: "offline_partitions", unit: AlarmUnit::Count, engines: &[Engine::Kafka] },
+];
+
+impl Resource {
+    /// The alarm thresholds this resource's CloudWatch alarms read, when it
+    /// is managed: by engine, less what its shape lacks (Aurora has no
+    /// allocated storage to run out of, a queue without a dead-letter queue
+    /// no dead letters).
+    pub fn alarm_fields(&self) -> Vec<&'static AlarmField> {
+        ALARM_FIELDS
+            .iter()
+            .filter(|a| a.engines.contains(&self.engine))
+            .filter(|a| !(a.name == "free_storage" && self.aurora))
+            .filter(|a| a.name != "dead_letters" || self.dead_letter)
+            .collect()
+    }
 }
 
 fn yes() -> bool {
@@ -1074,6 +1143,10 @@ pub struct ResourceUse {
     pub cpu: Option<Quantity>,
     #[serde(default)]
     pub memory: Option<Quantity>,
+    /// The resource's alarm thresholds with this environment's
+    /// `alarms { ... }` laid over them, field by field.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -1404,6 +1477,41 @@ pub struct Observability {
     pub alerts: Option<Alerts>,
     pub tracing: Option<Sink>,
     pub logs: Option<Sink>,
+    /// Metrics several services expose (`observability { custom_metrics }`),
+    /// charted per service on the environment's business dashboard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_metrics: Vec<AppMetric>,
+}
+
+/// A metric the application exposes itself on its scraped port
+/// (`custom_metrics = [{ name kind description }]`): a business figure such
+/// as bookings, or a cache's hits and misses as the application counts them.
+/// The name is the one the application exposes, checked as a Prometheus
+/// metric name with the suffix its kind implies (E0393-E0395).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
+pub struct AppMetric {
+    pub name: String,
+    pub kind: MetricKind,
+    /// What it counts or measures: the panel's title and description.
+    pub description: String,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricKind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl MetricKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -1427,6 +1535,12 @@ pub struct Sink {
     /// Tracing: share of traces kept in production environments, in percent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub production_sampling: Option<f64>,
+    /// Logs (`elk`, `loki`): the basic-auth user and the Secret whose
+    /// `password` key holds the password, both or neither (E0396).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 /// A log sink's endpoint (`logs = elk { endpoint = .. }`, `loki`), split as

@@ -355,6 +355,7 @@ const WIDE: &[(&str, &str)] = &[
     ("approver", "acme/rm"),
     ("query", "sum(rate(jobs_total[1m]))"),
     ("gcp_project", "acme-dr"),
+    ("metric_description", "Bookings"),
 ];
 
 fn wide_program(provider: &str, field: &str, v: &str) -> String {
@@ -368,7 +369,8 @@ project shop {{
   secret_store = aws_secrets_manager {{ region = "eu-west-1" prefix = "@prefix@" }}
 }}
 observability {{
-  metrics = prometheus
+  metrics    = prometheus
+  dashboards = grafana
   alerts {{ crash_loop = true error_rate = 5% }}
 }}
 resource db   = postgres {{ version = "16" database = "@database@" backup {{ schedule = daily retain = 7d }} }}
@@ -403,6 +405,7 @@ service web {{
   expose    = ingress {{ host = "web.${{env.domain}}" path = "@ingress_path@" }}
   health    = http {{ path = "@health_path@" }}
   env       {{ API_URL = api.url GREETING = "@env_value@" }}
+  custom_metrics = [{{ name = "bookings_total" kind = counter description = "@metric_description@" }}]
 }}
 service api {{
   language   = python

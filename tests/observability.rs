@@ -47,6 +47,12 @@ fn objects(program: &str, mut check: impl FnMut(&Model, &Plan, &BTreeMap<String,
     check(&model, &plan, &per_env);
 }
 
+/// The dashboard JSON a sidecar ConfigMap holds.
+fn dashboard_json(cm: &Value) -> Value {
+    let data = cm["data"].as_object().expect("data");
+    serde_json::from_str(data.values().next().and_then(|v| v.as_str()).expect("one file")).expect("dashboard JSON")
+}
+
 fn has_labels(doc: &Value, labels: &BTreeMap<String, String>) -> bool {
     labels.iter().all(|(k, v)| doc["metadata"]["labels"][k].as_str() == Some(v))
 }
@@ -145,6 +151,39 @@ fn every_observability_declaration_produces_its_objects() {
                         if s.metrics && s.port.is_some() {
                             let c = cm(&s.name).unwrap_or_else(|| panic!("{program}: no dashboard for {}", s.name));
                             assert_eq!(c["metadata"]["labels"]["grafana_dashboard"], "1");
+                            // custom_metrics → a panel each on the service's
+                            // dashboard and the business dashboard, querying
+                            // the series by the labels the ServiceMonitor's
+                            // scrape gives them (namespace, service).
+                            let sel = format!("namespace=\"{ns}\",service=\"{}\"", s.name);
+                            let business = format!("{}-{}-business", model.project.name, ep.env.name);
+                            for m in &s.custom_metrics {
+                                for (board, title) in [
+                                    (s.name.clone(), m.description.clone()),
+                                    (business.clone(), format!("{}: {}", s.name, m.description)),
+                                ] {
+                                    let d =
+                                        dashboard_json(cm(&board).unwrap_or_else(|| panic!("{program}: no {board}")));
+                                    let p = d["panels"]
+                                        .as_array()
+                                        .expect("panels")
+                                        .iter()
+                                        .find(|p| p["title"] == title.as_str());
+                                    let p = p.unwrap_or_else(|| {
+                                        panic!("{program}/{}: no panel `{title}` on {board}", ep.env.name)
+                                    });
+                                    let series = if m.kind == deployc::model::MetricKind::Histogram {
+                                        format!("{}_bucket{{{sel}}}", m.name)
+                                    } else {
+                                        format!("{}{{{sel}}}", m.name)
+                                    };
+                                    for t in p["targets"].as_array().expect("targets") {
+                                        let expr = t["expr"].as_str().expect("expr");
+                                        assert!(expr.contains(&series), "{program}: {expr} does not read {series}");
+                                    }
+                                }
+                                carried.insert((program.to_string(), "custom_metrics"));
+                            }
                         } else {
                             assert!(
                                 cm(&s.name).is_none(),
@@ -154,6 +193,22 @@ fn every_observability_declaration_produces_its_objects() {
                         }
                     }
                     carried.insert((program.to_string(), "dashboards"));
+                    // The project's custom metrics → a panel each on the
+                    // business dashboard, per service of the namespace.
+                    for m in &obs.custom_metrics {
+                        let business = format!("{}-{}-business", model.project.name, ep.env.name);
+                        let d = dashboard_json(cm(&business).unwrap_or_else(|| panic!("{program}: no {business}")));
+                        let p = d["panels"]
+                            .as_array()
+                            .expect("panels")
+                            .iter()
+                            .find(|p| p["title"] == m.description.as_str());
+                        let p = p.unwrap_or_else(|| panic!("{program}: no panel for {}", m.name));
+                        assert!(p["targets"][0]["expr"]
+                            .as_str()
+                            .is_some_and(|e| e.contains(&m.name) && e.contains("by (service")));
+                        carried.insert((program.to_string(), "custom_metrics"));
+                    }
                 }
                 // alerts → one PrometheusRule holding every declared condition.
                 let volumes = model.resources.iter().any(|r| ep.in_cluster(r.id));
@@ -265,6 +320,7 @@ fn every_observability_declaration_produces_its_objects() {
         "cert_expiry",
         "resource_exhaustion",
         "route_to",
+        "custom_metrics",
     ] {
         assert!(kinds.contains(k), "no example exercised `{k}`");
     }
@@ -705,12 +761,58 @@ fn every_logs_declaration_ships_logs() {
                             }
                             LogSink::Datadog { .. } => unreachable!(),
                         }
+                        // user + password → basic auth on the output, the
+                        // password from the variable the Secret sets.
+                        if let Some((user, _)) = logs::credentials(&model) {
+                            let (u, p) = if matches!(sink, LogSink::Loki(_)) {
+                                ("http_user", "http_passwd")
+                            } else {
+                                ("HTTP_User", "HTTP_Passwd")
+                            };
+                            assert!(out.contains(&format!("{u} {user}\n")), "{program}: no {u} in {out}");
+                            assert!(out.contains(&format!("{p} ${{{}}}\n", logs::PASSWORD_VAR)), "{program}: {p}");
+                        }
+                    }
+                    // The password's Secret: read into the variable, produced
+                    // in Fluent Bit's namespace by an ExternalSecret through
+                    // the add-ons' store (which admits that namespace), its
+                    // store entry created by the log environment's Terraform.
+                    if let Some((_, secret)) = logs::credentials(&model) {
+                        // Chart parameters (`--set`), which Helm merges over the values.
+                        let params = app["spec"]["source"]["helm"]["parameters"].as_array().expect("parameters");
+                        let param = |n: &str| params.iter().find(|p| p["name"] == n).map(|p| p["value"].clone());
+                        assert!(values.get("env").is_none(), "{program}: the env is set by parameters only");
+                        assert_eq!(param("env[0].name"), Some(logs::PASSWORD_VAR.into()));
+                        assert_eq!(param("env[0].valueFrom.secretKeyRef.name"), Some(secret.as_str().into()));
+                        assert_eq!(param("env[0].valueFrom.secretKeyRef.key"), Some(logs::PASSWORD_KEY.into()));
+                        let secrets = logs::addon_secrets(&plan);
+                        let s = secrets.iter().find(|s| s.cluster == cl.key).expect("the password's Secret is listed");
+                        assert_eq!((&s.secret.name, s.namespace), (&secret, logs::FLUENT_BIT_NAMESPACE));
+                        assert!(s.secret.keys.contains(logs::PASSWORD_KEY));
+                        let dir = logs::addons_dir(&plan, cl);
+                        let es: Value = serde_yaml_ng::from_str(
+                            file(&format!("{dir}/externalsecret-{secret}.yaml"))
+                                .expect("ExternalSecret of the password"),
+                        )
+                        .expect("yaml");
+                        assert_eq!(es["metadata"]["namespace"], logs::FLUENT_BIT_NAMESPACE);
+                        assert_eq!(es["spec"]["target"]["name"], secret.as_str());
+                        let store: Value = serde_yaml_ng::from_str(
+                            file(&format!("{dir}/clustersecretstore-{}.yaml", logs::addon_store_name(&model)))
+                                .expect("store"),
+                        )
+                        .expect("yaml");
+                        assert_eq!(store["spec"]["conditions"][0]["namespaces"][0], logs::FLUENT_BIT_NAMESPACE);
+                        let tf =
+                            file(&format!("terraform/{}/secrets.tf.json", model.env(s.env).name)).expect("secrets");
+                        assert!(tf.contains(&format!("/{secret}\"")), "{program}: Terraform creates no {secret} entry");
+                        carried.insert("log credentials");
                     }
                 }
             }
         }
     }
-    for k in ["elk", "loki", "cloudwatch", "datadog"] {
+    for k in ["elk", "loki", "cloudwatch", "datadog", "log credentials"] {
         assert!(carried.contains(k), "no program exercised `logs = {k}`");
     }
 }
@@ -720,8 +822,9 @@ fn every_logs_declaration_ships_logs() {
 /// paging integrations of `route_to` subscribe to in production.
 #[test]
 fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
-    use deployc::plan::alarms::{paging, rows, watched};
+    use deployc::plan::alarms::{paging, rows, threshold, watched};
     let mut checked = 0;
+    let mut set = 0;
     for program in PROGRAMS {
         let c = common::compile_file(program);
         let (model, graph) = c.output.unwrap_or_else(|| panic!("{program} compiles"));
@@ -750,13 +853,22 @@ fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
             let alarms = doc["resource"]["aws_cloudwatch_metric_alarm"].as_object().expect("alarms");
             assert!(doc["resource"]["aws_sns_topic"]["alarms"]["kms_master_key_id"].is_string());
             for (r, w) in &want {
+                let u = &env.resources[r.id.index()];
                 for row in rows(*w) {
+                    // The threshold is the program's where `alarms` (the
+                    // resource's, with the environment's over it) sets the
+                    // row's field, else the table's.
+                    let (limit, _) = threshold(row, &u.alarms);
+                    let program_set = row.field.and_then(|(f, _)| u.alarms.get(f));
+                    set += program_set.is_some() as usize;
                     let hit = alarms.values().any(|x| {
                         x["metric_name"] == row.metric
                             && x["alarm_name"].as_str().is_some_and(|n| n.contains(&format!("-{}-{}", r.name, row.key)))
                             && x["alarm_actions"][0] == "${aws_sns_topic.alarms.arn}"
+                            && x["threshold"].as_f64() == Some(limit)
+                            && (program_set.is_some() || x["threshold"].as_f64() == Some(row.threshold))
                     });
-                    assert!(hit, "{program}/{}: no {} alarm for {}", env.name, row.metric, r.name);
+                    assert!(hit, "{program}/{}: no {} alarm for {} at {limit}", env.name, row.metric, r.name);
                     checked += 1;
                 }
             }
@@ -765,6 +877,38 @@ fn managed_resources_have_cloudwatch_alarms_routed_to_the_integrations() {
         }
     }
     assert!(checked > 0, "no program runs a managed resource");
+    assert!(set > 0, "no program sets an alarm threshold");
+}
+
+/// `alarms { ... }` reaches the alarms in CloudWatch's units: tests/programs/infra.dpl
+/// sets thresholds on the resources and overrides one per environment.
+#[test]
+fn alarm_thresholds_are_the_programs_in_the_metrics_units() {
+    let c = common::compile_file("tests/programs/infra.dpl");
+    let (model, graph) = c.output.expect("compiles");
+    let opts = Default::default();
+    let plan = Plan::new(&model, &graph, &opts);
+    let files = emit::emit(&plan, &[Target::Terraform]);
+    let doc: Value = serde_json::from_str(
+        &files.iter().find(|a| a.path == "terraform/prod/alarms.tf.json").expect("prod alarms").contents,
+    )
+    .expect("json");
+    let alarms = &doc["resource"]["aws_cloudwatch_metric_alarm"];
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    for (id, want) in [
+        ("db_free_storage", 2.0 * gib),         // the resource's 2Gi, in bytes
+        ("db_replica_replica_lag", 30.0),       // 30s: RDS ReplicaLag is in seconds
+        ("db_cpu", 70.0),                       // prod's override
+        ("db_memory", 256.0 * 1024.0 * 1024.0), // the table's
+        ("docs_replica_lag", 500.0),            // prod's 500ms: DocumentDB's lag is in ms
+        ("cache_memory", 75.0),                 // on every node
+        ("jobs_age", 3600.0),                   // 1h in seconds
+        ("jobs_depth", 5000.0),
+        ("jobs_dlq_dead_letters", 0.0),
+    ] {
+        assert_eq!(alarms[id]["threshold"].as_f64(), Some(want), "{id}");
+    }
+    assert_eq!(alarms["db_cpu"]["alarm_description"], "postgres db: CPUUtilization (Average) above 70% for 15 minutes");
 }
 
 /// ElastiCache alarms watch every node of a replication group, not only its

@@ -257,7 +257,7 @@ fn secret_name(f: &Fields, k: &str) -> String {
 
 /// Renders a template whose references are not known here as `${...}` text.
 /// Only used for fields that the schema documents as plain strings.
-fn render_static(t: &Template) -> String {
+pub(super) fn render_static(t: &Template) -> String {
     t.parts
         .iter()
         .map(|p| match p {
@@ -422,13 +422,33 @@ fn pod_details(f: &Fields, port: Option<u16>, diags: &mut Diagnostics) -> crate:
         Some(V::Int(n)) => Some(*n as u32),
         _ => None,
     };
+    let times = |t: &Fields| ProbeTiming {
+        period: secs(t, "period"),
+        timeout: secs(t, "timeout"),
+        failure_threshold: count(t, "failure_threshold"),
+        success_threshold: count(t, "success_threshold"),
+        initial_delay: secs(t, "initial_delay"),
+        ..Default::default()
+    };
     let timing = strukt(f, "probes")
-        .map(|t| ProbeTiming {
-            period: secs(t, "period"),
-            timeout: secs(t, "timeout"),
-            failure_threshold: count(t, "failure_threshold"),
-            success_threshold: count(t, "success_threshold"),
-            initial_delay: secs(t, "initial_delay"),
+        .map(|t| {
+            let mut own = |kind: &str| {
+                let o = strukt(t, kind)?;
+                // Kubernetes refuses a liveness or startup probe whose
+                // success threshold is not 1.
+                if kind != "readiness" {
+                    if let Some(v) = get(o, "success_threshold").filter(|v| !matches!(v.v, V::Int(1))) {
+                        diags.push(
+                            Diagnostic::new(Code::E0379, format!("a {kind} probe's success threshold must be 1"))
+                                .label(v.span, "Kubernetes accepts only 1 here")
+                                .help("Drop `success_threshold` here; set it in `readiness { ... }` (or the shared block, which times readiness) instead."),
+                        );
+                    }
+                }
+                Some(Box::new(times(o)))
+            };
+            let (liveness, readiness, startup) = (own("liveness"), own("readiness"), own("startup"));
+            ProbeTiming { liveness, readiness, startup, ..times(t) }
         })
         .unwrap_or_default();
     let mut files = BTreeMap::new();
@@ -1000,6 +1020,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             uses: uses.into_iter().collect(),
             security,
             metrics: boolean(f, "metrics", true),
+            custom_metrics: super::metrics::custom_metrics(list(f, "custom_metrics"), &[], diags),
             local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
             vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
             pod: pod_details(f, port_, diags),
@@ -1136,7 +1157,10 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             memory: get(f, "memory").map(|v| range_q(Some(v), (0, 0))),
             storage_class: storage_class(f, diags),
             engine,
+            alarms: BTreeMap::new(),
         });
+        let r = resources.last_mut().expect("just pushed");
+        r.alarms = super::alarms::thresholds(strukt(f, "alarms"), r, r.storage, diags);
     }
 
     // ---- gates and integrations
@@ -1442,7 +1466,41 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                     storage: o.as_ref().and_then(|o| mem(o, "storage")).unwrap_or(r.storage),
                     cpu: o.as_ref().and_then(|o| get(o, "cpu")).map(|v| range_q(Some(v), (0, 0))).or(r.cpu),
                     memory: o.as_ref().and_then(|o| get(o, "memory")).map(|v| range_q(Some(v), (0, 0))).or(r.memory),
+                    alarms: BTreeMap::new(),
                 }
+            })
+            .collect::<Vec<_>>();
+        // The environment's alarm thresholds over the resource's, checked
+        // against the storage the resource has here.
+        let res_uses = res_uses
+            .into_iter()
+            .zip(resources.iter())
+            .map(|(mut u, r)| {
+                let o = match roverrides.get(&r.name).map(|(_, v)| &v.v) {
+                    Some(V::Struct(o)) => strukt(o, "alarms"),
+                    _ => None,
+                };
+                let own = super::alarms::thresholds(o, r, u.storage, diags);
+                // The resource's free-storage threshold against the storage
+                // this environment gives it, where an alarm reads it (its
+                // own threshold is checked above).
+                if let (Some(free), None, Some((kspan, _))) =
+                    (r.alarms.get("free_storage"), own.get("free_storage"), roverrides.get(&r.name))
+                {
+                    if *free >= u.storage as f64 && u.placement == Placement::Managed {
+                        diags.push(
+                            Diagnostic::new(Code::E0392, "alarm threshold `free_storage` out of range")
+                                .label(*kspan, format!(
+                                    "the resource's free_storage is not below the {} GiB it has here: the alarm would always fire",
+                                    u.storage as f64 / (1u64 << 30) as f64
+                                ))
+                                .help("Set `alarms { free_storage = ... }` for this environment below its storage, or give it more storage."),
+                        );
+                    }
+                }
+                u.alarms = r.alarms.clone();
+                u.alarms.extend(own);
+                u
             })
             .collect();
         // Placing a queue or bucket in the cluster is not possible: say so.
@@ -1572,6 +1630,8 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             endpoint: lit(f, "endpoint").or_else(|| lit(f, "group")),
             sampling: pct(f, "sampling"),
             production_sampling: pct(f, "production_sampling"),
+            user: lit(f, "user"),
+            password: get(f, "password").map(|_| secret_name(f, "password")).filter(|n| !n.is_empty()),
         })
     };
     // Log shipping (plan/logs.rs): Fluent Bit for elk, loki and cloudwatch,
@@ -1580,6 +1640,28 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         let span = get(ob, "logs").map(|v| v.span);
         match t {
             "elk" | "loki" => {
+                // Basic auth: a user Fluent Bit's configuration can carry,
+                // with the password from the store, both or neither.
+                match (get(f, "user"), get(f, "password")) {
+                    (Some(v), None) | (None, Some(v)) => diags.push(
+                        Diagnostic::new(Code::E0396, "log shipping basic auth needs both `user` and `password`")
+                            .label(v.span, "set without the other")
+                            .help("Set `user` and `password = secret(\"...\")` together, or neither for an endpoint without authentication."),
+                    ),
+                    _ => {}
+                }
+                if let (Some(v), Some(user)) = (get(f, "user"), lit(f, "user")) {
+                    let ok = !user.is_empty()
+                        && user.len() <= 128
+                        && user.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-'));
+                    if !ok {
+                        diags.push(
+                            Diagnostic::new(Code::E0397, format!("`{}` is not a log shipping user", user.escape_debug()))
+                                .label(v.span, "letters, digits and `._@+-` only, at most 128")
+                                .help("Use the user name as the log store knows it; it is written into Fluent Bit's configuration, which has no quoting."),
+                        );
+                    }
+                }
                 if let Some(v) = get(f, "endpoint") {
                     let text = lit(f, "endpoint").unwrap_or_default();
                     if crate::model::LogEndpoint::parse(&text).is_none() {
@@ -1677,7 +1759,17 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         }),
         tracing: sink("tracing"),
         logs: sink("logs"),
+        custom_metrics: super::metrics::custom_metrics(list(ob, "custom_metrics"), &services, diags),
     };
+    if let Some(v) = get(ob, "custom_metrics").filter(|_| !observability.custom_metrics.is_empty()) {
+        if observability.metrics.is_none() || observability.dashboards.as_deref() != Some("grafana") {
+            diags.push(
+                Diagnostic::new(Code::W0012, "no dashboard charts the project's custom metrics")
+                    .label(v.span, "declared here")
+                    .help("Nothing scrapes or charts them: declare `metrics = prometheus` and `dashboards = grafana` in `observability`."),
+            );
+        }
+    }
     let model = Model {
         project,
         toolchains,

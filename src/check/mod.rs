@@ -9,9 +9,11 @@
 //! **Invariant:** the checker never panics and never stops at the first
 //! error; a model is returned only when there are no errors.
 
+pub mod alarms;
 pub mod clouds;
 pub mod edge;
 pub mod lower;
+pub mod metrics;
 pub mod preset;
 pub mod rules;
 pub mod schema;

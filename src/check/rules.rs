@@ -8,7 +8,7 @@ use super::symbols::Symbols;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::graph::{Edge, Graph, Node};
-use crate::model::{Model, Promotion, StrategyKind};
+use crate::model::{Cloud, Model, Placement, Promotion, StrategyKind};
 use std::collections::BTreeSet;
 
 /// An RFC 1035 label, as Kubernetes requires for names of Services and Namespaces.
@@ -50,6 +50,63 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     secrets_in_production(model, extra, diags);
     production_warnings(model, extra, diags);
     post_deploy_suites(model, extra, diags);
+    unread_alarm_thresholds(model, diags);
+    uncharted_metrics(model, diags);
+}
+
+/// `custom_metrics` that no dashboard charts (W0012): no Prometheus metrics
+/// or Grafana dashboards, or a service no ServiceMonitor scrapes (no port,
+/// or `metrics = false`), the same condition `plan::dashboards` reads.
+fn uncharted_metrics(model: &Model, diags: &mut Diagnostics) {
+    let obs = &model.observability;
+    let charted = obs.metrics.is_some() && obs.dashboards.as_deref() == Some("grafana");
+    let why = "declare `metrics = prometheus` and `dashboards = grafana` in `observability`";
+    for s in model.services.iter().filter(|s| !s.custom_metrics.is_empty()) {
+        let problem = if !charted {
+            Some(why)
+        } else if s.port.is_none() {
+            Some("no ServiceMonitor scrapes a workload without a port")
+        } else if !s.metrics {
+            Some("`metrics = false`: no ServiceMonitor scrapes it")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            let mut d = Diagnostic::new(Code::W0012, format!("no dashboard charts the custom metrics of `{}`", s.name))
+                .help(format!("Nothing scrapes or charts them: {problem}."));
+            if let Some(span) = s.span {
+                d = d.label(span, "declares custom_metrics");
+            }
+            diags.push(d);
+        }
+    }
+    // The project's own list is W0012 in `lower`, where its span is.
+}
+
+/// `alarms { ... }` on a resource no environment runs managed on AWS: the
+/// thresholds reach no CloudWatch alarm (W0011). A threshold set for an
+/// environment where the resource runs in the cluster, while another runs
+/// it managed, is not flagged: the resource-level view is what the author
+/// reads.
+fn unread_alarm_thresholds(model: &Model, diags: &mut Diagnostics) {
+    for r in &model.resources {
+        let set =
+            !r.alarms.is_empty() || model.environments.iter().any(|e| !e.resources[r.id.index()].alarms.is_empty());
+        let read = model.environments.iter().any(|e| {
+            e.resources[r.id.index()].placement == Placement::Managed && matches!(model.cloud_of(e), Cloud::Aws { .. })
+        });
+        if set && !read {
+            let mut d = Diagnostic::new(
+                Code::W0011,
+                format!("alarm thresholds of `{}` reach no CloudWatch alarm", r.name),
+            )
+            .help("CloudWatch alarms watch resources managed on AWS; in the cluster, Prometheus' alert rules watch it. Remove `alarms`, or run the resource managed in an environment on AWS.");
+            if let Some(span) = r.span {
+                d = d.label(span, "runs in the cluster, or off AWS, in every environment");
+            }
+            diags.push(d);
+        }
+    }
 }
 
 /// `after = [integration_tests]` or `[performance_tests]` where no deployed

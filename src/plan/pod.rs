@@ -67,13 +67,24 @@ impl ProbeKind {
 /// defaults (period 10s, timeout 3s, 3 failures). The success threshold is
 /// written only when the program sets it (liveness and startup probes
 /// accept only 1, so it applies to readiness).
+///
+/// A probe's own block (`probes { liveness { period = 10s } }`) replaces
+/// the shared fields one by one. The checker holds a liveness or startup
+/// block's success threshold to 1 (E0379), which is Kubernetes' default,
+/// so it is never written for them.
 pub fn probe_timing(t: &ProbeTiming, kind: ProbeKind) -> KProbe {
+    let own = match kind {
+        ProbeKind::Liveness => t.liveness.as_deref(),
+        ProbeKind::Readiness => t.readiness.as_deref(),
+        ProbeKind::Startup => t.startup.as_deref(),
+    };
+    let pick = |field: fn(&ProbeTiming) -> Option<u32>| own.and_then(field).or_else(|| field(t));
     KProbe {
-        initial_delay_seconds: Some(t.initial_delay.map_or(kind.default_delay(), |d| d as i32)),
-        period_seconds: Some(t.period.unwrap_or(10) as i32),
-        timeout_seconds: Some(t.timeout.unwrap_or(3) as i32),
-        failure_threshold: Some(t.failure_threshold.unwrap_or(3) as i32),
-        success_threshold: t.success_threshold.filter(|_| kind == ProbeKind::Readiness).map(|n| n as i32),
+        initial_delay_seconds: Some(pick(|t| t.initial_delay).map_or(kind.default_delay(), |d| d as i32)),
+        period_seconds: Some(pick(|t| t.period).unwrap_or(10) as i32),
+        timeout_seconds: Some(pick(|t| t.timeout).unwrap_or(3) as i32),
+        failure_threshold: Some(pick(|t| t.failure_threshold).unwrap_or(3) as i32),
+        success_threshold: pick(|t| t.success_threshold).filter(|_| kind == ProbeKind::Readiness).map(|n| n as i32),
         ..Default::default()
     }
 }
@@ -140,6 +151,10 @@ pub fn scratch_volumes(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
 }
 
 /// Checks of Checkov that do not apply to a service workload, with the reason.
+/// Every workload object carries them: Deployments, Jobs and CronJobs (which
+/// Checkov 3.3 scans, `base_container_check.SUPPORTED_ENTITIES`) and
+/// Rollouts (which it does not scan: the kind is not in that list, so a
+/// Rollout's pod template never yields a finding).
 pub const SERVICE_SKIPS: &[(&str, &str)] = &[
     ("CKV_K8S_43", "images are pinned by immutable release tags that CD sets through kustomize"),
     ("CKV_K8S_35", "the application reads 12-factor environment variables; values come from the secret store"),

@@ -7,7 +7,7 @@
 
 use super::security::service_role;
 use super::{attr, expr, ident, Cx};
-use crate::plan::alarms::{cache_nodes, paging, rows, slack, watched, Watched};
+use crate::plan::alarms::{cache_nodes, paging, rows, slack, threshold, watched, Watched};
 use serde_json::json;
 
 const FILE: &str = "alarms.tf.json";
@@ -87,14 +87,15 @@ pub fn alarms(cx: &mut Cx) {
                 } else {
                     ""
                 };
+                let (limit, what) = threshold(row, &u.alarms);
                 let mut alarm = json!({
                     "alarm_name": format!("{}-{}{suffix}", cx.name(&r.name), row.key),
-                    "alarm_description": format!("{} {}: {}", r.engine.word(), r.name, row.what),
+                    "alarm_description": format!("{} {}: {what}", r.engine.word(), r.name),
                     "namespace": row.namespace,
                     "metric_name": row.metric,
                     "statistic": row.statistic,
                     "comparison_operator": row.comparison,
-                    "threshold": row.threshold,
+                    "threshold": limit,
                     "period": row.period_s,
                     "evaluation_periods": row.periods,
                     "dimensions": { dimension: value },
@@ -109,7 +110,7 @@ pub fn alarms(cx: &mut Cx) {
                 }
                 if let Some(members) = &each {
                     alarm["alarm_description"] =
-                        json!(format!("{} {} node ${{each.key}}: {}", r.engine.word(), r.name, row.what));
+                        json!(format!("{} {} node ${{each.key}}: {what}", r.engine.word(), r.name));
                     let keys: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
                     alarm["for_each"] = json!(expr(&format!("toset([{}])", keys.join(", "))));
                 }
