@@ -184,9 +184,21 @@ impl Tree {
     /// symlink; creates missing directories when `create` is set. `None`
     /// when a directory is missing and `create` is not set.
     pub fn dir(&self, rel: &str, create: bool) -> Result<Option<OwnedFd>, WriteError> {
+        Ok(self.open_dir(rel, create)?.map(|(fd, _)| fd))
+    }
+
+    /// Opens (creating what is missing) the directory `rel`, and whether
+    /// this call created it: a folder this call created held nothing but
+    /// what the build writes into it since.
+    pub fn make_dir(&self, rel: &str) -> Result<(OwnedFd, bool), WriteError> {
+        self.open_dir(rel, true)?.ok_or_else(|| WriteError::new(Problem::Other, self.full(rel), "cannot create"))
+    }
+
+    fn open_dir(&self, rel: &str, create: bool) -> Result<Option<(OwnedFd, bool)>, WriteError> {
         let mut fd = rustix::io::dup(&self.root).map_err(|e| (self.path.clone(), e))?;
+        let mut created = false;
         if rel.is_empty() {
-            return Ok(Some(fd));
+            return Ok(Some((fd, created)));
         }
         let mut at = String::new();
         for seg in rel.split('/') {
@@ -194,11 +206,13 @@ impl Tree {
                 at.push('/');
             }
             at.push_str(seg);
+            created = false;
             fd = match rustix::fs::openat(&fd, seg, DIR_FLAGS, Mode::empty()) {
                 Ok(next) => next,
                 Err(Errno::NOENT) if create => {
                     match rustix::fs::mkdirat(&fd, seg, Mode::from_raw_mode(0o777)) {
-                        Ok(()) | Err(Errno::EXIST) => {}
+                        Ok(()) => created = true,
+                        Err(Errno::EXIST) => {}
                         Err(e) => return Err((self.full(&at), e).into()),
                     }
                     rustix::fs::openat(&fd, seg, DIR_FLAGS, Mode::empty()).map_err(|e| self.why(&fd, seg, &at, e))?
@@ -207,7 +221,7 @@ impl Tree {
                 Err(e) => return Err(self.why(&fd, seg, &at, e)),
             };
         }
-        Ok(Some(fd))
+        Ok(Some((fd, created)))
     }
 
     /// Explains a failed directory open: a symlink or something else in the way.
