@@ -236,19 +236,6 @@ fn keep_freed_memory() {
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_purge_delay_option_is_the_one_we_set() {
-        // mimalloc's documented default for the purge delay is 10 (ms); an
-        // index naming another option would read another value.
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            // SAFETY: reads an option.
-            assert_eq!(unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, 10);
-        }
-    }
-}
-
 fn main() -> ExitCode {
     // Output piped into `head` or `less` that closes early ends the process
     // quietly, as for any Unix tool, instead of a panic on a broken pipe.
@@ -309,6 +296,19 @@ fn main() -> ExitCode {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "deployc", &mut std::io::stdout());
             ExitCode::SUCCESS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_purge_delay_option_is_the_one_we_set() {
+        // mimalloc's documented default for the purge delay is 10 (ms); an
+        // index naming another option would read another value.
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            // SAFETY: reads an option.
+            assert_eq!(unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, 10);
         }
     }
 }

@@ -175,20 +175,28 @@ pub fn up_to_date(root: &Path, fingerprint: &str) -> Option<usize> {
 }
 
 /// One generated file as the writer keeps it once staged: its path, the
-/// SHA-256 of its content (for the manifest and the state) and whether it
-/// differed from the file on disk (then it was staged).
+/// SHA-256 of its content (for the manifest and the state), whether it
+/// differed from the file on disk (then it was staged), and whether it was
+/// staged inside a new folder (which is renamed into place, not the file).
 struct Written {
     path: String,
     hash: String,
     staged: bool,
+    in_new: bool,
 }
 
-/// A folder written to, open: and whether this build created it, so that
-/// nothing of the previous tree can be in it.
+/// A folder written to, open, and whether it is new: a folder missing from
+/// the previous tree is staged whole, as a temporary sibling
+/// (`.NAME.deployc-tmp/`) holding its files and sub-folders under their
+/// own names, and the commit renames that one folder into place. Nothing of
+/// the previous tree can be in a new folder.
 struct Folder {
     fd: OwnedFd,
-    created: bool,
+    new: bool,
 }
+
+/// A folder once opened: `None` when opening it failed (the error is kept).
+type FolderCell = OnceLock<Option<Arc<Folder>>>;
 
 /// Stages the artifacts of a build as they are produced, from any number of
 /// threads: each changed file is written to its temporary sibling at once
@@ -198,7 +206,9 @@ pub struct Stager<'t> {
     tree: &'t Tree,
     /// Each folder is opened (created if need be) and cleared of leftover
     /// temporary files once, before the first file is staged in it.
-    folders: Mutex<HashMap<String, Arc<OnceLock<Option<Arc<Folder>>>>>>,
+    folders: Mutex<HashMap<String, Arc<FolderCell>>>,
+    /// The new folders staged as temporary siblings of an existing folder.
+    new_folders: Mutex<Vec<String>>,
     written: Mutex<Vec<Written>>,
     failed: Mutex<Option<WriteError>>,
     stopped: AtomicBool,
@@ -209,6 +219,7 @@ impl<'t> Stager<'t> {
         Stager {
             tree,
             folders: Mutex::default(),
+            new_folders: Mutex::default(),
             written: Mutex::default(),
             failed: Mutex::default(),
             stopped: AtomicBool::new(false),
@@ -254,30 +265,63 @@ impl<'t> Stager<'t> {
         self.stopped.store(true, Ordering::Relaxed);
     }
 
-    /// The folder `dir`, opened and cleared once; `None` after an error.
+    /// The folder `dir`, opened (created, staged, cleared) once; `None`
+    /// after an error.
     fn folder(&self, dir: &str) -> Option<Arc<Folder>> {
         if !dir.is_empty() && !writable(dir) {
             self.fail(unsafe_path(&self.tree.full(""), dir));
             return None;
         }
         let cell = self.folders.lock().unwrap_or_else(|e| e.into_inner()).entry(dir.to_string()).or_default().clone();
-        let open = || -> Result<Folder, WriteError> {
-            let (fd, created) = self.tree.make_dir(dir)?;
-            // Leftovers that no journal lists (an older deployc's, or a copy
-            // of a torn tree) go too: one listing of each folder written to.
-            if !created {
-                self.tree.clear(&fd, dir)?;
-            }
-            Ok(Folder { fd, created })
-        };
-        let folder = cell.get_or_init(|| match open() {
-            Ok(f) => Some(Arc::new(f)),
+        let folder = cell.get_or_init(|| match self.open(dir) {
+            Ok(Some(f)) => Some(Arc::new(f)),
+            Ok(None) => None,
             Err(e) => {
                 self.fail(e);
                 None
             }
         });
         folder.clone()
+    }
+
+    /// Opens the folder `dir` through its parent (never through a symlink):
+    /// an existing folder is cleared of leftover temporary files (an older
+    /// deployc's, or a copy of a torn tree: one listing of each folder
+    /// written to); a missing one is created, as a temporary sibling when
+    /// its parent is an existing folder. `None` when the parent failed.
+    fn open(&self, dir: &str) -> Result<Option<Folder>, WriteError> {
+        let tree = self.tree;
+        if dir.is_empty() {
+            let fd = tree.make_dir("")?.0;
+            tree.clear(&fd, "")?;
+            return Ok(Some(Folder { fd, new: false }));
+        }
+        let (up, name) = split(dir);
+        let Some(parent) = self.folder(up) else { return Ok(None) };
+        let open = |at: &str| rustix::fs::openat(&parent.fd, at, tree::DIR_FLAGS, rustix::fs::Mode::empty());
+        let make = |at: &str| -> Result<OwnedFd, WriteError> {
+            match rustix::fs::mkdirat(&parent.fd, at, rustix::fs::Mode::from_raw_mode(0o777)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err((tree.full(dir), e).into()),
+            }
+            open(at).map_err(|e| tree.why(&parent.fd, at, dir, e))
+        };
+        if parent.new {
+            return Ok(Some(Folder { fd: make(name)?, new: true }));
+        }
+        match open(name) {
+            Ok(fd) => {
+                tree.clear(&fd, dir)?;
+                Ok(Some(Folder { fd, new: false }))
+            }
+            Err(rustix::io::Errno::NOENT) => {
+                // The parent was cleared of staged folders when it was opened.
+                let fd = make(&temp_name(name))?;
+                self.new_folders.lock().unwrap_or_else(|e| e.into_inner()).push(dir.to_string());
+                Ok(Some(Folder { fd, new: true }))
+            }
+            Err(e) => Err(tree.why(&parent.fd, name, dir, e)),
+        }
     }
 
     /// Writes one artifact to its temporary sibling unless the file on disk
@@ -290,35 +334,41 @@ impl<'t> Stager<'t> {
         let (dir, name) = split(&a.path);
         let bytes = a.contents.as_bytes();
         let hash = hash(bytes);
-        // A folder this build created holds none of the previous files.
-        if !folder.created {
-            match tree.existing(&folder.fd, name, &a.path)? {
-                Existing::File(old) if old == bytes => return Ok(Written { path: a.path, hash, staged: false }),
-                Existing::Dir => {
-                    return Err(WriteError::new(
-                        Problem::Conflict,
-                        tree.full(&a.path),
-                        "a folder stands where deployc writes a file",
-                    ))
-                }
-                // Missing, changed, or a symlink or other special file: the
-                // rename replaces it (a rename never follows a symlink).
-                _ => {}
+        if folder.new {
+            // Nothing of the previous tree here: the file under its own name.
+            tree.create(&folder.fd, name, &a.path, bytes, false)?;
+            return Ok(Written { path: a.path, hash, staged: true, in_new: true });
+        }
+        match tree.existing(&folder.fd, name, &a.path)? {
+            Existing::File(old) if old == bytes => {
+                return Ok(Written { path: a.path, hash, staged: false, in_new: false })
             }
+            Existing::Dir => {
+                return Err(WriteError::new(
+                    Problem::Conflict,
+                    tree.full(&a.path),
+                    "a folder stands where deployc writes a file",
+                ))
+            }
+            // Missing, changed, or a symlink or other special file: the
+            // rename replaces it (a rename never follows a symlink).
+            _ => {}
         }
         let tmp = temp_name(name);
         let rel_tmp = if dir.is_empty() { tmp.clone() } else { format!("{dir}/{tmp}") };
         tree.create(&folder.fd, &tmp, &rel_tmp, bytes, false)?;
-        Ok(Written { path: a.path, hash, staged: true })
+        Ok(Written { path: a.path, hash, staged: true, in_new: false })
     }
 
     /// What was staged, sorted by path, or the first error. Two artifacts
     /// at one path, or a file where another one's folder goes, are an error
     /// (a bug of an emitter): the build would not be what the manifest says.
-    fn finish(self) -> Result<Vec<Written>, WriteError> {
+    fn finish(self) -> Result<(Vec<Written>, Vec<String>), WriteError> {
         if let Some(e) = self.failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
             return Err(e);
         }
+        let mut new_folders = self.new_folders.into_inner().unwrap_or_else(|e| e.into_inner());
+        new_folders.sort();
         let mut written = self.written.into_inner().unwrap_or_else(|e| e.into_inner());
         written.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         for pair in written.windows(2) {
@@ -327,7 +377,7 @@ impl<'t> Stager<'t> {
                 return Err(WriteError::new(Problem::Conflict, self.tree.full(b), "generated twice in one build"));
             }
         }
-        Ok(written)
+        Ok((written, new_folders))
     }
 }
 
@@ -363,8 +413,8 @@ pub fn write(
         manifest_of(written.iter().map(|w| (w.hash.as_str(), w.path.as_str())))
     };
     stager.stage(vec![manifest]);
-    let staged = stager.finish().map(|files| {
-        let steps = steps(&tree, &files, &old, &mut summary);
+    let staged = stager.finish().map(|(files, new_folders)| {
+        let steps = steps(&tree, &files, &new_folders, &old, &mut summary);
         (files, steps)
     });
     let (files, steps) = match staged {
@@ -391,17 +441,28 @@ pub fn write(
         let listed: Vec<(&str, &str)> = files.iter().map(|w| (w.path.as_str(), w.hash.as_str())).collect();
         state::record(&tree, &fingerprint(), &listed);
     }
-    summary.written = applied.renamed;
-    summary.written.sort();
+    // Every staged file is in place: renamed, or inside a renamed folder.
+    summary.written = files.iter().filter(|w| w.staged).map(|w| w.path.clone()).collect();
     summary.removed = applied.removed;
     Ok(summary)
 }
 
-/// The steps to commit: the staged files' renames and the deletions.
-fn steps(tree: &Tree, files: &[Written], old: &BTreeMap<String, String>, summary: &mut Summary) -> Vec<journal::Step> {
-    let mut steps: Vec<journal::Step> =
-        files.iter().filter(|w| w.staged).map(|w| journal::Step::Rename(w.path.clone())).collect();
-    summary.unchanged = files.len() - steps.len();
+/// The steps to commit: the renames of the staged files and new folders,
+/// and the deletions.
+fn steps(
+    tree: &Tree,
+    files: &[Written],
+    new_folders: &[String],
+    old: &BTreeMap<String, String>,
+    summary: &mut Summary,
+) -> Vec<journal::Step> {
+    let mut steps: Vec<journal::Step> = files
+        .iter()
+        .filter(|w| w.staged && !w.in_new)
+        .map(|w| journal::Step::Rename(w.path.clone()))
+        .chain(new_folders.iter().map(|d| journal::Step::Rename(d.clone())))
+        .collect();
+    summary.unchanged = files.iter().filter(|w| !w.staged).count();
     let new: BTreeSet<&str> = files.iter().map(|w| w.path.as_str()).collect();
     let (delete, kept) = stale(tree, old, &new);
     summary.kept = kept;
@@ -599,6 +660,35 @@ mod tests {
         assert_eq!(e.problem, Problem::UnsafePath);
         assert_eq!(files(&root), before, "the previous tree, no temporary file, no journal");
         assert!(!root.join("k8s/new").exists());
+    }
+
+    #[test]
+    fn a_new_folder_is_staged_whole_and_a_leftover_one_is_removed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("out");
+        first_build(&root);
+        // A staged folder an interrupted build left without a journal.
+        std::fs::create_dir_all(root.join("k8s/.c.deployc-tmp/sub")).expect("mkdir");
+        std::fs::write(root.join("k8s/.c.deployc-tmp/sub/old.yaml"), "old\n").expect("write");
+        let s = write(
+            &root,
+            |s| {
+                assert!(s.stage(vec![file("k8s/c/d/z.yaml", "z\n"), file("k8s/c/w.yaml", "w\n")]));
+                // Staged under their own names inside `.c.deployc-tmp/`.
+                assert!(root.join("k8s/.c.deployc-tmp/d/z.yaml").is_file());
+                assert!(!root.join("k8s/c").exists());
+            },
+            None,
+        )
+        .expect("builds");
+        assert_eq!(s.written, [MANIFEST, "k8s/c/d/z.yaml", "k8s/c/w.yaml"]);
+        assert_eq!(std::fs::read_to_string(root.join("k8s/c/d/z.yaml")).expect("read"), "z\n");
+        let names: Vec<String> = files(&root).into_iter().map(|(p, _)| p).collect();
+        assert!(names.iter().all(|p| !p.contains("deployc-tmp") && !p.contains(".deployc-journal")), "{names:?}");
+        // The previous build's files are gone (no longer generated), the new ones listed.
+        assert!(!root.join("k8s/a/x.yaml").exists());
+        let manifest = std::fs::read_to_string(root.join(MANIFEST)).expect("manifest");
+        assert!(manifest.contains("  k8s/c/d/z.yaml\n") && !manifest.contains("k8s/a/x.yaml"), "{manifest}");
     }
 
     #[test]

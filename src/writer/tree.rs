@@ -143,7 +143,7 @@ pub struct Tree {
     path: PathBuf,
 }
 
-const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
+pub const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 impl Tree {
     /// Opens and locks the root (an exclusive `flock`, held until the tree
@@ -225,7 +225,7 @@ impl Tree {
     }
 
     /// Explains a failed directory open: a symlink or something else in the way.
-    fn why(&self, parent: &OwnedFd, name: &str, rel: &str, e: Errno) -> WriteError {
+    pub fn why(&self, parent: &OwnedFd, name: &str, rel: &str, e: Errno) -> WriteError {
         let path = self.full(rel);
         match rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => WriteError::new(
@@ -300,8 +300,9 @@ impl Tree {
         }
     }
 
-    /// Removes the temporary files (by name) directly in `dir` (at `rel`);
-    /// returns them and the sub-folders it saw.
+    /// Removes the temporary files and staged folders (by name) directly in
+    /// `dir` (at `rel`); returns how many files that removed and the other
+    /// sub-folders it saw.
     pub fn clear(&self, fd: &OwnedFd, rel: &str) -> Result<(usize, Vec<String>), WriteError> {
         let mut removed = 0;
         let mut subdirs = Vec::new();
@@ -319,7 +320,10 @@ impl Tree {
                     .unwrap_or(FileType::Unknown),
                 t => t,
             };
-            if ty == FileType::Directory {
+            if ty == FileType::Directory && is_temp(&name) {
+                // A new folder staged whole: everything in it is the build's.
+                removed += self.remove_staged_dir(fd, &name, &child)?;
+            } else if ty == FileType::Directory {
                 subdirs.push(child);
             } else if is_temp(&name) {
                 match rustix::fs::unlinkat(fd, name.as_str(), AtFlags::empty()) {
@@ -329,6 +333,45 @@ impl Tree {
             }
         }
         Ok((removed, subdirs))
+    }
+
+    /// Removes the folder `name` in `parent` and everything in it, never
+    /// following a symlink (a link inside is removed, not entered). Returns
+    /// how many files it removed.
+    fn remove_staged_dir(&self, parent: &OwnedFd, name: &str, rel: &str) -> Result<usize, WriteError> {
+        let fd = match rustix::fs::openat(parent, name, DIR_FLAGS, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(0),
+            Err(e) => return Err(self.why(parent, name, rel, e)),
+        };
+        let mut removed = 0;
+        let entries = rustix::fs::Dir::read_from(&fd).map_err(|e| (self.full(rel), e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| (self.full(rel), e))?;
+            let child = entry.file_name().to_string_lossy().into_owned();
+            if child == "." || child == ".." {
+                continue;
+            }
+            let at = format!("{rel}/{child}");
+            let ty = match entry.file_type() {
+                FileType::Unknown => rustix::fs::statat(&fd, child.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+                    .map(|st| FileType::from_raw_mode(st.st_mode))
+                    .unwrap_or(FileType::Unknown),
+                t => t,
+            };
+            if ty == FileType::Directory {
+                removed += self.remove_staged_dir(&fd, &child, &at)?;
+            } else {
+                match rustix::fs::unlinkat(&fd, child.as_str(), AtFlags::empty()) {
+                    Ok(()) | Err(Errno::NOENT) => removed += 1,
+                    Err(e) => return Err((self.full(&at), e).into()),
+                }
+            }
+        }
+        match rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR) {
+            Ok(()) | Err(Errno::NOENT) => Ok(removed),
+            Err(e) => Err((self.full(rel), e).into()),
+        }
     }
 
     /// Removes every temporary file (by name) under `rel`, without following
