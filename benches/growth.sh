@@ -3,6 +3,7 @@
 # (N services x 4 environments, all targets) for each N, with GNU time's
 # elapsed seconds and maximum resident set size. Median of RUNS runs each.
 #   benches/growth.sh [DEPLOYC] [N...]   (defaults: target/release/deployc, 100 1000 3000 10000)
+# Work happens under ${TMPDIR:-/tmp} (TMPDIR=/dev/shm for tmpfs).
 # Prints a markdown table and the growth exponents between the first and last N
 # (log(t_last/t_first) / log(N_last/N_first)); 1.0 is linear.
 set -euo pipefail
@@ -11,8 +12,11 @@ BIN=$(realpath "${1:-target/release/deployc}"); shift || true
 SIZES=${*:-100 1000 3000 10000}
 RUNS=${RUNS:-3}
 W=${TMPDIR:-/tmp}/deployc-growth; rm -rf "$W"; mkdir -p "$W"
-cargo build --quiet --release --example synth
-SYNTH=target/release/examples/synth
+# SYNTH=path skips building the generator (examples/synth.rs).
+if [ -z "${SYNTH:-}" ]; then
+  cargo build --quiet --release --example synth
+  SYNTH=target/release/examples/synth
+fi
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() { # label command... -> "seconds kib" medians
   local t m i

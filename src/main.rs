@@ -215,6 +215,42 @@ enum Command {
     },
 }
 
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (`include/mimalloc.h`);
+/// the test below fails if the index ever names another option.
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+
+extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    #[cfg(test)]
+    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+}
+
+/// Keeps memory the process frees for its own later allocations instead of
+/// returning it to the system after mimalloc's purge delay: a build frees
+/// and allocates hundreds of megabytes within a second, and every page
+/// returned comes back zeroed by a page fault (a fresh build at 1,000 x 4
+/// took 11,000 page faults instead of 550, a third of its CPU time). Not for
+/// the language server, which lives long and idles.
+///
+/// Also turns transparent huge pages off for the process, as mimalloc's
+/// `allow_thp = 0` does at start: with them, each fault of mimalloc's
+/// arenas zeroes 2 MB and a page is resident as soon as one byte of it is
+/// used; without, a fresh build at 1,000 x 4 peaked at 163 MB instead of
+/// 190 MB and spent 0.44 s of system time instead of 0.63 s.
+fn keep_freed_memory() {
+    // SAFETY: sets one of mimalloc's options, which it reads on every purge.
+    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
+    no_huge_pages();
+}
+
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: sets a flag of this process's memory map, read at each page fault.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> ExitCode {
     // Output piped into `head` or `less` that closes early ends the process
     // quietly, as for any Unix tool, instead of a panic on a broken pipe.
@@ -235,6 +271,9 @@ fn main() -> ExitCode {
         }
     };
     let color = cli.color;
+    if !matches!(cli.command, Command::Lsp { .. }) {
+        keep_freed_memory();
+    }
     match cli.command {
         Command::Check { file, format, deny } => cli::check(&file, format, deny.is_some(), color),
         Command::Build { file, out, check, diff, stdout, envs, targets, deny } => {
@@ -272,6 +311,28 @@ fn main() -> ExitCode {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "deployc", &mut std::io::stdout());
             ExitCode::SUCCESS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn huge_pages_are_off_after_the_allocator_is_tuned() {
+        super::no_huge_pages();
+        // SAFETY: reads a flag of this process.
+        assert_eq!(unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) }, 1);
+    }
+
+    #[test]
+    fn the_purge_delay_option_is_the_one_we_set() {
+        // mimalloc 3.3's default purge delay is 1000 (ms, `src/options.c`;
+        // the header's comment still says 10); an index naming another
+        // option would read another value.
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            // SAFETY: reads an option.
+            assert_eq!(unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, 1000);
         }
     }
 }

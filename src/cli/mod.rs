@@ -227,6 +227,8 @@ pub fn build(
     deny: bool,
     color: Color,
 ) -> ExitCode {
+    use deployc::emit::Target;
+    use deployc::plan::Plan;
     let c = match compile_file(file) {
         Ok(c) => c,
         Err(code) => return code,
@@ -255,8 +257,8 @@ pub fn build(
         }
         return ExitCode::SUCCESS;
     }
-    let artifacts = artifacts(model, graph, targets, opts);
     if check {
+        let artifacts = artifacts(model, graph, targets, opts);
         let drift = match writer::drift(&root, &artifacts) {
             Ok((drift, recovered)) => {
                 report_recovery(&root, recovered);
@@ -287,7 +289,12 @@ pub fn build(
     // what the next run reads from the tree is what this one wrote: the
     // fingerprint to record is computed from the written tree.
     let next = || fingerprint_of(&c.program.sources, targets, &options(&root));
-    match writer::write(&root, &artifacts, Some(&next)) {
+    // Each piece of the output is staged as soon as it is rendered, and its
+    // text dropped: the build never holds the whole tree.
+    let all: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
+    let plan = Plan::new(model, graph, &opts);
+    let produce = |stager: &writer::Stager| deployc::emit::emit_each(&plan, &all, &|piece| stager.stage(piece));
+    match writer::write(&root, produce, Some(&next)) {
         Ok(s) => {
             report_recovery(&root, s.recovered);
             for k in &s.kept {

@@ -300,6 +300,114 @@ pub fn emit(plan: &Plan, targets: &[Target]) -> Vec<Artifact> {
     out
 }
 
+/// One piece of a build's output, the unit [`emit_each`] renders and hands on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Piece {
+    /// A whole target's files.
+    Target(Target),
+    /// One environment's Kubernetes folder (by its index in the plan).
+    K8sEnv(usize),
+    /// The Kubernetes objects of no one environment.
+    K8sClusterWide,
+}
+
+impl Piece {
+    /// Pieces whose rendering holds much memory besides its files (the
+    /// Helm values of every environment as JSON, the escaped model of the
+    /// Terraform target): one of them at a time.
+    fn heavy(self) -> bool {
+        matches!(self, Piece::Target(Target::Helm | Target::Terraform))
+    }
+
+    fn emit(self, plan: &Plan) -> Vec<Artifact> {
+        match self {
+            Piece::Target(t) => emit_one(plan, t),
+            Piece::K8sEnv(i) => k8s::env_folder(plan, &plan.envs[i]),
+            Piece::K8sClusterWide => k8s::cluster_wide(plan),
+        }
+    }
+}
+
+/// Emits every requested target piece by piece (each environment's
+/// Kubernetes folder, the cluster-wide objects, each other target) on as
+/// many threads as the machine has cores, handing each piece to `sink` on
+/// the thread that rendered it as soon as it is rendered; a build's writer
+/// stages the files there and keeps none of their text, so memory holds a
+/// few pieces rather than the whole output. Stops taking pieces once `sink`
+/// returns `false`. The pieces arrive in no defined order; each one's files
+/// are the same as in [`emit`].
+pub fn emit_each(plan: &Plan, targets: &[Target], sink: &(dyn Fn(Vec<Artifact>) -> bool + Sync)) {
+    // The longest first, so that the threads finish together; the heavy ones
+    // on one thread after another.
+    let mut pieces: Vec<Piece> = targets.iter().filter(|t| **t != Target::K8s).map(|t| Piece::Target(*t)).collect();
+    pieces.sort_by_key(|p| !p.heavy());
+    if targets.contains(&Target::K8s) {
+        let at = pieces.iter().filter(|p| p.heavy()).count().min(1);
+        pieces.splice(at..at, (0..plan.envs.len()).map(Piece::K8sEnv).chain([Piece::K8sClusterWide]));
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(pieces.len());
+    if threads < 2 {
+        for p in pieces {
+            if !sink(p.emit(plan)) {
+                return;
+            }
+        }
+        return;
+    }
+    // What is left to render, whether a heavy piece is being rendered, and
+    // whether to stop.
+    struct Queue {
+        left: Vec<Piece>,
+        heavy: bool,
+        stop: bool,
+    }
+    pieces.reverse();
+    let queue = std::sync::Mutex::new(Queue { left: pieces, heavy: false, stop: false });
+    let turn = std::sync::Condvar::new();
+    let next = || -> Option<Piece> {
+        let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if q.stop || q.left.is_empty() {
+                return None;
+            }
+            // The next piece in order that may start now.
+            if let Some(i) = q.left.iter().rposition(|p| !(p.heavy() && q.heavy)) {
+                let p = q.left.remove(i);
+                q.heavy |= p.heavy();
+                return Some(p);
+            }
+            q = turn.wait(q).unwrap_or_else(|e| e.into_inner());
+        }
+    };
+    let done = |p: Piece, go_on: bool| {
+        let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.heavy &= !p.heavy();
+        q.stop |= !go_on;
+        turn.notify_all();
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    while let Some(p) = next() {
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(p.emit(plan))));
+                        // Always release the piece, so no thread waits for it.
+                        done(p, matches!(r, Ok(true)));
+                        if let Err(e) = r {
+                            std::panic::resume_unwind(e);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Err(e) = h.join() {
+                std::panic::resume_unwind(e);
+            }
+        }
+    });
+}
+
 /// `f` over `items` on as many threads as the machine has cores, results in
 /// the order of `items` (so output stays deterministic).
 pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {

@@ -12,8 +12,9 @@
 //!   (a rename whose temporary file is gone was already done; a deletion
 //!   still needs the recorded hash), giving the new tree;
 //! - anything else (`staging`, a torn or tampered file): roll back — remove
-//!   every temporary file under the root by name (`.NAME.deployc-tmp`); no
-//!   rename had happened, so that is the previous tree.
+//!   every temporary file and staged folder under the root by name
+//!   (`.NAME.deployc-tmp`, a folder with all it holds); no rename had
+//!   happened, so that is the previous tree.
 
 use super::tree::{is_temp, safe, split, temp_name, Existing, Tree, WriteError};
 use rustix::fs::AtFlags;
@@ -26,7 +27,8 @@ const HEADER: &str = "deployc journal 1";
 /// One step of a committed build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Move the temporary sibling of this path into place.
+    /// Move the temporary sibling of this path (a file, or a new folder
+    /// staged whole) into place.
     Rename(String),
     /// Remove this path if its content still has this SHA-256.
     Delete { path: String, hash: String },
@@ -44,7 +46,6 @@ pub enum Recovery {
 /// What applying the steps did.
 #[derive(Debug, Default)]
 pub struct Applied {
-    pub renamed: Vec<String>,
     pub removed: Vec<String>,
 }
 
@@ -160,20 +161,21 @@ pub fn apply(tree: &Tree, steps: &[Step]) -> Result<Applied, WriteError> {
         }
     }
     let groups: Vec<(&str, Vec<&str>)> = by_dir.into_iter().collect();
-    let renamed = super::parallel(&groups, |(dir, names)| {
-        let mut done = Vec::new();
-        let Some(fd) = tree.dir(dir, false)? else { return Ok(done) };
+    super::parallel(&groups, |(dir, names)| {
+        let Some(fd) = tree.dir(dir, false)? else { return Ok(()) };
         for name in names {
-            let rel = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+            // A file, or a new folder staged whole: the same rename.
             match rustix::fs::renameat(&fd, temp_name(name).as_str(), &fd, *name) {
-                Ok(()) => done.push(rel),
-                Err(rustix::io::Errno::NOENT) => {}
-                Err(e) => return Err((tree.full(&rel), e).into()),
+                Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+                Err(e) => {
+                    let rel = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+                    return Err((tree.full(&rel), e).into());
+                }
             }
         }
-        Ok(done)
+        Ok(())
     })?;
-    let mut applied = Applied { renamed: renamed.into_iter().flatten().collect(), removed: Vec::new() };
+    let mut applied = Applied { removed: Vec::new() };
     for (path, hash) in deletions {
         if super::remove_if_unchanged(tree, path, hash)? {
             applied.removed.push(path.to_string());

@@ -25,8 +25,11 @@ pub use tree::WriteError;
 
 use deployc::emit::Artifact;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::os::fd::OwnedFd;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use tree::{safe, split, temp_name, Existing, Problem, Tree};
 
 /// Lists the files of the last build with their hashes, relative to the output root.
@@ -41,11 +44,18 @@ pub fn hash(bytes: &[u8]) -> String {
 
 /// The manifest artifact for a set of artifacts.
 pub fn manifest(artifacts: &[Artifact]) -> Artifact {
+    let listed: Vec<(String, &str)> =
+        artifacts.iter().map(|a| (hash(a.contents.as_bytes()), a.path.as_str())).collect();
+    manifest_of(listed.iter().map(|(h, p)| (h.as_str(), *p)))
+}
+
+/// The manifest artifact listing `(hash, path)` pairs, in the order given.
+fn manifest_of<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Artifact {
     let mut contents = String::from(MANIFEST_HEADER);
-    for a in artifacts {
-        contents.push_str(&hash(a.contents.as_bytes()));
+    for (h, p) in files {
+        contents.push_str(h);
         contents.push_str("  ");
-        contents.push_str(&a.path);
+        contents.push_str(p);
         contents.push('\n');
     }
     Artifact { target: None, environment: None, path: MANIFEST.to_string(), contents }
@@ -109,41 +119,6 @@ fn parallel<T: Sync, R: Send>(
     Ok(out)
 }
 
-/// Writes the changed artifacts of one folder to temporary siblings.
-/// Returns the paths staged and how many files were already up to date.
-fn stage_dir(tree: &Tree, dir: &str, items: &[&Artifact]) -> Result<(Vec<String>, usize), WriteError> {
-    let fd = tree.dir(dir, true)?.ok_or_else(|| WriteError::new(Problem::Other, tree.full(dir), "cannot create"))?;
-    // Leftovers that no journal lists (an older deployc's, or a copy of a
-    // torn tree) go too: one listing of each folder written to.
-    tree.clear(&fd, dir)?;
-    let mut staged = Vec::new();
-    let mut unchanged = 0;
-    for a in items {
-        let (_, name) = split(&a.path);
-        match tree.existing(&fd, name, &a.path)? {
-            Existing::File(bytes) if bytes == a.contents.as_bytes() => {
-                unchanged += 1;
-                continue;
-            }
-            Existing::Dir => {
-                return Err(WriteError::new(
-                    Problem::Conflict,
-                    tree.full(&a.path),
-                    "a folder stands where deployc writes a file",
-                ))
-            }
-            // Missing, changed, or a symlink or other special file: the
-            // rename replaces it (a rename never follows a symlink).
-            _ => {}
-        }
-        let tmp = temp_name(name);
-        let rel_tmp = if dir.is_empty() { tmp.clone() } else { format!("{dir}/{tmp}") };
-        tree.create(&fd, &tmp, &rel_tmp, a.contents.as_bytes(), false)?;
-        staged.push(a.path.clone());
-    }
-    Ok((staged, unchanged))
-}
-
 /// Removes `rel` if it is a regular file (reached without symlinks) whose
 /// content has `hash`, and the folders that removal empties. Whether it did.
 fn remove_if_unchanged(tree: &Tree, rel: &str, hash_hex: &str) -> Result<bool, WriteError> {
@@ -169,14 +144,24 @@ pub(crate) fn in_cache(rel: &str) -> bool {
     rel.split('/').next() == Some(state::CACHE_DIR)
 }
 
+/// Whether an artifact path may be written: inside the root, and none of
+/// the writer's own names.
+fn writable(rel: &str) -> bool {
+    safe(rel) && !journal::is_own(split(rel).1) && !in_cache(rel)
+}
+
+fn unsafe_path(root: &Path, rel: &str) -> WriteError {
+    WriteError::new(
+        Problem::UnsafePath,
+        root.join(rel),
+        "an output path must be relative, without `..`, `.`, empty segments or control characters",
+    )
+}
+
 /// Refuses artifact paths that would leave the output root.
 fn check_paths(root: &Path, artifacts: &[Artifact]) -> Result<(), WriteError> {
-    match artifacts.iter().find(|a| !safe(&a.path) || journal::is_own(split(&a.path).1) || in_cache(&a.path)) {
-        Some(bad) => Err(WriteError::new(
-            Problem::UnsafePath,
-            root.join(&bad.path),
-            "an output path must be relative, without `..`, `.`, empty segments or control characters",
-        )),
+    match artifacts.iter().find(|a| !writable(&a.path)) {
+        Some(bad) => Err(unsafe_path(root, &bad.path)),
         None => Ok(()),
     }
 }
@@ -189,26 +174,251 @@ pub fn up_to_date(root: &Path, fingerprint: &str) -> Option<usize> {
     state::up_to_date(&tree, fingerprint)
 }
 
-/// Writes the artifacts (the manifest among them) under `root`. With
-/// `fingerprint`, records the build state for the next run's fast path:
-/// it is called once the tree is written, while the tree is still locked,
-/// and gives the input fingerprint the next run would compute (what a build
-/// reads from its own output, the image tags, is only there now).
+/// One generated file as the writer keeps it once staged: its path, the
+/// SHA-256 of its content (for the manifest and the state), whether it
+/// differed from the file on disk (then it was staged), and whether it was
+/// staged inside a new folder (which is renamed into place, not the file).
+struct Written {
+    path: String,
+    hash: String,
+    staged: bool,
+    in_new: bool,
+}
+
+/// A folder written to, open, and whether it is new: a folder missing from
+/// the previous tree is staged whole, as a temporary sibling
+/// (`.NAME.deployc-tmp/`) holding its files and sub-folders under their
+/// own names, and the commit renames that one folder into place. Nothing of
+/// the previous tree can be in a new folder.
+struct Folder {
+    fd: OwnedFd,
+    new: bool,
+}
+
+/// A folder once opened: `None` when opening it failed (the error is kept).
+type FolderCell = OnceLock<Option<Arc<Folder>>>;
+
+/// Stages the artifacts of a build as they are produced, from any number of
+/// threads: each changed file is written to its temporary sibling at once
+/// and its content dropped, only its path and hash are kept. The first
+/// error stops staging; [`write`] then rolls the build back.
+pub struct Stager<'t> {
+    tree: &'t Tree,
+    /// Each folder is opened (created if need be) and cleared of leftover
+    /// temporary files once, before the first file is staged in it.
+    folders: Mutex<HashMap<String, Arc<FolderCell>>>,
+    /// The new folders staged as temporary siblings of an existing folder.
+    new_folders: Mutex<Vec<String>>,
+    written: Mutex<Vec<Written>>,
+    failed: Mutex<Option<WriteError>>,
+    stopped: AtomicBool,
+}
+
+impl<'t> Stager<'t> {
+    fn new(tree: &'t Tree) -> Self {
+        Stager {
+            tree,
+            folders: Mutex::default(),
+            new_folders: Mutex::default(),
+            written: Mutex::default(),
+            failed: Mutex::default(),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// Stages one piece of the output (any files, any folders). Returns
+    /// whether staging goes on: `false` once any piece failed, when the
+    /// producer may stop.
+    pub fn stage(&self, artifacts: Vec<Artifact>) -> bool {
+        if self.stopped.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut done = Vec::with_capacity(artifacts.len());
+        let mut last: Option<(String, Arc<Folder>)> = None;
+        for a in artifacts {
+            let (dir, _) = split(&a.path);
+            let folder = match &last {
+                Some((d, f)) if d == dir => f.clone(),
+                _ => match self.folder(dir) {
+                    Some(f) => {
+                        last = Some((dir.to_string(), f.clone()));
+                        f
+                    }
+                    None => return false,
+                },
+            };
+            match self.stage_one(&folder, a) {
+                Ok(w) => done.push(w),
+                Err(e) => {
+                    self.fail(e);
+                    return false;
+                }
+            }
+        }
+        self.written.lock().unwrap_or_else(|e| e.into_inner()).append(&mut done);
+        !self.stopped.load(Ordering::Relaxed)
+    }
+
+    fn fail(&self, e: WriteError) {
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        failed.get_or_insert(e);
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    /// The folder `dir`, opened (created, staged, cleared) once; `None`
+    /// after an error.
+    fn folder(&self, dir: &str) -> Option<Arc<Folder>> {
+        if !dir.is_empty() && !writable(dir) {
+            self.fail(unsafe_path(&self.tree.full(""), dir));
+            return None;
+        }
+        let cell = self.folders.lock().unwrap_or_else(|e| e.into_inner()).entry(dir.to_string()).or_default().clone();
+        let folder = cell.get_or_init(|| match self.open(dir) {
+            Ok(Some(f)) => Some(Arc::new(f)),
+            Ok(None) => None,
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        });
+        folder.clone()
+    }
+
+    /// Opens the folder `dir` through its parent (never through a symlink):
+    /// an existing folder is cleared of leftover temporary files (an older
+    /// deployc's, or a copy of a torn tree: one listing of each folder
+    /// written to); a missing one is created, as a temporary sibling when
+    /// its parent is an existing folder. `None` when the parent failed.
+    fn open(&self, dir: &str) -> Result<Option<Folder>, WriteError> {
+        let tree = self.tree;
+        if dir.is_empty() {
+            let fd = tree.make_dir("")?.0;
+            tree.clear(&fd, "")?;
+            return Ok(Some(Folder { fd, new: false }));
+        }
+        let (up, name) = split(dir);
+        let Some(parent) = self.folder(up) else { return Ok(None) };
+        let open = |at: &str| rustix::fs::openat(&parent.fd, at, tree::DIR_FLAGS, rustix::fs::Mode::empty());
+        let make = |at: &str| -> Result<OwnedFd, WriteError> {
+            match rustix::fs::mkdirat(&parent.fd, at, rustix::fs::Mode::from_raw_mode(0o777)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err((tree.full(dir), e).into()),
+            }
+            open(at).map_err(|e| tree.why(&parent.fd, at, dir, e))
+        };
+        if parent.new {
+            return Ok(Some(Folder { fd: make(name)?, new: true }));
+        }
+        match open(name) {
+            Ok(fd) => {
+                tree.clear(&fd, dir)?;
+                Ok(Some(Folder { fd, new: false }))
+            }
+            Err(rustix::io::Errno::NOENT) => {
+                // The parent was cleared of staged folders when it was opened.
+                let fd = make(&temp_name(name))?;
+                self.new_folders.lock().unwrap_or_else(|e| e.into_inner()).push(dir.to_string());
+                Ok(Some(Folder { fd, new: true }))
+            }
+            Err(e) => Err(tree.why(&parent.fd, name, dir, e)),
+        }
+    }
+
+    /// Writes one artifact to its temporary sibling unless the file on disk
+    /// already has its content.
+    fn stage_one(&self, folder: &Folder, a: Artifact) -> Result<Written, WriteError> {
+        let tree = self.tree;
+        if !writable(&a.path) {
+            return Err(unsafe_path(&tree.full(""), &a.path));
+        }
+        let (dir, name) = split(&a.path);
+        let bytes = a.contents.as_bytes();
+        let hash = hash(bytes);
+        if folder.new {
+            // Nothing of the previous tree here: the file under its own name.
+            tree.create(&folder.fd, name, &a.path, bytes, false)?;
+            return Ok(Written { path: a.path, hash, staged: true, in_new: true });
+        }
+        match tree.existing(&folder.fd, name, &a.path)? {
+            Existing::File(old) if old == bytes => {
+                return Ok(Written { path: a.path, hash, staged: false, in_new: false })
+            }
+            Existing::Dir => {
+                return Err(WriteError::new(
+                    Problem::Conflict,
+                    tree.full(&a.path),
+                    "a folder stands where deployc writes a file",
+                ))
+            }
+            // Missing, changed, or a symlink or other special file: the
+            // rename replaces it (a rename never follows a symlink).
+            _ => {}
+        }
+        let tmp = temp_name(name);
+        let rel_tmp = if dir.is_empty() { tmp.clone() } else { format!("{dir}/{tmp}") };
+        tree.create(&folder.fd, &tmp, &rel_tmp, bytes, false)?;
+        Ok(Written { path: a.path, hash, staged: true, in_new: false })
+    }
+
+    /// What was staged, sorted by path, or the first error. Two artifacts
+    /// at one path, or a file where another one's folder goes, are an error
+    /// (a bug of an emitter): the build would not be what the manifest says.
+    fn finish(self) -> Result<(Vec<Written>, Vec<String>), WriteError> {
+        if let Some(e) = self.failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
+        let mut new_folders = self.new_folders.into_inner().unwrap_or_else(|e| e.into_inner());
+        new_folders.sort();
+        let mut written = self.written.into_inner().unwrap_or_else(|e| e.into_inner());
+        written.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        for pair in written.windows(2) {
+            let (a, b) = (&pair[0].path, &pair[1].path);
+            if a == b || b.strip_prefix(a.as_str()).is_some_and(|rest| rest.starts_with('/')) {
+                return Err(WriteError::new(Problem::Conflict, self.tree.full(b), "generated twice in one build"));
+            }
+        }
+        Ok((written, new_folders))
+    }
+}
+
+/// Writes a build under `root`: `produce` renders the artifacts and hands
+/// them to the [`Stager`] as they come (from any threads), which stages
+/// each changed file at once; then the manifest is staged, the journal
+/// commits and the renames are applied. A failure (or a panic) while
+/// producing or staging rolls back: the previous tree stays as it was.
+/// With `fingerprint`, records the build state for the next run's fast
+/// path: it is called once the tree is written, while the tree is still
+/// locked, and gives the input fingerprint the next run would compute (what
+/// a build reads from its own output, the image tags, is only there now).
 pub fn write(
     root: &Path,
-    artifacts: &[Artifact],
+    produce: impl FnOnce(&Stager),
     fingerprint: Option<&dyn Fn() -> String>,
 ) -> Result<Summary, WriteError> {
-    check_paths(root, artifacts)?;
     let tree = Tree::open(root, true)?.ok_or_else(|| WriteError::new(Problem::Other, root, "cannot create"))?;
     let mut summary = Summary { recovered: journal::recover(&tree)?, ..Summary::default() };
     let old = read_manifest(&tree);
     // The state describes the tree as it is; from here on it may not be.
     state::forget(&tree)?;
     journal::begin(&tree)?;
-    let staged = stage(&tree, artifacts, &old, &mut summary);
-    let steps = match staged {
-        Ok(steps) => steps,
+    let stager = Stager::new(&tree);
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| produce(&stager))) {
+        let _ = journal::abandon(&tree);
+        std::panic::resume_unwind(panic);
+    }
+    // The manifest last: it lists every other file with its hash.
+    let manifest = {
+        let mut written = stager.written.lock().unwrap_or_else(|e| e.into_inner());
+        written.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        manifest_of(written.iter().map(|w| (w.hash.as_str(), w.path.as_str())))
+    };
+    stager.stage(vec![manifest]);
+    let staged = stager.finish().map(|(files, new_folders)| {
+        let steps = steps(&tree, &files, &new_folders, &old, &mut summary);
+        (files, steps)
+    });
+    let (files, steps) = match staged {
+        Ok(staged) => staged,
         Err(e) => {
             // Nothing was renamed yet: remove what was staged, keep the old tree.
             let _ = journal::abandon(&tree);
@@ -228,44 +438,42 @@ pub fn write(
     let applied = journal::apply(&tree, &steps).map_err(committed)?;
     journal::finish(&tree).map_err(committed)?;
     if let Some(fingerprint) = fingerprint {
-        let files: Vec<(&str, &[u8])> = artifacts.iter().map(|a| (a.path.as_str(), a.contents.as_bytes())).collect();
-        state::record(&tree, &fingerprint(), &files);
+        let listed: Vec<(&str, &str)> = files.iter().map(|w| (w.path.as_str(), w.hash.as_str())).collect();
+        state::record(&tree, &fingerprint(), &listed);
     }
-    summary.written = applied.renamed;
-    summary.written.sort();
+    // Every staged file is in place: renamed, or inside a renamed folder.
+    summary.written = files.iter().filter(|w| w.staged).map(|w| w.path.clone()).collect();
     summary.removed = applied.removed;
     Ok(summary)
 }
 
-/// Stages every changed artifact and decides the deletions: the steps to commit.
-fn stage(
+/// The steps to commit: the renames of the staged files and new folders,
+/// and the deletions.
+fn steps(
     tree: &Tree,
-    artifacts: &[Artifact],
+    files: &[Written],
+    new_folders: &[String],
     old: &BTreeMap<String, String>,
     summary: &mut Summary,
-) -> Result<Vec<journal::Step>, WriteError> {
-    let mut by_dir: BTreeMap<&str, Vec<&Artifact>> = BTreeMap::new();
-    for a in artifacts {
-        by_dir.entry(split(&a.path).0).or_default().push(a);
-    }
-    let groups: Vec<(&str, Vec<&Artifact>)> = by_dir.into_iter().collect();
-    let results = parallel(&groups, |(dir, items)| stage_dir(tree, dir, items))?;
-    let mut steps = Vec::new();
-    for (staged, unchanged) in results {
-        summary.unchanged += unchanged;
-        steps.extend(staged.into_iter().map(journal::Step::Rename));
-    }
-    let (delete, kept) = stale(tree, old, artifacts);
+) -> Vec<journal::Step> {
+    let mut steps: Vec<journal::Step> = files
+        .iter()
+        .filter(|w| w.staged && !w.in_new)
+        .map(|w| journal::Step::Rename(w.path.clone()))
+        .chain(new_folders.iter().map(|d| journal::Step::Rename(d.clone())))
+        .collect();
+    summary.unchanged = files.iter().filter(|w| !w.staged).count();
+    let new: BTreeSet<&str> = files.iter().map(|w| w.path.as_str()).collect();
+    let (delete, kept) = stale(tree, old, &new);
     summary.kept = kept;
     steps.extend(delete.into_iter().map(|(path, hash)| journal::Step::Delete { path, hash }));
-    Ok(steps)
+    steps
 }
 
 /// Files the old manifest lists that are no longer produced: those still
 /// holding their recorded content (to delete), and those edited since (kept).
 /// Anything else (missing, behind a symlink, not a regular file) is ignored.
-fn stale(tree: &Tree, old: &BTreeMap<String, String>, artifacts: &[Artifact]) -> (Vec<(String, String)>, Vec<String>) {
-    let new: BTreeSet<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
+fn stale(tree: &Tree, old: &BTreeMap<String, String>, new: &BTreeSet<&str>) -> (Vec<(String, String)>, Vec<String>) {
     let mut delete = Vec::new();
     let mut kept = Vec::new();
     for (rel, recorded) in old.iter().filter(|(p, _)| !new.contains(p.as_str())) {
@@ -321,7 +529,8 @@ pub fn drift(root: &Path, artifacts: &[Artifact]) -> Result<(Vec<Drift>, Option<
             _ => out.push(Drift::Missing(a.path.clone())),
         }
     }
-    let (delete, _) = stale(&tree, &read_manifest(&tree), artifacts);
+    let new: BTreeSet<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
+    let (delete, _) = stale(&tree, &read_manifest(&tree), &new);
     out.extend(delete.into_iter().map(|(p, _)| Drift::Stale(p)));
     Ok((out, recovered))
 }
@@ -368,4 +577,151 @@ pub fn released_tags(root: &Path) -> BTreeMap<(String, String), String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> Artifact {
+        Artifact { target: None, environment: None, path: path.to_string(), contents: text.to_string() }
+    }
+
+    /// Every file under `root` with its content, the writer's own names included.
+    fn files(root: &Path) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).expect("read dir").map(|e| e.expect("entry")) {
+                if e.file_type().expect("type").is_dir() {
+                    stack.push(e.path());
+                } else {
+                    let rel = e.path().strip_prefix(root).expect("inside").to_string_lossy().into_owned();
+                    out.push((rel, std::fs::read_to_string(e.path()).unwrap_or_default()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn first_build(root: &Path) -> Vec<(String, String)> {
+        let pieces = [vec![file("k8s/a/x.yaml", "x\n")], vec![file("k8s/b/y.yaml", "y\n"), file("README.md", "r\n")]];
+        write(root, |s| pieces.iter().for_each(|p| assert!(s.stage(p.clone()))), None).expect("builds");
+        files(root)
+    }
+
+    #[test]
+    fn pieces_from_many_threads_make_one_build_with_one_manifest() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("out");
+        let pieces: Vec<Vec<Artifact>> = (0..8)
+            .map(|i| (0..50).map(|j| file(&format!("k8s/env-{i}/f-{j}.yaml"), &format!("{i} {j}\n"))).collect())
+            .collect();
+        let s = write(
+            &root,
+            |stager| {
+                std::thread::scope(|sc| {
+                    for p in &pieces {
+                        sc.spawn(|| assert!(stager.stage(p.clone())));
+                    }
+                })
+            },
+            None,
+        )
+        .expect("builds");
+        assert_eq!(s.written.len(), 401, "400 files and the manifest");
+        let all: Vec<Artifact> = pieces.iter().flatten().cloned().collect();
+        let mut sorted = all.clone();
+        sorted.sort_by(|a, b| a.path.cmp(&b.path));
+        // The manifest lists every file in path order, as for one whole build.
+        assert_eq!(std::fs::read_to_string(root.join(MANIFEST)).expect("manifest"), manifest(&sorted).contents);
+        // A second build writes nothing.
+        let s = write(&root, |stager| assert!(stager.stage(all)), None).expect("builds");
+        assert_eq!((s.written.len(), s.unchanged), (0, 401));
+    }
+
+    #[test]
+    fn a_failing_piece_rolls_back_what_other_pieces_staged() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("out");
+        let before = first_build(&root);
+        let e = write(
+            &root,
+            |s| {
+                assert!(s.stage(vec![file("k8s/a/x.yaml", "changed\n"), file("k8s/new/z.yaml", "z\n")]));
+                // An unsafe path in a later piece: staging stops.
+                assert!(!s.stage(vec![file("k8s/../../escape.yaml", "no\n")]));
+                assert!(!s.stage(vec![file("k8s/b/y.yaml", "changed\n")]));
+            },
+            None,
+        )
+        .expect_err("fails");
+        assert_eq!(e.problem, Problem::UnsafePath);
+        assert_eq!(files(&root), before, "the previous tree, no temporary file, no journal");
+        assert!(!root.join("k8s/new").exists());
+    }
+
+    #[test]
+    fn a_new_folder_is_staged_whole_and_a_leftover_one_is_removed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("out");
+        first_build(&root);
+        // A staged folder an interrupted build left without a journal.
+        std::fs::create_dir_all(root.join("k8s/.c.deployc-tmp/sub")).expect("mkdir");
+        std::fs::write(root.join("k8s/.c.deployc-tmp/sub/old.yaml"), "old\n").expect("write");
+        let s = write(
+            &root,
+            |s| {
+                assert!(s.stage(vec![file("k8s/c/d/z.yaml", "z\n"), file("k8s/c/w.yaml", "w\n")]));
+                // Staged under their own names inside `.c.deployc-tmp/`.
+                assert!(root.join("k8s/.c.deployc-tmp/d/z.yaml").is_file());
+                assert!(!root.join("k8s/c").exists());
+            },
+            None,
+        )
+        .expect("builds");
+        assert_eq!(s.written, [MANIFEST, "k8s/c/d/z.yaml", "k8s/c/w.yaml"]);
+        assert_eq!(std::fs::read_to_string(root.join("k8s/c/d/z.yaml")).expect("read"), "z\n");
+        let names: Vec<String> = files(&root).into_iter().map(|(p, _)| p).collect();
+        assert!(names.iter().all(|p| !p.contains("deployc-tmp") && !p.contains(".deployc-journal")), "{names:?}");
+        // The previous build's files are gone (no longer generated), the new ones listed.
+        assert!(!root.join("k8s/a/x.yaml").exists());
+        let manifest = std::fs::read_to_string(root.join(MANIFEST)).expect("manifest");
+        assert!(manifest.contains("  k8s/c/d/z.yaml\n") && !manifest.contains("k8s/a/x.yaml"), "{manifest}");
+    }
+
+    #[test]
+    fn a_panic_while_producing_rolls_back() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("out");
+        let before = first_build(&root);
+        let r = std::panic::catch_unwind(|| {
+            write(
+                &root,
+                |s| {
+                    s.stage(vec![file("k8s/a/x.yaml", "changed\n")]);
+                    panic!("an emitter's bug");
+                },
+                None,
+            )
+        });
+        assert!(r.is_err());
+        assert_eq!(files(&root), before);
+    }
+
+    #[test]
+    fn one_path_generated_twice_is_a_conflict_not_a_race() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path().join("out");
+        let before = first_build(&root);
+        for twice in [
+            vec![file("k8s/a/x.yaml", "one\n"), file("k8s/a/x.yaml", "two\n")],
+            vec![file("k8s/a", "a file where a folder goes\n"), file("k8s/a/x.yaml", "x\n")],
+        ] {
+            let e = write(&root, |s| twice.into_iter().for_each(|a| _ = s.stage(vec![a])), None).expect_err("fails");
+            assert_eq!(e.problem, Problem::Conflict);
+            assert_eq!(files(&root), before);
+        }
+    }
 }

@@ -145,16 +145,17 @@ fn by_dir<'a, T>(items: &'a [T], path: impl Fn(&'a T) -> &'a str) -> Vec<(&'a st
 }
 
 /// Records the state after a successful build: `files` are the paths the
-/// build generated (the manifest among them) with their contents. A failure
+/// build generated (the manifest among them) with the SHA-256 (lowercase
+/// hex) of their contents. A failure
 /// only leaves no state (the next run takes the slow path).
-pub fn record(tree: &Tree, fingerprint: &str, files: &[(&str, &[u8])]) {
+pub fn record(tree: &Tree, fingerprint: &str, files: &[(&str, &str)]) {
     let _ = try_record(tree, fingerprint, files);
 }
 
 /// What `record` stats in one folder: the folder and each file.
-type Stats<'a> = (&'a str, Option<Meta>, Vec<(&'a str, &'a [u8], Option<Meta>)>);
+type Stats<'a> = (&'a str, Option<Meta>, Vec<(&'a str, &'a str, Option<Meta>)>);
 
-fn try_record(tree: &Tree, fingerprint: &str, files: &[(&str, &[u8])]) -> Option<()> {
+fn try_record(tree: &Tree, fingerprint: &str, files: &[(&str, &str)]) -> Option<()> {
     // The cache folder first: creating it changes the root's times.
     let fd = tree.dir(CACHE_DIR, true).ok()??;
     let ignore = rustix::fs::statat(&fd, ".gitignore", AtFlags::SYMLINK_NOFOLLOW);
@@ -165,7 +166,7 @@ fn try_record(tree: &Tree, fingerprint: &str, files: &[(&str, &[u8])]) -> Option
     let stats: Vec<Stats> = super::parallel(&groups, |(dir, items)| {
         let Some(dfd) = tree.dir(dir, false)? else { return Ok((*dir, None, Vec::new())) };
         let dmeta = rustix::fs::fstat(&dfd).ok().map(|st| meta(&st));
-        let files = items.iter().map(|(path, bytes)| (*path, *bytes, stat_file(&dfd, split(path).1))).collect();
+        let files = items.iter().map(|(path, hash)| (*path, *hash, stat_file(&dfd, split(path).1))).collect();
         Ok((*dir, dmeta, files))
     })
     .ok()?;
@@ -188,9 +189,9 @@ fn try_record(tree: &Tree, fingerprint: &str, files: &[(&str, &[u8])]) -> Option
         let name = if dir.is_empty() { "." } else { dir };
         let _ = writeln!(text, "{}\t{}\t{}\t{}\t{kind}\t{name}", m.ino, m.size, m.mtime, m.ctime);
         count += 1;
-        for (path, bytes, m) in files {
+        for (path, content_hash, m) in files {
             let m = (*m)?;
-            let hash = if racy(&m) { hex(&Sha256::digest(bytes)) } else { "-".to_string() };
+            let hash = if racy(&m) { content_hash } else { "-" };
             let _ = writeln!(text, "{}\t{}\t{}\t{}\t{hash}\t{path}", m.ino, m.size, m.mtime, m.ctime);
             count += 1;
         }

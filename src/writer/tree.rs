@@ -143,7 +143,7 @@ pub struct Tree {
     path: PathBuf,
 }
 
-const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
+pub const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 impl Tree {
     /// Opens and locks the root (an exclusive `flock`, held until the tree
@@ -184,9 +184,21 @@ impl Tree {
     /// symlink; creates missing directories when `create` is set. `None`
     /// when a directory is missing and `create` is not set.
     pub fn dir(&self, rel: &str, create: bool) -> Result<Option<OwnedFd>, WriteError> {
+        Ok(self.open_dir(rel, create)?.map(|(fd, _)| fd))
+    }
+
+    /// Opens (creating what is missing) the directory `rel`, and whether
+    /// this call created it: a folder this call created held nothing but
+    /// what the build writes into it since.
+    pub fn make_dir(&self, rel: &str) -> Result<(OwnedFd, bool), WriteError> {
+        self.open_dir(rel, true)?.ok_or_else(|| WriteError::new(Problem::Other, self.full(rel), "cannot create"))
+    }
+
+    fn open_dir(&self, rel: &str, create: bool) -> Result<Option<(OwnedFd, bool)>, WriteError> {
         let mut fd = rustix::io::dup(&self.root).map_err(|e| (self.path.clone(), e))?;
+        let mut created = false;
         if rel.is_empty() {
-            return Ok(Some(fd));
+            return Ok(Some((fd, created)));
         }
         let mut at = String::new();
         for seg in rel.split('/') {
@@ -194,11 +206,13 @@ impl Tree {
                 at.push('/');
             }
             at.push_str(seg);
+            created = false;
             fd = match rustix::fs::openat(&fd, seg, DIR_FLAGS, Mode::empty()) {
                 Ok(next) => next,
                 Err(Errno::NOENT) if create => {
                     match rustix::fs::mkdirat(&fd, seg, Mode::from_raw_mode(0o777)) {
-                        Ok(()) | Err(Errno::EXIST) => {}
+                        Ok(()) => created = true,
+                        Err(Errno::EXIST) => {}
                         Err(e) => return Err((self.full(&at), e).into()),
                     }
                     rustix::fs::openat(&fd, seg, DIR_FLAGS, Mode::empty()).map_err(|e| self.why(&fd, seg, &at, e))?
@@ -207,11 +221,11 @@ impl Tree {
                 Err(e) => return Err(self.why(&fd, seg, &at, e)),
             };
         }
-        Ok(Some(fd))
+        Ok(Some((fd, created)))
     }
 
     /// Explains a failed directory open: a symlink or something else in the way.
-    fn why(&self, parent: &OwnedFd, name: &str, rel: &str, e: Errno) -> WriteError {
+    pub fn why(&self, parent: &OwnedFd, name: &str, rel: &str, e: Errno) -> WriteError {
         let path = self.full(rel);
         match rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => WriteError::new(
@@ -286,8 +300,9 @@ impl Tree {
         }
     }
 
-    /// Removes the temporary files (by name) directly in `dir` (at `rel`);
-    /// returns them and the sub-folders it saw.
+    /// Removes the temporary files and staged folders (by name) directly in
+    /// `dir` (at `rel`); returns how many files that removed and the other
+    /// sub-folders it saw.
     pub fn clear(&self, fd: &OwnedFd, rel: &str) -> Result<(usize, Vec<String>), WriteError> {
         let mut removed = 0;
         let mut subdirs = Vec::new();
@@ -305,7 +320,10 @@ impl Tree {
                     .unwrap_or(FileType::Unknown),
                 t => t,
             };
-            if ty == FileType::Directory {
+            if ty == FileType::Directory && is_temp(&name) {
+                // A new folder staged whole: everything in it is the build's.
+                removed += self.remove_staged_dir(fd, &name, &child)?;
+            } else if ty == FileType::Directory {
                 subdirs.push(child);
             } else if is_temp(&name) {
                 match rustix::fs::unlinkat(fd, name.as_str(), AtFlags::empty()) {
@@ -315,6 +333,45 @@ impl Tree {
             }
         }
         Ok((removed, subdirs))
+    }
+
+    /// Removes the folder `name` in `parent` and everything in it, never
+    /// following a symlink (a link inside is removed, not entered). Returns
+    /// how many files it removed.
+    fn remove_staged_dir(&self, parent: &OwnedFd, name: &str, rel: &str) -> Result<usize, WriteError> {
+        let fd = match rustix::fs::openat(parent, name, DIR_FLAGS, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(0),
+            Err(e) => return Err(self.why(parent, name, rel, e)),
+        };
+        let mut removed = 0;
+        let entries = rustix::fs::Dir::read_from(&fd).map_err(|e| (self.full(rel), e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| (self.full(rel), e))?;
+            let child = entry.file_name().to_string_lossy().into_owned();
+            if child == "." || child == ".." {
+                continue;
+            }
+            let at = format!("{rel}/{child}");
+            let ty = match entry.file_type() {
+                FileType::Unknown => rustix::fs::statat(&fd, child.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+                    .map(|st| FileType::from_raw_mode(st.st_mode))
+                    .unwrap_or(FileType::Unknown),
+                t => t,
+            };
+            if ty == FileType::Directory {
+                removed += self.remove_staged_dir(&fd, &child, &at)?;
+            } else {
+                match rustix::fs::unlinkat(&fd, child.as_str(), AtFlags::empty()) {
+                    Ok(()) | Err(Errno::NOENT) => removed += 1,
+                    Err(e) => return Err((self.full(&at), e).into()),
+                }
+            }
+        }
+        match rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR) {
+            Ok(()) | Err(Errno::NOENT) => Ok(removed),
+            Err(e) => Err((self.full(rel), e).into()),
+        }
     }
 
     /// Removes every temporary file (by name) under `rel`, without following

@@ -169,7 +169,7 @@ fn objects(cx: &mut EnvCx) {
 }
 
 /// One environment's objects and its kustomization.
-fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
+pub fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
     let (model, opts) = (plan.model, plan.opts);
     let mut out = Vec::new();
     {

@@ -225,7 +225,36 @@ pub fn hcl_quoted(s: &str) -> String {
 /// passed through [`literal`]. This is the one place program text enters
 /// Terraform JSON, so no block can forget the escaping; the blocks' own
 /// `${...}` references are written by this module and stay live.
-pub fn escaped(model: &Model) -> Result<Model, serde_json::Error> {
+///
+/// `literal` changes only strings holding `${` or `%{`: a model without
+/// any is its own escape and is read as it is, without the round trip
+/// through JSON values (at 1,000 services the largest allocation of a
+/// build). serde_json writes `$`, `%` and `{` as themselves, so a scan of
+/// the model's JSON text (keys included, which only errs towards the round
+/// trip) finds every such string.
+pub fn escaped(model: &Model) -> Result<std::borrow::Cow<'_, Model>, serde_json::Error> {
+    /// Whether the text written to it ever held `${` or `%{`; keeps none of it.
+    struct Scan {
+        prev: u8,
+        found: bool,
+    }
+    impl std::io::Write for Scan {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            for &b in buf {
+                self.found |= b == b'{' && matches!(self.prev, b'$' | b'%');
+                self.prev = b;
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut scan = Scan { prev: 0, found: false };
+    serde_json::to_writer(&mut scan, model)?;
+    if !scan.found {
+        return Ok(std::borrow::Cow::Borrowed(model));
+    }
     fn walk(v: &mut Value) {
         match v {
             Value::String(s) => *s = literal(s),
@@ -236,7 +265,7 @@ pub fn escaped(model: &Model) -> Result<Model, serde_json::Error> {
     }
     let mut v = serde_json::to_value(model)?;
     walk(&mut v);
-    serde_json::from_value(v)
+    serde_json::from_value(v).map(std::borrow::Cow::Owned)
 }
 
 /// The root modules of every cloud the clusters are in. The project's
@@ -260,30 +289,39 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let pullers = crate::plan::registry::pullers(plan);
     for cloud in plan.topology.clouds(&model) {
         let topology = plan.topology.in_cloud(cloud.kind());
-        let mut sub = model.clone();
         // The cloud as the escaped model has it (the topology's copy is the
         // program's text, unescaped for HCL).
-        sub.project.cloud = model
-            .environments
-            .iter()
-            .map(|e| model.cloud_of(e))
-            .find(|c| c.kind() == cloud.kind())
-            .unwrap_or(cloud)
-            .clone();
-        // Another cloud's program keeps every environment where the whole
-        // program puts it: its cluster and cloud pinned, so that what the
-        // emitter derives from them (the hub, each cluster's environments)
-        // is the program's, not that of a program of this cloud.
-        if cloud.kind() != primary {
-            for (e, orig) in sub.environments.iter_mut().zip(&model.environments) {
-                e.cluster = model.cluster_key(orig);
-                e.cloud = Some(model.cloud_of(orig).clone());
+        let here = model.environments.iter().map(|e| model.cloud_of(e)).find(|c| c.kind() == cloud.kind());
+        let here = here.unwrap_or(cloud);
+        let store = model.environments.iter().find(|e| topology.runs(e.id)).map(|e| model.secret_store_of(e));
+        // The project's own cloud, store and environments: the model as it
+        // is (a copy per cloud is a copy of every deployment).
+        let unchanged = cloud.kind() == primary
+            && *here == model.project.cloud
+            && store.as_ref().is_none_or(|s| *s == model.project.secret_store);
+        let copy;
+        let sub: &Model = if unchanged {
+            &model
+        } else {
+            let mut sub = Model::clone(&model);
+            sub.project.cloud = here.clone();
+            // Another cloud's program keeps every environment where the whole
+            // program puts it: its cluster and cloud pinned, so that what the
+            // emitter derives from them (the hub, each cluster's environments)
+            // is the program's, not that of a program of this cloud.
+            if cloud.kind() != primary {
+                for (e, orig) in sub.environments.iter_mut().zip(&model.environments) {
+                    e.cluster = model.cluster_key(orig);
+                    e.cloud = Some(model.cloud_of(orig).clone());
+                }
             }
-        }
-        if let Some(e) = model.environments.iter().find(|e| topology.runs(e.id)) {
-            sub.project.secret_store = model.secret_store_of(e);
-        }
-        let files = emit_cloud(&sub, plan.graph, plan.opts, &topology, cloud.kind() == primary, &pullers);
+            if let Some(store) = store {
+                sub.project.secret_store = store;
+            }
+            copy = sub;
+            &copy
+        };
+        let files = emit_cloud(sub, plan.graph, plan.opts, &topology, cloud.kind() == primary, &pullers);
         if cloud.kind() == primary {
             out.extend(files);
         } else {
