@@ -316,8 +316,11 @@ codes! {
         "Write a limit between 10 and 2000000000 requests per client IP in 5 minutes.",
         "`edge { rate_limit = N }` becomes a rate-based rule of the web ACL: a client IP that sends more than N requests in any 5-minute window is blocked until its rate falls below N. AWS WAF accepts limits from 10 to 2,000,000,000; anything else fails `terraform apply`.";
     E0425 = "E0425", Error, "edge block that protects nothing",
-        "Leave `waf` on (the default) or set `shield = true`, or remove the `edge` block.",
-        "An `edge` block with `waf = false` and without `shield = true` creates nothing, but reads as if the environment were protected at the edge.";
+        "Leave `waf` on (the default), set `shield = true` or `min_tls`, or remove the `edge` block.",
+        "An `edge` block with `waf = false`, without `shield = true` and without `min_tls` creates nothing, but reads as if the environment were protected at the edge.";
+    E0435 = "E0435", Error, "minimum TLS version without an HTTPS listener",
+        "Expose a service deployed in this environment with `expose = ingress { ... class = \"alb\" }` and TLS on (the default), or remove `min_tls`.",
+        "`edge { min_tls = tls13 }` chooses the security policy of the HTTPS listener of the environment's Application Load Balancer (`alb.ingress.kubernetes.io/ssl-policy` on its TLS `alb` Ingresses): `ELBSecurityPolicy-TLS13-1-3-2021-06` accepts TLS 1.3 only, `ELBSecurityPolicy-TLS13-1-2-2021-06` (the default, `tls12`) TLS 1.2 and 1.3. Every TLS `alb` Ingress carries one of them, since without the annotation the controller creates the listener with `ELBSecurityPolicy-2016-08`, which still accepts TLS 1.0. When no service deployed in the environment has a TLS `alb` Ingress there is no HTTPS listener and the setting would change nothing: ingress-nginx terminates TLS with its own protocols (TLS 1.2 and 1.3).\n\nExample:\n\n    service web { ... expose = ingress { host = \"shop.dev\" tls = false class = \"alb\" } }\n    environment prod { ... edge { min_tls = tls13 } }   // E0435";
     // ------------------------------------------------------------ data tier
     E0426 = "E0426", Error, "serverless capacity without Aurora",
         "Add `aurora = true` to the resource, or remove `serverless`.",

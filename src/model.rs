@@ -1193,10 +1193,15 @@ pub struct EdgeProtection {
     pub rate_limit: u64,
     /// Shield Advanced protection of the ALB.
     pub shield: bool,
+    /// The oldest TLS version the ALB's HTTPS listener accepts, when the
+    /// program states one (TLS 1.2 otherwise).
+    pub min_tls: Option<MinTls>,
     #[serde(skip)]
     pub span: Option<Span>,
     #[serde(skip)]
     pub rate_limit_span: Option<Span>,
+    #[serde(skip)]
+    pub min_tls_span: Option<Span>,
 }
 
 /// The bounds AWS WAF accepts for a rate-based rule's limit (5-minute window).
@@ -1353,6 +1358,11 @@ macro_rules! words {
             }
         }
     };
+}
+
+words! {
+    /// The oldest TLS version an environment's load balancer accepts (`edge.min_tls`).
+    MinTls { Tls12 = "tls12", Tls13 = "tls13" }
 }
 
 words! {

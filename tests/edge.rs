@@ -101,10 +101,61 @@ fn the_controller_may_find_and_associate_the_acl() {
     assert!(parts >= vec![1, 14, 1], "{v}");
 }
 
+/// The ALB's HTTPS listener as the controller creates it: the security
+/// policy of the environment's `min_tls` (TLS 1.3 only in prod here, TLS
+/// 1.2 and 1.3 in staging), in Kubernetes and Helm alike.
+#[test]
+fn the_https_listener_accepts_the_declared_tls_versions_only() {
+    let t = tree(PROGRAM);
+    let policy = "alb.ingress.kubernetes.io/ssl-policy";
+    for (env, expected) in
+        [("staging", "ELBSecurityPolicy-TLS13-1-2-2021-06"), ("prod", "ELBSecurityPolicy-TLS13-1-3-2021-06")]
+    {
+        assert_eq!(annotation(&t[&format!("k8s/{env}/ingress-web.yaml")], policy), Some(expected), "{env}");
+        // ingress-nginx terminates TLS itself: no ALB policy there.
+        assert_eq!(annotation(&t[&format!("k8s/{env}/ingress-admin.yaml")], policy), None, "{env}");
+        let file = if env == "staging" { "values.yaml".to_string() } else { format!("values-{env}.yaml") };
+        let values = serde_json::to_string(&t[&format!("helm/shop/{file}")]).unwrap();
+        assert!(values.contains(&format!("\"{policy}\":\"{expected}\"")), "{env}: {values}");
+    }
+}
+
+/// Without the annotation the controller gives an HTTPS listener
+/// `ELBSecurityPolicy-2016-08`, which accepts TLS 1.0 and 1.1: every TLS
+/// `alb` Ingress of every example and test program names a TLS 1.3 policy.
+#[test]
+fn no_alb_https_listener_accepts_tls_below_1_2() {
+    let mut seen = 0;
+    for (name, _) in common::programs() {
+        let c = common::compile_file(&name);
+        let (model, graph) = c.output.unwrap_or_else(|| panic!("{name} compiles"));
+        let options = Default::default();
+        let plan = deployc::plan::Plan::new(&model, &graph, &options);
+        for a in deployc::emit::emit(&plan, &[Target::K8s]) {
+            let (path, Ok(doc)) = (&a.path, serde_yaml_ng::from_str::<Value>(&a.contents)) else { continue };
+            if doc["kind"] != "Ingress" || doc.pointer("/spec/ingressClassName") != Some(&Value::from("alb")) {
+                continue;
+            }
+            let doc = &doc;
+            let https = annotation(doc, "alb.ingress.kubernetes.io/listen-ports").is_some_and(|p| p.contains("HTTPS"));
+            if !https {
+                continue;
+            }
+            let policy = annotation(doc, "alb.ingress.kubernetes.io/ssl-policy");
+            assert!(
+                matches!(policy, Some("ELBSecurityPolicy-TLS13-1-2-2021-06" | "ELBSecurityPolicy-TLS13-1-3-2021-06")),
+                "{name} {path}: {policy:?}"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "only {seen} HTTPS ALB Ingresses seen");
+}
+
 #[test]
 fn without_edge_there_is_no_acl_and_no_annotation() {
     let plain =
-        PROGRAM.replace("  edge {}\n", "").replace("  edge {\n    rate_limit = 500\n    shield     = true\n  }\n", "");
+        PROGRAM.replace("  edge {}\n", "").replace("  edge {\n    rate_limit = 500\n    shield     = true\n    min_tls    = tls13\n  }\n", "");
     assert!(!plain.contains("edge"), "{plain}");
     let t = tree(&plain);
     assert!(!t.keys().any(|k| k.ends_with("edge.tf.json")));

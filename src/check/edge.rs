@@ -1,6 +1,6 @@
-//! The rules of an environment's `edge` block (E0422-E0425): it needs AWS,
-//! an Application Load Balancer to guard, a rate limit AWS WAF accepts, and
-//! something to create.
+//! The rules of an environment's `edge` block (E0422-E0425, E0435): it needs
+//! AWS, an Application Load Balancer to guard, a rate limit AWS WAF accepts,
+//! an HTTPS listener for its `min_tls`, and something to create.
 //!
 //! **Invariant:** an environment of a checked model with `edge` runs on
 //! AWS, deploys at least one service behind an `alb` Ingress, and its rate
@@ -42,7 +42,17 @@ pub fn check(model: &Model, diags: &mut Diagnostics) {
                     .label(edge.rate_limit_span.unwrap_or(span), "AWS WAF accepts 10 to 2000000000 per 5 minutes"),
             );
         }
-        if !edge.waf && !edge.shield {
+        let tls_alb = env.deployments.iter().any(|d| {
+            matches!(&model.service(d.service).expose, Exposure::Ingress { class, tls: true, .. } if class == "alb")
+        });
+        if let (Some(min), false) = (edge.min_tls, tls_alb) {
+            diags.push(
+                Diagnostic::new(Code::E0435, format!("`min_tls = {min}` of `{}` has no HTTPS listener to set", env.name))
+                    .label(edge.min_tls_span.unwrap_or(span), "no service deployed here has a TLS `alb` Ingress")
+                    .help(Code::E0435.info().help),
+            );
+        }
+        if !edge.waf && !edge.shield && edge.min_tls.is_none() {
             diags.push(
                 Diagnostic::new(Code::E0425, format!("`edge` of `{}` creates nothing", env.name))
                     .label(span, "`waf = false` and no `shield = true`"),

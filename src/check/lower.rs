@@ -1970,8 +1970,10 @@ fn edge(f: &Fields) -> Option<crate::model::EdgeProtection> {
         waf: boolean(e, "waf", true),
         rate_limit,
         shield: boolean(e, "shield", false),
+        min_tls: enm(e, "min_tls").and_then(|w| crate::model::MinTls::parse(&w)),
         span: Some(span),
         rate_limit_span: get(e, "rate_limit").map(|v| v.span),
+        min_tls_span: get(e, "min_tls").map(|v| v.span),
     })
 }
 

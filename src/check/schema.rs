@@ -870,6 +870,12 @@ pub static EDGE: &[FieldSpec] = &[
         "false",
         "AWS Shield Advanced protection of the ALB (DDoS); the account needs a Shield Advanced subscription",
     ),
+    f(
+        "min_tls",
+        Ty::Enum(&["tls12", "tls13"]),
+        "tls12",
+        "the oldest TLS version the ALB's HTTPS listener accepts: `tls12` (TLS 1.2 and 1.3, ELBSecurityPolicy-TLS13-1-2-2021-06) or `tls13` (TLS 1.3 only, ELBSecurityPolicy-TLS13-1-3-2021-06); needs a TLS `alb` Ingress (E0435)",
+    ),
 ];
 
 // --------------------------------------------------------------- strategies

@@ -25,12 +25,32 @@
 //! ALB group all carry the same annotations (the controller refuses a group
 //! whose members disagree).
 
-use crate::model::{Environment, Model};
+use crate::model::{Environment, MinTls, Model};
 
 /// The annotation naming the web ACL an ALB is associated with.
 pub const WAF_ANNOTATION: &str = "alb.ingress.kubernetes.io/wafv2-acl-name";
 /// The annotation that enables Shield Advanced on an ALB.
 pub const SHIELD_ANNOTATION: &str = "alb.ingress.kubernetes.io/shield-advanced-protection";
+
+/// The annotation choosing the security policy of the ALB's HTTPS listener.
+pub const SSL_POLICY_ANNOTATION: &str = "alb.ingress.kubernetes.io/ssl-policy";
+
+/// The ALB security policy of each minimum TLS version. Without one the
+/// controller creates HTTPS listeners with `ELBSecurityPolicy-2016-08`
+/// (the default of every API path but the console), which still accepts
+/// TLS 1.0 and 1.1; AWS's TLS 1.3 policies accept 1.2 and 1.3, or 1.3 only.
+pub fn ssl_policy(min: MinTls) -> &'static str {
+    match min {
+        MinTls::Tls12 => "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        MinTls::Tls13 => "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    }
+}
+
+/// The security policy of an environment's ALB HTTPS listener (one per ALB
+/// group, so every TLS `alb` Ingress of the environment carries it).
+pub fn env_ssl_policy(env: &Environment) -> &'static str {
+    ssl_policy(env.edge.as_ref().and_then(|e| e.min_tls).unwrap_or(MinTls::Tls12))
+}
 
 /// One AWS managed rule group of the web ACL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -140,6 +140,11 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
             if *tls {
                 a("listen-ports", r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.into());
                 a("ssl-redirect", "443".into());
+                annotations.insert(
+                    super::edge::SSL_POLICY_ANNOTATION.to_string(),
+                    super::edge::env_ssl_policy(cx.env).to_string(),
+                );
+                let mut a = |k: &str, v: String| annotations.insert(format!("{ALB}{k}"), v);
                 if let Some(c) = certificate {
                     a("certificate-arn", render(cx, c));
                 }
