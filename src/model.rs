@@ -1361,6 +1361,11 @@ macro_rules! words {
 }
 
 words! {
+    /// How often update pull requests are opened (`pipeline.maintenance`).
+    UpdateInterval { Daily = "daily", Weekly = "weekly", Monthly = "monthly", Never = "never" }
+}
+
+words! {
     /// The oldest TLS version an environment's load balancer accepts (`edge.min_tls`).
     MinTls { Tls12 = "tls12", Tls13 = "tls13" }
 }
@@ -1467,6 +1472,21 @@ pub struct Pipeline {
     pub workflows_dir: String,
     /// Pin overrides: action repository name (no owner) → (commit, tag).
     pub actions: BTreeMap<String, (String, String)>,
+    /// Scheduled update pull requests (`maintenance { ... }`, `plan::maintenance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<Maintenance>,
+}
+
+/// How often the repository's dependencies and base images are brought up
+/// to date by update pull requests (Dependabot).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Maintenance {
+    /// The services' package manifests (npm, pip, Go modules, Maven, Gradle).
+    pub dependencies: UpdateInterval,
+    /// The `FROM` images of the services' Dockerfiles.
+    pub base_images: UpdateInterval,
+    #[serde(skip)]
+    pub span: Option<Span>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]

@@ -1621,6 +1621,14 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         pre_commit: boolean(pl, "pre_commit", false),
         workflows_dir: lit(pl, "workflows_dir").unwrap_or_else(|| ".github/workflows".into()),
         actions: action_pins(pl, diags),
+        maintenance: strukt(pl, "maintenance").map(|m| {
+            let every = |k: &str, default| enm(m, k).and_then(|w| UpdateInterval::parse(&w)).unwrap_or(default);
+            crate::model::Maintenance {
+                dependencies: every("dependencies", UpdateInterval::Weekly),
+                base_images: every("base_images", UpdateInterval::Monthly),
+                span: get(pl, "maintenance").map(|v| v.span),
+            }
+        }),
     };
     let obs_decl = by_kw("observability").into_iter().next();
     let ob = obs_decl.map(|c| &c.fields).unwrap_or(&empty);

@@ -79,12 +79,31 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
     rules::whole_program(&model, &graph, &extra, diags);
     edge::check(&model, diags);
     clouds::clouds(&model, diags);
+    maintenance(&model, diags);
     if diags.has_errors() {
         return None;
     }
     // Unused names are only worth a warning once every reference resolved.
     rules::unused(&syms, diags);
     Some((model, graph))
+}
+
+/// Update pull requests are Dependabot's, which only runs for a repository
+/// on GitHub (W0019).
+fn maintenance(model: &crate::model::Model, diags: &mut crate::diagnostic::Diagnostics) {
+    use crate::codes::Code;
+    let Some(m) = &model.pipeline.maintenance else { return };
+    if crate::plan::maintenance::on_github(model) {
+        return;
+    }
+    if let Some(span) = m.span {
+        diags.push(
+            crate::diagnostic::Diagnostic::new(Code::W0019, "no update pull requests: the repository is not on GitHub")
+                .label(span, "written as `.github/dependabot.yml`, which only GitHub reads")
+                .label_opt(model.project.span, "the project's repository")
+                .help(Code::W0019.info().help),
+        );
+    }
 }
 
 /// Where the program first reads each secret and each resource's

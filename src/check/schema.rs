@@ -1117,6 +1117,27 @@ pub static PIPELINE: &[FieldSpec] = &[
         "{}",
         "pins replacing stdlib/actions.toml: `NAME = \"<40-hex commit> <tag>\"`, NAME an action repository without its owner (`checkout`)",
     ),
+    f(
+        "maintenance",
+        Ty::Struct(MAINTENANCE),
+        "none",
+        "scheduled update pull requests for the services' dependencies and Dockerfile base images (`.github/dependabot.yml`; the repository on GitHub, W0019)",
+    ),
+];
+
+pub static MAINTENANCE: &[FieldSpec] = &[
+    f(
+        "dependencies",
+        Ty::Enum(&["daily", "weekly", "monthly", "never"]),
+        "weekly",
+        "how often each service's package manifests (from its toolchain: npm, pip, Go modules, Maven, Gradle) get update pull requests, minor and patch updates grouped in one",
+    ),
+    f(
+        "base_images",
+        Ty::Enum(&["daily", "weekly", "monthly", "never"]),
+        "monthly",
+        "how often each service's Dockerfile `FROM` images get update pull requests (patched base images)",
+    ),
 ];
 
 // ------------------------------------------------------------ observability

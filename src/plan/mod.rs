@@ -26,6 +26,7 @@ pub mod kafka;
 pub mod keda;
 pub mod local;
 pub mod logs;
+pub mod maintenance;
 pub mod mesh;
 pub mod network;
 pub mod observability;

@@ -341,8 +341,7 @@ fi"#,
     }
     let mut out = Vec::new();
     if pc.auto_label {
-        let parent = cx.dir.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_else(|| ".github".into());
-        let config = format!("{parent}/labeler.yml");
+        let config = format!("{}/labeler.yml", cx.github_dir());
         let mut j = Job::new("Labels by changed paths")
             .permissions(&[("contents", "read"), ("pull-requests", "write")])
             .timeout(5);

@@ -21,6 +21,7 @@
 
 mod cd;
 mod ci;
+mod dependabot;
 pub mod deploy;
 pub mod gates;
 pub mod steps;
@@ -36,13 +37,14 @@ use wf::{Cron, Empty, On, PullRequest, Push, Workflow};
 /// Emits the workflows, or nothing when the pipeline runs on another provider.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     let model = plan.model;
+    let cx = Cx::new(model);
+    // Dependabot runs for a repository on GitHub, whichever CI builds it.
+    let mut out: Vec<Artifact> = dependabot::dependabot(&cx).into_iter().collect();
     if model.pipeline.provider != crate::model::PipelineProvider::GithubActions
         || model.built_services().next().is_none()
     {
-        return Vec::new();
+        return out;
     }
-    let cx = Cx::new(model);
-    let mut out = Vec::new();
     out.push(ci::ci(&cx));
     if let Some(a) = gates::security(&cx) {
         out.push(a);
@@ -68,6 +70,11 @@ impl<'a> Cx<'a> {
     }
     pub fn path(&self, file: &str) -> String {
         format!("{}/{file}", self.dir)
+    }
+    /// The folder above the workflows (`.github`), where GitHub reads its
+    /// other configuration files (labeler, Dependabot).
+    pub fn github_dir(&self) -> String {
+        self.dir.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_else(|| ".github".into())
     }
     /// Where the generated tree lives in the repository (`project.gitops.path`).
     pub fn gitops_path(&self) -> String {
