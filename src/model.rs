@@ -547,6 +547,9 @@ pub struct Service {
     /// its dashboard and the environment's business dashboard.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_metrics: Vec<AppMetric>,
+    /// The service's availability objective (`slo { ... }`, `plan::slo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
     /// How it runs in local development (`local { ... }`); `None` runs the
     /// image as built.
     #[serde(default)]
@@ -1476,6 +1479,21 @@ pub struct Pipeline {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maintenance: Option<Maintenance>,
 }
+
+/// A service level objective on the share of requests answered without a
+/// server error, over a rolling window.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Slo {
+    /// Percent of requests that must not fail with a 5xx (`99.9`).
+    pub availability: f64,
+    /// The rolling window the objective is measured over.
+    pub window_ms: u64,
+    #[serde(skip)]
+    pub span: Option<Span>,
+}
+
+/// The windows an objective may be measured over: a day to a quarter.
+pub const SLO_WINDOW_DAYS: std::ops::RangeInclusive<u64> = 1..=90;
 
 /// How often the repository's dependencies and base images are brought up
 /// to date by update pull requests (Dependabot).

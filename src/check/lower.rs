@@ -1021,6 +1021,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             security,
             metrics: boolean(f, "metrics", true),
             custom_metrics: super::metrics::custom_metrics(list(f, "custom_metrics"), &[], diags),
+            slo: slo(f, diags),
             local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
             vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
             pod: pod_details(f, port_, diags),
@@ -1963,6 +1964,38 @@ fn serverless(name: &str, f: &Fields, diags: &mut Diagnostics) -> Option<(u32, u
         );
     }
     Some(((q.request / 500) as u32, (q.limit / 500) as u32))
+}
+
+/// A service's `slo`: an objective strictly between 0% and 100% (at 100%
+/// the error budget is zero and every burn-rate alert divides by it) over
+/// a window of a day to a quarter (E0398).
+fn slo(f: &Fields, diags: &mut Diagnostics) -> Option<Slo> {
+    let s = strukt(f, "slo")?;
+    let span = get(f, "slo").map(|v| v.span);
+    let availability = pct(s, "availability").unwrap_or(99.9);
+    let window_ms = dur(s, "window").unwrap_or(30 * 86_400_000);
+    if !(availability > 0.0 && availability < 100.0) {
+        diags.push(
+            Diagnostic::new(
+                Code::E0398,
+                format!("an availability objective of {availability}% leaves no error budget to alert on"),
+            )
+            .label(get(s, "availability").map(|v| v.span).or(span).unwrap_or_default(), "above 0% and below 100%")
+            .help(Code::E0398.info().help),
+        );
+    }
+    let days_exact = window_ms % 86_400_000 == 0;
+    if !days_exact || !SLO_WINDOW_DAYS.contains(&(window_ms / 86_400_000)) {
+        diags.push(
+            Diagnostic::new(Code::E0398, "an SLO window is whole days, from 1d to 90d")
+                .label(
+                    get(s, "window").map(|v| v.span).or(span).unwrap_or_default(),
+                    "not a window the alerts can measure",
+                )
+                .help(Code::E0398.info().help),
+        );
+    }
+    Some(Slo { availability, window_ms, span })
 }
 
 /// An environment's `edge` block; its rules need the whole program (the

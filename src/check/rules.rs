@@ -52,6 +52,34 @@ pub fn whole_program(model: &Model, graph: &Graph, extra: &Extra, diags: &mut Di
     post_deploy_suites(model, extra, diags);
     unread_alarm_thresholds(model, diags);
     uncharted_metrics(model, diags);
+    unmeasured_slos(model, diags);
+}
+
+/// An `slo` on a service whose requests nobody measures (E0399): without
+/// Prometheus metrics, or on a workload no ServiceMonitor scrapes (no port,
+/// `metrics = false`), its burn-rate alerts would read no series and never
+/// fire, while the program reads as if the objective were watched.
+fn unmeasured_slos(model: &Model, diags: &mut Diagnostics) {
+    for s in &model.services {
+        let Some(slo) = &s.slo else { continue };
+        let problem = if model.observability.metrics.is_none() {
+            "the program declares no `metrics = prometheus` in `observability`"
+        } else if s.port.is_none() {
+            "a workload without a port serves no requests to measure"
+        } else if !s.metrics {
+            "`metrics = false`: no ServiceMonitor scrapes its requests"
+        } else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::E0399,
+                format!("nothing measures the requests of `{}` against its objective", s.name),
+            )
+            .label(slo.span.or(s.span).unwrap_or_default(), problem)
+            .help(Code::E0399.info().help),
+        );
+    }
 }
 
 /// `custom_metrics` that no dashboard charts (W0012): no Prometheus metrics

@@ -475,6 +475,12 @@ pub static SERVICE: &[FieldSpec] = &[
         "metrics this service exposes itself (`[{ name = \"bookings_total\" kind = counter description = \"Bookings\" }]`), charted on its Grafana dashboard and the environment's business dashboard (E0393-E0395, W0012)",
     ),
     f(
+        "slo",
+        Ty::Struct(SLO),
+        "none",
+        "an availability objective over requests (`slo { availability = 99.9% window = 30d }`): multiwindow burn-rate alerts on its error budget and an SLO dashboard per environment (E0398, E0399)",
+    ),
+    f(
         "vpa",
         Ty::Enum(&["recommend", "initial"]),
         "",
@@ -1228,6 +1234,20 @@ pub static OBSERVABILITY: &[FieldSpec] = &[
 ];
 
 /// A metric the application exposes (`custom_metrics`).
+pub static SLO: &[FieldSpec] = &[
+    req(
+        "availability",
+        Ty::Percent,
+        "share of requests answered without a 5xx over the window (above 0% and below 100%)",
+    ),
+    f(
+        "window",
+        Ty::Duration,
+        "30d",
+        "the rolling window the objective and its error budget are measured over (1d to 90d)",
+    ),
+];
+
 pub static APP_METRIC: &[FieldSpec] = &[
     req("name", Ty::Str, "the Prometheus metric name the application exposes: letters, digits and `_`; a counter's ends in `_total` (E0393, E0394)"),
     req("kind", Ty::Enum(&["counter", "gauge", "histogram"]), "a counter is charted as a rate, a gauge as its value, a histogram as its p50 and p99"),

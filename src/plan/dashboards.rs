@@ -3,7 +3,9 @@
 //! metrics it declares in `custom_metrics`), one per environment (every
 //! service's traffic, restarts, datastores and volumes) and, where the
 //! program declares custom metrics, a business dashboard per environment
-//! (the project's metrics per service, then each service's own), shipped as ConfigMaps that Grafana's dashboard sidecar loads
+//! (the project's metrics per service, then each service's own) and, where
+//! services declare an `slo`, an SLO dashboard per environment
+//! (`plan::slo`), shipped as ConfigMaps that Grafana's dashboard sidecar loads
 //! (label `grafana_dashboard: "1"`; kube-prometheus-stack's sidecar must
 //! search the application namespaces, `sidecar.dashboards.searchNamespace:
 //! ALL`).
@@ -280,6 +282,19 @@ pub fn dashboards(cx: &EnvPlan) -> Vec<Dashboard> {
         let mut t = tags.clone();
         t.push(svc.to_string());
         add(svc.to_string(), dashboard(format!("{project} / {env} / {svc}"), uid(&[project, env, svc]), t, panels));
+    }
+    // The SLO dashboard: each objective's availability, budget and burn rate.
+    let slo: Vec<Panel> = super::slo::services(cx)
+        .flat_map(|(s, o)| super::slo::panels(ns, s, o))
+        .map(|(title, unit, queries)| Panel { title, unit, queries, description: None })
+        .collect();
+    if !slo.is_empty() {
+        let mut t = tags.clone();
+        t.push("slo".to_string());
+        add(
+            format!("{project}-{env}-slo"),
+            dashboard(format!("{project} / {env} / SLOs"), uid(&[project, env, "slo"]), t, slo),
+        );
     }
     // The business dashboard: the project's metrics per scraped service of
     // the namespace, then each service's own.

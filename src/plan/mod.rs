@@ -38,6 +38,7 @@ pub mod replica_set;
 pub mod routes;
 pub mod sealed;
 pub mod secrets;
+pub mod slo;
 pub mod topology;
 pub mod tracing;
 pub mod vpa;

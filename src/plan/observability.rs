@@ -56,9 +56,22 @@ fn has_volumes(cx: &EnvPlan) -> bool {
 pub fn alert_rules(cx: &EnvPlan) -> Vec<Rule> {
     let model = cx.model;
     let mut rules = Vec::new();
-    let Some(a) = &model.observability.alerts else { return rules };
     let ns = cx.ns().to_string();
-    let route: Vec<String> = a.route_to.iter().map(|i| model.integrations[i.index()].name.clone()).collect();
+    let route: Vec<String> = model
+        .observability
+        .alerts
+        .iter()
+        .flat_map(|a| &a.route_to)
+        .map(|i| model.integrations[i.index()].name.clone())
+        .collect();
+    // Objectives are guarded whether or not `alerts` is declared; they go
+    // where the declared alerts go.
+    let mut base = BTreeMap::from([("namespace".to_string(), ns.clone())]);
+    if !route.is_empty() {
+        base.insert("route".into(), route.join(","));
+    }
+    let slo_rules = super::slo::alert_rules(cx, &base);
+    let Some(a) = &model.observability.alerts else { return slo_rules };
     let rule = |alert: &str, expr: String, severity: &str, summary: &str| Rule {
         alert: alert.into(),
         expr,
@@ -156,6 +169,7 @@ pub fn alert_rules(cx: &EnvPlan) -> Vec<Rule> {
             "In-cluster database {{ $labels.statefulset }} has no ready replica",
         ));
     }
+    rules.extend(slo_rules);
     rules
 }
 
