@@ -159,10 +159,13 @@ pub fn alert_rules(cx: &EnvPlan, base: &BTreeMap<String, String>) -> Vec<Rule> {
     out
 }
 
+/// A panel of the SLO dashboard: title, unit, queries with their legends.
+pub type SloPanel = (String, &'static str, Vec<(String, String)>);
+
 /// The panels of one objective on the SLO dashboard: availability against
 /// the objective over the window, the error budget left, and the burn rate
 /// over the fast tier's window (1 spends exactly the budget).
-pub fn panels(ns: &str, s: &Service, slo: &Slo) -> Vec<(String, &'static str, Vec<(String, String)>)> {
+pub fn panels(ns: &str, s: &Service, slo: &Slo) -> Vec<SloPanel> {
     let w = window(slo);
     let ratio = error_ratio(ns, &s.name, &w);
     let b = num(budget(slo));
