@@ -1691,6 +1691,22 @@ fn named_cluster(e: &Environment) -> Option<String> {
 /// IAM role names are at most 64 characters long.
 pub const IAM_ROLE_NAME_MAX: usize = 64;
 
+/// Why KEDA's operator cannot read an SQS queue's depth from an
+/// environment's cluster (`queue_scaling` on a `queue`). The operator
+/// calls `sqs:GetQueueAttributes` as an IAM role of its own, which the
+/// cluster's Terraform root creates and its ServiceAccount names by ARN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqsScalingGap {
+    /// The environment's cluster is not on AWS.
+    NotAws,
+    /// The cluster is an existing one (an `https://` URL): no root of this
+    /// output creates the operator's role there.
+    ExistingCluster,
+    /// The program names no AWS account, so neither the queue's URL nor
+    /// the role's ARN can be written (W0018).
+    NoAccount,
+}
+
 impl Model {
     /// The cloud an environment's cluster is in: its own `cloud`, else the project's.
     pub fn cloud_of<'a>(&'a self, env: &'a Environment) -> &'a Cloud {
@@ -1717,6 +1733,26 @@ impl Model {
             Cloud::Gcp { project, .. } => SecretStore::GcpSecretManager { project: project.clone() },
             Cloud::Aws { region, .. } => SecretStore::AwsSecretsManager { region: region.clone(), prefix },
             Cloud::Azure { .. } => store.clone(),
+        }
+    }
+    /// Whether this output creates the cluster an environment runs on (it
+    /// is named, not an existing cluster's `https://` URL).
+    pub fn creates_cluster(&self, env: &Environment) -> bool {
+        let key = self.cluster_key(env);
+        !(key.starts_with("https://") || key.starts_with("http://"))
+    }
+    /// Why KEDA could not scale a worker of this environment on an SQS
+    /// queue, if it could not: the checker's E0377 and the plan
+    /// (`plan::keda`) share this predicate.
+    pub fn sqs_scaling_gap(&self, env: &Environment) -> Option<SqsScalingGap> {
+        if !matches!(self.cloud_of(env), Cloud::Aws { .. }) {
+            Some(SqsScalingGap::NotAws)
+        } else if !self.creates_cluster(env) {
+            Some(SqsScalingGap::ExistingCluster)
+        } else if self.aws_account().is_none() {
+            Some(SqsScalingGap::NoAccount)
+        } else {
+            None
         }
     }
     /// The key of the cluster an environment runs on: its `cluster` (a name,

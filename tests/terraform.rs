@@ -269,7 +269,12 @@ fn placement_decides_managed_or_in_cluster_per_environment() {
     }
     // queues are always managed: FIFO with its dead-letter queue
     let q = block(&dev, "resource", "aws_sqs_queue", "jobs").expect("queue");
-    assert_eq!(q["name"], "${local.name}-jobs.fifo");
+    // Named by the plan, as the pods' `name` and KEDA's trigger name it.
+    assert_eq!(q["name"], "infra-dev-jobs.fifo");
+    assert_eq!(
+        block(&dev, "resource", "aws_sqs_queue", "jobs_dead_letter").expect("dlq")["name"],
+        "infra-dev-jobs-dead-letter.fifo"
+    );
     assert!(q["redrive_policy"].as_str().expect("redrive").contains("aws_sqs_queue.jobs_dead_letter.arn"));
 }
 
@@ -964,4 +969,94 @@ fn a_gitlab_pipeline_gets_gitlab_s_oidc_provider_and_push_role() {
         .collect();
     assert!(!arns.is_empty(), "some job assumes the push role");
     assert!(arns.iter().all(|a| a.ends_with(&format!(":role/{name}"))), "{arns:?} vs {name}");
+}
+
+/// `queue_scaling` on an SQS queue (infra.dpl's worker, in prod): KEDA's
+/// trigger names the queue Terraform creates by the URL SQS gives it (not
+/// its dead-letter queue), and KEDA's operator reads it as a role of its
+/// own: created by the cluster's root, trusting the operator's
+/// ServiceAccount, allowed to read exactly that queue, and put on the
+/// ServiceAccount by the KEDA add-on's values.
+#[test]
+fn keda_reads_the_sqs_queue_terraform_creates_as_its_operator_s_own_role() {
+    let tree = build("tests/programs/infra.dpl", &[Target::Terraform, Target::K8s, Target::Argocd]);
+    let account = "123456789012";
+    let prod = module(&tree, "terraform/prod");
+    let var_default = |m: &BTreeMap<String, serde_json::Map<String, Value>>, name: &str| {
+        m["variable"][name]["default"].as_str().expect("variable default").to_string()
+    };
+    let region = var_default(&prod, "region");
+    // The queue Terraform creates, by the name SQS puts in its URL.
+    let queue = block(&prod, "resource", "aws_sqs_queue", "jobs").expect("the jobs queue");
+    let name = queue["name"].as_str().expect("a literal queue name");
+    assert_eq!(name, "infra-prod-jobs.fifo");
+    let dead_letter = block(&prod, "resource", "aws_sqs_queue", "jobs_dead_letter").expect("its dead-letter queue");
+    assert_ne!(dead_letter["name"].as_str(), Some(name));
+    let url = format!("https://sqs.{region}.amazonaws.com/{account}/{name}");
+    let arn = format!("arn:aws:sqs:{region}:{account}:{name}");
+
+    let so = &tree["k8s/prod/scaledobject-worker.yaml"];
+    assert_eq!(so["spec"]["scaleTargetRef"]["name"], "worker");
+    assert_eq!((so["spec"]["minReplicaCount"].as_u64(), so["spec"]["maxReplicaCount"].as_u64()), (Some(1), Some(10)));
+    let t = &so["spec"]["triggers"][0];
+    assert_eq!(t["type"], "aws-sqs-queue");
+    assert_eq!(t["metadata"]["queueURL"].as_str(), Some(url.as_str()));
+    assert_eq!(t["metadata"]["queueLength"], "50");
+    assert_eq!(t["metadata"]["awsRegion"].as_str(), Some(region.as_str()));
+    // Authenticated as KEDA's operator, through its IRSA role.
+    let auth = t["authenticationRef"]["name"].as_str().expect("authenticationRef");
+    let ta = &tree[&format!("k8s/prod/triggerauthentication-{auth}.yaml")];
+    assert_eq!(ta["metadata"]["namespace"], "infra-prod");
+    assert_eq!(ta["spec"]["podIdentity"], serde_json::json!({ "provider": "aws", "identityOwner": "keda" }));
+    assert!(ta["spec"].get("secretTargetRef").is_none());
+    // KEDA owns the replica count: no HPA of ours. The worker is off in dev.
+    assert!(!tree.contains_key("k8s/prod/horizontalpodautoscaler-worker.yaml"));
+    assert!(!tree.keys().any(|p| p.starts_with("k8s/dev/") && p.contains("scaledobject")));
+
+    // The operator's role, in the cluster's root.
+    let cluster = module(&tree, "terraform/clusters/main");
+    let cluster_region = var_default(&cluster, "region");
+    let role = block(&cluster, "resource", "aws_iam_role", "keda_operator").expect("KEDA's operator role");
+    let role_name = role["name"].as_str().expect("a literal role name");
+    let policy = block(&cluster, "data", "aws_iam_policy_document", "keda_operator").expect("its policy");
+    let statements = policy["statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 1, "{policy}");
+    assert_eq!(statements[0]["actions"], serde_json::json!(["sqs:GetQueueAttributes"]));
+    let resources: Vec<String> = statements[0]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| {
+            r.as_str()
+                .expect("an ARN")
+                .replace("${local.partition}", "aws")
+                .replace("${var.region}", &cluster_region)
+                .replace("${local.account_id}", account)
+        })
+        .collect();
+    assert_eq!(resources, vec![arn.clone()], "exactly the scaled queue, not its dead-letter queue");
+    // It trusts the operator's ServiceAccount, and only that one.
+    let trust = block(&cluster, "data", "aws_iam_policy_document", "keda_operator_assume").expect("its trust");
+    let conditions = trust["statement"][0]["condition"].as_array().expect("conditions");
+    let sub = conditions
+        .iter()
+        .find(|c| c["variable"].as_str().is_some_and(|v| v.ends_with(":sub")))
+        .expect("a subject condition");
+    assert_eq!(sub["values"], serde_json::json!(["system:serviceaccount:keda:keda-operator"]));
+
+    // The KEDA add-on: installed into `keda`, its operator's ServiceAccount
+    // named `keda-operator` and annotated with that role.
+    let app = &tree["argocd/addons/application-infra-keda.yaml"];
+    assert_eq!(app["spec"]["destination"]["namespace"], "keda");
+    assert_eq!(app["spec"]["source"]["targetRevision"], "2.16.1");
+    let values: Value =
+        serde_yaml_ng::from_str(app["spec"]["source"]["helm"]["values"].as_str().expect("values")).expect("yaml");
+    assert_eq!(values["podIdentity"]["aws"]["irsa"]["enabled"], true);
+    assert_eq!(
+        values["podIdentity"]["aws"]["irsa"]["roleArn"].as_str(),
+        Some(format!("arn:aws:iam::{account}:role/{role_name}").as_str())
+    );
+    assert_eq!(values["serviceAccount"]["operator"]["name"], "keda-operator");
+    // Nothing deployc writes restricts the operator's egress to the SQS API.
+    assert!(!tree.values().any(|v| v["kind"] == "NetworkPolicy" && v["metadata"]["namespace"] == "keda"));
 }

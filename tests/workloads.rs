@@ -302,3 +302,77 @@ environment dev { promote = on_push("main") }
     let np = serde_json::to_string(&doc(&files, "k8s/dev/networkpolicy-events.yaml")["spec"]["ingress"]).unwrap();
     assert!(np.contains("keda-operator"), "{np}");
 }
+
+#[test]
+fn sqs_scaling_on_two_clusters_gives_each_operator_a_role_on_its_own_queues() {
+    let text = r#"
+project shop {
+  repository   = "github.com/acme/shop"
+  registry     = ghcr { owner = "acme" }
+  cloud        = aws { region = "us-east-1" account = "123456789012" }
+  secret_store = aws_secrets_manager { region = "us-east-1" }
+}
+resource jobs = queue { dead_letter = true }
+service worker {
+  kind          = worker
+  language      = go
+  health        = exec { command = ["/app/alive"] }
+  replicas      = 1..20
+  queue_scaling { queue = jobs  per_replica = 10 }
+  env { JOBS_QUEUE = jobs.url }
+}
+environment dev {
+  promote = on_push("main")
+  cluster = "dev"
+}
+environment prod {
+  promote    = manual(from = dev)
+  production = true
+  cluster    = "prod"
+}
+"#;
+    let c = deployc::compile("shop.dpl", text, &common::Disk);
+    assert!(
+        c.diagnostics.items.iter().all(|d| d.code.severity() != deployc::codes::Severity::Error),
+        "{}",
+        common::render_all(&c)
+    );
+    let (model, graph) = c.output.expect("model");
+    let files =
+        emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::K8s, Target::Argocd, Target::Terraform]);
+    for env in ["dev", "prod"] {
+        let so = doc(&files, &format!("k8s/{env}/scaledobject-worker.yaml"));
+        let t = &so["spec"]["triggers"][0];
+        assert_eq!(t["type"], "aws-sqs-queue");
+        assert_eq!(
+            t["metadata"]["queueURL"],
+            format!("https://sqs.us-east-1.amazonaws.com/123456789012/shop-{env}-jobs")
+        );
+        assert_eq!(t["metadata"]["queueLength"], "10");
+        assert_eq!(t["metadata"]["awsRegion"], "us-east-1");
+        assert!(!has(&files, &format!("k8s/{env}/horizontalpodautoscaler-worker.yaml")), "{env}");
+        // Each cluster's operator may read its own environment's queue only.
+        let irsa = files
+            .iter()
+            .find(|a| a.path == format!("terraform/clusters/{env}/irsa.tf.json"))
+            .expect("the cluster's roles");
+        let v: Value = serde_json::from_str(&irsa.contents).expect("json");
+        let role = &v["resource"]["aws_iam_role"]["keda_operator"];
+        assert_eq!(role["name"], format!("shop-{env}-eks-keda-operator"));
+        let resources = &v["data"]["aws_iam_policy_document"]["keda_operator"]["statement"][0]["resources"];
+        assert_eq!(
+            resources,
+            &serde_json::json!([format!(
+                "arn:${{local.partition}}:sqs:${{var.region}}:${{local.account_id}}:shop-{env}-jobs"
+            )])
+        );
+        // Its KEDA add-on names that role.
+        let app = doc(&files, &format!("argocd/addons/application-shop-keda-{env}.yaml"));
+        let values: Value =
+            serde_yaml_ng::from_str(app["spec"]["source"]["helm"]["values"].as_str().expect("values")).expect("yaml");
+        assert_eq!(
+            values["podIdentity"]["aws"]["irsa"]["roleArn"],
+            format!("arn:aws:iam::123456789012:role/shop-{env}-eks-keda-operator")
+        );
+    }
+}

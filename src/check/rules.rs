@@ -758,14 +758,19 @@ fn vpa_with_hpa(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
 /// `queue_scaling` in each environment a service is deployed to: a replica
 /// range to scale in (E0376), and the resource where KEDA can measure it
 /// (E0377): a Redis or Kafka the environment runs in the cluster (deployc
-/// connects KEDA to it there).
+/// connects KEDA to it there), or an SQS queue from an EKS cluster this
+/// output creates, with the AWS account named (`Model::sqs_scaling_gap`:
+/// the operator's IAM role is the cluster root's, and the queue's URL and
+/// the role's ARN need the account).
 fn queue_scaling(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
-    use crate::model::{Engine, Placement, Replicas};
+    use crate::model::{Engine, Placement, Replicas, SqsScalingGap};
     for s in &model.services {
         let (Some(q), Some(span)) = (&s.queue_scaling, extra.queue_scaling_spans.get(&s.name)) else { continue };
         let r = model.resource(q.resource);
         let mut fixed = Vec::new();
         let mut managed = Vec::new();
+        // The first environment where KEDA's operator could not read the queue.
+        let mut sqs_gap = None;
         for e in &model.environments {
             let Some(d) = e.deployments.iter().find(|d| d.service == s.id) else { continue };
             if !matches!(d.replicas, Replicas::Auto { .. }) || !s.kind.long_running() {
@@ -773,6 +778,9 @@ fn queue_scaling(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
             }
             if e.resources[r.id.index()].placement != Placement::InCluster {
                 managed.push(e.name.as_str());
+            }
+            if sqs_gap.is_none() {
+                sqs_gap = model.sqs_scaling_gap(e).map(|g| (g, e));
             }
         }
         if !fixed.is_empty() {
@@ -785,19 +793,32 @@ fn queue_scaling(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
                 .help(Code::E0376.info().help),
             );
         }
-        let why = match r.engine {
-            Engine::Redis | Engine::Kafka if !managed.is_empty() => {
-                Some(format!("`{}` is managed in `{}`, not in the cluster", r.name, managed.join("`, `")))
+        let sqs_help = "KEDA's operator reads an SQS queue's depth as an IAM role the Terraform of the cluster creates: run the environment on an EKS cluster this output creates (`cluster = \"name\"`, not an `https://` URL), and name the AWS account (`cloud = aws { account = \"...\" }` or the ECR registry's).";
+        let (why, help) = match (&r.engine, sqs_gap) {
+            (Engine::Redis | Engine::Kafka, _) if !managed.is_empty() => (
+                Some(format!("`{}` is managed in `{}`, not in the cluster", r.name, managed.join("`, `"))),
+                Code::E0377.info().help,
+            ),
+            (Engine::Redis | Engine::Kafka, _) | (Engine::Queue, None) => (None, ""),
+            (Engine::Queue, Some((gap, e))) => {
+                let why = match gap {
+                    SqsScalingGap::NotAws => format!("`{}` runs on a cluster outside AWS", e.name),
+                    SqsScalingGap::ExistingCluster => {
+                        format!("`{}` runs on an existing cluster, where no root creates KEDA's IAM role", e.name)
+                    }
+                    SqsScalingGap::NoAccount => {
+                        "the program names no AWS account (the queue's URL and KEDA's role ARN hold it)".to_string()
+                    }
+                };
+                (Some(format!("`{}` is an SQS queue and {why}", r.name)), sqs_help)
             }
-            Engine::Redis | Engine::Kafka => None,
-            Engine::Queue => Some(format!("`{}` is an SQS queue: KEDA's SQS trigger is not generated yet", r.name)),
-            _ => Some(format!("`{}` is a {}, not a queue", r.name, r.engine.word())),
+            _ => (Some(format!("`{}` is a {}, not a queue", r.name, r.engine.word())), Code::E0377.info().help),
         };
         if let Some(why) = why {
             diags.push(
                 Diagnostic::new(Code::E0377, format!("KEDA cannot measure the depth of `{}` here", r.name))
                     .label(*span, why)
-                    .help(Code::E0377.info().help),
+                    .help(help),
             );
         }
     }

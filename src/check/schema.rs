@@ -538,7 +538,7 @@ pub static SERVICE: &[FieldSpec] = &[
     f("pull_secrets", Ty::List(&Ty::Str), "[]", "image pull Secrets (`kubernetes.io/dockerconfigjson`); they join the secret inventory and get a producer like every Secret"),
     f("probes", Ty::Struct(PROBE_TIMING), "period 10s, timeout 3s, failure 3, success 1", "timings of the liveness, readiness and startup probes"),
     f("startup", Ty::Tagged(PROBES), "", "startup probe: liveness and readiness wait until it succeeds"),
-    f("queue_scaling", Ty::Struct(QUEUE_SCALING), "", "scale on the depth of a queue the service reads (a KEDA ScaledObject between the bounds of `replicas`, no HPA): a `queue` (SQS), an in-cluster Redis list or a Kafka topic (E0376-E0378)"),
+    f("queue_scaling", Ty::Struct(QUEUE_SCALING), "", "scale on the depth of a queue the service reads (a KEDA ScaledObject between the bounds of `replicas`, no HPA): an SQS `queue` (on an EKS cluster this output creates: KEDA's operator reads its depth as its own IAM role), an in-cluster Redis list or a Kafka topic (E0376-E0378)"),
     f("files", Ty::Map(&Ty::Text), "{}", "config files: absolute mount path = content (E0374); delivered by the ConfigMap `<service>-files`, and a change rolls the pods (`checksum/files`)"),
 ];
 

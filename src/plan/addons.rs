@@ -248,8 +248,10 @@ pub const ADDONS: &[AddonSpec] = &[
         repo_url: "https://kedacore.github.io/charts",
         chart: "keda",
         version: "2.16.1",
-        namespace: "keda",
-        needed_by: "ScaledObjects and TriggerAuthentications (`queue_scaling`: workers scaled on a Redis list or a Kafka lag)",
+        namespace: super::keda::NAMESPACE,
+        needed_by: "ScaledObjects and TriggerAuthentications (`queue_scaling`: workers scaled on a Redis list, a Kafka lag or an SQS queue's depth)",
+        // On an EKS cluster with SQS scaling, its operator's IRSA role is
+        // added per cluster ([`cluster_values`]).
         values: "",
     },
     AddonSpec {
@@ -464,6 +466,23 @@ pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::
             );
             if let Some(r) = role("lb-controller") {
                 v.push_str(&r);
+            }
+            Some(v)
+        }
+        Addon::Keda => {
+            // The operator reads the depth of SQS queues as its own IRSA
+            // role, which the cluster's Terraform root creates when some
+            // environment here scales on one (`plan::keda`).
+            let sqs = cluster.created
+                && cluster.envs.iter().any(|e| !super::keda::sqs_queues(model, model.env(*e)).is_empty());
+            let mut v = values(plan, spec);
+            if let (true, Some(account)) = (sqs, model.aws_account()) {
+                let arn = super::identity::role_arn(account, &super::keda::operator_role_name(cluster));
+                v.push_str(&format!(
+                    "podIdentity:\n  aws:\n    irsa:\n      enabled: true\n      roleArn: {}\nserviceAccount:\n  operator:\n    name: {}\n",
+                    q(&arn),
+                    q(super::keda::OPERATOR_ACCOUNT)
+                ));
             }
             Some(v)
         }

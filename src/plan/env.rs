@@ -312,9 +312,21 @@ pub fn connection_secret(resource: &str) -> String {
     format!("{resource}-connection")
 }
 
-/// Name of a managed queue or bucket in the cloud.
-pub fn cloud_name(cx: &EnvPlan, resource: &str) -> String {
-    format!("{}-{}-{}", cx.model.project.name, cx.env.name, resource)
+/// Name of a managed queue or bucket in the cloud: `<project>-<env>-<resource>`.
+pub fn cloud_name(model: &Model, env: &Environment, resource: &str) -> String {
+    format!("{}-{}-{}", model.project.name, env.name, resource)
+}
+
+/// Name of an SQS queue, as Terraform creates it and the pods read it
+/// (`name`): the cloud name, with the `.fifo` SQS requires of a FIFO queue.
+/// KEDA's trigger and its operator's IAM policy name the queue by it too.
+pub fn queue_name(model: &Model, env: &Environment, r: &crate::model::Resource) -> String {
+    let n = cloud_name(model, env, &r.name);
+    if r.fifo {
+        format!("{n}.fifo")
+    } else {
+        n
+    }
 }
 
 /// Where an environment variable's value comes from.
@@ -374,10 +386,8 @@ pub fn resolve_attr(cx: &EnvPlan, r: &AttrRef) -> Source {
                 (_, "password", _) => secret("password"),
                 (_, "database", _) => Source::Plain(res.database.clone()),
                 (Engine::Queue | Engine::Bucket, "arn", _) => secret("arn"),
-                (Engine::Queue | Engine::Bucket, "name", _) => {
-                    let n = cloud_name(cx, name);
-                    Source::Plain(if res.fifo { format!("{n}.fifo") } else { n })
-                }
+                (Engine::Queue, "name", _) => Source::Plain(queue_name(m, cx.env, res)),
+                (Engine::Bucket, "name", _) => Source::Plain(cloud_name(m, cx.env, name)),
                 (_, "host", Placement::InCluster) => Source::Plain(format!("{name}.{ns}.svc.cluster.local")),
                 (_, "host", Placement::Managed) => secret("host"),
                 (_, "port", _) => Source::Plain(engine_port(&res.engine).to_string()),

@@ -61,10 +61,6 @@ pub struct Topology {
     pub foreign_hub: Option<Cluster>,
 }
 
-fn is_url(s: &str) -> bool {
-    s.starts_with("https://") || s.starts_with("http://")
-}
-
 impl Topology {
     pub fn new(model: &Model) -> Self {
         let hub = model.hub_key();
@@ -74,7 +70,7 @@ impl Topology {
             match clusters.iter_mut().find(|c| c.key == key) {
                 Some(c) => c.envs.push(e.id),
                 None => {
-                    let created = !is_url(&key);
+                    let created = model.creates_cluster(e);
                     let cloud = model.cloud_of(e).clone();
                     // The cluster's kind in its name: EKS, GKE or AKS.
                     let suffix = match cloud {

@@ -494,3 +494,30 @@ pub fn log_groups(cx: &mut Cx, envs: &[&crate::model::Environment]) {
         attr("aws_iam_role", "fluent_bit", "arn"),
     );
 }
+
+/// KEDA's operator (`keda/keda-operator`) when an environment on the
+/// cluster scales a worker on an SQS queue (`plan::keda`): a role that may
+/// only read those queues' attributes (their depth), named by ARN from the
+/// plan's queue names, since the queues are the environments' roots'. The
+/// KEDA add-on's values put the role on the operator's ServiceAccount.
+pub fn keda_operator_role(cx: &mut Cx, c: &Cluster, envs: &[&crate::model::Environment]) {
+    let queues: Vec<String> =
+        envs.iter().flat_map(|e| crate::plan::keda::sqs_queues(cx.model, e)).map(|name| arn("sqs", &name)).collect();
+    if queues.is_empty() {
+        return;
+    }
+    let statements = vec![stmt("QueueDepth", &["sqs:GetQueueAttributes"], queues, vec![])];
+    irsa_role(
+        cx,
+        "keda_operator",
+        &crate::plan::keda::operator_role_name(c),
+        crate::plan::keda::NAMESPACE,
+        crate::plan::keda::OPERATOR_ACCOUNT,
+        statements,
+    );
+    cx.m.output(
+        "keda_operator_role_arn",
+        "IAM role KEDA's operator reads SQS queue depths with (annotation eks.amazonaws.com/role-arn on keda/keda-operator)",
+        attr("aws_iam_role", "keda_operator", "arn"),
+    );
+}

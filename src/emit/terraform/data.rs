@@ -768,7 +768,8 @@ fn queue(cx: &mut Cx, r: &Resource) {
     let id = ident(&r.name);
     let suffix = if r.fifo { ".fifo" } else { "" };
     let mut q = json!({
-        "name": format!("{}{suffix}", cx.name(&r.name)),
+        // The plan's name, which KEDA's trigger and its operator's policy also use.
+        "name": crate::plan::env::queue_name(cx.model, cx.env, r),
         "message_retention_seconds": r.retention_ms / 1000,
         "visibility_timeout_seconds": r.visibility_timeout_ms / 1000,
         "kms_master_key_id": attr("aws_kms_key", "main", "arn"),
@@ -782,7 +783,7 @@ fn queue(cx: &mut Cx, r: &Resource) {
     if r.dead_letter {
         let dlq = format!("{id}_dead_letter");
         let mut d = json!({
-            "name": format!("{}{suffix}", cx.name(&format!("{}-dead-letter", r.name))),
+            "name": format!("{}-dead-letter{suffix}", crate::plan::env::cloud_name(cx.model, cx.env, &r.name)),
             // The longest SQS allows: time to look at what failed.
             "message_retention_seconds": 1_209_600,
             "kms_master_key_id": attr("aws_kms_key", "main", "arn"),

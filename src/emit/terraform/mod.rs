@@ -385,6 +385,7 @@ fn emit_cloud(
         cluster::eks(&mut cx);
         cluster::addon_roles(&mut cx, envs.iter().any(|e| e.edge.is_some()));
         cluster::log_groups(&mut cx, &envs);
+        cluster::keda_operator_role(&mut cx, c, &envs);
         cluster::argocd_access(&mut cx, topology, c);
         state::backend(&mut cx.m, model, region, &format!("clusters/{}", c.key));
         out.extend(cx.m.artifacts(&format!("terraform/{}/{}", clusters_dir(model), c.key), None));
