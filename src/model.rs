@@ -592,6 +592,9 @@ pub struct PodDetails {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub node_selector: BTreeMap<String, String>,
+    /// Node labels preferred, not required (`prefer_nodes`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prefer_nodes: BTreeMap<String, String>,
     pub tolerations: Vec<Toleration>,
     /// `spread`: `Some(true)` zones, `Some(false)` none, `None` the plan's default.
     pub spread: Option<bool>,
@@ -1816,6 +1819,11 @@ impl Model {
     }
     pub fn env(&self, id: EnvId) -> &Environment {
         &self.environments[id.index()]
+    }
+    /// Whether the repository is hosted on GitHub (`github.com/...`), where
+    /// Dependabot reads `.github/dependabot.yml`.
+    pub fn repository_on_github(&self) -> bool {
+        self.project.repository.trim_start_matches("https://").starts_with("github.com/")
     }
     pub fn toolchain(&self, id: ToolchainId) -> &Toolchain {
         &self.toolchains[id.index()]

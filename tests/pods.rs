@@ -156,6 +156,14 @@ fn pod_details_reach_the_pod_spec() {
     assert_eq!(t["metadata"]["labels"]["app.kubernetes.io/name"], "cart", "deployc's labels stay");
     assert_eq!(t["metadata"]["annotations"]["example.com/owner"], "checkout team <checkout@example.com>");
     assert_eq!(spec["nodeSelector"]["kubernetes.io/os"], "linux");
+    // `prefer_nodes`: a preference the scheduler weighs, not a requirement.
+    let node = &spec["affinity"]["nodeAffinity"];
+    assert!(node["requiredDuringSchedulingIgnoredDuringExecution"].is_null());
+    let pref = &node["preferredDuringSchedulingIgnoredDuringExecution"][0];
+    assert_eq!(pref["weight"], 100);
+    let term = &pref["preference"]["matchExpressions"][0];
+    assert_eq!((term["key"].as_str(), term["operator"].as_str()), (Some("karpenter.sh/capacity-type"), Some("In")));
+    assert_eq!(term["values"], serde_json::json!(["on-demand"]));
     assert_eq!(spec["tolerations"][0]["operator"], "Equal");
     assert_eq!(spec["tolerations"][1]["operator"], "Exists");
     assert_eq!(spec["tolerations"][1]["effect"], "NoExecute");

@@ -394,6 +394,7 @@ fn pod_details(f: &Fields, port: Option<u16>, diags: &mut Diagnostics) -> crate:
     };
     let labels = labels_of("labels", diags);
     let node_selector = labels_of("node_selector", diags);
+    let prefer_nodes = labels_of("prefer_nodes", diags);
     let mut annotations = BTreeMap::new();
     for (key, span, value) in map_str(f, "annotations") {
         match label_key_problem(&key) {
@@ -481,6 +482,7 @@ fn pod_details(f: &Fields, port: Option<u16>, diags: &mut Diagnostics) -> crate:
         labels,
         annotations,
         node_selector,
+        prefer_nodes,
         tolerations,
         spread: enm(f, "spread").map(|s| s == "zones"),
         pull_secrets: list_str(f, "pull_secrets"),

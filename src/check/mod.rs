@@ -93,7 +93,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
 fn maintenance(model: &crate::model::Model, diags: &mut crate::diagnostic::Diagnostics) {
     use crate::codes::Code;
     let Some(m) = &model.pipeline.maintenance else { return };
-    if crate::plan::maintenance::on_github(model) {
+    if model.repository_on_github() {
         return;
     }
     if let Some(span) = m.span {

@@ -533,6 +533,12 @@ pub static SERVICE: &[FieldSpec] = &[
     f("labels", Ty::Map(&Ty::Str), "{}", "extra labels on the pods: Kubernetes label keys and values (E0370); keys with a prefix are quoted (`\"example.com/team\" = \"cart\"`)"),
     f("annotations", Ty::Map(&Ty::Str), "{}", "extra annotations on the pods: Kubernetes annotation keys (E0371)"),
     f("node_selector", Ty::Map(&Ty::Str), "{}", "node labels the pods must run on (label keys and values, E0370)"),
+    f(
+        "prefer_nodes",
+        Ty::Map(&Ty::Str),
+        "{}",
+        "node labels the scheduler prefers for the pods without requiring them (soft node affinity, one preference per label; E0370)",
+    ),
     f("tolerations", Ty::List(&Ty::Str), "[]", "taints the pods tolerate, as `kubectl taint` writes them: `key=value:Effect`, `key:Effect` or `key` (E0372)"),
     f("spread", Ty::Enum(&["zones", "none"]), "zones in a production environment when replicas > 1, else none", "spread the replicas across availability zones (a topology spread constraint on `topology.kubernetes.io/zone`)"),
     f("pull_secrets", Ty::List(&Ty::Str), "[]", "image pull Secrets (`kubernetes.io/dockerconfigjson`); they join the secret inventory and get a producer like every Secret"),

@@ -92,8 +92,7 @@ pub fn updates(model: &Model) -> Vec<Update> {
 
 /// Whether the repository is on GitHub, where Dependabot runs (W0019).
 pub fn on_github(model: &Model) -> bool {
-    let r = model.project.repository.trim_start_matches("https://");
-    r.starts_with("github.com/")
+    model.repository_on_github()
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 
 use crate::model::{Probe, ProbeTiming, Service};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, ExecAction, GRPCAction, HTTPGetAction,
-    LocalObjectReference, PodSecurityContext, Probe as KProbe, ResourceRequirements, SeccompProfile, SecurityContext,
-    TCPSocketAction, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
+    Affinity, Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, ExecAction, GRPCAction, HTTPGetAction,
+    LocalObjectReference, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSecurityContext,
+    PreferredSchedulingTerm, Probe as KProbe, ResourceRequirements, SeccompProfile, SecurityContext, TCPSocketAction,
+    Toleration, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -235,9 +236,38 @@ pub struct PodDetails {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub node_selector: Option<BTreeMap<String, String>>,
+    pub affinity: Option<Affinity>,
     pub tolerations: Option<Vec<Toleration>>,
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
+}
+
+/// Soft node affinity from `prefer_nodes`: one preference per label, each
+/// of the full weight, so a node matching more of them scores higher and a
+/// pod still schedules where none matches (`node_selector` is the hard form).
+fn preferred_nodes(prefer: &BTreeMap<String, String>) -> Option<Affinity> {
+    (!prefer.is_empty()).then(|| Affinity {
+        node_affinity: Some(NodeAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(
+                prefer
+                    .iter()
+                    .map(|(k, v)| PreferredSchedulingTerm {
+                        weight: 100,
+                        preference: NodeSelectorTerm {
+                            match_expressions: Some(vec![NodeSelectorRequirement {
+                                key: k.clone(),
+                                operator: "In".into(),
+                                values: Some(vec![v.clone()]),
+                            }]),
+                            ..Default::default()
+                        },
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
 }
 
 /// A service's pod details in an environment. Zone spreading is soft
@@ -260,6 +290,7 @@ pub fn details(production: bool, s: &Service, max_replicas: u32) -> PodDetails {
         labels: p.labels.clone(),
         annotations: p.annotations.clone(),
         node_selector: (!p.node_selector.is_empty()).then(|| p.node_selector.clone()),
+        affinity: preferred_nodes(&p.prefer_nodes),
         tolerations: (!p.tolerations.is_empty()).then(|| {
             p.tolerations
                 .iter()

@@ -302,6 +302,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
         pod_labels: pod.labels,
         pod_annotations: pod.annotations,
         node_selector: pod.node_selector.unwrap_or_default(),
+        affinity: pod.affinity.as_ref().map(to_value),
         tolerations: pod.tolerations.unwrap_or_default().iter().map(to_value).collect(),
         topology_spread_constraints: pod.topology_spread_constraints.unwrap_or_default().iter().map(to_value).collect(),
         image_pull_secrets: pod.image_pull_secrets.unwrap_or_default().iter().map(to_value).collect(),

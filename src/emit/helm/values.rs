@@ -284,6 +284,9 @@ pub struct ServiceValues {
     pub pod_annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
+    /// The pod's `affinity`, as Kubernetes writes it (`prefer_nodes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<serde_json::Value>,
     /// Pod spec lists, as Kubernetes writes them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<serde_json::Value>,

@@ -108,6 +108,7 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
         spec: Some(PodSpec {
             service_account_name: Some(pod.service_account),
             node_selector: pod.node_selector,
+            affinity: pod.affinity,
             tolerations: pod.tolerations,
             topology_spread_constraints: pod.topology_spread_constraints.filter(|_| !is_job),
             image_pull_secrets: pod.image_pull_secrets,

@@ -200,6 +200,10 @@ spec:
   nodeSelector:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- with $s.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   {{- with $s.tolerations }}
   tolerations:
     {{- toYaml . | nindent 4 }}
