@@ -154,8 +154,9 @@ fn no_alb_https_listener_accepts_tls_below_1_2() {
 
 #[test]
 fn without_edge_there_is_no_acl_and_no_annotation() {
-    let plain =
-        PROGRAM.replace("  edge {}\n", "").replace("  edge {\n    rate_limit = 500\n    shield     = true\n    min_tls    = tls13\n  }\n", "");
+    let plain = PROGRAM
+        .replace("  edge {}\n", "")
+        .replace("  edge {\n    rate_limit = 500\n    shield     = true\n    min_tls    = tls13\n  }\n", "");
     assert!(!plain.contains("edge"), "{plain}");
     let t = tree(&plain);
     assert!(!t.keys().any(|k| k.ends_with("edge.tf.json")));

@@ -47,9 +47,12 @@ pub fn check(model: &Model, diags: &mut Diagnostics) {
         });
         if let (Some(min), false) = (edge.min_tls, tls_alb) {
             diags.push(
-                Diagnostic::new(Code::E0435, format!("`min_tls = {min}` of `{}` has no HTTPS listener to set", env.name))
-                    .label(edge.min_tls_span.unwrap_or(span), "no service deployed here has a TLS `alb` Ingress")
-                    .help(Code::E0435.info().help),
+                Diagnostic::new(
+                    Code::E0435,
+                    format!("`min_tls = {min}` of `{}` has no HTTPS listener to set", env.name),
+                )
+                .label(edge.min_tls_span.unwrap_or(span), "no service deployed here has a TLS `alb` Ingress")
+                .help(Code::E0435.info().help),
             );
         }
         if !edge.waf && !edge.shield && edge.min_tls.is_none() {
