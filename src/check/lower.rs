@@ -1556,6 +1556,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             after,
             multi_az: env_multi_az,
             edge: edge(f),
+            volume_backups: volume_backups(f),
             patches: patches(f, diags),
             name,
         });
@@ -1955,6 +1956,19 @@ fn serverless(name: &str, f: &Fields, diags: &mut Diagnostics) -> Option<(u32, u
         );
     }
     Some(((q.request / 500) as u32, (q.limit / 500) as u32))
+}
+
+/// An environment's `volume_backups` block; its rules need the cluster and
+/// the cloud and run in `volumes::check`.
+fn volume_backups(f: &Fields) -> Option<crate::model::VolumeBackups> {
+    let span = get(f, "volume_backups")?.span;
+    let b = strukt(f, "volume_backups")?;
+    Some(crate::model::VolumeBackups {
+        schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
+        retain_minutes: dur(b, "retain").map(|d| d.div_ceil(60_000)).unwrap_or(30 * 24 * 60),
+        span: Some(span),
+        retain_span: get(b, "retain").map(|v| v.span),
+    })
 }
 
 /// An environment's `edge` block; its rules need the whole program (the
