@@ -31,6 +31,7 @@ pub enum Addon {
     LinkerdCrds,
     LinkerdCni,
     LinkerdControlPlane,
+    Velero,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -285,6 +286,18 @@ pub const ADDONS: &[AddonSpec] = &[
         needed_by: "proxy injection and mutual TLS identities (`mesh = linkerd`); the team provides the trust anchor ConfigMap `linkerd-identity-trust-roots` and the issuer Secret `linkerd-identity-issuer` in `linkerd`",
         values: "cniEnabled: true\nproxy:\n  nativeSidecar: true\nidentity:\n  externalCA: true\n  issuer:\n    scheme: kubernetes.io/tls\n",
     },
+    AddonSpec {
+        addon: Addon::Velero,
+        name: "velero",
+        repo_url: "https://vmware-tanzu.github.io/helm-charts",
+        chart: "velero",
+        // Velero 1.18.2; its AWS plugin is `plan::velero::AWS_PLUGIN_IMAGE`.
+        version: "12.2.1",
+        namespace: super::velero::NAMESPACE,
+        needed_by: "volume backups (`volume_backups`): Schedules backing up environment namespaces with EBS snapshots of their volumes to the cluster's S3 bucket, and the Sealed Secrets keys",
+        // Generated per cluster from the program (plan/velero.rs).
+        values: "",
+    },
 ];
 
 /// The values an add-on is installed with: its row's, or, under a mesh,
@@ -405,6 +418,9 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
         need.push(Addon::Reloader);
     }
+    if super::velero::any(model, &plan.topology.clusters) {
+        need.push(Addon::Velero);
+    }
     need.sort();
     need.dedup();
     need.into_iter().map(spec).collect()
@@ -419,7 +435,8 @@ pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::
     let Cloud::Aws { region, cluster: eks, .. } = &cluster.cloud else {
         // The autoscaler and the load balancer controller are AWS's: GKE and
         // AKS scale their node pools and serve load balancers themselves.
-        let aws_only = matches!(spec.addon, Addon::ClusterAutoscaler | Addon::AwsLoadBalancerController);
+        let aws_only =
+            matches!(spec.addon, Addon::ClusterAutoscaler | Addon::AwsLoadBalancerController | Addon::Velero);
         return (!aws_only).then(|| values(plan, spec));
     };
     // Strings as JSON literals, which YAML reads as double-quoted scalars.
@@ -467,6 +484,9 @@ pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::
             }
             Some(v)
         }
+        // Only where an environment declares volume backups; the values
+        // are generated (plan/velero.rs).
+        Addon::Velero => super::velero::of(model, cluster).map(|_| String::new()),
         _ => Some(values(plan, spec)),
     }
 }
@@ -562,6 +582,7 @@ mod tests {
             LinkerdCrds,
             LinkerdCni,
             LinkerdControlPlane,
+            Velero,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

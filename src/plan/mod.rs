@@ -39,6 +39,7 @@ pub mod sealed;
 pub mod secrets;
 pub mod topology;
 pub mod tracing;
+pub mod velero;
 pub mod vpa;
 
 pub use env::EnvPlan;
