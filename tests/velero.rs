@@ -284,3 +284,11 @@ fn go_durations_read_as_velero_reads_them() {
     assert_eq!(go_minutes("720h0m0s"), 720 * 60);
     assert_eq!(go_minutes("1h30m"), 90);
 }
+
+#[test]
+fn the_keys_are_backed_up_where_the_controller_runs() {
+    let path = "tests/cases/pass/volume_backups_sealed.dpl";
+    let text = std::fs::read_to_string(path).expect("case");
+    let text = text.replace("controller_namespace = \"kube-system\"", "controller_namespace = \"sealed-secrets\"");
+    assert_eq!(check(path, &text), 4);
+}

@@ -271,7 +271,12 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                     values: addon_values(plan, a, cluster, values),
                 }),
             };
-            files.push(app(format!("{}-{}{suffix}", p.name, a.name), -2, source, a.namespace));
+            files.push(app(
+                format!("{}-{}{suffix}", p.name, a.name),
+                -2,
+                source,
+                crate::plan::addons::namespace(model, a),
+            ));
         }
         // The add-ons' Secrets (plan/logs.rs), after External Secrets' CRDs.
         if !crate::plan::logs::addon_objects(plan, cluster).is_empty() {

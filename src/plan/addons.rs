@@ -317,6 +317,17 @@ pub fn values(plan: &Plan, a: &AddonSpec) -> String {
     }
 }
 
+/// The namespace an add-on is installed in: its row's, except the Sealed
+/// Secrets controller, which runs where the program's
+/// `sealed_secrets { controller_namespace }` says (`kubeseal` and Velero's
+/// key Schedule look for it there).
+pub fn namespace<'a>(model: &'a crate::model::Model, a: &'a AddonSpec) -> &'a str {
+    match (a.addon, super::velero::sealed_secrets_namespace(model)) {
+        (Addon::SealedSecrets, Some(ns)) => ns,
+        _ => a.namespace,
+    }
+}
+
 /// The row of an add-on. Every variant has one (a unit test checks).
 pub fn spec(a: Addon) -> &'static AddonSpec {
     ADDONS.iter().find(|s| s.addon == a).unwrap_or(&ADDONS[0])

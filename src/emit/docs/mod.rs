@@ -63,7 +63,12 @@ fn addons(s: &mut String, plan: &Plan) {
         let _ = writeln!(
             s,
             "| {} | `{}` from {} | {} | `{}` | {} |",
-            a.name, a.chart, a.repo_url, a.version, a.namespace, a.needed_by
+            a.name,
+            a.chart,
+            a.repo_url,
+            a.version,
+            crate::plan::addons::namespace(plan.model, a),
+            a.needed_by
         );
     }
 }
