@@ -1184,8 +1184,46 @@ pub struct Environment {
     pub multi_az: bool,
     /// Edge protection of the environment's ALB (`edge { ... }`), if declared.
     pub edge: Option<EdgeProtection>,
+    /// Velero backups of the namespace and its volumes (`volume_backups { ... }`), if declared.
+    #[serde(default)]
+    pub volume_backups: Option<VolumeBackups>,
     /// The team's patches of generated objects, in program order.
     pub patches: Vec<Patch>,
+}
+
+/// An environment's `volume_backups` block: how often Velero backs up the
+/// namespace with snapshots of its persistent volumes, and how long each
+/// backup is kept. The plan (`plan::velero`) turns it into a Schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct VolumeBackups {
+    /// `every_30m`, `hourly`, `every_6h`, `daily` or `weekly`.
+    pub schedule: String,
+    /// The backups' TTL, in whole minutes (rounded up).
+    pub retain_minutes: u64,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub span: Option<Span>,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub retain_span: Option<Span>,
+}
+
+impl VolumeBackups {
+    /// The interval of a schedule, in minutes.
+    pub fn interval_minutes(schedule: &str) -> u64 {
+        match schedule {
+            "every_30m" => 30,
+            "hourly" => 60,
+            "every_6h" => 6 * 60,
+            "weekly" => 7 * 24 * 60,
+            _ => 24 * 60,
+        }
+    }
+
+    /// The TTL as Go's `time.Duration` writes it (`720h0m0s`), which Velero reads.
+    pub fn ttl(&self) -> String {
+        format!("{}h{}m0s", self.retain_minutes / 60, self.retain_minutes % 60)
+    }
 }
 
 /// An environment's `edge` block: what guards its Application Load

@@ -1559,6 +1559,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             after,
             multi_az: env_multi_az,
             edge: edge(f),
+            volume_backups: volume_backups(f),
             patches: patches(f, diags),
             name,
         });
@@ -1998,6 +1999,19 @@ fn slo(f: &Fields, diags: &mut Diagnostics) -> Option<Slo> {
         );
     }
     Some(Slo { availability, window_ms, span })
+}
+
+/// An environment's `volume_backups` block; its rules need the cluster and
+/// the cloud and run in `volumes::check`.
+fn volume_backups(f: &Fields) -> Option<crate::model::VolumeBackups> {
+    let span = get(f, "volume_backups")?.span;
+    let b = strukt(f, "volume_backups")?;
+    Some(crate::model::VolumeBackups {
+        schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
+        retain_minutes: dur(b, "retain").map(|d| d.div_ceil(60_000)).unwrap_or(30 * 24 * 60),
+        span: Some(span),
+        retain_span: get(b, "retain").map(|v| v.span),
+    })
 }
 
 /// An environment's `edge` block; its rules need the whole program (the

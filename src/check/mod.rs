@@ -19,6 +19,7 @@ pub mod rules;
 pub mod schema;
 pub mod symbols;
 pub mod value;
+pub mod volumes;
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -78,6 +79,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
     let graph = Graph::build(&model);
     rules::whole_program(&model, &graph, &extra, diags);
     edge::check(&model, diags);
+    volumes::check(&model, diags);
     clouds::clouds(&model, diags);
     maintenance(&model, diags);
     if diags.has_errors() {

@@ -861,6 +861,27 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
         "[]",
         "the escape hatch: the team's patches of generated objects, applied by this environment's kustomization",
     ),
+    f(
+        "volume_backups",
+        Ty::Struct(VOLUME_BACKUPS),
+        "none",
+        "Velero backups of the environment's namespace with snapshots of its persistent volumes (EKS clusters this output creates, E0436-E0438); with Sealed Secrets, the controller's keys are backed up too",
+    ),
+];
+
+pub static VOLUME_BACKUPS: &[FieldSpec] = &[
+    f(
+        "schedule",
+        Ty::Enum(&["every_30m", "hourly", "every_6h", "daily", "weekly"]),
+        "daily",
+        "how often Velero backs up the namespace and snapshots its volumes",
+    ),
+    f(
+        "retain",
+        Ty::Duration,
+        "30d",
+        "how long each backup and its snapshots are kept (the backup's TTL); at least one interval of `schedule` (E0438)",
+    ),
 ];
 
 pub static EDGE: &[FieldSpec] = &[

@@ -265,18 +265,38 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                     release_name: a.name.into(),
                     parameters: crate::plan::logs::parameters(model, a.addon)
                         .into_iter()
+                        .chain(crate::plan::velero::parameters(a.addon))
                         .map(|(name, value)| HelmParameter { name, value })
                         .collect(),
                     values: addon_values(plan, a, cluster, values),
                 }),
             };
-            files.push(app(format!("{}-{}{suffix}", p.name, a.name), -2, source, a.namespace));
+            files.push(app(
+                format!("{}-{}{suffix}", p.name, a.name),
+                -2,
+                source,
+                crate::plan::addons::namespace(model, a),
+            ));
         }
         // The add-ons' Secrets (plan/logs.rs), after External Secrets' CRDs.
         if !crate::plan::logs::addon_objects(plan, cluster).is_empty() {
             let path =
                 format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::logs::addons_dir(plan, cluster));
             files.push(app(format!("{}-addon-secrets{suffix}", p.name), -1, git_source(model, path), "default"));
+        }
+        // Velero's Schedules (plan/velero.rs), after its CRDs.
+        if crate::plan::velero::of(model, cluster).is_some() {
+            let path = format!(
+                "{}/{}",
+                p.gitops.path.trim_end_matches('/'),
+                crate::plan::velero::schedules_dir(plan, cluster)
+            );
+            files.push(app(
+                format!("{}-volume-backups{suffix}", p.name),
+                -1,
+                git_source(model, path),
+                crate::plan::velero::NAMESPACE,
+            ));
         }
         if cluster_objects {
             let dir = crate::plan::addons::cluster_dir(plan, cloud);
@@ -297,6 +317,11 @@ fn addon_values(
     c: &crate::plan::topology::Cluster,
     values: String,
 ) -> String {
+    if a.addon == crate::plan::addons::Addon::Velero {
+        if let Some(v) = crate::plan::velero::of(plan.model, c) {
+            return crate::emit::yaml::to_string(&crate::plan::velero::values(&v)).unwrap_or_default();
+        }
+    }
     match crate::plan::logs::values(plan, a.addon, c) {
         Some(v) => crate::emit::yaml::to_string(&v).unwrap_or_default(),
         None => values,

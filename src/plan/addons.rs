@@ -31,6 +31,7 @@ pub enum Addon {
     LinkerdCrds,
     LinkerdCni,
     LinkerdControlPlane,
+    Velero,
 }
 
 /// One add-on's row: where its chart lives and what needs it.
@@ -287,6 +288,18 @@ pub const ADDONS: &[AddonSpec] = &[
         needed_by: "proxy injection and mutual TLS identities (`mesh = linkerd`); the team provides the trust anchor ConfigMap `linkerd-identity-trust-roots` and the issuer Secret `linkerd-identity-issuer` in `linkerd`",
         values: "cniEnabled: true\nproxy:\n  nativeSidecar: true\nidentity:\n  externalCA: true\n  issuer:\n    scheme: kubernetes.io/tls\n",
     },
+    AddonSpec {
+        addon: Addon::Velero,
+        name: "velero",
+        repo_url: "https://vmware-tanzu.github.io/helm-charts",
+        chart: "velero",
+        // Velero 1.18.2; its AWS plugin is `plan::velero::AWS_PLUGIN_IMAGE`.
+        version: "12.2.1",
+        namespace: super::velero::NAMESPACE,
+        needed_by: "volume backups (`volume_backups`): Schedules backing up environment namespaces with EBS snapshots of their volumes to the cluster's S3 bucket, and the Sealed Secrets keys",
+        // Generated per cluster from the program (plan/velero.rs).
+        values: "",
+    },
 ];
 
 /// The values an add-on is installed with: its row's, or, under a mesh,
@@ -303,6 +316,17 @@ pub fn values(plan: &Plan, a: &AddonSpec) -> String {
         (Addon::IngressNginx, Some(Mesh::Linkerd)) => "controller:\n  metrics:\n    enabled: true\n  podAnnotations:\n    linkerd.io/inject: enabled\n".into(),
         (Addon::KubePrometheusStack, Some(Mesh::Linkerd)) => "prometheus:\n  prometheusSpec:\n    podMetadata:\n      annotations:\n        linkerd.io/inject: enabled\n".into(),
         _ => a.values.into(),
+    }
+}
+
+/// The namespace an add-on is installed in: its row's, except the Sealed
+/// Secrets controller, which runs where the program's
+/// `sealed_secrets { controller_namespace }` says (`kubeseal` and Velero's
+/// key Schedule look for it there).
+pub fn namespace<'a>(model: &'a crate::model::Model, a: &'a AddonSpec) -> &'a str {
+    match (a.addon, super::velero::sealed_secrets_namespace(model)) {
+        (Addon::SealedSecrets, Some(ns)) => ns,
+        _ => a.namespace,
     }
 }
 
@@ -407,6 +431,9 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     if plan.envs.iter().any(|e| !e.secrets().is_empty()) {
         need.push(Addon::Reloader);
     }
+    if super::velero::any(model, &plan.topology.clusters) {
+        need.push(Addon::Velero);
+    }
     need.sort();
     need.dedup();
     need.into_iter().map(spec).collect()
@@ -421,7 +448,8 @@ pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::
     let Cloud::Aws { region, cluster: eks, .. } = &cluster.cloud else {
         // The autoscaler and the load balancer controller are AWS's: GKE and
         // AKS scale their node pools and serve load balancers themselves.
-        let aws_only = matches!(spec.addon, Addon::ClusterAutoscaler | Addon::AwsLoadBalancerController);
+        let aws_only =
+            matches!(spec.addon, Addon::ClusterAutoscaler | Addon::AwsLoadBalancerController | Addon::Velero);
         return (!aws_only).then(|| values(plan, spec));
     };
     // Strings as JSON literals, which YAML reads as double-quoted scalars.
@@ -486,6 +514,9 @@ pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::
             }
             Some(v)
         }
+        // Only where an environment declares volume backups; the values
+        // are generated (plan/velero.rs).
+        Addon::Velero => super::velero::of(model, cluster).map(|_| String::new()),
         _ => Some(values(plan, spec)),
     }
 }
@@ -581,6 +612,7 @@ mod tests {
             LinkerdCrds,
             LinkerdCni,
             LinkerdControlPlane,
+            Velero,
         ] {
             assert_eq!(ADDONS.iter().filter(|s| s.addon == a).count(), 1, "{a:?}");
         }

@@ -41,6 +41,7 @@ pub mod secrets;
 pub mod slo;
 pub mod topology;
 pub mod tracing;
+pub mod velero;
 pub mod vpa;
 
 pub use env::EnvPlan;

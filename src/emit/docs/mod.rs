@@ -38,6 +38,7 @@ pub fn page(plan: &Plan) -> String {
     services(&mut s, model);
     resources(&mut s, model);
     recovery(&mut s, plan);
+    volume_backups(&mut s, plan);
     gates(&mut s, model);
     integrations(&mut s, model);
     addons(&mut s, plan);
@@ -62,7 +63,12 @@ fn addons(s: &mut String, plan: &Plan) {
         let _ = writeln!(
             s,
             "| {} | `{}` from {} | {} | `{}` | {} |",
-            a.name, a.chart, a.repo_url, a.version, a.namespace, a.needed_by
+            a.name,
+            a.chart,
+            a.repo_url,
+            a.version,
+            crate::plan::addons::namespace(plan.model, a),
+            a.needed_by
         );
     }
 }
@@ -401,6 +407,75 @@ fn recovery(s: &mut String, plan: &Plan) {
         s.push('\n');
     }
     s.push_str(&copies);
+}
+
+/// Velero's backups per cluster (`plan::velero`) and how to restore them
+/// after losing the cluster.
+fn volume_backups(s: &mut String, plan: &Plan) {
+    use crate::plan::velero;
+    let model = plan.model;
+    let clusters: Vec<(&crate::plan::topology::Cluster, velero::ClusterVelero)> =
+        plan.topology.clusters.iter().filter_map(|c| velero::of(model, c).map(|v| (c, v))).collect();
+    if clusters.is_empty() {
+        return;
+    }
+    s.push_str("\n## Volume backups (Velero)\n\n");
+    s.push_str(
+        "Velero runs in namespace `velero` of each cluster below, with its AWS plugin and the credentials of an IAM \
+         role its ServiceAccount assumes (IRSA). Each Schedule backs up its namespaces' objects to the cluster's S3 \
+         bucket (versioned, encrypted with the cluster's KMS key, never public, protected from `terraform destroy`) \
+         and takes EBS snapshots of their persistent volumes; Velero deletes a backup and its snapshots when \
+         its TTL expires. Snapshots are crash-consistent: a database on a volume restarts as after a power loss, \
+         and its dumps (above) remain the consistent copy.\n\n",
+    );
+    s.push_str(
+        "| Cluster | Bucket | Schedule | Namespaces | What | When (UTC) | Kept |\n|---|---|---|---|---|---|---|\n",
+    );
+    for (c, v) in &clusters {
+        for sc in &v.schedules {
+            let what = match sc.label_key {
+                Some(key) => format!("Secrets labelled `{key}` (the Sealed Secrets keys)"),
+                None => "every object, volumes as EBS snapshots".to_string(),
+            };
+            let _ = writeln!(
+                s,
+                "| `{}` | `{}` | `{}` | {} | {} | `{}` | {} |",
+                c.key,
+                v.bucket,
+                sc.name,
+                sc.namespaces.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                cell(&what),
+                sc.cron,
+                hours(sc.ttl_minutes * 60_000)
+            );
+        }
+    }
+    let sealed = velero::sealed_secrets_namespace(model);
+    s.push_str("\n### Restoring after losing a cluster\n\n");
+    s.push_str(
+        "1. Recreate the cluster with `terraform apply` in its root under `terraform/clusters/`; the bucket and the \
+         role's name survive, and the role trusts the new cluster's OIDC provider after the apply.\n\
+         2. Before the environments' Applications sync, turn their automated sync off (`argocd app set <app> \
+         --sync-policy none`), so no workload creates empty volumes first; let the add-ons sync, then check that \
+         Velero sees the backups (`velero backup get`).\n",
+    );
+    if let Some(ns) = sealed {
+        let _ = writeln!(
+            s,
+            "3. Restore the Sealed Secrets keys: `velero restore create --from-schedule {} --wait`, then restart the \
+             controller (`kubectl -n {ns} delete pod -l app.kubernetes.io/name=sealed-secrets`) so it loads them; the \
+             SealedSecrets in Git decrypt again. Keep the bucket's access to Velero's role: these are the keys to \
+             every sealed secret.",
+            velero::SEALED_KEYS_SCHEDULE
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{}. Restore each environment's volumes: `velero restore create --from-schedule <schedule> \
+         --include-resources persistentvolumeclaims,persistentvolumes --wait`, then turn the Application's automated \
+         sync back on; ArgoCD recreates the workloads, which bind the restored claims.",
+        if sealed.is_some() { 4 } else { 3 }
+    );
 }
 
 /// A duration in hours and minutes (`1h`, `45m`, `1h15m`).

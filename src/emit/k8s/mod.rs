@@ -235,10 +235,30 @@ pub fn cluster_wide(plan: &Plan) -> Vec<Artifact> {
 }
 
 /// `k8s/_addons/<cluster>/`: the objects the add-ons need per cluster (the
-/// log agent's Secret from the store, plan/logs.rs).
+/// log agent's Secret from the store, plan/logs.rs), and Velero's Schedules
+/// in `k8s/_addons/<cluster>/velero/` (plan/velero.rs).
 fn addon_objects(plan: &Plan) -> Vec<Artifact> {
     let mut out = Vec::new();
     for c in &plan.topology.clusters {
+        if let Some(v) = crate::plan::velero::of(plan.model, c) {
+            let dir = crate::plan::velero::schedules_dir(plan, c);
+            let mut files = Vec::new();
+            for (name, obj) in crate::plan::velero::objects(plan.model, &v) {
+                let file = format!("schedule-{name}.yaml");
+                out.push(yaml_file(Target::K8s, None, format!("{dir}/{file}"), &obj));
+                files.push(file);
+            }
+            files.sort();
+            let k = Kustomization {
+                api_version: "kustomize.config.k8s.io/v1beta1",
+                kind: "Kustomization",
+                resources: files,
+                images: Vec::new(),
+                patches: Vec::new(),
+                replacements: Vec::new(),
+            };
+            out.push(yaml_file(Target::K8s, None, format!("{dir}/kustomization.yaml"), &k));
+        }
         let objects = crate::plan::logs::addon_objects(plan, c);
         if objects.is_empty() {
             continue;

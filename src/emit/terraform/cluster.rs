@@ -521,3 +521,62 @@ pub fn keda_operator_role(cx: &mut Cx, c: &Cluster, envs: &[&crate::model::Envir
         attr("aws_iam_role", "keda_operator", "arn"),
     );
 }
+
+/// velero.tf.json: Velero's bucket and IAM role (`plan::velero`), when an
+/// environment on this cluster declares `volume_backups`. The bucket is the
+/// backup buckets' kind (versioned, this cluster's key, public access
+/// blocked, TLS only) and outlives the cluster: `prevent_destroy`, since a
+/// restore after losing the cluster reads it. Current objects expire a week
+/// after the longest TTL, so the lifecycle never removes a backup Velero
+/// still counts on (Velero deletes expired backups and their snapshots
+/// itself). The role is trusted by exactly `velero/velero` and may do what
+/// the AWS plugin's documentation lists — EBS snapshots, and objects of
+/// this bucket — and use the key that encrypts the bucket.
+pub fn velero(cx: &mut Cx, v: &crate::plan::velero::ClusterVelero) {
+    use crate::plan::velero::{NAMESPACE, SERVICE_ACCOUNT};
+    let file = "velero.tf.json";
+    let id = "velero";
+    let ttl_days = v.schedules.iter().map(|s| s.ttl_minutes).max().unwrap_or(0).div_ceil(24 * 60);
+    super::data::store_bucket(cx, file, id, "${local.name}-velero", ttl_days + 7);
+    if let Some(bucket) = cx.m.file(file).resource.get_mut("aws_s3_bucket").and_then(|r| r.get_mut(id)) {
+        bucket["lifecycle"] = json!({ "prevent_destroy": true });
+    }
+    super::data::backup_replication_by_variable(cx, file, id);
+    let bucket = attr("aws_s3_bucket", id, "arn");
+    // The plugin's documented EC2 actions. Describing has no resource
+    // level; the others are held to this region's volumes and snapshots
+    // (a snapshot's ARN names no account).
+    let volumes = arn("ec2", "volume/*");
+    let snapshots = "arn:${local.partition}:ec2:${var.region}::snapshot/*".to_string();
+    let statements = vec![
+        stmt("Describe", &["ec2:DescribeVolumes", "ec2:DescribeSnapshots"], vec!["*".into()], vec![]),
+        stmt(
+            "Snapshots",
+            &["ec2:CreateTags", "ec2:CreateVolume", "ec2:CreateSnapshot"],
+            vec![volumes, snapshots.clone()],
+            vec![],
+        ),
+        stmt("DeleteSnapshots", &["ec2:DeleteSnapshot"], vec![snapshots], vec![]),
+        stmt(
+            "Objects",
+            &[
+                "s3:GetObject",
+                "s3:DeleteObject",
+                "s3:PutObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+            vec![format!("${{aws_s3_bucket.{id}.arn}}/*")],
+            vec![],
+        ),
+        stmt("Bucket", &["s3:ListBucket"], vec![bucket], vec![]),
+        stmt("BucketKey", &["kms:Decrypt", "kms:GenerateDataKey"], vec![attr("aws_kms_key", "main", "arn")], vec![]),
+    ];
+    irsa_role(cx, id, "${local.name}-velero", NAMESPACE, SERVICE_ACCOUNT, statements);
+    cx.m.output("velero_bucket", "Velero's backup bucket", attr("aws_s3_bucket", id, "id"));
+    cx.m.output(
+        "velero_role_arn",
+        "IAM role of Velero's ServiceAccount (annotation eks.amazonaws.com/role-arn)",
+        attr("aws_iam_role", id, "arn"),
+    );
+}

@@ -984,12 +984,56 @@ pub fn backup_store(cx: &mut Cx) {
     let id = "backups";
     let b = attr("aws_s3_bucket", id, "id");
     let arn = attr("aws_s3_bucket", id, "arn");
-    cx.m.resource(
-        file,
-        "aws_s3_bucket",
-        id,
-        json!({ "bucket": cx.name("backups"), "tags": cx.tags(&cx.name("backups")) }),
+    // The CronJob prunes its volume after `retain` days; the bucket keeps
+    // each dump as long, and an overwritten or deleted version as long again.
+    let days = days.unwrap_or(7).max(1);
+    store_bucket(cx, file, id, &cx.name("backups"), days);
+    match super::recovery::region(cx) {
+        Some(region) => {
+            let bucket = crate::plan::backup::replica_bucket(&store, region);
+            let bucket = bucket.replacen(&store.bucket, &cx.name("backups"), 1);
+            super::recovery::replicate_bucket(cx, region, id, &bucket, days);
+        }
+        None => backup_replication_by_variable(cx, file, id),
+    }
+    let statements = vec![
+        json!({ "sid": "ListBackups", "actions": ["s3:ListBucket"], "resources": [arn] }),
+        json!({
+            "sid": "ReadWriteBackups",
+            "actions": ["s3:PutObject", "s3:GetObject"],
+            "resources": [format!("${{aws_s3_bucket.{id}.arn}}/*")]
+        }),
+        json!({
+            "sid": "BackupKey",
+            "actions": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "resources": [attr("aws_kms_key", "main", "arn")]
+        }),
+    ];
+    // Trusted by exactly the backup ServiceAccount of this environment's namespace.
+    super::security::irsa_role(
+        cx,
+        "backup_upload",
+        &cx.name("backup-upload"),
+        &expr("local.namespace"),
+        &store.service_account,
+        statements,
     );
+    cx.m.output("backup_bucket", "Bucket of the off-cluster backup copies", b);
+    cx.m.output(
+        "backup_role_arn",
+        "IAM role of the backup service account (annotation eks.amazonaws.com/role-arn)",
+        attr("aws_iam_role", "backup_upload", "arn"),
+    );
+}
+
+/// A bucket for backups: versioned, encrypted with the root's key, public
+/// access blocked, owner-enforced, TLS only, current objects expiring after
+/// `days` and noncurrent versions as long again, uploads reported to
+/// EventBridge, and the access-log bucket the team may name.
+pub fn store_bucket(cx: &mut Cx, file: &'static str, id: &str, name: &str, days: u64) {
+    let b = attr("aws_s3_bucket", id, "id");
+    let arn = attr("aws_s3_bucket", id, "arn");
+    cx.m.resource(file, "aws_s3_bucket", id, json!({ "bucket": name, "tags": cx.tags(name) }));
     cx.m.resource(
         file,
         "aws_s3_bucket_public_access_block",
@@ -1029,9 +1073,6 @@ pub fn backup_store(cx: &mut Cx) {
         id,
         json!({ "bucket": b, "versioning_configuration": { "status": "Enabled" } }),
     );
-    // The CronJob prunes its volume after `retain` days; the bucket keeps
-    // each dump as long, and an overwritten or deleted version as long again.
-    let days = days.unwrap_or(7).max(1);
     cx.m.resource(
         file,
         "aws_s3_bucket_lifecycle_configuration",
@@ -1063,43 +1104,7 @@ pub fn backup_store(cx: &mut Cx) {
         }]
     });
     cx.m.resource(file, "aws_s3_bucket_policy", id, json!({ "bucket": b, "policy": super::jsonencode(&policy) }));
-    backup_store_options(cx, file, id);
-    match super::recovery::region(cx) {
-        Some(region) => {
-            let bucket = crate::plan::backup::replica_bucket(&store, region);
-            let bucket = bucket.replacen(&store.bucket, &cx.name("backups"), 1);
-            super::recovery::replicate_bucket(cx, region, id, &bucket, days);
-        }
-        None => backup_replication_by_variable(cx, file, id),
-    }
-    let statements = vec![
-        json!({ "sid": "ListBackups", "actions": ["s3:ListBucket"], "resources": [arn] }),
-        json!({
-            "sid": "ReadWriteBackups",
-            "actions": ["s3:PutObject", "s3:GetObject"],
-            "resources": [format!("${{aws_s3_bucket.{id}.arn}}/*")]
-        }),
-        json!({
-            "sid": "BackupKey",
-            "actions": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "resources": [attr("aws_kms_key", "main", "arn")]
-        }),
-    ];
-    // Trusted by exactly the backup ServiceAccount of this environment's namespace.
-    super::security::irsa_role(
-        cx,
-        "backup_upload",
-        &cx.name("backup-upload"),
-        &expr("local.namespace"),
-        &store.service_account,
-        statements,
-    );
-    cx.m.output("backup_bucket", "Bucket of the off-cluster backup copies", b);
-    cx.m.output(
-        "backup_role_arn",
-        "IAM role of the backup service account (annotation eks.amazonaws.com/role-arn)",
-        attr("aws_iam_role", "backup_upload", "arn"),
-    );
+    backup_store_options(cx, file, id, name);
 }
 
 /// What the team names for the backup bucket (variables, null by default,
@@ -1107,7 +1112,7 @@ pub fn backup_store(cx: &mut Cx) {
 /// (server access logs go to an SSE-S3 bucket, which this output does not
 /// create beside a KMS-encrypted one), and a bucket in a secondary region
 /// with its KMS key to replicate every backup to. Each is written when named.
-fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str) {
+fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str, name: &str) {
     let b = attr("aws_s3_bucket", id, "id");
     cx.m.variable(
         "backup_access_log_bucket",
@@ -1123,7 +1128,7 @@ fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str) {
             "count": expr("var.backup_access_log_bucket == null ? 0 : 1"),
             "bucket": b,
             "target_bucket": expr("var.backup_access_log_bucket"),
-            "target_prefix": format!("{}/", cx.name("backups"))
+            "target_prefix": format!("{name}/")
         }),
     );
     service_role(cx, "backup_replication", &cx.name("backup-replication"), "s3.amazonaws.com");
@@ -1131,7 +1136,7 @@ fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str) {
 
 /// Without a secondary region in the program, the team may still name a
 /// replica bucket of their own (variables, null by default).
-fn backup_replication_by_variable(cx: &mut Cx, file: &'static str, id: &str) {
+pub fn backup_replication_by_variable(cx: &mut Cx, file: &'static str, id: &str) {
     cx.m.variable(
         "backup_replica_bucket_arn",
         "string",

@@ -384,6 +384,9 @@ fn emit_cloud(
         network::vpc(&mut cx, envs.iter().any(|e| e.multi_az || e.production));
         cluster::eks(&mut cx);
         cluster::addon_roles(&mut cx, envs.iter().any(|e| e.edge.is_some()));
+        if let Some(v) = crate::plan::velero::of(model, c) {
+            cluster::velero(&mut cx, &v);
+        }
         cluster::log_groups(&mut cx, &envs);
         cluster::keda_operator_role(&mut cx, c, &envs);
         cluster::argocd_access(&mut cx, topology, c);
