@@ -1134,6 +1134,29 @@ fn backup_store_options(cx: &mut Cx, file: &'static str, id: &str, name: &str) {
     service_role(cx, "backup_replication", &cx.name("backup-replication"), "s3.amazonaws.com");
 }
 
+/// The IAM policy S3 replication runs with: read the source bucket's
+/// versions, write them to the replica's objects (`replica_objects`), and
+/// the key statements of the two buckets' encryption (`keys`).
+pub(super) fn replication_policy(source: &str, replica_objects: String, keys: Vec<Value>) -> Value {
+    let mut statements = vec![
+        json!({
+            "Sid": "ReadSource",
+            "Effect": "Allow",
+            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket", "s3:GetObjectVersionForReplication",
+                       "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+            "Resource": [attr("aws_s3_bucket", source, "arn"), format!("${{aws_s3_bucket.{source}.arn}}/*")]
+        }),
+        json!({
+            "Sid": "WriteReplica",
+            "Effect": "Allow",
+            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            "Resource": [replica_objects]
+        }),
+    ];
+    statements.extend(keys);
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
 /// Without a secondary region in the program, the team may still name a
 /// replica bucket of their own (variables, null by default).
 pub fn backup_replication_by_variable(cx: &mut Cx, file: &'static str, id: &str) {
@@ -1150,30 +1173,16 @@ pub fn backup_replication_by_variable(cx: &mut Cx, file: &'static str, id: &str)
         Some(json!(null)),
     );
     let b = attr("aws_s3_bucket", id, "id");
-    let replica = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadSource",
-                "Effect": "Allow",
-                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket", "s3:GetObjectVersionForReplication",
-                           "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
-                "Resource": [attr("aws_s3_bucket", id, "arn"), format!("${{aws_s3_bucket.{id}.arn}}/*")]
-            },
-            {
-                "Sid": "WriteReplica",
-                "Effect": "Allow",
-                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                "Resource": ["${var.backup_replica_bucket_arn}/*"]
-            },
-            {
-                "Sid": "Keys",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": [attr("aws_kms_key", "main", "arn"), expr("var.backup_replica_kms_key_arn")]
-            }
-        ]
-    });
+    let replica = replication_policy(
+        id,
+        "${var.backup_replica_bucket_arn}/*".into(),
+        vec![json!({
+            "Sid": "Keys",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            "Resource": [attr("aws_kms_key", "main", "arn"), expr("var.backup_replica_kms_key_arn")]
+        })],
+    );
     cx.m.resource(
         "iam.tf.json",
         "aws_iam_role_policy",

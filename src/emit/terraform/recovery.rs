@@ -172,36 +172,24 @@ pub fn replicate_bucket(cx: &mut Cx, region: &str, source: &str, bucket: &str, d
             "target_prefix": format!("{bucket}/")
         })),
     );
-    let replicate = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadSource",
-                "Effect": "Allow",
-                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket", "s3:GetObjectVersionForReplication",
-                           "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
-                "Resource": [attr("aws_s3_bucket", source, "arn"), format!("${{aws_s3_bucket.{source}.arn}}/*")]
-            },
-            {
-                "Sid": "WriteReplica",
-                "Effect": "Allow",
-                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                "Resource": [format!("${{aws_s3_bucket.{id}.arn}}/*")]
-            },
-            {
+    let replicate = super::data::replication_policy(
+        source,
+        format!("${{aws_s3_bucket.{id}.arn}}/*"),
+        vec![
+            json!({
                 "Sid": "DecryptSource",
                 "Effect": "Allow",
                 "Action": ["kms:Decrypt"],
                 "Resource": [attr("aws_kms_key", "main", "arn")]
-            },
-            {
+            }),
+            json!({
                 "Sid": "EncryptReplica",
                 "Effect": "Allow",
                 "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
                 "Resource": [attr("aws_kms_key", "secondary", "arn")]
-            }
-        ]
-    });
+            }),
+        ],
+    );
     cx.m.resource(
         "iam.tf.json",
         "aws_iam_role_policy",
