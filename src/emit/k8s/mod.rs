@@ -241,47 +241,40 @@ fn addon_objects(plan: &Plan) -> Vec<Artifact> {
     let mut out = Vec::new();
     for c in &plan.topology.clusters {
         if let Some(v) = crate::plan::velero::of(plan.model, c) {
-            let dir = crate::plan::velero::schedules_dir(plan, c);
-            let mut files = Vec::new();
-            for (name, obj) in crate::plan::velero::objects(plan.model, &v) {
-                let file = format!("schedule-{name}.yaml");
-                out.push(yaml_file(Target::K8s, None, format!("{dir}/{file}"), &obj));
-                files.push(file);
-            }
-            files.sort();
-            let k = Kustomization {
-                api_version: "kustomize.config.k8s.io/v1beta1",
-                kind: "Kustomization",
-                resources: files,
-                images: Vec::new(),
-                patches: Vec::new(),
-                replacements: Vec::new(),
-            };
-            out.push(yaml_file(Target::K8s, None, format!("{dir}/kustomization.yaml"), &k));
+            let objects = crate::plan::velero::objects(plan.model, &v)
+                .into_iter()
+                .map(|(name, obj)| (format!("schedule-{name}.yaml"), obj))
+                .collect();
+            addon_folder(&mut out, &crate::plan::velero::schedules_dir(plan, c), objects);
         }
-        let objects = crate::plan::logs::addon_objects(plan, c);
-        if objects.is_empty() {
-            continue;
+        let objects: Vec<(String, serde_json::Value)> = crate::plan::logs::addon_objects(plan, c)
+            .into_iter()
+            .map(|(kind, name, obj)| (format!("{}-{name}.yaml", kind.to_ascii_lowercase()), obj))
+            .collect();
+        if !objects.is_empty() {
+            addon_folder(&mut out, &crate::plan::logs::addons_dir(plan, c), objects);
         }
-        let dir = crate::plan::logs::addons_dir(plan, c);
-        let mut files = Vec::new();
-        for (kind, name, obj) in objects {
-            let file = format!("{}-{name}.yaml", kind.to_ascii_lowercase());
-            out.push(yaml_file(Target::K8s, None, format!("{dir}/{file}"), &obj));
-            files.push(file);
-        }
-        files.sort();
-        let k = Kustomization {
-            api_version: "kustomize.config.k8s.io/v1beta1",
-            kind: "Kustomization",
-            resources: files,
-            images: Vec::new(),
-            patches: Vec::new(),
-            replacements: Vec::new(),
-        };
-        out.push(yaml_file(Target::K8s, None, format!("{dir}/kustomization.yaml"), &k));
     }
     out
+}
+
+/// One add-on folder: each object in its file and a kustomization listing them.
+fn addon_folder(out: &mut Vec<Artifact>, dir: &str, objects: Vec<(String, serde_json::Value)>) {
+    let mut files = Vec::new();
+    for (file, obj) in objects {
+        out.push(yaml_file(Target::K8s, None, format!("{dir}/{file}"), &obj));
+        files.push(file);
+    }
+    files.sort();
+    let k = Kustomization {
+        api_version: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        resources: files,
+        images: Vec::new(),
+        patches: Vec::new(),
+        replacements: Vec::new(),
+    };
+    out.push(yaml_file(Target::K8s, None, format!("{dir}/kustomization.yaml"), &k));
 }
 
 /// The cluster-wide objects (the StorageClass) and their kustomization.
