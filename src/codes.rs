@@ -363,6 +363,9 @@ codes! {
     E0434 = "E0434", Error, "secondary region for backups the output cannot copy",
         "Remove `region` from this resource's `recovery` block; name it on a PostgreSQL or MongoDB resource.",
         "The output copies PostgreSQL and MongoDB backups to the secondary region: the off-cluster dumps of in-cluster databases through S3 replication, and RDS, Aurora and DocumentDB backups through AWS Backup copy jobs. ElastiCache snapshots, Kafka logs, queues and buckets are not copied, so a `region` on them would promise a failover copy that does not exist.";
+    E0449 = "E0449", Error, "push webhook for a repository on an unknown host",
+        "Remove `webhook` from `gitops = argocd { ... }`, or host the repository on github.com or gitlab.com.",
+        "`gitops = argocd { webhook = secret(\"...\") }` has the repository notify ArgoCD of every push at `https://<argocd>/api/webhook`, so a commit to the generated tree syncs at once instead of on ArgoCD's 3-minute poll. ArgoCD verifies each delivery with a secret kept under a key that depends on the sender (`webhook.github.secret`, `webhook.gitlab.secret`), and the docs page gives the command that registers the webhook on that host. For a repository deployc cannot place on GitHub or GitLab it knows neither.\n\nExample:\n\n    project p { repository = \"git.acme.dev/platform/p\"  gitops = argocd { webhook = secret(\"argocd-webhook\") } }   // E0449";
     // ------------------------------------------------------------- promotion
     E0501 = "E0501", Error, "promotion cycle",
         "Break the cycle: one environment must be the entry point, promoted on push or tag.",

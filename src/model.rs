@@ -310,6 +310,13 @@ impl Default for AksCluster {
     }
 }
 
+/// A repository hosting service the output knows (webhooks, Dependabot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepoHost {
+    GitHub,
+    GitLab,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 pub enum GitOpsMode {
     Application,
@@ -325,6 +332,10 @@ pub struct GitOps {
     /// The environments' sync settings (`self_heal`, `prune`, `retry`).
     #[serde(default)]
     pub sync: SyncSettings,
+    /// The program's secret ArgoCD verifies the repository's push webhook
+    /// with (`webhook = secret("...")`), if the repository notifies it.
+    #[serde(default)]
+    pub webhook: Option<String>,
 }
 
 /// How ArgoCD syncs the environments' Applications: whether an automatic
@@ -1861,7 +1872,15 @@ impl Model {
     /// Whether the repository is hosted on GitHub (`github.com/...`), where
     /// Dependabot reads `.github/dependabot.yml`.
     pub fn repository_on_github(&self) -> bool {
-        self.project.repository.trim_start_matches("https://").starts_with("github.com/")
+        self.repository_host() == Some(RepoHost::GitHub)
+    }
+    /// The hosting service of the repository, when the output knows it.
+    pub fn repository_host(&self) -> Option<RepoHost> {
+        let r = self.project.repository.trim_start_matches("https://");
+        [("github.com/", RepoHost::GitHub), ("gitlab.com/", RepoHost::GitLab)]
+            .into_iter()
+            .find(|(prefix, _)| r.starts_with(prefix))
+            .map(|(_, h)| h)
     }
     pub fn toolchain(&self, id: ToolchainId) -> &Toolchain {
         &self.toolchains[id.index()]

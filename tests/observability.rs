@@ -634,6 +634,7 @@ fn dashboards_are_grafana_json_with_valid_queries() {
 /// produces. Fails when a declaration produces nothing.
 #[test]
 fn every_logs_declaration_ships_logs() {
+    use deployc::plan::addon_secrets;
     use deployc::plan::logs::{self, LogSink};
     let mut carried = BTreeSet::new();
     for program in PROGRAMS {
@@ -676,17 +677,17 @@ fn every_logs_declaration_ships_logs() {
                         .any(|p| p["name"] == "datadog.apiKeyExistingSecret" && p["value"] == api_key.as_str()));
                     // The Secret: an ExternalSecret in the agent's namespace,
                     // listed by `deployc secrets`, readable by the identity it uses.
-                    let secrets = logs::addon_secrets(&plan);
+                    let secrets = addon_secrets::addon_secrets(&plan);
                     let s = secrets.iter().find(|s| s.cluster == cl.key).expect("add-on secret listed");
                     assert_eq!(&s.secret.name, api_key);
-                    let dir = logs::addons_dir(&plan, cl);
+                    let dir = addon_secrets::addons_dir(&plan, cl);
                     let es: Value = serde_yaml_ng::from_str(
                         file(&format!("{dir}/externalsecret-{api_key}.yaml")).expect("ExternalSecret of the API key"),
                     )
                     .expect("yaml");
                     assert_eq!(es["metadata"]["namespace"], logs::DATADOG_NAMESPACE);
                     let store: Value = serde_yaml_ng::from_str(
-                        file(&format!("{dir}/clustersecretstore-{}.yaml", logs::addon_store_name(&model)))
+                        file(&format!("{dir}/clustersecretstore-{}.yaml", addon_secrets::addon_store_name(&model)))
                             .expect("store"),
                     )
                     .expect("yaml");
@@ -785,11 +786,11 @@ fn every_logs_declaration_ships_logs() {
                         assert_eq!(param("env[0].name"), Some(logs::PASSWORD_VAR.into()));
                         assert_eq!(param("env[0].valueFrom.secretKeyRef.name"), Some(secret.as_str().into()));
                         assert_eq!(param("env[0].valueFrom.secretKeyRef.key"), Some(logs::PASSWORD_KEY.into()));
-                        let secrets = logs::addon_secrets(&plan);
+                        let secrets = addon_secrets::addon_secrets(&plan);
                         let s = secrets.iter().find(|s| s.cluster == cl.key).expect("the password's Secret is listed");
-                        assert_eq!((&s.secret.name, s.namespace), (&secret, logs::FLUENT_BIT_NAMESPACE));
+                        assert_eq!((&s.secret.name, s.namespace.as_str()), (&secret, logs::FLUENT_BIT_NAMESPACE));
                         assert!(s.secret.keys.contains(logs::PASSWORD_KEY));
-                        let dir = logs::addons_dir(&plan, cl);
+                        let dir = addon_secrets::addons_dir(&plan, cl);
                         let es: Value = serde_yaml_ng::from_str(
                             file(&format!("{dir}/externalsecret-{secret}.yaml"))
                                 .expect("ExternalSecret of the password"),
@@ -798,7 +799,7 @@ fn every_logs_declaration_ships_logs() {
                         assert_eq!(es["metadata"]["namespace"], logs::FLUENT_BIT_NAMESPACE);
                         assert_eq!(es["spec"]["target"]["name"], secret.as_str());
                         let store: Value = serde_yaml_ng::from_str(
-                            file(&format!("{dir}/clustersecretstore-{}.yaml", logs::addon_store_name(&model)))
+                            file(&format!("{dir}/clustersecretstore-{}.yaml", addon_secrets::addon_store_name(&model)))
                                 .expect("store"),
                         )
                         .expect("yaml");

@@ -803,6 +803,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             revision: lit(f, "revision").unwrap_or_else(|| "HEAD".into()),
             path: lit(f, "path").unwrap_or_else(|| "out".into()),
             sync: sync_settings(f, diags),
+            webhook: get(f, "webhook").map(|_| secret_name(f, "webhook")),
         },
         None => GitOps {
             namespace: "argocd".into(),
@@ -810,6 +811,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             revision: "HEAD".into(),
             path: "out".into(),
             sync: SyncSettings::default(),
+            webhook: None,
         },
     };
     // `self_heal = true` / `prune = true` act on automatic syncs only.
@@ -821,6 +823,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 .collect()
         })
         .unwrap_or_default();
+    let webhook_span = tagged(pf, "gitops").and_then(|(_, f)| get(f, "webhook")).map(|v| v.span);
     let secret_store = match tagged(pf, "secret_store") {
         Some(("sealed_secrets", f)) => SecretStore::SealedSecrets {
             controller_namespace: lit(f, "controller_namespace").unwrap_or_else(|| "kube-system".into()),
@@ -1795,6 +1798,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         sealed: Sealed::default(),
     };
     sync_without_auto(&model, &sync_flags, diags);
+    webhook_without_host(&model, webhook_span, diags);
     Some((model, extra))
 }
 
@@ -1828,6 +1832,24 @@ fn sync_without_auto(model: &Model, flags: &[(&str, Span)], diags: &mut Diagnost
         diags.push(
             Diagnostic::new(Code::E0429, format!("`{k} = true` applies to no environment"))
                 .label(*span, "only automatic syncs heal and prune, and no environment is promoted `on_push`"),
+        );
+    }
+}
+
+/// E0449: a push webhook for a repository on a host ArgoCD's webhook
+/// handler is not configured for here (only GitHub and GitLab are).
+fn webhook_without_host(model: &Model, span: Option<Span>, diags: &mut Diagnostics) {
+    let Some(span) = span else { return };
+    if model.repository_host().is_none() {
+        diags.push(
+            Diagnostic::new(
+                Code::E0449,
+                format!(
+                    "no push webhook for repository `{}`: its host is not GitHub or GitLab",
+                    model.project.repository
+                ),
+            )
+            .label(span, "the webhook is configured on github.com or gitlab.com only"),
         );
     }
 }

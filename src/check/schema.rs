@@ -237,6 +237,12 @@ pub static GITOPS: &[Variant] = &[v(
             "10",
             "times ArgoCD retries a failed sync of an environment (backoff from 10s doubling to 5m), 0..50",
         ),
+        f(
+            "webhook",
+            Ty::Secret,
+            "none",
+            "the repository notifies ArgoCD of every push (GitHub or GitLab), verified with this secret, so syncs start at once instead of on ArgoCD's 3-minute poll",
+        ),
     ],
     "ArgoCD syncs the generated Kubernetes tree",
 )];

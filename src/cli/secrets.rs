@@ -36,10 +36,16 @@ pub fn run(file: &Path, json: bool, color: Color) -> ExitCode {
         .iter()
         .map(|e| EnvSecrets { environment: &e.env.name, namespace: e.ns(), secrets: inventory(e) })
         .collect();
-    // The cluster add-ons' Secrets (the Datadog agent's API key), each in
-    // its add-on's namespace, from its cluster's log environment.
-    for s in deployc::plan::logs::addon_secrets(&plan) {
-        envs.push(EnvSecrets { environment: &model.env(s.env).name, namespace: s.namespace, secrets: vec![s.secret] });
+    // The cluster add-ons' Secrets (the Datadog agent's API key, ArgoCD's
+    // webhook secret), each in its add-on's namespace, from its cluster's
+    // secrets environment.
+    let addon = deployc::plan::addon_secrets::addon_secrets(&plan);
+    for s in &addon {
+        envs.push(EnvSecrets {
+            environment: &model.env(s.env).name,
+            namespace: &s.namespace,
+            secrets: vec![s.secret.clone()],
+        });
     }
     if json {
         match serde_json::to_string_pretty(&envs) {

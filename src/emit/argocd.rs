@@ -279,9 +279,12 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
             ));
         }
         // The add-ons' Secrets (plan/logs.rs), after External Secrets' CRDs.
-        if !crate::plan::logs::addon_objects(plan, cluster).is_empty() {
-            let path =
-                format!("{}/{}", p.gitops.path.trim_end_matches('/'), crate::plan::logs::addons_dir(plan, cluster));
+        if !crate::plan::addon_secrets::addon_objects(plan, cluster).is_empty() {
+            let path = format!(
+                "{}/{}",
+                p.gitops.path.trim_end_matches('/'),
+                crate::plan::addon_secrets::addons_dir(plan, cluster)
+            );
             files.push(app(format!("{}-addon-secrets{suffix}", p.name), -1, git_source(model, path), "default"));
         }
         // Velero's Schedules (plan/velero.rs), after its CRDs.

@@ -398,14 +398,15 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     }
     if let Some(a) = super::logs::addon(model) {
         need.push(a);
-        // The add-on's Secrets come from the store through External Secrets.
-        if !super::logs::addon_secrets(plan).is_empty() {
-            if let SecretStore::AwsSecretsManager { .. }
-            | SecretStore::Vault { .. }
-            | SecretStore::GcpSecretManager { .. } = model.project.secret_store
-            {
-                need.push(Addon::ExternalSecrets);
-            }
+    }
+    // The add-ons' Secrets (the log agent's, ArgoCD's webhook secret) come
+    // from the store through External Secrets.
+    if !super::addon_secrets::addon_secrets(plan).is_empty() {
+        if let SecretStore::AwsSecretsManager { .. }
+        | SecretStore::Vault { .. }
+        | SecretStore::GcpSecretManager { .. } = model.project.secret_store
+        {
+            need.push(Addon::ExternalSecrets);
         }
     }
     // Terraform creates the EKS clusters' node groups and the autoscaler's

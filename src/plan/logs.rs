@@ -21,19 +21,13 @@
 //! **Secrets of add-ons.** The Datadog API key, and the password Fluent
 //! Bit sends to Elasticsearch or Loki (`user` and `password`: the
 //! `password` key of the named Secret, read into a variable the output's
-//! `HTTP_Passwd`/`http_passwd` names), live in the program's secret store. With an external store, `k8s/_addons/<cluster>/` holds a
-//! `ClusterSecretStore` that authenticates as the External Secrets
-//! ServiceAccount of the cluster's log environment (its production one, or
-//! else its last) and admits only the agent's namespace, and the
-//! ExternalSecret making the Secret the chart reads; `deployc secrets`
-//! lists it. With Sealed Secrets or plain Secrets the team provides it in
-//! that namespace.
+//! `HTTP_Passwd`/`http_passwd` names), live in the program's secret store;
+//! plan/addon_secrets.rs brings them into the agent's namespace.
 
 use super::topology::Cluster;
 use super::Plan;
-use crate::model::{EnvId, Environment, IntegrationKind, LogEndpoint, Model, Registry, SecretStore as Store};
+use crate::model::{Environment, IntegrationKind, LogEndpoint, Model, Registry};
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
 
 /// Namespaces of the log agents.
 pub const FLUENT_BIT_NAMESPACE: &str = "logging";
@@ -43,8 +37,6 @@ pub const DATADOG_NAMESPACE: &str = "datadog";
 pub const FLUENT_BIT_ACCOUNT: &str = "fluent-bit";
 /// The key of the Datadog chart's `apiKeyExistingSecret`.
 pub const DATADOG_API_KEY: &str = "api-key";
-/// Folder of the add-ons' objects per cluster (their Secrets).
-pub const ADDONS_DIR: &str = "k8s/_addons";
 /// Days every log group keeps its events (CIS/Checkov: at least a year).
 pub const RETENTION_DAYS: u32 = 365;
 
@@ -372,42 +364,9 @@ pub fn parameters(model: &Model, a: super::addons::Addon) -> Vec<(String, String
     }
 }
 
-/// The environment whose External Secrets identity reads an add-on's
-/// secrets on a cluster: its production environment, or else its last.
-pub fn secrets_env(plan: &Plan, c: &Cluster) -> Option<EnvId> {
-    log_env(plan.model, c)
-}
-
-fn log_env(model: &Model, c: &Cluster) -> Option<EnvId> {
-    c.envs.iter().copied().find(|e| model.env(*e).production).or_else(|| c.envs.last().copied())
-}
-
-/// One Secret an add-on reads on one cluster.
-#[derive(Clone, Debug)]
-pub struct AddonSecret {
-    pub cluster: String,
-    /// The environment whose store entry and identity it comes from.
-    pub env: EnvId,
-    pub namespace: &'static str,
-    pub secret: super::secrets::SecretPlan,
-}
-
-/// The names of the add-on Secrets whose store entries live under an
-/// environment (the secret store's Terraform creates them and lets the
-/// environment's External Secrets role read them).
-pub fn addon_secret_names(model: &Model, env: EnvId) -> Vec<String> {
-    let Some((name, ..)) = addon_secret(model) else { return Vec::new() };
-    let topology = super::topology::Topology::new(model);
-    if log_env(model, topology.of(env)) == Some(env) {
-        vec![name]
-    } else {
-        Vec::new()
-    }
-}
-
 /// The Secret the log add-on reads, if any: its name, namespace, key and
 /// reader. The Datadog agent's API key, or Fluent Bit's log store password.
-fn addon_secret(model: &Model) -> Option<(String, &'static str, &'static str, &'static str)> {
+pub(super) fn addon_secret(model: &Model) -> Option<(String, &'static str, &'static str, &'static str)> {
     match sink(model)? {
         LogSink::Datadog { api_key, .. } => Some((api_key, DATADOG_NAMESPACE, DATADOG_API_KEY, "datadog-agent")),
         LogSink::Elasticsearch(_) | LogSink::Loki(_) => {
@@ -415,133 +374,6 @@ fn addon_secret(model: &Model) -> Option<(String, &'static str, &'static str, &'
         }
         LogSink::CloudWatch { .. } => None,
     }
-}
-
-/// The Secrets the log add-on reads, per cluster.
-pub fn addon_secrets(plan: &Plan) -> Vec<AddonSecret> {
-    use super::secrets::{Origin, Producer, SecretPlan};
-    let model = plan.model;
-    let Some((api_key, namespace, key, reader)) = addon_secret(model) else { return Vec::new() };
-    plan.topology
-        .clusters
-        .iter()
-        .filter_map(|c| {
-            let env = secrets_env(plan, c)?;
-            let env_name = &model.env(env).name;
-            // The store the cluster reads (a cloud's own store follows its cloud).
-            let producer = match &model.secret_store_of(model.env(env)) {
-                Store::AwsSecretsManager { prefix, .. } => Producer::ExternalSecret {
-                    store: "aws_secrets_manager".into(),
-                    key: format!("{prefix}/{env_name}/{api_key}"),
-                },
-                Store::Vault { .. } => Producer::ExternalSecret {
-                    store: "vault".into(),
-                    key: format!("{}/{env_name}/{api_key}", model.project.name),
-                },
-                Store::GcpSecretManager { .. } => Producer::ExternalSecret {
-                    store: "gcp_secret_manager".into(),
-                    key: super::secrets::gcp_secret_id(model, model.env(env), &api_key),
-                },
-                // No environment's kustomization may write the agent's
-                // namespace: the team creates (or seals and applies) it there.
-                Store::SealedSecrets { .. } | Store::Kubernetes => Producer::CreatedByTeam,
-            };
-            Some(AddonSecret {
-                cluster: c.key.clone(),
-                env,
-                namespace,
-                secret: SecretPlan {
-                    name: api_key.clone(),
-                    keys: BTreeSet::from([key.to_string()]),
-                    readers: BTreeSet::from([reader.to_string()]),
-                    origin: Origin::Program,
-                    producer,
-                },
-            })
-        })
-        .collect()
-}
-
-/// The folder of a cluster's add-on objects: `k8s/_addons/<key>`, or
-/// `k8s/_addons/cluster-<n>` for a cluster named by its URL.
-pub fn addons_dir(plan: &Plan, c: &Cluster) -> String {
-    let n = plan.topology.clusters.iter().position(|x| x.key == c.key).unwrap_or(0);
-    if c.created {
-        format!("{ADDONS_DIR}/{}", c.key)
-    } else {
-        format!("{ADDONS_DIR}/cluster-{}", n + 1)
-    }
-}
-
-/// The name of the `ClusterSecretStore` the add-ons' ExternalSecrets use.
-pub fn addon_store_name(model: &Model) -> String {
-    format!("{}-addons", model.project.name)
-}
-
-/// The objects of `k8s/_addons/<cluster>/`: the ClusterSecretStore (the
-/// log environment's identity, admitting only the add-ons' namespaces) and
-/// one ExternalSecret per add-on Secret, as `(kind, name, object)`.
-pub fn addon_objects(plan: &Plan, c: &Cluster) -> Vec<(&'static str, String, Value)> {
-    use super::secrets::Producer;
-    let model = plan.model;
-    let secrets: Vec<AddonSecret> = addon_secrets(plan).into_iter().filter(|s| s.cluster == c.key).collect();
-    let Some(first) = secrets.first() else { return Vec::new() };
-    let ep = &plan.envs[first.env.index()];
-    let ns = ep.ns().to_string();
-    // The environment's External Secrets ServiceAccount (emit/k8s/data.rs).
-    let sa = json!({ "name": format!("{}-secrets", model.project.name), "namespace": ns });
-    let provider = match &model.secret_store_of(ep.env) {
-        Store::AwsSecretsManager { region, .. } => {
-            json!({ "aws": { "service": "SecretsManager", "region": region, "auth": { "jwt": { "serviceAccountRef": sa } } } })
-        }
-        Store::GcpSecretManager { project } => {
-            json!({ "gcpsm": { "projectID": project, "auth": { "workloadIdentity": { "serviceAccountRef": sa } } } })
-        }
-        Store::Vault { address, path, role } => json!({ "vault": {
-            "server": address, "path": path, "version": "v2",
-            "auth": { "kubernetes": { "mountPath": "kubernetes", "role": role, "serviceAccountRef": sa } }
-        } }),
-        _ => return Vec::new(),
-    };
-    let labels = json!({
-        "app.kubernetes.io/part-of": model.project.name,
-        "app.kubernetes.io/managed-by": "deployc",
-        "app.kubernetes.io/component": "logs"
-    });
-    let store = addon_store_name(model);
-    let namespaces: BTreeSet<&str> = secrets.iter().map(|s| s.namespace).collect();
-    let mut out = vec![(
-        "ClusterSecretStore",
-        store.clone(),
-        json!({
-            "apiVersion": "external-secrets.io/v1",
-            "kind": "ClusterSecretStore",
-            "metadata": { "name": store, "labels": labels },
-            "spec": {
-                "provider": provider,
-                "conditions": [ { "namespaces": namespaces } ]
-            }
-        }),
-    )];
-    for s in &secrets {
-        let Producer::ExternalSecret { key, .. } = &s.secret.producer else { continue };
-        out.push((
-            "ExternalSecret",
-            s.secret.name.clone(),
-            json!({
-                "apiVersion": "external-secrets.io/v1",
-                "kind": "ExternalSecret",
-                "metadata": { "name": s.secret.name, "namespace": s.namespace, "labels": labels },
-                "spec": {
-                    "refreshInterval": "1h",
-                    "secretStoreRef": { "name": store, "kind": "ClusterSecretStore" },
-                    "target": { "name": s.secret.name, "creationPolicy": "Owner" },
-                    "dataFrom": [ { "extract": { "key": key } } ]
-                }
-            }),
-        ));
-    }
-    out
 }
 
 #[cfg(test)]

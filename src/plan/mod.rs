@@ -7,6 +7,7 @@
 //! [`Options`]; it never imports an emitter. Emitters import the plan and
 //! never each other.
 
+pub mod addon_secrets;
 pub mod addons;
 pub mod alarms;
 pub mod analysis;
@@ -43,6 +44,7 @@ pub mod topology;
 pub mod tracing;
 pub mod velero;
 pub mod vpa;
+pub mod webhook;
 
 pub use env::EnvPlan;
 

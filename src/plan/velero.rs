@@ -147,7 +147,7 @@ pub fn of(model: &Model, cluster: &Cluster) -> Option<ClusterVelero> {
 /// applied by an Application of its own (the folder above is the log
 /// add-ons' kustomization, which does not list it).
 pub fn schedules_dir(plan: &super::Plan, cluster: &Cluster) -> String {
-    format!("{}/velero", super::logs::addons_dir(plan, cluster))
+    format!("{}/velero", super::addon_secrets::addons_dir(plan, cluster))
 }
 
 /// Whether Velero runs in some cluster of the output.

@@ -218,7 +218,10 @@ pub fn pipeline(model: &Model) -> String {
     };
     let deploy = |s: &mut String, e: &Environment| {
         let _ = writeln!(s, "    CI->>Repo: {}", text(&format!("update {} image tags", e.name)));
-        let _ = writeln!(s, "    Repo->>Argo: {}", text(&format!("sync {}", e.name)));
+        // With the push webhook the repository tells ArgoCD; without it
+        // ArgoCD notices the commit on its next poll.
+        let how = if model.project.gitops.webhook.is_some() { "webhook: sync" } else { "sync" };
+        let _ = writeln!(s, "    Repo->>Argo: {}", text(&format!("{how} {}", e.name)));
         let before = words::before_steps(model, e);
         if !before.is_empty() {
             let _ = writeln!(s, "    Argo->>K8s: {}", text(&format!("before: {}", before.join(", "))));

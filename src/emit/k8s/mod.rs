@@ -247,12 +247,12 @@ fn addon_objects(plan: &Plan) -> Vec<Artifact> {
                 .collect();
             addon_folder(&mut out, &crate::plan::velero::schedules_dir(plan, c), objects);
         }
-        let objects: Vec<(String, serde_json::Value)> = crate::plan::logs::addon_objects(plan, c)
+        let objects: Vec<(String, serde_json::Value)> = crate::plan::addon_secrets::addon_objects(plan, c)
             .into_iter()
             .map(|(kind, name, obj)| (format!("{}-{name}.yaml", kind.to_ascii_lowercase()), obj))
             .collect();
         if !objects.is_empty() {
-            addon_folder(&mut out, &crate::plan::logs::addons_dir(plan, c), objects);
+            addon_folder(&mut out, &crate::plan::addon_secrets::addons_dir(plan, c), objects);
         }
     }
     out

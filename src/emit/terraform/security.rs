@@ -309,7 +309,7 @@ pub fn secrets(cx: &mut Cx) {
     let k8s = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
     let mut names = secret_names(&k8s);
     // The cluster add-ons' Secrets this environment's identity reads (plan/logs.rs).
-    names.extend(crate::plan::logs::addon_secret_names(cx.model, cx.env.id));
+    names.extend(crate::plan::addon_secrets::addon_secret_names(cx.model, cx.env.id));
     let file = "secrets.tf.json";
     cx.m.local("store_prefix", json!(format!("{prefix}/{}", cx.env.name)));
     if !names.is_empty() {

@@ -223,7 +223,7 @@ fn secrets(gx: &mut Gx, env: &Environment, k8s: &EnvPlan, urls: &BTreeMap<String
     let mut names: BTreeSet<String> = inventory.iter().map(|s| s.name.clone()).collect();
     names.extend(urls.keys().cloned());
     // The cluster add-ons' Secrets this environment's identity reads (plan/logs.rs).
-    names.extend(crate::plan::logs::addon_secret_names(gx.model, env.id));
+    names.extend(crate::plan::addon_secrets::addon_secret_names(gx.model, env.id));
     for name in &names {
         let id = ident(&name.replace('.', "_"));
         gx.m.resource(
