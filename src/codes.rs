@@ -366,6 +366,9 @@ codes! {
     E0449 = "E0449", Error, "push webhook for a repository on an unknown host",
         "Remove `webhook` from `gitops = argocd { ... }`, or host the repository on github.com or gitlab.com.",
         "`gitops = argocd { webhook = secret(\"...\") }` has the repository notify ArgoCD of every push at `https://<argocd>/api/webhook`, so a commit to the generated tree syncs at once instead of on ArgoCD's 3-minute poll. ArgoCD verifies each delivery with a secret kept under a key that depends on the sender (`webhook.github.secret`, `webhook.gitlab.secret`), and the docs page gives the command that registers the webhook on that host. For a repository deployc cannot place on GitHub or GitLab it knows neither.\n\nExample:\n\n    project p { repository = \"git.acme.dev/platform/p\"  gitops = argocd { webhook = secret(\"argocd-webhook\") } }   // E0449";
+    E0450 = "E0450", Error, "state backup on a cloud the output cannot back it up in",
+        "Remove `state_backup`, or run the project on `cloud = aws { ... }`.",
+        "`state_backup { schedule retain }` has AWS Backup copy the S3 bucket holding every root's Terraform state (versioned, as the bootstrap creates it) into a vault on that schedule, and into a vault in the program's secondary region (`recovery { region }`) when it names one, so losing the bucket or its region leaves a state to restore. A project on GCP or Azure keeps its state in a GCS bucket or an Azure storage account, which this output does not back up.\n\nExample:\n\n    project p { cloud = gcp { project = \"acme\" region = \"europe-west1\" }  state_backup { schedule = daily } }   // E0450";
     // ------------------------------------------------------------- promotion
     E0501 = "E0501", Error, "promotion cycle",
         "Break the cycle: one environment must be the entry point, promoted on push or tag.",

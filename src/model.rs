@@ -169,6 +169,9 @@ pub struct Project {
     /// The service mesh every environment's pods join (`mesh = istio | linkerd`).
     #[serde(default)]
     pub mesh: Option<Mesh>,
+    /// AWS Backup of the Terraform state bucket (`state_backup { ... }`).
+    #[serde(default)]
+    pub state_backup: Option<Backup>,
 }
 
 /// `mesh = istio | linkerd`: sidecars with mutual TLS, authorization from the graph.

@@ -824,6 +824,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         })
         .unwrap_or_default();
     let webhook_span = tagged(pf, "gitops").and_then(|(_, f)| get(f, "webhook")).map(|v| v.span);
+    let state_backup_span = get(pf, "state_backup").map(|v| v.span);
     let secret_store = match tagged(pf, "secret_store") {
         Some(("sealed_secrets", f)) => SecretStore::SealedSecrets {
             controller_namespace: lit(f, "controller_namespace").unwrap_or_else(|| "kube-system".into()),
@@ -864,6 +865,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             "linkerd" => Some(Mesh::Linkerd),
             _ => None,
         }),
+        state_backup: strukt(pf, "state_backup").map(backup),
     };
 
     // ---- services
@@ -1140,10 +1142,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             multi_az: boolean(f, "multi_az", false),
             cluster: boolean(f, "cluster", false),
             replicas: int(f, "replicas", 0) as u32,
-            backup: strukt(f, "backup").map(|b| Backup {
-                schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
-                retain_days: dur(b, "retain").map(|d| d.div_ceil(86_400_000)).unwrap_or(7),
-            }),
+            backup: strukt(f, "backup").map(backup),
             rpo_ms: strukt(f, "recovery").and_then(|r| dur(r, "rpo")),
             rto_ms: strukt(f, "recovery").and_then(|r| dur(r, "rto")),
             dr_region: strukt(f, "recovery").and_then(|r| lit(r, "region")),
@@ -1799,6 +1798,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     };
     sync_without_auto(&model, &sync_flags, diags);
     webhook_without_host(&model, webhook_span, diags);
+    state_backup_off_aws(&model, state_backup_span, diags);
     Some((model, extra))
 }
 
@@ -1833,6 +1833,26 @@ fn sync_without_auto(model: &Model, flags: &[(&str, Span)], diags: &mut Diagnost
             Diagnostic::new(Code::E0429, format!("`{k} = true` applies to no environment"))
                 .label(*span, "only automatic syncs heal and prune, and no environment is promoted `on_push`"),
         );
+    }
+}
+
+/// A `backup { schedule retain }` block (`retain` in whole days, a week by default).
+fn backup(b: &Fields) -> Backup {
+    Backup {
+        schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
+        retain_days: dur(b, "retain").map(|d| d.div_ceil(86_400_000)).unwrap_or(7),
+    }
+}
+
+/// E0450: `state_backup` where the state is not in S3 (a GCP or Azure
+/// project keeps it in GCS or Azure Storage, which AWS Backup cannot read).
+fn state_backup_off_aws(model: &Model, span: Option<Span>, diags: &mut Diagnostics) {
+    let Some(span) = span else { return };
+    if !matches!(model.project.cloud, crate::model::Cloud::Aws { .. }) {
+        diags.push(Diagnostic::new(Code::E0450, "the Terraform state is backed up on AWS only").label(
+            span,
+            format!("the project's cloud is {}, where the state is not in S3", model.project.cloud.kind()),
+        ));
     }
 }
 

@@ -347,6 +347,12 @@ pub static PROJECT: &[FieldSpec] = &[
         "",
         "service mesh: mutual TLS between the services and authorization along the dependency graph",
     ),
+    f(
+        "state_backup",
+        Ty::Struct(BACKUP),
+        "",
+        "AWS Backup of the Terraform state bucket on this schedule, copied to the program's secondary region (`recovery { region }`) when it names one; AWS projects only (E0450)",
+    ),
 ];
 
 // ------------------------------------------------------------------ service

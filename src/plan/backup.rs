@@ -137,6 +137,28 @@ pub fn secondary_region<'m>(model: &'m crate::model::Model, env: &crate::model::
         .find_map(|r| r.dr_region.as_deref())
 }
 
+/// The Terraform state's backups (`project { state_backup }`): how often,
+/// how many days each is kept, and the secondary region a copy goes to (the
+/// program's one `recovery { region }`, E0433), on an AWS project.
+pub struct StateBackup<'m> {
+    pub schedule: &'m str,
+    pub days: u64,
+    pub copy_to: Option<&'m str>,
+}
+
+pub fn state_backup(model: &crate::model::Model) -> Option<StateBackup<'_>> {
+    let b = model.project.state_backup.as_ref()?;
+    if !matches!(model.project.cloud, crate::model::Cloud::Aws { .. }) {
+        return None;
+    }
+    let copy_to = model
+        .resources
+        .iter()
+        .filter(|r| matches!(r.engine, Engine::Postgres | Engine::MongoDb))
+        .find_map(|r| r.dr_region.as_deref());
+    Some(StateBackup { schedule: &b.schedule, days: b.retain_days.max(1), copy_to })
+}
+
 /// The bucket in the secondary region that the off-cluster backups are
 /// replicated to: `<project>-<env>-backups-<region>`.
 pub fn replica_bucket(store: &OffCluster, region: &str) -> String {

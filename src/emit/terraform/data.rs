@@ -914,7 +914,7 @@ fn bucket(cx: &mut Cx, r: &Resource) {
 }
 
 /// AWS Backup's schedule expression for a backup schedule.
-fn cron(schedule: &str) -> &'static str {
+pub(super) fn cron(schedule: &str) -> &'static str {
     match schedule {
         // AWS Backup runs at most hourly.
         "every_30m" | "hourly" => "cron(0 * * * ? *)",

@@ -25,6 +25,7 @@ pub fn module(model: &Model, region: &str, ecr: bool, pullers: &[crate::plan::re
     m.local("name", json!(model.project.name));
     m.data("data.tf.json", "aws_caller_identity", "current", json!({}));
     m.data("data.tf.json", "aws_partition", "current", json!({}));
+    super::state::backups(&mut m, model);
     if !ecr {
         super::pipeline::shared(&mut m, model, &[]);
         return m;

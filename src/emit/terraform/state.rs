@@ -5,8 +5,15 @@
 //! derived from the program: `<project>-terraform-state[-<account>]` and
 //! `<project>-terraform-locks`. `terraform/README.md` (written here too)
 //! says how to create both once, before the first `terraform init`.
+//!
+//! `state_backup { schedule retain }` adds, in the shared root, an AWS
+//! Backup plan for that bucket: a vault under a key of its own, the role
+//! AWS Backup assumes to read (and restore) S3, and a copy of every backup
+//! into a vault of the secondary region when the program names one. S3
+//! versioning alone keeps old states in the same bucket and region; these
+//! copies survive the bucket's deletion and the region's loss.
 
-use super::{Artifact, Module, Target};
+use super::{attr, jsonencode, Artifact, Module, Target};
 use crate::model::Model;
 use crate::plan::identity::account;
 use serde_json::json;
@@ -65,9 +72,26 @@ aws dynamodb create-table --table-name {t} --region {region} --billing-mode PAY_
   --attribute-definitions AttributeName=LockID,AttributeType=S --key-schema AttributeName=LockID,KeyType=HASH\n\
 ```\n\n\
 Versioning keeps every earlier state: recovering infrastructure is `terraform apply`\n\
-from the state (restore an older object version to roll the state back).\n\n\
-## Order of applies\n\n"
+from the state (restore an older object version to roll the state back).\n"
     );
+    if let Some(sb) = crate::plan::backup::state_backup(model) {
+        let copy = match sb.copy_to {
+            Some(r) => format!(", and copies each into the vault of the same name in `{r}`"),
+            None => String::new(),
+        };
+        text.push_str(&format!(
+            "\n## State backups\n\n\
+AWS Backup backs the bucket up `{}` (`terraform/shared`, plan `{p}-terraform-state`) into the\n\
+vault `{p}-terraform-state`{copy}; each backup is kept {} days. They\n\
+survive the bucket's deletion and, copied, the region's loss. To recover, restore the\n\
+newest recovery point into a new bucket (`aws backup start-restore-job` with the metadata\n\
+`DestinationBucketName=<new bucket>` and `NewBucket=true`, the role `{p}-terraform-state-backup`) and point the backends at it.\n",
+            sb.schedule,
+            sb.days,
+            p = model.project.name
+        ));
+    }
+    text.push_str("\n## Order of applies\n\n");
     for (n, r) in roots.iter().enumerate() {
         text.push_str(&format!("{}. `{r}`\n", n + 1));
     }
@@ -81,4 +105,138 @@ from the state (restore an older object version to roll the state back).\n\n\
 the environments, which find their cluster by name.\n",
     ));
     Artifact::new(Target::Terraform, None, "terraform/README.md".to_string(), text)
+}
+
+const BACKUP_FILE: &str = "state-backup.tf.json";
+
+/// The state bucket's AWS Backup plan (`project { state_backup }`), if any.
+pub fn backups(m: &mut Module, model: &Model) {
+    let Some(b) = crate::plan::backup::state_backup(model) else { return };
+    let key_policy = jsonencode(&json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            // Delegates use of the key to this account's IAM policies (AWS
+            // Backup's roles), as AWS's default key policy does.
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": { "AWS": "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" },
+            "Action": "kms:*",
+            "Resource": "*"
+        }]
+    }));
+    let key = |m: &mut Module, id: &str, provider: Option<&str>, what: String| {
+        let mut k = json!({
+            "description": what,
+            "enable_key_rotation": true,
+            "deletion_window_in_days": 30,
+            "policy": key_policy
+        });
+        if let Some(p) = provider {
+            k["provider"] = json!(p);
+        }
+        m.resource(BACKUP_FILE, "aws_kms_key", id, k);
+    };
+    key(m, "state_backup", None, "${local.name}: Terraform state backups".into());
+    m.resource(
+        BACKUP_FILE,
+        "aws_backup_vault",
+        "state",
+        json!({ "name": "${local.name}-terraform-state", "kms_key_arn": attr("aws_kms_key", "state_backup", "arn") }),
+    );
+    let mut rule = json!({
+        "rule_name": format!("terraform-state-{}", b.schedule),
+        "target_vault_name": attr("aws_backup_vault", "state", "name"),
+        "schedule": super::data::cron(b.schedule),
+        "lifecycle": { "delete_after": b.days }
+    });
+    if let Some(region) = b.copy_to {
+        // A second configuration of the provider for the secondary region.
+        let main = m.file("main.tf.json").provider.get("aws").cloned().unwrap_or_else(|| json!({}));
+        let mut copy = main.clone();
+        copy["alias"] = json!("state_copy");
+        copy["region"] = json!(region);
+        m.file("main.tf.json").provider.insert("aws".into(), json!([main, copy]));
+        key(
+            m,
+            "state_copy",
+            Some("aws.state_copy"),
+            format!("${{local.name}}: Terraform state backup copies in {region}"),
+        );
+        m.resource(
+            BACKUP_FILE,
+            "aws_backup_vault",
+            "state_copy",
+            json!({
+                "provider": "aws.state_copy",
+                "name": "${local.name}-terraform-state",
+                "kms_key_arn": attr("aws_kms_key", "state_copy", "arn")
+            }),
+        );
+        rule["copy_action"] = json!([{
+            "destination_vault_arn": attr("aws_backup_vault", "state_copy", "arn"),
+            "lifecycle": { "delete_after": b.days }
+        }]);
+        m.output(
+            "state_backup_copy_vault_arn",
+            &format!("AWS Backup vault in {region} holding the copies of the Terraform state backups"),
+            attr("aws_backup_vault", "state_copy", "arn"),
+        );
+    }
+    m.resource(
+        BACKUP_FILE,
+        "aws_backup_plan",
+        "state",
+        json!({ "name": "${local.name}-terraform-state", "rule": [rule] }),
+    );
+    m.data(
+        BACKUP_FILE,
+        "aws_iam_policy_document",
+        "state_backup_assume",
+        json!({ "statement": [{
+            "actions": ["sts:AssumeRole"],
+            "principals": [{ "type": "Service", "identifiers": ["backup.amazonaws.com"] }]
+        }] }),
+    );
+    m.resource(
+        BACKUP_FILE,
+        "aws_iam_role",
+        "state_backup",
+        json!({
+            "name": "${local.name}-terraform-state-backup",
+            "assume_role_policy": attr("data.aws_iam_policy_document", "state_backup_assume", "json")
+        }),
+    );
+    // Copies into another vault are AWS Backup's own permission; reading and
+    // restoring S3 objects are the S3 policies'.
+    for (id, policy) in [
+        ("backup", "service-role/AWSBackupServiceRolePolicyForBackup"),
+        ("s3_backup", "AWSBackupServiceRolePolicyForS3Backup"),
+        ("s3_restore", "AWSBackupServiceRolePolicyForS3Restore"),
+    ] {
+        m.resource(
+            BACKUP_FILE,
+            "aws_iam_role_policy_attachment",
+            &format!("state_backup_{id}"),
+            json!({
+                "role": attr("aws_iam_role", "state_backup", "name"),
+                "policy_arn": format!("arn:${{data.aws_partition.current.partition}}:iam::aws:policy/{policy}")
+            }),
+        );
+    }
+    m.resource(
+        BACKUP_FILE,
+        "aws_backup_selection",
+        "state",
+        json!({
+            "name": "${local.name}-terraform-state",
+            "plan_id": attr("aws_backup_plan", "state", "id"),
+            "iam_role_arn": attr("aws_iam_role", "state_backup", "arn"),
+            "resources": [format!("arn:${{data.aws_partition.current.partition}}:s3:::{}", bucket(model))]
+        }),
+    );
+    m.output(
+        "state_backup_vault_arn",
+        "AWS Backup vault holding the Terraform state backups",
+        attr("aws_backup_vault", "state", "arn"),
+    );
 }
