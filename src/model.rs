@@ -417,6 +417,19 @@ pub struct Toolchain {
     pub coverage: Option<String>,
     pub build: Option<String>,
     pub cache: Option<String>,
+    /// Benchmarks the pull-request check compares (`benchmark { ... }`).
+    #[serde(default)]
+    pub benchmark: Option<Benchmark>,
+}
+
+/// A toolchain's benchmarks: the command, the file it writes (relative to
+/// the build context) and that file's format, as github-action-benchmark
+/// names its tools (`pytest`, `go`, `benchmarkjs`, ...).
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+pub struct Benchmark {
+    pub command: String,
+    pub output: String,
+    pub format: String,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
@@ -1389,6 +1402,16 @@ pub struct PrChecks {
     pub coverage: Option<f64>,
     pub conflicts: bool,
     pub auto_label: bool,
+    /// A summary of the changed files by service, as incremental builds see them.
+    #[serde(default)]
+    pub changed_files: bool,
+    /// The highest cyclomatic complexity a changed function may have.
+    #[serde(default)]
+    pub complexity: Option<u32>,
+    /// How much worse than the default branch's benchmark results fails a
+    /// pull request (50%: 1.5 times as slow).
+    #[serde(default)]
+    pub benchmarks: Option<f64>,
 }
 
 /// A closed set of words from the schema, as an enum after checking: each

@@ -766,6 +766,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             coverage: lit(&c.fields, "coverage"),
             build: lit(&c.fields, "build"),
             cache: lit(&c.fields, "cache"),
+            benchmark: strukt(&c.fields, "benchmark").map(|b| Benchmark {
+                command: lit(b, "command").unwrap_or_default(),
+                output: lit(b, "output").unwrap_or_default(),
+                format: enm(b, "format").unwrap_or_default(),
+            }),
         })
         .collect();
     let service_decls = by_kw("service");
@@ -1587,6 +1592,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         }
     }
     let prc = strukt(pl, "pr_checks");
+    let pr_spans = PrSpans {
+        block: get(pl, "pr_checks").map(|v| v.span),
+        complexity: prc.and_then(|p| get(p, "complexity")).map(|v| v.span),
+        benchmarks: prc.and_then(|p| get(p, "benchmarks")).map(|v| v.span),
+    };
     let pipeline = Pipeline {
         provider: enm(pl, "provider")
             .and_then(|w| PipelineProvider::parse(&w))
@@ -1622,6 +1632,9 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 coverage: pct(p, "coverage"),
                 conflicts: boolean(p, "conflicts", false),
                 auto_label: boolean(p, "auto_label", false),
+                changed_files: boolean(p, "changed_files", false),
+                complexity: get(p, "complexity").map(|_| int(p, "complexity", 0).clamp(0, u32::MAX as i64) as u32),
+                benchmarks: pct(p, "benchmarks"),
             })
             .unwrap_or_default(),
         pre_commit: boolean(pl, "pre_commit", false),
@@ -1799,6 +1812,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     sync_without_auto(&model, &sync_flags, diags);
     webhook_without_host(&model, webhook_span, diags);
     state_backup_off_aws(&model, state_backup_span, diags);
+    pr_check_rules(&model, &pr_spans, diags);
     Some((model, extra))
 }
 
@@ -1841,6 +1855,44 @@ fn backup(b: &Fields) -> Backup {
     Backup {
         schedule: enm(b, "schedule").unwrap_or_else(|| "daily".into()),
         retain_days: dur(b, "retain").map(|d| d.div_ceil(86_400_000)).unwrap_or(7),
+    }
+}
+
+/// Where the `pr_checks` block and its checked fields are written.
+struct PrSpans {
+    block: Option<Span>,
+    complexity: Option<Span>,
+    benchmarks: Option<Span>,
+}
+
+/// E0451: `benchmarks` where no built service's toolchain has a
+/// `benchmark` (the check would compare nothing); E0452: a complexity
+/// limit below 1; W0020: pull-request checks under a CI other than GitHub
+/// Actions, which alone renders them.
+fn pr_check_rules(model: &Model, spans: &PrSpans, diags: &mut Diagnostics) {
+    let pc = &model.pipeline.pr_checks;
+    if let (Some(span), true) = (spans.benchmarks, pc.benchmarks.is_some()) {
+        if !model.built_services().any(|b| b.toolchain.benchmark.is_some()) {
+            diags.push(
+                Diagnostic::new(Code::E0451, "pull-request benchmarks with nothing to run")
+                    .label(span, "no toolchain of a service CI builds declares `benchmark`"),
+            );
+        }
+    }
+    if let (Some(span), Some(0)) = (spans.complexity, pc.complexity) {
+        diags.push(
+            Diagnostic::new(Code::E0452, "a complexity limit below 1 fails every function")
+                .label(span, "the least cyclomatic complexity of a function is 1"),
+        );
+    }
+    if let (Some(span), false) = (spans.block, model.pipeline.provider == PipelineProvider::GithubActions) {
+        diags.push(
+            Diagnostic::new(
+                Code::W0020,
+                format!("pull-request checks are not rendered for {}", model.pipeline.provider.word()),
+            )
+            .label(span, "only GitHub Actions runs these checks (`pr-checks.yml`)"),
+        );
     }
 }
 

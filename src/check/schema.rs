@@ -1139,6 +1139,44 @@ pub static PR_CHECKS: &[FieldSpec] = &[
     f("coverage", Ty::Percent, "", "fail PRs below this coverage"),
     f("conflicts", Ty::Bool, "false", "detect merge conflicts"),
     f("auto_label", Ty::Bool, "false", "label PRs by changed paths"),
+    f(
+        "changed_files",
+        Ty::Bool,
+        "false",
+        "summarise a PR's changed files by the services they rebuild (the build contexts, and every service for a shared file), as incremental builds decide",
+    ),
+    f(
+        "complexity",
+        Ty::Int,
+        "",
+        "fail a PR that adds or changes a function whose cyclomatic complexity exceeds this (lizard, in the changed files only; at least 1, E0452)",
+    ),
+    f(
+        "benchmarks",
+        Ty::Percent,
+        "",
+        "fail a PR whose benchmark results are this much worse than the default branch's latest (50%: 1.5 times as slow); runs each toolchain's `benchmark` (E0451 without one)",
+    ),
+];
+pub static BENCHMARK: &[FieldSpec] = &[
+    req("command", Ty::Str, "runs the benchmarks in the service's build context"),
+    req("output", Ty::Str, "the results file the command writes, relative to the build context"),
+    req(
+        "format",
+        Ty::Enum(&[
+            "pytest",
+            "go",
+            "cargo",
+            "benchmarkjs",
+            "benchmarkdotnet",
+            "googlecpp",
+            "catch2",
+            "julia",
+            "custom_bigger_is_better",
+            "custom_smaller_is_better",
+        ]),
+        "the results file's format: pytest-benchmark's JSON, `go test -bench` output, ..., or a JSON list of `{ name unit value }` (custom_*)",
+    ),
 ];
 pub static PIPELINE: &[FieldSpec] = &[
     f("provider", Ty::Enum(&["github_actions", "jenkins", "gitlab"]), "github_actions", "CI system"),
@@ -1323,6 +1361,12 @@ pub static TOOLCHAIN: &[FieldSpec] = &[
     f("coverage", Ty::Str, "", "coverage command"),
     f("build", Ty::Str, "", "build command"),
     f("cache", Ty::Str, "", "package-manager cache kind for CI"),
+    f(
+        "benchmark",
+        Ty::Struct(BENCHMARK),
+        "",
+        "benchmarks the pull-request check `benchmarks` compares with the default branch's",
+    ),
 ];
 
 /// The declaration keywords, with the body each takes.

@@ -226,13 +226,6 @@ image_revision() {
   docker buildx imagetools inspect "$1" --format '{{json .Image}}' < /dev/null |
     jq -r 'if has("config") then . else ([.[]] | first) end | .config.Labels["org.opencontainers.image.revision"] // empty'
 }
-matches() {
-  # Whether the file $1 matches the shared pattern $2.
-  case $2 in
-    */*) [[ $1 == $2 ]] ;;
-    *) [[ $1 != */* && $1 == $2 ]] ;;
-  esac
-}
 work=$(mktemp -d)
 build=""
 built=""
@@ -297,10 +290,75 @@ rm -rf "$work"
 } >> "$SCOPE_OUT"
 "#;
 
-/// [`SCOPE_SH`] with the `tag_of` function it calls.
-pub fn scope_script() -> String {
-    format!("{READ_TAG}{SCOPE_SH}")
+/// `matches FILE PATTERN`: whether a changed file matches a [`shared`]
+/// pattern (bash).
+pub const MATCHES_SH: &str = r#"matches() {
+  # Whether the file $1 matches the shared pattern $2.
+  case $2 in
+    */*) [[ $1 == $2 ]] ;;
+    *) [[ $1 != */* && $1 == $2 ]] ;;
+  esac
 }
+"#;
+
+/// [`SCOPE_SH`] with the `tag_of` and `matches` functions it calls.
+pub fn scope_script() -> String {
+    format!("{READ_TAG}{MATCHES_SH}{SCOPE_SH}")
+}
+
+/// A pull request's changed files by the services they rebuild, as
+/// [`SCOPE_SH`] decides for incremental builds (bash). Reads `$BASE_SHA`
+/// (the pull request's base), `$SERVICES`, `$SHARED` and `$IGNORED`, with
+/// the merge commit checked out and the history fetched. Writes a table to
+/// `$SUMMARY` (the job summary), the added, copied, modified or renamed
+/// files to `changed-files.txt`, and `services=<rebuilt services>` to
+/// `$OUT`. File names are the contributor's: the summary shows them in code
+/// spans with the characters that could end one replaced.
+pub const PR_FILES_SH: &str = r####"set -o pipefail
+git diff --name-only --diff-filter=ACMR "$BASE_SHA" HEAD > changed-files.txt < /dev/null
+git diff --name-only "$BASE_SHA" HEAD > all-changed.txt < /dev/null
+total=$(grep -c . all-changed.txt || true)
+shared=""
+while IFS= read -r f; do
+  [ -n "$f" ] || continue
+  case "$f" in "$IGNORED"*) continue ;; esac
+  while IFS= read -r p; do
+    if [ -n "$p" ] && matches "$f" "$p"; then shared="$f"; break; fi
+  done <<< "$SHARED"
+  [ -z "$shared" ] || break
+done < all-changed.txt
+show() { printf '`%s`' "$(printf '%s' "$1" | tr '`|<>
+' '??????')"; }
+rebuilt=""
+{
+  echo "### Changed files by service"
+  echo
+  echo "$total files changed."
+  if [ -n "$shared" ]; then echo; echo "A shared file changed ($(show "$shared")): every service rebuilds."; fi
+  echo
+  echo "| service | files changed | e.g. |"
+  echo "|---|---|---|"
+  while read -r service image paths; do
+    [ -n "$service" ] || continue
+    n=0
+    first=""
+    while IFS= read -r f; do
+      [ -n "$f" ] || continue
+      for p in $paths; do
+        if [ "$p" = . ] || [ "$f" = "$p" ] || [[ $f == "$p"/* ]]; then
+          n=$((n + 1))
+          [ -n "$first" ] || first="$f"
+          break
+        fi
+      done
+    done < all-changed.txt
+    if [ "$n" -gt 0 ] || [ -n "$shared" ]; then rebuilt="$rebuilt $service"; fi
+    echo "| $service | $n | $([ -n "$first" ] && show "$first") |"
+  done <<< "$SERVICES"
+} >> "$SUMMARY"
+echo "services=${rebuilt# }" >> "$OUT"
+echo "rebuilt:${rebuilt:- none}"
+"####;
 
 /// Reads a scope written to the file `$SCOPE_FILE` (Jenkins, GitLab) into
 /// `$BUILD`, `$BUILT` and `$KEPT`; fails when the file is missing.

@@ -266,10 +266,115 @@ fn labeler(cx: &Cx, path: &str) -> Artifact {
     )
 }
 
+/// The pull request's changed files by the services they rebuild
+/// (`plan::changes::PR_FILES_SH`), in the job summary.
+fn changed_files_job(cx: &Cx) -> Job {
+    use crate::plan::changes;
+    let m = cx.model;
+    let script = format!(
+        "SUMMARY=\"$GITHUB_STEP_SUMMARY\"\nOUT=\"$GITHUB_OUTPUT\"\n{}{}",
+        changes::MATCHES_SH,
+        changes::PR_FILES_SH
+    );
+    let mut j = Job::new("Changed files by service").permissions(&[("contents", "read")]).timeout(5);
+    j.outputs.insert("services".into(), "${{ steps.changes.outputs.services }}".into());
+    j.step(steps::checkout_history()).step(
+        Step::run("Summarise the changed files", script)
+            .id("changes")
+            .env("BASE_SHA", "${{ github.event.pull_request.base.sha }}")
+            .env("SERVICES", super::data(&changes::services_var(m)))
+            .env("SHARED", super::data(&changes::shared_var(m)))
+            .env("IGNORED", super::data(&changes::ignored(m))),
+    )
+}
+
+/// Fails when a function in a changed file is more complex than `max`
+/// (lizard's cyclomatic complexity); files lizard cannot read are skipped.
+fn complexity_job(max: u32) -> Job {
+    let script = r#"git diff --name-only --diff-filter=ACMR -z "$BASE_SHA" HEAD > changed-files < /dev/null
+if [ ! -s changed-files ]; then
+  echo "no file added or changed"
+  exit 0
+fi
+python -m pip install --quiet "lizard==$LIZARD_VERSION"
+# lizard scans the working directory when given no file: the check above
+# keeps it to the pull request's files.
+xargs -0 lizard --CCN "$MAX_CCN" --warnings_only < changed-files"#;
+    Job::new(format!("Complexity at most {max}")).permissions(&[("contents", "read")]).timeout(10).step(
+        steps::checkout_history(),
+    )
+    .step(Step::uses("Set up Python", "actions/setup-python").with("python-version", "3.12"))
+    .step(
+        Step::run("Cyclomatic complexity of the changed functions (lizard)", script)
+            .env("BASE_SHA", "${{ github.event.pull_request.base.sha }}")
+            .env("MAX_CCN", max.to_string())
+            .env("LIZARD_VERSION", pins::tool("lizard")),
+    )
+}
+
+/// The formats of `benchmark { format }`, as github-action-benchmark's `tool`.
+const BENCHMARK_TOOLS: &[(&str, &str)] = &[
+    ("pytest", "pytest"),
+    ("go", "go"),
+    ("cargo", "cargo"),
+    ("benchmarkjs", "benchmarkjs"),
+    ("benchmarkdotnet", "benchmarkdotnet"),
+    ("googlecpp", "googlecpp"),
+    ("catch2", "catch2"),
+    ("julia", "julia"),
+    ("custom_bigger_is_better", "customBiggerIsBetter"),
+    ("custom_smaller_is_better", "customSmallerIsBetter"),
+];
+
+/// One service's benchmarks: run, compared with the default branch's last
+/// results (kept in the Actions cache by the runs on that branch), failing
+/// a pull request `worse` percent worse than them.
+fn benchmark_job(cx: &Cx, s: &Built, worse: f64) -> Job {
+    let Some(b) = &s.toolchain.benchmark else { return Job::new("benchmarks") };
+    let tool = BENCHMARK_TOOLS.iter().find(|(w, _)| *w == b.format).map_or("customSmallerIsBetter", |(_, t)| *t);
+    let data = format!(".benchmarks/{}", s.name);
+    let key = format!("benchmarks-{}-", s.name);
+    let on_default = format!("github.event_name == 'push' && github.ref_name == {}", super::quote(&cx.model.project.branch));
+    let mut j = Job::new(format!("{} (benchmarks)", s.name)).permissions(&[("contents", "read")]).timeout(30);
+    j = j.step(checkout());
+    j = j.steps(prepare(s.toolchain, s, false));
+    j.step(Step::run(format!("Benchmarks: {}", b.command), b.command.clone()).dir(&s.build_context))
+        .step(
+            Step::uses("The default branch's last results", "actions/cache/restore")
+                .with("path", data.clone())
+                .with("key", format!("{key}${{{{ github.sha }}}}"))
+                .with("restore-keys", key.clone()),
+        )
+        .step(
+            Step::uses("Compare with them", "benchmark-action/github-action-benchmark")
+                .with("name", s.name.clone())
+                .with("tool", tool)
+                .with("output-file-path", steps::join(&s.build_context, &b.output))
+                .with("external-data-json-path", format!("{data}/data.json"))
+                // The action's threshold is the ratio to the baseline.
+                .with("alert-threshold", format!("{}%", steps::pct(100.0 + worse)))
+                .with("fail-on-alert", true)
+                .with("summary-always", true)
+                .with("save-data-file", "${{ github.event_name == 'push' }}"),
+        )
+        .step(
+            Step::uses("Keep them as the baseline", "actions/cache/save")
+                .when(&on_default)
+                .with("path", data)
+                .with("key", format!("{key}${{{{ github.sha }}}}")),
+        )
+}
+
 /// `pr-checks.yml` and the labeler configuration, when the program asks for PR checks.
 pub fn pr_checks(cx: &Cx) -> Vec<Artifact> {
     let pc = &cx.model.pipeline.pr_checks;
-    if !(pc.title || pc.size_labels || pc.conflicts || pc.auto_label) {
+    let benched: Vec<Built> = match pc.benchmarks {
+        Some(_) => cx.services().filter(|s| s.toolchain.benchmark.is_some()).collect(),
+        None => Vec::new(),
+    };
+    if !(pc.title || pc.size_labels || pc.conflicts || pc.auto_label || pc.changed_files || pc.complexity.is_some())
+        && benched.is_empty()
+    {
         return Vec::new();
     }
     let same_repo = "github.event.pull_request.head.repo.full_name == github.repository";
@@ -352,9 +457,33 @@ fi"#,
         jobs.insert("labels".to_string(), j);
         out.push(labeler(cx, &config));
     }
+    if pc.changed_files {
+        jobs.insert("changed-files".to_string(), changed_files_job(cx));
+    }
+    if let Some(max) = pc.complexity {
+        jobs.insert("complexity".to_string(), complexity_job(max));
+    }
+    for s in &benched {
+        jobs.insert(format!("benchmarks-{}", s.name), benchmark_job(cx, s, pc.benchmarks.unwrap_or(50.0)));
+    }
+    // Benchmarks also run on pushes to the default branch: their results
+    // are the baseline pull requests compare with. The other checks are
+    // about pull requests only.
+    let baseline = !benched.is_empty();
     let mut on = on_for(&[Trigger::PullRequest]);
     on.pull_request =
         Some(PullRequest { types: vec!["opened".into(), "edited".into(), "synchronize".into(), "reopened".into()] });
+    if baseline {
+        on.push = on_for(&[Trigger::Push(Some(cx.model.project.branch.clone()))]).push;
+        for (name, j) in jobs.iter_mut() {
+            if !name.starts_with("benchmarks-") {
+                j.if_ = Some(match j.if_.take() {
+                    Some(c) => format!("github.event_name == 'pull_request' && {c}"),
+                    None => "github.event_name == 'pull_request'".into(),
+                });
+            }
+        }
+    }
     let wf = Workflow { name: "PR checks".into(), on, permissions: Map::new(), concurrency: cancel_superseded(), jobs };
     let mut header = vec!["Pull-request checks the program declares (pipeline.pr_checks).".to_string()];
     if let Some(c) = pc.coverage {
