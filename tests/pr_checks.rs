@@ -230,7 +230,10 @@ fn benchmarks_compare_with_the_default_branch_baseline() {
     // a push to the default branch saves it.
     assert_eq!(Path::new(data).parent().and_then(Path::to_str), restore["with"]["path"].as_str());
     assert_eq!(restore["with"]["path"], save["with"]["path"]);
-    assert!(save["with"]["key"].as_str().expect("key").starts_with(restore["with"]["restore-keys"].as_str().expect("prefix")));
+    assert!(save["with"]["key"]
+        .as_str()
+        .expect("key")
+        .starts_with(restore["with"]["restore-keys"].as_str().expect("prefix")));
     assert_eq!(save["if"], "github.event_name == 'push' && github.ref_name == 'main'");
     assert!(job.get("if").is_none(), "benchmarks run on pushes too");
     // The workflow runs on pushes to main for the baseline; the other

@@ -300,16 +300,17 @@ python -m pip install --quiet "lizard==$LIZARD_VERSION"
 # lizard scans the working directory when given no file: the check above
 # keeps it to the pull request's files.
 xargs -0 lizard --CCN "$MAX_CCN" --warnings_only < changed-files"#;
-    Job::new(format!("Complexity at most {max}")).permissions(&[("contents", "read")]).timeout(10).step(
-        steps::checkout_history(),
-    )
-    .step(Step::uses("Set up Python", "actions/setup-python").with("python-version", "3.12"))
-    .step(
-        Step::run("Cyclomatic complexity of the changed functions (lizard)", script)
-            .env("BASE_SHA", "${{ github.event.pull_request.base.sha }}")
-            .env("MAX_CCN", max.to_string())
-            .env("LIZARD_VERSION", pins::tool("lizard")),
-    )
+    Job::new(format!("Complexity at most {max}"))
+        .permissions(&[("contents", "read")])
+        .timeout(10)
+        .step(steps::checkout_history())
+        .step(Step::uses("Set up Python", "actions/setup-python").with("python-version", "3.12"))
+        .step(
+            Step::run("Cyclomatic complexity of the changed functions (lizard)", script)
+                .env("BASE_SHA", "${{ github.event.pull_request.base.sha }}")
+                .env("MAX_CCN", max.to_string())
+                .env("LIZARD_VERSION", pins::tool("lizard")),
+        )
 }
 
 /// The formats of `benchmark { format }`, as github-action-benchmark's `tool`.
@@ -334,7 +335,8 @@ fn benchmark_job(cx: &Cx, s: &Built, worse: f64) -> Job {
     let tool = BENCHMARK_TOOLS.iter().find(|(w, _)| *w == b.format).map_or("customSmallerIsBetter", |(_, t)| *t);
     let data = format!(".benchmarks/{}", s.name);
     let key = format!("benchmarks-{}-", s.name);
-    let on_default = format!("github.event_name == 'push' && github.ref_name == {}", super::quote(&cx.model.project.branch));
+    let on_default =
+        format!("github.event_name == 'push' && github.ref_name == {}", super::quote(&cx.model.project.branch));
     let mut j = Job::new(format!("{} (benchmarks)", s.name)).permissions(&[("contents", "read")]).timeout(30);
     j = j.step(checkout());
     j = j.steps(prepare(s.toolchain, s, false));
