@@ -1269,7 +1269,8 @@ pub struct Cdn {
 /// Whether a CloudFront path pattern is one CloudFront accepts and that
 /// leaves something to the default (uncached) behaviour: it starts with
 /// `/`, is at most 255 characters of `A-Z a-z 0-9 _ - . * $ / ~ " ' @ : + &`
-/// (`*` and `?` as wildcards), and is not `/*`, which would match everything.
+/// (`*` and `?` as wildcards), and is not `/*` or another pattern of only
+/// `/` and `*`, which would match everything.
 pub fn cdn_path_problem(p: &str) -> Option<&'static str> {
     if !p.starts_with('/') {
         return Some("a CloudFront path pattern starts with `/`");
@@ -1280,7 +1281,8 @@ pub fn cdn_path_problem(p: &str) -> Option<&'static str> {
     if !p.chars().all(|c| c.is_ascii_alphanumeric() || "_-.*$/~\"'@:+&?".contains(c)) {
         return Some("CloudFront path patterns hold only letters, digits and `_ - . * ? $ / ~ \" ' @ : + &`");
     }
-    if p.trim_end_matches('*') == "/" || p.chars().all(|c| c == '/' || c == '*') {
+    // `/*`, `/**`, `/*/*`: every path. (`/` alone is the root page only.)
+    if p != "/" && p.chars().all(|c| c == '/' || c == '*') {
         return Some("this pattern matches every path: nothing would be left uncached");
     }
     None

@@ -194,3 +194,14 @@ fn the_public_host_points_at_cloudfront_and_the_origin_host_at_the_alb() {
     let names: Vec<&str> = staging.as_object().unwrap().values().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["shop-staging.shop.acme.dev"]);
 }
+
+#[test]
+fn path_patterns_are_those_cloudfront_accepts_and_leave_something_uncached() {
+    use deployc::model::cdn_path_problem;
+    for ok in ["/static/*", "/assets/*.js", "/favicon.ico", "/", "/img/??.png"] {
+        assert_eq!(cdn_path_problem(ok), None, "{ok}");
+    }
+    for bad in ["static/*", "/*", "/**", "/*/*", "/a b", "/q?x=1&y=<2>", &format!("/{}", "a".repeat(255))] {
+        assert!(cdn_path_problem(bad).is_some(), "{bad}");
+    }
+}
