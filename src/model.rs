@@ -1267,12 +1267,52 @@ pub struct EdgeProtection {
     /// The oldest TLS version the ALB's HTTPS listener accepts, when the
     /// program states one (TLS 1.2 otherwise).
     pub min_tls: Option<MinTls>,
+    /// A CloudFront distribution in front of the ALB (`cdn { ... }`), if declared.
+    #[serde(default)]
+    pub cdn: Option<Cdn>,
     #[serde(skip)]
     pub span: Option<Span>,
     #[serde(skip)]
     pub rate_limit_span: Option<Span>,
     #[serde(skip)]
     pub min_tls_span: Option<Span>,
+}
+
+/// An environment's `edge { cdn { ... } }`: the path patterns CloudFront
+/// caches. The plan (`plan::edge`) decides the distribution around them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Cdn {
+    /// CloudFront path patterns (`/static/*`) cached at the edge, in program order.
+    pub paths: Vec<String>,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub span: Option<Span>,
+    /// The span of each path, in the order of `paths`.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub path_spans: Vec<Option<Span>>,
+}
+
+/// Whether a CloudFront path pattern is one CloudFront accepts and that
+/// leaves something to the default (uncached) behaviour: it starts with
+/// `/`, is at most 255 characters of `A-Z a-z 0-9 _ - . * $ / ~ " ' @ : + &`
+/// (`*` and `?` as wildcards), and is not `/*` or another pattern of only
+/// `/` and `*`, which would match everything.
+pub fn cdn_path_problem(p: &str) -> Option<&'static str> {
+    if !p.starts_with('/') {
+        return Some("a CloudFront path pattern starts with `/`");
+    }
+    if p.len() > 255 {
+        return Some("CloudFront path patterns are at most 255 characters");
+    }
+    if !p.chars().all(|c| c.is_ascii_alphanumeric() || "_-.*$/~\"'@:+&?".contains(c)) {
+        return Some("CloudFront path patterns hold only letters, digits and `_ - . * ? $ / ~ \" ' @ : + &`");
+    }
+    // `/*`, `/**`, `/*/*`: every path. (`/` alone is the root page only.)
+    if p != "/" && p.chars().all(|c| c == '/' || c == '*') {
+        return Some("this pattern matches every path: nothing would be left uncached");
+    }
+    None
 }
 
 /// The bounds AWS WAF accepts for a rate-based rule's limit (5-minute window).

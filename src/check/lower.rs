@@ -2125,7 +2125,23 @@ fn edge(f: &Fields) -> Option<crate::model::EdgeProtection> {
         span: Some(span),
         rate_limit_span: get(e, "rate_limit").map(|v| v.span),
         min_tls_span: get(e, "min_tls").map(|v| v.span),
+        cdn: cdn(e),
     })
+}
+
+/// The `cdn` block of an environment's `edge`; its rules run in `check::edge`.
+fn cdn(e: &Fields) -> Option<crate::model::Cdn> {
+    let span = get(e, "cdn")?.span;
+    let c = strukt(e, "cdn")?;
+    let mut paths = Vec::new();
+    let mut path_spans = Vec::new();
+    for v in list(c, "paths") {
+        if let V::Str(t) = &v.v {
+            paths.push(render_static(t));
+            path_spans.push(Some(v.span));
+        }
+    }
+    Some(crate::model::Cdn { paths, span: Some(span), path_spans })
 }
 
 fn patches(f: &Fields, diags: &mut Diagnostics) -> Vec<Patch> {

@@ -865,7 +865,7 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
         "edge",
         Ty::Struct(EDGE),
         "none",
-        "edge protection of the environment's Application Load Balancer (AWS, services with `class = \"alb\"`): a WAF web ACL and Shield Advanced",
+        "edge protection of the environment's Application Load Balancer (AWS, services with `class = \"alb\"`): a WAF web ACL, Shield Advanced and a CloudFront CDN",
     ),
     f(
         "patches",
@@ -919,9 +919,21 @@ pub static EDGE: &[FieldSpec] = &[
         "min_tls",
         Ty::Enum(&["tls12", "tls13"]),
         "tls12",
-        "the oldest TLS version the ALB's HTTPS listener accepts: `tls12` (TLS 1.2 and 1.3, ELBSecurityPolicy-TLS13-1-2-2021-06) or `tls13` (TLS 1.3 only, ELBSecurityPolicy-TLS13-1-3-2021-06); needs a TLS `alb` Ingress (E0435)",
+        "the oldest TLS version the ALB's HTTPS listener accepts: `tls12` (TLS 1.2 and 1.3, ELBSecurityPolicy-TLS13-1-2-2021-06) or `tls13` (TLS 1.3 only, ELBSecurityPolicy-TLS13-1-3-2021-06); needs a TLS `alb` Ingress (E0435); with `cdn`, the oldest version CloudFront accepts from viewers (`tls12` only, E0446)",
+    ),
+    f(
+        "cdn",
+        Ty::Struct(CDN),
+        "none",
+        "a CloudFront distribution in front of the environment's ALB: the public host points at CloudFront, which caches `paths` and passes everything else through uncached to the ALB by `origin.<host>` over HTTPS; the web ACL moves to CloudFront and the ALB admits CloudFront only (one TLS `alb` host, E0444)",
     ),
 ];
+
+pub static CDN: &[FieldSpec] = &[req(
+    "paths",
+    Ty::List(&Ty::Str),
+    "CloudFront path patterns cached at the edge, e.g. `[\"/static/*\", \"/assets/*\"]` (managed policy CachingOptimized); every other path is not cached (E0445)",
+)];
 
 // --------------------------------------------------------------- strategies
 

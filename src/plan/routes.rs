@@ -94,7 +94,12 @@ pub fn ingress_peers(cx: &EnvPlan, s: &Service) -> Vec<Peer> {
 /// The ALB group all Ingresses of one environment share, so that one load
 /// balancer (and one DNS name) serves every path of a host.
 pub fn alb_group(cx: &EnvPlan) -> String {
-    format!("{}-{}", cx.model.project.name, cx.env.name)
+    alb_group_name(cx.model, cx.env)
+}
+
+/// [`alb_group`] from the model and the environment.
+pub fn alb_group_name(model: &crate::model::Model, env: &crate::model::Environment) -> String {
+    format!("{}-{}", model.project.name, env.name)
 }
 
 /// The preview host of a blue-green service: `preview-<host>`.
@@ -110,8 +115,13 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
     let Exposure::Ingress { host, path, tls, class, certificate } = &s.expose else {
         return internal_preview(cx, s, service_port).into_iter().collect();
     };
-    let host = render(cx, host);
     let ctl = controller(class);
+    let edge = super::edge::edge(cx.model, cx.env);
+    // Behind a CDN the ALB serves the origin host CloudFront sends.
+    let host = match (&edge, ctl) {
+        (Some(e), Controller::Alb) => e.ingress_host(&render(cx, host)),
+        _ => render(cx, host),
+    };
     let strategy = cx.env.strategy_of(s.id);
     let mut annotations = BTreeMap::new();
     match ctl {
@@ -133,13 +143,19 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
             }
             // The environment's web ACL and Shield: every member of the ALB
             // group carries the same values.
-            if let Some(edge) = super::edge::edge(cx.model, cx.env) {
+            if let Some(edge) = &edge {
                 annotations.extend(edge.annotations());
             }
             let mut a = |k: &str, v: String| annotations.insert(format!("{ALB}{k}"), v);
-            if *tls {
+            let behind_cdn = edge.as_ref().is_some_and(|e| e.cdn.is_some());
+            if *tls && behind_cdn {
+                // CloudFront reaches the origin over HTTPS only: no HTTP listener.
+                a("listen-ports", r#"[{"HTTPS": 443}]"#.into());
+            } else if *tls {
                 a("listen-ports", r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.into());
                 a("ssl-redirect", "443".into());
+            }
+            if *tls {
                 annotations.insert(
                     super::edge::SSL_POLICY_ANNOTATION.to_string(),
                     super::edge::env_ssl_policy(cx.env).to_string(),

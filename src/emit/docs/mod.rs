@@ -39,6 +39,7 @@ pub fn page(plan: &Plan) -> String {
     resources(&mut s, model);
     recovery(&mut s, plan);
     volume_backups(&mut s, plan);
+    cdn(&mut s, model);
     gates(&mut s, model);
     integrations(&mut s, model);
     webhook(&mut s, plan);
@@ -154,6 +155,42 @@ fn summary(model: &Model) -> String {
     }
     s.push('\n');
     s
+}
+
+/// The environments whose public host CloudFront serves (`plan::edge`).
+fn cdn(s: &mut String, model: &Model) {
+    use crate::plan::edge;
+    let cdns: Vec<(&Environment, edge::Cdn)> =
+        model.environments.iter().filter_map(|e| edge::edge(model, e)?.cdn.map(|c| (e, c))).collect();
+    if cdns.is_empty() {
+        return;
+    }
+    s.push_str("\n## CDN (CloudFront)\n\n");
+    s.push_str(
+        "The public host's DNS record points at a CloudFront distribution. CloudFront caches the paths below \
+         (managed policy CachingOptimized) and passes every other request uncached (CachingDisabled, with every \
+         viewer header but `Host`) to the environment's ALB as the origin host, over HTTPS (TLS 1.2). The Ingresses \
+         serve the origin host, whose DNS record points at the ALB, and the ALB admits CloudFront's origin-facing \
+         addresses only. The distribution's certificate and web ACL are in us-east-1; its access logs go to the \
+         CloudWatch log group below.\n\n",
+    );
+    s.push_str("| Environment | Public host | Origin host | Cached paths | Web ACL | Viewer TLS | Access logs |\n");
+    s.push_str("|---|---|---|---|---|---|---|\n");
+    for (e, c) in cdns {
+        let paths: Vec<String> = c.paths.iter().map(|p| format!("`{p}`")).collect();
+        let acl = c.waf.as_ref().map_or_else(|| "none".to_string(), |w| format!("`{}`", w.name));
+        let _ = writeln!(
+            s,
+            "| `{}` | `{}` | `{}` | {} | {} | `{}` | `{}` |",
+            e.name,
+            c.host,
+            c.origin_host,
+            paths.join(", "),
+            acl,
+            edge::CDN_VIEWER_POLICY,
+            c.log_group
+        );
+    }
 }
 
 /// The public URLs of an environment: every ingress host, rendered for it.

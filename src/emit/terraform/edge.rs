@@ -5,7 +5,7 @@
 //! resource policy for WAF's log delivery.
 
 use super::{attr, jsonencode, Cx};
-use crate::plan::edge::{self, LOG_RETENTION_DAYS};
+use crate::plan::edge::{self, WebAcl, LOG_RETENTION_DAYS};
 use serde_json::{json, Value};
 
 const FILE: &str = "edge.tf.json";
@@ -14,9 +14,59 @@ fn visibility(metric: &str) -> Value {
     json!({ "cloudwatch_metrics_enabled": true, "metric_name": metric, "sampled_requests_enabled": true })
 }
 
+/// Where a web ACL goes: its file and resource names, its scope, and the
+/// provider, region and key of it and its log group.
+pub struct AclPlace<'a> {
+    pub file: &'static str,
+    pub id: &'a str,
+    pub log_id: &'a str,
+    pub scope: &'a str,
+    pub provider: Option<&'a str>,
+    pub region: &'a str,
+    pub key: String,
+    pub what: &'a str,
+}
+
+/// With a provider alias, the body names it.
+fn placed(mut v: Value, provider: Option<&str>) -> Value {
+    if let (Some(p), Some(o)) = (provider, v.as_object_mut()) {
+        o.insert("provider".into(), json!(p));
+    }
+    v
+}
+
 pub fn web_acl(cx: &mut Cx) {
     let Some(edge) = edge::edge(cx.model, cx.env) else { return };
-    let Some(acl) = edge.waf else { return };
+    let Some(waf) = edge.waf else { return };
+    let key = attr("aws_kms_key", "main", "arn");
+    let place = AclPlace {
+        file: FILE,
+        id: "edge",
+        log_id: "waf",
+        scope: "REGIONAL",
+        provider: None,
+        region: "${var.region}",
+        key,
+        what: "edge protection of the environment load balancer, managed by deployc",
+    };
+    acl(cx, &waf, &place);
+    cx.m.output(
+        "waf_acl_arn",
+        "the web ACL of this environment's ALB (the Ingresses name it: alb.ingress.kubernetes.io/wafv2-acl-name)",
+        attr("aws_wafv2_web_acl", "edge", "arn"),
+    );
+    cx.m.output(
+        "waf_acl_name",
+        "the web ACL's name, as the Ingresses carry it",
+        attr("aws_wafv2_web_acl", "edge", "name"),
+    );
+}
+
+/// A web ACL with its rate limit and managed rule groups, its request
+/// logging to a KMS-encrypted log group kept a year, and the log group's
+/// resource policy for WAF's log delivery.
+pub fn acl(cx: &mut Cx, acl: &WebAcl, at: &AclPlace) {
+    let (file, id, log_id) = (at.file, at.id, at.log_id);
     // The rate limit first: a flood is cut before the managed groups spend
     // capacity on it.
     let mut rules = vec![json!({
@@ -36,29 +86,35 @@ pub fn web_acl(cx: &mut Cx) {
         }));
     }
     cx.m.resource(
-        FILE,
+        file,
         "aws_wafv2_web_acl",
-        "edge",
-        json!({
-            "name": acl.name,
-            "description": "edge protection of the environment load balancer, managed by deployc",
-            "scope": "REGIONAL",
-            "default_action": { "allow": {} },
-            "rule": rules,
-            "visibility_config": visibility(&acl.name),
-            "tags": cx.tags(&acl.name)
-        }),
+        id,
+        placed(
+            json!({
+                "name": acl.name,
+                "description": at.what,
+                "scope": at.scope,
+                "default_action": { "allow": {} },
+                "rule": rules,
+                "visibility_config": visibility(&acl.name),
+                "tags": cx.tags(&acl.name)
+            }),
+            at.provider,
+        ),
     );
     cx.m.resource(
-        FILE,
+        file,
         "aws_cloudwatch_log_group",
-        "waf",
-        json!({
-            "name": acl.log_group,
-            "retention_in_days": LOG_RETENTION_DAYS,
-            "kms_key_id": attr("aws_kms_key", "main", "arn"),
-            "tags": cx.tags(&acl.log_group)
-        }),
+        log_id,
+        placed(
+            json!({
+                "name": acl.log_group,
+                "retention_in_days": LOG_RETENTION_DAYS,
+                "kms_key_id": at.key,
+                "tags": cx.tags(&acl.log_group)
+            }),
+            at.provider,
+        ),
     );
     // WAF delivers its logs through CloudWatch Logs' log delivery service;
     // this policy lets it write to this group only, for this account.
@@ -69,42 +125,38 @@ pub fn web_acl(cx: &mut Cx) {
             "Effect": "Allow",
             "Principal": { "Service": "delivery.logs.amazonaws.com" },
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": format!("{}:*", attr("aws_cloudwatch_log_group", "waf", "arn")),
+            "Resource": format!("{}:*", attr("aws_cloudwatch_log_group", log_id, "arn")),
             "Condition": {
                 "StringEquals": { "aws:SourceAccount": "${local.account_id}" },
-                "ArnLike": { "aws:SourceArn": "arn:${local.partition}:logs:${var.region}:${local.account_id}:*" }
+                "ArnLike": { "aws:SourceArn": format!("arn:${{local.partition}}:logs:{}:${{local.account_id}}:*", at.region) }
             }
         }]
     });
     cx.m.resource(
-        FILE,
+        file,
         "aws_cloudwatch_log_resource_policy",
-        "waf",
-        json!({ "policy_name": format!("{}-waf-logs", acl.name), "policy_document": jsonencode(&policy) }),
+        log_id,
+        placed(
+            json!({ "policy_name": format!("{}-waf-logs", acl.name), "policy_document": jsonencode(&policy) }),
+            at.provider,
+        ),
     );
     // Credentials and session cookies never reach the logs.
     cx.m.resource(
-        FILE,
+        file,
         "aws_wafv2_web_acl_logging_configuration",
-        "edge",
-        json!({
-            "resource_arn": attr("aws_wafv2_web_acl", "edge", "arn"),
-            "log_destination_configs": [attr("aws_cloudwatch_log_group", "waf", "arn")],
-            "redacted_fields": [
-                { "single_header": { "name": "authorization" } },
-                { "single_header": { "name": "cookie" } }
-            ],
-            "depends_on": ["aws_cloudwatch_log_resource_policy.waf"]
-        }),
-    );
-    cx.m.output(
-        "waf_acl_arn",
-        "the web ACL of this environment's ALB (the Ingresses name it: alb.ingress.kubernetes.io/wafv2-acl-name)",
-        attr("aws_wafv2_web_acl", "edge", "arn"),
-    );
-    cx.m.output(
-        "waf_acl_name",
-        "the web ACL's name, as the Ingresses carry it",
-        attr("aws_wafv2_web_acl", "edge", "name"),
+        id,
+        placed(
+            json!({
+                "resource_arn": attr("aws_wafv2_web_acl", id, "arn"),
+                "log_destination_configs": [attr("aws_cloudwatch_log_group", log_id, "arn")],
+                "redacted_fields": [
+                    { "single_header": { "name": "authorization" } },
+                    { "single_header": { "name": "cookie" } }
+                ],
+                "depends_on": [format!("aws_cloudwatch_log_resource_policy.{log_id}")]
+            }),
+            at.provider,
+        ),
     );
 }

@@ -27,6 +27,7 @@
 
 mod alarms;
 pub mod azure;
+mod cdn;
 mod cluster;
 mod data;
 mod edge;
@@ -414,6 +415,7 @@ fn emit_cloud(
         security::dns(&mut cx);
         security::certificates(&mut cx);
         edge::web_acl(&mut cx);
+        cdn::distribution(&mut cx);
         pipeline::deploy(&mut cx);
         state::backend(&mut cx.m, model, region, &env.name);
         out.extend(cx.m.artifacts(&format!("terraform/{}", env.name), Some(&env.name)));

@@ -455,10 +455,14 @@ pub fn certificates(cx: &mut Cx) {
 pub fn dns(cx: &mut Cx) {
     let Some(dns) = &cx.model.project.dns else { return };
     let k8s = EnvPlan::new(cx.model, cx.graph, cx.env, cx.opts);
+    let edge = crate::plan::edge::edge(cx.model, cx.env);
     let mut hosts = BTreeSet::new();
     for d in &cx.env.deployments {
         if let Exposure::Ingress { host, .. } = &cx.model.service(d.service).expose {
-            hosts.insert(render(&k8s, host));
+            // Behind a CDN the public host is CloudFront's (`cdn.rs`), and
+            // the ALB answers for the origin host.
+            let host = render(&k8s, host);
+            hosts.insert(edge.as_ref().map_or_else(|| host.clone(), |e| e.ingress_host(&host)));
         }
     }
     let zone = dns.zone.trim_end_matches('.').to_string();
