@@ -825,7 +825,15 @@ fn gate_jobs(m: &Model, g: &Gate, tag: &str, rules: &[Rule]) -> Vec<(String, Job
             })
             .collect(),
         GateTool::Trivy => per_service(&|_| tool_image("aquasec/trivy", "trivy"), &fixed(format!("trivy fs --exit-code 1 --severity {sev} ."))),
-        GateTool::Checkov => repo(tool_image("bridgecrew/checkov", "checkov"), "checkov --directory . --quiet --compact".into(), vec![]),
+        // The findings the output waives by design (plan/waivers.rs).
+        GateTool::Checkov => match crate::plan::waivers::baseline_in_repo(m) {
+            Some(b) => repo(
+                tool_image("bridgecrew/checkov", "checkov"),
+                "checkov --directory . --quiet --compact --baseline \"$BASELINE\"".into(),
+                vec![("BASELINE", b)],
+            ),
+            None => repo(tool_image("bridgecrew/checkov", "checkov"), "checkov --directory . --quiet --compact".into(), vec![]),
+        },
         GateTool::Tfsec => repo(tool_image("aquasec/tfsec", "tfsec"), format!("tfsec . --minimum-severity {sev}"), vec![]),
         GateTool::LicenseFinder => {
             let decisions = g.config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());

@@ -385,7 +385,11 @@ fn gate_body(cx: &Cx, g: &Gate) -> String {
                 }
             })
             .collect(),
-        GateTool::Checkov => vec![sh("checkov --directory . --quiet --compact")],
+        // The findings the output waives by design (plan/waivers.rs).
+        GateTool::Checkov => match crate::plan::waivers::baseline_in_repo(cx.model) {
+            Some(b) => vec![sh_env("checkov --directory . --quiet --compact --baseline \"$BASELINE\"", &[("BASELINE", b)])],
+            None => vec![sh("checkov --directory . --quiet --compact")],
+        },
         GateTool::Tfsec => vec![sh(&format!("tfsec . --minimum-severity {}", threshold(g.tool, &g.fail_on).unwrap_or_default()))],
         GateTool::LicenseFinder => {
             let decisions = g.config.clone().unwrap_or_else(|| "doc/dependency_decisions.yml".into());

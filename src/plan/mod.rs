@@ -44,6 +44,7 @@ pub mod topology;
 pub mod tracing;
 pub mod velero;
 pub mod vpa;
+pub mod waivers;
 pub mod webhook;
 
 pub use env::EnvPlan;

@@ -378,9 +378,16 @@ pub fn job(cx: &Cx, g: &Gate, cache: bool) -> (Job, Vec<(String, String)>) {
             v.extend(python_tool_setup("checkov"));
             let mut st = Step::run(
                 "Scan infrastructure code with Checkov",
-                "checkov --directory . --quiet --compact $CONFIG --output cli --output sarif --output-file-path console,checkov.sarif",
+                "checkov --directory . --quiet --compact $CONFIG $BASELINE --output cli --output sarif --output-file-path console,checkov.sarif",
             )
-            .env("CONFIG", config.as_ref().map(|c| format!("--config-file {c}")).unwrap_or_default());
+            .env("CONFIG", config.as_ref().map(|c| format!("--config-file {c}")).unwrap_or_default())
+            // The findings the output waives by design (plan/waivers.rs).
+            .env(
+                "BASELINE",
+                crate::plan::waivers::baseline_in_repo(cx.model)
+                    .map(|b| format!("--baseline {}", super::data(&b)))
+                    .unwrap_or_default(),
+            );
             st.id = Some("checkov".into());
             v.push(st);
             if sarif {

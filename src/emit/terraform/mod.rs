@@ -339,6 +339,10 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
             }));
         }
     }
+    // The Checkov findings the output leaves by design (plan/waivers.rs).
+    if let Some(b) = crate::plan::waivers::baseline(plan.model) {
+        out.push(Artifact::new(Target::Terraform, None, crate::plan::waivers::BASELINE.to_string(), b));
+    }
     out
 }
 
