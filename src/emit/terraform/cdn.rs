@@ -110,25 +110,8 @@ fn certificate(cx: &mut Cx, cdn: &Cdn) -> String {
     );
     let options = "aws_acm_certificate.cdn.domain_validation_options";
     let mut validation = json!({ "provider": PROVIDER, "certificate_arn": attr("aws_acm_certificate", "cdn", "arn") });
-    if let Some(dns) = &cx.model.project.dns {
-        let zone = dns.zone.trim_end_matches('.').to_string();
-        cx.m.data("data.tf.json", "aws_route53_zone", "main", json!({ "name": zone, "private_zone": false }));
-        cx.m.resource(
-            FILE,
-            "aws_route53_record",
-            "cdn_certificate_validation",
-            json!({
-                "for_each": expr(&format!("{{ for o in {options} : o.domain_name => o }}")),
-                "zone_id": attr("data.aws_route53_zone", "main", "zone_id"),
-                "name": expr("each.value.resource_record_name"),
-                "type": expr("each.value.resource_record_type"),
-                "records": [expr("each.value.resource_record_value")],
-                "ttl": 300,
-                "allow_overwrite": true
-            }),
-        );
-        validation["validation_record_fqdns"] =
-            json!(expr("[for r in aws_route53_record.cdn_certificate_validation : r.fqdn]"));
+    if let Some(fqdns) = super::security::validation_records(cx, FILE, "cdn", "cdn_certificate_validation") {
+        validation["validation_record_fqdns"] = json!(fqdns);
     } else {
         cx.m.output(
             "cdn_certificate_validation_records",

@@ -80,6 +80,31 @@ pub fn kms(cx: &mut Cx, alarms: bool) {
     cx.m.output("kms_key_arn", "the key encrypting this environment's data", attr("aws_kms_key", "main", "arn"));
 }
 
+/// The records in the program's Route 53 zone that validate the ACM
+/// certificate `cert` (`aws_route53_record.<records>`, one per name);
+/// returns the `validation_record_fqdns` expression, or `None` without a
+/// Route 53 zone (the caller outputs the records to create by hand).
+pub fn validation_records(cx: &mut Cx, file: &'static str, cert: &str, records: &str) -> Option<String> {
+    let zone = cx.model.project.dns.as_ref()?.zone.trim_end_matches('.').to_string();
+    cx.m.data("data.tf.json", "aws_route53_zone", "main", json!({ "name": zone, "private_zone": false }));
+    let options = format!("aws_acm_certificate.{cert}.domain_validation_options");
+    cx.m.resource(
+        file,
+        "aws_route53_record",
+        records,
+        json!({
+            "for_each": expr(&format!("{{ for o in {options} : o.domain_name => o }}")),
+            "zone_id": attr("data.aws_route53_zone", "main", "zone_id"),
+            "name": expr("each.value.resource_record_name"),
+            "type": expr("each.value.resource_record_type"),
+            "records": [expr("each.value.resource_record_value")],
+            "ttl": 300,
+            "allow_overwrite": true
+        }),
+    );
+    Some(expr(&format!("[for r in aws_route53_record.{records} : r.fqdn]")))
+}
+
 /// A role an AWS service assumes (flow logs, RDS monitoring, AWS Backup, EKS).
 pub fn service_role(cx: &mut Cx, id: &str, name: &str, service: &str) {
     let file = "iam.tf.json";
@@ -411,31 +436,15 @@ pub fn certificates(cx: &mut Cx) {
         }),
     );
     let options = "aws_acm_certificate.ingress.domain_validation_options";
-    match &cx.model.project.dns {
-        Some(dns) => {
-            let zone = dns.zone.trim_end_matches('.').to_string();
-            cx.m.data("data.tf.json", "aws_route53_zone", "main", json!({ "name": zone, "private_zone": false }));
-            cx.m.resource(
-                file,
-                "aws_route53_record",
-                "certificate_validation",
-                json!({
-                    "for_each": expr(&format!("{{ for o in {options} : o.domain_name => o }}")),
-                    "zone_id": attr("data.aws_route53_zone", "main", "zone_id"),
-                    "name": expr("each.value.resource_record_name"),
-                    "type": expr("each.value.resource_record_type"),
-                    "records": [expr("each.value.resource_record_value")],
-                    "ttl": 300,
-                    "allow_overwrite": true
-                }),
-            );
+    match validation_records(cx, file, "ingress", "certificate_validation") {
+        Some(fqdns) => {
             cx.m.resource(
                 file,
                 "aws_acm_certificate_validation",
                 "ingress",
                 json!({
                     "certificate_arn": attr("aws_acm_certificate", "ingress", "arn"),
-                    "validation_record_fqdns": expr("[for r in aws_route53_record.certificate_validation : r.fqdn]")
+                    "validation_record_fqdns": fqdns
                 }),
             );
         }

@@ -16,6 +16,21 @@ fn repo_ident(image: &str) -> String {
     image.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
 }
 
+/// The key policy of the shared root's keys: use of the key delegated to
+/// this account's IAM policies, as AWS's default key policy does.
+pub fn account_key_policy() -> serde_json::Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": { "AWS": "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" },
+            "Action": "kms:*",
+            "Resource": "*"
+        }]
+    })
+}
+
 /// The shared module; ECR repositories only when `ecr` (the project's registry is ECR).
 pub fn module(model: &Model, region: &str, ecr: bool, pullers: &[crate::plan::registry::EcrPuller]) -> Module {
     let mut m = Module::default();
@@ -30,16 +45,7 @@ pub fn module(model: &Model, region: &str, ecr: bool, pullers: &[crate::plan::re
         super::pipeline::shared(&mut m, model, &[]);
         return m;
     }
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AccountAdministration",
-            "Effect": "Allow",
-            "Principal": { "AWS": "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" },
-            "Action": "kms:*",
-            "Resource": "*"
-        }]
-    });
+    let policy = account_key_policy();
     m.resource(
         FILE,
         "aws_kms_key",

@@ -112,18 +112,8 @@ const BACKUP_FILE: &str = "state-backup.tf.json";
 /// The state bucket's AWS Backup plan (`project { state_backup }`), if any.
 pub fn backups(m: &mut Module, model: &Model) {
     let Some(b) = crate::plan::backup::state_backup(model) else { return };
-    let key_policy = jsonencode(&json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            // Delegates use of the key to this account's IAM policies (AWS
-            // Backup's roles), as AWS's default key policy does.
-            "Sid": "AccountAdministration",
-            "Effect": "Allow",
-            "Principal": { "AWS": "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" },
-            "Action": "kms:*",
-            "Resource": "*"
-        }]
-    }));
+    // AWS Backup's roles use the keys through this account's IAM policies.
+    let key_policy = jsonencode(&super::shared::account_key_policy());
     let key = |m: &mut Module, id: &str, provider: Option<&str>, what: String| {
         let mut k = json!({
             "description": what,
