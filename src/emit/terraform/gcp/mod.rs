@@ -175,7 +175,8 @@ pushes there with the same tag (`docker buildx imagetools create`, every platfor
         PipelineProvider::GithubActions => {
             "GitHub Actions act as it through Workload Identity Federation, keyless: set the repository\n\
 variable `GCP_WORKLOAD_IDENTITY_PROVIDER` to the `shared` root's `github_workload_identity_provider`\n\
-output.\n"
+output. The build job logs Docker in with `gcloud auth print-access-token`: gcloud is on GitHub's\n\
+hosted runners; a self-hosted runner needs it installed.\n"
                 .to_string()
         }
         ci => {
