@@ -168,7 +168,9 @@ fn registry_readme(model: &Model, mirror: &crate::plan::registry::Mirror) -> Str
 The GKE nodes pull the images from `{}` (Artifact Registry, created by `shared`; the nodes'\n\
 service account may read it), never from the project's registry: CI copies every image it\n\
 pushes there with the same tag (`docker buildx imagetools create`, every platform) as\n\
-`{account}`, the only identity allowed to write it.\n\n",
+`{account}`, the only identity allowed to write it. Images pushed before the repository existed\n\
+have no copy: before promoting a release CI built earlier to a GKE environment, copy its tags once\n\
+(`docker buildx imagetools create --tag <copy>:<tag> <image>:<tag>`), or release a new build.\n\n",
         mirror.prefix()
     );
     t.push_str(&match model.pipeline.provider {
