@@ -1909,17 +1909,31 @@ impl Model {
             _ => None,
         }
     }
+    /// Whether an environment's cluster pulls the project's ECR images from
+    /// a copy in its own cloud's registry (`plan::registry`): it runs on a
+    /// GKE cluster this output creates, whose node service account the GCP
+    /// cluster root grants read access to the Artifact Registry repository
+    /// CI copies every released image into. Environments outside AWS for
+    /// which neither this nor [`Model::pulls_ecr_with_token`] holds cannot
+    /// pull their images (W0015).
+    pub fn mirrors_to_artifact_registry(&self, env: &Environment) -> bool {
+        matches!(self.project.registry, Registry::Ecr { .. })
+            && matches!(self.cloud_of(env), Cloud::Gcp { .. })
+            && self.creates_cluster(env)
+    }
     /// Whether an environment pulls the project's ECR images with a token
     /// External Secrets refreshes (`plan::registry`): it runs on a GKE
-    /// cluster this output creates (whose OIDC issuer is known), and the
-    /// program names the AWS account the pull role lives in. Environments
-    /// outside AWS for which this is false cannot pull their images (W0015).
+    /// cluster this output creates (whose OIDC issuer is known), the
+    /// program names the AWS account the pull role lives in, and the
+    /// cluster does not pull from an Artifact Registry copy instead (which
+    /// every such cluster now does: the token is the fallback the plan
+    /// keeps for a GKE cluster that cannot have one).
     pub fn pulls_ecr_with_token(&self, env: &Environment) -> bool {
-        let key = self.cluster_key(env);
         matches!(self.project.registry, Registry::Ecr { .. })
             && matches!(self.cloud_of(env), Cloud::Gcp { .. })
             && self.aws_account().is_some()
-            && !(key.starts_with("https://") || key.starts_with("http://"))
+            && self.creates_cluster(env)
+            && !self.mirrors_to_artifact_registry(env)
     }
     /// The IAM role a ServiceAccount assumes in an environment (IRSA):
     /// `<project>-<env>-<service account>`.

@@ -1,19 +1,22 @@
-//! A GKE cluster pulls the project's ECR images, read as GKE, External
-//! Secrets and IAM would: every built service's pods in a GKE environment
-//! name the `ecr-pull` Secret; an ExternalSecret writes it as a
-//! dockerconfigjson for the ECR host from an ECRAuthorizationToken
-//! generator; the generator authenticates as a ServiceAccount whose role
-//! ARN names the role the AWS shared root creates; that role trusts exactly
-//! that ServiceAccount's token from the GKE cluster's issuer, which is the
-//! issuer of the cluster the GCP root creates. Environments on EKS get none
-//! of it, and an AKS standby still warns (W0015).
+//! A GKE cluster pulls the project's ECR images natively, from a copy CI
+//! pushes to Artifact Registry in the cluster's project, read as GKE,
+//! kustomize, IAM and the CIs would: the GKE environment's kustomization
+//! renames every released image to `REGION-docker.pkg.dev/PROJECT/REPO/SERVICE`
+//! with the same tag, and its Helm values name that repository; no pod
+//! needs a pull secret; the GCP shared root creates that repository and
+//! grants CI's service account (keyless from GitHub Actions, through the
+//! Workload Identity pool, for this repository only) `artifactregistry.writer`
+//! on it, and the cluster root grants the nodes' service account
+//! `artifactregistry.reader` on the same repository; each CI copies every
+//! image it pushes there, with the values in environment variables.
+//! Environments on EKS keep ECR, and an AKS standby still warns (W0015).
 
 mod common;
 use deployc::emit::Target;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-fn program(dr_cloud: &str) -> String {
+fn program(dr_cloud: &str, ci: &str) -> String {
     format!(
         r#"project shop {{
   repository = "github.com/acme/shop"
@@ -35,14 +38,27 @@ environment dr {{
   cluster = "dr"
   cloud   = {dr_cloud}
 }}
+pipeline {{ provider = {ci} }}
 "#
     )
 }
 
 const GKE: &str = r#"gcp { project = "acme-dr" region = "us-central1" }"#;
+const COPY: &str = "us-central1-docker.pkg.dev/acme-dr/shop/api";
+const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api";
 
 fn tree(text: &str) -> BTreeMap<String, Value> {
     common::parsed_tree(text, &[Target::K8s, Target::Terraform, Target::Helm])
+}
+
+/// The text of every artifact of the targets, by path.
+fn texts(text: &str, targets: &[Target]) -> BTreeMap<String, String> {
+    let c = deployc::compile("p.dpl", text, &common::Disk);
+    let (model, graph) = c.output.expect("compiles");
+    deployc::emit::emit(&deployc::plan::Plan::new(&model, &graph, &Default::default()), targets)
+        .into_iter()
+        .map(|a| (a.path.clone(), a.contents.clone()))
+        .collect()
 }
 
 fn pull_secrets(t: &BTreeMap<String, Value>, path: &str) -> Vec<String> {
@@ -54,83 +70,107 @@ fn pull_secrets(t: &BTreeMap<String, Value>, path: &str) -> Vec<String> {
 }
 
 #[test]
-fn gke_pods_pull_with_the_secret_the_generator_refreshes() {
-    let t = tree(&program(GKE));
-    assert_eq!(pull_secrets(&t, "k8s/dr/deployment-api.yaml"), ["ecr-pull"]);
-    // A prebuilt public image needs no ECR token; EKS nodes pull with their role.
-    assert!(pull_secrets(&t, "k8s/dr/deployment-cache.yaml").is_empty());
-    assert!(!t.keys().any(|p| p.starts_with("k8s/prod/") && p.contains("ecr-pull")));
-    assert!(pull_secrets(&t, "k8s/prod/deployment-api.yaml").is_empty());
-
-    let es = &t["k8s/dr/externalsecret-ecr-pull.yaml"];
-    assert_eq!(es.pointer("/spec/target/name"), Some(&Value::from("ecr-pull")));
-    assert_eq!(es.pointer("/spec/target/template/type"), Some(&Value::from("kubernetes.io/dockerconfigjson")));
-    assert_eq!(es.pointer("/spec/dataFrom/0/sourceRef/generatorRef/kind"), Some(&Value::from("ECRAuthorizationToken")));
-    let config = es.pointer("/spec/target/template/data/.dockerconfigjson").and_then(Value::as_str).expect("config");
-    // Rendered the way External Secrets' template would, it is Docker's config for the ECR host.
-    let rendered = config
-        .replace("{{ .username }}", "AWS")
-        .replace("{{ .password }}", "token")
-        .replace("{{ printf `%s:%s` .username .password | b64enc }}", "QVdTOnRva2Vu");
-    let auths: Value = serde_json::from_str(&rendered).expect("docker config JSON");
-    assert_eq!(auths["auths"]["123456789012.dkr.ecr.us-east-1.amazonaws.com"]["auth"], "QVdTOnRva2Vu");
-
-    let generator = &t["k8s/dr/ecrauthorizationtoken-ecr-pull.yaml"];
-    assert_eq!(generator.pointer("/spec/region"), Some(&Value::from("us-east-1")));
-    assert_eq!(generator.pointer("/spec/auth/jwt/serviceAccountRef/name"), Some(&Value::from("ecr-pull")));
-    let sa = &t["k8s/dr/serviceaccount-ecr-pull.yaml"];
-    let arn = sa.pointer("/metadata/annotations/eks.amazonaws.com~1role-arn").and_then(Value::as_str).expect("arn");
-    let role = arn.strip_prefix("arn:aws:iam::123456789012:role/").expect("a role of the account");
-
-    // The AWS shared root creates that role, trusting that ServiceAccount's
-    // token from the issuer of the cluster the GCP root creates.
-    let shared = &t["terraform/shared/github.tf.json"];
-    let roles = shared.pointer("/resource/aws_iam_role").and_then(Value::as_object).expect("roles");
-    let (id, _) = roles.iter().find(|(_, r)| r["name"] == role).expect("the role the ServiceAccount names");
-    let trust = &shared["data"]["aws_iam_policy_document"][format!("{id}_assume")]["statement"][0];
-    let provider = &shared["resource"]["aws_iam_openid_connect_provider"][id.as_str()];
-    let issuer = provider["url"].as_str().expect("issuer");
-    let gke = &t["terraform/gcp/clusters/dr/cluster.tf.json"]["resource"]["google_container_cluster"]["main"];
-    let vars = &t["terraform/gcp/clusters/dr/main.tf.json"]["variable"];
-    assert_eq!(
-        issuer,
-        format!(
-            "https://container.googleapis.com/v1/projects/{}/locations/{}/clusters/{}",
-            vars["project"]["default"].as_str().expect("project"),
-            vars["region"]["default"].as_str().expect("region"),
-            gke["name"].as_str().expect("name")
-        )
-    );
-    let host = issuer.trim_start_matches("https://");
-    let conditions = trust["condition"].as_array().expect("conditions");
-    let values = |var: &str| conditions.iter().find(|c| c["variable"] == var).map(|c| c["values"].clone());
-    assert_eq!(values(&format!("{host}:sub")), Some(serde_json::json!(["system:serviceaccount:shop-dr:ecr-pull"])));
-    assert_eq!(values(&format!("{host}:aud")), Some(serde_json::json!(["sts.amazonaws.com"])));
-    let policy = &shared["data"]["aws_iam_policy_document"][id.as_str()]["statement"];
-    let actions: Vec<&str> = policy
-        .as_array()
-        .expect("statements")
-        .iter()
-        .flat_map(|s| s["actions"].as_array().into_iter().flatten().filter_map(Value::as_str))
-        .collect();
-    assert!(actions.contains(&"ecr:GetAuthorizationToken") && actions.contains(&"ecr:BatchGetImage"), "{actions:?}");
-    assert!(!actions.iter().any(|a| a.contains("Put") || a.contains("Upload")), "pull only: {actions:?}");
-
-    // The Helm chart carries the same objects and pull secret.
+fn gke_pulls_the_artifact_registry_copy_with_the_same_tag() {
+    let t = tree(&program(GKE, "github_actions"));
+    let images =
+        |env: &str| t[&format!("k8s/{env}/kustomization.yaml")]["images"].as_array().cloned().unwrap_or_default();
+    let dr = images("dr");
+    assert_eq!(dr.len(), 1, "only the built image: {dr:?}");
+    // The name CD's tag rewrites and promotions read stays the project's;
+    // the cluster pulls the copy, with the tag production runs.
+    assert_eq!(dr[0]["name"], ECR);
+    assert_eq!(dr[0]["newName"], COPY);
+    let prod = images("prod");
+    assert_eq!(prod[0]["name"], ECR);
+    assert!(prod[0].get("newName").is_none(), "EKS pulls ECR: {prod:?}");
+    assert_eq!(dr[0]["newTag"], prod[0]["newTag"]);
+    // No pull secret anywhere: the nodes read the repository.
+    assert!(pull_secrets(&t, "k8s/dr/deployment-api.yaml").is_empty());
+    assert!(!t.keys().any(|p| p.contains("ecr-pull")), "no ECR token objects");
     let values = &t["helm/shop/values-dr.yaml"];
-    let kinds: Vec<&str> =
-        values["objects"].as_array().into_iter().flatten().filter_map(|o| o["kind"].as_str()).collect();
-    assert!(kinds.contains(&"ECRAuthorizationToken") && kinds.contains(&"ExternalSecret"), "{kinds:?}");
+    assert_eq!(values.pointer("/services/api/image/repository"), Some(&Value::from(COPY)), "{values:?}");
+    // Production keeps the chart's default, the ECR repository.
+    assert!(t["helm/shop/values-prod.yaml"].pointer("/services/api/image/repository").is_none());
+    assert_eq!(t["helm/shop/values.yaml"].pointer("/services/api/image/repository"), Some(&Value::from(ECR)));
 }
 
 #[test]
-fn an_aks_standby_gets_no_token_and_is_warned() {
-    let text = program(r#"azure { location = "eastus2" }"#);
+fn the_nodes_read_and_ci_writes_the_same_repository() {
+    let t = tree(&program(GKE, "github_actions"));
+    let shared = &t["terraform/gcp/shared/registry.tf.json"]["resource"];
+    let repo = &shared["google_artifact_registry_repository"]["images"];
+    assert_eq!(repo["repository_id"], "shop");
+    assert_eq!(repo["location"], "us-central1");
+    assert_eq!(repo["format"], "DOCKER");
+    // The copy's path is the repository's: host, project, repository.
+    let vars = &t["terraform/gcp/shared/main.tf.json"]["variable"];
+    assert_eq!(vars["project"]["default"], "acme-dr");
+    assert!(COPY.starts_with(&format!("{}-docker.pkg.dev/acme-dr/{}/", repo["location"].as_str().unwrap(), "shop")));
+
+    let writer = &shared["google_artifact_registry_repository_iam_member"]["image_push_writer"];
+    assert_eq!(writer["role"], "roles/artifactregistry.writer");
+    assert_eq!(writer["repository"], "${google_artifact_registry_repository.images.name}");
+    assert_eq!(writer["member"], "serviceAccount:${google_service_account.image_push.email}");
+    let account = shared["google_service_account"]["image_push"]["account_id"].as_str().expect("account id");
+    // GitHub Actions act as it keylessly, for this repository only.
+    let wif = &shared["google_service_account_iam_member"]["image_push"];
+    assert_eq!(wif["role"], "roles/iam.workloadIdentityUser");
+    assert_eq!(
+        wif["member"],
+        "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository/acme/shop"
+    );
+    let github = &t["terraform/gcp/shared/github.tf.json"]["resource"];
+    let condition = github["google_iam_workload_identity_pool_provider"]["github"]["attribute_condition"]
+        .as_str()
+        .expect("condition");
+    assert!(condition.starts_with("assertion.repository == \"acme/shop\" && "), "{condition}");
+
+    let cluster = &t["terraform/gcp/clusters/dr/cluster.tf.json"]["resource"];
+    let reader = &cluster["google_artifact_registry_repository_iam_member"]["nodes_registry_reader"];
+    assert_eq!(reader["role"], "roles/artifactregistry.reader");
+    assert_eq!(reader["repository"], repo["repository_id"]);
+    assert_eq!(reader["location"], repo["location"]);
+    assert_eq!(reader["member"], "serviceAccount:${google_service_account.nodes.email}");
+    // The nodes read that repository, not every repository of the project.
+    assert!(cluster["google_project_iam_member"].get("nodes_registry_reader").is_none());
+
+    // The workflow pushes the copy as that account.
+    let wf = texts(&program(GKE, "github_actions"), &[Target::Github]);
+    let cd = &wf[".github/workflows/cd.yml"];
+    assert!(cd.contains("uses: google-github-actions/auth@7c6bc770dae815cd3e89ee6cdf493a5fab2cc093 # v3.0.0"), "{cd}");
+    assert!(cd.contains(&format!("service_account: {account}@acme-dr.iam.gserviceaccount.com")), "{cd}");
+    assert!(cd.contains(&format!("mirror: {COPY}")), "{cd}");
+    assert!(cd.contains("docker buildx imagetools create --tag \"$MIRROR:$TAG\" \"$IMAGE:$TAG\""), "{cd}");
+}
+
+#[test]
+fn jenkins_and_gitlab_copy_with_a_documented_key() {
+    let j = texts(&program(GKE, "jenkins"), &[Target::Jenkins, Target::Terraform]);
+    let jf = &j["jenkins/Jenkinsfile"];
+    assert!(jf.contains("withCredentials([file(credentialsId: 'gcp-image-push-key', variable: 'KEY_FILE')])"), "{jf}");
+    assert!(jf.contains(&format!("'IMAGE={ECR}', 'MIRROR={COPY}'")), "{jf}");
+    assert!(jf.contains("docker buildx imagetools create --tag \"$MIRROR:$TAG\" \"$IMAGE:$TAG\""), "{jf}");
+    let readme = &j["terraform/gcp/README.md"];
+    assert!(readme.contains("`gcp-image-push-key`") && readme.contains("gcloud iam service-accounts keys create"));
+    // No keyless binding where no GitHub run asks for one.
+    assert!(!j["terraform/gcp/shared/registry.tf.json"].contains("workloadIdentityUser"));
+
+    let g = texts(&program(GKE, "gitlab"), &[Target::Gitlab]);
+    let ci = &g[".gitlab-ci.yml"];
+    assert!(ci.contains("KEY_FILE=\"$GCP_IMAGE_PUSH_KEY\""), "{ci}");
+    assert!(ci.contains("# GCP_IMAGE_PUSH_KEY (type File)"), "{ci}");
+    assert!(ci.contains(&format!("value: {COPY}")), "{ci}");
+}
+
+#[test]
+fn an_aks_standby_gets_no_copy_and_is_warned() {
+    let text = program(r#"azure { location = "eastus2" }"#, "github_actions");
     let c = deployc::compile("p.dpl", &text, &common::Disk);
     assert!(c.diagnostics.items.iter().any(|d| d.code.as_str() == "W0015"));
     let t = tree(&text);
     assert!(!t.keys().any(|p| p.contains("ecr-pull")));
     assert!(pull_secrets(&t, "k8s/dr/deployment-api.yaml").is_empty());
-    let gke = deployc::compile("p.dpl", &program(GKE), &common::Disk);
+    assert!(t["k8s/dr/kustomization.yaml"]["images"][0].get("newName").is_none());
+    let gke = deployc::compile("p.dpl", &program(GKE, "github_actions"), &common::Disk);
     assert!(!gke.diagnostics.items.iter().any(|d| d.code.as_str() == "W0015"));
 }

@@ -49,10 +49,9 @@ fn azure_store(model: &Model, diags: &mut Diagnostics) {
 /// Built images on ECR deployed to a cluster outside AWS that nothing gives
 /// access: GKE and AKS nodes have no AWS identity, and ECR's pull tokens
 /// last 12 hours, so a stored pull secret would not do either. A GKE
-/// cluster the output creates gets a refreshed pull secret
-/// (`plan::registry`); AKS clusters (whose issuer is known only once they
-/// exist), existing clusters and programs without an AWS account do not
-/// (W0015).
+/// cluster the output creates pulls a copy CI pushes to Artifact Registry
+/// in its project (`plan::registry`); AKS clusters and existing clusters
+/// do not (W0015).
 fn registry_reach(model: &Model, diags: &mut Diagnostics) {
     if !matches!(model.project.registry, crate::model::Registry::Ecr { .. }) {
         return;
@@ -60,7 +59,11 @@ fn registry_reach(model: &Model, diags: &mut Diagnostics) {
     let far: Vec<&Environment> = model
         .environments
         .iter()
-        .filter(|e| !matches!(model.cloud_of(e), Cloud::Aws { .. }) && !model.pulls_ecr_with_token(e))
+        .filter(|e| {
+            !matches!(model.cloud_of(e), Cloud::Aws { .. })
+                && !model.mirrors_to_artifact_registry(e)
+                && !model.pulls_ecr_with_token(e)
+        })
         .filter(|e| e.deployments.iter().any(|d| model.built(model.service(d.service)).is_some()))
         .collect();
     for e in far {

@@ -20,7 +20,8 @@ use crate::plan::branches;
 use crate::plan::changes;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, is_quality, pct, requirement_files,
-    tag_order, test_commands, Backup, BuildCache, Check, Outcome, READ_TAG, SET_TAG,
+    tag_order, test_commands, Backup, BuildCache, Check, Outcome, IMAGE_MIRROR_KEY_VARIABLE, MIRROR_LOGIN_SH, READ_TAG,
+    SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
@@ -279,6 +280,13 @@ fn notes(m: &Model) -> Vec<String> {
         Registry::Ghcr { .. } | Registry::DockerHub { .. } => {
             out.push("Registry login: REGISTRY_USER and REGISTRY_PASSWORD CI/CD variables.".into())
         }
+    }
+    if let Some(mirror) = deploy::image_mirror(m) {
+        out.push(format!(
+            "{IMAGE_MIRROR_KEY_VARIABLE} (type File): the key of {}, which copies the images to {} (terraform/gcp/README.md).",
+            deploy::image_mirror_account(m, &mirror),
+            mirror.prefix()
+        ));
     }
     for e in &m.environments {
         if matches!(e.promote, Promotion::Manual { .. }) || e.production {
@@ -634,6 +642,16 @@ fn pipeline(m: &Model) -> Pipeline {
             build_push = format!("if docker buildx imagetools inspect \"$IMAGE:$IMAGE_TAG\" > /dev/null 2>&1; then\n  echo \"$IMAGE:$IMAGE_TAG is already pushed (a re-run): keeping it\"\nelse\n{build_push}\nfi");
         }
         script.push(build_push);
+        if let Some(mirror) = deploy::image_mirror(m) {
+            // The copy the GKE clusters pull, as the service account whose
+            // key the File variable holds (terraform/gcp/README.md).
+            push.var("MIRROR", lit(mirror.image(&s.image)));
+            push.var("MIRROR_HOST", lit(mirror.host()));
+            script.push(format!(
+                "KEY_FILE=\"${IMAGE_MIRROR_KEY_VARIABLE}\"\n{MIRROR_LOGIN_SH}TAG=\"$IMAGE_TAG\"\n{}",
+                deploy::MIRROR_IMAGE_SH.trim_end()
+            ));
+        }
         push.script = script;
         jobs.insert(format!("push-image:{}", s.name), push);
     }

@@ -19,7 +19,8 @@ use crate::plan::branches;
 use crate::plan::changes;
 use crate::plan::delivery::{
     self as deploy, check_command, coverage_script, covered, decisions_path, dedup, is_quality, pct, requirement_files,
-    tag_order, test_commands, Backup, BuildCache, Check, Outcome, Suite, SET_TAG,
+    tag_order, test_commands, Backup, BuildCache, Check, Outcome, Suite, IMAGE_MIRROR_KEY, MIRROR_IMAGE_SH,
+    MIRROR_LOGIN_SH, SET_TAG,
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
@@ -57,6 +58,10 @@ struct Ctx {
     push_when: String,
     push_env: Vec<String>,
     login: String,
+    /// The copies to the Artifact Registry repository the GKE clusters
+    /// pull from (`plan::registry::Mirror`): the login with the service
+    /// account's key file and one copy per image pushed.
+    mirror: Option<String>,
     /// With incremental builds, the step that decides what to push.
     scope: Option<String>,
     branch: String,
@@ -781,6 +786,44 @@ fn service_cx(cx: &Cx, s: crate::model::Built) -> Svc {
     }
 }
 
+/// The Push Images stage's copies to Artifact Registry: a `docker login`
+/// with the key file credential, then each pushed image copied with its
+/// tag. With incremental builds an image the run did not build is not
+/// copied: the run that built its kept tag did.
+fn mirror_steps(cx: &Cx) -> Option<String> {
+    let m = cx.model;
+    let mirror = deploy::image_mirror(m)?;
+    let login = sh_env(MIRROR_LOGIN_SH.trim_end(), &[("MIRROR_HOST", mirror.host())]);
+    let mut out = format!(
+        "withCredentials([file(credentialsId: {}, variable: 'KEY_FILE')]) {{\n{login}\n}}",
+        groovy(IMAGE_MIRROR_KEY)
+    );
+    let mut seen = Vec::new();
+    for s in cx.services() {
+        let image = image_repository(m, &s.service.image);
+        if m.pipeline.incremental {
+            // Per service, as the pushes: the scope names services.
+        } else if seen.contains(&image) {
+            continue;
+        }
+        seen.push(image.clone());
+        let mut env = vec![("IMAGE", image), ("MIRROR", mirror.image(&s.service.image))];
+        let script = if m.pipeline.incremental {
+            env.push(("SERVICE", s.service.name.clone()));
+            format!(
+                "{SCOPE_FILE}{}{}TAG=\"$IMAGE_TAG\"\n{MIRROR_IMAGE_SH}",
+                changes::READ_SCOPE,
+                changes::SKIP_UNCHANGED
+            )
+        } else {
+            format!("TAG=\"$IMAGE_TAG\"\n{MIRROR_IMAGE_SH}")
+        };
+        out.push('\n');
+        out.push_str(&sh_env(script.trim_end(), &env));
+    }
+    Some(out)
+}
+
 fn context(cx: &Cx) -> Ctx {
     let m = cx.model;
     let p = &m.project;
@@ -874,8 +917,19 @@ fn context(cx: &Cx) -> Ctx {
     if m.gates.iter().any(|g| g.tool == GateTool::Snyk) {
         creds.push("snyk-token".into());
     }
+    let mirror = deploy::image_mirror(m).is_some();
+    if mirror {
+        creds.push(IMAGE_MIRROR_KEY.into());
+    }
     header.push(format!("Jenkins credentials: {} (git-push: a user and token allowed", dedup(&creds).join(", ")));
-    header.push("to push the GitOps commit; the others secret text).".into());
+    if mirror {
+        header.push(format!(
+            "to push the GitOps commit; {IMAGE_MIRROR_KEY}: a secret file, the key of the Google service account that"
+        ));
+        header.push("copies the images to Artifact Registry, terraform/gcp/README.md; the others secret text).".into());
+    } else {
+        header.push("to push the GitOps commit; the others secret text).".into());
+    }
     Ctx {
         project: p.name.clone(),
         header: header
@@ -899,6 +953,7 @@ fn context(cx: &Cx) -> Ctx {
         push_when,
         push_env,
         login,
+        mirror: mirror_steps(cx),
         scope: m.pipeline.incremental.then(|| scope_step(m)),
         branch: cx.gitops_branch(),
         envs,

@@ -484,6 +484,50 @@ pub fn immutable_tags(model: &Model) -> bool {
     }
 }
 
+/// The Artifact Registry repository CI copies every pushed image into,
+/// for the GKE clusters that pull from it (`plan::registry::Mirror`): at
+/// most one, as a program sets `gcp` up once (E0412).
+pub fn image_mirror(model: &Model) -> Option<super::registry::Mirror> {
+    super::registry::mirrors(model).into_iter().next()
+}
+
+/// The service account CI pushes the copies as (the GCP shared root
+/// creates it): `<account id>@<project>.iam.gserviceaccount.com`.
+pub fn image_mirror_account(model: &Model, mirror: &super::registry::Mirror) -> String {
+    format!(
+        "{}@{}.iam.gserviceaccount.com",
+        super::identity::gcp_account_id(&format!("{}-image-push", model.project.name)),
+        mirror.project
+    )
+}
+
+/// The Jenkins credential (a secret file) and the GitLab CI variable (of
+/// type File) holding the key of that service account, on CIs without a
+/// federated identity for Google Cloud.
+pub const IMAGE_MIRROR_KEY: &str = "gcp-image-push-key";
+pub const IMAGE_MIRROR_KEY_VARIABLE: &str = "GCP_IMAGE_PUSH_KEY";
+
+/// Logs Docker in to Artifact Registry (`$MIRROR_HOST`) with a service
+/// account key file (`$KEY_FILE`), read from the file so the key is never
+/// on a command line.
+pub const MIRROR_LOGIN_SH: &str =
+    "docker login --username _json_key --password-stdin \"https://$MIRROR_HOST\" < \"$KEY_FILE\"\n";
+
+/// Logs Docker in to Artifact Registry (`$MIRROR_HOST`) with the access
+/// token of gcloud's active (federated) credentials, through stdin.
+pub const MIRROR_TOKEN_LOGIN_SH: &str =
+    "gcloud auth print-access-token | docker login --username oauth2accesstoken --password-stdin \"https://$MIRROR_HOST\"\n";
+
+/// Copies one pushed image, `$IMAGE:$TAG`, to `$MIRROR:$TAG` (every
+/// platform, registry to registry, no local pull), unless a re-run already
+/// did. Both registries then name the same build with the same tag.
+pub const MIRROR_IMAGE_SH: &str = r#"if docker buildx imagetools inspect "$MIRROR:$TAG" > /dev/null 2>&1; then
+  echo "$MIRROR:$TAG is already copied (a re-run): keeping it"
+else
+  docker buildx imagetools create --tag "$MIRROR:$TAG" "$IMAGE:$TAG"
+fi
+"#;
+
 /// Where image builds keep their layer cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BuildCache {

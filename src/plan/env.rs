@@ -239,6 +239,11 @@ pub struct ServiceImage {
     /// CD rewrites its tag, CI builds and pushes it. A prebuilt image is
     /// deployed exactly as written and is none of these.
     pub released: bool,
+    /// Where the nodes pull a released image from when that is not
+    /// `repository`: its Artifact Registry copy (`plan::registry::Mirror`).
+    /// The Kubernetes output keeps `repository` in the workloads and renames
+    /// it in the kustomization (`newName`); Helm's values name this one.
+    pub pulled_from: Option<String>,
 }
 
 impl ServiceImage {
@@ -270,13 +275,15 @@ pub fn service_image(model: &Model, env: &Environment, s: &Service, opts: &Optio
             tag: r.tag,
             digest: r.digest,
             released: false,
+            pulled_from: None,
         },
         // The checker parsed every prebuilt reference; a built image is named
         // by the program and tagged by CD.
         _ => {
             let repository = image_repository(model, &s.image);
             let tag = image_tag(model, env, &repository, opts);
-            ServiceImage { repository, tag: Some(tag), digest: None, released: true }
+            let pulled_from = super::registry::mirror(model, env).map(|m| m.image(&s.image));
+            ServiceImage { repository, tag: Some(tag), digest: None, released: true, pulled_from }
         }
     }
 }

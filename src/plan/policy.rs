@@ -64,6 +64,10 @@ pub struct Validate {
 pub fn allowed_images(cx: &EnvPlan) -> Vec<String> {
     let m = cx.model;
     let mut out = vec![super::env::image_repository(m, "")];
+    // The Artifact Registry copy the nodes pull the released images from.
+    if let Some(mirror) = super::registry::mirror(m, cx.env) {
+        out.push(mirror.image(""));
+    }
     for r in &m.resources {
         if cx.resource_use(r.id).placement == Placement::InCluster {
             if let Some(ic) = &super::engines::spec(&r.engine).in_cluster {

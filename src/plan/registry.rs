@@ -1,23 +1,119 @@
-//! How a cluster outside AWS pulls the project's ECR images. EKS nodes pull
-//! with their node role; a GKE cluster this output creates gets a pull
-//! secret that External Secrets refreshes from ECR: an `ECRAuthorizationToken`
-//! generator in each of its environments' namespaces, authenticating as a
-//! ServiceAccount whose token (issued by the GKE cluster's OIDC issuer,
+//! How a cluster outside AWS pulls the project's ECR images, decided once
+//! per environment ([`image_source`]). EKS nodes pull with their node role.
+//! A GKE cluster this output creates pulls natively from a copy in its own
+//! cloud's registry ([`Mirror`]): CI copies every image it pushes to ECR
+//! into an Artifact Registry repository, the nodes' service account reads
+//! it, and no pod needs a pull secret.
+//!
+//! The older way is kept below for a GKE cluster that could not have that
+//! copy: a pull secret that External Secrets refreshes from ECR, an
+//! `ECRAuthorizationToken` generator in each of its environments'
+//! namespaces, authenticating as a ServiceAccount whose token (issued by
+//! the GKE cluster's OIDC issuer,
 //! `https://container.googleapis.com/v1/projects/<project>/locations/<region>/clusters/<name>`)
 //! IAM accepts through an OpenID Connect provider and a pull-only role that
-//! the AWS `terraform/shared/` root creates beside the repositories. The
-//! issuer is known before the cluster exists, so no root reads another's
-//! state. An ECR token lasts 12 hours; the ExternalSecret refreshes it hourly.
+//! the AWS `terraform/shared/` root creates beside the repositories. Every
+//! GKE cluster the output creates now has the copy, so
+//! [`Model::pulls_ecr_with_token`] holds for no environment.
 //!
-//! **Invariant:** an environment has the pull secret exactly when
-//! [`Model::pulls_ecr_with_token`] says so; the checker warns (W0015) for
-//! every other environment outside AWS whose images are on ECR, and the
-//! Terraform root trusts exactly the ServiceAccounts written here.
+//! **Invariant:** an environment pulls a copy exactly when
+//! [`Model::mirrors_to_artifact_registry`] says so, and has the pull secret
+//! exactly when [`Model::pulls_ecr_with_token`] does; the checker warns
+//! (W0015) for every other environment outside AWS whose images are on
+//! ECR, and the Terraform roots grant exactly the identities written here.
 
 use super::topology::Cluster;
 use super::EnvPlan;
-use crate::model::{Cloud, Model, Registry};
+use crate::model::{Cloud, Environment, Model, Registry};
 use serde_json::{json, Value};
+
+/// The Artifact Registry repository a GKE environment pulls the project's
+/// images from, and CI copies every released image into
+/// ([`Model::mirrors_to_artifact_registry`]). Its name is the project's;
+/// the GCP shared root creates it, grants CI's service account
+/// `roles/artifactregistry.writer` on it, and the cluster root grants the
+/// nodes' service account `roles/artifactregistry.reader` on it, so the
+/// nodes pull natively, with no pull secret.
+///
+/// **Invariant:** the kustomization's `images:` keep the project
+/// registry's name (the name CD's tag rewrites and promotions read in
+/// every environment) and rename it to [`Mirror::image`] with `newName`;
+/// the tag is the same, and the copy keeps the digest.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mirror {
+    /// The GCP project.
+    pub project: String,
+    /// The repository's location, the cloud's region.
+    pub location: String,
+    /// The repository's id.
+    pub repository: String,
+}
+
+impl Mirror {
+    /// The registry host, `<region>-docker.pkg.dev`.
+    pub fn host(&self) -> String {
+        format!("{}-docker.pkg.dev", self.location)
+    }
+    /// The prefix of every image in it: `<host>/<project>/<repository>`.
+    pub fn prefix(&self) -> String {
+        format!("{}/{}/{}", self.host(), self.project, self.repository)
+    }
+    /// The copy of a project image (named without its registry): `<prefix>/<image>`.
+    pub fn image(&self, image: &str) -> String {
+        format!("{}/{image}", self.prefix())
+    }
+}
+
+/// Where an environment's cluster pulls the images CI builds from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImageSource {
+    /// The project's registry (EKS nodes with their role, or a registry
+    /// the nodes reach as is).
+    Project,
+    /// A copy in the cluster's cloud's registry.
+    ArtifactRegistry(Mirror),
+    /// ECR, through the pull secret External Secrets refreshes.
+    EcrToken,
+}
+
+/// The environment's image source, decided once here.
+pub fn image_source(model: &Model, env: &Environment) -> ImageSource {
+    if let Some(m) = mirror(model, env) {
+        ImageSource::ArtifactRegistry(m)
+    } else if model.pulls_ecr_with_token(env) {
+        ImageSource::EcrToken
+    } else {
+        ImageSource::Project
+    }
+}
+
+/// The Artifact Registry repository of an environment that pulls from one.
+pub fn mirror(model: &Model, env: &Environment) -> Option<Mirror> {
+    match model.cloud_of(env) {
+        Cloud::Gcp { project, region, .. } if model.mirrors_to_artifact_registry(env) => {
+            Some(Mirror { project: project.clone(), location: region.clone(), repository: model.project.name.clone() })
+        }
+        _ => None,
+    }
+}
+
+/// Every repository CI copies images into, once each, sorted.
+pub fn mirrors(model: &Model) -> Vec<Mirror> {
+    let mut v: Vec<Mirror> = model.environments.iter().filter_map(|e| mirror(model, e)).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The repository an environment's nodes pull a built image from, given
+/// its project repository name (`<registry>/<image>`): the Artifact
+/// Registry copy where the environment has one, else the name as is.
+pub fn pulled_repository(model: &Model, env: &Environment, image: &str) -> String {
+    match mirror(model, env) {
+        Some(m) => m.image(image),
+        None => super::env::image_repository(model, image),
+    }
+}
 
 /// The pull secret's name, its ExternalSecret's and its generator's.
 pub const PULL_SECRET: &str = "ecr-pull";

@@ -72,6 +72,11 @@ pub fn overview(model: &Model) -> String {
     let (reg, detail) = words::registry(&p.registry);
     s.push_str("    subgraph registry[\"Container registry\"]\n");
     let _ = writeln!(s, "        REG[\"{}\"]", lines(&[reg, &detail]));
+    // The copy the GKE clusters pull (`plan::registry::Mirror`).
+    let mirror = crate::plan::delivery::image_mirror(model);
+    if let Some(m) = &mirror {
+        let _ = writeln!(s, "        MIRROR[\"{}\"]", lines(&["Google Artifact Registry", &m.prefix()]));
+    }
     s.push_str("    end\n");
     s.push_str("    subgraph gitops[\"GitOps\"]\n");
     let mode = match p.gitops.mode {
@@ -121,13 +126,17 @@ pub fn overview(model: &Model) -> String {
     // Edges: the delivery loop, each environment, then the outside.
     s.push_str("    REPO -->|push| CI\n");
     s.push_str("    CI -->|build and push images| REG\n");
+    if mirror.is_some() {
+        s.push_str("    CI -->|copy images| MIRROR\n");
+    }
     s.push_str("    CI -->|update image tags| REPO\n");
     s.push_str("    REPO -->|sync| ARGO\n");
     for e in words::delivery_order(model) {
         let _ = writeln!(s, "    ARGO -->|deploy| {}", id("env", &e.name));
     }
-    for i in 0..clusters.len() {
-        let _ = writeln!(s, "    REG -.->|pull| cluster_{i}");
+    for (i, (_, envs)) in clusters.iter().enumerate() {
+        let copy = envs.first().is_some_and(|e| crate::plan::registry::mirror(model, e).is_some());
+        let _ = writeln!(s, "    {} -.->|pull| cluster_{i}", if copy { "MIRROR" } else { "REG" });
     }
     if exposed {
         let entry = if p.dns.is_some() {

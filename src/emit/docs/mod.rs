@@ -622,6 +622,16 @@ fn integrations(s: &mut String, model: &Model) {
     if let Some((product, purpose)) = words::secret_store(&p.secret_store) {
         rows.push(("secrets".into(), product.into(), purpose));
     }
+    if let Some(mirror) = crate::plan::delivery::image_mirror(model) {
+        rows.push((
+            "images on GKE".into(),
+            "Google Artifact Registry".into(),
+            format!(
+                "`{}`: CI copies every image it pushes there with the same tag; the GKE nodes pull it, no pull secret",
+                mirror.prefix()
+            ),
+        ));
+    }
     let o = &model.observability;
     if let Some(m) = &o.metrics {
         rows.push((

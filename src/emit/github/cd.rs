@@ -9,7 +9,7 @@ use super::deploy::{self, Source};
 use super::gates;
 use super::steps::checkout;
 use super::wf::{Concurrency, Empty, Include, Job, Map, Step, Workflow};
-use super::{dedup, file, job_if, on_for, or, Cx};
+use super::{data, dedup, file, job_if, on_for, or, Cx};
 use crate::emit::Artifact;
 use crate::model::{Environment, Gate, Promotion, Registry, TagPolicy, Trigger};
 use crate::plan::delivery::{self, BuildCache};
@@ -101,6 +101,23 @@ fn build_job(cx: &Cx) -> Job {
     }
     j = j.step(Step::uses("Set up Buildx", "docker/setup-buildx-action"));
     j = j.steps(login);
+    let mirror = delivery::image_mirror(cx.model);
+    if let Some(mirror) = &mirror {
+        // Keyless: the GCP shared root's Workload Identity provider admits
+        // this repository's runs as the account that may write the copies.
+        j = j.step(
+            Step::uses("Authenticate to Google Cloud (Workload Identity Federation)", "google-github-actions/auth")
+                .id("gcp")
+                .with("workload_identity_provider", "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}")
+                .with("service_account", data(&delivery::image_mirror_account(cx.model, mirror))),
+        );
+        // gcloud (on GitHub's hosted runners) reads the credentials file the
+        // auth step exports; its access token lasts an hour, longer than the job.
+        j = j.step(
+            Step::run("Log in to Artifact Registry", delivery::MIRROR_TOKEN_LOGIN_SH.trim_end())
+                .env("MIRROR_HOST", data(&mirror.host())),
+        );
+    }
     j = j.step(
         Step::uses("Tags from the tag policy", "docker/metadata-action")
             .id("meta")
@@ -181,6 +198,15 @@ fn build_job(cx: &Cx) -> Job {
         }
         j = j.step(sbom);
         j = j.step(attest);
+    }
+    if mirror.is_some() {
+        // After a re-run's skipped push too: the copy may be what failed.
+        j = j.step(
+            Step::run("Copy the image to Artifact Registry (the GKE clusters pull it)", delivery::MIRROR_IMAGE_SH)
+                .env("IMAGE", "${{ matrix.image }}")
+                .env("MIRROR", "${{ matrix.mirror }}")
+                .env("TAG", "${{ steps.meta.outputs.version }}"),
+        );
     }
     j
 }

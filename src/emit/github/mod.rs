@@ -102,6 +102,9 @@ impl<'a> Cx<'a> {
                 ]);
                 if with_image {
                     m.insert("image".to_string(), data(&crate::plan::env::image_repository(self.model, &s.image)));
+                    if let Some(mirror) = crate::plan::delivery::image_mirror(self.model) {
+                        m.insert("mirror".to_string(), data(&mirror.image(&s.image)));
+                    }
                 }
                 m
             })

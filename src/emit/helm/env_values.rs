@@ -201,7 +201,7 @@ fn service(cx: &EnvPlan, d: &crate::model::Deployment) -> ServiceValues {
     let pod = crate::plan::registry::pod_details(cx, s, d.replicas.max());
     ServiceValues {
         image: Image {
-            repository: image.repository,
+            repository: image.pulled_from.unwrap_or(image.repository),
             tag: image.tag,
             digest: image.digest,
             pull_policy: PullPolicy::Always,

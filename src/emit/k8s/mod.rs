@@ -104,6 +104,9 @@ struct KTarget {
 #[serde(rename_all = "camelCase")]
 struct KImage {
     name: String,
+    /// The Artifact Registry copy the nodes pull (`plan::registry::Mirror`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_name: Option<String>,
     new_tag: String,
 }
 
@@ -188,7 +191,7 @@ pub fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
             .iter()
             .map(|d| service_image(model, env, model.service(d.service), opts))
             .filter(|i| i.released)
-            .map(|i| KImage { name: i.repository, new_tag: i.tag.unwrap_or_default() })
+            .map(|i| KImage { name: i.repository, new_name: i.pulled_from, new_tag: i.tag.unwrap_or_default() })
             .collect();
         images.sort_by(|a, b| a.name.cmp(&b.name));
         images.dedup_by(|a, b| a.name == b.name);

@@ -7,6 +7,7 @@
 use super::{account_id, Gx};
 use crate::emit::terraform::{attr, expr, Validation};
 use crate::model::GkeCluster;
+use crate::plan::registry::Mirror;
 use crate::plan::topology::{Cluster, Topology};
 use serde_json::json;
 
@@ -151,7 +152,7 @@ pub fn network(gx: &mut Gx, c: &Cluster) {
 /// The GKE cluster (private nodes, Workload Identity, Dataplane V2, which
 /// enforces the Kubernetes target's NetworkPolicies) and its node pool,
 /// run by a node service account with only the logging and monitoring roles.
-pub fn gke(gx: &mut Gx, c: &Cluster, pool: &GkeCluster, production: bool) {
+pub fn gke(gx: &mut Gx, c: &Cluster, pool: &GkeCluster, production: bool, mirror: Option<&Mirror>) {
     gx.m.variable("release_channel", "string", "GKE release channel", Some(json!(pool.release_channel)));
     gx.m.variable("machine_type", "string", "machine type of the node pool", Some(json!(pool.machine_type)));
     gx.m.variable("node_min_count", "number", "smallest node count (whole pool)", Some(json!(pool.min_nodes)));
@@ -183,6 +184,11 @@ pub fn gke(gx: &mut Gx, c: &Cluster, pool: &GkeCluster, production: bool) {
         ("metadata_writer", "roles/stackdriver.resourceMetadata.writer"),
         ("registry_reader", "roles/artifactregistry.reader"),
     ] {
+        // Where the cluster pulls from a copy in the project's repository,
+        // the nodes read that repository only (below), not the project's.
+        if id == "registry_reader" && mirror.is_some() {
+            continue;
+        }
         m.resource(
             GKE,
             "google_project_iam_member",
@@ -190,6 +196,22 @@ pub fn gke(gx: &mut Gx, c: &Cluster, pool: &GkeCluster, production: bool) {
             json!({
                 "project": expr("var.project"),
                 "role": role,
+                "member": format!("serviceAccount:{}", attr("google_service_account", "nodes", "email"))
+            }),
+        );
+    }
+    if let Some(mirror) = mirror {
+        // The repository the GCP shared root creates and CI copies the
+        // released images into: the nodes pull them natively, no pull secret.
+        m.resource(
+            GKE,
+            "google_artifact_registry_repository_iam_member",
+            "nodes_registry_reader",
+            json!({
+                "project": expr("var.project"),
+                "location": mirror.location,
+                "repository": mirror.repository,
+                "role": "roles/artifactregistry.reader",
                 "member": format!("serviceAccount:{}", attr("google_service_account", "nodes", "email"))
             }),
         );

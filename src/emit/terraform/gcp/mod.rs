@@ -111,8 +111,16 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
     let shared_dir = super::shared_dir(model);
     let clusters_dir = super::clusters_dir(model);
     let mut gx = Gx { model, graph, opts, project, region, m: Module::default() };
+    // The Artifact Registry repository the created clusters pull from
+    // (one per project and region: one `gcp` setting per program, E0412).
+    let mirror = topology
+        .clusters
+        .iter()
+        .filter(|c| c.created)
+        .flat_map(|c| c.envs.iter())
+        .find_map(|id| crate::plan::registry::mirror(model, &model.environments[id.index()]));
     common(&mut gx, shared_dir, &model.project.name, &[], false);
-    shared::module(&mut gx);
+    shared::module(&mut gx, mirror.as_ref());
     out.extend(std::mem::take(&mut gx.m).artifacts(&format!("terraform/{shared_dir}"), None));
     let mut created: Vec<&Cluster> = topology.clusters.iter().filter(|c| c.created).collect();
     for c in &created {
@@ -120,7 +128,8 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
         let envs: Vec<&Environment> = c.envs.iter().map(|id| &model.environments[id.index()]).collect();
         common(&mut gx, &root, &c.name, &[("cluster", &c.key)], false);
         cluster::network(&mut gx, c);
-        cluster::gke(&mut gx, c, gke, envs.iter().any(|e| e.production));
+        let pulls = envs.iter().find_map(|e| crate::plan::registry::mirror(model, e));
+        cluster::gke(&mut gx, c, gke, envs.iter().any(|e| e.production), pulls.as_ref());
         cluster::argocd_access(&mut gx, topology, c);
         if let Some(hub) = &topology.foreign_hub {
             cluster::foreign_hub_access(&mut gx, c, hub);
@@ -142,8 +151,54 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
     if let Some(hub) = &topology.foreign_hub {
         doc.contents.push_str(&hub_readme(model, hub, &created));
     }
+    if let Some(mirror) = &mirror {
+        doc.contents.push_str(&registry_readme(model, mirror));
+    }
     out.push(doc);
     out
+}
+
+/// How CI copies the images into the repository the GKE clusters pull from.
+fn registry_readme(model: &Model, mirror: &crate::plan::registry::Mirror) -> String {
+    use crate::model::PipelineProvider;
+    use crate::plan::delivery::{image_mirror_account, IMAGE_MIRROR_KEY, IMAGE_MIRROR_KEY_VARIABLE};
+    let account = image_mirror_account(model, mirror);
+    let mut t = format!(
+        "\n## Images for the GKE clusters\n\n\
+The GKE nodes pull the images from `{}` (Artifact Registry, created by `shared`; the nodes'\n\
+service account may read it), never from the project's registry: CI copies every image it\n\
+pushes there with the same tag (`docker buildx imagetools create`, every platform) as\n\
+`{account}`, the only identity allowed to write it. Images pushed before the repository existed\n\
+have no copy: before promoting a release CI built earlier to a GKE environment, copy its tags once\n\
+(`docker buildx imagetools create --tag <copy>:<tag> <image>:<tag>`), or release a new build.\n\n",
+        mirror.prefix()
+    );
+    t.push_str(&match model.pipeline.provider {
+        PipelineProvider::GithubActions => {
+            "GitHub Actions act as it through Workload Identity Federation, keyless: set the repository\n\
+variable `GCP_WORKLOAD_IDENTITY_PROVIDER` to the `shared` root's `github_workload_identity_provider`\n\
+output. The build job logs Docker in with `gcloud auth print-access-token`: gcloud is on GitHub's\n\
+hosted runners; a self-hosted runner needs it installed.\n"
+                .to_string()
+        }
+        ci => {
+            let (ci, how) = match ci {
+                PipelineProvider::Jenkins => {
+                    ("Jenkins", format!("a credential `{IMAGE_MIRROR_KEY}` of kind *Secret file*"))
+                }
+                _ => ("GitLab CI", format!("a masked CI/CD variable `{IMAGE_MIRROR_KEY_VARIABLE}` of type *File*")),
+            };
+            format!(
+                "{ci} has no federated identity for Google Cloud: create a key for the account once and\n\
+store it as {how}, then delete the local file:\n\n\
+```sh\n\
+gcloud iam service-accounts keys create image-push-key.json --iam-account {account}\n\
+```\n\n\
+Rotate it by creating a new key, replacing the stored file and deleting the old key.\n"
+            )
+        }
+    });
+    t
 }
 
 /// How ArgoCD in a hub of another cloud reaches these clusters.

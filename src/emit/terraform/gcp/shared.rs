@@ -1,14 +1,22 @@
 //! `terraform/shared/` on GCP: the project's APIs every other root needs,
 //! and GitHub Actions' way in: a Workload Identity pool with GitHub's OIDC
 //! provider, accepting only this repository's tokens, and the deploy
-//! service account those tokens may act as. The registry stays the
-//! program's (`ghcr` or `dockerhub`): the language has no Artifact
-//! Registry kind yet, so no repository is created here.
+//! service account those tokens may act as. Where the GKE clusters pull
+//! the project's ECR images from a copy (`plan::registry::Mirror`), also
+//! the Artifact Registry repository of that copy and the service account
+//! CI pushes it as (`roles/artifactregistry.writer` on that repository
+//! only): GitHub Actions act as it through the pool, keyless; Jenkins and
+//! GitLab CI through a key the team creates for it (the README says how).
+//! Other registries (`ghcr`, `dockerhub`) stay the program's.
 
 use super::{account_id, Gx};
 use crate::emit::terraform::{attr, expr};
+use crate::model::PipelineProvider;
 use crate::plan::identity::{github_repository, GITHUB_OIDC_HOST};
+use crate::plan::registry::Mirror;
 use serde_json::json;
+
+const REGISTRY_FILE: &str = "registry.tf.json";
 
 const FILE: &str = "github.tf.json";
 
@@ -26,8 +34,10 @@ const SERVICES: &[&str] = &[
     "sts.googleapis.com",
 ];
 
-pub fn module(gx: &mut Gx) {
-    for s in SERVICES {
+pub fn module(gx: &mut Gx, mirror: Option<&Mirror>) {
+    let registry_apis: &[&str] =
+        if mirror.is_some() { &["artifactregistry.googleapis.com", "cloudkms.googleapis.com"] } else { &[] };
+    for s in SERVICES.iter().chain(registry_apis) {
         let id = s.trim_end_matches(".googleapis.com");
         gx.m.resource(
             "services.tf.json",
@@ -93,6 +103,10 @@ pub fn module(gx: &mut Gx) {
             )
         }),
     );
+    if let Some(mirror) = mirror {
+        registry(gx, mirror, &repo);
+    }
+    let m = &mut gx.m;
     m.output(
         "github_workload_identity_provider",
         "workload_identity_provider of google-github-actions/auth",
@@ -102,6 +116,115 @@ pub fn module(gx: &mut Gx) {
         "github_deploy_service_account",
         "service_account of google-github-actions/auth in deploy jobs",
         attr("google_service_account", "github_deploy", "email"),
+    );
+}
+
+/// The Artifact Registry repository of the images' copies and the one
+/// identity allowed to write it.
+fn registry(gx: &mut Gx, mirror: &Mirror, repo: &str) {
+    let github = gx.model.pipeline.provider == PipelineProvider::GithubActions;
+    let m = &mut gx.m;
+    // Encrypted under a key of the project's, as the ECR repositories are
+    // under a KMS key: Artifact Registry's service agent may use it.
+    m.data(REGISTRY_FILE, "google_project", "this", json!({ "project_id": expr("var.project") }));
+    m.resource(
+        REGISTRY_FILE,
+        "google_kms_key_ring",
+        "registry",
+        json!({
+            "name": format!("{}-registry", mirror.repository),
+            "location": mirror.location,
+            "depends_on": ["google_project_service.cloudkms"]
+        }),
+    );
+    m.resource(
+        REGISTRY_FILE,
+        "google_kms_crypto_key",
+        "registry",
+        json!({
+            "name": "images",
+            "key_ring": attr("google_kms_key_ring", "registry", "id"),
+            "rotation_period": "7776000s",
+            // Destroying the key would make every copy unreadable.
+            "lifecycle": { "prevent_destroy": true }
+        }),
+    );
+    m.resource(
+        REGISTRY_FILE,
+        "google_kms_crypto_key_iam_member",
+        "registry",
+        json!({
+            "crypto_key_id": attr("google_kms_crypto_key", "registry", "id"),
+            "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            "member": format!(
+                "serviceAccount:service-{}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+                expr("data.google_project.this.number")
+            )
+        }),
+    );
+    m.resource(
+        REGISTRY_FILE,
+        "google_artifact_registry_repository",
+        "images",
+        json!({
+            "location": mirror.location,
+            "repository_id": mirror.repository,
+            "format": "DOCKER",
+            "description": format!("copies of the images of {repo} CI pushes for the GKE clusters"),
+            // Release tags are never moved, as in ECR: a tag names one build forever.
+            "docker_config": { "immutable_tags": true },
+            "kms_key_name": attr("google_kms_crypto_key", "registry", "id"),
+            "depends_on": ["google_project_service.artifactregistry", "google_kms_crypto_key_iam_member.registry"]
+        }),
+    );
+    m.resource(
+        REGISTRY_FILE,
+        "google_service_account",
+        "image_push",
+        json!({
+            // `plan::delivery::image_mirror_account` names it in the CIs.
+            "account_id": account_id(&format!("{}-image-push", gx.model.project.name)),
+            "display_name": format!("CI image copies of {repo}")
+        }),
+    );
+    m.resource(
+        REGISTRY_FILE,
+        "google_artifact_registry_repository_iam_member",
+        "image_push_writer",
+        json!({
+            "project": attr("google_artifact_registry_repository", "images", "project"),
+            "location": attr("google_artifact_registry_repository", "images", "location"),
+            "repository": attr("google_artifact_registry_repository", "images", "name"),
+            "role": "roles/artifactregistry.writer",
+            "member": format!("serviceAccount:{}", attr("google_service_account", "image_push", "email"))
+        }),
+    );
+    if github {
+        // Keyless: runs of this repository that the provider admits act as
+        // the account (google-github-actions/auth in the CD build job).
+        m.resource(
+            REGISTRY_FILE,
+            "google_service_account_iam_member",
+            "image_push",
+            json!({
+                "service_account_id": attr("google_service_account", "image_push", "name"),
+                "role": "roles/iam.workloadIdentityUser",
+                "member": format!(
+                    "principalSet://iam.googleapis.com/{}/attribute.repository/{repo}",
+                    attr("google_iam_workload_identity_pool", "github", "name")
+                )
+            }),
+        );
+    }
+    m.output("artifact_registry", "the repository the GKE clusters pull the images' copies from", mirror.prefix());
+    m.output(
+        "image_push_service_account",
+        if github {
+            "service_account of google-github-actions/auth in the CD build job"
+        } else {
+            "the service account CI pushes the images' copies as (create its key for CI: terraform/README.md)"
+        },
+        attr("google_service_account", "image_push", "email"),
     );
 }
 
