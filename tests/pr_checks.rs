@@ -1,6 +1,7 @@
 //! Pull-request checks as GitHub runs them: the changed-files summary and
-//! the complexity check run with bash against a real git repository (the
-//! pull request's base and its merge commit), the complexity check with a
+//! the complexity check run with bash against a real git repository checked
+//! out as GitHub checks out a pull request (its merge commit, whose first
+//! parent is the base branch), the complexity check with a
 //! stub `lizard` that records what it was given; the benchmark job's
 //! comparison and baseline as the workflow wires them.
 
@@ -83,7 +84,7 @@ fn write(dir: &Path, file: &str, text: &str) {
     std::fs::write(p, text).expect("write");
 }
 
-/// A repository with a base commit; returns its directory and the base SHA.
+/// A repository with a base commit on `main`; returns its directory and the base SHA.
 fn repo() -> (tempfile::TempDir, String) {
     let tmp = tempfile::tempdir().expect("tmp");
     let d = tmp.path();
@@ -95,20 +96,32 @@ fn repo() -> (tempfile::TempDir, String) {
     git(d, &["add", "-A"]);
     git(d, &["commit", "-qm", "base"]);
     let base = git(d, &["rev-parse", "HEAD"]);
+    git(d, &["branch", "-q", "feature"]);
     (tmp, base)
 }
 
-fn commit(d: &Path, files: &[(&str, &str)]) {
-    for (f, t) in files {
-        write(d, f, t);
-    }
+/// Commits `change` on the pull request's branch, then checks out what
+/// GitHub does: the merge of that branch into the base.
+fn pr(d: &Path, base: &str, change: impl FnOnce(&Path)) {
+    git(d, &["checkout", "-q", "feature"]);
+    change(d);
     git(d, &["add", "-A"]);
     git(d, &["commit", "-qm", "change"]);
+    git(d, &["checkout", "-q", "--detach", base]);
+    git(d, &["merge", "-q", "--no-ff", "-m", "merge", "feature"]);
 }
 
-/// Runs a step's script in `d` with its env, `BASE_SHA` and GitHub's
-/// output files; returns (exit code, $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY).
-fn run(step: &Value, d: &Path, base: &str, path: Option<&Path>) -> (i32, String, String) {
+fn files<'a>(files: &'a [(&'a str, &'a str)]) -> impl FnOnce(&Path) + 'a {
+    move |d: &Path| {
+        for (f, t) in files {
+            write(d, f, t);
+        }
+    }
+}
+
+/// Runs a step's script in `d` with its env and GitHub's output files;
+/// returns (exit code, $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY).
+fn run(step: &Value, d: &Path, path: Option<&Path>) -> (i32, String, String) {
     let out = d.join(".gh-output");
     let summary = d.join(".gh-summary");
     let mut cmd = Command::new("bash");
@@ -116,7 +129,7 @@ fn run(step: &Value, d: &Path, base: &str, path: Option<&Path>) -> (i32, String,
     for (k, v) in step["env"].as_mapping().expect("env") {
         cmd.env(k.as_str().expect("key"), v.as_str().expect("value"));
     }
-    cmd.env("BASE_SHA", base).env("GITHUB_OUTPUT", &out).env("GITHUB_STEP_SUMMARY", &summary);
+    cmd.env("GITHUB_OUTPUT", &out).env("GITHUB_STEP_SUMMARY", &summary);
     if let Some(p) = path {
         cmd.env("PATH", format!("{}:{}", p.display(), std::env::var("PATH").unwrap_or_default()));
     }
@@ -131,15 +144,15 @@ fn changed_files_name_the_services_they_rebuild() {
     let s = step(&wf, "changed-files", "Summarise");
     let (tmp, base) = repo();
     let d = tmp.path();
-    commit(d, &[("api/util.py", "x = 1\n"), ("README.md", "shop!\n")]);
-    let (code, out, summary) = run(s, d, &base, None);
+    pr(d, &base, files(&[("api/util.py", "x = 1\n"), ("README.md", "shop!\n")]));
+    let (code, out, summary) = run(s, d, None);
     assert_eq!(code, 0, "{summary}");
     assert!(out.contains("services=api\n"), "{out}");
     assert!(summary.contains("| api | 1 | `api/util.py` |"), "{summary}");
     assert!(summary.contains("| web | 0 |"), "{summary}");
     // A shared file (the program) rebuilds every service.
-    commit(d, &[("shop.dpl", "project shop { }\n")]);
-    let (_, out, summary) = run(s, d, &base, None);
+    pr(d, &base, files(&[("shop.dpl", "project shop { }\n")]));
+    let (_, out, summary) = run(s, d, None);
     assert!(out.contains("services=api web\n"), "{out}");
     assert!(summary.contains("A shared file changed (`shop.dpl`)"), "{summary}");
 }
@@ -149,8 +162,8 @@ fn a_file_name_cannot_break_the_summary_table() {
     let wf = workflow();
     let s = step(&wf, "changed-files", "Summarise");
     let (tmp, base) = repo();
-    commit(tmp.path(), &[("web/a`|b<script>.ts", "x\n")]);
-    let (code, _, summary) = run(s, tmp.path(), &base, None);
+    pr(tmp.path(), &base, files(&[("web/a`|b<script>.ts", "x\n")]));
+    let (code, _, summary) = run(s, tmp.path(), None);
     assert_eq!(code, 0);
     let row = summary.lines().find(|l| l.starts_with("| web |")).expect("web row");
     assert_eq!(row.matches('|').count(), 4, "three cells: {row}");
@@ -181,18 +194,19 @@ fn complexity_reads_only_the_changed_files() {
     let s = step(&wf, "complexity", "Cyclomatic");
     let (tmp, base) = repo();
     let d = tmp.path();
-    commit(d, &[("api/util.py", "x = 1\n"), ("web/new file.ts", "y\n")]);
-    git(d, &["rm", "-q", "README.md"]);
-    git(d, &["commit", "-qm", "delete"]);
+    pr(d, &base, |d| {
+        files(&[("api/util.py", "x = 1\n"), ("web/new file.ts", "y\n")])(d);
+        std::fs::remove_file(d.join("README.md")).expect("rm");
+    });
     let bin = stubs(d, false);
-    let (code, ..) = run(s, d, &base, Some(bin.path()));
+    let (code, ..) = run(s, d, Some(bin.path()));
     assert_eq!(code, 0);
     let args = std::fs::read_to_string(d.join(".lizard-args")).expect("lizard ran");
     let args: Vec<&str> = args.lines().collect();
     assert_eq!(args, ["--CCN", "12", "--warnings_only", "api/util.py", "web/new file.ts"], "deleted files left out");
     // A warning fails the job (xargs reports lizard's failure as 123).
     let bin = stubs(d, true);
-    assert_ne!(run(s, d, &base, Some(bin.path())).0, 0);
+    assert_ne!(run(s, d, Some(bin.path())).0, 0);
 }
 
 #[test]
@@ -203,10 +217,9 @@ fn complexity_never_scans_the_whole_tree() {
     let d = tmp.path();
     // Only a deletion: nothing added or changed, so lizard must not run
     // (given no file, it would scan the working directory).
-    git(d, &["rm", "-q", "README.md"]);
-    git(d, &["commit", "-qm", "delete"]);
+    pr(d, &base, |d| std::fs::remove_file(d.join("README.md")).expect("rm"));
     let bin = stubs(d, true);
-    let (code, ..) = run(s, d, &base, Some(bin.path()));
+    let (code, ..) = run(s, d, Some(bin.path()));
     assert_eq!(code, 0);
     assert!(!d.join(".lizard-args").exists(), "lizard ran without files");
 }

@@ -165,11 +165,13 @@ pub fn addon_objects(plan: &Plan, c: &Cluster) -> Vec<(&'static str, String, Val
     let model = plan.model;
     let secrets: Vec<AddonSecret> = addon_secrets(plan).into_iter().filter(|s| s.cluster == c.key).collect();
     let Some(first) = secrets.first() else { return Vec::new() };
-    let ep = &plan.envs[first.env.index()];
-    let ns = ep.ns().to_string();
+    // By id from the model: a build of some environments (`--env`) plans
+    // only those, and the cluster's secrets environment may not be one.
+    let env = model.env(first.env);
+    let ns = env.namespace.clone();
     // The environment's External Secrets ServiceAccount (emit/k8s/data.rs).
     let sa = json!({ "name": format!("{}-secrets", model.project.name), "namespace": ns });
-    let provider = match &model.secret_store_of(ep.env) {
+    let provider = match &model.secret_store_of(env) {
         Store::AwsSecretsManager { region, .. } => {
             json!({ "aws": { "service": "SecretsManager", "region": region, "auth": { "jwt": { "serviceAccountRef": sa } } } })
         }

@@ -121,7 +121,7 @@ pub fn aws_account(model: &Model) -> Option<&str> {
 }
 
 fn namespaces(plan: &Plan, c: &Cluster) -> Vec<String> {
-    c.envs.iter().map(|e| plan.envs[e.index()].ns().to_string()).collect()
+    c.envs.iter().map(|e| plan.model.env(*e).namespace.clone()).collect()
 }
 
 /// The `Match` pattern of one namespace's container logs: `tail` tags each
@@ -274,7 +274,7 @@ pub fn values(plan: &Plan, a: super::addons::Addon, c: &Cluster) -> Option<Value
             let outputs: String = c
                 .envs
                 .iter()
-                .map(|e| fluent_bit_output(model, &sink, model.env(*e), plan.envs[e.index()].ns(), &region))
+                .map(|e| fluent_bit_output(model, &sink, model.env(*e), &model.env(*e).namespace, &region))
                 .collect();
             let parsers = section(
                 "PARSER",

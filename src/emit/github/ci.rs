@@ -266,13 +266,18 @@ fn labeler(cx: &Cx, path: &str) -> Artifact {
     )
 }
 
+/// The base of a pull request's changes: the checkout is GitHub's merge
+/// commit, whose first parent is the base branch as merged (no event data
+/// reaches the script).
+const MERGE_BASE: &str = "BASE_SHA=$(git rev-parse HEAD^1)\n";
+
 /// The pull request's changed files by the services they rebuild
 /// (`plan::changes::PR_FILES_SH`), in the job summary.
 fn changed_files_job(cx: &Cx) -> Job {
     use crate::plan::changes;
     let m = cx.model;
     let script = format!(
-        "SUMMARY=\"$GITHUB_STEP_SUMMARY\"\nOUT=\"$GITHUB_OUTPUT\"\n{}{}",
+        "{MERGE_BASE}SUMMARY=\"$GITHUB_STEP_SUMMARY\"\nOUT=\"$GITHUB_OUTPUT\"\n{}{}",
         changes::MATCHES_SH,
         changes::PR_FILES_SH
     );
@@ -281,7 +286,6 @@ fn changed_files_job(cx: &Cx) -> Job {
     j.step(steps::checkout_history()).step(
         Step::run("Summarise the changed files", script)
             .id("changes")
-            .env("BASE_SHA", "${{ github.event.pull_request.base.sha }}")
             .env("SERVICES", super::data(&changes::services_var(m)))
             .env("SHARED", super::data(&changes::shared_var(m)))
             .env("IGNORED", super::data(&changes::ignored(m))),
@@ -300,6 +304,7 @@ python -m pip install --quiet "lizard==$LIZARD_VERSION"
 # lizard scans the working directory when given no file: the check above
 # keeps it to the pull request's files.
 xargs -0 lizard --CCN "$MAX_CCN" --warnings_only < changed-files"#;
+    let script = format!("{MERGE_BASE}{script}");
     Job::new(format!("Complexity at most {max}"))
         .permissions(&[("contents", "read")])
         .timeout(10)
@@ -307,7 +312,6 @@ xargs -0 lizard --CCN "$MAX_CCN" --warnings_only < changed-files"#;
         .step(Step::uses("Set up Python", "actions/setup-python").with("python-version", "3.12"))
         .step(
             Step::run("Cyclomatic complexity of the changed functions (lizard)", script)
-                .env("BASE_SHA", "${{ github.event.pull_request.base.sha }}")
                 .env("MAX_CCN", max.to_string())
                 .env("LIZARD_VERSION", pins::tool("lizard")),
         )
