@@ -8,7 +8,9 @@ For every output tree and every environment `k8s/<env>/`, renders
 package helm-python-sdk, which `../shared/tools/validate-output` installs into
 its venv; run this with that venv's python) and compares the parsed documents
 with `k8s/<env>/*.yaml`: the same set of (kind, namespace, name), and each
-document deeply equal (types included: "1" is not 1).
+document deeply equal (types included: "1" is not 1). The kustomization's
+`images` (newName, newTag, digest) are applied to the Kubernetes documents
+first, as kustomize applies them: the chart renders the final image names.
 
 Two renders per environment:
   - with the values file as is: every object except the Namespace, which the
@@ -87,13 +89,52 @@ def differences(a, b, path="", out=None, limit=8):
     return out
 
 
+def retag(node, images):
+    """Applies kustomize's `images` transformer to every `image` of the
+    containers and init containers below `node`."""
+    if isinstance(node, dict):
+        for field in ("containers", "initContainers"):
+            for c in node.get(field) or []:
+                if isinstance(c, dict) and isinstance(c.get("image"), str):
+                    c["image"] = retagged(c["image"], images)
+        for v in node.values():
+            retag(v, images)
+    elif isinstance(node, list):
+        for v in node:
+            retag(v, images)
+
+
+def retagged(image, images):
+    name, sep, digest = image.partition("@")
+    tag = None
+    if not sep:
+        slash = name.rfind("/")
+        colon = name.rfind(":")
+        if colon > slash:
+            name, tag = name[:colon], name[colon + 1:]
+    for i in images:
+        if i.get("name") != name:
+            continue
+        name = i.get("newName", name)
+        if "digest" in i:
+            return f"{name}@{i['digest']}"
+        tag = i.get("newTag", tag)
+        break
+    if sep:
+        return f"{name}@{digest}"
+    return f"{name}:{tag}" if tag is not None else name
+
+
 def load_k8s(env_dir):
     docs = {}
+    kust = env_dir / "kustomization.yaml"
+    images = (yaml.safe_load(kust.read_text()) or {}).get("images") or [] if kust.exists() else []
     for f in sorted(env_dir.glob("*.yaml")):
         if f.name == "kustomization.yaml":
             continue
         for d in yaml.safe_load_all(f.read_text()):
             if isinstance(d, dict):
+                retag(d, images)
                 docs[key(d)] = d
     return docs
 
