@@ -66,17 +66,7 @@ fn step<'a>(wf: &'a Value, job: &str, name_prefix: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{job}: step {name_prefix}"))
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use common::git;
 
 fn write(dir: &Path, file: &str, text: &str) {
     let p = dir.join(file);

@@ -96,31 +96,22 @@ pub const CACHE_POLICY_DYNAMIC: &str = "Managed-CachingDisabled";
 /// the origin's name (the host the Ingresses serve).
 pub const ORIGIN_REQUEST_POLICY: &str = "Managed-AllViewerExceptHostHeader";
 
-/// The rule groups of the CloudFront web ACL: the regional ones, and
-/// anonymisers (VPNs, Tor, hosting providers), which at the edge are the
-/// usual source of scraping and credential stuffing.
-pub static CDN_RULES: &[ManagedRules] = &[
-    ManagedRules {
-        group: "AWSManagedRulesAmazonIpReputationList",
-        metric: "ip-reputation",
-        what: "addresses Amazon threat intelligence lists as bots and attackers",
-    },
-    ManagedRules {
-        group: "AWSManagedRulesAnonymousIpList",
-        metric: "anonymous-ip",
-        what: "anonymising services (VPNs, Tor, hosting providers) that hide a client's origin",
-    },
-    ManagedRules {
-        group: "AWSManagedRulesCommonRuleSet",
-        metric: "common",
-        what: "the common web exploits (OWASP Top 10 classes)",
-    },
-    ManagedRules {
-        group: "AWSManagedRulesKnownBadInputsRuleSet",
-        metric: "known-bad-inputs",
-        what: "request patterns known to be malicious (Log4j, Java deserialisation)",
-    },
-];
+/// Anonymisers (VPNs, Tor, hosting providers), which at the edge are the
+/// usual source of scraping and credential stuffing: the CloudFront web
+/// ACL holds them after IP reputation, beside the regional groups.
+pub static ANONYMOUS_IP: ManagedRules = ManagedRules {
+    group: "AWSManagedRulesAnonymousIpList",
+    metric: "anonymous-ip",
+    what: "anonymising services (VPNs, Tor, hosting providers) that hide a client's origin",
+};
+
+/// The rule groups of the CloudFront web ACL: [`MANAGED_RULES`] with
+/// [`ANONYMOUS_IP`] after the first (IP reputation).
+pub fn cdn_rules() -> Vec<&'static ManagedRules> {
+    let mut rules: Vec<&'static ManagedRules> = MANAGED_RULES.iter().collect();
+    rules.insert(1, &ANONYMOUS_IP);
+    rules
+}
 
 /// A CloudFront distribution in front of an environment's ALB.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,7 +180,7 @@ pub struct WebAcl {
     pub name: String,
     /// Requests per client IP in any 5 minutes before it is blocked.
     pub rate_limit: u64,
-    pub rules: &'static [ManagedRules],
+    pub rules: Vec<&'static ManagedRules>,
     /// The CloudWatch log group of its request logs (WAF requires the
     /// `aws-waf-logs-` prefix).
     pub log_group: String,
@@ -260,7 +251,7 @@ pub fn edge(model: &Model, env: &Environment) -> Option<Edge> {
                 log_group: format!("aws-waf-logs-{name}-cdn"),
                 name: format!("{name}-cdn"),
                 rate_limit: e.rate_limit,
-                rules: CDN_RULES,
+                rules: cdn_rules(),
             }),
             shield: e.shield,
             log_group: format!("/aws/cloudfront/{name}"),
@@ -271,7 +262,7 @@ pub fn edge(model: &Model, env: &Environment) -> Option<Edge> {
             log_group: format!("aws-waf-logs-{name}"),
             name,
             rate_limit: e.rate_limit,
-            rules: MANAGED_RULES,
+            rules: MANAGED_RULES.iter().collect(),
         }),
         shield: e.shield,
         cdn,

@@ -30,65 +30,15 @@ pub fn of(cx: &Cx) -> Option<Cdn> {
 
 /// Adds the us-east-1 provider configuration beside the others.
 fn provider(cx: &mut Cx) {
-    let main = cx.m.file("main.tf.json");
-    let current = main.provider.get("aws").cloned().unwrap_or_else(|| json!({}));
-    let mut list = match current {
-        Value::Array(v) => v,
-        v => vec![v],
-    };
-    let mut east = list.first().cloned().unwrap_or_else(|| json!({}));
-    east["alias"] = json!("us_east_1");
-    east["region"] = json!("us-east-1");
-    list.push(east);
-    main.provider.insert("aws".into(), Value::Array(list));
+    cx.m.aws_provider_alias("us_east_1", "us-east-1");
 }
 
 /// The key encrypting the CDN's log groups in us-east-1 (a log group's key
 /// must be in its region).
 fn key(cx: &mut Cx) {
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministration",
-                "Effect": "Allow",
-                "Principal": { "AWS": "arn:${local.partition}:iam::${local.account_id}:root" },
-                "Action": "kms:*",
-                "Resource": "*"
-            },
-            {
-                "Sid": "CloudWatchLogs",
-                "Effect": "Allow",
-                "Principal": { "Service": "logs.us-east-1.amazonaws.com" },
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn":
-                            "arn:${local.partition}:logs:us-east-1:${local.account_id}:log-group:*"
-                    }
-                }
-            }
-        ]
-    });
-    cx.m.resource(
-        FILE,
-        "aws_kms_key",
-        "cdn",
-        json!({
-            "provider": PROVIDER,
-            "description": "${local.name}: CDN logs in us-east-1",
-            "enable_key_rotation": true,
-            "deletion_window_in_days": 30,
-            "policy": jsonencode(&policy)
-        }),
-    );
-    cx.m.resource(
-        FILE,
-        "aws_kms_alias",
-        "cdn",
-        json!({ "provider": PROVIDER, "name": "alias/${local.name}-cdn", "target_key_id": attr("aws_kms_key", "cdn", "key_id") }),
-    );
+    use super::security::{account_statement, kms_key, logs_statement};
+    let statements = vec![account_statement(), logs_statement("us-east-1")];
+    kms_key(cx, FILE, "cdn", Some(PROVIDER), "${local.name}: CDN logs in us-east-1", "${local.name}-cdn", statements);
 }
 
 /// The public host's certificate in us-east-1, validated by DNS: through

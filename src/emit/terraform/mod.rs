@@ -112,6 +112,21 @@ impl Module {
     pub fn file(&mut self, name: &'static str) -> &mut Config {
         self.files.entry(name).or_default()
     }
+    /// Adds a configuration of the AWS provider for another region, named
+    /// `aws.<alias>`, after the module's existing ones (the first is the
+    /// default, whose settings the new one copies).
+    pub fn aws_provider_alias(&mut self, alias: &str, region: &str) {
+        let main = self.file("main.tf.json");
+        let mut list = match main.provider.get("aws").cloned().unwrap_or_else(|| json!({})) {
+            Value::Array(v) => v,
+            v => vec![v],
+        };
+        let mut extra = list.first().cloned().unwrap_or_else(|| json!({}));
+        extra["alias"] = json!(alias);
+        extra["region"] = json!(region);
+        list.push(extra);
+        main.provider.insert("aws".into(), Value::Array(list));
+    }
     pub fn resource(&mut self, file: &'static str, ty: &str, name: &str, body: Value) {
         self.file(file).resource.entry(ty.into()).or_default().insert(name.into(), body);
     }

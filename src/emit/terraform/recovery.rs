@@ -26,44 +26,16 @@ pub fn prelude(cx: &mut Cx, region: &str) {
     if cx.m.file(FILE).resource.get("aws_kms_key").is_some_and(|k| k.contains_key("secondary")) {
         return;
     }
-    let main = cx.m.file("main.tf.json").provider.get("aws").cloned().unwrap_or_else(|| json!({}));
-    let mut secondary = main.clone();
-    secondary["alias"] = json!("secondary");
-    secondary["region"] = json!(region);
-    cx.m.file("main.tf.json").provider.insert("aws".into(), json!([main, secondary]));
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            // Delegates use of the key to IAM policies of this account
-            // (the replication and backup roles), as AWS's default policy does.
-            "Sid": "AccountAdministration",
-            "Effect": "Allow",
-            "Principal": { "AWS": "arn:${local.partition}:iam::${local.account_id}:root" },
-            "Action": "kms:*",
-            "Resource": "*"
-        }]
-    });
-    cx.m.resource(
+    cx.m.aws_provider_alias("secondary", region);
+    // The replication and backup roles use the key through IAM policies.
+    super::security::kms_key(
+        cx,
         FILE,
-        "aws_kms_key",
         "secondary",
-        json!({
-            "provider": PROVIDER,
-            "description": format!("${{local.name}}: backup copies in {region}"),
-            "enable_key_rotation": true,
-            "deletion_window_in_days": 30,
-            "policy": jsonencode(&policy)
-        }),
-    );
-    cx.m.resource(
-        FILE,
-        "aws_kms_alias",
-        "secondary",
-        json!({
-            "provider": PROVIDER,
-            "name": "alias/${local.name}-recovery",
-            "target_key_id": attr("aws_kms_key", "secondary", "key_id")
-        }),
+        Some(PROVIDER),
+        &format!("${{local.name}}: backup copies in {region}"),
+        "${local.name}-recovery",
+        vec![super::security::account_statement()],
     );
     cx.m.output(
         "recovery_kms_key_arn",

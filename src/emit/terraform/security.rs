@@ -16,67 +16,80 @@ use crate::plan::EnvPlan;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
+/// The key-policy statement delegating use of a key to this account's IAM
+/// policies, as AWS's default key policy does.
+pub fn account_statement() -> Value {
+    json!({
+        "Sid": "AccountAdministration",
+        "Effect": "Allow",
+        "Principal": { "AWS": "arn:${local.partition}:iam::${local.account_id}:root" },
+        "Action": "kms:*",
+        "Resource": "*"
+    })
+}
+
+/// The key-policy statement letting CloudWatch Logs in `region` (a name or
+/// an expression) encrypt this account's log groups there with the key.
+pub fn logs_statement(region: &str) -> Value {
+    json!({
+        "Sid": "CloudWatchLogs",
+        "Effect": "Allow",
+        "Principal": { "Service": format!("logs.{region}.amazonaws.com") },
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn":
+                    format!("arn:${{local.partition}}:logs:{region}:${{local.account_id}}:log-group:*")
+            }
+        }
+    })
+}
+
+/// A customer-managed key (rotated, 30 days from deletion to destruction)
+/// with the policy `statements` and its alias `alias/<alias>`;
+/// `provider` places both in another region's provider configuration.
+pub fn kms_key(
+    cx: &mut Cx,
+    file: &'static str,
+    id: &str,
+    provider: Option<&str>,
+    description: &str,
+    alias: &str,
+    statements: Vec<Value>,
+) {
+    let policy = json!({ "Version": "2012-10-17", "Statement": statements });
+    let mut key = json!({
+        "description": description,
+        "enable_key_rotation": true,
+        "deletion_window_in_days": 30,
+        "policy": jsonencode(&policy)
+    });
+    let mut named = json!({ "name": format!("alias/{alias}"), "target_key_id": attr("aws_kms_key", id, "key_id") });
+    if let Some(p) = provider {
+        key["provider"] = json!(p);
+        named["provider"] = json!(p);
+    }
+    cx.m.resource(file, "aws_kms_key", id, key);
+    cx.m.resource(file, "aws_kms_alias", id, named);
+}
+
 /// The key that encrypts everything of one environment at rest: secrets in
 /// etcd, databases, caches, queues, logs, backups and Secrets Manager.
 pub fn kms(cx: &mut Cx, alarms: bool) {
-    let root = "arn:${local.partition}:iam::${local.account_id}:root";
-    let mut policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                // Delegates use of the key to IAM policies of this account,
-                // as AWS's default key policy does.
-                "Sid": "AccountAdministration",
-                "Effect": "Allow",
-                "Principal": { "AWS": root },
-                "Action": "kms:*",
-                "Resource": "*"
-            },
-            {
-                "Sid": "CloudWatchLogs",
-                "Effect": "Allow",
-                "Principal": { "Service": "logs.${var.region}.amazonaws.com" },
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn":
-                            "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"
-                    }
-                }
-            }
-        ]
-    });
+    let mut statements = vec![account_statement(), logs_statement("${var.region}")];
     // CloudWatch alarms publish to the environment's encrypted SNS topic.
     if alarms {
-        if let Some(st) = policy["Statement"].as_array_mut() {
-            st.push(json!({
-                "Sid": "CloudWatchAlarms",
-                "Effect": "Allow",
-                "Principal": { "Service": "cloudwatch.amazonaws.com" },
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": { "StringEquals": { "aws:SourceAccount": "${local.account_id}" } }
-            }));
-        }
+        statements.push(json!({
+            "Sid": "CloudWatchAlarms",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudwatch.amazonaws.com" },
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": { "StringEquals": { "aws:SourceAccount": "${local.account_id}" } }
+        }));
     }
-    cx.m.resource(
-        "kms.tf.json",
-        "aws_kms_key",
-        "main",
-        json!({
-            "description": "${local.name}: data at rest",
-            "enable_key_rotation": true,
-            "deletion_window_in_days": 30,
-            "policy": jsonencode(&policy)
-        }),
-    );
-    cx.m.resource(
-        "kms.tf.json",
-        "aws_kms_alias",
-        "main",
-        json!({ "name": "alias/${local.name}", "target_key_id": attr("aws_kms_key", "main", "key_id") }),
-    );
+    kms_key(cx, "kms.tf.json", "main", None, "${local.name}: data at rest", "${local.name}", statements);
     cx.m.output("kms_key_arn", "the key encrypting this environment's data", attr("aws_kms_key", "main", "arn"));
 }
 

@@ -141,11 +141,7 @@ pub fn backups(m: &mut Module, model: &Model) {
     });
     if let Some(region) = b.copy_to {
         // A second configuration of the provider for the secondary region.
-        let main = m.file("main.tf.json").provider.get("aws").cloned().unwrap_or_else(|| json!({}));
-        let mut copy = main.clone();
-        copy["alias"] = json!("state_copy");
-        copy["region"] = json!(region);
-        m.file("main.tf.json").provider.insert("aws".into(), json!([main, copy]));
+        m.aws_provider_alias("state_copy", region);
         key(
             m,
             "state_copy",
