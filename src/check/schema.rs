@@ -395,7 +395,7 @@ pub static EXPOSURE: &[Variant] = &[
             req("host", Ty::Host, "host name, may interpolate `${env.domain}`"),
             f("path", Ty::UrlPath, "\"/\"", "path prefix"),
             f("tls", Ty::Bool, "true", "terminate TLS with a cert-manager certificate"),
-            f("class", Ty::Str, "\"nginx\"", "ingress class"),
+            f("class", Ty::Str, "\"nginx\"", "ingress class: `\"alb\"` is the AWS Load Balancer Controller on EKS, and ingress-nginx on the address Terraform reserves for a GKE or AKS cluster; any other class is served as nginx, its certificates issued by Let's Encrypt through the ClusterIssuer `letsencrypt` installed with cert-manager"),
             f(
                 "certificate",
                 Ty::Str,

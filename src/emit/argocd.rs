@@ -301,6 +301,15 @@ fn addons(plan: &Plan) -> Vec<(String, String)> {
                 crate::plan::velero::NAMESPACE,
             ));
         }
+        // The ClusterIssuer of nginx Ingresses (plan/certificates.rs), after cert-manager's CRDs.
+        if crate::plan::certificates::needed_on(model, cluster) {
+            let path = format!(
+                "{}/{}",
+                p.gitops.path.trim_end_matches('/'),
+                crate::plan::certificates::issuer_dir(plan, cluster)
+            );
+            files.push(app(format!("{}-certificates{suffix}", p.name), -1, git_source(model, path), "cert-manager"));
+        }
         if cluster_objects {
             let dir = crate::plan::addons::cluster_dir(plan, cloud);
             let path = format!("{}/{dir}", p.gitops.path.trim_end_matches('/'));

@@ -4,7 +4,7 @@
 //! prepares a fresh cluster; the docs page lists them.
 
 use super::Plan;
-use crate::model::{Cloud, Exposure, Placement, SecretStore, StrategyKind};
+use crate::model::{Cloud, Placement, SecretStore, StrategyKind};
 
 /// A controller the generated objects need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,7 +87,7 @@ pub const ADDONS: &[AddonSpec] = &[
         chart: "ingress-nginx",
         version: "4.12.1",
         namespace: "ingress-nginx",
-        needed_by: "Ingresses of class nginx",
+        needed_by: "Ingresses of class nginx, and of class alb on GKE and AKS",
         values: "controller:\n  metrics:\n    enabled: true\n",
     },
     AddonSpec {
@@ -107,7 +107,7 @@ pub const ADDONS: &[AddonSpec] = &[
         chart: "cert-manager",
         version: "v1.17.2",
         namespace: "cert-manager",
-        needed_by: "TLS certificates of nginx Ingresses",
+        needed_by: "TLS certificates of nginx Ingresses, from Let's Encrypt through the ClusterIssuer `letsencrypt` (`k8s/_addons/<cluster>/cert-manager/`)",
         values: "crds:\n  enabled: true\n",
     },
     AddonSpec {
@@ -366,17 +366,12 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     if stores.iter().any(|s| matches!(s, SecretStore::SealedSecrets { .. })) {
         need.push(Addon::SealedSecrets);
     }
-    for s in &model.services {
-        if let Exposure::Ingress { class, tls, .. } = &s.expose {
-            if super::routes::controller(class) == super::routes::Controller::Alb {
-                need.push(Addon::AwsLoadBalancerController);
-            } else {
-                need.push(Addon::IngressNginx);
-                if *tls {
-                    need.push(Addon::CertManager);
-                }
-            }
-        }
+    // The ingress controllers each environment's routes go through.
+    for e in &model.environments {
+        let u = super::routes::IngressUse::of_env(model, e);
+        need.extend(u.alb.then_some(Addon::AwsLoadBalancerController));
+        need.extend(u.nginx.then_some(Addon::IngressNginx));
+        need.extend(u.cert_manager.then_some(Addon::CertManager));
     }
     if model.observability.metrics.is_some() || model.observability.alerts.is_some() {
         need.push(Addon::KubePrometheusStack);
@@ -440,12 +435,64 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
     need.into_iter().map(spec).collect()
 }
 
+/// What the routes of a cluster's environments need.
+pub fn cluster_ingress(model: &crate::model::Model, cluster: &super::topology::Cluster) -> super::routes::IngressUse {
+    cluster.envs.iter().fold(super::routes::IngressUse::default(), |a, e| {
+        let u = super::routes::IngressUse::of_env(model, model.env(*e));
+        super::routes::IngressUse {
+            nginx: a.nginx || u.nginx,
+            alb: a.alb || u.alb,
+            cert_manager: a.cert_manager || u.cert_manager,
+        }
+    })
+}
+
+/// ingress-nginx's values in one cluster: the table's (or the mesh's), and
+/// on GKE and AKS the controller's Service takes the address Terraform
+/// reserved for the cluster, by name, so the DNS records that point there
+/// reach it (without it the Service gets a passing address of its own).
+fn ingress_nginx_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::Cluster) -> String {
+    let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+    let mut v = values(plan, spec);
+    let service = match &cluster.cloud {
+        Cloud::Aws { .. } => return v,
+        // GKE reads the reserved address's name from this annotation only
+        // for Services of the regional external load balancer class.
+        Cloud::Gcp { .. } => format!(
+            "    loadBalancerClass: networking.gke.io/l4-regional-external\n    annotations:\n      networking.gke.io/load-balancer-ip-addresses: {}\n",
+            q(&super::topology::ingress_address_name(cluster))
+        ),
+        Cloud::Azure { .. } => format!(
+            "    annotations:\n      service.beta.kubernetes.io/azure-pip-name: {}\n      service.beta.kubernetes.io/azure-load-balancer-resource-group: {}\n",
+            q(&super::topology::ingress_address_name(cluster)),
+            q(&super::topology::ingress_address_group(cluster))
+        ),
+    };
+    // The table's values start with `controller:`; the Service goes under it.
+    v = v.replacen("controller:\n", &format!("controller:\n  service:\n{service}"), 1);
+    v
+}
+
 /// An add-on's chart values in one cluster: the table's, plus what only
 /// that cluster knows. `None` when the add-on does not run there (the
 /// autoscaler runs only in clusters this output creates, which have its
 /// node groups and its IAM role, and only when the AWS account is known).
 pub fn cluster_values(plan: &Plan, spec: &AddonSpec, cluster: &super::topology::Cluster) -> Option<String> {
     let model = plan.model;
+    // The ingress add-ons run where some environment's routes need them.
+    let ingress = cluster_ingress(model, cluster);
+    let unused = match spec.addon {
+        Addon::IngressNginx => !ingress.nginx,
+        Addon::CertManager => !ingress.cert_manager,
+        Addon::AwsLoadBalancerController => !ingress.alb,
+        _ => false,
+    };
+    if unused {
+        return None;
+    }
+    if spec.addon == Addon::IngressNginx {
+        return Some(ingress_nginx_values(plan, spec, cluster));
+    }
     let Cloud::Aws { region, cluster: eks, .. } = &cluster.cloud else {
         // The autoscaler and the load balancer controller are AWS's: GKE and
         // AKS scale their node pools and serve load balancers themselves.

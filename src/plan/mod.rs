@@ -13,6 +13,7 @@ pub mod alarms;
 pub mod analysis;
 pub mod backup;
 pub mod branches;
+pub mod certificates;
 pub mod changes;
 pub mod crd;
 pub mod dashboards;

@@ -116,9 +116,17 @@ pub fn kyverno(cx: &EnvPlan) -> Option<KyvernoPolicy> {
     let pods = json!({ "any": [{ "resources": { "kinds": ["Pod"] } }] });
     // Strimzi creates the Kafka pods from its own templates and images;
     // they are its operator's to secure, not the program's.
-    let exclude = json!({ "any": [{ "resources": { "selector": {
+    let mut exclude = json!({ "any": [{ "resources": { "selector": {
         "matchExpressions": [{ "key": "strimzi.io/cluster", "operator": "Exists" }]
     } } }] });
+    // So do cert-manager's HTTP-01 solver pods (its own image, from quay.io).
+    if super::certificates::solves_in(cx.model, cx.env) {
+        exclude["any"].as_array_mut().into_iter().for_each(|a| {
+            a.push(json!({ "resources": { "selector": {
+                "matchExpressions": [{ "key": super::certificates::SOLVER_LABEL, "operator": "Exists" }]
+            } } }))
+        });
+    }
     let allowed = allowed_images(cx);
     let images = allowed.iter().map(|a| format!("{a}*")).collect::<Vec<_>>().join(" | ");
     let rule = |name: &str, message: String, pattern: Value| Rule {

@@ -12,7 +12,7 @@ use super::crd::{AlbRouting, IstioRouting, NginxRouting, TrafficRouting, Virtual
 use super::env::render;
 use super::network::{INGRESS_NAMESPACE, PRIVATE_CIDR};
 use super::EnvPlan;
-use crate::model::{Exposure, Probe, Service, StrategyKind};
+use crate::model::{Cloud, Environment, Exposure, Model, Probe, Service, StrategyKind};
 use std::collections::BTreeMap;
 
 /// The ingress controllers deployc knows; any other class is treated as an
@@ -24,11 +24,68 @@ pub enum Controller {
     Alb,
 }
 
-/// The controller behind an ingress class.
-pub fn controller(class: &str) -> Controller {
-    match class {
-        "alb" => Controller::Alb,
+/// The controller behind an ingress class in an environment. The AWS Load
+/// Balancer Controller runs only on EKS: on GKE and AKS an `alb` Ingress is
+/// served by ingress-nginx, which the cluster's reserved address fronts
+/// (a standby on another cloud keeps the primary's program).
+pub fn controller(model: &Model, env: &Environment, class: &str) -> Controller {
+    match (class, model.cloud_of(env)) {
+        ("alb", Cloud::Aws { .. }) => Controller::Alb,
         _ => Controller::Nginx,
+    }
+}
+
+/// The `ingressClassName` of a route served by `ctl`: the program's class,
+/// or `nginx` where an `alb` Ingress falls back to ingress-nginx.
+fn class_name(ctl: Controller, class: &str) -> String {
+    match (ctl, class) {
+        (Controller::Nginx, "alb") => "nginx".into(),
+        _ => class.into(),
+    }
+}
+
+/// Whether a service's routes in an environment go through ingress-nginx,
+/// through the ALB, or through no Ingress, and whether cert-manager issues
+/// their certificates: the add-ons follow from it ([`super::addons`]).
+pub fn ingress_use(model: &Model, env: &Environment, s: &Service) -> IngressUse {
+    match &s.expose {
+        Exposure::Ingress { class, tls, .. } if s.service_port.is_some() => match controller(model, env, class) {
+            Controller::Nginx => IngressUse { nginx: true, alb: false, cert_manager: *tls },
+            Controller::Alb => IngressUse { nginx: false, alb: true, cert_manager: false },
+        },
+        // The preview route of an internal service promoted by hand.
+        Exposure::Internal
+            if manual_promotion_in(env, s)
+                && s.port.is_some()
+                && s.service_port.is_some()
+                && !env.domain.is_empty() =>
+        {
+            IngressUse { nginx: true, alb: false, cert_manager: true }
+        }
+        _ => IngressUse::default(),
+    }
+}
+
+/// What the Ingresses of a service need from the cluster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IngressUse {
+    pub nginx: bool,
+    pub alb: bool,
+    /// cert-manager issues a certificate (nginx with TLS).
+    pub cert_manager: bool,
+}
+
+impl IngressUse {
+    /// What every deployed service of an environment needs.
+    pub fn of_env(model: &Model, env: &Environment) -> IngressUse {
+        env.deployments.iter().fold(IngressUse::default(), |a, d| {
+            let u = ingress_use(model, env, model.service(d.service));
+            IngressUse {
+                nginx: a.nginx || u.nginx,
+                alb: a.alb || u.alb,
+                cert_manager: a.cert_manager || u.cert_manager,
+            }
+        })
     }
 }
 
@@ -47,6 +104,7 @@ pub enum BackendPort {
 pub struct Route {
     pub name: String,
     pub class: String,
+    pub controller: Controller,
     pub host: String,
     pub path: String,
     pub service: String,
@@ -71,7 +129,11 @@ pub const PRIVATE_RANGES: &str = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16";
 
 /// Whether a blue-green environment waits for a person to promote.
 fn manual_promotion(cx: &EnvPlan, s: &Service) -> bool {
-    matches!(cx.env.strategy_of(s.id), StrategyKind::BlueGreen { auto_promote: false, auto_promote_after_ms: None, .. })
+    manual_promotion_in(cx.env, s)
+}
+
+fn manual_promotion_in(env: &Environment, s: &Service) -> bool {
+    matches!(env.strategy_of(s.id), StrategyKind::BlueGreen { auto_promote: false, auto_promote_after_ms: None, .. })
 }
 
 /// The peers outside the namespace that reach a service's pods on its port.
@@ -81,7 +143,7 @@ pub fn ingress_peers(cx: &EnvPlan, s: &Service) -> Vec<Peer> {
         Exposure::Internal if manual_promotion(cx, s) && s.port.is_some() => {
             vec![Peer::Namespace(INGRESS_NAMESPACE.into())]
         }
-        Exposure::Ingress { class, .. } => match controller(class) {
+        Exposure::Ingress { class, .. } => match controller(cx.model, cx.env, class) {
             Controller::Nginx => vec![Peer::Namespace(INGRESS_NAMESPACE.into())],
             // ALB ip targets: the load balancer's nodes connect from VPC addresses.
             Controller::Alb => vec![Peer::Cidr(PRIVATE_CIDR.into())],
@@ -115,7 +177,8 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
     let Exposure::Ingress { host, path, tls, class, certificate } = &s.expose else {
         return internal_preview(cx, s, service_port).into_iter().collect();
     };
-    let ctl = controller(class);
+    let ctl = controller(cx.model, cx.env, class);
+    let class = &class_name(ctl, class);
     let edge = super::edge::edge(cx.model, cx.env);
     // Behind a CDN the ALB serves the origin host CloudFront sends.
     let host = match (&edge, ctl) {
@@ -127,7 +190,8 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
     match ctl {
         Controller::Nginx => {
             if *tls {
-                annotations.insert("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string());
+                annotations
+                    .insert("cert-manager.io/cluster-issuer".to_string(), super::certificates::ISSUER.to_string());
             }
             annotations.extend(super::mesh::nginx_annotations(cx, &s.name));
         }
@@ -172,6 +236,7 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
     let mut out = vec![Route {
         name: s.name.clone(),
         class: class.clone(),
+        controller: ctl,
         host: host.clone(),
         path: path.clone(),
         service: s.name.clone(),
@@ -194,6 +259,7 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
             tls_secret: tls_secret(&name),
             name: name.clone(),
             class: class.clone(),
+            controller: ctl,
             host: preview_host(&host),
             path: path.clone(),
             service: super::ports::preview_name(s),
@@ -214,7 +280,7 @@ fn internal_preview(cx: &EnvPlan, s: &Service, service_port: u16) -> Option<Rout
     }
     let name = format!("{}-preview", s.name);
     let mut annotations = BTreeMap::from([
-        ("cert-manager.io/cluster-issuer".to_string(), "letsencrypt".to_string()),
+        ("cert-manager.io/cluster-issuer".to_string(), super::certificates::ISSUER.to_string()),
         ("nginx.ingress.kubernetes.io/whitelist-source-range".to_string(), PRIVATE_RANGES.to_string()),
     ]);
     annotations.extend(super::mesh::nginx_annotations(cx, &super::ports::preview_name(s)));
@@ -222,6 +288,7 @@ fn internal_preview(cx: &EnvPlan, s: &Service, service_port: u16) -> Option<Rout
         tls_secret: Some(format!("{name}-tls")),
         name: name.clone(),
         class: "nginx".into(),
+        controller: Controller::Nginx,
         host: preview_host(&format!("{}.{}", s.name, cx.env.domain)),
         path: "/".into(),
         service: super::ports::preview_name(s),
@@ -240,7 +307,8 @@ fn internal_preview(cx: &EnvPlan, s: &Service, service_port: u16) -> Option<Rout
 /// outside the mesh, and keeps splitting the weights itself.
 pub fn traffic_routing(cx: &EnvPlan, s: &Service) -> Option<TrafficRouting> {
     let none = TrafficRouting { nginx: None, alb: None, istio: None };
-    let alb = matches!(&s.expose, Exposure::Ingress { class, .. } if controller(class) == Controller::Alb);
+    let alb =
+        matches!(&s.expose, Exposure::Ingress { class, .. } if controller(cx.model, cx.env, class) == Controller::Alb);
     if super::mesh::mesh(cx) == Some(crate::model::Mesh::Istio) && !alb && s.service_port.is_some() {
         return Some(TrafficRouting {
             istio: Some(IstioRouting {
@@ -253,7 +321,7 @@ pub fn traffic_routing(cx: &EnvPlan, s: &Service) -> Option<TrafficRouting> {
         });
     }
     let Exposure::Ingress { class, .. } = &s.expose else { return None };
-    Some(match controller(class) {
+    Some(match controller(cx.model, cx.env, class) {
         Controller::Nginx => TrafficRouting { nginx: Some(NginxRouting { stable_ingress: s.name.clone() }), ..none },
         Controller::Alb => TrafficRouting {
             // No rootService: the Ingress backend is the stable Service, whose

@@ -160,3 +160,15 @@ impl Topology {
         }
     }
 }
+
+/// The name of the address Terraform reserves for the ingress controller of
+/// a GKE or AKS cluster (`${local.name}-ingress` in its cluster root, where
+/// `local.name` is the cluster's name).
+pub fn ingress_address_name(c: &Cluster) -> String {
+    format!("{}-ingress", c.name)
+}
+
+/// The resource group holding an AKS cluster's reserved address (`${local.name}-rg`).
+pub fn ingress_address_group(c: &Cluster) -> String {
+    format!("{}-rg", c.name)
+}

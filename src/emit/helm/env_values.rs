@@ -37,6 +37,12 @@ pub fn for_env(cx: &EnvPlan) -> Values {
         network: Network {
             monitoring_namespace: network::MONITORING_NAMESPACE.into(),
             private_cidr: network::PRIVATE_CIDR.into(),
+            acme_solvers: crate::plan::certificates::solves_in(model, cx.env).then(|| AcmeSolvers {
+                policy: crate::plan::certificates::SOLVER_POLICY.into(),
+                label: crate::plan::certificates::SOLVER_LABEL.into(),
+                port: crate::plan::certificates::SOLVER_PORT,
+                ingress_namespace: network::INGRESS_NAMESPACE.into(),
+            }),
         },
         annotations: Annotations { workloads: checkov_skips(SERVICE_SKIPS), datastores: checkov_skips(DATABASE_SKIPS) },
         storage_class: crate::plan::addons::storage_class(model.cloud_of(cx.env)).name.into(),

@@ -177,6 +177,23 @@ pub struct Network {
     pub monitoring_namespace: String,
     /// The private address space of the VPC (managed data stores, the API server).
     pub private_cidr: String,
+    /// cert-manager's HTTP-01 solver pods, reached by ingress-nginx (plan/certificates.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acme_solvers: Option<AcmeSolvers>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AcmeSolvers {
+    /// The network policy's name.
+    pub policy: String,
+    /// The label cert-manager gives its solver pods.
+    pub label: String,
+    /// Their port.
+    pub port: u16,
+    /// The ingress controller's namespace.
+    pub ingress_namespace: String,
 }
 
 #[derive(Serialize, JsonSchema)]

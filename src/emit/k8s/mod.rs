@@ -238,8 +238,9 @@ pub fn cluster_wide(plan: &Plan) -> Vec<Artifact> {
 }
 
 /// `k8s/_addons/<cluster>/`: the objects the add-ons need per cluster (the
-/// log agent's Secret from the store, plan/logs.rs), and Velero's Schedules
-/// in `k8s/_addons/<cluster>/velero/` (plan/velero.rs).
+/// log agent's Secret from the store, plan/logs.rs), Velero's Schedules
+/// in `k8s/_addons/<cluster>/velero/` (plan/velero.rs) and the ClusterIssuer
+/// in `k8s/_addons/<cluster>/cert-manager/` (plan/certificates.rs).
 fn addon_objects(plan: &Plan) -> Vec<Artifact> {
     let mut out = Vec::new();
     for c in &plan.topology.clusters {
@@ -249,6 +250,11 @@ fn addon_objects(plan: &Plan) -> Vec<Artifact> {
                 .map(|(name, obj)| (format!("schedule-{name}.yaml"), obj))
                 .collect();
             addon_folder(&mut out, &crate::plan::velero::schedules_dir(plan, c), objects);
+        }
+        if crate::plan::certificates::needed_on(plan.model, c) {
+            let issuer = crate::plan::certificates::issuer(plan.model);
+            let file = format!("clusterissuer-{}.yaml", crate::plan::certificates::ISSUER);
+            addon_folder(&mut out, &crate::plan::certificates::issuer_dir(plan, c), vec![(file, issuer)]);
         }
         let objects: Vec<(String, serde_json::Value)> = crate::plan::addon_secrets::addon_objects(plan, c)
             .into_iter()

@@ -139,6 +139,16 @@ pub fn policies(cx: &mut EnvCx) {
         }],
     );
     cx.push("NetworkPolicy", "allow-dns", &dns);
+    if crate::plan::certificates::solves_in(model, cx.env) {
+        use crate::plan::certificates::{SOLVER_LABEL, SOLVER_POLICY, SOLVER_PORT};
+        let solvers = LabelSelector {
+            match_labels: Some(BTreeMap::from([(SOLVER_LABEL.to_string(), "true".to_string())])),
+            ..Default::default()
+        };
+        let from = vec![namespace(crate::plan::network::INGRESS_NAMESPACE)];
+        let p = policy(cx, SOLVER_POLICY, SOLVER_POLICY, solvers, vec![ingress(from, SOLVER_PORT)], vec![]);
+        cx.push("NetworkPolicy", SOLVER_POLICY, &p);
+    }
 
     let deployed: Vec<crate::model::ServiceId> = cx.env.deployments.iter().map(|d| d.service).collect();
     let env = cx.env;

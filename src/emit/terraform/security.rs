@@ -427,7 +427,7 @@ pub fn certificates(cx: &mut Cx) {
         let s = cx.model.service(d.service);
         if let Exposure::Ingress { tls: true, certificate: None, .. } = &s.expose {
             for r in crate::plan::routes::routes(&plan, s) {
-                if crate::plan::routes::controller(&r.class) == crate::plan::routes::Controller::Alb {
+                if r.controller == crate::plan::routes::Controller::Alb {
                     hosts.insert(r.host);
                 }
             }
