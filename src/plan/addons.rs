@@ -437,14 +437,8 @@ pub fn needed(plan: &Plan) -> Vec<&'static AddonSpec> {
 
 /// What the routes of a cluster's environments need.
 pub fn cluster_ingress(model: &crate::model::Model, cluster: &super::topology::Cluster) -> super::routes::IngressUse {
-    cluster.envs.iter().fold(super::routes::IngressUse::default(), |a, e| {
-        let u = super::routes::IngressUse::of_env(model, model.env(*e));
-        super::routes::IngressUse {
-            nginx: a.nginx || u.nginx,
-            alb: a.alb || u.alb,
-            cert_manager: a.cert_manager || u.cert_manager,
-        }
-    })
+    use super::routes::IngressUse;
+    cluster.envs.iter().fold(IngressUse::default(), |a, e| a.or(IngressUse::of_env(model, model.env(*e))))
 }
 
 /// ingress-nginx's values in one cluster: the table's (or the mesh's), and

@@ -78,14 +78,18 @@ pub struct IngressUse {
 impl IngressUse {
     /// What every deployed service of an environment needs.
     pub fn of_env(model: &Model, env: &Environment) -> IngressUse {
-        env.deployments.iter().fold(IngressUse::default(), |a, d| {
-            let u = ingress_use(model, env, model.service(d.service));
-            IngressUse {
-                nginx: a.nginx || u.nginx,
-                alb: a.alb || u.alb,
-                cert_manager: a.cert_manager || u.cert_manager,
-            }
-        })
+        env.deployments
+            .iter()
+            .fold(IngressUse::default(), |a, d| a.or(ingress_use(model, env, model.service(d.service))))
+    }
+
+    /// What either needs.
+    pub fn or(self, u: IngressUse) -> IngressUse {
+        IngressUse {
+            nginx: self.nginx || u.nginx,
+            alb: self.alb || u.alb,
+            cert_manager: self.cert_manager || u.cert_manager,
+        }
     }
 }
 
