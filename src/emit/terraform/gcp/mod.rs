@@ -161,9 +161,21 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
     if let Some(mirror) = &mirror {
         doc.contents.push_str(&registry_readme(model, mirror));
     }
+    if backups {
+        doc.contents.push_str(BACKUPS_README);
+    }
     out.push(doc);
     out
 }
+
+/// Where the in-cluster backups go, and what the shared root turns on for them.
+const BACKUPS_README: &str = "\n## Backup copies\n\n\
+Each environment root with in-cluster databases that declare `backup` creates the GCS bucket\n\
+`<project>-<env>-backups` (`backup_bucket` output) and the Google service account its backup\n\
+ServiceAccount acts as (`backup_service_account`), which may create and read objects there and\n\
+nothing else. The shared root turns on Cloud Storage's data access audit logs for the project\n\
+(`google_project_iam_audit_config.storage`, authoritative for `storage.googleapis.com`): remove\n\
+it there if the organisation already manages that service's audit configuration.\n";
 
 /// How CI copies the images into the repository the GKE clusters pull from.
 fn registry_readme(model: &Model, mirror: &crate::plan::registry::Mirror) -> String {
