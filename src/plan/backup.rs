@@ -74,50 +74,183 @@ pub const DRILL_SCHEDULE: &str = "0 5 * * 1";
 /// How long a drill may take before it counts as failed.
 pub const DRILL_DEADLINE_SECONDS: i64 = 2 * 3600;
 
-/// Where an environment's in-cluster backups are copied off the cluster: an
-/// S3 bucket per environment (each environment is its own Terraform root
-/// and namespace, so a bucket per environment keeps retention, IAM scope and
-/// deletion of one environment apart from the others), written through an
-/// IRSA role that only the backup ServiceAccount of that namespace can assume.
+/// The google-cloud-cli image that uploads dumps to GCS and fetches them
+/// for the drill, pinned to a release (`VERSION-stable`: gcloud on Debian).
+pub const GCLOUD_IMAGE: &str = "gcr.io/google.com/cloudsdktool/google-cloud-cli:573.0.0-stable";
+
+/// Where an environment's in-cluster backups are copied off the cluster: a
+/// bucket per environment (each environment is its own Terraform root and
+/// namespace, so a bucket per environment keeps retention, IAM scope and
+/// deletion of one environment apart from the others), written by the
+/// backup ServiceAccount of that namespace only, through the cloud's
+/// workload identity.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OffCluster {
     /// `<project>-<env>-backups` (Terraform: `${local.name}-backups`).
     pub bucket: String,
-    pub region: String,
     /// The ServiceAccount the backup and drill pods run as: `<project>-backup`.
     pub service_account: String,
-    /// `<project>-<env>-backup-upload` (Terraform: `${local.name}-backup-upload`).
-    pub role_name: String,
-    pub role_arn: String,
+    /// The cloud's store and the identity the ServiceAccount acts as.
+    pub kind: StoreKind,
+}
+
+/// The object store of an [`OffCluster`] copy, one per cloud.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoreKind {
+    /// An S3 bucket in the environment's region, written through an IRSA
+    /// role; a production environment's is replicated to the program's
+    /// `recovery { region }` ([`secondary_region`]).
+    S3 {
+        region: String,
+        /// `<project>-<env>-backup-upload` (Terraform: `${local.name}-backup-upload`).
+        role_name: String,
+        role_arn: String,
+    },
+    /// A GCS bucket in the environment's GCP project, written as a Google
+    /// service account that only the backup ServiceAccount of the namespace
+    /// may act as (GKE Workload Identity).
+    Gcs {
+        /// The GCP project id (the environment's `gcp { project }`).
+        project: String,
+        location: GcsLocation,
+        /// The Google service account's id: `<project>-<env>-backup`, fitted to Google's rules.
+        account_id: String,
+        /// `<account_id>@<project>.iam.gserviceaccount.com`, the KSA's `iam.gke.io/gcp-service-account`.
+        account_email: String,
+    },
+}
+
+/// Where a GCS backup bucket keeps its objects. A production environment's
+/// bucket is a configurable dual-region — its own region and a partner on
+/// the same continent ([`dual_region_partner`]) — with turbo replication
+/// (every object in both regions within 15 minutes, as S3 Replication Time
+/// Control promises for the AWS copy); other environments, and regions
+/// without a partner, keep a single region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GcsLocation {
+    /// The bucket's `location`: the region (`US-CENTRAL1`), or the
+    /// continent of a dual-region (`US`).
+    pub location: String,
+    /// The two regions of a dual-region, the environment's first.
+    pub dual: Option<[String; 2]>,
+}
+
+impl GcsLocation {
+    /// The Cloud KMS location of the bucket's key: the region, or the
+    /// multi-region a dual-region belongs to (`us`).
+    pub fn kms_location(&self) -> String {
+        self.location.to_ascii_lowercase()
+    }
+}
+
+/// The region a production GCS backup bucket pairs with the environment's
+/// into a dual-region, and the continent code (the bucket's `location`):
+/// `us-central1` with `us-east1`, other North American regions with
+/// `us-central1`, `europe-west1` with `europe-west4`, other European ones
+/// with `europe-west1`, `asia-east1` with `asia-southeast1`, other Asian
+/// ones with `asia-east1`. Elsewhere (Australia, South America, the Middle
+/// East, Africa) GCS has no configurable dual-region: `None`.
+pub fn dual_region_partner(region: &str) -> Option<(&'static str, &'static str)> {
+    let r = region.to_ascii_lowercase();
+    Some(match r.as_str() {
+        "us-central1" => ("US", "us-east1"),
+        _ if r.starts_with("us-") || r.starts_with("northamerica-") => ("US", "us-central1"),
+        "europe-west1" => ("EU", "europe-west4"),
+        _ if r.starts_with("europe-") => ("EU", "europe-west1"),
+        "asia-east1" => ("ASIA", "asia-southeast1"),
+        _ if r.starts_with("asia-") => ("ASIA", "asia-east1"),
+        _ => return None,
+    })
+}
+
+impl OffCluster {
+    /// The bucket as a URL of its cloud's CLI: `s3://…` or `gs://…`.
+    pub fn url(&self) -> String {
+        match self.kind {
+            StoreKind::S3 { .. } => format!("s3://{}", self.bucket),
+            StoreKind::Gcs { .. } => format!("gs://{}", self.bucket),
+        }
+    }
+
+    /// The S3 region, on AWS.
+    pub fn s3_region(&self) -> Option<&str> {
+        match &self.kind {
+            StoreKind::S3 { region, .. } => Some(region),
+            StoreKind::Gcs { .. } => None,
+        }
+    }
+
+    /// The CLI image of the upload and fetch containers.
+    pub fn cli_image(&self) -> &'static str {
+        match self.kind {
+            StoreKind::S3 { .. } => AWS_CLI_IMAGE,
+            StoreKind::Gcs { .. } => GCLOUD_IMAGE,
+        }
+    }
 }
 
 /// The in-cluster resources of an environment whose backups are taken by a CronJob.
 pub fn backed_up<'m>(cx: &EnvPlan<'m>) -> Vec<&'m Resource> {
-    cx.model
+    backed_up_in(cx.model, cx.env)
+}
+
+/// [`backed_up`] from the model alone.
+pub fn backed_up_in<'m>(model: &'m crate::model::Model, env: &crate::model::Environment) -> Vec<&'m Resource> {
+    model
         .resources
         .iter()
-        .filter(|r| r.backup.is_some() && r.engine.can_run_in_cluster() && cx.in_cluster(r.id))
+        .filter(|r| r.backup.is_some() && r.engine.can_run_in_cluster())
+        .filter(|r| env.resources[r.id.index()].placement == crate::model::Placement::InCluster)
         .filter(|r| matches!(r.engine, Engine::Postgres | Engine::Redis | Engine::MongoDb))
         .collect()
 }
 
-/// The off-cluster store of an environment, when it has in-cluster backups,
-/// runs on AWS and the program names the account (the role ARN needs it).
-/// Other clouds keep the backups in the cluster (warning W0014).
+/// The off-cluster store of an environment, when it has in-cluster backups
+/// and runs on AWS with the account named (the role ARN needs it) or on
+/// GCP. Azure keeps the backups in the cluster (warning W0014).
 pub fn off_cluster(cx: &EnvPlan) -> Option<OffCluster> {
-    let crate::model::Cloud::Aws { region, .. } = cx.model.cloud_of(cx.env) else { return None };
-    let account = super::identity::account(cx.model)?;
-    if backed_up(cx).is_empty() {
+    off_cluster_of(cx.model, cx.env)
+}
+
+/// [`off_cluster`] from the model alone.
+pub fn off_cluster_of(model: &crate::model::Model, env: &crate::model::Environment) -> Option<OffCluster> {
+    if backed_up_in(model, env).is_empty() {
         return None;
     }
-    let prefix = format!("{}-{}", cx.model.project.name, cx.env.name);
-    let role_name = format!("{prefix}-backup-upload");
+    let prefix = format!("{}-{}", model.project.name, env.name);
+    let kind = match model.cloud_of(env) {
+        crate::model::Cloud::Aws { region, .. } => {
+            let account = super::identity::account(model)?;
+            let role_name = format!("{prefix}-backup-upload");
+            StoreKind::S3 {
+                region: region.clone(),
+                role_arn: super::identity::role_arn(account, &role_name),
+                role_name,
+            }
+        }
+        crate::model::Cloud::Gcp { project, region, .. } => {
+            let dual = if env.production { dual_region_partner(region) } else { None };
+            let location = match dual {
+                Some((continent, partner)) => GcsLocation {
+                    location: continent.to_string(),
+                    dual: Some([region.to_ascii_lowercase(), partner.to_string()]),
+                },
+                None => GcsLocation { location: region.to_ascii_uppercase(), dual: None },
+            };
+            let account_id = super::identity::gcp_account_id(&format!("{prefix}-backup"));
+            StoreKind::Gcs {
+                account_email: format!("{account_id}@{project}.iam.gserviceaccount.com"),
+                project: project.clone(),
+                location,
+                account_id,
+            }
+        }
+        crate::model::Cloud::Azure { .. } => return None,
+    };
     Some(OffCluster {
         bucket: format!("{prefix}-backups"),
-        region: region.clone(),
-        service_account: format!("{}-backup", cx.model.project.name),
-        role_arn: super::identity::role_arn(account, &role_name),
-        role_name,
+        service_account: format!("{}-backup", model.project.name),
+        kind,
     })
 }
 
@@ -179,15 +312,18 @@ fn plain_env(name: &str, value: &str) -> EnvVar {
     EnvVar { name: name.into(), value: Some(value.into()), value_from: None }
 }
 
-/// The environment of the AWS CLI containers: bucket, key prefix (the
-/// resource's name) and region reach the scripts only through these.
-fn aws_env(store: &OffCluster, r: &Resource) -> Vec<EnvVar> {
-    vec![
-        plain_env("BACKUP_BUCKET", &store.bucket),
-        plain_env("BACKUP_PREFIX", &r.name),
-        plain_env("AWS_REGION", &store.region),
-        plain_env("HOME", "/tmp"),
-    ]
+/// The environment of the CLI containers: bucket, key prefix (the
+/// resource's name) and, on AWS, the region reach the scripts only through
+/// these. gcloud keeps its configuration under `$HOME` (the writable
+/// `/tmp`) and never prompts.
+fn cli_env(store: &OffCluster, r: &Resource) -> Vec<EnvVar> {
+    let mut env = vec![plain_env("BACKUP_BUCKET", &store.bucket), plain_env("BACKUP_PREFIX", &r.name)];
+    match &store.kind {
+        StoreKind::S3 { region, .. } => env.push(plain_env("AWS_REGION", region)),
+        StoreKind::Gcs { .. } => env.push(plain_env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")),
+    }
+    env.push(plain_env("HOME", "/tmp"));
+    env
 }
 
 /// The script of the upload step. It runs as the pod's container after the
@@ -196,12 +332,18 @@ fn aws_env(store: &OffCluster, r: &Resource) -> Vec<EnvVar> {
 /// uploads the newest dump on the volume: the last in glob order, since dump
 /// names carry a sortable UTC timestamp (modification times can tie within a
 /// clock tick, and `-nt` then keeps the older file).
-pub fn upload_script(r: &Resource) -> String {
+/// The copy command is the store's CLI (`aws s3 cp`, `gcloud storage cp`),
+/// to `<scheme>://$BACKUP_BUCKET/$BACKUP_PREFIX/<file>`.
+pub fn upload_script(store: &OffCluster, r: &Resource) -> String {
+    let (scheme, cp, quiet) = match store.kind {
+        StoreKind::S3 { .. } => ("s3", "aws s3 cp", " --only-show-errors"),
+        StoreKind::Gcs { .. } => ("gs", "gcloud storage cp", " --no-user-output-enabled"),
+    };
     format!(
         "set -eu\nf=''\nfor b in /backups/*.{ext}; do f=$b; done\n\
          test -s \"$f\" || {{ echo 'no backup to upload' >&2; exit 1; }}\n\
-         aws s3 cp \"$f\" \"s3://$BACKUP_BUCKET/$BACKUP_PREFIX/$$(basename \"$f\")\" --only-show-errors\n\
-         echo \"uploaded $f to s3://$BACKUP_BUCKET/$BACKUP_PREFIX/\"\n",
+         {cp} \"$f\" \"{scheme}://$BACKUP_BUCKET/$BACKUP_PREFIX/$$(basename \"$f\")\"{quiet}\n\
+         echo \"uploaded $f to {scheme}://$BACKUP_BUCKET/$BACKUP_PREFIX/\"\n",
         ext = extension(&r.engine)
     )
 }
@@ -210,10 +352,10 @@ pub fn upload_script(r: &Resource) -> String {
 pub fn upload_container(store: &OffCluster, r: &Resource, uid: u32) -> Container {
     Container {
         name: "upload".into(),
-        image: Some(AWS_CLI_IMAGE.into()),
+        image: Some(store.cli_image().into()),
         image_pull_policy: Some("Always".into()),
-        command: Some(vec!["/bin/sh".into(), "-c".into(), upload_script(r)]),
-        env: Some(aws_env(store, r)),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), upload_script(store, r)]),
+        env: Some(cli_env(store, r)),
         resources: Some(super::pod::resources(super::engines::BACKUP_RESOURCES.0, super::engines::BACKUP_RESOURCES.1)),
         security_context: Some(super::pod::container_security(uid, true, false)),
         volume_mounts: Some(vec![
@@ -224,18 +366,43 @@ pub fn upload_container(store: &OffCluster, r: &Resource, uid: u32) -> Container
     }
 }
 
-/// The ServiceAccount backup and drill pods run as, annotated with the IRSA role.
+/// The ServiceAccount backup and drill pods run as, annotated with the
+/// identity it acts as: the IRSA role, or the Google service account.
 pub fn service_account(cx: &EnvPlan, store: &OffCluster) -> ServiceAccount {
     let mut meta = cx.meta(&store.service_account, &store.service_account, "backup");
-    meta.annotations = Some(BTreeMap::from([("eks.amazonaws.com/role-arn".to_string(), store.role_arn.clone())]));
+    let annotation = match &store.kind {
+        StoreKind::S3 { role_arn, .. } => ("eks.amazonaws.com/role-arn", role_arn),
+        StoreKind::Gcs { account_email, .. } => ("iam.gke.io/gcp-service-account", account_email),
+    };
+    meta.annotations = Some(BTreeMap::from([(annotation.0.to_string(), annotation.1.clone())]));
     ServiceAccount { metadata: meta, automount_service_account_token: Some(false), ..Default::default() }
 }
 
 /// The script that fetches the newest object under the resource's prefix.
+pub fn fetch_script(store: &OffCluster) -> &'static str {
+    match store.kind {
+        StoreKind::S3 { .. } => FETCH_SCRIPT,
+        StoreKind::Gcs { .. } => GCS_FETCH_SCRIPT,
+    }
+}
+
+/// The newest object under the resource's prefix in S3, by modification time.
 pub const FETCH_SCRIPT: &str = "set -eu\n\
 key=$$(aws s3api list-objects-v2 --bucket \"$BACKUP_BUCKET\" --prefix \"$BACKUP_PREFIX/\" --query 'sort_by(Contents, &LastModified)[-1].Key' --output text)\n\
 if [ -z \"$key\" ] || [ \"$key\" = None ]; then echo \"RESTORE DRILL FAILED: no backup under s3://$BACKUP_BUCKET/$BACKUP_PREFIX/\" >&2; exit 1; fi\n\
 aws s3 cp \"s3://$BACKUP_BUCKET/$key\" /restore/latest --only-show-errors\n\
+test -s /restore/latest || { echo \"RESTORE DRILL FAILED: $key is empty\" >&2; exit 1; }\n\
+echo \"restoring $key\"\n";
+
+/// The newest object under the resource's prefix in GCS: the last one
+/// listed, since GCS lists names in lexicographic order and dump names end
+/// in a sortable UTC timestamp. A listing that fails (no object matched,
+/// or no access) fails the drill; no pipe hides an exit status.
+pub const GCS_FETCH_SCRIPT: &str = "set -eu\n\
+if ! gcloud storage ls \"gs://$BACKUP_BUCKET/$BACKUP_PREFIX/\" > /tmp/objects; then echo \"RESTORE DRILL FAILED: cannot list gs://$BACKUP_BUCKET/$BACKUP_PREFIX/\" >&2; exit 1; fi\n\
+key=$$(tail -n 1 /tmp/objects)\n\
+case \"$key\" in \"gs://$BACKUP_BUCKET/$BACKUP_PREFIX/\"?*) ;; *) echo \"RESTORE DRILL FAILED: no backup under gs://$BACKUP_BUCKET/$BACKUP_PREFIX/\" >&2; exit 1;; esac\n\
+gcloud storage cp \"$key\" /restore/latest --no-user-output-enabled\n\
 test -s /restore/latest || { echo \"RESTORE DRILL FAILED: $key is empty\" >&2; exit 1; }\n\
 echo \"restoring $key\"\n";
 
@@ -274,7 +441,7 @@ echo \"restore drill passed: $n keys\"\n",
 }
 
 /// The recovery drill of one resource: a CronJob whose pod fetches the
-/// newest off-cluster backup (init container, AWS CLI), restores it into a
+/// newest off-cluster backup (init container, the store's CLI), restores it into a
 /// scratch server inside the pod (the engine's image, data on an `emptyDir`)
 /// and checks that data came back. A failure fails the Job, which stays in
 /// the CronJob's history and fires the Job-failed alerts of the cluster's
@@ -292,10 +459,10 @@ pub fn drill(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> Option<CronJob> 
     };
     let fetch = Container {
         name: "fetch".into(),
-        image: Some(AWS_CLI_IMAGE.into()),
+        image: Some(store.cli_image().into()),
         image_pull_policy: Some("Always".into()),
-        command: Some(vec!["/bin/sh".into(), "-c".into(), FETCH_SCRIPT.into()]),
-        env: Some(aws_env(store, r)),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), fetch_script(store).into()]),
+        env: Some(cli_env(store, r)),
         resources: Some(super::pod::resources(super::engines::BACKUP_RESOURCES.0, super::engines::BACKUP_RESOURCES.1)),
         security_context: Some(super::pod::container_security(spec.uid, true, false)),
         volume_mounts: Some(mounts(true)),
@@ -356,8 +523,10 @@ pub fn drill_name(r: &Resource) -> String {
     format!("{}-restore-drill", r.name)
 }
 
-/// The drill pod reaches only S3 (HTTPS outside the private ranges) and DNS.
-pub fn drill_policy(cx: &EnvPlan, r: &Resource) -> NetworkPolicy {
+/// The drill pod reaches only the store (HTTPS outside the private ranges),
+/// on GKE the metadata server its identity comes from ([`store_egress`]),
+/// and DNS.
+pub fn drill_policy(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> NetworkPolicy {
     let name = drill_name(r);
     NetworkPolicy {
         metadata: cx.meta(&name, &name, "network"),
@@ -365,12 +534,37 @@ pub fn drill_policy(cx: &EnvPlan, r: &Resource) -> NetworkPolicy {
             pod_selector: Some(super::env::label_selector(&name)),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
             ingress: None,
-            egress: Some(vec![https_out()]),
+            egress: Some(store_egress(store)),
         }),
     }
 }
 
-/// HTTPS to addresses outside the private ranges (S3's public endpoints).
+/// What a pod that reads or writes the store may reach: HTTPS to the
+/// store's public endpoints, and on GCP the GKE metadata server, which
+/// hands out the Workload Identity tokens — `169.254.169.254:80` under GKE
+/// Dataplane V2 (the clusters this output creates), `169.254.169.252:988`
+/// on clusters without it.
+pub fn store_egress(store: &OffCluster) -> Vec<NetworkPolicyEgressRule> {
+    let mut out = vec![https_out()];
+    if let StoreKind::Gcs { .. } = store.kind {
+        for (cidr, port) in [("169.254.169.254/32", 80), ("169.254.169.252/32", 988)] {
+            out.push(NetworkPolicyEgressRule {
+                to: Some(vec![NetworkPolicyPeer {
+                    ip_block: Some(IPBlock { cidr: cidr.into(), except: None }),
+                    ..Default::default()
+                }]),
+                ports: Some(vec![NetworkPolicyPort {
+                    port: Some(IntOrString::Int(port)),
+                    protocol: Some("TCP".into()),
+                    end_port: None,
+                }]),
+            });
+        }
+    }
+    out
+}
+
+/// HTTPS to addresses outside the private ranges (S3's and GCS's public endpoints).
 pub fn https_out() -> NetworkPolicyEgressRule {
     NetworkPolicyEgressRule {
         to: Some(vec![NetworkPolicyPeer {
@@ -389,15 +583,15 @@ pub fn https_out() -> NetworkPolicyEgressRule {
 }
 
 /// Why the in-cluster backups of a program stay in the cluster, when they do
-/// (W0014): no cloud with an off-cluster store, or no AWS account for the
-/// role ARN.
+/// (W0014): Azure, which has no off-cluster store yet, or no AWS account for
+/// the role ARN.
 pub fn stays_in_cluster(model: &crate::model::Model, env: &crate::model::Environment) -> Option<&'static str> {
     match model.cloud_of(env) {
         crate::model::Cloud::Aws { .. } if super::identity::account(model).is_some() => None,
         crate::model::Cloud::Aws { .. } => Some(
             "the program names no AWS account (the `aws` cloud's or the ECR registry's `account`) for the upload role",
         ),
-        crate::model::Cloud::Gcp { .. } => Some("GCP has no off-cluster backup copy yet"),
+        crate::model::Cloud::Gcp { .. } => None,
         crate::model::Cloud::Azure { .. } => Some("Azure has no off-cluster backup copy yet"),
     }
 }

@@ -75,9 +75,9 @@ pub fn allowed_images(cx: &EnvPlan) -> Vec<String> {
             }
         }
     }
-    // The AWS CLI that copies backups off the cluster and fetches them for the drill.
-    if super::backup::off_cluster(cx).is_some() {
-        if let Some((repo, _)) = super::backup::AWS_CLI_IMAGE.rsplit_once(':') {
+    // The CLI that copies backups off the cluster and fetches them for the drill.
+    if let Some(store) = super::backup::off_cluster(cx) {
+        if let Some((repo, _)) = store.cli_image().rsplit_once(':') {
             out.push(format!("{repo}:"));
         }
     }

@@ -54,10 +54,30 @@ const CDN: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The GCS bucket of an environment's off-cluster backups (emit/terraform/gcp/backup.rs).
+const GCS_BACKUPS: (&str, &str, &str) = (
+    "CKV_GCP_62",
+    "google_storage_bucket.backups",
+    "reads and writes of the backups reach Cloud Audit Logs (data access logs of Cloud Storage, enabled by the shared root), which Google recommends over the legacy usage logs this check looks for",
+);
+
 /// Every waiver of the output, by file and resource.
 pub fn all(model: &Model) -> Vec<Waiver> {
     let mut out = Vec::new();
     for e in &model.environments {
+        let gcs = super::backup::off_cluster_of(model, e)
+            .is_some_and(|s| matches!(s.kind, super::backup::StoreKind::Gcs { .. }));
+        if gcs {
+            // Another cloud's roots are under `terraform/<cloud>/`.
+            let dir = if model.project.cloud.kind() == "gcp" { String::new() } else { "gcp/".into() };
+            let (check, resource, reason) = GCS_BACKUPS;
+            out.push(Waiver {
+                check,
+                file: format!("terraform/{dir}{}/backups.tf.json", e.name),
+                resource: resource.to_string(),
+                reason,
+            });
+        }
         if super::edge::edge(model, e).is_some_and(|x| x.cdn.is_some()) {
             out.extend(CDN.iter().map(|(check, resource, reason)| Waiver {
                 check,

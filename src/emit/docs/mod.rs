@@ -410,7 +410,10 @@ fn recovery(s: &mut String, plan: &Plan) {
             };
             let rpo = r.rpo_ms.map(hours).unwrap_or_else(|| "not declared".into());
             let copy = match &store {
-                Some(st) => format!("S3 bucket `{}` under `{}/`", st.bucket, r.name),
+                Some(st @ backup::OffCluster { kind: backup::StoreKind::S3 { .. }, .. }) => {
+                    format!("S3 bucket `{}` under `{}/`", st.bucket, r.name)
+                }
+                Some(st) => format!("GCS bucket `{}` under `{}/`", st.bucket, r.name),
                 None => "none: the backups stay in the cluster (W0014)".into(),
             };
             let drill = match &store {
@@ -424,6 +427,15 @@ fn recovery(s: &mut String, plan: &Plan) {
                         .map(|(ms, _)| format!(", up to {} lost", hours(ms)))
                         .unwrap_or_default();
                     format!("`{}` in {region}{lost}", backup::replica_bucket(st, region))
+                }
+                // A dual-region GCS bucket holds every copy in both regions.
+                (Some(backup::OffCluster { kind: backup::StoreKind::Gcs { location, .. }, .. }), _) => {
+                    match &location.dual {
+                        Some([_, partner]) => {
+                            format!("the same bucket in {partner} (dual-region, turbo replication: within 15 minutes)")
+                        }
+                        None => "none".into(),
+                    }
                 }
                 _ => "none".into(),
             };
@@ -486,6 +498,20 @@ fn recovery(s: &mut String, plan: &Plan) {
          (Replication Time Control), encrypted with a key of that region; a failover restores from it, and the RPO \
          check counts those 15 minutes.\n\n",
     );
+    let gcs = plan
+        .envs
+        .iter()
+        .any(|cx| backup::off_cluster(cx).is_some_and(|st| matches!(st.kind, backup::StoreKind::Gcs { .. })));
+    if gcs {
+        s.push_str(
+            "On GCP the copy goes to the environment's GCS bucket (uniform access, public access prevention, \
+             versioned, under a Cloud KMS key of its own), written by `gcloud storage cp` as the Google service account \
+             that only the backup ServiceAccount may act as (GKE Workload Identity); it may create and read objects \
+             in that bucket and nothing else. A production environment's bucket is a dual-region of its region and a \
+             partner on the same continent with turbo replication, so every copy is in the second region within 15 \
+             minutes without a second bucket.\n\n",
+        );
+    }
     if !rows.is_empty() {
         s.push_str(
             "| Environment | Resource | Schedule | RPO | RTO | Off-cluster copy | Secondary region | Recovery drill |\n|---|---|---|---|---|---|---|---|\n",

@@ -95,7 +95,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
         for r in crate::plan::backup::backed_up(cx) {
             if let Some(cj) = crate::plan::backup::drill(cx, &store, r) {
                 out.extend(serde_json::to_value(cj).ok());
-                out.extend(serde_json::to_value(crate::plan::backup::drill_policy(cx, r)).ok());
+                out.extend(serde_json::to_value(crate::plan::backup::drill_policy(cx, &store, r)).ok());
             }
         }
     }
@@ -473,6 +473,9 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 upload: store
                     .as_ref()
                     .and_then(|s| serde_json::to_value(crate::plan::backup::upload_container(s, r, uid)).ok()),
+                upload_egress: store
+                    .as_ref()
+                    .and_then(|s| serde_json::to_value(crate::plan::backup::store_egress(s)).ok()),
                 service_account: store.map(|s| s.service_account),
             }
         });

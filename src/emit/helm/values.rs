@@ -693,13 +693,18 @@ pub struct Backup {
     /// ArgoCD Sync hook in the backup wave; its volume comes in that wave.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predeploy: Option<String>,
-    /// The container that copies the dump off the cluster (an S3 upload);
+    /// The container that copies the dump off the cluster (an S3 or GCS upload);
     /// with it, the dump runs as the init container.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload: Option<serde_json::Value>,
     /// The ServiceAccount (with the upload role) the pod runs as.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account: Option<String>,
+    /// The egress rules the upload adds to the backup's NetworkPolicy
+    /// (`plan::backup::store_egress`: the store's HTTPS endpoints, on GKE
+    /// the metadata server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_egress: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, JsonSchema)]

@@ -149,7 +149,8 @@ pub fn resources(cx: &mut EnvCx) {
             backup(cx, r, b, uid);
         }
     }
-    // Off-cluster copies: the ServiceAccount with the IRSA role, and the
+    // Off-cluster copies: the ServiceAccount with the IRSA role or the Google
+    // service account, and the
     // weekly recovery drill of each backed-up resource.
     if let Some(store) = crate::plan::backup::off_cluster(cx) {
         let sa = crate::plan::backup::service_account(cx, &store);
@@ -158,7 +159,7 @@ pub fn resources(cx: &mut EnvCx) {
             if let Some(cj) = crate::plan::backup::drill(cx, &store, r) {
                 let name = crate::plan::backup::drill_name(r);
                 cx.push("CronJob", &name, &cj);
-                let p = crate::plan::backup::drill_policy(cx, r);
+                let p = crate::plan::backup::drill_policy(cx, &store, r);
                 cx.push("NetworkPolicy", &name, &p);
             }
         }

@@ -268,9 +268,10 @@ pub fn policies(cx: &mut EnvCx) {
         cx.push("NetworkPolicy", &r.name, &p);
         if r.backup.is_some() {
             let mut eg = vec![egress(vec![pods(&r.name)], port)];
-            // The upload reaches S3 over HTTPS.
-            if crate::plan::backup::off_cluster(cx).is_some() {
-                eg.push(https_out());
+            // The upload reaches the store over HTTPS (and on GKE the
+            // metadata server for its identity).
+            if let Some(store) = crate::plan::backup::off_cluster(cx) {
+                eg.extend(crate::plan::backup::store_egress(&store));
             }
             let p = policy(cx, &backup, &backup, label_selector(&backup), vec![], eg);
             cx.push("NetworkPolicy", &backup, &p);

@@ -4,7 +4,7 @@
 //! services access, GKE with Workload Identity and a node pool), one root
 //! per environment (Cloud SQL for PostgreSQL, Memorystore for Redis,
 //! Secret Manager, a Google service account per workload that reads
-//! secrets, Cloud DNS) and `shared/` (the project's APIs, GitHub Workload
+//! secrets, Cloud DNS, the GCS bucket of the off-cluster backup copies) and `shared/` (the project's APIs, GitHub Workload
 //! Identity Federation and the deploy service account). Every root keeps
 //! its state in one GCS bucket under `<root>/`.
 //!
@@ -17,6 +17,7 @@
 //! What has no GCP block yet (managed MongoDB, queues, buckets, Kafka) is
 //! left out with a coded warning (W0008, [`gaps`]), never silently.
 
+mod backup;
 mod cluster;
 mod data;
 mod shared;
@@ -119,8 +120,13 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
         .filter(|c| c.created)
         .flat_map(|c| c.envs.iter())
         .find_map(|id| crate::plan::registry::mirror(model, &model.environments[id.index()]));
+    // Whether an environment here copies its backups to GCS (under a KMS key).
+    let backups = model.environments.iter().filter(|e| topology.runs(e.id)).any(|e| {
+        crate::plan::backup::off_cluster_of(model, e)
+            .is_some_and(|s| matches!(s.kind, crate::plan::backup::StoreKind::Gcs { .. }))
+    });
     common(&mut gx, shared_dir, &model.project.name, &[], false);
-    shared::module(&mut gx, mirror.as_ref());
+    shared::module(&mut gx, mirror.as_ref(), backups);
     out.extend(std::mem::take(&mut gx.m).artifacts(&format!("terraform/{shared_dir}"), None));
     let mut created: Vec<&Cluster> = topology.clusters.iter().filter(|c| c.created).collect();
     for c in &created {
@@ -141,6 +147,7 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
         common(&mut gx, &env.name, &name, &[("environment", &env.name)], true);
         gx.m.local("namespace", json!(env.namespace));
         data::environment(&mut gx, env, topology.of(env.id));
+        backup::store(&mut gx, env);
         out.extend(std::mem::take(&mut gx.m).artifacts(&format!("terraform/{}", env.name), Some(&env.name)));
     }
     created.sort_by_key(|c| !c.hub);
@@ -154,9 +161,21 @@ pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan
     if let Some(mirror) = &mirror {
         doc.contents.push_str(&registry_readme(model, mirror));
     }
+    if backups {
+        doc.contents.push_str(BACKUPS_README);
+    }
     out.push(doc);
     out
 }
+
+/// Where the in-cluster backups go, and what the shared root turns on for them.
+const BACKUPS_README: &str = "\n## Backup copies\n\n\
+Each environment root with in-cluster databases that declare `backup` creates the GCS bucket\n\
+`<project>-<env>-backups` (`backup_bucket` output) and the Google service account its backup\n\
+ServiceAccount acts as (`backup_service_account`), which may create and read objects there and\n\
+nothing else. The shared root turns on Cloud Storage's data access audit logs for the project\n\
+(`google_project_iam_audit_config.storage`, authoritative for `storage.googleapis.com`): remove\n\
+it there if the organisation already manages that service's audit configuration.\n";
 
 /// How CI copies the images into the repository the GKE clusters pull from.
 fn registry_readme(model: &Model, mirror: &crate::plan::registry::Mirror) -> String {

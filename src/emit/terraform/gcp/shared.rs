@@ -7,7 +7,9 @@
 //! CI pushes it as (`roles/artifactregistry.writer` on that repository
 //! only): GitHub Actions act as it through the pool, keyless; Jenkins and
 //! GitLab CI through a key the team creates for it (the README says how).
-//! Other registries (`ghcr`, `dockerhub`) stay the program's.
+//! Other registries (`ghcr`, `dockerhub`) stay the program's. Where an
+//! environment copies its backups to GCS, Cloud Audit Logs' data access
+//! logs of Cloud Storage.
 
 use super::{account_id, Gx};
 use crate::emit::terraform::{attr, expr};
@@ -34,10 +36,19 @@ const SERVICES: &[&str] = &[
     "sts.googleapis.com",
 ];
 
-pub fn module(gx: &mut Gx, mirror: Option<&Mirror>) {
-    let registry_apis: &[&str] =
-        if mirror.is_some() { &["artifactregistry.googleapis.com", "cloudkms.googleapis.com"] } else { &[] };
-    for s in SERVICES.iter().chain(registry_apis) {
+pub fn module(gx: &mut Gx, mirror: Option<&Mirror>, backups: bool) {
+    let mut apis: Vec<&str> = SERVICES.to_vec();
+    if mirror.is_some() {
+        apis.push("artifactregistry.googleapis.com");
+    }
+    // The registry's key and the backup buckets' keys.
+    if mirror.is_some() || backups {
+        apis.push("cloudkms.googleapis.com");
+    }
+    if backups {
+        apis.push("storage.googleapis.com");
+    }
+    for s in apis {
         let id = s.trim_end_matches(".googleapis.com");
         gx.m.resource(
             "services.tf.json",
@@ -46,6 +57,21 @@ pub fn module(gx: &mut Gx, mirror: Option<&Mirror>) {
             // Other roots (and other projects' tools) use them too: never
             // switch an API off on destroy.
             json!({ "project": expr("var.project"), "service": s, "disable_on_destroy": false }),
+        );
+    }
+    if backups {
+        // Reads and writes of the backup copies (and of every other object
+        // of the project) reach Cloud Audit Logs, which Google recommends
+        // over a bucket's legacy usage logs (plan/waivers.rs: CKV_GCP_62).
+        gx.m.resource(
+            "audit.tf.json",
+            "google_project_iam_audit_config",
+            "storage",
+            json!({
+                "project": expr("var.project"),
+                "service": "storage.googleapis.com",
+                "audit_log_config": [{ "log_type": "DATA_READ" }, { "log_type": "DATA_WRITE" }]
+            }),
         );
     }
     let repo = github_repository(gx.model);
