@@ -302,3 +302,62 @@ fn elsewhere_the_rule_is_w0021_and_every_release_takes_the_canary() {
         assert_eq!(build(&text, target), build(&strip(&text), target), "{provider}: the rule changed the output");
     }
 }
+
+/// The `sh '''...'''` script of `stage` that contains `marker`, as bash reads it.
+fn script(stage: &str, marker: &str) -> String {
+    let at = stage.find(marker).unwrap_or_else(|| panic!("no script with {marker:?}"));
+    let start = stage[..at].rfind("sh '''").expect("a multi-line sh step") + "sh '''".len();
+    let end = at + stage[at..].find("'''").expect("the script ends");
+    stage[start..end].replace("\\\\", "\\")
+}
+
+/// Runs a Jenkins script in a repository whose risk file says `risk`, with
+/// a stub `argocd` that records its arguments; returns them.
+fn run_with_risk(script: &str, risk: Option<&str>) -> String {
+    let (tmp, d, _) = repo();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let log = tmp.path().join("argocd.log");
+    let stub = bin.join("argocd");
+    std::fs::write(&stub, format!("#!/usr/bin/env bash\necho \"$*\" >> '{}'\n", log.display())).expect("stub");
+    std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    if let Some(r) = risk {
+        write(&d, ".git/deployc-risk-production.env", &format!("risk={r}\nsource=abc\n"));
+    }
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(&d)
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("ENVIRONMENT", "production")
+        .env("APP", "shop-production")
+        .env("ROLLOUTS", "api")
+        .env("TIMEOUT", "1500")
+        .output()
+        .expect("bash runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(&log).unwrap_or_default()
+}
+
+#[test]
+fn jenkins_promotes_in_full_exactly_the_low_risk_releases() {
+    let jf = jenkinsfile(&program("jenkins", PATHS));
+    let after_sync = script(stage(&jf, "Canary Release: production"), "low-risk release: promoting");
+    let release = script(stage(&jf, "Production Release: production"), "promoted in full after the sync");
+    // Low: promoted in full after the sync; the release step only waits.
+    let calls = run_with_risk(&after_sync, Some("low"));
+    assert_eq!(
+        calls,
+        "app actions run shop-production promote-full --kind Rollout --group argoproj.io --resource-name api\napp wait shop-production --sync --health --timeout 1500\n"
+    );
+    assert_eq!(run_with_risk(&release, Some("low")), "app wait shop-production --sync --health --timeout 1500\n");
+    // High, or no decision at all: nothing promoted until the approved release step.
+    for risk in [Some("high"), None, Some("")] {
+        assert_eq!(run_with_risk(&after_sync, risk), "", "{risk:?}");
+        assert_eq!(
+            run_with_risk(&release, risk),
+            "app actions run shop-production promote-full --kind Rollout --group argoproj.io --all\napp wait shop-production --sync --health --timeout 1500\n",
+            "{risk:?}"
+        );
+    }
+}

@@ -89,9 +89,10 @@ pub fn risk_script() -> String {
 }
 
 /// Reads the decision of [`RISK_SH`] from `$RISK_OUT` into `$RELEASE_RISK`
-/// (`high` when the file holds none) and `$RISK_SOURCE`.
-pub const READ_RISK: &str = r#"RELEASE_RISK=$(sed -n 's/^risk=//p' "$RISK_OUT" 2> /dev/null | tail -n 1)
-RISK_SOURCE=$(sed -n 's/^source=//p' "$RISK_OUT" 2> /dev/null | tail -n 1)
+/// (`high` when the file holds none, or is missing: under `pipefail` too)
+/// and `$RISK_SOURCE`.
+pub const READ_RISK: &str = r#"RELEASE_RISK=$(sed -n 's/^risk=//p' "$RISK_OUT" 2> /dev/null | tail -n 1 || true)
+RISK_SOURCE=$(sed -n 's/^source=//p' "$RISK_OUT" 2> /dev/null | tail -n 1 || true)
 [ "$RELEASE_RISK" = low ] || RELEASE_RISK=high
 "#;
 
