@@ -1214,8 +1214,32 @@ pub struct Environment {
     /// Velero backups of the namespace and its volumes (`volume_backups { ... }`), if declared.
     #[serde(default)]
     pub volume_backups: Option<VolumeBackups>,
+    /// When the canary runs (`risk { ... }`): only for high-risk releases; if declared.
+    #[serde(default)]
+    pub risk: Option<RiskRule>,
     /// The team's patches of generated objects, in program order.
     pub patches: Vec<Patch>,
+}
+
+/// An environment's `risk` block: the canary strategy runs only for a
+/// high-risk release, which CI decides from the files changed since the
+/// environment's last verified release and the commits' trailers
+/// (`plan::risk`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RiskRule {
+    /// Patterns of repository files whose change makes a release high-risk.
+    pub paths: Vec<String>,
+    /// The commit trailer line that makes a release high-risk (`Risk: high`).
+    pub trailer: String,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub span: Option<Span>,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub path_spans: Vec<Option<Span>>,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub trailer_span: Option<Span>,
 }
 
 /// An environment's `volume_backups` block: how often Velero backs up the

@@ -1567,6 +1567,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             multi_az: env_multi_az,
             edge: edge(f),
             volume_backups: volume_backups(f),
+            risk: risk(f),
             patches: patches(f, diags),
             name,
         });
@@ -2105,6 +2106,32 @@ fn volume_backups(f: &Fields) -> Option<crate::model::VolumeBackups> {
         retain_minutes: dur(b, "retain").map(|d| d.div_ceil(60_000)).unwrap_or(30 * 24 * 60),
         span: Some(span),
         retain_span: get(b, "retain").map(|v| v.span),
+    })
+}
+
+/// An environment's `risk` block; its rules need the strategy and the
+/// pipeline and run in `risk::check`.
+fn risk(f: &Fields) -> Option<crate::model::RiskRule> {
+    let span = get(f, "risk")?.span;
+    let r = strukt(f, "risk")?;
+    let mut paths = Vec::new();
+    let mut path_spans = Vec::new();
+    for v in list(r, "paths") {
+        if let V::Str(t) = &v.v {
+            paths.push(render_static(t));
+            path_spans.push(Some(v.span));
+        }
+    }
+    let trailer = match get(r, "trailer").map(|v| &v.v) {
+        Some(V::Str(t)) => render_static(t),
+        _ => "Risk: high".into(),
+    };
+    Some(crate::model::RiskRule {
+        paths,
+        trailer,
+        span: Some(span),
+        path_spans,
+        trailer_span: get(r, "trailer").map(|v| v.span),
     })
 }
 

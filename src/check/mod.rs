@@ -15,6 +15,7 @@ pub mod edge;
 pub mod lower;
 pub mod metrics;
 pub mod preset;
+pub mod risk;
 pub mod rules;
 pub mod schema;
 pub mod symbols;
@@ -80,6 +81,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
     rules::whole_program(&model, &graph, &extra, diags);
     edge::check(&model, diags);
     volumes::check(&model, diags);
+    risk::check(&model, diags);
     clouds::clouds(&model, diags);
     maintenance(&model, diags);
     if diags.has_errors() {

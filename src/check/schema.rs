@@ -879,6 +879,26 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
         "none",
         "Velero backups of the environment's namespace with snapshots of its persistent volumes (EKS clusters this output creates, E0436-E0438); with Sealed Secrets, the controller's keys are backed up too",
     ),
+    f(
+        "risk",
+        Ty::Struct(RISK),
+        "none",
+        "use the canary strategy only for high-risk releases: a release is high-risk when a file matching `paths` changed since the environment's last verified release, a commit since then carries the `trailer`, or nothing was verified yet; any other release is promoted in full right after the sync, without the canary's steps, analysis or approval (a canary strategy, E0455; Jenkins, W0021)",
+    ),
+];
+
+pub static RISK: &[FieldSpec] = &[
+    req(
+        "paths",
+        Ty::List(&Ty::Str),
+        "patterns of the repository's files whose change makes a release high-risk, e.g. `[\"db/**\", \"migrations/**\"]` (bash patterns: `*` also crosses `/` in a pattern with a `/`; one without `/` matches files at the root; E0456, E0457)",
+    ),
+    f(
+        "trailer",
+        Ty::Str,
+        "\"Risk: high\"",
+        "a commit trailer that makes a release high-risk when any commit since the last verified release carries it (compared without regard to case; E0458)",
+    ),
 ];
 
 pub static VOLUME_BACKUPS: &[FieldSpec] = &[

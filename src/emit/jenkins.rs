@@ -24,6 +24,7 @@ use crate::plan::delivery::{
 };
 use crate::plan::env::image_repository;
 use crate::plan::gates::threshold;
+use crate::plan::risk;
 use crate::plan::Plan;
 use serde::Serialize;
 
@@ -108,6 +109,9 @@ struct Notice {
 #[derive(Serialize)]
 struct ReleaseStage {
     title: String,
+    /// The approval runs in a stage of its own, for high-risk releases only
+    /// (`env.RELEASE_RISK`, set by the deploy stage's risk step).
+    approval: Option<String>,
     message: String,
     submitter: String,
     script: String,
@@ -140,6 +144,8 @@ struct EnvCx {
     notify_failure: Vec<Notice>,
     notify_rollback: Vec<Notice>,
     release_stage: Option<ReleaseStage>,
+    /// The canary runs for high-risk releases only (`risk { ... }`).
+    risky: bool,
 }
 
 /// The git identity of the pipeline's commits and the remote (through the
@@ -150,6 +156,9 @@ struct EnvCx {
 const GIT_SETUP: &str = "git config user.name jenkins\ngit config user.email jenkins@localhost\nremote=origin\nRELEASE_OUT=\"$(git rev-parse --git-dir)/deployc-release-$ENVIRONMENT.env\"\n";
 
 /// Where the scope of an incremental build is kept between stages.
+/// Where the risk step keeps its decision between stages (`plan::risk`).
+const RISK_FILE: &str = "RISK_OUT=\"$(git rev-parse --git-dir)/deployc-risk-$ENVIRONMENT.env\"\n";
+
 const SCOPE_FILE: &str = "SCOPE_FILE=\"$(git rev-parse --git-dir)/deployc-scope.env\"\n";
 
 /// The scope step of the Push Images stage (`plan::changes`): which
@@ -567,6 +576,24 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
             )),
         }
     }
+    let rule = risk::rule(m, env);
+    if let Some(r) = rule {
+        // Decided before the release commit, on the source commit; the
+        // stages after read `env.RELEASE_RISK` and the file.
+        let decide = sh_env(
+            &format!("{GIT_SETUP}{RISK_FILE}rm -f \"$RISK_OUT\"\n{}", risk::risk_script()),
+            &[
+                ("RISK_PATHS", risk::paths_var(r)),
+                ("RISK_TRAILER", r.trailer.clone()),
+                ("IGNORED", changes::ignored(m)),
+            ],
+        );
+        before.push(format!("withCredentials([gitUsernamePassword(credentialsId: 'git-push')]) {{\n{decide}\n}}"));
+        before.push(format!(
+            "script {{\nenv.RELEASE_RISK = sh(returnStdout: true, script: {}).trim()\n}}",
+            groovy(&format!("{RISK_FILE}{}echo \"$RELEASE_RISK\"", risk::READ_RISK))
+        ));
+    }
     let incremental = m.pipeline.incremental;
     let pick = if incremental {
         format!("{SCOPE_FILE}{}{}", changes::READ_SCOPE, changes::release_sh("$IMAGE_TAG"))
@@ -581,7 +608,13 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     let auto = matches!(env.promote, Promotion::OnPush(_));
     let start = if auto { "argocd app get \"$APP\" --refresh > /dev/null" } else { "argocd app sync \"$APP\" --async" };
     let paused = deploy::outcome(env) == Outcome::AwaitingPromotion;
-    let flags = if paused { "--sync --health --suspended --operation" } else { "--sync --health --operation" };
+    // A risk rule waits for the canary's first pause too: a low-risk
+    // release is promoted in full from there.
+    let flags = if paused || rule.is_some() {
+        "--sync --health --suspended --operation"
+    } else {
+        "--sync --health --operation"
+    };
     let wait = format!("{start}\nargocd app wait \"$APP\" {flags} --timeout {}", deploy::rollout_seconds(env));
     let mut checks = Vec::new();
     for c in deploy::checks(m, env) {
@@ -599,7 +632,10 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
             Check::Suite(suite) => checks.push(suite_block(m, &suite)),
         }
     }
-    let record = sh(&format!("{GIT_SETUP}{READ_RELEASE}{}{}", deploy::VERIFIED_TAG_SH, deploy::RECORD_VERIFIED));
+    let record_base =
+        if rule.is_some() { format!("{RISK_FILE}{}{}", risk::READ_RISK, risk::RECORD_BASE) } else { String::new() };
+    let record =
+        sh(&format!("{GIT_SETUP}{READ_RELEASE}{}{}{record_base}", deploy::VERIFIED_TAG_SH, deploy::RECORD_VERIFIED));
     let rollback = sh_env(
         &format!("{GIT_SETUP}{READ_RELEASE}{}", deploy::ROLLBACK),
         &[
@@ -610,11 +646,24 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
     );
     let (notify_success, notify_failure, notify_rollback) = notices(cx, env);
     let mut after = hooks;
+    if rule.is_some() {
+        after.push(sh_env(
+            &format!("{RISK_FILE}{}", risk::finish_sh(paused)),
+            &[("ROLLOUTS", deploy::rollouts(m, env).join(" ")), ("TIMEOUT", deploy::rollout_seconds(env).to_string())],
+        ));
+    }
     let release_stage = paused.then(|| ReleaseStage {
         title: format!("{}: {}", if env.production { "Production Release" } else { "Release" }, env.name),
+        approval: rule.map(|_| format!("Approve Canary: {}", env.name)),
         message: format!("Promote the paused rollout in {} to all traffic?", env.name),
         submitter: submitter.clone(),
-        script: sh_env(deploy::PROMOTE_ROLLOUT, &[("TIMEOUT", deploy::rollout_seconds(env).to_string())]),
+        script: match rule {
+            Some(_) => sh_env(
+                &format!("{RISK_FILE}{}{}", risk::READ_RISK, risk::PROMOTE_SH),
+                &[("TIMEOUT", deploy::rollout_seconds(env).to_string())],
+            ),
+            None => sh_env(deploy::PROMOTE_ROLLOUT, &[("TIMEOUT", deploy::rollout_seconds(env).to_string())]),
+        },
         after: std::mem::take(&mut checks),
         record: record.clone(),
         rollback: rollback.clone(),
@@ -642,6 +691,7 @@ fn env_cx(cx: &Cx, env: &Environment) -> EnvCx {
         notify_failure,
         notify_rollback,
         release_stage,
+        risky: rule.is_some(),
     }
 }
 
@@ -886,6 +936,12 @@ fn context(cx: &Cx) -> Ctx {
             e.when,
             if e.input.is_some() { ", after an input approval" } else { "" }
         ));
+        if e.risky {
+            header.push(format!(
+                "    the canary's steps{} for high-risk releases only; others are promoted in full after the sync",
+                if e.release_stage.is_some() { " and its approval" } else { "" }
+            ));
+        }
     }
     header.push(String::new());
     header.push("Agents need docker (buildx), git, jq, curl, the language runtimes, the Argo CD".into());

@@ -37,6 +37,7 @@ pub mod policy;
 pub mod ports;
 pub mod registry;
 pub mod replica_set;
+pub mod risk;
 pub mod routes;
 pub mod sealed;
 pub mod secrets;

@@ -229,12 +229,29 @@ fn environments(s: &mut String, model: &Model) {
             s,
             "| {} | {} | `{}` | {} | {} | {} | {} |",
             cell(&name),
-            cell(&words::strategy_long(&e.strategy)),
+            cell(&match crate::plan::risk::rule(model, e) {
+                Some(_) =>
+                    format!("{}; for high-risk releases only, others switch at once", words::strategy_long(&e.strategy)),
+                None => words::strategy_long(&e.strategy),
+            }),
             e.namespace,
             cell(&words::cluster(&e.cluster)),
             cell(&url),
             cell(&words::promotion(model, e)),
             if gates.is_empty() { "none".to_string() } else { gates.join(", ") },
+        );
+    }
+    for e in &order {
+        let Some(r) = crate::plan::risk::rule(model, e) else { continue };
+        let paths: Vec<String> = r.paths.iter().map(|p| format!("`{}`", words::code(p))).collect();
+        let _ = writeln!(
+            s,
+            "\n**Which releases take the canary in {}.** Only a high-risk release runs the canary's steps, its analysis and its approval: one where a file matching {} changed since the source commit {} last verified (the tag `{}`), where a commit since then carries the trailer `{}`, or the first release. CI decides once, before the release commit. Any other release is promoted in full right after the sync: all traffic switches at once, as in a blue-green, and a failed check still rolls it back.",
+            e.name,
+            words::list_or(&paths),
+            e.name,
+            crate::plan::risk::base_tag(e),
+            words::code(&r.trailer),
         );
     }
     let hooks: Vec<String> = order

@@ -359,3 +359,18 @@ pub fn delivery_order(model: &Model) -> Vec<&Environment> {
 pub fn words_of<T: std::fmt::Display>(v: &[T]) -> String {
     v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
 }
+
+/// A program string for inside a Markdown code span: a backtick (which
+/// would end the span) or a control character becomes `?`.
+pub fn code(s: &str) -> String {
+    s.chars().map(|c| if c == '`' || c.is_control() { '?' } else { c }).collect()
+}
+
+/// Items as a sentence's list: `a`, `a or b`, `a, b or c`.
+pub fn list_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
