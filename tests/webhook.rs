@@ -59,6 +59,12 @@ fn the_store_entry_is_merged_into_argocd_secret_on_the_hub() {
     let tf: Value = serde_json::from_str(out.file("terraform/prod/secrets.tf.json")).expect("JSON");
     let name = tf.pointer("/resource/aws_secretsmanager_secret/argocd_webhook/name").expect("entry created");
     assert_eq!(name, "${local.store_prefix}/argocd-webhook");
+    // Its description names the Secret the key lands in, not one of its own.
+    let description = tf.pointer("/resource/aws_secretsmanager_secret/argocd_webhook/description");
+    assert_eq!(
+        description,
+        Some(&Value::from("argocd-webhook: merged by External Secrets into the Secret argocd-secret"))
+    );
     // An add-on Application syncs the folder.
     let app = out.yaml("argocd/addons/application-shop-addon-secrets.yaml");
     assert!(app["spec"]["source"]["path"].as_str().expect("path").ends_with("k8s/_addons/main"));

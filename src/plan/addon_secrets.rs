@@ -94,6 +94,12 @@ pub fn addon_secret_names(model: &Model, env: EnvId) -> Vec<String> {
     needs(model).into_iter().filter(|n| !n.hub_only || c.hub).map(|n| n.name).collect()
 }
 
+/// The add-on entries whose keys are merged into a Secret the add-on's own
+/// install made (ArgoCD's `argocd-secret`), by entry: that Secret's name.
+pub fn merge_targets(model: &Model) -> std::collections::BTreeMap<String, String> {
+    needs(model).into_iter().filter_map(|n| n.merge_into.map(|m| (n.name, m))).collect()
+}
+
 /// The Secrets the add-ons read, per cluster.
 pub fn addon_secrets(plan: &Plan) -> Vec<AddonSecret> {
     let model = plan.model;

@@ -358,9 +358,14 @@ pub fn secrets(cx: &mut Cx) {
             Some(json!(null)),
         );
     }
+    let merged = crate::plan::addon_secrets::merge_targets(cx.model);
     let mut arns = Vec::new();
     for name in &names {
         let id = ident(name);
+        let description = match merged.get(name) {
+            Some(target) => format!("{name}: merged by External Secrets into the Secret {target}"),
+            None => format!("{name}: read by External Secrets into the Secret {name}"),
+        };
         owned_credential(cx, &k8s, file, name, &id);
         cx.m.resource(
             file,
@@ -368,7 +373,7 @@ pub fn secrets(cx: &mut Cx) {
             &id,
             json!({
                 "name": format!("${{local.store_prefix}}/{name}"),
-                "description": format!("{name}: read by External Secrets into the Secret {name}"),
+                "description": description,
                 "kms_key_id": attr("aws_kms_key", "main", "arn"),
                 "recovery_window_in_days": 30
             }),
