@@ -248,3 +248,36 @@ environment prod {
     assert!(chart_app(&apps, "cert-manager").is_some(), "and the issuer of its certificate");
     assert!(t.contains_key("k8s/prod/networkpolicy-allow-acme-http01.yaml"));
 }
+
+#[test]
+fn a_standby_on_a_second_cloud_asks_for_its_records_instead_of_guessing_a_zone() {
+    // The domain's DNS is not GCP's: no Cloud DNS zone is looked up (that
+    // lookup fails where the zone does not exist), the address is an output.
+    let t = tree(&program(GKE));
+    let dns = &t["terraform/gcp/dr/dns.tf.json"];
+    assert!(dns.pointer("/data/google_dns_managed_zone").is_none(), "{dns}");
+    assert!(dns.pointer("/resource/google_dns_record_set").is_none(), "{dns}");
+    let out = &t["terraform/gcp/dr/outputs.tf.json"]["output"]["ingress_address"];
+    assert_eq!(out["value"], "${data.google_compute_address.ingress.address}");
+    let said = out["description"].as_str().expect("description");
+    // It names every host the environment's Ingresses serve.
+    for i in ingresses(&t, "dr") {
+        let host = i["spec"]["rules"][0]["host"].as_str().expect("host");
+        assert!(said.contains(&format!("{host},")) || said.contains(&format!("{host} ")), "{host} in {said}");
+    }
+    let t = tree(&program(AKS));
+    let dns = &t["terraform/azure/dr/dns.tf.json"];
+    assert!(dns.pointer("/data/azurerm_dns_zone").is_none(), "{dns}");
+    assert_eq!(
+        t["terraform/azure/dr/outputs.tf.json"]["output"]["ingress_address"]["value"],
+        "${data.azurerm_public_ip.ingress.ip_address}"
+    );
+    // A program whose own cloud is GCP keeps writing its records there.
+    let gcp = std::fs::read_to_string("tests/programs/gcp.dpl").expect("program");
+    let t = tree(&gcp);
+    let records: Vec<&String> = t.keys().filter(|p| p.ends_with("/dns.tf.json")).collect();
+    assert!(!records.is_empty());
+    for p in records {
+        assert!(t[p].pointer("/resource/google_dns_record_set").is_some(), "{p}");
+    }
+}

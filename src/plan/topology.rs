@@ -172,3 +172,13 @@ pub fn ingress_address_name(c: &Cluster) -> String {
 pub fn ingress_address_group(c: &Cluster) -> String {
     format!("{}-rg", c.name)
 }
+
+/// Whether the environments of a GCP or Azure Terraform output write their
+/// hosts' records into that cloud's DNS zone of the project's domain: only
+/// when it is the program's own cloud (`primary`) and the program names no
+/// other DNS (`dns = route53`). A standby on a second cloud would otherwise
+/// look up a zone the team runs elsewhere, and its Terraform would fail; it
+/// gives the address to point the records at as an output instead.
+pub fn records_in_own_dns(model: &crate::model::Model, primary: bool) -> bool {
+    primary && model.project.dns.is_none()
+}

@@ -385,11 +385,11 @@ fn emit_cloud(
         out.extend(m.artifacts(&format!("terraform/{}", shared_dir(model)), None));
     }
     if let Cloud::Gcp { .. } = &model.project.cloud {
-        out.extend(gcp::emit(model, graph, opts, topology));
+        out.extend(gcp::emit(model, graph, opts, topology, primary));
         return out;
     }
     if let Cloud::Azure { .. } = &model.project.cloud {
-        out.extend(azure::emit(model, graph, opts, topology));
+        out.extend(azure::emit(model, graph, opts, topology, primary));
         return out;
     }
     let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };

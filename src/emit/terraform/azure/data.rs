@@ -494,6 +494,19 @@ fn dns(ax: &mut Ax, env: &Environment, k8s: &EnvPlan) {
     if hosts.is_empty() {
         return;
     }
+    // One ingress controller per cluster, so its address is the cluster root's.
+    let address =
+        json!({ "name": "${var.cluster_name}-ingress", "resource_group_name": expr("var.cluster_resource_group") });
+    if !crate::plan::topology::records_in_own_dns(ax.model, ax.primary) {
+        ax.m.data(DNS, "azurerm_public_ip", "ingress", address);
+        let list = hosts.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
+        ax.m.output(
+            "ingress_address",
+            &format!("create an A record at this address for each of {list}, where the DNS of {zone} is served"),
+            attr("data.azurerm_public_ip", "ingress", "ip_address"),
+        );
+        return;
+    }
     ax.m.variable("dns_zone_name", "string", "Azure DNS zone of the project's domain", Some(json!(zone)));
     ax.m.variable("dns_zone_resource_group", "string", "resource group of that DNS zone", None);
     ax.m.data(
@@ -502,13 +515,7 @@ fn dns(ax: &mut Ax, env: &Environment, k8s: &EnvPlan) {
         "main",
         json!({ "name": expr("var.dns_zone_name"), "resource_group_name": expr("var.dns_zone_resource_group") }),
     );
-    // One ingress controller per cluster, so its address is the cluster root's.
-    ax.m.data(
-        DNS,
-        "azurerm_public_ip",
-        "ingress",
-        json!({ "name": "${var.cluster_name}-ingress", "resource_group_name": expr("var.cluster_resource_group") }),
-    );
+    ax.m.data(DNS, "azurerm_public_ip", "ingress", address);
     // Keyed by position among the sorted hosts: a Terraform name never
     // carries program text.
     for (n, h) in hosts.iter().enumerate() {

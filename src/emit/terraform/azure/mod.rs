@@ -47,6 +47,8 @@ pub struct Ax<'a> {
     pub opts: &'a Options,
     /// The Azure location (escaped program text).
     pub location: &'a str,
+    /// Whether Azure is the program's own cloud, not a second one.
+    pub primary: bool,
     pub m: Module,
 }
 
@@ -121,12 +123,18 @@ fn common(ax: &mut Ax, root: &str, name: &str, tags: &[(&str, &str)], random: bo
 }
 
 /// The roots of a `cloud = azure` program.
-pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan::topology::Topology) -> Vec<Artifact> {
+pub fn emit(
+    model: &Model,
+    graph: &Graph,
+    opts: &Options,
+    topology: &crate::plan::topology::Topology,
+    primary: bool,
+) -> Vec<Artifact> {
     let Cloud::Azure { location, cluster: aks } = &model.project.cloud else { return Vec::new() };
     let mut out = Vec::new();
     let shared_dir = super::shared_dir(model);
     let clusters_dir = super::clusters_dir(model);
-    let mut ax = Ax { model, graph, opts, location, m: Module::default() };
+    let mut ax = Ax { model, graph, opts, location, primary, m: Module::default() };
     common(&mut ax, shared_dir, &model.project.name, &[], false);
     shared::module(&mut ax);
     out.extend(std::mem::take(&mut ax.m).artifacts(&format!("terraform/{shared_dir}"), None));

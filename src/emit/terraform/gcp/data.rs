@@ -361,17 +361,23 @@ fn dns(gx: &mut Gx, env: &Environment, k8s: &EnvPlan) {
     if hosts.is_empty() {
         return;
     }
+    // One ingress controller per cluster, so its address is the cluster root's.
+    let address = json!({ "name": "${var.cluster_name}-ingress", "region": expr("var.region") });
+    if !crate::plan::topology::records_in_own_dns(gx.model, gx.primary) {
+        gx.m.data(DNS, "google_compute_address", "ingress", address);
+        let list = hosts.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
+        gx.m.output(
+            "ingress_address",
+            &format!("create an A record at this address for each of {list}, where the DNS of {zone} is served"),
+            attr("data.google_compute_address", "ingress", "address"),
+        );
+        return;
+    }
     let zone_name: String =
         zone.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     gx.m.variable("dns_zone_name", "string", &format!("Cloud DNS managed zone of {zone}"), Some(json!(zone_name)));
     gx.m.data(DNS, "google_dns_managed_zone", "main", json!({ "name": expr("var.dns_zone_name") }));
-    // One ingress controller per cluster, so its address is the cluster root's.
-    gx.m.data(
-        DNS,
-        "google_compute_address",
-        "ingress",
-        json!({ "name": "${var.cluster_name}-ingress", "region": expr("var.region") }),
-    );
+    gx.m.data(DNS, "google_compute_address", "ingress", address);
     // Keyed by position among the sorted hosts: a Terraform name never
     // carries program text.
     for (n, h) in hosts.iter().enumerate() {

@@ -44,6 +44,8 @@ pub struct Gx<'a> {
     /// The GCP project id (escaped program text).
     pub project: &'a str,
     pub region: &'a str,
+    /// Whether GCP is the program's own cloud, not a second one.
+    pub primary: bool,
     pub m: Module,
 }
 
@@ -106,12 +108,18 @@ fn common(gx: &mut Gx, root: &str, name: &str, labels: &[(&str, &str)], random: 
 }
 
 /// The roots of a `cloud = gcp` program.
-pub fn emit(model: &Model, graph: &Graph, opts: &Options, topology: &crate::plan::topology::Topology) -> Vec<Artifact> {
+pub fn emit(
+    model: &Model,
+    graph: &Graph,
+    opts: &Options,
+    topology: &crate::plan::topology::Topology,
+    primary: bool,
+) -> Vec<Artifact> {
     let Cloud::Gcp { project, region, cluster: gke } = &model.project.cloud else { return Vec::new() };
     let mut out = Vec::new();
     let shared_dir = super::shared_dir(model);
     let clusters_dir = super::clusters_dir(model);
-    let mut gx = Gx { model, graph, opts, project, region, m: Module::default() };
+    let mut gx = Gx { model, graph, opts, project, region, primary, m: Module::default() };
     // The Artifact Registry repository the created clusters pull from
     // (one per project and region: one `gcp` setting per program, E0412).
     let mirror = topology
