@@ -210,7 +210,11 @@ echo "head=$(git rev-parse HEAD)" >> "$RELEASE_OUT"
 /// passed every check. Runs last, after the checks, never on failure.
 pub const RECORD_VERIFIED: &str = r#"if [ -z "$VERIFIED_COMMIT" ]; then echo "no release commit to record" >&2; exit 1; fi
 git tag --force "$VERIFIED_TAG" "$VERIFIED_COMMIT"
-git push --force --quiet "$remote" "refs/tags/$VERIFIED_TAG"
+# A re-run finds the tag in place: a push with nothing to update can die of
+# SIGPIPE when push options are set, so none is made.
+if [ "$(git ls-remote "$remote" "refs/tags/$VERIFIED_TAG" | cut -f1)" != "$VERIFIED_COMMIT" ]; then
+  git push --force --quiet "$remote" "refs/tags/$VERIFIED_TAG"
+fi
 echo "$ENVIRONMENT verified at $VERIFIED_COMMIT ($VERIFIED_TAG)"
 "#;
 

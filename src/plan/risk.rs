@@ -130,7 +130,10 @@ else
 pub const RECORD_BASE: &str = r#"RISK_BASE_TAG="deployc-verified-$ENVIRONMENT-source"
 if [ -z "$RISK_SOURCE" ]; then echo "no release source recorded: $RISK_BASE_TAG stays" >&2; exit 1; fi
 git tag --force "$RISK_BASE_TAG" "$RISK_SOURCE"
-git push --force --quiet "$remote" "refs/tags/$RISK_BASE_TAG"
+# As the verified tag (plan::delivery::RECORD_VERIFIED): no push when it is in place.
+if [ "$(git ls-remote "$remote" "refs/tags/$RISK_BASE_TAG" | cut -f1)" != "$RISK_SOURCE" ]; then
+  git push --force --quiet "$remote" "refs/tags/$RISK_BASE_TAG"
+fi
 echo "$ENVIRONMENT verified the source $RISK_SOURCE ($RISK_BASE_TAG)"
 "#;
 
