@@ -40,33 +40,13 @@ pub fn store(gx: &mut Gx, env: &Environment) {
     // The key: Cloud Storage's service agent encrypts and decrypts with it.
     // A dual-region bucket's key lives in the multi-region around it.
     m.data(FILE, "google_storage_project_service_account", "this", json!({}));
-    m.resource(
+    super::cmek(
+        m,
         FILE,
-        "google_kms_key_ring",
         "backups",
         json!({ "name": "${local.name}-backups", "location": location.kms_location() }),
-    );
-    m.resource(
-        FILE,
-        "google_kms_crypto_key",
         "backups",
-        json!({
-            "name": "backups",
-            "key_ring": attr("google_kms_key_ring", "backups", "id"),
-            "rotation_period": "7776000s",
-            // Destroying the key would make every copy unreadable.
-            "lifecycle": { "prevent_destroy": true }
-        }),
-    );
-    m.resource(
-        FILE,
-        "google_kms_crypto_key_iam_member",
-        "backups",
-        json!({
-            "crypto_key_id": attr("google_kms_crypto_key", "backups", "id"),
-            "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            "member": format!("serviceAccount:{}", attr("data.google_storage_project_service_account", "this", "email_address"))
-        }),
+        format!("serviceAccount:{}", attr("data.google_storage_project_service_account", "this", "email_address")),
     );
     let mut bucket = json!({
         "name": "${local.name}-backups",

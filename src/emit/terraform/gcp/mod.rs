@@ -49,6 +49,36 @@ pub struct Gx<'a> {
     pub m: Module,
 }
 
+/// A customer-managed key in `ring` (the key ring's body), named `key` in
+/// Cloud KMS and `id` in Terraform, rotated every 90 days and never
+/// destroyed (every copy under it would become unreadable), that the
+/// service agent `agent` (an IAM member) may encrypt and decrypt with.
+pub fn cmek(m: &mut Module, file: &'static str, id: &str, ring: serde_json::Value, key: &str, agent: String) {
+    m.resource(file, "google_kms_key_ring", id, ring);
+    m.resource(
+        file,
+        "google_kms_crypto_key",
+        id,
+        json!({
+            "name": key,
+            "key_ring": super::attr("google_kms_key_ring", id, "id"),
+            "rotation_period": "7776000s",
+            // Destroying the key would make every copy unreadable.
+            "lifecycle": { "prevent_destroy": true }
+        }),
+    );
+    m.resource(
+        file,
+        "google_kms_crypto_key_iam_member",
+        id,
+        json!({
+            "crypto_key_id": super::attr("google_kms_crypto_key", id, "id"),
+            "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            "member": agent
+        }),
+    );
+}
+
 /// The GCS bucket every root keeps its state in: `<gcp project>-terraform-state`.
 pub fn state_bucket(project: &str) -> String {
     format!("{project}-terraform-state")

@@ -153,40 +153,20 @@ fn registry(gx: &mut Gx, mirror: &Mirror, repo: &str) {
     // Encrypted under a key of the project's, as the ECR repositories are
     // under a KMS key: Artifact Registry's service agent may use it.
     m.data(REGISTRY_FILE, "google_project", "this", json!({ "project_id": expr("var.project") }));
-    m.resource(
+    super::cmek(
+        m,
         REGISTRY_FILE,
-        "google_kms_key_ring",
         "registry",
         json!({
             "name": format!("{}-registry", mirror.repository),
             "location": mirror.location,
             "depends_on": ["google_project_service.cloudkms"]
         }),
-    );
-    m.resource(
-        REGISTRY_FILE,
-        "google_kms_crypto_key",
-        "registry",
-        json!({
-            "name": "images",
-            "key_ring": attr("google_kms_key_ring", "registry", "id"),
-            "rotation_period": "7776000s",
-            // Destroying the key would make every copy unreadable.
-            "lifecycle": { "prevent_destroy": true }
-        }),
-    );
-    m.resource(
-        REGISTRY_FILE,
-        "google_kms_crypto_key_iam_member",
-        "registry",
-        json!({
-            "crypto_key_id": attr("google_kms_crypto_key", "registry", "id"),
-            "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            "member": format!(
-                "serviceAccount:service-{}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
-                expr("data.google_project.this.number")
-            )
-        }),
+        "images",
+        format!(
+            "serviceAccount:service-{}@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+            expr("data.google_project.this.number")
+        ),
     );
     m.resource(
         REGISTRY_FILE,
