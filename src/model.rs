@@ -931,6 +931,10 @@ pub enum Placement {
 /// AWS Backup copy job started when its backup completes.
 pub const REPLICATION_LAG_MS: u64 = 15 * 60_000;
 
+/// How often a warm standby (`standby_of`) restores its primary's newest
+/// replicated backup: what a failover to it loses on top of the replica's age.
+pub const STANDBY_REFRESH_MS: u64 = 15 * 60_000;
+
 /// The most data a failover of `r` to its secondary region can lose, in ms,
 /// and how: the newest copy there is one backup interval plus the copy old.
 /// Managed databases are copied by AWS Backup, which runs at most hourly.
@@ -1217,6 +1221,15 @@ pub struct Environment {
     /// When the canary runs (`risk { ... }`): only for high-risk releases; if declared.
     #[serde(default)]
     pub risk: Option<RiskRule>,
+    /// The production environment this one is a warm standby of
+    /// (`standby_of = production`): it takes that environment's public host
+    /// when Route 53's health check of it fails, and restores its replicated
+    /// database backups until then (`plan::failover`).
+    #[serde(default)]
+    pub standby_of: Option<String>,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub standby_span: Option<Span>,
     /// The team's patches of generated objects, in program order.
     pub patches: Vec<Patch>,
 }

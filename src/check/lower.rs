@@ -1568,6 +1568,11 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             edge: edge(f),
             volume_backups: volume_backups(f),
             risk: risk(f),
+            standby_of: match get(f, "standby_of").map(|v| &v.v) {
+                Some(V::Ref(_, n)) => Some(n.clone()),
+                _ => None,
+            },
+            standby_span: get(f, "standby_of").map(|v| v.span),
             patches: patches(f, diags),
             name,
         });

@@ -16,6 +16,7 @@ pub mod lower;
 pub mod metrics;
 pub mod preset;
 pub mod risk;
+pub mod standby;
 pub mod rules;
 pub mod schema;
 pub mod symbols;
@@ -82,6 +83,7 @@ pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph
     edge::check(&model, diags);
     volumes::check(&model, diags);
     risk::check(&model, diags);
+    standby::check(&model, diags);
     clouds::clouds(&model, diags);
     maintenance(&model, diags);
     if diags.has_errors() {

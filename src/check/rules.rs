@@ -608,7 +608,16 @@ fn recovery_objectives(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
             let Some((gap, how)) = recovery_point(r, u.placement) else { continue };
             // A production environment's backups are also copied to the
             // secondary region: a failover there loses the copy's lag too.
+            // A warm standby of the environment restores the copy every
+            // 15 minutes: its failover loses that too.
+            let standby = model.environments.iter().any(|e| e.standby_of.as_ref() == Some(&env.name));
             let failover = if env.production { crate::model::failover_point(r, u.placement) } else { None };
+            let failover = match failover {
+                Some((g, h)) if standby => {
+                    Some((g + crate::model::STANDBY_REFRESH_MS, format!("{h}, restored by the standby every 15 minutes")))
+                }
+                f => f,
+            };
             let (gap, how, in_failover) = match failover {
                 Some((g, h)) if g > gap => (g, format!("in a failover: {h}"), true),
                 _ => (gap, how, false),

@@ -885,6 +885,12 @@ pub static ENVIRONMENT: &[FieldSpec] = &[
         "none",
         "use the canary strategy only for high-risk releases: a release is high-risk when a file matching `paths` changed since the environment's last verified release, a commit since then carries the `trailer`, or nothing was verified yet; any other release is promoted in full right after the sync, without the canary's steps, analysis or approval (a canary strategy, E0455; Jenkins, W0021)",
     ),
+    f(
+        "standby_of",
+        Ty::Ref(RefKind::Environment),
+        "none",
+        "make this environment a warm standby of a production environment: Route 53 sends the primary's public host here when its health check fails, and until then a job here restores the primary's newest replicated database backup every 15 minutes (an AWS primary behind `edge { cdn }` with `recovery { region }` backups, a GCP standby, a `dns = route53` zone; E0459-E0461)",
+    ),
 ];
 
 pub static RISK: &[FieldSpec] = &[

@@ -184,6 +184,11 @@ pub struct WebAcl {
     /// The CloudWatch log group of its request logs (WAF requires the
     /// `aws-waf-logs-` prefix).
     pub log_group: String,
+    /// The path Route 53's health checkers request, admitted ahead of every
+    /// other rule from their published addresses: the anonymiser group
+    /// blocks hosting providers, AWS among them, and a blocked probe would
+    /// fail the primary over (`plan::failover`).
+    pub health_checks: Option<String>,
 }
 
 /// The edge protection of one environment.
@@ -240,6 +245,11 @@ pub fn edge(model: &Model, env: &Environment) -> Option<Edge> {
     let name = format!("{}-{}", model.project.name, env.name);
     let cdn = e.cdn.as_ref().and_then(|c| {
         let host = alb_host(model, env)?;
+        let health_checks = model
+            .environments
+            .iter()
+            .any(|s| s.standby_of.as_ref() == Some(&env.name))
+            .then(|| super::failover::health_path(model, env, &host));
         Some(Cdn {
             origin_host: origin_host(&host),
             host,
@@ -252,6 +262,7 @@ pub fn edge(model: &Model, env: &Environment) -> Option<Edge> {
                 name: format!("{name}-cdn"),
                 rate_limit: e.rate_limit,
                 rules: cdn_rules(),
+                health_checks,
             }),
             shield: e.shield,
             log_group: format!("/aws/cloudfront/{name}"),
@@ -263,6 +274,7 @@ pub fn edge(model: &Model, env: &Environment) -> Option<Edge> {
             name,
             rate_limit: e.rate_limit,
             rules: MANAGED_RULES.iter().collect(),
+            health_checks: None,
         }),
         shield: e.shield,
         cdn,

@@ -21,6 +21,7 @@ pub mod delivery;
 pub mod edge;
 pub mod engines;
 pub mod env;
+pub mod failover;
 pub mod gates;
 pub mod identity;
 pub mod irsa;

@@ -61,6 +61,14 @@ const GCS_BACKUPS: (&str, &str, &str) = (
     "reads and writes of the backups reach Cloud Audit Logs (data access logs of Cloud Storage, enabled by the shared root), which Google recommends over the legacy usage logs this check looks for",
 );
 
+/// The SECONDARY failover record of a primary with a warm standby
+/// (emit/terraform/failover.rs).
+const STANDBY_RECORD: (&str, &str, &str) = (
+    "CKV2_AWS_23",
+    "aws_route53_record.standby",
+    "the record points at the standby's ingress address, which the standby's GCP root reserves (a static google_compute_address); Checkov only sees addresses of AWS resources",
+);
+
 /// Every waiver of the output, by file and resource.
 pub fn all(model: &Model) -> Vec<Waiver> {
     let mut out = Vec::new();
@@ -74,6 +82,15 @@ pub fn all(model: &Model) -> Vec<Waiver> {
             out.push(Waiver {
                 check,
                 file: format!("terraform/{dir}{}/backups.tf.json", e.name),
+                resource: resource.to_string(),
+                reason,
+            });
+        }
+        if super::failover::of_primary(model, e).is_some() {
+            let (check, resource, reason) = STANDBY_RECORD;
+            out.push(Waiver {
+                check,
+                file: format!("terraform/{}/failover.tf.json", e.name),
                 resource: resource.to_string(),
                 reason,
             });

@@ -99,6 +99,7 @@ fn objects(cx: &EnvPlan) -> Vec<serde_json::Value> {
             }
         }
     }
+    out.extend(crate::plan::failover::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::tracing::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::sealed::objects(cx).into_iter().map(|(_, _, o)| o));
     out.extend(crate::plan::mesh::objects(cx).into_iter().map(|(_, _, o)| o));

@@ -164,6 +164,10 @@ pub fn resources(cx: &mut EnvCx) {
             }
         }
     }
+    // A warm standby's refresh of its primary's databases.
+    for (kind, name, o) in crate::plan::failover::objects(cx) {
+        cx.push(kind, &name, &o);
+    }
 }
 
 /// A custom resource: our typed spec under the usual envelope.

@@ -240,6 +240,12 @@ pub fn policies(cx: &mut EnvCx) {
         if r.backup.is_some() {
             from.push(pods(&backup));
         }
+        // A warm standby restores its primary's dumps into it.
+        if crate::plan::failover::of_standby(cx.model, cx.env).is_some()
+            && crate::plan::failover::restored(cx.plan).iter().any(|x| x.id == r.id)
+        {
+            from.push(pods(&crate::plan::failover::job_name(r)));
+        }
         // A replica set's members replicate from each other; its Job
         // initiates the set.
         let rs = crate::plan::replica_set::of(cx.plan, r);

@@ -344,22 +344,28 @@ fn dns(cx: &mut Cx, cdn: &Cdn) {
     let zone = cx.model.project.dns.as_ref().map(|d| d.zone.trim_end_matches('.').to_string());
     match zone {
         Some(zone) if cdn.host == zone || cdn.host.ends_with(&format!(".{zone}")) => {
-            for ty in ["A", "AAAA"] {
-                cx.m.resource(
-                    FILE,
-                    "aws_route53_record",
-                    &format!("cdn_{}", ty.to_lowercase()),
-                    json!({
-                        "zone_id": attr("data.aws_route53_zone", "main", "zone_id"),
-                        "name": cdn.host,
-                        "type": ty,
-                        "alias": {
-                            "name": attr("aws_cloudfront_distribution", "cdn", "domain_name"),
-                            "zone_id": CLOUDFRONT_ZONE,
-                            "evaluate_target_health": false
-                        }
-                    }),
-                );
+            // With a standby the A record is the PRIMARY of a failover pair
+            // (`failover.rs`); the standby has no IPv6 address, so no AAAA
+            // record would send IPv6 clients to a failed primary.
+            let failover = crate::plan::failover::of_primary(cx.model, cx.env).is_some();
+            let types: &[&str] = if failover { &["A"] } else { &["A", "AAAA"] };
+            for ty in types {
+                let mut record = json!({
+                    "zone_id": attr("data.aws_route53_zone", "main", "zone_id"),
+                    "name": cdn.host,
+                    "type": ty,
+                    "alias": {
+                        "name": attr("aws_cloudfront_distribution", "cdn", "domain_name"),
+                        "zone_id": CLOUDFRONT_ZONE,
+                        "evaluate_target_health": false
+                    }
+                });
+                if failover {
+                    record["set_identifier"] = json!("primary");
+                    record["failover_routing_policy"] = json!({ "type": "PRIMARY" });
+                    record["health_check_id"] = json!(super::failover::health_check_id());
+                }
+                cx.m.resource(FILE, "aws_route53_record", &format!("cdn_{}", ty.to_lowercase()), record);
             }
         }
         _ => cx.m.output(

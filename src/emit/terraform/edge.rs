@@ -76,10 +76,48 @@ pub fn acl(cx: &mut Cx, acl: &WebAcl, at: &AclPlace) {
         "statement": { "rate_based_statement": { "limit": acl.rate_limit, "aggregate_key_type": "IP" } },
         "visibility_config": visibility(&format!("{}-rate-limit", acl.name))
     })];
+    // Route 53's health checkers, on the health path only, before all:
+    // they come from AWS's own addresses, which the anonymiser group blocks.
+    if let Some(path) = &acl.health_checks {
+        cx.m.data(file, "aws_ip_ranges", "route53_health_checks", json!({ "services": ["route53_healthchecks"] }));
+        cx.m.resource(
+            file,
+            "aws_wafv2_ip_set",
+            "route53_health_checks",
+            placed(
+                json!({
+                    "name": format!("{}-route53-health-checks", acl.name),
+                    "description": "Route 53 health checkers (AWS ip-ranges ROUTE53_HEALTHCHECKS)",
+                    "scope": at.scope,
+                    "ip_address_version": "IPV4",
+                    "addresses": attr("data.aws_ip_ranges", "route53_health_checks", "cidr_blocks"),
+                    "tags": cx.tags(&format!("{}-route53-health-checks", acl.name))
+                }),
+                at.provider,
+            ),
+        );
+        rules.insert(0, json!({
+            "name": "route53-health-checks",
+            "priority": 0,
+            "action": { "allow": {} },
+            "statement": { "and_statement": { "statement": [
+                { "ip_set_reference_statement": { "arn": attr("aws_wafv2_ip_set", "route53_health_checks", "arn") } },
+                { "byte_match_statement": {
+                    "field_to_match": { "uri_path": {} },
+                    "positional_constraint": "EXACTLY",
+                    "search_string": path,
+                    "text_transformation": [{ "priority": 0, "type": "NONE" }]
+                } }
+            ] } },
+            "visibility_config": visibility(&format!("{}-route53-health-checks", acl.name))
+        }));
+        rules[1]["priority"] = json!(1);
+    }
+    let first = rules.len();
     for (i, r) in acl.rules.iter().enumerate() {
         rules.push(json!({
             "name": r.metric,
-            "priority": i + 1,
+            "priority": i + first,
             "override_action": { "none": {} },
             "statement": { "managed_rule_group_statement": { "name": r.group, "vendor_name": "AWS" } },
             "visibility_config": visibility(&format!("{}-{}", acl.name, r.metric))

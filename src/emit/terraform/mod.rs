@@ -31,6 +31,7 @@ mod cdn;
 mod cluster;
 mod data;
 mod edge;
+mod failover;
 pub mod gcp;
 mod network;
 mod pipeline;
@@ -435,6 +436,7 @@ fn emit_cloud(
         security::certificates(&mut cx);
         edge::web_acl(&mut cx);
         cdn::distribution(&mut cx);
+        failover::primary(&mut cx);
         pipeline::deploy(&mut cx);
         state::backend(&mut cx.m, model, region, &env.name);
         out.extend(cx.m.artifacts(&format!("terraform/{}", env.name), Some(&env.name)));

@@ -83,6 +83,19 @@ pub fn store(gx: &mut Gx, env: &Environment) {
         "Google service account of the backup service account (annotation iam.gke.io/gcp-service-account)",
         attr("google_service_account", "backup", "email"),
     );
+    // (The checker holds a standby to the one topology rendered, E0460;
+    // this root's model sees the project's cloud as GCP, so the plan of the
+    // pair is not asked here.)
+    if let Some(primary) = &env.standby_of {
+        gx.m.output(
+            "backup_identity",
+            &format!(
+                "unique id of the backup Google service account: the variable standby_identity of terraform/{}, whose restore role trusts it",
+                primary
+            ),
+            attr("google_service_account", "backup", "unique_id"),
+        );
+    }
 }
 
 /// The Google service account of the backup and drill pods: acted as by the
