@@ -50,6 +50,7 @@ fn from_readme() -> BTreeMap<String, Vec<String>> {
 fn the_readme_lists_exactly_the_lines_of_the_programs() {
     let programs = from_programs();
     let readme = from_readme();
-    assert!(!readme.is_empty(), "the README section has no items: the parser is wrong");
+    // Both may be empty (every line expressed or argued out of scope); the
+    // section must still exist, which `from_readme` holds.
     assert_eq!(readme, programs, "examples/README.md and the `{MARK}` lines of examples/*.dpl differ");
 }

@@ -59,7 +59,14 @@ fn route53_switches_the_public_host_on_a_health_check_through_cloudfront() {
     let primary = resource(&t, "terraform/prod/cdn.tf.json", "aws_route53_record", "cdn_a");
     assert_eq!(primary["name"], HOST);
     assert_eq!(primary["failover_routing_policy"]["type"], "PRIMARY");
-    assert_eq!(primary["health_check_id"], "${aws_route53_health_check.primary.id}");
+    // The record carries the calculated check over the probe, which the
+    // standby's job latches; Terraform leaves its threshold alone.
+    assert_eq!(primary["health_check_id"], "${aws_route53_health_check.failover.id}");
+    let latch = resource(&t, "terraform/prod/failover.tf.json", "aws_route53_health_check", "failover");
+    assert_eq!(latch["type"], "CALCULATED");
+    assert_eq!(latch["child_healthchecks"][0], "${aws_route53_health_check.primary.id}");
+    assert_eq!(latch["child_health_threshold"], 1);
+    assert_eq!(latch["lifecycle"]["ignore_changes"][0], "child_health_threshold");
     // No AAAA record: the standby has no IPv6 address to fail over to.
     assert!(t["terraform/prod/cdn.tf.json"]["resource"]["aws_route53_record"].get("cdn_aaaa").is_none());
     let secondary = resource(&t, "terraform/prod/failover.tf.json", "aws_route53_record", "standby");
@@ -116,14 +123,21 @@ fn the_restore_role_trusts_exactly_the_standbys_google_account_and_reads_the_rep
     );
     let role = resource(&t, file, "aws_iam_role", "standby_restore");
     assert_eq!(role["tags"]["deployc.dev/health-check"], "${aws_route53_health_check.primary.id}");
+    assert_eq!(role["tags"]["deployc.dev/failover-latch"], "${aws_route53_health_check.failover.id}");
     let pod = pod(&t);
     let decide = container(pod, "decide");
     assert_eq!(env_of(decide, "RESTORE_ROLE"), role["name"].as_str().unwrap());
-    assert_eq!(env_of(decide, "AWS_ROLE_ARN"), format!("arn:aws:iam::123456789012:role/{}", role["name"].as_str().unwrap()));
+    assert_eq!(
+        env_of(decide, "AWS_ROLE_ARN"),
+        format!("arn:aws:iam::123456789012:role/{}", role["name"].as_str().unwrap())
+    );
     assert_eq!(env_of(container(pod, "token"), "TOKEN_AUDIENCE"), "sts.amazonaws.com");
     // The bucket it lists is the replica the primary's root creates.
     let replica = resource(&t, "terraform/prod/recovery.tf.json", "aws_s3_bucket", "backups_replica");
-    assert_eq!(replica["bucket"].as_str().unwrap().replace("${local.name}", "shop-prod"), env_of(decide, "BACKUP_BUCKET"));
+    assert_eq!(
+        replica["bucket"].as_str().unwrap().replace("${local.name}", "shop-prod"),
+        env_of(decide, "BACKUP_BUCKET")
+    );
     assert_eq!(env_of(decide, "AWS_REGION"), "us-west-2");
     let actions: Vec<&str> = t[file]["data"]["aws_iam_policy_document"]["standby_restore"]["statement"]
         .as_array()
@@ -133,7 +147,14 @@ fn the_restore_role_trusts_exactly_the_standbys_google_account_and_reads_the_rep
         .collect();
     assert_eq!(
         actions,
-        ["s3:ListBucket", "s3:GetObject", "kms:Decrypt", "route53:GetHealthCheckStatus", "iam:ListRoleTags"]
+        [
+            "s3:ListBucket",
+            "s3:GetObject",
+            "kms:Decrypt",
+            "route53:GetHealthCheckStatus",
+            "route53:UpdateHealthCheck",
+            "iam:ListRoleTags"
+        ]
     );
     // The pod runs as the backup ServiceAccount, bound to the Google account.
     assert_eq!(pod["serviceAccountName"], "shop-backup");
@@ -146,8 +167,11 @@ fn the_restore_role_trusts_exactly_the_standbys_google_account_and_reads_the_rep
 fn the_database_admits_the_refresh_and_the_refresh_reaches_aws_and_the_metadata_server() {
     let t = tree();
     let db = &t["k8s/dr/networkpolicy-docs.yaml"]["spec"]["ingress"][0]["from"];
-    assert!(db.as_array().unwrap().iter().any(|p| p["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
-        == "docs-standby-refresh"));
+    assert!(db
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "docs-standby-refresh"));
     let np = &t["k8s/dr/networkpolicy-docs-standby-refresh.yaml"]["spec"];
     let egress = np["egress"].as_array().unwrap();
     assert!(egress.iter().any(|e| e["ports"][0]["port"] == 27017));
@@ -181,7 +205,8 @@ fn sandbox() -> Sandbox {
     let aws = format!(
         "#!/bin/sh\necho \"aws $*\" >> '{l}'\n[ -n \"${{AWS_DOWN:-}}\" ] && exit 255\n\
          case \"$1 $2\" in\n\
-         'iam list-role-tags') echo \"$HC_ID\" ;;\n\
+         'iam list-role-tags') case \"$*\" in *failover-latch*) echo \"${{LATCH_ID-latch-1}}\" ;; *) echo \"$HC_ID\" ;; esac ;;\n\
+         'route53 update-health-check') if [ -n \"${{LATCH_DOWN:-}}\" ]; then exit 254; fi ;;\n\
          'route53 get-health-check-status') printf '%s\\t%s\\n' \"$SEEN\" \"$OK\" ;;\n\
          's3api list-objects-v2') echo \"$NEWEST\" ;;\n\
          's3 cp') echo dump > \"$4\" ;;\n\
@@ -199,7 +224,11 @@ fn sandbox() -> Sandbox {
 impl Sandbox {
     /// Runs one container's script as Kubernetes would hand it to the shell.
     fn run(&self, c: &Value, vars: &[(&str, &str)]) -> std::process::Output {
-        let script = c["command"][2].as_str().unwrap().replace("$$", "$").replace("/work/", &format!("{}/", self.work.display()));
+        let script = c["command"][2]
+            .as_str()
+            .unwrap()
+            .replace("$$", "$")
+            .replace("/work/", &format!("{}/", self.work.display()));
         let mut cmd = Command::new("sh");
         cmd.arg("-c").arg(script).env("PATH", format!("{}:/usr/bin:/bin", self.bin.display()));
         for e in c["env"].as_array().unwrap() {
@@ -223,7 +252,8 @@ impl Sandbox {
     }
 }
 
-const HEALTHY: &[(&str, &str)] = &[("HC_ID", "hc-1"), ("SEEN", "16"), ("OK", "15"), ("NEWEST", "docs/docs-2.archive.gz")];
+const HEALTHY: &[(&str, &str)] =
+    &[("HC_ID", "hc-1"), ("SEEN", "16"), ("OK", "15"), ("NEWEST", "docs/docs-2.archive.gz")];
 
 #[test]
 fn a_healthy_primary_with_a_newer_dump_is_restored_and_recorded() {
@@ -267,6 +297,8 @@ fn a_failing_primary_stops_the_refresh_for_good_and_says_so_once() {
     assert!(s.run(container(pod(&t), "decide"), &failing).status.success());
     assert_eq!(s.read("action").trim(), "serve");
     assert!(!s.calls().contains("s3 cp"), "nothing is fetched");
+    // The failover is held first: Route 53 must not fail back onto older data.
+    assert!(s.calls().contains("update-health-check --health-check-id latch-1 --health-threshold 2"), "{}", s.calls());
     let out = s.run(container(pod(&t), "restore"), &[("MONGO_PASSWORD", "pw")]);
     assert!(!out.status.success(), "the first failover fails the Job, which alerts");
     assert!(s.calls().contains("serving: true"));
@@ -288,6 +320,9 @@ fn a_refresh_that_cannot_tell_fails_and_restores_nothing() {
         vec![("AWS_DOWN", "1")],
         vec![("HC_ID", "None"), ("SEEN", "16"), ("OK", "16"), ("NEWEST", "k")],
         vec![("HC_ID", "hc-1"), ("SEEN", "0"), ("OK", "0"), ("NEWEST", "k")],
+        // A failover it cannot hold is not recorded: the next run tries again.
+        vec![("HC_ID", "hc-1"), ("SEEN", "16"), ("OK", "0"), ("NEWEST", "k"), ("LATCH_DOWN", "1")],
+        vec![("HC_ID", "hc-1"), ("SEEN", "16"), ("OK", "0"), ("NEWEST", "k"), ("LATCH_ID", "None")],
     ] {
         let s = sandbox();
         s.state("");
@@ -310,4 +345,3 @@ fn the_standby_counts_toward_the_rpo() {
     let c = deployc::compile("p.dpl", &without, &common::Disk);
     assert!(c.diagnostics.items.iter().all(|d| d.code.as_str() != "E0340"));
 }
-

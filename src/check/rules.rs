@@ -613,9 +613,10 @@ fn recovery_objectives(model: &Model, extra: &Extra, diags: &mut Diagnostics) {
             let standby = model.environments.iter().any(|e| e.standby_of.as_ref() == Some(&env.name));
             let failover = if env.production { crate::model::failover_point(r, u.placement) } else { None };
             let failover = match failover {
-                Some((g, h)) if standby => {
-                    Some((g + crate::model::STANDBY_REFRESH_MS, format!("{h}, restored by the standby every 15 minutes")))
-                }
+                Some((g, h)) if standby => Some((
+                    g + crate::model::STANDBY_REFRESH_MS,
+                    format!("{h}, restored by the standby every 15 minutes"),
+                )),
                 f => f,
             };
             let (gap, how, in_failover) = match failover {

@@ -61,7 +61,9 @@ pub fn check(model: &Model, diags: &mut Diagnostics) {
             }
             match r.engine {
                 Engine::MongoDb if r.dr_region.is_some() => {}
-                Engine::MongoDb => unsupported.push(format!("`{}` has no `recovery {{ region }}` to restore from", r.name)),
+                Engine::MongoDb => {
+                    unsupported.push(format!("`{}` has no `recovery {{ region }}` to restore from", r.name))
+                }
                 Engine::Redis => {}
                 _ => unsupported.push(format!("`{}` is {}: only MongoDB is restored", r.name, r.engine.word())),
             }
@@ -78,9 +80,12 @@ pub fn check(model: &Model, diags: &mut Diagnostics) {
         let host = host.unwrap_or_default();
         if !zone.is_some_and(|z| host == z || host.ends_with(&format!(".{z}"))) {
             diags.push(
-                Diagnostic::new(Code::E0461, format!("no Route 53 zone holds `{host}`, the host `{}` would take over", env.name))
-                    .label(span, "the failover records have no zone to go into")
-                    .help(Code::E0461.info().help),
+                Diagnostic::new(
+                    Code::E0461,
+                    format!("no Route 53 zone holds `{host}`, the host `{}` would take over", env.name),
+                )
+                .label(span, "the failover records have no zone to go into")
+                .help(Code::E0461.info().help),
             );
         }
     }

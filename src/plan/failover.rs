@@ -14,11 +14,15 @@
 //!   `recovery { region }`, read as an AWS role that trusts the standby's
 //!   Google service account), so a failover loses at most a dump interval,
 //!   the replication and 15 minutes (E0340).
-//! - The first time it sees the primary unhealthy it records that the
-//!   standby now serves and never restores over its data again: failing
-//!   back, after the standby's data went back to the primary, is a
-//!   person's decision (they delete the record; the architecture page says
-//!   how). A job that cannot tell fails and restores nothing.
+//! - The first time it sees the primary unhealthy it holds the failover
+//!   (the PRIMARY record's calculated health check set to need 2 of its 1
+//!   child) and records that the standby now serves; it never restores over
+//!   the standby's data again. Failing back, after the standby's data went
+//!   back to the primary, is a person's decision (they lower the threshold
+//!   and delete the record; the architecture page says how). A job that
+//!   cannot tell fails and restores nothing. An outage shorter than the
+//!   job's interval fails back by itself: writes the standby took meanwhile
+//!   are not carried back.
 
 use super::backup::{self, OffCluster, StoreKind};
 use super::EnvPlan;
@@ -38,6 +42,9 @@ pub const AUDIENCE: &str = "sts.amazonaws.com";
 /// The restore role's tag naming the primary's health check: the job reads
 /// it from the role it acts as, since the manifests cannot know the id.
 pub const HEALTH_CHECK_TAG: &str = "deployc.dev/health-check";
+/// The restore role's tag naming the calculated health check of the
+/// PRIMARY record, whose threshold the job raises to hold a failover.
+pub const LATCH_TAG: &str = "deployc.dev/failover-latch";
 /// When the refresh job runs: every 15 minutes ([`crate::model::STANDBY_REFRESH_MS`]).
 pub const REFRESH_SCHEDULE: &str = "*/15 * * * *";
 /// How long a refresh may take before it counts as failed.
@@ -160,7 +167,8 @@ test -s /work/token\n";
 
 /// Decides what the restore step does (`/work/action`): nothing while the
 /// standby serves (`disarmed`), `serve` when the primary's health check
-/// fails, `restore` with the newest replicated dump in `/work/latest` when
+/// fails — after holding the failover (the latch's threshold to 2), so
+/// Route 53 does not fail back onto older data by itself —, `restore` with the newest replicated dump in `/work/latest` when
 /// it is newer than the last restored one, `none` otherwise. Anything it
 /// cannot read fails the job and restores nothing.
 pub const DECIDE_SCRIPT: &str = "set -eu\n\
@@ -172,7 +180,13 @@ if [ -z \"$id\" ] || [ \"$id\" = None ]; then fail 'the restore role names no he
 aws route53 get-health-check-status --health-check-id \"$id\" --query '[length(HealthCheckObservations), length(HealthCheckObservations[?starts_with(StatusReport.Status, `Success`)])]' --output text > /work/health || fail \"cannot read health check $id\"\n\
 read -r seen ok < /work/health\n\
 [ \"$seen\" -gt 0 ] 2>/dev/null || fail \"health check $id has no observations\"\n\
-if [ $$((ok * 100)) -le $$((seen * HEALTHY_SHARE)) ]; then echo \"the primary fails its health check ($ok of $seen checkers pass)\"; echo serve > /work/action; exit 0; fi\n\
+if [ $$((ok * 100)) -le $$((seen * HEALTHY_SHARE)) ]; then\n\
+  echo \"the primary fails its health check ($ok of $seen checkers pass)\"\n\
+  latch=$$(aws iam list-role-tags --role-name \"$RESTORE_ROLE\" --query \"Tags[?Key=='$LATCH_TAG'].Value\" --output text) || fail 'cannot read the restore role'\n\
+  if [ -z \"$latch\" ] || [ \"$latch\" = None ]; then fail 'the restore role names no failover latch'; fi\n\
+  aws route53 update-health-check --health-check-id \"$latch\" --health-threshold 2 > /dev/null || fail \"cannot hold the failover on $latch\"\n\
+  echo serve > /work/action; exit 0\n\
+fi\n\
 key=$$(aws s3api list-objects-v2 --bucket \"$BACKUP_BUCKET\" --prefix \"$BACKUP_PREFIX/\" --query 'sort_by(Contents, &LastModified)[-1].Key' --output text) || fail \"cannot list s3://$BACKUP_BUCKET/$BACKUP_PREFIX/\"\n\
 if [ -z \"$key\" ] || [ \"$key\" = None ]; then echo \"no replicated backup under s3://$BACKUP_BUCKET/$BACKUP_PREFIX/ yet\"; echo none > /work/action; exit 0; fi\n\
 if [ \"$key\" = \"$state\" ]; then echo \"up to date with $key\"; echo none > /work/action; exit 0; fi\n\
@@ -212,12 +226,7 @@ fn plain(name: &str, value: &str) -> EnvVar {
 fn mongo_uri(cx: &EnvPlan, r: &Resource) -> String {
     match super::replica_set::of(cx, r) {
         Some(rs) => format!("mongodb://{}/?replicaSet={}", rs.hosts.join(","), super::replica_set::NAME),
-        None => format!(
-            "mongodb://{}.{}.svc.cluster.local:{}/",
-            r.name,
-            cx.ns(),
-            super::engines::spec(&r.engine).port
-        ),
+        None => format!("mongodb://{}.{}.svc.cluster.local:{}/", r.name, cx.ns(), super::engines::spec(&r.engine).port),
     }
 }
 
@@ -260,6 +269,7 @@ pub fn refresh(cx: &EnvPlan, f: &Failover, store: &OffCluster, r: &Resource) -> 
         plain("AWS_REGION", &f.replica_region),
         plain("RESTORE_ROLE", &f.role_name),
         plain("HEALTH_CHECK_TAG", HEALTH_CHECK_TAG),
+        plain("LATCH_TAG", LATCH_TAG),
         plain("HEALTHY_SHARE", &HEALTHY_SHARE.to_string()),
         plain("BACKUP_BUCKET", &f.replica_bucket),
         plain("BACKUP_PREFIX", &r.name),
@@ -321,7 +331,10 @@ pub fn refresh(cx: &EnvPlan, f: &Failover, store: &OffCluster, r: &Resource) -> 
 pub fn refresh_policy(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> NetworkPolicy {
     let name = job_name(r);
     let mut egress = vec![NetworkPolicyEgressRule {
-        to: Some(vec![NetworkPolicyPeer { pod_selector: Some(super::env::label_selector(&r.name)), ..Default::default() }]),
+        to: Some(vec![NetworkPolicyPeer {
+            pod_selector: Some(super::env::label_selector(&r.name)),
+            ..Default::default()
+        }]),
         ports: Some(vec![NetworkPolicyPort {
             port: Some(IntOrString::Int(super::engines::spec(&r.engine).port as i32)),
             protocol: Some("TCP".into()),

@@ -144,7 +144,9 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
             let name = connection_secret(&r.name);
             add(&name, "password", &r.name, Origin::Connection { resource: r.name.clone() });
             // A warm standby's refresh job restores into it.
-            if super::failover::of_standby(model, cx.env).is_some() && super::failover::restored(cx).iter().any(|x| x.id == r.id) {
+            if super::failover::of_standby(model, cx.env).is_some()
+                && super::failover::restored(cx).iter().any(|x| x.id == r.id)
+            {
                 add(&name, "password", &super::failover::job_name(r), Origin::Connection { resource: r.name.clone() });
             }
             // A replica set's members share a key file (plan/replica_set.rs).

@@ -38,6 +38,7 @@ pub fn page(plan: &Plan) -> String {
     services(&mut s, model);
     resources(&mut s, model);
     recovery(&mut s, plan);
+    failover(&mut s, plan);
     volume_backups(&mut s, plan);
     cdn(&mut s, model);
     gates(&mut s, model);
@@ -402,6 +403,50 @@ fn resources(s: &mut String, model: &Model) {
                 cell(&backup)
             );
         }
+    }
+}
+
+/// A warm standby's failover (`plan::failover`): what switches, how the
+/// roots are wired, and the runbook of a failback.
+fn failover(s: &mut String, plan: &Plan) {
+    use crate::plan::failover;
+    for cx in &plan.envs {
+        let Some(f) = failover::of_primary(plan.model, cx.env) else { continue };
+        let _ = write!(
+            s,
+            "\n## Failover: `{p}` → `{st}`\n\n\
+             Route 53 probes `https://{host}{path}` through `{p}`'s CloudFront distribution every 30 seconds \
+             (health check `primary` in `terraform/{p}`; the web ACL admits Route 53's checkers on that path). \
+             After three failures the host's failover records answer with `{st}`'s ingress address (SECONDARY, \
+             TTL 60 s) instead of CloudFront (PRIMARY, which carries the calculated check `failover` over that \
+             probe).\n\n\
+             Every 15 minutes the CronJob of each database in `{st}` (`<database>-standby-refresh`) reads that \
+             health check and, while `{p}` passes it, restores `{p}`'s newest dump from `{bucket}` in {region} \
+             as the AWS role `{role}` (trusting only `{st}`'s backup Google service account). The first time it \
+             sees `{p}` fail, it holds the failover (the calculated check's threshold to 2 of its 1 child, so \
+             Route 53 does not send traffic back to `{p}`'s older data when the probe passes again), records in \
+             the database `{db}` that `{st}` serves, fails once (the Job-failed alert) and from then on restores \
+             nothing over `{st}`'s data. A job that cannot read the health check fails and restores nothing. An \
+             outage shorter than the job's 15 minutes fails back by itself; writes `{st}` took meanwhile are not \
+             carried back.\n\n\
+             **Wiring.** Apply `terraform/gcp/{st}` first; set its outputs `ingress_address` and `backup_identity` \
+             as `standby_address` and `standby_identity` of `terraform/{p}`, whose apply then creates the \
+             SECONDARY record and the restore role.\n\n\
+             **Failing back** is a person's call: once `{p}` passes its probe, stop writes to `{st}` (scale its \
+             services to zero), dump `{st}`'s database and restore it into `{p}`, then lower the threshold \
+             (`aws route53 update-health-check --health-check-id <failover_latch_id> --health-threshold 1`, the \
+             output of `terraform/{p}`) so Route 53 answers with CloudFront again, and delete the record \
+             (`db.getSiblingDB(\"{db}\").state.deleteOne({{_id: \"standby\"}})` in `{st}`'s database) so the \
+             refresh resumes.\n",
+            p = f.primary,
+            st = f.standby,
+            host = f.host,
+            path = f.health_path,
+            bucket = f.replica_bucket,
+            region = f.replica_region,
+            role = f.role_name,
+            db = failover::STATE_DB,
+        );
     }
 }
 

@@ -1,5 +1,6 @@
 //! `failover.tf.json` of a primary with a warm standby (`plan::failover`):
-//! Route 53's HTTPS health check of the public host through CloudFront,
+//! Route 53's HTTPS health check of the public host through CloudFront and
+//! the calculated check over it that latches a failover,
 //! the SECONDARY record to the standby's ingress address (the PRIMARY one
 //! is `cdn.rs`'s alias record), and the role the standby's refresh job acts
 //! as: it trusts only the standby's Google service account, reads only the
@@ -7,13 +8,19 @@
 //! manifests cannot know its id.
 
 use super::{attr, expr, literal, Cx, Validation, Variable};
-use crate::plan::failover::{Failover, AUDIENCE, HEALTH_CHECK_TAG};
+use crate::plan::failover::{Failover, AUDIENCE, HEALTH_CHECK_TAG, LATCH_TAG};
 use serde_json::json;
 
 const FILE: &str = "failover.tf.json";
 
-/// The health check's id, for the PRIMARY record.
+/// The id of the health check the PRIMARY record carries: the calculated
+/// check that latches a failover ([`health_check`]).
 pub fn health_check_id() -> String {
+    attr("aws_route53_health_check", "failover", "id")
+}
+
+/// The id of the HTTPS probe of the primary.
+fn probe_id() -> String {
     attr("aws_route53_health_check", "primary", "id")
 }
 
@@ -53,7 +60,30 @@ fn health_check(cx: &mut Cx, f: &Failover) {
             "tags": cx.tags(&format!("{}-{}-primary", cx.model.project.name, f.primary))
         }),
     );
-    cx.m.output("health_check_id", "Route 53's health check of the primary, which fails it over to the standby", health_check_id());
+    // Route 53 fails back by itself once the probe passes, onto data older
+    // than the standby's. The PRIMARY record therefore carries a
+    // calculated check over the probe: healthy while the probe is (1 of 1
+    // child). The standby's job latches a failover by raising its threshold
+    // to 2 of 1, which Route 53 holds unhealthy; a person lowers it again
+    // to fail back, so Terraform leaves the threshold alone.
+    cx.m.resource(
+        FILE,
+        "aws_route53_health_check",
+        "failover",
+        json!({
+            "type": "CALCULATED",
+            "child_healthchecks": [probe_id()],
+            "child_health_threshold": 1,
+            "lifecycle": { "ignore_changes": ["child_health_threshold"] },
+            "tags": cx.tags(&format!("{}-{}-failover", cx.model.project.name, f.primary))
+        }),
+    );
+    cx.m.output("health_check_id", "Route 53's HTTPS probe of the primary", probe_id());
+    cx.m.output(
+        "failover_latch_id",
+        "the calculated health check of the PRIMARY record: threshold 2 holds a failover, 1 fails back (aws route53 update-health-check --health-check-id ID --health-threshold 1)",
+        health_check_id(),
+    );
 }
 
 fn secondary(cx: &mut Cx, f: &Failover) {
@@ -115,7 +145,8 @@ fn role(cx: &mut Cx, f: &Failover) {
         }),
     );
     let mut tags = cx.tags(&f.role_name);
-    tags[HEALTH_CHECK_TAG] = json!(health_check_id());
+    tags[HEALTH_CHECK_TAG] = json!(probe_id());
+    tags[LATCH_TAG] = json!(health_check_id());
     cx.m.resource(
         FILE,
         "aws_iam_role",
@@ -139,6 +170,8 @@ fn role(cx: &mut Cx, f: &Failover) {
                 { "sid": "ReadReplica", "actions": ["s3:GetObject"], "resources": [format!("{}/*", attr("aws_s3_bucket", "backups_replica", "arn"))] },
                 { "sid": "DecryptReplica", "actions": ["kms:Decrypt"], "resources": [attr("aws_kms_key", "secondary", "arn")] },
                 { "sid": "PrimaryHealth", "actions": ["route53:GetHealthCheckStatus"],
+                  "resources": [format!("arn:${{local.partition}}:route53:::healthcheck/{}", probe_id())] },
+                { "sid": "HoldFailover", "actions": ["route53:UpdateHealthCheck"],
                   "resources": [format!("arn:${{local.partition}}:route53:::healthcheck/{}", health_check_id())] },
                 { "sid": "OwnTags", "actions": ["iam:ListRoleTags"],
                   "resources": [format!("arn:${{local.partition}}:iam::${{local.account_id}}:role/{}", f.role_name)] }
