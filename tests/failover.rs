@@ -345,3 +345,46 @@ fn the_standby_counts_toward_the_rpo() {
     let c = deployc::compile("p.dpl", &without, &common::Disk);
     assert!(c.diagnostics.items.iter().all(|d| d.code.as_str() != "E0340"));
 }
+
+#[test]
+fn the_standby_serves_the_primarys_host_with_a_certificate_issued_through_cloudfront() {
+    let t = tree();
+    // An Ingress per route for the primary's host, beside the standby's own.
+    for s in ["web", "api"] {
+        let own = &t[&format!("k8s/dr/ingress-{s}.yaml")]["spec"];
+        let failover = &t[&format!("k8s/dr/ingress-{s}-failover.yaml")];
+        assert_eq!(failover["spec"]["rules"][0]["host"], HOST);
+        assert_eq!(failover["spec"]["rules"][0]["http"], own["rules"][0]["http"]);
+        assert_eq!(failover["spec"]["tls"][0]["hosts"][0], HOST);
+        assert_eq!(failover["spec"]["tls"][0]["secretName"], format!("{s}-failover-tls"));
+        assert_eq!(failover["metadata"]["annotations"]["cert-manager.io/cluster-issuer"], "letsencrypt");
+    }
+    let own_host = t["k8s/dr/ingress-web.yaml"]["spec"]["rules"][0]["host"].as_str().unwrap().to_string();
+    assert_ne!(own_host, HOST);
+    // CloudFront sends the host's ACME challenges to the standby's own name,
+    // over HTTP to the solver, with the viewer's Host, before any other path.
+    let cdn = resource(&t, "terraform/prod/cdn.tf.json", "aws_cloudfront_distribution", "cdn");
+    let origin = cdn["origin"].as_array().unwrap().iter().find(|o| o["origin_id"] == "standby").expect("origin");
+    assert_eq!(origin["domain_name"], own_host.as_str());
+    assert_eq!(origin["custom_origin_config"][0]["origin_protocol_policy"], "http-only");
+    let acme = &cdn["ordered_cache_behavior"][0];
+    assert_eq!(acme["path_pattern"], "/.well-known/acme-challenge/*");
+    assert_eq!(acme["target_origin_id"], "standby");
+    assert_eq!(acme["viewer_protocol_policy"], "redirect-to-https");
+    assert_eq!(acme["origin_request_policy_id"], "${data.aws_cloudfront_origin_request_policy.all_viewer.id}");
+    assert_eq!(
+        t["terraform/prod/data.tf.json"]["data"]["aws_cloudfront_origin_request_policy"]["all_viewer"]["name"],
+        "Managed-AllViewer"
+    );
+    // The WAF lets the certificate authority's validators through.
+    let acl = resource(&t, "terraform/prod/cdn.tf.json", "aws_wafv2_web_acl", "cdn");
+    let rule = acl["rule"].as_array().unwrap().iter().find(|r| r["name"] == "acme-challenges").expect("rule");
+    assert!(rule["action"].get("allow").is_some());
+    assert_eq!(rule["statement"]["byte_match_statement"]["search_string"], "/.well-known/acme-challenge/");
+    // The standby's own name resolves to its address.
+    let rec = resource(&t, "terraform/prod/failover.tf.json", "aws_route53_record", "standby_host");
+    assert_eq!(rec["name"], own_host.as_str());
+    assert_eq!(rec["records"][0], "${var.standby_address}");
+    // The primary serves no failover route of its own.
+    assert!(!t.contains_key("k8s/prod/ingress-web-failover.yaml"));
+}

@@ -95,6 +95,9 @@ pub const CACHE_POLICY_DYNAMIC: &str = "Managed-CachingDisabled";
 /// Every viewer header, cookie and query string but `Host`, which becomes
 /// the origin's name (the host the Ingresses serve).
 pub const ORIGIN_REQUEST_POLICY: &str = "Managed-AllViewerExceptHostHeader";
+/// Every viewer header, `Host` included: ACME challenges for the public
+/// host sent to a warm standby (`plan::failover`).
+pub const ORIGIN_REQUEST_POLICY_ALL: &str = "Managed-AllViewer";
 
 /// Anonymisers (VPNs, Tor, hosting providers), which at the edge are the
 /// usual source of scraping and credential stuffing: the CloudFront web
@@ -187,7 +190,9 @@ pub struct WebAcl {
     /// The path Route 53's health checkers request, admitted ahead of every
     /// other rule from their published addresses: the anonymiser group
     /// blocks hosting providers, AWS among them, and a blocked probe would
-    /// fail the primary over (`plan::failover`).
+    /// fail the primary over (`plan::failover`). With it, ACME challenges
+    /// (the standby's certificate for the host) are admitted from anyone:
+    /// certificate authorities validate from cloud addresses too.
     pub health_checks: Option<String>,
 }
 

@@ -8,6 +8,11 @@
 //!   distribution over HTTPS every 30 seconds; after three failures it
 //!   answers the host with the standby's ingress address (the SECONDARY
 //!   record), and with CloudFront again once the primary passes.
+//! - The standby serves the primary's host beside its own (an Ingress
+//!   `<service>-failover` per route), with a certificate cert-manager gets
+//!   through HTTP-01: while the primary serves the host, CloudFront sends
+//!   `/.well-known/acme-challenge/*` to the standby's own host, so the
+//!   certificate is there before it is needed and renews either way.
 //! - Every 15 minutes a job in the standby asks Route 53 for the primary's
 //!   health check. While the primary is healthy it restores the newest
 //!   replicated dump of each database (the replica bucket in the
@@ -45,6 +50,9 @@ pub const HEALTH_CHECK_TAG: &str = "deployc.dev/health-check";
 /// The restore role's tag naming the calculated health check of the
 /// PRIMARY record, whose threshold the job raises to hold a failover.
 pub const LATCH_TAG: &str = "deployc.dev/failover-latch";
+/// The path of ACME HTTP-01 challenges, which CloudFront sends to the
+/// standby (`Failover::standby_host`) and the web ACL admits from anyone.
+pub const ACME_PATH: &str = "/.well-known/acme-challenge/*";
 /// When the refresh job runs: every 15 minutes ([`crate::model::STANDBY_REFRESH_MS`]).
 pub const REFRESH_SCHEDULE: &str = "*/15 * * * *";
 /// How long a refresh may take before it counts as failed.
@@ -70,6 +78,11 @@ pub struct Failover {
     /// `<project>-<standby>-standby-restore`, in the primary's account.
     pub role_name: String,
     pub role_arn: String,
+    /// The standby's own name for the same service (its Ingress host), the
+    /// origin CloudFront sends ACME challenges for [`Self::host`] to, so the
+    /// standby's certificate for the host is issued and renewed while the
+    /// primary serves it; `None` when the two names are the same.
+    pub standby_host: Option<String>,
     /// The primary's backup replica and its region.
     pub replica_bucket: String,
     pub replica_region: String,
@@ -97,10 +110,20 @@ fn plan(model: &Model, primary: &Environment, standby: &Environment) -> Option<F
         return None;
     }
     let role_name = format!("{}-{}-standby-restore", model.project.name, standby.name);
+    let standby_host = standby.deployments.iter().find_map(|d| match &model.service(d.service).expose {
+        Exposure::Ingress { host, .. }
+            if crate::model::render_env(host, &model.project, &primary.name, &primary.namespace, &primary.domain)
+                == cdn.host =>
+        {
+            Some(crate::model::render_env(host, &model.project, &standby.name, &standby.namespace, &standby.domain))
+        }
+        _ => None,
+    });
     Some(Failover {
         primary: primary.name.clone(),
         standby: standby.name.clone(),
         health_path: health_path(model, primary, &cdn.host),
+        standby_host: standby_host.filter(|h| *h != cdn.host),
         host: cdn.host,
         zone,
         role_arn: super::identity::role_arn(account, &role_name),

@@ -253,6 +253,16 @@ pub fn routes(cx: &EnvPlan, s: &Service) -> Vec<Route> {
         annotations: annotations.clone(),
         tls_secret: tls_secret(&s.name),
     }];
+    // A warm standby serves its primary's public host too, for the
+    // failover (plan/failover.rs).
+    if let (Some(f), Exposure::Ingress { host: t, .. }) = (super::failover::of_standby(cx.model, cx.env), &s.expose) {
+        let primary = cx.model.environments.iter().find(|e| e.name == f.primary);
+        let theirs = primary.map(|p| crate::model::render_env(t, &cx.model.project, &p.name, &p.namespace, &p.domain));
+        if theirs.as_deref() == Some(f.host.as_str()) && f.host != host {
+            let name = format!("{}-failover", s.name);
+            out.push(Route { tls_secret: tls_secret(&name), name, host: f.host.clone(), ..out[0].clone() });
+        }
+    }
     if matches!(strategy, StrategyKind::BlueGreen { .. }) {
         let name = format!("{}-preview", s.name);
         let mut annotations = annotations;

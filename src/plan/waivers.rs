@@ -61,12 +61,12 @@ const GCS_BACKUPS: (&str, &str, &str) = (
     "reads and writes of the backups reach Cloud Audit Logs (data access logs of Cloud Storage, enabled by the shared root), which Google recommends over the legacy usage logs this check looks for",
 );
 
-/// The SECONDARY failover record of a primary with a warm standby
-/// (emit/terraform/failover.rs).
+/// The records of a primary's warm standby, the SECONDARY failover record
+/// and the standby's own name (emit/terraform/failover.rs).
 const STANDBY_RECORD: (&str, &str, &str) = (
     "CKV2_AWS_23",
     "aws_route53_record.standby",
-    "the record points at the standby's ingress address, which the standby's GCP root reserves (a static google_compute_address); Checkov only sees addresses of AWS resources",
+    "the records point at the standby's ingress address, which the standby's GCP root reserves (a static google_compute_address); Checkov only sees addresses of AWS resources",
 );
 
 /// Every waiver of the output, by file and resource.
@@ -86,14 +86,17 @@ pub fn all(model: &Model) -> Vec<Waiver> {
                 reason,
             });
         }
-        if super::failover::of_primary(model, e).is_some() {
+        if let Some(f) = super::failover::of_primary(model, e) {
             let (check, resource, reason) = STANDBY_RECORD;
-            out.push(Waiver {
-                check,
-                file: format!("terraform/{}/failover.tf.json", e.name),
-                resource: resource.to_string(),
-                reason,
-            });
+            let own = f.standby_host.is_some().then_some("aws_route53_record.standby_host");
+            for resource in std::iter::once(resource).chain(own) {
+                out.push(Waiver {
+                    check,
+                    file: format!("terraform/{}/failover.tf.json", e.name),
+                    resource: resource.to_string(),
+                    reason,
+                });
+            }
         }
         if super::edge::edge(model, e).is_some_and(|x| x.cdn.is_some()) {
             out.extend(CDN.iter().map(|(check, resource, reason)| Waiver {

@@ -419,7 +419,10 @@ fn failover(s: &mut String, plan: &Plan) {
              (health check `primary` in `terraform/{p}`; the web ACL admits Route 53's checkers on that path). \
              After three failures the host's failover records answer with `{st}`'s ingress address (SECONDARY, \
              TTL 60 s) instead of CloudFront (PRIMARY, which carries the calculated check `failover` over that \
-             probe).\n\n\
+             probe). `{st}` serves the host beside its own (an Ingress `<service>-failover` per route) with a \
+             certificate cert-manager obtains and renews through HTTP-01: CloudFront sends \
+             `/.well-known/acme-challenge/*` to `{st}`'s own name, so the certificate is in place before a \
+             failover needs it.\n\n\
              Every 15 minutes the CronJob of each database in `{st}` (`<database>-standby-refresh`) reads that \
              health check and, while `{p}` passes it, restores `{p}`'s newest dump from `{bucket}` in {region} \
              as the AWS role `{role}` (trusting only `{st}`'s backup Google service account). The first time it \

@@ -270,7 +270,7 @@ pub fn distribution(cx: &mut Cx) {
         json!(attr("data.aws_cloudfront_origin_request_policy", "all_viewer_except_host", "id"));
     // Static paths are cached by path and compression only; without an
     // origin request policy CloudFront sends the origin's name as `Host`.
-    let ordered: Vec<Value> = cdn
+    let mut ordered: Vec<Value> = cdn
         .paths
         .iter()
         .map(|p| {
@@ -279,6 +279,26 @@ pub fn distribution(cx: &mut Cx) {
             b
         })
         .collect();
+    // A warm standby's certificate for this host: ACME challenges go to it
+    // by its own name, with the viewer's `Host` (its solver answers for this
+    // host), uncached, first of all paths. The validator's HTTP request is
+    // redirected to HTTPS like any other (certificate authorities follow
+    // that redirect); the origin leg is HTTP, where the solver listens.
+    let standby = crate::plan::failover::of_primary(cx.model, cx.env).and_then(|f| f.standby_host);
+    if standby.is_some() {
+        cx.m.data(
+            "data.tf.json",
+            "aws_cloudfront_origin_request_policy",
+            "all_viewer",
+            json!({ "name": edge::ORIGIN_REQUEST_POLICY_ALL }),
+        );
+        let mut b = behaviour("dynamic", &["GET", "HEAD"]);
+        b["path_pattern"] = json!(crate::plan::failover::ACME_PATH);
+        b["target_origin_id"] = json!("standby");
+        b["compress"] = json!(false);
+        b["origin_request_policy_id"] = json!(attr("data.aws_cloudfront_origin_request_policy", "all_viewer", "id"));
+        ordered.insert(0, b);
+    }
     let mut body = json!({
         "enabled": true,
         "is_ipv6_enabled": true,
@@ -305,6 +325,18 @@ pub fn distribution(cx: &mut Cx) {
         }],
         "tags": cx.tags(&cx.name("cdn"))
     });
+    if let (Some(host), Some(origins)) = (&standby, body["origin"].as_array_mut()) {
+        origins.push(json!({
+            "origin_id": "standby",
+            "domain_name": host,
+            "custom_origin_config": [{
+                "http_port": 80,
+                "https_port": 443,
+                "origin_protocol_policy": "http-only",
+                "origin_ssl_protocols": ["TLSv1.2"]
+            }]
+        }));
+    }
     if cdn.waf.is_some() {
         body["web_acl_id"] = json!(attr("aws_wafv2_web_acl", "cdn", "arn"));
     }

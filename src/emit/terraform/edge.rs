@@ -111,7 +111,23 @@ pub fn acl(cx: &mut Cx, acl: &WebAcl, at: &AclPlace) {
             ] } },
             "visibility_config": visibility(&format!("{}-route53-health-checks", acl.name))
         }));
-        rules[1]["priority"] = json!(1);
+        // A warm standby's ACME challenges, which CloudFront sends to it.
+        rules.insert(
+            1,
+            json!({
+                "name": "acme-challenges",
+                "priority": 1,
+                "action": { "allow": {} },
+                "statement": { "byte_match_statement": {
+                    "field_to_match": { "uri_path": {} },
+                    "positional_constraint": "STARTS_WITH",
+                    "search_string": crate::plan::failover::ACME_PATH.trim_end_matches('*'),
+                    "text_transformation": [{ "priority": 0, "type": "NONE" }]
+                } },
+                "visibility_config": visibility(&format!("{}-acme-challenges", acl.name))
+            }),
+        );
+        rules[2]["priority"] = json!(2);
     }
     let first = rules.len();
     for (i, r) in acl.rules.iter().enumerate() {

@@ -30,7 +30,7 @@ fn variable(cx: &mut Cx, name: &str, description: &str, condition: &str, error: 
         description: description.into(),
         default: Some(json!("")),
         sensitive: None,
-        validation: vec![Validation { condition: condition.into(), error_message: error.into() }],
+        validation: vec![Validation { condition: expr(condition), error_message: error.into() }],
     };
     cx.m.file("main.tf.json").variable.insert(name.into(), v);
 }
@@ -94,7 +94,7 @@ fn secondary(cx: &mut Cx, f: &Failover) {
             "the standby's ingress address (terraform/gcp/{}'s output ingress_address); the SECONDARY record of {} is created once it is set",
             f.standby, f.host
         ),
-        "var.standby_address == \"\" || can(cidrhost(\"${var.standby_address}/32\", 0))",
+        "var.standby_address == \"\" || can(cidrhost(format(\"%s/32\", var.standby_address), 0))",
         "standby_address must be an IPv4 address.",
     );
     cx.m.data("data.tf.json", "aws_route53_zone", "main", json!({ "name": f.zone, "private_zone": false }));
@@ -113,6 +113,22 @@ fn secondary(cx: &mut Cx, f: &Failover) {
             "failover_routing_policy": { "type": "SECONDARY" }
         }),
     );
+    // The standby's own name, which CloudFront sends ACME challenges to.
+    if let Some(own) = f.standby_host.as_ref().filter(|h| h.ends_with(&format!(".{}", f.zone)) || **h == f.zone) {
+        cx.m.resource(
+            FILE,
+            "aws_route53_record",
+            "standby_host",
+            json!({
+                "count": expr("var.standby_address == \"\" ? 0 : 1"),
+                "zone_id": attr("data.aws_route53_zone", "main", "zone_id"),
+                "name": own,
+                "type": "A",
+                "ttl": 300,
+                "records": [expr("var.standby_address")]
+            }),
+        );
+    }
 }
 
 fn role(cx: &mut Cx, f: &Failover) {
