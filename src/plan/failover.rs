@@ -376,6 +376,14 @@ pub fn refresh_policy(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> Network
     }
 }
 
+/// Whether this environment runs refresh jobs (a standby on GKE with
+/// in-cluster MongoDB to restore).
+pub fn refreshes(cx: &EnvPlan) -> bool {
+    of_standby(cx.model, cx.env).is_some()
+        && backup::off_cluster(cx).is_some_and(|s| matches!(s.kind, StoreKind::Gcs { .. }))
+        && !restored(cx).is_empty()
+}
+
 /// The standby's refresh objects, as `(kind, name, object)`.
 pub fn objects(cx: &EnvPlan) -> Vec<(&'static str, String, serde_json::Value)> {
     let (Some(f), Some(store)) = (of_standby(cx.model, cx.env), backup::off_cluster(cx)) else { return Vec::new() };

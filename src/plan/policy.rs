@@ -81,6 +81,12 @@ pub fn allowed_images(cx: &EnvPlan) -> Vec<String> {
             out.push(format!("{repo}:"));
         }
     }
+    // A warm standby's refresh job reads its primary's replica with the AWS CLI.
+    if super::failover::refreshes(cx) {
+        if let Some((repo, _)) = super::backup::AWS_CLI_IMAGE.rsplit_once(':') {
+            out.push(format!("{repo}:"));
+        }
+    }
     // The prebuilt images the program deploys here, exactly (a tag or a
     // digest follows the repository, nothing else).
     for d in &cx.env.deployments {
