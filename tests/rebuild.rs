@@ -165,3 +165,57 @@ fn stdout_prints_the_kubernetes_objects_as_one_stream() {
     let o = deployc().args(["build", "--env", "dev"]).arg(&src).arg("-o").arg(&out).output().expect("run");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn a_quiet_build_records_its_sources_and_an_edited_import_is_still_seen() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    // A file beside the program, imported (its content is not used here).
+    let program = example().replacen("project ", "import \"lib/strategies.dpl\"\n\nproject ", 1);
+    fs::write(&src, &program).expect("write");
+    fs::create_dir_all(dir.path().join("lib")).expect("mkdir");
+    let lib = dir.path().join("lib/strategies.dpl");
+    fs::write(&lib, "// the team's strategies\n").expect("write");
+    let out = dir.path().join("out");
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast, "{msg}");
+    // Every loaded source, in load order: the prelude, the program, its import.
+    let state = fs::read_to_string(out.join(".deployc-cache/state")).expect("state");
+    let sources: Vec<&str> = state.lines().filter(|l| l.starts_with("source\t")).collect();
+    assert_eq!(sources.len(), 3, "{state}");
+    assert_eq!(sources[0], "source\tstd\tstd/toolchains");
+    assert!(sources[1].ends_with("/app.dpl") && sources[2].ends_with("/lib/strategies.dpl"), "{sources:?}");
+    assert!(build(&src, &out).0, "nothing changed");
+
+    // The import changes (not the output): a different input.
+    fs::write(&lib, "// the team's strategies, none yet\n").expect("write");
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast && msg.contains(" 0 written"), "{msg}");
+    assert!(build(&src, &out).0);
+    // A missing import: the build compiles and fails with the loader's error.
+    fs::remove_file(&lib).expect("rm");
+    let o = run(&["build"], &src, &out);
+    assert!(!o.status.success() && text(&o).contains("E0101"), "{}", text(&o));
+}
+
+#[test]
+fn a_build_with_warnings_reports_them_on_every_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    // A production environment deployed on every push: W0002.
+    let program =
+        "project shop {\n  repository = \"github.com/acme/shop\"\n  registry   = ghcr { owner = \"acme\" }\n}\n\n\
+                   service api {\n  language = go\n  port     = 8080\n  health   = http { path = \"/healthz\" }\n}\n\n\
+                   environment prod {\n  production = true\n  promote    = on_push(\"main\")\n}\n";
+    fs::write(&src, program).expect("write");
+    let out = dir.path().join("out");
+    for _ in 0..3 {
+        let o = run(&["build"], &src, &out);
+        assert!(o.status.success() && text(&o).contains("W0002"), "{}", text(&o));
+    }
+    let state = fs::read_to_string(out.join(".deployc-cache/state")).expect("state");
+    assert!(!state.contains("\nsource\t"), "no sources for a build with warnings: {state}");
+    // And --deny still refuses it, up to date or not.
+    let o = run(&["build", "--deny", "warnings"], &src, &out);
+    assert!(!o.status.success(), "{}", text(&o));
+}

@@ -229,6 +229,12 @@ pub fn build(
 ) -> ExitCode {
     use deployc::emit::Target;
     use deployc::plan::Plan;
+    // Nothing changed since the last quiet build on this machine: the
+    // sources it recorded read the same, and its state says the tree is as
+    // it wrote it, so there is nothing to compile, report or write.
+    if let Some(code) = unchanged_since_recorded(file, out.as_deref(), targets, check) {
+        return code;
+    }
     let c = match compile_file(file) {
         Ok(c) => c,
         Err(code) => return code,
@@ -288,7 +294,11 @@ pub fn build(
     // A build keeps the image tags it finds in its output (CD owns them), so
     // what the next run reads from the tree is what this one wrote: the
     // fingerprint to record is computed from the written tree.
-    let next = || fingerprint_of(&c.program.sources, targets, &options(&root));
+    let quiet = diagnostics.items.is_empty();
+    let next = || writer::Recorded {
+        fingerprint: fingerprint_of(&c.program.sources, targets, &options(&root)),
+        sources: if quiet { loaded_sources(&c.program) } else { Vec::new() },
+    };
     // Each piece of the output is staged as soon as it is rendered, and its
     // text dropped: the build never holds the whole tree.
     let all: Vec<Target> = if targets.is_empty() { Target::ALL.to_vec() } else { targets.to_vec() };
@@ -400,6 +410,64 @@ pub fn write_failed(e: &writer::WriteError, color: Color) -> ExitCode {
     diags.push(e.diagnostic());
     report(&diags, &SourceMap::new(), Format::Human, color);
     ExitCode::from(2)
+}
+
+/// The sources a compilation loaded, in load order, as a state records them.
+fn loaded_sources(program: &deployc::load::Program) -> Vec<writer::RecordedSource> {
+    let mut std = vec![false; program.sources.len()];
+    for m in &program.modules {
+        if let Some(s) = std.get_mut(m.source.0 as usize) {
+            *s = m.is_std;
+        }
+    }
+    (0..program.sources.len())
+        .map(|i| writer::RecordedSource {
+            std: std[i],
+            name: program.sources.get(deployc::source::SourceId(i as u32)).name.clone(),
+        })
+        .collect()
+}
+
+/// The fast path of an unchanged rebuild: reads the sources the last quiet
+/// build recorded (its root must be `file`), recomputes the fingerprint and
+/// asks the state whether the tree is as that build left it. `None` when
+/// anything differs or cannot be read: then the build compiles.
+fn unchanged_since_recorded(
+    file: &Path,
+    out: Option<&Path>,
+    targets: &[deployc::emit::Target],
+    check: bool,
+) -> Option<ExitCode> {
+    if file == Path::new("-") {
+        return None;
+    }
+    let root = out_dir(file, out.map(Path::to_path_buf));
+    let recorded = writer::recorded_sources(&root)?;
+    let mut sources = SourceMap::default();
+    let mut roots = 0;
+    for s in &recorded.sources {
+        let text = if s.std {
+            deployc::load::stdlib_module(&s.name)?.to_string()
+        } else {
+            // The first file is the program's root, named as on this command line.
+            if roots == 0 && s.name != display(file) {
+                return None;
+            }
+            roots += 1;
+            String::from_utf8(std::fs::read(&s.name).ok()?).ok()?
+        };
+        sources.add(s.name.clone(), text);
+    }
+    if fingerprint_of(&sources, targets, &options(&root)) != recorded.fingerprint {
+        return None;
+    }
+    let n = writer::up_to_date(&root, &recorded.fingerprint)?;
+    if check {
+        println!("{}: up to date ({n} files, as recorded)", root.display());
+    } else {
+        println!("{}: 0 written, 0 removed, {n} unchanged (as recorded)", root.display());
+    }
+    Some(ExitCode::SUCCESS)
 }
 
 /// What a build reads from the existing output under `root`: released

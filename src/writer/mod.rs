@@ -20,7 +20,7 @@ mod state;
 mod tree;
 
 pub use journal::Recovery;
-pub use state::Fingerprint;
+pub use state::{Fingerprint, Recorded, RecordedSource};
 pub use tree::WriteError;
 
 use deployc::emit::Artifact;
@@ -172,6 +172,13 @@ fn check_paths(root: &Path, artifacts: &[Artifact]) -> Result<(), WriteError> {
 pub fn up_to_date(root: &Path, fingerprint: &str) -> Option<usize> {
     let tree = Tree::open(root, false).ok()??;
     state::up_to_date(&tree, fingerprint)
+}
+
+/// The fingerprint and sources the last quiet build under `root` recorded,
+/// for a rebuild to recompute its fingerprint before compiling.
+pub fn recorded_sources(root: &Path) -> Option<Recorded> {
+    let tree = Tree::open(root, false).ok()??;
+    state::recorded_sources(&tree)
 }
 
 /// One generated file as the writer keeps it once staged: its path, the
@@ -393,7 +400,7 @@ impl<'t> Stager<'t> {
 pub fn write(
     root: &Path,
     produce: impl FnOnce(&Stager),
-    fingerprint: Option<&dyn Fn() -> String>,
+    fingerprint: Option<&dyn Fn() -> state::Recorded>,
 ) -> Result<Summary, WriteError> {
     let tree = Tree::open(root, true)?.ok_or_else(|| WriteError::new(Problem::Other, root, "cannot create"))?;
     let mut summary = Summary { recovered: journal::recover(&tree)?, ..Summary::default() };

@@ -148,14 +148,61 @@ fn by_dir<'a, T>(items: &'a [T], path: impl Fn(&'a T) -> &'a str) -> Vec<(&'a st
 /// build generated (the manifest among them) with the SHA-256 (lowercase
 /// hex) of their contents. A failure
 /// only leaves no state (the next run takes the slow path).
-pub fn record(tree: &Tree, fingerprint: &str, files: &[(&str, &str)]) {
-    let _ = try_record(tree, fingerprint, files);
+pub fn record(tree: &Tree, recorded: &Recorded, files: &[(&str, &str)]) {
+    let _ = try_record(tree, recorded, files);
+}
+
+/// What a build records beside its files: its input fingerprint and, for a
+/// build that reported no diagnostic, the sources it loaded, in load order
+/// — enough for the next run to recompute the fingerprint without parsing
+/// or checking anything ([`recorded_sources`]). A build with diagnostics
+/// lists none: those must be reported again, so its next run compiles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recorded {
+    pub fingerprint: String,
+    pub sources: Vec<RecordedSource>,
+}
+
+/// One loaded source: a standard module (from the binary) or a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedSource {
+    pub std: bool,
+    pub name: String,
+}
+
+/// The recorded fingerprint and sources of the tree's state, when it lists
+/// sources and no build was interrupted. Reads the state's head only.
+pub fn recorded_sources(tree: &Tree) -> Option<Recorded> {
+    match rustix::fs::statat(tree.root(), super::journal::JOURNAL, AtFlags::SYMLINK_NOFOLLOW) {
+        Err(rustix::io::Errno::NOENT) => {}
+        _ => return None,
+    }
+    let fd = tree.dir(CACHE_DIR, false).ok()??;
+    let text = match tree.existing(&fd, STATE, STATE).ok()? {
+        super::tree::Existing::File(bytes) => String::from_utf8(bytes).ok()?,
+        _ => return None,
+    };
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let fingerprint = lines.next()?.strip_prefix("fingerprint\t")?.to_string();
+    let sources: Vec<RecordedSource> = lines.map_while(source_line).collect();
+    (!sources.is_empty()).then_some(Recorded { fingerprint, sources })
+}
+
+/// A `source\t<std|file>\t<name>` line.
+fn source_line(line: &str) -> Option<RecordedSource> {
+    let rest = line.strip_prefix("source\t")?;
+    let (kind, name) = rest.split_once('\t')?;
+    Some(RecordedSource { std: kind == "std", name: name.to_string() })
 }
 
 /// What `record` stats in one folder: the folder and each file.
 type Stats<'a> = (&'a str, Option<Meta>, Vec<(&'a str, &'a str, Option<Meta>)>);
 
-fn try_record(tree: &Tree, fingerprint: &str, files: &[(&str, &str)]) -> Option<()> {
+fn try_record(tree: &Tree, recorded: &Recorded, files: &[(&str, &str)]) -> Option<()> {
+    let fingerprint = recorded.fingerprint.as_str();
     // The cache folder first: creating it changes the root's times.
     let fd = tree.dir(CACHE_DIR, true).ok()??;
     let ignore = rustix::fs::statat(&fd, ".gitignore", AtFlags::SYMLINK_NOFOLLOW);
@@ -180,8 +227,14 @@ fn try_record(tree: &Tree, fingerprint: &str, files: &[(&str, &str)]) -> Option<
     text.push_str("fingerprint\t");
     text.push_str(fingerprint);
     text.push('\n');
-    let mut count = 0usize;
     use std::fmt::Write as _;
+    // A name with a line break cannot be listed: then none is.
+    if !recorded.sources.iter().any(|s| s.name.contains(['\n', '\r'])) {
+        for s in &recorded.sources {
+            let _ = writeln!(text, "source\t{}\t{}", if s.std { "std" } else { "file" }, s.name);
+        }
+    }
+    let mut count = 0usize;
     for (dir, dmeta, files) in &stats {
         // Anything not there as expected: no fast path next time.
         let m = (*dmeta)?;
@@ -217,7 +270,7 @@ fn parse(text: &str) -> Option<(&str, Vec<Entry>)> {
     }
     let fingerprint = lines.next()?.strip_prefix("fingerprint\t")?;
     let mut entries = Vec::new();
-    for line in lines {
+    for line in lines.skip_while(|l| l.starts_with("source\t")) {
         if let Some(n) = line.strip_prefix("end\t") {
             return (n.parse::<usize>().ok()? == entries.len()).then_some((fingerprint, entries));
         }
