@@ -498,6 +498,9 @@ fn datastores(cx: &EnvPlan) -> BTreeMap<String, Datastore> {
                 clients,
                 keda: crate::plan::keda::measures(cx, r),
                 backup,
+                standby_refresh: (crate::plan::failover::refreshes(cx)
+                    && crate::plan::failover::restored(cx).iter().any(|x| x.id == r.id))
+                .then(|| crate::plan::failover::job_name(r)),
                 replica_set: replica_set(cx, r),
             },
         );

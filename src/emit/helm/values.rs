@@ -646,6 +646,9 @@ pub struct Datastore {
     pub keda: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<Backup>,
+    /// A warm standby's refresh job, which restores into it (`plan::failover`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby_refresh: Option<String>,
     /// The Secrets it reads, comma-separated: Reloader rolls it when one changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload_on_change: Option<String>,
