@@ -479,14 +479,47 @@ pub fn drill(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> Option<CronJob> 
         volume_mounts: Some(mounts(true)),
         ..Default::default()
     };
+    let job = DatabaseJob {
+        name: &name,
+        schedule: DRILL_SCHEDULE,
+        deadline: DRILL_DEADLINE_SECONDS,
+        keep_seconds: 7 * 86_400,
+    };
+    Some(database_cron_job(cx, &job, &store.service_account, spec.uid, vec![fetch], vec![check], &["tmp", "restore"]))
+}
+
+/// The schedule and limits of a [`database_cron_job`].
+pub struct DatabaseJob<'a> {
+    pub name: &'a str,
+    pub schedule: &'a str,
+    /// Seconds a run may take before it counts as failed.
+    pub deadline: i64,
+    /// Seconds a finished run is kept.
+    pub keep_seconds: i32,
+}
+
+/// A CronJob of a database's backup tooling (the drill, a standby's
+/// refresh): one run at a time, never retried (a failure stays in the
+/// history and fires the Job-failed alerts), synced after the workloads,
+/// its pod as `account` with `emptyDir` volumes `volumes`.
+pub fn database_cron_job(
+    cx: &EnvPlan,
+    job: &DatabaseJob,
+    account: &str,
+    uid: u32,
+    init: Vec<Container>,
+    containers: Vec<Container>,
+    volumes: &[&str],
+) -> CronJob {
+    let name = job.name;
     let empty = |n: &str| Volume { name: n.into(), empty_dir: Some(Default::default()), ..Default::default() };
-    let mut meta = cx.meta(&name, &name, "backup");
+    let mut meta = cx.meta(name, name, "backup");
     meta.annotations = Some(super::pod::checkov_skips(super::pod::DATABASE_SKIPS));
     meta.annotations.get_or_insert_with(BTreeMap::new).extend([super::env::sync_wave(super::env::Wave::Deferred)]);
-    Some(CronJob {
+    CronJob {
         metadata: meta,
         spec: Some(CronJobSpec {
-            schedule: DRILL_SCHEDULE.into(),
+            schedule: job.schedule.into(),
             concurrency_policy: Some("Forbid".into()),
             successful_jobs_history_limit: Some(1),
             failed_jobs_history_limit: Some(3),
@@ -494,18 +527,18 @@ pub fn drill(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> Option<CronJob> 
                 metadata: None,
                 spec: Some(JobSpec {
                     backoff_limit: Some(0),
-                    active_deadline_seconds: Some(DRILL_DEADLINE_SECONDS),
-                    ttl_seconds_after_finished: Some(7 * 86_400),
+                    active_deadline_seconds: Some(job.deadline),
+                    ttl_seconds_after_finished: Some(job.keep_seconds),
                     template: PodTemplateSpec {
-                        metadata: Some(ObjectMeta { labels: Some(cx.labels(&name, "backup")), ..Default::default() }),
+                        metadata: Some(ObjectMeta { labels: Some(cx.labels(name, "backup")), ..Default::default() }),
                         spec: Some(PodSpec {
-                            service_account_name: Some(store.service_account.clone()),
+                            service_account_name: Some(account.to_string()),
                             automount_service_account_token: Some(false),
-                            security_context: Some(super::pod::pod_security(spec.uid)),
+                            security_context: Some(super::pod::pod_security(uid)),
                             restart_policy: Some("Never".into()),
-                            init_containers: Some(vec![fetch]),
-                            containers: vec![check],
-                            volumes: Some(vec![empty("tmp"), empty("restore")]),
+                            init_containers: Some(init),
+                            containers,
+                            volumes: Some(volumes.iter().map(|v| empty(v)).collect()),
                             ..Default::default()
                         }),
                     },
@@ -515,7 +548,7 @@ pub fn drill(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> Option<CronJob> 
             ..Default::default()
         }),
         status: None,
-    })
+    }
 }
 
 /// `<resource>-restore-drill`.

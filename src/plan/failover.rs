@@ -32,14 +32,12 @@
 use super::backup::{self, OffCluster, StoreKind};
 use super::EnvPlan;
 use crate::model::{Cloud, Engine, Environment, Exposure, Model, Probe, Resource};
-use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, PodTemplateSpec, Volume, VolumeMount};
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::{Container, EnvVar, VolumeMount};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use std::collections::BTreeMap;
 
 /// The audience of the Google ID token the refresh job trades for AWS
 /// credentials (the trust policy's `accounts.google.com:oaud`).
@@ -310,43 +308,13 @@ pub fn refresh(cx: &EnvPlan, f: &Failover, store: &OffCluster, r: &Resource) -> 
         step("decide", backup::AWS_CLI_IMAGE, DECIDE_SCRIPT, aws_env, false),
     ];
     let restore = step("restore", &image, RESTORE_SCRIPT, db_env, true);
-    let empty = |n: &str| Volume { name: n.into(), empty_dir: Some(Default::default()), ..Default::default() };
-    let mut meta = cx.meta(&name, &name, "backup");
-    meta.annotations = Some(super::pod::checkov_skips(super::pod::DATABASE_SKIPS));
-    meta.annotations.get_or_insert_with(BTreeMap::new).extend([super::env::sync_wave(super::env::Wave::Deferred)]);
-    Some(CronJob {
-        metadata: meta,
-        spec: Some(CronJobSpec {
-            schedule: REFRESH_SCHEDULE.into(),
-            concurrency_policy: Some("Forbid".into()),
-            successful_jobs_history_limit: Some(1),
-            failed_jobs_history_limit: Some(3),
-            job_template: JobTemplateSpec {
-                metadata: None,
-                spec: Some(JobSpec {
-                    backoff_limit: Some(0),
-                    active_deadline_seconds: Some(REFRESH_DEADLINE_SECONDS),
-                    ttl_seconds_after_finished: Some(86_400),
-                    template: PodTemplateSpec {
-                        metadata: Some(ObjectMeta { labels: Some(cx.labels(&name, "backup")), ..Default::default() }),
-                        spec: Some(PodSpec {
-                            service_account_name: Some(store.service_account.clone()),
-                            automount_service_account_token: Some(false),
-                            security_context: Some(super::pod::pod_security(spec.uid)),
-                            restart_policy: Some("Never".into()),
-                            init_containers: Some(init),
-                            containers: vec![restore],
-                            volumes: Some(vec![empty("work"), empty("tmp")]),
-                            ..Default::default()
-                        }),
-                    },
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        }),
-        status: None,
-    })
+    let job = backup::DatabaseJob {
+        name: &name,
+        schedule: REFRESH_SCHEDULE,
+        deadline: REFRESH_DEADLINE_SECONDS,
+        keep_seconds: 86_400,
+    };
+    Some(backup::database_cron_job(cx, &job, &store.service_account, spec.uid, init, vec![restore], &["work", "tmp"]))
 }
 
 /// The refresh pod reaches the database, AWS's APIs over HTTPS and the GKE

@@ -173,15 +173,7 @@ pub struct RecordedSource {
 /// The recorded fingerprint and sources of the tree's state, when it lists
 /// sources and no build was interrupted. Reads the state's head only.
 pub fn recorded_sources(tree: &Tree) -> Option<Recorded> {
-    match rustix::fs::statat(tree.root(), super::journal::JOURNAL, AtFlags::SYMLINK_NOFOLLOW) {
-        Err(rustix::io::Errno::NOENT) => {}
-        _ => return None,
-    }
-    let fd = tree.dir(CACHE_DIR, false).ok()??;
-    let text = match tree.existing(&fd, STATE, STATE).ok()? {
-        super::tree::Existing::File(bytes) => String::from_utf8(bytes).ok()?,
-        _ => return None,
-    };
+    let text = read_state(tree)?;
     let mut lines = text.lines();
     if lines.next()? != HEADER {
         return None;
@@ -300,20 +292,25 @@ fn parse(text: &str) -> Option<(&str, Vec<Entry>)> {
     None
 }
 
-/// Whether the tree is exactly what a build with `fingerprint` wrote last:
-/// the number of files it generated, or `None` when the slow path must
-/// decide. Reads no file except racy ones; writes nothing.
-pub fn up_to_date(tree: &Tree, fingerprint: &str) -> Option<usize> {
-    // An interrupted build must be repaired first, by the slow path.
+/// The state's text, unless a build was interrupted (the slow path must
+/// repair it first) or there is none.
+fn read_state(tree: &Tree) -> Option<String> {
     match rustix::fs::statat(tree.root(), super::journal::JOURNAL, AtFlags::SYMLINK_NOFOLLOW) {
         Err(rustix::io::Errno::NOENT) => {}
         _ => return None,
     }
     let fd = tree.dir(CACHE_DIR, false).ok()??;
-    let text = match tree.existing(&fd, STATE, STATE).ok()? {
-        super::tree::Existing::File(bytes) => String::from_utf8(bytes).ok()?,
-        _ => return None,
-    };
+    match tree.existing(&fd, STATE, STATE).ok()? {
+        super::tree::Existing::File(bytes) => String::from_utf8(bytes).ok(),
+        _ => None,
+    }
+}
+
+/// Whether the tree is exactly what a build with `fingerprint` wrote last:
+/// the number of files it generated, or `None` when the slow path must
+/// decide. Reads no file except racy ones; writes nothing.
+pub fn up_to_date(tree: &Tree, fingerprint: &str) -> Option<usize> {
+    let text = read_state(tree)?;
     let (recorded, entries) = parse(&text)?;
     if recorded != fingerprint {
         return None;
