@@ -319,7 +319,8 @@ fn a_build_killed_at_any_moment_is_all_old_or_all_new_after_the_next_run() {
     let mut rng = Rng(seed);
     let (mut trials, mut mid_write, mut committed, mut old, mut new) = (0, 0, 0, 0, 0);
     let started = Instant::now();
-    while trials < 32 || (committed < 5 && trials < 80) {
+    // Under load fewer kills land after the commit: more trials, same bar.
+    while trials < 32 || (committed < 5 && trials < 160) {
         trials += 1;
         let next = 1 - current;
         let mut child = deployc()
