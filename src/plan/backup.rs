@@ -560,14 +560,18 @@ pub fn drill_name(r: &Resource) -> String {
 /// on GKE the metadata server its identity comes from ([`store_egress`]),
 /// and DNS.
 pub fn drill_policy(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> NetworkPolicy {
-    let name = drill_name(r);
+    job_policy(cx, &drill_name(r), store_egress(store))
+}
+
+/// The policy of a job's pods `name`: nothing reaches them, they reach `egress`.
+pub fn job_policy(cx: &EnvPlan, name: &str, egress: Vec<NetworkPolicyEgressRule>) -> NetworkPolicy {
     NetworkPolicy {
-        metadata: cx.meta(&name, &name, "network"),
+        metadata: cx.meta(name, name, "network"),
         spec: Some(NetworkPolicySpec {
-            pod_selector: Some(super::env::label_selector(&name)),
+            pod_selector: Some(super::env::label_selector(name)),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
             ingress: None,
-            egress: Some(store_egress(store)),
+            egress: Some(egress),
         }),
     }
 }

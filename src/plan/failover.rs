@@ -34,9 +34,7 @@ use super::EnvPlan;
 use crate::model::{Cloud, Engine, Environment, Exposure, Model, Probe, Resource};
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{Container, EnvVar, VolumeMount};
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
-};
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// The audience of the Google ID token the refresh job trades for AWS
@@ -333,15 +331,7 @@ pub fn refresh_policy(cx: &EnvPlan, store: &OffCluster, r: &Resource) -> Network
         }]),
     }];
     egress.extend(backup::store_egress(store));
-    NetworkPolicy {
-        metadata: cx.meta(&name, &name, "network"),
-        spec: Some(NetworkPolicySpec {
-            pod_selector: Some(super::env::label_selector(&name)),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: None,
-            egress: Some(egress),
-        }),
-    }
+    backup::job_policy(cx, &name, egress)
 }
 
 /// Whether this environment runs refresh jobs (a standby on GKE with
