@@ -4,7 +4,7 @@ use super::env::{connection_secret, resolve_attr, Source};
 use super::EnvPlan;
 use crate::model::{EnvValue, Registry, SecretStore as Store, TPart};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Who creates a Secret that the environment's pods read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -85,13 +85,11 @@ pub(super) fn build_inventory(cx: &EnvPlan) -> Vec<SecretPlan> {
         e.0.insert(key.to_string());
         e.1.insert(reader.to_string());
     };
-    let connection_of = |name: &str| {
-        model
-            .resources
-            .iter()
-            .find(|r| connection_secret(&r.name) == name)
-            .map_or(Origin::Program, |r| Origin::Connection { resource: r.name.clone() })
-    };
+    // Named once: a lookup per reference, not a name built per resource.
+    let connections: HashMap<String, &str> =
+        model.resources.iter().rev().map(|r| (connection_secret(&r.name), r.name.as_str())).collect();
+    let connection_of =
+        |name: &str| connections.get(name).map_or(Origin::Program, |r| Origin::Connection { resource: r.to_string() });
     for d in &cx.env.deployments {
         let s = model.service(d.service);
         let mut readers = vec![s.name.clone()];
