@@ -480,13 +480,18 @@ fn allocate_ports(model: &Model, containers: &mut [Container]) {
         containers.iter().flat_map(|c| c.ports.iter().map(|p| p.0)).filter(|p| *p != 0).collect();
     let mut order: Vec<usize> = (0..containers.len()).collect();
     order.sort_by_key(|&i| (model.service_by_name(&containers[i].name).is_none(), containers[i].name.clone()));
+    // Ports only get taken, so a search for the same wanted port resumes
+    // where the last one stopped: linear, not quadratic, when thousands of
+    // services want the same port.
+    let mut resume: std::collections::HashMap<u16, u16> = std::collections::HashMap::new();
     for i in order {
         for p in containers[i].ports.iter_mut().filter(|p| p.0 == 0) {
-            let mut host = p.1;
+            let mut host = resume.get(&p.1).copied().unwrap_or(p.1);
             while taken.contains(&host) && host < u16::MAX {
                 host += 1;
             }
             taken.insert(host);
+            resume.insert(p.1, host);
             p.0 = host;
         }
     }

@@ -47,7 +47,7 @@ use crate::model::{Cloud, EksCluster, Environment, Model, Placement, Registry, R
 use crate::plan::{Options, Plan};
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The AWS provider's major version the output is written for.
 pub const AWS_PROVIDER: &str = "~> 5.0";
@@ -205,10 +205,18 @@ pub struct Cx<'a> {
     pub zones: &'a [String],
     pub cluster: &'a EksCluster,
     pub m: Module,
+    /// The environment's Secrets kept in the store, named once per root.
+    store_secrets: std::cell::OnceCell<BTreeSet<String>>,
 }
 
 impl<'a> Cx<'a> {
     /// Whether this environment runs `r` as a managed cloud resource.
+    pub fn store_secrets(&self) -> &BTreeSet<String> {
+        self.store_secrets.get_or_init(|| {
+            crate::plan::secrets::secret_names(&crate::plan::EnvPlan::new(self.model, self.graph, self.env, self.opts))
+        })
+    }
+
     pub fn managed(&self, r: ResourceId) -> bool {
         self.env.resources[r.index()].placement == Placement::Managed
     }
@@ -399,7 +407,17 @@ fn emit_cloud(
     for c in topology.clusters.iter().filter(|c| c.created) {
         let envs: Vec<&Environment> = c.envs.iter().map(|id| &model.environments[id.index()]).collect();
         let env = envs.first().copied().unwrap_or(first);
-        let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
+        let mut cx = Cx {
+            model,
+            graph,
+            env,
+            opts,
+            region,
+            zones,
+            cluster,
+            m: Module::default(),
+            store_secrets: Default::default(),
+        };
         cluster_main(&mut cx, c);
         security::kms(&mut cx, false);
         network::vpc(&mut cx, envs.iter().any(|e| e.multi_az || e.production));
@@ -422,7 +440,17 @@ fn emit_cloud(
     roots.extend(envs_here.iter().map(|e| format!("terraform/{}", e.name)));
     out.push(state::readme(model, region, &roots));
     for env in envs_here {
-        let mut cx = Cx { model, graph, env, opts, region, zones, cluster, m: Module::default() };
+        let mut cx = Cx {
+            model,
+            graph,
+            env,
+            opts,
+            region,
+            zones,
+            cluster,
+            m: Module::default(),
+            store_secrets: Default::default(),
+        };
         main(&mut cx);
         env_cluster(&mut cx, topology.of(env.id));
         let watched = alarms::any(&cx);
