@@ -300,6 +300,9 @@ pub fn emit(plan: &Plan, targets: &[Target]) -> Vec<Artifact> {
     out
 }
 
+/// Takes rendered files; `false` asks the renderer to stop.
+pub type Flush<'a> = dyn Fn(Vec<Artifact>) -> bool + Sync + 'a;
+
 /// One piece of a build's output, the unit [`emit_each`] renders and hands on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Piece {
@@ -319,10 +322,11 @@ impl Piece {
         matches!(self, Piece::Target(Target::Helm | Target::Terraform))
     }
 
-    fn emit(self, plan: &Plan) -> Vec<Artifact> {
+    /// The piece's files; a large piece may hand some to `flush` first.
+    fn emit(self, plan: &Plan, flush: &Flush<'_>) -> Vec<Artifact> {
         match self {
             Piece::Target(t) => emit_one(plan, t),
-            Piece::K8sEnv(i) => k8s::env_folder(plan, &plan.envs[i]),
+            Piece::K8sEnv(i) => k8s::env_folder_flushed(plan, &plan.envs[i], Some(flush)),
             Piece::K8sClusterWide => k8s::cluster_wide(plan),
         }
     }
@@ -336,7 +340,7 @@ impl Piece {
 /// few pieces rather than the whole output. Stops taking pieces once `sink`
 /// returns `false`. The pieces arrive in no defined order; each one's files
 /// are the same as in [`emit`].
-pub fn emit_each(plan: &Plan, targets: &[Target], sink: &(dyn Fn(Vec<Artifact>) -> bool + Sync)) {
+pub fn emit_each(plan: &Plan, targets: &[Target], sink: &Flush<'_>) {
     // The longest first, so that the threads finish together; the heavy ones
     // on one thread after another.
     let mut pieces: Vec<Piece> = targets.iter().filter(|t| **t != Target::K8s).map(|t| Piece::Target(*t)).collect();
@@ -348,7 +352,7 @@ pub fn emit_each(plan: &Plan, targets: &[Target], sink: &(dyn Fn(Vec<Artifact>) 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(pieces.len());
     if threads < 2 {
         for p in pieces {
-            if !sink(p.emit(plan)) {
+            if !sink(p.emit(plan, sink)) {
                 return;
             }
         }
@@ -390,7 +394,7 @@ pub fn emit_each(plan: &Plan, targets: &[Target], sink: &(dyn Fn(Vec<Artifact>) 
             .map(|_| {
                 s.spawn(|| {
                     while let Some(p) = next() {
-                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(p.emit(plan))));
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(p.emit(plan, sink))));
                         // Always release the piece, so no thread waits for it.
                         done(p, matches!(r, Ok(true)));
                         if let Err(e) = r {

@@ -4,6 +4,7 @@
 //! from the defaults to that environment's values.
 
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// The smallest patch that turns `base` into `target`.
 pub fn diff(base: &Value, target: &Value) -> Value {
@@ -30,6 +31,35 @@ pub fn diff(base: &Value, target: &Value) -> Value {
         }
         _ => target.clone(),
     }
+}
+
+/// The patch between two maps of typed values (the `services` of two
+/// environments), each entry turned into JSON only while it is compared:
+/// the same as [`diff`] of the two maps as JSON objects.
+pub fn diff_maps<T>(
+    base: &BTreeMap<String, T>,
+    target: &BTreeMap<String, T>,
+    json: impl Fn(&T) -> Value,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    for k in base.keys() {
+        if !target.contains_key(k) {
+            out.insert(k.clone(), Value::Null);
+        }
+    }
+    for (k, t) in target {
+        let tv = json(t);
+        match base.get(k).map(&json) {
+            Some(bv) if bv == tv => {}
+            Some(bv @ Value::Object(_)) if tv.is_object() => {
+                out.insert(k.clone(), diff(&bv, &tv));
+            }
+            _ => {
+                out.insert(k.clone(), tv);
+            }
+        }
+    }
+    out
 }
 
 /// Applies a patch, as Helm does when it reads `-f values-<env>.yaml`.

@@ -18,7 +18,7 @@ use serde::Serialize;
 /// One environment's plan and the objects rendered from it so far.
 pub struct EnvCx<'a> {
     pub plan: &'a EnvPlan<'a>,
-    sink: Sink,
+    sink: Sink<'a>,
     /// Paths written so far, for objects several services share.
     paths: std::collections::HashSet<String>,
 }
@@ -26,10 +26,23 @@ pub struct EnvCx<'a> {
 /// Where rendered objects go: one artifact per file (a build), or one
 /// buffer per environment with each document's path and byte range (the
 /// `--stdout` stream, which never needs the files themselves).
-enum Sink {
-    Files(Vec<Artifact>),
+enum Sink<'a> {
+    Files(Files<'a>),
     Stream(Stream),
 }
+
+/// Files rendered and not yet handed on, with every path rendered so far.
+struct Files<'a> {
+    files: Vec<Artifact>,
+    paths: Vec<String>,
+    /// Takes the files every [`FLUSH_EVERY`] objects, so a build never holds
+    /// a whole environment's text; `false` from it stops the handing on.
+    flush: Option<&'a super::Flush<'a>>,
+    stopped: bool,
+}
+
+/// How many files an environment's folder hands on at once.
+const FLUSH_EVERY: usize = 256;
 
 /// An environment's documents in one buffer, each `---`-opened.
 #[derive(Default)]
@@ -52,7 +65,14 @@ impl<'a> EnvCx<'a> {
         self.paths.insert(path.clone());
         let env = self.plan.env;
         match &mut self.sink {
-            Sink::Files(files) => files.push(yaml_file(Target::K8s, Some(&env.name), path, obj)),
+            Sink::Files(f) => {
+                f.paths.push(path.clone());
+                f.files.push(yaml_file(Target::K8s, Some(&env.name), path, obj));
+                if let Some(flush) = f.flush.filter(|_| f.files.len() >= FLUSH_EVERY) {
+                    let files = std::mem::take(&mut f.files);
+                    f.stopped = f.stopped || !flush(files);
+                }
+            }
             Sink::Stream(st) => {
                 let start = st.buf.len();
                 st.buf.push_str("---\n");
@@ -173,17 +193,22 @@ fn objects(cx: &mut EnvCx) {
 
 /// One environment's objects and its kustomization.
 pub fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
+    env_folder_flushed(plan, ep, None)
+}
+
+/// [`env_folder`], handing its files to `flush` as they are rendered when
+/// given; returns the files not handed on (the kustomization among them).
+pub fn env_folder_flushed(plan: &Plan, ep: &crate::plan::EnvPlan, flush: Option<&super::Flush<'_>>) -> Vec<Artifact> {
     let (model, opts) = (plan.model, plan.opts);
     let mut out = Vec::new();
     {
         let env = ep.env;
-        let mut cx = EnvCx { plan: ep, sink: Sink::Files(Vec::new()), paths: Default::default() };
+        let files = Files { files: Vec::new(), paths: Vec::new(), flush, stopped: false };
+        let mut cx = EnvCx { plan: ep, sink: Sink::Files(files), paths: Default::default() };
         objects(&mut cx);
-        let mut files = match cx.sink {
-            Sink::Files(files) => files,
-            Sink::Stream(_) => Vec::new(),
-        };
+        let Sink::Files(Files { mut files, mut paths, .. }) = cx.sink else { return out };
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        paths.sort();
         let prefix = format!("k8s/{}/", env.name);
         // Only images CD releases: a prebuilt image keeps the tag it was given.
         let mut images: Vec<KImage> = env
@@ -198,9 +223,9 @@ pub fn env_folder(plan: &Plan, ep: &crate::plan::EnvPlan) -> Vec<Artifact> {
         let k = Kustomization {
             api_version: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",
-            resources: files
+            resources: paths
                 .iter()
-                .map(|f| f.path.trim_start_matches(&prefix).to_string())
+                .map(|p| p.trim_start_matches(&prefix).to_string())
                 .chain(
                     opts.extra_files
                         .get(&env.name)
