@@ -162,6 +162,14 @@ pub fn read_root(file: &Path) -> Result<(String, Vec<u8>), ExitCode> {
     }
 }
 
+/// Frees the syntax trees once diagnostics are reported: rendering reads
+/// only the model, and reuses their memory (a tenth of a build's peak).
+fn free_syntax(c: &mut deployc::Compilation) {
+    for m in &mut c.program.modules {
+        m.ast = Default::default();
+    }
+}
+
 /// Writes to stdout; a closed pipe (`deployc diff | head`) is not an error.
 pub fn print_out(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
@@ -239,7 +247,7 @@ pub fn build(
     if let Some(code) = unchanged_since_recorded(file, out.as_deref(), targets, check) {
         return code;
     }
-    let c = match compile_file(file) {
+    let mut c = match compile_file(file) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -249,6 +257,7 @@ pub fn build(
         diagnostics.items.extend(deployc::emit::helm_gaps(model, targets));
     }
     report(&diagnostics, &c.program.sources, Format::Human, color);
+    free_syntax(&mut c);
     let denied = deny && diagnostics.warning_count() > 0;
     let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
         eprintln!("build failed: nothing was written");
@@ -339,7 +348,7 @@ pub fn stream(file: &Path, targets: &[deployc::emit::Target], envs: &[String], d
         eprintln!("error: target `{}` writes no Kubernetes objects; a stream takes {}", t.name(), names.join(", "));
         return ExitCode::from(2);
     }
-    let c = match compile_file(file) {
+    let mut c = match compile_file(file) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -348,6 +357,7 @@ pub fn stream(file: &Path, targets: &[deployc::emit::Target], envs: &[String], d
         diagnostics.items.extend(emit::unserved(model, &targets));
     }
     report(&diagnostics, &c.program.sources, Format::Human, color);
+    free_syntax(&mut c);
     let denied = deny && diagnostics.warning_count() > 0;
     let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
         eprintln!("build failed: nothing was written");
