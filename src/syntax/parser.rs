@@ -63,12 +63,18 @@ impl Parser<'_> {
     fn prev_span(&self) -> Span {
         self.toks[self.pos.saturating_sub(1)].span
     }
+    /// The current token, moved out: the parser never reads a consumed
+    /// token again but for its span, which stays. The last token (`Eof`)
+    /// is never consumed.
     fn bump(&mut self) -> Token {
-        let t = self.toks[self.pos].clone();
         if self.pos + 1 < self.toks.len() {
+            let span = self.toks[self.pos].span;
+            let t = std::mem::replace(&mut self.toks[self.pos], Token { tok: Tok::Eof, span });
             self.pos += 1;
+            t
+        } else {
+            self.toks[self.pos].clone()
         }
-        t
     }
     fn at(&self, t: &Tok) -> bool {
         self.peek() == t
@@ -127,25 +133,21 @@ impl Parser<'_> {
     }
 
     fn ident(&mut self, what: &str) -> Option<Ident> {
-        match self.peek().clone() {
-            Tok::Ident(name) => {
-                let t = self.bump();
-                Some(Ident { name, span: t.span })
-            }
-            _ => {
-                self.error_expected(what);
-                None
+        if matches!(self.peek(), Tok::Ident(_)) {
+            if let Token { tok: Tok::Ident(name), span } = self.bump() {
+                return Some(Ident { name, span });
             }
         }
+        self.error_expected(what);
+        None
     }
 
     fn item(&mut self) -> Option<Item> {
         let start = self.span();
         let keyword = self.ident("a declaration such as `service NAME { ... }`")?;
         if keyword.name == "import" {
-            return match self.peek().clone() {
+            return match self.peek() {
                 Tok::Str(parts) => {
-                    let t = self.bump();
                     let path = parts
                         .iter()
                         .map(|p| match p {
@@ -153,6 +155,7 @@ impl Parser<'_> {
                             StrPart::Interp(_) => String::new(),
                         })
                         .collect();
+                    let t = self.bump();
                     Some(Item::Import(Import { path, path_span: t.span, span: start.to(t.span) }))
                 }
                 _ => {
@@ -315,12 +318,12 @@ impl Parser<'_> {
     /// hold `.` and `/`, which a name cannot. Plain text only, and `=` or
     /// `{` after it; the checker accepts such keys in free-key blocks only.
     fn quoted_key(&mut self) -> Option<Ident> {
-        let Tok::Str(parts) = self.peek().clone() else { return None };
+        let Tok::Str(parts) = self.peek() else { return None };
         if !matches!(self.peek_at(1), Tok::Eq | Tok::LBrace) {
             return None;
         }
         let mut name = String::new();
-        for p in &parts {
+        for p in parts {
             match p {
                 StrPart::Lit(s) => name.push_str(s),
                 StrPart::Interp(_) => return None,
@@ -366,14 +369,14 @@ impl Parser<'_> {
 
     fn atom(&mut self) -> Option<Value> {
         let start = self.span();
-        match self.peek().clone() {
-            Tok::Str(parts) => {
-                self.bump();
-                Some(Value { kind: ValueKind::Str(parts), span: start })
-            }
-            Tok::Num(q) => {
-                self.bump();
-                Some(Value { kind: ValueKind::Num(q), span: start })
+        match self.peek() {
+            Tok::Str(_) | Tok::Num(_) => {
+                let kind = match self.bump().tok {
+                    Tok::Str(parts) => ValueKind::Str(parts),
+                    Tok::Num(q) => ValueKind::Num(q),
+                    _ => return None,
+                };
+                Some(Value { kind, span: start })
             }
             Tok::BadNum(_) => {
                 // The lexer reported the unknown unit (E0005).
@@ -386,8 +389,9 @@ impl Parser<'_> {
                 Some(Value { span: b.span, kind: ValueKind::Block(b) })
             }
             Tok::Ident(name) if name == "true" || name == "false" => {
+                let yes = name == "true";
                 self.bump();
-                Some(Value { kind: ValueKind::Bool(name == "true"), span: start })
+                Some(Value { kind: ValueKind::Bool(yes), span: start })
             }
             Tok::Ident(_) => {
                 let mut segments = vec![self.ident("a name")?];
