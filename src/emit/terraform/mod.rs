@@ -404,20 +404,21 @@ fn emit_cloud(
     let Cloud::Aws { region, zones, cluster, .. } = &model.project.cloud else { return out };
     let envs_here: Vec<&Environment> = model.environments.iter().filter(|e| topology.runs(e.id)).collect();
     let Some(first) = envs_here.first().copied() else { return out };
+    let cx_of = |env| Cx {
+        model,
+        graph,
+        env,
+        opts,
+        region,
+        zones,
+        cluster,
+        m: Module::default(),
+        store_secrets: Default::default(),
+    };
     for c in topology.clusters.iter().filter(|c| c.created) {
         let envs: Vec<&Environment> = c.envs.iter().map(|id| &model.environments[id.index()]).collect();
         let env = envs.first().copied().unwrap_or(first);
-        let mut cx = Cx {
-            model,
-            graph,
-            env,
-            opts,
-            region,
-            zones,
-            cluster,
-            m: Module::default(),
-            store_secrets: Default::default(),
-        };
+        let mut cx = cx_of(env);
         cluster_main(&mut cx, c);
         security::kms(&mut cx, false);
         network::vpc(&mut cx, envs.iter().any(|e| e.multi_az || e.production));
@@ -440,17 +441,7 @@ fn emit_cloud(
     roots.extend(envs_here.iter().map(|e| format!("terraform/{}", e.name)));
     out.push(state::readme(model, region, &roots));
     for env in envs_here {
-        let mut cx = Cx {
-            model,
-            graph,
-            env,
-            opts,
-            region,
-            zones,
-            cluster,
-            m: Module::default(),
-            store_secrets: Default::default(),
-        };
+        let mut cx = cx_of(env);
         main(&mut cx);
         env_cluster(&mut cx, topology.of(env.id));
         let watched = alarms::any(&cx);
