@@ -1393,7 +1393,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         // Overrides.
         let overrides = match get(f, "services").map(|v| &v.v) {
             Some(V::Map(m)) => m.clone(),
-            _ => Fields::new(),
+            _ => Fields::default(),
         };
         // Precedence: the service (its preset merged in) < this environment's
         // `service_defaults` < the service's entry in `services`.
@@ -1446,7 +1446,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         }
         let roverrides = match get(f, "resources").map(|v| &v.v) {
             Some(V::Map(m)) => m.clone(),
-            _ => Fields::new(),
+            _ => Fields::default(),
         };
         let env_multi_az = boolean(f, "multi_az", false);
         let res_uses = resources
@@ -1583,7 +1583,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
 
     // ---- pipeline and observability
     let pipeline_decl = by_kw("pipeline").into_iter().next();
-    let empty = Fields::new();
+    let empty = Fields::default();
     let pl = pipeline_decl.map(|c| &c.fields).unwrap_or(&empty);
     let triggers: Vec<Trigger> = list(pl, "triggers")
         .iter()

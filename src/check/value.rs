@@ -32,7 +32,11 @@ pub struct Val {
     pub span: Span,
 }
 
-pub type Fields = IndexMap<String, (Span, Val)>;
+/// Field names are few per block: hashed with fixed keys, which keeps each
+/// map a word pair smaller than with a random state (a map per block of a
+/// program, thousands of them).
+pub type Fields =
+    IndexMap<String, (Span, Val), std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>>;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum V {
@@ -267,7 +271,7 @@ impl Cx<'_> {
                     let providers = &["prometheus", "newrelic", "datadog"];
                     match self.value(value, &Ty::Enum(providers)).v {
                         V::Enum(p) => {
-                            let mut m = Fields::new();
+                            let mut m = Fields::default();
                             m.insert("provider".into(), (value.span, Val { v: V::Enum(p), span: value.span }));
                             V::Struct(m)
                         }
@@ -884,7 +888,7 @@ impl Cx<'_> {
     /// [`Cx::fields`] without the check for required fields: a preset's, or a
     /// service's before its preset is merged in.
     pub fn fields_only(&mut self, block: &Block, specs: &'static [FieldSpec]) -> Fields {
-        let mut out = Fields::new();
+        let mut out = Fields::default();
         for field in &block.fields {
             let key = &field.key;
             let Some(spec) = specs.iter().find(|s| s.name == key.name) else {
@@ -969,7 +973,7 @@ impl Cx<'_> {
     }
 
     fn map(&mut self, block: &Block, ty: &Ty) -> Fields {
-        let mut out = Fields::new();
+        let mut out = Fields::default();
         for field in &block.fields {
             if let Some((first, _)) = out.get(&field.key.name) {
                 self.diags.push(

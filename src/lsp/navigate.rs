@@ -93,7 +93,8 @@ fn fields(b: &ast::Block, range: &dyn Fn(crate::source::Span) -> Range) -> Vec<D
         .iter()
         .map(|f| {
             let nested = match &f.value.kind {
-                ValueKind::Block(inner) | ValueKind::Path { block: Some(inner), .. } => fields(inner, range),
+                ValueKind::Block(inner) => fields(inner, range),
+                ValueKind::Path { block: Some(inner), .. } => fields(inner, range),
                 _ => Vec::new(),
             };
             #[allow(deprecated)]

@@ -84,10 +84,12 @@ pub enum ValueKind {
     Block(Block),
     /// A name, a dotted reference, a call or a tagged block:
     /// `dev`, `db.url`, `secret("jwt")`, `canary { steps = [...] }`.
+    /// (Arguments and block are boxed: most values are neither, and the
+    /// variant sets the size of every value of the tree.)
     Path {
         segments: Vec<Ident>,
-        args: Option<Args>,
-        block: Option<Block>,
+        args: Option<Box<Args>>,
+        block: Option<Box<Block>>,
     },
     /// `lo..hi`, or `lo..` with no upper bound (the checker accepts the
     /// open form only where the type allows it: a service's cpu request).

@@ -399,8 +399,8 @@ impl Parser<'_> {
                     self.bump();
                     segments.push(self.ident("a name after `.`")?);
                 }
-                let args = if self.at(&Tok::LParen) { Some(self.args()) } else { None };
-                let block = if self.at(&Tok::LBrace) { Some(self.block()) } else { None };
+                let args = if self.at(&Tok::LParen) { Some(Box::new(self.args())) } else { None };
+                let block = if self.at(&Tok::LBrace) { Some(Box::new(self.block())) } else { None };
                 let span = start.to(self.prev_span());
                 Some(Value { kind: ValueKind::Path { segments, args, block }, span })
             }
