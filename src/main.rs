@@ -219,7 +219,7 @@ enum Command {
 /// the test below fails if the index ever names another option.
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
-/// See [`keep_freed_memory`].
+/// See [`tune_freed_memory`].
 const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
 extern "C" {
@@ -243,7 +243,7 @@ extern "C" {
 /// arenas zeroes 2 MB and a page is resident as soon as one byte of it is
 /// used; without, a fresh build at 1,000 x 4 peaked at 163 MB instead of
 /// 190 MB and spent 0.44 s of system time instead of 0.63 s.
-fn keep_freed_memory() {
+fn tune_freed_memory() {
     // SAFETY: sets one of mimalloc's options, which it reads on every purge.
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) }
     no_huge_pages();
@@ -278,7 +278,7 @@ fn main() -> ExitCode {
     };
     let color = cli.color;
     if !matches!(cli.command, Command::Lsp { .. }) {
-        keep_freed_memory();
+        tune_freed_memory();
     }
     match cli.command {
         Command::Check { file, format, deny } => cli::check(&file, format, deny.is_some(), color),

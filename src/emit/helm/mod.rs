@@ -81,7 +81,7 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     // One environment's values at a time, each as typed values only until
     // it is JSON, beside the first's JSON: every environment's values at
     // once held a hundred MB at 1,000 services x 4 environments.
-    let Some(first) = plan.envs.first().map(env_values::for_env) else { return Vec::new() };
+    let Some(mut first) = plan.envs.first().map(env_values::for_env) else { return Vec::new() };
     let project = &model.project.name;
     let dir = format!("helm/{project}");
     let mut out = Vec::new();
@@ -113,7 +113,6 @@ pub fn emit(plan: &Plan) -> Vec<Artifact> {
     // time, as JSON only while compared, against the first environment's
     // typed values (two whole environments as JSON held ~60 MB at 1,000
     // services). The patch is the same as one diff of the whole values.
-    let mut first = first;
     let base_services = std::mem::take(&mut first.services);
     let base = to_json(&first);
     drop(first);

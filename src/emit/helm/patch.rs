@@ -17,19 +17,25 @@ pub fn diff(base: &Value, target: &Value) -> Value {
                 }
             }
             for (k, tv) in t {
-                match b.get(k) {
-                    Some(bv) if bv == tv => {}
-                    Some(bv @ Value::Object(_)) if tv.is_object() => {
-                        out.insert(k.clone(), diff(bv, tv));
-                    }
-                    _ => {
-                        out.insert(k.clone(), tv.clone());
-                    }
-                }
+                put(&mut out, k, b.get(k), tv);
             }
             Value::Object(out)
         }
         _ => target.clone(),
+    }
+}
+
+/// The patch's entry for a key `target` has: nothing when unchanged, the
+/// patch between two objects, else the target's value.
+fn put(out: &mut Map<String, Value>, k: &str, base: Option<&Value>, target: &Value) {
+    match base {
+        Some(b) if b == target => {}
+        Some(b @ Value::Object(_)) if target.is_object() => {
+            out.insert(k.to_string(), diff(b, target));
+        }
+        _ => {
+            out.insert(k.to_string(), target.clone());
+        }
     }
 }
 
@@ -48,16 +54,7 @@ pub fn diff_maps<T>(
         }
     }
     for (k, t) in target {
-        let tv = json(t);
-        match base.get(k).map(&json) {
-            Some(bv) if bv == tv => {}
-            Some(bv @ Value::Object(_)) if tv.is_object() => {
-                out.insert(k.clone(), diff(&bv, &tv));
-            }
-            _ => {
-                out.insert(k.clone(), tv);
-            }
-        }
+        put(&mut out, k, base.get(k).map(&json).as_ref(), &json(t));
     }
     out
 }

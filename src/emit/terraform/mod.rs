@@ -205,18 +205,20 @@ pub struct Cx<'a> {
     pub zones: &'a [String],
     pub cluster: &'a EksCluster,
     pub m: Module,
-    /// The environment's Secrets kept in the store, named once per root.
+    /// See [`Cx::store_secrets`].
     store_secrets: std::cell::OnceCell<BTreeSet<String>>,
 }
 
 impl<'a> Cx<'a> {
-    /// Whether this environment runs `r` as a managed cloud resource.
+    /// The environment's Secrets kept in the store (built once per root:
+    /// every connection asks).
     pub fn store_secrets(&self) -> &BTreeSet<String> {
         self.store_secrets.get_or_init(|| {
             crate::plan::secrets::secret_names(&crate::plan::EnvPlan::new(self.model, self.graph, self.env, self.opts))
         })
     }
 
+    /// Whether this environment runs `r` as a managed cloud resource.
     pub fn managed(&self, r: ResourceId) -> bool {
         self.env.resources[r.index()].placement == Placement::Managed
     }
