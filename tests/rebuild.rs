@@ -126,17 +126,12 @@ fn a_forged_or_torn_state_only_costs_the_slow_path() {
     assert!(!fast && msg.contains(" 1 written"), "{msg}");
 }
 
-#[test]
-fn stdout_prints_the_kubernetes_objects_as_one_stream() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let src = dir.path().join("app.dpl");
-    fs::write(&src, example()).expect("write");
-    let out = dir.path().join("out");
-    let o = run(&["build", "--target", "k8s"], &src, &out);
+/// Builds the Kubernetes tree and the stream of `src`; asserts the stream
+/// holds every object of the tree, in path order, and nothing else.
+fn stream_is_the_tree(src: &Path, out: &Path) -> String {
+    let o = run(&["build", "--target", "k8s"], src, out);
     assert!(o.status.success(), "{}", text(&o));
-
-    // The stream holds every object of the tree, in path order, and nothing else.
-    let o = deployc().args(["build", "--stdout"]).arg(&src).output().expect("run");
+    let o = deployc().args(["build", "--stdout"]).arg(src).output().expect("run");
     assert!(o.status.success(), "{}", text(&o));
     let stream = String::from_utf8(o.stdout).expect("utf-8");
     let mut files: Vec<String> = fs::read_to_string(out.join(".deployc-manifest"))
@@ -150,6 +145,41 @@ fn stdout_prints_the_kubernetes_objects_as_one_stream() {
     let expected: String =
         files.iter().map(|p| format!("---\n{}", fs::read_to_string(out.join(p)).expect("read"))).collect();
     assert_eq!(stream, expected);
+    stream
+}
+
+/// The stream renders an environment's services in pieces on all cores: a
+/// ServiceAccount services in different pieces share is still one object,
+/// the first service's, as in the tree.
+#[test]
+fn a_stream_of_many_services_is_still_the_tree() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    let mut program = String::from(
+        "project shop {\n  repository = \"github.com/acme/shop\"\n  registry = ghcr { owner = \"acme\" }\n}\n\n",
+    );
+    for i in 0..200 {
+        // Services 0 and 150 (far apart) share an account; the others have their own.
+        let account = if i % 150 == 0 { "  service_account = \"shared\"\n".to_string() } else { String::new() };
+        program.push_str(&format!(
+            "service svc-{i:03} {{\n  language = go\n  port = {}\n  health = http {{ path = \"/healthz\" }}\n{account}}}\n",
+            8000 + i
+        ));
+    }
+    program.push_str("environment dev {\n  promote = on_push(\"main\")\n}\nenvironment prod {\n  production = true\n  promote = manual(from = dev)\n}\n");
+    fs::write(&src, &program).expect("write");
+    let stream = stream_is_the_tree(&src, &dir.path().join("out"));
+    assert_eq!(stream.matches("kind: Deployment\n").count(), 400);
+    assert_eq!(stream.matches("kind: ServiceAccount\n").count(), 2 * 199, "one shared account per environment");
+}
+
+#[test]
+fn stdout_prints_the_kubernetes_objects_as_one_stream() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    fs::write(&src, example()).expect("write");
+    let out = dir.path().join("out");
+    let stream = stream_is_the_tree(&src, &out);
 
     // `-o -` is the same; --env picks environments; other targets are refused.
     let o = deployc().args(["build", "-o", "-"]).arg(&src).output().expect("run");

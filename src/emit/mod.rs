@@ -413,19 +413,33 @@ pub fn emit_each(plan: &Plan, targets: &[Target], sink: &Flush<'_>) {
 }
 
 /// `f` over `items` on as many threads as the machine has cores, results in
-/// the order of `items` (so output stays deterministic).
+/// the order of `items` (so output stays deterministic). Each thread takes
+/// the next item when it is done with one, so uneven items (three
+/// environments on two cores, chunks of a stream) keep every core busy.
 pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
     if threads < 2 {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> =
-            items.chunks(chunk).map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<R>>())).collect();
+    let (f, next) = (&f, &AtomicUsize::new(0));
+    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break done };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    })
+    });
+    out.sort_unstable_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The targets whose files are Kubernetes objects, which a stream can hold.
@@ -465,12 +479,15 @@ pub fn stream(
         .filter(|a| a.path.ends_with(".yaml") && !a.path.ends_with("/kustomization.yaml"))
         .map(|a| (a.path.as_str(), a.contents.as_str(), !a.contents.starts_with("---")))
         .collect();
-    for (ep, st) in plan.envs.iter().zip(&streams) {
+    for (ep, st) in &streams {
         if chosen(Some(&ep.env.name)) {
             docs.extend(st.docs.iter().map(|(p, r)| (p.as_str(), &st.buf[r.clone()], false)));
         }
     }
-    docs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // Stable: of a path several pieces rendered, the first piece's document
+    // is kept, as one environment rendered in order would keep it.
+    docs.sort_by(|a, b| a.0.cmp(b.0));
+    docs.dedup_by(|b, a| a.0 == b.0);
     let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
         for (_, text, open) in docs {
             if open {
