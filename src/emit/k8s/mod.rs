@@ -211,6 +211,7 @@ fn services_of(cx: &mut EnvCx, range: std::ops::Range<usize>) {
         if let Some(v) = crate::plan::vpa::vpa(ep, d) {
             cx.push("VerticalPodAutoscaler", &v.metadata.name.clone(), &v);
         }
+        network::service_policies(cx, d.service);
     }
 }
 

@@ -104,6 +104,9 @@ fn policy(
     }
 }
 
+/// The environment's own NetworkPolicies: deny by default, DNS, the ACME
+/// solvers' and each in-cluster resource's. Each service's are
+/// [`service_policies`], rendered with its other objects.
 pub fn policies(cx: &mut EnvCx) {
     let model = cx.model;
     let graph = cx.graph;
@@ -150,67 +153,8 @@ pub fn policies(cx: &mut EnvCx) {
         cx.push("NetworkPolicy", SOLVER_POLICY, &p);
     }
 
-    let deployed: Vec<crate::model::ServiceId> = cx.env.deployments.iter().map(|d| d.service).collect();
     let env = cx.env;
     let is_deployed = |n: &Node| matches!(n, Node::Service(s) if env.deploys(*s));
-    for &sid in &deployed {
-        let s = model.service(sid);
-        let me = Node::Service(sid);
-        let mut ing = Vec::new();
-        let callers: Vec<NetworkPolicyPeer> = graph
-            .sources(me, Edge::DependsOn)
-            .iter()
-            .filter(|n| is_deployed(n))
-            .map(|n| pods(&graph.name(model, *n)))
-            .collect();
-        // Every declared port; a workload without one (a worker, a job) admits nothing.
-        let ports = crate::plan::ports::ports(s);
-        if !callers.is_empty() && !ports.is_empty() {
-            ing.push(ingress_all(callers, &ports));
-        }
-        let outside: Vec<NetworkPolicyPeer> = ingress_peers(cx, s)
-            .into_iter()
-            .map(|p| match p {
-                Peer::Namespace(n) => namespace(&n),
-                Peer::Cidr(c) => cidr(&c, None),
-            })
-            .collect();
-        if !outside.is_empty() && !ports.is_empty() {
-            ing.push(ingress_all(outside, &ports));
-        }
-        let public = crate::plan::ports::public_ports(s);
-        if !public.is_empty() {
-            ing.push(ingress_all(vec![cidr("0.0.0.0/0", None)], &public));
-        }
-        if model.observability.metrics.is_some() && s.metrics && !ports.is_empty() {
-            ing.push(ingress_all(vec![namespace(MONITORING_NAMESPACE)], &ports));
-        }
-        let mut eg = Vec::new();
-        for n in graph.targets(me, Edge::DependsOn).iter().filter(|n| is_deployed(n)) {
-            if let Node::Service(t) = n {
-                let ports = crate::plan::ports::ports(model.service(*t));
-                if !ports.is_empty() {
-                    eg.push(NetworkPolicyEgressRule {
-                        to: Some(vec![pods(&model.service(*t).name)]),
-                        ports: Some(port_list(&ports)),
-                    });
-                }
-            }
-        }
-        let resource_egress = resource_egress(cx, me);
-        eg.extend(resource_egress.iter().cloned());
-        eg.push(https_out());
-        let p = policy(cx, &s.name, &s.name, label_selector(&s.name), ing, eg);
-        cx.push("NetworkPolicy", &s.name, &p);
-        if s.migrations.is_some() && cx.env.before.iter().any(|b| b == "migrations") {
-            let job = format!("{}-migrate", s.name);
-            let mut eg = resource_egress;
-            eg.push(https_out());
-            let p = policy(cx, &job, &job, label_selector(&job), vec![], eg);
-            cx.push("NetworkPolicy", &job, &p);
-        }
-    }
-
     for r in &model.resources {
         if cx.resource_use(r.id).placement != Placement::InCluster || !r.engine.can_run_in_cluster() {
             continue;
@@ -287,6 +231,69 @@ pub fn policies(cx: &mut EnvCx) {
             let p = policy(cx, &job, &job, label_selector(&job), vec![], vec![egress(vec![resource_pods(r)], port)]);
             cx.push("NetworkPolicy", &job, &p);
         }
+    }
+}
+
+/// The NetworkPolicy of one deployed service (and of its migration Job):
+/// in from its callers, the outside it is published to and the metrics
+/// scraper; out to what it depends on and uses, and HTTPS.
+pub fn service_policies(cx: &mut EnvCx, sid: crate::model::ServiceId) {
+    let (model, graph, env) = (cx.model, cx.graph, cx.env);
+    let is_deployed = |n: &Node| matches!(n, Node::Service(s) if env.deploys(*s));
+    let s = model.service(sid);
+    let me = Node::Service(sid);
+    let mut ing = Vec::new();
+    let callers: Vec<NetworkPolicyPeer> = graph
+        .sources(me, Edge::DependsOn)
+        .iter()
+        .filter(|n| is_deployed(n))
+        .map(|n| pods(&graph.name(model, *n)))
+        .collect();
+    // Every declared port; a workload without one (a worker, a job) admits nothing.
+    let ports = crate::plan::ports::ports(s);
+    if !callers.is_empty() && !ports.is_empty() {
+        ing.push(ingress_all(callers, &ports));
+    }
+    let outside: Vec<NetworkPolicyPeer> = ingress_peers(cx, s)
+        .into_iter()
+        .map(|p| match p {
+            Peer::Namespace(n) => namespace(&n),
+            Peer::Cidr(c) => cidr(&c, None),
+        })
+        .collect();
+    if !outside.is_empty() && !ports.is_empty() {
+        ing.push(ingress_all(outside, &ports));
+    }
+    let public = crate::plan::ports::public_ports(s);
+    if !public.is_empty() {
+        ing.push(ingress_all(vec![cidr("0.0.0.0/0", None)], &public));
+    }
+    if model.observability.metrics.is_some() && s.metrics && !ports.is_empty() {
+        ing.push(ingress_all(vec![namespace(MONITORING_NAMESPACE)], &ports));
+    }
+    let mut eg = Vec::new();
+    for n in graph.targets(me, Edge::DependsOn).iter().filter(|n| is_deployed(n)) {
+        if let Node::Service(t) = n {
+            let ports = crate::plan::ports::ports(model.service(*t));
+            if !ports.is_empty() {
+                eg.push(NetworkPolicyEgressRule {
+                    to: Some(vec![pods(&model.service(*t).name)]),
+                    ports: Some(port_list(&ports)),
+                });
+            }
+        }
+    }
+    let resource_egress = resource_egress(cx, me);
+    eg.extend(resource_egress.iter().cloned());
+    eg.push(https_out());
+    let p = policy(cx, &s.name, &s.name, label_selector(&s.name), ing, eg);
+    cx.push("NetworkPolicy", &s.name, &p);
+    if s.migrations.is_some() && cx.env.before.iter().any(|b| b == "migrations") {
+        let job = format!("{}-migrate", s.name);
+        let mut eg = resource_egress;
+        eg.push(https_out());
+        let p = policy(cx, &job, &job, label_selector(&job), vec![], eg);
+        cx.push("NetworkPolicy", &job, &p);
     }
 }
 
