@@ -17,6 +17,7 @@ pub mod load;
 pub mod lsp;
 pub mod model;
 pub mod onboard;
+pub mod par;
 pub mod pins;
 pub mod plan;
 pub mod reference;

@@ -111,3 +111,52 @@ fn a_root_file_that_is_not_utf8_is_a_coded_error_with_a_position() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("E0008") && err.contains("latin1.dpl:2:20"), "{err}");
 }
+
+/// Declarations are checked in pieces on all cores: a program large enough
+/// to be split still reports every mistake once, in source order, and a
+/// name used only from a late piece is not reported unused.
+#[test]
+fn a_program_checked_in_pieces_reports_as_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let check = |misspelt: &[usize]| -> Vec<(String, u64, String)> {
+        let mut program = String::from(
+            "project shop {\n  repository = \"github.com/acme/shop\"\n  registry = ghcr { owner = \"acme\" }\n}\n\n",
+        );
+        // Declared first; the environment, declared last, uses one.
+        program.push_str("strategy careful = canary {\n  steps = [10%, 50%, 100%]\n  pause = 5m\n}\n");
+        program.push_str("strategy unused = canary {\n  steps = [20%, 100%]\n  pause = 1m\n}\n");
+        for i in 0..300 {
+            let field = if misspelt.contains(&i) { "langauge" } else { "language" };
+            program.push_str(&format!(
+                "service svc-{i:03} {{\n  {field} = go\n  port = {}\n  health = http {{ path = \"/healthz\" }}\n}}\n",
+                8000 + i
+            ));
+        }
+        program.push_str("environment dev {\n  promote = on_push(\"main\")\n  strategy = careful\n}\n");
+        let src = dir.path().join("big.dpl");
+        std::fs::write(&src, &program).expect("write");
+        let path = src.to_str().expect("utf-8 path");
+        let runs: Vec<String> = (0..3)
+            .map(|_| String::from_utf8(deployc(&["check", "--format", "json", path]).stdout).expect("utf-8"))
+            .collect();
+        assert!(runs.iter().all(|r| r == &runs[0]), "the same diagnostics on every run");
+        runs[0]
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+            .map(|d| {
+                (d["code"].as_str().unwrap_or("").into(), d["line"].as_u64().unwrap_or(0), d["message"].to_string())
+            })
+            .collect()
+    };
+    // Services start at line 14, five lines each: each misspelt one lacks
+    // its language (at the name) and has an unknown field (the next line).
+    let errors: Vec<(String, u64)> = check(&[10, 150, 290]).into_iter().map(|(c, l, _)| (c, l)).collect();
+    let expected: Vec<(String, u64)> =
+        [10, 150, 290].iter().flat_map(|i| [("E0204".into(), 14 + i * 5), ("E0203".into(), 14 + i * 5 + 1)]).collect();
+    assert_eq!(errors, expected);
+    // Without errors, the one unused name is reported (unused names wait
+    // for every reference to resolve).
+    let warnings = check(&[]);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].0 == "W0001" && warnings[0].1 == 10 && warnings[0].2.contains("unused"), "{warnings:?}");
+}

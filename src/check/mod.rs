@@ -59,20 +59,29 @@ impl Checked {
     }
 }
 
+/// Declarations per piece of the parallel check: enough that a piece
+/// outweighs handing it to a thread, few enough to share the work evenly.
+const DECLS_PER_PIECE: usize = 64;
+
 /// Checks a loaded program. Returns the model and graph when there are no errors.
 pub fn check(program: &Program, diags: &mut Diagnostics) -> Option<(Model, Graph)> {
     let mut syms = Symbols::default();
     let decls = collect(program, &mut syms, diags);
+    // Each declaration is checked on its own: pieces of them run on all
+    // cores, their results and diagnostics joined in declaration order.
+    let pieces: Vec<&[(&ast::Decl, bool)]> = decls.chunks(DECLS_PER_PIECE).collect();
+    let done = crate::par::map(&pieces, |piece| {
+        let mut diags = Diagnostics::default();
+        let mut cx = Cx { syms: &syms, diags: &mut diags };
+        let checked: Vec<Checked> = piece.iter().filter_map(|(d, is_std)| check_decl(&mut cx, d, *is_std)).collect();
+        (checked, diags)
+    });
     let mut checked = Vec::with_capacity(decls.len());
-    {
-        let mut cx = Cx { syms: &mut syms, diags };
-        for (d, is_std) in &decls {
-            if let Some(c) = check_decl(&mut cx, d, *is_std) {
-                checked.push(c);
-            }
-        }
-        preset::apply(&mut cx, &mut checked);
+    for (c, d) in done {
+        checked.extend(c);
+        diags.extend(d);
     }
+    preset::apply(&mut Cx { syms: &syms, diags }, &mut checked);
     let (mut model, extra) = lower::lower(&checked, diags)?;
     secret_refs(&checked, &mut model.sealed);
     // The whole-program rules run even after earlier errors, on a model built
@@ -251,7 +260,13 @@ fn collect<'p>(program: &'p Program, syms: &mut Symbols, diags: &mut Diagnostics
                             },
                             DeclBody::Block(_) => String::new(),
                         };
-                        let sym = Sym { span: name.span, from_std: module.is_std, tag, used: false, decl: out.len() };
+                        let sym = Sym {
+                            span: name.span,
+                            from_std: module.is_std,
+                            tag,
+                            used: Default::default(),
+                            decl: out.len(),
+                        };
                         if let Err(first) = syms.insert(kind, &name.name, sym) {
                             diags.push(duplicate(program, kw, name, module.is_std, first));
                             continue;

@@ -537,7 +537,7 @@ pub fn unused(syms: &Symbols, diags: &mut Diagnostics) {
             kind,
             RefKind::Strategy | RefKind::Resource | RefKind::Integration | RefKind::Toolchain | RefKind::Preset
         ) && !global;
-        if counts && !sym.used && !sym.from_std {
+        if counts && !sym.used.load(std::sync::atomic::Ordering::Relaxed) && !sym.from_std {
             diags.push(
                 Diagnostic::new(Code::W0001, format!("{} `{name}` is never used", kind.word()))
                     .label(sym.span, "declared here"),

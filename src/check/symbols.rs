@@ -4,7 +4,7 @@ use super::schema::RefKind;
 use crate::source::Span;
 use std::collections::BTreeMap;
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Sym {
     /// Span of the declared name.
     pub span: Span,
@@ -12,7 +12,9 @@ pub struct Sym {
     pub from_std: bool,
     /// The tag of a tagged declaration (`postgres`, `canary`, `grype`), else empty.
     pub tag: String,
-    pub used: bool,
+    /// Set by whichever thread checks a reference to it (declarations are
+    /// checked in parallel).
+    pub used: std::sync::atomic::AtomicBool,
     /// Index of the declaration in the checker's list.
     pub decl: usize,
 }
@@ -34,9 +36,9 @@ impl Symbols {
     pub fn get(&self, kind: RefKind, name: &str) -> Option<&Sym> {
         self.map.get(&(kind, name.to_string()))
     }
-    pub fn mark_used(&mut self, kind: RefKind, name: &str) {
-        if let Some(s) = self.map.get_mut(&(kind, name.to_string())) {
-            s.used = true;
+    pub fn mark_used(&self, kind: RefKind, name: &str) {
+        if let Some(s) = self.map.get(&(kind, name.to_string())) {
+            s.used.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
     /// Names of one kind, sorted.

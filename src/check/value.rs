@@ -74,7 +74,7 @@ pub enum V {
 
 /// State shared while checking values: the symbol table and the diagnostics.
 pub struct Cx<'a> {
-    pub syms: &'a mut Symbols,
+    pub syms: &'a Symbols,
     pub diags: &'a mut Diagnostics,
 }
 

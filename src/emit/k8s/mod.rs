@@ -133,8 +133,7 @@ struct KImage {
 /// Emits every environment's folder.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
     // Environments are independent: each is emitted on its own thread.
-    let mut out: Vec<Artifact> =
-        crate::emit::par_map(&plan.envs, |ep| env_folder(plan, ep)).into_iter().flatten().collect();
+    let mut out: Vec<Artifact> = crate::par::map(&plan.envs, |ep| env_folder(plan, ep)).into_iter().flatten().collect();
     out.extend(cluster_wide(plan));
     out
 }
@@ -174,7 +173,7 @@ pub fn streams<'p>(plan: &'p Plan) -> Vec<(&'p EnvPlan<'p>, Stream)> {
             std::iter::once(Piece::EnvWide).chain(services).map(move |p| (ep, p))
         })
         .collect();
-    let streams = crate::emit::par_map(&pieces, |(ep, piece)| {
+    let streams = crate::par::map(&pieces, |(ep, piece)| {
         let services = match piece {
             Piece::EnvWide => 8,
             Piece::Services(r) => r.len(),
