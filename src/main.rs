@@ -219,7 +219,7 @@ enum Command {
 /// the test below fails if the index ever names another option.
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
-/// See [`tune_freed_memory`].
+/// See [`MemoryUse::Tree`].
 const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
 extern "C" {
@@ -228,36 +228,65 @@ extern "C" {
     fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
 }
 
-/// Returns memory the process frees to the system only after it has lain
-/// unused for 100 ms (mimalloc's default is 1 s): a build frees and
-/// allocates hundreds of megabytes within a second, and a page returned at
-/// once comes back zeroed by a page fault, while a page never returned
-/// holds the peak of every phase at once. At 1,000 x 4 (all targets, on
-/// tmpfs) a fresh build peaked at 87 MB with 100 ms, 115 MB with freed
-/// memory kept and 73-82 MB returning at once, in the same time as keeping
-/// it (646 ms against 669 ms, `hyperfine`) where returning at once took
-/// 0.87-0.95 s. Not for the language server, which lives long and idles.
-fn tune_freed_memory() {
-    // SAFETY: sets one of mimalloc's options, which it reads on every purge.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) }
+/// How a command uses memory, which decides how the allocator is tuned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum MemoryUse {
+    /// Renders and writes an output tree (`build`, `diff`), where the peak
+    /// is: memory freed is returned once it has lain unused for 100 ms
+    /// (mimalloc's default is 1 s), and transparent huge pages are off.
+    ///
+    /// A build frees and allocates hundreds of megabytes within a second; a
+    /// page returned at once comes back zeroed by a page fault, while a page
+    /// never returned holds the peak of every phase at once. At 1,000 x 4
+    /// (all targets, on tmpfs) a fresh build peaked at 87 MB with 100 ms,
+    /// 115 MB with freed memory kept and 73-82 MB returning at once, in the
+    /// same time as keeping it (646 ms against 669 ms, `hyperfine`) where
+    /// returning at once took 0.87-0.95 s. With huge pages each fault of
+    /// mimalloc's arenas zeroes 2 MB and a page is resident as soon as one
+    /// byte of it is used: 120 MB instead of 88 MB, in the same time. A
+    /// build that compiled as `Compute` and turned to `Tree` only to render
+    /// peaked at 96-105 MB.
+    Tree,
+    /// Compiles and prints (`check`, `build --stdout`, `graph`): short-lived,
+    /// so freed memory is kept for reuse and huge pages stay on. 2 MB
+    /// faults instead of 4 KB ones took `check` of the 1,000-service peer
+    /// program from 59 to 33 ms and `build --stdout` from 125 to 85 ms;
+    /// keeping freed memory (not refaulting it) took `check` of the
+    /// 5,000-service one from 186 to 165 ms (medians of 12).
+    Compute,
+    /// The language server lives long and idles: mimalloc's defaults.
+    Server,
+}
+
+impl MemoryUse {
+    fn tune(self) {
+        let delay = match self {
+            MemoryUse::Tree => PURGE_DELAY_MS,
+            MemoryUse::Compute => -1,
+            MemoryUse::Server => return,
+        };
+        // SAFETY: sets one of mimalloc's options, which it reads on every purge.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, delay) }
+        if self == MemoryUse::Tree {
+            no_huge_pages();
+        }
+    }
 }
 
 /// Turns transparent huge pages off for the rest of the process, as
-/// mimalloc's `allow_thp = 0` does at start. Compiling keeps them: its
-/// memory is small and short-lived, and 2 MB faults instead of 4 KB ones
-/// took `check` of the 1,000-service peer program from 59 to 33 ms (system
-/// time 30 to 8 ms) and `build --stdout` from 125 to 85 ms. A build that
-/// writes a tree turns them off from the start: with them, each fault of
-/// mimalloc's arenas zeroes 2 MB and a page is resident as soon as one
-/// byte of it is used, so a fresh build at 1,000 x 4 peaked at 120 MB
-/// instead of 88 MB, in the same time (and at 91-103 MB with them off
-/// only after compiling).
+/// mimalloc's `allow_thp = 0` does at start.
 fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: sets a flag of this process's memory map, read at each page fault.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
+}
+
+/// Whether `build` prints one stream (`--stdout` or `-o -`) instead of
+/// writing or checking a tree.
+fn streams(out: Option<&std::path::Path>, stdout: bool, check: bool) -> bool {
+    (stdout || out == Some(std::path::Path::new("-"))) && !check
 }
 
 fn main() -> ExitCode {
@@ -280,20 +309,22 @@ fn main() -> ExitCode {
         }
     };
     let color = cli.color;
-    if !matches!(cli.command, Command::Lsp { .. }) {
-        tune_freed_memory();
-    }
+    let memory = match &cli.command {
+        Command::Lsp { .. } => MemoryUse::Server,
+        Command::Build { out, stdout, check, .. } if streams(out.as_deref(), *stdout, *check) => MemoryUse::Compute,
+        Command::Build { .. } | Command::Diff { .. } => MemoryUse::Tree,
+        _ => MemoryUse::Compute,
+    };
+    memory.tune();
     match cli.command {
         Command::Check { file, format, deny } => cli::check(&file, format, deny.is_some(), color),
         Command::Build { file, out, check, diff, stdout, envs, targets, deny } => {
-            let stdout = stdout || out.as_deref() == Some(std::path::Path::new("-"));
-            if stdout && !check {
+            if streams(out.as_deref(), stdout, check) {
                 cli::stream(&file, &targets, &envs, deny.is_some(), color)
             } else if !envs.is_empty() {
                 eprintln!("error: --env selects environments of a stream; use it with --stdout (or -o -)");
                 ExitCode::from(2)
             } else {
-                no_huge_pages();
                 cli::build(&file, out, check, diff, &targets, deny.is_some(), color)
             }
         }
