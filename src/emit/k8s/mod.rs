@@ -132,7 +132,7 @@ struct KImage {
 
 /// Emits every environment's folder.
 pub fn emit(plan: &Plan) -> Vec<Artifact> {
-    // Environments are independent: each is emitted on its own thread.
+    // Environments are independent: they are emitted on all cores.
     let mut out: Vec<Artifact> = crate::par::map(&plan.envs, |ep| env_folder(plan, ep)).into_iter().flatten().collect();
     out.extend(cluster_wide(plan));
     out
@@ -150,7 +150,6 @@ const STREAM_PIECE: usize = 64;
 const PER_SERVICE: usize = 8 * 1024;
 
 /// What one piece of a stream renders.
-#[derive(Clone)]
 enum Piece {
     /// The namespace and the environment-wide objects.
     EnvWide,
