@@ -374,7 +374,8 @@ pub fn stream(file: &Path, targets: &[deployc::emit::Target], envs: &[String], d
         plan.envs.retain(|p| envs.contains(&p.env.name));
     }
     // A closed pipe (`deployc build --stdout | head`) is not an error.
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    // Unbuffered: the stream is written a thousand documents to a call.
+    let mut out = std::io::stdout().lock();
     let _ = emit::stream(&plan, &targets, envs, &mut out);
     ExitCode::SUCCESS
 }

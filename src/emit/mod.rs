@@ -443,7 +443,7 @@ pub fn stream(
         files.extend(k8s::cluster_wide(plan));
     }
     let streams = if k8s { k8s::streams(plan) } else { Vec::new() };
-    let mut docs: Vec<(&str, &str, bool)> = files
+    let mut docs: Vec<Doc> = files
         .iter()
         .filter(|a| chosen(a.environment.as_ref()))
         .filter(|a| a.path.ends_with(".yaml") && !a.path.ends_with("/kustomization.yaml"))
@@ -454,23 +454,72 @@ pub fn stream(
             docs.extend(st.docs.iter().map(|(p, r)| (p.as_str(), &st.buf[r.clone()], false)));
         }
     }
-    // Stable: of a path several pieces rendered, the first piece's document
-    // is kept, as one environment rendered in order would keep it.
-    docs.sort_by(|a, b| a.0.cmp(b.0));
+    in_path_order(&mut docs);
+    // Of a path several pieces rendered, the first piece's document is kept,
+    // as one environment rendered in order would keep it.
     docs.dedup_by(|b, a| a.0 == b.0);
-    let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
-        for (_, text, open) in docs {
-            if open {
-                out.write_all(b"---\n")?;
-            }
-            out.write_all(text.as_bytes())?;
-            if !text.ends_with('\n') {
-                out.write_all(b"\n")?;
+    Some(write_docs(out, &docs))
+}
+
+/// A document of a stream: its path, its text and whether it needs a `---`.
+type Doc<'a> = (&'a str, &'a str, bool);
+
+/// Sorts documents by path, stably. They arrive piece by piece, each piece
+/// in service order with its kinds interleaved: a stable sort by path alone
+/// makes n log n comparisons of paths that share long prefixes (15-25 ms for
+/// the 105,000 documents of 5,000 services x 3). Grouping them first by
+/// folder and kind (a few dozen groups, in order) keeps equal paths in their
+/// order and leaves runs the stable sort by path checks in near-linear time.
+fn in_path_order(docs: &mut Vec<Doc>) {
+    fn group(path: &str) -> &str {
+        let file = path.rfind('/').map_or(0, |i| i + 1);
+        &path[..path[file..].find('-').map_or(path.len(), |i| file + i)]
+    }
+    let mut groups: std::collections::HashMap<&str, Vec<Doc>> = std::collections::HashMap::new();
+    for d in docs.drain(..) {
+        groups.entry(group(d.0)).or_default().push(d);
+    }
+    let mut groups: Vec<(&str, Vec<Doc>)> = groups.into_iter().collect();
+    groups.sort_unstable_by_key(|(g, _)| *g);
+    docs.extend(groups.into_iter().flat_map(|(_, g)| g));
+    docs.sort_by(|a, b| a.0.cmp(b.0));
+}
+
+/// Writes documents as one stream, many to a system call: the documents
+/// are slices of the rendered buffers, so nothing is copied into a buffer
+/// first (16 ms of copying for the 85 MB stream of 5,000 services x 3).
+fn write_docs(out: &mut dyn std::io::Write, docs: &[Doc]) -> std::io::Result<()> {
+    use std::io::IoSlice;
+    // At most IOV_MAX (1,024 on Linux) slices a call.
+    const SLICES: usize = 1024;
+    let mut slices: Vec<IoSlice> = Vec::with_capacity(SLICES);
+    let mut flush = |slices: &mut Vec<IoSlice>| -> std::io::Result<()> {
+        let mut rest: &mut [IoSlice] = slices;
+        while !rest.is_empty() {
+            match out.write_vectored(rest) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
-        out.flush()
+        slices.clear();
+        Ok(())
     };
-    Some(write(out))
+    for (_, text, open) in docs {
+        if slices.len() + 3 > SLICES {
+            flush(&mut slices)?;
+        }
+        if *open {
+            slices.push(IoSlice::new(b"---\n"));
+        }
+        slices.push(IoSlice::new(text.as_bytes()));
+        if !text.ends_with('\n') {
+            slices.push(IoSlice::new(b"\n"));
+        }
+    }
+    flush(&mut slices)?;
+    out.flush()
 }
 
 /// Serialises one object as a YAML file.
