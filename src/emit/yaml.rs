@@ -157,6 +157,13 @@ pub fn write_str(out: &mut String, s: &str) {
         return;
     }
     out.push('"');
+    // Most quoted text (quantities, sentences) is printable ASCII without a
+    // quote or backslash: checked byte by byte, copied whole.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     // Copies the runs between escapes whole rather than char by char.
     let mut run = 0;
     for (i, c) in s.char_indices() {

@@ -19,8 +19,8 @@ use serde::Serialize;
 pub struct EnvCx<'a> {
     pub plan: &'a EnvPlan<'a>,
     sink: Sink<'a>,
-    /// Paths written so far, for objects several services share.
-    paths: std::collections::HashSet<String>,
+    /// Paths of the objects several services share, written so far.
+    shared: std::collections::HashSet<String>,
 }
 
 /// Where rendered objects go: one artifact per file (a build), or one
@@ -62,7 +62,6 @@ impl<'a> EnvCx<'a> {
     /// Records an object as `k8s/<env>/<kind>-<name>.yaml`.
     pub fn push<T: Serialize>(&mut self, kind: &str, name: &str, obj: &T) {
         let path = format!("k8s/{}/{}-{}.yaml", self.env.name, kind.to_ascii_lowercase(), name);
-        self.paths.insert(path.clone());
         let env = self.plan.env;
         match &mut self.sink {
             Sink::Files(f) => {
@@ -84,9 +83,12 @@ impl<'a> EnvCx<'a> {
         }
     }
 
-    /// Whether an object was already recorded under `kind` and `name`.
-    pub fn has(&self, kind: &str, name: &str) -> bool {
-        self.paths.contains(&format!("k8s/{}/{}-{}.yaml", self.env.name, kind.to_ascii_lowercase(), name))
+    /// [`Self::push`] for an object several services share (a
+    /// ServiceAccount): recorded the first time only.
+    pub fn push_once<T: Serialize>(&mut self, kind: &str, name: &str, obj: &T) {
+        if self.shared.insert(format!("{kind}/{name}")) {
+            self.push(kind, name, obj);
+        }
     }
 }
 
@@ -178,7 +180,7 @@ pub fn streams<'p>(plan: &'p Plan) -> Vec<(&'p EnvPlan<'p>, Stream)> {
             Piece::Services(r) => r.len(),
         };
         let st = Stream { buf: String::with_capacity(services * PER_SERVICE), docs: Vec::new() };
-        let mut cx = EnvCx { plan: ep, sink: Sink::Stream(st), paths: Default::default() };
+        let mut cx = EnvCx { plan: ep, sink: Sink::Stream(st), shared: Default::default() };
         match piece {
             Piece::EnvWide => {
                 workload::namespace(&mut cx);
@@ -254,7 +256,7 @@ pub fn env_folder_flushed(plan: &Plan, ep: &crate::plan::EnvPlan, flush: Option<
     {
         let env = ep.env;
         let files = Files { files: Vec::new(), paths: Vec::new(), flush, stopped: false };
-        let mut cx = EnvCx { plan: ep, sink: Sink::Files(files), paths: Default::default() };
+        let mut cx = EnvCx { plan: ep, sink: Sink::Files(files), shared: Default::default() };
         objects(&mut cx);
         let Sink::Files(Files { mut files, mut paths, .. }) = cx.sink else { return out };
         files.sort_by(|a, b| a.path.cmp(&b.path));

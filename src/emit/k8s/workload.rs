@@ -31,9 +31,19 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
+/// A service's environment variables in one environment: the plain ones
+/// (its ConfigMap) and the rest, worked out once for all its objects.
+type Vars = (BTreeMap<String, String>, Vec<k8s_openapi::api::core::v1::EnvVar>);
+
 /// The pod template of a service (also used by its migration Job).
-fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Option<Vec<String>>) -> PodTemplateSpec {
-    let (plain, env) = container_env(cx, d);
+fn pod_template(
+    cx: &EnvCx,
+    s: &Service,
+    d: &Dep,
+    (plain, env): &Vars,
+    pod_name: &str,
+    command: Option<Vec<String>>,
+) -> PodTemplateSpec {
     let (mut volumes, mut mounts) = scratch_volumes(&s.security.writable_paths);
     // The migration Job's pod (its own command); a job's or cron job's pod
     // runs to completion too.
@@ -73,7 +83,7 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
                 ..Default::default()
             }]
         }),
-        env: (!env.is_empty()).then_some(env),
+        env: (!env.is_empty()).then(|| env.clone()),
         resources: Some(resources(d.cpu, d.memory)),
         liveness_probe: liveness.filter(|_| !is_job).map(|p| probe(p, &s.pod.timing, ProbeKind::Liveness)),
         readiness_probe: readiness.filter(|_| !is_job).map(|p| probe(p, &s.pod.timing, ProbeKind::Readiness)),
@@ -94,7 +104,7 @@ fn pod_template(cx: &EnvCx, s: &Service, d: &Dep, pod_name: &str, command: Optio
     labels.extend(crate::plan::observability::datadog_labels(cx, s));
     let mut annotations = pod.annotations.clone();
     if !plain.is_empty() {
-        annotations.insert("checksum/config".to_string(), config_checksum(&plain));
+        annotations.insert("checksum/config".to_string(), config_checksum(plain));
     }
     if let Some(f) = &files {
         annotations.insert("checksum/files".to_string(), f.checksum());
@@ -187,15 +197,13 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
     }
     let sa = ServiceAccount { metadata: sa_meta, automount_service_account_token: Some(false), ..Default::default() };
     // Services sharing a ServiceAccount get it once.
-    if !cx.has("ServiceAccount", &account) {
-        cx.push("ServiceAccount", &account, &sa);
-    }
+    cx.push_once("ServiceAccount", &account, &sa);
 
-    let (plain, _) = container_env(cx, d);
-    if !plain.is_empty() {
+    let vars = container_env(cx, d);
+    if !vars.0.is_empty() {
         let cm = ConfigMap {
             metadata: cx.meta(&format!("{name}-config"), name, comp),
-            data: Some(plain),
+            data: Some(vars.0.clone()),
             ..Default::default()
         };
         cx.push("ConfigMap", &format!("{name}-config"), &cm);
@@ -207,13 +215,13 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         cx.push("ConfigMap", &f.config_map, &cm);
     }
 
-    let template = pod_template(cx, s, d, name, None);
+    let template = pod_template(cx, s, d, &vars, name, None);
     match &s.kind {
         WorkloadKind::Job(batch) => {
             let mut job = release_job(cx, s, batch, template);
             job.metadata.annotations.get_or_insert_with(BTreeMap::new).extend(crate::plan::pod::extra_skips(s, d.cpu));
             cx.push("Job", name, &job);
-            return migrations(cx, s, d);
+            return migrations(cx, s, d, &vars);
         }
         WorkloadKind::Cron { schedule, concurrency, batch } => {
             let cron = CronJob {
@@ -240,7 +248,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
                 ..Default::default()
             };
             cx.push("CronJob", name, &cron);
-            return migrations(cx, s, d);
+            return migrations(cx, s, d, &vars);
         }
         WorkloadKind::Service | WorkloadKind::Worker => {}
     }
@@ -409,11 +417,11 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
         cx.push("PodDisruptionBudget", name, &pdb);
     }
 
-    migrations(cx, s, d);
+    migrations(cx, s, d, &vars);
 }
 
 /// The migration Job of a service, where the environment runs migrations.
-fn migrations(cx: &mut EnvCx, s: &Service, d: &Dep) {
+fn migrations(cx: &mut EnvCx, s: &Service, d: &Dep, vars: &Vars) {
     let name = s.name.as_str();
     if let Some(m) = &s.migrations {
         if cx.env.before.iter().any(|b| b == "migrations") {
@@ -429,7 +437,7 @@ fn migrations(cx: &mut EnvCx, s: &Service, d: &Dep) {
                 spec: Some(JobSpec {
                     backoff_limit: Some(1),
                     active_deadline_seconds: Some(900),
-                    template: pod_template(cx, s, d, &job_name, Some(m.command.clone())),
+                    template: pod_template(cx, s, d, vars, &job_name, Some(m.command.clone())),
                     ..Default::default()
                 }),
                 ..Default::default()
