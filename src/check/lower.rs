@@ -1390,27 +1390,27 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 );
             }
         }
-        // Overrides.
+        // Overrides, borrowed: the program's own, often one per service.
+        let no_overrides = Fields::default();
         let overrides = match get(f, "services").map(|v| &v.v) {
-            Some(V::Map(m)) => m.clone(),
-            _ => Fields::default(),
+            Some(V::Map(m)) => m,
+            _ => &no_overrides,
         };
         // Precedence: the service (its preset merged in) < this environment's
         // `service_defaults` < the service's entry in `services`.
         let defaults = match get(f, "service_defaults").map(|v| &v.v) {
-            Some(V::Struct(d)) => Some(d.clone()),
+            Some(V::Struct(d)) => Some(d),
             _ => None,
         };
         let mut deployments = Vec::new();
         for s in &services {
             let own = match overrides.get(&s.name).map(|(_, v)| &v.v) {
-                Some(V::Struct(o)) => Some(o.clone()),
+                Some(V::Struct(o)) => Some(o),
                 _ => None,
             };
-            let o = match (&defaults, own) {
-                (Some(d), Some(o)) => Some(super::preset::merge(d, &o)),
-                (Some(d), None) => Some(d.clone()),
-                (None, o) => o,
+            let o: Option<std::borrow::Cow<Fields>> = match (defaults, own) {
+                (Some(d), Some(o)) => Some(std::borrow::Cow::Owned(super::preset::merge(d, o))),
+                (d, o) => d.or(o).map(std::borrow::Cow::Borrowed),
             };
             if let Some(o) = &o {
                 if !boolean(o, "enabled", true) {
@@ -1445,15 +1445,15 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             });
         }
         let roverrides = match get(f, "resources").map(|v| &v.v) {
-            Some(V::Map(m)) => m.clone(),
-            _ => Fields::default(),
+            Some(V::Map(m)) => m,
+            _ => &no_overrides,
         };
         let env_multi_az = boolean(f, "multi_az", false);
         let res_uses = resources
             .iter()
             .map(|r| {
                 let o = match roverrides.get(&r.name).map(|(_, v)| &v.v) {
-                    Some(V::Struct(o)) => Some(o.clone()),
+                    Some(V::Struct(o)) => Some(o),
                     _ => None,
                 };
                 let placement = match o.as_ref().and_then(|o| enm(o, "placement")) {
@@ -1514,7 +1514,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             })
             .collect();
         // Placing a queue or bucket in the cluster is not possible: say so.
-        for (rname, (kspan, v)) in &roverrides {
+        for (rname, (kspan, v)) in roverrides {
             if let V::Struct(o) = &v.v {
                 if enm(o, "placement").as_deref() == Some("in_cluster") {
                     if let Some(r) = resources.iter().find(|r| &r.name == rname) {
