@@ -88,10 +88,18 @@ pub fn lex(file: SourceId, text: &str, diags: &mut Diagnostics) -> Vec<Token> {
 
 /// [`lex`], and the comments of the text in order.
 pub fn lex_with_comments(file: SourceId, text: &str, diags: &mut Diagnostics) -> (Vec<Token>, Vec<Comment>) {
-    let b = text.as_bytes();
     // About one token per six bytes of a program: reserved once rather
     // than copied at each doubling (capacity never written costs no memory).
     let mut out = Vec::with_capacity(text.len() / 4 + 1);
+    let comments = lex_into(file, text, diags, &mut |t| out.push(t));
+    (out, comments)
+}
+
+/// [`lex_with_comments`], handing each token to `emit` as it is read (the
+/// parser of a large file reads them while the rest is lexed on another
+/// core); returns the comments.
+pub fn lex_into(file: SourceId, text: &str, diags: &mut Diagnostics, emit: &mut dyn FnMut(Token)) -> Vec<Comment> {
+    let b = text.as_bytes();
     let mut comments = Vec::new();
     // A UTF-8 byte-order mark (some Windows editors write one) is not a token.
     let mut i = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
@@ -146,21 +154,21 @@ pub fn lex_with_comments(file: SourceId, text: &str, diags: &mut Diagnostics) ->
                     _ => Tok::Semi,
                 };
                 i += 1;
-                out.push(Token { tok, span: sp(start, i) });
+                emit(Token { tok, span: sp(start, i) });
             }
             b'.' => {
                 if b.get(i + 1) == Some(&b'.') {
                     i += 2;
-                    out.push(Token { tok: Tok::DotDot, span: sp(start, i) });
+                    emit(Token { tok: Tok::DotDot, span: sp(start, i) });
                 } else {
                     i += 1;
-                    out.push(Token { tok: Tok::Dot, span: sp(start, i) });
+                    emit(Token { tok: Tok::Dot, span: sp(start, i) });
                 }
             }
             b'"' => {
                 let (tok, end) = lex_string(file, text, i, diags);
                 i = end;
-                out.push(Token { tok, span: sp(start, i) });
+                emit(Token { tok, span: sp(start, i) });
             }
             c if c.is_ascii_digit() => {
                 while i < b.len() && b[i].is_ascii_digit() {
@@ -193,13 +201,13 @@ pub fn lex_with_comments(file: SourceId, text: &str, diags: &mut Diagnostics) ->
                         }
                     }
                 };
-                out.push(Token { tok, span: sp(start, i) });
+                emit(Token { tok, span: sp(start, i) });
             }
             c if is_ident_start(c) => {
                 while i < b.len() && is_ident_continue(b[i]) {
                     i += 1;
                 }
-                out.push(Token { tok: Tok::Ident(text[start..i].to_string()), span: sp(start, i) });
+                emit(Token { tok: Tok::Ident(text[start..i].to_string()), span: sp(start, i) });
             }
             _ => {
                 // Skip one whole character, not one byte, so spans stay on char boundaries.
@@ -212,8 +220,8 @@ pub fn lex_with_comments(file: SourceId, text: &str, diags: &mut Diagnostics) ->
             }
         }
     }
-    out.push(Token { tok: Tok::Eof, span: sp(b.len(), b.len()) });
-    (out, comments)
+    emit(Token { tok: Tok::Eof, span: sp(b.len(), b.len()) });
+    comments
 }
 
 /// The units people write by habit, and deployc's spelling of each.
