@@ -26,6 +26,24 @@ pub mod suggest;
 pub mod syntax;
 pub mod synth;
 
+/// Whether the process ends once its one compilation is done (`check`,
+/// `build --stdout`): the checker then leaves its per-declaration values
+/// to the operating system instead of freeing a million small allocations
+/// one by one. A build and the language server free them: a build's
+/// rendering reuses that memory, which bounds its peak.
+static EXITS_AFTER_COMPILING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Declares that the process exits after its one compilation (see
+/// [`exits_after_compiling`]).
+pub fn set_exits_after_compiling() {
+    EXITS_AFTER_COMPILING.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether [`set_exits_after_compiling`] was called.
+pub fn exits_after_compiling() -> bool {
+    EXITS_AFTER_COMPILING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 use diagnostic::Diagnostics;
 use load::{FileProvider, Program};
 

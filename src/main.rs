@@ -270,6 +270,9 @@ impl MemoryUse {
         if self == MemoryUse::Tree {
             no_huge_pages();
         }
+        if self == MemoryUse::Compute {
+            deployc::set_exits_after_compiling();
+        }
     }
 }
 
