@@ -348,7 +348,7 @@ pub fn stream(file: &Path, targets: &[deployc::emit::Target], envs: &[String], d
         eprintln!("error: target `{}` writes no Kubernetes objects; a stream takes {}", t.name(), names.join(", "));
         return ExitCode::from(2);
     }
-    let mut c = match compile_file(file) {
+    let c = match compile_file(file) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -357,7 +357,9 @@ pub fn stream(file: &Path, targets: &[deployc::emit::Target], envs: &[String], d
         diagnostics.items.extend(emit::unserved(model, &targets));
     }
     report(&diagnostics, &c.program.sources, Format::Human, color);
-    free_syntax(&mut c);
+    // The syntax trees are not freed: the process ends after this stream,
+    // and freeing them (on this thread, of tokens the lexer's thread
+    // allocated) took 10 ms of the 260 ms stream of 5,000 services.
     let denied = deny && diagnostics.warning_count() > 0;
     let Some((model, graph)) = c.output.as_ref().filter(|_| !denied) else {
         eprintln!("build failed: nothing was written");
