@@ -195,8 +195,12 @@ pub fn config_checksum(plain: &BTreeMap<String, String>) -> String {
     let digest = Sha256::digest(go_json(plain).as_bytes());
     // The first 8 hex digits: enough to notice any change (a collision is one
     // in 4 billion), and too short for secret scanners to take it for a key.
-    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    let mut out = String::from("sha256:");
+    for b in &digest[..4] {
+        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// A string map as Go's `json.Marshal` writes it: keys sorted, compact, and
@@ -294,8 +298,8 @@ pub fn image_repository(model: &Model, image: &str) -> String {
         Registry::Ecr { region, account } => {
             format!("{}.dkr.ecr.{region}.amazonaws.com/{image}", account.as_deref().unwrap_or("000000000000"))
         }
-        Registry::Ghcr { owner } => format!("ghcr.io/{owner}/{image}"),
-        Registry::DockerHub { namespace } => format!("docker.io/{namespace}/{image}"),
+        Registry::Ghcr { owner } => ["ghcr.io/", owner, "/", image].concat(),
+        Registry::DockerHub { namespace } => ["docker.io/", namespace, "/", image].concat(),
     }
 }
 
@@ -310,7 +314,7 @@ pub fn image_tag(model: &Model, env: &Environment, repo: &str, opts: &Options) -
     if tags.contains(&crate::model::TagPolicy::Semver) {
         "v0.1.0".into()
     } else {
-        format!("{}-initial", model.project.branch.replace('/', "-"))
+        model.project.branch.replace('/', "-") + "-initial"
     }
 }
 

@@ -11,15 +11,19 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
+// Quantities, skip annotations and checksums are built by pushing strings,
+// not with `format!`: they are written for every object of every service.
+
 pub fn quantity_cpu(m: u64) -> Quantity {
-    Quantity(if m % 1000 == 0 { (m / 1000).to_string() } else { format!("{m}m") })
+    let mut buf = itoa::Buffer::new();
+    Quantity(if m % 1000 == 0 { buf.format(m / 1000).to_string() } else { [buf.format(m), "m"].concat() })
 }
 
 pub fn quantity_mem(b: u64) -> Quantity {
     const UNITS: [(u64, &str); 4] = [(1 << 40, "Ti"), (1 << 30, "Gi"), (1 << 20, "Mi"), (1 << 10, "Ki")];
     for (f, u) in UNITS {
         if b >= f && b % f == 0 {
-            return Quantity(format!("{}{u}", b / f));
+            return Quantity([itoa::Buffer::new().format(b / f), u].concat());
         }
     }
     Quantity(b.to_string())
@@ -193,7 +197,7 @@ pub fn extra_skips(s: &Service, cpu: crate::model::Cpu) -> BTreeMap<String, Stri
     extra
         .iter()
         .enumerate()
-        .map(|(i, (id, why))| (format!("checkov.io/skip{}", SERVICE_SKIPS.len() + i + 1), format!("{id}={why}")))
+        .map(|(i, skip)| skip_annotation(SERVICE_SKIPS.len() + i + 1, skip))
         .collect()
 }
 
@@ -202,8 +206,13 @@ pub fn checkov_skips(skips: &[(&str, &str)]) -> BTreeMap<String, String> {
     skips
         .iter()
         .enumerate()
-        .map(|(i, (id, why))| (format!("checkov.io/skip{}", i + 1), format!("{id}={why}")))
+        .map(|(i, skip)| skip_annotation(i + 1, skip))
         .collect()
+}
+
+/// The `n`th skip annotation: `checkov.io/skip<n>: <check>=<why>`.
+fn skip_annotation(n: usize, (id, why): &(&str, &str)) -> (String, String) {
+    (["checkov.io/skip", itoa::Buffer::new().format(n)].concat(), [id, "=", why].concat())
 }
 
 /// Checks of Checkov that do not apply to the official database images.

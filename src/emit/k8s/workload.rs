@@ -79,7 +79,7 @@ fn pod_template(
         }),
         env_from: (!plain.is_empty()).then(|| {
             vec![EnvFromSource {
-                config_map_ref: Some(ConfigMapEnvSource { name: format!("{}-config", s.name), optional: Some(false) }),
+                config_map_ref: Some(ConfigMapEnvSource { name: [&s.name, "-config"].concat(), optional: Some(false) }),
                 ..Default::default()
             }]
         }),
@@ -201,12 +201,9 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
 
     let vars = container_env(cx, d);
     if !vars.0.is_empty() {
-        let cm = ConfigMap {
-            metadata: cx.meta(&format!("{name}-config"), name, comp),
-            data: Some(vars.0.clone()),
-            ..Default::default()
-        };
-        cx.push("ConfigMap", &format!("{name}-config"), &cm);
+        let config = [name, "-config"].concat();
+        let cm = ConfigMap { metadata: cx.meta(&config, name, comp), data: Some(vars.0.clone()), ..Default::default() };
+        cx.push("ConfigMap", &config, &cm);
     }
 
     if let Some(f) = crate::plan::pod::config_files(s) {
