@@ -443,18 +443,22 @@ pub fn stream(
         files.extend(k8s::cluster_wide(plan));
     }
     let streams = if k8s { k8s::streams(plan) } else { Vec::new() };
-    let mut docs: Vec<Doc> = files
+    // Runs of documents, each of one folder and kind in emission order: a
+    // whole file is a run, and so is each kind of a stream's piece.
+    let mut runs: Vec<Vec<Doc>> = files
         .iter()
         .filter(|a| chosen(a.environment.as_ref()))
         .filter(|a| a.path.ends_with(".yaml") && !a.path.ends_with("/kustomization.yaml"))
-        .map(|a| (a.path.as_str(), a.contents.as_str(), !a.contents.starts_with("---")))
+        .map(|a| vec![(a.path.as_str(), a.contents.as_str(), !a.contents.starts_with("---"))])
         .collect();
     for (ep, st) in &streams {
         if chosen(Some(&ep.env.name)) {
-            docs.extend(st.docs.iter().map(|(p, r)| (p.as_str(), &st.buf[r.clone()], false)));
+            for (_, docs) in &st.kinds {
+                runs.push(docs.iter().map(|(p, r)| (p.as_str(), &st.buf[r.clone()], false)).collect());
+            }
         }
     }
-    in_path_order(&mut docs);
+    let mut docs = in_path_order(runs);
     // Of a path several pieces rendered, the first piece's document is kept,
     // as one environment rendered in order would keep it.
     docs.dedup_by(|b, a| a.0 == b.0);
@@ -464,25 +468,26 @@ pub fn stream(
 /// A document of a stream: its path, its text and whether it needs a `---`.
 type Doc<'a> = (&'a str, &'a str, bool);
 
-/// Sorts documents by path, stably. They arrive piece by piece, each piece
-/// in service order with its kinds interleaved: a stable sort by path alone
-/// makes n log n comparisons of paths that share long prefixes (15-25 ms for
-/// the 105,000 documents of 5,000 services x 3). Grouping them first by
-/// folder and kind (a few dozen groups, in order) keeps equal paths in their
-/// order and leaves runs the stable sort by path checks in near-linear time.
-fn in_path_order(docs: &mut Vec<Doc>) {
+/// The documents of `runs` sorted by path, stably: of equal paths, the
+/// earlier one first. A stable sort by path alone made n log n comparisons
+/// of paths sharing long prefixes (15-25 ms for the 105,000 documents of
+/// 5,000 services x 3), and grouping them by folder and kind in a hash map
+/// first took 6 ms. The runs come grouped: sorted (stably) by the folder
+/// and kind of their first document, they leave runs of documents in
+/// order that the stable sort by path checks in near-linear time.
+fn in_path_order(mut runs: Vec<Vec<Doc>>) -> Vec<Doc> {
     fn group(path: &str) -> &str {
         let file = path.rfind('/').map_or(0, |i| i + 1);
         &path[..path[file..].find('-').map_or(path.len(), |i| file + i)]
     }
-    let mut groups: std::collections::HashMap<&str, Vec<Doc>> = std::collections::HashMap::new();
-    for d in docs.drain(..) {
-        groups.entry(group(d.0)).or_default().push(d);
+    runs.retain(|r| !r.is_empty());
+    runs.sort_by(|a, b| group(a[0].0).cmp(group(b[0].0)));
+    let mut docs = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    for run in runs {
+        docs.extend(run);
     }
-    let mut groups: Vec<(&str, Vec<Doc>)> = groups.into_iter().collect();
-    groups.sort_unstable_by_key(|(g, _)| *g);
-    docs.extend(groups.into_iter().flat_map(|(_, g)| g));
     docs.sort_by(|a, b| a.0.cmp(b.0));
+    docs
 }
 
 /// Writes documents as one stream, many to a system call: the documents

@@ -44,11 +44,26 @@ struct Files<'a> {
 /// How many files an environment's folder hands on at once.
 const FLUSH_EVERY: usize = 256;
 
-/// An environment's documents in one buffer, each `---`-opened.
+/// An environment's documents in one buffer, each `---`-opened, listed by
+/// kind (in the order kinds first appear), each kind's in emission order:
+/// the stream joins pieces by folder and kind before sorting by path.
 #[derive(Default)]
 pub struct Stream {
     pub buf: String,
-    pub docs: Vec<(String, std::ops::Range<usize>)>,
+    pub kinds: Vec<(String, Vec<(String, std::ops::Range<usize>)>)>,
+}
+
+impl Stream {
+    fn doc(&mut self, kind: &str, path: String, range: std::ops::Range<usize>) {
+        let at = match self.kinds.iter().rposition(|(k, _)| k == kind) {
+            Some(at) => at,
+            None => {
+                self.kinds.push((kind.to_string(), Vec::new()));
+                self.kinds.len() - 1
+            }
+        };
+        self.kinds[at].1.push((path, range));
+    }
 }
 
 impl<'a> std::ops::Deref for EnvCx<'a> {
@@ -78,7 +93,8 @@ impl<'a> EnvCx<'a> {
                 if let Err(e) = super::yaml::append(&mut st.buf, obj) {
                     st.buf.push_str(&format!("# deployc: serialization failed: {e}\n"));
                 }
-                st.docs.push((path, start..st.buf.len()));
+                let end = st.buf.len();
+                st.doc(kind, path, start..end);
             }
         }
     }
@@ -194,7 +210,7 @@ pub fn streams<'p>(plan: &'p Plan) -> Vec<(&'p EnvPlan<'p>, Stream)> {
             Piece::EnvWide => 8,
             Piece::Services(r) => r.len(),
         };
-        let st = Stream { buf: String::with_capacity(services * PER_SERVICE), docs: Vec::new() };
+        let st = Stream { buf: String::with_capacity(services * PER_SERVICE), kinds: Vec::new() };
         let mut cx = EnvCx { plan: ep, sink: Sink::Stream(st), shared: Default::default() };
         match piece {
             Piece::EnvWide => {
