@@ -83,12 +83,16 @@ impl<'a> EnvPlan<'a> {
 
     /// Standard labels of an object belonging to `name` (a service or resource).
     pub fn labels(&self, name: &str, component: &str) -> BTreeMap<String, String> {
-        let mut l = selector(name);
-        l.insert("app.kubernetes.io/part-of".into(), self.model.project.name.clone());
-        l.insert("app.kubernetes.io/component".into(), component.into());
-        l.insert("app.kubernetes.io/managed-by".into(), "deployc".into());
-        l.insert("deployc.dev/environment".into(), self.env.name.clone());
-        l
+        // The selector's label and the others, built in one go: every object
+        // carries them, and inserting one by one compared their long shared
+        // prefixes again each time.
+        BTreeMap::from([
+            ("app.kubernetes.io/component".to_string(), component.to_string()),
+            ("app.kubernetes.io/managed-by".to_string(), "deployc".to_string()),
+            (SELECTOR_LABEL.to_string(), name.to_string()),
+            ("app.kubernetes.io/part-of".to_string(), self.model.project.name.clone()),
+            ("deployc.dev/environment".to_string(), self.env.name.clone()),
+        ])
     }
 
     /// The labels of the environment's Namespace: ownership and the
@@ -222,9 +226,12 @@ fn go_json(map: &BTreeMap<String, String>) -> String {
     out
 }
 
+/// The one label a workload's selector matches.
+const SELECTOR_LABEL: &str = "app.kubernetes.io/name";
+
 /// The selector labels of a workload: its name only, so that selectors never change.
 pub fn selector(name: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([("app.kubernetes.io/name".to_string(), name.to_string())])
+    BTreeMap::from([(SELECTOR_LABEL.to_string(), name.to_string())])
 }
 
 pub fn label_selector(name: &str) -> LabelSelector {
