@@ -134,18 +134,63 @@ fn stream_is_the_tree(src: &Path, out: &Path) -> String {
     let o = deployc().args(["build", "--stdout"]).arg(src).output().expect("run");
     assert!(o.status.success(), "{}", text(&o));
     let stream = String::from_utf8(o.stdout).expect("utf-8");
-    let mut files: Vec<String> = fs::read_to_string(out.join(".deployc-manifest"))
+    let files: Vec<String> = fs::read_to_string(out.join(".deployc-manifest"))
         .expect("manifest")
         .lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once("  ").map(|(_, p)| p.to_string()))
         .filter(|p| !p.ends_with("kustomization.yaml"))
         .collect();
-    files.sort();
-    let expected: String =
-        files.iter().map(|p| format!("---\n{}", fs::read_to_string(out.join(p)).expect("read"))).collect();
-    assert_eq!(stream, expected);
+    let mut expected: Vec<String> = files.iter().map(|p| fs::read_to_string(out.join(p)).expect("read")).collect();
+    assert!(stream.starts_with("---\n"), "{stream}");
+    let docs: Vec<&str> = stream[4..].split("\n---\n").collect();
+    let mut got: Vec<String> =
+        docs.iter().map(|d| if d.ends_with('\n') { d.to_string() } else { format!("{d}\n") }).collect();
+    got.sort();
+    expected.sort();
+    assert!(got == expected, "the stream holds the tree's objects, each once");
+    applies_in_order(&docs);
     stream
+}
+
+/// `kubectl apply -f -` creates objects in the order it reads them: every
+/// object comes after its Namespace, and a workload after the
+/// ServiceAccount and ConfigMaps its pods use.
+fn applies_in_order(docs: &[&str]) {
+    use serde_yaml_ng::Value;
+    let docs: Vec<Value> = docs.iter().map(|d| serde_yaml_ng::from_str(d).expect("yaml")).collect();
+    let str_at = |v: &Value, path: &[&str]| -> Option<String> {
+        path.iter().try_fold(v, |v, k| v.get(*k)).and_then(|v| v.as_str()).map(str::to_string)
+    };
+    let key = |v: &Value| {
+        (str_at(v, &["kind"]).unwrap_or_default(), str_at(v, &["metadata", "namespace"]), str_at(v, &["metadata", "name"]))
+    };
+    let at: std::collections::HashMap<_, usize> = docs.iter().enumerate().map(|(i, d)| (key(d), i)).collect();
+    let before = |i: usize, kind: &str, ns: Option<String>, name: String| {
+        let j = at.get(&(kind.to_string(), ns.clone(), Some(name.clone())));
+        assert!(j.is_some_and(|j| *j < i), "{kind} {ns:?}/{name} comes before document {i}: {:?}", key(&docs[i]));
+    };
+    let (mut namespaced, mut workloads) = (0, 0);
+    for (i, d) in docs.iter().enumerate() {
+        let ns = str_at(d, &["metadata", "namespace"]);
+        if let Some(n) = &ns {
+            before(i, "Namespace", None, n.clone());
+            namespaced += 1;
+        }
+        let Some(pod) = ["spec", "template", "spec"].iter().try_fold(d, |v, k| v.get(*k)) else { continue };
+        workloads += 1;
+        if let Some(sa) = str_at(pod, &["serviceAccountName"]) {
+            before(i, "ServiceAccount", ns.clone(), sa);
+        }
+        for c in pod.get("containers").and_then(Value::as_sequence).into_iter().flatten() {
+            for e in c.get("envFrom").and_then(Value::as_sequence).into_iter().flatten() {
+                if let Some(cm) = str_at(e, &["configMapRef", "name"]) {
+                    before(i, "ConfigMap", ns.clone(), cm);
+                }
+            }
+        }
+    }
+    assert!(namespaced > 0 && workloads > 0, "{namespaced} namespaced objects, {workloads} workloads");
 }
 
 /// The stream renders an environment's services in pieces on all cores: a
