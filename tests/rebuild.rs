@@ -163,7 +163,11 @@ fn applies_in_order(docs: &[&str]) {
         path.iter().try_fold(v, |v, k| v.get(*k)).and_then(|v| v.as_str()).map(str::to_string)
     };
     let key = |v: &Value| {
-        (str_at(v, &["kind"]).unwrap_or_default(), str_at(v, &["metadata", "namespace"]), str_at(v, &["metadata", "name"]))
+        (
+            str_at(v, &["kind"]).unwrap_or_default(),
+            str_at(v, &["metadata", "namespace"]),
+            str_at(v, &["metadata", "name"]),
+        )
     };
     let at: std::collections::HashMap<_, usize> = docs.iter().enumerate().map(|(i, d)| (key(d), i)).collect();
     let before = |i: usize, kind: &str, ns: Option<String>, name: String| {

@@ -458,7 +458,10 @@ pub fn stream(
     for (ep, st) in &streams {
         if chosen(Some(&ep.env.name)) {
             for (kind, docs) in &st.kinds {
-                runs.push((apply_order(kind), docs.iter().map(|(p, r)| (0, p.as_str(), &st.buf[r.clone()], false)).collect()));
+                runs.push((
+                    apply_order(kind),
+                    docs.iter().map(|(p, r)| (0, p.as_str(), &st.buf[r.clone()], false)).collect(),
+                ));
             }
         }
     }

@@ -194,20 +194,12 @@ pub fn extra_skips(s: &Service, cpu: crate::model::Cpu) -> BTreeMap<String, Stri
     if cpu.limit.is_none() {
         extra.push(NO_CPU_LIMIT_SKIP);
     }
-    extra
-        .iter()
-        .enumerate()
-        .map(|(i, skip)| skip_annotation(SERVICE_SKIPS.len() + i + 1, skip))
-        .collect()
+    extra.iter().enumerate().map(|(i, skip)| skip_annotation(SERVICE_SKIPS.len() + i + 1, skip)).collect()
 }
 
 /// Checkov's skip annotations, one per check, each with its reason.
 pub fn checkov_skips(skips: &[(&str, &str)]) -> BTreeMap<String, String> {
-    skips
-        .iter()
-        .enumerate()
-        .map(|(i, skip)| skip_annotation(i + 1, skip))
-        .collect()
+    skips.iter().enumerate().map(|(i, skip)| skip_annotation(i + 1, skip)).collect()
 }
 
 /// The `n`th skip annotation: `checkov.io/skip<n>: <check>=<why>`.

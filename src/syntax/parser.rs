@@ -633,7 +633,10 @@ mod tests {
     fn a_file_lexed_beside_its_parser_reads_as_one_lexed_first() {
         let mut text = String::new();
         for i in 0..3000 {
-            text.push_str(&format!("service s{i} {{\n  image = \"a/s{i}\"\n  port = {}\n  cpu = 100m..500m\n", 8000 + i));
+            text.push_str(&format!(
+                "service s{i} {{\n  image = \"a/s{i}\"\n  port = {}\n  cpu = 100m..500m\n",
+                8000 + i
+            ));
             match i % 700 {
                 13 => text.push_str("  x = = 1\n"),
                 14 => text.push_str("  y = 5Qi $\n"),

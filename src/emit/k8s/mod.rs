@@ -50,8 +50,11 @@ const FLUSH_EVERY: usize = 256;
 #[derive(Default)]
 pub struct Stream {
     pub buf: String,
-    pub kinds: Vec<(String, Vec<(String, std::ops::Range<usize>)>)>,
+    pub kinds: Vec<(String, Vec<StreamDoc>)>,
 }
+
+/// A document of a [`Stream`]: its path and its bytes in the buffer.
+pub type StreamDoc = (String, std::ops::Range<usize>);
 
 impl Stream {
     fn doc(&mut self, kind: &str, path: String, range: std::ops::Range<usize>) {
