@@ -428,7 +428,11 @@ pub fn render(cx: &EnvPlan, t: &Template) -> String {
 
 /// The environment of a service's container: plain values for the ConfigMap,
 /// and `env` entries (secrets, and strings that embed secrets).
-pub fn container_env(cx: &EnvPlan, d: &Dep) -> (BTreeMap<String, String>, Vec<EnvVar>) {
+/// A deployment's environment variables: the plain ones (its ConfigMap)
+/// and the rest, each from where the program says.
+pub type ContainerEnv = (BTreeMap<String, String>, Vec<EnvVar>);
+
+pub fn container_env(cx: &EnvPlan, d: &Dep) -> ContainerEnv {
     let mut plain = BTreeMap::new();
     let mut env = Vec::new();
     let secret_var = |name: &str, secret: &str, key: &str| EnvVar {

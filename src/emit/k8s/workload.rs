@@ -7,7 +7,7 @@ use crate::model::{
     Batch, Deployment as Dep, Placement, Replicas, Service, ServiceKind, StrategyKind, Surge, WorkloadKind,
 };
 use crate::plan::crd::{self, Rollout};
-use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, sync_wave, Wave};
+use crate::plan::env::{config_checksum, container_env, keep_on_delete, label_selector, sync_wave, ContainerEnv, Wave};
 use crate::plan::pod::{
     checkov_skips, container_security, pod_security, probe, resources, scratch_volumes, ProbeKind, SERVICE_SKIPS,
 };
@@ -31,16 +31,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// A service's environment variables in one environment: the plain ones
-/// (its ConfigMap) and the rest, worked out once for all its objects.
-type Vars = (BTreeMap<String, String>, Vec<k8s_openapi::api::core::v1::EnvVar>);
-
 /// The pod template of a service (also used by its migration Job).
 fn pod_template(
     cx: &EnvCx,
     s: &Service,
     d: &Dep,
-    (plain, env): &Vars,
+    (plain, env): &ContainerEnv,
     pod_name: &str,
     command: Option<Vec<String>>,
 ) -> PodTemplateSpec {
@@ -199,6 +195,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
     // Services sharing a ServiceAccount get it once.
     cx.push_once("ServiceAccount", &account, &sa);
 
+    // Worked out once for the ConfigMap, the pod template and the migration Job.
     let vars = container_env(cx, d);
     if !vars.0.is_empty() {
         let config = [name, "-config"].concat();
@@ -418,7 +415,7 @@ pub fn service(cx: &mut EnvCx, d: &Dep) {
 }
 
 /// The migration Job of a service, where the environment runs migrations.
-fn migrations(cx: &mut EnvCx, s: &Service, d: &Dep, vars: &Vars) {
+fn migrations(cx: &mut EnvCx, s: &Service, d: &Dep, vars: &ContainerEnv) {
     let name = s.name.as_str();
     if let Some(m) = &s.migrations {
         if cx.env.before.iter().any(|b| b == "migrations") {
