@@ -38,6 +38,8 @@ const HEADER: &str = "deployc state 1";
 /// have left a file's times as recorded (coarse filesystem clocks tick
 /// every few milliseconds): such entries are checked by content.
 const RACY_NS: i128 = 50_000_000;
+/// Files one thread stats before it takes the next piece of the tree.
+const STAT_PIECE: usize = 1024;
 
 /// Builds the input fingerprint: each part is hashed with its length, so
 /// parts cannot run into each other.
@@ -101,19 +103,20 @@ fn meta(st: &rustix::fs::Stat) -> Meta {
     }
 }
 
-/// One recorded file, or a folder the build wrote to.
-struct Entry {
-    path: String,
+/// One recorded file, or a folder the build wrote to, borrowed from the
+/// state's text: a state lists tens of thousands of files.
+struct Entry<'a> {
+    path: &'a str,
     meta: Meta,
-    kind: Kind,
+    kind: Kind<'a>,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug)]
-enum Kind {
+enum Kind<'a> {
     /// A file whose metadata tells (`-`).
     File,
-    /// A racy file: the SHA-256 of its content.
-    Racy(String),
+    /// A racy file: the SHA-256 of its content (hex, either case).
+    Racy(&'a str),
     /// A folder the build wrote files to (`dir`): a file added to it (a
     /// leftover temporary file the slow path would clear) changes its
     /// times. A racy folder (`dir?`) is listed instead.
@@ -173,7 +176,7 @@ pub struct RecordedSource {
 /// The recorded fingerprint and sources of the tree's state, when it lists
 /// sources and no build was interrupted. Reads the state's head only.
 pub fn recorded_sources(tree: &Tree) -> Option<Recorded> {
-    let text = read_state(tree)?;
+    let text = read_head(tree)?;
     let mut lines = text.lines();
     if lines.next()? != HEADER {
         return None;
@@ -255,49 +258,121 @@ fn write_file(dir: &std::os::fd::OwnedFd, name: &str, bytes: &[u8]) -> Option<()
 
 /// Parses a state's text: the fingerprint and the entries; `None` unless
 /// complete and every path safe.
-fn parse(text: &str) -> Option<(&str, Vec<Entry>)> {
+#[cfg(test)]
+fn parse(text: &str) -> Option<(&str, Vec<Entry<'_>>)> {
+    let (fingerprint, lines) = entry_lines(text)?;
+    Some((fingerprint, lines.into_iter().map(entry).collect::<Option<_>>()?))
+}
+
+/// A state's fingerprint and its entry lines, unparsed; `None` unless the
+/// header is right and the end line counts the entries.
+fn entry_lines(text: &str) -> Option<(&str, Vec<&str>)> {
     let mut lines = text.lines();
     if lines.next()? != HEADER {
         return None;
     }
     let fingerprint = lines.next()?.strip_prefix("fingerprint\t")?;
-    let mut entries = Vec::new();
+    // About 90 bytes a line: sized once, not grown tens of times.
+    let mut entries = Vec::with_capacity(text.len() / 64);
     for line in lines.skip_while(|l| l.starts_with("source\t")) {
         if let Some(n) = line.strip_prefix("end\t") {
             return (n.parse::<usize>().ok()? == entries.len()).then_some((fingerprint, entries));
         }
-        let mut f = line.splitn(6, '\t');
-        let mut num = || f.next()?.parse::<i128>().ok();
-        let (ino, size, mtime, ctime) = (num()?, num()?, num()?, num()?);
-        let kind = f.next()?;
-        let mut path = f.next()?;
-        let kind = match kind {
-            "-" => Kind::File,
-            "dir" | "dir?" => {
-                if path == "." {
-                    path = "";
-                }
-                Kind::Dir { racy: kind == "dir?" }
-            }
-            h if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => Kind::Racy(h.to_ascii_lowercase()),
-            _ => return None,
-        };
-        let root = matches!(kind, Kind::Dir { .. }) && path.is_empty();
-        if !(root || safe(path)) || super::in_cache(path) {
-            return None;
-        }
-        let meta = Meta { ino: u64::try_from(ino).ok()?, size: u64::try_from(size).ok()?, mtime, ctime };
-        entries.push(Entry { path: path.to_string(), meta, kind });
+        entries.push(line);
     }
     None
+}
+
+/// An entry line's kind and path, without parsing the rest: enough to group
+/// the lines by folder. A path holds no tab (no control character is safe).
+fn kind_and_path(line: &str) -> Option<(&str, &str)> {
+    let mut f = line.rsplitn(3, '\t');
+    let path = f.next()?;
+    Some((f.next()?, path))
+}
+
+/// Whether an entry line's kind is a folder's.
+fn is_dir(kind: &str) -> bool {
+    kind == "dir" || kind == "dir?"
+}
+
+/// Parses one entry line; `None` unless well-formed and its path safe.
+fn entry(line: &str) -> Option<Entry<'_>> {
+    let mut f = line.splitn(6, '\t');
+    // Sizes and inodes are unsigned; times are nanoseconds since 1970,
+    // in an i64 until 2262.
+    let ino = f.next()?.parse::<u64>().ok()?;
+    let size = f.next()?.parse::<u64>().ok()?;
+    let mut time = || f.next()?.parse::<i64>().ok().map(i128::from);
+    let (mtime, ctime) = (time()?, time()?);
+    let kind = f.next()?;
+    let mut path = f.next()?;
+    let kind = match kind {
+        "-" => Kind::File,
+        "dir" | "dir?" => {
+            if path == "." {
+                path = "";
+            }
+            Kind::Dir { racy: kind == "dir?" }
+        }
+        h if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => Kind::Racy(h),
+        _ => return None,
+    };
+    let root = matches!(kind, Kind::Dir { .. }) && path.is_empty();
+    if !(root || safe(path)) || super::in_cache(path) {
+        return None;
+    }
+    Some(Entry { path, meta: Meta { ino, size, mtime, ctime }, kind })
+}
+
+/// The state's head (header, fingerprint, sources), read until the first
+/// line after them: the entries are most of a state (3 MB at 35,000 files),
+/// and a rebuild that compiles reads them later or never.
+fn read_head(tree: &Tree) -> Option<String> {
+    use std::io::Read;
+    if !no_journal(tree) {
+        return None;
+    }
+    let fd = tree.dir(CACHE_DIR, false).ok()??;
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let file = rustix::fs::openat(&fd, STATE, flags, Mode::empty()).ok()?;
+    if FileType::from_raw_mode(rustix::fs::fstat(&file).ok()?.st_mode) != FileType::RegularFile {
+        return None;
+    }
+    let mut file = std::fs::File::from(file);
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = file.read(&mut chunk).ok()?;
+        bytes.extend_from_slice(&chunk[..n]);
+        // Complete lines only: a source name cut at the chunk's end is not.
+        let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let past_sources = bytes[..whole]
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .skip(2)
+            .any(|l| !l.starts_with(b"source\t"));
+        if n == 0 || past_sources {
+            bytes.truncate(whole);
+            return String::from_utf8(bytes).ok();
+        }
+    }
+}
+
+/// Whether no build was interrupted: a journal means the slow path must
+/// repair the tree first.
+fn no_journal(tree: &Tree) -> bool {
+    matches!(
+        rustix::fs::statat(tree.root(), super::journal::JOURNAL, AtFlags::SYMLINK_NOFOLLOW),
+        Err(rustix::io::Errno::NOENT)
+    )
 }
 
 /// The state's text, unless a build was interrupted (the slow path must
 /// repair it first) or there is none.
 fn read_state(tree: &Tree) -> Option<String> {
-    match rustix::fs::statat(tree.root(), super::journal::JOURNAL, AtFlags::SYMLINK_NOFOLLOW) {
-        Err(rustix::io::Errno::NOENT) => {}
-        _ => return None,
+    if !no_journal(tree) {
+        return None;
     }
     let fd = tree.dir(CACHE_DIR, false).ok()??;
     match tree.existing(&fd, STATE, STATE).ok()? {
@@ -311,16 +386,18 @@ fn read_state(tree: &Tree) -> Option<String> {
 /// decide. Reads no file except racy ones; writes nothing.
 pub fn up_to_date(tree: &Tree, fingerprint: &str) -> Option<usize> {
     let text = read_state(tree)?;
-    let (recorded, entries) = parse(&text)?;
+    let (recorded, lines) = entry_lines(&text)?;
     if recorded != fingerprint {
         return None;
     }
-    // Each folder's entry, then its files.
-    let mut groups: Vec<(&Entry, Vec<&Entry>)> = Vec::new();
-    for e in &entries {
-        match (&e.kind, groups.last_mut()) {
-            (Kind::Dir { .. }, _) => groups.push((e, Vec::new())),
-            (_, Some((dir, files))) if split(&e.path).0 == dir.path => files.push(e),
+    // Each folder's entry, then its files' lines: grouped here by their
+    // paths alone, parsed in full by the threads that stat them.
+    let mut groups: Vec<(Entry, Vec<&str>)> = Vec::new();
+    for line in lines {
+        let (kind, path) = kind_and_path(line)?;
+        match groups.last_mut() {
+            _ if is_dir(kind) => groups.push((entry(line)?, Vec::new())),
+            Some((dir, files)) if split(path).0 == dir.path => files.push(line),
             _ => return None,
         }
     }
@@ -328,27 +405,42 @@ pub fn up_to_date(tree: &Tree, fingerprint: &str) -> Option<usize> {
     if files == 0 {
         return None;
     }
-    let same = super::parallel(&groups, |(dir, items)| {
-        let Ok(Some(fd)) = tree.dir(&dir.path, false) else { return Ok(false) };
-        let folder = match dir.kind {
-            Kind::Dir { racy: false } => rustix::fs::fstat(&fd).ok().map(|st| meta(&st)) == Some(dir.meta),
-            // No temporary file the slow path would clear.
-            _ => no_temporary_files(&fd),
-        };
-        Ok(folder
-            && items.iter().all(|e| {
-                let name = split(&e.path).1;
+    // Stat in pieces of a folder, each thread taking the next piece when
+    // done: folders hold from one file to ten thousand. The first piece of
+    // a folder also checks the folder itself.
+    let pieces: Vec<(&Entry, &[&str], bool)> = groups
+        .iter()
+        .flat_map(|(dir, items)| {
+            let first = std::iter::once((dir, &items[..items.len().min(STAT_PIECE)], true));
+            first.chain(items.chunks(STAT_PIECE).skip(1).map(move |c| (dir, c, false)))
+        })
+        .collect();
+    let same = deployc::par::map(&pieces, |(dir, items, first)| {
+        let Ok(Some(fd)) = tree.dir(dir.path, false) else { return false };
+        let folder = !first
+            || match dir.kind {
+                Kind::Dir { racy: false } => rustix::fs::fstat(&fd).ok().map(|st| meta(&st)) == Some(dir.meta),
+                // No temporary file the slow path would clear.
+                _ => no_temporary_files(&fd),
+            };
+        folder
+            && items.iter().all(|line| {
+                let Some(e) = entry(line) else { return false };
+                let name = split(e.path).1;
                 stat_file(&fd, name) == Some(e.meta)
                     && match &e.kind {
-                        Kind::Racy(h) => match tree.existing(&fd, name, &e.path) {
-                            Ok(super::tree::Existing::File(bytes)) => hex(&Sha256::digest(&bytes)) == *h,
+                        Kind::File => true,
+                        Kind::Racy(h) => match tree.existing(&fd, name, e.path) {
+                            Ok(super::tree::Existing::File(bytes)) => {
+                                hex(&Sha256::digest(&bytes)).eq_ignore_ascii_case(h)
+                            }
                             _ => false,
                         },
-                        _ => true,
+                        // Grouped as a file: a folder's line is never.
+                        Kind::Dir { .. } => false,
                     }
-            }))
-    })
-    .ok()?;
+            })
+    });
     same.into_iter().all(|s| s).then_some(files)
 }
 
@@ -377,8 +469,8 @@ mod tests {
         let (fp, entries) = parse(&good).expect("parses");
         assert_eq!(fp, "abc");
         assert_eq!(entries.len(), 4);
-        assert_eq!((&entries[0].kind, entries[0].path.as_str()), (&Kind::Dir { racy: false }, ""));
-        assert_eq!(entries[1].kind, Kind::Racy(h.clone()));
+        assert_eq!((&entries[0].kind, entries[0].path), (&Kind::Dir { racy: false }, ""));
+        assert_eq!(entries[1].kind, Kind::Racy(&h));
         assert_eq!(entries[2].kind, Kind::Dir { racy: true });
         assert_eq!(entries[3].meta, Meta { ino: 1, size: 2, mtime: 3, ctime: 4 });
         // Torn, miscounted, unsafe paths, bad hashes, negative sizes.
@@ -388,6 +480,29 @@ mod tests {
         assert!(parse(&good.replace("k8s/a.yaml", ".deployc-cache/state")).is_none());
         assert!(parse(&good.replace(&h, "xyz")).is_none());
         assert!(parse(&good.replace("1\t2\t3", "1\t-2\t3")).is_none());
+    }
+
+    #[test]
+    fn the_sources_are_read_whole_however_long_the_head() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let tree = Tree::open(dir.path(), false).expect("opens").expect("exists");
+        let cache = tree.dir(CACHE_DIR, true).expect("creates").expect("a folder");
+        // 2,000 sources of 40-odd bytes: the head spans several reads, and
+        // reads end inside a source line.
+        let names: Vec<String> = (0..2000).map(|i| format!("modules/team-{i:05}/services.dpl")).collect();
+        let mut text = format!("{HEADER}\nfingerprint\tabc\n");
+        for n in &names {
+            text.push_str(&format!("source\tfile\t{n}\n"));
+        }
+        text.push_str("9\t9\t9\t9\tdir\t.\nend\t1\n");
+        write_file(&cache, STATE, text.as_bytes()).expect("writes");
+        let recorded = recorded_sources(&tree).expect("a head");
+        assert_eq!(recorded.fingerprint, "abc");
+        assert_eq!(recorded.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), names);
+        // A state cut inside its sources lists only its whole lines.
+        let cut = &text[..text.find("team-01000").expect("there")];
+        write_file(&cache, STATE, cut.as_bytes()).expect("writes");
+        assert_eq!(recorded_sources(&tree).expect("a head").sources.len(), 1000);
     }
 
     #[test]
