@@ -174,6 +174,13 @@ fn applies_in_order(docs: &[&str]) {
         let j = at.get(&(kind.to_string(), ns.clone(), Some(name.clone())));
         assert!(j.is_some_and(|j| *j < i), "{kind} {ns:?}/{name} comes before document {i}: {:?}", key(&docs[i]));
     };
+    // Admission policies judge the pods created after them only.
+    let policies: Vec<(usize, Option<String>)> = docs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| str_at(d, &["apiVersion"]).is_some_and(|a| a.starts_with("kyverno.io/")))
+        .map(|(i, d)| (i, str_at(d, &["metadata", "namespace"])))
+        .collect();
     let (mut namespaced, mut workloads) = (0, 0);
     for (i, d) in docs.iter().enumerate() {
         let ns = str_at(d, &["metadata", "namespace"]);
@@ -183,6 +190,10 @@ fn applies_in_order(docs: &[&str]) {
         }
         let Some(pod) = ["spec", "template", "spec"].iter().try_fold(d, |v, k| v.get(*k)) else { continue };
         workloads += 1;
+        for (p, pns) in &policies {
+            let judges = pns.is_none() || *pns == ns;
+            assert!(!judges || *p < i, "the policy at {p} comes before document {i}: {:?}", key(d));
+        }
         if let Some(sa) = str_at(pod, &["serviceAccountName"]) {
             before(i, "ServiceAccount", ns.clone(), sa);
         }
@@ -220,6 +231,16 @@ fn a_stream_of_many_services_is_still_the_tree() {
     let stream = stream_is_the_tree(&src, &dir.path().join("out"));
     assert_eq!(stream.matches("kind: Deployment\n").count(), 400);
     assert_eq!(stream.matches("kind: ServiceAccount\n").count(), 2 * 199, "one shared account per environment");
+}
+
+/// Kyverno's policies are in place before the first pod they judge, as
+/// their sync wave puts them in the tree.
+#[test]
+fn a_stream_applies_admission_policies_before_workloads() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/pass/policy_kyverno_audit.dpl");
+    let stream = stream_is_the_tree(&src, &dir.path().join("out"));
+    assert!(stream.contains("apiVersion: kyverno.io/v1\nkind: Policy\n"), "{stream}");
 }
 
 #[test]

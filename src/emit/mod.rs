@@ -479,12 +479,18 @@ type Doc<'a> = (usize, &'a str, &'a str, bool);
 /// Kinds `kubectl apply -f -` must create before the others, in this order:
 /// it applies a stream as it reads it, so an object before its namespace
 /// fails ("namespaces not found") until a second apply. The order of
-/// kustomize's `legacy` sort and of `helm template`.
+/// kustomize's `legacy` sort and of `helm template`, with admission
+/// policies before the objects they judge.
 const APPLY_FIRST: &[&str] = &[
     "Namespace",
     "ResourceQuota",
     "StorageClass",
     "CustomResourceDefinition",
+    // Kyverno's admission policies judge only what is created after them:
+    // before every object they may judge, as their sync wave (-1) puts
+    // them in the tree. Kyverno's own webhook is the cluster's add-on.
+    "ClusterPolicy",
+    "Policy",
     "ServiceAccount",
     "PodSecurityPolicy",
     "Role",
