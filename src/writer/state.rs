@@ -23,6 +23,7 @@
 //! `.gitignore` of `*`, so the machine-local state is never committed with
 //! the output.
 
+use super::hex;
 use super::tree::{safe, split, Tree, WriteError};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use sha2::{Digest, Sha256};
@@ -73,16 +74,6 @@ impl Fingerprint {
     pub fn finish(self) -> String {
         hex(&self.0.finalize())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 /// What a file's metadata says about its content.
@@ -205,13 +196,26 @@ fn try_record(tree: &Tree, recorded: &Recorded, files: &[(&str, &str)]) -> Optio
         write_file(&fd, ".gitignore", b"# deployc's machine-local build state: never committed.\n*\n")?;
     }
     let groups = by_dir(files, |f| f.0);
-    let stats: Vec<Stats> = super::parallel(&groups, |(dir, items)| {
-        let Some(dfd) = tree.dir(dir, false)? else { return Ok((*dir, None, Vec::new())) };
-        let dmeta = rustix::fs::fstat(&dfd).ok().map(|st| meta(&st));
-        let files = items.iter().map(|(path, hash)| (*path, *hash, stat_file(&dfd, split(path).1))).collect();
-        Ok((*dir, dmeta, files))
-    })
-    .ok()?;
+    // In pieces, as the check of the state stats them (see `up_to_date`);
+    // the first piece of a folder also stats the folder.
+    let pieces: Vec<(&str, &[&(&str, &str)], bool)> = groups
+        .iter()
+        .flat_map(|(dir, items)| items.chunks(STAT_PIECE).enumerate().map(move |(i, c)| (*dir, c, i == 0)))
+        .collect();
+    let done = deployc::par::map(&pieces, |(dir, items, first)| {
+        // A folder missing now: no state.
+        let dfd = tree.dir(dir, false).ok()??;
+        let dmeta = if *first { Some(meta(&rustix::fs::fstat(&dfd).ok()?)) } else { None };
+        let files: Vec<_> = items.iter().map(|(path, hash)| (*path, *hash, stat_file(&dfd, split(path).1))).collect();
+        Some((*dir, dmeta, files))
+    });
+    let mut stats: Vec<Stats> = Vec::with_capacity(groups.len());
+    for piece in done {
+        match piece? {
+            (dir, Some(m), files) => stats.push((dir, Some(m), files)),
+            (_, None, files) => stats.last_mut()?.2.extend(files),
+        }
+    }
     // The stamp: a time no earlier than any stat above, on the filesystem's clock.
     write_file(&fd, STATE_NEW, b"")?;
     let stamp = meta(&rustix::fs::statat(&fd, STATE_NEW, AtFlags::SYMLINK_NOFOLLOW).ok()?).mtime;
