@@ -184,6 +184,10 @@ fn source_line(line: &str) -> Option<RecordedSource> {
     Some(RecordedSource { std: kind == "std", name: name.to_string() })
 }
 
+/// Files `record` stats on one thread: their folder, the (path, hash) of
+/// each, and whether the folder itself is statted too.
+type Piece<'a, 'b> = (&'a str, &'b [&'a (&'a str, &'a str)], bool);
+
 /// What `record` stats in one folder: the folder and each file.
 type Stats<'a> = (&'a str, Option<Meta>, Vec<(&'a str, &'a str, Option<Meta>)>);
 
@@ -198,7 +202,7 @@ fn try_record(tree: &Tree, recorded: &Recorded, files: &[(&str, &str)]) -> Optio
     let groups = by_dir(files, |f| f.0);
     // In pieces, as the check of the state stats them (see `up_to_date`);
     // the first piece of a folder also stats the folder.
-    let pieces: Vec<(&str, &[&(&str, &str)], bool)> = groups
+    let pieces: Vec<Piece> = groups
         .iter()
         .flat_map(|(dir, items)| items.chunks(STAT_PIECE).enumerate().map(move |(i, c)| (*dir, c, i == 0)))
         .collect();
