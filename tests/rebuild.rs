@@ -126,6 +126,73 @@ fn a_forged_or_torn_state_only_costs_the_slow_path() {
     assert!(!fast && msg.contains(" 1 written"), "{msg}");
 }
 
+/// A build leaves the files and folders it wrote in its last 50 ms "racy"
+/// (checked by content, folders listed). The next unchanged `build`
+/// records those that checked out and are old enough as plain entries;
+/// `build --check` writes nothing; an edit made later is still seen.
+#[test]
+fn an_unchanged_build_clears_racy_entries_and_a_check_leaves_the_state() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    fs::write(&src, example()).expect("write");
+    let out = dir.path().join("out");
+    build(&src, &out);
+    let state = out.join(".deployc-cache/state");
+    let racy = |s: &str| {
+        s.lines()
+            .filter(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                f.len() == 6 && (f[4].len() == 64 || f[4] == "dir?")
+            })
+            .count()
+    };
+    // Racy entries whatever the timing: a file with its content's hash (from
+    // the manifest) and its folder.
+    let path = "k8s/dev/kustomization.yaml";
+    let manifest = fs::read_to_string(out.join(".deployc-manifest")).expect("manifest");
+    let hash = manifest.lines().find_map(|l| l.strip_suffix(&format!("  {path}"))).expect("listed");
+    let forged: String = fs::read_to_string(&state)
+        .expect("state")
+        .lines()
+        .map(|l| {
+            let l = if l.ends_with(&format!("\t-\t{path}")) {
+                l.replace(&format!("\t-\t{path}"), &format!("\t{hash}\t{path}"))
+            } else if l.ends_with("\tdir\tk8s/dev") {
+                l.replace("\tdir\tk8s/dev", "\tdir?\tk8s/dev")
+            } else {
+                l.to_string()
+            };
+            l + "\n"
+        })
+        .collect();
+    assert!(racy(&forged) >= 2, "{forged}");
+    fs::write(&state, &forged).expect("write");
+    std::thread::sleep(std::time::Duration::from_millis(120));
+
+    let o = run(&["build", "--check"], &src, &out);
+    assert!(o.status.success() && text(&o).contains("as recorded"), "{}", text(&o));
+    assert_eq!(fs::read_to_string(&state).expect("state"), forged, "a check writes nothing");
+    assert!(build(&src, &out).0);
+    let refreshed = fs::read_to_string(&state).expect("state");
+    assert_eq!(racy(&refreshed), 0, "{refreshed}");
+    // Only the kinds changed: every other field of every line is the same.
+    let others = |s: &str| -> Vec<Vec<String>> {
+        s.lines()
+            .map(|l| l.split('\t').enumerate().filter(|(i, _)| *i != 4).map(|(_, f)| f.to_string()).collect())
+            .collect()
+    };
+    assert_eq!(others(&refreshed), others(&forged));
+    assert!(build(&src, &out).0, "the refreshed state answers");
+
+    // Edited since: the file's change time is past the state's.
+    let file = out.join(path);
+    let mut edited = fs::read(&file).expect("read");
+    edited.push(b'\n');
+    fs::write(&file, &edited).expect("write");
+    let (fast, msg) = build(&src, &out);
+    assert!(!fast && msg.contains(" 1 written"), "{msg}");
+}
+
 /// Builds the Kubernetes tree and the stream of `src`; asserts the stream
 /// holds every object of the tree, in path order, and nothing else.
 fn stream_is_the_tree(src: &Path, out: &Path) -> String {

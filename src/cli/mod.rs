@@ -268,7 +268,7 @@ pub fn build(
     let fingerprint = fingerprint_of(&c.program.sources, targets, &opts);
     // Nothing changed since the last build on this machine: its recorded
     // state says so without emitting or reading the files back.
-    if let Some(n) = writer::up_to_date(&root, &fingerprint) {
+    if let Some(n) = writer::up_to_date(&root, &fingerprint, !check) {
         if check {
             println!("{}: up to date ({n} files, as recorded)", root.display());
         } else {
@@ -478,7 +478,7 @@ fn unchanged_since_recorded(
     if fingerprint_of(&sources, targets, &options(&root)) != recorded.fingerprint {
         return None;
     }
-    let n = writer::up_to_date(&root, &recorded.fingerprint)?;
+    let n = writer::up_to_date(&root, &recorded.fingerprint, !check)?;
     if check {
         println!("{}: up to date ({n} files, as recorded)", root.display());
     } else {

@@ -182,9 +182,11 @@ fn check_paths(root: &Path, artifacts: &[Artifact]) -> Result<(), WriteError> {
 /// How many files a build with this input fingerprint would leave as they
 /// are, when the tree under `root` is exactly what such a build wrote last
 /// (see [`state`]); `None` when only emitting and comparing can tell.
-pub fn up_to_date(root: &Path, fingerprint: &str) -> Option<usize> {
+/// With `refresh` (a build, not a check), racy entries that checked out
+/// are recorded as plain ones for the next run.
+pub fn up_to_date(root: &Path, fingerprint: &str, refresh: bool) -> Option<usize> {
     let tree = Tree::open(root, false).ok()??;
-    state::up_to_date(&tree, fingerprint)
+    state::up_to_date(&tree, fingerprint, refresh)
 }
 
 /// The fingerprint and sources the last quiet build under `root` recorded,

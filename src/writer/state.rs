@@ -391,8 +391,15 @@ fn read_state(tree: &Tree) -> Option<String> {
 
 /// Whether the tree is exactly what a build with `fingerprint` wrote last:
 /// the number of files it generated, or `None` when the slow path must
-/// decide. Reads no file except racy ones; writes nothing.
-pub fn up_to_date(tree: &Tree, fingerprint: &str) -> Option<usize> {
+/// decide. Reads no file except racy ones; writes nothing in the tree.
+///
+/// With `refresh`, a state whose racy entries all checked out is written
+/// again with those now old enough as plain ones: a fresh build leaves the
+/// files and folders of its last 50 ms racy (at 1,000 x 4, the Helm values
+/// and the manifest, 8 MB read and hashed on every run, and the root's
+/// folders listed), and nothing else would ever clear them. `build --check`
+/// does not refresh: a check writes nothing.
+pub fn up_to_date(tree: &Tree, fingerprint: &str, refresh: bool) -> Option<usize> {
     let text = read_state(tree)?;
     let (recorded, lines) = entry_lines(&text)?;
     if recorded != fingerprint {
@@ -449,7 +456,57 @@ pub fn up_to_date(tree: &Tree, fingerprint: &str) -> Option<usize> {
                     }
             })
     });
-    same.into_iter().all(|s| s).then_some(files)
+    if !same.into_iter().all(|s| s) {
+        return None;
+    }
+    if refresh
+        && groups.iter().any(|(d, f)| {
+            d.kind != Kind::Dir { racy: false } || f.iter().any(|l| kind_and_path(l).is_some_and(|(k, _)| k != "-"))
+        })
+    {
+        refresh_racy(tree, &text);
+    }
+    Some(files)
+}
+
+/// Writes the state again with its racy entries, just checked, recorded
+/// as plain ones where they are now old enough: a file's content matched
+/// its hash and its metadata the state's, so any later change moves its
+/// ctime past the state's time; a folder is plain only if its metadata is
+/// still the recorded one. Best effort: a state not written stays as it was.
+fn refresh_racy(tree: &Tree, text: &str) -> Option<()> {
+    let fd = tree.dir(CACHE_DIR, false).ok()??;
+    write_file(&fd, STATE_NEW, b"")?;
+    let stamp = meta(&rustix::fs::statat(&fd, STATE_NEW, AtFlags::SYMLINK_NOFOLLOW).ok()?).mtime;
+    let old = |m: &Meta| m.ctime + RACY_NS < stamp && m.mtime + RACY_NS < stamp;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let plain = match entry(line.trim_end_matches('\n')) {
+            Some(e @ Entry { kind: Kind::Racy(_), .. }) if old(&e.meta) => Some("-"),
+            Some(e @ Entry { kind: Kind::Dir { racy: true }, .. }) if old(&e.meta) => {
+                let now = rustix::fs::fstat(&tree.dir(e.path, false).ok()??).ok().map(|st| meta(&st));
+                (now == Some(e.meta)).then_some("dir")
+            }
+            _ => None,
+        };
+        match plain {
+            // The kind is the fifth field; the path after it holds no tab.
+            Some(kind) => {
+                let mut f = line.splitn(6, '\t');
+                for field in f.by_ref().take(4) {
+                    out.push_str(field);
+                    out.push('\t');
+                }
+                f.next()?;
+                out.push_str(kind);
+                out.push('\t');
+                out.push_str(f.next()?);
+            }
+            None => out.push_str(line),
+        }
+    }
+    write_file(&fd, STATE_NEW, out.as_bytes())?;
+    rustix::fs::renameat(&fd, STATE_NEW, &fd, STATE).ok()
 }
 
 /// Whether a folder holds no temporary file of the writer.
