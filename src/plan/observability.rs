@@ -494,8 +494,10 @@ pub fn datadog_labels(cx: &EnvPlan, s: &crate::model::Service) -> BTreeMap<Strin
         l.insert(DD_ENV_LABEL.to_string(), cx.env.name.clone());
         l.insert(DD_SERVICE_LABEL.to_string(), s.name.clone());
     }
-    if let Some(tag) = cx.image(s).tag {
-        for k in version_label_keys(cx.model) {
+    // The image is resolved only when a version label wants its tag.
+    let keys = version_label_keys(cx.model);
+    if let Some(tag) = (!keys.is_empty()).then(|| cx.image(s).tag).flatten() {
+        for k in keys {
             l.insert(k.to_string(), tag.clone());
         }
     }
