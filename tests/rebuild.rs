@@ -26,6 +26,16 @@ fn example() -> String {
     fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/healthcp.dpl")).expect("example")
 }
 
+/// A temporary folder with the example program as `app.dpl`, and the path
+/// of its output: the folder goes when the first value is dropped.
+fn example_dir() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("app.dpl");
+    fs::write(&src, example()).expect("write");
+    let out = dir.path().join("out");
+    (dir, src, out)
+}
+
 /// Builds and says whether the recorded state answered.
 fn build(src: &Path, out: &Path) -> (bool, String) {
     let o = run(&["build"], src, out);
@@ -35,10 +45,7 @@ fn build(src: &Path, out: &Path) -> (bool, String) {
 
 #[test]
 fn an_unchanged_rebuild_answers_from_the_state_and_every_change_is_seen() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let src = dir.path().join("app.dpl");
-    fs::write(&src, example()).expect("write");
-    let out = dir.path().join("out");
+    let (_dir, src, out) = example_dir();
 
     let (fast, msg) = build(&src, &out);
     assert!(!fast && !msg.contains(" 0 written"), "{msg}");
@@ -100,10 +107,7 @@ fn an_unchanged_rebuild_answers_from_the_state_and_every_change_is_seen() {
 
 #[test]
 fn a_forged_or_torn_state_only_costs_the_slow_path() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let src = dir.path().join("app.dpl");
-    fs::write(&src, example()).expect("write");
-    let out = dir.path().join("out");
+    let (_dir, src, out) = example_dir();
     build(&src, &out);
     let state = out.join(".deployc-cache/state");
     let good = fs::read_to_string(&state).expect("state");
@@ -132,10 +136,7 @@ fn a_forged_or_torn_state_only_costs_the_slow_path() {
 /// `build --check` writes nothing; an edit made later is still seen.
 #[test]
 fn an_unchanged_build_clears_racy_entries_and_a_check_leaves_the_state() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let src = dir.path().join("app.dpl");
-    fs::write(&src, example()).expect("write");
-    let out = dir.path().join("out");
+    let (_dir, src, out) = example_dir();
     build(&src, &out);
     let state = out.join(".deployc-cache/state");
     let racy = |s: &str| {
@@ -312,10 +313,7 @@ fn a_stream_applies_admission_policies_before_workloads() {
 
 #[test]
 fn stdout_prints_the_kubernetes_objects_as_one_stream() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let src = dir.path().join("app.dpl");
-    fs::write(&src, example()).expect("write");
-    let out = dir.path().join("out");
+    let (_dir, src, out) = example_dir();
     let stream = stream_is_the_tree(&src, &out);
 
     // `-o -` is the same; --env picks environments; other targets are refused.
