@@ -39,6 +39,19 @@ pub fn set_exits_after_compiling() {
     EXITS_AFTER_COMPILING.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Bytes in lowercase hex: file hashes, config checksums, short tags in
+/// names. One function for all of them, without a `format!` per byte (a
+/// build hashes every one of its 35,000 files at 1,000 services x 4).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
 /// Whether [`set_exits_after_compiling`] was called.
 pub fn exits_after_compiling() -> bool {
     EXITS_AFTER_COMPILING.load(std::sync::atomic::Ordering::Relaxed)

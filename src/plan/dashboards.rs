@@ -91,7 +91,7 @@ fn app_metric_panel(m: &AppMetric, sel: &str, by: &[&str]) -> Panel {
 fn uid(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let h = Sha256::digest(parts.join("/").as_bytes());
-    let hex: String = h.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex(&h[..6]);
     let mut prefix: String = parts.last().copied().unwrap_or("").chars().take(26).collect();
     prefix.push('-');
     prefix + &hex

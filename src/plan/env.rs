@@ -199,12 +199,7 @@ pub fn config_checksum(plain: &BTreeMap<String, String>) -> String {
     let digest = Sha256::digest(go_json(plain).as_bytes());
     // The first 8 hex digits: enough to notice any change (a collision is one
     // in 4 billion), and too short for secret scanners to take it for a key.
-    let mut out = String::from("sha256:");
-    for b in &digest[..4] {
-        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    out
+    ["sha256:", &crate::hex(&digest[..4])].concat()
 }
 
 /// A string map as Go's `json.Marshal` writes it: keys sorted, compact, and
@@ -426,12 +421,12 @@ pub fn render(cx: &EnvPlan, t: &Template) -> String {
     render_env(t, &cx.model.project, &env.name, &env.namespace, &env.domain)
 }
 
-/// The environment of a service's container: plain values for the ConfigMap,
-/// and `env` entries (secrets, and strings that embed secrets).
 /// A deployment's environment variables: the plain ones (its ConfigMap)
 /// and the rest, each from where the program says.
 pub type ContainerEnv = (BTreeMap<String, String>, Vec<EnvVar>);
 
+/// The environment of a service's container: plain values for the ConfigMap,
+/// and `env` entries (secrets, and strings that embed secrets).
 pub fn container_env(cx: &EnvPlan, d: &Dep) -> ContainerEnv {
     let mut plain = BTreeMap::new();
     let mut env = Vec::new();

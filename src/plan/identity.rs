@@ -130,7 +130,7 @@ pub fn gcp_account_id(name: &str) -> String {
     }
     if s.len() > 30 {
         let hash = Sha256::digest(name.as_bytes());
-        let tag: String = hash.iter().take(3).map(|b| format!("{b:02x}")).collect();
+        let tag = crate::hex(&hash[..3]);
         s = format!("{}-{tag}", s[..23].trim_end_matches('-'));
     }
     let mut s = s.trim_end_matches('-').to_string();

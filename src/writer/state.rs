@@ -23,8 +23,8 @@
 //! `.gitignore` of `*`, so the machine-local state is never committed with
 //! the output.
 
-use super::hex;
 use super::tree::{safe, split, Tree, WriteError};
+use deployc::hex;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -184,9 +184,32 @@ fn source_line(line: &str) -> Option<RecordedSource> {
     Some(RecordedSource { std: kind == "std", name: name.to_string() })
 }
 
-/// Files `record` stats on one thread: their folder, the (path, hash) of
-/// each, and whether the folder itself is statted too.
-type Piece<'a, 'b> = (&'a str, &'b [&'a (&'a str, &'a str)], bool);
+/// A folder's items in pieces of [`STAT_PIECE`], each thread taking the
+/// next piece when done (folders hold from one file to ten thousand): the
+/// folder, its items, and whether the piece is its first (which also
+/// stats the folder). A folder without items is one empty piece.
+fn pieces<D, T>(groups: &[(D, Vec<T>)]) -> Vec<(&D, &[T], bool)> {
+    groups
+        .iter()
+        .flat_map(|(dir, items)| {
+            let first = std::iter::once((dir, &items[..items.len().min(STAT_PIECE)], true));
+            first.chain(items.chunks(STAT_PIECE).skip(1).map(move |c| (dir, c, false)))
+        })
+        .collect()
+}
+
+/// The stamp: a time no earlier than any stat made before it, on the
+/// filesystem's clock (the mtime of an emptied `state.new`).
+fn stamp(cache: &std::os::fd::OwnedFd) -> Option<i128> {
+    write_file(cache, STATE_NEW, b"")?;
+    Some(meta(&rustix::fs::statat(cache, STATE_NEW, AtFlags::SYMLINK_NOFOLLOW).ok()?).mtime)
+}
+
+/// Whether a change within the clock tick of `stamp` could have left these
+/// times as they are: then the content must be checked.
+fn racy(m: &Meta, stamp: i128) -> bool {
+    m.ctime + RACY_NS >= stamp || m.mtime + RACY_NS >= stamp
+}
 
 /// What `record` stats in one folder: the folder and each file.
 type Stats<'a> = (&'a str, Option<Meta>, Vec<(&'a str, &'a str, Option<Meta>)>);
@@ -200,18 +223,12 @@ fn try_record(tree: &Tree, recorded: &Recorded, files: &[(&str, &str)]) -> Optio
         write_file(&fd, ".gitignore", b"# deployc's machine-local build state: never committed.\n*\n")?;
     }
     let groups = by_dir(files, |f| f.0);
-    // In pieces, as the check of the state stats them (see `up_to_date`);
-    // the first piece of a folder also stats the folder.
-    let pieces: Vec<Piece> = groups
-        .iter()
-        .flat_map(|(dir, items)| items.chunks(STAT_PIECE).enumerate().map(move |(i, c)| (*dir, c, i == 0)))
-        .collect();
-    let done = deployc::par::map(&pieces, |(dir, items, first)| {
+    let done = deployc::par::map(&pieces(&groups), |(dir, items, first)| {
         // A folder missing now: no state.
         let dfd = tree.dir(dir, false).ok()??;
         let dmeta = if *first { Some(meta(&rustix::fs::fstat(&dfd).ok()?)) } else { None };
         let files: Vec<_> = items.iter().map(|(path, hash)| (*path, *hash, stat_file(&dfd, split(path).1))).collect();
-        Some((*dir, dmeta, files))
+        Some((**dir, dmeta, files))
     });
     let mut stats: Vec<Stats> = Vec::with_capacity(groups.len());
     for piece in done {
@@ -220,10 +237,8 @@ fn try_record(tree: &Tree, recorded: &Recorded, files: &[(&str, &str)]) -> Optio
             (_, None, files) => stats.last_mut()?.2.extend(files),
         }
     }
-    // The stamp: a time no earlier than any stat above, on the filesystem's clock.
-    write_file(&fd, STATE_NEW, b"")?;
-    let stamp = meta(&rustix::fs::statat(&fd, STATE_NEW, AtFlags::SYMLINK_NOFOLLOW).ok()?).mtime;
-    let racy = |m: &Meta| m.ctime + RACY_NS >= stamp || m.mtime + RACY_NS >= stamp;
+    let stamp = stamp(&fd)?;
+    let racy = |m: &Meta| racy(m, stamp);
     let mut text = String::with_capacity(64 + files.len() * 96);
     text.push_str(HEADER);
     text.push('\n');
@@ -408,8 +423,10 @@ pub fn up_to_date(tree: &Tree, fingerprint: &str, refresh: bool) -> Option<usize
     // Each folder's entry, then its files' lines: grouped here by their
     // paths alone, parsed in full by the threads that stat them.
     let mut groups: Vec<(Entry, Vec<&str>)> = Vec::new();
+    let mut any_racy = false;
     for line in lines {
         let (kind, path) = kind_and_path(line)?;
+        any_racy |= kind != "-" && kind != "dir";
         match groups.last_mut() {
             _ if is_dir(kind) => groups.push((entry(line)?, Vec::new())),
             Some((dir, files)) if split(path).0 == dir.path => files.push(line),
@@ -420,17 +437,7 @@ pub fn up_to_date(tree: &Tree, fingerprint: &str, refresh: bool) -> Option<usize
     if files == 0 {
         return None;
     }
-    // Stat in pieces of a folder, each thread taking the next piece when
-    // done: folders hold from one file to ten thousand. The first piece of
-    // a folder also checks the folder itself.
-    let pieces: Vec<(&Entry, &[&str], bool)> = groups
-        .iter()
-        .flat_map(|(dir, items)| {
-            let first = std::iter::once((dir, &items[..items.len().min(STAT_PIECE)], true));
-            first.chain(items.chunks(STAT_PIECE).skip(1).map(move |c| (dir, c, false)))
-        })
-        .collect();
-    let same = deployc::par::map(&pieces, |(dir, items, first)| {
+    let same = deployc::par::map(&pieces(&groups), |(dir, items, first)| {
         let Ok(Some(fd)) = tree.dir(dir.path, false) else { return false };
         let folder = !first
             || match dir.kind {
@@ -459,11 +466,7 @@ pub fn up_to_date(tree: &Tree, fingerprint: &str, refresh: bool) -> Option<usize
     if !same.into_iter().all(|s| s) {
         return None;
     }
-    if refresh
-        && groups.iter().any(|(d, f)| {
-            d.kind != Kind::Dir { racy: false } || f.iter().any(|l| kind_and_path(l).is_some_and(|(k, _)| k != "-"))
-        })
-    {
+    if refresh && any_racy {
         refresh_racy(tree, &text);
     }
     Some(files)
@@ -476,9 +479,8 @@ pub fn up_to_date(tree: &Tree, fingerprint: &str, refresh: bool) -> Option<usize
 /// still the recorded one. Best effort: a state not written stays as it was.
 fn refresh_racy(tree: &Tree, text: &str) -> Option<()> {
     let fd = tree.dir(CACHE_DIR, false).ok()??;
-    write_file(&fd, STATE_NEW, b"")?;
-    let stamp = meta(&rustix::fs::statat(&fd, STATE_NEW, AtFlags::SYMLINK_NOFOLLOW).ok()?).mtime;
-    let old = |m: &Meta| m.ctime + RACY_NS < stamp && m.mtime + RACY_NS < stamp;
+    let stamp = stamp(&fd)?;
+    let old = |m: &Meta| !racy(m, stamp);
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let plain = match entry(line.trim_end_matches('\n')) {

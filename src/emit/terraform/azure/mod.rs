@@ -63,7 +63,7 @@ pub fn compact_name(name: &str, max: usize) -> String {
     }
     if s.len() > max {
         let hash = Sha256::digest(name.as_bytes());
-        let tag: String = hash.iter().take(3).map(|b| format!("{b:02x}")).collect();
+        let tag = crate::hex(&hash[..3]);
         s = format!("{}{tag}", &s[..max - tag.len()]);
     }
     while s.len() < 3 {
