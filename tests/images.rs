@@ -117,3 +117,26 @@ environment dev { promote = on_push("main") }
     assert!(Target::Github.unserved(&model).is_some(), "nothing to build: GitHub Actions has nothing to emit");
     assert!(emit::emit(&plan, &[Target::Github]).is_empty());
 }
+
+/// GitHub names are case-insensitive and GHCR's repositories lower case: an
+/// organisation written as GitHub shows it (`AcmeCorp`) pushes and pulls
+/// `ghcr.io/acmecorp/...` in every target, never an upper-case reference a
+/// registry or the kubelet would refuse.
+#[test]
+fn a_ghcr_owner_reaches_every_image_reference_in_lower_case() {
+    let text = program("github_actions").replace(
+        r#"registry   = ecr { region = "us-east-1" account = "123456789012" }"#,
+        r#"registry   = ghcr { owner = "AcmeCorp" }"#,
+    );
+    let c = deployc::compile("images.dpl", &text, &common::Disk);
+    assert!(!c.diagnostics.has_errors(), "{}", common::render_all(&c));
+    let (model, graph) = c.output.expect("model");
+    let opts = Default::default();
+    let plan = Plan::new(&model, &graph, &opts);
+    let files = emit::emit(&plan, &[Target::K8s, Target::Helm, Target::Github]);
+    assert_eq!(container_image(&files, "api"), "ghcr.io/acmecorp/api:main-initial");
+    for a in &files {
+        assert!(!a.contents.contains("ghcr.io/AcmeCorp"), "{} keeps the upper-case owner", a.path);
+    }
+    assert!(file(&files, ".github/workflows/cd.yml").contains("ghcr.io/acmecorp/api"));
+}

@@ -792,8 +792,16 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             check_account(f, diags);
             Registry::Ecr { region: lit(f, "region").unwrap_or_default(), account: lit(f, "account") }
         }
-        Some(("dockerhub", f)) => Registry::DockerHub { namespace: lit(f, "namespace").unwrap_or_default() },
-        Some((_, f)) => Registry::Ghcr { owner: lit(f, "owner").unwrap_or_default() },
+        Some(("dockerhub", f)) => {
+            check_registry_part(f, RegistryPart::DockerHubNamespace, diags);
+            Registry::DockerHub { namespace: lit(f, "namespace").unwrap_or_default() }
+        }
+        // GitHub names are case-insensitive and GHCR's repositories lower
+        // case: `AcmeCorp` pushes to `ghcr.io/acmecorp/...`.
+        Some((_, f)) => {
+            check_registry_part(f, RegistryPart::GhcrOwner, diags);
+            Registry::Ghcr { owner: lit(f, "owner").unwrap_or_default().to_ascii_lowercase() }
+        }
         None => Registry::Ghcr { owner: String::new() },
     };
     let cloud = lower_cloud(tagged(pf, "cloud"), diags);
@@ -2461,6 +2469,50 @@ fn promotion_order(envs: &[&Checked]) -> Vec<usize> {
 
 /// An `account` field must be a 12-digit AWS account id: it is written into
 /// ARNs in workflows and Terraform.
+/// The registry fields every image reference of the project starts with.
+#[derive(Clone, Copy)]
+enum RegistryPart {
+    GhcrOwner,
+    DockerHubNamespace,
+}
+
+/// A GHCR owner is a GitHub user or organisation name; a Docker Hub
+/// namespace is one repository part. Either goes into every image
+/// reference, every push and every manifest, so a space, a shell character
+/// or a `/` there would break them all (E0310).
+fn check_registry_part(f: &Fields, part: RegistryPart, diags: &mut Diagnostics) {
+    let (field, what, example) = match part {
+        RegistryPart::GhcrOwner => ("owner", "a GitHub user or organisation name", "ghcr.io"),
+        RegistryPart::DockerHubNamespace => ("namespace", "a Docker Hub namespace", "docker.io"),
+    };
+    let (Some(v), Some(text)) = (get(f, field), lit(f, field)) else { return };
+    let ok = match part {
+        // GitHub's rule: letters, digits and single hyphens, at most 39,
+        // no hyphen at either end.
+        RegistryPart::GhcrOwner => {
+            (1..=39).contains(&text.len())
+                && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !text.starts_with('-')
+                && !text.ends_with('-')
+                && !text.contains("--")
+        }
+        RegistryPart::DockerHubNamespace => {
+            !text.contains('/') && crate::image::parse(&text).is_ok_and(|r| r.repository == text)
+        }
+    };
+    if !ok {
+        let help = match part {
+            RegistryPart::GhcrOwner => "Write the GitHub user or organisation that owns the packages, such as \"acme\": letters, digits and single hyphens, at most 39 characters.",
+            RegistryPart::DockerHubNamespace => "Write the Docker Hub user or organisation, such as \"acme\": lowercase letters and digits (a repository part: `.`, `_` or `-` only between them).",
+        };
+        diags.push(
+            Diagnostic::new(Code::E0310, format!("`{text}` is not {what}"))
+                .label(v.span, format!("every image reference starts `{example}/{text}/`"))
+                .help(help),
+        );
+    }
+}
+
 fn check_account(f: &Fields, diags: &mut Diagnostics) {
     if let Some(v) = get(f, "account") {
         let text = lit(f, "account").unwrap_or_default();

@@ -153,10 +153,10 @@ pub static REGISTRIES: &[Variant] = &[
     ),
     v(
         "ghcr",
-        &[req("owner", Ty::Str, "GitHub user or organisation owning the packages")],
+        &[req("owner", Ty::Str, "GitHub user or organisation owning the packages; image references use it in lower case, as GHCR does")],
         "GitHub Container Registry, pushed to with GITHUB_TOKEN",
     ),
-    v("dockerhub", &[req("namespace", Ty::Str, "Docker Hub user or organisation")], "Docker Hub"),
+    v("dockerhub", &[req("namespace", Ty::Str, "Docker Hub user or organisation: one repository part of every image reference (lowercase letters and digits; `.`, `_`, `-` between them)")], "Docker Hub"),
 ];
 pub static CLOUDS: &[Variant] = &[
     v(
