@@ -90,7 +90,7 @@ fn an_explicit_target_that_does_not_apply_warns_and_fails_with_deny() {
 const GCP_GAPS: &str = r#"project p {
   repository   = "github.com/acme/p"
   registry     = ghcr { owner = "acme" }
-  cloud        = gcp { project = "acme" region = "europe-west1" }
+  cloud        = gcp { project = "acme-prod" region = "europe-west1" }
   secret_store = aws_secrets_manager { region = "eu-west-1" }
 }
 resource db   = postgres {}
@@ -125,12 +125,12 @@ fn a_gcp_secret_manager_store_reads_the_generated_credentials_so_no_warning_says
     let program = GCP_GAPS
         .replace(
             r#"secret_store = aws_secrets_manager { region = "eu-west-1" }"#,
-            r#"secret_store = gcp_secret_manager { project = "acme" }"#,
+            r#"secret_store = gcp_secret_manager { project = "acme-prod" }"#,
         )
         .replace("resources { docs { placement = managed } }", "");
     let (ok, err, out, _d) = build_program(&program, &["--target", "terraform", "--target", "k8s"]);
     assert!(ok, "{err}");
     assert!(!err.contains("does not read") && !err.contains("no AWS identity"), "{err}");
     let store = std::fs::read_to_string(out.join("k8s/prod/secretstore-p-secrets.yaml")).expect("store");
-    assert!(store.contains("gcpsm:") && store.contains("projectID: acme"), "{store}");
+    assert!(store.contains("gcpsm:") && store.contains("projectID: acme-prod"), "{store}");
 }

@@ -197,6 +197,8 @@ fn lower_cloud(t: Option<(&str, &Fields)>, diags: &mut Diagnostics) -> Cloud {
             if let Some(c) = enm(f, "release_channel") {
                 cluster.release_channel = c.to_ascii_uppercase();
             }
+            check_cloud_name(f, "project", CloudName::GcpProject, diags);
+            check_cloud_name(f, "region", CloudName::GcpRegion, diags);
             Cloud::Gcp {
                 project: lit(f, "project").unwrap_or_default(),
                 region: lit(f, "region").unwrap_or_default(),
@@ -232,6 +234,7 @@ fn lower_cloud(t: Option<(&str, &Fields)>, diags: &mut Diagnostics) -> Cloud {
             cluster.min_nodes = nodes.min().max(1);
             cluster.max_nodes = nodes.max().max(cluster.min_nodes);
             check_account(f, diags);
+            check_cloud_name(f, "region", CloudName::AwsRegion, diags);
             Cloud::Aws { region, zones, cluster, account: lit(f, "account") }
         }
         None => Cloud::Aws {
@@ -790,6 +793,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
     let registry = match tagged(pf, "registry") {
         Some(("ecr", f)) => {
             check_account(f, diags);
+            check_cloud_name(f, "region", CloudName::AwsRegion, diags);
             Registry::Ecr { region: lit(f, "region").unwrap_or_default(), account: lit(f, "account") }
         }
         Some(("dockerhub", f)) => {
@@ -843,16 +847,20 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             controller_namespace: lit(f, "controller_namespace").unwrap_or_else(|| "kube-system".into()),
             dir: lit(f, "dir").map(|d| d.trim_end_matches('/').to_string()),
         },
-        Some(("aws_secrets_manager", f)) => SecretStore::AwsSecretsManager {
-            region: lit(f, "region").unwrap_or_default(),
-            prefix: lit(f, "prefix").unwrap_or_else(|| project_name.clone()),
-        },
+        Some(("aws_secrets_manager", f)) => {
+            check_cloud_name(f, "region", CloudName::AwsRegion, diags);
+            SecretStore::AwsSecretsManager {
+                region: lit(f, "region").unwrap_or_default(),
+                prefix: lit(f, "prefix").unwrap_or_else(|| project_name.clone()),
+            }
+        }
         Some(("vault", f)) => SecretStore::Vault {
             address: lit(f, "address").unwrap_or_default(),
             path: lit(f, "path").unwrap_or_else(|| "secret".into()),
             role: lit(f, "role").unwrap_or_else(|| project_name.clone()),
         },
         Some(("gcp_secret_manager", f)) => {
+            check_cloud_name(f, "project", CloudName::GcpProject, diags);
             SecretStore::GcpSecretManager { project: lit(f, "project").unwrap_or_default() }
         }
         _ => SecretStore::Kubernetes,
@@ -2509,6 +2517,61 @@ fn check_registry_part(f: &Fields, part: RegistryPart, diags: &mut Diagnostics) 
             Diagnostic::new(Code::E0310, format!("`{text}` is not {what}"))
                 .label(v.span, format!("every image reference starts `{example}/{text}/`"))
                 .help(help),
+        );
+    }
+}
+
+/// Cloud names the output builds hosts, ARNs and provider settings from.
+#[derive(Clone, Copy)]
+enum CloudName {
+    AwsRegion,
+    GcpRegion,
+    GcpProject,
+}
+
+impl CloudName {
+    /// What it is, an example, and whether `s` has its form.
+    fn rule(self, s: &str) -> (&'static str, &'static str, bool) {
+        let lower_digit_dash = |s: &str| s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        match self {
+            CloudName::AwsRegion => ("an AWS region", "us-east-1", super::rules::is_aws_region(s)),
+            // `us-central1`, `northamerica-northeast2`: words, the last
+            // ending in its number.
+            CloudName::GcpRegion => {
+                let words: Vec<&str> = s.split('-').collect();
+                let last = words.last().copied().unwrap_or("");
+                let digits = last.bytes().rev().take_while(u8::is_ascii_digit).count();
+                let ok = words.len() >= 2
+                    && words.iter().all(|w| !w.is_empty() && lower_digit_dash(w))
+                    && words[..words.len() - 1].iter().all(|w| w.bytes().all(|b| b.is_ascii_lowercase()))
+                    && (1..=2).contains(&digits)
+                    && digits < last.len()
+                    && last[..last.len() - digits].bytes().all(|b| b.is_ascii_lowercase());
+                ("a GCP region", "us-central1", ok)
+            }
+            // Google's rule: 6 to 30 characters, a lowercase letter first,
+            // lowercase letters, digits and hyphens, no hyphen last.
+            CloudName::GcpProject => {
+                let ok = (6..=30).contains(&s.len())
+                    && s.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !s.ends_with('-')
+                    && lower_digit_dash(s);
+                ("a GCP project id", "acme-prod-1", ok)
+            }
+        }
+    }
+}
+
+/// E0303: a region or project id that its cloud would refuse, and that
+/// every generated host name, ARN and provider block would carry.
+fn check_cloud_name(f: &Fields, field: &str, name: CloudName, diags: &mut Diagnostics) {
+    let (Some(v), Some(text)) = (get(f, field), lit(f, field)) else { return };
+    let (what, example, ok) = name.rule(&text);
+    if !ok {
+        diags.push(
+            Diagnostic::new(Code::E0303, format!("`{text}` is not {what}"))
+                .label(v.span, format!("expected {what}, such as `{example}`"))
+                .help(format!("Write {what} as its cloud spells it, such as \"{example}\".")),
         );
     }
 }
