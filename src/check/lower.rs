@@ -199,6 +199,7 @@ fn lower_cloud(t: Option<(&str, &Fields)>, diags: &mut Diagnostics) -> Cloud {
             }
             check_cloud_name(f, "project", CloudName::GcpProject, diags);
             check_cloud_name(f, "region", CloudName::GcpRegion, diags);
+            check_cloud_name(f, "machine_type", CloudName::GcpMachineType, diags);
             Cloud::Gcp {
                 project: lit(f, "project").unwrap_or_default(),
                 region: lit(f, "region").unwrap_or_default(),
@@ -213,6 +214,8 @@ fn lower_cloud(t: Option<(&str, &Fields)>, diags: &mut Diagnostics) -> Cloud {
             let nodes = replicas(get(f, "nodes"), Replicas::Auto { min: cluster.min_nodes, max: cluster.max_nodes });
             cluster.min_nodes = nodes.min().max(1);
             cluster.max_nodes = nodes.max().max(cluster.min_nodes);
+            check_cloud_name(f, "location", CloudName::AzureLocation, diags);
+            check_cloud_name(f, "vm_size", CloudName::AzureVmSize, diags);
             Cloud::Azure { location: lit(f, "location").unwrap_or_default(), cluster }
         }
         Some((_, f)) => {
@@ -235,6 +238,9 @@ fn lower_cloud(t: Option<(&str, &Fields)>, diags: &mut Diagnostics) -> Cloud {
             cluster.max_nodes = nodes.max().max(cluster.min_nodes);
             check_account(f, diags);
             check_cloud_name(f, "region", CloudName::AwsRegion, diags);
+            check_cloud_name(f, "zones", CloudName::AwsZone, diags);
+            check_cloud_name(f, "node_types", CloudName::AwsInstanceType, diags);
+            check_cloud_name(f, "kubernetes", CloudName::K8sVersion, diags);
             Cloud::Aws { region, zones, cluster, account: lit(f, "account") }
         }
         None => Cloud::Aws {
@@ -854,11 +860,14 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 prefix: lit(f, "prefix").unwrap_or_else(|| project_name.clone()),
             }
         }
-        Some(("vault", f)) => SecretStore::Vault {
-            address: lit(f, "address").unwrap_or_default(),
-            path: lit(f, "path").unwrap_or_else(|| "secret".into()),
-            role: lit(f, "role").unwrap_or_else(|| project_name.clone()),
-        },
+        Some(("vault", f)) => {
+            check_cloud_name(f, "address", CloudName::VaultAddress, diags);
+            SecretStore::Vault {
+                address: lit(f, "address").unwrap_or_default(),
+                path: lit(f, "path").unwrap_or_else(|| "secret".into()),
+                role: lit(f, "role").unwrap_or_else(|| project_name.clone()),
+            }
+        }
         Some(("gcp_secret_manager", f)) => {
             check_cloud_name(f, "project", CloudName::GcpProject, diags);
             SecretStore::GcpSecretManager { project: lit(f, "project").unwrap_or_default() }
@@ -2527,6 +2536,15 @@ enum CloudName {
     AwsRegion,
     GcpRegion,
     GcpProject,
+    /// An availability zone of this region: `us-east-1a`.
+    AwsZone,
+    AwsInstanceType,
+    GcpMachineType,
+    AzureLocation,
+    AzureVmSize,
+    /// `1.33`: what EKS takes as a cluster version.
+    K8sVersion,
+    VaultAddress,
 }
 
 impl CloudName {
@@ -2558,21 +2576,82 @@ impl CloudName {
                     && lower_digit_dash(s);
                 ("a GCP project id", "acme-prod-1", ok)
             }
+            // The region's name and a zone letter; Local Zones add words
+            // (`us-west-2-lax-1a`).
+            CloudName::AwsZone => {
+                let parts: Vec<&str> = s[..s.len().saturating_sub(1)].split('-').collect();
+                let ok = s.bytes().last().is_some_and(|b| b.is_ascii_lowercase())
+                    && lower_digit_dash(s)
+                    && (3..=4).any(|n| n <= parts.len() && super::rules::is_aws_region(&parts[..n].join("-")));
+                ("an availability zone", "us-east-1a", ok)
+            }
+            // `m6i.large`, `c7gn.16xlarge`: a family and a size.
+            CloudName::AwsInstanceType => {
+                let ok = s.split_once('.').is_some_and(|(family, size)| {
+                    let part = |p: &str| {
+                        !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    };
+                    part(family) && part(size)
+                });
+                ("an EC2 instance type", "m6i.large", ok)
+            }
+            CloudName::GcpMachineType => {
+                let ok = !s.is_empty() && s.starts_with(|c: char| c.is_ascii_lowercase()) && lower_digit_dash(s);
+                ("a GCE machine type", "e2-standard-4", ok)
+            }
+            // `westeurope`, or the display name the provider also takes
+            // (`West Europe`).
+            CloudName::AzureLocation => {
+                let ok = s.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && !s.ends_with(' ')
+                    && !s.contains("  ")
+                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ');
+                ("an Azure location", "westeurope", ok)
+            }
+            CloudName::AzureVmSize => {
+                let ok = s.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                ("an Azure VM size", "Standard_D4s_v5", ok)
+            }
+            CloudName::K8sVersion => {
+                let ok = s.split_once('.').is_some_and(|(major, minor)| {
+                    let number = |p: &str| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+                    number(major) && number(minor)
+                });
+                ("a Kubernetes version", "1.33", ok)
+            }
+            CloudName::VaultAddress => {
+                let host = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).unwrap_or("");
+                let ok = !host.is_empty()
+                    && !host.starts_with(['/', ':'])
+                    && s.bytes().all(|b| b.is_ascii_graphic())
+                    && !s.contains(['"', '\'', '`', '$', '\\', '<', '>', '{', '}']);
+                ("a Vault URL", "https://vault.example.com:8200", ok)
+            }
         }
     }
 }
 
 /// E0303: a region or project id that its cloud would refuse, and that
 /// every generated host name, ARN and provider block would carry.
+/// A list field's items are checked one by one.
 fn check_cloud_name(f: &Fields, field: &str, name: CloudName, diags: &mut Diagnostics) {
-    let (Some(v), Some(text)) = (get(f, field), lit(f, field)) else { return };
-    let (what, example, ok) = name.rule(&text);
-    if !ok {
-        diags.push(
-            Diagnostic::new(Code::E0303, format!("`{text}` is not {what}"))
-                .label(v.span, format!("expected {what}, such as `{example}`"))
-                .help(format!("Write {what} as its cloud spells it, such as \"{example}\".")),
-        );
+    let Some(v) = get(f, field) else { return };
+    let items: Vec<&Val> = match &v.v {
+        V::List(items) => items.iter().collect(),
+        _ => vec![v],
+    };
+    for item in items {
+        let V::Str(t) = &item.v else { continue };
+        let text = render_static(t);
+        let (what, example, ok) = name.rule(&text);
+        if !ok {
+            diags.push(
+                Diagnostic::new(Code::E0303, format!("`{text}` is not {what}"))
+                    .label(item.span, format!("expected {what}, such as `{example}`"))
+                    .help(format!("Write {what} in the form its provider takes, such as \"{example}\".")),
+            );
+        }
     }
 }
 
