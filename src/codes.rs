@@ -136,7 +136,7 @@ codes! {
         "A quantity's unit does not fit the field: `memory = 500m` (millicores), `pause = 10%`. A unit-less number is accepted for cpu (cores) and replica counts only.";
     E0303 = "E0303", Error, "value out of range",
         "Use a value inside the allowed range.",
-        "A value is outside what its field allows: ports 1–65535, percentages 0–100%, replica counts 0–1000, positive durations; AWS account ids of 12 digits, regions, zones, project ids, machine types, VM sizes, Kubernetes versions and the Vault address in the form their provider takes (`us-east-1`, `us-east-1a`, `us-central1`, `acme-prod-1`, `m6i.large`, `Standard_D4s_v5`, `1.33`, `https://vault.example.com:8200`), since host names, ARNs, provider blocks and CRDs of the output carry them as written.";
+        "A value is outside what its field allows: ports 1–65535, percentages 0–100%, replica counts 0–1000, positive durations; AWS account ids of 12 digits, regions, zones, project ids, machine types, VM sizes, Kubernetes versions and the Vault address in the form their provider takes (`us-east-1`, `us-east-1a`, `us-central1`, `acme-prod-1`, `m6i.large`, `Standard_D4s_v5`, `1.33`, `https://vault.example.com:8200`), and the repository as `HOST/OWNER/NAME`, since host names, ARNs, trust policies, provider blocks and CRDs of the output carry them as written.";
     E0304 = "E0304", Error, "invalid range",
         "Write the smaller bound first: `min..max`.",
         "A range has its lower bound above its upper bound (e.g. `replicas = 10..2`, `cpu = 1..250m`).";

@@ -143,8 +143,9 @@ fn resources_and_clusters_per_environment() {
 fn mermaid_labels_escape_what_mermaid_reads() {
     let src = r#"
 project odd {
-  repository = "github.com/acme/a;b#c"
+  repository = "github.com/acme/odd"
   registry   = ghcr { owner = "acme" }
+  branch     = "a;b#c"
 }
 service api {
   language = python
@@ -155,7 +156,7 @@ environment dev { promote = on_push("main") }
     let c = deployc::compile("odd.dpl", src, &std::collections::BTreeMap::new());
     let (model, graph) = c.output.expect("compiles");
     let page = &emit::emit(&Plan::new(&model, &graph, &Default::default()), &[Target::Docs])[0].contents;
-    assert!(page.contains("github.com/acme/a#59;b#35;c"), "{page}");
+    assert!(page.contains("branch a#59;b#35;c"), "{page}");
 }
 
 #[test]

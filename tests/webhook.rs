@@ -102,12 +102,26 @@ fn gitlab_uses_its_own_key_and_project_path() {
     assert!(out.file("docs/ARCHITECTURE.md").contains("`webhook.gitlab.secret`"));
 }
 
+/// A repository name that would leave its shell word (or its URL, or the
+/// trust policies' subjects) never reaches an output: the checker refuses
+/// it (E0303). The words themselves are still quoted: a name in `-._`
+/// stays one word.
 #[test]
 fn a_repository_name_stays_one_shell_word() {
     let evil = "github.com/acme/x'; touch /tmp/pwned; echo '$(id)";
-    let out = build(&program(evil, ""));
+    let c = deployc::compile("p.dpl", &program(evil, ""), &common::Disk);
+    assert!(c.output.is_none(), "nothing is built from it");
+    assert!(
+        c.diagnostics
+            .items
+            .iter()
+            .any(|d| d.code.as_str() == "E0303" && d.message.contains("not a repository address")),
+        "{}",
+        common::render_all(&c)
+    );
+    let out = build(&program("github.com/acme/x-._y", ""));
     let w = register_words(out.file("docs/ARCHITECTURE.md"), "gh api");
-    assert_eq!(w[2], "repos/acme/x'; touch /tmp/pwned; echo '$(id)/hooks");
+    assert_eq!(w[2], "repos/acme/x-._y/hooks");
 }
 
 #[test]

@@ -814,6 +814,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         }
         None => Registry::Ghcr { owner: String::new() },
     };
+    check_repository(pf, diags);
     let cloud = lower_cloud(tagged(pf, "cloud"), diags);
     let gitops = match tagged(pf, "gitops") {
         Some((_, f)) => GitOps {
@@ -2652,6 +2653,43 @@ fn check_cloud_name(f: &Fields, field: &str, name: CloudName, diags: &mut Diagno
                     .help(format!("Write {what} in the form its provider takes, such as \"{example}\".")),
             );
         }
+    }
+}
+
+/// E0303: the repository is `HOST/OWNER/NAME` (GitLab nests groups:
+/// `HOST/GROUP/SUBGROUP/NAME`), optionally after `https://`. ArgoCD's
+/// `repoURL`, the CI checkouts and the cloud trust policies' subjects
+/// (`repo:OWNER/NAME:...`) are built from it, so a space or a `#` there
+/// breaks them all.
+fn check_repository(f: &Fields, diags: &mut Diagnostics) {
+    let (Some(v), Some(text)) = (get(f, "repository"), lit(f, "repository")) else { return };
+    let rest = text.strip_prefix("https://").unwrap_or(&text);
+    let mut parts = rest.split('/');
+    let host = parts.next().unwrap_or("");
+    let path: Vec<&str> = parts.collect();
+    let host_ok = host.split_once(':').map_or(host, |(h, port)| {
+        if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            ""
+        }
+    });
+    let host_ok = host_ok.contains('.')
+        && host_ok
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    let segment = |p: &&str| {
+        !p.is_empty()
+            && *p != "."
+            && *p != ".."
+            && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    };
+    if !(host_ok && path.len() >= 2 && path.iter().all(segment)) {
+        diags.push(
+            Diagnostic::new(Code::E0303, format!("`{text}` is not a repository address"))
+                .label(v.span, "expected HOST/OWNER/NAME, such as `github.com/acme/shop`")
+                .help("Write the repository as its host shows it, such as \"github.com/acme/shop\" or \"gitlab.example.com/platform/infra/shop\": letters, digits, `.`, `_` and `-` in each part."),
+        );
     }
 }
 
