@@ -1115,10 +1115,16 @@ fn web_text(parts: &[ast::StrPart], ty: &Ty, value: &ast::Value) -> Option<Diagn
             let bad = lits().enumerate().any(|(i, s)| {
                 let s = if i == 0 && first.is_some() { &s[body..] } else { s };
                 s.chars().any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
+                    // An empty label. (A dot at either end is left alone: an
+                    // interpolation the parser dropped may have stood there.)
+                    || s.contains("..")
             });
             bad.then(|| {
                 Diagnostic::new(Code::E0331, format!("`{}` is not a DNS host name", lits().collect::<String>()))
-                    .label(value.span, "only lowercase letters, digits, `-` and `.` (and `*.` first)")
+                    .label(
+                        value.span,
+                        "only lowercase letters, digits and `-`, in labels between single dots (and `*.` first)",
+                    )
                     .help("Write a lowercase DNS name such as \"api.example.com\" or \"api.${env.domain}\".")
             })
         }
