@@ -804,6 +804,15 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         }
         Some(("dockerhub", f)) => {
             check_registry_part(f, RegistryPart::DockerHubNamespace, diags);
+            if let (Some(v), Some(ns)) = (get(f, "namespace"), lit(f, "namespace")) {
+                if ns.contains('.') {
+                    diags.push(
+                        Diagnostic::new(Code::W0022, format!("Docker Hub namespace `{ns}` reads as a registry host"))
+                            .label(v.span, format!("images would be pushed to `docker.io/{ns}/...`"))
+                            .help("Write the Docker Hub user or organisation, such as \"acme\" (Docker Hub names hold no dots); for another registry use `ghcr` or `ecr`, or deploy prebuilt images by their full reference."),
+                    );
+                }
+            }
             Registry::DockerHub { namespace: lit(f, "namespace").unwrap_or_default() }
         }
         // GitHub names are case-insensitive and GHCR's repositories lower
