@@ -804,15 +804,6 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         }
         Some(("dockerhub", f)) => {
             check_registry_part(f, RegistryPart::DockerHubNamespace, diags);
-            if let (Some(v), Some(ns)) = (get(f, "namespace"), lit(f, "namespace")) {
-                if ns.contains('.') {
-                    diags.push(
-                        Diagnostic::new(Code::W0022, format!("Docker Hub namespace `{ns}` reads as a registry host"))
-                            .label(v.span, format!("images would be pushed to `docker.io/{ns}/...`"))
-                            .help("Write the Docker Hub user or organisation, such as \"acme\" (Docker Hub names hold no dots); for another registry use `ghcr` or `ecr`, or deploy prebuilt images by their full reference."),
-                    );
-                }
-            }
             Registry::DockerHub { namespace: lit(f, "namespace").unwrap_or_default() }
         }
         // GitHub names are case-insensitive and GHCR's repositories lower
@@ -2494,8 +2485,6 @@ fn promotion_order(envs: &[&Checked]) -> Vec<usize> {
     order
 }
 
-/// An `account` field must be a 12-digit AWS account id: it is written into
-/// ARNs in workflows and Terraform.
 /// The registry fields every image reference of the project starts with.
 #[derive(Clone, Copy)]
 enum RegistryPart {
@@ -2506,7 +2495,8 @@ enum RegistryPart {
 /// A GHCR owner is a GitHub user or organisation name; a Docker Hub
 /// namespace is one repository part. Either goes into every image
 /// reference, every push and every manifest, so a space, a shell character
-/// or a `/` there would break them all (E0310).
+/// or a `/` there would break them all (E0310). A namespace with a dot is
+/// a registry host in the wrong place (W0022).
 fn check_registry_part(f: &Fields, part: RegistryPart, diags: &mut Diagnostics) {
     let (field, what, example) = match part {
         RegistryPart::GhcrOwner => ("owner", "a GitHub user or organisation name", "ghcr.io"),
@@ -2536,6 +2526,13 @@ fn check_registry_part(f: &Fields, part: RegistryPart, diags: &mut Diagnostics) 
             Diagnostic::new(Code::E0310, format!("`{text}` is not {what}"))
                 .label(v.span, format!("every image reference starts `{example}/{text}/`"))
                 .help(help),
+        );
+    }
+    if matches!(part, RegistryPart::DockerHubNamespace) && text.contains('.') {
+        diags.push(
+            Diagnostic::new(Code::W0022, format!("Docker Hub namespace `{text}` reads as a registry host"))
+                .label(v.span, format!("images would be pushed to `docker.io/{text}/...`"))
+                .help("Write the Docker Hub user or organisation, such as \"acme\" (Docker Hub names hold no dots); for another registry use `ghcr` or `ecr`, or deploy prebuilt images by their full reference."),
         );
     }
 }
@@ -2702,6 +2699,8 @@ fn check_repository(f: &Fields, diags: &mut Diagnostics) {
     }
 }
 
+/// An `account` field must be a 12-digit AWS account id: it is written into
+/// ARNs in workflows and Terraform.
 fn check_account(f: &Fields, diags: &mut Diagnostics) {
     if let Some(v) = get(f, "account") {
         let text = lit(f, "account").unwrap_or_default();
