@@ -56,6 +56,64 @@ pub struct Extra {
     pub proxy_spans: BTreeMap<String, Span>,
 }
 
+impl Extra {
+    /// Takes in what a piece of lowering recorded on its own, as if it had
+    /// been recorded here after everything so far (the first span wins
+    /// where a loop would have kept the first).
+    fn absorb(&mut self, other: Extra) {
+        let Extra {
+            env_strategy,
+            env_promote,
+            env_after,
+            env_from,
+            mut analyses,
+            gate_tool,
+            mut secret_literals,
+            std_strategies,
+            env_overrides,
+            unresolved_language,
+            dep_spans,
+            use_spans,
+            latest_tag,
+            probe_given,
+            bad_promote,
+            vpa_spans,
+            queue_scaling_spans,
+            rpo_spans,
+            region_spans,
+            proxy_spans,
+        } = other;
+        self.env_strategy.extend(env_strategy);
+        self.env_promote.extend(env_promote);
+        self.env_after.extend(env_after);
+        self.env_from.extend(env_from);
+        self.analyses.append(&mut analyses);
+        self.gate_tool.extend(gate_tool);
+        self.secret_literals.append(&mut secret_literals);
+        self.std_strategies.extend(std_strategies);
+        self.env_overrides.extend(env_overrides);
+        self.unresolved_language.extend(unresolved_language);
+        for (k, v) in dep_spans {
+            self.dep_spans.entry(k).or_insert(v);
+        }
+        for (k, v) in use_spans {
+            self.use_spans.entry(k).or_insert(v);
+        }
+        self.latest_tag = latest_tag.or(self.latest_tag);
+        self.probe_given.extend(probe_given);
+        self.bad_promote.extend(bad_promote);
+        self.vpa_spans.extend(vpa_spans);
+        self.queue_scaling_spans.extend(queue_scaling_spans);
+        self.rpo_spans.extend(rpo_spans);
+        self.region_spans.extend(region_spans);
+        self.proxy_spans.extend(proxy_spans);
+    }
+}
+
+/// Services a piece of lowering takes: at 1,000 services, 16 pieces keep
+/// both cores busy to the end.
+const SERVICES_PER_PIECE: usize = 64;
+
 /// An analysis of a strategy, for the metrics-provider rule.
 #[derive(Debug)]
 pub struct Analyzed {
@@ -899,201 +957,40 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         state_backup: strukt(pf, "state_backup").map(backup),
     };
 
-    // ---- services
-    let mut services = Vec::new();
-    // Host ports named by `local { port = ... }`, with the service and span.
-    let mut local_ports: BTreeMap<u16, String> = BTreeMap::new();
-    for (i, c) in service_decls.iter().enumerate() {
-        let f = &c.fields;
-        let kind = workload_kind(c.name(), f, diags);
-        let port_ = port(f, "port");
-        let language = match get(f, "language").map(|v| &v.v) {
-            Some(V::Ref(_, n)) => toolchains.iter().position(|t| &t.name == n),
-            _ => None,
-        };
-        let prebuilt = image_source(c, diags);
-        if language.is_none() && prebuilt.is_none() {
-            extra.unresolved_language.insert(c.name().to_string());
-        }
-        let mut deps = BTreeSet::new();
-        let mut uses = BTreeSet::new();
-        let env = env_map(f, "env", &mut extra, c.name(), None);
-        let mut note_ref = |r: &AttrRef, span: Span, extra: &mut Extra| match &r.target {
-            AttrTarget::Service(n) => {
-                if let Some(id) = service_id(n) {
-                    deps.insert(id);
-                    extra.dep_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
-                }
-            }
-            AttrTarget::Resource(n) => {
-                if let Some(id) = resource_id(n) {
-                    uses.insert(id);
-                    extra.use_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
-                }
-            }
-            _ => {}
-        };
-        if let Some(Val { v: V::Map(m), .. }) = get(f, "env") {
-            for (_, val) in m.values() {
-                match &val.v {
-                    V::Attr(r) => note_ref(r, val.span, &mut extra),
-                    V::Str(t) => t.parts.iter().for_each(|p| {
-                        if let TPart::Ref(r) = p {
-                            note_ref(r, val.span, &mut extra)
-                        }
-                    }),
-                    _ => {}
-                }
-            }
-        }
-        for (n, span) in list_refs(f, "depends_on") {
-            if let Some(id) = service_id(&n) {
-                deps.insert(id);
-                extra.dep_spans.entry((c.name().to_string(), n)).or_insert(span);
-            }
-        }
-        for (n, _) in list_refs(f, "uses") {
-            if let Some(id) = resource_id(&n) {
-                uses.insert(id);
-            }
-        }
-        let sec = strukt(f, "security");
-        let security = Security {
-            run_as_user: sec.map(|s| int(s, "run_as_user", 10001)).unwrap_or(10001) as u32,
-            read_only_root_filesystem: sec.map(|s| boolean(s, "read_only_root_filesystem", true)).unwrap_or(true),
-            allow_privilege_escalation: sec.map(|s| boolean(s, "allow_privilege_escalation", false)).unwrap_or(false),
-            writable_paths: sec
-                .map(|s| list_str(s, "writable_paths"))
-                .filter(|l| !l.is_empty())
-                .unwrap_or_else(|| vec!["/tmp".into()]),
-        };
-        if let Some(s) = sec {
-            for (key, bad) in [("read_only_root_filesystem", false), ("allow_privilege_escalation", true)] {
-                if let Some((kspan, Val { v: V::Bool(b), .. })) = s.get(key) {
-                    if *b == bad {
-                        diags.push(
-                            Diagnostic::new(Code::W0003, format!("service `{}` relaxes `{key}`", c.name()))
-                                .label(*kspan, "secure default relaxed here"),
-                        );
-                    }
-                }
-            }
-            if let Some((kspan, Val { v: V::Int(0), .. })) = s.get("run_as_user") {
-                diags.push(
-                    Diagnostic::new(Code::E0303, "run_as_user 0 would run the container as root")
-                        .label(*kspan, "root is refused")
-                        .help("Use a non-zero user id such as 10001; deployc always sets runAsNonRoot."),
+    // ---- services: each lowered on its own, pieces of them on all cores,
+    // then joined in declaration order (as one loop would have pushed
+    // their diagnostics and spans).
+    let numbered: Vec<(usize, &Checked)> = service_decls.iter().copied().enumerate().collect();
+    let lowered = crate::par::map(&numbered.chunks(SERVICES_PER_PIECE).collect::<Vec<_>>(), |piece| {
+        piece
+            .iter()
+            .map(|&(i, c)| {
+                let mut extra = Extra::default();
+                let mut diags = Diagnostics::default();
+                let (service, stop) = lower_service(
+                    i,
+                    c,
+                    &toolchains,
+                    &service_id,
+                    &resource_id,
+                    &resource_decls,
+                    &mut extra,
+                    &mut diags,
                 );
-            }
-        }
-        let build = strukt(f, "build");
-        let build_context = build.and_then(|b| lit(b, "context")).unwrap_or_else(|| ".".into());
-        let dockerfile = build.and_then(|b| lit(b, "dockerfile")).unwrap_or_else(|| {
-            if build_context == "." {
-                "Dockerfile".into()
-            } else {
-                format!("{build_context}/Dockerfile")
-            }
-        });
-        let expose = match tagged(f, "expose") {
-            Some(("ingress", e)) => Exposure::Ingress {
-                host: tpl(e, "host").unwrap_or_else(|| Template::literal("")),
-                path: lit(e, "path").unwrap_or_else(|| "/".into()),
-                tls: boolean(e, "tls", true),
-                class: lit(e, "class").unwrap_or_else(|| "nginx".into()),
-                certificate: tpl(e, "certificate"),
-            },
-            Some(("load_balancer", _)) => Exposure::LoadBalancer,
-            _ => Exposure::Internal,
-        };
-        let health = probe(f, "health", port_);
-        for k in ["health", "readiness"] {
-            if let (Some((_, v)), None) = (f.get(k), port_) {
-                let needs_port = matches!(&v.v, V::Tagged(tag, fs) if tag != "exec" && port(fs, "port").is_none());
-                if needs_port {
-                    diags.push(
-                        Diagnostic::new(Code::E0362, format!("`{k}` of `{}` probes a port it does not have", c.name()))
-                            .label(v.span, "no `port` here, and the workload declares none")
-                            .help("Name the port the process listens on, e.g. `http { path = \"/healthz\" port = 9090 }`, or check it with `exec { command = [...] }`."),
-                    );
-                }
-            }
-        }
-        if f.contains_key("health") || f.contains_key("readiness") {
-            extra.probe_given.insert(c.name().to_string());
-        }
-        if let Some(v) = get(f, "vpa") {
-            extra.vpa_spans.insert(c.name().to_string(), v.span);
-        }
-        services.push(Service {
-            id: ServiceId(i as u32),
-            name: c.name().to_string(),
-            span: c.name.as_ref().map(|n| n.span),
-            image: lit(f, "image").unwrap_or_else(|| c.name().to_string()),
-            build_context,
-            dockerfile,
-            build_target: build.and_then(|b| lit(b, "target")),
-            source: match prebuilt {
-                Some(reference) => ImageSource::Prebuilt { reference },
-                None => ImageSource::Build { language: ToolchainId(language.unwrap_or(0) as u32) },
-            },
-            framework: lit(f, "framework"),
-            command: list_str(f, "command"),
-            args: list_str(f, "args"),
-            port: port_,
-            service_port: port(f, "service_port").or(port_),
-            expose,
-            readiness: probe(f, "readiness", port_).or_else(|| health.clone()),
-            health,
-            cpu: range_cpu(get(f, "cpu"), Cpu { request: 100, limit: Some(500) }),
-            memory: range_q(get(f, "memory"), (128 << 20, 256 << 20)),
-            replicas: replicas(get(f, "replicas"), Replicas::Fixed(1)),
-            target_cpu: pct(f, "target_cpu").unwrap_or(70.0) as u32,
-            env,
-            migrations: strukt(f, "migrations").map(|m| Migrations {
-                command: list_str(m, "command"),
-                tool: enm(m, "tool").unwrap_or_else(|| "custom".into()),
-            }),
-            depends_on: deps.into_iter().collect(),
-            uses: uses.into_iter().collect(),
-            security,
-            metrics: boolean(f, "metrics", true),
-            custom_metrics: super::metrics::custom_metrics(list(f, "custom_metrics"), &[], diags),
-            slo: slo(f, diags),
-            local: strukt(f, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags)),
-            vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
-            pod: pod_details(f, port_, diags),
-            kind,
-            strategy: None,
-            ports: named_ports(c.name(), f, port_, diags),
-            services: Vec::new(),
-            canary_service: lit(f, "canary_service"),
-            preview_service: lit(f, "preview_service"),
-            queue_scaling: strukt(f, "queue_scaling").and_then(|q| {
-                let (name, span) = match get(q, "queue") {
-                    Some(Val { v: V::Ref(_, n), span }) => (n.clone(), *span),
-                    _ => return None,
-                };
-                let id = resource_id(&name)?;
-                let tag = resource_decls[id.index()].tag.as_ref().map(|t| t.0.as_str()).unwrap_or("");
-                queue_scaling(q, id, tag, span, diags)
-            }),
-        });
-        if let Some(q) = services.last().and_then(|s| s.queue_scaling.clone()) {
-            if let Some(v) = get(f, "queue_scaling") {
-                extra.queue_scaling_spans.insert(c.name().to_string(), v.span);
-            }
-            // KEDA reads the resource: the service uses it.
-            let s = services.last_mut().expect("just pushed");
-            if !s.uses.contains(&q.resource) {
-                s.uses.push(q.resource);
-                s.uses.sort();
-            }
-        }
-        if let Some(s) = services.last_mut() {
-            s.services = extra_services(s, f, diags);
-        }
-        if language.is_none() && toolchains.is_empty() && services.last().is_some_and(|s| s.prebuilt().is_none()) {
+                (service, extra, diags, stop)
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut services = Vec::with_capacity(service_decls.len());
+    // Host ports named by `local { port = ... }`, with the service and span:
+    // taken in declaration order, so this part runs on one core.
+    let mut local_ports: BTreeMap<u16, String> = BTreeMap::new();
+    for ((mut service, own, own_diags, stop), c) in lowered.into_iter().flatten().zip(&service_decls) {
+        service.local = strukt(&c.fields, "local").map(|l| local_dev(c.name(), l, &mut local_ports, diags));
+        extra.absorb(own);
+        diags.extend(own_diags);
+        services.push(service);
+        if stop {
             return None;
         }
     }
@@ -1850,6 +1747,211 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
 
 /// The `argocd { self_heal prune retry }` settings; E0428 for a retry
 /// limit outside [`SYNC_RETRY`].
+/// Lowers one service declaration (the `i`-th), with its spans in `extra`
+/// and its diagnostics in `diags`; `true` when lowering must stop after it
+/// (no language resolved and no toolchain to fall back on).
+#[allow(clippy::too_many_arguments)]
+fn lower_service(
+    i: usize,
+    c: &Checked,
+    toolchains: &[Toolchain],
+    service_id: &dyn Fn(&str) -> Option<ServiceId>,
+    resource_id: &dyn Fn(&str) -> Option<ResourceId>,
+    resource_decls: &[&Checked],
+    extra: &mut Extra,
+    diags: &mut Diagnostics,
+) -> (Service, bool) {
+    let f = &c.fields;
+    let kind = workload_kind(c.name(), f, diags);
+    let port_ = port(f, "port");
+    let language = match get(f, "language").map(|v| &v.v) {
+        Some(V::Ref(_, n)) => toolchains.iter().position(|t| &t.name == n),
+        _ => None,
+    };
+    let prebuilt = image_source(c, diags);
+    if language.is_none() && prebuilt.is_none() {
+        extra.unresolved_language.insert(c.name().to_string());
+    }
+    let mut deps = BTreeSet::new();
+    let mut uses = BTreeSet::new();
+    let env = env_map(f, "env", extra, c.name(), None);
+    let mut note_ref = |r: &AttrRef, span: Span, extra: &mut Extra| match &r.target {
+        AttrTarget::Service(n) => {
+            if let Some(id) = service_id(n) {
+                deps.insert(id);
+                extra.dep_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
+            }
+        }
+        AttrTarget::Resource(n) => {
+            if let Some(id) = resource_id(n) {
+                uses.insert(id);
+                extra.use_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
+            }
+        }
+        _ => {}
+    };
+    if let Some(Val { v: V::Map(m), .. }) = get(f, "env") {
+        for (_, val) in m.values() {
+            match &val.v {
+                V::Attr(r) => note_ref(r, val.span, extra),
+                V::Str(t) => t.parts.iter().for_each(|p| {
+                    if let TPart::Ref(r) = p {
+                        note_ref(r, val.span, extra)
+                    }
+                }),
+                _ => {}
+            }
+        }
+    }
+    for (n, span) in list_refs(f, "depends_on") {
+        if let Some(id) = service_id(&n) {
+            deps.insert(id);
+            extra.dep_spans.entry((c.name().to_string(), n)).or_insert(span);
+        }
+    }
+    for (n, _) in list_refs(f, "uses") {
+        if let Some(id) = resource_id(&n) {
+            uses.insert(id);
+        }
+    }
+    let sec = strukt(f, "security");
+    let security = Security {
+        run_as_user: sec.map(|s| int(s, "run_as_user", 10001)).unwrap_or(10001) as u32,
+        read_only_root_filesystem: sec.map(|s| boolean(s, "read_only_root_filesystem", true)).unwrap_or(true),
+        allow_privilege_escalation: sec.map(|s| boolean(s, "allow_privilege_escalation", false)).unwrap_or(false),
+        writable_paths: sec
+            .map(|s| list_str(s, "writable_paths"))
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| vec!["/tmp".into()]),
+    };
+    if let Some(s) = sec {
+        for (key, bad) in [("read_only_root_filesystem", false), ("allow_privilege_escalation", true)] {
+            if let Some((kspan, Val { v: V::Bool(b), .. })) = s.get(key) {
+                if *b == bad {
+                    diags.push(
+                        Diagnostic::new(Code::W0003, format!("service `{}` relaxes `{key}`", c.name()))
+                            .label(*kspan, "secure default relaxed here"),
+                    );
+                }
+            }
+        }
+        if let Some((kspan, Val { v: V::Int(0), .. })) = s.get("run_as_user") {
+            diags.push(
+                Diagnostic::new(Code::E0303, "run_as_user 0 would run the container as root")
+                    .label(*kspan, "root is refused")
+                    .help("Use a non-zero user id such as 10001; deployc always sets runAsNonRoot."),
+            );
+        }
+    }
+    let build = strukt(f, "build");
+    let build_context = build.and_then(|b| lit(b, "context")).unwrap_or_else(|| ".".into());
+    let dockerfile = build.and_then(|b| lit(b, "dockerfile")).unwrap_or_else(|| {
+        if build_context == "." {
+            "Dockerfile".into()
+        } else {
+            format!("{build_context}/Dockerfile")
+        }
+    });
+    let expose = match tagged(f, "expose") {
+        Some(("ingress", e)) => Exposure::Ingress {
+            host: tpl(e, "host").unwrap_or_else(|| Template::literal("")),
+            path: lit(e, "path").unwrap_or_else(|| "/".into()),
+            tls: boolean(e, "tls", true),
+            class: lit(e, "class").unwrap_or_else(|| "nginx".into()),
+            certificate: tpl(e, "certificate"),
+        },
+        Some(("load_balancer", _)) => Exposure::LoadBalancer,
+        _ => Exposure::Internal,
+    };
+    let health = probe(f, "health", port_);
+    for k in ["health", "readiness"] {
+        if let (Some((_, v)), None) = (f.get(k), port_) {
+            let needs_port = matches!(&v.v, V::Tagged(tag, fs) if tag != "exec" && port(fs, "port").is_none());
+            if needs_port {
+                diags.push(
+                    Diagnostic::new(Code::E0362, format!("`{k}` of `{}` probes a port it does not have", c.name()))
+                        .label(v.span, "no `port` here, and the workload declares none")
+                        .help("Name the port the process listens on, e.g. `http { path = \"/healthz\" port = 9090 }`, or check it with `exec { command = [...] }`."),
+                );
+            }
+        }
+    }
+    if f.contains_key("health") || f.contains_key("readiness") {
+        extra.probe_given.insert(c.name().to_string());
+    }
+    if let Some(v) = get(f, "vpa") {
+        extra.vpa_spans.insert(c.name().to_string(), v.span);
+    }
+    let mut service = Service {
+        id: ServiceId(i as u32),
+        name: c.name().to_string(),
+        span: c.name.as_ref().map(|n| n.span),
+        image: lit(f, "image").unwrap_or_else(|| c.name().to_string()),
+        build_context,
+        dockerfile,
+        build_target: build.and_then(|b| lit(b, "target")),
+        source: match prebuilt {
+            Some(reference) => ImageSource::Prebuilt { reference },
+            None => ImageSource::Build { language: ToolchainId(language.unwrap_or(0) as u32) },
+        },
+        framework: lit(f, "framework"),
+        command: list_str(f, "command"),
+        args: list_str(f, "args"),
+        port: port_,
+        service_port: port(f, "service_port").or(port_),
+        expose,
+        readiness: probe(f, "readiness", port_).or_else(|| health.clone()),
+        health,
+        cpu: range_cpu(get(f, "cpu"), Cpu { request: 100, limit: Some(500) }),
+        memory: range_q(get(f, "memory"), (128 << 20, 256 << 20)),
+        replicas: replicas(get(f, "replicas"), Replicas::Fixed(1)),
+        target_cpu: pct(f, "target_cpu").unwrap_or(70.0) as u32,
+        env,
+        migrations: strukt(f, "migrations").map(|m| Migrations {
+            command: list_str(m, "command"),
+            tool: enm(m, "tool").unwrap_or_else(|| "custom".into()),
+        }),
+        depends_on: deps.into_iter().collect(),
+        uses: uses.into_iter().collect(),
+        security,
+        metrics: boolean(f, "metrics", true),
+        custom_metrics: super::metrics::custom_metrics(list(f, "custom_metrics"), &[], diags),
+        slo: slo(f, diags),
+        // Taken in declaration order by the caller.
+        local: None,
+        vpa: enm(f, "vpa").and_then(|w| VpaMode::parse(&w)),
+        pod: pod_details(f, port_, diags),
+        kind,
+        strategy: None,
+        ports: named_ports(c.name(), f, port_, diags),
+        services: Vec::new(),
+        canary_service: lit(f, "canary_service"),
+        preview_service: lit(f, "preview_service"),
+        queue_scaling: strukt(f, "queue_scaling").and_then(|q| {
+            let (name, span) = match get(q, "queue") {
+                Some(Val { v: V::Ref(_, n), span }) => (n.clone(), *span),
+                _ => return None,
+            };
+            let id = resource_id(&name)?;
+            let tag = resource_decls[id.index()].tag.as_ref().map(|t| t.0.as_str()).unwrap_or("");
+            queue_scaling(q, id, tag, span, diags)
+        }),
+    };
+    if let Some(q) = service.queue_scaling.clone() {
+        if let Some(v) = get(f, "queue_scaling") {
+            extra.queue_scaling_spans.insert(c.name().to_string(), v.span);
+        }
+        // KEDA reads the resource: the service uses it.
+        if !service.uses.contains(&q.resource) {
+            service.uses.push(q.resource);
+            service.uses.sort();
+        }
+    }
+    service.services = extra_services(&service, f, diags);
+    let stop = language.is_none() && toolchains.is_empty() && service.prebuilt().is_none();
+    (service, stop)
+}
+
 fn sync_settings(f: &Fields, diags: &mut Diagnostics) -> SyncSettings {
     let d = SyncSettings::default();
     let retry = int(f, "retry", d.retry);
