@@ -345,6 +345,11 @@ impl<'a> ser::Serializer for Ser<'a> {
         self.scalar(v.encode_utf8(&mut [0; 4]), true)
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
+        // Most strings are plain, and a plain one has no line break: that
+        // check first spares every string a search for one.
+        if plain_ok(v) {
+            return self.scalar(v, false);
+        }
         if block_ok(v) {
             let indent = match self.ctx {
                 Ctx::Top => 2,
@@ -486,10 +491,11 @@ impl ser::SerializeStructVariant for Compound<'_> {
     }
 }
 
-/// Maps need their keys as strings; keys are captured, then written with the value.
+/// A map's entries: each key is written as it comes (a number formatted
+/// first), then its value.
 pub struct MapCompound<'a> {
     inner: Compound<'a>,
-    /// The key just written, reused from entry to entry.
+    /// A key that is not a string, formatted; reused from entry to entry.
     key: String,
     has_key: bool,
 }
@@ -498,8 +504,7 @@ impl ser::SerializeMap for MapCompound<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        self.key.clear();
-        key.serialize(KeySer(&mut self.key))?;
+        key.serialize(KeySer { inner: &mut self.inner, scratch: &mut self.key })?;
         self.has_key = true;
         Ok(())
     }
@@ -507,7 +512,6 @@ impl ser::SerializeMap for MapCompound<'_> {
         if !std::mem::take(&mut self.has_key) {
             return Err(Error("value without key".into()));
         }
-        self.inner.key(&self.key);
         self.inner.value(value)
     }
     fn end(self) -> Result<(), Error> {
@@ -515,16 +519,24 @@ impl ser::SerializeMap for MapCompound<'_> {
     }
 }
 
-/// Writes a map key as a string into a buffer.
-struct KeySer<'b>(&'b mut String);
+/// Writes a map key: a string as it is, anything else formatted first.
+struct KeySer<'b, 'a> {
+    inner: &'b mut Compound<'a>,
+    scratch: &'b mut String,
+}
 
 macro_rules! key_num {
     ($($f:ident: $t:ty),*) => {$(
-        fn $f(self, v: $t) -> Result<(), Error> { let _ = write!(self.0, "{v}"); Ok(()) }
+        fn $f(self, v: $t) -> Result<(), Error> {
+            self.scratch.clear();
+            let _ = write!(self.scratch, "{v}");
+            self.inner.key(self.scratch);
+            Ok(())
+        }
     )*};
 }
 
-impl ser::Serializer for KeySer<'_> {
+impl ser::Serializer for KeySer<'_, '_> {
     type Ok = ();
     type Error = Error;
     type SerializeSeq = ser::Impossible<(), Error>;
@@ -535,7 +547,7 @@ impl ser::Serializer for KeySer<'_> {
     type SerializeStruct = ser::Impossible<(), Error>;
     type SerializeStructVariant = ser::Impossible<(), Error>;
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        self.0.push_str(v);
+        self.inner.key(v);
         Ok(())
     }
     key_num!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
@@ -557,7 +569,7 @@ impl ser::Serializer for KeySer<'_> {
         Err(Error("unit key".into()))
     }
     fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
-        self.0.push_str(v);
+        self.inner.key(v);
         Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> Result<(), Error> {
