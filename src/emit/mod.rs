@@ -460,7 +460,7 @@ pub fn stream(
             for (kind, docs) in &st.kinds {
                 runs.push((
                     apply_order(kind),
-                    docs.iter().map(|(p, r)| (0, p.as_str(), &st.buf[r.clone()], false)).collect(),
+                    docs.iter().map(|(p, r)| (0, &st.paths[p.clone()], &st.buf[r.clone()], false)).collect(),
                 ));
             }
         }

@@ -50,14 +50,17 @@ const FLUSH_EVERY: usize = 256;
 #[derive(Default)]
 pub struct Stream {
     pub buf: String,
+    /// Every document's path, one after another: one allocation rather
+    /// than one per document.
+    pub paths: String,
     pub kinds: Vec<(String, Vec<StreamDoc>)>,
 }
 
-/// A document of a [`Stream`]: its path and its bytes in the buffer.
-pub type StreamDoc = (String, std::ops::Range<usize>);
+/// A document of a [`Stream`]: its path in `paths` and its bytes in `buf`.
+pub type StreamDoc = (std::ops::Range<usize>, std::ops::Range<usize>);
 
 impl Stream {
-    fn doc(&mut self, kind: &str, path: String, range: std::ops::Range<usize>) {
+    fn doc(&mut self, kind: &str, path: std::ops::Range<usize>, range: std::ops::Range<usize>) {
         let at = match self.kinds.iter().rposition(|(k, _)| k == kind) {
             Some(at) => at,
             None => {
@@ -79,10 +82,10 @@ impl<'a> std::ops::Deref for EnvCx<'a> {
 impl<'a> EnvCx<'a> {
     /// Records an object as `k8s/<env>/<kind>-<name>.yaml`.
     pub fn push<T: Serialize>(&mut self, kind: &str, name: &str, obj: &T) {
-        let path = object_path(&self.env.name, kind, name);
         let env = self.plan.env;
         match &mut self.sink {
             Sink::Files(f) => {
+                let path = object_path(&env.name, kind, name);
                 f.paths.push(path.clone());
                 f.files.push(yaml_file(Target::K8s, Some(&env.name), path, obj));
                 if let Some(flush) = f.flush.filter(|_| f.files.len() >= FLUSH_EVERY) {
@@ -91,6 +94,9 @@ impl<'a> EnvCx<'a> {
                 }
             }
             Sink::Stream(st) => {
+                let at = st.paths.len();
+                push_path(&mut st.paths, &env.name, kind, name);
+                let path = at..st.paths.len();
                 let start = st.buf.len();
                 st.buf.push_str("---\n");
                 if let Err(e) = super::yaml::append(&mut st.buf, obj) {
@@ -116,11 +122,16 @@ impl<'a> EnvCx<'a> {
 /// lower-cased copy of the kind cost 24 ms of its CPU.
 fn object_path(env: &str, kind: &str, name: &str) -> String {
     let mut path = String::with_capacity(env.len() + kind.len() + name.len() + 11);
-    path.push_str("k8s/");
-    path.push_str(env);
-    path.push('/');
-    push_file_name(&mut path, kind, name);
+    push_path(&mut path, env, kind, name);
     path
+}
+
+/// Appends `k8s/<env>/<kind>-<name>.yaml` to `out`.
+fn push_path(out: &mut String, env: &str, kind: &str, name: &str) {
+    out.push_str("k8s/");
+    out.push_str(env);
+    out.push('/');
+    push_file_name(out, kind, name);
 }
 
 /// An object's file name, `<kind>-<name>.yaml` with the kind in lower case.
@@ -190,6 +201,10 @@ const STREAM_PIECE: usize = 64;
 /// (huge pages are on while streaming) that were never written.
 const PER_SERVICE: usize = 8 * 1024;
 
+/// Bytes of paths reserved per service: seven or eight objects' paths of
+/// 40-odd bytes.
+const PATHS_PER_SERVICE: usize = 384;
+
 /// What one piece of a stream renders.
 enum Piece {
     /// The namespace and the environment-wide objects.
@@ -218,7 +233,11 @@ pub fn streams<'p>(plan: &'p Plan) -> Vec<(&'p EnvPlan<'p>, Stream)> {
             Piece::EnvWide => 8,
             Piece::Services(r) => r.len(),
         };
-        let st = Stream { buf: String::with_capacity(services * PER_SERVICE), kinds: Vec::new() };
+        let st = Stream {
+            buf: String::with_capacity(services * PER_SERVICE),
+            paths: String::with_capacity(services * PATHS_PER_SERVICE),
+            kinds: Vec::new(),
+        };
         let mut cx = EnvCx { plan: ep, sink: Sink::Stream(st), shared: Default::default() };
         match piece {
             Piece::EnvWide => {
