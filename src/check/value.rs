@@ -888,7 +888,8 @@ impl Cx<'_> {
     /// [`Cx::fields`] without the check for required fields: a preset's, or a
     /// service's before its preset is merged in.
     pub fn fields_only(&mut self, block: &Block, specs: &'static [FieldSpec]) -> Fields {
-        let mut out = Fields::default();
+        // Sized for every field at once: growing rehashes the keys so far.
+        let mut out = Fields::with_capacity_and_hasher(block.fields.len(), Default::default());
         for field in &block.fields {
             let key = &field.key;
             let Some(spec) = specs.iter().find(|s| s.name == key.name) else {
@@ -973,7 +974,7 @@ impl Cx<'_> {
     }
 
     fn map(&mut self, block: &Block, ty: &Ty) -> Fields {
-        let mut out = Fields::default();
+        let mut out = Fields::with_capacity_and_hasher(block.fields.len(), Default::default());
         for field in &block.fields {
             if let Some((first, _)) = out.get(&field.key.name) {
                 self.diags.push(
