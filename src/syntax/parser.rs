@@ -165,12 +165,16 @@ struct Parser<'d> {
     prev: Span,
     diags: &'d mut Diagnostics,
     depth: usize,
+    /// A block's fields gather here, one buffer per depth, and leave as a
+    /// vector of their exact size: growing each block's own vector from
+    /// empty reallocated it two or three times.
+    gather: Vec<Vec<Field>>,
 }
 
 impl<'d> Parser<'d> {
     fn new(toks: Tokens, diags: &'d mut Diagnostics) -> Parser<'d> {
         let prev = toks.get(0).span;
-        Parser { toks, pos: 0, prev, diags, depth: 0 }
+        Parser { toks, pos: 0, prev, diags, depth: 0, gather: Vec::new() }
     }
 }
 
@@ -309,10 +313,14 @@ impl Parser<'_> {
     /// Parses `{ fields }`, the current token being `{`.
     fn block(&mut self) -> Block {
         let open = self.bump().span;
-        let mut fields = Vec::new();
         if self.too_deep(open) {
-            return Block { fields, span: open.to(self.prev_span()) };
+            return Block { fields: Vec::new(), span: open.to(self.prev_span()) };
         }
+        let depth = self.depth;
+        if self.gather.len() <= depth {
+            self.gather.resize_with(depth + 1, Vec::new);
+        }
+        let mut fields = std::mem::take(&mut self.gather[depth]);
         self.depth += 1;
         loop {
             match self.peek() {
@@ -344,7 +352,9 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
-        Block { fields, span: open.to(self.prev_span()) }
+        let exact: Vec<Field> = fields.drain(..).collect();
+        self.gather[depth] = fields;
+        Block { fields: exact, span: open.to(self.prev_span()) }
     }
 
     fn unclosed(&mut self, open: Span, closer: &str) {
