@@ -352,7 +352,8 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
-        let exact: Vec<Field> = fields.drain(..).collect();
+        let mut exact = Vec::with_capacity(fields.len());
+        exact.append(&mut fields);
         self.gather[depth] = fields;
         Block { fields: exact, span: open.to(self.prev_span()) }
     }
