@@ -847,8 +847,12 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
         service_decls.iter().enumerate().map(|(i, c)| (c.name(), ServiceId(i as u32))).collect();
     let resource_ids: BTreeMap<&str, ResourceId> =
         resource_decls.iter().enumerate().map(|(i, c)| (c.name(), ResourceId(i as u32))).collect();
-    let service_id = |n: &str| service_ids.get(n).copied();
-    let resource_id = |n: &str| resource_ids.get(n).copied();
+    let known = Known {
+        toolchains: &toolchains,
+        service_ids: &service_ids,
+        resource_ids: &resource_ids,
+        resource_decls: &resource_decls,
+    };
 
     // ---- project
     let project_decl = by_kw("project").into_iter().next()?;
@@ -967,16 +971,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
             .map(|&(i, c)| {
                 let mut extra = Extra::default();
                 let mut diags = Diagnostics::default();
-                let (service, stop) = lower_service(
-                    i,
-                    c,
-                    &toolchains,
-                    &service_id,
-                    &resource_id,
-                    &resource_decls,
-                    &mut extra,
-                    &mut diags,
-                );
+                let (service, stop) = lower_service(i, c, &known, &mut extra, &mut diags);
                 (service, extra, diags, stop)
             })
             .collect::<Vec<_>>()
@@ -1125,7 +1120,7 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
                 fail_on: enm(f, "fail_on").unwrap_or_else(|| "high".into()),
                 blocking: boolean(f, "blocking", true),
                 when: if when.is_empty() { vec![Trigger::PullRequest, Trigger::Push(None)] } else { when },
-                services: list_refs(f, "services").iter().filter_map(|(n, _)| service_id(n)).collect(),
+                services: list_refs(f, "services").iter().filter_map(|(n, _)| known.service_id(n)).collect(),
                 sarif: boolean(f, "sarif", true),
                 config: lit(f, "config"),
                 // An unknown tool is a checking error, and no model is made.
@@ -1747,25 +1742,32 @@ pub fn lower(decls: &[Checked], diags: &mut Diagnostics) -> Option<(Model, Extra
 
 /// The `argocd { self_heal prune retry }` settings; E0428 for a retry
 /// limit outside [`SYNC_RETRY`].
+/// What a service's lowering looks up among the other declarations.
+struct Known<'a> {
+    toolchains: &'a [Toolchain],
+    service_ids: &'a BTreeMap<&'a str, ServiceId>,
+    resource_ids: &'a BTreeMap<&'a str, ResourceId>,
+    resource_decls: &'a [&'a Checked],
+}
+
+impl Known<'_> {
+    fn service_id(&self, name: &str) -> Option<ServiceId> {
+        self.service_ids.get(name).copied()
+    }
+    fn resource_id(&self, name: &str) -> Option<ResourceId> {
+        self.resource_ids.get(name).copied()
+    }
+}
+
 /// Lowers one service declaration (the `i`-th), with its spans in `extra`
 /// and its diagnostics in `diags`; `true` when lowering must stop after it
 /// (no language resolved and no toolchain to fall back on).
-#[allow(clippy::too_many_arguments)]
-fn lower_service(
-    i: usize,
-    c: &Checked,
-    toolchains: &[Toolchain],
-    service_id: &dyn Fn(&str) -> Option<ServiceId>,
-    resource_id: &dyn Fn(&str) -> Option<ResourceId>,
-    resource_decls: &[&Checked],
-    extra: &mut Extra,
-    diags: &mut Diagnostics,
-) -> (Service, bool) {
+fn lower_service(i: usize, c: &Checked, known: &Known, extra: &mut Extra, diags: &mut Diagnostics) -> (Service, bool) {
     let f = &c.fields;
     let kind = workload_kind(c.name(), f, diags);
     let port_ = port(f, "port");
     let language = match get(f, "language").map(|v| &v.v) {
-        Some(V::Ref(_, n)) => toolchains.iter().position(|t| &t.name == n),
+        Some(V::Ref(_, n)) => known.toolchains.iter().position(|t| &t.name == n),
         _ => None,
     };
     let prebuilt = image_source(c, diags);
@@ -1777,13 +1779,13 @@ fn lower_service(
     let env = env_map(f, "env", extra, c.name(), None);
     let mut note_ref = |r: &AttrRef, span: Span, extra: &mut Extra| match &r.target {
         AttrTarget::Service(n) => {
-            if let Some(id) = service_id(n) {
+            if let Some(id) = known.service_id(n) {
                 deps.insert(id);
                 extra.dep_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
             }
         }
         AttrTarget::Resource(n) => {
-            if let Some(id) = resource_id(n) {
+            if let Some(id) = known.resource_id(n) {
                 uses.insert(id);
                 extra.use_spans.entry((c.name().to_string(), n.clone())).or_insert(span);
             }
@@ -1804,13 +1806,13 @@ fn lower_service(
         }
     }
     for (n, span) in list_refs(f, "depends_on") {
-        if let Some(id) = service_id(&n) {
+        if let Some(id) = known.service_id(&n) {
             deps.insert(id);
             extra.dep_spans.entry((c.name().to_string(), n)).or_insert(span);
         }
     }
     for (n, _) in list_refs(f, "uses") {
-        if let Some(id) = resource_id(&n) {
+        if let Some(id) = known.resource_id(&n) {
             uses.insert(id);
         }
     }
@@ -1932,8 +1934,8 @@ fn lower_service(
                 Some(Val { v: V::Ref(_, n), span }) => (n.clone(), *span),
                 _ => return None,
             };
-            let id = resource_id(&name)?;
-            let tag = resource_decls[id.index()].tag.as_ref().map(|t| t.0.as_str()).unwrap_or("");
+            let id = known.resource_id(&name)?;
+            let tag = known.resource_decls[id.index()].tag.as_ref().map(|t| t.0.as_str()).unwrap_or("");
             queue_scaling(q, id, tag, span, diags)
         }),
     };
@@ -1948,7 +1950,7 @@ fn lower_service(
         }
     }
     service.services = extra_services(&service, f, diags);
-    let stop = language.is_none() && toolchains.is_empty() && service.prebuilt().is_none();
+    let stop = language.is_none() && known.toolchains.is_empty() && service.prebuilt().is_none();
     (service, stop)
 }
 

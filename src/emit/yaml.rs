@@ -154,8 +154,13 @@ fn write_block(out: &mut String, s: &str, indent: usize, after_key: bool) {
 pub fn write_str(out: &mut String, s: &str) {
     if plain_ok(s) {
         out.push_str(s);
-        return;
+    } else {
+        write_quoted(out, s);
     }
+}
+
+/// `s` in double quotes, escaped.
+fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
     // Most quoted text (quantities, sentences) is printable ASCII without a
     // quote or backslash: checked byte by byte, copied whole.
@@ -192,15 +197,12 @@ pub fn write_str(out: &mut String, s: &str) {
 
 impl<'a> Ser<'a> {
     /// Writes a scalar in the current position, ending the line.
-    fn scalar(self, text: &str, quote: bool) -> Result<(), Error> {
+    /// Writes a scalar with `write` (as it is, as a string, or quoted).
+    fn scalar(self, text: &str, write: fn(&mut String, &str)) -> Result<(), Error> {
         if let Ctx::MapValue(_) = self.ctx {
             self.out.push(' ');
         }
-        if quote {
-            write_str(self.out, text);
-        } else {
-            self.out.push_str(text);
-        }
+        write(self.out, text);
         if self.mark == Mark::Value {
             self.out.push_str(ALLOWLIST);
         }
@@ -300,7 +302,7 @@ impl<'a> ser::Serializer for Ser<'a> {
     type SerializeStructVariant = Compound<'a>;
 
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.scalar(if v { "true" } else { "false" }, false)
+        self.scalar(if v { "true" } else { "false" }, String::push_str)
     }
     fn serialize_i8(self, v: i8) -> Result<(), Error> {
         self.serialize_i64(v as i64)
@@ -312,7 +314,7 @@ impl<'a> ser::Serializer for Ser<'a> {
         self.serialize_i64(v as i64)
     }
     fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.scalar(itoa::Buffer::new().format(v), false)
+        self.scalar(itoa::Buffer::new().format(v), String::push_str)
     }
     fn serialize_u8(self, v: u8) -> Result<(), Error> {
         self.serialize_u64(v as u64)
@@ -324,7 +326,7 @@ impl<'a> ser::Serializer for Ser<'a> {
         self.serialize_u64(v as u64)
     }
     fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.scalar(itoa::Buffer::new().format(v), false)
+        self.scalar(itoa::Buffer::new().format(v), String::push_str)
     }
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         self.serialize_f64(v as f64)
@@ -339,16 +341,16 @@ impl<'a> ser::Serializer for Ser<'a> {
         } else {
             format!("{v}")
         };
-        self.scalar(&text, false)
+        self.scalar(&text, String::push_str)
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
-        self.scalar(v.encode_utf8(&mut [0; 4]), true)
+        self.scalar(v.encode_utf8(&mut [0; 4]), write_str)
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
         // Most strings are plain, and a plain one has no line break: that
         // check first spares every string a search for one.
         if plain_ok(v) {
-            return self.scalar(v, false);
+            return self.scalar(v, String::push_str);
         }
         if block_ok(v) {
             let indent = match self.ctx {
@@ -358,19 +360,19 @@ impl<'a> ser::Serializer for Ser<'a> {
             write_block(self.out, v, indent, matches!(self.ctx, Ctx::MapValue(_)));
             return Ok(());
         }
-        self.scalar(v, true)
+        self.scalar(v, write_quoted)
     }
     fn serialize_bytes(self, _v: &[u8]) -> Result<(), Error> {
         Err(Error("bytes are not supported".into()))
     }
     fn serialize_none(self) -> Result<(), Error> {
-        self.scalar("null", false)
+        self.scalar("null", String::push_str)
     }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Error> {
-        self.scalar("null", false)
+        self.scalar("null", String::push_str)
     }
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
         self.serialize_unit()
